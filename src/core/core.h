@@ -1,0 +1,182 @@
+/* core: configuration (one options table), event ids, the event bus and its sinks, and the
+ * SQLite store every part of mitsu shares. */
+#ifndef MITSU_CORE_H
+#define MITSU_CORE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/events.h"
+#include "core/options.h"
+#include "lib/lib.h"
+
+/* ------------------------------------------------------------------ config */
+
+enum core_opt_type { CORE_OPT_STR, CORE_OPT_INT, CORE_OPT_BOOL, CORE_OPT_SIZE, CORE_OPT_LIST, CORE_OPT_SECS };
+
+#define CORE_OPT_ENUM(id, sec, key, type, def, min, max, help) OPT_##id,
+enum core_opt { CORE_OPTIONS(CORE_OPT_ENUM) OPT__COUNT };
+#undef CORE_OPT_ENUM
+
+struct core_option {
+	const char *section;
+	const char *key;
+	enum core_opt_type type;
+	const char *def;
+	long long min, max;
+	const char *help;
+};
+extern const struct core_option core_options[OPT__COUNT];
+const char *core_opt_type_name(enum core_opt_type t);
+
+/* Values are kept as text (validated on set) and converted on read. */
+struct core_config {
+	char *value[OPT__COUNT];
+	bool set_on_cmdline[OPT__COUNT];
+};
+
+/* Fills every option with its default. */
+void core_config_init(struct core_config *cfg);
+void core_config_free(struct core_config *cfg);
+/* Looks up "section.key"; returns the option id or -1. */
+int core_config_find(const char *section, const char *key);
+/* Validates and sets one option. For LIST options `append` adds to the list instead of
+ * replacing it. On error writes a reason into err and returns -EINVAL. */
+int core_config_set(struct core_config *cfg, int opt, const char *value, bool append, char *err,
+		    size_t errlen);
+/* "section.key=value" (--set). */
+int core_config_set_kv(struct core_config *cfg, const char *kv, char *err, size_t errlen);
+/* Reads an INI file (libinih). Options set on the command line are not overwritten. */
+int core_config_load(struct core_config *cfg, const char *path, char *err, size_t errlen);
+
+const char *cfg_str(const struct core_config *cfg, enum core_opt opt);
+long long cfg_int(const struct core_config *cfg, enum core_opt opt); /* INT, SECS */
+uint64_t cfg_size(const struct core_config *cfg, enum core_opt opt);
+bool cfg_bool(const struct core_config *cfg, enum core_opt opt);
+/* Splits a LIST option; returns the count and a NULL-terminated array the caller frees with
+ * core_list_free. */
+size_t cfg_list(const struct core_config *cfg, enum core_opt opt, char ***items);
+void core_list_free(char **items);
+
+/* Shared command-line flags of every subcommand that reads the config:
+ *   -c FILE / --config FILE, --data-dir DIR, --set section.key=value, --log-level LEVEL.
+ * Put CORE_CMDLINE_LONGOPTS in a getopt_long table and CORE_CMDLINE_SHORTOPTS in its short
+ * string; pass each option to core_cmdline_option, then call core_cmdline_finish. */
+#define CORE_CMDLINE_SHORTOPTS "c:"
+#define CORE_CMDLINE_LONGOPTS                                                                      \
+	{"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 0x100},    \
+	{"set", required_argument, NULL, 0x101}, {"log-level", required_argument, NULL, 0x102}
+struct core_cmdline {
+	const char *config_path;
+};
+/* Returns 1 if the option was one of the shared ones (handled), 0 if not, -1 on a bad value
+ * (after printing why). */
+int core_cmdline_option(struct core_config *cfg, struct core_cmdline *cl, int opt, const char *arg);
+/* Loads the config file if one was given (command-line values win) and applies the log level.
+ * Returns 0 or -1 after printing why. */
+int core_cmdline_finish(struct core_config *cfg, struct core_cmdline *cl);
+
+/* `mitsu events`: stored events as JSON lines. */
+int core_events_main(int argc, char **argv);
+
+/* Help text for every option (for `mitsu help run`), and the man page in roff. */
+void core_config_print_help(FILE *out);
+
+/* ------------------------------------------------------------------ events */
+
+#define CORE_EV_ENUM(id, name, doc) EV_##id,
+enum core_event { CORE_EVENTS(CORE_EV_ENUM) EV__COUNT };
+#undef CORE_EV_ENUM
+
+struct core_event_info {
+	const char *name;
+	const char *doc;
+};
+extern const struct core_event_info core_events[EV__COUNT];
+/* Returns the id of "mitsu.x.y" or -1. */
+int core_event_find(const char *name);
+
+/* The identity of one connection, bound once by the sensor. Emitting with it overwrites any
+ * field of the same name a module passed, so a peer can never pose as another source. */
+struct core_conn {
+	char session[17];
+	const char *protocol;
+	char src_ip[46];
+	int src_port;
+	char dst_ip[46];
+	int dst_port;
+};
+/* Makes a fresh random session id (16 hex characters). */
+void core_session_id(char out[17]);
+
+/* A JSON string from bytes a peer sent: valid UTF-8 is kept, each invalid byte becomes the
+ * four characters \xHH (as Python's backslashreplace). Never NULL. */
+json_t *core_json_bytes(const void *p, size_t n);
+json_t *core_json_str(const char *s);
+
+/* ------------------------------------------------------------------ store */
+
+/* DATA/mitsu.db, opened in WAL mode. Modules add their own tables with core_store_schema. */
+struct core_store {
+	sqlite3 *db;
+	char *data_dir;
+	int in_tx;
+};
+int core_store_open(struct core_store *st, const char *data_dir, bool readonly);
+void core_store_close(struct core_store *st);
+/* Runs CREATE ... IF NOT EXISTS statements. */
+int core_store_schema(struct core_store *st, const char *sql);
+/* Starts a transaction if none is open; core_store_commit ends it. Idempotent. */
+int core_store_begin(struct core_store *st);
+int core_store_commit(struct core_store *st);
+/* Path of a file under the data directory; caller frees. */
+char *core_data_path(const char *data_dir, const char *rel);
+
+/* ------------------------------------------------------------------ bus and sinks */
+
+struct core_bus;
+
+/* A sink receives every event in batches; a failing sink is logged and skipped, never the
+ * others. `write` gets the event object and its serialised JSON line (no newline). `flush` ends
+ * a batch: called once per loop turn. */
+struct core_sink_ops {
+	const char *name;
+	int (*open)(void **state, const struct core_config *cfg, struct core_store *store);
+	int (*write)(void *state, const json_t *event, const char *line, size_t len);
+	int (*flush)(void *state);
+	void (*close)(void *state);
+};
+extern const struct core_sink_ops core_sink_sqlite;
+extern const struct core_sink_ops core_sink_jsonl;
+
+/* Opens the bus with the sinks the config enables. `store` may be NULL when the sqlite sink is
+ * off. The bus borrows cfg and store; they must outlive it. */
+struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store *store);
+/* Adds a sink of the caller's (tests use this to watch events). */
+int core_bus_add_sink(struct core_bus *bus, const struct core_sink_ops *ops, void *state);
+void core_bus_close(struct core_bus *bus);
+
+/* Emits one event. `fields` (may be NULL) is stolen. eventid, timestamp, sensor, uuid and
+ * message are set by the bus; `conn` (may be NULL) adds the connection fields. The message is
+ * printf-formatted. Events are queued and written at the next core_bus_flush. */
+void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
+	       json_t *fields, const char *fmt, ...) LIB_PRINTF(5, 6);
+/* Writes queued events to every sink and ends the batch. Call once per loop turn. */
+void core_bus_flush(struct core_bus *bus);
+/* Counters for operators and tests. */
+struct core_bus_stats {
+	uint64_t emitted;
+	uint64_t sink_failures;
+};
+void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out);
+
+/* Listeners that other modules register to react to events in-process (the sample queue of
+ * the sandbox, session roll-ups). Called synchronously from core_emit, after the event is
+ * complete. The callback must not emit recursively more than a bounded amount. */
+typedef void (*core_event_cb)(void *arg, enum core_event id, const json_t *event);
+int core_bus_subscribe(struct core_bus *bus, core_event_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,90 @@
+/* The event table and the helpers that build event fields safely from peer bytes. */
+#include "core/core.h"
+
+#include <string.h>
+
+#define CORE_EV_ROW(id, n, d) [EV_##id] = {.name = n, .doc = d},
+const struct core_event_info core_events[EV__COUNT] = {CORE_EVENTS(CORE_EV_ROW)};
+#undef CORE_EV_ROW
+
+int core_event_find(const char *name)
+{
+	for (int i = 0; i < EV__COUNT; i++)
+		if (strcmp(core_events[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+void core_session_id(char out[17])
+{
+	uint8_t r[8];
+	lib_random(r, sizeof(r));
+	lib_hex(r, sizeof(r), out);
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t len;
+	uint32_t cp;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+json_t *core_json_bytes(const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	size_t i = 0;
+	while (i < n) {
+		size_t l = utf8_seq(p + i, n - i);
+		if (!l)
+			break;
+		i += l;
+	}
+	if (i == n)
+		return json_stringn((const char *)p, n);
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append(&b, p, i);
+	while (i < n) {
+		size_t l = utf8_seq(p + i, n - i);
+		if (l) {
+			buf_append(&b, p + i, l);
+			i += l;
+		} else {
+			buf_printf(&b, "\\x%02x", p[i]);
+			i++;
+		}
+	}
+	json_t *j = json_stringn((const char *)b.data, b.len);
+	buf_free(&b);
+	return j;
+}
+
+json_t *core_json_str(const char *s)
+{
+	return core_json_bytes(s, strlen(s));
+}

@@ -1,0 +1,88 @@
+/* The one options table. It drives the config file, --set, `mitsu help run`, the man page
+ * (docs/mitsu.1) and the test that keeps them in agreement. Add an option by adding a line.
+ *
+ * X(ID, section, key, type, default, min, max, help)
+ *   type: STR, INT, BOOL, SIZE (bytes, K/M/G suffixes), LIST (comma-separated; repeated lines
+ *   and repeated command-line flags append), SECS (seconds, integer). */
+#ifndef MITSU_CORE_OPTIONS_H
+#define MITSU_CORE_OPTIONS_H
+
+#define CORE_OPTIONS(X) \
+	X(CORE_DATA_DIR, "core", "data_dir", STR, "./var", 0, 0, \
+	  "Folder for mitsu.db, events.jsonl, samples/ and box/ (also --data-dir).") \
+	X(CORE_LOG_LEVEL, "core", "log_level", STR, "info", 0, 0, \
+	  "Diagnostic log level on stderr: debug, info, warn or error.") \
+	X(CORE_USER, "core", "user", STR, "", 0, 0, \
+	  "If set and started as root, drop to this user after binding the listeners.") \
+	X(SENSOR_NAME, "sensor", "name", STR, "mitsu", 0, 0, \
+	  "Sensor name, written into every event's sensor field.") \
+	X(SENSOR_LISTEN, "sensor", "listen", LIST, "telnet@127.0.0.1:2323", 0, 0, \
+	  "Listeners as PROTO@ADDR:PORT[/PROFILE]; --listen replaces the list from the config file.") \
+	X(SENSOR_PROFILE, "sensor", "profile", STR, "dvr-hi3520d", 0, 0, \
+	  "Device profile for listeners that name none (see mitsu profiles).") \
+	X(SENSOR_PROFILES_DIR, "sensor", "profiles_dir", STR, "", 0, 0, \
+	  "Folder of device profiles; empty means the profiles shipped with mitsu.") \
+	X(LIMITS_MAX_SESSIONS, "limits", "max_sessions", INT, "20000", 1, 1000000, \
+	  "Open sessions in total; a new connection beyond it is closed at once.") \
+	X(LIMITS_MAX_PER_SOURCE, "limits", "max_sessions_per_source", INT, "64", 1, 1000000, \
+	  "Open sessions from one source address.") \
+	X(LIMITS_IDLE_TIMEOUT, "limits", "idle_timeout", SECS, "180", 1, 86400, \
+	  "Seconds without input before a session is closed.") \
+	X(LIMITS_SESSION_TIMEOUT, "limits", "session_timeout", SECS, "900", 1, 86400, \
+	  "Seconds a session may last in all.") \
+	X(LIMITS_MAX_INPUT, "limits", "max_input_bytes", SIZE, "4M", 1024, 1073741824, \
+	  "Bytes a peer may send in one session; beyond it the session is closed.") \
+	X(LIMITS_MAX_LINE, "limits", "max_line", SIZE, "16K", 256, 16777216, \
+	  "Longest input line; a longer one closes the session.") \
+	X(LIMITS_MAX_OUTPUT_QUEUE, "limits", "max_output_queue", SIZE, "1M", 4096, 1073741824, \
+	  "Bytes queued to a peer that does not read; beyond it the session is closed.") \
+	X(LIMITS_VFS_BYTES, "limits", "vfs_bytes", SIZE, "32M", 4096, 1073741824, \
+	  "Bytes of files an attacker may create in one session's virtual filesystem.") \
+	X(LIMITS_VFS_FILES, "limits", "vfs_files", INT, "1024", 16, 1000000, \
+	  "Files and folders an attacker may create in one session.") \
+	X(LIMITS_SHELL_COMMANDS, "limits", "shell_commands", INT, "20000", 100, 10000000, \
+	  "Simple commands one session may run (scripts included).") \
+	X(LIMITS_SCRIPT_DEPTH, "limits", "script_depth", INT, "8", 1, 64, \
+	  "How deeply shell scripts may run other scripts (sh x.sh inside x.sh...).") \
+	X(TELNET_ACCEPT_ANY_AFTER, "telnet", "accept_any_after", INT, "0", 0, 1000, \
+	  "Accept any credentials after this many failed logins in a session (0: never).") \
+	X(TELNET_LOGIN_TRIES, "telnet", "login_tries", INT, "10", 1, 1000, \
+	  "Failed logins before the session is closed, as a real telnetd does.") \
+	X(SINKS_SQLITE, "sinks", "sqlite", BOOL, "true", 0, 0, \
+	  "Store events in DATA/mitsu.db (WAL, one transaction per loop turn).") \
+	X(SINKS_JSONL, "sinks", "jsonl", BOOL, "true", 0, 0, \
+	  "Append events to DATA/events.jsonl.") \
+	X(CAPTURE_FETCH, "capture", "fetch", BOOL, "true", 0, 0, \
+	  "Fetch the files attackers download; false records the URL only.") \
+	X(CAPTURE_ALLOW_PRIVATE, "capture", "allow_private", BOOL, "false", 0, 0, \
+	  "Allow downloads from loopback, private, CGNAT, link-local and reserved addresses.") \
+	X(CAPTURE_MAX_SIZE, "capture", "max_size", SIZE, "16M", 1024, 1073741824, \
+	  "Largest download kept; a larger one is cut at this size.") \
+	X(CAPTURE_TIMEOUT, "capture", "timeout", SECS, "60", 1, 3600, \
+	  "Seconds a download may take in all.") \
+	X(CAPTURE_CONNECT_TIMEOUT, "capture", "connect_timeout", SECS, "10", 1, 600, \
+	  "Seconds to wait for a download server to accept the connection.") \
+	X(CAPTURE_MAX_CONCURRENT, "capture", "max_concurrent", INT, "64", 1, 10000, \
+	  "Downloads running at once across the sensor; more wait in a queue.") \
+	X(CAPTURE_RATE_LIMIT, "capture", "rate_limit", INT, "5", 0, 100000, \
+	  "Downloads per destination host per rate_window (0: no limit).") \
+	X(CAPTURE_RATE_WINDOW, "capture", "rate_window", SECS, "60", 1, 86400, \
+	  "Window of the per-destination rate limit, in seconds.") \
+	X(CAPTURE_MIN_UPLOAD, "capture", "min_upload", SIZE, "1", 1, 1073741824, \
+	  "Smallest attacker-written file stored as a sample.") \
+	X(BOX_AUTO, "box", "auto", BOOL, "true", 0, 0, \
+	  "Analyse every new sample in the sandbox as soon as it is stored.") \
+	X(BOX_WINDOW, "box", "window", SECS, "30", 1, 3600, \
+	  "Seconds a sample runs in the sandbox.") \
+	X(BOX_PARALLEL, "box", "parallel", INT, "2", 1, 64, \
+	  "Sandbox runs at once.") \
+	X(BOX_MEMORY, "box", "memory", SIZE, "256M", 16777216, 17179869184, \
+	  "Memory limit of one sandbox run.") \
+	X(BOX_CAPTURE_BYTES, "box", "capture_bytes", SIZE, "16M", 65536, 1073741824, \
+	  "Bytes of packets kept from one sandbox run.") \
+	X(WEB_LISTEN, "web", "listen", STR, "127.0.0.1:8088", 0, 0, \
+	  "Dashboard address; empty disables it. Off loopback it requires web.token.") \
+	X(WEB_TOKEN, "web", "token", STR, "", 0, 0, \
+	  "Bearer token the dashboard requires (mandatory off loopback).")
+
+#endif

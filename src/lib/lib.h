@@ -1,0 +1,112 @@
+/* lib: helpers with no knowledge of honeypots, packets or malware.
+ * Logging, allocation, bounded byte buffers, hashing, time, strings, randomness. */
+#ifndef MITSU_LIB_H
+#define MITSU_LIB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define LIB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define LIB_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define LIB_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define LIB_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- logging: stderr, "LEVEL tag: message". Events are data, not log lines. ---- */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Parses "debug", "info", "warn", "error"; returns -EINVAL on anything else. */
+int log_parse_level(const char *s, enum log_level *out);
+void log_msg(enum log_level level, const char *tag, const char *fmt, ...) LIB_PRINTF(3, 4);
+#define log_debug(tag, ...) do { if (log_get_level() <= LOG_DEBUG) log_msg(LOG_DEBUG, tag, __VA_ARGS__); } while (0)
+#define log_info(tag, ...) log_msg(LOG_INFO, tag, __VA_ARGS__)
+#define log_warn(tag, ...) log_msg(LOG_WARN, tag, __VA_ARGS__)
+#define log_error(tag, ...) log_msg(LOG_ERROR, tag, __VA_ARGS__)
+
+/* ---- allocation: the x* functions abort on out-of-memory (there is no sane recovery). ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) LIB_PRINTF(1, 2);
+
+/* ---- bounded byte buffer. `max` is a hard limit: appends past it fail with -ENOBUFS and
+ * leave the buffer unchanged. The buffer owns `data`; it is always NUL-terminated
+ * (one byte past len) so text can be used as a C string. ---- */
+struct buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+void buf_init(struct buf *b, size_t max);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_append_str(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) LIB_PRINTF(2, 3);
+/* Removes the first n bytes. */
+void buf_consume(struct buf *b, size_t n);
+/* Transfers ownership of the bytes to the caller (NUL-terminated); leaves b empty. */
+uint8_t *buf_steal(struct buf *b, size_t *len);
+
+/* ---- hashing (OpenSSL libcrypto underneath) ---- */
+#define LIB_SHA256_HEX 65
+#define LIB_SHA1_HEX 41
+#define LIB_MD5_HEX 33
+struct lib_hashes {
+	char sha256[LIB_SHA256_HEX];
+	char sha1[LIB_SHA1_HEX];
+	char md5[LIB_MD5_HEX];
+};
+void lib_sha256_hex(const void *p, size_t n, char out[LIB_SHA256_HEX]);
+void lib_hashes(const void *p, size_t n, struct lib_hashes *out);
+void lib_hex(const void *p, size_t n, char *out /* 2n+1 */);
+/* 64-bit keyed hash (SipHash-2-4) for hash tables fed by peers; seed with lib_random. */
+uint64_t lib_siphash(const void *p, size_t n, const uint8_t key[16]);
+
+/* ---- time ---- */
+/* "2026-11-26T09:01:02.123456Z" into out (>= 28 bytes). */
+#define LIB_RFC3339_LEN 32
+void lib_rfc3339(const struct timespec *ts, char out[LIB_RFC3339_LEN]);
+void lib_rfc3339_now(char out[LIB_RFC3339_LEN]);
+/* Parses RFC 3339 (with Z or offset, optional fraction) or a bare date YYYY-MM-DD.
+ * Returns 0 and microseconds since the epoch, or -EINVAL. */
+int lib_parse_time(const char *s, int64_t *usec);
+/* Monotonic milliseconds / microseconds, and real time in microseconds. */
+uint64_t lib_mono_ms(void);
+uint64_t lib_mono_us(void);
+int64_t lib_real_us(void);
+
+/* ---- randomness (getrandom) ---- */
+void lib_random(void *p, size_t n);
+/* RFC 4122 version-4 UUID, lower-case, 36 chars + NUL. */
+void lib_uuid4(char out[37]);
+
+/* ---- strings ---- */
+/* Copies at most size-1 bytes and always terminates; returns strlen(src). */
+size_t lib_strlcpy(char *dst, const char *src, size_t size);
+bool lib_str_prefix(const char *s, const char *prefix);
+bool lib_str_suffix(const char *s, const char *suffix);
+/* Parses a whole string as an integer / unsigned size with optional K/M/G suffix. */
+int lib_parse_int(const char *s, long long *out);
+int lib_parse_size(const char *s, unsigned long long *out);
+int lib_parse_bool(const char *s, bool *out);
+/* Parses "1.2.3.4" or "::1" and optional port forms: "ADDR:PORT" or "[V6]:PORT". */
+int lib_parse_hostport(const char *s, char *host, size_t hostlen, int *port);
+/* Appends s to b as a JSON-safe printable form ("\xHH" for non-printables); for log lines. */
+int buf_append_escaped(struct buf *b, const void *p, size_t n);
+
+/* ---- files ---- */
+/* Creates a directory and its parents (mode 0750 unless they exist). */
+int lib_mkdirs(const char *path, int mode);
+/* Reads a whole file (at most max bytes, else -EFBIG). Caller frees *out. */
+int lib_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
+/* Writes atomically: tmp file in the same folder, fsync, rename, with the given mode. */
+int lib_write_file_atomic(const char *path, const void *p, size_t n, int mode);
+
+#endif

@@ -1,0 +1,136 @@
+/* profile: device profiles are data. A profile is a folder under profiles/ that describes one
+ * device as an attacker sees it (DESIGN.md §4); this module loads it into a read-only struct
+ * that every session of that profile shares. Adding a device is adding a folder, not code.
+ *
+ * Folder layout (documented in docs/profiles.md):
+ *   profiles/<name>/profile.ini   device, telnet, shell, system, elf, credentials, ps, commands
+ *   profiles/<name>/fs/...        the file tree (text files: /etc, /proc/cpuinfo, /proc/mounts...)
+ * /bin/busybox is generated from [elf] (a real ELF header for the profile's CPU) and every
+ * applet of [busybox] applets becomes a link to it, so `cat /bin/echo` shows the right ELF. */
+#ifndef MITSU_PROFILE_H
+#define MITSU_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum profile_node_type { PROFILE_FILE, PROFILE_DIR, PROFILE_LINK };
+
+/* One node of the profile's file tree. Paths are absolute and normalised ("/bin/echo"). */
+struct profile_node {
+	char *path;
+	enum profile_node_type type;
+	mode_t mode;           /* permission bits, e.g. 0755 */
+	const uint8_t *data;   /* file content (PROFILE_FILE); shared, never written */
+	size_t len;
+	char *target;          /* PROFILE_LINK: where it points */
+	uint32_t uid, gid;
+	int64_t mtime;         /* seconds since the epoch, for ls -l */
+};
+
+struct profile_cred {
+	char *username;
+	char *password;        /* "*" accepts any password for this user */
+};
+
+struct profile_proc {
+	int pid;
+	char *user;
+	char *vsz;             /* as BusyBox ps prints it, e.g. "1.2m" or "2344" */
+	char *stat;            /* "S", "SW", "R"... */
+	char *command;         /* "init", "/usr/sbin/telnetd", "[kthreadd]" */
+};
+
+/* A canned answer for a command the device has but the shell does not emulate generically
+ * (vendor CLIs: "enable", "system", "shell"...). Matched on the first word. */
+struct profile_command {
+	char *name;
+	char *output;          /* printed as is; may be empty */
+	int status;
+};
+
+/* ELF identity of the device's binaries. */
+struct profile_elf {
+	int elf_class;         /* 1 = ELFCLASS32, 2 = ELFCLASS64 */
+	int data;              /* 1 = little endian, 2 = big endian */
+	int machine;           /* e_machine: 8 MIPS, 40 ARM, 20 PPC, 42 SH, 3 i386, 62 x86_64 */
+	uint32_t flags;        /* e_flags */
+	int osabi;
+	char *interp;          /* program interpreter, e.g. "/lib/ld-uClibc.so.0"; empty if static */
+	size_t busybox_size;   /* size of the generated /bin/busybox */
+};
+
+struct profile {
+	char *name;            /* folder name, the id used in --listen .../PROFILE */
+	char *description;     /* one line for `mitsu profiles` */
+	char *category;        /* dvr, router, camera, ... */
+	char *vendor;
+
+	/* [telnet] */
+	char *banner;          /* text sent before the first login prompt (may be empty) */
+	char *login_prompt;    /* e.g. "(none) login: " */
+	char *password_prompt; /* e.g. "Password: " */
+	char *login_incorrect; /* e.g. "Login incorrect\r\n" */
+	char *motd;            /* printed after a successful login (may be empty) */
+
+	/* [shell] */
+	char *hostname;
+	char *user;            /* the user the shell runs as after login ("root") */
+	char *home;            /* initial working directory */
+	char *prompt;          /* format: %h hostname, %w cwd, %u user, %$ '#' or '$' */
+	char *shell_name;      /* as errors name it: "-sh" or "sh" */
+
+	/* [busybox] */
+	char *busybox_banner;  /* first line of bare `busybox`: "BusyBox v1.22.1 (...) multi-call binary." */
+	char **applets;        /* sorted applet names the device's BusyBox has */
+	size_t napplets;
+
+	/* [system] */
+	char *uname_s, *uname_r, *uname_v, *uname_m, *uname_o; /* uname -s/-r/-v/-m/-o; -n is hostname */
+	char *cpu_arch;        /* Mirai-style: arm7, mips, mpsl, ppc, sh4, x86 */
+
+	struct profile_elf elf;
+
+	struct profile_cred *creds;
+	size_t ncreds;
+	struct profile_proc *procs;
+	size_t nprocs;
+	struct profile_command *commands;
+	size_t ncommands;
+
+	/* The file tree, sorted by path (profile_lookup uses binary search). */
+	struct profile_node *nodes;
+	size_t nnodes;
+};
+
+/* Loads one profile folder. On error returns a negative errno and writes why into err. */
+int profile_load(const char *dir, struct profile **out, char *err, size_t errlen);
+void profile_free(struct profile *p);
+
+/* All profiles under a folder, sorted by name. */
+struct profile_set {
+	struct profile **items;
+	size_t count;
+};
+int profile_load_all(const char *root, struct profile_set *set, char *err, size_t errlen);
+void profile_set_free(struct profile_set *set);
+const struct profile *profile_set_find(const struct profile_set *set, const char *name);
+
+/* The folder of profiles shipped with mitsu (the source tree's profiles/ when run from a
+ * build, or the installed data folder). */
+const char *profile_default_dir(void);
+
+/* Looks a path up in the tree (no link following). NULL if absent. */
+const struct profile_node *profile_lookup(const struct profile *p, const char *path);
+/* Whether username/password is accepted by the profile's credential list. */
+bool profile_accepts(const struct profile *p, const char *username, const char *password);
+/* Whether the device's BusyBox has this applet. */
+bool profile_has_applet(const struct profile *p, const char *name);
+/* A canned command by first word, or NULL. */
+const struct profile_command *profile_command(const struct profile *p, const char *name);
+
+/* `mitsu profiles`: list the profiles (table or --format json). */
+int profile_main(int argc, char **argv);
+
+#endif

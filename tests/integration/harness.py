@@ -1,0 +1,319 @@
+"""Shared helpers for integration tests: start the real mitsu binary on loopback, talk to it,
+read its events, and report results as TAP so tests/run.py can count them.
+
+Every test file ends with:  if __name__ == '__main__': harness.main()
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MITSU = os.environ.get('MITSU_BIN', os.path.join(ROOT, 'build', 'mitsu'))
+SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:')
+
+
+def free_port(kind=socket.SOCK_STREAM, host='127.0.0.1'):
+    """A port that was free a moment ago on host (TCP by default)."""
+    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, kind) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None):
+    """Runs a one-shot mitsu command; returns CompletedProcess (text)."""
+    cmd = [MITSU] + list(args)
+    if data_dir:
+        cmd[2:2] = ['--data-dir', data_dir]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                       text=True, errors='replace', input=input)
+    for mark in SANITIZER_MARKS:
+        if mark in p.stderr:
+            raise AssertionError('sanitizer report from %s:\n%s' % (' '.join(cmd), p.stderr[-4000:]))
+    if check and p.returncode != 0:
+        raise AssertionError('%s exited %d:\n%s' % (' '.join(cmd), p.returncode, p.stderr[-4000:]))
+    return p
+
+
+class Sensor:
+    """A `mitsu run` process on loopback with its own data directory."""
+
+    def __init__(self, listens=None, sets=(), extra_args=(), data_dir=None, config_text=None):
+        self.tmp = tempfile.mkdtemp(prefix='mitsu-it-')
+        self.data_dir = data_dir or os.path.join(self.tmp, 'data')
+        self.port = free_port()
+        if listens is None:
+            listens = ['telnet@127.0.0.1:%d' % self.port]
+        self.listens = listens
+        args = [MITSU, 'run', '--data-dir', self.data_dir, '--set', 'web.listen=']
+        if config_text is not None:
+            path = os.path.join(self.tmp, 'mitsu.cfg')
+            with open(path, 'w') as f:
+                f.write(config_text)
+            args += ['-c', path]
+        for l in listens:
+            args += ['--listen', l]
+        for s in sets:
+            args += ['--set', s]
+        args += list(extra_args)
+        self.args = args
+        self.stderr_path = os.path.join(self.tmp, 'stderr')
+        self.proc = None
+
+    def start(self, wait_ports=None):
+        self.errf = open(self.stderr_path, 'w')
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.errf)
+        ports = wait_ports if wait_ports is not None else [self._port_of(l) for l in self.listens]
+        deadline = time.monotonic() + 30
+        for port in ports:
+            while True:
+                if self.proc.poll() is not None:
+                    raise AssertionError('mitsu exited %d at start:\n%s' % (self.proc.returncode, self.stderr()))
+                try:
+                    socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError('mitsu did not listen on %d:\n%s' % (port, self.stderr()))
+                    time.sleep(0.05)
+        return self
+
+    @staticmethod
+    def _port_of(listen):
+        hostport = listen.split('@', 1)[1].split('/', 1)[0]
+        return int(hostport.rsplit(':', 1)[1])
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path) as f:
+                return f.read()
+        except OSError:
+            return ''
+
+    def stop(self, check=True):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError('mitsu did not stop on SIGTERM')
+        if self.proc:
+            self.errf.close()
+            err = self.stderr()
+            for mark in SANITIZER_MARKS:
+                if mark in err:
+                    raise AssertionError('sanitizer report from mitsu run:\n' + err[-6000:])
+            if check and self.proc.returncode not in (0, -signal.SIGTERM):
+                raise AssertionError('mitsu run exited %d:\n%s' % (self.proc.returncode, err[-4000:]))
+        return self
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        try:
+            self.stop(check=exc[0] is None)
+        finally:
+            self.cleanup()
+
+    def events(self, eventid=None, wait_for=None, timeout=10):
+        """Stored events (from the JSON-lines file, which is flushed every loop turn).
+        With wait_for=(eventid, predicate), waits until such an event appears."""
+        deadline = time.monotonic() + timeout
+        while True:
+            evs = []
+            try:
+                with open(os.path.join(self.data_dir, 'events.jsonl')) as f:
+                    for line in f:
+                        if line.endswith('\n'):
+                            evs.append(json.loads(line))
+            except FileNotFoundError:
+                pass
+            if wait_for is None:
+                break
+            wid, pred = wait_for
+            if any(e['eventid'] == wid and (pred is None or pred(e)) for e in evs):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError('no %s event within %ss' % (wid, timeout))
+            time.sleep(0.05)
+        if eventid:
+            evs = [e for e in evs if e['eventid'] == eventid]
+        return evs
+
+
+IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
+
+
+class TelnetBot:
+    """A raw Telnet client that behaves like Mirai's scanner and loader: it answers option
+    negotiation exactly as consume_iacs() does (DO NAWS -> WILL NAWS + 80x24, other DO -> WONT,
+    WILL -> DO), waits for prompt characters, and keeps every byte the server sent."""
+
+    def __init__(self, port, host='127.0.0.1', timeout=10):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.timeout = timeout
+        self.raw = bytearray()      # every byte from the server
+        self.text = bytearray()     # data with Telnet commands removed
+        self.first_byte = None
+        self._pending = bytearray()
+        self.closed = False
+
+    def _feed(self, data):
+        if self.first_byte is None and data:
+            self.first_byte = data[0]
+        self.raw += data
+        buf = self._pending + data
+        self._pending = bytearray()
+        i = 0
+        out = bytearray()
+        while i < len(buf):
+            b = buf[i]
+            if b != IAC:
+                out.append(b)
+                i += 1
+                continue
+            if i + 1 >= len(buf):
+                self._pending = buf[i:]
+                break
+            cmd = buf[i + 1]
+            if cmd == IAC:
+                out.append(IAC)
+                i += 2
+            elif cmd in (DO, DONT, WILL, WONT):
+                if i + 2 >= len(buf):
+                    self._pending = buf[i:]
+                    break
+                opt = buf[i + 2]
+                if cmd == DO and opt == 31:
+                    self.sock.sendall(bytes([IAC, WILL, 31, IAC, SB, 31, 0, 80, 0, 24, IAC, SE]))
+                elif cmd == DO:
+                    self.sock.sendall(bytes([IAC, WONT, opt]))
+                elif cmd == WILL:
+                    self.sock.sendall(bytes([IAC, DO, opt]))
+                i += 3
+            elif cmd == SB:
+                j = buf.find(bytes([IAC, SE]), i + 2)
+                if j < 0:
+                    self._pending = buf[i:]
+                    break
+                i = j + 2
+            else:
+                i += 2
+        self.text += out
+
+    def recv_some(self, timeout=None):
+        self.sock.settimeout(timeout if timeout is not None else self.timeout)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return b''
+        if not data:
+            self.closed = True
+            return b''
+        self._feed(data)
+        return data
+
+    def read_until(self, pred, timeout=None):
+        """Reads until pred(text) is true; returns the text read since the call."""
+        start = len(self.text)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while not pred(bytes(self.text[start:])):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.closed:
+                raise AssertionError('timed out waiting; got %r' % bytes(self.text[start:])[-500:])
+            self.recv_some(min(left, 1.0))
+        return bytes(self.text[start:])
+
+    def read_until_token(self, token, timeout=None):
+        return self.read_until(lambda t: token in t, timeout)
+
+    def read_prompt(self, chars=b':>$#%', timeout=None):
+        """Like Mirai: read until the last non-space byte is a prompt character."""
+        return self.read_until(lambda t: len(t.rstrip()) > 0 and t.rstrip()[-1:] in [bytes([c]) for c in chars], timeout)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def sendline(self, line):
+        self.send((line if isinstance(line, bytes) else line.encode()) + b'\r\n')
+
+    def command(self, line, token):
+        """Sends `line; /bin/busybox TOKEN` and returns the output before `TOKEN: applet not found`."""
+        self.sendline(line + '; /bin/busybox ' + token if line else '/bin/busybox ' + token)
+        out = self.read_until_token(token.encode() + b': applet not found')
+        return out.split(token.encode() + b': applet not found')[0]
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class TapResult(unittest.TestResult):
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def _line(self, ok, test, detail=''):
+        self.n += 1
+        name = '%s.%s' % (type(test).__name__, test._testMethodName) if hasattr(test, '_testMethodName') else str(test)
+        print('%s %d - %s' % ('ok' if ok else 'not ok', self.n, name), flush=True)
+        if detail:
+            sys.stderr.write('--- %s\n%s\n' % (name, detail))
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line(True, test)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._line(False, test, self._exc_info_to_string(err, test))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._line(False, test, self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        # A skipped test did not run and is not counted; say so on stderr.
+        super().addSkip(test, reason)
+        sys.stderr.write('skipped %s: %s\n' % (test, reason))
+
+    def addExpectedFailure(self, test, err):
+        self._line(False, test, 'expected failures are not allowed')
+
+    def addUnexpectedSuccess(self, test):
+        self._line(False, test, 'unexpected success')
+
+
+def main():
+    module = sys.modules['__main__']
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    if len(sys.argv) > 1:
+        suite = unittest.TestSuite(t for t in _flatten(suite) if any(a in t.id() for a in sys.argv[1:]))
+    result = TapResult()
+    suite.run(result)
+    print('1..%d' % result.n)
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
+def _flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from _flatten(t)
+        else:
+            yield t

@@ -1,0 +1,101 @@
+/* Unit tests of src/lib. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "lib/lib.h"
+
+static void test_buf_limit(void **state)
+{
+	struct buf b;
+	buf_init(&b, 8);
+	assert_int_equal(buf_append(&b, "12345", 5), 0);
+	assert_int_equal(buf_append(&b, "6789", 4), -ENOBUFS);
+	assert_int_equal(b.len, 5);
+	assert_string_equal((char *)b.data, "12345");
+	assert_int_equal(buf_printf(&b, "%d", 678), 0);
+	assert_string_equal((char *)b.data, "12345678");
+	assert_int_equal(buf_append(&b, "x", 1), -ENOBUFS);
+	buf_consume(&b, 3);
+	assert_string_equal((char *)b.data, "45678");
+	buf_free(&b);
+}
+
+static void test_hashes(void **state)
+{
+	struct lib_hashes h;
+	lib_hashes("abc", 3, &h);
+	assert_string_equal(h.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(h.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	assert_string_equal(h.md5, "900150983cd24fb0d6963f7d28e17f72");
+}
+
+static void test_siphash_vector(void **state)
+{
+	/* Reference vector from the SipHash paper: key 00..0f, message 00..0e. */
+	uint8_t key[16], msg[15];
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	assert_true(lib_siphash(msg, sizeof(msg), key) == 0xa129ca6149be45e5ULL);
+}
+
+static void test_time(void **state)
+{
+	int64_t us;
+	assert_int_equal(lib_parse_time("2026-11-26T09:01:02.5Z", &us), 0);
+	assert_true(us == 1795683662500000LL);
+	char out[LIB_RFC3339_LEN];
+	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = 500000000};
+	lib_rfc3339(&ts, out);
+	assert_string_equal(out, "2026-11-26T09:01:02.500000Z");
+	assert_int_equal(lib_parse_time("2026-11-26", &us), 0);
+	assert_int_equal(lib_parse_time("2026-11-26T10:01:02+01:00", &us), 0);
+	assert_true(us == 1795683662000000LL);
+	assert_int_equal(lib_parse_time("yesterday", &us), -EINVAL);
+}
+
+static void test_parse(void **state)
+{
+	unsigned long long sz;
+	assert_int_equal(lib_parse_size("16K", &sz), 0);
+	assert_true(sz == 16384);
+	assert_int_equal(lib_parse_size("4MiB", &sz), 0);
+	assert_true(sz == 4u << 20);
+	assert_int_equal(lib_parse_size("-1", &sz), -EINVAL);
+	assert_int_equal(lib_parse_size("3X", &sz), -EINVAL);
+	char host[64];
+	int port;
+	assert_int_equal(lib_parse_hostport("127.0.0.1:2323", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 2323);
+	assert_int_equal(lib_parse_hostport("[::1]:23", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(lib_parse_hostport("nohost", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(lib_parse_hostport("a:70000", host, sizeof(host), &port), -EINVAL);
+}
+
+static void test_uuid(void **state)
+{
+	char a[37], b[37];
+	lib_uuid4(a);
+	lib_uuid4(b);
+	assert_int_equal(strlen(a), 36);
+	assert_int_equal(a[14], '4');
+	assert_string_not_equal(a, b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_limit), cmocka_unit_test(test_hashes),
+		cmocka_unit_test(test_siphash_vector), cmocka_unit_test(test_time),
+		cmocka_unit_test(test_parse), cmocka_unit_test(test_uuid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
