@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/capture.h"
 #include "core/core.h"
 
 struct command {
@@ -18,6 +19,9 @@ static const struct command commands[] = {
 	{.name = "events", .main = core_events_main,
 	 .synopsis = "mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID] [--since TIME] [--limit N]",
 	 .summary = "Print stored events as JSON lines, oldest first."},
+	{.name = "samples", .main = capture_samples_main,
+	 .synopsis = "mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] [--arch ARCH]",
+	 .summary = "List the captured samples: hashes, size, type, CPU, when and where they came from."},
 	{.name = "help", .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
 	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},
