@@ -912,7 +912,7 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	char line[300] = "";
 	if (!pump(r, sfd, r->nsready[0], setup_deadline) || read_line(r->nsready[0], line, sizeof(line)) ||
 	    strncmp(line, "ok", 2) != 0) {
-		snprintf(r->error, sizeof(r->error), "jail: %s", line[0] ? line : "did not start");
+		snprintf(r->error, sizeof(r->error), "jail: %.200s", line[0] ? line : "did not start");
 		goto done;
 	}
 	struct box_fakenet_args fa = {
@@ -940,7 +940,7 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	r->fready[1] = -1;
 	if (!pump(r, sfd, r->fready[0], setup_deadline) || read_line(r->fready[0], line, sizeof(line)) ||
 	    strncmp(line, "ok ", 3) != 0) {
-		snprintf(r->error, sizeof(r->error), "fake internet: %s", line[0] ? line : "did not start");
+		snprintf(r->error, sizeof(r->error), "fake internet: %.200s", line[0] ? line : "did not start");
 		goto done;
 	}
 	lib_strlcpy(r->catch_all, line + 3, sizeof(r->catch_all));
@@ -956,7 +956,7 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 			 r->jail_done ? WEXITSTATUS(r->jail_status) : -1);
 		goto done;
 	}
-	t_payload = now_ms();
+	t_payload = r->tr.payload_start_us / 1000;
 	setup_ms = t_payload - t_start;
 	uint64_t end = t_payload + (uint64_t)r->window * 1000;
 	while (now_ms() < end && r->tr.sample_alive > 0 && !r->jail_done)

@@ -271,8 +271,12 @@ static void find_domains(struct str_sets *ss, const char *s, size_t len)
 			}
 			alpha |= isalpha((unsigned char)s[k]);
 		}
-		if (dot && labels >= 2 && alpha && b - a <= 253 && s[a] != '-' &&
-		    is_tld(dot + 1, (size_t)(s + b - dot - 1)) && !(i > 0 && (s[i - 1] == '/' || s[i - 1] == '@')))
+		/* Not a domain: a section name (".data.rel.ro"), an identifier ("glibc.malloc.top_pad"),
+		 * a path component or a mail address. */
+		bool ident = (j < len && (s[j] == '_' || s[j] == '/')) || a > i ||
+			     (i > 0 && (s[i - 1] == '/' || s[i - 1] == '@' || s[i - 1] == '_' || s[i - 1] == '%'));
+		if (dot && labels >= 2 && alpha && b - a <= 253 && s[a] != '-' && !ident &&
+		    is_tld(dot + 1, (size_t)(s + b - dot - 1)))
 			add_unique(ss->domains, s + a, b - a);
 		i = j;
 	}
@@ -288,7 +292,8 @@ static void find_urls(struct str_sets *ss, const char *s, size_t len)
 			if (!q)
 				break;
 			size_t j = (size_t)(q - s) + sl;
-			while (j < len && s[j] > ' ' && s[j] != '"' && s[j] != '\'' && s[j] != '<' && s[j] != '>')
+			/* Up to white space, a quote, or a shell operator (droppers write URLs in shell). */
+			while (j < len && s[j] > ' ' && !strchr("\"'<>;|&`()", s[j]))
 				j++;
 			if (j > (size_t)(q - s) + sl)
 				add_unique(ss->urls, q, j - (size_t)(q - s));
@@ -306,7 +311,9 @@ static void classify(struct str_sets *ss, const char *s, size_t len)
 	if (is_cred(s, len))
 		add_unique(ss->creds, s, len);
 	for (size_t i = 0; i < LIB_ARRAY_LEN(cmd_marks); i++) {
-		if (memmem(s, len, cmd_marks[i], strlen(cmd_marks[i]))) {
+		const char *m = memmem(s, len, cmd_marks[i], strlen(cmd_marks[i]));
+		/* A command word starts a word: "ps " in "nsteps " is not one. */
+		if (m && (m == s || !(isalnum((unsigned char)m[-1]) || m[-1] == '_'))) {
 			add_unique(ss->cmds, s, len);
 			break;
 		}
@@ -345,7 +352,8 @@ static void extract(struct str_sets *ss, const uint8_t *p, size_t n, uint8_t key
 	size_t len = 0;
 	n = LIB_MIN(n, (size_t)BOX_STRINGS_SCAN_MAX);
 	for (size_t i = 0; i <= n; i++) {
-		int c = i < n ? p[i] ^ key : -1;
+		/* With a key, a zero byte (padding between encoded strings) ends a string too. */
+		int c = i < n && !(key && p[i] == 0) ? p[i] ^ key : -1;
 		if (c >= 0x20 && c < 0x7f) {
 			if (len < sizeof(cur))
 				cur[len] = (char)c;
@@ -491,12 +499,11 @@ static int yara_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *arg)
 	}
 	int strings = 0;
 	YR_STRING *s;
+	/* The match lists themselves live in YARA's unaligned notebook memory: only the counts
+	 * are read. */
 	yr_rule_strings_foreach(rule, s) {
-		YR_MATCH *m;
-		yr_string_matches_foreach(ctx, s, m) {
+		if (ctx->matches[s->idx].count > 0)
 			strings++;
-			break;
-		}
 	}
 	json_t *o = json_pack("{s:s,s:s?,s:s?,s:i}", "rule", rule->identifier, "family", family,
 			      "description", desc, "strings", strings);

@@ -567,7 +567,8 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 			 json_is_true(get(v, "lan_attack.detected")) || json_is_true(get(v, "ddos.detected")) ||
 			 json_is_true(get(v, "killer.detected")) || json_array_size(get(stat, "yara")) > 0;
 	bool suspicious = json_is_true(get(v, "persistence.detected")) || json_is_true(get(stat, "packer.packed")) ||
-			  json_array_size(get(v, "dns")) > 0;
+			  json_array_size(get(v, "dns")) > 0 || num(tr, "relaunched") > 0 ||
+			  json_array_size(get(v, "shell_commands")) > 0;
 	bool ran = json_is_true(get(dyn, "ran"));
 	json_object_set_new(v, "verdict", json_string(malicious ? "malicious" : suspicious ? "suspicious"
 							     : ran ? "no malicious behaviour seen" : "static only"));
