@@ -10,15 +10,17 @@
 
 #include "box/internal.h"
 
-static size_t next_chunk(const uint8_t **p, size_t *n, const uint8_t **chunk)
+/* Cuts the input into chunks, each preceded by its length byte; returns false at the end. */
+static bool next_chunk(const uint8_t **p, size_t *n, const uint8_t **chunk, size_t *len, uint8_t *tag)
 {
 	if (*n == 0)
-		return 0;
-	size_t len = LIB_MIN((size_t)(*p)[0], *n - 1);
+		return false;
+	*tag = (*p)[0];
+	*len = LIB_MIN((size_t)*tag, *n - 1);
 	*chunk = *p + 1;
-	*p += 1 + len;
-	*n -= 1 + len;
-	return len + (len == 0);
+	*p += 1 + *len;
+	*n -= 1 + *len;
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,10 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		box_conn_init(&c, BOX_SAMPLE_IP, 40000, port & 1 ? BOX_IP(203, 0, 113, 1) : BOX_GATEWAY_IP, port, NULL, now);
 		const uint8_t *chunk;
 		size_t len;
-		while ((len = next_chunk(&p, &n, &chunk)) > 0) {
-			now += (uint64_t)(chunk[0] & 0x3f) * 50;
+		uint8_t tag;
+		while (next_chunk(&p, &n, &chunk, &len, &tag)) {
+			now += (uint64_t)(tag & 0x3f) * 50; /* the clock moves with the length byte */
 			box_conn_tick(&c, now, &out, log);
-			if (box_conn_input(&c, chunk, len, now, &out, log) == 1)
+			if (len && box_conn_input(&c, chunk, len, now, &out, log) == 1)
 				break;
 			buf_reset(&out);
 		}
@@ -74,8 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct box_pkt *a = box_pkt_new(box_gateway_mac);
 		const uint8_t *chunk;
 		size_t len;
+		uint8_t tag;
 		uint64_t ts = 0;
-		while ((len = next_chunk(&p, &n, &chunk)) > 0)
+		while (next_chunk(&p, &n, &chunk, &len, &tag))
 			box_pkt_feed(a, chunk, len, ts += 1000);
 		json_decref(box_pkt_summary(a));
 		box_pkt_free(a);

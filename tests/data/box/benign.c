@@ -1,6 +1,7 @@
 /* A benign test program: it reads a file, writes one in /tmp, prints a line and exits. The
  * sandbox must find nothing malicious in it. */
 #include <stdio.h>
+#include <time.h>
 
 int main(void)
 {
