@@ -22,8 +22,6 @@ static const char *why_not(const struct box_elf *e, bool elf, char *buf, size_t 
 		snprintf(buf, len, "%s is not installed (Debian package qemu-user-static)", path);
 		return buf;
 	}
-	if (geteuid() != 0)
-		return "the dynamic run needs root (namespaces, veth pair, cgroups); see docs/box.md";
 	return NULL;
 }
 

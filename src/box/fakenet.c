@@ -570,6 +570,8 @@ static int setup_capture(struct fake *f, char *err, size_t errlen)
 
 static int drop_root(const struct box_fakenet_args *a, char *err, size_t errlen)
 {
+	if (a->keep_uid) /* rootless: there is no other uid to go to */
+		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
 	if (setgroups(0, NULL) < 0 || setresgid(a->gid, a->gid, a->gid) < 0 ||
 	    setresuid(a->uid, a->uid, a->uid) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "dropping root: %s", strerror(errno));

@@ -328,6 +328,7 @@ struct box_fakenet_args {
 	uint64_t capture_bytes;
 	uid_t uid;               /* the fake internet drops root to this after set-up */
 	gid_t gid;
+	bool keep_uid;           /* rootless run: no other uid to drop to */
 };
 /* Runs in a forked child of the runner; never returns (_exit). */
 int box_fakenet_main(const struct box_fakenet_args *a) __attribute__((noreturn));

@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -144,6 +145,52 @@ static void cg_create(struct cgroup *cg, uint64_t memory, int cpu_pct, long id)
 	memset(cg, 0, sizeof(*cg));
 }
 
+/* A runner killed outright (SIGKILL from the queue's time limit) leaves an empty cgroup and
+ * an empty scratch folder behind, named after its pid: the next run removes those of dead
+ * runners. rmdir removes only what is empty. */
+static bool pid_alive(long pid)
+{
+	char p[32];
+	snprintf(p, sizeof(p), "/proc/%ld", pid);
+	return pid > 0 && exists(p);
+}
+
+static void sweep_dir(const char *dir, const char *prefix, bool cgroup)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	size_t pl = strlen(prefix);
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, pl) != 0 || de->d_name[pl] < '0' || de->d_name[pl] > '9')
+			continue;
+		long pid = strtol(de->d_name + pl, NULL, 10);
+		if (pid_alive(pid))
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (cgroup)
+			put(path, "cgroup.kill", "1");
+		rmdir(path);
+	}
+	closedir(d);
+}
+
+static void sweep_stale(bool rootless)
+{
+	sweep_dir("/tmp", "mitsu-box-", false);
+	if (rootless)
+		return;
+	sweep_dir("/sys/fs/cgroup/mitsu-box", "run-", true);
+	static const char *const ctl[] = {"memory", "pids", "cpu", "cpuacct"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(ctl); i++) {
+		char base[64];
+		snprintf(base, sizeof(base), "/sys/fs/cgroup/%s", ctl[i]);
+		sweep_dir(base, "mitsu-box-", true);
+	}
+}
+
 static void cg_add(struct cgroup *cg, pid_t pid)
 {
 	char v[32];
@@ -225,6 +272,8 @@ struct run {
 	bool root_mounted;
 	char dir[1024];             /* artefacts */
 	uid_t uid, fake_uid;
+	bool rootless;              /* no root: one uid, a user namespace of our own, no cgroups */
+	uid_t host_uid;             /* the uid the sample runs as, seen from the host */
 	int go[2], nsready[2], netready[2], fready[2], out[2];
 	FILE *trace_out;
 	int fake_log, pcap_fd;
@@ -272,6 +321,20 @@ static int mkdir_in(struct run *r, const char *rel, int mode, bool own)
 	return 0;
 }
 
+static unsigned long source_flags(const char *host)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(host, &sv) == 0) {
+		f |= sv.f_flag & ST_NODEV ? MS_NODEV : 0;
+		f |= sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0;
+		f |= sv.f_flag & ST_NOATIME ? MS_NOATIME : 0;
+		f |= sv.f_flag & ST_NODIRATIME ? MS_NODIRATIME : 0;
+		f |= sv.f_flag & ST_RELATIME ? MS_RELATIME : 0;
+	}
+	return f;
+}
+
 /* Binds a host file read-only over an empty file of the root. */
 static int bind_ro(struct run *r, const char *host, const char *rel)
 {
@@ -283,7 +346,8 @@ static int bind_ro(struct run *r, const char *host, const char *rel)
 	close(fd);
 	if (mount(host, path, NULL, MS_BIND, NULL) < 0)
 		return -errno;
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, NULL) < 0)
+	/* A remount must keep the flags of the source mount (in a user namespace they are locked). */
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | source_flags(host), NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -333,7 +397,7 @@ static int populate(struct run *r)
 		if (!rc) {
 			/* The device nodes must stay writable (/dev/null): remount without RDONLY. */
 			snprintf(path, sizeof(path), "%s%s", r->root, rel);
-			mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID, NULL);
+			mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | source_flags(host), NULL);
 		}
 	}
 	if (rc)
@@ -476,6 +540,12 @@ static void payload_main(struct run *r)
 	char *const argv[] = {qemu, (char *)"-0", argv0, path, NULL};
 	char *const envp[] = {(char *)"PATH=/bin:/sbin:/usr/bin:/usr/sbin", (char *)"HOME=/root",
 			      (char *)"SHELL=/bin/sh", (char *)"TERM=vt100", (char *)"PWD=" SAMPLE_DIR, NULL};
+	if (r->cg.version == 0) {
+		/* No cgroup: bound the data of each sample process instead (qemu's code buffer needs
+		 * a few hundred MiB of it: hence the margin). Set last: it binds what runs next. */
+		struct rlimit rl = {(rlim_t)r->memory + (1u << 30), (rlim_t)r->memory + (1u << 30)};
+		setrlimit(RLIMIT_DATA, &rl);
+	}
 	int rc = box_seccomp_install();
 	if (rc) {
 		dprintf(2, "mitsu: cannot install the seccomp filter: %s\n", strerror(-rc));
@@ -539,8 +609,10 @@ static void jail_main(struct run *r)
 	setrlimit(RLIMIT_FSIZE, &rl);
 	rl = (struct rlimit){(rlim_t)r->window + 30, (rlim_t)r->window + 30};
 	setrlimit(RLIMIT_CPU, &rl);
-	if (setgroups(0, NULL) < 0 || setresgid(r->uid, r->uid, r->uid) < 0 || setresuid(r->uid, r->uid, r->uid) < 0)
+	if (!r->rootless &&
+	    (setgroups(0, NULL) < 0 || setresgid(r->uid, r->uid, r->uid) < 0 || setresuid(r->uid, r->uid, r->uid) < 0))
 		report(r->nsready[1], "dropping root", errno);
+
 	prctl(PR_SET_DUMPABLE, 1);
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		report(r->nsready[1], "creating the namespaces", errno);
@@ -810,7 +882,9 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	r->data = data;
 	r->n = n;
 	r->qemu = box_qemu_for(elf);
+	r->rootless = geteuid() != 0;
 	r->uid = UID_BASE + 2 * (uid_t)getpid();
+	r->host_uid = r->rootless ? geteuid() : r->uid;
 	r->fake_uid = r->uid + 1;
 	r->jail = r->fake = -1;
 	r->fake_log = r->pcap_fd = -1;
@@ -824,7 +898,7 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	sanitize_name(filename ? filename : "", r->name);
 	if (strcmp(r->name, "sample") == 0 && elf->arch[0])
 		snprintf(r->name, sizeof(r->name), "%s", elf->arch);
-	char tmpdir[] = "/tmp/mitsu-box-art-XXXXXX";
+	char tmpdir[] = "/tmp/mitsu-art-XXXXXX";
 	bool tmp_art = false;
 	if (artefacts) {
 		lib_strlcpy(r->dir, artefacts, sizeof(r->dir));
@@ -840,12 +914,32 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 
-	/* A private mount namespace for the scratch root and its bind mounts. */
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	/* A private mount namespace for the scratch root and its bind mounts; without root, inside
+	 * a user namespace of our own where we are root. */
+	if (r->rootless) {
+		uid_t u = geteuid();
+		gid_t g = getegid();
+		char map[64];
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+			fail(r, "user namespace (needed without root)", errno);
+			goto done;
+		}
+		wr("/proc/self/setgroups", "deny");
+		snprintf(map, sizeof(map), "0 %u 1", u);
+		wr("/proc/self/uid_map", map);
+		snprintf(map, sizeof(map), "0 %u 1", g);
+		wr("/proc/self/gid_map", map);
+		r->uid = r->fake_uid = 0;
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+			fail(r, "private mount namespace", errno);
+			goto done;
+		}
+	} else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fail(r, "private mount namespace", errno);
 		goto done;
 	}
-	snprintf(r->root, sizeof(r->root), "/tmp/mitsu-box-XXXXXX");
+	sweep_stale(r->rootless);
+	snprintf(r->root, sizeof(r->root), "/tmp/mitsu-box-%d-XXXXXX", (int)getpid());
 	if (!mkdtemp(r->root)) {
 		fail(r, "scratch root", errno);
 		r->root[0] = '\0';
@@ -918,6 +1012,7 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	struct box_fakenet_args fa = {
 		.sample_pid = r->jail, .ready_fd = r->fready[1], .log_fd = r->fake_log, .pcap_fd = r->pcap_fd,
 		.capture_bytes = r->capture_bytes, .uid = r->fake_uid, .gid = r->fake_uid,
+		.keep_uid = r->rootless,
 	};
 	r->fake = fork();
 	if (r->fake == 0) {
@@ -1008,7 +1103,8 @@ done:;
 	json_object_set_new(limits, "memory", json_integer((json_int_t)r->memory));
 	json_object_set_new(limits, "cpu_percent", json_integer(r->cpu));
 	json_object_set_new(limits, "pids", json_integer(BOX_PIDS_MAX));
-	json_object_set_new(limits, "uid", json_integer(r->uid));
+	json_object_set_new(limits, "uid", json_integer(r->host_uid));
+	json_object_set_new(limits, "rootless", json_boolean(r->rootless));
 	json_object_set_new(dyn, "limits", limits);
 	json_object_set_new(dyn, "output", core_json_bytes(r->output.data, r->output.len));
 	json_object_set_new(dyn, "output_bytes", json_integer((json_int_t)r->output_total));

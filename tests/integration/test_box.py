@@ -4,6 +4,7 @@ verdict; a second stage of another CPU run under its own emulator; containment (
 run on any host interface); the analysis queue through the event bus (`mitsu box --store`, the
 path `mitsu run` takes); and the testbed table. Needs root (namespaces), qemu-user-static and
 the cross compilers (scripts/deps)."""
+import atexit
 import json
 import os
 import shutil
@@ -42,7 +43,8 @@ class Box:
     def prepare(cls):
         if cls.tmp:
             return
-        cls.tmp = tempfile.mkdtemp(prefix='mitsu-box-it-')
+        cls.tmp = tempfile.mkdtemp(prefix='mitsu-it-box-')
+        atexit.register(shutil.rmtree, cls.tmp, True)
         files = []
         for bot in BOTS:
             for arch in ARCHS:
@@ -236,7 +238,7 @@ class ContainmentTest(harness.unittest.TestCase):
             raise AssertionError('the sandbox tests need root')
         if not shutil.which('tcpdump'):
             raise AssertionError('tcpdump is needed (scripts/deps)')
-        tmp = tempfile.mkdtemp(prefix='mitsu-box-contain-')
+        tmp = tempfile.mkdtemp(prefix='mitsu-it-contain-')
         try:
             sample = os.path.join(tmp, 'mirai_like-mipsel')
             compile_bot('mirai_like', 'mipsel', sample)
@@ -319,7 +321,7 @@ class QueueTest(harness.unittest.TestCase):
     def test_store_then_analyse_through_the_bus(self):
         if os.geteuid() != 0:
             raise AssertionError('the sandbox tests need root')
-        tmp = tempfile.mkdtemp(prefix='mitsu-box-queue-')
+        tmp = tempfile.mkdtemp(prefix='mitsu-it-queue-')
         try:
             sample = os.path.join(tmp, 'irc_bot-mipsel')
             compile_bot('irc_bot', 'mipsel', sample)
@@ -352,6 +354,43 @@ class QueueTest(harness.unittest.TestCase):
                 evs = [json.loads(line) for line in f]
             self.assertEqual(len([e for e in evs if e['eventid'] == 'mitsu.box.result']), 1)
             self.assertTrue([e for e in evs if e['eventid'] == 'mitsu.sample.stored'][-1]['duplicate'])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class RootlessTest(harness.unittest.TestCase):
+    """Without root (a sensor that dropped its privileges, or a user): the sandbox runs in a user
+    namespace of its own, with listeners on the usual ports instead of sk_lookup and no cgroup."""
+
+    def test_runs_without_root(self):
+        if os.geteuid() != 0:
+            raise AssertionError('this test switches from root to nobody')
+        tmp = tempfile.mkdtemp(prefix='mitsu-it-rootless-')
+        try:
+            os.chmod(tmp, 0o755)
+            sample = os.path.join(tmp, 'mirai_like-arm')
+            compile_bot('mirai_like', 'arm', sample)
+            data = os.path.join(tmp, 'data')
+            os.mkdir(data)
+            shutil.chown(data, 'nobody')
+            cmd = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', harness.MITSU, 'box',
+                   '--data-dir', data, '--format', 'json', '--window', WINDOW, sample]
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+            for mark in harness.SANITIZER_MARKS:
+                self.assertNotIn(mark, p.stderr)
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+            v = json.loads(p.stdout)
+            self.assertTrue(v['dynamic']['ran'], v['dynamic'])
+            limits = v['dynamic']['limits']
+            self.assertTrue(limits['rootless'])
+            self.assertEqual(limits['cgroup'], 'none')
+            self.assertEqual(limits['uid'], int(subprocess.check_output(['id', '-u', 'nobody'])))
+            self.assertEqual(v['dynamic']['catch_all'], 'ports')
+            self.assertEqual(v['family'], 'mirai')
+            self.assertEqual([(c['host'], c['port']) for c in v['cnc']], [('cnc.mitsu-test.invalid', 23)])
+            self.assertTrue(v['scan']['mirai_fingerprint'])
+            self.assertTrue(v['ddos']['detected'])
+            self.assertTrue(v['killer']['detected'])
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
