@@ -117,26 +117,40 @@ static void on_pcap(uv_poll_t *p, int status, int events)
 
 /* ------------------------------------------------------------------ UDP: DNS, catch-all, SSDP */
 
+/* One datagram and the address it was sent to: IP_PKTINFO (the DNS socket) or
+ * IP_ORIGDSTADDR (the catch-all, which also gives the port). Returns its length or -1. */
+static ssize_t recv_dst(int fd, void *buf, size_t len, struct sockaddr_in *from, struct sockaddr_in *to)
+{
+	char cbuf[128];
+	struct iovec iov = {buf, len};
+	struct msghdr m = {.msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov, .msg_iovlen = 1,
+			   .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
+	memset(to, 0, sizeof(*to));
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_ORIGDSTADDR) {
+			memcpy(to, CMSG_DATA(c), sizeof(*to));
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			to->sin_addr = pi.ipi_addr;
+		}
+	}
+	return n;
+}
+
 static void on_dns(uv_poll_t *p, int status, int events)
 {
 	struct fake *f = p->data;
 	for (int i = 0; i < FAKE_UDP_BATCH; i++) {
 		uint8_t q[1500], ans[1600];
-		char cbuf[128];
-		struct sockaddr_in from;
-		struct iovec iov = {q, sizeof(q)};
-		struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-				   .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-		ssize_t n = recvmsg(f->dns_fd, &m, MSG_DONTWAIT);
+		struct sockaddr_in from, orig;
+		ssize_t n = recv_dst(f->dns_fd, q, sizeof(q), &from, &orig);
 		if (n < 0)
 			break;
-		struct in_addr to = {0};
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				to = pi.ipi_addr;
-			}
+		struct in_addr to = orig.sin_addr;
 		f->dns_queries++;
 		char name[256];
 		uint16_t qtype;
@@ -178,19 +192,11 @@ static void on_udp(uv_poll_t *p, int status, int events)
 	struct fake *f = p->data;
 	for (int i = 0; i < FAKE_UDP_BATCH; i++) {
 		uint8_t d[2048];
-		char cbuf[128];
-		struct sockaddr_in from;
-		struct iovec iov = {d, sizeof(d)};
-		struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-				   .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-		ssize_t n = recvmsg(f->udp_fd, &m, MSG_DONTWAIT);
+		struct sockaddr_in from, to;
+		ssize_t n = recv_dst(f->udp_fd, d, sizeof(d), &from, &to);
 		if (n < 0)
 			break;
 		f->udp_datagrams++;
-		struct sockaddr_in to = {0};
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_ORIGDSTADDR)
-				memcpy(&to, CMSG_DATA(c), sizeof(to));
 		uint32_t ip = ntohl(to.sin_addr.s_addr);
 		uint16_t port = ntohs(to.sin_port);
 		/* The first datagram to each destination is logged; the rest are counted (pkt.c). */
@@ -437,17 +443,6 @@ static void on_term(uv_signal_t *s, int signum)
 
 /* ------------------------------------------------------------------ set-up */
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = n < 0 ? -errno : 0;
-	close(fd);
-	return e;
-}
-
 static int udp_socket(uint16_t port, int opt)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -499,8 +494,8 @@ static int setup_net(struct fake *f, char *err, size_t errlen)
 	const struct box_fakenet_args *a = f->args;
 	int nl = box_nl_open();
 	SETUP(nl, "netlink");
-	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	box_write_text("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	box_write_text("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 	int rc = box_nl_link_up(nl, "lo");
 	if (!rc)
 		rc = box_nl_veth(nl, FAKE_IF, box_gateway_mac, SAMPLE_IF, box_sample_mac, a->sample_pid);

@@ -145,6 +145,9 @@ void box_yara_close(struct box_yara *y);
 /* The rules folder: box.rules, or the one shipped with mitsu. Caller frees. */
 char *box_rules_dir(const struct core_config *cfg);
 
+/* Appends v (stolen) to arr unless an equal value is there or arr holds max entries. */
+void box_add_unique(json_t *arr, json_t *v, size_t max);
+
 /* Everything static: hashes, filetype, elf, packer, strings, yara. */
 json_t *box_static(const struct core_config *cfg, const uint8_t *p, size_t n);
 
@@ -356,6 +359,8 @@ void box_queue_static_only(struct box_queue *q);
 
 /* ------------------------------------------------------------------ netlink (netlink.c)
  * Each returns 0 or a negative errno; interface names are resolved in the caller's netns. */
+/* Writes a short text to an existing file (/proc, /sys). */
+int box_write_text(const char *path, const char *s);
 int box_nl_open(void);
 /* A veth pair: `name` here, `peer` created directly in the netns of peer_netns_pid. */
 int box_nl_veth(int fd, const char *name, const uint8_t mac[6], const char *peer,

@@ -196,6 +196,19 @@ int box_nl_route(int fd, uint32_t dst, int prefix, uint32_t gw, const char *ifna
 	return talk(fd, &r);
 }
 
+/* ------------------------------------------------------------------ small files */
+
+int box_write_text(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, s, strlen(s));
+	int e = n < 0 ? -errno : 0;
+	close(fd);
+	return e;
+}
+
 /* ------------------------------------------------------------------ sk_lookup */
 
 static long bpf(int cmd, union bpf_attr *a)

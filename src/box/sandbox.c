@@ -48,15 +48,10 @@ struct cgroup {
 
 static int put(const char *dir, const char *file, const char *val)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, val, strlen(val));
-	int e = n < 0 ? -errno : 0;
-	close(fd);
-	return e;
+	char path[640];
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return box_write_text(path, val);
 }
 
 static long long get_ll(const char *dir, const char *file, const char *key)
@@ -493,16 +488,6 @@ static void set_title(const char *title)
 	memcpy(area, title, LIB_MIN(tl, len - 1));
 }
 
-static void wr(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = write(fd, s, strlen(s));
-		(void)n;
-		close(fd);
-	}
-}
-
 static void decoy_main(void)
 {
 	set_title("/usr/sbin/telnetd");
@@ -618,11 +603,11 @@ static void jail_main(struct run *r)
 		report(r->nsready[1], "creating the namespaces", errno);
 	char map[64];
 	snprintf(map, sizeof(map), "0 %u 1", r->uid);
-	wr("/proc/self/setgroups", "deny");
-	wr("/proc/self/uid_map", map);
-	wr("/proc/self/gid_map", map);
-	wr("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-	wr("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	box_write_text("/proc/self/setgroups", "deny");
+	box_write_text("/proc/self/uid_map", map);
+	box_write_text("/proc/self/gid_map", map);
+	box_write_text("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	box_write_text("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 	if (write(r->nsready[1], "ok\n", 3) != 3)
 		_exit(1);
 	if (read(r->netready[0], &c, 1) != 1)
@@ -924,11 +909,11 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 			fail(r, "user namespace (needed without root)", errno);
 			goto done;
 		}
-		wr("/proc/self/setgroups", "deny");
+		box_write_text("/proc/self/setgroups", "deny");
 		snprintf(map, sizeof(map), "0 %u 1", u);
-		wr("/proc/self/uid_map", map);
+		box_write_text("/proc/self/uid_map", map);
 		snprintf(map, sizeof(map), "0 %u 1", g);
-		wr("/proc/self/gid_map", map);
+		box_write_text("/proc/self/gid_map", map);
 		r->uid = r->fake_uid = 0;
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 			fail(r, "private mount namespace", errno);

@@ -168,20 +168,26 @@ struct str_sets {
 	size_t count;
 };
 
+void box_add_unique(json_t *arr, json_t *v, size_t max)
+{
+	size_t i;
+	json_t *x;
+	if (json_array_size(arr) < max) {
+		json_array_foreach(arr, i, x)
+			if (json_equal(x, v))
+				goto drop;
+		json_array_append_new(arr, v);
+		return;
+	}
+drop:
+	json_decref(v);
+}
+
 /* Appends s to an array once, at most BOX_STRINGS_KEPT entries. */
 static void add_unique(json_t *arr, const char *s, size_t len)
 {
-	if (json_array_size(arr) >= BOX_STRINGS_KEPT || len == 0)
-		return;
-	json_t *v = core_json_bytes(s, len);
-	size_t i;
-	json_t *x;
-	json_array_foreach(arr, i, x)
-		if (json_equal(x, v)) {
-			json_decref(v);
-			return;
-		}
-	json_array_append_new(arr, v);
+	if (len)
+		box_add_unique(arr, core_json_bytes(s, len), BOX_STRINGS_KEPT);
 }
 
 static bool is_cred(const char *s, size_t len)

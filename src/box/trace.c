@@ -315,18 +315,7 @@ static json_t *rec(struct box_trace *t, pid_t pid, const char *call)
 
 static void list_add(json_t *arr, json_t *v)
 {
-	if (json_array_size(arr) < BOX_TRACE_LIST) {
-		size_t i;
-		json_t *x;
-		json_array_foreach(arr, i, x)
-			if (json_equal(x, v)) {
-				json_decref(v);
-				return;
-			}
-		json_array_append_new(arr, v);
-	} else {
-		json_decref(v);
-	}
+	box_add_unique(arr, v, BOX_TRACE_LIST);
 }
 
 /* The path as the sample sees it: relative paths are joined to its working directory (read from
@@ -673,20 +662,9 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 		if (a4)
 			on_sockaddr_call(t, pid, "sendto", a4, regs.r9, t->sends_total <= 256);
 		break;
-	case SYS_sendmsg: {
-		t->sends_total++;
-		uint8_t mh[16];
-		if (read_mem(pid, a1, mh, sizeof(mh)) == sizeof(mh)) {
-			uint64_t name;
-			uint32_t nlen;
-			memcpy(&name, mh, 8);
-			memcpy(&nlen, mh + 8, 4);
-			if (name)
-				on_sockaddr_call(t, pid, "sendmsg", name, nlen, t->sends_total <= 256);
-		}
-		break;
-	}
+	case SYS_sendmsg:
 	case SYS_sendmmsg: {
+		/* struct msghdr (the first of sendmmsg's array): msg_name, then msg_namelen. */
 		t->sends_total++;
 		uint8_t mh[16];
 		if (read_mem(pid, a1, mh, sizeof(mh)) == sizeof(mh)) {
@@ -695,7 +673,8 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 			memcpy(&name, mh, 8);
 			memcpy(&nlen, mh + 8, 4);
 			if (name)
-				on_sockaddr_call(t, pid, "sendmmsg", name, nlen, t->sends_total <= 256);
+				on_sockaddr_call(t, pid, nr == SYS_sendmsg ? "sendmsg" : "sendmmsg", name, nlen,
+						 t->sends_total <= 256);
 		}
 		break;
 	}
