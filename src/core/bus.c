@@ -95,7 +95,7 @@ void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_eve
 	json_t *ev = json_object();
 	char ts[LIB_RFC3339_LEN], uuid[37];
 	lib_rfc3339_now(ts);
-	lib_uuid4(uuid);
+	lib_uuid7(uuid);
 
 	char msg[1024];
 	va_list ap;
