@@ -54,7 +54,7 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	core_emit(s->sensor->bus, &s->conn, id, fields, "%s", msg);
+	core_emit_msg(s->sensor->bus, &s->conn, id, fields, msg);
 }
 
 static void session_free(struct sensor_session *s)
