@@ -160,6 +160,8 @@ int sensor_main(int argc, char **argv)
 		log_error("sensor", "%s", err);
 		goto out;
 	}
+	if (web_start(&sn->web, &cfg))
+		goto out;
 	if (drop_privileges(cfg_str(&cfg, OPT_CORE_USER)))
 		goto out;
 
@@ -184,6 +186,7 @@ out:
 	/* On an early error only listeners are open; close them and let the callbacks run. */
 	sensor_listeners_stop(sn);
 	capture_fetcher_close(sn->fetcher);
+	web_stop(sn->web);
 	uv_run(sn->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(sn->loop))
 		log_warn("sensor", "the loop still had handles at exit");

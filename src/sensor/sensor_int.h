@@ -3,6 +3,7 @@
 #define MITSU_SENSOR_INT_H
 
 #include "sensor/sensor.h"
+#include "web/web.h"
 
 /* Open sessions per source address: open addressing, keyed by a seeded SipHash of the address
  * bytes so a peer cannot choose collisions. Sized for max_sessions; entries with count 0 are
@@ -57,6 +58,7 @@ struct sensor {
 	uv_signal_t sigterm, sigint;
 	bool stopping;
 	void *box_queue;
+	struct web_server *web;
 };
 
 /* Creates and frees a session for an accepted connection (session.c). */
