@@ -22,10 +22,7 @@ def get(port, path, token=None):
 class WebTest(harness.unittest.TestCase):
     def sensor(self, *sets):
         self.web = harness.free_port()
-        s = harness.Sensor(sets=['telnet.fail_delay_ms=0'] + list(sets))
-        s.args = [a for a in s.args if a != 'web.listen=']
-        s.args[s.args.index('--set') + 1:s.args.index('--set') + 1] = []
-        s.args += ['--set', 'web.listen=127.0.0.1:%d' % self.web]
+        s = harness.Sensor(sets=['telnet.fail_delay_ms=0'] + list(sets), web_port=self.web)
         return s.start(wait_ports=[s.port, self.web])
 
     def test_page_and_summary_show_a_session(self):
