@@ -98,7 +98,7 @@ int profile_main(int argc, char **argv)
 	/* Every good profile is listed; each bad one is reported and makes the exit status 1. */
 	rc = 0;
 	if (!json)
-		printf("%-16s %-6s %-6s %-8s %-8s %s\n", "NAME", "ARCH", "ENDIAN", "CATEGORY", "BUSYBOX",
+		printf("%-16s %-6s %-6s %-10s %-8s %s\n", "NAME", "ARCH", "ENDIAN", "CATEGORY", "BUSYBOX",
 		       "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
@@ -111,7 +111,7 @@ int profile_main(int argc, char **argv)
 			if (json)
 				print_json(p);
 			else
-				printf("%-16s %-6s %-6s %-8s %-8s %s\n", p->name, p->cpu_arch, endianness(p),
+				printf("%-16s %-6s %-6s %-10s %-8s %s\n", p->name, p->cpu_arch, endianness(p),
 				       p->category, p->busybox_version, p->description);
 			profile_free(p);
 		}

@@ -89,7 +89,9 @@ struct profile {
 	char *hostname;
 	char *user;            /* the user the shell runs as after login ("root") */
 	char *home;            /* initial working directory */
-	char *prompt;          /* format: %h hostname, %w cwd, %u user, %$ '#' or '$', %% '%' */
+	char *prompt;          /* format: %h hostname, %u user, %w the cwd as ash's \w shows it
+				* ($HOME and below abbreviated to ~), %$ '#' for uid 0 else '$',
+				* %% '%' */
 	char *shell_name;      /* as errors name it: "-sh" or "sh" */
 	char *path;            /* $PATH of the login shell, e.g. "/bin:/sbin:/usr/bin:/usr/sbin" */
 
