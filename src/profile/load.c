@@ -814,6 +814,7 @@ static char *expand_telnet(struct ctx *c, const char *name, const char *in)
 	struct profile *p = c->p;
 	struct buf b;
 	buf_init(&b, 64 * 1024);
+	buf_append(&b, "", 0); /* terminated even when the text is empty */
 	for (const char *s = in; *s; s++) {
 		if (*s == '%') {
 			s++;
@@ -1447,7 +1448,8 @@ static void finish(struct ctx *c, unsigned flags)
 			fail_at(c, 0, "[commands] %s has a status but no output", p->commands[i].name);
 	if (c->failed)
 		return;
-	qsort(p->commands, p->ncommands, sizeof(*p->commands), cmd_cmp);
+	if (p->ncommands > 1)
+		qsort(p->commands, p->ncommands, sizeof(*p->commands), cmd_cmp);
 	if (!p->busybox_banner)
 		p->busybox_banner = c->busybox_build
 			? xasprintf("BusyBox v%s (%s) multi-call binary.", p->busybox_version, c->busybox_build)

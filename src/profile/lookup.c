@@ -25,7 +25,7 @@ static int node_cmp(const void *key, const void *elem)
 
 const struct profile_node *profile_lookup(const struct profile *p, const char *path)
 {
-	if (!p || !path)
+	if (!p || !path || p->nnodes == 0)
 		return NULL;
 	return bsearch(path, p->nodes, p->nnodes, sizeof(*p->nodes), node_cmp);
 }
@@ -154,7 +154,7 @@ static int str_cmp(const void *key, const void *elem)
 
 bool profile_has_applet(const struct profile *p, const char *name)
 {
-	return p && name && bsearch(name, p->applets, p->napplets, sizeof(*p->applets), str_cmp);
+	return p && name && p->napplets && bsearch(name, p->applets, p->napplets, sizeof(*p->applets), str_cmp);
 }
 
 static int command_cmp(const void *key, const void *elem)
@@ -164,7 +164,7 @@ static int command_cmp(const void *key, const void *elem)
 
 const struct profile_command *profile_command(const struct profile *p, const char *name)
 {
-	if (!p || !name)
+	if (!p || !name || p->ncommands == 0)
 		return NULL;
 	return bsearch(name, p->commands, p->ncommands, sizeof(*p->commands), command_cmp);
 }
