@@ -149,8 +149,9 @@ int profile_load_all(const char *root, struct profile_set *set, char *err, size_
 void profile_set_free(struct profile_set *set);
 const struct profile *profile_set_find(const struct profile_set *set, const char *name);
 
-/* The folder of profiles shipped with mitsu (the source tree's profiles/ when run from a
- * build, or the installed data folder). */
+/* The folder of profiles shipped with mitsu: $MITSU_PROFILES when set and not empty, else the
+ * source tree's profiles/ when it exists (running from a build), else the installed copy
+ * PREFIX/share/mitsu/profiles. The string is static or the environment's; do not free it. */
 const char *profile_default_dir(void);
 
 /* The folder profiles are read from: sensor.profiles_dir when set, else profile_default_dir().
