@@ -43,7 +43,7 @@ int sensor_parse_listen(const char *s, struct sensor_listen_spec *out, char *err
 			return -EINVAL;
 		}
 	}
-	if (lib_parse_hostport(hostport, out->addr, sizeof(out->addr), &out->port) || out->port == 0) {
+	if (lib_parse_hostport(hostport, out->addr, sizeof(out->addr), &out->port)) {
 		snprintf(err, errlen, "listener '%s': want ADDR:PORT ([V6]:PORT for IPv6)", s);
 		return -EINVAL;
 	}

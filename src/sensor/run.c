@@ -23,25 +23,33 @@ static void on_prepare(uv_prepare_t *h)
 	struct sensor *sn = h->data;
 	core_bus_flush(sn->bus);
 	core_store_commit(&sn->store);
-	if (sn->stopping && sn->nsessions == 0) {
+	if (sn->stopping && sn->nsessions == 0 && !sn->stopped) {
+		sn->stopped = true;
 		capture_fetcher_close(sn->fetcher);
 		sn->fetcher = NULL;
 		core_bus_flush(sn->bus);
 		uv_close((uv_handle_t *)&sn->flush, NULL);
-		uv_close((uv_handle_t *)&sn->sigterm, NULL);
-		uv_close((uv_handle_t *)&sn->sigint, NULL);
+		if (sn->signals) {
+			uv_close((uv_handle_t *)&sn->sigterm, NULL);
+			uv_close((uv_handle_t *)&sn->sigint, NULL);
+		}
 	}
+}
+
+void sensor_stop(struct sensor *sn)
+{
+	if (sn->stopping)
+		return;
+	sn->stopping = true;
+	sensor_listeners_stop(sn);
+	sensor_sessions_shutdown(sn);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct sensor *sn = h->data;
-	if (sn->stopping)
-		return;
 	log_info("sensor", "signal %d: stopping (%zu sessions open)", signum, sn->nsessions);
-	sn->stopping = true;
-	sensor_listeners_stop(sn);
-	sensor_sessions_shutdown(sn);
+	sensor_stop(sn);
 }
 
 static int drop_privileges(const char *user)
@@ -86,6 +94,87 @@ static int load_profiles(struct sensor *sn)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int sensor_open(struct sensor **out, uv_loop_t *loop, struct core_config *cfg, bool signals)
+{
+	char err[512];
+	struct sensor *sn = xcalloc(1, sizeof(*sn));
+	*out = sn;
+	sn->cfg = cfg;
+	sn->loop = loop;
+	set_limits(sn);
+	sensor_srctab_init(&sn->sources, sn->limits.max_sessions);
+	if (load_profiles(sn))
+		return -EINVAL;
+	if (core_store_open(&sn->store, cfg_str(cfg, OPT_CORE_DATA_DIR), false))
+		return -EIO;
+	sn->bus = core_bus_open(cfg, &sn->store);
+	if (capture_samples_open(&sn->samples, &sn->store, sn->bus)) {
+		log_error("sensor", "cannot open the sample store");
+		return -EIO;
+	}
+	if (capture_fetcher_open(&sn->fetcher, sn->loop, cfg, sn->samples, sn->bus)) {
+		log_error("sensor", "cannot start the downloader");
+		return -EIO;
+	}
+	if (sensor_listeners_start(sn, err, sizeof(err))) {
+		log_error("sensor", "%s", err);
+		return -EADDRINUSE;
+	}
+	if (web_start(&sn->web, cfg))
+		return -EADDRINUSE;
+	uv_prepare_init(sn->loop, &sn->flush);
+	sn->flush.data = sn;
+	uv_prepare_start(&sn->flush, on_prepare);
+	sn->signals = signals;
+	if (signals) {
+		uv_signal_init(sn->loop, &sn->sigterm);
+		uv_signal_init(sn->loop, &sn->sigint);
+		sn->sigterm.data = sn->sigint.data = sn;
+		uv_signal_start(&sn->sigterm, on_signal, SIGTERM);
+		uv_signal_start(&sn->sigint, on_signal, SIGINT);
+	}
+	return 0;
+}
+
+void sensor_free(struct sensor *sn)
+{
+	if (!sn)
+		return;
+	/* Whatever is still open is closed; the loop then runs until the last handle is gone
+	 * (on_prepare ends the sensor's own handles once no session is left). */
+	sensor_stop(sn);
+	if (!sn->flush.loop) {
+		/* an early error: no loop turn will finish the stop */
+		capture_fetcher_close(sn->fetcher);
+		sn->fetcher = NULL;
+	}
+	while (uv_run(sn->loop, UV_RUN_DEFAULT))
+		;
+	web_stop(sn->web);
+	log_info("sensor", "stopped: %llu sessions accepted, %llu refused (total limit), %llu refused (per-source limit)",
+		 (unsigned long long)sn->stats.accepted, (unsigned long long)sn->stats.refused_total,
+		 (unsigned long long)sn->stats.refused_source);
+	capture_samples_close(sn->samples);
+	core_bus_close(sn->bus);
+	core_store_close(&sn->store);
+	profile_set_free(&sn->profiles);
+	sensor_srctab_free(&sn->sources);
+	free(sn->listeners);
+	free(sn);
+}
+
+int sensor_listener_port(const struct sensor *sn, size_t i)
+{
+	if (i >= sn->nlisteners)
+		return -1;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	if (uv_tcp_getsockname(&sn->listeners[i].tcp, (struct sockaddr *)&ss, &len))
+		return -1;
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 int sensor_main(int argc, char **argv)
@@ -136,68 +225,20 @@ int sensor_main(int argc, char **argv)
 	if (core_cmdline_finish(&cfg, &cl))
 		goto out_cfg;
 
-	rc = 1;
-	struct sensor *sn = xcalloc(1, sizeof(*sn));
-	sn->cfg = &cfg;
-	sn->loop = xmalloc(sizeof(*sn->loop));
-	uv_loop_init(sn->loop);
-	set_limits(sn);
-	sensor_srctab_init(&sn->sources, sn->limits.max_sessions);
-	if (load_profiles(sn))
-		goto out;
-	if (core_store_open(&sn->store, cfg_str(&cfg, OPT_CORE_DATA_DIR), false))
-		goto out;
-	sn->bus = core_bus_open(&cfg, &sn->store);
-	if (capture_samples_open(&sn->samples, &sn->store, sn->bus)) {
-		log_error("sensor", "cannot open the sample store");
-		goto out;
-	}
-	if (capture_fetcher_open(&sn->fetcher, sn->loop, &cfg, sn->samples, sn->bus)) {
-		log_error("sensor", "cannot start the downloader");
-		goto out;
-	}
-	if (sensor_listeners_start(sn, err, sizeof(err))) {
-		log_error("sensor", "%s", err);
-		goto out;
-	}
-	if (web_start(&sn->web, &cfg))
-		goto out;
-	if (drop_privileges(cfg_str(&cfg, OPT_CORE_USER)))
-		goto out;
-
-	uv_prepare_init(sn->loop, &sn->flush);
-	sn->flush.data = sn;
-	uv_prepare_start(&sn->flush, on_prepare);
-	uv_signal_init(sn->loop, &sn->sigterm);
-	uv_signal_init(sn->loop, &sn->sigint);
-	sn->sigterm.data = sn->sigint.data = sn;
-	uv_signal_start(&sn->sigterm, on_signal, SIGTERM);
-	uv_signal_start(&sn->sigint, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("sensor", "sensor %s started, data in %s", cfg_str(&cfg, OPT_SENSOR_NAME),
-		 cfg_str(&cfg, OPT_CORE_DATA_DIR));
-
-	uv_run(sn->loop, UV_RUN_DEFAULT);
-	rc = 0;
-	log_info("sensor", "stopped: %llu sessions accepted, %llu refused (total limit), %llu refused (per-source limit)",
-		 (unsigned long long)sn->stats.accepted, (unsigned long long)sn->stats.refused_total,
-		 (unsigned long long)sn->stats.refused_source);
-out:
-	/* On an early error only listeners are open; close them and let the callbacks run. */
-	sensor_listeners_stop(sn);
-	capture_fetcher_close(sn->fetcher);
-	web_stop(sn->web);
-	uv_run(sn->loop, UV_RUN_DEFAULT);
-	if (uv_loop_close(sn->loop))
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct sensor *sn;
+	rc = 1;
+	if (sensor_open(&sn, &loop, &cfg, true) == 0 && drop_privileges(cfg_str(&cfg, OPT_CORE_USER)) == 0) {
+		log_info("sensor", "sensor %s started, data in %s", cfg_str(&cfg, OPT_SENSOR_NAME),
+			 cfg_str(&cfg, OPT_CORE_DATA_DIR));
+		uv_run(&loop, UV_RUN_DEFAULT);
+		rc = 0;
+	}
+	sensor_free(sn);
+	if (uv_loop_close(&loop))
 		log_warn("sensor", "the loop still had handles at exit");
-	free(sn->loop);
-	capture_samples_close(sn->samples);
-	core_bus_close(sn->bus);
-	core_store_close(&sn->store);
-	profile_set_free(&sn->profiles);
-	sensor_srctab_free(&sn->sources);
-	free(sn->listeners);
-	free(sn);
 out_cfg:
 	core_config_free(&cfg);
 	return rc;

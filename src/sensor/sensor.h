@@ -90,6 +90,18 @@ struct sensor_listen_spec {
 };
 int sensor_parse_listen(const char *s, struct sensor_listen_spec *out, char *err, size_t errlen);
 
+/* A sensor on a loop the caller owns (`mitsu run` uses these; so do tests and the Telnet fuzz
+ * target). sensor_open loads the profiles, opens the store, the bus, the sample store, the
+ * downloader, the listeners and the dashboard; on error *out still needs sensor_free.
+ * `signals`: stop on SIGTERM/SIGINT. The config must outlive the sensor. */
+int sensor_open(struct sensor **out, uv_loop_t *loop, struct core_config *cfg, bool signals);
+/* Begins the orderly stop: listeners close, sessions end with reason "shutdown". */
+void sensor_stop(struct sensor *sn);
+/* Runs the loop until everything of the sensor is closed, then frees it. */
+void sensor_free(struct sensor *sn);
+/* The port listener i is bound to (useful with port 0), or -1. */
+int sensor_listener_port(const struct sensor *sn, size_t i);
+
 /* `mitsu run`. */
 int sensor_main(int argc, char **argv);
 

@@ -57,6 +57,8 @@ struct sensor {
 	uv_prepare_t flush;
 	uv_signal_t sigterm, sigint;
 	bool stopping;
+	bool stopped;   /* the last session is gone and the sensor's own handles are closing */
+	bool signals;
 	void *box_queue;
 	struct web_server *web;
 };
