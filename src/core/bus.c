@@ -65,9 +65,12 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 	} builtin[] = {
 		{OPT_SINKS_SQLITE, &core_sink_sqlite},
 		{OPT_SINKS_JSONL, &core_sink_jsonl},
+		{OPT_SINKS_POSTGRES, &core_sink_postgres},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(builtin); i++) {
-		if (!cfg_bool(cfg, builtin[i].opt))
+		bool on = core_options[builtin[i].opt].type == CORE_OPT_BOOL ? cfg_bool(cfg, builtin[i].opt)
+									      : cfg_str(cfg, builtin[i].opt)[0] != '\0';
+		if (!on)
 			continue;
 		if (builtin[i].ops == &core_sink_sqlite && !store)
 			continue;

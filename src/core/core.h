@@ -151,6 +151,7 @@ struct core_sink_ops {
 };
 extern const struct core_sink_ops core_sink_sqlite;
 extern const struct core_sink_ops core_sink_jsonl;
+extern const struct core_sink_ops core_sink_postgres;
 
 /* Opens the bus with the sinks the config enables. `store` may be NULL when the sqlite sink is
  * off. The bus borrows cfg and store; they must outlive it. */
