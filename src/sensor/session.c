@@ -213,7 +213,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || s->closing)
 		return;
 	if (nread < 0) {
-		sensor_session_close(s, nread == UV_EOF ? "peer" : "error");
+		/* A reset is the peer leaving too (it closed with our output unread). */
+		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET ? "peer" : "error");
 		return;
 	}
 	s->last_input_ms = lib_mono_ms();
@@ -223,6 +224,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+/* A connection refused before it became a session: only its socket handle exists. */
+static void on_refused_closed(uv_handle_t *h)
+{
+	free(h->data);
 }
 
 void sensor_session_accept(struct sensor_listener *l)
@@ -235,7 +242,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	s->open_handles = 1;
 	if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&s->tcp) != 0) {
 		s->handles_closed = true;
-		uv_close((uv_handle_t *)&s->tcp, (uv_close_cb)free);
+		uv_close((uv_handle_t *)&s->tcp, on_refused_closed);
 		return;
 	}
 	struct sockaddr_storage peer, local;
@@ -260,7 +267,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	if (refuse) {
 		/* Over a limit: no events (a flood must not fill the store), just close. */
 		s->handles_closed = true;
-		uv_close((uv_handle_t *)&s->tcp, (uv_close_cb)free);
+		uv_close((uv_handle_t *)&s->tcp, on_refused_closed);
 		return;
 	}
 	sn->stats.accepted++;
