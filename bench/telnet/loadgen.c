@@ -336,7 +336,9 @@ int main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	struct rlimit rl = {200000, 200000};
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	build_loader();
 	lat = malloc(sizeof(*lat) * MAX_LAT);
