@@ -183,6 +183,11 @@ void core_bus_flush(struct core_bus *bus)
 	}
 }
 
+size_t core_bus_pending(const struct core_bus *bus)
+{
+	return bus->nqueue;
+}
+
 void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out)
 {
 	*out = bus->stats;
