@@ -62,6 +62,11 @@ static void session_free(struct sensor_session *s)
 	struct sensor *sn = s->sensor;
 	if (s->proto && s->proto->on_close)
 		s->proto->on_close(s);
+	/* Last, after what the module records at its end (files the attacker left behind). */
+	double duration = (double)(s->end_ms - s->start_ms) / 1000.0;
+	sensor_session_emit(s, EV_SESSION_CLOSED,
+			    json_pack("{s:f,s:s}", "duration", duration, "reason", s->close_reason),
+			    "session closed (%s) after %.1f s", s->close_reason, duration);
 	sensor_srctab_release(&sn->sources, s->src_addr, s->src_len);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -107,10 +112,7 @@ void sensor_session_close(struct sensor_session *s, const char *reason)
 	s->close_reason = reason;
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	uv_timer_stop(&s->timer);
-	double duration = (double)(lib_mono_ms() - s->start_ms) / 1000.0;
-	sensor_session_emit(s, EV_SESSION_CLOSED,
-			    json_pack("{s:f,s:s}", "duration", duration, "reason", reason),
-			    "session closed (%s) after %.1f s", reason, duration);
+	s->end_ms = lib_mono_ms();
 	/* A polite end lets queued output reach the peer first; a peer that does not read, or
 	 * that already left, is cut off. */
 	bool drain = strcmp(reason, "exit") == 0 || strcmp(reason, "login_failures") == 0 ||
