@@ -5,6 +5,7 @@
 #include "box/box.h"
 #include "capture/capture.h"
 #include "core/core.h"
+#include "profile/profile.h"
 
 struct command {
 	const char *name;
@@ -23,6 +24,9 @@ static const struct command commands[] = {
 	{.name = "samples", .main = capture_samples_main,
 	 .synopsis = "mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] [--arch ARCH]",
 	 .summary = "List the captured samples: hashes, size, type, CPU, when and where they came from."},
+	{.name = "profiles", .main = profile_main,
+	 .synopsis = "mitsu profiles [-c FILE] [--dir DIR] [--format table|json]",
+	 .summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, description."},
 	{.name = "box", .main = box_main,
 	 .synopsis = "mitsu box [-c FILE] [--data-dir DIR] [--format json|table] [--window SECS] [--parallel N] [--static-only] [--store] FILE... | --results [--testbed]",
 	 .summary = "Analyse samples in the sandbox (static analysis, then a run under qemu-user in a sealed fake internet) and print one JSON verdict per sample."},
