@@ -67,9 +67,17 @@ static void on_verdict(void *arg, const json_t *v)
 	print_verdict(arg, v);
 }
 
+/* Once per loop turn, as the sensor does: events out, then what was stored this turn. */
+struct turn {
+	struct core_bus *bus;
+	struct core_store *store;
+};
+
 static void on_check(uv_check_t *h)
 {
-	core_bus_flush(h->data);
+	struct turn *t = h->data;
+	core_bus_flush(t->bus);
+	core_store_commit(t->store);
 }
 
 static int run_one(struct core_config *cfg, const char *path, const char *artefacts, bool dynamic)
@@ -222,8 +230,9 @@ int box_main(int argc, char **argv)
 	}
 	box_queue_on_verdict(q, on_verdict, &c);
 	uv_check_t check;
+	struct turn turn = {.bus = bus, .store = &st};
 	uv_check_init(&loop, &check);
-	check.data = bus;
+	check.data = &turn;
 	uv_check_start(&check, on_check);
 	uv_unref((uv_handle_t *)&check);
 	if (!dynamic)
