@@ -9,12 +9,12 @@ rule Gafgyt_Commands
     strings:
         $pong = "PONG!"
         $getlocalip = "GETLOCALIP"
-        $scanner = "SCANNER"
+        $scanner = "SCANNER" fullword
         $killattk = "KILLATTK"
         $lolnogtfo = "LOLNOGTFO"
-        $hold = "HOLD"
-        $junk = "JUNK"
-        $std = "STD"
+        $hold = "HOLD" fullword
+        $junk = "JUNK" fullword
+        $std = "STD" fullword
         $myip = "My IP: %s"
         $killed = "Killed %d."
         $none = "None Killed."

@@ -2,6 +2,7 @@
  * one verdict per sample, or list stored verdicts. `--run-one` is the queue's child. */
 #include "box/internal.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,14 @@ static int run_one(struct core_config *cfg, const char *path, const char *artefa
 	json_t *v;
 	int rc = box_analyse(cfg, path, artefacts, dynamic, &v);
 	if (rc) {
-		fprintf(stderr, "mitsu box: %s: %s\n", path, strerror(-rc));
-		return 1;
+		/* Still a verdict, saying why there is none. */
+		char now[LIB_RFC3339_LEN], why[300];
+		lib_rfc3339_now(now);
+		snprintf(why, sizeof(why), "cannot read the file: %s%s", strerror(-rc),
+			 rc == -EFBIG ? " (larger than the 64 MiB the sandbox takes)" : "");
+		fprintf(stderr, "mitsu box: %s: %s\n", path, why);
+		v = json_pack("{s:s,s:s,s:s,s:s,s:{s:b,s:s},s:[],s:[]}", "file", path, "family", "unknown", "verdict",
+			      "error", "analysed", now, "dynamic", "ran", false, "error", why, "dns", "cnc");
 	}
 	char *line = json_dumps(v, BOX_JSON);
 	json_decref(v);
@@ -94,7 +101,7 @@ static int run_one(struct core_config *cfg, const char *path, const char *artefa
 		return 1;
 	printf("%s\n", line);
 	free(line);
-	return fflush(stdout) == 0 ? 0 : 1;
+	return fflush(stdout) == 0 && rc == 0 ? 0 : 1;
 }
 
 static int results(struct core_config *cfg, bool json, bool testbed)

@@ -112,8 +112,11 @@ static char *artefacts_dir(const struct box_queue *q, const char *sha256)
 
 static json_t *error_verdict(const struct job *j, const char *why)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:{s:b,s:s},s:[],s:[]}", "sha256", j->sha256, "file", j->path,
-			 "family", "unknown", "verdict", "error", "dynamic", "ran", false, "error", why, "dns", "cnc");
+	char now[LIB_RFC3339_LEN];
+	lib_rfc3339_now(now);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:b,s:s},s:[],s:[]}", "sha256", j->sha256, "file", j->path,
+			 "family", "unknown", "verdict", "error", "analysed", now, "dynamic", "ran", false, "error",
+			 why, "dns", "cnc");
 }
 
 static void finish(struct slot *s)
@@ -130,12 +133,16 @@ static void finish(struct slot *s)
 		snprintf(why, sizeof(why), "the analysis process died (signal %d)", s->signal);
 	else if (s->status)
 		snprintf(why, sizeof(why), "the analysis process failed (exit %lld)", (long long)s->status);
-	if (!why[0]) {
+	/* A child that could not analyse the file still prints a verdict saying why. */
+	if (!s->killed && !s->signal) {
 		v = json_loadb((const char *)s->buf.data, s->buf.len, 0, NULL);
-		if (!json_is_object(v)) {
+		if (!json_is_object(v) || !json_string_value(json_object_get(v, "verdict"))) {
 			json_decref(v);
 			v = NULL;
-			snprintf(why, sizeof(why), "the analysis printed no verdict");
+			if (!why[0])
+				snprintf(why, sizeof(why), "the analysis printed no verdict");
+		} else if (s->status) {
+			q->stats.failed++;
 		}
 	}
 	if (!v) {
