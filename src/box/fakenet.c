@@ -67,6 +67,7 @@ struct fake {
 	struct box_set dns_seen, udp_seen;
 	const char *catch_all;
 	json_t *log;
+	char rbuf[16384];
 };
 
 /* ------------------------------------------------------------------ the log */
@@ -318,8 +319,9 @@ static void conn_send(struct fconn *c, struct buf *out, bool close_after)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-	static char chunk[16384]; /* one read at a time on this loop; consumed before the next */
-	*b = uv_buf_init(chunk, sizeof(chunk));
+	struct fconn *c = h->data;
+	/* One read at a time on this loop, consumed before the next: one buffer serves all. */
+	*b = uv_buf_init(c->f->rbuf, sizeof(c->f->rbuf));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)

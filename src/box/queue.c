@@ -33,6 +33,7 @@ struct slot {
 	uv_pipe_t out;
 	uv_timer_t timer;
 	struct buf buf;
+	char rbuf[65536]; /* each read, appended to buf at once */
 	struct job *job;
 	bool busy, exited, eof, killed;
 	int64_t status;
@@ -218,8 +219,8 @@ static void on_child_exit(uv_process_t *p, int64_t status, int signal)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-	static char chunk[65536]; /* one read at a time on the loop, consumed before the next */
-	*b = uv_buf_init(chunk, sizeof(chunk));
+	struct slot *s = h->data;
+	*b = uv_buf_init(s->rbuf, sizeof(s->rbuf));
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)

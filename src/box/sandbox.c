@@ -490,6 +490,7 @@ static void set_title(const char *title)
 
 static void decoy_main(void)
 {
+	close_except(NULL, 0); /* not the sample's output pipe: its end is the sample's end */
 	set_title("/usr/sbin/telnetd");
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
