@@ -303,7 +303,7 @@ struct box_trace {
 	size_t ngw_ports;
 	uint32_t *port_targets;
 	uint64_t first_dest_us, last_dest_us, dest_calls;
-	uint64_t execs_total, relaunched, kills_total, connects_total, sends_total, raw_sockets,
+	uint64_t execs_total, relaunched, kills_total, connects_total, raw_sockets,
 		hdrincl, forks, threads, exits, proc_scan, ifaddr_queries;
 	bool bound_telnet, watchdog, proc_net_tcp, proc_net_route;
 	bool guest_opened;         /* qemu has opened the guest binary (its first read-only open) */

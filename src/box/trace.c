@@ -38,9 +38,11 @@
 /* ------------------------------------------------------------------ the seccomp filter */
 
 #if TRACE_SUPPORTED
-/* Syscalls stopped at and decoded. */
+/* Syscalls stopped at and decoded. Not sendto/sendmsg/sendmmsg: a flood makes tens of
+ * thousands of them a second, each stop costs the tracer a few microseconds, and the capture
+ * on the link sees every datagram that leaves (what ARP stops shows as ARP). */
 static const int traced[] = {
-	SYS_socket, SYS_connect, SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_bind, SYS_listen,
+	SYS_socket, SYS_connect, SYS_bind, SYS_listen,
 	SYS_setsockopt, SYS_execve, SYS_execveat, SYS_kill, SYS_tkill, SYS_tgkill, SYS_open,
 	SYS_openat, SYS_creat, SYS_unlink, SYS_unlinkat, SYS_rename, SYS_renameat, SYS_renameat2,
 	SYS_mkdir, SYS_mkdirat, SYS_chmod, SYS_fchmodat, SYS_symlink, SYS_symlinkat, SYS_link,
@@ -637,7 +639,7 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 	if (ptrace(PTRACE_GETREGS, pid, NULL, &regs) < 0)
 		return;
 	long nr = (long)regs.orig_rax;
-	uint64_t a0 = regs.rdi, a1 = regs.rsi, a2 = regs.rdx, a3 = regs.r10, a4 = regs.r8;
+	uint64_t a0 = regs.rdi, a1 = regs.rsi, a2 = regs.rdx, a3 = regs.r10;
 	bool deny = false;
 	switch (nr) {
 	case SYS_socket: {
@@ -657,27 +659,6 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 		t->connects_total++;
 		on_sockaddr_call(t, pid, "connect", a1, a2, t->connects_total <= BOX_TRACE_RECORDS / 4);
 		break;
-	case SYS_sendto:
-		t->sends_total++;
-		if (a4)
-			on_sockaddr_call(t, pid, "sendto", a4, regs.r9, t->sends_total <= 256);
-		break;
-	case SYS_sendmsg:
-	case SYS_sendmmsg: {
-		/* struct msghdr (the first of sendmmsg's array): msg_name, then msg_namelen. */
-		t->sends_total++;
-		uint8_t mh[16];
-		if (read_mem(pid, a1, mh, sizeof(mh)) == sizeof(mh)) {
-			uint64_t name;
-			uint32_t nlen;
-			memcpy(&name, mh, 8);
-			memcpy(&nlen, mh + 8, 4);
-			if (name)
-				on_sockaddr_call(t, pid, nr == SYS_sendmsg ? "sendmsg" : "sendmmsg", name, nlen,
-						 t->sends_total <= 256);
-		}
-		break;
-	}
 	case SYS_bind: {
 		uint8_t sa[128];
 		size_t n = read_mem(pid, a1, sa, LIB_MIN((size_t)a2, sizeof(sa)));
@@ -928,7 +909,6 @@ json_t *box_trace_summary(struct box_trace *t)
 	json_object_set_new(o, "sockets", json_incref(t->sockets));
 	json_object_set_new(o, "connects", json_incref(t->connects));
 	json_object_set_new(o, "connects_total", json_integer((json_int_t)t->connects_total));
-	json_object_set_new(o, "sends_total", json_integer((json_int_t)t->sends_total));
 	json_object_set_new(o, "targets", json_integer((json_int_t)t->targets.count));
 	json_object_set_new(o, "ports", ports);
 	json_object_set_new(o, "lan_targets", json_integer((json_int_t)t->lan_targets.count));

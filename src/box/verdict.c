@@ -585,10 +585,9 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 	if (out)
 		json_object_set_new(d, "output", json_stringn(out, LIB_MIN(strlen(out), (size_t)1024)));
 	if (tr)
-		json_object_set_new(d, "trace", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "records", num(tr, "records"),
+		json_object_set_new(d, "trace", json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}", "records", num(tr, "records"),
 							  "records_dropped", num(tr, "records_dropped"), "connects",
-							  num(tr, "connects_total"), "sends", num(tr, "sends_total"),
-							  "execs", num(tr, "execs_total"), "raw_sockets",
+							  num(tr, "connects_total"), "execs", num(tr, "execs_total"), "raw_sockets",
 							  num(tr, "raw_sockets"), "supported", json_is_true(get(tr, "supported"))));
 	json_t *fs = get(dyn, "fakenet_summary");
 	if (fs)
