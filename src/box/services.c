@@ -539,6 +539,8 @@ static int http_input(struct box_conn *c, struct buf *out, json_t *log)
 			return 0;
 		}
 		size_t hlen = (size_t)(end - c->in.data) + 4;
+		if (hlen > BOX_FAKE_LINE)
+			return 1; /* headers longer than the bound: close */
 		char head[BOX_FAKE_LINE + 1];
 		memcpy(head, c->in.data, hlen);
 		head[hlen] = '\0';

@@ -547,6 +547,18 @@ static void test_http_upnp(void **state)
 		box_conn_input(&ch.c, (const uint8_t *)junk, sizeof(junk), ch.now, &ch.out, ch.log) == 1 ? ch.closed++ : 0;
 	assert_int_equal(ch.closed, 1);
 	chat_close(&ch);
+
+	/* Headers just past the bound, ending inside the buffer's slack, in one read. */
+	chat_open(&ch, BOX_GATEWAY_IP, 80);
+	struct buf big;
+	buf_init(&big, 0);
+	buf_append_str(&big, "GET /");
+	for (int k = 0; k < BOX_FAKE_LINE + 4; k++)
+		buf_append_str(&big, "a");
+	buf_append_str(&big, "\r\n\r\n");
+	assert_int_equal(box_conn_input(&ch.c, big.data, big.len, ch.now, &ch.out, ch.log), 1);
+	buf_free(&big);
+	chat_close(&ch);
 }
 
 /* ------------------------------------------------------------------ packets */
