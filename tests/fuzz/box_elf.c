@@ -10,13 +10,15 @@
 
 #include "box/internal.h"
 
-/* Cuts the input into chunks, each preceded by its length byte; returns false at the end. */
+/* Cuts the input into chunks, each preceded by its length byte (0xf0 and up: that many 512-byte
+ * blocks, so one read can be larger than the services' bounds); false at the end. */
 static bool next_chunk(const uint8_t **p, size_t *n, const uint8_t **chunk, size_t *len, uint8_t *tag)
 {
 	if (*n == 0)
 		return false;
 	*tag = (*p)[0];
-	*len = LIB_MIN((size_t)*tag, *n - 1);
+	size_t want = *tag >= 0xf0 ? (size_t)(*tag - 0xef) * 512 : *tag;
+	*len = LIB_MIN(want, *n - 1);
 	*chunk = *p + 1;
 	*p += 1 + *len;
 	*n -= 1 + *len;
