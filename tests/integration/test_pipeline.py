@@ -38,8 +38,8 @@ class PipelineTest(harness.unittest.TestCase):
                 r = res[0]
                 self.assertEqual(r['arch'], 'arm')
                 self.assertEqual(r['family'], 'mirai')
-                self.assertTrue(r['verdict']['scan']['detected'])
-                self.assertTrue(r['verdict']['scan']['mirai_fingerprint'])
+                self.assertTrue(r['scan']['detected'])
+                self.assertTrue(r['scan']['mirai_fingerprint'])
                 self.assertGreater(r['seconds'], 0)
                 self.assertLess(r['seconds'], 60)
                 p = harness.run_mitsu('box', '--results', '--format', 'json', data_dir=s.data_dir)
