@@ -4,6 +4,7 @@
 
 #include "capture/capture.h"
 #include "core/core.h"
+#include "profile/profile.h"
 
 struct command {
 	const char *name;
@@ -22,6 +23,9 @@ static const struct command commands[] = {
 	{.name = "samples", .main = capture_samples_main,
 	 .synopsis = "mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] [--arch ARCH]",
 	 .summary = "List the captured samples: hashes, size, type, CPU, when and where they came from."},
+	{.name = "profiles", .main = profile_main,
+	 .synopsis = "mitsu profiles [-c FILE] [--dir DIR] [--format table|json]",
+	 .summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, description."},
 	{.name = "help", .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
 	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},

@@ -62,6 +62,60 @@ int capture_elf_arch(const uint8_t *p, size_t n, char out[16]);
 /* A short file type from the first bytes: elf, script (#!), gzip, xz, zip, html, text, data. */
 void capture_file_type(const uint8_t *p, size_t n, char out[24]);
 
+/* ------------------------------------------------------------------ downloads */
+
+struct capture_fetcher;
+
+struct capture_fetch_req {
+	const char *url;        /* http(s)://, ftp://, tftp:// */
+	const char *method;     /* wget, curl, tftp, ftpget: for events and the User-Agent */
+	const char *destfile;   /* the path the attacker named, for events; may be NULL */
+	const char *user_agent; /* NULL: the method's usual one */
+	const struct core_conn *conn; /* identity for events (copied); may be NULL */
+};
+
+enum capture_fetch_status {
+	CAPTURE_FETCH_OK,
+	CAPTURE_FETCH_BAD_ADDRESS,  /* the name does not resolve */
+	CAPTURE_FETCH_REFUSED,      /* connection refused or unreachable */
+	CAPTURE_FETCH_TIMEOUT,
+	CAPTURE_FETCH_SERVER_ERROR, /* HTTP >= 400, FTP or TFTP error: see code */
+	CAPTURE_FETCH_BLOCKED,      /* policy: private address, rate limit, queue full, bad URL */
+	CAPTURE_FETCH_NOT_FETCHED,  /* capture.fetch = false: the URL is recorded only */
+};
+
+struct capture_fetch_res {
+	enum capture_fetch_status status;
+	int code;               /* HTTP status, FTP reply or TFTP error code; 0 if none */
+	const char *error;      /* short cause */
+	const uint8_t *data;    /* the bytes (OK); valid during the callback only */
+	size_t len;
+	bool truncated;         /* cut at capture.max_size */
+	char remote_ip[46];
+	int remote_port;
+	struct capture_sample sample; /* OK: how it was stored */
+};
+
+/* Called once per download, from the loop, never from inside capture_fetch. */
+typedef void (*capture_fetch_cb)(void *arg, const struct capture_fetch_res *res);
+
+int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop, const struct core_config *cfg,
+			 struct capture_samples *samples, struct core_bus *bus);
+/* Aborts every download (no callbacks) and frees the fetcher once its handles are closed. */
+void capture_fetcher_close(struct capture_fetcher *f);
+/* Starts (or queues) a download. Returns its id (> 0); the callback reports the outcome,
+ * including policy refusals. Every outcome is also recorded as mitsu.session.file_download or
+ * mitsu.session.file_download.failed, and a fetched file is put in the sample store. */
+uint64_t capture_fetch(struct capture_fetcher *f, const struct capture_fetch_req *req,
+		       capture_fetch_cb cb, void *arg);
+/* The requester is gone (its session closed): the download goes on and is stored, its events
+ * carry "late": true, and the callback is not called. */
+void capture_fetch_detach(struct capture_fetcher *f, uint64_t id);
+/* Whether an address is one downloads must not reach by default: loopback, RFC 1918, CGNAT,
+ * link-local, multicast, documentation, benchmarking, reserved, unspecified (IPv4 and IPv6,
+ * including IPv4-mapped and NAT64 forms). */
+bool capture_addr_is_private(const struct sockaddr *sa);
+
 /* `mitsu samples`: list the store (table or --format json). */
 int capture_samples_main(int argc, char **argv);
 

@@ -164,6 +164,9 @@ void core_bus_close(struct core_bus *bus);
  * printf-formatted. Events are queued and written at the next core_bus_flush. */
 void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
 	       json_t *fields, const char *fmt, ...) LIB_PRINTF(5, 6);
+/* The same with a finished message (no formatting). */
+void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
+		   json_t *fields, const char *message);
 /* Writes queued events to every sink and ends the batch. Call once per loop turn. */
 void core_bus_flush(struct core_bus *bus);
 /* Counters for operators and tests. */

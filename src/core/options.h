@@ -46,8 +46,10 @@
 	  "How deeply shell scripts may run other scripts (sh x.sh inside x.sh...).") \
 	X(TELNET_ACCEPT_ANY_AFTER, "telnet", "accept_any_after", INT, "0", 0, 1000, \
 	  "Accept any credentials after this many failed logins in a session (0: never).") \
-	X(TELNET_LOGIN_TRIES, "telnet", "login_tries", INT, "10", 1, 1000, \
-	  "Failed logins before the session is closed, as a real telnetd does.") \
+	X(TELNET_LOGIN_TRIES, "telnet", "login_tries", INT, "3", 1, 1000, \
+	  "Failed logins before the session is closed (BusyBox login allows 3).") \
+	X(TELNET_FAIL_DELAY, "telnet", "fail_delay_ms", INT, "3000", 0, 60000, \
+	  "Milliseconds before 'Login incorrect' is printed, as BusyBox login pauses.") \
 	X(SINKS_SQLITE, "sinks", "sqlite", BOOL, "true", 0, 0, \
 	  "Store events in DATA/mitsu.db (WAL, one transaction per loop turn).") \
 	X(SINKS_JSONL, "sinks", "jsonl", BOOL, "true", 0, 0, \

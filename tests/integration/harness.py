@@ -44,14 +44,16 @@ def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None):
 class Sensor:
     """A `mitsu run` process on loopback with its own data directory."""
 
-    def __init__(self, listens=None, sets=(), extra_args=(), data_dir=None, config_text=None):
+    def __init__(self, listens=None, sets=(), extra_args=(), data_dir=None, config_text=None,
+                 web_port=None):
         self.tmp = tempfile.mkdtemp(prefix='mitsu-it-')
         self.data_dir = data_dir or os.path.join(self.tmp, 'data')
         self.port = free_port()
         if listens is None:
             listens = ['telnet@127.0.0.1:%d' % self.port]
         self.listens = listens
-        args = [MITSU, 'run', '--data-dir', self.data_dir, '--set', 'web.listen=']
+        web = '127.0.0.1:%d' % web_port if web_port else ''
+        args = [MITSU, 'run', '--data-dir', self.data_dir, '--set', 'web.listen=' + web]
         if config_text is not None:
             path = os.path.join(self.tmp, 'mitsu.cfg')
             with open(path, 'w') as f:
