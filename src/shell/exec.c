@@ -1815,17 +1815,18 @@ void sh_request_unwind(struct shell *sh, int kind, int n, int status)
 
 void sh_exec_redirect(struct cmd *c)
 {
+	/* The descriptors of the command become those of its shell: of every frame down to the
+	 * one that started this shell process (a reader, or a subshell). */
 	struct shell *sh = c->sh;
-	for (size_t i = sh->nframes; i-- > 0;) {
+	for (size_t i = sh->nframes - 1; i-- > 0;) {
 		struct frame *f = &sh->frames[i];
-		if (f->kind == F_READER) {
-			for (int k = 0; k < SH_NFD; k++) {
-				fobj_ref(c->f->fd[k]);
-				fobj_unref(sh, f->fd[k]);
-				f->fd[k] = c->f->fd[k];
-			}
-			return;
+		for (int k = 0; k < SH_NFD; k++) {
+			fobj_ref(c->f->fd[k]);
+			fobj_unref(sh, f->fd[k]);
+			f->fd[k] = c->f->fd[k];
 		}
+		if (f->kind == F_READER || f->owns_level)
+			return;
 	}
 }
 
@@ -1935,9 +1936,13 @@ static void parse_bb_version(struct shell *sh)
 	sh->bb_patch = 1;
 	const char *b = sh->prof ? sh->prof->busybox_banner : NULL;
 	const char *v = b ? strstr(b, "BusyBox v") : NULL;
+	if (v)
+		v += 9;
+	if (sh->prof && sh->prof->busybox_version && *sh->prof->busybox_version)
+		v = sh->prof->busybox_version;
 	if (v) {
 		int ma, mi, pa = 0;
-		if (sscanf(v + 9, "%d.%d.%d", &ma, &mi, &pa) >= 2) {
+		if (sscanf(v, "%d.%d.%d", &ma, &mi, &pa) >= 2) {
 			sh->bb_major = ma;
 			sh->bb_minor = mi;
 			sh->bb_patch = pa;
@@ -2025,7 +2030,7 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	sh->nlevels = 1;
 	const char *user = p && p->user ? p->user : "root";
 	sh_setvar(sh, "HOME", home, true);
-	sh_setvar(sh, "PATH", "/sbin:/usr/sbin:/bin:/usr/bin", true);
+	sh_setvar(sh, "PATH", p && p->path && *p->path ? p->path : "/sbin:/usr/sbin:/bin:/usr/bin", true);
 	sh_setvar(sh, "SHELL", "/bin/sh", true);
 	sh_setvar(sh, "USER", user, true);
 	sh_setvar(sh, "LOGNAME", user, true);
@@ -2055,8 +2060,18 @@ void shell_free(struct shell *sh)
 
 void shell_start(struct shell *sh)
 {
-	if (sh->prof && sh->prof->motd && *sh->prof->motd)
-		fobj_write(sh, &sh->tty, sh->prof->motd, strlen(sh->prof->motd), false, NULL);
+	if (sh->prof && sh->prof->motd && *sh->prof->motd) {
+		/* the profile's [telnet] texts carry CR LF already; the transport adds the CR */
+		const char *m = sh->prof->motd;
+		size_t n = strlen(m);
+		char *t = xmalloc(n + 1);
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!(m[i] == '\r' && m[i + 1] == '\n'))
+				t[k++] = m[i];
+		fobj_write(sh, &sh->tty, t, k, false, NULL);
+		free(t);
+	}
 	run(sh);
 	sh_drain(sh);
 }

@@ -313,6 +313,9 @@ static void lex_word(struct parser *p)
 				buf_free(&b);
 				if (c == '`')
 					need_more(p, "unterminated quoted string");
+				/* ash reads ${name and fails at the first character that cannot follow */
+				if (p->s[i + 1] == '{')
+					fail(p, PARSE_ERROR, "syntax error: bad substitution");
 				need_more(p, p->s[i + 1] == '{' ? "unexpected end of file (expecting \"}\")"
 								: "unexpected end of file (expecting \")\")");
 			}

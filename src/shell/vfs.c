@@ -70,9 +70,18 @@ bool sh_prof_has_applet(const struct profile *p, const char *name)
 
 const struct profile_command *sh_prof_command(const struct profile *p, const char *name)
 {
-	for (size_t i = 0; p && i < p->ncommands; i++)
-		if (strcmp(p->commands[i].name, name) == 0)
-			return &p->commands[i];
+	/* sorted by name (profile.h) */
+	size_t lo = 0, hi = p ? p->ncommands : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(p->commands[mid].name, name);
+		if (c == 0)
+			return &p->commands[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

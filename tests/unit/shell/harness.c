@@ -289,16 +289,44 @@ static void io_close(void *arg, const char *reason)
 	t->closed = xstrdup(reason);
 }
 
+static void th_start(struct th *t, const struct shell_limits *lim);
+
 void th_init_limits(struct th *t, const char *version, const struct shell_limits *lim)
 {
 	memset(t, 0, sizeof(*t));
 	t->prof = th_profile(version);
+	th_start(t, lim);
+}
+
+void th_init_real(struct th *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	char *dir = xasprintf("%s/profiles/%s", MITSU_SOURCE_DIR, name);
+	char err[256];
+	if (profile_load(dir, &t->prof, err, sizeof(err))) {
+		fprintf(stderr, "profile %s: %s\n", dir, err);
+		abort();
+	}
+	free(dir);
+	t->real = true;
+	struct shell_limits lim = {
+		.vfs_bytes = 4u << 20,
+		.vfs_files = 256,
+		.max_commands = 20000,
+		.script_depth = 8,
+		.max_queued = 1u << 20,
+	};
+	th_start(t, &lim);
+}
+
+static void th_start(struct th *t, const struct shell_limits *lim)
+{
 	buf_init(&t->out, 64u << 20);
 	struct shell_io io = {
 		.arg = t,
 		.write = io_write,
 		.event = io_event,
-		.fetch = io_fetch,
+		.fetch = t->no_fetch ? NULL : io_fetch,
 		.file_written = io_file_written,
 		.exec = io_exec,
 		.close = io_close,
@@ -324,7 +352,10 @@ void th_fini(struct th *t)
 	if (t->sh)
 		shell_free(t->sh);
 	t->sh = NULL;
-	th_profile_free(t->prof);
+	if (t->real)
+		profile_free(t->prof);
+	else
+		th_profile_free(t->prof);
 	buf_free(&t->out);
 	for (size_t i = 0; i < t->nuploads; i++) {
 		free(t->uploads[i].path);
@@ -353,6 +384,23 @@ char *th_take(struct th *t)
 	char *s = xstrndup(t->out.data ? (char *)t->out.data : "", t->out.len);
 	buf_reset(&t->out);
 	return s;
+}
+
+char *th_run(struct th *t, const char *line)
+{
+	th_line(t, line);
+	char *o = th_take(t);
+	size_t n = strlen(o);
+	/* the prompt: "# " (synthetic profile), "<cwd> # " on a line of its own (real ones) */
+	if (n >= 2 && strcmp(o + n - 2, "# ") == 0) {
+		if (t->real) {
+			char *nl = strrchr(o, '\n');
+			*(nl ? nl + 1 : o) = 0;
+		} else {
+			o[n - 2] = 0;
+		}
+	}
+	return o;
 }
 
 void th_complete(struct th *t, int status, int code, const void *body, size_t len)

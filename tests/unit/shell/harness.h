@@ -43,6 +43,7 @@ struct th {
 	size_t nauto;
 	bool auto_fetch;                /* answer inside shell_fetch_done right after the request */
 	bool no_fetch;                  /* io->fetch is NULL */
+	bool real;                      /* prof comes from profile_load */
 };
 
 /* The synthetic profile (BusyBox 1.22.1, ARMv7 LE, rw tmpfs on /tmp /var /dev, ro root).
@@ -52,9 +53,13 @@ void th_profile_free(struct profile *p);
 
 void th_init(struct th *t, const char *version);
 void th_init_limits(struct th *t, const char *version, const struct shell_limits *lim);
+/* With a profile of profiles/ (loaded with profile_load; freed by th_fini). */
+void th_init_real(struct th *t, const char *name);
 void th_fini(struct th *t);
 /* Feeds a line; returns shell_input's value. */
 int th_line(struct th *t, const char *line);
+/* Feeds a line and returns its output without the prompt that follows it (caller frees). */
+char *th_run(struct th *t, const char *line);
 /* Output since the last th_take, as a NUL-terminated string the caller frees. */
 char *th_take(struct th *t);
 /* Completes the oldest pending download with a body (or a failure status). */
