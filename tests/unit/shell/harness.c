@@ -138,6 +138,7 @@ struct profile *th_profile(const char *version)
 		{"/tmp", PROFILE_DIR, 01777, NULL, NULL},
 		{"/usr", PROFILE_DIR, 0755, NULL, NULL},
 		{"/usr/bin", PROFILE_DIR, 0755, NULL, NULL},
+		{"/usr/bin/curl", PROFILE_FILE, 0755, "\177ELF curl", NULL},
 		{"/usr/sbin", PROFILE_DIR, 0755, NULL, NULL},
 		{"/usr/sbin/telnetd", PROFILE_LINK, 0777, NULL, "../../bin/busybox"},
 		{"/var", PROFILE_DIR, 0755, NULL, NULL},
@@ -289,62 +290,55 @@ static void io_close(void *arg, const char *reason)
 	t->closed = xstrdup(reason);
 }
 
-static void th_start(struct th *t, const struct shell_limits *lim);
+static const struct shell_limits default_limits = {
+	.vfs_bytes = 4u << 20,
+	.vfs_files = 256,
+	.max_commands = 20000,
+	.script_depth = 8,
+	.max_queued = 1u << 20,
+};
 
-void th_init_limits(struct th *t, const char *version, const struct shell_limits *lim)
+void th_init_with(struct th *t, struct profile *p, bool real, bool no_fetch, const struct shell_limits *lim)
 {
 	memset(t, 0, sizeof(*t));
-	t->prof = th_profile(version);
-	th_start(t, lim);
-}
-
-void th_init_real(struct th *t, const char *name)
-{
-	memset(t, 0, sizeof(*t));
-	char *dir = xasprintf("%s/profiles/%s", MITSU_SOURCE_DIR, name);
-	char err[256];
-	if (profile_load(dir, &t->prof, err, sizeof(err))) {
-		fprintf(stderr, "profile %s: %s\n", dir, err);
-		abort();
-	}
-	free(dir);
-	t->real = true;
-	struct shell_limits lim = {
-		.vfs_bytes = 4u << 20,
-		.vfs_files = 256,
-		.max_commands = 20000,
-		.script_depth = 8,
-		.max_queued = 1u << 20,
-	};
-	th_start(t, &lim);
-}
-
-static void th_start(struct th *t, const struct shell_limits *lim)
-{
+	t->prof = p;
+	t->real = real;
+	t->no_fetch = no_fetch;
 	buf_init(&t->out, 64u << 20);
 	struct shell_io io = {
 		.arg = t,
 		.write = io_write,
 		.event = io_event,
-		.fetch = t->no_fetch ? NULL : io_fetch,
+		.fetch = no_fetch ? NULL : io_fetch,
 		.file_written = io_file_written,
 		.exec = io_exec,
 		.close = io_close,
 	};
-	t->sh = shell_new(t->prof, lim, &io);
+	t->sh = shell_new(t->prof, lim ? lim : &default_limits, &io);
 	shell_start(t->sh);
+}
+
+void th_init_limits(struct th *t, const char *version, const struct shell_limits *lim)
+{
+	th_init_with(t, th_profile(version), false, false, lim);
 }
 
 void th_init(struct th *t, const char *version)
 {
-	struct shell_limits lim = {
-		.vfs_bytes = 4u << 20,
-		.vfs_files = 256,
-		.max_commands = 20000,
-		.script_depth = 8,
-		.max_queued = 1u << 20,
-	};
-	th_init_limits(t, version, &lim);
+	th_init_with(t, th_profile(version), false, false, NULL);
+}
+
+void th_init_real(struct th *t, const char *name)
+{
+	char *dir = xasprintf("%s/profiles/%s", MITSU_SOURCE_DIR, name);
+	char err[256];
+	struct profile *p;
+	if (profile_load(dir, &p, err, sizeof(err))) {
+		fprintf(stderr, "profile %s: %s\n", dir, err);
+		abort();
+	}
+	free(dir);
+	th_init_with(t, p, true, false, NULL);
 }
 
 void th_fini(struct th *t)
@@ -379,11 +373,21 @@ int th_line(struct th *t, const char *line)
 	return shell_input(t->sh, line, strlen(line));
 }
 
-char *th_take(struct th *t)
+char *th_take_len(struct th *t, size_t *len)
 {
-	char *s = xstrndup(t->out.data ? (char *)t->out.data : "", t->out.len);
+	char *s = xmalloc(t->out.len + 1);
+	if (t->out.len)
+		memcpy(s, t->out.data, t->out.len);
+	s[t->out.len] = 0;
+	if (len)
+		*len = t->out.len;
 	buf_reset(&t->out);
 	return s;
+}
+
+char *th_take(struct th *t)
+{
+	return th_take_len(t, NULL);
 }
 
 char *th_run(struct th *t, const char *line)

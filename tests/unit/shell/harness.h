@@ -51,6 +51,9 @@ struct th {
 struct profile *th_profile(const char *version);
 void th_profile_free(struct profile *p);
 
+/* Starts a shell on a profile the harness then owns (real: freed with profile_free). lim NULL:
+ * generous defaults. */
+void th_init_with(struct th *t, struct profile *p, bool real, bool no_fetch, const struct shell_limits *lim);
 void th_init(struct th *t, const char *version);
 void th_init_limits(struct th *t, const char *version, const struct shell_limits *lim);
 /* With a profile of profiles/ (loaded with profile_load; freed by th_fini). */
@@ -62,6 +65,8 @@ int th_line(struct th *t, const char *line);
 char *th_run(struct th *t, const char *line);
 /* Output since the last th_take, as a NUL-terminated string the caller frees. */
 char *th_take(struct th *t);
+/* The same with its length (binary output). */
+char *th_take_len(struct th *t, size_t *len);
 /* Completes the oldest pending download with a body (or a failure status). */
 void th_complete(struct th *t, int status, int code, const void *body, size_t len);
 /* Answers every download whose URL ends with `suffix` with `body` (NULL: 404). */
