@@ -1222,72 +1222,109 @@ static int cmd_dd(struct cmd *c)
 		}
 #undef KEY
 	}
-	if (!ibs || !obs || ibs > (64u << 20) || obs > (64u << 20)) {
-		sh_err(c, "invalid number '%llu'", (unsigned long long)(ibs ? obs : ibs));
+	if (!ibs || !obs) {
+		sh_err(c, "invalid number '0'");
 		return 1;
 	}
+	if (ibs > SH_PIPE_MAX || obs > SH_PIPE_MAX) {
+		/* a block that large would not fit the device's memory either */
+		sh_err(c, "memory exhausted");
+		return 1;
+	}
+	/* the input: bytes of a file or stdin, or an endless device generated block by block */
 	struct rd r;
-	int rc = read_path(c, in ? in : "-", &r);
-	if (rc) {
-		sh_err(c, "can't open '%s': %s", in, sh_strerror(-rc));
-		return 1;
+	memset(&r, 0, sizeof(r));
+	int gen = VDEV_NONE;
+	if (in) {
+		char abs[SH_PATH_MAX];
+		struct vstat st;
+		int rc = resolve(c, in, true, abs, &st);
+		if (rc == 0 && st.kind == VN_CHR && (st.dev == VDEV_ZERO || st.dev == VDEV_RANDOM))
+			gen = st.dev;
+		else if (rc == 0 && st.kind == VN_DIR)
+			rc = -EISDIR;
+		if (rc) {
+			sh_err(c, "can't open '%s': %s", in, sh_strerror(-rc));
+			return 1;
+		}
 	}
-	/* input blocks */
-	uint64_t off = skip * ibs;
-	if (skip && off / skip != ibs)
-		off = UINT64_MAX;
-	uint64_t in_full = 0, in_part = 0;
-	struct buf data;
-	buf_init(&data, (size_t)LIB_MIN((uint64_t)c->sh->lim.vfs_bytes + 1, (uint64_t)SH_PIPE_MAX * 64));
-	uint64_t pos = off;
-	while (in_full + in_part < count && pos < r.n) {
-		uint64_t n = LIB_MIN(ibs, r.n - pos);
-		if (buf_append(&data, r.p + pos, (size_t)n))
-			break;
+	if (!gen) {
+		int rc = read_path(c, in ? in : "-", &r);
+		if (rc) {
+			sh_err(c, "can't open '%s': %s", in, sh_strerror(-rc));
+			return 1;
+		}
+	}
+	/* the output */
+	struct vdata *vd = NULL;
+	char oabs[SH_PATH_MAX];
+	if (of) {
+		bool discard;
+		int dev;
+		int rc = vfs_open_write(V(c), CWD(c), of, 0, &vd, &discard, &dev, oabs);
+		if (rc) {
+			sh_err(c, "can't open '%s': %s", of, sh_strerror(-rc));
+			rd_free(&r);
+			return 1;
+		}
+		if (vd && !notrunc) {
+			size_t at = (size_t)LIB_MIN(seek * obs, (uint64_t)c->sh->lim.vfs_bytes + 1);
+			if (vd->len > at)
+				vfs_cut(V(c), vd, at, oabs);
+		}
+	}
+	/* blocks: at most what any sink can take, so an endless input ends */
+	uint64_t budget = (uint64_t)c->sh->lim.vfs_bytes + SH_PIPE_MAX;
+	uint64_t in_full = 0, in_part = 0, total = 0;
+	uint64_t pos = (skip && skip * ibs / skip != ibs) ? UINT64_MAX : skip * ibs;
+	uint64_t opos = seek * obs;
+	uint8_t *blk = xmalloc((size_t)ibs);
+	int st = 0;
+	while (in_full + in_part < count && total < budget) {
+		uint64_t n;
+		if (gen) {
+			n = ibs;
+			if (gen == VDEV_RANDOM)
+				lib_random(blk, (size_t)n);
+			else
+				memset(blk, 0, (size_t)n);
+		} else {
+			if (pos >= r.n)
+				break;
+			n = LIB_MIN(ibs, r.n - pos);
+			memcpy(blk, r.p + pos, (size_t)n);
+			pos += n;
+		}
+		uint64_t wn = n;
 		if (n == ibs) {
 			in_full++;
 		} else {
 			in_part++;
 			if (sync_) {
-				uint8_t z[512] = {0};
-				for (uint64_t k = n; k < ibs; k += sizeof(z))
-					buf_append(&data, z, (size_t)LIB_MIN((uint64_t)sizeof(z), ibs - k));
+				memset(blk + n, 0, (size_t)(ibs - n));
+				wn = ibs;
 			}
 		}
-		pos += n;
-	}
-	uint64_t total = data.len;
-	uint64_t out_full = total / obs, out_part = total % obs ? 1 : 0;
-	int st = 0;
-	if (of) {
-		struct vdata *vd;
-		bool discard;
-		int dev;
-		char abs[SH_PATH_MAX];
-		rc = vfs_open_write(V(c), CWD(c), of, 0, &vd, &discard, &dev, abs);
-		if (rc) {
-			sh_err(c, "can't open '%s': %s", of, sh_strerror(-rc));
-			buf_free(&data);
-			rd_free(&r);
-			return 1;
-		}
-		if (vd) {
-			size_t at = (size_t)LIB_MIN(seek * obs, (uint64_t)c->sh->lim.vfs_bytes + 1);
-			if (!notrunc && vd->len > at)
-				vfs_cut(V(c), vd, at, abs);
-			rc = vfs_pwrite(V(c), vd, at, data.data ? data.data : (const uint8_t *)"", data.len, r.attacker, "dd");
-			if (rc == -ENOSPC) {
-				sh_err(c, "error writing '%s': %s", of, sh_strerror(ENOSPC));
-				st = 1;
-			}
-			vdata_unref(V(c), vd);
-		}
-	} else {
-		if (sh_out(c, data.data, data.len, r.attacker) == -ENOSPC) {
-			sh_err(c, "error writing 'standard output': %s", sh_strerror(ENOSPC));
+		int rc = 0;
+		if (vd)
+			rc = vfs_pwrite(V(c), vd, (size_t)LIB_MIN(opos, (uint64_t)SIZE_MAX), blk, (size_t)wn, r.attacker, "dd");
+		else if (!of)
+			rc = sh_out(c, blk, (size_t)wn, r.attacker);
+		if (rc == -ENOSPC) {
+			sh_err(c, "writing '%s': %s", of ? of : "standard output", sh_strerror(ENOSPC));
 			st = 1;
+			/* what fit was written */
+			if (vd && vd->len > opos)
+				total += vd->len - opos;
+			break;
 		}
+		opos += wn;
+		total += wn;
 	}
+	free(blk);
+	if (vd)
+		vdata_unref(V(c), vd);
+	uint64_t out_full = total / obs, out_part = total % obs ? 1 : 0;
 	if (!quiet) {
 		sh_errf(c, "%llu+%llu records in\n%llu+%llu records out\n", (unsigned long long)in_full,
 			(unsigned long long)in_part, (unsigned long long)out_full, (unsigned long long)out_part);
@@ -1298,7 +1335,6 @@ static int cmd_dd(struct cmd *c)
 		human_dd((uint64_t)((double)total / secs), rb, sizeof(rb));
 		sh_errf(c, "%llu bytes (%sB) copied, %f seconds, %sB/s\n", (unsigned long long)total, hb, secs, rb);
 	}
-	buf_free(&data);
 	rd_free(&r);
 	return st;
 }
@@ -2064,11 +2100,19 @@ int sh_cmd_tftp(struct cmd *c);
 int sh_cmd_ftpget(struct cmd *c);
 int sh_cmd_ftpput(struct cmd *c);
 int sh_cmd_nproc(struct cmd *c);
+int sh_cmd_cut(struct cmd *c);
+int sh_cmd_sort(struct cmd *c);
+int sh_cmd_uniq(struct cmd *c);
+int sh_cmd_tr(struct cmd *c);
+int sh_cmd_xargs(struct cmd *c);
+int sh_cmd_sed(struct cmd *c);
+int sh_cmd_awk(struct cmd *c);
 
 static const struct sh_command applets[] = {
 	{.name = "[", .fn = sh_cmd_test},
 	{.name = "[[", .fn = sh_cmd_test},
 	{.name = "ash", .fn = sh_cmd_sh},
+	{.name = "awk", .fn = sh_cmd_awk},
 	{.name = "basename", .fn = cmd_basename},
 	{.name = "busybox", .fn = sh_cmd_busybox},
 	{.name = "cat", .fn = cmd_cat},
@@ -2077,6 +2121,7 @@ static const struct sh_command applets[] = {
 	{.name = "chown", .fn = cmd_chown},
 	{.name = "cp", .fn = cmd_cp},
 	{.name = "curl", .fn = sh_cmd_curl},
+	{.name = "cut", .fn = sh_cmd_cut},
 	{.name = "date", .fn = cmd_date},
 	{.name = "dd", .fn = cmd_dd},
 	{.name = "df", .fn = sh_cmd_df},
@@ -2115,25 +2160,30 @@ static const struct sh_command applets[] = {
 	{.name = "reboot", .fn = cmd_reboot},
 	{.name = "rm", .fn = cmd_rm},
 	{.name = "rmdir", .fn = cmd_rmdir},
+	{.name = "sed", .fn = sh_cmd_sed},
 	{.name = "seq", .fn = cmd_seq},
 	{.name = "sh", .fn = sh_cmd_sh},
 	{.name = "sha1sum", .fn = cmd_hash},
 	{.name = "sha256sum", .fn = cmd_hash},
 	{.name = "sleep", .fn = cmd_sleep},
+	{.name = "sort", .fn = sh_cmd_sort},
 	{.name = "sync", .fn = cmd_true_a},
 	{.name = "tail", .fn = cmd_tail},
 	{.name = "tee", .fn = cmd_tee},
 	{.name = "test", .fn = sh_cmd_test},
 	{.name = "tftp", .fn = sh_cmd_tftp},
 	{.name = "touch", .fn = cmd_touch},
+	{.name = "tr", .fn = sh_cmd_tr},
 	{.name = "true", .fn = cmd_true_a},
 	{.name = "uname", .fn = sh_cmd_uname},
+	{.name = "uniq", .fn = sh_cmd_uniq},
 	{.name = "uptime", .fn = sh_cmd_uptime},
 	{.name = "usleep", .fn = cmd_true_a},
 	{.name = "wc", .fn = cmd_wc},
 	{.name = "wget", .fn = sh_cmd_wget},
 	{.name = "which", .fn = cmd_which},
 	{.name = "whoami", .fn = sh_cmd_whoami},
+	{.name = "xargs", .fn = sh_cmd_xargs},
 	{.name = "yes", .fn = cmd_yes},
 };
 

@@ -39,10 +39,11 @@ uint8_t *th_fake_elf(size_t n, int machine, int data)
 }
 
 static const char *const applet_names[] = {
-	"[",     "[[",      "ash",    "busybox", "cat",     "chmod",  "chown",  "cp",     "dd",     "df",
-	"echo",  "free",    "ftpget", "ftpput",  "grep",    "head",   "hostname", "ifconfig", "kill", "killall",
-	"ln",    "ls",      "mkdir",  "mount",   "mv",      "ps",     "pwd",    "rm",     "rmdir",  "sh",
-	"sleep", "tail",    "tftp",   "touch",   "uname",   "wc",     "wget",
+	"[",     "[[",      "ash",    "awk",     "busybox", "cat",    "chmod",    "chown",    "cp",   "cut",
+	"dd",    "df",      "echo",   "free",    "ftpget",  "ftpput", "grep",     "head",     "hostname",
+	"ifconfig", "kill", "killall", "ln",     "ls",      "mkdir",  "mount",    "mv",       "ps",   "pwd",
+	"rm",    "rmdir",   "sed",    "sh",      "sleep",   "sort",   "tail",     "tee",      "tftp", "touch",
+	"tr",    "uname",   "uniq",   "wc",      "wget",    "which",  "xargs",
 };
 
 struct nodedef {
@@ -176,7 +177,10 @@ struct profile *th_profile(const char *version)
 		bool usr = strcmp(a, "wget") == 0 || strcmp(a, "tftp") == 0 || strcmp(a, "ftpget") == 0 ||
 			   strcmp(a, "ftpput") == 0 || strcmp(a, "[") == 0 || strcmp(a, "[[") == 0 ||
 			   strcmp(a, "free") == 0 || strcmp(a, "killall") == 0 || strcmp(a, "tail") == 0 ||
-			   strcmp(a, "head") == 0 || strcmp(a, "wc") == 0;
+			   strcmp(a, "head") == 0 || strcmp(a, "wc") == 0 || strcmp(a, "cut") == 0 ||
+			   strcmp(a, "tee") == 0 || strcmp(a, "which") == 0 || strcmp(a, "sort") == 0 ||
+			   strcmp(a, "uniq") == 0 || strcmp(a, "tr") == 0 || strcmp(a, "awk") == 0 ||
+			   strcmp(a, "xargs") == 0;
 		n->path = xasprintf("%s/%s", usr ? "/usr/bin" : "/bin", a);
 		n->type = PROFILE_LINK;
 		n->mode = 0777;
