@@ -41,6 +41,7 @@ struct rd {
 static int read_path(struct cmd *c, const char *path, struct rd *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->p = (const uint8_t *)"";
 	if (strcmp(path, "-") == 0) {
 		r->p = sh_stdin(c, &r->n, &r->attacker);
 		return 0;
@@ -62,7 +63,7 @@ static int read_path(struct cmd *c, const char *path, struct rd *r)
 		}
 		return 0;
 	}
-	r->p = st.data;
+	r->p = st.data ? st.data : (const uint8_t *)"";
 	r->n = st.size;
 	r->attacker = st.ve && st.ve->data && st.ve->data->attacker;
 	return 0;

@@ -147,6 +147,7 @@ int sh_outs(struct cmd *c, const char *s)
 	return sh_out(c, s, strlen(s), false);
 }
 
+static void vwrite_fd(struct cmd *c, int fd, const char *fmt, va_list ap) LIB_PRINTF(3, 0);
 static void vwrite_fd(struct cmd *c, int fd, const char *fmt, va_list ap)
 {
 	char small[512];
@@ -262,7 +263,8 @@ static const uint8_t *fobj_read_all(struct shell *sh, struct fobj *o, size_t *le
 
 const uint8_t *sh_stdin(struct cmd *c, size_t *len, bool *attacker)
 {
-	return fobj_read_all(c->sh, c->f->fd[0], len, attacker);
+	const uint8_t *p = fobj_read_all(c->sh, c->f->fd[0], len, attacker);
+	return p ? p : (const uint8_t *)"";
 }
 
 bool sh_stdin_line(struct cmd *c, struct buf *line)

@@ -246,6 +246,8 @@ struct xb {
 
 static void xb_add(struct xb *x, const char *s, size_t n, uint8_t flag)
 {
+	if (!n)
+		return;
 	if (x->n + n > SH_WORD_MAX) {
 		x->overflow = true;
 		n = x->n < SH_WORD_MAX ? SH_WORD_MAX - x->n : 0;

@@ -319,7 +319,8 @@ int sh_cmd_sort(struct cmd *c)
 	struct line *v;
 	size_t n = split_lines(&in, &v);
 	struct sortopt so = {.num = num, .rev = rev};
-	qsort_r(v, n, sizeof(*v), line_cmp, &so);
+	if (n)
+		qsort_r(v, n, sizeof(*v), line_cmp, &so);
 	struct buf out;
 	buf_init(&out, SH_PIPE_MAX * 4);
 	for (size_t i = 0; i < n; i++) {
@@ -673,8 +674,30 @@ static const char *sed_addr(const char *p, struct sed_addr *a, bool ere)
 	return p;
 }
 
+static bool sed_parse1(const char *s, bool ere, struct sed_cmd **cmds, size_t *n, struct sed_cmd *cmout);
+
+static void sed_cmd_free(struct sed_cmd *cm)
+{
+	rx_free(&cm->re);
+	rx_free(&cm->a1.re);
+	rx_free(&cm->a2.re);
+	free(cm->rep);
+	cm->rep = NULL;
+}
+
 /* Parses one script (several commands separated by ; or newlines). Returns false on error. */
 static bool sed_parse(const char *s, bool ere, struct sed_cmd **cmds, size_t *n)
+{
+	struct sed_cmd cm;
+	if (!sed_parse1(s, ere, cmds, n, &cm)) {
+		sed_cmd_free(&cm);
+		return false;
+	}
+	return true;
+}
+
+/* The parser proper; on failure `cm` holds what must be freed. */
+static bool sed_parse1(const char *s, bool ere, struct sed_cmd **cmds, size_t *n, struct sed_cmd *cmout)
 {
 	const char *p = s;
 	while (*p) {
@@ -683,12 +706,15 @@ static bool sed_parse(const char *s, bool ere, struct sed_cmd **cmds, size_t *n)
 		if (!*p)
 			break;
 		struct sed_cmd cm = {0};
-		p = sed_addr(p, &cm.a1, ere);
+		*cmout = cm;
+		p = sed_addr(p, &cmout->a1, ere);
+		cm.a1 = cmout->a1;
 		if (!p)
 			return false;
 		if (*p == ',') {
 			cm.range = true;
-			p = sed_addr(p + 1, &cm.a2, ere);
+			p = sed_addr(p + 1, &cmout->a2, ere);
+			cm.a2 = cmout->a2;
 			if (!p)
 				return false;
 		}
@@ -751,13 +777,13 @@ static bool sed_parse(const char *s, bool ere, struct sed_cmd **cmds, size_t *n)
 			cm.rep = xstrndup(rep.data ? (char *)rep.data : "", rep.len);
 			buf_free(&re);
 			buf_free(&rep);
-			if (!ok) {
-				free(cm.rep);
+			*cmout = cm;
+			if (!ok)
 				return false;
-			}
 		}
 		*cmds = xrealloc(*cmds, (*n + 1) * sizeof(**cmds));
 		(*cmds)[(*n)++] = cm;
+		memset(cmout, 0, sizeof(*cmout));
 	}
 	return true;
 }
@@ -966,12 +992,8 @@ int sh_cmd_sed(struct cmd *c)
 		buf_free(&outb);
 	}
 out:
-	for (size_t k = 0; k < ncmds; k++) {
-		rx_free(&cmds[k].re);
-		rx_free(&cmds[k].a1.re);
-		rx_free(&cmds[k].a2.re);
-		free(cmds[k].rep);
-	}
+	for (size_t k = 0; k < ncmds; k++)
+		sed_cmd_free(&cmds[k]);
 	free(cmds);
 	sh_getopt_done(&g);
 	return st;
