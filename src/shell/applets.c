@@ -1930,6 +1930,7 @@ static int cmd_dirname(struct cmd *c)
 
 static int cmd_env(struct cmd *c)
 {
+	sh_materialize_defaults(c->sh);
 	struct level *l = c->sh->lvl;
 	if (c->argc > 1 && strcmp(c->name, "printenv") == 0) {
 		const char *v = sh_getvar(c->sh, c->argv[1]);

@@ -664,6 +664,7 @@ static int var_cmp(const void *a, const void *b)
 
 static void print_vars(struct cmd *c, const char *prefix, bool only_exported)
 {
+	sh_materialize_defaults(c->sh);
 	struct level *l = c->sh->lvl;
 	struct var *copy = xmalloc((l->nvars + 1) * sizeof(*copy));
 	memcpy(copy, l->vars, l->nvars * sizeof(*copy));
@@ -1066,10 +1067,19 @@ int sh_kill(struct cmd *c, bool builtin)
 			sh_end_session(sh, "killed");
 			return 0;
 		}
-		if (found && pid != 1 && !kernel && sh->nkilled < SH_KILLED_MAX)
-			sh->killed[sh->nkilled++] = (int)pid;
+		if (found && pid != 1 && !kernel)
+			sh_proc_kill(sh, (int)pid);
 	}
 	return st;
+}
+
+void sh_proc_kill(struct shell *sh, int pid)
+{
+	if (sh->nkilled >= SH_KILLED_MAX || sh_proc_killed(sh, pid))
+		return;
+	if (!sh->killed)
+		sh->killed = xcalloc(SH_KILLED_MAX, sizeof(*sh->killed));
+	sh->killed[sh->nkilled++] = pid;
 }
 
 bool sh_proc_killed(struct shell *sh, int pid)

@@ -317,15 +317,67 @@ static struct var *findvar(struct level *l, const char *name)
 	return NULL;
 }
 
+/* The login shell's environment, implicit until changed: an idle session stores none of it. */
+static const char *const dv_names[] = {"HOME", "PATH", "SHELL", "USER", "LOGNAME", "TERM"};
+enum { DV_ALL = (1u << LIB_ARRAY_LEN(dv_names)) - 1 };
+
+static int dv_index(const char *name)
+{
+	for (size_t i = 0; i < LIB_ARRAY_LEN(dv_names); i++)
+		if (strcmp(dv_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *dv_value(const struct shell *sh, int i)
+{
+	const struct profile *p = sh->prof;
+	switch (i) {
+	case 0: return p && p->home && *p->home ? p->home : "/";
+	case 1: return p && p->path && *p->path ? p->path : "/sbin:/usr/sbin:/bin:/usr/bin";
+	case 2: return "/bin/sh";
+	case 3:
+	case 4: return p && p->user ? p->user : "root";
+	default: return "vt100";
+	}
+}
+
+static int setvar_real(struct shell *sh, const char *name, const char *value, bool export);
+
+void sh_materialize_defaults(struct shell *sh)
+{
+	struct level *l = sh->lvl;
+	unsigned d = l->defaults;
+	l->defaults = 0;
+	for (size_t i = 0; i < LIB_ARRAY_LEN(dv_names); i++)
+		if (d & (1u << i))
+			setvar_real(sh, dv_names[i], dv_value(sh, (int)i), true);
+}
+
 const char *sh_getvar(struct shell *sh, const char *name)
 {
 	if (strcmp(name, "PWD") == 0 && !findvar(sh->lvl, "PWD"))
 		return sh->lvl->cwd;
 	struct var *v = findvar(sh->lvl, name);
-	return v ? v->value : NULL;
+	if (v)
+		return v->value;
+	int d = sh->lvl->defaults ? dv_index(name) : -1;
+	if (d >= 0 && (sh->lvl->defaults & (1u << d)))
+		return dv_value(sh, d);
+	return NULL;
 }
 
 int sh_setvar(struct shell *sh, const char *name, const char *value, bool export)
+{
+	int d = sh->lvl->defaults ? dv_index(name) : -1;
+	if (d >= 0 && (sh->lvl->defaults & (1u << d))) {
+		sh->lvl->defaults &= ~(1u << d);
+		return setvar_real(sh, name, value ? value : dv_value(sh, d), true);
+	}
+	return setvar_real(sh, name, value, export);
+}
+
+static int setvar_real(struct shell *sh, const char *name, const char *value, bool export)
 {
 	struct level *l = sh->lvl;
 	struct var *v = findvar(l, name);
@@ -357,6 +409,9 @@ int sh_setvar(struct shell *sh, const char *name, const char *value, bool export
 void sh_unsetvar(struct shell *sh, const char *name)
 {
 	struct level *l = sh->lvl;
+	int d = dv_index(name);
+	if (d >= 0)
+		l->defaults &= ~(1u << d);
 	for (size_t i = 0; i < l->nvars; i++)
 		if (strcmp(l->vars[i].name, name) == 0) {
 			if (l->vars[i].readonly)
@@ -400,6 +455,7 @@ static struct level *level_copy(struct shell *sh, bool process)
 	struct level *o = sh->lvl;
 	struct level *l = xcalloc(1, sizeof(*l));
 	l->cwd = xstrdup(o->cwd);
+	l->defaults = o->defaults;
 	for (size_t i = 0; i < o->nvars; i++) {
 		if (process && !o->vars[i].exported)
 			continue;
@@ -575,7 +631,7 @@ static struct frame *push_frame(struct shell *sh, int kind, const struct node *n
 	struct fobj *fds[SH_NFD];
 	memcpy(fds, src, sizeof(fds));
 	if (sh->nframes == sh->capframes) {
-		sh->capframes = sh->capframes ? sh->capframes * 2 : 4;
+		sh->capframes = sh->capframes ? sh->capframes * 2 : 1;
 		sh->frames = xrealloc(sh->frames, sh->capframes * sizeof(*sh->frames));
 	}
 	struct frame *f = &sh->frames[sh->nframes++];
@@ -1516,7 +1572,10 @@ static void step_reader(struct shell *sh, size_t fi)
 	}
 	for (;;) {
 		if (r->interactive && r->pos > 0 && r->pos >= r->len) {
-			r->len = r->pos = 0;
+			/* all read: an idle terminal keeps no buffer */
+			free(r->text);
+			r->text = NULL;
+			r->len = r->pos = r->cap = 0;
 		}
 		if (r->pos >= r->len) {
 			if (r->interactive) {
@@ -1802,6 +1861,11 @@ static void run(struct shell *sh)
 	}
 	if (!sh->nframes && !sh->closed)
 		sh_close(sh, "exit");
+	/* an idle session keeps only its reader's frame */
+	if (sh->nframes == 1 && sh->capframes > 2) {
+		sh->frames = xrealloc(sh->frames, sizeof(*sh->frames));
+		sh->capframes = 1;
+	}
 	sh->running = false;
 }
 
@@ -1860,6 +1924,8 @@ void sh_report(void *arg, const char *path, struct vdata *vd)
 	for (size_t i = 0; i < sh->nreported; i++)
 		if (sh->reported[i] == h)
 			return;
+	if (!sh->reported)
+		sh->reported = xcalloc(SH_REPORTED_MAX, sizeof(*sh->reported));
 	if (sh->nreported < SH_REPORTED_MAX)
 		sh->reported[sh->nreported++] = h;
 	else {
@@ -2030,13 +2096,7 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	l->interactive = true;
 	sh->lvl = l;
 	sh->nlevels = 1;
-	const char *user = p && p->user ? p->user : "root";
-	sh_setvar(sh, "HOME", home, true);
-	sh_setvar(sh, "PATH", p && p->path && *p->path ? p->path : "/sbin:/usr/sbin:/bin:/usr/bin", true);
-	sh_setvar(sh, "SHELL", "/bin/sh", true);
-	sh_setvar(sh, "USER", user, true);
-	sh_setvar(sh, "LOGNAME", user, true);
-	sh_setvar(sh, "TERM", "vt100", true);
+	l->defaults = DV_ALL;
 	struct fobj *fds[SH_NFD] = {&sh->tty, &sh->tty, &sh->tty};
 	push_reader(sh, fds, NULL, 0, true);
 	return sh;
@@ -2057,6 +2117,8 @@ void shell_free(struct shell *sh)
 	}
 	vfs_fini(&sh->vfs);
 	buf_free(&sh->queue);
+	free(sh->reported);
+	free(sh->killed);
 	free(sh);
 }
 

@@ -323,6 +323,7 @@ struct level {
 	int pid;
 	int lineno;
 	int last_bg_pid;
+	unsigned defaults;      /* bit i: the login shell's default variable i is set (not stored) */
 	int exit_status;        /* status being returned by `exit` */
 };
 
@@ -381,9 +382,9 @@ struct shell {
 	int next_pid;
 	int bb_major, bb_minor, bb_patch; /* BusyBox version of the profile */
 	int64_t start_time;
-	int killed[SH_KILLED_MAX];
+	int *killed;            /* allocated on the first kill */
 	size_t nkilled;
-	uint64_t reported[SH_REPORTED_MAX];
+	uint64_t *reported;     /* allocated on the first report */
 	size_t nreported;
 	uint8_t hkey[16];
 };
@@ -424,6 +425,9 @@ void fobj_unref(struct shell *sh, struct fobj *o);
 const char *sh_getvar(struct shell *sh, const char *name);
 int sh_setvar(struct shell *sh, const char *name, const char *value, bool export);
 void sh_unsetvar(struct shell *sh, const char *name);
+/* Stores the login shell's default variables (kept implicit to save memory) as real ones,
+ * before listing them all (set, export, env). */
+void sh_materialize_defaults(struct shell *sh);
 bool sh_valid_name(const char *s, size_t n);
 
 /* Pushes a frame running a parsed program text as a script in a new level (sh FILE, sh -c,
@@ -523,7 +527,8 @@ int sh_cmd_printf(struct cmd *c);
 int sh_cmd_test(struct cmd *c);
 int sh_kill(struct cmd *c, bool builtin);
 
-/* Session processes (ps, kill). */
+/* Session processes (ps, kill). sh_proc_kill marks a device process as gone. */
+void sh_proc_kill(struct shell *sh, int pid);
 int sh_shell_pid(struct shell *sh);
 bool sh_proc_killed(struct shell *sh, int pid);
 void sh_emit_unknown(struct shell *sh, char **argv, int argc);

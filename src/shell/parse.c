@@ -24,7 +24,10 @@ void *arena_alloc(struct arena *a, size_t n)
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	struct arena_chunk *c = a->head;
 	if (!c || c->cap - c->used < n) {
-		size_t cap = n > 2048 ? n : 2048;
+		/* small first (a typical command line needs a few hundred bytes), then larger */
+		size_t cap = c ? LIB_MIN(c->cap * 2, (size_t)65536) : 512;
+		if (cap < n)
+			cap = n;
 		c = xmalloc(sizeof(*c) + cap);
 		c->cap = cap;
 		c->used = 0;

@@ -146,8 +146,8 @@ int sh_cmd_killall(struct cmd *c)
 			if (sh_proc_killed(c->sh, pr->pid) || strcmp(proc_name(pr->command), c->argv[i]) != 0)
 				continue;
 			any = true;
-			if (pr->pid != 1 && pr->command[0] != '[' && c->sh->nkilled < SH_KILLED_MAX)
-				c->sh->killed[c->sh->nkilled++] = pr->pid;
+			if (pr->pid != 1 && pr->command[0] != '[')
+				sh_proc_kill(c->sh, pr->pid);
 		}
 		if (!any) {
 			if (!quiet)
