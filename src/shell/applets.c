@@ -1057,13 +1057,6 @@ static int cmd_ls(struct cmd *c)
 	qsort(files, nf, sizeof(*files), lsent_cmp);
 	ls_print(c, &o, files, nf, &b);
 	bool first = nf == 0;
-	int ndirs = 0;
-	for (int i = 0; i < nops; i++) {
-		char abs[SH_PATH_MAX];
-		struct vstat s;
-		if (resolve(c, ops[i], true, abs, &s) == 0 && s.kind == VN_DIR && !o.d)
-			ndirs++;
-	}
 	for (int i = 0; i < nops; i++) {
 		char abs[SH_PATH_MAX];
 		struct vstat s;
@@ -1073,7 +1066,6 @@ static int cmd_ls(struct cmd *c)
 			buf_append_str(&b, "\n");
 		first = false;
 		st |= ls_dir(c, &o, abs, ops[i], nops > 1 || nf > 0 || o.R, &b, 0);
-		(void)ndirs;
 	}
 	for (size_t i = 0; i < nf; i++)
 		free(files[i].name);

@@ -1150,8 +1150,6 @@ static int cmd_command(struct cmd *c)
 		struct cmd c2 = *c;
 		c2.argv = args;
 		c2.argc = 2;
-		struct buf dummy;
-		(void)dummy;
 		return cmd_type(&c2) ? 1 : 0;
 	}
 	c->argv++;

@@ -1653,7 +1653,7 @@ int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0,
 	if (new_level) {
 		int depth = 0;
 		for (struct level *l = sh->lvl; l; l = l->parent)
-			depth += l->script;
+			depth += l->nested;
 		if (depth >= sh->lim.script_depth)
 			return 2;
 	}
@@ -1666,7 +1666,9 @@ int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0,
 		struct level *l = level_copy(sh, true);
 		free(l->arg0);
 		l->arg0 = xstrdup(arg0);
-		l->script = true;
+		/* a script file's errors name its line ("x.sh: line 3: ..."); sh -c's do not */
+		l->script = is_file;
+		l->nested = true;
 		l->interactive = false;
 		if (nargs) {
 			l->pos = xcalloc(nargs, sizeof(char *));

@@ -986,7 +986,7 @@ int sh_expand(struct shell *sh, struct fobj *err, const struct word *w, int flag
 				have = false;
 				last = ws ? D_WS : D_NONWS;
 			} else if (!ws) {
-				if (last == D_NONWS && (i > 0 || true))
+				if (last == D_NONWS)
 					finish_field(sh, &b, start, i, flags, argv, argc, cap);
 				last = D_NONWS;
 			}

@@ -319,6 +319,7 @@ struct level {
 	size_t npos;
 	char *arg0;             /* $0, and the prefix of error messages */
 	bool script;            /* errors say "line N:" */
+	bool nested;            /* started by sh FILE, sh -c, ./script (counts toward script_depth) */
 	bool interactive;
 	int pid;
 	int lineno;
@@ -430,8 +431,9 @@ void sh_unsetvar(struct shell *sh, const char *name);
 void sh_materialize_defaults(struct shell *sh);
 bool sh_valid_name(const char *s, size_t n);
 
-/* Pushes a frame running a parsed program text as a script in a new level (sh FILE, sh -c,
- * ./script) or in the current one (`.`). */
+/* Pushes a frame running a program text as a script in a new level (sh FILE, sh -c,
+ * ./script) or in the current one (`.`, eval). `is_file`: the text is a file's (errors carry
+ * its line numbers; an ELF is run the way ash runs a foreign binary). */
 int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0, char **args,
 		  size_t nargs, bool new_level, bool is_file);
 /* Pushes a nested interactive shell (sh with no arguments). */

@@ -105,14 +105,13 @@ int sh_cmd_ps(struct cmd *c)
 	return 0;
 }
 
-static const char *proc_name(const char *cmd)
+/* "/usr/sbin/telnetd -l /bin/sh" -> "telnetd"; "[kthreadd]" -> "kthreadd" */
+static const char *proc_name(const char *cmd, char buf[128])
 {
-	/* "/usr/sbin/telnetd -l /bin/sh" -> "telnetd"; "[kthreadd]" -> "kthreadd" */
-	static char buf[128];
 	const char *s = cmd;
 	if (*s == '[') {
 		size_t l = strcspn(s + 1, "]");
-		snprintf(buf, sizeof(buf), "%.*s", (int)LIB_MIN(l, sizeof(buf) - 1), s + 1);
+		snprintf(buf, 128, "%.*s", (int)LIB_MIN(l, (size_t)127), s + 1);
 		return buf;
 	}
 	size_t l = strcspn(s, " ");
@@ -122,7 +121,7 @@ static const char *proc_name(const char *cmd)
 		b--;
 	if (*b == '-')
 		b++;
-	snprintf(buf, sizeof(buf), "%.*s", (int)LIB_MIN((size_t)(e - b), sizeof(buf) - 1), b);
+	snprintf(buf, 128, "%.*s", (int)LIB_MIN((size_t)(e - b), (size_t)127), b);
 	return buf;
 }
 
@@ -143,7 +142,8 @@ int sh_cmd_killall(struct cmd *c)
 		const struct profile *p = P(c);
 		for (size_t k = 0; p && k < p->nprocs; k++) {
 			const struct profile_proc *pr = &p->procs[k];
-			if (sh_proc_killed(c->sh, pr->pid) || strcmp(proc_name(pr->command), c->argv[i]) != 0)
+			char nb[128];
+			if (sh_proc_killed(c->sh, pr->pid) || strcmp(proc_name(pr->command, nb), c->argv[i]) != 0)
 				continue;
 			any = true;
 			if (pr->pid != 1 && pr->command[0] != '[')
@@ -166,11 +166,13 @@ int sh_cmd_pidof(struct cmd *c)
 	for (int i = 1; i < c->argc; i++) {
 		if (c->argv[i][0] == '-')
 			continue;
-		for (size_t k = n; k-- > 0;)
-			if (strcmp(proc_name(v[k].cmd), c->argv[i]) == 0) {
+		for (size_t k = n; k-- > 0;) {
+			char nb[128];
+			if (strcmp(proc_name(v[k].cmd, nb), c->argv[i]) == 0) {
 				sh_printf(c, "%s%d", any ? " " : "", v[k].pid);
 				any = true;
 			}
+		}
 	}
 	if (any)
 		sh_outs(c, "\n");
@@ -673,15 +675,8 @@ int sh_cmd_busybox(struct cmd *c)
 	c->argc--;
 	int rc;
 	if (sh_prof_has_applet(sh->prof, name) || (!sh->prof && sh_applet_known(name))) {
-		/* ash's own builtins are applets too when run through busybox */
-		if (strcmp(name, "echo") == 0 || strcmp(name, "printf") == 0 || strcmp(name, "test") == 0 ||
-		    strcmp(name, "[") == 0 || strcmp(name, "[[") == 0 || strcmp(name, "kill") == 0 ||
-		    strcmp(name, "pwd") == 0 || strcmp(name, "true") == 0 || strcmp(name, "false") == 0 ||
-		    sh_applet_known(name)) {
-			rc = sh_applet(c, name);
-		} else {
-			rc = sh_applet(c, name);
-		}
+		/* ash's builtins (echo, printf, test, kill...) are applets too through busybox */
+		rc = sh_applet(c, name);
 	} else {
 		sh_errf(c, "%s: applet not found\n", name);
 		rc = sh_bb_at_least(sh, 1, 27) ? 127 : 1;
