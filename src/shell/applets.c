@@ -1996,22 +1996,30 @@ static int cmd_seq(struct cmd *c)
 		inc = strtoll(c->argv[2], NULL, 10);
 	if (!inc)
 		return 1;
+	struct buf b;
+	buf_init(&b, SH_PIPE_MAX);
 	long n = 0;
 	for (long long v = first; (inc > 0 ? v <= last : v >= last) && n < SH_LOOP_MAX; v += inc, n++)
-		sh_printf(c, "%lld\n", v);
+		if (buf_printf(&b, "%lld\n", v))
+			break;
+	sh_out(c, b.data, b.len, false);
+	buf_free(&b);
 	return 0;
 }
 
 static int cmd_yes(struct cmd *c)
 {
+	/* endless on a device; here what a pipe or a file can take */
 	const char *w = c->argc > 1 ? c->argv[1] : "y";
-	/* bounded: a pipe or file takes what fits */
-	size_t total = 0, wl = strlen(w) + 1;
-	while (total < SH_PIPE_MAX) {
-		sh_out(c, w, wl - 1, false);
-		sh_out(c, "\n", 1, false);
-		total += wl;
+	struct buf b;
+	buf_init(&b, SH_PIPE_MAX);
+	size_t wl = strlen(w);
+	while (b.len + wl + 1 < SH_PIPE_MAX) {
+		buf_append(&b, w, wl);
+		buf_append(&b, "\n", 1);
 	}
+	sh_out(c, b.data, b.len, false);
+	buf_free(&b);
 	return 0;
 }
 

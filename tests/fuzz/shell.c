@@ -98,9 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct fz f = {0};
 	struct shell_limits lim = {
-		.vfs_bytes = 65536,
+		.vfs_bytes = 32768,
 		.vfs_files = 64,
-		.max_commands = 2000,
+		.max_commands = 400,
 		.script_depth = 4,
 		.max_queued = 4096,
 	};
