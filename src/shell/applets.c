@@ -1920,8 +1920,20 @@ static int cmd_dirname(struct cmd *c)
 	return 0;
 }
 
+static int run_rest(struct cmd *c, int from, const char *runner);
+
 static int cmd_env(struct cmd *c)
 {
+	if (strcmp(c->name, "env") == 0) {
+		int i = 1;
+		while (i < c->argc && (c->argv[i][0] == '-' || strchr(c->argv[i], '='))) {
+			if (strcmp(c->argv[i], "-u") == 0)
+				i++;
+			i++;
+		}
+		if (i < c->argc)
+			return run_rest(c, i, "env");
+	}
 	sh_materialize_defaults(c->sh);
 	struct level *l = c->sh->lvl;
 	if (c->argc > 1 && strcmp(c->name, "printenv") == 0) {
@@ -2065,6 +2077,107 @@ static int cmd_mktemp(struct cmd *c)
 	return 0;
 }
 
+/* nohup, nice, setsid, time, timeout, env, chrt...: run the rest of the line as a program. */
+static int run_rest(struct cmd *c, int from, const char *runner)
+{
+	if (from >= c->argc)
+		return 0;
+	char **saved = c->argv;
+	int savedc = c->argc;
+	c->argv += from;
+	c->argc -= from;
+	int rc = sh_dispatch_external(c, runner);
+	c->argv = saved;
+	c->argc = savedc;
+	return rc;
+}
+
+static int cmd_nohup(struct cmd *c)
+{
+	if (c->argc < 2) {
+		sh_usage(c, "nohup");
+		return 1;
+	}
+	/* output to a terminal goes to nohup.out, as BusyBox does */
+	struct frame *f = c->f;
+	if (f->fd[1] && f->fd[1]->kind == FO_TTY) {
+		struct vdata *vd;
+		bool discard;
+		int dev;
+		char abs[SH_PATH_MAX];
+		if (vfs_open_write(V(c), CWD(c), "nohup.out", VFS_APPEND, &vd, &discard, &dev, abs) == 0 && vd) {
+			struct fobj *o = fobj_new(FO_FILE);
+			o->vd = vd;
+			o->writable = true;
+			o->path = xstrdup(abs);
+			fobj_unref(c->sh, f->fd[1]);
+			f->fd[1] = o;
+		}
+	}
+	if (f->fd[2] && f->fd[2]->kind == FO_TTY) {
+		fobj_ref(f->fd[1]);
+		fobj_unref(c->sh, f->fd[2]);
+		f->fd[2] = f->fd[1];
+	}
+	return run_rest(c, 1, "nohup");
+}
+
+static int cmd_nice(struct cmd *c)
+{
+	int i = 1;
+	if (i < c->argc && strcmp(c->argv[i], "-n") == 0)
+		i += 2;
+	else if (i < c->argc && c->argv[i][0] == '-' && isdigit((unsigned char)c->argv[i][1]))
+		i++;
+	if (i >= c->argc) {
+		sh_printf(c, "0\n");
+		return 0;
+	}
+	return run_rest(c, i, c->name);
+}
+
+static int cmd_setsid(struct cmd *c)
+{
+	int i = 1;
+	while (i < c->argc && c->argv[i][0] == '-')
+		i++;
+	if (i >= c->argc) {
+		sh_usage(c, "setsid");
+		return 1;
+	}
+	return run_rest(c, i, "setsid");
+}
+
+static int cmd_timeout(struct cmd *c)
+{
+	int i = 1;
+	while (i < c->argc && c->argv[i][0] == '-') {
+		if (strcmp(c->argv[i], "-t") == 0 || strcmp(c->argv[i], "-s") == 0)
+			i++;
+		i++;
+	}
+	/* newer BusyBox: timeout [-s SIG] SECS PROG ARGS */
+	if (i < c->argc && isdigit((unsigned char)c->argv[i][0]))
+		i++;
+	if (i >= c->argc) {
+		sh_usage(c, "timeout");
+		return 1;
+	}
+	return run_rest(c, i, "timeout");
+}
+
+static int cmd_time(struct cmd *c)
+{
+	if (c->argc < 2) {
+		sh_usage(c, "time");
+		return 1;
+	}
+	int rc = run_rest(c, 1, "time");
+	if (rc >= 0)
+		sh_errf(c, "real\t0m 0.00s\nuser\t0m 0.00s\nsys\t0m 0.00s\n");
+	return rc;
+}
+
 static int cmd_true_a(struct cmd *c)
 {
 	return 0;
@@ -2152,6 +2265,8 @@ static const struct sh_command applets[] = {
 	{.name = "mktemp", .fn = cmd_mktemp},
 	{.name = "mount", .fn = sh_cmd_mount},
 	{.name = "mv", .fn = cmd_mv},
+	{.name = "nice", .fn = cmd_nice},
+	{.name = "nohup", .fn = cmd_nohup},
 	{.name = "nproc", .fn = sh_cmd_nproc},
 	{.name = "pidof", .fn = sh_cmd_pidof},
 	{.name = "poweroff", .fn = cmd_reboot},
@@ -2164,6 +2279,7 @@ static const struct sh_command applets[] = {
 	{.name = "rmdir", .fn = cmd_rmdir},
 	{.name = "sed", .fn = sh_cmd_sed},
 	{.name = "seq", .fn = cmd_seq},
+	{.name = "setsid", .fn = cmd_setsid},
 	{.name = "sh", .fn = sh_cmd_sh},
 	{.name = "sha1sum", .fn = cmd_hash},
 	{.name = "sha256sum", .fn = cmd_hash},
@@ -2174,6 +2290,8 @@ static const struct sh_command applets[] = {
 	{.name = "tee", .fn = cmd_tee},
 	{.name = "test", .fn = sh_cmd_test},
 	{.name = "tftp", .fn = sh_cmd_tftp},
+	{.name = "time", .fn = cmd_time},
+	{.name = "timeout", .fn = cmd_timeout},
 	{.name = "touch", .fn = cmd_touch},
 	{.name = "tr", .fn = sh_cmd_tr},
 	{.name = "true", .fn = cmd_true_a},

@@ -592,6 +592,44 @@ int sh_cmd_test(struct cmd *c)
 
 /* ------------------------------------------------------------------ cd, pwd */
 
+/* base + "/" + rel, normalised lexically ("." dropped, ".." removes the previous part). */
+static int logical_join(const char *base, const char *rel, char *out)
+{
+	char tmp[SH_PATH_MAX * 2];
+	if (snprintf(tmp, sizeof(tmp), "%s/%s", base, rel) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	size_t o = 0;
+	out[0] = 0;
+	for (char *p = tmp; *p;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *e = p;
+		while (*e && *e != '/')
+			e++;
+		size_t n = (size_t)(e - p);
+		if (n == 1 && p[0] == '.') {
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			if (o + 1 + n + 1 > SH_PATH_MAX)
+				return -ENAMETOOLONG;
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = 0;
+	return 0;
+}
+
 static int cmd_cd(struct cmd *c)
 {
 	struct shell *sh = c->sh;
@@ -605,12 +643,22 @@ static int cmd_cd(struct cmd *c)
 			dest = sh->lvl->cwd;
 		print = true;
 	}
-	char abs[SH_PATH_MAX];
+	/* ash's cd is logical: the old cwd joined with dest, ".." taken lexically, so that
+	 * "cd /tmp" through a link /tmp -> /var/tmp shows /tmp and "cd .." goes back to "/" */
+	char abs[SH_PATH_MAX], phys[SH_PATH_MAX];
 	struct vstat st;
 	bool pok;
-	int rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, dest, true, abs, &st, &pok);
+	int rc = logical_join(dest[0] == '/' ? "/" : sh->lvl->cwd, dest, abs);
+	if (rc == 0)
+		rc = vfs_resolve(&sh->vfs, "/", abs, true, phys, &st, &pok);
 	if (rc == 0 && st.kind != VN_DIR)
 		rc = -ENOTDIR;
+	if (rc) {
+		/* the physical way, as ash falls back to */
+		rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, dest, true, abs, &st, &pok);
+		if (rc == 0 && st.kind != VN_DIR)
+			rc = -ENOTDIR;
+	}
 	if (rc) {
 		if (sh_bb_at_least(sh, 1, 26))
 			sh_shell_err(sh, c->f->fd[2], "cd: can't cd to %s: %s", dest, sh_strerror(-rc));

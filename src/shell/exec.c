@@ -1031,6 +1031,8 @@ static int exec_resolved(struct cmd *c, const char *abs, const struct vstat *st)
 	return sh_exec_file(c, abs, st);
 }
 
+static int dispatch(struct cmd *c, const char *runner);
+
 static int exec_path(struct cmd *c, const char *path)
 {
 	struct shell *sh = c->sh;
@@ -1078,6 +1080,18 @@ static int path_search(struct shell *sh, const char *name, char *abs, struct vst
 
 int sh_dispatch(struct cmd *c)
 {
+	return dispatch(c, NULL);
+}
+
+int sh_dispatch_external(struct cmd *c, const char *runner)
+{
+	return dispatch(c, runner);
+}
+
+/* `runner`: the command is run by a program (nohup, nice...) that execs it: no builtins or
+ * functions, and "can't execute" when it does not exist. */
+static int dispatch(struct cmd *c, const char *runner)
+{
 	struct shell *sh = c->sh;
 	const char *name = c->argv[0];
 	c->name = basename_of(name);
@@ -1086,10 +1100,10 @@ int sh_dispatch(struct cmd *c)
 		return sh_not_found(c, name);
 	if (strchr(name, '/'))
 		return exec_path(c, name);
-	const struct sh_command *b = sh_find_builtin(name);
+	const struct sh_command *b = runner ? NULL : sh_find_builtin(name);
 	if (b)
 		return b->fn(c);
-	struct func *fn = find_func(sh, name);
+	struct func *fn = runner ? NULL : find_func(sh, name);
 	if (fn) {
 		struct frame *f = c->f;
 		struct cmdstate *cs = f->x;
@@ -1122,6 +1136,10 @@ int sh_dispatch(struct cmd *c)
 	/* A profile without a BusyBox binary in its tree: its applets are on the PATH anyway. */
 	if (!sh_prof_node(sh->prof, "/bin/busybox") && sh_prof_has_applet(sh->prof, name))
 		return sh_applet(c, name);
+	if (runner) {
+		sh_errf(c, "%s: can't execute '%s': %s\n", runner, name, sh_strerror(ENOENT));
+		return 127;
+	}
 	return sh_not_found(c, name);
 }
 

@@ -438,8 +438,11 @@ int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0,
 		  size_t nargs, bool new_level, bool is_file);
 /* Pushes a nested interactive shell (sh with no arguments). */
 int sh_run_interactive(struct cmd *c);
-/* Runs argv as a command from inside another (busybox APPLET, sh -c via exec...). */
+/* Runs argv as a command from inside another (busybox APPLET, exec, command...). */
 int sh_dispatch(struct cmd *c);
+/* The same for a program that execs its operands (nohup, nice, env...): no builtins, and
+ * "RUNNER: can't execute 'x'" when there is no such program. */
+int sh_dispatch_external(struct cmd *c, const char *runner);
 /* Runs an applet by name (the profile must have it). */
 int sh_applet(struct cmd *c, const char *name);
 bool sh_applet_known(const char *name);
