@@ -212,10 +212,16 @@ static void handle_bytes(struct conn *c, const uint8_t *p, size_t n)
 		uint8_t b = p[i];
 		switch (c->iac_state) {
 		case 0:
-			if (b == 255)
+			if (b == 255) {
 				c->iac_state = 1;
-			else if (!c->sb && c->rxlen < RX_MAX - 1)
+			} else if (!c->sb) {
+				/* Keep the newest bytes: markers come at the end of long output. */
+				if (c->rxlen == RX_MAX - 1) {
+					memmove(c->rx, c->rx + RX_MAX / 2, RX_MAX / 2 - 1);
+					c->rxlen = RX_MAX / 2 - 1;
+				}
 				c->rx[c->rxlen++] = (char)b;
+			}
 			break;
 		case 1:
 			if (b == 255) {
@@ -278,7 +284,7 @@ static void advance(struct conn *c)
 			return;
 		}
 		int met = !st->expect || (strcmp(st->expect, "#PROMPT") == 0 ? prompt_seen(c)
-								    : strstr(c->rx, st->expect) != NULL);
+								    : memmem(c->rx, c->rxlen, st->expect, strlen(st->expect)) != NULL);
 		if (!met)
 			return;
 		if (st->expect && c->step > 0 && nlat < MAX_LAT)
@@ -336,7 +342,9 @@ int main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	struct rlimit rl = {200000, 200000};
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	build_loader();
 	lat = malloc(sizeof(*lat) * MAX_LAT);

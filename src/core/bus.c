@@ -65,9 +65,12 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 	} builtin[] = {
 		{OPT_SINKS_SQLITE, &core_sink_sqlite},
 		{OPT_SINKS_JSONL, &core_sink_jsonl},
+		{OPT_SINKS_POSTGRES, &core_sink_postgres},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(builtin); i++) {
-		if (!cfg_bool(cfg, builtin[i].opt))
+		bool on = core_options[builtin[i].opt].type == CORE_OPT_BOOL ? cfg_bool(cfg, builtin[i].opt)
+									      : cfg_str(cfg, builtin[i].opt)[0] != '\0';
+		if (!on)
 			continue;
 		if (builtin[i].ops == &core_sink_sqlite && !store)
 			continue;
@@ -178,6 +181,11 @@ void core_bus_flush(struct core_bus *bus)
 			bus->stats.sink_failures++;
 		}
 	}
+}
+
+size_t core_bus_pending(const struct core_bus *bus)
+{
+	return bus->nqueue;
 }
 
 void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out)

@@ -151,6 +151,7 @@ struct core_sink_ops {
 };
 extern const struct core_sink_ops core_sink_sqlite;
 extern const struct core_sink_ops core_sink_jsonl;
+extern const struct core_sink_ops core_sink_postgres;
 
 /* Opens the bus with the sinks the config enables. `store` may be NULL when the sqlite sink is
  * off. The bus borrows cfg and store; they must outlive it. */
@@ -169,6 +170,8 @@ void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core
 		   json_t *fields, const char *message);
 /* Writes queued events to every sink and ends the batch. Call once per loop turn. */
 void core_bus_flush(struct core_bus *bus);
+/* Events queued and not yet written. */
+size_t core_bus_pending(const struct core_bus *bus);
 /* Counters for operators and tests. */
 struct core_bus_stats {
 	uint64_t emitted;

@@ -54,6 +54,10 @@
 	  "Store events in DATA/mitsu.db (WAL, one transaction per loop turn).") \
 	X(SINKS_JSONL, "sinks", "jsonl", BOOL, "true", 0, 0, \
 	  "Append events to DATA/events.jsonl.") \
+	X(SINKS_POSTGRES, "sinks", "postgres", STR, "", 0, 0, \
+	  "libpq connection string of the fleet store (empty: off), e.g. host=db dbname=mitsu user=mitsu.") \
+	X(SINKS_POSTGRES_QUEUE, "sinks", "postgres_queue", INT, "100000", 100, 10000000, \
+	  "Events held in memory for PostgreSQL; beyond it (or while it is away) they go to DATA/spool.") \
 	X(CAPTURE_FETCH, "capture", "fetch", BOOL, "true", 0, 0, \
 	  "Fetch the files attackers download; false records the URL only.") \
 	X(CAPTURE_ALLOW_PRIVATE, "capture", "allow_private", BOOL, "false", 0, 0, \

@@ -35,7 +35,7 @@ int core_store_open(struct core_store *st, const char *data_dir, bool readonly)
 	st->data_dir = xstrdup(data_dir);
 	if (!readonly) {
 		char *err = NULL;
-		if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;", NULL,
+		if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
 				 NULL, &err) != SQLITE_OK) {
 			log_warn("store", "cannot enable WAL: %s", err ? err : "?");
 			sqlite3_free(err);

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Events are written at most this long after they happen, in batches (see on_prepare). */
+#define SENSOR_FLUSH_MS 25
+#define SENSOR_FLUSH_EVENTS 2048
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: mitsu run [-c FILE] [--data-dir DIR] [--listen PROTO@ADDR:PORT[/PROFILE]]...\n"
@@ -16,19 +20,45 @@ static void usage(FILE *out)
 		     "Run 'mitsu help run' for every configuration option.\n");
 }
 
-/* Ends of loop turns: write the events of this turn in one batch (one SQLite transaction),
- * and finish the stop once the last session is gone. */
+static void flush_events(struct sensor *sn)
+{
+	core_bus_flush(sn->bus);
+	core_store_commit(&sn->store);
+	sn->last_flush_ms = lib_mono_ms();
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+	flush_events(t->data);
+}
+
+/* At the end of a loop turn, queued events are written in one batch: one SQLite transaction,
+ * one write to events.jsonl. Under load a turn handles only a few sessions, and a transaction
+ * per turn would cost more than the events themselves, so a batch is written when
+ * SENSOR_FLUSH_MS have passed since the last one or SENSOR_FLUSH_EVENTS are waiting; a timer
+ * makes sure no event waits longer than SENSOR_FLUSH_MS when the sensor goes quiet. The stop
+ * finishes here once the last session is gone. */
 static void on_prepare(uv_prepare_t *h)
 {
 	struct sensor *sn = h->data;
-	core_bus_flush(sn->bus);
-	core_store_commit(&sn->store);
+	size_t pending = core_bus_pending(sn->bus);
+	uint64_t now = lib_mono_ms();
+	if (pending >= SENSOR_FLUSH_EVENTS || (pending && now - sn->last_flush_ms >= SENSOR_FLUSH_MS) ||
+	    sn->stopping) {
+		flush_events(sn);
+		uv_timer_stop(&sn->flush_timer);
+	} else if (pending && !uv_is_active((uv_handle_t *)&sn->flush_timer)) {
+		uv_timer_start(&sn->flush_timer, on_flush_timer, SENSOR_FLUSH_MS - (now - sn->last_flush_ms), 0);
+	} else {
+		core_store_commit(&sn->store); /* what other modules wrote this turn */
+	}
 	if (sn->stopping && sn->nsessions == 0 && !sn->stopped) {
 		sn->stopped = true;
 		capture_fetcher_close(sn->fetcher);
 		sn->fetcher = NULL;
-		core_bus_flush(sn->bus);
+		flush_events(sn);
 		uv_close((uv_handle_t *)&sn->flush, NULL);
+		uv_close((uv_handle_t *)&sn->flush_timer, NULL);
 		if (sn->signals) {
 			uv_close((uv_handle_t *)&sn->sigterm, NULL);
 			uv_close((uv_handle_t *)&sn->sigint, NULL);
@@ -127,6 +157,8 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, struct core_config *cfg, b
 	uv_prepare_init(sn->loop, &sn->flush);
 	sn->flush.data = sn;
 	uv_prepare_start(&sn->flush, on_prepare);
+	uv_timer_init(sn->loop, &sn->flush_timer);
+	sn->flush_timer.data = sn;
 	sn->signals = signals;
 	if (signals) {
 		uv_signal_init(sn->loop, &sn->sigterm);

@@ -54,6 +54,7 @@ struct sensor_session {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uint64_t start_ms;
+	uint64_t end_ms;           /* when the close was asked for */
 	uint64_t last_input_ms;
 	uint64_t bytes_in;
 	const char *close_reason;  /* set once the session is closing */
@@ -66,8 +67,9 @@ struct sensor_session {
 /* Raw bytes to the peer (the module has done its own framing/escaping). Queued bytes beyond
  * limits.max_output_queue close the session. */
 void sensor_session_write(struct sensor_session *s, const void *p, size_t n);
-/* Ends the session with a reason (see docs/events.md): emits mitsu.session.closed, lets queued
- * output drain (for "exit"), then frees everything from the loop. Idempotent. */
+/* Ends the session with a reason (see docs/events.md): stops reading, lets queued output drain
+ * (for "exit"), then, from the loop, lets the module finish (on_close), emits
+ * mitsu.session.closed as the session's last event, and frees it. Idempotent. */
 void sensor_session_close(struct sensor_session *s, const char *reason);
 /* Emits an event with the session's identity. `fields` is stolen. */
 void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields,

@@ -55,6 +55,8 @@ struct sensor {
 	size_t nsessions;
 	struct sensor_stats stats;
 	uv_prepare_t flush;
+	uv_timer_t flush_timer;
+	uint64_t last_flush_ms;
 	uv_signal_t sigterm, sigint;
 	bool stopping;
 	bool stopped;   /* the last session is gone and the sensor's own handles are closing */

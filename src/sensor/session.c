@@ -62,6 +62,11 @@ static void session_free(struct sensor_session *s)
 	struct sensor *sn = s->sensor;
 	if (s->proto && s->proto->on_close)
 		s->proto->on_close(s);
+	/* Last, after what the module records at its end (files the attacker left behind). */
+	double duration = (double)(s->end_ms - s->start_ms) / 1000.0;
+	sensor_session_emit(s, EV_SESSION_CLOSED,
+			    json_pack("{s:f,s:s}", "duration", duration, "reason", s->close_reason),
+			    "session closed (%s) after %.1f s", s->close_reason, duration);
 	sensor_srctab_release(&sn->sources, s->src_addr, s->src_len);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -107,10 +112,7 @@ void sensor_session_close(struct sensor_session *s, const char *reason)
 	s->close_reason = reason;
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	uv_timer_stop(&s->timer);
-	double duration = (double)(lib_mono_ms() - s->start_ms) / 1000.0;
-	sensor_session_emit(s, EV_SESSION_CLOSED,
-			    json_pack("{s:f,s:s}", "duration", duration, "reason", reason),
-			    "session closed (%s) after %.1f s", reason, duration);
+	s->end_ms = lib_mono_ms();
 	/* A polite end lets queued output reach the peer first; a peer that does not read, or
 	 * that already left, is cut off. */
 	bool drain = strcmp(reason, "exit") == 0 || strcmp(reason, "login_failures") == 0 ||
@@ -213,7 +215,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || s->closing)
 		return;
 	if (nread < 0) {
-		sensor_session_close(s, nread == UV_EOF ? "peer" : "error");
+		/* A reset is the peer leaving too (it closed with our output unread). */
+		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET ? "peer" : "error");
 		return;
 	}
 	s->last_input_ms = lib_mono_ms();
@@ -223,6 +226,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+/* A connection refused before it became a session: only its socket handle exists. */
+static void on_refused_closed(uv_handle_t *h)
+{
+	free(h->data);
 }
 
 void sensor_session_accept(struct sensor_listener *l)
@@ -235,7 +244,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	s->open_handles = 1;
 	if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&s->tcp) != 0) {
 		s->handles_closed = true;
-		uv_close((uv_handle_t *)&s->tcp, (uv_close_cb)free);
+		uv_close((uv_handle_t *)&s->tcp, on_refused_closed);
 		return;
 	}
 	struct sockaddr_storage peer, local;
@@ -260,7 +269,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	if (refuse) {
 		/* Over a limit: no events (a flood must not fill the store), just close. */
 		s->handles_closed = true;
-		uv_close((uv_handle_t *)&s->tcp, (uv_close_cb)free);
+		uv_close((uv_handle_t *)&s->tcp, on_refused_closed);
 		return;
 	}
 	sn->stats.accepted++;

@@ -208,7 +208,7 @@ class TelnetTest(harness.unittest.TestCase):
         with harness.Sensor(sets=FAST) as s:
             bot = TelnetBot(s.port)
             login(bot, 'root', 'xc3511')
-            bot.sendline("echo -ne '\\xff\\x01\\xffZ' > /tmp/b; cat /tmp/b; /bin/busybox DONE")
+            bot.sendline("echo -ne '\\xff\\x01\\xffZ' > /var/b; cat /var/b; /bin/busybox DONE")
             bot.read_until_token(b'DONE: applet not found')
             self.assertIn(bytes([255, 255, 1, 255, 255]) + b'Z', bytes(bot.raw))
             self.assertIn(bytes([255, 1, 255]) + b'Z', bytes(bot.text))
@@ -289,10 +289,10 @@ class TelnetTest(harness.unittest.TestCase):
     def test_per_source_limit(self):
         """Beyond limits.max_sessions_per_source the connection is closed at once, unanswered."""
         with harness.Sensor(sets=FAST + ['limits.max_sessions_per_source=2']) as s:
-            a, b = TelnetBot(s.port), TelnetBot(s.port)
+            a, b = TelnetBot(s.port, source='127.0.0.2'), TelnetBot(s.port, source='127.0.0.2')
             a.read_until_token(b'ogin')
             b.read_until_token(b'ogin')
-            c = TelnetBot(s.port)
+            c = TelnetBot(s.port, source='127.0.0.2')
             while not c.closed:
                 if not c.recv_some(5):
                     break
@@ -300,7 +300,7 @@ class TelnetTest(harness.unittest.TestCase):
             self.assertEqual(len(c.raw), 0)
             # Another source address is not limited by the first one's sessions.
             e = socket.socket()
-            e.bind(('127.0.0.2', 0))
+            e.bind(('127.0.0.3', 0))
             e.connect(('127.0.0.1', s.port))
             e.settimeout(5)
             self.assertEqual(e.recv(1), b'\xff')
@@ -342,8 +342,8 @@ class TelnetTest(harness.unittest.TestCase):
                 b.read_until_token(b'ogin')
             s.stop()
             self.assertEqual(s.proc.returncode, 0)
-            ev = s.events()
-            reasons = [e['reason'] for e in ev if e['eventid'] == 'mitsu.session.closed']
+            ev = s.events(include_probes=True)
+            reasons = [e['reason'] for e in s.events() if e['eventid'] == 'mitsu.session.closed']
             self.assertEqual(reasons, ['shutdown'] * 5)
             # The SQLite store has the same events as the JSON-lines file.
             p = harness.run_mitsu('events', data_dir=s.data_dir)

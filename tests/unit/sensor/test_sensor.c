@@ -127,7 +127,7 @@ static void test_telnet_byte_at_a_time(void **state)
 	assert_non_null(memmem(out.data, out.len, "MIRAI: applet not found\r\n", 25));
 	/* A byte 0xFF in output is sent as IAC IAC. */
 	buf_reset(&out);
-	const char *bin = "echo -ne '\\xff\\xfe' > /tmp/x; cat /tmp/x; /bin/busybox END\r\n";
+	const char *bin = "echo -ne '\\xff\\xfe' > /var/x; cat /var/x; /bin/busybox END\r\n";
 	assert_int_equal(write(fd, bin, strlen(bin)), (ssize_t)strlen(bin));
 	expect(&ip, fd, &out, "END: applet not found");
 	assert_non_null(memmem(out.data, out.len, "\xff\xff\xfe", 3));
