@@ -259,6 +259,23 @@ static bool is_dir(struct cmd *c, const char *path)
 	return resolve(c, path, true, abs, &st) == 0 && st.kind == VN_DIR;
 }
 
+/* cp and mv: at least SOURCE DEST, and a folder as DEST for several sources. Returns the
+ * destination (NULL after printing usage or the error) and whether it is a folder. */
+static const char *sources_dest(struct cmd *c, struct sh_getopt *g, bool *dir)
+{
+	if (g->noperands < 2) {
+		sh_usage(c, c->name);
+		return NULL;
+	}
+	const char *dest = g->operands[g->noperands - 1];
+	*dir = is_dir(c, dest);
+	if (g->noperands > 2 && !*dir) {
+		sh_err(c, "target '%s' is not a directory", dest);
+		return NULL;
+	}
+	return dest;
+}
+
 static int cmd_cp(struct cmd *c)
 {
 	struct sh_getopt g = {0};
@@ -272,15 +289,9 @@ static int cmd_cp(struct cmd *c)
 		if (o == 'a' || o == 'r' || o == 'R')
 			rec = true;
 	}
-	if (g.noperands < 2) {
-		sh_usage(c, "cp");
-		sh_getopt_done(&g);
-		return 1;
-	}
-	const char *dest = g.operands[g.noperands - 1];
-	bool dir = is_dir(c, dest);
-	if (g.noperands > 2 && !dir) {
-		sh_err(c, "target '%s' is not a directory", dest);
+	bool dir;
+	const char *dest = sources_dest(c, &g, &dir);
+	if (!dest) {
 		sh_getopt_done(&g);
 		return 1;
 	}
@@ -310,15 +321,9 @@ static int cmd_mv(struct cmd *c)
 		if (o == 'n')
 			noclobber = true;
 	}
-	if (g.noperands < 2) {
-		sh_usage(c, "mv");
-		sh_getopt_done(&g);
-		return 1;
-	}
-	const char *dest = g.operands[g.noperands - 1];
-	bool dir = is_dir(c, dest);
-	if (g.noperands > 2 && !dir) {
-		sh_err(c, "target '%s' is not a directory", dest);
+	bool dir;
+	const char *dest = sources_dest(c, &g, &dir);
+	if (!dest) {
 		sh_getopt_done(&g);
 		return 1;
 	}
@@ -1544,40 +1549,21 @@ static int cmd_wc(struct cmd *c)
 
 /* ------------------------------------------------------------------ grep */
 
-/* A POSIX basic or extended regular expression rewritten for PCRE2. */
-static char *to_pcre(const char *re, bool ere, bool fixed)
+/* The pattern of grep as PCRE2: fixed strings quoted, else POSIX BRE/ERE translated. */
+static char *grep_pcre(const char *re, bool ere, bool fixed)
 {
+	if (!fixed)
+		return sh_re_to_pcre(re, ere);
 	struct buf b;
 	buf_init(&b, 1 << 16);
-	if (fixed) {
-		buf_append_str(&b, "\\Q");
-		for (const char *p = re; *p; p++) {
-			if (p[0] == '\\' && p[1] == 'E')
-				buf_append_str(&b, "\\E\\\\E\\Q");
-			else
-				buf_append(&b, p, 1);
-		}
-		buf_append_str(&b, "\\E");
-	} else if (ere) {
-		buf_append_str(&b, re);
-	} else {
-		for (const char *p = re; *p; p++) {
-			if (*p == '\\' && p[1]) {
-				p++;
-				if (strchr("(){}|+?", *p))
-					buf_append(&b, p, 1);
-				else {
-					buf_append(&b, "\\", 1);
-					buf_append(&b, p, 1);
-				}
-			} else if (strchr("(){}|+?", *p)) {
-				buf_append(&b, "\\", 1);
-				buf_append(&b, p, 1);
-			} else {
-				buf_append(&b, p, 1);
-			}
-		}
+	buf_append_str(&b, "\\Q");
+	for (const char *p = re; *p; p++) {
+		if (p[0] == '\\' && p[1] == 'E')
+			buf_append_str(&b, "\\E\\\\E\\Q");
+		else
+			buf_append(&b, p, 1);
 	}
+	buf_append_str(&b, "\\E");
 	char *s = xstrndup(b.data ? (char *)b.data : "", b.len);
 	buf_free(&b);
 	return s;
@@ -1624,7 +1610,7 @@ static int cmd_grep(struct cmd *c)
 		pat = g.operands[0];
 		fi = 1;
 	}
-	char *core = to_pcre(pat, ere, fixed);
+	char *core = grep_pcre(pat, ere, fixed);
 	char *full = xasprintf("%s%s%s%s", line ? "^(?:" : word ? "\\b(?:" : "", core, "", line ? ")$" : word ? ")\\b" : "");
 	free(core);
 	int err;
@@ -1847,25 +1833,11 @@ static int cmd_which(struct cmd *c)
 				found = true;
 			}
 		} else {
-			const char *path = sh_getvar(c->sh, "PATH");
-			if (!path)
-				path = "/sbin:/usr/sbin:/bin:/usr/bin";
-			while (*path && !found) {
-				const char *e = strchr(path, ':');
-				size_t len = e ? (size_t)(e - path) : strlen(path);
-				char dir[SH_PATH_MAX], cand[SH_PATH_MAX], abs[SH_PATH_MAX];
-				if (len && len < sizeof(dir)) {
-					memcpy(dir, path, len);
-					dir[len] = 0;
-					struct vstat s;
-					if (vfs_join(dir, n, cand) == 0 && resolve(c, cand, true, abs, &s) == 0 &&
-					    s.kind == VN_FILE && (s.mode & 0111)) {
-						sh_printf(c, "%s\n", cand);
-						found = true;
-					}
-				}
-				path = e ? e + 1 : path + len;
-			}
+			char shown[SH_PATH_MAX], abs[SH_PATH_MAX];
+			struct vstat s;
+			found = sh_path_lookup(c->sh, n, true, shown, abs, &s) == 0;
+			if (found)
+				sh_printf(c, "%s\n", shown);
 		}
 		if (!found)
 			st = 1;

@@ -1008,21 +1008,8 @@ static int cmd_dot(struct cmd *c)
 	if (strchr(name, '/')) {
 		rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, name, true, abs, &st, &pok);
 	} else {
-		const char *path = sh_getvar(sh, "PATH");
-		while (path && *path && rc) {
-			const char *e = strchr(path, ':');
-			size_t n = e ? (size_t)(e - path) : strlen(path);
-			char dir[SH_PATH_MAX], cand[SH_PATH_MAX];
-			if (n < sizeof(dir)) {
-				memcpy(dir, path, n);
-				dir[n] = 0;
-				if (vfs_join(n ? dir : ".", name, cand) == 0)
-					rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, cand, true, abs, &st, &pok);
-				if (rc == 0 && st.kind != VN_FILE)
-					rc = -ENOENT;
-			}
-			path = e ? e + 1 : path + n;
-		}
+		char shown[SH_PATH_MAX];
+		rc = sh_path_lookup(sh, name, false, shown, abs, &st);
 		if (rc)
 			rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, name, true, abs, &st, &pok);
 	}
@@ -1155,26 +1142,11 @@ static int cmd_type(struct cmd *c)
 			sh_printf(c, "%s is a %sshell builtin\n", n, (b->flags & CMD_SPECIAL) ? "special " : "");
 			continue;
 		}
-		bool found = false;
-		const char *path = sh_getvar(c->sh, "PATH");
-		while (path && *path && !found) {
-			const char *e = strchr(path, ':');
-			size_t len = e ? (size_t)(e - path) : strlen(path);
-			char dir[SH_PATH_MAX], cand[SH_PATH_MAX], abs[SH_PATH_MAX];
-			if (len < sizeof(dir)) {
-				memcpy(dir, path, len);
-				dir[len] = 0;
-				struct vstat st2;
-				bool pok;
-				if (vfs_join(dir, n, cand) == 0 &&
-				    vfs_resolve(&c->sh->vfs, c->sh->lvl->cwd, cand, true, abs, &st2, &pok) == 0 &&
-				    st2.kind == VN_FILE) {
-					sh_printf(c, "%s is %s\n", n, cand);
-					found = true;
-				}
-			}
-			path = e ? e + 1 : path + len;
-		}
+		char shown[SH_PATH_MAX], abs[SH_PATH_MAX];
+		struct vstat st2;
+		bool found = sh_path_lookup(c->sh, n, false, shown, abs, &st2) == 0;
+		if (found)
+			sh_printf(c, "%s is %s\n", n, shown);
 		if (!found) {
 			sh_printf(c, "%s: not found\n", n);
 			st = 127;

@@ -1051,8 +1051,7 @@ static int exec_path(struct cmd *c, const char *path)
 	return exec_resolved(c, abs, &st);
 }
 
-/* Finds a command in $PATH: 0 and the resolved path, or -ENOENT. */
-static int path_search(struct shell *sh, const char *name, char *abs, struct vstat *st)
+int sh_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, char *abs, struct vstat *st)
 {
 	const char *path = sh_getvar(sh, "PATH");
 	if (!path)
@@ -1060,18 +1059,15 @@ static int path_search(struct shell *sh, const char *name, char *abs, struct vst
 	while (*path) {
 		const char *e = strchr(path, ':');
 		size_t n = e ? (size_t)(e - path) : strlen(path);
-		char dir[SH_PATH_MAX], cand[SH_PATH_MAX];
+		char dir[SH_PATH_MAX];
 		if (n < sizeof(dir)) {
 			memcpy(dir, path, n);
 			dir[n] = 0;
-			if (!n)
-				strcpy(dir, ".");
-			if (vfs_join(dir, name, cand) == 0) {
-				bool pok;
-				if (vfs_resolve(&sh->vfs, sh->lvl->cwd, cand, true, abs, st, &pok) == 0 &&
-				    st->kind == VN_FILE && (st->mode & 0111))
-					return 0;
-			}
+			bool pok;
+			if (vfs_join(n ? dir : ".", name, shown) == 0 &&
+			    vfs_resolve(&sh->vfs, sh->lvl->cwd, shown, true, abs, st, &pok) == 0 && st->kind == VN_FILE &&
+			    (!exec || (st->mode & 0111)))
+				return 0;
 		}
 		path = e ? e + 1 : path + n;
 	}
@@ -1129,9 +1125,9 @@ static int dispatch(struct cmd *c, const char *runner)
 		sh_outs(c, pc->output);
 		return pc->status;
 	}
-	char abs[SH_PATH_MAX];
+	char abs[SH_PATH_MAX], shown[SH_PATH_MAX];
 	struct vstat st;
-	if (path_search(sh, name, abs, &st) == 0)
+	if (sh_path_lookup(sh, name, true, shown, abs, &st) == 0)
 		return exec_resolved(c, abs, &st);
 	/* A profile without a BusyBox binary in its tree: its applets are on the PATH anyway. */
 	if (!sh_prof_node(sh->prof, "/bin/busybox") && sh_prof_has_applet(sh->prof, name))

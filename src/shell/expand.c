@@ -232,6 +232,25 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* s[i] is '"': the offset of its closing quote (or len), skipping escapes and substitutions. */
+static size_t dq_end(const char *s, size_t len, size_t i)
+{
+	size_t j = i + 1;
+	while (j < len && s[j] != '"') {
+		if (s[j] == '\\' && j + 1 < len) {
+			j += 2;
+			continue;
+		}
+		if (s[j] == '`' || (s[j] == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
+			size_t e = sh_skip_subst(s, len, j);
+			j = e ? e : len;
+			continue;
+		}
+		j++;
+	}
+	return j;
+}
+
 /* ------------------------------------------------------------------ marked text */
 
 enum { XF_Q = 1, XF_X = 2, XF_BREAK = 4, XF_MARK = 8 };
@@ -283,6 +302,19 @@ static void xb_free(struct xb *x)
 {
 	free(x->c);
 	free(x->f);
+}
+
+/* The text of marked bytes as one string (field breaks as spaces); frees the marked text. */
+static char *xb_string(struct xb *b)
+{
+	char *r = xmalloc(b->n + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (!(b->f[i] & XF_MARK))
+			r[k++] = (b->f[i] & XF_BREAK) ? ' ' : b->c[i];
+	r[k] = 0;
+	xb_free(b);
+	return r;
 }
 
 struct xctx {
@@ -391,14 +423,7 @@ static char *expand_sub(struct xctx *x, const char *s, size_t len, bool dq)
 {
 	struct xb b = {0};
 	expand_into(x, s, len, dq, &b);
-	char *r = xmalloc(b.n + 1);
-	size_t k = 0;
-	for (size_t i = 0; i < b.n; i++)
-		if (!(b.f[i] & XF_MARK))
-			r[k++] = (b.f[i] & XF_BREAK) ? ' ' : b.c[i];
-	r[k] = 0;
-	xb_free(&b);
-	return r;
+	return xb_string(&b);
 }
 
 /* The sub-word as a pattern: quoted characters escaped for sh_pmatch. */
@@ -840,20 +865,7 @@ static void expand_into(struct xctx *x, const char *s, size_t len, bool dq, stru
 		if (c == '"' && !heredoc) {
 			if (dq)
 				return; /* end of the enclosing quoted part (caller handles) */
-			/* find the closing quote */
-			size_t j = i + 1;
-			while (j < len && s[j] != '"') {
-				if (s[j] == '\\' && j + 1 < len) {
-					j += 2;
-					continue;
-				}
-				if (s[j] == '`' || (s[j] == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
-					size_t e = sh_skip_subst(s, len, j);
-					j = e ? e : len;
-					continue;
-				}
-				j++;
-			}
+			size_t j = dq_end(s, len, i);
 			xb_mark(out);
 			expand_into(x, s + i + 1, (j < len ? j : len) - i - 1, true, out);
 			i = j + 1;
@@ -1023,14 +1035,7 @@ char *sh_expand_one(struct shell *sh, struct fobj *err, const struct word *w, in
 		xb_free(&b);
 		return NULL;
 	}
-	char *r = xmalloc(b.n + 1);
-	size_t k = 0;
-	for (size_t i = 0; i < b.n; i++)
-		if (!(b.f[i] & XF_MARK))
-			r[k++] = (b.f[i] & XF_BREAK) ? ' ' : b.c[i];
-	r[k] = 0;
-	xb_free(&b);
-	return r;
+	return xb_string(&b);
 }
 
 /* ------------------------------------------------------------------ substitutions */
@@ -1051,19 +1056,7 @@ static void find_in(const char *s, size_t len, bool dq, struct subst_set *ss)
 			continue;
 		}
 		if (c == '"' && !dq) {
-			size_t j = i + 1;
-			while (j < len && s[j] != '"') {
-				if (s[j] == '\\') {
-					j += 2;
-					continue;
-				}
-				if (s[j] == '`' || (s[j] == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
-					size_t e = sh_skip_subst(s, len, j);
-					j = e ? e : len;
-					continue;
-				}
-				j++;
-			}
+			size_t j = dq_end(s, len, i);
 			find_in(s + i + 1, (j < len ? j : len) - i - 1, true, ss);
 			i = j;
 			continue;

@@ -490,6 +490,11 @@ char *sh_expand_one(struct shell *sh, struct fobj *err, const struct word *w, in
 /* Shell pattern matching (case, ${x#pat}): pattern chars escaped by a preceding backslash
  * are literal. */
 bool sh_pmatch(const char *pat, const char *s);
+/* A POSIX regular expression (basic unless `ere`) in PCRE2 syntax; caller frees. */
+char *sh_re_to_pcre(const char *re, bool ere);
+/* Finds NAME in $PATH: the first DIR/NAME that is a file (with an x bit when `exec`). `shown`
+ * gets DIR/NAME as found, `abs` the resolved path. 0 or -ENOENT. */
+int sh_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, char *abs, struct vstat *st);
 int sh_arith(struct shell *sh, const char *expr, long long *out, char *err, size_t errlen);
 
 /* Applets and builtins. */

@@ -549,6 +549,28 @@ static struct node *parse_command(struct parser *p);
 		}                                                                                  \
 	} while (0)
 
+/* Appends an and-or to a list; a following '&' marks it as a background job. */
+static void list_push(struct parser *p, struct node *l, size_t *cap, size_t *capops, struct node *item)
+{
+	GROW(p, l->u.list.items, l->u.list.n, *cap);
+	GROW(p, l->u.list.ops, l->u.list.n, *capops);
+	l->u.list.items[l->u.list.n] = item;
+	l->u.list.ops[l->u.list.n] = 0;
+	l->u.list.n++;
+}
+
+/* After a list item: consumes ';' or '&' (marking the item); returns the separator seen. */
+static int list_sep(struct parser *p, struct node *l)
+{
+	int t = peek(p);
+	if (t == T_SEMI || t == T_AMP) {
+		if (t == T_AMP)
+			l->u.list.ops[l->u.list.n - 1] = 1;
+		consume(p);
+	}
+	return t;
+}
+
 static bool is_terminator(int t)
 {
 	return t == T_EOF || t == T_THEN || t == T_FI || t == T_DO || t == T_DONE || t == T_ELSE ||
@@ -570,17 +592,9 @@ static struct node *parse_compound_list(struct parser *p)
 				unexpected(p, t, -1);
 			break;
 		}
-		struct node *item = parse_and_or(p);
-		GROW(p, l->u.list.items, l->u.list.n, cap);
-		GROW(p, l->u.list.ops, l->u.list.n, capops);
-		l->u.list.items[l->u.list.n] = item;
-		l->u.list.ops[l->u.list.n] = 0;
-		l->u.list.n++;
-		t = peek(p);
+		list_push(p, l, &cap, &capops, parse_and_or(p));
+		t = list_sep(p, l);
 		if (t == T_SEMI || t == T_AMP) {
-			if (t == T_AMP)
-				l->u.list.ops[l->u.list.n - 1] = 1;
-			consume(p);
 			linebreak(p);
 		} else if (t == T_NL) {
 			linebreak(p);
@@ -956,17 +970,9 @@ static struct node *parse_top(struct parser *p, bool whole)
 		int t = peek_kw(p);
 		if (t == T_EOF && (whole || l->u.list.n))
 			break;
-		struct node *item = parse_and_or(p);
-		GROW(p, l->u.list.items, l->u.list.n, cap);
-		GROW(p, l->u.list.ops, l->u.list.n, capops);
-		l->u.list.items[l->u.list.n] = item;
-		l->u.list.ops[l->u.list.n] = 0;
-		l->u.list.n++;
-		t = peek(p);
+		list_push(p, l, &cap, &capops, parse_and_or(p));
+		t = list_sep(p, l);
 		if (t == T_SEMI || t == T_AMP) {
-			if (t == T_AMP)
-				l->u.list.ops[l->u.list.n - 1] = 1;
-			consume(p);
 			t = peek(p);
 			if (t == T_NL) {
 				consume(p);

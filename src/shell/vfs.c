@@ -1097,9 +1097,12 @@ int vfs_rename(struct vfs *v, const char *from, const char *to)
 	return 0;
 }
 
-int vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode)
+/* The overlay entry an ownership or mode change modifies: 0 and *out (NULL for a device,
+ * which keeps its attributes), or -EROFS, -EPERM, -ENOENT. */
+static int attr_entry(struct vfs *v, const char *abspath, bool owner_may, struct vent **out)
 {
 	struct vstat st;
+	*out = NULL;
 	int rc = vfs_lookup(v, abspath, &st);
 	if (rc)
 		return rc;
@@ -1110,32 +1113,32 @@ int vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode)
 		return -EROFS;
 	if (is_pseudo_fs(v, abspath))
 		return -EPERM;
-	if (v->uid != 0 && st.uid != v->uid)
+	if (v->uid != 0 && !(owner_may && st.uid == v->uid))
 		return -EPERM;
-	struct vent *e = materialise(v, abspath, &st);
-	e->mode = mode & 07777;
+	*out = materialise(v, abspath, &st);
 	return 0;
+}
+
+int vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode)
+{
+	struct vent *e;
+	int rc = attr_entry(v, abspath, true, &e);
+	if (!rc && e)
+		e->mode = mode & 07777;
+	return rc;
 }
 
 int vfs_chown(struct vfs *v, const char *abspath, int64_t uid, int64_t gid)
 {
-	struct vstat st;
-	int rc = vfs_lookup(v, abspath, &st);
-	if (rc)
-		return rc;
-	if (st.kind == VN_CHR)
-		return 0;
-	struct vfs_mount m;
-	if (vfs_mount_of(v, abspath, &m) && opt_has(m.opts, "ro"))
-		return -EROFS;
-	if (is_pseudo_fs(v, abspath) || v->uid != 0)
-		return -EPERM;
-	struct vent *e = materialise(v, abspath, &st);
-	if (uid >= 0)
-		e->uid = (uint32_t)uid;
-	if (gid >= 0)
-		e->gid = (uint32_t)gid;
-	return 0;
+	struct vent *e;
+	int rc = attr_entry(v, abspath, false, &e);
+	if (!rc && e) {
+		if (uid >= 0)
+			e->uid = (uint32_t)uid;
+		if (gid >= 0)
+			e->gid = (uint32_t)gid;
+	}
+	return rc;
 }
 
 int vfs_touch(struct vfs *v, const char *abspath, int64_t mtime)
