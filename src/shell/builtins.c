@@ -1017,7 +1017,11 @@ static int cmd_dot(struct cmd *c)
 		sh_shell_err(sh, c->f->fd[2], "%s: %s: not found", c->argv[0], name);
 		return 2;
 	}
-	char *copy = xstrndup((const char *)(st.data ? st.data : (const uint8_t *)""), st.size);
+	/* the bytes as they are (a NUL inside is dropped later, as ash drops it) */
+	char *copy = xmalloc(st.size + 1);
+	if (st.size)
+		memcpy(copy, st.data, st.size);
+	copy[st.size] = 0;
 	rc = sh_run_script(c, copy, st.size, sh->lvl->arg0, NULL, 0, false, false);
 	free(copy);
 	return rc;
