@@ -1013,6 +1013,10 @@ static int cmd_dot(struct cmd *c)
 		if (rc)
 			rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, name, true, abs, &st, &pok);
 	}
+	if (rc == 0 && st.kind == VN_CHR) {
+		st.kind = VN_FILE; /* /dev/null: nothing to run */
+		st.size = 0;
+	}
 	if (rc || st.kind != VN_FILE) {
 		sh_shell_err(sh, c->f->fd[2], "%s: %s: not found", c->argv[0], name);
 		return 2;

@@ -1675,6 +1675,8 @@ int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0,
 	memcpy(fds, c->f->fd, sizeof(fds));
 	struct frame *f = push_reader(sh, fds, text, len, false);
 	struct reader *r = f->x;
+	/* a script that runs nothing exits 0 */
+	sh->status = 0;
 	r->binary = is_file && len >= 4 && memcmp(text, "\x7f" "ELF", 4) == 0;
 	if (new_level) {
 		struct level *l = level_copy(sh, true);
