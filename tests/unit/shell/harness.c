@@ -43,7 +43,8 @@ static const char *const applet_names[] = {
 	"dd",    "df",      "echo",   "free",    "ftpget",  "ftpput", "grep",     "head",     "hostname",
 	"ifconfig", "kill", "killall", "ln",     "ls",      "mkdir",  "mount",    "mv",       "ps",   "pwd",
 	"rm",    "rmdir",   "sed",    "sh",      "sleep",   "sort",   "tail",     "tee",      "tftp", "touch",
-	"tr",    "uname",   "uniq",   "wc",      "wget",    "which",  "xargs",
+	"tr",    "uname",   "uniq",   "wc",      "wget",    "which",  "xargs",  "nohup", "nice", "env",
+	"timeout",
 };
 
 struct nodedef {
@@ -68,6 +69,11 @@ static const char cpuinfo[] = "Processor\t: ARMv7 Processor rev 0 (v7l)\n"
 			      "Features\t: swp half thumb fastmult vfp edsp neon vfpv3 tls \n"
 			      "CPU implementer\t: 0x41\nCPU architecture: 7\n"
 			      "Hardware\t: hi3520d\nRevision\t: 0000\nSerial\t\t: 0000000000000000\n";
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int node_cmp(const void *a, const void *b)
 {
@@ -98,6 +104,7 @@ struct profile *th_profile(const char *version)
 	p->applets = xcalloc(p->napplets, sizeof(char *));
 	for (size_t i = 0; i < p->napplets; i++)
 		p->applets[i] = xstrdup(applet_names[i]);
+	qsort(p->applets, p->napplets, sizeof(char *), str_cmp);
 	static const struct {
 		int pid;
 		const char *vsz, *stat, *cmd;
@@ -174,7 +181,8 @@ struct profile *th_profile(const char *version)
 		if (strcmp(a, "busybox") == 0)
 			continue;
 		struct profile_node *n = &p->nodes[k++];
-		bool usr = strcmp(a, "wget") == 0 || strcmp(a, "tftp") == 0 || strcmp(a, "ftpget") == 0 ||
+		bool usr = strcmp(a, "nohup") == 0 || strcmp(a, "env") == 0 || strcmp(a, "timeout") == 0 ||
+			   strcmp(a, "wget") == 0 || strcmp(a, "tftp") == 0 || strcmp(a, "ftpget") == 0 ||
 			   strcmp(a, "ftpput") == 0 || strcmp(a, "[") == 0 || strcmp(a, "[[") == 0 ||
 			   strcmp(a, "free") == 0 || strcmp(a, "killall") == 0 || strcmp(a, "tail") == 0 ||
 			   strcmp(a, "head") == 0 || strcmp(a, "wc") == 0 || strcmp(a, "cut") == 0 ||

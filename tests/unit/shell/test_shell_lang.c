@@ -168,6 +168,12 @@ static void test_control_flow(void **state)
 	EXPECT("sh -c 'exit 3'; echo $?", "3\n");
 	EXPECT("(exit 4); echo $?", "4\n");
 	EXPECT("x=$(exit 5); echo $?", "5\n");
+	EXPECT("false; echo -n | sh; echo $?", "0\n");
+	/* programs that run others */
+	EXPECT("echo 'echo ran $1' > /tmp/r.sh; chmod +x /tmp/r.sh; nohup /tmp/r.sh a; cat nohup.out", "ran a\n");
+	EXPECT("nice -n 5 /tmp/r.sh b; env X=1 /tmp/r.sh c; timeout -t 5 /tmp/r.sh d", "ran b\nran c\nran d\n");
+	EXPECT("nohup cd / | cat; nohup nosuch | cat", "nohup: can't execute 'cd': No such file or directory\n"
+					  "nohup: can't execute 'nosuch': No such file or directory\n");
 }
 
 static void test_syntax_errors(void **state)
@@ -189,6 +195,9 @@ static void test_syntax_errors(void **state)
 	EXPECT("nosuchcmd arg", "-sh: nosuchcmd: not found\n");
 	EXPECT("/tmp/nosuch", "-sh: /tmp/nosuch: not found\n");
 	EXPECT("nosuchcmd; echo $?", "-sh: nosuchcmd: not found\n127\n");
+	/* unknown commands are events, with the command as run */
+	assert_true(th_has_event(&T, "mitsu.command.unknown", "nosuchcmd arg"));
+	assert_true(th_has_event(&T, "mitsu.command.input", "nosuchcmd arg"));
 }
 
 /* Multi-line constructs arrive line by line: continuation prompts and the same result. */
