@@ -106,6 +106,7 @@ int fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool a
 		return -EBADF;
 	if (!n)
 		return 0;
+	sh->vfs.work += n;
 	switch (o->kind) {
 	case FO_TTY:
 		if (sh->io.write && !sh->closed)
@@ -1851,6 +1852,10 @@ static void run(struct shell *sh)
 	sh->running = true;
 	sh->waiting = false;
 	while (sh->nframes && !sh->closed && !sh->suspended && !sh->waiting) {
+		if (sh->vfs.work > SH_WORK_MAX) {
+			sh_close(sh, "work limit");
+			break;
+		}
 		if (sh->unwind) {
 			unwind_step(sh);
 			continue;

@@ -34,6 +34,9 @@
 #define SH_LEVELS_MAX 32          /* nested shells (sh inside sh), subshells included */
 #define SH_HEREDOCS_MAX 16        /* here-documents pending on one line */
 #define SH_TERM_WIDTH 80          /* the terminal width output is formatted for */
+#define SH_WORK_MAX (512u << 20)  /* bytes a session's commands may write in all (terminal, pipes,
+				     files): a loop of big copies ends the session instead of
+				     holding the event loop */
 
 /* ------------------------------------------------------------------ vfs */
 
@@ -93,6 +96,7 @@ struct vfs {
 	size_t n, cap;
 	size_t bytes, files;
 	size_t max_bytes, max_files;
+	uint64_t work;          /* bytes written or copied so far (SH_WORK_MAX) */
 	uint32_t uid, gid;
 	vfs_report_fn report;
 	void *report_arg;

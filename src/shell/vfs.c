@@ -197,6 +197,7 @@ static int vdata_own(struct vfs *v, struct vdata *vd, size_t need)
 	while (cap < need)
 		cap *= 2;
 	uint8_t *nb = xmalloc(cap);
+	v->work += vd->len;
 	if (vd->len)
 		memcpy(nb, vdata_bytes(vd), vd->len);
 	free(vd->buf);
@@ -226,6 +227,7 @@ int vfs_write(struct vfs *v, struct vdata *vd, const void *p, size_t n, bool att
 		want = avail;
 	}
 	vdata_own(v, vd, want);
+	v->work += n;
 	memcpy(vd->buf + vd->len, p, n);
 	vd->len = want;
 	vdata_charge(v, vd, vd->len);

@@ -112,6 +112,15 @@ static void test_limits(void **state)
 	EXPECT("mkdir more", "mkdir: can't create directory 'more': No space left on device\n");
 	/* freeing space makes room again */
 	EXPECT("rm -f f g*; echo fits > h; cat h", "fits\n");
+	/* endless copying of big files ends the session instead of holding the loop */
+	{
+		struct th w;
+		th_init(&w, NULL);
+		th_line(&w, "dd if=/dev/zero of=/tmp/big bs=1024 count=1024 2>/dev/null; while true; do cp /tmp/big /tmp/c; done");
+		assert_non_null(w.closed);
+		assert_string_equal(w.closed, "work limit");
+		th_fini(&w);
+	}
 	/* cp and dd respect the limit too */
 	EXPECT("dd if=/dev/zero of=z bs=1024 count=64 2>&1 | head -n 1", "dd: writing 'z': No space left on device\n");
 	EXPECT("wc -c z", "    16379 z\n");
