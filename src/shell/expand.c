@@ -1180,7 +1180,7 @@ static const struct {
 	const char *op;
 	int prec;
 } ar_ops[] = {
-	{"||", 1}, {"&&", 2}, {"|", 3}, {"^", 4}, {"&", 5}, {"==", 6}, {"!=", 6}, {"<=", 7},
+	{"**", 11}, {"||", 1}, {"&&", 2}, {"|", 3}, {"^", 4}, {"&", 5}, {"==", 6}, {"!=", 6}, {"<=", 7},
 	{">=", 7}, {"<<", 8}, {">>", 8}, {"<", 7}, {">", 7}, {"+", 9}, {"-", 9}, {"*", 10},
 	{"/", 10}, {"%", 10},
 };
@@ -1227,6 +1227,16 @@ static long long ar_expr(struct ar *a, int minprec)
 		else if (strcmp(op, "+") == 0) l = (long long)((unsigned long long)l + (unsigned long long)r);
 		else if (strcmp(op, "-") == 0) l = (long long)((unsigned long long)l - (unsigned long long)r);
 		else if (strcmp(op, "*") == 0) l = (long long)((unsigned long long)l * (unsigned long long)r);
+		else if (strcmp(op, "**") == 0) {
+			if (r < 0) {
+				ar_fail(a, "exponent less than 0");
+				return 0;
+			}
+			unsigned long long acc = 1, b = (unsigned long long)l;
+			for (long long k = 0; k < r && k < 64; k++)
+				acc *= b;
+			l = (long long)acc;
+		}
 		else if (strcmp(op, "/") == 0) l = (l == INT64_MIN && r == -1) ? l : l / r;
 		else if (strcmp(op, "%") == 0) l = (l == INT64_MIN && r == -1) ? 0 : l % r;
 	}
