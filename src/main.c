@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "box/box.h"
 #include "capture/capture.h"
 #include "core/core.h"
 #include "profile/profile.h"
@@ -26,6 +27,9 @@ static const struct command commands[] = {
 	{.name = "profiles", .main = profile_main,
 	 .synopsis = "mitsu profiles [-c FILE] [--dir DIR] [--format table|json]",
 	 .summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, description."},
+	{.name = "box", .main = box_main,
+	 .synopsis = "mitsu box [-c FILE] [--data-dir DIR] [--format json|table] [--window SECS] [--parallel N] [--static-only] [--store] FILE... | --results [--testbed]",
+	 .summary = "Analyse samples in the sandbox (static analysis, then a run under qemu-user in a sealed fake internet) and print one JSON verdict per sample."},
 	{.name = "help", .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
 	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},
