@@ -25,6 +25,7 @@ struct fetch_state {
 	char *shown;            /* the name as messages show it */
 	char *user;             /* ftpget */
 	char *outname, *prefix; /* wget -O, -P */
+	char *stdout_file;      /* where stdout goes when it is redirected to a file (for the record) */
 	bool quiet, excl, verbose, silent, show_error, fail, appended;
 	struct shell_fetch req;
 };
@@ -42,6 +43,7 @@ static void fetch_free(struct fetch_state *fs)
 	free(fs->user);
 	free(fs->outname);
 	free(fs->prefix);
+	free(fs->stdout_file);
 	free(fs);
 }
 
@@ -177,11 +179,22 @@ static void wget_progress(struct cmd *c, const char *curfile, size_t total)
 /* A network that cannot be reached (no io->fetch, or it refused to start). */
 static const struct shell_fetch_result unreachable = {.status = SHELL_FETCH_REFUSED, .error = "unreachable"};
 
+/* The file stdout is redirected to (wget -O - > f, curl URL > f), or NULL. */
+static const char *stdout_path(struct cmd *c)
+{
+	struct fobj *o = c->f->fd[1];
+	return o && o->kind == FO_FILE ? o->path : NULL;
+}
+
 static int begin(struct cmd *c, struct fetch_state *fs, const char *method)
 {
 	fs->req.method = method;
 	fs->req.url = fs->url;
-	fs->req.destfile = fs->dest;
+	if (!fs->dest && stdout_path(c)) {
+		free(fs->stdout_file);
+		fs->stdout_file = xstrdup(stdout_path(c));
+	}
+	fs->req.destfile = fs->dest ? fs->dest : fs->stdout_file;
 	sh_attach_fetch(c, fs, fetch_free);
 	if (sh_io_fetch(c->sh, &fs->req) == 0)
 		return SH_SUSPEND;
@@ -975,7 +988,7 @@ int sh_fetch_deliver(struct cmd *c, struct fetch_state *fs, const struct shell_f
 				continue;
 			}
 			fs->req.url = fs->url;
-			fs->req.destfile = fs->dest;
+			fs->req.destfile = fs->dest ? fs->dest : fs->stdout_file;
 			if (sh_io_fetch(c->sh, &fs->req) == 0)
 				return SH_SUSPEND;
 			st |= wget_done(c, fs, &unreachable);

@@ -171,7 +171,10 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 		free(o);
 		assert_int_equal(t->nfetches, 1);
 		assert_string_equal(t->fetches[0].url, "http://198.51.100.1/bins/mirai.arm7");
-		assert_null(t->fetches[0].dest);
+		/* -O - into a redirection: the record names the file the bytes land in */
+		char want[80];
+		snprintf(want, sizeof(want), "%s/dvrHelper", L->dir);
+		assert_string_equal(t->fetches[0].dest, want);
 		th_complete(t, SHELL_FETCH_OK, 200, bin, len);
 		o = th_take(t);
 		/* the bytes went to the file only (cowrie#729) */
