@@ -5,6 +5,7 @@
 #include "box/box.h"
 #include "capture/capture.h"
 #include "core/core.h"
+#include "sensor/sensor.h"
 #include "profile/profile.h"
 
 struct command {
@@ -18,6 +19,9 @@ static int help_main(int argc, char **argv);
 
 /* One row per subcommand; help, the man page and dispatch read this table. */
 static const struct command commands[] = {
+	{.name = "run", .main = sensor_main,
+	 .synopsis = "mitsu run [-c FILE] [--data-dir DIR] [--listen PROTO@ADDR:PORT[/PROFILE]]... [--set section.key=value]...",
+	 .summary = "Run the sensor: honeypot listeners, malware capture, sandbox queue and dashboard. SIGTERM or SIGINT stops it cleanly."},
 	{.name = "events", .main = core_events_main,
 	 .synopsis = "mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID] [--since TIME] [--limit N]",
 	 .summary = "Print stored events as JSON lines, oldest first."},
