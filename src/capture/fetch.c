@@ -532,6 +532,10 @@ static int job_start(struct capture_fetcher *f, struct fetch_job *j)
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
 	curl_easy_setopt(e, CURLOPT_FTP_USE_EPSV, 1L);
+	/* Each download on a connection of its own, as the device's wget/ftpget would open: no
+	 * session ever rides on a connection another one opened. */
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
 		return -EIO;
 	list_push(&f->active, j);

@@ -256,6 +256,8 @@ class CaptureTest(harness.unittest.TestCase):
             bot.close()
             s.events(wait_for=('mitsu.session.closed', None))
             got = {e['shasum']: e for e in downloads(s)}
+            failed = [(e['url'], e.get('error')) for e in s.events() if e['eventid'] == 'mitsu.session.file_download.failed']
+            self.assertEqual(failed, [])
             for name, text in scripts.items():
                 self.assertIn(sha(text.encode()), got, name)
             for arch, data in bots.items():
