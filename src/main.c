@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "scope/scope.h"
 
 struct command {
 	const char *name;
@@ -18,6 +19,9 @@ static const struct command commands[] = {
 	{.name = "events", .main = core_events_main,
 	 .synopsis = "mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID] [--since TIME] [--limit N]",
 	 .summary = "Print stored events as JSON lines, oldest first."},
+	{.name = "scope", .main = scope_main,
+	 .synopsis = "mitsu scope [options] PCAP... | mitsu scope [options] --live IFACE",
+	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv."},
 	{.name = "help", .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
 	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},

@@ -1,0 +1,1568 @@
+/* scope: the analysis engine. One pass over decoded packets, in time order.
+ *
+ * The work is split in two halves. The front sees every packet: totals, protocol classes,
+ * packets per port, the dark destinations, and the interval clock. The back keeps everything
+ * keyed by source address: unique sources, unique sources per port, labels (Mirai, ZMap,
+ * masscan), OS fingerprints, scanners, backscatter victims, and at each interval's end the
+ * countries and AS numbers of the interval's sources. Sources are partitioned by a hash of the
+ * address, so with --threads N there are N backs, each owning its sources outright, and every
+ * per-source count of the run is the sum of the backs' counts: merging is exact.
+ *
+ * Per interval the state is bounded by the tables' bounds (scope_config); each closed interval
+ * keeps at most interval_ports ports and interval_asns AS rows. */
+#include "scope/scope_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define NPORTS (SCOPE_PT__N * 65536u)
+/* Packets handed to a back per prefetch round. */
+#define CHUNK 16
+/* Entries of the ring from the front to each back thread. */
+#define RING 4096
+/* Attacks kept before the list stops growing (the total is still counted). */
+#define MAX_ATTACKS 1000000u
+/* Backscatter rate window: 6 slots of 10 s (Corsaro: 60 s sliding by 10 s). */
+#define DOS_SLOT 10
+#define DOS_SLOTS 6
+
+/* ---- per-source state ---- */
+enum {
+	SF_SYN = 1u << 0,
+	SF_MIRAI = 1u << 1,
+	SF_ZMAP = 1u << 2,
+	SF_MASSCAN = 1u << 3,
+	SF_OSDONE = 1u << 4,
+	SF_APP = 1u << 5,
+	SF_GEO = 1u << 6,
+	SF_SCANNER = 1u << 7,
+};
+
+/* Half a cache line per source: what every packet touches, nothing else. The country and AS
+ * are looked up again at each interval's end rather than stored here. */
+struct src_rec {
+	uint64_t key; /* address + 1 */
+	uint32_t ival; /* interval number of its last packet */
+	uint32_t ival_pkts;
+	uint32_t sighash; /* last SYN signature tried without a match */
+	/* SYNs in the current interval, and how many matched each tool's rule (halved together
+	 * when iv_syn would overflow, which keeps the ratios). */
+	uint16_t iv_syn, iv_mirai, iv_zmap, iv_masscan;
+	int16_t os;
+	uint8_t flags;
+	uint8_t family;
+};
+
+/* A source is labelled with a tool in an interval when more than half of its SYNs in the
+ * interval match the tool's rule and at least `min` of them do: 1 for Mirai (a chance match of
+ * seq = destination has p = 2^-32), 2 for ZMap and masscan (their IP ID rules match a chance
+ * packet with p = 2^-16, about 70 times in 5 million SYNs). */
+#define LABEL_MIN_MIRAI 1
+#define LABEL_MIN_TOOL 2
+static bool label_holds(uint32_t match, uint32_t syn, uint32_t min)
+{
+	return match >= min && (uint64_t)match * 2 > syn;
+}
+
+/* (source, port table, port): unique sources per port, and distinct destinations until the
+ * pair becomes a scanner in the interval (then its counts move to the interval's scanner
+ * table). */
+#define PAIR_SCANNER 0xffffu
+struct pair_rec {
+	uint64_t key; /* src << 32 | 1 << 31 | pt << 16 | port */
+	uint32_t ival;
+	uint16_t dsts; /* PAIR_SCANNER once it qualified in this interval */
+	uint16_t pkts; /* packets before it qualified (saturating) */
+};
+
+/* A scanner of the current interval. */
+struct ivscan_rec {
+	uint64_t key; /* the pair key */
+	uint32_t first, last; /* seconds: when it qualified, its last packet */
+	uint64_t packets;
+	uint64_t dests;
+};
+
+/* IPv6 sources and (source, port) pairs: keyed by a 64-bit keyed hash of the address. */
+struct src6_rec {
+	uint64_t key;
+	uint32_t ival;
+	uint32_t pad;
+};
+
+struct victim_rec {
+	uint64_t key;
+	int64_t start_ns, last_ns;
+	uint64_t pkts, bytes;
+	uint32_t ival;
+	uint32_t max_ppm;
+	int64_t slot; /* 10-second slot of the newest count */
+	uint32_t win[DOS_SLOTS];
+	uint32_t kinds;
+};
+
+struct scanner_rec {
+	uint64_t key; /* the pair key */
+	uint32_t first, last;
+	uint64_t packets;
+	uint64_t dests;
+	uint32_t intervals;
+	uint32_t pad;
+};
+
+struct asn_rec {
+	uint64_t key; /* asn + 1 */
+	uint64_t sources, packets;
+};
+
+struct dst_rec {
+	uint64_t key;
+	uint32_t pkts, ival;
+};
+
+/* The scan table: keyed 56-bit fingerprints of (source, port, destination) seen in the current
+ * interval, tagged with an 8-bit generation. Emptying it for the next interval bumps the
+ * generation (stale entries read as free slots, which keeps linear probing correct), so the
+ * table is neither freed nor zeroed at every interval; every 255 generations it is cleared. */
+#define TRIP_GEN_SHIFT 56
+#define TRIP_FP_MASK ((1ull << TRIP_GEN_SHIFT) - 1)
+struct trip {
+	uint64_t *slots;
+	uint64_t mask, count, max, high;
+	uint64_t gen;
+};
+
+/* A packet on its way to a back, with its hashes (computed once for the prefetch). */
+#define MSG_NO_VICTIM 1
+#define MSG_VICTIM_ONLY 2
+#define MSG_CLOSE 4
+#define MSG_FINISH 8
+struct msg {
+	struct scope_pkt pkt;
+	uint32_t kind;
+	uint32_t ival; /* MSG_CLOSE: the interval to open */
+};
+
+struct back {
+	const struct scope_config *cfg;
+	struct scope_tab src, pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6;
+	struct trip trip;
+	uint64_t tripseed[2];
+	uint8_t sipkey[16];
+	uint32_t ival;
+	/* Addresses that sent packets in the current interval. */
+	uint32_t *ivsrc;
+	size_t nivsrc, capivsrc;
+	/* Per interval. */
+	uint64_t iv_sources, iv_scanners, iv_victims;
+	struct scope_count iv_mirai, iv_zmap, iv_masscan;
+	uint64_t iv_families[SCOPE_FAM__N];
+	uint64_t iv_cc[SCOPE_NCC][3]; /* sources, packets, Mirai sources */
+	uint32_t *iv_port_src;       /* [NPORTS] */
+	/* Per run. */
+	uint32_t *run_port_src; /* [NPORTS] */
+	uint64_t cc[SCOPE_NCC][3];
+	struct scope_count mirai, zmap, masscan;
+	uint64_t syn_sources;
+	uint64_t sources6;
+	uint64_t bs_packets;
+	struct scope_attack *attacks;
+	size_t nattacks, capattacks;
+	uint64_t attacks_total;
+	struct scope_limits limits;
+	/* Thread plumbing (--threads). */
+	pthread_t thread;
+	struct msg *ring;
+	_Atomic uint64_t head, tail;
+	_Atomic int closed; /* interval number whose close has completed */
+	struct scope_engine *eng;
+};
+
+struct scope_engine {
+	struct scope_config cfg;
+	struct scope_dark dark;
+	int nb;
+	struct back *b;
+	bool threaded;
+	scope_interval_cb on_interval;
+	void *arg;
+	/* Dark destinations. */
+	uint32_t *dpk, *dival;
+	struct scope_tab dst;
+	/* Ports. */
+	uint64_t *run_port_pk;
+	uint32_t *iv_port_pk;
+	uint32_t *touched;
+	size_t ntouched;
+	/* The interval clock. */
+	bool open;
+	uint32_t ival;
+	int64_t iv_start, iv_end; /* seconds */
+	struct scope_interval iv; /* counters of the open interval */
+	struct scope_interval *ivs;
+	size_t nivs, capivs;
+	/* Run totals. */
+	struct scope_report r;
+	uint64_t hit;
+	uint64_t sipseed[2];
+	uint8_t sipkey[16];
+	/* Batch of packets for the back in the single-thread path. */
+	const struct scope_pkt *pend[CHUNK * 16];
+	size_t npend;
+};
+
+void scope_config_defaults(struct scope_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval = 3600;
+	cfg->scan_dests = 100;
+	cfg->dos_packets = 25;
+	cfg->dos_duration = 60;
+	cfg->dos_ppm = 30;
+	cfg->dos_timeout = 300;
+	cfg->max_sources = 4000000;
+	cfg->max_pairs = 8000000;
+	cfg->max_scan = 16000000;
+	cfg->max_dests = 4000000;
+	cfg->max_victims = 1000000;
+	cfg->max_scanners = 1000000;
+	cfg->interval_ports = 100;
+	cfg->interval_asns = 50;
+	cfg->top = 20;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static inline uint32_t port_index(int pt, uint16_t port)
+{
+	return (uint32_t)pt << 16 | port;
+}
+
+static int port_table(const struct scope_pkt *p)
+{
+	switch (p->cls) {
+	case SCOPE_C_SYN: return SCOPE_PT_SYN;
+	case SCOPE_C_UDP: return SCOPE_PT_UDP;
+	case SCOPE_C_ICMP: return SCOPE_PT_ICMP;
+	default: return -1;
+	}
+}
+
+static inline uint64_t pair_key(uint32_t src, uint32_t pidx)
+{
+	return (uint64_t)src << 32 | 1u << 31 | pidx;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* A keyed fingerprint of (source, port, destination): the scan table stores only this, 56 bits
+ * of it. Two different triples of one interval share one with probability 2^-56; without the
+ * key, nobody can aim for it. */
+static inline uint64_t trip_key(const struct back *b, uint32_t src, uint32_t pidx, uint32_t dst)
+{
+	uint64_t x = mix64(((uint64_t)src << 32 | dst) ^ b->tripseed[0]);
+	x = mix64(x ^ pidx ^ b->tripseed[1]);
+	return x;
+}
+
+static void trip_alloc(struct trip *t, uint64_t cap)
+{
+	t->slots = (uint64_t *)scope_slots_alloc(cap * 8);
+	t->mask = cap - 1;
+	if (cap > t->high)
+		t->high = cap;
+}
+
+static void trip_init(struct trip *t, uint64_t max)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max ? max : 1;
+	t->gen = 1;
+	trip_alloc(t, SCOPE_TAB_MIN);
+}
+
+static void trip_free(struct trip *t)
+{
+	scope_slots_free((uint8_t *)t->slots, (t->mask + 1) * 8);
+	t->slots = NULL;
+}
+
+static inline bool trip_live(const struct trip *t, uint64_t k)
+{
+	return k && (k >> TRIP_GEN_SHIFT) == t->gen;
+}
+
+static bool trip_grow(struct trip *t)
+{
+	uint64_t cap = t->mask + 1;
+	if (t->count >= t->max || cap * 7 / 10 >= t->max)
+		return false;
+	uint64_t *old = t->slots, omask = t->mask;
+	trip_alloc(t, cap * 2);
+	for (uint64_t i = 0; i <= omask; i++) {
+		uint64_t k = old[i];
+		if (!trip_live(t, k))
+			continue;
+		for (uint64_t j = mix64(k & TRIP_FP_MASK) & t->mask;; j = (j + 1) & t->mask)
+			if (!t->slots[j]) {
+				t->slots[j] = k;
+				break;
+			}
+	}
+	scope_slots_free((uint8_t *)old, (omask + 1) * 8);
+	return true;
+}
+
+static inline uint64_t trip_hash(uint64_t fp)
+{
+	return mix64(fp & TRIP_FP_MASK);
+}
+
+/* 1 if the fingerprint is new in this interval (now remembered), 0 if seen, -1 if full. */
+static inline int trip_put(struct trip *t, uint64_t fp, uint64_t h)
+{
+	uint64_t key = (fp & TRIP_FP_MASK) | t->gen << TRIP_GEN_SHIFT;
+	for (;;) {
+		for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
+			uint64_t k = t->slots[i];
+			if (k == key)
+				return 0;
+			if (!trip_live(t, k)) {
+				if ((t->count + 1) * 10 > (t->mask + 1) * 7 || t->count >= t->max)
+					break;
+				t->slots[i] = key;
+				t->count++;
+				return 1;
+			}
+		}
+		if (!trip_grow(t))
+			return -1;
+	}
+}
+
+static void trip_clear(struct trip *t)
+{
+	if (!t->count)
+		return;
+	t->count = 0;
+	if (++t->gen < 256)
+		return;
+	uint64_t cap = t->mask + 1;
+	scope_slots_free((uint8_t *)t->slots, cap * 8);
+	t->slots = (uint64_t *)scope_slots_alloc(cap * 8);
+	t->gen = 1;
+}
+
+static uint64_t key6(const uint8_t sipkey[16], const uint8_t a[16], uint32_t extra)
+{
+	uint8_t m[20];
+	memcpy(m, a, 16);
+	memcpy(m + 16, &extra, 4);
+	uint64_t h = lib_siphash(m, sizeof(m), sipkey);
+	return h ? h : 1;
+}
+
+static bool is_scan(const struct scope_pkt *p)
+{
+	return p->cls == SCOPE_C_SYN || p->cls == SCOPE_C_UDP || (p->cls == SCOPE_C_ICMP && p->sport == 8);
+}
+
+/* Victim address of a backscatter packet, or false. Kinds: 1 SYN+ACK, 2 RST, 4 ICMP. */
+static bool backscatter(const struct scope_pkt *p, uint32_t *victim, uint32_t *kind, bool *known)
+{
+	*known = true;
+	if (p->ipver != 4)
+		return false;
+	if (p->cls == SCOPE_C_BACKSCATTER) {
+		*victim = p->src;
+		*kind = (p->tcp_flags & 0x04) ? 2 : 1;
+		return true;
+	}
+	if (p->cls != SCOPE_C_ICMP)
+		return false;
+	switch (p->sport) {
+	case 0:
+	case 14:
+	case 16:
+	case 18: /* replies to spoofed requests: the victim answered */
+		*victim = p->src;
+		*kind = 4;
+		return true;
+	case 3:
+	case 4:
+	case 5:
+	case 11:
+	case 12: /* errors about spoofed packets: the victim is the quoted destination */
+		*kind = 4;
+		if (!(p->flags & SCOPE_PF_INNER)) {
+			*known = false;
+			return true;
+		}
+		*victim = p->inner_dst;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static inline uint64_t sig_hash(const struct scope_pkt *p)
+{
+	const struct scope_tcpsig *s = &p->sig;
+	uint64_t h = (uint64_t)s->quirks << 32 | (s->ts1 != 0);
+	h = mix64(h ^ ((uint64_t)s->mss << 48 | (uint64_t)s->win << 32 | (uint64_t)s->tot_hdr << 16 | s->wscale));
+	h = mix64(h ^ ((uint64_t)s->opt_cnt << 40 | (uint64_t)s->opt_eol_pad << 32 | (uint64_t)s->ip_opt_len << 24 |
+		       (uint64_t)s->ttl << 16 | (uint64_t)s->pay << 8 | p->ipver));
+	for (int i = 0; i < s->opt_cnt; i += 8) {
+		uint64_t w = 0;
+		memcpy(&w, s->opt_layout + i, (size_t)(s->opt_cnt - i < 8 ? s->opt_cnt - i : 8));
+		h = mix64(h ^ w);
+	}
+	return h | 1;
+}
+
+/* ------------------------------------------------------------------ the back */
+
+static void back_init(struct back *b, const struct scope_config *cfg)
+{
+	memset(b, 0, sizeof(*b));
+	b->cfg = cfg;
+	scope_tab_init(&b->src, sizeof(struct src_rec), cfg->max_sources);
+	scope_tab_init(&b->pair, sizeof(struct pair_rec), cfg->max_pairs);
+	trip_init(&b->trip, cfg->max_scan);
+	scope_tab_init(&b->victim, sizeof(struct victim_rec), cfg->max_victims);
+	scope_tab_init(&b->scanner, sizeof(struct scanner_rec), cfg->max_scanners);
+	scope_tab_init(&b->ivscan, sizeof(struct ivscan_rec), cfg->max_scanners);
+	scope_tab_init(&b->asn, sizeof(struct asn_rec), 1000000);
+	scope_tab_init(&b->iv_asn, sizeof(struct asn_rec), 1000000);
+	scope_tab_init(&b->src6, sizeof(struct src6_rec), cfg->max_sources);
+	scope_tab_init(&b->pair6, sizeof(struct src6_rec), cfg->max_pairs);
+	lib_random(b->tripseed, sizeof(b->tripseed));
+	lib_random(b->sipkey, sizeof(b->sipkey));
+	b->iv_port_src = xcalloc(NPORTS, sizeof(uint32_t));
+	b->run_port_src = xcalloc(NPORTS, sizeof(uint32_t));
+}
+
+static void back_free(struct back *b)
+{
+	struct scope_tab *tabs[] = {&b->src, &b->pair, &b->victim, &b->scanner, &b->ivscan,
+				    &b->asn, &b->iv_asn, &b->src6, &b->pair6};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
+		scope_tab_free(tabs[i]);
+	trip_free(&b->trip);
+	free(b->ivsrc);
+	free(b->iv_port_src);
+	free(b->run_port_src);
+	free(b->attacks);
+	free(b->ring);
+}
+
+static uint64_t back_bytes(const struct back *b)
+{
+	return scope_tab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->trip.high * 8 +
+	       scope_tab_bytes(&b->victim) + scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
+	       scope_tab_bytes(&b->asn) + scope_tab_bytes(&b->iv_asn) + scope_tab_bytes(&b->src6) +
+	       scope_tab_bytes(&b->pair6) + b->capivsrc * 4 + 2ull * NPORTS * 4 +
+	       b->capattacks * sizeof(struct scope_attack);
+}
+
+/* Ends a victim's attack vector: kept if it passes the thresholds. */
+static void victim_end(struct back *b, struct victim_rec *v)
+{
+	const struct scope_config *c = b->cfg;
+	if (!v->pkts)
+		return;
+	int64_t dur = (v->last_ns - v->start_ns) / 1000000000;
+	if (v->pkts >= c->dos_packets && dur >= (int64_t)c->dos_duration && v->max_ppm >= c->dos_ppm) {
+		b->attacks_total++;
+		if (b->nattacks < MAX_ATTACKS) {
+			if (b->nattacks == b->capattacks) {
+				b->capattacks = b->capattacks ? b->capattacks * 2 : 64;
+				b->attacks = xrealloc(b->attacks, b->capattacks * sizeof(*b->attacks));
+			}
+			b->attacks[b->nattacks++] = (struct scope_attack){
+				.victim = (uint32_t)(v->key - 1), .kinds = (uint8_t)v->kinds,
+				.start_ns = v->start_ns, .end_ns = v->last_ns, .packets = v->pkts,
+				.bytes = v->bytes, .max_ppm = v->max_ppm};
+		} else {
+			b->limits.attacks_full++;
+		}
+	}
+	v->pkts = v->bytes = 0;
+	v->max_ppm = 0;
+	memset(v->win, 0, sizeof(v->win));
+}
+
+static void victim_packet(struct back *b, uint32_t victim, uint32_t kind, const struct scope_pkt *p)
+{
+	bool added;
+	uint64_t key = (uint64_t)victim + 1;
+	struct victim_rec *v = scope_tab_put(&b->victim, key, scope_tab_hash(&b->victim, key), &added);
+	if (!v) {
+		b->limits.victims_full++;
+		return;
+	}
+	if (!added && v->pkts && p->ts_ns - v->last_ns > (int64_t)b->cfg->dos_timeout * 1000000000)
+		victim_end(b, v);
+	int64_t slot = p->ts_ns / (DOS_SLOT * 1000000000ll);
+	if (!v->pkts) {
+		v->start_ns = p->ts_ns;
+		v->slot = slot;
+	}
+	if (slot > v->slot) {
+		int64_t gap = slot - v->slot;
+		for (int64_t s = 1; s <= gap && s <= DOS_SLOTS; s++)
+			v->win[(v->slot + s) % DOS_SLOTS] = 0;
+		v->slot = slot;
+	}
+	if (slot >= v->slot) /* a packet older than the newest slot is counted but not rated */
+		v->win[v->slot % DOS_SLOTS]++;
+	uint32_t ppm = 0;
+	for (int i = 0; i < DOS_SLOTS; i++)
+		ppm += v->win[i];
+	if (ppm > v->max_ppm)
+		v->max_ppm = ppm;
+	if (p->ts_ns > v->last_ns)
+		v->last_ns = p->ts_ns;
+	v->pkts++;
+	v->bytes += p->len;
+	v->kinds |= kind;
+	if (v->ival != b->ival) {
+		v->ival = b->ival;
+		b->iv_victims++;
+	}
+}
+
+static void ivsrc_push(struct back *b, uint32_t a)
+{
+	if (b->nivsrc == b->capivsrc) {
+		b->capivsrc = b->capivsrc ? b->capivsrc * 2 : 4096;
+		b->ivsrc = xrealloc(b->ivsrc, b->capivsrc * sizeof(*b->ivsrc));
+	}
+	b->ivsrc[b->nivsrc++] = a;
+}
+
+static void back_packet6(struct back *b, const struct scope_pkt *p)
+{
+	bool added;
+	uint64_t k = key6(b->sipkey, p->src6, 0);
+	struct src6_rec *s = scope_tab_put(&b->src6, k, scope_tab_hash(&b->src6, k), &added);
+	if (!s) {
+		b->limits.sources_full++;
+		return;
+	}
+	if (added)
+		b->sources6++;
+	if (s->ival != b->ival) {
+		s->ival = b->ival;
+		b->iv_sources++;
+	}
+	int pt = port_table(p);
+	if (pt < 0)
+		return;
+	uint32_t pidx = port_index(pt, p->dport);
+	uint64_t pk = key6(b->sipkey, p->src6, pidx + 1);
+	struct src6_rec *q = scope_tab_put(&b->pair6, pk, scope_tab_hash(&b->pair6, pk), &added);
+	if (!q) {
+		b->limits.pairs_full++;
+		return;
+	}
+	if (added)
+		b->run_port_src[pidx]++;
+	if (q->ival != b->ival) {
+		q->ival = b->ival;
+		b->iv_port_src[pidx]++;
+	}
+}
+
+/* A scan packet of a pair that qualified as a scanner in this interval. */
+static void scanner_packet(struct back *b, uint64_t pk, uint32_t sec, bool new_dst, uint32_t qualify_pkts)
+{
+	bool added;
+	struct ivscan_rec *sc = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
+	if (!sc) {
+		b->limits.scanners_full++;
+		return;
+	}
+	if (added) {
+		sc->first = sec;
+		sc->packets = qualify_pkts;
+		sc->dests = b->cfg->scan_dests;
+		b->iv_scanners++;
+		return;
+	}
+	sc->last = sec;
+	sc->packets++;
+	sc->dests += new_dst;
+}
+
+/* Everything about one IPv4 packet that is keyed by its source. */
+static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint64_t hpair,
+			uint64_t htrip, uint64_t tkey)
+{
+	const struct scope_config *cfg = b->cfg;
+	bool added;
+	struct src_rec *s = scope_tab_put(&b->src, (uint64_t)p->src + 1, hsrc, &added);
+	if (s) {
+		if (added) {
+			s->os = -1;
+			s->family = SCOPE_FAM_UNKNOWN;
+		}
+		if (s->ival != b->ival) {
+			s->ival = b->ival;
+			s->ival_pkts = 0;
+			s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
+			ivsrc_push(b, p->src);
+			b->iv_sources++;
+		}
+		s->ival_pkts++;
+	} else {
+		b->limits.sources_full++;
+	}
+	if (p->cls == SCOPE_C_SYN && s) {
+		if (!(s->flags & SF_SYN)) {
+			s->flags |= SF_SYN;
+			s->family = (uint8_t)scope_family_from_ttl(p->ttl);
+			b->syn_sources++;
+		}
+		if (s->iv_syn == UINT16_MAX) {
+			s->iv_syn /= 2;
+			s->iv_mirai /= 2;
+			s->iv_zmap /= 2;
+			s->iv_masscan /= 2;
+		}
+		s->iv_syn++;
+		s->iv_mirai += p->seq == p->dst;
+		s->iv_zmap += p->ipid == 54321;
+		s->iv_masscan += p->ipid == (uint16_t)(p->dst ^ p->dport ^ p->seq);
+		/* OS: the first SYN that matches a signature names the source; a SYN that looks
+		 * like the last unmatched one is not matched again. */
+		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && cfg->p0f) {
+			uint32_t sh = (uint32_t)sig_hash(p);
+			if (sh != s->sighash) {
+				struct scope_p0f_match m;
+				s->sighash = sh;
+				scope_p0f_match(cfg->p0f, 4, &p->sig, &m);
+				if (m.label >= 0) {
+					s->os = (int16_t)m.label;
+					s->flags |= SF_OSDONE | (m.app ? SF_APP : 0);
+					s->family = (uint8_t)m.family;
+				}
+			}
+		}
+	}
+	int pt = port_table(p);
+	if (pt < 0)
+		return;
+	uint32_t pidx = port_index(pt, p->dport);
+	struct pair_rec *q = scope_tab_put(&b->pair, pair_key(p->src, pidx), hpair, &added);
+	if (!q) {
+		b->limits.pairs_full++;
+		return;
+	}
+	if (added)
+		b->run_port_src[pidx]++;
+	if (q->ival != b->ival) {
+		q->ival = b->ival;
+		q->dsts = 0;
+		q->pkts = 0;
+		b->iv_port_src[pidx]++;
+	}
+	if (q->pkts != UINT16_MAX && q->dsts != PAIR_SCANNER)
+		q->pkts++;
+	if (!is_scan(p))
+		return;
+	int fresh = trip_put(&b->trip, tkey, htrip);
+	if (fresh < 0) {
+		b->limits.scan_full++;
+		fresh = 0;
+	}
+	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
+	if (q->dsts == PAIR_SCANNER) {
+		scanner_packet(b, q->key, sec, fresh, 0);
+	} else if (fresh && ++q->dsts == cfg->scan_dests) {
+		q->dsts = PAIR_SCANNER;
+		scanner_packet(b, q->key, sec, true, q->pkts);
+		if (s)
+			s->flags |= SF_SCANNER;
+	}
+}
+
+/* One packet for this back: `kind` says whether to do the source half, the victim half or both. */
+static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, uint64_t hsrc,
+		     uint64_t hpair, uint64_t htrip, uint64_t tkey)
+{
+	if (p->ipver == 6) {
+		back_packet6(b, p);
+		return;
+	}
+	if (!(kind & MSG_VICTIM_ONLY))
+		back_source(b, p, hsrc, hpair, htrip, tkey);
+	if (kind & MSG_NO_VICTIM)
+		return;
+	uint32_t victim = 0, bk;
+	bool known;
+	if (backscatter(p, &victim, &bk, &known)) {
+		if (!(kind & MSG_VICTIM_ONLY))
+			b->bs_packets++;
+		if (known)
+			victim_packet(b, victim, bk, p);
+	}
+}
+
+/* A run of packets, software-pipelined: the hashes of packet i + AHEAD are computed and its
+ * table slots prefetched while packet i is worked on, so that the cache misses of the three
+ * lookups overlap instead of queueing. */
+#define AHEAD 12
+struct hashes {
+	uint64_t src, pair, trip, tkey;
+};
+
+static inline void hashes_of(struct back *b, const struct scope_pkt *p, struct hashes *h)
+{
+	if (p->ipver != 4)
+		return;
+	h->src = scope_tab_hash(&b->src, (uint64_t)p->src + 1);
+	scope_tab_prefetch(&b->src, h->src);
+	int pt = port_table(p);
+	if (pt < 0)
+		return;
+	uint32_t pidx = port_index(pt, p->dport);
+	h->pair = scope_tab_hash(&b->pair, pair_key(p->src, pidx));
+	scope_tab_prefetch(&b->pair, h->pair);
+	if (is_scan(p)) {
+		h->tkey = trip_key(b, p->src, pidx, p->dst);
+		h->trip = trip_hash(h->tkey);
+		__builtin_prefetch(&b->trip.slots[h->trip & b->trip.mask], 1);
+	}
+}
+
+static void back_run(struct back *b, const struct scope_pkt *const *ps, const uint32_t *kinds, size_t n)
+{
+	struct hashes h[AHEAD];
+	for (size_t i = 0; i < n + AHEAD; i++) {
+		if (i >= AHEAD) {
+			size_t j = i - AHEAD;
+			const struct hashes *x = &h[j % AHEAD];
+			back_one(b, ps[j], kinds ? kinds[j] : 0, x->src, x->pair, x->trip, x->tkey);
+		}
+		if (i < n)
+			hashes_of(b, ps[i], &h[i % AHEAD]);
+	}
+}
+
+static void label_source(struct src_rec *s, uint32_t flag, uint32_t packets, struct scope_count *run,
+			 struct scope_count *iv)
+{
+	if (!(s->flags & flag)) {
+		s->flags |= flag;
+		run->sources++;
+	}
+	run->packets += packets;
+	iv->sources++;
+	iv->packets += packets;
+}
+
+static int cmp_asn(const void *a, const void *b)
+{
+	const struct scope_asn *x = a, *y = b;
+	if (x->sources != y->sources)
+		return x->sources < y->sources ? 1 : -1;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return x->asn < y->asn ? -1 : x->asn > y->asn;
+}
+
+/* The back's part of an interval's end: labels, countries and AS numbers of its sources, OS
+ * families, scanners; then the per-interval state is reset for interval `next`. */
+static void back_close(struct back *b, uint32_t next)
+{
+	const struct scope_config *cfg = b->cfg;
+	for (size_t i = 0; i < b->nivsrc; i++) {
+		uint64_t key = (uint64_t)b->ivsrc[i] + 1;
+		struct src_rec *s = scope_tab_find(&b->src, key, scope_tab_hash(&b->src, key));
+		if (!s)
+			continue;
+		uint16_t cc = 0;
+		uint32_t asn = 0;
+		if (cfg->geo)
+			scope_geo_lookup(cfg->geo, b->ivsrc[i], &cc, &asn);
+		bool added;
+		uint64_t ak = (uint64_t)asn + 1;
+		struct asn_rec *a = scope_tab_put(&b->asn, ak, scope_tab_hash(&b->asn, ak), &added);
+		if (!(s->flags & SF_GEO)) {
+			s->flags |= SF_GEO;
+			b->cc[cc][0]++;
+			if (a)
+				a->sources++;
+		}
+		if (a)
+			a->packets += s->ival_pkts;
+		b->cc[cc][1] += s->ival_pkts;
+		b->iv_cc[cc][0]++;
+		b->iv_cc[cc][1] += s->ival_pkts;
+		struct asn_rec *ia = scope_tab_put(&b->iv_asn, ak, scope_tab_hash(&b->iv_asn, ak), &added);
+		if (ia) {
+			ia->sources++;
+			ia->packets += s->ival_pkts;
+		}
+		if (s->iv_syn) {
+			b->iv_families[s->family]++;
+			if (label_holds(s->iv_mirai, s->iv_syn, LABEL_MIN_MIRAI)) {
+				b->iv_cc[cc][2]++;
+				label_source(s, SF_MIRAI, s->iv_mirai, &b->mirai, &b->iv_mirai);
+			}
+			if (label_holds(s->iv_zmap, s->iv_syn, LABEL_MIN_TOOL))
+				label_source(s, SF_ZMAP, s->iv_zmap, &b->zmap, &b->iv_zmap);
+			if (label_holds(s->iv_masscan, s->iv_syn, LABEL_MIN_TOOL))
+				label_source(s, SF_MASSCAN, s->iv_masscan, &b->masscan, &b->iv_masscan);
+		}
+	}
+	for (uint8_t *p = NULL; (p = scope_tab_next(&b->ivscan, p));) {
+		struct ivscan_rec *q = (struct ivscan_rec *)p;
+		bool added;
+		struct scanner_rec *sc = scope_tab_put(&b->scanner, q->key, scope_tab_hash(&b->scanner, q->key), &added);
+		if (!sc) {
+			b->limits.scanners_full++;
+			continue;
+		}
+		uint32_t last = q->last > q->first ? q->last : q->first;
+		if (added || q->first < sc->first)
+			sc->first = q->first;
+		if (last > sc->last)
+			sc->last = last;
+		sc->packets += q->packets;
+		if (q->dests > sc->dests)
+			sc->dests = q->dests;
+		sc->intervals++;
+	}
+	scope_tab_clear(&b->ivscan);
+	b->nivsrc = 0;
+	trip_clear(&b->trip);
+	b->ival = next;
+}
+
+/* Clears the back's per-interval counters once the front has read them. */
+static void back_reset_interval(struct back *b)
+{
+	b->iv_sources = b->iv_scanners = b->iv_victims = 0;
+	b->iv_mirai = b->iv_zmap = b->iv_masscan = (struct scope_count){0};
+	memset(b->iv_families, 0, sizeof(b->iv_families));
+	memset(b->iv_cc, 0, sizeof(b->iv_cc));
+	scope_tab_clear(&b->iv_asn);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+static void *back_thread(void *arg)
+{
+	struct back *b = arg;
+	const struct scope_pkt *ps[CHUNK * 8];
+	uint32_t kinds[CHUNK * 8];
+	for (;;) {
+		uint64_t tail = atomic_load_explicit(&b->tail, memory_order_relaxed);
+		uint64_t head;
+		int spins = 0;
+		while ((head = atomic_load_explicit(&b->head, memory_order_acquire)) == tail) {
+			if (++spins > 64)
+				sched_yield();
+		}
+		size_t n = 0;
+		bool stop = false;
+		while (tail < head && n < LIB_ARRAY_LEN(ps)) {
+			struct msg *m = &b->ring[tail % RING];
+			if (m->kind & (MSG_CLOSE | MSG_FINISH)) {
+				back_run(b, ps, kinds, n);
+				n = 0;
+				if (m->kind & MSG_CLOSE) {
+					uint32_t next = m->ival;
+					back_close(b, next);
+					atomic_store_explicit(&b->closed, (int)next, memory_order_release);
+				} else {
+					stop = true;
+				}
+				tail++;
+				break;
+			}
+			ps[n] = &m->pkt;
+			kinds[n] = m->kind;
+			n++;
+			tail++;
+		}
+		back_run(b, ps, kinds, n);
+		atomic_store_explicit(&b->tail, tail, memory_order_release);
+		if (stop)
+			return NULL;
+	}
+}
+
+static void ring_push(struct back *b, const struct scope_pkt *p, uint32_t kind, uint32_t ival)
+{
+	uint64_t head = atomic_load_explicit(&b->head, memory_order_relaxed);
+	int spins = 0;
+	while (head - atomic_load_explicit(&b->tail, memory_order_acquire) >= RING) {
+		if (++spins > 64)
+			sched_yield();
+	}
+	struct msg *m = &b->ring[head % RING];
+	if (p)
+		m->pkt = *p;
+	m->kind = kind;
+	m->ival = ival;
+	atomic_store_explicit(&b->head, head + 1, memory_order_release);
+}
+
+static inline uint32_t owner(const struct scope_engine *e, uint32_t addr)
+{
+	return (uint32_t)(mix64((uint64_t)addr ^ e->sipseed[0]) % (uint64_t)e->nb);
+}
+
+static void dispatch(struct scope_engine *e, const struct scope_pkt *p)
+{
+	if (!e->threaded) {
+		e->pend[e->npend++] = p;
+		if (e->npend == LIB_ARRAY_LEN(e->pend)) {
+			back_run(&e->b[0], e->pend, NULL, e->npend);
+			e->npend = 0;
+		}
+		return;
+	}
+	uint32_t o;
+	if (p->ipver == 6) {
+		o = (uint32_t)(key6(e->sipkey, p->src6, 0) % (uint64_t)e->nb);
+		ring_push(&e->b[o], p, 0, 0);
+		return;
+	}
+	o = owner(e, p->src);
+	uint32_t victim, kind;
+	bool known;
+	if (backscatter(p, &victim, &kind, &known) && known && victim != p->src) {
+		uint32_t vo = owner(e, victim);
+		if (vo != o) {
+			ring_push(&e->b[o], p, MSG_NO_VICTIM, 0);
+			ring_push(&e->b[vo], p, MSG_VICTIM_ONLY, 0);
+			return;
+		}
+	}
+	ring_push(&e->b[o], p, 0, 0);
+}
+
+/* Runs what is pending and makes every back close the interval (and open `next`). */
+static void backs_close(struct scope_engine *e, uint32_t next)
+{
+	if (!e->threaded) {
+		back_run(&e->b[0], e->pend, NULL, e->npend);
+		e->npend = 0;
+		back_close(&e->b[0], next);
+		return;
+	}
+	for (int i = 0; i < e->nb; i++)
+		ring_push(&e->b[i], NULL, MSG_CLOSE, next);
+	for (int i = 0; i < e->nb; i++) {
+		int spins = 0;
+		while (atomic_load_explicit(&e->b[i].closed, memory_order_acquire) != (int)next)
+			if (++spins > 64)
+				sched_yield();
+	}
+}
+
+/* ------------------------------------------------------------------ the front */
+
+static int cmp_port(const void *a, const void *b)
+{
+	const struct scope_port *x = a, *y = b;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	if (x->pt != y->pt)
+		return x->pt - y->pt;
+	return x->port - y->port;
+}
+
+static int cmp_country(const void *a, const void *b)
+{
+	const struct scope_country *x = a, *y = b;
+	if (x->sources != y->sources)
+		return x->sources < y->sources ? 1 : -1;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return x->cc - y->cc;
+}
+
+/* Countries from per-back [cc][3] arrays. */
+static struct scope_country *countries_of(struct scope_engine *e, bool interval, size_t *n)
+{
+	struct scope_country *out = NULL;
+	size_t cnt = 0;
+	if (!e->cfg.geo) {
+		*n = 0;
+		return NULL;
+	}
+	for (uint16_t c = 0; c < SCOPE_NCC; c++) {
+		uint64_t v[3] = {0, 0, 0};
+		for (int i = 0; i < e->nb; i++)
+			for (int k = 0; k < 3; k++)
+				v[k] += interval ? e->b[i].iv_cc[c][k] : e->b[i].cc[c][k];
+		if (!v[0] && !v[1])
+			continue;
+		out = xrealloc(out, (cnt + 1) * sizeof(*out));
+		out[cnt++] = (struct scope_country){.cc = c, .sources = v[0], .packets = v[1], .mirai_sources = v[2]};
+	}
+	if (cnt)
+		qsort(out, cnt, sizeof(*out), cmp_country);
+	*n = cnt;
+	return out;
+}
+
+/* AS rows from the backs' tables (interval or run), most sources first, at most `keep`. */
+static struct scope_asn *asns_of(struct scope_engine *e, bool interval, size_t keep, size_t *n)
+{
+	struct scope_tab merged;
+	*n = 0;
+	if (!e->cfg.geo)
+		return NULL;
+	scope_tab_init(&merged, sizeof(struct asn_rec), 10000000);
+	for (int i = 0; i < e->nb; i++) {
+		struct scope_tab *t = interval ? &e->b[i].iv_asn : &e->b[i].asn;
+		for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
+			struct asn_rec *a = (struct asn_rec *)r, *m;
+			bool added;
+			m = scope_tab_put(&merged, a->key, scope_tab_hash(&merged, a->key), &added);
+			if (m) {
+				m->sources += a->sources;
+				m->packets += a->packets;
+			}
+		}
+	}
+	struct scope_asn *out = xcalloc(merged.count + 1, sizeof(*out));
+	size_t cnt = 0;
+	for (uint8_t *r = NULL; (r = scope_tab_next(&merged, r));) {
+		struct asn_rec *a = (struct asn_rec *)r;
+		out[cnt++] = (struct scope_asn){.asn = (uint32_t)(a->key - 1), .sources = a->sources, .packets = a->packets};
+	}
+	scope_tab_free(&merged);
+	qsort(out, cnt, sizeof(*out), cmp_asn);
+	if (keep && cnt > keep)
+		cnt = keep;
+	*n = cnt;
+	return out;
+}
+
+static void close_interval(struct scope_engine *e, uint32_t next)
+{
+	backs_close(e, next);
+	struct scope_interval *iv = &e->iv;
+	iv->start = e->iv_start;
+	/* Ports: packets from the front, sources from the backs. */
+	struct scope_port *ports = xcalloc(e->ntouched + 1, sizeof(*ports));
+	size_t np = 0;
+	for (size_t i = 0; i < e->ntouched; i++) {
+		uint32_t idx = e->touched[i];
+		uint64_t src = 0;
+		for (int k = 0; k < e->nb; k++) {
+			src += e->b[k].iv_port_src[idx];
+			e->b[k].iv_port_src[idx] = 0;
+		}
+		ports[np++] = (struct scope_port){.pt = (uint8_t)(idx >> 16), .port = (uint16_t)idx,
+						  .packets = e->iv_port_pk[idx], .sources = src};
+		e->iv_port_pk[idx] = 0;
+	}
+	e->ntouched = 0;
+	qsort(ports, np, sizeof(*ports), cmp_port);
+	size_t keep = np;
+	if (e->cfg.interval_ports && keep > e->cfg.interval_ports) {
+		keep = e->cfg.interval_ports;
+		/* Telnet stays listed: its share is what the charts follow. */
+		for (size_t i = keep; i < np; i++)
+			if (ports[i].pt == SCOPE_PT_SYN && (ports[i].port == 23 || ports[i].port == 2323)) {
+				struct scope_port t = ports[i];
+				memmove(ports + keep + 1, ports + keep, (i - keep) * sizeof(*ports));
+				ports[keep++] = t;
+			}
+		for (size_t i = keep; i < np; i++)
+			iv->ports_rest_packets += ports[i].packets;
+	}
+	iv->ports = ports;
+	iv->nports = keep;
+	for (int k = 0; k < e->nb; k++) {
+		struct back *b = &e->b[k];
+		iv->sources += b->iv_sources;
+		iv->scanners += b->iv_scanners;
+		iv->backscatter_victims += b->iv_victims;
+		iv->mirai.sources += b->iv_mirai.sources;
+		iv->mirai.packets += b->iv_mirai.packets;
+		iv->zmap.sources += b->iv_zmap.sources;
+		iv->zmap.packets += b->iv_zmap.packets;
+		iv->masscan.sources += b->iv_masscan.sources;
+		iv->masscan.packets += b->iv_masscan.packets;
+		for (int f = 0; f < SCOPE_FAM__N; f++)
+			iv->families[f] += b->iv_families[f];
+	}
+	iv->countries = countries_of(e, true, &iv->ncountries);
+	iv->asns = asns_of(e, true, e->cfg.interval_asns, &iv->nasns);
+	for (int k = 0; k < e->nb; k++)
+		back_reset_interval(&e->b[k]);
+	if (e->nivs == e->capivs) {
+		e->capivs = e->capivs ? e->capivs * 2 : 16;
+		e->ivs = xrealloc(e->ivs, e->capivs * sizeof(*e->ivs));
+	}
+	e->ivs[e->nivs++] = *iv;
+	if (e->on_interval)
+		e->on_interval(e->arg, iv);
+	memset(&e->iv, 0, sizeof(e->iv));
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static void open_interval(struct scope_engine *e, int64_t sec)
+{
+	e->iv_start = floor_div(sec, e->cfg.interval) * e->cfg.interval;
+	e->iv_end = e->iv_start + e->cfg.interval;
+	e->open = true;
+}
+
+/* The interval clock: closes the open interval when a packet (or the wall clock) passes its
+ * end. A packet older than the open interval is counted in it (late). */
+static void clock_to(struct scope_engine *e, int64_t ts_ns)
+{
+	int64_t sec = floor_div(ts_ns, 1000000000);
+	if (!e->open) {
+		e->ival = 1;
+		for (int k = 0; k < e->nb; k++)
+			e->b[k].ival = 1;
+		open_interval(e, sec);
+		return;
+	}
+	if (sec >= e->iv_end) {
+		close_interval(e, e->ival + 1);
+		e->ival++;
+		open_interval(e, sec);
+	} else if (sec < e->iv_start) {
+		e->r.limits.late_packets++;
+	}
+}
+
+static void front_packet(struct scope_engine *e, const struct scope_pkt *p)
+{
+	if (p->ipver == 4 ? scope_dark_index(&e->dark, p->dst) < 0 : !scope_dark6(&e->dark, p->dst6)) {
+		e->r.not_dark_packets++;
+		e->r.not_dark_bytes += p->len;
+		return;
+	}
+	clock_to(e, p->ts_ns);
+	struct scope_report *r = &e->r;
+	if (!r->packets || p->ts_ns < r->first_ns)
+		r->first_ns = p->ts_ns;
+	if (!r->packets || p->ts_ns > r->last_ns)
+		r->last_ns = p->ts_ns;
+	r->packets++;
+	r->bytes += p->len;
+	r->cls[p->cls]++;
+	e->iv.packets++;
+	e->iv.bytes += p->len;
+	e->iv.cls[p->cls]++;
+	if (p->ipver == 4) {
+		int64_t di = scope_dark_index(&e->dark, p->dst);
+		if (e->dpk) {
+			if (!e->dpk[di]++)
+				e->hit++;
+			if (e->dival[di] != e->ival) {
+				e->dival[di] = e->ival;
+				e->iv.dark_hit++;
+			}
+		} else {
+			bool added;
+			uint64_t k = (uint64_t)p->dst + 1;
+			struct dst_rec *d = scope_tab_put(&e->dst, k, scope_tab_hash(&e->dst, k), &added);
+			if (d) {
+				if (added)
+					e->hit++;
+				d->pkts++;
+				if (d->ival != e->ival) {
+					d->ival = e->ival;
+					e->iv.dark_hit++;
+				}
+			} else {
+				r->limits.dests_full++;
+			}
+		}
+	}
+	int pt = port_table(p);
+	if (pt >= 0) {
+		uint32_t idx = port_index(pt, p->dport);
+		e->run_port_pk[idx]++;
+		if (!e->iv_port_pk[idx]++)
+			e->touched[e->ntouched++] = idx;
+		if (pt == SCOPE_PT_SYN && (p->dport == 23 || p->dport == 2323)) {
+			r->telnet++;
+			e->iv.telnet++;
+		}
+	}
+	uint32_t victim, kind;
+	bool known;
+	if (backscatter(p, &victim, &kind, &known))
+		e->iv.backscatter_packets++;
+	dispatch(e, p);
+}
+
+/* ------------------------------------------------------------------ API */
+
+int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, int nthreads,
+		     scope_interval_cb on_interval, void *arg)
+{
+	if (cfg->interval < 1 || nthreads < 1 || nthreads > SCOPE_MAX_THREADS)
+		return -EINVAL;
+	struct scope_engine *e = xcalloc(1, sizeof(*e));
+	e->cfg = *cfg;
+	scope_dark_init(&e->dark, &e->cfg);
+	e->nb = nthreads;
+	e->threaded = nthreads > 1;
+	e->on_interval = on_interval;
+	e->arg = arg;
+	e->b = xcalloc((size_t)nthreads, sizeof(*e->b));
+	for (int i = 0; i < nthreads; i++) {
+		back_init(&e->b[i], &e->cfg);
+		e->b[i].eng = e;
+	}
+	lib_random(e->sipseed, sizeof(e->sipseed));
+	lib_random(e->sipkey, sizeof(e->sipkey));
+	if (!e->dark.any4 && e->dark.size <= SCOPE_DIRECT_MAX) {
+		e->dpk = xcalloc(e->dark.size, sizeof(uint32_t));
+		e->dival = xcalloc(e->dark.size, sizeof(uint32_t));
+	}
+	scope_tab_init(&e->dst, sizeof(struct dst_rec), cfg->max_dests);
+	e->run_port_pk = xcalloc(NPORTS, sizeof(uint64_t));
+	e->iv_port_pk = xcalloc(NPORTS, sizeof(uint32_t));
+	e->touched = xcalloc(NPORTS, sizeof(uint32_t));
+	e->r.dark_size = e->dark.any4 ? 0 : e->dark.size;
+	if (e->threaded) {
+		for (int i = 0; i < nthreads; i++) {
+			struct back *b = &e->b[i];
+			b->ring = xcalloc(RING, sizeof(*b->ring));
+			if (pthread_create(&b->thread, NULL, back_thread, b)) {
+				log_error("scope", "cannot start worker thread %d", i);
+				abort();
+			}
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+void scope_engine_frame(struct scope_engine *e, enum scope_dec code)
+{
+	e->r.frames++;
+	switch (code) {
+	case SCOPE_DEC_NOT_IP: e->r.not_ip++; break;
+	case SCOPE_DEC_MALFORMED: e->r.malformed++; break;
+	case SCOPE_DEC_BAD_LINK: e->r.bad_link++; break;
+	default: break;
+	}
+}
+
+void scope_engine_packet(struct scope_engine *e, const struct scope_pkt *pkt)
+{
+	e->r.frames++;
+	front_packet(e, pkt);
+	/* The pointer is the caller's: run it now. */
+	if (!e->threaded && e->npend) {
+		back_run(&e->b[0], e->pend, NULL, e->npend);
+		e->npend = 0;
+	}
+}
+
+void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		e->r.frames++;
+		front_packet(e, &pkts[i]);
+	}
+	if (!e->threaded && e->npend) {
+		back_run(&e->b[0], e->pend, NULL, e->npend);
+		e->npend = 0;
+	}
+}
+
+void scope_engine_tick(struct scope_engine *e, int64_t now_ns)
+{
+	if (e->open && floor_div(now_ns, 1000000000) >= e->iv_end) {
+		close_interval(e, e->ival + 1);
+		e->ival++;
+		e->open = false;
+		/* The next packet opens the interval it belongs to; the interval number stays
+		 * unique because clock_to continues from e->ival. */
+		for (int k = 0; k < e->nb; k++)
+			e->b[k].ival = e->ival;
+	}
+}
+
+static int cmp_attack(const void *a, const void *b)
+{
+	const struct scope_attack *x = a, *y = b;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+static int cmp_scanner(const void *a, const void *b)
+{
+	const struct scope_scanner *x = a, *y = b;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
+	return x->port - y->port;
+}
+
+static int cmp_os(const void *a, const void *b)
+{
+	const struct scope_label_os *x = a, *y = b;
+	if (x->sources != y->sources)
+		return x->sources < y->sources ? 1 : -1;
+	if (x->app != y->app)
+		return x->app - y->app;
+	return x->label - y->label;
+}
+
+static void finish_backs(struct scope_engine *e)
+{
+	if (e->threaded) {
+		for (int i = 0; i < e->nb; i++)
+			ring_push(&e->b[i], NULL, MSG_FINISH, 0);
+		for (int i = 0; i < e->nb; i++)
+			pthread_join(e->b[i].thread, NULL);
+		e->threaded = false;
+	} else if (e->npend) {
+		back_run(&e->b[0], e->pend, NULL, e->npend);
+		e->npend = 0;
+	}
+}
+
+void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
+{
+	struct scope_report *r = &e->r;
+	if (e->open) {
+		/* The last interval: its backs close with the threads still running. */
+		close_interval(e, e->ival + 1);
+		e->open = false;
+	}
+	finish_backs(e);
+	r->dark_hit = e->hit;
+	if (e->dpk) {
+		for (uint64_t i = 0; i < e->dark.size; i++)
+			if (e->dpk[i] > r->dark_max_packets) {
+				r->dark_max_packets = e->dpk[i];
+				for (size_t k = 0; k < e->dark.n; k++)
+					if (i >= e->dark.base[k] && i - e->dark.base[k] <= (uint64_t)e->dark.end[k] - e->dark.start[k])
+						r->dark_max_addr = e->dark.start[k] + (uint32_t)(i - e->dark.base[k]);
+			}
+	} else {
+		for (uint8_t *p = NULL; (p = scope_tab_next(&e->dst, p));) {
+			struct dst_rec *d = (struct dst_rec *)p;
+			if (d->pkts > r->dark_max_packets) {
+				r->dark_max_packets = d->pkts;
+				r->dark_max_addr = (uint32_t)(d->key - 1);
+			}
+		}
+	}
+	/* Ports of the run. */
+	size_t np = 0;
+	for (uint32_t i = 0; i < NPORTS; i++)
+		np += e->run_port_pk[i] != 0;
+	r->ports = xcalloc(np + 1, sizeof(*r->ports));
+	for (uint32_t i = 0; i < NPORTS; i++) {
+		if (!e->run_port_pk[i])
+			continue;
+		uint64_t src = 0;
+		for (int k = 0; k < e->nb; k++)
+			src += e->b[k].run_port_src[i];
+		r->ports[r->nports++] = (struct scope_port){.pt = (uint8_t)(i >> 16), .port = (uint16_t)i,
+							    .packets = e->run_port_pk[i], .sources = src};
+	}
+	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
+	/* Mirai sources per country: every source has its country once its intervals closed. */
+	for (int k = 0; k < e->nb; k++)
+		for (uint8_t *p = NULL; (p = scope_tab_next(&e->b[k].src, p));) {
+			struct src_rec *s = (struct src_rec *)p;
+			if ((s->flags & SF_MIRAI) && e->cfg.geo) {
+				uint16_t cc;
+				uint32_t asn;
+				scope_geo_lookup(e->cfg.geo, (uint32_t)(s->key - 1), &cc, &asn);
+				e->b[k].cc[cc][2]++;
+			}
+		}
+	r->countries = countries_of(e, false, &r->ncountries);
+	r->asns = asns_of(e, false, 0, &r->nasns);
+	/* Sources, labels, OS, scanners, attacks: sums over the backs. */
+	size_t nlabels = scope_p0f_nlabels(e->cfg.p0f);
+	uint64_t *os = xcalloc(2 * nlabels + 1, sizeof(uint64_t)); /* [label][app] then "???" */
+	for (int k = 0; k < e->nb; k++) {
+		struct back *b = &e->b[k];
+		r->sources += b->src.count;
+		r->sources6 += b->sources6;
+		r->mirai.sources += b->mirai.sources;
+		r->mirai.packets += b->mirai.packets;
+		r->zmap.sources += b->zmap.sources;
+		r->zmap.packets += b->zmap.packets;
+		r->masscan.sources += b->masscan.sources;
+		r->masscan.packets += b->masscan.packets;
+		r->syn_sources += b->syn_sources;
+		r->backscatter_packets += b->bs_packets;
+		r->backscatter_victims_all += b->victim.count;
+		for (uint8_t *p = NULL; (p = scope_tab_next(&b->src, p));) {
+			struct src_rec *s = (struct src_rec *)p;
+			if (!(s->flags & SF_SYN))
+				continue;
+			r->families[s->family]++;
+			if (s->os >= 0 && (size_t)s->os < nlabels)
+				os[2 * (size_t)s->os + ((s->flags & SF_APP) ? 1 : 0)]++;
+			else
+				os[2 * nlabels]++;
+		}
+		for (uint8_t *p = NULL; (p = scope_tab_next(&b->victim, p));)
+			victim_end(b, (struct victim_rec *)p);
+		r->attacks_total += b->attacks_total;
+		r->scanners_total += b->scanner.count;
+		struct scope_limits *l = &r->limits, *bl = &b->limits;
+		l->sources_full += bl->sources_full;
+		l->pairs_full += bl->pairs_full;
+		l->scan_full += bl->scan_full;
+		l->victims_full += bl->victims_full;
+		l->scanners_full += bl->scanners_full;
+		l->attacks_full += bl->attacks_full;
+	}
+	r->sources += r->sources6;
+	r->os = xcalloc(2 * nlabels + 1, sizeof(*r->os));
+	for (size_t i = 0; i < 2 * nlabels + 1; i++)
+		if (os[i])
+			r->os[r->nos++] = (struct scope_label_os){.label = i == 2 * nlabels ? -1 : (int)(i / 2),
+								  .app = i < 2 * nlabels && (i & 1), .sources = os[i]};
+	free(os);
+	qsort(r->os, r->nos, sizeof(*r->os), cmp_os);
+	/* Attacks: all backs' lists, most packets first, cut to cfg.top. */
+	size_t na = 0;
+	for (int k = 0; k < e->nb; k++)
+		na += e->b[k].nattacks;
+	r->attacks = xcalloc(na + 1, sizeof(*r->attacks));
+	for (int k = 0; k < e->nb; k++) {
+		memcpy(r->attacks + r->nattacks, e->b[k].attacks, e->b[k].nattacks * sizeof(*r->attacks));
+		r->nattacks += e->b[k].nattacks;
+	}
+	qsort(r->attacks, r->nattacks, sizeof(*r->attacks), cmp_attack);
+	if (r->nattacks > e->cfg.top)
+		r->nattacks = e->cfg.top;
+	/* Scanners. */
+	r->scanners = xcalloc(r->scanners_total + 1, sizeof(*r->scanners));
+	size_t ns = 0;
+	for (int k = 0; k < e->nb; k++) {
+		struct back *b = &e->b[k];
+		struct scope_tab seen;
+		scope_tab_init(&seen, 8, b->scanner.count + 1);
+		for (uint8_t *p = NULL; (p = scope_tab_next(&b->scanner, p));) {
+			struct scanner_rec *sc = (struct scanner_rec *)p;
+			uint32_t src = (uint32_t)(sc->key >> 32);
+			struct scope_scanner *o = &r->scanners[ns++];
+			o->src = src;
+			o->pt = (uint8_t)((sc->key >> 16) & 0x7fff);
+			o->port = (uint16_t)sc->key;
+			o->first = sc->first;
+			o->last = sc->last;
+			o->packets = sc->packets;
+			o->dests = sc->dests;
+			o->intervals = sc->intervals;
+			r->scanner_packets += sc->packets;
+			uint64_t sk = (uint64_t)src + 1;
+			struct src_rec *s = scope_tab_find(&b->src, sk, scope_tab_hash(&b->src, sk));
+			if (s) {
+				o->labels = ((s->flags & SF_MIRAI) ? SCOPE_L_MIRAI : 0) |
+					    ((s->flags & SF_ZMAP) ? SCOPE_L_ZMAP : 0) |
+					    ((s->flags & SF_MASSCAN) ? SCOPE_L_MASSCAN : 0);
+				uint32_t asn;
+				if (e->cfg.geo)
+					scope_geo_lookup(e->cfg.geo, src, &o->cc, &asn);
+			}
+			bool added;
+			if (scope_tab_put(&seen, sk, scope_tab_hash(&seen, sk), &added) && added)
+				r->scanner_sources++;
+		}
+		scope_tab_free(&seen);
+	}
+	r->nscanners = ns;
+	qsort(r->scanners, r->nscanners, sizeof(*r->scanners), cmp_scanner);
+	if (r->nscanners > e->cfg.top)
+		r->nscanners = e->cfg.top;
+	r->intervals = e->ivs;
+	r->nintervals = e->nivs;
+	e->ivs = NULL;
+	e->nivs = 0;
+	uint64_t bytes = scope_tab_bytes(&e->dst) + (e->dpk ? 8 * e->dark.size : 0) + NPORTS * 16ull;
+	for (int k = 0; k < e->nb; k++)
+		bytes += back_bytes(&e->b[k]);
+	r->table_bytes = bytes;
+	*out = *r;
+	memset(&e->r, 0, sizeof(e->r));
+	scope_engine_free(e);
+}
+
+void scope_engine_free(struct scope_engine *e)
+{
+	if (!e)
+		return;
+	finish_backs(e);
+	for (int i = 0; i < e->nb; i++)
+		back_free(&e->b[i]);
+	free(e->b);
+	free(e->dpk);
+	free(e->dival);
+	scope_tab_free(&e->dst);
+	free(e->run_port_pk);
+	free(e->iv_port_pk);
+	free(e->touched);
+	for (size_t i = 0; i < e->nivs; i++) {
+		free(e->ivs[i].ports);
+		free(e->ivs[i].countries);
+		free(e->ivs[i].asns);
+	}
+	free(e->ivs);
+	free(e->iv.ports);
+	scope_report_free(&e->r);
+	free(e);
+}
+
+void scope_report_free(struct scope_report *r)
+{
+	free(r->ports);
+	free(r->countries);
+	free(r->asns);
+	free(r->os);
+	free(r->attacks);
+	free(r->scanners);
+	for (size_t i = 0; i < r->nintervals; i++) {
+		free(r->intervals[i].ports);
+		free(r->intervals[i].countries);
+		free(r->intervals[i].asns);
+	}
+	free(r->intervals);
+	memset(r, 0, sizeof(*r));
+}
+
+bool scope_report_exact(const struct scope_report *r)
+{
+	const struct scope_limits *l = &r->limits;
+	return !(l->sources_full || l->pairs_full || l->scan_full || l->dests_full || l->victims_full ||
+		 l->scanners_full || l->attacks_full);
+}
