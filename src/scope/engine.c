@@ -14,6 +14,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -68,24 +71,42 @@ static bool label_holds(uint32_t match, uint32_t syn, uint32_t min)
 	return match >= min && (uint64_t)match * 2 > syn;
 }
 
-/* (source, port table, port): unique sources per port, and distinct destinations until the
- * pair becomes a scanner in the interval (then its counts move to the interval's scanner
- * table). */
-#define PAIR_SCANNER 0xffffu
+/* (source, port table, port): unique sources per port, and the pair's scan packets in the
+ * interval until it has sent scan_dests of them.
+ *
+ * Scanners. A pair is a scanner in an interval when it reached scan_dests distinct dark
+ * addresses; it can only do so if it sent at least scan_dests scan packets. So a pair's scan
+ * packets go to a sequential per-interval log (cheap) until it has sent scan_dests of them; then
+ * it becomes a candidate, and its packets go to an exact set of (source, port, destination).
+ * At the interval's end the log is replayed for the candidates only. Distinct destinations are
+ * exact for every pair that could qualify, and the large random-access set of every triple
+ * is never built. */
 struct pair_rec {
 	uint64_t key; /* src << 32 | 1 << 31 | pt << 16 | port */
 	uint32_t ival;
-	uint16_t dsts; /* PAIR_SCANNER once it qualified in this interval */
-	uint16_t pkts; /* packets before it qualified (saturating) */
+	uint32_t scans; /* scan packets in the interval, counted up to scan_dests */
 };
 
-/* A scanner of the current interval. */
+/* A scan packet waiting in the log. */
+struct logent {
+	uint64_t pair;
+	uint32_t dst;
+	uint32_t sec;
+};
+#define LOG_CHUNK (1u << 20) /* log entries per allocation */
+
+/* A candidate scanner of the current interval. Its destinations are a bitmap over the dark
+ * address index when the darknet is known and the bitmaps fit BITMAP_BUDGET, else entries of
+ * the exact (source, port, destination) set. */
 struct ivscan_rec {
 	uint64_t key; /* the pair key */
-	uint32_t first, last; /* seconds: when it qualified, its last packet */
+	uint32_t first, last; /* seconds */
 	uint64_t packets;
 	uint64_t dests;
+	uint64_t *bits;
+	uint64_t pad;
 };
+#define BITMAP_BUDGET (256ull << 20) /* bytes of candidate bitmaps per back */
 
 /* IPv6 sources and (source, port) pairs: keyed by a 64-bit keyed hash of the address. */
 struct src6_rec {
@@ -124,10 +145,14 @@ struct dst_rec {
 	uint32_t pkts, ival;
 };
 
-/* The scan table: keyed 56-bit fingerprints of (source, port, destination) seen in the current
- * interval, tagged with an 8-bit generation. Emptying it for the next interval bumps the
- * generation (stale entries read as free slots, which keeps linear probing correct), so the
- * table is neither freed nor zeroed at every interval; every 255 generations it is cleared. */
+struct dark_addr {
+	uint32_t pkts, ival;
+};
+
+/* The exact set of (source, port, destination) of the interval's candidate scanners: keyed
+ * 56-bit fingerprints tagged with an 8-bit generation. Emptying it for the next interval bumps
+ * the generation (stale entries read as free slots, which keeps linear probing correct), so it
+ * is neither freed nor zeroed at every interval; every 255 generations it is cleared. */
 #define TRIP_GEN_SHIFT 56
 #define TRIP_FP_MASK ((1ull << TRIP_GEN_SHIFT) - 1)
 struct trip {
@@ -151,6 +176,12 @@ struct back {
 	const struct scope_config *cfg;
 	struct scope_tab src, pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6;
 	struct trip trip;
+	uint64_t **bitmaps;   /* pool of candidate bitmaps (dark.size bits each) */
+	size_t nbitmaps, usedbitmaps;
+	uint64_t bitmap_words; /* 0: no bitmaps (darknet unknown or too large) */
+	const struct scope_dark *dark;
+	struct logent **log; /* chunks of LOG_CHUNK entries */
+	size_t nlog, caplog;  /* entries used, entries allocated */
 	uint64_t tripseed[2];
 	uint8_t sipkey[16];
 	uint32_t ival;
@@ -191,7 +222,7 @@ struct scope_engine {
 	scope_interval_cb on_interval;
 	void *arg;
 	/* Dark destinations. */
-	uint32_t *dpk, *dival;
+	struct dark_addr *dpk; /* per dark address, when the darknet is known and small */
 	struct scope_tab dst;
 	/* Ports. */
 	uint64_t *run_port_pk;
@@ -461,6 +492,12 @@ static void back_free(struct back *b)
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
 		scope_tab_free(tabs[i]);
 	trip_free(&b->trip);
+	for (size_t i = 0; i < b->caplog / LOG_CHUNK; i++)
+		scope_slots_free((uint8_t *)b->log[i], (uint64_t)LOG_CHUNK * sizeof(struct logent));
+	free(b->log);
+	for (size_t i = 0; i < b->nbitmaps; i++)
+		free(b->bitmaps[i]);
+	free(b->bitmaps);
 	free(b->ivsrc);
 	free(b->iv_port_src);
 	free(b->run_port_src);
@@ -473,7 +510,7 @@ static uint64_t back_bytes(const struct back *b)
 	return scope_tab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->trip.high * 8 +
 	       scope_tab_bytes(&b->victim) + scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
 	       scope_tab_bytes(&b->asn) + scope_tab_bytes(&b->iv_asn) + scope_tab_bytes(&b->src6) +
-	       scope_tab_bytes(&b->pair6) + b->capivsrc * 4 + 2ull * NPORTS * 4 +
+	       scope_tab_bytes(&b->pair6) + b->capivsrc * 4 + 2ull * NPORTS * 4 + b->caplog * sizeof(struct logent) + b->nbitmaps * b->bitmap_words * 8 +
 	       b->capattacks * sizeof(struct scope_attack);
 }
 
@@ -586,30 +623,79 @@ static void back_packet6(struct back *b, const struct scope_pkt *p)
 	}
 }
 
-/* A scan packet of a pair that qualified as a scanner in this interval. */
-static void scanner_packet(struct back *b, uint64_t pk, uint32_t sec, bool new_dst, uint32_t qualify_pkts)
+/* Appends a scan packet of a pair below the candidate threshold to the interval's log. */
+static void log_scan(struct back *b, uint64_t pair, uint32_t dst, uint32_t sec)
 {
-	bool added;
-	struct ivscan_rec *sc = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
-	if (!sc) {
-		b->limits.scanners_full++;
+	if (b->nlog == b->caplog) {
+		if (b->caplog + LOG_CHUNK > b->cfg->max_scan + LOG_CHUNK - 1) {
+			b->limits.scan_full++;
+			return;
+		}
+		size_t nchunks = b->caplog / LOG_CHUNK;
+		b->log = xrealloc(b->log, (nchunks + 1) * sizeof(*b->log));
+		b->log[nchunks] = (struct logent *)scope_slots_alloc((uint64_t)LOG_CHUNK * sizeof(struct logent));
+		b->caplog += LOG_CHUNK;
+	}
+	if (b->nlog >= b->cfg->max_scan) {
+		b->limits.scan_full++;
 		return;
 	}
-	if (added) {
-		sc->first = sec;
-		sc->packets = qualify_pkts;
-		sc->dests = b->cfg->scan_dests;
-		b->iv_scanners++;
-		return;
+	struct logent *e = &b->log[b->nlog / LOG_CHUNK][b->nlog % LOG_CHUNK];
+#if defined(__x86_64__)
+	/* Streaming stores: the log is read once, at the interval's end, and must not push the
+	 * source and pair tables out of the cache meanwhile. */
+	_mm_stream_si64((long long *)&e->pair, (long long)pair);
+	_mm_stream_si64((long long *)&e->dst, (long long)((uint64_t)sec << 32 | dst));
+#else
+	*e = (struct logent){.pair = pair, .dst = dst, .sec = sec};
+#endif
+	b->nlog++;
+}
+
+/* A zeroed bitmap for a new candidate, or NULL (use the hash set). */
+static uint64_t *candidate_bitmap(struct back *b)
+{
+	if (!b->bitmap_words)
+		return NULL;
+	if (b->usedbitmaps == b->nbitmaps) {
+		if ((b->nbitmaps + 1) * b->bitmap_words * 8 > BITMAP_BUDGET)
+			return NULL;
+		b->bitmaps = xrealloc(b->bitmaps, (b->nbitmaps + 1) * sizeof(*b->bitmaps));
+		b->bitmaps[b->nbitmaps++] = xcalloc(b->bitmap_words, 8);
+	} else {
+		memset(b->bitmaps[b->usedbitmaps], 0, b->bitmap_words * 8);
 	}
-	sc->last = sec;
-	sc->packets++;
-	sc->dests += new_dst;
+	return b->bitmaps[b->usedbitmaps++];
+}
+
+/* A scan packet of a candidate pair: one more destination if it is new. */
+static void candidate_packet(struct back *b, struct ivscan_rec *c, uint32_t src, uint32_t pidx, uint32_t dst,
+			     uint32_t sec)
+{
+	if (c->bits) {
+		int64_t di = scope_dark_index(b->dark, dst);
+		uint64_t w = (uint64_t)di >> 6, bit = 1ull << (di & 63);
+		if (!(c->bits[w] & bit)) {
+			c->bits[w] |= bit;
+			c->dests++;
+		}
+	} else {
+		uint64_t fp = trip_key(b, src, pidx, dst);
+		int fresh = trip_put(&b->trip, fp, trip_hash(fp));
+		if (fresh < 0) {
+			b->limits.scan_full++;
+			return;
+		}
+		c->dests += (uint64_t)fresh;
+	}
+	if (sec < c->first)
+		c->first = sec;
+	if (sec > c->last)
+		c->last = sec;
 }
 
 /* Everything about one IPv4 packet that is keyed by its source. */
-static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint64_t hpair,
-			uint64_t htrip, uint64_t tkey)
+static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint64_t hpair)
 {
 	const struct scope_config *cfg = b->cfg;
 	bool added;
@@ -675,40 +761,40 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		b->run_port_src[pidx]++;
 	if (q->ival != b->ival) {
 		q->ival = b->ival;
-		q->dsts = 0;
-		q->pkts = 0;
+		q->scans = 0;
 		b->iv_port_src[pidx]++;
 	}
-	if (q->pkts != UINT16_MAX && q->dsts != PAIR_SCANNER)
-		q->pkts++;
-	if (!is_scan(p))
+	if (!is_scan(p) || !cfg->scan_dests)
 		return;
-	int fresh = trip_put(&b->trip, tkey, htrip);
-	if (fresh < 0) {
-		b->limits.scan_full++;
-		fresh = 0;
-	}
 	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
-	if (q->dsts == PAIR_SCANNER) {
-		scanner_packet(b, q->key, sec, fresh, 0);
-	} else if (fresh && ++q->dsts == cfg->scan_dests) {
-		q->dsts = PAIR_SCANNER;
-		scanner_packet(b, q->key, sec, true, q->pkts);
-		if (s)
-			s->flags |= SF_SCANNER;
+	if (q->scans + 1 < cfg->scan_dests) {
+		q->scans++;
+		log_scan(b, q->key, p->dst, sec);
+		return;
 	}
+	struct ivscan_rec *c = scope_tab_put(&b->ivscan, q->key, scope_tab_hash(&b->ivscan, q->key), &added);
+	if (!c) {
+		b->limits.scanners_full++;
+		return;
+	}
+	if (added) {
+		q->scans = cfg->scan_dests;
+		c->first = c->last = sec;
+		c->bits = candidate_bitmap(b);
+	}
+	c->packets++;
+	candidate_packet(b, c, p->src, pidx, p->dst, sec);
 }
 
 /* One packet for this back: `kind` says whether to do the source half, the victim half or both. */
-static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, uint64_t hsrc,
-		     uint64_t hpair, uint64_t htrip, uint64_t tkey)
+static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, uint64_t hsrc, uint64_t hpair)
 {
 	if (p->ipver == 6) {
 		back_packet6(b, p);
 		return;
 	}
 	if (!(kind & MSG_VICTIM_ONLY))
-		back_source(b, p, hsrc, hpair, htrip, tkey);
+		back_source(b, p, hsrc, hpair);
 	if (kind & MSG_NO_VICTIM)
 		return;
 	uint32_t victim = 0, bk;
@@ -722,11 +808,11 @@ static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, u
 }
 
 /* A run of packets, software-pipelined: the hashes of packet i + AHEAD are computed and its
- * table slots prefetched while packet i is worked on, so that the cache misses of the three
- * lookups overlap instead of queueing. */
+ * table slots prefetched while packet i is worked on, so that the cache misses of the lookups
+ * overlap instead of queueing. */
 #define AHEAD 12
 struct hashes {
-	uint64_t src, pair, trip, tkey;
+	uint64_t src, pair;
 };
 
 static inline void hashes_of(struct back *b, const struct scope_pkt *p, struct hashes *h)
@@ -738,13 +824,15 @@ static inline void hashes_of(struct back *b, const struct scope_pkt *p, struct h
 	int pt = port_table(p);
 	if (pt < 0)
 		return;
-	uint32_t pidx = port_index(pt, p->dport);
-	h->pair = scope_tab_hash(&b->pair, pair_key(p->src, pidx));
+	uint64_t pk = pair_key(p->src, port_index(pt, p->dport));
+	h->pair = scope_tab_hash(&b->pair, pk);
 	scope_tab_prefetch(&b->pair, h->pair);
-	if (is_scan(p)) {
-		h->tkey = trip_key(b, p->src, pidx, p->dst);
-		h->trip = trip_hash(h->tkey);
-		__builtin_prefetch(&b->trip.slots[h->trip & b->trip.mask], 1);
+	/* A candidate scanner's destination bitmap is large and touched at random: fetch its
+	 * word early too (the candidate table itself is small and stays in the cache). */
+	if (b->ivscan.count && is_scan(p)) {
+		struct ivscan_rec *c = scope_tab_find(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk));
+		if (c && c->bits)
+			__builtin_prefetch(&c->bits[(uint64_t)scope_dark_index(b->dark, p->dst) >> 6], 1);
 	}
 }
 
@@ -754,8 +842,7 @@ static void back_run(struct back *b, const struct scope_pkt *const *ps, const ui
 	for (size_t i = 0; i < n + AHEAD; i++) {
 		if (i >= AHEAD) {
 			size_t j = i - AHEAD;
-			const struct hashes *x = &h[j % AHEAD];
-			back_one(b, ps[j], kinds ? kinds[j] : 0, x->src, x->pair, x->trip, x->tkey);
+			back_one(b, ps[j], kinds ? kinds[j] : 0, h[j % AHEAD].src, h[j % AHEAD].pair);
 		}
 		if (i < n)
 			hashes_of(b, ps[i], &h[i % AHEAD]);
@@ -829,25 +916,57 @@ static void back_close(struct back *b, uint32_t next)
 				label_source(s, SF_MASSCAN, s->iv_masscan, &b->masscan, &b->iv_masscan);
 		}
 	}
+	/* Replay the log for the candidates, then keep those that qualified. */
+#if defined(__x86_64__)
+	_mm_sfence();
+#endif
+	if (b->ivscan.count) {
+		/* A bit per source hash tells most entries apart without a lookup. */
+		uint64_t filter[1024] = {0};
+		for (uint8_t *p = NULL; (p = scope_tab_next(&b->ivscan, p));) {
+			uint32_t h = (uint32_t)mix64(((struct ivscan_rec *)p)->key >> 32) & 65535;
+			filter[h >> 6] |= 1ull << (h & 63);
+		}
+		for (size_t i = 0; i < b->nlog; i++) {
+			const struct logent *l = &b->log[i / LOG_CHUNK][i % LOG_CHUNK];
+			uint32_t h = (uint32_t)mix64(l->pair >> 32) & 65535;
+			if (!(filter[h >> 6] & (1ull << (h & 63))))
+				continue;
+			struct ivscan_rec *c = scope_tab_find(&b->ivscan, l->pair, scope_tab_hash(&b->ivscan, l->pair));
+			if (c) {
+				c->packets++;
+				candidate_packet(b, c, (uint32_t)(l->pair >> 32), (uint32_t)l->pair & 0x7fffffff, l->dst,
+						 l->sec);
+			}
+		}
+	}
 	for (uint8_t *p = NULL; (p = scope_tab_next(&b->ivscan, p));) {
 		struct ivscan_rec *q = (struct ivscan_rec *)p;
+		if (q->dests < cfg->scan_dests)
+			continue;
+		b->iv_scanners++;
+		uint64_t sk = (q->key >> 32) + 1;
+		struct src_rec *s = scope_tab_find(&b->src, sk, scope_tab_hash(&b->src, sk));
+		if (s)
+			s->flags |= SF_SCANNER;
 		bool added;
 		struct scanner_rec *sc = scope_tab_put(&b->scanner, q->key, scope_tab_hash(&b->scanner, q->key), &added);
 		if (!sc) {
 			b->limits.scanners_full++;
 			continue;
 		}
-		uint32_t last = q->last > q->first ? q->last : q->first;
 		if (added || q->first < sc->first)
 			sc->first = q->first;
-		if (last > sc->last)
-			sc->last = last;
+		if (q->last > sc->last)
+			sc->last = q->last;
 		sc->packets += q->packets;
 		if (q->dests > sc->dests)
 			sc->dests = q->dests;
 		sc->intervals++;
 	}
 	scope_tab_clear(&b->ivscan);
+	b->usedbitmaps = 0;
+	b->nlog = 0;
 	b->nivsrc = 0;
 	trip_clear(&b->trip);
 	b->ival = next;
@@ -1158,7 +1277,8 @@ static void clock_to(struct scope_engine *e, int64_t ts_ns)
 
 static void front_packet(struct scope_engine *e, const struct scope_pkt *p)
 {
-	if (p->ipver == 4 ? scope_dark_index(&e->dark, p->dst) < 0 : !scope_dark6(&e->dark, p->dst6)) {
+	int64_t di = p->ipver == 4 ? scope_dark_index(&e->dark, p->dst) : (scope_dark6(&e->dark, p->dst6) ? 0 : -1);
+	if (di < 0) {
 		e->r.not_dark_packets++;
 		e->r.not_dark_bytes += p->len;
 		return;
@@ -1176,12 +1296,12 @@ static void front_packet(struct scope_engine *e, const struct scope_pkt *p)
 	e->iv.bytes += p->len;
 	e->iv.cls[p->cls]++;
 	if (p->ipver == 4) {
-		int64_t di = scope_dark_index(&e->dark, p->dst);
 		if (e->dpk) {
-			if (!e->dpk[di]++)
+			struct dark_addr *d = &e->dpk[di];
+			if (!d->pkts++)
 				e->hit++;
-			if (e->dival[di] != e->ival) {
-				e->dival[di] = e->ival;
+			if (d->ival != e->ival) {
+				d->ival = e->ival;
 				e->iv.dark_hit++;
 			}
 		} else {
@@ -1237,12 +1357,14 @@ int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, 
 	for (int i = 0; i < nthreads; i++) {
 		back_init(&e->b[i], &e->cfg);
 		e->b[i].eng = e;
+		e->b[i].dark = &e->dark;
+		if (!e->dark.any4 && e->dark.size <= SCOPE_DIRECT_MAX)
+			e->b[i].bitmap_words = (e->dark.size + 63) / 64;
 	}
 	lib_random(e->sipseed, sizeof(e->sipseed));
 	lib_random(e->sipkey, sizeof(e->sipkey));
 	if (!e->dark.any4 && e->dark.size <= SCOPE_DIRECT_MAX) {
-		e->dpk = xcalloc(e->dark.size, sizeof(uint32_t));
-		e->dival = xcalloc(e->dark.size, sizeof(uint32_t));
+		e->dpk = xcalloc(e->dark.size, sizeof(*e->dpk));
 	}
 	scope_tab_init(&e->dst, sizeof(struct dst_rec), cfg->max_dests);
 	e->run_port_pk = xcalloc(NPORTS, sizeof(uint64_t));
@@ -1288,6 +1410,12 @@ void scope_engine_packet(struct scope_engine *e, const struct scope_pkt *pkt)
 void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		/* The per-address counters are touched at random: fetch a few packets ahead. */
+		if (e->dpk && i + 8 < n && pkts[i + 8].ipver == 4) {
+			int64_t di = scope_dark_index(&e->dark, pkts[i + 8].dst);
+			if (di >= 0)
+				__builtin_prefetch(&e->dpk[di], 1);
+		}
 		e->r.frames++;
 		front_packet(e, &pkts[i]);
 	}
@@ -1364,8 +1492,8 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	r->dark_hit = e->hit;
 	if (e->dpk) {
 		for (uint64_t i = 0; i < e->dark.size; i++)
-			if (e->dpk[i] > r->dark_max_packets) {
-				r->dark_max_packets = e->dpk[i];
+			if (e->dpk[i].pkts > r->dark_max_packets) {
+				r->dark_max_packets = e->dpk[i].pkts;
 				for (size_t k = 0; k < e->dark.n; k++)
 					if (i >= e->dark.base[k] && i - e->dark.base[k] <= (uint64_t)e->dark.end[k] - e->dark.start[k])
 						r->dark_max_addr = e->dark.start[k] + (uint32_t)(i - e->dark.base[k]);
@@ -1527,7 +1655,6 @@ void scope_engine_free(struct scope_engine *e)
 		back_free(&e->b[i]);
 	free(e->b);
 	free(e->dpk);
-	free(e->dival);
 	scope_tab_free(&e->dst);
 	free(e->run_port_pk);
 	free(e->iv_port_pk);
