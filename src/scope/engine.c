@@ -45,8 +45,22 @@ enum {
 	SF_SCANNER = 1u << 7,
 };
 
-/* Half a cache line per source: what every packet touches, nothing else. The country and AS
- * are looked up again at each interval's end rather than stored here. */
+/* Interval state of one (source, port table, port) pair: whether the pair was counted in the
+ * interval (ival) and its scan packets so far (see the scanner note below). */
+struct pstate {
+	uint32_t ival;
+	uint32_t scans;
+};
+
+/* The first two pairs of a source live in its record, so that a source scanning one or two
+ * ports (Mirai: 23 and 2323) costs one cache line per packet; the others go to the pair table. */
+struct inline_pair {
+	uint32_t pidx1; /* port index + 1, 0 when free */
+	struct pstate st;
+};
+
+/* One cache line per source: what every packet touches. The country and AS are looked up
+ * again at each interval's end rather than stored here. */
 struct src_rec {
 	uint64_t key; /* address + 1 */
 	uint32_t ival; /* interval number of its last packet */
@@ -58,6 +72,8 @@ struct src_rec {
 	int16_t os;
 	uint8_t flags;
 	uint8_t family;
+	struct inline_pair inl[2];
+	uint64_t pad;
 };
 
 /* A source is labelled with a tool in an interval when more than half of its SYNs in the
@@ -77,14 +93,13 @@ static bool label_holds(uint32_t match, uint32_t syn, uint32_t min)
  * Scanners. A pair is a scanner in an interval when it reached scan_dests distinct dark
  * addresses; it can only do so if it sent at least scan_dests scan packets. So a pair's scan
  * packets go to a sequential per-interval log (cheap) until it has sent scan_dests of them; then
- * it becomes a candidate, and its packets go to an exact set of (source, port, destination).
+ * it becomes a candidate, and its packets go to its own exact set of destinations.
  * At the interval's end the log is replayed for the candidates only. Distinct destinations are
  * exact for every pair that could qualify, and the large random-access set of every triple
  * is never built. */
 struct pair_rec {
 	uint64_t key; /* src << 32 | 1 << 31 | pt << 16 | port */
-	uint32_t ival;
-	uint32_t scans; /* scan packets in the interval, counted up to scan_dests */
+	struct pstate st; /* scans: scan packets in the interval, counted up to scan_dests */
 };
 
 /* A scan packet waiting in the log. */
@@ -95,18 +110,23 @@ struct logent {
 };
 #define LOG_CHUNK (1u << 20) /* log entries per allocation */
 
-/* A candidate scanner of the current interval. Its destinations are a bitmap over the dark
- * address index when the darknet is known and the bitmaps fit BITMAP_BUDGET, else entries of
- * the exact (source, port, destination) set. */
+/* A candidate scanner of the current interval and its set of distinct destinations: an
+ * open-addressing set of addresses (seeded hash) while it is small, a bitmap over the dark
+ * address index once that is smaller (darknet given and at most SCOPE_DIRECT_MAX addresses).
+ * Sets live in a per-interval arena, so a candidate costs what its destinations need. */
 struct ivscan_rec {
 	uint64_t key; /* the pair key */
 	uint32_t first, last; /* seconds */
 	uint64_t packets;
 	uint64_t dests;
+	uint32_t *set;   /* addresses + 1 (0: free slot); NULL once `bits` is used */
 	uint64_t *bits;
-	uint64_t pad;
+	uint32_t setcap; /* slots, a power of two */
+	bool has_top;    /* 255.255.255.255, which the set cannot hold */
+	uint8_t pad[3];
 };
-#define BITMAP_BUDGET (256ull << 20) /* bytes of candidate bitmaps per back */
+#define SET_MIN 16
+#define ARENA_CHUNK (4u << 20)
 
 /* IPv6 sources and (source, port) pairs: keyed by a 64-bit keyed hash of the address. */
 struct src6_rec {
@@ -149,18 +169,6 @@ struct dark_addr {
 	uint32_t pkts, ival;
 };
 
-/* The exact set of (source, port, destination) of the interval's candidate scanners: keyed
- * 56-bit fingerprints tagged with an 8-bit generation. Emptying it for the next interval bumps
- * the generation (stale entries read as free slots, which keeps linear probing correct), so it
- * is neither freed nor zeroed at every interval; every 255 generations it is cleared. */
-#define TRIP_GEN_SHIFT 56
-#define TRIP_FP_MASK ((1ull << TRIP_GEN_SHIFT) - 1)
-struct trip {
-	uint64_t *slots;
-	uint64_t mask, count, max, high;
-	uint64_t gen;
-};
-
 /* A packet on its way to a back, with its hashes (computed once for the prefetch). */
 #define MSG_NO_VICTIM 1
 #define MSG_VICTIM_ONLY 2
@@ -175,14 +183,15 @@ struct msg {
 struct back {
 	const struct scope_config *cfg;
 	struct scope_tab src, pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6;
-	struct trip trip;
-	uint64_t **bitmaps;   /* pool of candidate bitmaps (dark.size bits each) */
-	size_t nbitmaps, usedbitmaps;
+	/* Arena of the candidates' destination sets, emptied at each interval's end. */
+	uint8_t **arena;
+	size_t narena, arena_used, arena_at; /* chunks, chunks in use, bytes used in the last */
+	uint64_t arena_bytes;                 /* bytes handed out this interval */
 	uint64_t bitmap_words; /* 0: no bitmaps (darknet unknown or too large) */
 	const struct scope_dark *dark;
+	uint32_t setseed;
 	struct logent **log; /* chunks of LOG_CHUNK entries */
 	size_t nlog, caplog;  /* entries used, entries allocated */
-	uint64_t tripseed[2];
 	uint8_t sipkey[16];
 	uint32_t ival;
 	/* Addresses that sent packets in the current interval. */
@@ -298,102 +307,14 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
-/* A keyed fingerprint of (source, port, destination): the scan table stores only this, 56 bits
- * of it. Two different triples of one interval share one with probability 2^-56; without the
- * key, nobody can aim for it. */
-static inline uint64_t trip_key(const struct back *b, uint32_t src, uint32_t pidx, uint32_t dst)
+static inline uint32_t mix32(uint32_t x)
 {
-	uint64_t x = mix64(((uint64_t)src << 32 | dst) ^ b->tripseed[0]);
-	x = mix64(x ^ pidx ^ b->tripseed[1]);
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
 	return x;
-}
-
-static void trip_alloc(struct trip *t, uint64_t cap)
-{
-	t->slots = (uint64_t *)scope_slots_alloc(cap * 8);
-	t->mask = cap - 1;
-	if (cap > t->high)
-		t->high = cap;
-}
-
-static void trip_init(struct trip *t, uint64_t max)
-{
-	memset(t, 0, sizeof(*t));
-	t->max = max ? max : 1;
-	t->gen = 1;
-	trip_alloc(t, SCOPE_TAB_MIN);
-}
-
-static void trip_free(struct trip *t)
-{
-	scope_slots_free((uint8_t *)t->slots, (t->mask + 1) * 8);
-	t->slots = NULL;
-}
-
-static inline bool trip_live(const struct trip *t, uint64_t k)
-{
-	return k && (k >> TRIP_GEN_SHIFT) == t->gen;
-}
-
-static bool trip_grow(struct trip *t)
-{
-	uint64_t cap = t->mask + 1;
-	if (t->count >= t->max || cap * 7 / 10 >= t->max)
-		return false;
-	uint64_t *old = t->slots, omask = t->mask;
-	trip_alloc(t, cap * 2);
-	for (uint64_t i = 0; i <= omask; i++) {
-		uint64_t k = old[i];
-		if (!trip_live(t, k))
-			continue;
-		for (uint64_t j = mix64(k & TRIP_FP_MASK) & t->mask;; j = (j + 1) & t->mask)
-			if (!t->slots[j]) {
-				t->slots[j] = k;
-				break;
-			}
-	}
-	scope_slots_free((uint8_t *)old, (omask + 1) * 8);
-	return true;
-}
-
-static inline uint64_t trip_hash(uint64_t fp)
-{
-	return mix64(fp & TRIP_FP_MASK);
-}
-
-/* 1 if the fingerprint is new in this interval (now remembered), 0 if seen, -1 if full. */
-static inline int trip_put(struct trip *t, uint64_t fp, uint64_t h)
-{
-	uint64_t key = (fp & TRIP_FP_MASK) | t->gen << TRIP_GEN_SHIFT;
-	for (;;) {
-		for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
-			uint64_t k = t->slots[i];
-			if (k == key)
-				return 0;
-			if (!trip_live(t, k)) {
-				if ((t->count + 1) * 10 > (t->mask + 1) * 7 || t->count >= t->max)
-					break;
-				t->slots[i] = key;
-				t->count++;
-				return 1;
-			}
-		}
-		if (!trip_grow(t))
-			return -1;
-	}
-}
-
-static void trip_clear(struct trip *t)
-{
-	if (!t->count)
-		return;
-	t->count = 0;
-	if (++t->gen < 256)
-		return;
-	uint64_t cap = t->mask + 1;
-	scope_slots_free((uint8_t *)t->slots, cap * 8);
-	t->slots = (uint64_t *)scope_slots_alloc(cap * 8);
-	t->gen = 1;
 }
 
 static uint64_t key6(const uint8_t sipkey[16], const uint8_t a[16], uint32_t extra)
@@ -471,7 +392,6 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 	b->cfg = cfg;
 	scope_tab_init(&b->src, sizeof(struct src_rec), cfg->max_sources);
 	scope_tab_init(&b->pair, sizeof(struct pair_rec), cfg->max_pairs);
-	trip_init(&b->trip, cfg->max_scan);
 	scope_tab_init(&b->victim, sizeof(struct victim_rec), cfg->max_victims);
 	scope_tab_init(&b->scanner, sizeof(struct scanner_rec), cfg->max_scanners);
 	scope_tab_init(&b->ivscan, sizeof(struct ivscan_rec), cfg->max_scanners);
@@ -479,7 +399,7 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 	scope_tab_init(&b->iv_asn, sizeof(struct asn_rec), 1000000);
 	scope_tab_init(&b->src6, sizeof(struct src6_rec), cfg->max_sources);
 	scope_tab_init(&b->pair6, sizeof(struct src6_rec), cfg->max_pairs);
-	lib_random(b->tripseed, sizeof(b->tripseed));
+	lib_random(&b->setseed, sizeof(b->setseed));
 	lib_random(b->sipkey, sizeof(b->sipkey));
 	b->iv_port_src = xcalloc(NPORTS, sizeof(uint32_t));
 	b->run_port_src = xcalloc(NPORTS, sizeof(uint32_t));
@@ -491,13 +411,12 @@ static void back_free(struct back *b)
 				    &b->asn, &b->iv_asn, &b->src6, &b->pair6};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
 		scope_tab_free(tabs[i]);
-	trip_free(&b->trip);
 	for (size_t i = 0; i < b->caplog / LOG_CHUNK; i++)
 		scope_slots_free((uint8_t *)b->log[i], (uint64_t)LOG_CHUNK * sizeof(struct logent));
 	free(b->log);
-	for (size_t i = 0; i < b->nbitmaps; i++)
-		free(b->bitmaps[i]);
-	free(b->bitmaps);
+	for (size_t i = 0; i < b->narena; i++)
+		free(b->arena[i]);
+	free(b->arena);
 	free(b->ivsrc);
 	free(b->iv_port_src);
 	free(b->run_port_src);
@@ -507,10 +426,10 @@ static void back_free(struct back *b)
 
 static uint64_t back_bytes(const struct back *b)
 {
-	return scope_tab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->trip.high * 8 +
+	return scope_tab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->narena * (uint64_t)ARENA_CHUNK +
 	       scope_tab_bytes(&b->victim) + scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
 	       scope_tab_bytes(&b->asn) + scope_tab_bytes(&b->iv_asn) + scope_tab_bytes(&b->src6) +
-	       scope_tab_bytes(&b->pair6) + b->capivsrc * 4 + 2ull * NPORTS * 4 + b->caplog * sizeof(struct logent) + b->nbitmaps * b->bitmap_words * 8 +
+	       scope_tab_bytes(&b->pair6) + b->capivsrc * 4 + 2ull * NPORTS * 4 + b->caplog * sizeof(struct logent) +
 	       b->capattacks * sizeof(struct scope_attack);
 }
 
@@ -652,26 +571,72 @@ static void log_scan(struct back *b, uint64_t pair, uint32_t dst, uint32_t sec)
 	b->nlog++;
 }
 
-/* A zeroed bitmap for a new candidate, or NULL (use the hash set). */
-static uint64_t *candidate_bitmap(struct back *b)
+/* Zeroed memory from the interval's arena, or NULL past the scan budget. */
+static void *arena_get(struct back *b, size_t bytes)
 {
-	if (!b->bitmap_words)
+	bytes = (bytes + 63) & ~(size_t)63;
+	if (bytes > ARENA_CHUNK || b->arena_bytes + bytes > b->cfg->max_scan * 8)
 		return NULL;
-	if (b->usedbitmaps == b->nbitmaps) {
-		if ((b->nbitmaps + 1) * b->bitmap_words * 8 > BITMAP_BUDGET)
-			return NULL;
-		b->bitmaps = xrealloc(b->bitmaps, (b->nbitmaps + 1) * sizeof(*b->bitmaps));
-		b->bitmaps[b->nbitmaps++] = xcalloc(b->bitmap_words, 8);
-	} else {
-		memset(b->bitmaps[b->usedbitmaps], 0, b->bitmap_words * 8);
+	if (!b->arena_used || b->arena_at + bytes > ARENA_CHUNK) {
+		if (b->arena_used == b->narena) {
+			b->arena = xrealloc(b->arena, (b->narena + 1) * sizeof(*b->arena));
+			b->arena[b->narena++] = xmalloc(ARENA_CHUNK);
+		}
+		b->arena_used++;
+		b->arena_at = 0;
 	}
-	return b->bitmaps[b->usedbitmaps++];
+	void *p = b->arena[b->arena_used - 1] + b->arena_at;
+	memset(p, 0, bytes);
+	b->arena_at += bytes;
+	b->arena_bytes += bytes;
+	return p;
+}
+
+static inline uint32_t *set_slot(const struct back *b, const struct ivscan_rec *c, uint32_t dst)
+{
+	uint32_t mask = c->setcap - 1;
+	for (uint32_t i = mix32(dst ^ b->setseed) & mask;; i = (i + 1) & mask)
+		if (!c->set[i] || c->set[i] == dst + 1)
+			return &c->set[i];
+}
+
+/* Moves a candidate's destinations to a set twice as large, or to the bitmap when that is
+ * smaller. False when the scan budget is spent. */
+static bool set_grow(struct back *b, struct ivscan_rec *c)
+{
+	uint64_t ncap = (uint64_t)c->setcap * 2;
+	if (b->bitmap_words && ncap * 4 >= b->bitmap_words * 8) {
+		uint64_t *bits = arena_get(b, b->bitmap_words * 8);
+		if (!bits)
+			return false;
+		for (uint32_t i = 0; i < c->setcap; i++)
+			if (c->set[i]) {
+				uint64_t di = (uint64_t)scope_dark_index(b->dark, c->set[i] - 1);
+				bits[di >> 6] |= 1ull << (di & 63);
+			}
+		c->bits = bits;
+		c->set = NULL;
+		return true;
+	}
+	uint32_t *old = c->set, ocap = c->setcap;
+	uint32_t *set = arena_get(b, ncap * 4);
+	if (!set)
+		return false;
+	c->set = set;
+	c->setcap = (uint32_t)ncap;
+	for (uint32_t i = 0; i < ocap; i++)
+		if (old[i])
+			*set_slot(b, c, old[i] - 1) = old[i];
+	return true;
 }
 
 /* A scan packet of a candidate pair: one more destination if it is new. */
-static void candidate_packet(struct back *b, struct ivscan_rec *c, uint32_t src, uint32_t pidx, uint32_t dst,
-			     uint32_t sec)
+static void candidate_packet(struct back *b, struct ivscan_rec *c, uint32_t dst, uint32_t sec)
 {
+	if (sec < c->first)
+		c->first = sec;
+	if (sec > c->last)
+		c->last = sec;
 	if (c->bits) {
 		int64_t di = scope_dark_index(b->dark, dst);
 		uint64_t w = (uint64_t)di >> 6, bit = 1ull << (di & 63);
@@ -679,23 +644,39 @@ static void candidate_packet(struct back *b, struct ivscan_rec *c, uint32_t src,
 			c->bits[w] |= bit;
 			c->dests++;
 		}
-	} else {
-		uint64_t fp = trip_key(b, src, pidx, dst);
-		int fresh = trip_put(&b->trip, fp, trip_hash(fp));
-		if (fresh < 0) {
+		return;
+	}
+	if (dst == UINT32_MAX) {
+		c->dests += !c->has_top;
+		c->has_top = true;
+		return;
+	}
+	if (!c->set) {
+		c->set = arena_get(b, SET_MIN * 4);
+		c->setcap = SET_MIN;
+		if (!c->set) {
 			b->limits.scan_full++;
 			return;
 		}
-		c->dests += (uint64_t)fresh;
 	}
-	if (sec < c->first)
-		c->first = sec;
-	if (sec > c->last)
-		c->last = sec;
+	uint32_t *slot = set_slot(b, c, dst);
+	if (*slot)
+		return;
+	/* Keep the set at most 3/4 full. */
+	if ((c->dests + 1) * 4 > (uint64_t)c->setcap * 3) {
+		if (!set_grow(b, c)) {
+			b->limits.scan_full++;
+			return;
+		}
+		candidate_packet(b, c, dst, sec);
+		return;
+	}
+	*slot = dst + 1;
+	c->dests++;
 }
 
 /* Everything about one IPv4 packet that is keyed by its source. */
-static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint64_t hpair)
+static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
 {
 	const struct scope_config *cfg = b->cfg;
 	bool added;
@@ -752,10 +733,27 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 	if (pt < 0)
 		return;
 	uint32_t pidx = port_index(pt, p->dport);
-	struct pair_rec *q = scope_tab_put(&b->pair, pair_key(p->src, pidx), hpair, &added);
+	uint64_t pk = pair_key(p->src, pidx);
+	struct pstate *q = NULL;
+	added = false;
+	if (s) {
+		for (int i = 0; i < 2 && !q; i++) {
+			if (s->inl[i].pidx1 == pidx + 1) {
+				q = &s->inl[i].st;
+			} else if (!s->inl[i].pidx1) {
+				s->inl[i].pidx1 = pidx + 1;
+				q = &s->inl[i].st;
+				added = true;
+			}
+		}
+	}
 	if (!q) {
-		b->limits.pairs_full++;
-		return;
+		struct pair_rec *pr = scope_tab_put(&b->pair, pk, scope_tab_hash(&b->pair, pk), &added);
+		if (!pr) {
+			b->limits.pairs_full++;
+			return;
+		}
+		q = &pr->st;
 	}
 	if (added)
 		b->run_port_src[pidx]++;
@@ -769,10 +767,10 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
 	if (q->scans + 1 < cfg->scan_dests) {
 		q->scans++;
-		log_scan(b, q->key, p->dst, sec);
+		log_scan(b, pk, p->dst, sec);
 		return;
 	}
-	struct ivscan_rec *c = scope_tab_put(&b->ivscan, q->key, scope_tab_hash(&b->ivscan, q->key), &added);
+	struct ivscan_rec *c = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
 	if (!c) {
 		b->limits.scanners_full++;
 		return;
@@ -780,21 +778,20 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 	if (added) {
 		q->scans = cfg->scan_dests;
 		c->first = c->last = sec;
-		c->bits = candidate_bitmap(b);
 	}
 	c->packets++;
-	candidate_packet(b, c, p->src, pidx, p->dst, sec);
+	candidate_packet(b, c, p->dst, sec);
 }
 
 /* One packet for this back: `kind` says whether to do the source half, the victim half or both. */
-static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, uint64_t hsrc, uint64_t hpair)
+static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, uint64_t hsrc)
 {
 	if (p->ipver == 6) {
 		back_packet6(b, p);
 		return;
 	}
 	if (!(kind & MSG_VICTIM_ONLY))
-		back_source(b, p, hsrc, hpair);
+		back_source(b, p, hsrc);
 	if (kind & MSG_NO_VICTIM)
 		return;
 	uint32_t victim = 0, bk;
@@ -807,45 +804,40 @@ static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, u
 	}
 }
 
-/* A run of packets, software-pipelined: the hashes of packet i + AHEAD are computed and its
- * table slots prefetched while packet i is worked on, so that the cache misses of the lookups
- * overlap instead of queueing. */
-#define AHEAD 12
-struct hashes {
-	uint64_t src, pair;
-};
+/* A run of packets, software-pipelined: the source hash of packet i + AHEAD is computed and its
+ * record prefetched while packet i is worked on, so that the cache misses overlap instead of
+ * queueing. */
+#define AHEAD 16
 
-static inline void hashes_of(struct back *b, const struct scope_pkt *p, struct hashes *h)
+static inline uint64_t hashes_of(struct back *b, const struct scope_pkt *p)
 {
 	if (p->ipver != 4)
-		return;
-	h->src = scope_tab_hash(&b->src, (uint64_t)p->src + 1);
-	scope_tab_prefetch(&b->src, h->src);
-	int pt = port_table(p);
-	if (pt < 0)
-		return;
-	uint64_t pk = pair_key(p->src, port_index(pt, p->dport));
-	h->pair = scope_tab_hash(&b->pair, pk);
-	scope_tab_prefetch(&b->pair, h->pair);
+		return 0;
+	uint64_t h = scope_tab_hash(&b->src, (uint64_t)p->src + 1);
+	scope_tab_prefetch(&b->src, h);
 	/* A candidate scanner's destination bitmap is large and touched at random: fetch its
 	 * word early too (the candidate table itself is small and stays in the cache). */
 	if (b->ivscan.count && is_scan(p)) {
+		uint64_t pk = pair_key(p->src, port_index(port_table(p), p->dport));
 		struct ivscan_rec *c = scope_tab_find(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk));
 		if (c && c->bits)
 			__builtin_prefetch(&c->bits[(uint64_t)scope_dark_index(b->dark, p->dst) >> 6], 1);
+		else if (c && c->set)
+			__builtin_prefetch(&c->set[mix32(p->dst ^ b->setseed) & (c->setcap - 1)], 1);
 	}
+	return h;
 }
 
 static void back_run(struct back *b, const struct scope_pkt *const *ps, const uint32_t *kinds, size_t n)
 {
-	struct hashes h[AHEAD];
+	uint64_t h[AHEAD];
 	for (size_t i = 0; i < n + AHEAD; i++) {
 		if (i >= AHEAD) {
 			size_t j = i - AHEAD;
-			back_one(b, ps[j], kinds ? kinds[j] : 0, h[j % AHEAD].src, h[j % AHEAD].pair);
+			back_one(b, ps[j], kinds ? kinds[j] : 0, h[j % AHEAD]);
 		}
 		if (i < n)
-			hashes_of(b, ps[i], &h[i % AHEAD]);
+			h[i % AHEAD] = hashes_of(b, ps[i]);
 	}
 }
 
@@ -935,8 +927,7 @@ static void back_close(struct back *b, uint32_t next)
 			struct ivscan_rec *c = scope_tab_find(&b->ivscan, l->pair, scope_tab_hash(&b->ivscan, l->pair));
 			if (c) {
 				c->packets++;
-				candidate_packet(b, c, (uint32_t)(l->pair >> 32), (uint32_t)l->pair & 0x7fffffff, l->dst,
-						 l->sec);
+				candidate_packet(b, c, l->dst, l->sec);
 			}
 		}
 	}
@@ -965,10 +956,11 @@ static void back_close(struct back *b, uint32_t next)
 		sc->intervals++;
 	}
 	scope_tab_clear(&b->ivscan);
-	b->usedbitmaps = 0;
+	b->arena_used = 0;
+	b->arena_at = 0;
+	b->arena_bytes = 0;
 	b->nlog = 0;
 	b->nivsrc = 0;
-	trip_clear(&b->trip);
 	b->ival = next;
 }
 

@@ -45,6 +45,7 @@ struct scope_input {
 	/* mmap path */
 	const uint8_t *map;
 	size_t maplen, off;
+	size_t window_start, window_end;
 	bool swap, nano;
 	int linktype;
 	/* libpcap path */
@@ -214,6 +215,30 @@ static FILE *dec_open(int fd, enum comp kind, struct dec **out)
 	return f;
 }
 
+/* ---- the mmap window ----
+ * Pages of the window ahead are mapped in one call (MADV_POPULATE_READ) instead of one page
+ * fault at a time, and the pages behind are unmapped, so the resident set reports the tables,
+ * not the file (the kernel's page cache keeps the file either way). */
+#define MAP_WINDOW (32u << 20)
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+static void map_window(struct scope_input *in)
+{
+	size_t page = 4096;
+	size_t start = in->off & ~(page - 1);
+	size_t end = start + MAP_WINDOW < in->maplen ? start + MAP_WINDOW : in->maplen;
+	if (end > start)
+		madvise((void *)(in->map + start), end - start, MADV_POPULATE_READ);
+	if (in->window_start < start)
+		madvise((void *)(in->map + in->window_start), start - in->window_start, MADV_DONTNEED);
+	in->window_start = start;
+	in->window_end = end > start + MAP_WINDOW / 2 ? start + MAP_WINDOW / 2 : end;
+	if (in->window_end <= in->off)
+		in->window_end = in->maplen + 1;
+}
+
 /* ---- opening ---- */
 
 static enum comp sniff(const uint8_t *m, size_t n)
@@ -299,8 +324,9 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 			snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
 			goto fail;
 		}
-		madvise(m, in->maplen, MADV_SEQUENTIAL | MADV_WILLNEED);
+		madvise(m, in->maplen, MADV_SEQUENTIAL);
 		in->map = m;
+		map_window(in);
 		in->off = 24;
 		in->fd = fd;
 		if (filter) {
@@ -398,6 +424,8 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 {
 	if (in->map) {
 		for (;;) {
+			if (in->off >= in->window_end)
+				map_window(in);
 			if (in->off == in->maplen)
 				return 0;
 			if (in->maplen - in->off < 16) {
