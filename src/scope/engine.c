@@ -59,8 +59,8 @@ struct inline_pair {
 	struct pstate st;
 };
 
-/* One cache line per source: what every packet touches. The country and AS are looked up
- * again at each interval's end rather than stored here. */
+/* One cache line per source: what every packet touches, and its country and AS (looked up at
+ * the end of the first interval it appears in). */
 struct src_rec {
 	uint64_t key; /* address + 1 */
 	uint32_t ival; /* interval number of its last packet */
@@ -73,7 +73,9 @@ struct src_rec {
 	uint8_t flags;
 	uint8_t family;
 	struct inline_pair inl[2];
-	uint64_t pad;
+	uint32_t asn; /* country and AS, once looked up (SF_GEO) */
+	uint16_t cc;
+	uint16_t pad;
 };
 
 /* A source is labelled with a tool in an interval when more than half of its SYNs in the
@@ -127,6 +129,7 @@ struct ivscan_rec {
 };
 #define SET_MIN 16
 #define ARENA_CHUNK (4u << 20)
+#define CAND_FILTER_BITS 65536u
 
 /* IPv6 sources and (source, port) pairs: keyed by a 64-bit keyed hash of the address. */
 struct src6_rec {
@@ -190,6 +193,7 @@ struct back {
 	uint64_t bitmap_words; /* 0: no bitmaps (darknet unknown or too large) */
 	const struct scope_dark *dark;
 	uint32_t setseed;
+	uint64_t cand_filter[CAND_FILTER_BITS / 64];
 	struct logent **log; /* chunks of LOG_CHUNK entries */
 	size_t nlog, caplog;  /* entries used, entries allocated */
 	uint8_t sipkey[16];
@@ -778,6 +782,8 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 	if (added) {
 		q->scans = cfg->scan_dests;
 		c->first = c->last = sec;
+		uint32_t h = mix32(p->src ^ b->setseed) & (CAND_FILTER_BITS - 1);
+		b->cand_filter[h >> 6] |= 1ull << (h & 63);
 	}
 	c->packets++;
 	candidate_packet(b, c, p->dst, sec);
@@ -809,6 +815,13 @@ static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, u
  * queueing. */
 #define AHEAD 16
 
+/* A bit per source-address hash: could this source have a candidate pair? */
+static inline bool cand_maybe(const struct back *b, uint32_t src)
+{
+	uint32_t h = mix32(src ^ b->setseed) & (CAND_FILTER_BITS - 1);
+	return b->cand_filter[h >> 6] & (1ull << (h & 63));
+}
+
 static inline uint64_t hashes_of(struct back *b, const struct scope_pkt *p)
 {
 	if (p->ipver != 4)
@@ -817,7 +830,7 @@ static inline uint64_t hashes_of(struct back *b, const struct scope_pkt *p)
 	scope_tab_prefetch(&b->src, h);
 	/* A candidate scanner's destination bitmap is large and touched at random: fetch its
 	 * word early too (the candidate table itself is small and stays in the cache). */
-	if (b->ivscan.count && is_scan(p)) {
+	if (b->ivscan.count && cand_maybe(b, p->src) && is_scan(p)) {
 		uint64_t pk = pair_key(p->src, port_index(port_table(p), p->dport));
 		struct ivscan_rec *c = scope_tab_find(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk));
 		if (c && c->bits)
@@ -869,19 +882,24 @@ static void back_close(struct back *b, uint32_t next)
 {
 	const struct scope_config *cfg = b->cfg;
 	for (size_t i = 0; i < b->nivsrc; i++) {
+		if (i + 16 < b->nivsrc)
+			scope_tab_prefetch(&b->src, scope_tab_hash(&b->src, (uint64_t)b->ivsrc[i + 16] + 1));
 		uint64_t key = (uint64_t)b->ivsrc[i] + 1;
 		struct src_rec *s = scope_tab_find(&b->src, key, scope_tab_hash(&b->src, key));
 		if (!s)
 			continue;
-		uint16_t cc = 0;
-		uint32_t asn = 0;
-		if (cfg->geo)
-			scope_geo_lookup(cfg->geo, b->ivsrc[i], &cc, &asn);
+		bool first = !(s->flags & SF_GEO);
+		if (first) {
+			s->flags |= SF_GEO;
+			if (cfg->geo)
+				scope_geo_lookup(cfg->geo, b->ivsrc[i], &s->cc, &s->asn);
+		}
+		uint16_t cc = s->cc;
+		uint32_t asn = s->asn;
 		bool added;
 		uint64_t ak = (uint64_t)asn + 1;
 		struct asn_rec *a = scope_tab_put(&b->asn, ak, scope_tab_hash(&b->asn, ak), &added);
-		if (!(s->flags & SF_GEO)) {
-			s->flags |= SF_GEO;
+		if (first) {
 			b->cc[cc][0]++;
 			if (a)
 				a->sources++;
@@ -913,16 +931,9 @@ static void back_close(struct back *b, uint32_t next)
 	_mm_sfence();
 #endif
 	if (b->ivscan.count) {
-		/* A bit per source hash tells most entries apart without a lookup. */
-		uint64_t filter[1024] = {0};
-		for (uint8_t *p = NULL; (p = scope_tab_next(&b->ivscan, p));) {
-			uint32_t h = (uint32_t)mix64(((struct ivscan_rec *)p)->key >> 32) & 65535;
-			filter[h >> 6] |= 1ull << (h & 63);
-		}
 		for (size_t i = 0; i < b->nlog; i++) {
 			const struct logent *l = &b->log[i / LOG_CHUNK][i % LOG_CHUNK];
-			uint32_t h = (uint32_t)mix64(l->pair >> 32) & 65535;
-			if (!(filter[h >> 6] & (1ull << (h & 63))))
+			if (!cand_maybe(b, (uint32_t)(l->pair >> 32)))
 				continue;
 			struct ivscan_rec *c = scope_tab_find(&b->ivscan, l->pair, scope_tab_hash(&b->ivscan, l->pair));
 			if (c) {
@@ -956,6 +967,7 @@ static void back_close(struct back *b, uint32_t next)
 		sc->intervals++;
 	}
 	scope_tab_clear(&b->ivscan);
+	memset(b->cand_filter, 0, sizeof(b->cand_filter));
 	b->arena_used = 0;
 	b->arena_at = 0;
 	b->arena_bytes = 0;
@@ -1518,12 +1530,8 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	for (int k = 0; k < e->nb; k++)
 		for (uint8_t *p = NULL; (p = scope_tab_next(&e->b[k].src, p));) {
 			struct src_rec *s = (struct src_rec *)p;
-			if ((s->flags & SF_MIRAI) && e->cfg.geo) {
-				uint16_t cc;
-				uint32_t asn;
-				scope_geo_lookup(e->cfg.geo, (uint32_t)(s->key - 1), &cc, &asn);
-				e->b[k].cc[cc][2]++;
-			}
+			if (s->flags & SF_MIRAI)
+				e->b[k].cc[s->cc][2]++;
 		}
 	r->countries = countries_of(e, false, &r->ncountries);
 	r->asns = asns_of(e, false, 0, &r->nasns);
@@ -1611,9 +1619,7 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 				o->labels = ((s->flags & SF_MIRAI) ? SCOPE_L_MIRAI : 0) |
 					    ((s->flags & SF_ZMAP) ? SCOPE_L_ZMAP : 0) |
 					    ((s->flags & SF_MASSCAN) ? SCOPE_L_MASSCAN : 0);
-				uint32_t asn;
-				if (e->cfg.geo)
-					scope_geo_lookup(e->cfg.geo, src, &o->cc, &asn);
+				o->cc = s->cc;
 			}
 			bool added;
 			if (scope_tab_put(&seen, sk, scope_tab_hash(&seen, sk), &added) && added)
