@@ -17,7 +17,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-#include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +222,7 @@ struct back {
 	pthread_t thread;
 	struct msg *ring;
 	_Atomic uint64_t head, tail;
+	uint64_t wr, tail_seen; /* the front's own copies */
 	_Atomic int closed; /* interval number whose close has completed */
 	struct scope_engine *eng;
 };
@@ -988,6 +989,20 @@ static void back_reset_interval(struct back *b)
 
 /* ------------------------------------------------------------------ threads */
 
+/* Waiting for the other side of a ring: spin briefly (it is usually a few hundred
+ * nanoseconds away), then sleep in short steps rather than burn a core another thread needs. */
+static void ring_wait(int *spins)
+{
+	if (++*spins < 200) {
+#if defined(__x86_64__)
+		_mm_pause();
+#endif
+		return;
+	}
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 20000};
+	nanosleep(&ts, NULL);
+}
+
 static void *back_thread(void *arg)
 {
 	struct back *b = arg;
@@ -997,10 +1012,8 @@ static void *back_thread(void *arg)
 		uint64_t tail = atomic_load_explicit(&b->tail, memory_order_relaxed);
 		uint64_t head;
 		int spins = 0;
-		while ((head = atomic_load_explicit(&b->head, memory_order_acquire)) == tail) {
-			if (++spins > 64)
-				sched_yield();
-		}
+		while ((head = atomic_load_explicit(&b->head, memory_order_acquire)) == tail)
+			ring_wait(&spins);
 		size_t n = 0;
 		bool stop = false;
 		while (tail < head && n < LIB_ARRAY_LEN(ps)) {
@@ -1030,20 +1043,32 @@ static void *back_thread(void *arg)
 	}
 }
 
+/* The front writes entries at `wr` and publishes them (head) every RING_PUBLISH entries or at
+ * a flush, so that the shared counters bounce between cores rarely. */
+#define RING_PUBLISH 32
+static void ring_publish(struct back *b)
+{
+	if (b->wr != atomic_load_explicit(&b->head, memory_order_relaxed))
+		atomic_store_explicit(&b->head, b->wr, memory_order_release);
+}
+
 static void ring_push(struct back *b, const struct scope_pkt *p, uint32_t kind, uint32_t ival)
 {
-	uint64_t head = atomic_load_explicit(&b->head, memory_order_relaxed);
 	int spins = 0;
-	while (head - atomic_load_explicit(&b->tail, memory_order_acquire) >= RING) {
-		if (++spins > 64)
-			sched_yield();
+	while (b->wr - b->tail_seen >= RING) {
+		ring_publish(b);
+		b->tail_seen = atomic_load_explicit(&b->tail, memory_order_acquire);
+		if (b->wr - b->tail_seen >= RING)
+			ring_wait(&spins);
 	}
-	struct msg *m = &b->ring[head % RING];
+	struct msg *m = &b->ring[b->wr % RING];
 	if (p)
 		m->pkt = *p;
 	m->kind = kind;
 	m->ival = ival;
-	atomic_store_explicit(&b->head, head + 1, memory_order_release);
+	b->wr++;
+	if (!(b->wr % RING_PUBLISH) || (kind & (MSG_CLOSE | MSG_FINISH)))
+		ring_publish(b);
 }
 
 static inline uint32_t owner(const struct scope_engine *e, uint32_t addr)
@@ -1095,8 +1120,7 @@ static void backs_close(struct scope_engine *e, uint32_t next)
 	for (int i = 0; i < e->nb; i++) {
 		int spins = 0;
 		while (atomic_load_explicit(&e->b[i].closed, memory_order_acquire) != (int)next)
-			if (++spins > 64)
-				sched_yield();
+			ring_wait(&spins);
 	}
 }
 
@@ -1353,12 +1377,13 @@ int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, 
 	struct scope_engine *e = xcalloc(1, sizeof(*e));
 	e->cfg = *cfg;
 	scope_dark_init(&e->dark, &e->cfg);
-	e->nb = nthreads;
+	/* --threads N: the reading thread and N - 1 workers. */
+	e->nb = nthreads > 1 ? nthreads - 1 : 1;
 	e->threaded = nthreads > 1;
 	e->on_interval = on_interval;
 	e->arg = arg;
-	e->b = xcalloc((size_t)nthreads, sizeof(*e->b));
-	for (int i = 0; i < nthreads; i++) {
+	e->b = xcalloc((size_t)e->nb, sizeof(*e->b));
+	for (int i = 0; i < e->nb; i++) {
 		back_init(&e->b[i], &e->cfg);
 		e->b[i].eng = e;
 		e->b[i].dark = &e->dark;
@@ -1376,7 +1401,7 @@ int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, 
 	e->touched = xcalloc(NPORTS, sizeof(uint32_t));
 	e->r.dark_size = e->dark.any4 ? 0 : e->dark.size;
 	if (e->threaded) {
-		for (int i = 0; i < nthreads; i++) {
+		for (int i = 0; i < e->nb; i++) {
 			struct back *b = &e->b[i];
 			b->ring = xcalloc(RING, sizeof(*b->ring));
 			if (pthread_create(&b->thread, NULL, back_thread, b)) {
@@ -1427,6 +1452,9 @@ void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, si
 		back_run(&e->b[0], e->pend, NULL, e->npend);
 		e->npend = 0;
 	}
+	if (e->threaded)
+		for (int k = 0; k < e->nb; k++)
+			ring_publish(&e->b[k]);
 }
 
 void scope_engine_tick(struct scope_engine *e, int64_t now_ns)
