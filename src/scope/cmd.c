@@ -425,6 +425,7 @@ int scope_main(int argc, char **argv)
 	}
 	r.ctx.top = r.cfg.top;
 	r.live = live != NULL;
+	r.ctx.live = r.live;
 	char err[512];
 	if (p0f_path) {
 		if (scope_p0f_load(p0f_path, &p0f, err, sizeof(err))) {

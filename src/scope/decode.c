@@ -267,8 +267,8 @@ static enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 			o->cls = SCOPE_C_OTHER;
 			break;
 		}
-		o->sport = l4[0];
-		o->dport = l4[1];
+		o->dport = l4[0];
+		o->sport = l4[1];
 		o->cls = SCOPE_C_ICMP;
 		if (icmp4_error(l4[0]) && l4n >= 8)
 			decode_inner4(l4 + 8, l4n - 8, o);
@@ -329,8 +329,8 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 			o->cls = SCOPE_C_OTHER;
 			break;
 		}
-		o->sport = l4[0];
-		o->dport = l4[1];
+		o->dport = l4[0];
+		o->sport = l4[1];
 		o->cls = SCOPE_C_ICMP;
 		break;
 	default:

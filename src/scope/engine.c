@@ -213,7 +213,6 @@ struct back {
 	struct scope_count mirai, zmap, masscan;
 	uint64_t syn_sources;
 	uint64_t sources6;
-	uint64_t bs_packets;
 	struct scope_attack *attacks;
 	size_t nattacks, capattacks;
 	uint64_t attacks_total;
@@ -333,7 +332,7 @@ static uint64_t key6(const uint8_t sipkey[16], const uint8_t a[16], uint32_t ext
 
 static bool is_scan(const struct scope_pkt *p)
 {
-	return p->cls == SCOPE_C_SYN || p->cls == SCOPE_C_UDP || (p->cls == SCOPE_C_ICMP && p->sport == 8);
+	return p->cls == SCOPE_C_SYN || p->cls == SCOPE_C_UDP || (p->cls == SCOPE_C_ICMP && p->dport == 8);
 }
 
 /* Victim address of a backscatter packet, or false. Kinds: 1 SYN+ACK, 2 RST, 4 ICMP. */
@@ -349,7 +348,7 @@ static bool backscatter(const struct scope_pkt *p, uint32_t *victim, uint32_t *k
 	}
 	if (p->cls != SCOPE_C_ICMP)
 		return false;
-	switch (p->sport) {
+	switch (p->dport) {
 	case 0:
 	case 14:
 	case 16:
@@ -803,12 +802,8 @@ static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, u
 		return;
 	uint32_t victim = 0, bk;
 	bool known;
-	if (backscatter(p, &victim, &bk, &known)) {
-		if (!(kind & MSG_VICTIM_ONLY))
-			b->bs_packets++;
-		if (known)
-			victim_packet(b, victim, bk, p);
-	}
+	if (backscatter(p, &victim, &bk, &known) && known)
+		victim_packet(b, victim, bk, p);
 }
 
 /* A run of packets, software-pipelined: the source hash of packet i + AHEAD is computed and its
@@ -1362,8 +1357,10 @@ static void front_packet(struct scope_engine *e, const struct scope_pkt *p)
 	}
 	uint32_t victim, kind;
 	bool known;
-	if (backscatter(p, &victim, &kind, &known))
+	if (backscatter(p, &victim, &kind, &known)) {
 		e->iv.backscatter_packets++;
+		r->backscatter_packets++;
+	}
 	dispatch(e, p);
 }
 
@@ -1577,7 +1574,6 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 		r->masscan.sources += b->masscan.sources;
 		r->masscan.packets += b->masscan.packets;
 		r->syn_sources += b->syn_sources;
-		r->backscatter_packets += b->bs_packets;
 		r->backscatter_victims_all += b->victim.count;
 		for (uint8_t *p = NULL; (p = scope_tab_next(&b->src, p));) {
 			struct src_rec *s = (struct src_rec *)p;

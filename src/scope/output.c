@@ -391,7 +391,10 @@ static void summary_table(struct buf *out, const struct scope_report *r, const s
 		report_table_str(t, k);            \
 		report_table_str(t, b);            \
 	} while (0)
-	KV("inputs", "%zu file%s%s", ctx->ninputs, ctx->ninputs == 1 ? "" : "s", ctx->ninputs ? "" : " (live)");
+	if (ctx->live)
+		KV("inputs", "live capture");
+	else
+		KV("inputs", "%zu file%s", ctx->ninputs, ctx->ninputs == 1 ? "" : "s");
 	if (r->packets) {
 		ts_str(r->first_ns, b2);
 		ts_str(r->last_ns, b3);
@@ -604,7 +607,7 @@ int scope_write_report(struct buf *out, enum scope_format fmt, const struct scop
 {
 	switch (fmt) {
 	case SCOPE_FMT_JSON:
-		return dump_json(out, report_json(r, ctx), ctx->ninputs == 0);
+		return dump_json(out, report_json(r, ctx), ctx->live);
 	case SCOPE_FMT_CSV: {
 		struct report_table *t = csv_table();
 		for (size_t i = 0; i < r->nintervals; i++)

@@ -34,6 +34,7 @@ struct dec {
 	lzma_stream xz;
 	ZSTD_DStream *zs;
 	ZSTD_inBuffer zin;
+	bool zs_open;
 	uint8_t *in;
 	size_t inlen;
 	bool in_eof, done;
@@ -131,6 +132,7 @@ static ssize_t dec_read(void *cookie, char *buf, size_t size)
 			}
 		} else {
 			ZSTD_outBuffer zo = {.dst = buf, .size = size, .pos = 0};
+			size_t before = d->zin.pos;
 			size_t r = ZSTD_decompressStream(d->zs, &zo, &d->zin);
 			out = zo.pos;
 			d->inlen = d->zin.size - d->zin.pos;
@@ -138,8 +140,12 @@ static ssize_t dec_read(void *cookie, char *buf, size_t size)
 				snprintf(d->err, sizeof(d->err), "zstd: %s", ZSTD_getErrorName(r));
 				return out ? (ssize_t)out : -1;
 			}
+			/* 0: a frame ended here; anything else: a frame is still open. A call that
+			 * moved nothing says nothing new. */
+			if (out || d->zin.pos != before)
+				d->zs_open = r != 0;
 			if (out == 0 && d->in_eof && d->inlen == 0) {
-				if (r != 0) {
+				if (d->zs_open) {
 					snprintf(d->err, sizeof(d->err), "zstd: unexpected end of the compressed data");
 					return -1;
 				}

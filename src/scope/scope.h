@@ -97,7 +97,7 @@ struct scope_pkt {
 	uint32_t src, dst;
 	uint32_t seq;
 	uint32_t inner_src, inner_dst;
-	uint16_t sport, dport; /* ICMP: type and code */
+	uint16_t sport, dport; /* ICMP and ICMPv6: code and type (the type is the "port") */
 	uint16_t ipid;
 	uint8_t ipver, proto, ttl, tcp_flags;
 	uint8_t cls; /* enum scope_class */
@@ -375,6 +375,7 @@ struct scope_out_ctx {
 	uint64_t peak_rss;
 	double seconds;              /* wall clock of the run */
 	uint32_t top;                /* rows in the people's table */
+	bool live;                   /* JSON on one line (a stream of lines) */
 };
 const char *scope_pt_name(int pt);
 int scope_write_report(struct buf *out, enum scope_format fmt, const struct scope_report *r,

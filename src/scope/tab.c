@@ -170,8 +170,10 @@ void scope_dark_init(struct scope_dark *d, const struct scope_config *cfg)
 			d->v6[d->n6++] = *c;
 		}
 	}
-	d->any4 = n == 0;
-	d->any6 = d->n6 == 0;
+	/* No --darknet: every destination is dark. A darknet of one family only: the other
+	 * family has no dark space. */
+	d->any4 = cfg->ndarknet == 0;
+	d->any6 = cfg->ndarknet == 0;
 	qsort(r, n, sizeof(r[0]), range_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (d->n && r[i][0] <= (uint64_t)d->end[d->n - 1] + 1) {
