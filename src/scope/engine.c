@@ -244,8 +244,9 @@ struct scope_engine {
 	size_t ntouched;
 	/* The interval clock. */
 	bool open;
-	uint32_t ival;
+	uint32_t ival;            /* 0 before the first packet */
 	int64_t iv_start, iv_end; /* seconds */
+	int64_t last_end;         /* end of the interval the wall clock closed */
 	struct scope_interval iv; /* counters of the open interval */
 	struct scope_interval *ivs;
 	size_t nivs, capivs;
@@ -1283,9 +1284,17 @@ static void clock_to(struct scope_engine *e, int64_t ts_ns)
 {
 	int64_t sec = floor_div(ts_ns, 1000000000);
 	if (!e->open) {
-		e->ival = 1;
-		for (int k = 0; k < e->nb; k++)
-			e->b[k].ival = 1;
+		if (!e->ival) {
+			/* The first packet of the run. */
+			e->ival = 1;
+			for (int k = 0; k < e->nb; k++)
+				e->b[k].ival = 1;
+		} else if (sec < e->last_end) {
+			/* After the wall clock closed an interval (live): a packet stamped before its
+			 * end belongs to the next one. */
+			e->r.limits.late_packets++;
+			sec = e->last_end;
+		}
 		open_interval(e, sec);
 		return;
 	}
@@ -1457,13 +1466,12 @@ void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, si
 void scope_engine_tick(struct scope_engine *e, int64_t now_ns)
 {
 	if (e->open && floor_div(now_ns, 1000000000) >= e->iv_end) {
+		/* The next packet opens the interval it belongs to (not before this one's end);
+		 * interval numbers stay unique. */
 		close_interval(e, e->ival + 1);
 		e->ival++;
 		e->open = false;
-		/* The next packet opens the interval it belongs to; the interval number stays
-		 * unique because clock_to continues from e->ival. */
-		for (int k = 0; k < e->nb; k++)
-			e->b[k].ival = e->ival;
+		e->last_end = e->iv_end;
 	}
 }
 

@@ -557,15 +557,21 @@ static enum scope_family class_family(const struct scope_p0f *db, int cls)
 	return SCOPE_FAM_OTHER;
 }
 
+/* p0f-sendsyn probes (window 1337, MSS 1331): p0f reports what matched them as an
+ * application, whatever the signature's class. */
+#define P0F_SENDSYN_WIN 1337
+#define P0F_SENDSYN_MSS 1331
+
 static void set_result(const struct scope_p0f *db, const struct sig *s, bool fuzzy, uint8_t dist,
-		       uint8_t ttl, struct scope_p0f_match *out)
+		       const struct scope_tcpsig *t, struct scope_p0f_match *out)
 {
+	uint8_t ttl = t->ttl;
 	out->label = s->label;
-	out->app = s->cls < 0;
+	out->app = s->cls < 0 || (t->win == P0F_SENDSYN_WIN && t->mss == P0F_SENDSYN_MSS);
 	out->fuzzy = fuzzy;
 	out->generic = s->generic;
 	out->dist = dist;
-	out->family = s->cls < 0 ? scope_family_from_ttl(ttl) : class_family(db, s->cls);
+	out->family = out->app ? scope_family_from_ttl(ttl) : class_family(db, s->cls);
 }
 
 void scope_p0f_match(const struct scope_p0f *db, int ipver, const struct scope_tcpsig *t,
@@ -633,7 +639,7 @@ void scope_p0f_match(const struct scope_p0f *db, int ipver, const struct scope_t
 		}
 		if (!fuzzy) {
 			if (!r->generic) {
-				set_result(db, r, false, (uint8_t)(r->ttl - t->ttl), t->ttl, out);
+				set_result(db, r, false, (uint8_t)(r->ttl - t->ttl), t, out);
 				return;
 			}
 			if (!gmatch)
@@ -643,7 +649,7 @@ void scope_p0f_match(const struct scope_p0f *db, int ipver, const struct scope_t
 		}
 	}
 	if (gmatch) {
-		set_result(db, gmatch, false, (uint8_t)(gmatch->ttl - t->ttl), t->ttl, out);
+		set_result(db, gmatch, false, (uint8_t)(gmatch->ttl - t->ttl), t, out);
 		return;
 	}
 	/* No fuzzy matching for tools. */
@@ -652,5 +658,5 @@ void scope_p0f_match(const struct scope_p0f *db, int ipver, const struct scope_t
 	uint8_t dist = (fmatch->ttl < t->ttl || (!fmatch->bad_ttl && fmatch->ttl - t->ttl > P0F_MAX_DIST))
 			       ? guess_dist(t->ttl)
 			       : (uint8_t)(fmatch->ttl - t->ttl);
-	set_result(db, fmatch, true, dist, t->ttl, out);
+	set_result(db, fmatch, true, dist, t, out);
 }

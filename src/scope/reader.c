@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <lzma.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ struct scope_input {
 	FILE *cf;      /* decompressing FILE given to libpcap */
 	struct dec *dec;
 	bool live;
+	int livefd;
 	volatile sig_atomic_t stop;
 	/* filter for the mmap path */
 	pcap_t *dead;
@@ -401,6 +403,7 @@ int scope_input_live(struct scope_input **out, const char *iface, const char *fi
 	pcap_set_snaplen(in->pc, LIVE_SNAPLEN);
 	pcap_set_promisc(in->pc, 1);
 	pcap_set_timeout(in->pc, LIVE_TIMEOUT_MS);
+	pcap_set_immediate_mode(in->pc, 1);
 	pcap_set_buffer_size(in->pc, LIVE_BUFFER);
 	pcap_set_tstamp_precision(in->pc, PCAP_TSTAMP_PRECISION_NANO);
 	int s = pcap_activate(in->pc);
@@ -421,6 +424,14 @@ int scope_input_live(struct scope_input **out, const char *iface, const char *fi
 	if (rc) {
 		scope_input_close(in);
 		return rc;
+	}
+	/* Non-blocking reads and our own poll(): in immediate mode libpcap's read timeout does not
+	 * apply, and the interval clock must tick when no packet comes. */
+	in->livefd = pcap_get_selectable_fd(in->pc);
+	if (in->livefd < 0 || pcap_setnonblock(in->pc, 1, ebuf) < 0) {
+		snprintf(err, errlen, "%s: cannot poll the capture", iface);
+		scope_input_close(in);
+		return -EINVAL;
 	}
 	*out = in;
 	return 0;
@@ -471,6 +482,17 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 	struct pcap_pkthdr *ph;
 	const u_char *data;
 	int r = pcap_next_ex(in->pc, &ph, &data);
+	if (r == 0 && in->live) {
+		struct pollfd pfd = {.fd = in->livefd, .events = POLLIN};
+		int pr = poll(&pfd, 1, LIVE_TIMEOUT_MS);
+		if (pr < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (pr <= 0 || in->stop)
+			return in->stop ? 0 : -2;
+		r = pcap_next_ex(in->pc, &ph, &data);
+	}
 	if (r == 1) {
 		f->ts_ns = (int64_t)ph->ts.tv_sec * 1000000000 + (int64_t)ph->ts.tv_usec * (in->nano ? 1 : 1000);
 		f->data = data;

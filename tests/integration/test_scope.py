@@ -46,7 +46,8 @@ def a4(s):
     return socket.inet_aton(s)
 
 
-def ipv4(src, dst, proto, payload, ttl=64, ipid=1, df=False, tos=0, opts=b'', mbz=False, frag=0, mf=False):
+def ipv4(src, dst, proto, payload, ttl=64, ipid=1, df=False, tos=0, ipopts=b'', mbz=False, frag=0, mf=False):
+    opts = ipopts
     ihl = (20 + len(opts)) // 4
     flags = (0x4000 if df else 0) | (0x8000 if mbz else 0) | (0x2000 if mf else 0) | frag
     h = struct.pack('!BBHHHBBH4s4s', 0x40 | ihl, tos, 20 + len(opts) + len(payload), ipid, flags, ttl, proto, 0,
@@ -543,6 +544,550 @@ class BrokenFilesTest(unittest.TestCase):
         self.assertEqual(harness.run_mitsu('scope', '--interval', '0', 'x', check=False).returncode, 2)
         self.assertEqual(harness.run_mitsu('scope', '--format', 'xml', 'x', check=False).returncode, 2)
         self.assertEqual(harness.run_mitsu('scope', '--p0f', '/nonexistent', 'x', check=False).returncode, 2)
+
+
+
+# ---------------------------------------------------------------- p0f
+
+def p0f_request_sigs(path=P0F_FP):
+    """[(label line, sig text)] of the [tcp:request] section."""
+    out, section, label = [], None, None
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith(';'):
+                continue
+            if line.startswith('['):
+                section = line
+                continue
+            if section != '[tcp:request]':
+                continue
+            key, _, val = line.partition('=')
+            key, val = key.strip(), val.strip()
+            if key == 'label':
+                label = val
+            elif key == 'sig':
+                out.append((label, val))
+    return out
+
+
+def syn_for_sig(sig, src, dst, rnd):
+    """An IPv4 SYN that p0f would read as `sig`, or None when one cannot be built (IPv6-only,
+    options that need padding, quirks a SYN cannot have)."""
+    ver, ittl, olen, mss, wsz, olayout, quirks, pclass = sig.split(':')
+    wsize, scale = wsz.split(',')
+    if ver == '6':
+        return None
+    quirks = set(q for q in quirks.split(',') if q)
+    if quirks & {'flow', 'ack-'}:
+        return None
+    ttl = int(re.match(r'\d+', ittl).group()) - 3
+    if '+' in ittl:
+        ttl = int(ittl.split('+')[0]) - 3
+    olen = int(olen)
+    if olen % 4:
+        return None
+    layout = [o for o in olayout.split(',') if o]
+    mss_v = None if mss == '*' else int(mss)
+    if 'mss' not in layout:
+        if mss_v not in (None, 0):
+            return None
+        mss_v = 0
+    elif mss_v is None:
+        mss_v = 1460
+    scale_v = None if scale == '*' else int(scale)
+    if 'ws' not in layout:
+        if scale_v not in (None, 0):
+            return None
+        scale_v = 0
+    elif scale_v is None:
+        scale_v = 15 if 'exws' in quirks else 7
+    if ('exws' in quirks) != (scale_v > 14):
+        return None
+    if wsize == '*':
+        win = 4096
+    elif wsize.startswith('%'):
+        win = int(wsize[1:]) * 3
+    elif wsize.startswith('mss*'):
+        n = int(wsize[4:])
+        if mss_v < 100 or mss_v * n > 65535:
+            if mss != '*':
+                return None
+            mss_v = 65535 // n
+            if mss_v < 100:
+                return None
+        win = mss_v * n
+    elif wsize.startswith('mtu*'):
+        n = int(wsize[4:])
+        if mss_v < 100 or (mss_v + 40) * n > 65535:
+            return None
+        win = (mss_v + 40) * n
+    else:
+        win = int(wsize)
+    ts1 = 0 if 'ts1-' in quirks else 12345
+    ts2 = 777 if 'ts2+' in quirks else 0
+    opts = b''
+    for o in layout:
+        if o == 'mss':
+            opts += struct.pack('!BBH', 2, 4, mss_v)
+        elif o == 'ws':
+            opts += struct.pack('!BBB', 3, 3, scale_v)
+        elif o == 'sok':
+            opts += b'\x04\x02'
+        elif o == 'sack':
+            opts += b'\x05\x0a' + bytes(8)
+        elif o == 'ts':
+            opts += struct.pack('!BBII', 8, 10, ts1, ts2)
+        elif o == 'nop':
+            opts += b'\x01'
+        elif o.startswith('eol+'):
+            pad = int(o[4:])
+            opts += b'\x00' + (b'\x01' + bytes(pad - 1) if 'opt+' in quirks and pad else bytes(pad))
+        elif o.startswith('?'):
+            opts += struct.pack('!BB', int(o[1:]), 2)
+        else:
+            return None
+    if len(opts) % 4 or len(opts) > 40:
+        return None
+    if 'opt+' in quirks and not any(o.startswith('eol+') and int(o[4:]) for o in layout):
+        return None
+    if 'bad' in quirks:
+        for k, ln in ((2, 4), (3, 3), (4, 2), (8, 10)):
+            i = 0
+            while i < len(opts):
+                if opts[i] in (0, 1):
+                    i += 1
+                    continue
+                if opts[i] == k:
+                    opts = opts[:i + 1] + bytes([ln + 1]) + opts[i + 2:]
+                    break
+                i += max(opts[i + 1], 2)
+            else:
+                continue
+            break
+        else:
+            return None
+    if 'ts' in layout and (ts1 == 0) != ('ts1-' in quirks):
+        return None
+    df = 'df' in quirks
+    if df:
+        ipid = rnd.randrange(1, 65535) if 'id+' in quirks else 0
+    else:
+        ipid = 0 if 'id-' in quirks else rnd.randrange(1, 65535)
+    flags = 0x02 | (0x20 if 'urgf+' in quirks else 0) | (0x08 if 'pushf+' in quirks else 0)
+    seq = 0 if 'seq-' in quirks else rnd.randrange(1, 2**32)
+    ack = 0x01000000 if 'ack+' in quirks else 0
+    urg = 77 if 'uptr+' in quirks else 0
+    payload = b'DATA' if pclass == '+' else b''
+    return tcp(src, dst, rnd.randrange(1024, 65535), 80, seq=seq, ack=ack, flags=flags, win=win, opts=opts,
+               payload=payload, urg=urg, ttl=ttl, ipid=ipid, df=df, tos=1 if 'ecn' in quirks else 0,
+               mbz='0+' in quirks, ipopts=bytes([1]) * olen)
+
+
+def p0f_labels(pcap):
+    """{source: label} from the real p0f (os= or app=, "???" when nothing matched)."""
+    log = pcap + '.p0f.log'
+    if os.path.exists(log):
+        os.unlink(log)
+    p = subprocess.run(['p0f', '-r', pcap, '-o', log, '-f', P0F_FP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=300)
+    if p.returncode != 0:
+        raise AssertionError('p0f failed: %s' % p.stderr.decode(errors='replace'))
+    out = {}
+    with open(log) as f:
+        for line in f:
+            if '] mod=syn|' not in line and '] mod=sendsyn probe|' not in line:
+                continue
+            fields = dict(x.split('=', 1) for x in line.strip().split('] ', 1)[1].split('|'))
+            src = fields['cli'].split('/')[0]
+            label = ('app', fields['app']) if 'app' in fields else ('os', fields['os'])
+            out.setdefault(src, label)
+    return out
+
+
+class P0fTest(unittest.TestCase):
+    """OS labels equal what `p0f -r` prints for the same capture: one source per p0f.fp
+    signature that an IPv4 SYN can carry, the same SYNs off by a long distance or with 'df'
+    gone (fuzzy matches), and tool SYNs p0f does not know."""
+
+    def test_labels_equal_p0f(self):
+        rnd = random.Random(11)
+        pk, n = [], 0
+        sigs = p0f_request_sigs()
+        self.assertGreater(len(sigs), 40)
+        built = 0
+        for label, sig in sigs:
+            for variant in ('exact', 'far', 'nodf'):
+                s = sig
+                src = '100.%d.%d.%d' % (64 + n // 65536 % 64, n // 256 % 256, n % 256)
+                n += 1
+                p = syn_for_sig(s, src, dark(n % 250), rnd)
+                if p is None:
+                    continue
+                if variant == 'far':  # TTL 40 below the initial TTL: past p0f's MAX_DIST
+                    ttl = p[8] - 37
+                    if ttl < 1:
+                        continue
+                    p = p[:8] + bytes([ttl]) + p[9:]
+                    p = p[:10] + b'\0\0' + p[12:]
+                    p = p[:10] + struct.pack('!H', csum(p[:20])) + p[12:]
+                if variant == 'nodf':
+                    if not p[6] & 0x40:
+                        continue
+                    flags = struct.unpack('!H', p[6:8])[0] & ~0x4000
+                    p = p[:6] + struct.pack('!H', flags) + p[8:10] + b'\0\0' + p[12:]
+                    p = p[:10] + struct.pack('!H', csum(p[:20])) + p[12:]
+                pk.append((T0 + len(pk) * 0.01, p))
+                built += 1
+        self.assertGreater(built, 100)
+        for i in range(20):  # Mirai, masscan, ZMap: p0f says ???
+            d = dark(i)
+            pk.append((T0 + 100 + i, tcp('100.99.0.%d' % i, d, 4000 + i, 23, seq=int(ipaddress.ip_address(d)), win=4000 + i, ttl=50)))
+            pk.append((T0 + 200 + i, tcp('100.99.1.%d' % i, d, 5000, 3389, seq=i * 7, win=1024, ttl=240,
+                                         ipid=masscan_id(d, 3389, i * 7))))
+            pk.append((T0 + 300 + i, tcp('100.99.2.%d' % i, d, 6000, 443, seq=i, win=65535, ttl=245, ipid=54321)))
+        tmp = tempfile.mkdtemp(prefix='mitsu-scope-')
+        try:
+            path = write(os.path.join(tmp, 'syns.pcap'), pcap_bytes([(ts, frame('ether', p)) for ts, p in pk]))
+            want = p0f_labels(path)
+            self.assertEqual(len(want), len(pk))
+            self.assertGreater(len({v for v in want.values() if v[1] != '???'}), 20)
+            _, r = mitsu_json('--no-geo', '--darknet', DARK, '--p0f', P0F_FP, path)
+            labels, apps = {}, {}
+            for kind, lab in want.values():
+                (apps if kind == 'app' else labels)[lab] = (apps if kind == 'app' else labels).get(lab, 0) + 1
+            self.assertEqual(r['os']['labels'], labels)
+            self.assertEqual(r['os']['apps'], apps)
+            self.assertEqual(r['os']['syn_sources'], len(pk))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- geolocation
+
+def location_lookup(addrs):
+    """{address: (country code or None, asn or None)} from Debian's `location lookup`."""
+    names = {}
+    p = subprocess.run(['location', 'list-countries', '--show-name'], stdout=subprocess.PIPE, check=True, text=True)
+    for line in p.stdout.splitlines():
+        cc, _, name = line.partition(' ')
+        names[name.strip()] = cc
+    p = subprocess.run(['location', 'lookup'] + addrs, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, cur = {}, None
+    for line in p.stdout.splitlines():
+        if not line.startswith(' ') and line.endswith(':'):
+            cur = line[:-1]
+            out[cur] = [None, None]
+        elif cur and ':' in line:
+            k, _, v = line.partition(':')
+            k, v = k.strip(), v.strip()
+            if k == 'Country':
+                out[cur][0] = names[v]
+            elif k == 'Autonomous System':
+                out[cur][1] = int(v.split()[0][2:])
+    return {a: tuple(v) for a, v in out.items()}
+
+
+class GeoTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix='mitsu-scope-')
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_countries_equal_location_lookup(self):
+        rnd = random.Random(7)
+        cands = []
+        while len(cands) < 400:
+            a = ipaddress.ip_address(rnd.randrange(1 << 24, 224 << 24))
+            if a.is_global:
+                cands.append(str(a))
+        cands += ['8.8.8.8', '1.1.1.1', '133.1.1.1', '210.140.92.183', '202.12.27.33', '151.101.1.69']
+        truth = location_lookup(cands)
+        chosen = [a for a in cands if truth.get(a, (None, None))[0]][:120]
+        self.assertGreater(len(chosen), 60)
+        self.assertGreater(len({truth[a][0] for a in chosen}), 15)
+        pk = []
+        for i, a in enumerate(chosen):
+            for k in range(1 + i % 3):
+                pk.append((T0 + i * 10 + k, tcp(a, dark(i % 200), 1000 + k, 23, seq=k + 1, win=1000)))
+        path = write(os.path.join(self.tmp, 'geo.pcap'), pcap_bytes([(ts, frame('ether', p)) for ts, p in pk]))
+        cache = os.path.join(self.tmp, 'cache')
+        for run in range(2):  # the first run builds the cache, the second reads it
+            _, r = mitsu_json('--darknet', DARK, '--geo-cache', cache, path)
+            want = {}
+            for i, a in enumerate(chosen):
+                e = want.setdefault(truth[a][0], [0, 0])
+                e[0] += 1
+                e[1] += 1 + i % 3
+            self.assertEqual({cc: [v['sources'], v['packets']] for cc, v in r['countries'].items()}, want)
+            asn = {}
+            for i, a in enumerate(chosen):
+                e = asn.setdefault(truth[a][1] or 0, [0, 0])
+                e[0] += 1
+                e[1] += 1 + i % 3
+            self.assertEqual({x['asn']: [x['sources'], x['packets']] for x in r['asns']}, asn)
+            self.assertEqual({cc: [v['sources'], v['packets']] for cc, v in r['intervals'][0]['countries'].items()}, want)
+            self.assertTrue(r['geo'].startswith('libloc '))
+            self.assertEqual(len(os.listdir(cache)), 1)
+
+    def test_maxmind_file(self):
+        db = write(os.path.join(self.tmp, 'test.mmdb'), mmdb_bytes([
+            ('203.0.113.0/24', {'country': {'iso_code': 'JP'}, 'autonomous_system_number': 64500}),
+            ('198.51.100.0/25', {'country': {'iso_code': 'US'}}),
+            ('192.0.2.0/24', {'registered_country': {'iso_code': 'DE'}, 'autonomous_system_number': 64501}),
+        ]))
+        pk = [(T0 + 1, tcp('203.0.113.5', dark(1), 1, 23, seq=1)), (T0 + 2, tcp('203.0.113.6', dark(2), 1, 23, seq=1)),
+              (T0 + 3, tcp('198.51.100.7', dark(3), 1, 23, seq=1)), (T0 + 4, tcp('198.51.100.200', dark(4), 1, 23, seq=1)),
+              (T0 + 5, tcp('192.0.2.9', dark(5), 1, 23, seq=1)), (T0 + 6, tcp('192.0.2.9', dark(6), 1, 23, seq=1))]
+        path = write(os.path.join(self.tmp, 'mm.pcap'), pcap_bytes([(ts, frame('ether', p)) for ts, p in pk]))
+        _, r = mitsu_json('--darknet', DARK, '--geo', db, path)
+        self.assertEqual({cc: [v['sources'], v['packets']] for cc, v in r['countries'].items()},
+                         {'JP': [2, 2], 'US': [1, 1], '??': [1, 1], 'DE': [1, 2]})
+        self.assertEqual({x['asn']: x['sources'] for x in r['asns']}, {64500: 2, 0: 2, 64501: 1})
+        p = harness.run_mitsu('scope', '--geo', os.path.join(self.tmp, 'nothing.mmdb'), path, check=False)
+        self.assertEqual(p.returncode, 2)
+
+
+def mmdb_bytes(networks):
+    """A MaxMind DB (format 2.0, IPv4 tree, 24-bit records) holding the given networks."""
+    def ctrl(t, size):
+        if t <= 7:
+            head = bytes([(t << 5) | min(size, 29)])
+        else:
+            head = bytes([min(size, 29), t - 7])
+        if size >= 29:
+            head += bytes([size - 29])
+        return head
+
+    def enc(v):
+        if isinstance(v, dict):
+            out = ctrl(7, len(v))
+            for k, x in v.items():
+                out += enc(k) + enc(x)
+            return out
+        if isinstance(v, str):
+            b = v.encode()
+            return ctrl(2, len(b)) + b
+        if isinstance(v, list):
+            return ctrl(11, len(v)) + b''.join(enc(x) for x in v)
+        if isinstance(v, tuple):  # ('u16' | 'u64', n)
+            t, n = v
+            b = n.to_bytes(8, 'big').lstrip(b'\0')
+            return ctrl({'u16': 5, 'u64': 9}[t], len(b)) + b
+        b = v.to_bytes(4, 'big').lstrip(b'\0')
+        return ctrl(6, len(b)) + b
+
+    data, offsets = b'', []
+    for _, rec in networks:
+        offsets.append(len(data))
+        data += enc(rec)
+    nodes = [[None, None]]
+    for (net, _), off in zip(networks, offsets):
+        n = ipaddress.ip_network(net)
+        a, node = int(n.network_address), 0
+        for depth in range(n.prefixlen):
+            bit = (a >> (31 - depth)) & 1
+            if depth == n.prefixlen - 1:
+                nodes[node][bit] = ('data', off)
+            else:
+                if nodes[node][bit] is None:
+                    nodes.append([None, None])
+                    nodes[node][bit] = ('node', len(nodes) - 1)
+                node = nodes[node][bit][1]
+    count = len(nodes)
+    tree = b''
+    for left, right in nodes:
+        for rec in (left, right):
+            v = count if rec is None else rec[1] if rec[0] == 'node' else count + 16 + rec[1]
+            tree += v.to_bytes(3, 'big')
+    meta = enc({'node_count': count, 'record_size': ('u16', 24), 'ip_version': ('u16', 4),
+                'database_type': 'mitsu-test', 'languages': ['en'], 'binary_format_major_version': ('u16', 2),
+                'binary_format_minor_version': ('u16', 0), 'build_epoch': ('u64', 1700000000),
+                'description': {'en': 'mitsu test database'}})
+    return tree + bytes(16) + data + b'\xab\xcd\xefMaxMind.com' + meta
+
+
+# ---------------------------------------------------------------- outputs, store, limits
+
+class OutputsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix='mitsu-scope-')
+        cls.path = write(os.path.join(cls.tmp, 's.pcap'), pcap_bytes(frames_of(scenario(), 'ether')))
+        _, cls.r = mitsu_json('--darknet', DARK, '--no-geo', cls.path)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_csv_rows_are_interval_by_port(self):
+        p = harness.run_mitsu('scope', '--format', 'csv', '--darknet', DARK, '--no-geo', self.path)
+        import csv
+        import io
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        want = [(iv['start'], x['proto'], x['port'], x['packets'], x['sources']) for iv in self.r['intervals']
+                for x in iv['ports']]
+        got = [(x['interval_start'], x['proto'], int(x['port']), int(x['packets']), int(x['sources'])) for x in rows]
+        self.assertEqual(got, want)
+        self.assertEqual(len(rows), sum(len(iv['ports']) for iv in self.r['intervals']))
+
+    def test_table_for_people(self):
+        p = harness.run_mitsu('scope', '--darknet', DARK, '--no-geo', self.path)
+        self.assertIn('Summary', p.stdout)
+        self.assertRegex(p.stdout, r'dark packets\s+%d ' % self.r['packets'])
+        self.assertRegex(p.stdout, r'\n\s*tcp\s+8081\s+120\s')
+        self.assertIn('192.0.2.20', p.stdout)  # the scanner
+        self.assertIn('192.0.2.40', p.stdout)  # a DoS victim
+
+    def test_charts(self):
+        d = os.path.join(self.tmp, 'charts')
+        harness.run_mitsu('scope', '--darknet', DARK, '--no-geo', '--charts', d, '--format', 'json', self.path)
+        self.assertEqual(sorted(os.listdir(d)), ['families.svg', 'mirai.svg', 'ports.svg', 'telnet.svg'])
+        ns = '{http://www.w3.org/2000/svg}'
+        for name in os.listdir(d):
+            root = ET.parse(os.path.join(d, name)).getroot()
+            self.assertEqual(root.tag, ns + 'svg')
+            texts = [t.text for t in root.iter(ns + 'text')]
+            self.assertTrue(texts)
+        ports = ET.parse(os.path.join(d, 'ports.svg')).getroot()
+        legend = [t.text for t in ports.iter(ns + 'text') if t.get('font-weight') == 'bold']
+        self.assertIn('23/tcp', legend)
+        self.assertGreaterEqual(len(list(ports.iter(ns + 'polyline'))), 2)
+
+    def test_store_rows(self):
+        data = os.path.join(self.tmp, 'data')
+        for _ in range(2):
+            harness.run_mitsu('scope', '--darknet', DARK, '--no-geo', '--format', 'json', self.path, data_dir=data)
+        db = sqlite3.connect(os.path.join(data, 'mitsu.db'))
+        runs = db.execute('SELECT id, packets, unique_sources, exact, report FROM scope_runs ORDER BY id').fetchall()
+        self.assertEqual(len(runs), 2)
+        self.assertEqual(runs[1][1:4], (self.r['packets'], self.r['unique_sources'], 1))
+        self.assertEqual(strip_volatile(json.loads(runs[1][4])), strip_volatile(self.r))
+        rid = runs[1][0]
+        ivs = db.execute('SELECT start, packets, sources, telnet, mirai_sources, scanners FROM scope_intervals '
+                         'WHERE run_id = ? ORDER BY start_unix', (rid,)).fetchall()
+        self.assertEqual(ivs, [(iv['start'], iv['packets'], iv['sources'], iv['telnet']['packets'],
+                                iv['mirai']['sources'], iv['scanners']) for iv in self.r['intervals']])
+        ports = db.execute('SELECT start_unix, proto, port, packets, sources FROM scope_ports WHERE run_id = ?',
+                           (rid,)).fetchall()
+        want = [(iv['start_unix'], x['proto'], x['port'], x['packets'], x['sources']) for iv in self.r['intervals']
+                for x in iv['ports']]
+        self.assertEqual(sorted(ports), sorted(want))
+        fams = dict(db.execute("SELECT label, sources FROM scope_os WHERE run_id = ? AND kind = 'family'", (rid,)))
+        self.assertEqual(fams, self.r['os']['families'])
+
+    def test_bounds_are_reported(self):
+        _, r = mitsu_json('--darknet', DARK, '--no-geo', '--max-sources', '5', self.path)
+        self.assertFalse(r['limits']['exact'])
+        self.assertGreater(r['limits']['sources_full'], 0)
+        self.assertEqual(r['packets'], self.r['packets'])  # totals stay exact
+        p = harness.run_mitsu('scope', '--darknet', DARK, '--no-geo', '--max-sources', '5', self.path)
+        self.assertIn('WARNING', p.stdout)
+
+    def test_interval_option(self):
+        _, r = mitsu_json('--darknet', DARK, '--no-geo', '--interval', '5m', self.path)
+        self.assertEqual(r['interval'], 300)
+        self.assertEqual(sum(iv['packets'] for iv in r['intervals']), r['packets'])
+        self.assertTrue(all(iv['start_unix'] % 300 == 0 for iv in r['intervals']))
+        self.assertEqual(sum(iv['scanners'] for iv in r['intervals']), 1)
+
+
+# ---------------------------------------------------------------- live capture
+
+class LiveTest(unittest.TestCase):
+    """--live on one end of a veth pair inside a network namespace this test creates; frames
+    are written to the other end with a raw socket. Nothing leaves the namespace."""
+
+    def test_live_interval_output(self):
+        ns = 'mitsu-scope-%d' % os.getpid()
+        tmp = tempfile.mkdtemp(prefix='mitsu-scope-')
+        run = lambda *a: subprocess.run(list(a), check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        run('ip', 'netns', 'add', ns)
+        proc = None
+        try:
+            nx = ['ip', 'netns', 'exec', ns]
+            run(*nx, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1')
+            run(*nx, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1')
+            run(*nx, 'ip', 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1')
+            run(*nx, 'ip', 'link', 'set', 'veth0', 'up')
+            run(*nx, 'ip', 'link', 'set', 'veth1', 'up')
+            errpath = os.path.join(tmp, 'stderr')
+            errf = open(errpath, 'w')
+            proc = subprocess.Popen(nx + [harness.MITSU, 'scope', '--live', 'veth1', '--interval', '1', '--format', 'json',
+                                          '--darknet', DARK, '--no-geo', '--filter', 'ip'],
+                                    stdout=subprocess.PIPE, stderr=errf, bufsize=0)
+            deadline = time.monotonic() + 30
+            while 'listening on veth1' not in open(errpath).read():
+                self.assertIsNone(proc.poll(), open(errpath).read())
+                self.assertLess(time.monotonic(), deadline, 'mitsu scope --live did not start')
+                time.sleep(0.05)
+            frames = []
+            for i in range(30):
+                d = dark(i)
+                frames.append(frame('ether', tcp('203.0.113.%d' % (i % 3 + 1), d, 4000, 23 if i % 10 else 2323,
+                                                 seq=int(ipaddress.ip_address(d)), win=5000)))
+            frames += [frame('ether', udp('192.0.2.30', dark(100 + i), 5353, 53)) for i in range(5)]
+            frames += [frame('ether', tcp('192.0.2.31', '10.9.9.9', 1, 22, seq=5)) for _ in range(4)]
+            fpath = os.path.join(tmp, 'frames')
+            with open(fpath, 'wb') as f:
+                for fr in frames:
+                    f.write(struct.pack('!H', len(fr)) + fr)
+            sender = ('import socket,struct\n'
+                      's=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(("veth0",0))\n'
+                      'd=open(%r,"rb").read()\ni=0\n'
+                      'while i<len(d):\n n=struct.unpack("!H",d[i:i+2])[0]\n s.send(d[i+2:i+2+n])\n i+=2+n\n') % fpath
+            run(*nx, sys.executable, '-c', sender)
+            # Interval lines arrive as the wall clock passes each second; wait until they hold
+            # every dark packet sent. (Unbuffered reads: select() must see what is pending.)
+            lines, seen, pending = [], 0, b''
+            import selectors
+            sel = selectors.DefaultSelector()
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            while seen < 35:
+                self.assertLess(time.monotonic(), deadline, '%d packets in %d intervals so far; stderr: %s'
+                                % (seen, len(lines), open(errpath).read()[-2000:]))
+                if not sel.select(timeout=1):
+                    continue
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                self.assertTrue(chunk, 'mitsu scope stopped: ' + open(errpath).read()[-2000:])
+                pending += chunk
+                while b'\n' in pending:
+                    line, pending = pending.split(b'\n', 1)
+                    iv = json.loads(line)
+                    lines.append(iv)
+                    seen += iv['packets']
+            proc.send_signal(signal.SIGTERM)
+            while not pending.endswith(b'\n'):
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                pending += chunk
+            final = json.loads(pending)
+            proc.wait(timeout=30)
+            errf.close()
+            err = open(errpath).read()
+            for mark in harness.SANITIZER_MARKS:
+                self.assertNotIn(mark, err)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertEqual(seen, 35)
+            self.assertTrue(all(iv['seconds'] == 1 for iv in lines))
+            starts = [iv['start_unix'] for iv in lines]
+            self.assertEqual(starts, sorted(set(starts)))
+            self.assertEqual(final['packets'], 35)
+            self.assertEqual(final['not_dark']['packets'], 4)
+            self.assertEqual(final['mirai'], {'sources': 3, 'packets': 30})
+            self.assertEqual(final['telnet']['packets'], 30)
+            self.assertEqual({(x['proto'], x['port']): x['packets'] for x in final['ports']},
+                             {('tcp', 23): 27, ('tcp', 2323): 3, ('udp', 53): 5})
+        finally:
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':
