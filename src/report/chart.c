@@ -151,7 +151,7 @@ static void x_axis_time(struct buf *o, const struct frame *f)
 	text(o, (f->x0 + f->x1) / 2, f->y1 + 42, "middle", " class=\"small\"", "time (UTC)", 20);
 }
 
-static void legend(struct buf *o, const struct report_chart *c, size_t ns, double x, double y0)
+static void legend(struct buf *o, const struct report_chart *c, size_t ns, double x, double y0, int height)
 {
 	double y = y0;
 	for (int pass = 0; pass < 2; pass++)
@@ -163,7 +163,7 @@ static void legend(struct buf *o, const struct report_chart *c, size_t ns, doubl
 			text(o, x + 18, y, "start", c->series[i].highlight ? " font-weight=\"bold\"" : NULL,
 			     c->series[i].name ? c->series[i].name : "", LEGEND_CHARS);
 			y += 18;
-			if (y > c->height - 10)
+			if (y > height - 10)
 				return;
 		}
 }
@@ -322,6 +322,6 @@ int report_chart_svg(const struct report_chart *c, struct buf *out)
 		draw_bars(out, c, &f, ns, np);
 		break;
 	}
-	legend(out, c, ns, f.x1 + 16, f.y0 + 10);
+	legend(out, c, ns, f.x1 + 16, f.y0 + 10, cc.height);
 	return buf_append_str(out, "</svg>\n");
 }
