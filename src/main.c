@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	 .summary = "Print stored events as JSON lines, oldest first."},
 	{.name = "scope", .main = scope_main,
 	 .synopsis = "mitsu scope [options] PCAP... | mitsu scope [options] --live IFACE",
-	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv."},
+	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv (mitsu scope --help lists the options)."},
 	{.name = "help", .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
 	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},

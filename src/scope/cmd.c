@@ -491,7 +491,10 @@ int scope_main(int argc, char **argv)
 			if (files[i].ok)
 				r.ctx.inputs[r.ctx.ninputs++] = files[i].path;
 	}
-	if (cl.config_path || ccfg.set_on_cmdline[OPT_CORE_DATA_DIR]) {
+	/* The store is used when a data directory was chosen: --data-dir, or core.data_dir in the
+	 * config file or --set (anything but the built-in default). */
+	if (ccfg.set_on_cmdline[OPT_CORE_DATA_DIR] ||
+	    strcmp(cfg_str(&ccfg, OPT_CORE_DATA_DIR), core_options[OPT_CORE_DATA_DIR].def)) {
 		if (core_store_open(&r.store, cfg_str(&ccfg, OPT_CORE_DATA_DIR), false) ||
 		    scope_store_begin(&r.store, &r.ctx, &r.run_id)) {
 			fprintf(stderr, "mitsu scope: cannot use the store in %s\n", cfg_str(&ccfg, OPT_CORE_DATA_DIR));
