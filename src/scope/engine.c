@@ -1619,7 +1619,8 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 		na += e->b[k].nattacks;
 	r->attacks = xcalloc(na + 1, sizeof(*r->attacks));
 	for (int k = 0; k < e->nb; k++) {
-		memcpy(r->attacks + r->nattacks, e->b[k].attacks, e->b[k].nattacks * sizeof(*r->attacks));
+		if (e->b[k].nattacks)
+			memcpy(r->attacks + r->nattacks, e->b[k].attacks, e->b[k].nattacks * sizeof(*r->attacks));
 		r->nattacks += e->b[k].nattacks;
 	}
 	qsort(r->attacks, r->nattacks, sizeof(*r->attacks), cmp_attack);
