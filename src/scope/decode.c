@@ -183,6 +183,32 @@ static void decode_tcp(const uint8_t *t, size_t n, struct scope_pkt *o)
 		o->flags |= SCOPE_PF_L4_SHORT;
 }
 
+static void decode_udp(const uint8_t *u, size_t n, struct scope_pkt *o)
+{
+	if (n < 4) {
+		o->flags |= SCOPE_PF_L4_SHORT;
+		o->cls = SCOPE_C_OTHER;
+		return;
+	}
+	o->sport = rd16(u);
+	o->dport = rd16(u + 2);
+	o->cls = SCOPE_C_UDP;
+}
+
+/* ICMP and ICMPv6: the type is the "port" (dport), the code goes in sport. */
+static bool decode_icmp(const uint8_t *m, size_t n, struct scope_pkt *o)
+{
+	if (n < 2) {
+		o->flags |= SCOPE_PF_L4_SHORT;
+		o->cls = SCOPE_C_OTHER;
+		return false;
+	}
+	o->dport = m[0];
+	o->sport = m[1];
+	o->cls = SCOPE_C_ICMP;
+	return true;
+}
+
 /* ICMP errors that quote the offending datagram. */
 static bool icmp4_error(uint8_t type)
 {
@@ -252,25 +278,10 @@ static enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 		}
 		break;
 	case 17:
-		if (l4n < 4) {
-			o->flags |= SCOPE_PF_L4_SHORT;
-			o->cls = SCOPE_C_OTHER;
-			break;
-		}
-		o->sport = rd16(l4);
-		o->dport = rd16(l4 + 2);
-		o->cls = SCOPE_C_UDP;
+		decode_udp(l4, l4n, o);
 		break;
 	case 1:
-		if (l4n < 2) {
-			o->flags |= SCOPE_PF_L4_SHORT;
-			o->cls = SCOPE_C_OTHER;
-			break;
-		}
-		o->dport = l4[0];
-		o->sport = l4[1];
-		o->cls = SCOPE_C_ICMP;
-		if (icmp4_error(l4[0]) && l4n >= 8)
+		if (decode_icmp(l4, l4n, o) && icmp4_error(l4[0]) && l4n >= 8)
 			decode_inner4(l4 + 8, l4n - 8, o);
 		break;
 	default:
@@ -314,24 +325,10 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 		}
 		break;
 	case 17:
-		if (l4n < 4) {
-			o->flags |= SCOPE_PF_L4_SHORT;
-			o->cls = SCOPE_C_OTHER;
-			break;
-		}
-		o->sport = rd16(l4);
-		o->dport = rd16(l4 + 2);
-		o->cls = SCOPE_C_UDP;
+		decode_udp(l4, l4n, o);
 		break;
 	case 58:
-		if (l4n < 2) {
-			o->flags |= SCOPE_PF_L4_SHORT;
-			o->cls = SCOPE_C_OTHER;
-			break;
-		}
-		o->dport = l4[0];
-		o->sport = l4[1];
-		o->cls = SCOPE_C_ICMP;
+		decode_icmp(l4, l4n, o);
 		break;
 	default:
 		o->cls = SCOPE_C_OTHER;
