@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/capture.h"
 #include "core/core.h"
+#include "profile/profile.h"
 #include "scope/scope.h"
 
 struct command {
@@ -19,6 +21,12 @@ static const struct command commands[] = {
 	{.name = "events", .main = core_events_main,
 	 .synopsis = "mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID] [--since TIME] [--limit N]",
 	 .summary = "Print stored events as JSON lines, oldest first."},
+	{.name = "samples", .main = capture_samples_main,
+	 .synopsis = "mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] [--arch ARCH]",
+	 .summary = "List the captured samples: hashes, size, type, CPU, when and where they came from."},
+	{.name = "profiles", .main = profile_main,
+	 .synopsis = "mitsu profiles [-c FILE] [--dir DIR] [--format table|json]",
+	 .summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, description."},
 	{.name = "scope", .main = scope_main,
 	 .synopsis = "mitsu scope [options] PCAP... | mitsu scope [options] --live IFACE",
 	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv (mitsu scope --help lists the options)."},

@@ -59,8 +59,16 @@ def run_tap(cmd, label, env, timeout, cwd=ROOT):
     if problem:
         results.append((False, '%s: %s' % (label, problem), err[-4000:]))
     else:
-        # Attach stderr to failures so the log says why.
-        results = [(ok, n, '' if ok else err[-4000:]) for ok, n, _ in results]
+        # Attach to each failure its own part of stderr ("--- Name" blocks from the Python
+        # harness), or all of it.
+        blocks = {}
+        for part in re.split(r'^--- ', err, flags=re.M)[1:]:
+            name, _, rest = part.partition('\n')
+            blocks[name.strip()] = rest
+        def detail(n):
+            short = n.split(': ', 1)[-1]
+            return blocks.get(short, err)[-4000:]
+        results = [(ok, n, '' if ok else detail(n)) for ok, n, _ in results]
     return results, time.monotonic() - start
 
 

@@ -9,6 +9,9 @@
 #define BUS_MAX_SUBSCRIBERS 8
 /* Events queued before a forced flush, so a burst cannot grow the queue without bound. */
 #define BUS_MAX_QUEUE 4096
+/* Largest serialised event; a bigger one is dropped with a log line (modules bound their
+ * fields well below this). */
+#define BUS_MAX_EVENT (4u << 20)
 
 struct bus_sink {
 	const struct core_sink_ops *ops;
@@ -27,6 +30,7 @@ struct core_bus {
 	} subs[BUS_MAX_SUBSCRIBERS];
 	size_t nsubs;
 	json_t *queue[BUS_MAX_QUEUE];
+	struct buf line;      /* one serialised event, reused */
 	size_t nqueue;
 	struct core_bus_stats stats;
 };
@@ -54,15 +58,19 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 	struct core_bus *bus = xcalloc(1, sizeof(*bus));
 	bus->cfg = cfg;
 	bus->sensor = cfg_str(cfg, OPT_SENSOR_NAME);
+	buf_init(&bus->line, BUS_MAX_EVENT);
 	static const struct {
 		enum core_opt opt;
 		const struct core_sink_ops *ops;
 	} builtin[] = {
 		{OPT_SINKS_SQLITE, &core_sink_sqlite},
 		{OPT_SINKS_JSONL, &core_sink_jsonl},
+		{OPT_SINKS_POSTGRES, &core_sink_postgres},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(builtin); i++) {
-		if (!cfg_bool(cfg, builtin[i].opt))
+		bool on = core_options[builtin[i].opt].type == CORE_OPT_BOOL ? cfg_bool(cfg, builtin[i].opt)
+									      : cfg_str(cfg, builtin[i].opt)[0] != '\0';
+		if (!on)
 			continue;
 		if (builtin[i].ops == &core_sink_sqlite && !store)
 			continue;
@@ -86,35 +94,41 @@ void core_bus_close(struct core_bus *bus)
 	for (size_t i = 0; i < bus->nsinks; i++)
 		if (bus->sinks[i].ops->close)
 			bus->sinks[i].ops->close(bus->sinks[i].state);
+	buf_free(&bus->line);
 	free(bus);
 }
 
 void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
 	       json_t *fields, const char *fmt, ...)
 {
-	json_t *ev = json_object();
-	char ts[LIB_RFC3339_LEN], uuid[37];
-	lib_rfc3339_now(ts);
-	lib_uuid4(uuid);
-
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	core_emit_msg(bus, conn, id, fields, msg);
+}
 
-	json_object_set_new(ev, "eventid", json_string(core_events[id].name));
-	json_object_set_new(ev, "timestamp", json_string(ts));
-	json_object_set_new(ev, "sensor", core_json_str(bus->sensor));
-	json_object_set_new(ev, "uuid", json_string(uuid));
-	json_object_set_new(ev, "message", core_json_str(msg));
+void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
+		   json_t *fields, const char *message)
+{
+	json_t *ev = json_object();
+	char ts[LIB_RFC3339_LEN], uuid[37];
+	lib_rfc3339_now(ts);
+	lib_uuid7(uuid);
+
+	json_object_set_new_nocheck(ev, "eventid", json_string_nocheck(core_events[id].name));
+	json_object_set_new_nocheck(ev, "timestamp", json_string_nocheck(ts));
+	json_object_set_new_nocheck(ev, "sensor", core_json_str(bus->sensor));
+	json_object_set_new_nocheck(ev, "uuid", json_string_nocheck(uuid));
+	json_object_set_new_nocheck(ev, "message", core_json_str(message));
 	if (conn) {
-		json_object_set_new(ev, "session", json_string(conn->session));
-		json_object_set_new(ev, "protocol", json_string(conn->protocol));
-		json_object_set_new(ev, "src_ip", json_string(conn->src_ip));
-		json_object_set_new(ev, "src_port", json_integer(conn->src_port));
-		json_object_set_new(ev, "dst_ip", json_string(conn->dst_ip));
-		json_object_set_new(ev, "dst_port", json_integer(conn->dst_port));
+		json_object_set_new_nocheck(ev, "session", json_string_nocheck(conn->session));
+		json_object_set_new_nocheck(ev, "protocol", json_string(conn->protocol));
+		json_object_set_new_nocheck(ev, "src_ip", json_string(conn->src_ip));
+		json_object_set_new_nocheck(ev, "src_port", json_integer(conn->src_port));
+		json_object_set_new_nocheck(ev, "dst_ip", json_string(conn->dst_ip));
+		json_object_set_new_nocheck(ev, "dst_port", json_integer(conn->dst_port));
 	}
 	/* The module's fields follow; they never replace the ones set above. */
 	if (fields) {
@@ -129,19 +143,25 @@ void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_eve
 	bus->queue[bus->nqueue++] = ev;
 }
 
+static int dump_to_buf(const char *p, size_t n, void *data)
+{
+	return buf_append(data, p, n) ? -1 : 0;
+}
+
 void core_bus_flush(struct core_bus *bus)
 {
 	if (bus->nqueue == 0)
 		return;
 	for (size_t q = 0; q < bus->nqueue; q++) {
 		json_t *ev = bus->queue[q];
-		char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (!line) {
+		buf_reset(&bus->line);
+		if (json_dump_callback(ev, dump_to_buf, &bus->line, JSON_COMPACT | JSON_PRESERVE_ORDER)) {
 			log_error("bus", "cannot serialise an event; dropped");
 			json_decref(ev);
 			continue;
 		}
-		size_t len = strlen(line);
+		const char *line = (const char *)bus->line.data;
+		size_t len = bus->line.len;
 		for (size_t i = 0; i < bus->nsinks; i++) {
 			struct bus_sink *s = &bus->sinks[i];
 			if (s->ops->write(s->state, ev, line, len)) {
@@ -150,7 +170,6 @@ void core_bus_flush(struct core_bus *bus)
 				bus->stats.sink_failures++;
 			}
 		}
-		free(line);
 		json_decref(ev);
 	}
 	bus->nqueue = 0;
@@ -162,6 +181,11 @@ void core_bus_flush(struct core_bus *bus)
 			bus->stats.sink_failures++;
 		}
 	}
+}
+
+size_t core_bus_pending(const struct core_bus *bus)
+{
+	return bus->nqueue;
 }
 
 void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out)

@@ -151,6 +151,7 @@ struct core_sink_ops {
 };
 extern const struct core_sink_ops core_sink_sqlite;
 extern const struct core_sink_ops core_sink_jsonl;
+extern const struct core_sink_ops core_sink_postgres;
 
 /* Opens the bus with the sinks the config enables. `store` may be NULL when the sqlite sink is
  * off. The bus borrows cfg and store; they must outlive it. */
@@ -164,8 +165,13 @@ void core_bus_close(struct core_bus *bus);
  * printf-formatted. Events are queued and written at the next core_bus_flush. */
 void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
 	       json_t *fields, const char *fmt, ...) LIB_PRINTF(5, 6);
+/* The same with a finished message (no formatting). */
+void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
+		   json_t *fields, const char *message);
 /* Writes queued events to every sink and ends the batch. Call once per loop turn. */
 void core_bus_flush(struct core_bus *bus);
+/* Events queued and not yet written. */
+size_t core_bus_pending(const struct core_bus *bus);
 /* Counters for operators and tests. */
 struct core_bus_stats {
 	uint64_t emitted;

@@ -15,10 +15,22 @@ int core_event_find(const char *name)
 	return -1;
 }
 
+/* A session id is a random 32-bit prefix chosen once per process and a 32-bit counter: unique
+ * within a sensor run, unpredictable across runs, and increasing, so the store's session
+ * indexes grow at their end instead of at random places. */
 void core_session_id(char out[17])
 {
-	uint8_t r[8];
-	lib_random(r, sizeof(r));
+	static uint32_t prefix, counter;
+	if (!prefix) {
+		while (!prefix)
+			lib_random(&prefix, sizeof(prefix));
+		lib_random(&counter, sizeof(counter));
+		counter &= 0x00ffffff;
+	}
+	uint8_t r[8] = {(uint8_t)(prefix >> 24), (uint8_t)(prefix >> 16), (uint8_t)(prefix >> 8),
+			(uint8_t)prefix};
+	uint32_t c = ++counter;
+	r[4] = (uint8_t)(c >> 24), r[5] = (uint8_t)(c >> 16), r[6] = (uint8_t)(c >> 8), r[7] = (uint8_t)c;
 	lib_hex(r, sizeof(r), out);
 }
 

@@ -46,12 +46,18 @@
 	  "How deeply shell scripts may run other scripts (sh x.sh inside x.sh...).") \
 	X(TELNET_ACCEPT_ANY_AFTER, "telnet", "accept_any_after", INT, "0", 0, 1000, \
 	  "Accept any credentials after this many failed logins in a session (0: never).") \
-	X(TELNET_LOGIN_TRIES, "telnet", "login_tries", INT, "10", 1, 1000, \
-	  "Failed logins before the session is closed, as a real telnetd does.") \
+	X(TELNET_LOGIN_TRIES, "telnet", "login_tries", INT, "3", 1, 1000, \
+	  "Failed logins before the session is closed (BusyBox login allows 3).") \
+	X(TELNET_FAIL_DELAY, "telnet", "fail_delay_ms", INT, "3000", 0, 60000, \
+	  "Milliseconds before 'Login incorrect' is printed, as BusyBox login pauses.") \
 	X(SINKS_SQLITE, "sinks", "sqlite", BOOL, "true", 0, 0, \
 	  "Store events in DATA/mitsu.db (WAL, one transaction per loop turn).") \
 	X(SINKS_JSONL, "sinks", "jsonl", BOOL, "true", 0, 0, \
 	  "Append events to DATA/events.jsonl.") \
+	X(SINKS_POSTGRES, "sinks", "postgres", STR, "", 0, 0, \
+	  "libpq connection string of the fleet store (empty: off), e.g. host=db dbname=mitsu user=mitsu.") \
+	X(SINKS_POSTGRES_QUEUE, "sinks", "postgres_queue", INT, "100000", 100, 10000000, \
+	  "Events held in memory for PostgreSQL; beyond it (or while it is away) they go to DATA/spool.") \
 	X(CAPTURE_FETCH, "capture", "fetch", BOOL, "true", 0, 0, \
 	  "Fetch the files attackers download; false records the URL only.") \
 	X(CAPTURE_ALLOW_PRIVATE, "capture", "allow_private", BOOL, "false", 0, 0, \

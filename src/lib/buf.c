@@ -91,8 +91,10 @@ void buf_consume(struct buf *b, size_t n)
 
 uint8_t *buf_steal(struct buf *b, size_t *len)
 {
-	if (!b->data)
+	if (!b->data) {
 		buf_reserve(b, 0);
+		b->data[0] = '\0';
+	}
 	uint8_t *p = b->data;
 	if (len)
 		*len = b->len;

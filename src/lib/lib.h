@@ -82,10 +82,14 @@ uint64_t lib_mono_ms(void);
 uint64_t lib_mono_us(void);
 int64_t lib_real_us(void);
 
-/* ---- randomness (getrandom) ---- */
+/* ---- randomness ---- */
+/* Kernel randomness (getrandom): for keys and seeds. */
 void lib_random(void *p, size_t n);
-/* RFC 4122 version-4 UUID, lower-case, 36 chars + NUL. */
-void lib_uuid4(char out[37]);
+/* Fast userspace CSPRNG (OpenSSL's DRBG, seeded by the kernel): for ids made in bulk. */
+void lib_random_fast(void *p, size_t n);
+/* RFC 9562 version-7 UUID: 48-bit Unix milliseconds then 74 random bits, lower-case, 36
+ * chars + NUL. Unique across a fleet like v4, and time-ordered, so stores index it cheaply. */
+void lib_uuid7(char out[37]);
 
 /* ---- strings ---- */
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */

@@ -21,11 +21,25 @@ void lib_rfc3339(const struct timespec *ts, char out[LIB_RFC3339_LEN])
 	lib_strlcpy(out, tmp, LIB_RFC3339_LEN);
 }
 
+/* Events are stamped many times a second: format the date and time once per second and
+ * only patch the microseconds. */
 void lib_rfc3339_now(char out[LIB_RFC3339_LEN])
 {
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[LIB_RFC3339_LEN];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	lib_rfc3339(&ts, out);
+	if (ts.tv_sec != cached_sec) {
+		lib_rfc3339(&ts, cached);
+		cached_sec = ts.tv_sec;
+	}
+	memcpy(out, cached, LIB_RFC3339_LEN);
+	/* "YYYY-MM-DDTHH:MM:SS." is 20 characters; six digits of microseconds follow. */
+	long us = ts.tv_nsec / 1000;
+	for (int i = 25; i >= 20; i--) {
+		out[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
 }
 
 static int digits(const char **p, int n, int *out)

@@ -59,6 +59,14 @@ struct profile_elf {
 	int osabi;
 	char *interp;          /* program interpreter, e.g. "/lib/ld-uClibc.so.0"; empty if static */
 	size_t busybox_size;   /* size of the generated /bin/busybox */
+	char **needed;         /* DT_NEEDED of /bin/busybox, e.g. "libc.so.0" */
+	size_t nneeded;
+};
+
+/* Memory figures from the profile's /proc/meminfo, in kB, so that free, top and
+ * cat /proc/meminfo agree (cowrie/cowrie#1048). 0 when the line is absent. */
+struct profile_mem {
+	uint64_t total_kb, free_kb, buffers_kb, cached_kb, swap_total_kb, swap_free_kb;
 };
 
 struct profile {
@@ -67,7 +75,10 @@ struct profile {
 	char *category;        /* dvr, router, camera, ... */
 	char *vendor;
 
-	/* [telnet] */
+	/* [telnet]: bytes to send as they are. The loader has already expanded %h (hostname) and
+	 * %B ("BusyBox v1.16.1 (date)") and turned every bare "\n" into "\r\n". The password is
+	 * typed without echo: the sensor sends "\r\n" after it, as the terminal would, before
+	 * login_incorrect or motd. */
 	char *banner;          /* text sent before the first login prompt (may be empty) */
 	char *login_prompt;    /* e.g. "(none) login: " */
 	char *password_prompt; /* e.g. "Password: " */
@@ -78,10 +89,14 @@ struct profile {
 	char *hostname;
 	char *user;            /* the user the shell runs as after login ("root") */
 	char *home;            /* initial working directory */
-	char *prompt;          /* format: %h hostname, %w cwd, %u user, %$ '#' or '$' */
+	char *prompt;          /* format: %h hostname, %u user, %w the cwd as ash's \w shows it
+				* ($HOME and below abbreviated to ~), %$ '#' for uid 0 else '$',
+				* %% '%' */
 	char *shell_name;      /* as errors name it: "-sh" or "sh" */
+	char *path;            /* $PATH of the login shell, e.g. "/bin:/sbin:/usr/bin:/usr/sbin" */
 
 	/* [busybox] */
+	char *busybox_version; /* "1.16.1" */
 	char *busybox_banner;  /* first line of bare `busybox`: "BusyBox v1.22.1 (...) multi-call binary." */
 	char **applets;        /* sorted applet names the device's BusyBox has */
 	size_t napplets;
@@ -91,18 +106,35 @@ struct profile {
 	char *cpu_arch;        /* Mirai-style: arm7, mips, mpsl, ppc, sh4, x86 */
 
 	struct profile_elf elf;
+	struct profile_mem mem; /* parsed from fs/proc/meminfo */
+	int ncpus;              /* "processor : N" lines of fs/proc/cpuinfo, at least 1 */
 
 	struct profile_cred *creds;
 	size_t ncreds;
-	struct profile_proc *procs;
+	struct profile_proc *procs; /* the device's own processes, by pid; the shell adds the
+				      * session's login shell and ps itself */
 	size_t nprocs;
-	struct profile_command *commands;
+	struct profile_command *commands; /* sorted by name */
 	size_t ncommands;
 
-	/* The file tree, sorted by path (profile_lookup uses binary search). */
+	/* The file tree, sorted by path (profile_lookup uses binary search). Every parent
+	 * directory of every node is in the tree; "/" is nodes[0]. */
 	struct profile_node *nodes;
 	size_t nnodes;
+
+	size_t bytes;           /* heap bytes this profile holds (for operators and tests) */
 };
+
+/* Bounds of a profile (docs/profiles.md). A profile that exceeds one fails to load. */
+#define PROFILE_MAX_INI_BYTES (256u * 1024)       /* profile.ini */
+#define PROFILE_MAX_FILE_BYTES (4u * 1024 * 1024) /* one file of fs/ or one generated ELF */
+#define PROFILE_MAX_BYTES (32u * 1024 * 1024)     /* all file contents of one profile */
+#define PROFILE_MAX_NODES 8192                    /* files, folders and links */
+#define PROFILE_MAX_PATH 255                      /* bytes of one absolute path */
+#define PROFILE_MAX_DEPTH 24                      /* folder levels below "/" */
+#define PROFILE_MAX_LIST 4096                     /* entries of one list (credentials, ps...) */
+#define PROFILE_MAX_PROFILES 256                  /* profiles in one folder */
+#define PROFILE_MAX_LINKS 40                      /* symbolic links followed in one lookup */
 
 /* Loads one profile folder. On error returns a negative errno and writes why into err. */
 int profile_load(const char *dir, struct profile **out, char *err, size_t errlen);
@@ -117,12 +149,25 @@ int profile_load_all(const char *root, struct profile_set *set, char *err, size_
 void profile_set_free(struct profile_set *set);
 const struct profile *profile_set_find(const struct profile_set *set, const char *name);
 
-/* The folder of profiles shipped with mitsu (the source tree's profiles/ when run from a
- * build, or the installed data folder). */
+/* The folder of profiles shipped with mitsu: $MITSU_PROFILES when set and not empty, else the
+ * source tree's profiles/ when it exists (running from a build), else the installed copy
+ * PREFIX/share/mitsu/profiles. The string is static or the environment's; do not free it. */
 const char *profile_default_dir(void);
+
+/* The folder profiles are read from: sensor.profiles_dir when set, else profile_default_dir().
+ * `configured` is the value of sensor.profiles_dir (may be NULL or empty). */
+const char *profile_dir(const char *configured);
 
 /* Looks a path up in the tree (no link following). NULL if absent. */
 const struct profile_node *profile_lookup(const struct profile *p, const char *path);
+/* Looks a path up following symbolic links in every component, as open(2) would (relative
+ * targets resolve against the link's folder). NULL if absent, dangling or looping (more than
+ * PROFILE_MAX_LINKS). `path` must be absolute; "." and ".." components are handled. */
+const struct profile_node *profile_resolve(const struct profile *p, const char *path);
+/* Iterates the direct children of folder `dir` in name order: pass NULL to get the first,
+ * then the previous child. NULL at the end or if dir is not a folder of the tree. */
+const struct profile_node *profile_next_child(const struct profile *p, const char *dir,
+					      const struct profile_node *prev);
 /* Whether username/password is accepted by the profile's credential list. */
 bool profile_accepts(const struct profile *p, const char *username, const char *password);
 /* Whether the device's BusyBox has this applet. */

@@ -44,14 +44,16 @@ def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None):
 class Sensor:
     """A `mitsu run` process on loopback with its own data directory."""
 
-    def __init__(self, listens=None, sets=(), extra_args=(), data_dir=None, config_text=None):
+    def __init__(self, listens=None, sets=(), extra_args=(), data_dir=None, config_text=None,
+                 web_port=None):
         self.tmp = tempfile.mkdtemp(prefix='mitsu-it-')
         self.data_dir = data_dir or os.path.join(self.tmp, 'data')
         self.port = free_port()
         if listens is None:
             listens = ['telnet@127.0.0.1:%d' % self.port]
         self.listens = listens
-        args = [MITSU, 'run', '--data-dir', self.data_dir, '--set', 'web.listen=']
+        web = '127.0.0.1:%d' % web_port if web_port else ''
+        args = [MITSU, 'run', '--data-dir', self.data_dir, '--set', 'web.listen=' + web]
         if config_text is not None:
             path = os.path.join(self.tmp, 'mitsu.cfg')
             with open(path, 'w') as f:
@@ -65,6 +67,7 @@ class Sensor:
         self.args = args
         self.stderr_path = os.path.join(self.tmp, 'stderr')
         self.proc = None
+        self.probe_ports = set()  # connections the harness made to see the port open
 
     def start(self, wait_ports=None):
         self.errf = open(self.stderr_path, 'w')
@@ -76,7 +79,9 @@ class Sensor:
                 if self.proc.poll() is not None:
                     raise AssertionError('mitsu exited %d at start:\n%s' % (self.proc.returncode, self.stderr()))
                 try:
-                    socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                    probe = socket.create_connection(('127.0.0.1', port), timeout=1)
+                    self.probe_ports.add(probe.getsockname()[1])
+                    probe.close()
                     break
                 except OSError:
                     if time.monotonic() > deadline:
@@ -127,7 +132,7 @@ class Sensor:
         finally:
             self.cleanup()
 
-    def events(self, eventid=None, wait_for=None, timeout=10):
+    def events(self, eventid=None, wait_for=None, timeout=10, include_probes=False):
         """Stored events (from the JSON-lines file, which is flushed every loop turn).
         With wait_for=(eventid, predicate), waits until such an event appears."""
         deadline = time.monotonic() + timeout
@@ -137,7 +142,12 @@ class Sensor:
                 with open(os.path.join(self.data_dir, 'events.jsonl')) as f:
                     for line in f:
                         if line.endswith('\n'):
-                            evs.append(json.loads(line))
+                            e = json.loads(line)
+                            # The harness's own readiness probes are not part of any test.
+                            if (not include_probes and e.get('src_port') in self.probe_ports
+                                    and e.get('src_ip') == '127.0.0.1'):
+                                continue
+                            evs.append(e)
             except FileNotFoundError:
                 pass
             if wait_for is None:
@@ -161,14 +171,16 @@ class TelnetBot:
     negotiation exactly as consume_iacs() does (DO NAWS -> WILL NAWS + 80x24, other DO -> WONT,
     WILL -> DO), waits for prompt characters, and keeps every byte the server sent."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=10):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host='127.0.0.1', timeout=10, source=None):
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.timeout = timeout
         self.raw = bytearray()      # every byte from the server
         self.text = bytearray()     # data with Telnet commands removed
         self.first_byte = None
         self._pending = bytearray()
         self.closed = False
+        self.pos = 0                # how much of text the waits have consumed
 
     def _feed(self, data):
         if self.first_byte is None and data:
@@ -219,6 +231,9 @@ class TelnetBot:
             data = self.sock.recv(65536)
         except socket.timeout:
             return b''
+        except ConnectionResetError:
+            self.closed = True
+            return b''
         if not data:
             self.closed = True
             return b''
@@ -226,18 +241,25 @@ class TelnetBot:
         return data
 
     def read_until(self, pred, timeout=None):
-        """Reads until pred(text) is true; returns the text read since the call."""
-        start = len(self.text)
+        """Reads until pred(unconsumed text) is true; consumes and returns all of it."""
+        start = self.pos
         deadline = time.monotonic() + (timeout or self.timeout)
         while not pred(bytes(self.text[start:])):
             left = deadline - time.monotonic()
             if left <= 0 or self.closed:
                 raise AssertionError('timed out waiting; got %r' % bytes(self.text[start:])[-500:])
             self.recv_some(min(left, 1.0))
+        self.pos = len(self.text)
         return bytes(self.text[start:])
 
     def read_until_token(self, token, timeout=None):
-        return self.read_until(lambda t: token in t, timeout)
+        """Reads until token appears; consumes the text up to the end of the token only, so
+        what followed it in the same segment is there for the next wait."""
+        start = self.pos
+        self.read_until(lambda t: token in t, timeout)
+        end = self.text.index(token, start) + len(token)
+        self.pos = end
+        return bytes(self.text[start:end])
 
     def read_prompt(self, chars=b':>$#%', timeout=None):
         """Like Mirai: read until the last non-space byte is a prompt character."""

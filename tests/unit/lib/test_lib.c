@@ -83,10 +83,10 @@ static void test_parse(void **state)
 static void test_uuid(void **state)
 {
 	char a[37], b[37];
-	lib_uuid4(a);
-	lib_uuid4(b);
+	lib_uuid7(a);
+	lib_uuid7(b);
 	assert_int_equal(strlen(a), 36);
-	assert_int_equal(a[14], '4');
+	assert_int_equal(a[14], '7');
 	assert_string_not_equal(a, b);
 }
 

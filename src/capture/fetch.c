@@ -1,0 +1,704 @@
+/* The downloader: libcurl's multi interface driven by the sensor's libuv loop, under the
+ * safety rules of DESIGN §7. Nothing here blocks the loop: name resolution is libcurl's
+ * (threaded), sockets are polled by libuv, timeouts are loop timers.
+ *
+ * Policy, in the order it applies: the URL must be http, https, ftp or tftp; capture.fetch =
+ * false records the URL and fetches nothing; capture.rate_limit downloads per host per
+ * capture.rate_window (fixed windows); capture.max_concurrent at once, further ones queued up
+ * to CAPTURE_MAX_QUEUED; every connection (first, redirects, FTP data) is checked in libcurl's
+ * open-socket callback against private, local and reserved ranges and the sensor's own
+ * addresses unless capture.allow_private; size (capture.max_size, the excess is cut off and the
+ * sample marked truncated) and time (capture.timeout, capture.connect_timeout) caps. */
+#include "capture/capture.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+/* Downloads waiting for a free slot; more are refused. */
+#define CAPTURE_MAX_QUEUED 1024
+/* Hosts the rate limiter remembers; the oldest window is forgotten first. */
+#define CAPTURE_RATE_HOSTS 1024
+#define CAPTURE_RATE_PROBE 16
+/* Sensor addresses remembered for the own-address check. */
+#define CAPTURE_MAX_OWN_ADDRS 64
+/* Redirects followed, as BusyBox wget allows a handful. */
+#define CAPTURE_MAX_REDIRECTS 5
+
+struct fetch_job {
+	uint64_t id;
+	struct capture_fetcher *f;
+	CURL *easy;
+	char *url, *method, *destfile, *user_agent;
+	struct core_conn conn;
+	bool has_conn;
+	capture_fetch_cb cb;
+	void *arg;
+	bool detached;
+	struct buf data;
+	bool truncated;
+	bool blocked;
+	char blocked_why[128];
+	char remote_ip[46];
+	int remote_port;
+	/* for deferred outcomes decided before any transfer */
+	enum capture_fetch_status deferred_status;
+	const char *deferred_error;
+	struct fetch_job *prev, *next;
+};
+
+struct job_list {
+	struct fetch_job *head, *tail;
+	size_t count;
+};
+
+struct rate_slot {
+	uint64_t window_start; /* monotonic ms; 0 = empty */
+	uint32_t count;
+	char host[256];
+};
+
+struct capture_fetcher {
+	uv_loop_t *loop;
+	const struct core_config *cfg;
+	struct capture_samples *samples;
+	struct core_bus *bus;
+	CURLM *multi;
+	uv_timer_t timer;   /* libcurl's timeout */
+	uv_timer_t defer;   /* outcomes decided without a transfer, reported on the next turn */
+	struct job_list active, queued, deferred;
+	uint64_t next_id;
+	struct rate_slot *rates;
+	uint8_t rate_key[16];
+	struct sockaddr_storage own[CAPTURE_MAX_OWN_ADDRS];
+	size_t nown;
+	int open_handles;
+	bool closing;
+};
+
+struct sock_ctx {
+	uv_poll_t poll;
+	curl_socket_t fd;
+	struct capture_fetcher *f;
+};
+
+static void list_push(struct job_list *l, struct fetch_job *j)
+{
+	j->prev = l->tail;
+	j->next = NULL;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+	l->count++;
+}
+
+static void list_remove(struct job_list *l, struct fetch_job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		l->head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		l->tail = j->prev;
+	j->prev = j->next = NULL;
+	l->count--;
+}
+
+/* ------------------------------------------------------------------ address policy */
+
+static bool v4_private(uint32_t a)
+{
+	static const struct {
+		uint32_t net;
+		int bits;
+	} ranges[] = {
+		{0x00000000, 8},  {0x0a000000, 8},  {0x64400000, 10}, {0x7f000000, 8},
+		{0xa9fe0000, 16}, {0xac100000, 12}, {0xc0000000, 24}, {0xc0000200, 24},
+		{0xc0586300, 24}, {0xc0a80000, 16}, {0xc6120000, 15}, {0xc6336400, 24},
+		{0xcb007100, 24}, {0xe0000000, 4},  {0xf0000000, 4},
+	};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(ranges); i++) {
+		uint32_t mask = ranges[i].bits ? ~0u << (32 - ranges[i].bits) : 0;
+		if ((a & mask) == ranges[i].net)
+			return true;
+	}
+	return false;
+}
+
+bool capture_addr_is_private(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		return v4_private(ntohl(in->sin_addr.s_addr));
+	}
+	if (sa->sa_family != AF_INET6)
+		return true;
+	const uint8_t *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t zero[16] = {0};
+	if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0 || memcmp(b, zero, 12) == 0) {
+		uint32_t a = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+		/* ::/96 holds :: and ::1 too */
+		return memcmp(b, zero, 12) == 0 ? true : v4_private(a);
+	}
+	if ((b[0] & 0xfe) == 0xfc)                   /* fc00::/7 unique local */
+		return true;
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)   /* fe80::/10 link-local */
+		return true;
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)   /* fec0::/10 site-local (deprecated) */
+		return true;
+	if (b[0] == 0xff)                            /* multicast */
+		return true;
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* documentation */
+		return true;
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] < 0x02)   /* 2001::/23 IETF */
+		return true;
+	if (b[0] == 0x01 && b[1] == 0 && memcmp(b + 2, zero, 6) == 0)      /* 100::/64 discard */
+		return true;
+	if ((b[0] & 0xe0) != 0x20)                   /* outside 2000::/3 global unicast */
+		return true;
+	return false;
+}
+
+static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static void load_own_addresses(struct capture_fetcher *f)
+{
+	struct ifaddrs *ifa;
+	if (getifaddrs(&ifa))
+		return;
+	for (struct ifaddrs *i = ifa; i && f->nown < CAPTURE_MAX_OWN_ADDRS; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		size_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+		memcpy(&f->own[f->nown++], i->ifa_addr, len);
+	}
+	freeifaddrs(ifa);
+}
+
+static void sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, int *port)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
+		*port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
+		*port = ntohs(in6->sin6_port);
+	} else {
+		lib_strlcpy(ip, "?", iplen);
+		*port = 0;
+	}
+}
+
+/* libcurl asks us for every socket it connects: the resolved address is checked here, for
+ * the first connection, each redirect and FTP's data connection alike. */
+static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct fetch_job *j = clientp;
+	struct capture_fetcher *f = j->f;
+	const struct sockaddr *sa = &addr->addr;
+	sockaddr_text(sa, j->remote_ip, sizeof(j->remote_ip), &j->remote_port);
+	if (!cfg_bool(f->cfg, OPT_CAPTURE_ALLOW_PRIVATE)) {
+		bool own = false;
+		for (size_t i = 0; i < f->nown && !own; i++)
+			own = same_addr(sa, &f->own[i]);
+		if (own || capture_addr_is_private(sa)) {
+			j->blocked = true;
+			snprintf(j->blocked_why, sizeof(j->blocked_why), "refused %s address %s",
+				 own ? "the sensor's own" : "a private or reserved", j->remote_ip);
+			return CURL_SOCKET_BAD;
+		}
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* ------------------------------------------------------------------ rate limit */
+
+/* Counts one download to host; false if the host is over its limit in this window. */
+static bool rate_allow(struct capture_fetcher *f, const char *host)
+{
+	long long limit = cfg_int(f->cfg, OPT_CAPTURE_RATE_LIMIT);
+	if (limit <= 0)
+		return true;
+	uint64_t now = lib_mono_ms() + 1; /* never 0, which marks an empty slot */
+	uint64_t window = (uint64_t)cfg_int(f->cfg, OPT_CAPTURE_RATE_WINDOW) * 1000;
+	size_t base = (size_t)lib_siphash(host, strlen(host), f->rate_key);
+	struct rate_slot *victim = NULL;
+	for (size_t k = 0; k < CAPTURE_RATE_PROBE; k++) {
+		struct rate_slot *s = &f->rates[(base + k) % CAPTURE_RATE_HOSTS];
+		if (s->window_start && strcmp(s->host, host) == 0) {
+			if (now - s->window_start >= window) {
+				s->window_start = now;
+				s->count = 0;
+			}
+			if (s->count >= (uint64_t)limit)
+				return false;
+			s->count++;
+			return true;
+		}
+		if (!victim || s->window_start < victim->window_start)
+			victim = s;
+	}
+	victim->window_start = now;
+	victim->count = 1;
+	lib_strlcpy(victim->host, host, sizeof(victim->host));
+	return true;
+}
+
+/* ------------------------------------------------------------------ libcurl <-> libuv */
+
+static void check_done(struct capture_fetcher *f);
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	struct sock_ctx *c = h->data;
+	int flags = 0;
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		flags |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		flags |= CURL_CSELECT_OUT;
+	int running;
+	curl_multi_socket_action(c->f->multi, c->fd, flags, &running);
+	check_done(c->f);
+}
+
+static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct capture_fetcher *f = userp;
+	struct sock_ctx *c = socketp;
+	if (what == CURL_POLL_REMOVE) {
+		if (c) {
+			uv_poll_stop(&c->poll);
+			uv_close((uv_handle_t *)&c->poll, on_poll_closed);
+			curl_multi_assign(f->multi, s, NULL);
+		}
+		return 0;
+	}
+	if (!c) {
+		c = xcalloc(1, sizeof(*c));
+		c->fd = s;
+		c->f = f;
+		if (uv_poll_init_socket(f->loop, &c->poll, s)) {
+			free(c);
+			return -1;
+		}
+		c->poll.data = c;
+		curl_multi_assign(f->multi, s, c);
+	}
+	int ev = 0;
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev |= UV_READABLE;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev |= UV_WRITABLE;
+	uv_poll_start(&c->poll, ev, on_poll);
+	return 0;
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct capture_fetcher *f = t->data;
+	int running;
+	curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(f);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct capture_fetcher *f = userp;
+	if (timeout_ms < 0)
+		uv_timer_stop(&f->timer);
+	else
+		uv_timer_start(&f->timer, on_timeout, (uint64_t)timeout_ms, 0);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+static size_t on_data(char *p, size_t size, size_t n, void *userp)
+{
+	struct fetch_job *j = userp;
+	size_t len = size * n;
+	size_t room = j->data.max - j->data.len;
+	if (len > room) {
+		buf_append(&j->data, p, room);
+		j->truncated = true;
+		return 0; /* stop the transfer; what we have is kept */
+	}
+	buf_append(&j->data, p, len);
+	return len;
+}
+
+static void job_free(struct fetch_job *j)
+{
+	if (j->easy)
+		curl_easy_cleanup(j->easy);
+	free(j->url);
+	free(j->method);
+	free(j->destfile);
+	free(j->user_agent);
+	buf_free(&j->data);
+	free(j);
+}
+
+static const struct core_conn *job_conn(const struct fetch_job *j)
+{
+	return j->has_conn ? &j->conn : NULL;
+}
+
+static void report(struct fetch_job *j, struct capture_fetch_res *res)
+{
+	struct capture_fetcher *f = j->f;
+	if (res->status == CAPTURE_FETCH_OK) {
+		struct capture_origin o = {.source = "download", .method = j->method, .url = j->url,
+					   .destfile = j->destfile};
+		if (capture_sample_put(f->samples, j->data.data ? j->data.data : (const uint8_t *)"",
+				       j->data.len, &o, job_conn(j), &res->sample)) {
+			res->status = CAPTURE_FETCH_SERVER_ERROR;
+			res->error = "cannot store the file";
+		}
+	}
+	json_t *ev = json_object();
+	json_object_set_new(ev, "url", core_json_str(j->url));
+	json_object_set_new(ev, "method", json_string(j->method));
+	if (j->destfile)
+		json_object_set_new(ev, "destfile", core_json_str(j->destfile));
+	if (j->detached)
+		json_object_set_new(ev, "late", json_true());
+	if (res->status == CAPTURE_FETCH_OK) {
+		json_object_set_new(ev, "shasum", json_string(res->sample.sha256));
+		json_object_set_new(ev, "size", json_integer((json_int_t)res->len));
+		json_object_set_new(ev, "duplicate", json_boolean(res->sample.duplicate));
+		json_object_set_new(ev, "truncated", json_boolean(res->truncated));
+		core_emit(f->bus, job_conn(j), EV_SESSION_FILE_DOWNLOAD, ev,
+			  "downloaded %s (%zu bytes%s, SHA-256 %s)", j->url, res->len,
+			  res->truncated ? ", truncated" : "", res->sample.sha256);
+	} else {
+		json_object_set_new(ev, "error", core_json_str(res->error ? res->error : "failed"));
+		if (res->code)
+			json_object_set_new(ev, "code", json_integer(res->code));
+		core_emit(f->bus, job_conn(j), EV_SESSION_FILE_DOWNLOAD_FAILED, ev,
+			  "download of %s failed: %s", j->url, res->error ? res->error : "failed");
+	}
+	if (!j->detached && j->cb)
+		j->cb(j->arg, res);
+}
+
+static void start_queued(struct capture_fetcher *f);
+static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_fetch_status st, const char *why);
+
+static void classify(struct fetch_job *j, CURLcode rc, struct capture_fetch_res *res)
+{
+	long code = 0;
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	res->code = (int)code;
+	const char *scheme = NULL;
+	curl_easy_getinfo(j->easy, CURLINFO_SCHEME, &scheme);
+	bool http = scheme && (strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0);
+	if (j->blocked) {
+		res->status = CAPTURE_FETCH_BLOCKED;
+		res->error = j->blocked_why;
+		return;
+	}
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && j->truncated)) {
+		if (http && code >= 400) {
+			res->status = CAPTURE_FETCH_SERVER_ERROR;
+			res->error = "HTTP error status";
+			return;
+		}
+		res->status = CAPTURE_FETCH_OK;
+		res->data = j->data.data;
+		res->len = j->data.len;
+		res->truncated = j->truncated;
+		return;
+	}
+	res->error = curl_easy_strerror(rc);
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		res->status = CAPTURE_FETCH_BAD_ADDRESS;
+		break;
+	case CURLE_COULDNT_CONNECT:
+		res->status = CAPTURE_FETCH_REFUSED;
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		res->status = CAPTURE_FETCH_TIMEOUT;
+		break;
+	case CURLE_TFTP_NOTFOUND: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 1; break;
+	case CURLE_TFTP_PERM: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 2; break;
+	case CURLE_REMOTE_DISK_FULL: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 3; break;
+	case CURLE_TFTP_ILLEGAL: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 4; break;
+	case CURLE_TFTP_UNKNOWNID: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 5; break;
+	case CURLE_REMOTE_FILE_EXISTS: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 6; break;
+	case CURLE_TFTP_NOSUCHUSER: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 7; break;
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		if (!res->code)
+			res->code = 550;
+		break;
+	case CURLE_LOGIN_DENIED:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		if (!res->code)
+			res->code = 530;
+		break;
+	default:
+		res->status = (http && code >= 400) ? CAPTURE_FETCH_SERVER_ERROR : CAPTURE_FETCH_REFUSED;
+		break;
+	}
+}
+
+static void check_done(struct capture_fetcher *f)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(f->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct fetch_job *j = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+		CURLcode rc = msg->data.result;
+		curl_multi_remove_handle(f->multi, j->easy);
+		list_remove(&f->active, j);
+		struct capture_fetch_res res = {0};
+		classify(j, rc, &res);
+		lib_strlcpy(res.remote_ip, j->remote_ip, sizeof(res.remote_ip));
+		res.remote_port = j->remote_port;
+		report(j, &res);
+		job_free(j);
+	}
+	start_queued(f);
+}
+
+static const char *default_agent(const char *method)
+{
+	if (strcmp(method, "curl") == 0)
+		return "curl/7.64.0";
+	return "Wget";
+}
+
+static int job_start(struct capture_fetcher *f, struct fetch_job *j)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		return -ENOMEM;
+	j->easy = e;
+	const struct core_config *c = f->cfg;
+	curl_easy_setopt(e, CURLOPT_URL, j->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https,ftp,tftp");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)CAPTURE_MAX_REDIRECTS);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg_int(c, OPT_CAPTURE_TIMEOUT) * 1000L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg_int(c, OPT_CAPTURE_CONNECT_TIMEOUT) * 1000L);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0); /* we cut, not refuse */
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, j->user_agent ? j->user_agent : default_agent(j->method));
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
+	curl_easy_setopt(e, CURLOPT_FTP_USE_EPSV, 1L);
+	if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
+		return -EIO;
+	list_push(&f->active, j);
+	return 0;
+}
+
+static void start_queued(struct capture_fetcher *f)
+{
+	size_t max = (size_t)cfg_int(f->cfg, OPT_CAPTURE_MAX_CONCURRENT);
+	while (!f->closing && f->active.count < max && f->queued.head) {
+		struct fetch_job *j = f->queued.head;
+		list_remove(&f->queued, j);
+		if (job_start(f, j))
+			defer(f, j, CAPTURE_FETCH_BLOCKED, "cannot start the transfer");
+	}
+}
+
+static void on_defer(uv_timer_t *t)
+{
+	struct capture_fetcher *f = t->data;
+	/* Take the list: callbacks may queue more. */
+	struct job_list l = f->deferred;
+	f->deferred = (struct job_list){0};
+	while (l.head) {
+		struct fetch_job *j = l.head;
+		list_remove(&l, j);
+		struct capture_fetch_res res = {.status = j->deferred_status, .error = j->deferred_error};
+		report(j, &res);
+		job_free(j);
+	}
+}
+
+static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_fetch_status st, const char *why)
+{
+	j->deferred_status = st;
+	j->deferred_error = why;
+	list_push(&f->deferred, j);
+	uv_timer_start(&f->defer, on_defer, 0, 0);
+}
+
+/* The host part of a URL, lower-case; false if the URL is not one we fetch. */
+static bool url_host(const char *url, char *host, size_t hostlen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *h = NULL;
+	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
+	if (ok)
+		ok = strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0 ||
+		     strcmp(scheme, "ftp") == 0 || strcmp(scheme, "tftp") == 0;
+	if (ok) {
+		ok = lib_strlcpy(host, h, hostlen) < hostlen;
+		for (char *p = host; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	curl_free(scheme);
+	curl_free(h);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+uint64_t capture_fetch(struct capture_fetcher *f, const struct capture_fetch_req *req,
+		       capture_fetch_cb cb, void *arg)
+{
+	struct fetch_job *j = xcalloc(1, sizeof(*j));
+	j->id = ++f->next_id;
+	j->f = f;
+	j->url = xstrdup(req->url ? req->url : "");
+	j->method = xstrdup(req->method ? req->method : "wget");
+	j->destfile = req->destfile ? xstrdup(req->destfile) : NULL;
+	j->user_agent = req->user_agent ? xstrdup(req->user_agent) : NULL;
+	if (req->conn) {
+		j->conn = *req->conn;
+		j->has_conn = true;
+	}
+	j->cb = cb;
+	j->arg = arg;
+	buf_init(&j->data, (size_t)cfg_size(f->cfg, OPT_CAPTURE_MAX_SIZE));
+
+	char host[256];
+	if (f->closing)
+		defer(f, j, CAPTURE_FETCH_BLOCKED, "sensor stopping");
+	else if (!url_host(j->url, host, sizeof(host)))
+		defer(f, j, CAPTURE_FETCH_BLOCKED, "not an http, https, ftp or tftp URL");
+	else if (!cfg_bool(f->cfg, OPT_CAPTURE_FETCH))
+		defer(f, j, CAPTURE_FETCH_NOT_FETCHED, "not fetched: capture.fetch is false");
+	else if (!rate_allow(f, host))
+		defer(f, j, CAPTURE_FETCH_BLOCKED, "rate limit for this host");
+	else if (f->queued.count >= CAPTURE_MAX_QUEUED)
+		defer(f, j, CAPTURE_FETCH_BLOCKED, "download queue full");
+	else {
+		/* Adding a transfer never completes it here: results come from the loop. */
+		list_push(&f->queued, j);
+		start_queued(f);
+	}
+	return j->id;
+}
+
+void capture_fetch_detach(struct capture_fetcher *f, uint64_t id)
+{
+	struct job_list *lists[] = {&f->active, &f->queued, &f->deferred};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(lists); i++)
+		for (struct fetch_job *j = lists[i]->head; j; j = j->next)
+			if (j->id == id)
+				j->detached = true;
+}
+
+int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop, const struct core_config *cfg,
+			 struct capture_samples *samples, struct core_bus *bus)
+{
+	static bool curl_ready;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+			return -EIO;
+		curl_ready = true;
+	}
+	struct capture_fetcher *f = xcalloc(1, sizeof(*f));
+	f->loop = loop;
+	f->cfg = cfg;
+	f->samples = samples;
+	f->bus = bus;
+	f->multi = curl_multi_init();
+	if (!f->multi) {
+		free(f);
+		return -ENOMEM;
+	}
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+	uv_timer_init(loop, &f->timer);
+	uv_timer_init(loop, &f->defer);
+	f->timer.data = f->defer.data = f;
+	f->open_handles = 2;
+	f->rates = xcalloc(CAPTURE_RATE_HOSTS, sizeof(*f->rates));
+	lib_random(f->rate_key, sizeof(f->rate_key));
+	load_own_addresses(f);
+	*out = f;
+	return 0;
+}
+
+static void on_fetcher_handle_closed(uv_handle_t *h)
+{
+	struct capture_fetcher *f = h->data;
+	if (--f->open_handles == 0) {
+		free(f->rates);
+		free(f);
+	}
+}
+
+void capture_fetcher_close(struct capture_fetcher *f)
+{
+	if (!f)
+		return;
+	f->closing = true;
+	struct job_list *lists[] = {&f->active, &f->queued, &f->deferred};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(lists); i++) {
+		while (lists[i]->head) {
+			struct fetch_job *j = lists[i]->head;
+			list_remove(lists[i], j);
+			if (lists[i] == &f->active)
+				curl_multi_remove_handle(f->multi, j->easy);
+			job_free(j);
+		}
+	}
+	curl_multi_cleanup(f->multi);
+	uv_close((uv_handle_t *)&f->timer, on_fetcher_handle_closed);
+	uv_close((uv_handle_t *)&f->defer, on_fetcher_handle_closed);
+}

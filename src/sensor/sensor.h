@@ -1,0 +1,110 @@
+/* sensor: `mitsu run`. Listeners on the libuv loop, the session table and its limits, and the
+ * protocol modules (proto/telnet.c, ...) that give each connection a device to talk to.
+ *
+ * A protocol module is a const struct of callbacks registered in the table of listener.c. The
+ * sensor owns the socket, the timers and the limits; the module owns its per-session state and
+ * speaks through sensor_session_write / sensor_session_close / sensor_session_emit. Anything a
+ * peer can cause closes that peer's session only. */
+#ifndef MITSU_SENSOR_H
+#define MITSU_SENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "capture/capture.h"
+#include "core/core.h"
+#include "profile/profile.h"
+
+struct sensor;
+struct sensor_session;
+
+struct sensor_proto {
+	const char *name;
+	/* A connection was accepted: allocate state (s->proto_state), send the greeting.
+	 * Return <0 to close at once. */
+	int (*on_accept)(struct sensor_session *s);
+	/* Bytes from the peer, in any split. */
+	void (*on_data)(struct sensor_session *s, const uint8_t *p, size_t n);
+	/* The session ends (any reason): free the state. Called once, outside any callback of the
+	 * module's own, so the module may free what is on its stack elsewhere. */
+	void (*on_close)(struct sensor_session *s);
+};
+
+/* Limits every session is held to; from the [limits] section. */
+struct sensor_limits {
+	size_t max_sessions;
+	size_t max_per_source;
+	uint64_t idle_ms;
+	uint64_t session_ms;
+	uint64_t max_input;
+	size_t max_line;
+	size_t max_output_queue;
+};
+
+struct sensor_session {
+	struct sensor *sensor;
+	const struct sensor_proto *proto;
+	const struct profile *profile;
+	struct core_conn conn;
+	uint8_t src_addr[16];      /* for the per-source table */
+	uint8_t src_len;
+	void *proto_state;
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uint64_t start_ms;
+	uint64_t end_ms;           /* when the close was asked for */
+	uint64_t last_input_ms;
+	uint64_t bytes_in;
+	const char *close_reason;  /* set once the session is closing */
+	bool closing;
+	bool handles_closed;
+	int open_handles;
+	struct sensor_session *prev, *next;
+};
+
+/* Raw bytes to the peer (the module has done its own framing/escaping). Queued bytes beyond
+ * limits.max_output_queue close the session. */
+void sensor_session_write(struct sensor_session *s, const void *p, size_t n);
+/* Ends the session with a reason (see docs/events.md): stops reading, lets queued output drain
+ * (for "exit"), then, from the loop, lets the module finish (on_close), emits
+ * mitsu.session.closed as the session's last event, and frees it. Idempotent. */
+void sensor_session_close(struct sensor_session *s, const char *reason);
+/* Emits an event with the session's identity. `fields` is stolen. */
+void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields,
+			 const char *fmt, ...) LIB_PRINTF(4, 5);
+/* The sensor's shared services for modules. */
+const struct core_config *sensor_config(const struct sensor *sn);
+const struct sensor_limits *sensor_limits(const struct sensor *sn);
+struct capture_samples *sensor_samples(const struct sensor *sn);
+struct capture_fetcher *sensor_fetcher(const struct sensor *sn);
+
+/* Protocol modules. */
+extern const struct sensor_proto sensor_proto_telnet;
+
+/* Parses "PROTO@ADDR:PORT[/PROFILE]". Returns 0 or -EINVAL with a reason in err. */
+struct sensor_listen_spec {
+	char proto[16];
+	char addr[64];
+	int port;
+	char profile[64];
+};
+int sensor_parse_listen(const char *s, struct sensor_listen_spec *out, char *err, size_t errlen);
+
+/* A sensor on a loop the caller owns (`mitsu run` uses these; so do tests and the Telnet fuzz
+ * target). sensor_open loads the profiles, opens the store, the bus, the sample store, the
+ * downloader, the listeners and the dashboard; on error *out still needs sensor_free.
+ * `signals`: stop on SIGTERM/SIGINT. The config must outlive the sensor. */
+int sensor_open(struct sensor **out, uv_loop_t *loop, struct core_config *cfg, bool signals);
+/* Begins the orderly stop: listeners close, sessions end with reason "shutdown". */
+void sensor_stop(struct sensor *sn);
+/* Runs the loop until everything of the sensor is closed, then frees it. */
+void sensor_free(struct sensor *sn);
+/* The port listener i is bound to (useful with port 0), or -1. */
+int sensor_listener_port(const struct sensor *sn, size_t i);
+
+/* `mitsu run`. */
+int sensor_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,77 @@
+/* Internal to src/sensor: the sensor object, the per-source table, listeners. */
+#ifndef MITSU_SENSOR_INT_H
+#define MITSU_SENSOR_INT_H
+
+#include "sensor/sensor.h"
+#include "web/web.h"
+
+/* Open sessions per source address: open addressing, keyed by a seeded SipHash of the address
+ * bytes so a peer cannot choose collisions. Sized for max_sessions; entries with count 0 are
+ * tombstones reused on insert and the table is rebuilt when tombstones pile up. */
+struct sensor_srctab {
+	struct srctab_slot {
+		uint8_t addr[16];
+		uint8_t len;      /* 0 = never used */
+		uint32_t count;
+	} *slots;
+	size_t cap;           /* power of two */
+	size_t used;          /* slots with len != 0 */
+	uint8_t key[16];
+};
+int sensor_srctab_init(struct sensor_srctab *t, size_t max_entries);
+void sensor_srctab_free(struct sensor_srctab *t);
+/* Adds one session for addr if its count is below limit; returns the new count or -1. */
+int sensor_srctab_acquire(struct sensor_srctab *t, const uint8_t *addr, size_t len, uint32_t limit);
+void sensor_srctab_release(struct sensor_srctab *t, const uint8_t *addr, size_t len);
+
+struct sensor_listener {
+	struct sensor *sensor;
+	uv_tcp_t tcp;
+	const struct sensor_proto *proto;
+	const struct profile *profile;
+	struct sensor_listen_spec spec;
+};
+
+struct sensor_stats {
+	uint64_t accepted;
+	uint64_t refused_total;
+	uint64_t refused_source;
+	uint64_t closed;
+};
+
+struct sensor {
+	uv_loop_t *loop;
+	struct core_config *cfg;
+	struct core_store store;
+	struct core_bus *bus;
+	struct capture_samples *samples;
+	struct capture_fetcher *fetcher;
+	struct profile_set profiles;
+	struct sensor_limits limits;
+	struct sensor_listener *listeners;
+	size_t nlisteners;
+	struct sensor_srctab sources;
+	struct sensor_session *sessions; /* doubly linked list of open sessions */
+	size_t nsessions;
+	struct sensor_stats stats;
+	uv_prepare_t flush;
+	uv_timer_t flush_timer;
+	uint64_t last_flush_ms;
+	uv_signal_t sigterm, sigint;
+	bool stopping;
+	bool stopped;   /* the last session is gone and the sensor's own handles are closing */
+	bool signals;
+	void *box_queue;
+	struct web_server *web;
+};
+
+/* Creates and frees a session for an accepted connection (session.c). */
+void sensor_session_accept(struct sensor_listener *l);
+/* Closes every session with reason "shutdown". */
+void sensor_sessions_shutdown(struct sensor *sn);
+/* Finds a protocol module by name (listener.c). */
+const struct sensor_proto *sensor_proto_find(const char *name);
+int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen);
+void sensor_listeners_stop(struct sensor *sn);
+
+#endif

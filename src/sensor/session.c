@@ -1,0 +1,311 @@
+/* Sessions: accept, limits, timers, reads, writes, and an orderly close from the loop. */
+#include "sensor/sensor_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One read buffer for the whole sensor: reads are handled before the next one starts. */
+#define SENSOR_READ_BUF (64 * 1024)
+static char read_buf[SENSOR_READ_BUF];
+/* How long a closing session may take to hand its last output to a slow peer. */
+#define SENSOR_DRAIN_MS 5000
+
+const struct core_config *sensor_config(const struct sensor *sn) { return sn->cfg; }
+const struct sensor_limits *sensor_limits(const struct sensor *sn) { return &sn->limits; }
+struct capture_samples *sensor_samples(const struct sensor *sn) { return sn->samples; }
+struct capture_fetcher *sensor_fetcher(const struct sensor *sn) { return sn->fetcher; }
+
+static int addr_bytes(const struct sockaddr_storage *ss, uint8_t out[16], size_t *len)
+{
+	if (ss->ss_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		*len = 4;
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		*len = 16;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		uv_ip4_name(a, ip, iplen);
+		*port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		uv_ip6_name(a, ip, iplen);
+		/* An IPv4 peer on a dual-stack socket is reported as plain IPv4. */
+		if (lib_str_prefix(ip, "::ffff:") && strchr(ip + 7, '.'))
+			memmove(ip, ip + 7, strlen(ip + 7) + 1);
+		*port = ntohs(a->sin6_port);
+	}
+}
+
+void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	core_emit_msg(s->sensor->bus, &s->conn, id, fields, msg);
+}
+
+static void session_free(struct sensor_session *s)
+{
+	struct sensor *sn = s->sensor;
+	if (s->proto && s->proto->on_close)
+		s->proto->on_close(s);
+	/* Last, after what the module records at its end (files the attacker left behind). */
+	double duration = (double)(s->end_ms - s->start_ms) / 1000.0;
+	sensor_session_emit(s, EV_SESSION_CLOSED,
+			    json_pack("{s:f,s:s}", "duration", duration, "reason", s->close_reason),
+			    "session closed (%s) after %.1f s", s->close_reason, duration);
+	sensor_srctab_release(&sn->sources, s->src_addr, s->src_len);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		sn->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	sn->nsessions--;
+	sn->stats.closed++;
+	free(s);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct sensor_session *s = h->data;
+	if (--s->open_handles == 0)
+		session_free(s);
+}
+
+static void close_handles(struct sensor_session *s)
+{
+	if (s->handles_closed)
+		return;
+	s->handles_closed = true;
+	uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&s->tcp, on_handle_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct sensor_session *s = req->data;
+	free(req);
+	close_handles(s);
+}
+
+static void on_timer(uv_timer_t *t);
+
+void sensor_session_close(struct sensor_session *s, const char *reason)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	s->close_reason = reason;
+	uv_read_stop((uv_stream_t *)&s->tcp);
+	uv_timer_stop(&s->timer);
+	s->end_ms = lib_mono_ms();
+	/* A polite end lets queued output reach the peer first; a peer that does not read, or
+	 * that already left, is cut off. */
+	bool drain = strcmp(reason, "exit") == 0 || strcmp(reason, "login_failures") == 0 ||
+		     strcmp(reason, "shutdown") == 0 || strcmp(reason, "idle") == 0 ||
+		     strcmp(reason, "timeout") == 0;
+	if (drain && uv_is_writable((uv_stream_t *)&s->tcp)) {
+		uv_shutdown_t *req = xmalloc(sizeof(*req));
+		req->data = s;
+		if (uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown) == 0) {
+			/* Bound the drain: the timer closes the handles if the peer does not read. */
+			uv_timer_start(&s->timer, on_timer, SENSOR_DRAIN_MS, 0);
+			return;
+		}
+		free(req);
+	}
+	close_handles(s);
+}
+
+struct write_req {
+	uv_write_t req;
+	struct sensor_session *s;
+	char data[];
+};
+
+static void on_write(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	if (status < 0 && status != UV_ECANCELED && !w->s->closing)
+		sensor_session_close(w->s, "error");
+	free(w);
+}
+
+void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
+{
+	if (s->handles_closed || n == 0)
+		return;
+	uv_stream_t *st = (uv_stream_t *)&s->tcp;
+	const char *data = p;
+	if (st->write_queue_size == 0) {
+		uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
+		int w = uv_try_write(st, &b, 1);
+		if (w == (int)n)
+			return;
+		if (w > 0) {
+			data += w;
+			n -= (size_t)w;
+		} else if (w != UV_EAGAIN) {
+			sensor_session_close(s, "error");
+			return;
+		}
+	}
+	if (st->write_queue_size + n > s->sensor->limits.max_output_queue) {
+		if (!s->closing)
+			sensor_session_close(s, "output_limit");
+		close_handles(s);
+		return;
+	}
+	struct write_req *w = xmalloc(sizeof(*w) + n);
+	memcpy(w->data, data, n);
+	w->s = s;
+	uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+	if (uv_write(&w->req, st, &b, 1, on_write) < 0) {
+		free(w);
+		sensor_session_close(s, "error");
+	}
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct sensor_session *s = t->data;
+	if (s->closing) {
+		close_handles(s);
+		return;
+	}
+	uint64_t now = lib_mono_ms();
+	const struct sensor_limits *lim = &s->sensor->limits;
+	uint64_t idle_end = s->last_input_ms + lim->idle_ms;
+	uint64_t total_end = s->start_ms + lim->session_ms;
+	if (now >= total_end) {
+		sensor_session_close(s, "timeout");
+		return;
+	}
+	if (now >= idle_end) {
+		sensor_session_close(s, "idle");
+		return;
+	}
+	/* Input moved the idle deadline: sleep until the nearer of the two. */
+	uint64_t next = LIB_MIN(idle_end, total_end);
+	uv_timer_start(&s->timer, on_timer, next - now, 0);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	*buf = uv_buf_init(read_buf, sizeof(read_buf));
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct sensor_session *s = st->data;
+	if (nread == 0 || s->closing)
+		return;
+	if (nread < 0) {
+		/* A reset is the peer leaving too (it closed with our output unread). */
+		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET ? "peer" : "error");
+		return;
+	}
+	s->last_input_ms = lib_mono_ms();
+	s->bytes_in += (uint64_t)nread;
+	if (s->bytes_in > s->sensor->limits.max_input) {
+		sensor_session_close(s, "input_limit");
+		return;
+	}
+	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+/* A connection refused before it became a session: only its socket handle exists. */
+static void on_refused_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void sensor_session_accept(struct sensor_listener *l)
+{
+	struct sensor *sn = l->sensor;
+	struct sensor_session *s = xcalloc(1, sizeof(*s));
+	s->sensor = sn;
+	uv_tcp_init(sn->loop, &s->tcp);
+	s->tcp.data = s;
+	s->open_handles = 1;
+	if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&s->tcp) != 0) {
+		s->handles_closed = true;
+		uv_close((uv_handle_t *)&s->tcp, on_refused_closed);
+		return;
+	}
+	struct sockaddr_storage peer, local;
+	int plen = sizeof(peer), llen = sizeof(local);
+	uint8_t a[16];
+	size_t alen = 0;
+	bool refuse = sn->stopping || sn->nsessions >= sn->limits.max_sessions;
+	if (refuse)
+		sn->stats.refused_total++;
+	if (!refuse && (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &plen) ||
+			uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&local, &llen) ||
+			addr_bytes(&peer, a, &alen)))
+		refuse = true;
+	if (!refuse && sensor_srctab_acquire(&sn->sources, a, alen, (uint32_t)sn->limits.max_per_source) < 0) {
+		sn->stats.refused_source++;
+		refuse = true;
+	}
+	if (!refuse) {
+		memcpy(s->src_addr, a, alen);
+		s->src_len = (uint8_t)alen;
+	}
+	if (refuse) {
+		/* Over a limit: no events (a flood must not fill the store), just close. */
+		s->handles_closed = true;
+		uv_close((uv_handle_t *)&s->tcp, on_refused_closed);
+		return;
+	}
+	sn->stats.accepted++;
+	uv_tcp_nodelay(&s->tcp, 1);
+	uv_timer_init(sn->loop, &s->timer);
+	s->timer.data = s;
+	s->open_handles = 2;
+	s->proto = l->proto;
+	s->profile = l->profile;
+	s->start_ms = s->last_input_ms = lib_mono_ms();
+	core_session_id(s->conn.session);
+	s->conn.protocol = l->proto->name;
+	addr_text(&peer, s->conn.src_ip, sizeof(s->conn.src_ip), &s->conn.src_port);
+	addr_text(&local, s->conn.dst_ip, sizeof(s->conn.dst_ip), &s->conn.dst_port);
+	s->next = sn->sessions;
+	if (sn->sessions)
+		sn->sessions->prev = s;
+	sn->sessions = s;
+	sn->nsessions++;
+
+	sensor_session_emit(s, EV_SESSION_CONNECT,
+			    json_pack("{s:s}", "profile", s->profile ? s->profile->name : ""),
+			    "new connection: %s:%d (%s:%d) [session: %s]", s->conn.src_ip,
+			    s->conn.src_port, s->conn.dst_ip, s->conn.dst_port, s->conn.session);
+	uv_timer_start(&s->timer, on_timer, LIB_MIN(sn->limits.idle_ms, sn->limits.session_ms), 0);
+	if (s->proto->on_accept(s) < 0) {
+		sensor_session_close(s, "error");
+		return;
+	}
+	if (!s->closing && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
+		sensor_session_close(s, "error");
+}
+
+void sensor_sessions_shutdown(struct sensor *sn)
+{
+	for (struct sensor_session *s = sn->sessions; s; s = s->next)
+		if (!s->closing)
+			sensor_session_close(s, "shutdown");
+}

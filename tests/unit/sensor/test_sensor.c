@@ -1,0 +1,170 @@
+/* Unit tests of src/sensor: the per-source table, listener specs, and the Telnet module
+ * driven in-process, one byte at a time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+
+#include "inproc.h"
+
+static void test_srctab(void **state)
+{
+	struct sensor_srctab t;
+	sensor_srctab_init(&t, 8);
+	uint8_t a[4] = {192, 0, 2, 1}, b[4] = {192, 0, 2, 2};
+	assert_int_equal(sensor_srctab_acquire(&t, a, 4, 2), 1);
+	assert_int_equal(sensor_srctab_acquire(&t, a, 4, 2), 2);
+	assert_int_equal(sensor_srctab_acquire(&t, a, 4, 2), -1);
+	assert_int_equal(sensor_srctab_acquire(&t, b, 4, 2), 1);
+	sensor_srctab_release(&t, a, 4);
+	assert_int_equal(sensor_srctab_acquire(&t, a, 4, 2), 2);
+	/* Many sources coming and going never fill the table (tombstones are recycled). */
+	for (uint32_t i = 0; i < 100000; i++) {
+		uint8_t c[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+		assert_int_equal(sensor_srctab_acquire(&t, c, 4, 1), 1);
+		sensor_srctab_release(&t, c, 4);
+	}
+	assert_int_equal(sensor_srctab_acquire(&t, b, 4, 2), 2);
+	sensor_srctab_free(&t);
+}
+
+static void test_listen_spec(void **state)
+{
+	struct sensor_listen_spec s;
+	char err[128];
+	assert_int_equal(sensor_parse_listen("telnet@127.0.0.1:2323/dvr-hi3520d", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.proto, "telnet");
+	assert_string_equal(s.addr, "127.0.0.1");
+	assert_int_equal(s.port, 2323);
+	assert_string_equal(s.profile, "dvr-hi3520d");
+	assert_int_equal(sensor_parse_listen("telnet@[::1]:23", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.addr, "::1");
+	assert_string_equal(s.profile, "");
+	assert_int_not_equal(sensor_parse_listen("127.0.0.1:23", &s, err, sizeof(err)), 0);
+	assert_int_not_equal(sensor_parse_listen("telnet@127.0.0.1", &s, err, sizeof(err)), 0);
+	assert_int_not_equal(sensor_parse_listen("telnet@127.0.0.1:23/", &s, err, sizeof(err)), 0);
+}
+
+struct seen {
+	int params;
+	int width, height;
+	char term[32];
+};
+
+static void on_event(void *arg, enum core_event id, const json_t *ev)
+{
+	struct seen *s = arg;
+	if (id != EV_SESSION_PARAMS)
+		return;
+	s->params++;
+	if (json_object_get(ev, "width")) {
+		s->width = (int)json_integer_value(json_object_get(ev, "width"));
+		s->height = (int)json_integer_value(json_object_get(ev, "height"));
+	}
+	if (json_object_get(ev, "term"))
+		lib_strlcpy(s->term, json_string_value(json_object_get(ev, "term")), sizeof(s->term));
+}
+
+/* Sends bytes one at a time, running the loop after each. */
+static void trickle(struct inproc *ip, int fd, const void *p, size_t n, struct buf *out)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(write(fd, b + i, 1), 1);
+		inproc_pump(ip, fd, out);
+	}
+}
+
+/* Pumps until the output contains needle (or fails). */
+static void expect(struct inproc *ip, int fd, struct buf *out, const char *needle)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (out->len && memmem(out->data, out->len, needle, strlen(needle)))
+			return;
+		inproc_pump(ip, fd, out);
+		usleep(500);
+	}
+	fail_msg("never saw \"%s\" in %zu bytes of output", needle, out->len);
+}
+
+static void test_telnet_byte_at_a_time(void **state)
+{
+	struct inproc ip;
+	assert_int_equal(inproc_start(&ip, NULL), 0);
+	struct seen seen = {0};
+	core_bus_subscribe(ip.sn->bus, on_event, &seen);
+	int fd = inproc_connect(&ip);
+	assert_true(fd >= 0);
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	expect(&ip, fd, &out, "login: ");
+	/* BusyBox telnetd's option bytes come first. */
+	static const uint8_t iacs[] = {255, 253, 1, 255, 253, 31, 255, 251, 1, 255, 251, 3};
+	assert_memory_equal(out.data, iacs, sizeof(iacs));
+	/* The NAWS reply and a TTYPE offer, split at every byte. */
+	static const uint8_t naws[] = {255, 251, 31, 255, 250, 31, 0, 132, 0, 43, 255, 240, 255, 251, 24};
+	trickle(&ip, fd, naws, sizeof(naws), &out);
+	expect(&ip, fd, &out, "\xff\xfa\x18\x01\xff\xf0"); /* SB TTYPE SEND */
+	static const uint8_t ttype[] = {255, 250, 24, 0, 'v', 't', '1', '0', '0', 255, 240};
+	trickle(&ip, fd, ttype, sizeof(ttype), &out);
+	/* Login with CR NUL and CR LF line ends, a byte per segment. */
+	trickle(&ip, fd, "root\r\0", 6, &out);
+	expect(&ip, fd, &out, "assword");
+	buf_reset(&out);
+	trickle(&ip, fd, "xc3511\r\n", 8, &out);
+	expect(&ip, fd, &out, "# ");
+	/* The password was not echoed. */
+	assert_null(memmem(out.data, out.len, "xc3511", 6));
+	buf_reset(&out);
+	const char *cmd = "/bin/busybox MIRAI\r\n";
+	trickle(&ip, fd, cmd, strlen(cmd), &out);
+	expect(&ip, fd, &out, "MIRAI: applet not found");
+	/* The typed line was echoed as a pty would. */
+	assert_non_null(memmem(out.data, out.len, "/bin/busybox MIRAI", 18));
+	/* Output NL becomes CR NL. */
+	assert_non_null(memmem(out.data, out.len, "MIRAI: applet not found\r\n", 25));
+	/* A byte 0xFF in output is sent as IAC IAC. */
+	buf_reset(&out);
+	const char *bin = "echo -ne '\\xff\\xfe' > /var/x; cat /var/x; /bin/busybox END\r\n";
+	assert_int_equal(write(fd, bin, strlen(bin)), (ssize_t)strlen(bin));
+	expect(&ip, fd, &out, "END: applet not found");
+	assert_non_null(memmem(out.data, out.len, "\xff\xff\xfe", 3));
+	assert_int_equal(seen.width, 132);
+	assert_int_equal(seen.height, 43);
+	assert_string_equal(seen.term, "vt100");
+	close(fd);
+	buf_free(&out);
+	inproc_stop(&ip);
+}
+
+static void test_telnet_backspace_and_kill(void **state)
+{
+	struct inproc ip;
+	assert_int_equal(inproc_start(&ip, NULL), 0);
+	int fd = inproc_connect(&ip);
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	expect(&ip, fd, &out, "login: ");
+	/* "rooX" + BS + "t": login reads "root". */
+	trickle(&ip, fd, "rooX\x7ft\r\n", 8, &out);
+	expect(&ip, fd, &out, "assword");
+	trickle(&ip, fd, "garbage\x15xc3511\r\n", 16, &out);
+	expect(&ip, fd, &out, "# ");
+	close(fd);
+	buf_free(&out);
+	inproc_stop(&ip);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_srctab),
+		cmocka_unit_test(test_listen_spec),
+		cmocka_unit_test(test_telnet_byte_at_a_time),
+		cmocka_unit_test(test_telnet_backspace_and_kill),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
