@@ -1,6 +1,6 @@
-/* scope: where packets come from. Classic pcap files are walked through mmap (about three
- * times faster than libpcap's reader, docs/research/darknet.md section 7); pcapng and anything
- * else libpcap reads go through libpcap; gzip, xz and zstd files are decompressed through a
+/* scope: where packets come from. Classic pcap files are parsed here from large read(2)s
+ * into one buffer (much faster than libpcap's per-record fread, docs/research/darknet.md
+ * section 7); pcapng and anything else libpcap reads go through libpcap; gzip, xz and zstd files are decompressed through a
  * FILE cookie that libpcap reads from; live capture is libpcap's. A truncated or corrupt file
  * ends its stream with an error that says where, after the packets before it. */
 #include "scope/scope_int.h"
@@ -13,7 +13,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -44,10 +43,12 @@ struct dec {
 };
 
 struct scope_input {
-	/* mmap path */
-	const uint8_t *map;
-	size_t maplen, off;
-	size_t window_start, window_end;
+	/* classic pcap, read by us: a buffer refilled with read(2) */
+	bool classic;
+	uint8_t *buf;
+	size_t blen, bpos;  /* bytes in buf, position of the next record */
+	uint64_t bbase;     /* file offset of buf[0] */
+	bool eof;
 	bool swap, nano;
 	int linktype;
 	/* libpcap path */
@@ -57,7 +58,7 @@ struct scope_input {
 	bool live;
 	int livefd;
 	volatile sig_atomic_t stop;
-	/* filter for the mmap path */
+	/* filter for the classic path */
 	pcap_t *dead;
 	struct bpf_program prog;
 	bool have_prog;
@@ -223,28 +224,35 @@ static FILE *dec_open(int fd, enum comp kind, struct dec **out)
 	return f;
 }
 
-/* ---- the mmap window ----
- * Pages of the window ahead are mapped in one call (MADV_POPULATE_READ) instead of one page
- * fault at a time, and the pages behind are unmapped, so the resident set reports the tables,
- * not the file (the kernel's page cache keeps the file either way). */
-#define MAP_WINDOW (32u << 20)
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
+/* ---- classic pcap through read(2) ----
+ * One buffer, refilled in large reads; a record is always contiguous in it. Reading into a
+ * small reused buffer costs one copy but no page-table work, and keeps the resident set at
+ * the tables (an mmap of the file would count the whole file). */
+#define READ_CHUNK (1u << 20)
+#define READ_BUF (READ_CHUNK + SCOPE_MAX_RECORD + 16)
 
-static void map_window(struct scope_input *in)
+/* Makes n bytes available at bpos; false at the end of the file (or on a read error). */
+static bool avail(struct scope_input *in, size_t n)
 {
-	size_t page = 4096;
-	size_t start = in->off & ~(page - 1);
-	size_t end = start + MAP_WINDOW < in->maplen ? start + MAP_WINDOW : in->maplen;
-	if (end > start)
-		madvise((void *)(in->map + start), end - start, MADV_POPULATE_READ);
-	if (in->window_start < start)
-		madvise((void *)(in->map + in->window_start), start - in->window_start, MADV_DONTNEED);
-	in->window_start = start;
-	in->window_end = end > start + MAP_WINDOW / 2 ? start + MAP_WINDOW / 2 : end;
-	if (in->window_end <= in->off)
-		in->window_end = in->maplen + 1;
+	if (in->blen - in->bpos >= n)
+		return true;
+	if (in->eof)
+		return false;
+	memmove(in->buf, in->buf + in->bpos, in->blen - in->bpos);
+	in->bbase += in->bpos;
+	in->blen -= in->bpos;
+	in->bpos = 0;
+	while (in->blen < n && !in->eof) {
+		ssize_t r = read(in->fd, in->buf + in->blen, READ_BUF - in->blen > READ_CHUNK ? READ_CHUNK : READ_BUF - in->blen);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			in->eof = true;
+			break;
+		}
+		in->blen += (size_t)r;
+	}
+	return in->blen - in->bpos >= n;
 }
 
 /* ---- opening ---- */
@@ -325,18 +333,15 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 			snprintf(err, errlen, "%s: unsupported link type %d", path, in->linktype);
 			goto fail;
 		}
-		in->maplen = (size_t)st.st_size;
-		void *m = mmap(NULL, in->maplen, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED) {
-			rc = -errno;
-			snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		in->classic = true;
+		in->buf = xmalloc(READ_BUF);
+		in->fd = fd;
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		if (!avail(in, 24)) {
+			snprintf(err, errlen, "%s: cannot read the pcap file header", path);
 			goto fail;
 		}
-		madvise(m, in->maplen, MADV_SEQUENTIAL);
-		in->map = m;
-		map_window(in);
-		in->off = 24;
-		in->fd = fd;
+		in->bpos = 24;
 		if (filter) {
 			in->dead = pcap_open_dead(in->linktype, 65535);
 			if (!in->dead || (rc = set_filter(in, in->dead, filter, err, errlen)))
@@ -439,36 +444,39 @@ int scope_input_live(struct scope_input **out, const char *iface, const char *fi
 
 int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, size_t errlen)
 {
-	if (in->map) {
+	if (in->classic) {
 		for (;;) {
-			if (in->off >= in->window_end)
-				map_window(in);
-			if (in->off == in->maplen)
-				return 0;
-			if (in->maplen - in->off < 16) {
-				snprintf(err, errlen, "truncated record header at byte %zu", in->off);
-				in->off = in->maplen;
+			if (!avail(in, 16)) {
+				if (in->blen == in->bpos)
+					return 0;
+				snprintf(err, errlen, "truncated record header at byte %llu",
+					 (unsigned long long)(in->bbase + in->bpos));
+				in->bpos = in->blen;
 				return -1;
 			}
-			const uint8_t *h = in->map + in->off;
+			const uint8_t *h = in->buf + in->bpos;
 			uint32_t sec = rd32(h, in->swap), frac = rd32(h + 4, in->swap);
 			uint32_t caplen = rd32(h + 8, in->swap), len = rd32(h + 12, in->swap);
+			uint64_t at = in->bbase + in->bpos;
 			if (caplen > SCOPE_MAX_RECORD || (in->nano ? frac >= 1000000000u : frac >= 1000000u)) {
-				snprintf(err, errlen, "corrupt record header at byte %zu (caplen %u)", in->off, caplen);
-				in->off = in->maplen;
+				snprintf(err, errlen, "corrupt record header at byte %llu (caplen %u)", (unsigned long long)at,
+					 caplen);
+				in->bpos = in->blen;
+				in->eof = true;
 				return -1;
 			}
-			if (caplen > in->maplen - in->off - 16) {
-				snprintf(err, errlen, "truncated record at byte %zu (%u bytes announced, %zu present)",
-					 in->off, caplen, in->maplen - in->off - 16);
-				in->off = in->maplen;
+			if (!avail(in, 16 + (size_t)caplen)) {
+				snprintf(err, errlen, "truncated record at byte %llu (%u bytes announced, %zu present)",
+					 (unsigned long long)at, caplen, in->blen - in->bpos - 16);
+				in->bpos = in->blen;
 				return -1;
 			}
+			h = in->buf + in->bpos;
 			f->ts_ns = (int64_t)sec * 1000000000 + (in->nano ? frac : (int64_t)frac * 1000);
 			f->data = h + 16;
 			f->caplen = caplen;
 			f->len = len < caplen ? caplen : len;
-			in->off += 16 + (size_t)caplen;
+			in->bpos += 16 + (size_t)caplen;
 			if (in->have_prog) {
 				struct pcap_pkthdr ph = {.caplen = caplen, .len = f->len};
 				if (!pcap_offline_filter(&in->prog, &ph, f->data))
@@ -519,8 +527,8 @@ int scope_input_linktype(const struct scope_input *in)
 void scope_input_progress(const struct scope_input *in, uint64_t *done, uint64_t *total)
 {
 	*total = in->total;
-	if (in->map)
-		*done = in->off;
+	if (in->classic)
+		*done = in->bbase + in->bpos;
 	else if (in->dec)
 		*done = in->dec->gz ? (uint64_t)gzoffset(in->dec->gz) : in->dec->consumed;
 	else if (in->pc && !in->live && pcap_file(in->pc))
@@ -551,8 +559,7 @@ void scope_input_close(struct scope_input *in)
 	else if (in->cf)
 		fclose(in->cf);
 	free(in->dec);
-	if (in->map)
-		munmap((void *)in->map, in->maplen);
+	free(in->buf);
 	if (in->fd >= 0)
 		close(in->fd);
 	free(in);
