@@ -1307,9 +1307,14 @@ static void clock_to(struct scope_engine *e, int64_t ts_ns)
 	}
 }
 
-static void front_packet(struct scope_engine *e, const struct scope_pkt *p)
+static inline int64_t dark_index_of(const struct scope_engine *e, const struct scope_pkt *p)
 {
-	int64_t di = p->ipver == 4 ? scope_dark_index(&e->dark, p->dst) : (scope_dark6(&e->dark, p->dst6) ? 0 : -1);
+	return p->ipver == 4 ? scope_dark_index(&e->dark, p->dst) : (scope_dark6(&e->dark, p->dst6) ? 0 : -1);
+}
+
+/* di: dark_index_of(e, p). */
+static void front_packet(struct scope_engine *e, const struct scope_pkt *p, int64_t di)
+{
 	if (di < 0) {
 		e->r.not_dark_packets++;
 		e->r.not_dark_bytes += p->len;
@@ -1434,7 +1439,7 @@ void scope_engine_frame(struct scope_engine *e, enum scope_dec code)
 void scope_engine_packet(struct scope_engine *e, const struct scope_pkt *pkt)
 {
 	e->r.frames++;
-	front_packet(e, pkt);
+	front_packet(e, pkt, dark_index_of(e, pkt));
 	/* The pointer is the caller's: run it now. */
 	if (!e->threaded && e->npend) {
 		back_run(&e->b[0], e->pend, NULL, e->npend);
@@ -1444,15 +1449,20 @@ void scope_engine_packet(struct scope_engine *e, const struct scope_pkt *pkt)
 
 void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		/* The per-address counters are touched at random: fetch a few packets ahead. */
-		if (e->dpk && i + 8 < n && pkts[i + 8].ipver == 4) {
-			int64_t di = scope_dark_index(&e->dark, pkts[i + 8].dst);
-			if (di >= 0)
-				__builtin_prefetch(&e->dpk[di], 1);
+	/* The per-address counters are touched at random: find them all first (prefetching),
+	 * then count. */
+	int64_t di[256];
+	for (size_t at = 0; at < n; at += LIB_ARRAY_LEN(di)) {
+		size_t m = n - at < LIB_ARRAY_LEN(di) ? n - at : LIB_ARRAY_LEN(di);
+		for (size_t i = 0; i < m; i++) {
+			di[i] = dark_index_of(e, &pkts[at + i]);
+			if (e->dpk && di[i] >= 0 && pkts[at + i].ipver == 4)
+				__builtin_prefetch(&e->dpk[di[i]], 1);
 		}
-		e->r.frames++;
-		front_packet(e, &pkts[i]);
+		for (size_t i = 0; i < m; i++) {
+			e->r.frames++;
+			front_packet(e, &pkts[at + i], di[i]);
+		}
 	}
 	if (!e->threaded && e->npend) {
 		back_run(&e->b[0], e->pend, NULL, e->npend);
