@@ -258,6 +258,7 @@ static enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 		/* p0f ignores fragments and datagrams not captured whole. */
 		if (o->cls == SCOPE_C_SYN && !(frag & 0x2000) && n >= tot && tot >= 40) {
 			struct scope_tcpsig *s = &o->sig;
+			memset(s, 0, offsetof(struct scope_tcpsig, opt_layout));
 			s->ttl = o->ttl;
 			s->tos = p[1] >> 2;
 			s->ip_opt_len = (uint8_t)(ihl - 20);
@@ -313,6 +314,7 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 		decode_tcp(l4, l4n, o);
 		if (o->cls == SCOPE_C_SYN && n >= tot && tot >= 60) {
 			struct scope_tcpsig *s = &o->sig;
+			memset(s, 0, offsetof(struct scope_tcpsig, opt_layout));
 			s->ttl = o->ttl;
 			s->tos = (uint8_t)((vtf >> 22) & 0x3f);
 			s->tot_hdr = 40;
@@ -374,7 +376,8 @@ enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64
 			    struct scope_pkt *out)
 {
 	/* Only the fields a decode can leave unset are cleared: the whole struct (with the IPv6
-	 * addresses) would cost more than the decode. */
+	 * addresses) would cost more than the decode. `sig` is filled (and cleared) for SYNs only
+	 * and read only when SCOPE_PF_SIG says so. */
 	out->ts_ns = ts_ns;
 	out->flags = 0;
 	out->seq = 0;
@@ -384,7 +387,6 @@ enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64
 	out->inner_src = out->inner_dst = 0;
 	out->inner_proto = 0;
 	out->src = out->dst = 0;
-	memset(&out->sig, 0, offsetof(struct scope_tcpsig, opt_layout));
 	switch (linktype) {
 	case SCOPE_LINK_EN10MB: {
 		if (caplen < 14)

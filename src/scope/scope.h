@@ -103,8 +103,8 @@ struct scope_pkt {
 	uint8_t cls; /* enum scope_class */
 	uint8_t flags;
 	uint8_t inner_proto;
+	struct scope_tcpsig sig; /* valid when flags has SCOPE_PF_SIG */
 	uint8_t src6[16], dst6[16];
-	struct scope_tcpsig sig;
 };
 
 /* Decodes one frame of the given link type. caplen bytes are at p; ts_ns is copied into out.
