@@ -70,7 +70,7 @@
 	  "Seconds to wait for a download server to accept the connection.") \
 	X(CAPTURE_MAX_CONCURRENT, "capture", "max_concurrent", INT, "64", 1, 10000, \
 	  "Downloads running at once across the sensor; more wait in a queue.") \
-	X(CAPTURE_RATE_LIMIT, "capture", "rate_limit", INT, "5", 0, 100000, \
+	X(CAPTURE_RATE_LIMIT, "capture", "rate_limit", INT, "30", 0, 100000, \
 	  "Downloads per destination host per rate_window (0: no limit).") \
 	X(CAPTURE_RATE_WINDOW, "capture", "rate_window", SECS, "60", 1, 86400, \
 	  "Window of the per-destination rate limit, in seconds.") \
