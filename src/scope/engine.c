@@ -709,6 +709,7 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 			b->syn_sources++;
 		}
 		if (s->iv_syn == UINT16_MAX) {
+			b->limits.label_halvings++;
 			s->iv_syn /= 2;
 			s->iv_mirai /= 2;
 			s->iv_zmap /= 2;
@@ -1440,11 +1441,14 @@ void scope_engine_packet(struct scope_engine *e, const struct scope_pkt *pkt)
 {
 	e->r.frames++;
 	front_packet(e, pkt, dark_index_of(e, pkt));
-	/* The pointer is the caller's: run it now. */
+	/* The pointer is the caller's: run it now (threads got a copy: publish it). */
 	if (!e->threaded && e->npend) {
 		back_run(&e->b[0], e->pend, NULL, e->npend);
 		e->npend = 0;
 	}
+	if (e->threaded)
+		for (int k = 0; k < e->nb; k++)
+			ring_publish(&e->b[k]);
 }
 
 void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, size_t n)
@@ -1614,6 +1618,7 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 		l->victims_full += bl->victims_full;
 		l->scanners_full += bl->scanners_full;
 		l->attacks_full += bl->attacks_full;
+		l->label_halvings += bl->label_halvings;
 	}
 	r->sources += r->sources6;
 	r->os = xcalloc(2 * nlabels + 1, sizeof(*r->os));
@@ -1732,5 +1737,5 @@ bool scope_report_exact(const struct scope_report *r)
 {
 	const struct scope_limits *l = &r->limits;
 	return !(l->sources_full || l->pairs_full || l->scan_full || l->dests_full || l->victims_full ||
-		 l->scanners_full || l->attacks_full);
+		 l->scanners_full || l->attacks_full || l->label_halvings);
 }

@@ -278,13 +278,13 @@ static json_t *report_json(const struct scope_report *r, const struct scope_out_
 		json_array_append_new(ivs, interval_json(&r->intervals[i], ctx));
 	json_object_set_new(o, "intervals", ivs);
 	const struct scope_limits *l = &r->limits;
-	json_object_set_new(o, "limits", json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "exact", scope_report_exact(r),
+	json_object_set_new(o, "limits", json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "exact", scope_report_exact(r),
 						   "sources_full", (json_int_t)l->sources_full, "pairs_full",
 						   (json_int_t)l->pairs_full, "scan_full", (json_int_t)l->scan_full,
 						   "dests_full", (json_int_t)l->dests_full, "victims_full",
 						   (json_int_t)l->victims_full, "scanners_full", (json_int_t)l->scanners_full,
-						   "attacks_full", (json_int_t)l->attacks_full, "late_packets",
-						   (json_int_t)l->late_packets));
+						   "attacks_full", (json_int_t)l->attacks_full, "label_halvings",
+						   (json_int_t)l->label_halvings, "late_packets", (json_int_t)l->late_packets));
 	json_object_set_new(o, "memory", json_pack("{s:I,s:I}", "tables_bytes", (json_int_t)r->table_bytes,
 						   "peak_rss_bytes", (json_int_t)ctx->peak_rss));
 	json_t *errs = json_array();
