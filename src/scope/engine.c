@@ -67,7 +67,7 @@ struct src_rec {
 	uint32_t ival_pkts;
 	uint32_t sighash; /* last SYN signature tried without a match */
 	/* SYNs in the current interval, and how many matched each tool's rule (halved together
-	 * when iv_syn would overflow, which keeps the ratios). */
+	 * moved to the spill table when iv_syn would overflow). */
 	uint16_t iv_syn, iv_mirai, iv_zmap, iv_masscan;
 	int16_t os;
 	uint8_t flags;
@@ -75,7 +75,15 @@ struct src_rec {
 	struct inline_pair inl[2];
 	uint32_t asn; /* country and AS, once looked up (SF_GEO) */
 	uint16_t cc;
-	uint16_t pad;
+	uint8_t iv_spilled; /* the iv_ counters overflowed into the spill table this interval */
+	uint8_t pad;
+};
+
+/* Label counters of a source that sent more SYNs in one interval than its record's 16-bit
+ * counters hold (heavy scanners only). */
+struct spill_rec {
+	uint64_t key; /* address + 1 */
+	uint64_t syn, mirai, zmap, masscan;
 };
 
 /* A source is labelled with a tool in an interval when more than half of its SYNs in the
@@ -84,9 +92,9 @@ struct src_rec {
  * packet with p = 2^-16, about 70 times in 5 million SYNs). */
 #define LABEL_MIN_MIRAI 1
 #define LABEL_MIN_TOOL 2
-static bool label_holds(uint32_t match, uint32_t syn, uint32_t min)
+static bool label_holds(uint64_t match, uint64_t syn, uint64_t min)
 {
-	return match >= min && (uint64_t)match * 2 > syn;
+	return match >= min && match * 2 > syn;
 }
 
 /* (source, port table, port): unique sources per port, and the pair's scan packets in the
@@ -185,7 +193,7 @@ struct msg {
 
 struct back {
 	const struct scope_config *cfg;
-	struct scope_tab src, pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6;
+	struct scope_tab src, pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6, spill;
 	/* Arena of the candidates' destination sets, emptied at each interval's end. */
 	uint8_t **arena;
 	size_t narena, arena_used, arena_at; /* chunks, chunks in use, bytes used in the last */
@@ -404,6 +412,7 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 	scope_tab_init(&b->iv_asn, sizeof(struct asn_rec), 1000000);
 	scope_tab_init(&b->src6, sizeof(struct src6_rec), cfg->max_sources);
 	scope_tab_init(&b->pair6, sizeof(struct src6_rec), cfg->max_pairs);
+	scope_tab_init(&b->spill, sizeof(struct spill_rec), 1000000);
 	lib_random(&b->setseed, sizeof(b->setseed));
 	lib_random(b->sipkey, sizeof(b->sipkey));
 	b->iv_port_src = xcalloc(NPORTS, sizeof(uint32_t));
@@ -413,7 +422,7 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 static void back_free(struct back *b)
 {
 	struct scope_tab *tabs[] = {&b->src, &b->pair, &b->victim, &b->scanner, &b->ivscan,
-				    &b->asn, &b->iv_asn, &b->src6, &b->pair6};
+				    &b->asn, &b->iv_asn, &b->src6, &b->pair6, &b->spill};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
 		scope_tab_free(tabs[i]);
 	for (size_t i = 0; i < b->caplog / LOG_CHUNK; i++)
@@ -434,7 +443,7 @@ static uint64_t back_bytes(const struct back *b)
 	return scope_tab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->narena * (uint64_t)ARENA_CHUNK +
 	       scope_tab_bytes(&b->victim) + scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
 	       scope_tab_bytes(&b->asn) + scope_tab_bytes(&b->iv_asn) + scope_tab_bytes(&b->src6) +
-	       scope_tab_bytes(&b->pair6) + b->capivsrc * 4 + 2ull * NPORTS * 4 + b->caplog * sizeof(struct logent) +
+	       scope_tab_bytes(&b->pair6) + scope_tab_bytes(&b->spill) + b->capivsrc * 4 + 2ull * NPORTS * 4 + b->caplog * sizeof(struct logent) +
 	       b->capattacks * sizeof(struct scope_attack);
 }
 
@@ -680,6 +689,28 @@ static void candidate_packet(struct back *b, struct ivscan_rec *c, uint32_t dst,
 	c->dests++;
 }
 
+/* Moves a source's full 16-bit label counters to the spill table. */
+static void spill(struct back *b, struct src_rec *s)
+{
+	bool added;
+	struct spill_rec *x = scope_tab_put(&b->spill, s->key, scope_tab_hash(&b->spill, s->key), &added);
+	if (!x) {
+		/* Full: halve the counters instead, which keeps the majority rule. */
+		b->limits.label_halvings++;
+		s->iv_syn /= 2;
+		s->iv_mirai /= 2;
+		s->iv_zmap /= 2;
+		s->iv_masscan /= 2;
+		return;
+	}
+	x->syn += s->iv_syn;
+	x->mirai += s->iv_mirai;
+	x->zmap += s->iv_zmap;
+	x->masscan += s->iv_masscan;
+	s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
+	s->iv_spilled = 1;
+}
+
 /* Everything about one IPv4 packet that is keyed by its source. */
 static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
 {
@@ -695,6 +726,7 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 			s->ival = b->ival;
 			s->ival_pkts = 0;
 			s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
+			s->iv_spilled = 0;
 			ivsrc_push(b, p->src);
 			b->iv_sources++;
 		}
@@ -708,13 +740,8 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 			s->family = (uint8_t)scope_family_from_ttl(p->ttl);
 			b->syn_sources++;
 		}
-		if (s->iv_syn == UINT16_MAX) {
-			b->limits.label_halvings++;
-			s->iv_syn /= 2;
-			s->iv_mirai /= 2;
-			s->iv_zmap /= 2;
-			s->iv_masscan /= 2;
-		}
+		if (s->iv_syn == UINT16_MAX)
+			spill(b, s);
 		s->iv_syn++;
 		s->iv_mirai += p->seq == p->dst;
 		s->iv_zmap += p->ipid == 54321;
@@ -852,7 +879,7 @@ static void back_run(struct back *b, const struct scope_pkt *const *ps, const ui
 	}
 }
 
-static void label_source(struct src_rec *s, uint32_t flag, uint32_t packets, struct scope_count *run,
+static void label_source(struct src_rec *s, uint32_t flag, uint64_t packets, struct scope_count *run,
 			 struct scope_count *iv)
 {
 	if (!(s->flags & flag)) {
@@ -912,16 +939,26 @@ static void back_close(struct back *b, uint32_t next)
 			ia->sources++;
 			ia->packets += s->ival_pkts;
 		}
-		if (s->iv_syn) {
-			b->iv_families[s->family]++;
-			if (label_holds(s->iv_mirai, s->iv_syn, LABEL_MIN_MIRAI)) {
-				b->iv_cc[cc][2]++;
-				label_source(s, SF_MIRAI, s->iv_mirai, &b->mirai, &b->iv_mirai);
+		uint64_t syn = s->iv_syn, mirai = s->iv_mirai, zmap = s->iv_zmap, masscan = s->iv_masscan;
+		if (s->iv_spilled) {
+			const struct spill_rec *x = scope_tab_find(&b->spill, s->key, scope_tab_hash(&b->spill, s->key));
+			if (x) {
+				syn += x->syn;
+				mirai += x->mirai;
+				zmap += x->zmap;
+				masscan += x->masscan;
 			}
-			if (label_holds(s->iv_zmap, s->iv_syn, LABEL_MIN_TOOL))
-				label_source(s, SF_ZMAP, s->iv_zmap, &b->zmap, &b->iv_zmap);
-			if (label_holds(s->iv_masscan, s->iv_syn, LABEL_MIN_TOOL))
-				label_source(s, SF_MASSCAN, s->iv_masscan, &b->masscan, &b->iv_masscan);
+		}
+		if (syn) {
+			b->iv_families[s->family]++;
+			if (label_holds(mirai, syn, LABEL_MIN_MIRAI)) {
+				b->iv_cc[cc][2]++;
+				label_source(s, SF_MIRAI, mirai, &b->mirai, &b->iv_mirai);
+			}
+			if (label_holds(zmap, syn, LABEL_MIN_TOOL))
+				label_source(s, SF_ZMAP, zmap, &b->zmap, &b->iv_zmap);
+			if (label_holds(masscan, syn, LABEL_MIN_TOOL))
+				label_source(s, SF_MASSCAN, masscan, &b->masscan, &b->iv_masscan);
 		}
 	}
 	/* Replay the log for the candidates, then keep those that qualified. */
@@ -965,6 +1002,7 @@ static void back_close(struct back *b, uint32_t next)
 		sc->intervals++;
 	}
 	scope_tab_clear(&b->ivscan);
+	scope_tab_clear(&b->spill);
 	memset(b->cand_filter, 0, sizeof(b->cand_filter));
 	b->arena_used = 0;
 	b->arena_at = 0;

@@ -264,7 +264,7 @@ struct scope_limits {
 	uint64_t scanners_full;  /* scanners not kept in the list */
 	uint64_t attacks_full;   /* attacks not kept in the list */
 	uint64_t late_packets;   /* packets older than their interval (counted in the current one) */
-	uint64_t label_halvings; /* a source sent 65,535 SYNs in one interval: its label counts halved */
+	uint64_t label_halvings; /* heavy sources whose label counters were halved (spill table full) */
 };
 
 struct scope_label_os {

@@ -673,6 +673,29 @@ static void test_engine_labels(void **state)
 	free(f.p);
 }
 
+/* A source past 65,535 SYNs in one interval: its label counters spill, counts stay exact. */
+static void test_engine_label_halving(void **state)
+{
+	struct feed f = {0};
+	uint8_t pkt[128];
+	uint32_t d0 = ip("198.18.0.0");
+	for (int i = 0; i < 70000; i++) {
+		uint32_t dst = d0 + (uint32_t)(i % 60000);
+		struct syn s = {.src = ip("203.0.113.9"), .dst = dst, .seq = i % 3 ? dst : 5, .dport = 23, .ipid = 5};
+		add(&f, pkt, build_tcp(pkt, &s), S(T0) + i);
+	}
+	struct scope_config cfg;
+	dark_config(&cfg);
+	struct scope_report r;
+	run(&f, &cfg, 1, &r);
+	assert_int_equal(r.mirai.sources, 1);
+	assert_int_equal(r.mirai.packets, 70000 - 23334); /* every third SYN does not match */
+	assert_int_equal(r.limits.label_halvings, 0);
+	assert_true(scope_report_exact(&r));
+	scope_report_free(&r);
+	free(f.p);
+}
+
 /* Scanners: N distinct destinations on one port in one interval, whichever way they come. */
 static void test_engine_scanners(void **state)
 {
@@ -847,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_and_dark),
 		cmocka_unit_test(test_geo_flat_equals_libloc),
 		cmocka_unit_test(test_engine_labels),
+		cmocka_unit_test(test_engine_label_halving),
 		cmocka_unit_test(test_engine_scanners),
 		cmocka_unit_test(test_engine_backscatter),
 		cmocka_unit_test(test_engine_intervals_and_limits),
