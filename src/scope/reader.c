@@ -232,10 +232,14 @@ static FILE *dec_open(int fd, enum comp kind, struct dec **out)
 #define READ_BUF (READ_CHUNK + SCOPE_MAX_RECORD + 16)
 
 /* Makes n bytes available at bpos; false at the end of the file (or on a read error). */
-static bool avail(struct scope_input *in, size_t n)
+static bool refill(struct scope_input *in, size_t n);
+static inline bool avail(struct scope_input *in, size_t n)
 {
-	if (in->blen - in->bpos >= n)
-		return true;
+	return in->blen - in->bpos >= n || refill(in, n);
+}
+
+static bool refill(struct scope_input *in, size_t n)
+{
 	if (in->eof)
 		return false;
 	memmove(in->buf, in->buf + in->bpos, in->blen - in->bpos);
