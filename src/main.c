@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "box/box.h"
 #include "capture/capture.h"
 #include "core/core.h"
+#include "sensor/sensor.h"
 #include "profile/profile.h"
 #include "scope/scope.h"
 
@@ -18,6 +20,9 @@ static int help_main(int argc, char **argv);
 
 /* One row per subcommand; help, the man page and dispatch read this table. */
 static const struct command commands[] = {
+	{.name = "run", .main = sensor_main,
+	 .synopsis = "mitsu run [-c FILE] [--data-dir DIR] [--listen PROTO@ADDR:PORT[/PROFILE]]... [--set section.key=value]...",
+	 .summary = "Run the sensor: honeypot listeners, malware capture, sandbox queue and dashboard. SIGTERM or SIGINT stops it cleanly."},
 	{.name = "events", .main = core_events_main,
 	 .synopsis = "mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID] [--since TIME] [--limit N]",
 	 .summary = "Print stored events as JSON lines, oldest first."},
@@ -27,6 +32,9 @@ static const struct command commands[] = {
 	{.name = "profiles", .main = profile_main,
 	 .synopsis = "mitsu profiles [-c FILE] [--dir DIR] [--format table|json]",
 	 .summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, description."},
+	{.name = "box", .main = box_main,
+	 .synopsis = "mitsu box [-c FILE] [--data-dir DIR] [--format json|table] [--window SECS] [--parallel N] [--static-only] [--store] FILE... | --results [--testbed]",
+	 .summary = "Analyse samples in the sandbox (static analysis, then a run under qemu-user in a sealed fake internet) and print one JSON verdict per sample."},
 	{.name = "scope", .main = scope_main,
 	 .synopsis = "mitsu scope [options] PCAP... | mitsu scope [options] --live IFACE",
 	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv (mitsu scope --help lists the options)."},

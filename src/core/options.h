@@ -80,12 +80,18 @@
 	  "Analyse every new sample in the sandbox as soon as it is stored.") \
 	X(BOX_WINDOW, "box", "window", SECS, "30", 1, 3600, \
 	  "Seconds a sample runs in the sandbox.") \
-	X(BOX_PARALLEL, "box", "parallel", INT, "2", 1, 64, \
-	  "Sandbox runs at once.") \
+	X(BOX_PARALLEL, "box", "parallel", INT, "4", 1, 64, \
+	  "Sandbox runs at once (samples mostly wait on the network: 2 per core is a good start).") \
+	X(BOX_QUEUE, "box", "queue", INT, "10000", 1, 1000000, \
+	  "Samples waiting for the sandbox; a new one beyond it is not analysed (and logged).") \
 	X(BOX_MEMORY, "box", "memory", SIZE, "256M", 16777216, 17179869184, \
-	  "Memory limit of one sandbox run.") \
+	  "Memory limit of one sandbox run (cgroup; see docs/box.md when cgroups are unavailable).") \
+	X(BOX_CPU, "box", "cpu", INT, "100", 5, 6400, \
+	  "CPU one sandbox run may use, in percent of one core (cgroup).") \
 	X(BOX_CAPTURE_BYTES, "box", "capture_bytes", SIZE, "16M", 65536, 1073741824, \
-	  "Bytes of packets kept from one sandbox run.") \
+	  "Bytes of packets kept from one sandbox run (capture.pcap); counting goes on past it.") \
+	X(BOX_RULES, "box", "rules", STR, "", 0, 0, \
+	  "Folder of YARA rules (*.yar); empty means the rules shipped with mitsu (rules/yara).") \
 	X(WEB_LISTEN, "web", "listen", STR, "127.0.0.1:8088", 0, 0, \
 	  "Dashboard address; empty disables it. Off loopback it requires web.token.") \
 	X(WEB_TOKEN, "web", "token", STR, "", 0, 0, \

@@ -56,6 +56,8 @@ static void on_prepare(uv_prepare_t *h)
 		sn->stopped = true;
 		capture_fetcher_close(sn->fetcher);
 		sn->fetcher = NULL;
+		box_queue_close(sn->box_queue);
+		sn->box_queue = NULL;
 		flush_events(sn);
 		uv_close((uv_handle_t *)&sn->flush, NULL);
 		uv_close((uv_handle_t *)&sn->flush_timer, NULL);
@@ -148,6 +150,12 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, struct core_config *cfg, b
 		log_error("sensor", "cannot start the downloader");
 		return -EIO;
 	}
+	/* Every new ELF sample goes to the sandbox (box.auto), in child processes. */
+	sn->box_queue = box_queue_open(sn->loop, cfg, &sn->store, sn->bus);
+	if (!sn->box_queue) {
+		log_error("sensor", "cannot open the sandbox queue");
+		return -EIO;
+	}
 	if (sensor_listeners_start(sn, err, sizeof(err))) {
 		log_error("sensor", "%s", err);
 		return -EADDRINUSE;
@@ -181,6 +189,8 @@ void sensor_free(struct sensor *sn)
 		/* an early error: no loop turn will finish the stop */
 		capture_fetcher_close(sn->fetcher);
 		sn->fetcher = NULL;
+		box_queue_close(sn->box_queue);
+		sn->box_queue = NULL;
 	}
 	while (uv_run(sn->loop, UV_RUN_DEFAULT))
 		;

@@ -2,6 +2,7 @@
 #ifndef MITSU_SENSOR_INT_H
 #define MITSU_SENSOR_INT_H
 
+#include "box/box.h"
 #include "sensor/sensor.h"
 #include "web/web.h"
 
@@ -61,7 +62,7 @@ struct sensor {
 	bool stopping;
 	bool stopped;   /* the last session is gone and the sensor's own handles are closing */
 	bool signals;
-	void *box_queue;
+	struct box_queue *box_queue;
 	struct web_server *web;
 };
 

@@ -38,7 +38,9 @@ struct shell_fetch {
 	uint64_t id;           /* pass back to shell_fetch_done */
 	const char *method;    /* "wget", "curl", "tftp", "ftpget" */
 	const char *url;       /* absolute: http(s)://, ftp://[user:pass@]host[:port]/path, tftp://host[:port]/file */
-	const char *destfile;  /* absolute vfs path the bytes go to; NULL when they go to stdout */
+	const char *destfile;  /* absolute vfs path the bytes go to (for -O - or curl's stdout: the
+				  file stdout is redirected to); NULL when they go to a pipe or the
+				  terminal */
 };
 
 enum shell_fetch_status {

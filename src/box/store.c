@@ -1,0 +1,234 @@
+/* The sandbox's tables (box_results, box_cnc, box_dns and the box_latest view) and the report
+ * queries over them: the seed's home-network testbed table, families, recent verdicts. */
+#include "box/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS box_results ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sha256 TEXT NOT NULL, arch TEXT, family TEXT,"
+	"  analysed TEXT NOT NULL, captured TEXT, seconds REAL,"
+	"  dynamic INTEGER NOT NULL,"
+	"  scan INTEGER NOT NULL, lan_attack INTEGER NOT NULL, ddos INTEGER NOT NULL,"
+	"  killer INTEGER NOT NULL, persistence INTEGER NOT NULL, cnc INTEGER NOT NULL,"
+	"  verdict TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS box_results_sha256 ON box_results(sha256, id);"
+	"CREATE TABLE IF NOT EXISTS box_cnc ("
+	"  result INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+	"  host TEXT, ip TEXT, port INTEGER, protocol TEXT);"
+	"CREATE INDEX IF NOT EXISTS box_cnc_host ON box_cnc(host);"
+	"CREATE TABLE IF NOT EXISTS box_dns (result INTEGER NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS box_dns_name ON box_dns(name);"
+	"CREATE VIEW IF NOT EXISTS box_latest AS SELECT * FROM box_results"
+	"  WHERE id IN (SELECT MAX(id) FROM box_results GROUP BY sha256);";
+
+int box_store_schema(struct core_store *st)
+{
+	return core_store_schema(st, schema);
+}
+
+static bool flag(const json_t *v, const char *key)
+{
+	return json_is_true(json_object_get(json_object_get(v, key), "detected"));
+}
+
+int box_store_verdict(struct core_store *st, const json_t *v)
+{
+	if (core_store_begin(st))
+		return -EIO;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO box_results(sha256, arch, family, analysed, captured, seconds, dynamic,"
+			       " scan, lan_attack, ddos, killer, persistence, cnc, verdict)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return -EIO;
+	const char *sha = json_string_value(json_object_get(v, "sha256"));
+	char *text = json_dumps(v, BOX_JSON);
+	json_t *cnc = json_object_get(v, "cnc");
+	sqlite3_bind_text(q, 1, sha ? sha : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, json_string_value(json_object_get(v, "arch")), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, json_string_value(json_object_get(v, "family")), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 4, json_string_value(json_object_get(v, "analysed")), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 5, json_string_value(json_object_get(v, "captured")), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(q, 6, json_number_value(json_object_get(v, "seconds")));
+	sqlite3_bind_int(q, 7, json_is_true(json_object_get(json_object_get(v, "dynamic"), "ran")));
+	sqlite3_bind_int(q, 8, flag(v, "scan"));
+	sqlite3_bind_int(q, 9, flag(v, "lan_attack"));
+	sqlite3_bind_int(q, 10, flag(v, "ddos"));
+	sqlite3_bind_int(q, 11, flag(v, "killer"));
+	sqlite3_bind_int(q, 12, flag(v, "persistence"));
+	sqlite3_bind_int(q, 13, (int)json_array_size(cnc));
+	sqlite3_bind_text(q, 14, text ? text : "{}", -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(q);
+	free(text);
+	if (rc) {
+		log_warn("box", "cannot store the verdict of %s: %s", sha ? sha : "?", sqlite3_errmsg(st->db));
+		return rc;
+	}
+	sqlite3_int64 id = sqlite3_last_insert_rowid(st->db);
+	size_t i;
+	json_t *x;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol)"
+				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &q, NULL) == SQLITE_OK) {
+		json_array_foreach(cnc, i, x) {
+			sqlite3_bind_int64(q, 1, id);
+			sqlite3_bind_text(q, 2, sha, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 3, json_string_value(json_object_get(x, "host")), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 4, json_string_value(json_object_get(x, "ip")), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(q, 5, json_integer_value(json_object_get(x, "port")));
+			sqlite3_bind_text(q, 6, json_string_value(json_object_get(x, "protocol")), -1, SQLITE_TRANSIENT);
+			sqlite3_step(q);
+			sqlite3_reset(q);
+		}
+		sqlite3_finalize(q);
+	}
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO box_dns(result, sha256, name) VALUES (?1, ?2, ?3)", -1, &q,
+			       NULL) == SQLITE_OK) {
+		json_array_foreach(json_object_get(v, "dns"), i, x) {
+			sqlite3_bind_int64(q, 1, id);
+			sqlite3_bind_text(q, 2, sha, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 3, json_string_value(x), -1, SQLITE_TRANSIENT);
+			sqlite3_step(q);
+			sqlite3_reset(q);
+		}
+		sqlite3_finalize(q);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static int prepare(struct core_store *st, const char *sql, sqlite3_stmt **q)
+{
+	if (!st->db)
+		return -EIO;
+	if (sqlite3_prepare_v2(st->db, sql, -1, q, NULL) != SQLITE_OK)
+		return strstr(sqlite3_errmsg(st->db), "no such") ? -ENOENT : -EIO;
+	return 0;
+}
+
+int box_report_testbed(struct core_store *st, json_t **out)
+{
+	*out = NULL;
+	sqlite3_stmt *q;
+	int rc = prepare(st, "SELECT arch, COUNT(*), SUM(lan_attack) FROM box_latest WHERE dynamic = 1"
+			     " GROUP BY arch ORDER BY COUNT(*) DESC, arch", &q);
+	if (rc)
+		return rc;
+	json_t *rows = json_array();
+	json_int_t all = 0, lan = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		json_int_t n = sqlite3_column_int64(q, 1), l = sqlite3_column_int64(q, 2);
+		const char *arch = (const char *)sqlite3_column_text(q, 0);
+		json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:f}", "arch", arch && *arch ? arch : "unknown",
+						      "samples", n, "lan_attack", l, "share",
+						      n ? (double)l / (double)n : 0.0));
+		all += n;
+		lan += l;
+	}
+	sqlite3_finalize(q);
+	json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:f}", "arch", "all", "samples", all, "lan_attack", lan,
+					      "share", all ? (double)lan / (double)all : 0.0));
+	*out = rows;
+	return 0;
+}
+
+int box_report_families(struct core_store *st, json_t **out)
+{
+	*out = NULL;
+	sqlite3_stmt *q;
+	int rc = prepare(st, "SELECT family, COUNT(*), SUM(scan), SUM(lan_attack), SUM(ddos), SUM(cnc > 0)"
+			     " FROM box_latest GROUP BY family ORDER BY COUNT(*) DESC, family", &q);
+	if (rc)
+		return rc;
+	json_t *rows = json_array();
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *f = (const char *)sqlite3_column_text(q, 0);
+		json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "family", f ? f : "unknown",
+						      "samples", (json_int_t)sqlite3_column_int64(q, 1), "scan",
+						      (json_int_t)sqlite3_column_int64(q, 2), "lan_attack",
+						      (json_int_t)sqlite3_column_int64(q, 3), "ddos",
+						      (json_int_t)sqlite3_column_int64(q, 4), "cnc",
+						      (json_int_t)sqlite3_column_int64(q, 5)));
+	}
+	sqlite3_finalize(q);
+	*out = rows;
+	return 0;
+}
+
+int box_report_samples(struct core_store *st, int limit, json_t **out)
+{
+	*out = NULL;
+	sqlite3_stmt *q;
+	int rc = prepare(st, "SELECT verdict FROM box_latest ORDER BY id DESC LIMIT ?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, limit > 0 ? limit : 100);
+	json_t *rows = json_array();
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		json_t *v = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
+		if (!v)
+			continue;
+		json_t *row = json_object();
+		static const char *const keys[] = {"sha256", "arch", "family", "verdict", "analysed", "captured",
+						   "seconds", "dns"};
+		for (size_t i = 0; i < LIB_ARRAY_LEN(keys); i++)
+			if (json_object_get(v, keys[i]))
+				json_object_set(row, keys[i], json_object_get(v, keys[i]));
+		json_t *cnc = json_array();
+		size_t i;
+		json_t *x;
+		json_array_foreach(json_object_get(v, "cnc"), i, x)
+			json_array_append_new(cnc, json_pack("{s:O,s:O}", "host", json_object_get(x, "host"), "port",
+							     json_object_get(x, "port")));
+		json_object_set_new(row, "cnc", cnc);
+		static const char *const flags[] = {"scan", "lan_attack", "ddos", "killer", "persistence"};
+		for (size_t k = 0; k < LIB_ARRAY_LEN(flags); k++)
+			json_object_set_new(row, flags[k], json_boolean(flag(v, flags[k])));
+		json_array_append_new(rows, row);
+		json_decref(v);
+	}
+	sqlite3_finalize(q);
+	*out = rows;
+	return 0;
+}
+
+static int by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int box_report_summary(struct core_store *st, json_t **out)
+{
+	*out = NULL;
+	sqlite3_stmt *q;
+	int rc = prepare(st, "SELECT seconds, dynamic FROM box_latest", &q);
+	if (rc)
+		return rc;
+	size_t n = 0, cap = 256, dynamic = 0, under = 0;
+	double *secs = xmalloc(cap * sizeof(double));
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (n == cap) {
+			cap *= 2;
+			secs = xrealloc(secs, cap * sizeof(double));
+		}
+		secs[n] = sqlite3_column_double(q, 0);
+		dynamic += sqlite3_column_int(q, 1) != 0;
+		under += secs[n] < 60;
+		n++;
+	}
+	sqlite3_finalize(q);
+	qsort(secs, n, sizeof(double), by_double);
+	double median = n == 0 ? 0 : n % 2 ? secs[n / 2] : (secs[n / 2 - 1] + secs[n / 2]) / 2;
+	*out = json_pack("{s:I,s:I,s:f,s:f,s:I}", "analysed", (json_int_t)n, "dynamic", (json_int_t)dynamic,
+			 "median_seconds", median, "max_seconds", n ? secs[n - 1] : 0.0, "under_minute",
+			 (json_int_t)under);
+	free(secs);
+	return 0;
+}
