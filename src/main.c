@@ -7,6 +7,7 @@
 #include "core/core.h"
 #include "sensor/sensor.h"
 #include "profile/profile.h"
+#include "scope/scope.h"
 
 struct command {
 	const char *name;
@@ -34,6 +35,9 @@ static const struct command commands[] = {
 	{.name = "box", .main = box_main,
 	 .synopsis = "mitsu box [-c FILE] [--data-dir DIR] [--format json|table] [--window SECS] [--parallel N] [--static-only] [--store] FILE... | --results [--testbed]",
 	 .summary = "Analyse samples in the sandbox (static analysis, then a run under qemu-user in a sealed fake internet) and print one JSON verdict per sample."},
+	{.name = "scope", .main = scope_main,
+	 .synopsis = "mitsu scope [options] PCAP... | mitsu scope [options] --live IFACE",
+	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv (mitsu scope --help lists the options)."},
 	{.name = "help", .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
 	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},

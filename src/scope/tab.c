@@ -1,0 +1,216 @@
+/* scope: the open-addressing table (growth, clearing, memory), darknet membership, CIDRs. */
+#include "scope/scope_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+/* Tables are allocated with mmap: fresh pages are zero, so clearing a large table costs one
+ * munmap/mmap instead of touching every byte. Large tables ask for transparent huge pages:
+ * random probes into tens of megabytes otherwise miss the TLB on almost every lookup. */
+#define HUGE (2u << 20)
+uint8_t *scope_slots_alloc(uint64_t bytes)
+{
+	uint64_t len = bytes >= HUGE ? bytes + HUGE : bytes;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_error("scope", "out of memory for a %llu-byte table", (unsigned long long)bytes);
+		abort();
+	}
+	if (bytes < HUGE)
+		return p;
+	/* Align to 2 MiB and give back the slack on both sides. */
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	uint8_t *end = a + bytes, *pend = p + len;
+	if (pend > end)
+		munmap(end, (size_t)(pend - end));
+	madvise(a, bytes, MADV_HUGEPAGE);
+	return a;
+}
+
+void scope_slots_free(uint8_t *p, uint64_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
+static uint64_t cap_for(uint64_t entries)
+{
+	uint64_t c = SCOPE_TAB_MIN;
+	while (c * 7 / 10 < entries)
+		c <<= 1;
+	return c;
+}
+
+void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max)
+{
+	memset(t, 0, sizeof(*t));
+	t->rsize = rsize;
+	t->max = max ? max : 1;
+	lib_random(&t->seed0, sizeof(t->seed0));
+	lib_random(&t->seed1, sizeof(t->seed1));
+	t->seed1 |= 1;
+	t->mask = SCOPE_TAB_MIN - 1;
+	t->slots = scope_slots_alloc((uint64_t)SCOPE_TAB_MIN * rsize);
+	t->high = SCOPE_TAB_MIN;
+}
+
+void scope_tab_free(struct scope_tab *t)
+{
+	scope_slots_free(t->slots, (t->mask + 1) * t->rsize);
+	t->slots = NULL;
+}
+
+uint64_t scope_tab_bytes(const struct scope_tab *t)
+{
+	return t->high * t->rsize;
+}
+
+bool scope_tab_grow(struct scope_tab *t)
+{
+	uint64_t cap = t->mask + 1;
+	if (t->count >= t->max || cap * 7 / 10 >= t->max)
+		return false;
+	uint64_t ncap = cap * 2;
+	uint8_t *n = scope_slots_alloc(ncap * t->rsize);
+	uint64_t nmask = ncap - 1;
+	for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
+		uint64_t k;
+		memcpy(&k, r, 8);
+		for (uint64_t i = scope_tab_hash(t, k) & nmask;; i = (i + 1) & nmask) {
+			uint8_t *d = n + i * t->rsize;
+			uint64_t dk;
+			memcpy(&dk, d, 8);
+			if (!dk) {
+				memcpy(d, r, t->rsize);
+				break;
+			}
+		}
+	}
+	scope_slots_free(t->slots, cap * t->rsize);
+	t->slots = n;
+	t->mask = nmask;
+	if (ncap > t->high)
+		t->high = ncap;
+	return true;
+}
+
+void scope_tab_clear(struct scope_tab *t)
+{
+	if (!t->count)
+		return;
+	uint64_t cap = t->mask + 1, want = cap_for(t->count);
+	scope_slots_free(t->slots, cap * t->rsize);
+	t->slots = scope_slots_alloc(want * t->rsize);
+	t->mask = want - 1;
+	t->count = 0;
+}
+
+int scope_cidr_parse(const char *s, struct scope_cidr *out)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	memset(out, 0, sizeof(*out));
+	long long prefix = -1;
+	if (slash && (lib_parse_int(slash + 1, &prefix) || prefix < 0))
+		return -EINVAL;
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		if (prefix > 32)
+			return -EINVAL;
+		out->ver = 4;
+		out->prefix = (uint8_t)(prefix < 0 ? 32 : prefix);
+		uint32_t a = ntohl(a4.s_addr);
+		uint32_t mask = out->prefix ? ~0u << (32 - out->prefix) : 0;
+		out->v4 = a & mask;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		if (prefix > 128)
+			return -EINVAL;
+		out->ver = 6;
+		out->prefix = (uint8_t)(prefix < 0 ? 128 : prefix);
+		memcpy(out->v6, a6.s6_addr, 16);
+		for (int i = out->prefix; i < 128; i++)
+			out->v6[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+void scope_dark_init(struct scope_dark *d, const struct scope_config *cfg)
+{
+	memset(d, 0, sizeof(*d));
+	uint64_t r[SCOPE_MAX_DARKNETS][2];
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->ndarknet; i++) {
+		const struct scope_cidr *c = &cfg->darknet[i];
+		if (c->ver == 4) {
+			r[n][0] = c->v4;
+			r[n][1] = (uint64_t)c->v4 + (1ull << (32 - c->prefix)) - 1;
+			n++;
+		} else if (d->n6 < SCOPE_MAX_DARKNETS) {
+			d->v6[d->n6++] = *c;
+		}
+	}
+	/* No --darknet: every destination is dark. A darknet of one family only: the other
+	 * family has no dark space. */
+	d->any4 = cfg->ndarknet == 0;
+	d->any6 = cfg->ndarknet == 0;
+	qsort(r, n, sizeof(r[0]), range_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (d->n && r[i][0] <= (uint64_t)d->end[d->n - 1] + 1) {
+			if (r[i][1] > d->end[d->n - 1])
+				d->end[d->n - 1] = (uint32_t)r[i][1];
+			continue;
+		}
+		d->start[d->n] = (uint32_t)r[i][0];
+		d->end[d->n] = (uint32_t)r[i][1];
+		d->n++;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		d->base[i] = d->size;
+		d->size += (uint64_t)d->end[i] - d->start[i] + 1;
+	}
+}
+
+bool scope_dark6(const struct scope_dark *d, const uint8_t a[16])
+{
+	if (d->any6)
+		return true;
+	for (size_t i = 0; i < d->n6; i++) {
+		const struct scope_cidr *c = &d->v6[i];
+		int full = c->prefix / 8, rest = c->prefix % 8;
+		if (memcmp(a, c->v6, (size_t)full))
+			continue;
+		if (rest && ((a[full] ^ c->v6[full]) & (uint8_t)(0xff00u >> rest)))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+uint64_t scope_peak_rss(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (uint64_t)ru.ru_maxrss * 1024;
+}

@@ -1,0 +1,193 @@
+/* Unit tests of src/report: tables in every format (alignment, escaping of hostile cells),
+ * and SVG charts (elements, escaping, bad input). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+
+static struct report_table *sample(void)
+{
+	struct report_table *t = report_table_new("Ports & <sources>");
+	assert_int_equal(report_table_col(t, "proto", REPORT_STR, 0), 0);
+	report_table_col(t, "port", REPORT_INT, 0);
+	report_table_col(t, "share", REPORT_PERCENT, 1);
+	report_table_col(t, "rate", REPORT_REAL, 2);
+	report_table_row(t);
+	report_table_str(t, "tcp");
+	report_table_int(t, 23);
+	report_table_real(t, 0.4512);
+	report_table_real(t, 1.5);
+	report_table_row(t);
+	report_table_str(t, "udp");
+	report_table_uint(t, 53);
+	report_table_real(t, 0.05);
+	report_table_null(t);
+	return t;
+}
+
+static char *render(const struct report_table *t, enum report_format f)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(report_table_render(t, f, &b), 0);
+	return (char *)buf_steal(&b, NULL);
+}
+
+static void test_table_text(void **state)
+{
+	struct report_table *t = sample();
+	char *s = render(t, REPORT_TEXT);
+	assert_string_equal(s, "Ports & <sources>\n"
+			       "proto  port   share  rate\n"
+			       "-----  ----  ------  ----\n"
+			       "tcp      23  45.1 %  1.50\n"
+			       "udp      53   5.0 %      \n");
+	free(s);
+	assert_int_equal(report_table_nrows(t), 2);
+	report_table_free(t);
+}
+
+static void test_table_csv_json_html(void **state)
+{
+	struct report_table *t = sample();
+	char *s = render(t, REPORT_CSV);
+	assert_string_equal(s, "proto,port,share,rate\r\ntcp,23,45.1,1.50\r\nudp,53,5.0,\r\n");
+	free(s);
+	s = render(t, REPORT_JSON);
+	assert_string_equal(s, "[{\"proto\":\"tcp\",\"port\":23,\"share\":45.100000000000001,\"rate\":1.5},"
+			       "{\"proto\":\"udp\",\"port\":53,\"share\":5.0,\"rate\":null}]");
+	free(s);
+	s = render(t, REPORT_HTML);
+	assert_non_null(strstr(s, "<caption>Ports &amp; &lt;sources&gt;</caption>"));
+	assert_non_null(strstr(s, "<td class=\"num\">45.1 %</td>"));
+	assert_non_null(strstr(s, "<th class=\"num\">port</th>"));
+	free(s);
+	report_table_free(t);
+}
+
+static void test_table_hostile_cells(void **state)
+{
+	struct report_table *t = report_table_new(NULL);
+	report_table_col(t, "who", REPORT_STR, 0);
+	report_table_col(t, "n", REPORT_INT, 0);
+	report_table_row(t);
+	report_table_str(t, "=cmd|' /C calc'!A0");
+	report_table_int(t, -1);
+	report_table_row(t);
+	report_table_bytes(t, "a,\"b\"\n\x1b[2J\xff", 11);
+	report_table_int(t, 2);
+	report_table_row(t);
+	report_table_str(t, "-12.5");
+	report_table_int(t, 3);
+	char *s = render(t, REPORT_CSV);
+	assert_string_equal(s, "who,n\r\n\"'=cmd|' /C calc'!A0\",-1\r\n\"a,\"\"b\"\"\n\x1b[2J\xff\",2\r\n-12.5,3\r\n");
+	free(s);
+	s = render(t, REPORT_TEXT);
+	assert_null(strchr(s, '\x1b'));
+	assert_non_null(strstr(s, "?[2J"));
+	free(s);
+	s = render(t, REPORT_JSON);
+	assert_non_null(strstr(s, "\\\\xff")); /* invalid UTF-8 kept visible */
+	free(s);
+	s = render(t, REPORT_HTML);
+	assert_null(strchr(s, '\x1b'));
+	assert_non_null(strstr(s, "a,&quot;b&quot;"));
+	free(s);
+	/* Too many columns; cells past the last column are ignored. */
+	for (int i = 0; i < REPORT_MAX_COLS; i++)
+		report_table_str(t, "x");
+	report_table_free(t);
+	t = report_table_new("t");
+	for (int i = 0; i < REPORT_MAX_COLS; i++)
+		assert_int_equal(report_table_col(t, "c", REPORT_INT, 0), 0);
+	assert_int_not_equal(report_table_col(t, "c", REPORT_INT, 0), 0);
+	report_table_free(t);
+	enum report_format f;
+	assert_int_equal(report_format_parse("html", &f), 0);
+	assert_int_equal(f, REPORT_HTML);
+	assert_int_not_equal(report_format_parse("xml", &f), 0);
+}
+
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void test_chart_lines(void **state)
+{
+	int64_t times[4] = {1700000000, 1700003600, 1700007200, 1700010800};
+	double a[4] = {10, 20, NAN, 40}, b[4] = {5, 5, 5, 5};
+	struct report_series s[2] = {{.name = "23/tcp", .values = a, .highlight = true}, {.name = "<b>&", .values = b}};
+	struct report_chart c = {.kind = REPORT_LINES, .title = "Packets \"per\" port", .y_label = "packets",
+				 .times = times, .npoints = 4, .series = s, .nseries = 2};
+	struct buf out;
+	buf_init(&out, 0);
+	assert_int_equal(report_chart_svg(&c, &out), 0);
+	const char *svg = (const char *)out.data;
+	assert_true(!strncmp(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"", 39));
+	assert_non_null(strstr(svg, "</svg>\n"));
+	assert_non_null(strstr(svg, "Packets &quot;per&quot; port"));
+	assert_non_null(strstr(svg, "&lt;b&gt;&amp;"));
+	assert_null(strstr(svg, "<b>"));
+	/* The gap (NaN) splits the highlighted line in two; the other is one line. */
+	assert_int_equal(count(svg, "<polyline"), 3);
+	assert_int_equal(count(svg, "stroke=\"#d62728\""), 2);
+	assert_non_null(strstr(svg, "font-weight=\"bold\">23/tcp</text>"));
+	assert_non_null(strstr(svg, ">time (UTC)<"));
+	buf_free(&out);
+}
+
+static void test_chart_stacked_bars_and_errors(void **state)
+{
+	int64_t times[3] = {0, 300, 600};
+	double a[3] = {1, 2, 3}, b[3] = {0.5, 0.25, 0.125};
+	struct report_series s[2] = {{.name = "JP", .values = a}, {.name = "other", .values = b}};
+	struct report_chart c = {.kind = REPORT_STACKED, .times = times, .npoints = 3, .series = s, .nseries = 2};
+	struct buf out;
+	buf_init(&out, 0);
+	assert_int_equal(report_chart_svg(&c, &out), 0);
+	assert_int_equal(count((const char *)out.data, "<polygon"), 2);
+	buf_reset(&out);
+	const char *cats[3] = {"unix", "windows", "network"};
+	struct report_chart bars = {.kind = REPORT_BARS, .categories = cats, .npoints = 3, .series = s, .nseries = 1,
+				    .percent = true};
+	assert_int_equal(report_chart_svg(&bars, &out), 0);
+	assert_int_equal(count((const char *)out.data, "<rect x="), 3 + 1); /* 3 bars + 1 legend swatch */
+	assert_non_null(strstr((const char *)out.data, ">windows<"));
+	assert_non_null(strstr((const char *)out.data, "%</text>"));
+	buf_reset(&out);
+	int64_t back[3] = {0, 600, 300};
+	c.times = back;
+	assert_int_not_equal(report_chart_svg(&c, &out), 0);
+	c.times = times;
+	c.npoints = 0;
+	assert_int_not_equal(report_chart_svg(&c, &out), 0);
+	/* One point, all zero: still a drawable chart. */
+	double z[1] = {0};
+	struct report_series one = {.name = "x", .values = z};
+	struct report_chart c1 = {.kind = REPORT_LINES, .times = times, .npoints = 1, .series = &one, .nseries = 1};
+	assert_int_equal(report_chart_svg(&c1, &out), 0);
+	assert_non_null(strstr((const char *)out.data, "<circle"));
+	buf_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_text),
+		cmocka_unit_test(test_table_csv_json_html),
+		cmocka_unit_test(test_table_hostile_cells),
+		cmocka_unit_test(test_chart_lines),
+		cmocka_unit_test(test_chart_stacked_bars_and_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
