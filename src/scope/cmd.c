@@ -174,24 +174,22 @@ static int read_input(struct run *r, struct scope_engine *e, struct scope_input 
 		      struct scope_pkt *batch, int64_t deadline_us)
 {
 	int link = scope_input_linktype(in);
-	size_t n = 0;
 	char err[256];
 	int rc = 0;
+	struct scope_frame frames[BATCH];
 	for (;;) {
-		struct scope_frame f;
-		int s = scope_input_next(in, &f, err, sizeof(err));
-		if (s == 1) {
-			r->frames++;
-			enum scope_dec d = scope_decode(link, f.data, f.caplen, f.ts_ns, &batch[n]);
-			if (d == SCOPE_DEC_IP) {
-				if (++n == BATCH || r->live) {
-					scope_engine_batch(e, batch, n);
-					n = 0;
-				}
-			} else {
-				scope_engine_frame(e, d);
-			}
-			if ((r->frames & (PROGRESS_EVERY - 1)) == 0 || r->live)
+		int s = scope_input_next_batch(in, frames, BATCH, err, sizeof(err));
+		if (s >= 1) {
+			uint64_t before = r->frames;
+			r->frames += (uint64_t)s;
+			uint64_t other[SCOPE_DEC__N] = {0};
+			size_t n = scope_decode_batch(link, frames, (size_t)s, batch, other);
+			for (int d = 0; d < SCOPE_DEC__N; d++)
+				for (uint64_t k = 0; k < other[d]; k++)
+					scope_engine_frame(e, (enum scope_dec)d);
+			if (n)
+				scope_engine_batch(e, batch, n);
+			if (before / PROGRESS_EVERY != r->frames / PROGRESS_EVERY || r->live)
 				progress(r, in, false);
 		} else if (s == -2) {
 			progress(r, in, false);
@@ -210,8 +208,6 @@ static int read_input(struct run *r, struct scope_engine *e, struct scope_input 
 		if (stop_flag)
 			break;
 	}
-	if (n)
-		scope_engine_batch(e, batch, n);
 	return rc;
 }
 

@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+/* The per-packet path is inlined into one function per link type (scope_decode_batch). */
+#define INLINE static inline __attribute__((always_inline))
+
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -126,7 +129,7 @@ out:
 /* The TCP half of p0f's parse_packet. `t` is the TCP header with `n` bytes of the datagram
  * after the IP header (already limited to the IP length). Returns false when p0f would ignore
  * the packet. */
-static bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s)
+INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s)
 {
 	size_t doff = (size_t)(t[12] >> 4) * 4;
 	if (doff < 20 || doff > n)
@@ -152,11 +155,12 @@ static bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s)
 	if (flags & 0x08)
 		s->quirks |= SCOPE_Q_PUSH;
 	s->pay = n > doff;
-	parse_options(t + 20, t + doff, flags, s);
+	if (doff > 20)
+		parse_options(t + 20, t + doff, flags, s);
 	return true;
 }
 
-static void decode_tcp(const uint8_t *t, size_t n, struct scope_pkt *o)
+INLINE void decode_tcp(const uint8_t *t, size_t n, struct scope_pkt *o)
 {
 	if (n < 4) {
 		o->flags |= SCOPE_PF_L4_SHORT;
@@ -183,7 +187,7 @@ static void decode_tcp(const uint8_t *t, size_t n, struct scope_pkt *o)
 		o->flags |= SCOPE_PF_L4_SHORT;
 }
 
-static void decode_udp(const uint8_t *u, size_t n, struct scope_pkt *o)
+INLINE void decode_udp(const uint8_t *u, size_t n, struct scope_pkt *o)
 {
 	if (n < 4) {
 		o->flags |= SCOPE_PF_L4_SHORT;
@@ -196,7 +200,7 @@ static void decode_udp(const uint8_t *u, size_t n, struct scope_pkt *o)
 }
 
 /* ICMP and ICMPv6: the type is the "port" (dport), the code goes in sport. */
-static bool decode_icmp(const uint8_t *m, size_t n, struct scope_pkt *o)
+INLINE bool decode_icmp(const uint8_t *m, size_t n, struct scope_pkt *o)
 {
 	if (n < 2) {
 		o->flags |= SCOPE_PF_L4_SHORT;
@@ -228,7 +232,7 @@ static void decode_inner4(const uint8_t *p, size_t n, struct scope_pkt *o)
 	o->flags |= SCOPE_PF_INNER;
 }
 
-static enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o)
+INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o)
 {
 	if (n < 20 || p[0] >> 4 != 4)
 		return SCOPE_DEC_MALFORMED;
@@ -350,7 +354,7 @@ static enum scope_dec decode_by_version(const uint8_t *p, size_t n, struct scope
 	}
 }
 
-static enum scope_dec decode_ethertype(uint16_t et, const uint8_t *p, size_t n, struct scope_pkt *o)
+INLINE enum scope_dec decode_ethertype(uint16_t et, const uint8_t *p, size_t n, struct scope_pkt *o)
 {
 	switch (et) {
 	case 0x0800: return decode_ip4(p, n, o);
@@ -372,8 +376,8 @@ static enum scope_dec decode_af(uint32_t af, const uint8_t *p, size_t n, struct 
 	}
 }
 
-enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
-			    struct scope_pkt *out)
+INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
+				  struct scope_pkt *out)
 {
 	/* Only the fields a decode can leave unset are cleared: the whole struct (with the IPv6
 	 * addresses) would cost more than the decode. `sig` is filled (and cleared) for SYNs only
@@ -434,4 +438,32 @@ enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64
 	default:
 		return SCOPE_DEC_BAD_LINK;
 	}
+}
+
+enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
+			    struct scope_pkt *out)
+{
+	return decode_frame(linktype, p, caplen, ts_ns, out);
+}
+
+size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, struct scope_pkt *out,
+			  uint64_t other[SCOPE_DEC__N])
+{
+	size_t k = 0;
+	/* The link type is a constant in each loop, so that its switch goes away. */
+#define DECODE_LOOP(LT)                                                                          \
+	for (size_t i = 0; i < n; i++) {                                                         \
+		enum scope_dec d = decode_frame(LT, f[i].data, f[i].caplen, f[i].ts_ns, &out[k]); \
+		if (d == SCOPE_DEC_IP)                                                           \
+			k++;                                                                     \
+		else                                                                             \
+			other[d]++;                                                              \
+	}
+	switch (linktype) {
+	case SCOPE_LINK_EN10MB: DECODE_LOOP(SCOPE_LINK_EN10MB); break;
+	case SCOPE_LINK_RAW: DECODE_LOOP(SCOPE_LINK_RAW); break;
+	default: DECODE_LOOP(linktype); break;
+	}
+#undef DECODE_LOOP
+	return k;
 }

@@ -48,6 +48,7 @@ enum scope_dec {
 	SCOPE_DEC_NOT_IP = 1, /* a valid frame that carries no IP (ARP, LLC, ...) */
 	SCOPE_DEC_MALFORMED = 2,
 	SCOPE_DEC_BAD_LINK = 3,
+	SCOPE_DEC__N
 };
 
 /* What a packet is, for the statistics. */
@@ -111,6 +112,12 @@ struct scope_pkt {
  * Never reads outside p[0..caplen). */
 enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
 			    struct scope_pkt *out);
+
+/* Decodes n frames of one link type (faster than one call each): the IP packets go to out, in
+ * order, and their number is returned; the other frames are counted in other[code]. */
+struct scope_frame;
+size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, struct scope_pkt *out,
+			  uint64_t other[SCOPE_DEC__N]);
 
 /* ------------------------------------------------------------------ p0f v3 signatures */
 
@@ -354,6 +361,10 @@ struct scope_frame {
 	uint32_t caplen, len;
 };
 int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, size_t errlen);
+/* Up to `max` records at once (cheaper per record): the number of frames filled, at least 1,
+ * or, when there is none, what scope_input_next returns (0, -1, -2). The frames stay valid
+ * until the next call. */
+int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int max, char *err, size_t errlen);
 int scope_input_linktype(const struct scope_input *in);
 /* Bytes consumed / total (for the progress line; total 0 when unknown). */
 void scope_input_progress(const struct scope_input *in, uint64_t *done, uint64_t *total);
