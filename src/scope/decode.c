@@ -37,6 +37,26 @@ bool scope_link_supported(int linktype)
 	}
 }
 
+/* The IP half of a signature; the rest is zero until tcp_sig fills it (opt_layout is read up
+ * to opt_cnt only). Field by field: a memset or a struct assignment compiles to `rep stos`,
+ * which costs more than the whole decode of a packet. */
+INLINE void sig_start(struct scope_tcpsig *s, uint32_t quirks, uint8_t ttl, uint8_t tos, uint8_t ip_opt_len,
+		      uint16_t tot_hdr)
+{
+	s->quirks = quirks;
+	s->ts1 = 0;
+	s->mss = 0;
+	s->win = 0;
+	s->tot_hdr = tot_hdr;
+	s->wscale = 0;
+	s->opt_cnt = 0;
+	s->opt_eol_pad = 0;
+	s->ip_opt_len = ip_opt_len;
+	s->ttl = ttl;
+	s->tos = tos;
+	s->pay = 0;
+}
+
 /* TCP option kinds p0f names. */
 enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SOK = 4, OPT_SACK = 5, OPT_TS = 8 };
 
@@ -262,22 +282,19 @@ INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 		/* p0f ignores fragments and datagrams not captured whole. */
 		if (o->cls == SCOPE_C_SYN && !(frag & 0x2000) && n >= tot && tot >= 40) {
 			struct scope_tcpsig *s = &o->sig;
-			memset(s, 0, offsetof(struct scope_tcpsig, opt_layout));
-			s->ttl = o->ttl;
-			s->tos = p[1] >> 2;
-			s->ip_opt_len = (uint8_t)(ihl - 20);
-			s->tot_hdr = (uint16_t)ihl;
+			uint32_t q = 0;
 			if (p[1] & 0x03)
-				s->quirks |= SCOPE_Q_ECN;
+				q |= SCOPE_Q_ECN;
 			if (frag & 0x8000)
-				s->quirks |= SCOPE_Q_NZ_MBZ;
+				q |= SCOPE_Q_NZ_MBZ;
 			if (frag & 0x4000) {
-				s->quirks |= SCOPE_Q_DF;
+				q |= SCOPE_Q_DF;
 				if (o->ipid)
-					s->quirks |= SCOPE_Q_NZ_ID;
+					q |= SCOPE_Q_NZ_ID;
 			} else if (!o->ipid) {
-				s->quirks |= SCOPE_Q_ZERO_ID;
+				q |= SCOPE_Q_ZERO_ID;
 			}
+			sig_start(s, q, o->ttl, (uint8_t)(p[1] >> 2), (uint8_t)(ihl - 20), (uint16_t)ihl);
 			if (tcp_sig(l4, l4n, s))
 				o->flags |= SCOPE_PF_SIG;
 		}
@@ -318,14 +335,12 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 		decode_tcp(l4, l4n, o);
 		if (o->cls == SCOPE_C_SYN && n >= tot && tot >= 60) {
 			struct scope_tcpsig *s = &o->sig;
-			memset(s, 0, offsetof(struct scope_tcpsig, opt_layout));
-			s->ttl = o->ttl;
-			s->tos = (uint8_t)((vtf >> 22) & 0x3f);
-			s->tot_hdr = 40;
+			uint32_t q = 0;
 			if (vtf & 0xfffff)
-				s->quirks |= SCOPE_Q_FLOW;
+				q |= SCOPE_Q_FLOW;
 			if ((vtf >> 20) & 0x03)
-				s->quirks |= SCOPE_Q_ECN;
+				q |= SCOPE_Q_ECN;
+			sig_start(s, q, o->ttl, (uint8_t)((vtf >> 22) & 0x3f), 0, 40);
 			if (tcp_sig(l4, l4n, s))
 				o->flags |= SCOPE_PF_SIG;
 		}

@@ -33,51 +33,178 @@
 #define DOS_SLOT 10
 #define DOS_SLOTS 6
 
-/* ---- per-source state ---- */
+/* ---- per-source state ----
+ * A source is two records at the same slot of two arrays: what its packets touch (src_rec, 32
+ * bytes: two per cache line) and what is touched once per source and interval (src_cold). */
 enum {
-	SF_SYN = 1u << 0,
-	SF_MIRAI = 1u << 1,
-	SF_ZMAP = 1u << 2,
-	SF_MASSCAN = 1u << 3,
-	SF_OSDONE = 1u << 4,
-	SF_APP = 1u << 5,
-	SF_GEO = 1u << 6,
-	SF_SCANNER = 1u << 7,
+	/* src_rec.flags */
+	SF_USED = 1u << 0,    /* the slot holds a source */
+	SF_ACTIVE = 1u << 1,  /* it sent packets in the current interval (cleared when it closes) */
+	SF_SYN = 1u << 2,     /* it sent a SYN */
+	SF_OSDONE = 1u << 3,  /* a SYN matched a signature */
+	SF_SPILLED = 1u << 4, /* its label counters overflowed into the spill table this interval */
+	/* src_cold.flags */
+	SC_MIRAI = 1u << 0,
+	SC_ZMAP = 1u << 1,
+	SC_MASSCAN = 1u << 2,
+	SC_APP = 1u << 3,
+	SC_GEO = 1u << 4,
 };
 
-/* Interval state of one (source, port table, port) pair: whether the pair was counted in the
- * interval (ival) and its scan packets so far (see the scanner note below). */
-struct pstate {
-	uint32_t ival;
-	uint32_t scans;
-};
+/* The first two (port table, port) pairs of a source live in its record, so that a source
+ * scanning one or two ports (Mirai: 23 and 2323) costs one record per packet; the others go to
+ * the pair table. An inline pair is one word: its port index + 1 (0: free), whether it was
+ * counted in the current interval, and its scan packets in the interval (see the scanner note
+ * below); the last two are cleared with the source's first packet of an interval. Inline pairs
+ * are used when --scan-dests fits the word (INL_SCANS_MAX). */
+#define INL_PIDX_BITS 18
+#define INL_PIDX_MASK ((1u << INL_PIDX_BITS) - 1)
+#define INL_SEEN (1u << INL_PIDX_BITS)
+#define INL_SCANS_SHIFT (INL_PIDX_BITS + 1)
+#define INL_SCANS_MAX ((1u << (32 - INL_SCANS_SHIFT)) - 1)
 
-/* The first two pairs of a source live in its record, so that a source scanning one or two
- * ports (Mirai: 23 and 2323) costs one cache line per packet; the others go to the pair table. */
-struct inline_pair {
-	uint32_t pidx1; /* port index + 1, 0 when free */
-	struct pstate st;
-};
-
-/* One cache line per source: what every packet touches, and its country and AS (looked up at
- * the end of the first interval it appears in). */
 struct src_rec {
-	uint64_t key; /* address + 1 */
-	uint32_t ival; /* interval number of its last packet */
-	uint32_t ival_pkts;
-	uint32_t sighash; /* last SYN signature tried without a match */
-	/* SYNs in the current interval, and how many matched each tool's rule (halved together
-	 * moved to the spill table when iv_syn would overflow). */
+	uint32_t addr;
+	uint32_t ival_pkts; /* packets in the current interval */
+	/* SYNs in the current interval, and how many matched each tool's rule (moved to the spill
+	 * table when iv_syn would overflow). */
 	uint16_t iv_syn, iv_mirai, iv_zmap, iv_masscan;
-	int16_t os;
+	uint32_t sighash; /* last SYN signature tried without a match */
+	uint32_t inl[2];
 	uint8_t flags;
-	uint8_t family;
-	struct inline_pair inl[2];
-	uint32_t asn; /* country and AS, once looked up (SF_GEO) */
-	uint16_t cc;
-	uint8_t iv_spilled; /* the iv_ counters overflowed into the spill table this interval */
-	uint8_t pad;
+	uint8_t pad[3];
 };
+
+/* Country and AS (looked up at the end of the first interval the source appears in), OS and
+ * labels. */
+struct src_cold {
+	uint32_t asn;
+	uint16_t cc;
+	int16_t os;
+	uint8_t family;
+	uint8_t flags;
+	uint8_t pad[2];
+};
+
+/* The source table: open addressing with linear probing, the growth rule and bound of
+ * scope_tab (scope_int.h), keyed by the address with a seeded hash. Probing starts at an even
+ * slot, so that the first two probes share a cache line. */
+struct srctab {
+	struct src_rec *rec;
+	struct src_cold *cold;
+	uint64_t mask, count, max, high;
+	uint64_t seed0, seed1;
+};
+
+static void srctab_alloc(struct srctab *t, uint64_t cap)
+{
+	t->rec = (struct src_rec *)scope_slots_alloc(cap * sizeof(struct src_rec));
+	t->cold = (struct src_cold *)scope_slots_alloc(cap * sizeof(struct src_cold));
+	t->mask = cap - 1;
+	if (cap > t->high)
+		t->high = cap;
+}
+
+static void srctab_release(struct srctab *t)
+{
+	scope_slots_free((uint8_t *)t->rec, (t->mask + 1) * sizeof(struct src_rec));
+	scope_slots_free((uint8_t *)t->cold, (t->mask + 1) * sizeof(struct src_cold));
+	t->rec = NULL;
+	t->cold = NULL;
+}
+
+static void srctab_init(struct srctab *t, uint64_t max)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max ? max : 1;
+	lib_random(&t->seed0, sizeof(t->seed0));
+	lib_random(&t->seed1, sizeof(t->seed1));
+	t->seed1 |= 1;
+	srctab_alloc(t, SCOPE_TAB_MIN);
+}
+
+static uint64_t srctab_bytes(const struct srctab *t)
+{
+	return t->high * (sizeof(struct src_rec) + sizeof(struct src_cold));
+}
+
+static inline uint64_t srctab_hash(const struct srctab *t, uint32_t addr)
+{
+	uint64_t x = ((uint64_t)addr ^ t->seed0) * t->seed1;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	return x;
+}
+
+static inline void srctab_prefetch(const struct srctab *t, uint64_t h)
+{
+	__builtin_prefetch(&t->rec[h & t->mask & ~1ull], 1);
+}
+
+static inline struct src_cold *srctab_cold(const struct srctab *t, const struct src_rec *s)
+{
+	return &t->cold[s - t->rec];
+}
+
+/* The record of `addr`, or NULL. */
+static inline struct src_rec *srctab_find(const struct srctab *t, uint32_t addr, uint64_t h)
+{
+	for (uint64_t i = h & t->mask & ~1ull;; i = (i + 1) & t->mask) {
+		struct src_rec *r = &t->rec[i];
+		if (!(r->flags & SF_USED))
+			return NULL;
+		if (r->addr == addr)
+			return r;
+	}
+}
+
+/* Doubles the capacity (false at the bound), as scope_tab_grow does. */
+static bool srctab_grow(struct srctab *t)
+{
+	uint64_t cap = t->mask + 1;
+	if (t->count >= t->max || cap * 7 / 10 >= t->max)
+		return false;
+	struct srctab o = *t;
+	srctab_alloc(t, cap * 2);
+	for (uint64_t j = 0; j < cap; j++) {
+		if (!(o.rec[j].flags & SF_USED))
+			continue;
+		uint64_t i = srctab_hash(t, o.rec[j].addr) & t->mask & ~1ull;
+		while (t->rec[i].flags & SF_USED)
+			i = (i + 1) & t->mask;
+		t->rec[i] = o.rec[j];
+		t->cold[i] = o.cold[j];
+	}
+	srctab_release(&o);
+	return true;
+}
+
+/* The record of `addr`, inserted (zeroed, with its address) if new (*added set); NULL when the
+ * table is full. */
+static inline struct src_rec *srctab_put(struct srctab *t, uint32_t addr, uint64_t h, bool *added)
+{
+	for (;;) {
+		for (uint64_t i = h & t->mask & ~1ull;; i = (i + 1) & t->mask) {
+			struct src_rec *r = &t->rec[i];
+			if (!(r->flags & SF_USED)) {
+				if ((t->count + 1) * 10 > (t->mask + 1) * 7 || t->count >= t->max)
+					break;
+				r->addr = addr;
+				r->flags = SF_USED;
+				t->count++;
+				*added = true;
+				return r;
+			}
+			if (r->addr == addr) {
+				*added = false;
+				return r;
+			}
+		}
+		if (!srctab_grow(t))
+			return NULL;
+	}
+}
 
 /* Label counters of a source that sent more SYNs in one interval than its record's 16-bit
  * counters hold (heavy scanners only). */
@@ -109,7 +236,8 @@ static bool label_holds(uint64_t match, uint64_t syn, uint64_t min)
  * is never built. */
 struct pair_rec {
 	uint64_t key; /* src << 32 | 1 << 31 | pt << 16 | port */
-	struct pstate st; /* scans: scan packets in the interval, counted up to scan_dests */
+	uint32_t ival;  /* the interval it was last counted in */
+	uint32_t scans; /* scan packets in the interval, counted up to scan_dests */
 };
 
 /* A scan packet waiting in the log. */
@@ -176,9 +304,6 @@ struct dst_rec {
 	uint32_t pkts, ival;
 };
 
-struct dark_addr {
-	uint32_t pkts, ival;
-};
 
 /* A packet on its way to a back, with its hashes (computed once for the prefetch). */
 #define MSG_NO_VICTIM 1
@@ -193,7 +318,9 @@ struct msg {
 
 struct back {
 	const struct scope_config *cfg;
-	struct scope_tab src, pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6, spill;
+	struct srctab src;
+	struct scope_tab pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6, spill;
+	bool inline_pairs; /* scan_dests fits an inline pair's counter */
 	/* Arena of the candidates' destination sets, emptied at each interval's end. */
 	uint8_t **arena;
 	size_t narena, arena_used, arena_at; /* chunks, chunks in use, bytes used in the last */
@@ -244,7 +371,10 @@ struct scope_engine {
 	scope_interval_cb on_interval;
 	void *arg;
 	/* Dark destinations. */
-	struct dark_addr *dpk; /* per dark address, when the darknet is known and small */
+	/* Per dark address, when the darknet is known and small: packets, and a bit per address
+	 * hit in the open interval (cleared when it closes). */
+	uint32_t *dpk;
+	uint64_t *dhit;
 	struct scope_tab dst;
 	/* Ports. */
 	uint64_t *run_port_pk;
@@ -411,7 +541,8 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 {
 	memset(b, 0, sizeof(*b));
 	b->cfg = cfg;
-	scope_tab_init(&b->src, sizeof(struct src_rec), cfg->max_sources);
+	srctab_init(&b->src, cfg->max_sources);
+	b->inline_pairs = cfg->scan_dests <= INL_SCANS_MAX;
 	scope_tab_init(&b->pair, sizeof(struct pair_rec), cfg->max_pairs);
 	scope_tab_init(&b->victim, sizeof(struct victim_rec), cfg->max_victims);
 	scope_tab_init(&b->scanner, sizeof(struct scanner_rec), cfg->max_scanners);
@@ -429,7 +560,8 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 
 static void back_free(struct back *b)
 {
-	struct scope_tab *tabs[] = {&b->src, &b->pair, &b->victim, &b->scanner, &b->ivscan,
+	srctab_release(&b->src);
+	struct scope_tab *tabs[] = {&b->pair, &b->victim, &b->scanner, &b->ivscan,
 				    &b->asn, &b->iv_asn, &b->src6, &b->pair6, &b->spill};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
 		scope_tab_free(tabs[i]);
@@ -448,7 +580,7 @@ static void back_free(struct back *b)
 
 static uint64_t back_bytes(const struct back *b)
 {
-	return scope_tab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->narena * (uint64_t)ARENA_CHUNK +
+	return srctab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->narena * (uint64_t)ARENA_CHUNK +
 	       scope_tab_bytes(&b->victim) + scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
 	       scope_tab_bytes(&b->asn) + scope_tab_bytes(&b->iv_asn) + scope_tab_bytes(&b->src6) +
 	       scope_tab_bytes(&b->pair6) + scope_tab_bytes(&b->spill) + b->capivsrc * 4 + 2ull * NPORTS * 4 + b->caplog * sizeof(struct logent) +
@@ -711,7 +843,8 @@ static void candidate_packet(struct back *b, struct ivscan_rec *c, uint32_t dst,
 static void spill(struct back *b, struct src_rec *s)
 {
 	bool added;
-	struct spill_rec *x = scope_tab_put(&b->spill, s->key, scope_tab_hash(&b->spill, s->key), &added);
+	uint64_t key = (uint64_t)s->addr + 1;
+	struct spill_rec *x = scope_tab_put(&b->spill, key, scope_tab_hash(&b->spill, key), &added);
 	if (!x) {
 		/* Full: halve the counters instead, which keeps the majority rule. */
 		b->limits.label_halvings++;
@@ -726,7 +859,7 @@ static void spill(struct back *b, struct src_rec *s)
 	x->zmap += s->iv_zmap;
 	x->masscan += s->iv_masscan;
 	s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
-	s->iv_spilled = 1;
+	s->flags |= SF_SPILLED;
 }
 
 /* A bit per source: could this source have a candidate pair? `hsrc` is the source's hash in
@@ -742,33 +875,107 @@ static inline bool cand_maybe(const struct back *b, uint64_t hsrc)
 	return b->cand_filter[h >> 6] & (1ull << (h & 63));
 }
 
+/* The OS of a source from one of its SYNs: the first SYN that matches a signature names the
+ * source; a SYN that looks like the last unmatched one is not matched again. */
+static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt *p)
+{
+	uint32_t sh = (uint32_t)sig_hash(p);
+	if (sh == s->sighash)
+		return;
+	struct scope_p0f_match m;
+	s->sighash = sh;
+	scope_p0f_match(b->cfg->p0f, 4, &p->sig, &m);
+	if (m.label >= 0) {
+		struct src_cold *c = srctab_cold(&b->src, s);
+		c->os = (int16_t)m.label;
+		c->flags |= m.app ? SC_APP : 0;
+		c->family = (uint8_t)m.family;
+		s->flags |= SF_OSDONE;
+	}
+}
+
+/* A scan packet of a pair whose state is *scans (scan packets in the interval, up to
+ * scan_dests): logged below the threshold, counted in the pair's destination set from it on. */
+static void scan_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint32_t pidx, uint32_t *scans)
+{
+	const struct scope_config *cfg = b->cfg;
+	uint64_t pk = pair_key(p->src, pidx);
+	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
+	if (*scans + 1 < cfg->scan_dests) {
+		(*scans)++;
+		log_scan(b, pk, p->dst, sec);
+		return;
+	}
+	bool added;
+	struct ivscan_rec *c = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
+	if (!c) {
+		b->limits.scanners_full++;
+		return;
+	}
+	if (added) {
+		*scans = cfg->scan_dests;
+		c->first = c->last = sec;
+		uint32_t h = cand_bit(hsrc);
+		b->cand_filter[h >> 6] |= 1ull << (h & 63);
+	}
+	c->packets++;
+	candidate_packet(b, c, p->dst, sec);
+}
+
+/* A (source, port) pair in the pair table (a source's third port and beyond, or every pair of
+ * a source that did not fit the source table). */
+static void pair_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint32_t pidx)
+{
+	bool added;
+	uint64_t pk = pair_key(p->src, pidx);
+	struct pair_rec *pr = scope_tab_put(&b->pair, pk, scope_tab_hash(&b->pair, pk), &added);
+	if (!pr) {
+		b->limits.pairs_full++;
+		return;
+	}
+	if (added)
+		b->run_port_src[pidx]++;
+	if (pr->ival != b->ival) {
+		pr->ival = b->ival;
+		pr->scans = 0;
+		b->iv_port_src[pidx]++;
+	}
+	if (is_scan(p) && b->cfg->scan_dests)
+		scan_packet(b, p, hsrc, pidx, &pr->scans);
+}
+
 /* Everything about one IPv4 packet that is keyed by its source. */
 static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
 {
-	const struct scope_config *cfg = b->cfg;
 	bool added;
-	struct src_rec *s = scope_tab_put(&b->src, (uint64_t)p->src + 1, hsrc, &added);
-	if (s) {
-		if (added) {
-			s->os = -1;
-			s->family = SCOPE_FAM_UNKNOWN;
-		}
-		if (s->ival != b->ival) {
-			s->ival = b->ival;
-			s->ival_pkts = 0;
-			s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
-			s->iv_spilled = 0;
-			ivsrc_push(b, p->src);
-			b->iv_sources++;
-		}
-		s->ival_pkts++;
-	} else {
+	struct src_rec *s = srctab_put(&b->src, p->src, hsrc, &added);
+	int pt = port_table(p);
+	if (!s) {
 		b->limits.sources_full++;
+		if (pt >= 0)
+			pair_packet(b, p, hsrc, port_index(pt, p->dport));
+		return;
 	}
-	if (p->cls == SCOPE_C_SYN && s) {
+	if (added) {
+		struct src_cold *c = srctab_cold(&b->src, s);
+		c->os = -1;
+		c->family = SCOPE_FAM_UNKNOWN;
+	}
+	if (!(s->flags & SF_ACTIVE)) {
+		/* Its first packet of the interval. */
+		s->flags = (uint8_t)((s->flags | SF_ACTIVE) & ~SF_SPILLED);
+		s->ival_pkts = 0;
+		s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
+		s->inl[0] &= INL_PIDX_MASK;
+		s->inl[1] &= INL_PIDX_MASK;
+		ivsrc_push(b, p->src);
+		b->iv_sources++;
+	}
+	s->ival_pkts++;
+	if (p->cls == SCOPE_C_SYN) {
 		if (!(s->flags & SF_SYN)) {
 			s->flags |= SF_SYN;
-			s->family = (uint8_t)scope_family_from_ttl(p->ttl);
+			srctab_cold(&b->src, s)->family = (uint8_t)scope_family_from_ttl(p->ttl);
 			b->syn_sources++;
 		}
 		if (s->iv_syn == UINT16_MAX)
@@ -777,76 +984,38 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		s->iv_mirai += p->seq == p->dst;
 		s->iv_zmap += p->ipid == 54321;
 		s->iv_masscan += p->ipid == (uint16_t)(p->dst ^ p->dport ^ p->seq);
-		/* OS: the first SYN that matches a signature names the source; a SYN that looks
-		 * like the last unmatched one is not matched again. */
-		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && cfg->p0f) {
-			uint32_t sh = (uint32_t)sig_hash(p);
-			if (sh != s->sighash) {
-				struct scope_p0f_match m;
-				s->sighash = sh;
-				scope_p0f_match(cfg->p0f, 4, &p->sig, &m);
-				if (m.label >= 0) {
-					s->os = (int16_t)m.label;
-					s->flags |= SF_OSDONE | (m.app ? SF_APP : 0);
-					s->family = (uint8_t)m.family;
-				}
-			}
-		}
+		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && b->cfg->p0f)
+			source_os(b, s, p);
 	}
-	int pt = port_table(p);
 	if (pt < 0)
 		return;
 	uint32_t pidx = port_index(pt, p->dport);
-	uint64_t pk = pair_key(p->src, pidx);
-	struct pstate *q = NULL;
-	added = false;
-	if (s) {
-		for (int i = 0; i < 2 && !q; i++) {
-			if (s->inl[i].pidx1 == pidx + 1) {
-				q = &s->inl[i].st;
-			} else if (!s->inl[i].pidx1) {
-				s->inl[i].pidx1 = pidx + 1;
-				q = &s->inl[i].st;
-				added = true;
-			}
-		}
+	if (!b->inline_pairs) {
+		pair_packet(b, p, hsrc, pidx);
+		return;
 	}
-	if (!q) {
-		struct pair_rec *pr = scope_tab_put(&b->pair, pk, scope_tab_hash(&b->pair, pk), &added);
-		if (!pr) {
-			b->limits.pairs_full++;
-			return;
-		}
-		q = &pr->st;
-	}
-	if (added)
+	uint32_t *w;
+	if ((s->inl[0] & INL_PIDX_MASK) == pidx + 1) {
+		w = &s->inl[0];
+	} else if ((s->inl[1] & INL_PIDX_MASK) == pidx + 1) {
+		w = &s->inl[1];
+	} else if (!s->inl[0] || !s->inl[1]) {
+		w = !s->inl[0] ? &s->inl[0] : &s->inl[1];
+		*w = pidx + 1;
 		b->run_port_src[pidx]++;
-	if (q->ival != b->ival) {
-		q->ival = b->ival;
-		q->scans = 0;
+	} else {
+		pair_packet(b, p, hsrc, pidx);
+		return;
+	}
+	if (!(*w & INL_SEEN)) {
+		*w |= INL_SEEN;
 		b->iv_port_src[pidx]++;
 	}
-	if (!is_scan(p) || !cfg->scan_dests)
-		return;
-	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
-	if (q->scans + 1 < cfg->scan_dests) {
-		q->scans++;
-		log_scan(b, pk, p->dst, sec);
-		return;
+	if (is_scan(p) && b->cfg->scan_dests) {
+		uint32_t scans = *w >> INL_SCANS_SHIFT;
+		scan_packet(b, p, hsrc, pidx, &scans);
+		*w = (*w & (INL_PIDX_MASK | INL_SEEN)) | scans << INL_SCANS_SHIFT;
 	}
-	struct ivscan_rec *c = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
-	if (!c) {
-		b->limits.scanners_full++;
-		return;
-	}
-	if (added) {
-		q->scans = cfg->scan_dests;
-		c->first = c->last = sec;
-		uint32_t h = cand_bit(hsrc);
-		b->cand_filter[h >> 6] |= 1ull << (h & 63);
-	}
-	c->packets++;
-	candidate_packet(b, c, p->dst, sec);
 }
 
 /* One packet for this back: `kind` says whether to do the source half, the victim half or both. */
@@ -876,8 +1045,8 @@ static inline uint64_t hashes_of(struct back *b, const struct scope_pkt *p)
 {
 	if (p->ipver != 4)
 		return 0;
-	uint64_t h = scope_tab_hash(&b->src, (uint64_t)p->src + 1);
-	scope_tab_prefetch(&b->src, h);
+	uint64_t h = srctab_hash(&b->src, p->src);
+	srctab_prefetch(&b->src, h);
 	/* A candidate scanner's destination bitmap is large and touched at random: fetch its
 	 * word early too (the candidate table itself is small and stays in the cache). */
 	if (b->ivscan.count && cand_maybe(b, h) && is_scan(p)) {
@@ -904,7 +1073,7 @@ static void back_run(struct back *b, const struct scope_pkt *const *ps, const ui
 	}
 }
 
-static void label_source(struct src_rec *s, uint32_t flag, uint64_t packets, struct scope_count *run,
+static void label_source(struct src_cold *s, uint32_t flag, uint64_t packets, struct scope_count *run,
 			 struct scope_count *iv)
 {
 	if (!(s->flags & flag)) {
@@ -932,20 +1101,24 @@ static void back_close(struct back *b, uint32_t next)
 {
 	const struct scope_config *cfg = b->cfg;
 	for (size_t i = 0; i < b->nivsrc; i++) {
-		if (i + 16 < b->nivsrc)
-			scope_tab_prefetch(&b->src, scope_tab_hash(&b->src, (uint64_t)b->ivsrc[i + 16] + 1));
-		uint64_t key = (uint64_t)b->ivsrc[i] + 1;
-		struct src_rec *s = scope_tab_find(&b->src, key, scope_tab_hash(&b->src, key));
+		if (i + 16 < b->nivsrc) {
+			uint64_t h = srctab_hash(&b->src, b->ivsrc[i + 16]);
+			srctab_prefetch(&b->src, h);
+			__builtin_prefetch(&b->src.cold[h & b->src.mask & ~1ull], 1);
+		}
+		struct src_rec *s = srctab_find(&b->src, b->ivsrc[i], srctab_hash(&b->src, b->ivsrc[i]));
 		if (!s)
 			continue;
-		bool first = !(s->flags & SF_GEO);
+		struct src_cold *sc = srctab_cold(&b->src, s);
+		s->flags &= (uint8_t)~SF_ACTIVE;
+		bool first = !(sc->flags & SC_GEO);
 		if (first) {
-			s->flags |= SF_GEO;
+			sc->flags |= SC_GEO;
 			if (cfg->geo)
-				scope_geo_lookup(cfg->geo, b->ivsrc[i], &s->cc, &s->asn);
+				scope_geo_lookup(cfg->geo, b->ivsrc[i], &sc->cc, &sc->asn);
 		}
-		uint16_t cc = s->cc;
-		uint32_t asn = s->asn;
+		uint16_t cc = sc->cc;
+		uint32_t asn = sc->asn;
 		bool added;
 		uint64_t ak = (uint64_t)asn + 1;
 		struct asn_rec *a = scope_tab_put(&b->asn, ak, scope_tab_hash(&b->asn, ak), &added);
@@ -965,8 +1138,9 @@ static void back_close(struct back *b, uint32_t next)
 			ia->packets += s->ival_pkts;
 		}
 		uint64_t syn = s->iv_syn, mirai = s->iv_mirai, zmap = s->iv_zmap, masscan = s->iv_masscan;
-		if (s->iv_spilled) {
-			const struct spill_rec *x = scope_tab_find(&b->spill, s->key, scope_tab_hash(&b->spill, s->key));
+		if (s->flags & SF_SPILLED) {
+			uint64_t key = (uint64_t)s->addr + 1;
+			const struct spill_rec *x = scope_tab_find(&b->spill, key, scope_tab_hash(&b->spill, key));
 			if (x) {
 				syn += x->syn;
 				mirai += x->mirai;
@@ -975,15 +1149,15 @@ static void back_close(struct back *b, uint32_t next)
 			}
 		}
 		if (syn) {
-			b->iv_families[s->family]++;
+			b->iv_families[sc->family]++;
 			if (label_holds(mirai, syn, LABEL_MIN_MIRAI)) {
 				b->iv_cc[cc][2]++;
-				label_source(s, SF_MIRAI, mirai, &b->mirai, &b->iv_mirai);
+				label_source(sc, SC_MIRAI, mirai, &b->mirai, &b->iv_mirai);
 			}
 			if (label_holds(zmap, syn, LABEL_MIN_TOOL))
-				label_source(s, SF_ZMAP, zmap, &b->zmap, &b->iv_zmap);
+				label_source(sc, SC_ZMAP, zmap, &b->zmap, &b->iv_zmap);
 			if (label_holds(masscan, syn, LABEL_MIN_TOOL))
-				label_source(s, SF_MASSCAN, masscan, &b->masscan, &b->iv_masscan);
+				label_source(sc, SC_MASSCAN, masscan, &b->masscan, &b->iv_masscan);
 		}
 	}
 	/* Replay the log for the candidates, then keep those that qualified. */
@@ -995,7 +1169,7 @@ static void back_close(struct back *b, uint32_t next)
 			const struct logent *l = b->log[at / LOG_CHUNK];
 			const struct logent *end = l + (b->nlog - at < LOG_CHUNK ? b->nlog - at : LOG_CHUNK);
 			for (; l < end; l++) {
-				if (!cand_maybe(b, scope_tab_hash(&b->src, (l->pair >> 32) + 1)))
+				if (!cand_maybe(b, srctab_hash(&b->src, (uint32_t)(l->pair >> 32))))
 					continue;
 				struct ivscan_rec *c = scope_tab_find(&b->ivscan, l->pair, scope_tab_hash(&b->ivscan, l->pair));
 				if (c) {
@@ -1010,10 +1184,6 @@ static void back_close(struct back *b, uint32_t next)
 		if (q->dests < cfg->scan_dests)
 			continue;
 		b->iv_scanners++;
-		uint64_t sk = (q->key >> 32) + 1;
-		struct src_rec *s = scope_tab_find(&b->src, sk, scope_tab_hash(&b->src, sk));
-		if (s)
-			s->flags |= SF_SCANNER;
 		bool added;
 		struct scanner_rec *sc = scope_tab_put(&b->scanner, q->key, scope_tab_hash(&b->scanner, q->key), &added);
 		if (!sc) {
@@ -1331,6 +1501,8 @@ static void close_interval(struct scope_engine *e, uint32_t next)
 	if (e->on_interval)
 		e->on_interval(e->arg, iv);
 	memset(&e->iv, 0, sizeof(e->iv));
+	if (e->dhit)
+		memset(e->dhit, 0, (e->dark.size + 63) / 64 * sizeof(*e->dhit));
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -1416,11 +1588,11 @@ static void front_packet(struct scope_engine *e, const struct scope_pkt *p, int6
 	e->iv.cls[p->cls]++;
 	if (p->ipver == 4) {
 		if (e->dpk) {
-			struct dark_addr *d = &e->dpk[di];
-			if (!d->pkts++)
+			if (!e->dpk[di]++)
 				e->hit++;
-			if (d->ival != e->ival) {
-				d->ival = e->ival;
+			uint64_t bit = 1ull << (di & 63);
+			if (!(e->dhit[di >> 6] & bit)) {
+				e->dhit[di >> 6] |= bit;
 				e->iv.dark_hit++;
 			}
 		} else {
@@ -1487,6 +1659,7 @@ int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, 
 	lib_random(e->sipkey, sizeof(e->sipkey));
 	if (!e->dark.any4 && e->dark.size <= SCOPE_DIRECT_MAX) {
 		e->dpk = xcalloc(e->dark.size, sizeof(*e->dpk));
+		e->dhit = xcalloc((e->dark.size + 63) / 64, sizeof(*e->dhit));
 	}
 	scope_tab_init(&e->dst, sizeof(struct dst_rec), cfg->max_dests);
 	e->run_port_pk = xcalloc(NPORTS, sizeof(uint64_t));
@@ -1624,8 +1797,8 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	r->dark_hit = e->hit;
 	if (e->dpk) {
 		for (uint64_t i = 0; i < e->dark.size; i++)
-			if (e->dpk[i].pkts > r->dark_max_packets) {
-				r->dark_max_packets = e->dpk[i].pkts;
+			if (e->dpk[i] > r->dark_max_packets) {
+				r->dark_max_packets = e->dpk[i];
 				for (size_t k = 0; k < e->dark.n; k++)
 					if (i >= e->dark.base[k] && i - e->dark.base[k] <= (uint64_t)e->dark.end[k] - e->dark.start[k])
 						r->dark_max_addr = e->dark.start[k] + (uint32_t)(i - e->dark.base[k]);
@@ -1655,12 +1828,12 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	}
 	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
 	/* Mirai sources per country: every source has its country once its intervals closed. */
-	for (int k = 0; k < e->nb; k++)
-		for (uint8_t *p = NULL; (p = scope_tab_next(&e->b[k].src, p));) {
-			struct src_rec *s = (struct src_rec *)p;
-			if (s->flags & SF_MIRAI)
-				e->b[k].cc[s->cc][2]++;
-		}
+	for (int k = 0; k < e->nb; k++) {
+		const struct srctab *t = &e->b[k].src;
+		for (uint64_t i = 0; i <= t->mask; i++)
+			if ((t->rec[i].flags & SF_USED) && (t->cold[i].flags & SC_MIRAI))
+				e->b[k].cc[t->cold[i].cc][2]++;
+	}
 	r->countries = countries_of(e, false, &r->ncountries);
 	r->asns = asns_of(e, false, 0, &r->nasns);
 	/* Sources, labels, OS, scanners, attacks: sums over the backs. */
@@ -1678,13 +1851,13 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 		r->masscan.packets += b->masscan.packets;
 		r->syn_sources += b->syn_sources;
 		r->backscatter_victims_all += b->victim.count;
-		for (uint8_t *p = NULL; (p = scope_tab_next(&b->src, p));) {
-			struct src_rec *s = (struct src_rec *)p;
-			if (!(s->flags & SF_SYN))
+		for (uint64_t i = 0; i <= b->src.mask; i++) {
+			if (!(b->src.rec[i].flags & SF_SYN))
 				continue;
+			const struct src_cold *s = &b->src.cold[i];
 			r->families[s->family]++;
 			if (s->os >= 0 && (size_t)s->os < nlabels)
-				os[2 * (size_t)s->os + ((s->flags & SF_APP) ? 1 : 0)]++;
+				os[2 * (size_t)s->os + ((s->flags & SC_APP) ? 1 : 0)]++;
 			else
 				os[2 * nlabels]++;
 		}
@@ -1743,12 +1916,13 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 			o->intervals = sc->intervals;
 			r->scanner_packets += sc->packets;
 			uint64_t sk = (uint64_t)src + 1;
-			struct src_rec *s = scope_tab_find(&b->src, sk, scope_tab_hash(&b->src, sk));
+			struct src_rec *s = srctab_find(&b->src, src, srctab_hash(&b->src, src));
 			if (s) {
-				o->labels = ((s->flags & SF_MIRAI) ? SCOPE_L_MIRAI : 0) |
-					    ((s->flags & SF_ZMAP) ? SCOPE_L_ZMAP : 0) |
-					    ((s->flags & SF_MASSCAN) ? SCOPE_L_MASSCAN : 0);
-				o->cc = s->cc;
+				const struct src_cold *c = srctab_cold(&b->src, s);
+				o->labels = ((c->flags & SC_MIRAI) ? SCOPE_L_MIRAI : 0) |
+					    ((c->flags & SC_ZMAP) ? SCOPE_L_ZMAP : 0) |
+					    ((c->flags & SC_MASSCAN) ? SCOPE_L_MASSCAN : 0);
+				o->cc = c->cc;
 			}
 			bool added;
 			if (scope_tab_put(&seen, sk, scope_tab_hash(&seen, sk), &added) && added)
@@ -1764,7 +1938,7 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	r->nintervals = e->nivs;
 	e->ivs = NULL;
 	e->nivs = 0;
-	uint64_t bytes = scope_tab_bytes(&e->dst) + (e->dpk ? 8 * e->dark.size : 0) + NPORTS * 16ull;
+	uint64_t bytes = scope_tab_bytes(&e->dst) + (e->dpk ? 4 * e->dark.size + (e->dark.size + 63) / 64 * 8 : 0) + NPORTS * 16ull;
 	for (int k = 0; k < e->nb; k++)
 		bytes += back_bytes(&e->b[k]);
 	r->table_bytes = bytes;
@@ -1782,6 +1956,7 @@ void scope_engine_free(struct scope_engine *e)
 		back_free(&e->b[i]);
 	free(e->b);
 	free(e->dpk);
+	free(e->dhit);
 	scope_tab_free(&e->dst);
 	free(e->run_port_pk);
 	free(e->iv_port_pk);
