@@ -321,6 +321,7 @@ struct back {
 	struct srctab src;
 	struct scope_tab pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6, spill;
 	bool inline_pairs; /* scan_dests fits an inline pair's counter */
+	uint32_t scan_dests; /* cfg->scan_dests */
 	/* Arena of the candidates' destination sets, emptied at each interval's end. */
 	uint8_t **arena;
 	size_t narena, arena_used, arena_at; /* chunks, chunks in use, bytes used in the last */
@@ -393,6 +394,7 @@ struct scope_engine {
 	/* Run totals. */
 	struct scope_report r;
 	uint64_t hit;
+	bool any_dark; /* first_ns and last_ns are set */
 	uint64_t sipseed[2];
 	uint8_t sipkey[16];
 	/* Batch of packets for the back in the single-thread path. */
@@ -543,6 +545,7 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 	b->cfg = cfg;
 	srctab_init(&b->src, cfg->max_sources);
 	b->inline_pairs = cfg->scan_dests <= INL_SCANS_MAX;
+	b->scan_dests = cfg->scan_dests;
 	scope_tab_init(&b->pair, sizeof(struct pair_rec), cfg->max_pairs);
 	scope_tab_init(&b->victim, sizeof(struct victim_rec), cfg->max_victims);
 	scope_tab_init(&b->scanner, sizeof(struct scanner_rec), cfg->max_scanners);
@@ -894,18 +897,10 @@ static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt 
 	}
 }
 
-/* A scan packet of a pair whose state is *scans (scan packets in the interval, up to
- * scan_dests): logged below the threshold, counted in the pair's destination set from it on. */
-static void scan_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint32_t pidx, uint32_t *scans)
+/* A scan packet of a pair that reached scan_dests scan packets: its candidate record (created
+ * with the first of them) and destination set. */
+static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t sec, uint64_t hsrc, uint32_t *scans)
 {
-	const struct scope_config *cfg = b->cfg;
-	uint64_t pk = pair_key(p->src, pidx);
-	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
-	if (*scans + 1 < cfg->scan_dests) {
-		(*scans)++;
-		log_scan(b, pk, p->dst, sec);
-		return;
-	}
 	bool added;
 	struct ivscan_rec *c = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
 	if (!c) {
@@ -913,13 +908,28 @@ static void scan_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		return;
 	}
 	if (added) {
-		*scans = cfg->scan_dests;
+		*scans = b->cfg->scan_dests;
 		c->first = c->last = sec;
 		uint32_t h = cand_bit(hsrc);
 		b->cand_filter[h >> 6] |= 1ull << (h & 63);
 	}
 	c->packets++;
-	candidate_packet(b, c, p->dst, sec);
+	candidate_packet(b, c, dst, sec);
+}
+
+/* A scan packet of a pair whose state is *scans (scan packets in the interval, up to
+ * scan_dests): logged below the threshold, counted in the pair's destination set from it on. */
+static inline __attribute__((always_inline)) void scan_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc,
+							       uint32_t pidx, uint32_t *scans)
+{
+	uint64_t pk = pair_key(p->src, pidx);
+	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
+	if (*scans + 1 < b->scan_dests) {
+		(*scans)++;
+		log_scan(b, pk, p->dst, sec);
+		return;
+	}
+	scan_candidate(b, pk, p->dst, sec, hsrc, scans);
 }
 
 /* A (source, port) pair in the pair table (a source's third port and beyond, or every pair of
@@ -940,20 +950,44 @@ static void pair_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		pr->scans = 0;
 		b->iv_port_src[pidx]++;
 	}
-	if (is_scan(p) && b->cfg->scan_dests)
+	if (is_scan(p) && b->scan_dests)
 		scan_packet(b, p, hsrc, pidx, &pr->scans);
 }
 
-/* Everything about one IPv4 packet that is keyed by its source. */
-static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
+/* The first packet of a source in an interval. */
+static void source_opens(struct back *b, struct src_rec *s)
 {
+	s->flags = (uint8_t)((s->flags | SF_ACTIVE) & ~SF_SPILLED);
+	s->ival_pkts = 0;
+	s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
+	s->inl[0] &= INL_PIDX_MASK;
+	s->inl[1] &= INL_PIDX_MASK;
+	ivsrc_push(b, s->addr);
+	b->iv_sources++;
+}
+
+/* The first SYN of a source: its family from the TTL until a signature names it. */
+static void source_first_syn(struct back *b, struct src_rec *s, uint8_t ttl)
+{
+	s->flags |= SF_SYN;
+	srctab_cold(&b->src, s)->family = (uint8_t)scope_family_from_ttl(ttl);
+	b->syn_sources++;
+}
+
+/* Everything about one IPv4 packet that is keyed by its source. The packet's fields are read
+ * once into locals: stores into the records could otherwise alias them. */
+static inline __attribute__((always_inline)) void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
+{
+	const uint32_t src = p->src, dst = p->dst;
+	const uint8_t cls = p->cls;
+	const uint16_t dport = p->dport;
+	const int pt = port_table(p);
 	bool added;
-	struct src_rec *s = srctab_put(&b->src, p->src, hsrc, &added);
-	int pt = port_table(p);
+	struct src_rec *s = srctab_put(&b->src, src, hsrc, &added);
 	if (!s) {
 		b->limits.sources_full++;
 		if (pt >= 0)
-			pair_packet(b, p, hsrc, port_index(pt, p->dport));
+			pair_packet(b, p, hsrc, port_index(pt, dport));
 		return;
 	}
 	if (added) {
@@ -961,35 +995,26 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		c->os = -1;
 		c->family = SCOPE_FAM_UNKNOWN;
 	}
-	if (!(s->flags & SF_ACTIVE)) {
-		/* Its first packet of the interval. */
-		s->flags = (uint8_t)((s->flags | SF_ACTIVE) & ~SF_SPILLED);
-		s->ival_pkts = 0;
-		s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
-		s->inl[0] &= INL_PIDX_MASK;
-		s->inl[1] &= INL_PIDX_MASK;
-		ivsrc_push(b, p->src);
-		b->iv_sources++;
-	}
+	if (!(s->flags & SF_ACTIVE))
+		source_opens(b, s);
 	s->ival_pkts++;
-	if (p->cls == SCOPE_C_SYN) {
-		if (!(s->flags & SF_SYN)) {
-			s->flags |= SF_SYN;
-			srctab_cold(&b->src, s)->family = (uint8_t)scope_family_from_ttl(p->ttl);
-			b->syn_sources++;
-		}
+	if (cls == SCOPE_C_SYN) {
+		const uint32_t seq = p->seq;
+		const uint16_t ipid = p->ipid;
+		if (!(s->flags & SF_SYN))
+			source_first_syn(b, s, p->ttl);
 		if (s->iv_syn == UINT16_MAX)
 			spill(b, s);
 		s->iv_syn++;
-		s->iv_mirai += p->seq == p->dst;
-		s->iv_zmap += p->ipid == 54321;
-		s->iv_masscan += p->ipid == (uint16_t)(p->dst ^ p->dport ^ p->seq);
+		s->iv_mirai += seq == dst;
+		s->iv_zmap += ipid == 54321;
+		s->iv_masscan += ipid == (uint16_t)(dst ^ dport ^ seq);
 		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && b->cfg->p0f)
 			source_os(b, s, p);
 	}
 	if (pt < 0)
 		return;
-	uint32_t pidx = port_index(pt, p->dport);
+	const uint32_t pidx = port_index(pt, dport);
 	if (!b->inline_pairs) {
 		pair_packet(b, p, hsrc, pidx);
 		return;
@@ -999,7 +1024,7 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		w = &s->inl[0];
 	} else if ((s->inl[1] & INL_PIDX_MASK) == pidx + 1) {
 		w = &s->inl[1];
-	} else if (!s->inl[0] || !s->inl[1]) {
+	} else if (!s->inl[1]) {
 		w = !s->inl[0] ? &s->inl[0] : &s->inl[1];
 		*w = pidx + 1;
 		b->run_port_src[pidx]++;
@@ -1007,19 +1032,22 @@ static void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		pair_packet(b, p, hsrc, pidx);
 		return;
 	}
-	if (!(*w & INL_SEEN)) {
-		*w |= INL_SEEN;
+	uint32_t word = *w;
+	if (!(word & INL_SEEN)) {
+		word |= INL_SEEN;
 		b->iv_port_src[pidx]++;
 	}
-	if (is_scan(p) && b->cfg->scan_dests) {
-		uint32_t scans = *w >> INL_SCANS_SHIFT;
+	if (is_scan(p) && b->scan_dests) {
+		uint32_t scans = word >> INL_SCANS_SHIFT;
 		scan_packet(b, p, hsrc, pidx, &scans);
-		*w = (*w & (INL_PIDX_MASK | INL_SEEN)) | scans << INL_SCANS_SHIFT;
+		word = (word & (INL_PIDX_MASK | INL_SEEN)) | scans << INL_SCANS_SHIFT;
 	}
+	*w = word;
 }
 
 /* One packet for this back: `kind` says whether to do the source half, the victim half or both. */
-static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, uint64_t hsrc)
+static inline __attribute__((always_inline)) void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind,
+							    uint64_t hsrc)
 {
 	if (p->ipver == 6) {
 		back_packet6(b, p);
@@ -1041,7 +1069,7 @@ static void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, u
 #define AHEAD 16
 
 
-static inline uint64_t hashes_of(struct back *b, const struct scope_pkt *p)
+static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b, const struct scope_pkt *p)
 {
 	if (p->ipver != 4)
 		return 0;
@@ -1498,6 +1526,13 @@ static void close_interval(struct scope_engine *e, uint32_t next)
 		e->ivs = xrealloc(e->ivs, e->capivs * sizeof(*e->ivs));
 	}
 	e->ivs[e->nivs++] = *iv;
+	struct scope_report *r = &e->r;
+	r->packets += iv->packets;
+	r->bytes += iv->bytes;
+	for (int c = 0; c < SCOPE_C__N; c++)
+		r->cls[c] += iv->cls[c];
+	r->telnet += iv->telnet;
+	r->backscatter_packets += iv->backscatter_packets;
 	if (e->on_interval)
 		e->on_interval(e->arg, iv);
 	memset(&e->iv, 0, sizeof(e->iv));
@@ -1564,72 +1599,122 @@ static inline int64_t dark_index_of(const struct scope_engine *e, const struct s
 	return p->ipver == 4 ? scope_dark_index(&e->dark, p->dst) : (scope_dark6(&e->dark, p->dst6) ? 0 : -1);
 }
 
-/* di: dark_index_of(e, p). */
-static void front_packet(struct scope_engine *e, const struct scope_pkt *p, int64_t di)
+/* The front's counters over a run of packets, kept in registers and added to the open interval
+ * (front_flush) when the run ends or the interval closes. The run's totals are the sums of its
+ * intervals (close_interval). */
+struct front_sum {
+	uint64_t packets, bytes, cls[SCOPE_C__N], telnet, backscatter, dark_hit, hit;
+	uint64_t nd_packets, nd_bytes;
+	int64_t first, last;
+};
+
+static void front_flush(struct scope_engine *e, struct front_sum *s)
 {
-	if (di < 0) {
-		e->r.not_dark_packets++;
-		e->r.not_dark_bytes += p->len;
+	struct scope_interval *iv = &e->iv;
+	struct scope_report *r = &e->r;
+	iv->packets += s->packets;
+	iv->bytes += s->bytes;
+	for (int c = 0; c < SCOPE_C__N; c++)
+		iv->cls[c] += s->cls[c];
+	iv->telnet += s->telnet;
+	iv->backscatter_packets += s->backscatter;
+	iv->dark_hit += s->dark_hit;
+	e->hit += s->hit;
+	r->not_dark_packets += s->nd_packets;
+	r->not_dark_bytes += s->nd_bytes;
+	if (s->packets) {
+		if (!e->any_dark || s->first < r->first_ns)
+			r->first_ns = s->first;
+		if (!e->any_dark || s->last > r->last_ns)
+			r->last_ns = s->last;
+		e->any_dark = true;
+	}
+	memset(s, 0, sizeof(*s));
+	s->first = INT64_MAX;
+	s->last = INT64_MIN;
+}
+
+/* A dark IPv4 destination that is not in the flat array: the hash table. */
+static void front_dst(struct scope_engine *e, struct front_sum *s, uint32_t dst)
+{
+	bool added;
+	uint64_t k = (uint64_t)dst + 1;
+	struct dst_rec *d = scope_tab_put(&e->dst, k, scope_tab_hash(&e->dst, k), &added);
+	if (!d) {
+		e->r.limits.dests_full++;
 		return;
 	}
-	/* Most packets fall in the open interval: two comparisons instead of a division. */
-	if (!e->open || p->ts_ns < e->iv_start_ns || p->ts_ns >= e->iv_end_ns)
-		clock_to(e, p->ts_ns);
-	struct scope_report *r = &e->r;
-	if (!r->packets || p->ts_ns < r->first_ns)
-		r->first_ns = p->ts_ns;
-	if (!r->packets || p->ts_ns > r->last_ns)
-		r->last_ns = p->ts_ns;
-	r->packets++;
-	r->bytes += p->len;
-	r->cls[p->cls]++;
-	e->iv.packets++;
-	e->iv.bytes += p->len;
-	e->iv.cls[p->cls]++;
-	if (p->ipver == 4) {
-		if (e->dpk) {
-			if (!e->dpk[di]++)
-				e->hit++;
-			uint64_t bit = 1ull << (di & 63);
-			if (!(e->dhit[di >> 6] & bit)) {
-				e->dhit[di >> 6] |= bit;
-				e->iv.dark_hit++;
-			}
-		} else {
-			bool added;
-			uint64_t k = (uint64_t)p->dst + 1;
-			struct dst_rec *d = scope_tab_put(&e->dst, k, scope_tab_hash(&e->dst, k), &added);
-			if (d) {
-				if (added)
-					e->hit++;
-				d->pkts++;
-				if (d->ival != e->ival) {
-					d->ival = e->ival;
-					e->iv.dark_hit++;
+	if (added)
+		s->hit++;
+	d->pkts++;
+	if (d->ival != e->ival) {
+		d->ival = e->ival;
+		s->dark_hit++;
+	}
+}
+
+/* The front over m packets; di[i]: dark_index_of(e, &pkts[i]). */
+static void front_run(struct scope_engine *e, const struct scope_pkt *pkts, const int64_t *di, size_t m)
+{
+	struct front_sum s;
+	memset(&s, 0, sizeof(s));
+	s.first = INT64_MAX;
+	s.last = INT64_MIN;
+	/* The open interval's bounds (none when closed: every packet moves the clock). */
+	int64_t lo = e->open ? e->iv_start_ns : INT64_MAX, hi = e->open ? e->iv_end_ns : INT64_MIN;
+	uint32_t *dpk = e->dpk;
+	uint64_t *dhit = e->dhit;
+	for (size_t i = 0; i < m; i++) {
+		const struct scope_pkt *p = &pkts[i];
+		uint32_t len = p->len;
+		if (di[i] < 0) {
+			s.nd_packets++;
+			s.nd_bytes += len;
+			continue;
+		}
+		int64_t ts = p->ts_ns;
+		if (ts < lo || ts >= hi) {
+			front_flush(e, &s);
+			clock_to(e, ts);
+			lo = e->iv_start_ns;
+			hi = e->iv_end_ns;
+		}
+		if (ts < s.first)
+			s.first = ts;
+		if (ts > s.last)
+			s.last = ts;
+		uint8_t cls = p->cls;
+		s.packets++;
+		s.bytes += len;
+		s.cls[cls]++;
+		if (p->ipver == 4) {
+			if (dpk) {
+				uint64_t d = (uint64_t)di[i], bit = 1ull << (d & 63);
+				s.hit += !dpk[d]++;
+				if (!(dhit[d >> 6] & bit)) {
+					dhit[d >> 6] |= bit;
+					s.dark_hit++;
 				}
 			} else {
-				r->limits.dests_full++;
+				front_dst(e, &s, p->dst);
 			}
 		}
-	}
-	int pt = port_table(p);
-	if (pt >= 0) {
-		uint32_t idx = port_index(pt, p->dport);
-		e->run_port_pk[idx]++;
-		if (!e->iv_port_pk[idx]++)
-			e->touched[e->ntouched++] = idx;
-		if (pt == SCOPE_PT_SYN && (p->dport == 23 || p->dport == 2323)) {
-			r->telnet++;
-			e->iv.telnet++;
+		int pt = port_table(p);
+		if (pt >= 0) {
+			uint16_t port = p->dport;
+			uint32_t idx = port_index(pt, port);
+			e->run_port_pk[idx]++;
+			if (!e->iv_port_pk[idx]++)
+				e->touched[e->ntouched++] = idx;
+			s.telnet += pt == SCOPE_PT_SYN && (port == 23 || port == 2323);
 		}
+		uint32_t victim, kind;
+		bool known;
+		if (maybe_backscatter(p) && backscatter(p, &victim, &kind, &known))
+			s.backscatter++;
+		dispatch(e, p);
 	}
-	uint32_t victim, kind;
-	bool known;
-	if (maybe_backscatter(p) && backscatter(p, &victim, &kind, &known)) {
-		e->iv.backscatter_packets++;
-		r->backscatter_packets++;
-	}
-	dispatch(e, p);
+	front_flush(e, &s);
 }
 
 /* ------------------------------------------------------------------ API */
@@ -1694,7 +1779,8 @@ void scope_engine_frame(struct scope_engine *e, enum scope_dec code)
 void scope_engine_packet(struct scope_engine *e, const struct scope_pkt *pkt)
 {
 	e->r.frames++;
-	front_packet(e, pkt, dark_index_of(e, pkt));
+	int64_t di = dark_index_of(e, pkt);
+	front_run(e, pkt, &di, 1);
 	/* The pointer is the caller's: run it now (threads got a copy: publish it). */
 	if (!e->threaded && e->npend) {
 		back_run(&e->b[0], e->pend, NULL, e->npend);
@@ -1717,10 +1803,8 @@ void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, si
 			if (e->dpk && di[i] >= 0 && pkts[at + i].ipver == 4)
 				__builtin_prefetch(&e->dpk[di[i]], 1);
 		}
-		for (size_t i = 0; i < m; i++) {
-			e->r.frames++;
-			front_packet(e, &pkts[at + i], di[i]);
-		}
+		e->r.frames += m;
+		front_run(e, pkts + at, di, m);
 	}
 	if (!e->threaded && e->npend) {
 		back_run(&e->b[0], e->pend, NULL, e->npend);
