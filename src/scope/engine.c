@@ -240,13 +240,33 @@ struct pair_rec {
 	uint32_t scans; /* scan packets in the interval, counted up to scan_dests */
 };
 
-/* A scan packet waiting in the log. */
+/* The scan log of an interval is three append-only logs. A packet of a source's inline pair k
+ * (0 or 1) is a `clogent` in log k: the pair is found again through the source's record, and
+ * the second of the packets is kept as runs (the entry where a new second starts); a packet of
+ * a pair in the pair table is a `logent`, with its pair and second. */
+struct clogent {
+	uint32_t src, dst;
+};
 struct logent {
 	uint64_t pair;
 	uint32_t dst;
 	uint32_t sec;
 };
-#define LOG_CHUNK (1u << 20) /* log entries per allocation */
+struct secrun {
+	uint64_t at; /* index of the first entry of the run */
+	uint32_t sec;
+};
+#define LOG_CHUNK_BYTES (8u << 20) /* bytes per allocation (huge pages) */
+struct scanlog {
+	uint8_t **chunk;
+	size_t nchunks;
+	size_t n;          /* entries */
+	uint8_t *at, *end; /* the next entry, the end of the room in its chunk */
+	uint32_t esize;    /* bytes per entry, a divisor of LOG_CHUNK_BYTES */
+	struct secrun *runs; /* compact logs */
+	size_t nruns, capruns;
+};
+#define LOG_WIDE 2 /* index of the wide log in back.log */
 
 /* A candidate scanner of the current interval and its set of distinct destinations: an
  * open-addressing set of addresses (seeded hash) while it is small, a bitmap over the dark
@@ -330,9 +350,8 @@ struct back {
 	const struct scope_dark *dark;
 	uint32_t setseed;
 	uint64_t cand_filter[CAND_FILTER_BITS / 64];
-	struct logent **log; /* chunks of LOG_CHUNK entries */
-	size_t nlog, caplog;  /* entries used, entries allocated */
-	struct logent *log_at, *log_end; /* the next entry, the end of the room in its chunk */
+	struct scanlog log[3]; /* compact logs of inline pairs 0 and 1, the wide log (LOG_WIDE) */
+	uint64_t nlog;         /* entries in the three, at most max_scan */
 	uint8_t sipkey[16];
 	uint32_t ival;
 	/* Addresses that sent packets in the current interval. */
@@ -545,6 +564,8 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 	b->cfg = cfg;
 	srctab_init(&b->src, cfg->max_sources);
 	b->inline_pairs = cfg->scan_dests <= INL_SCANS_MAX;
+	b->log[0].esize = b->log[1].esize = sizeof(struct clogent);
+	b->log[LOG_WIDE].esize = sizeof(struct logent);
 	b->scan_dests = cfg->scan_dests;
 	scope_tab_init(&b->pair, sizeof(struct pair_rec), cfg->max_pairs);
 	scope_tab_init(&b->victim, sizeof(struct victim_rec), cfg->max_victims);
@@ -568,9 +589,12 @@ static void back_free(struct back *b)
 				    &b->asn, &b->iv_asn, &b->src6, &b->pair6, &b->spill};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
 		scope_tab_free(tabs[i]);
-	for (size_t i = 0; i < b->caplog / LOG_CHUNK; i++)
-		scope_slots_free((uint8_t *)b->log[i], (uint64_t)LOG_CHUNK * sizeof(struct logent));
-	free(b->log);
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; i < b->log[k].nchunks; i++)
+			scope_slots_free(b->log[k].chunk[i], LOG_CHUNK_BYTES);
+		free(b->log[k].chunk);
+		free(b->log[k].runs);
+	}
 	for (size_t i = 0; i < b->narena; i++)
 		free(b->arena[i]);
 	free(b->arena);
@@ -581,12 +605,20 @@ static void back_free(struct back *b)
 	free(b->ring);
 }
 
+static uint64_t log_bytes(const struct back *b)
+{
+	uint64_t n = 0;
+	for (int k = 0; k < 3; k++)
+		n += b->log[k].nchunks * (uint64_t)LOG_CHUNK_BYTES + b->log[k].capruns * sizeof(struct secrun);
+	return n;
+}
+
 static uint64_t back_bytes(const struct back *b)
 {
 	return srctab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->narena * (uint64_t)ARENA_CHUNK +
 	       scope_tab_bytes(&b->victim) + scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
 	       scope_tab_bytes(&b->asn) + scope_tab_bytes(&b->iv_asn) + scope_tab_bytes(&b->src6) +
-	       scope_tab_bytes(&b->pair6) + scope_tab_bytes(&b->spill) + b->capivsrc * 4 + 2ull * NPORTS * 4 + b->caplog * sizeof(struct logent) +
+	       scope_tab_bytes(&b->pair6) + scope_tab_bytes(&b->spill) + b->capivsrc * 4 + 2ull * NPORTS * 4 + log_bytes(b) +
 	       b->capattacks * sizeof(struct scope_attack);
 }
 
@@ -699,43 +731,74 @@ static void back_packet6(struct back *b, const struct scope_pkt *p)
 	}
 }
 
-/* Points log_at and log_end at the room left in the log's current chunk (allocating the chunk
- * if needed); false when the log is at its bound. */
-static bool log_room(struct back *b)
+/* Points `at` and `end` at the room left in the log's current chunk, allocating the chunk if
+ * needed. */
+static void log_room(struct scanlog *l)
 {
-	if (b->nlog >= b->cfg->max_scan)
-		return false;
-	if (b->nlog == b->caplog) {
-		size_t nchunks = b->caplog / LOG_CHUNK;
-		b->log = xrealloc(b->log, (nchunks + 1) * sizeof(*b->log));
-		b->log[nchunks] = (struct logent *)scope_slots_alloc((uint64_t)LOG_CHUNK * sizeof(struct logent));
-		b->caplog += LOG_CHUNK;
+	size_t per = LOG_CHUNK_BYTES / l->esize, c = l->n / per;
+	if (c == l->nchunks) {
+		l->chunk = xrealloc(l->chunk, (l->nchunks + 1) * sizeof(*l->chunk));
+		l->chunk[l->nchunks++] = scope_slots_alloc(LOG_CHUNK_BYTES);
 	}
-	size_t in_chunk = b->nlog % LOG_CHUNK, room = LOG_CHUNK - in_chunk;
-	if (room > b->cfg->max_scan - b->nlog)
-		room = (size_t)(b->cfg->max_scan - b->nlog);
-	b->log_at = b->log[b->nlog / LOG_CHUNK] + in_chunk;
-	b->log_end = b->log_at + room;
+	l->at = l->chunk[c] + (l->n % per) * l->esize;
+	l->end = l->chunk[c] + per * l->esize;
+}
+
+/* Room for one more entry in log l; false (and the packet counted in scan_full) at the bound. */
+static inline bool log_next(struct back *b, struct scanlog *l)
+{
+	if (b->nlog >= b->cfg->max_scan) {
+		b->limits.scan_full++;
+		return false;
+	}
+	if (l->at == l->end)
+		log_room(l);
+	b->nlog++;
+	l->n++;
 	return true;
 }
 
-/* Appends a scan packet of a pair below the candidate threshold to the interval's log. */
-static inline void log_scan(struct back *b, uint64_t pair, uint32_t dst, uint32_t sec)
+/* Streaming stores: the log is read once, at the interval's end, and must not push the source
+ * and pair tables out of the cache meanwhile. */
+static inline void log_store(uint8_t *at, uint64_t v)
 {
-	if (b->log_at == b->log_end && !log_room(b)) {
-		b->limits.scan_full++;
-		return;
-	}
-	struct logent *e = b->log_at++;
 #if defined(__x86_64__)
-	/* Streaming stores: the log is read once, at the interval's end, and must not push the
-	 * source and pair tables out of the cache meanwhile. */
-	_mm_stream_si64((long long *)&e->pair, (long long)pair);
-	_mm_stream_si64((long long *)&e->dst, (long long)((uint64_t)sec << 32 | dst));
+	_mm_stream_si64((long long *)at, (long long)v);
 #else
-	*e = (struct logent){.pair = pair, .dst = dst, .sec = sec};
+	memcpy(at, &v, 8);
 #endif
-	b->nlog++;
+}
+
+static void log_new_run(struct scanlog *l, uint32_t sec)
+{
+	if (l->nruns == l->capruns) {
+		l->capruns = l->capruns ? l->capruns * 2 : 4096;
+		l->runs = xrealloc(l->runs, l->capruns * sizeof(*l->runs));
+	}
+	l->runs[l->nruns++] = (struct secrun){.at = l->n - 1, .sec = sec};
+}
+
+/* A scan packet of inline pair k of its source, below the candidate threshold. */
+static inline void log_compact(struct back *b, int k, uint32_t src, uint32_t dst, uint32_t sec)
+{
+	struct scanlog *l = &b->log[k];
+	if (!log_next(b, l))
+		return;
+	log_store(l->at, (uint64_t)dst << 32 | src);
+	l->at += sizeof(struct clogent);
+	if (!l->nruns || l->runs[l->nruns - 1].sec != sec)
+		log_new_run(l, sec);
+}
+
+/* A scan packet of a pair of the pair table, below the candidate threshold. */
+static inline void log_wide(struct back *b, uint64_t pair, uint32_t dst, uint32_t sec)
+{
+	struct scanlog *l = &b->log[LOG_WIDE];
+	if (!log_next(b, l))
+		return;
+	log_store(l->at, pair);
+	log_store(l->at + 8, (uint64_t)sec << 32 | dst);
+	l->at += sizeof(struct logent);
 }
 
 /* Zeroed memory from the interval's arena, or NULL past the scan budget. */
@@ -920,16 +983,18 @@ static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t s
 /* A scan packet of a pair whose state is *scans (scan packets in the interval, up to
  * scan_dests): logged below the threshold, counted in the pair's destination set from it on. */
 static inline __attribute__((always_inline)) void scan_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc,
-							       uint32_t pidx, uint32_t *scans)
+							       uint32_t pidx, uint32_t *scans, int slot)
 {
-	uint64_t pk = pair_key(p->src, pidx);
 	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
 	if (*scans + 1 < b->scan_dests) {
 		(*scans)++;
-		log_scan(b, pk, p->dst, sec);
+		if (slot >= 0)
+			log_compact(b, slot, p->src, p->dst, sec);
+		else
+			log_wide(b, pair_key(p->src, pidx), p->dst, sec);
 		return;
 	}
-	scan_candidate(b, pk, p->dst, sec, hsrc, scans);
+	scan_candidate(b, pair_key(p->src, pidx), p->dst, sec, hsrc, scans);
 }
 
 /* A (source, port) pair in the pair table (a source's third port and beyond, or every pair of
@@ -951,7 +1016,7 @@ static void pair_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		b->iv_port_src[pidx]++;
 	}
 	if (is_scan(p) && b->scan_dests)
-		scan_packet(b, p, hsrc, pidx, &pr->scans);
+		scan_packet(b, p, hsrc, pidx, &pr->scans, -1);
 }
 
 /* The first packet of a source in an interval. */
@@ -1039,7 +1104,7 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 	}
 	if (is_scan(p) && b->scan_dests) {
 		uint32_t scans = word >> INL_SCANS_SHIFT;
-		scan_packet(b, p, hsrc, pidx, &scans);
+		scan_packet(b, p, hsrc, pidx, &scans, (int)(w - s->inl));
 		word = (word & (INL_PIDX_MASK | INL_SEEN)) | scans << INL_SCANS_SHIFT;
 	}
 	*w = word;
@@ -1123,6 +1188,43 @@ static int cmp_asn(const void *a, const void *b)
 	return x->asn < y->asn ? -1 : x->asn > y->asn;
 }
 
+/* A logged scan packet of a pair, if the pair became a candidate. */
+static inline void replay_one(struct back *b, uint64_t pair, uint32_t dst, uint32_t sec)
+{
+	struct ivscan_rec *c = scope_tab_find(&b->ivscan, pair, scope_tab_hash(&b->ivscan, pair));
+	if (c) {
+		c->packets++;
+		candidate_packet(b, c, dst, sec);
+	}
+}
+
+/* Replays log k for the candidates of the interval. */
+static void log_replay(struct back *b, int k)
+{
+	const struct scanlog *l = &b->log[k];
+	size_t per = LOG_CHUNK_BYTES / l->esize, run = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const uint8_t *e = l->chunk[i / per] + (i % per) * l->esize;
+		if (k == LOG_WIDE) {
+			struct logent w;
+			memcpy(&w, e, sizeof(w));
+			if (cand_maybe(b, srctab_hash(&b->src, (uint32_t)(w.pair >> 32))))
+				replay_one(b, w.pair, w.dst, w.sec);
+			continue;
+		}
+		struct clogent c;
+		memcpy(&c, e, sizeof(c));
+		while (run + 1 < l->nruns && l->runs[run + 1].at <= i)
+			run++;
+		uint64_t h = srctab_hash(&b->src, c.src);
+		if (!cand_maybe(b, h))
+			continue;
+		const struct src_rec *s = srctab_find(&b->src, c.src, h);
+		if (s && (s->inl[k] & INL_PIDX_MASK))
+			replay_one(b, pair_key(c.src, (s->inl[k] & INL_PIDX_MASK) - 1), c.dst, l->runs[run].sec);
+	}
+}
+
 /* The back's part of an interval's end: labels, countries and AS numbers of its sources, OS
  * families, scanners; then the per-interval state is reset for interval `next`. */
 static void back_close(struct back *b, uint32_t next)
@@ -1192,21 +1294,9 @@ static void back_close(struct back *b, uint32_t next)
 #if defined(__x86_64__)
 	_mm_sfence();
 #endif
-	if (b->ivscan.count) {
-		for (size_t at = 0; at < b->nlog; at += LOG_CHUNK) {
-			const struct logent *l = b->log[at / LOG_CHUNK];
-			const struct logent *end = l + (b->nlog - at < LOG_CHUNK ? b->nlog - at : LOG_CHUNK);
-			for (; l < end; l++) {
-				if (!cand_maybe(b, srctab_hash(&b->src, (uint32_t)(l->pair >> 32))))
-					continue;
-				struct ivscan_rec *c = scope_tab_find(&b->ivscan, l->pair, scope_tab_hash(&b->ivscan, l->pair));
-				if (c) {
-					c->packets++;
-					candidate_packet(b, c, l->dst, l->sec);
-				}
-			}
-		}
-	}
+	if (b->ivscan.count)
+		for (int k = 0; k < 3; k++)
+			log_replay(b, k);
 	for (uint8_t *p = NULL; (p = scope_tab_next(&b->ivscan, p));) {
 		struct ivscan_rec *q = (struct ivscan_rec *)p;
 		if (q->dests < cfg->scan_dests)
@@ -1234,7 +1324,11 @@ static void back_close(struct back *b, uint32_t next)
 	b->arena_at = 0;
 	b->arena_bytes = 0;
 	b->nlog = 0;
-	b->log_at = b->log_end = NULL;
+	for (int k = 0; k < 3; k++) {
+		b->log[k].n = 0;
+		b->log[k].at = b->log[k].end = NULL;
+		b->log[k].nruns = 0;
+	}
 	b->nivsrc = 0;
 	b->ival = next;
 }
