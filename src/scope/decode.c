@@ -149,7 +149,7 @@ out:
 /* The TCP half of p0f's parse_packet. `t` is the TCP header with `n` bytes of the datagram
  * after the IP header (already limited to the IP length). Returns false when p0f would ignore
  * the packet. */
-INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s)
+INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s, struct scope_pkt *o, bool lazy)
 {
 	size_t doff = (size_t)(t[12] >> 4) * 4;
 	if (doff < 20 || doff > n)
@@ -159,24 +159,35 @@ INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s)
 		return false;
 	s->tot_hdr = (uint16_t)(s->tot_hdr + doff);
 	s->win = rd16(t + 14);
+	/* (Rare quirks: branches that predict well.) */
+	uint32_t q = s->quirks;
 	if ((flags & 0xc0) || (t[12] & 0x01))
-		s->quirks |= SCOPE_Q_ECN;
+		q |= SCOPE_Q_ECN;
 	if (!rd32(t + 4))
-		s->quirks |= SCOPE_Q_ZERO_SEQ;
+		q |= SCOPE_Q_ZERO_SEQ;
 	/* p0f 3.09b tests `RD32(tcp->ack) & !(flags & RST)`: a bitwise AND of the raw (network
 	 * order) word with 1. On a little-endian machine that is the low bit of the ack number's
 	 * first byte; reproduced so that labels equal p0f's. */
 	if (t[8] & 1)
-		s->quirks |= SCOPE_Q_NZ_ACK;
+		q |= SCOPE_Q_NZ_ACK;
 	if (flags & 0x20)
-		s->quirks |= SCOPE_Q_URG;
+		q |= SCOPE_Q_URG;
 	else if (rd16(t + 18))
-		s->quirks |= SCOPE_Q_NZ_URG;
+		q |= SCOPE_Q_NZ_URG;
 	if (flags & 0x08)
-		s->quirks |= SCOPE_Q_PUSH;
+		q |= SCOPE_Q_PUSH;
+	s->quirks = q;
 	s->pay = n > doff;
-	if (doff > 20)
-		parse_options(t + 20, t + doff, flags, s);
+	if (doff > 20) {
+		if (lazy) {
+			/* Parsed when the engine needs them (scope_pkt_sig). */
+			o->opt = t + 20;
+			o->optlen = (uint8_t)(doff - 20);
+			o->flags |= SCOPE_PF_OPTS;
+		} else {
+			parse_options(t + 20, t + doff, flags, s);
+		}
+	}
 	return true;
 }
 
@@ -252,7 +263,7 @@ static void decode_inner4(const uint8_t *p, size_t n, struct scope_pkt *o)
 	o->flags |= SCOPE_PF_INNER;
 }
 
-INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o)
+INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o, bool lazy)
 {
 	if (n < 20 || p[0] >> 4 != 4)
 		return SCOPE_DEC_MALFORMED;
@@ -282,20 +293,16 @@ INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 		/* p0f ignores fragments and datagrams not captured whole. */
 		if (o->cls == SCOPE_C_SYN && !(frag & 0x2000) && n >= tot && tot >= 40) {
 			struct scope_tcpsig *s = &o->sig;
-			uint32_t q = 0;
+			/* DF and the IP ID vary from packet to packet: no branches on them (they would be
+			 * mispredicted); ECN and MBZ are rare. */
+			uint32_t df = (frag >> 14) & 1, nzid = o->ipid != 0;
+			uint32_t q = df * SCOPE_Q_DF | (df & nzid) * SCOPE_Q_NZ_ID | (~(df | nzid) & 1) * SCOPE_Q_ZERO_ID;
 			if (p[1] & 0x03)
 				q |= SCOPE_Q_ECN;
 			if (frag & 0x8000)
 				q |= SCOPE_Q_NZ_MBZ;
-			if (frag & 0x4000) {
-				q |= SCOPE_Q_DF;
-				if (o->ipid)
-					q |= SCOPE_Q_NZ_ID;
-			} else if (!o->ipid) {
-				q |= SCOPE_Q_ZERO_ID;
-			}
 			sig_start(s, q, o->ttl, (uint8_t)(p[1] >> 2), (uint8_t)(ihl - 20), (uint16_t)ihl);
-			if (tcp_sig(l4, l4n, s))
+			if (tcp_sig(l4, l4n, s, o, lazy))
 				o->flags |= SCOPE_PF_SIG;
 		}
 		break;
@@ -341,7 +348,7 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 			if ((vtf >> 20) & 0x03)
 				q |= SCOPE_Q_ECN;
 			sig_start(s, q, o->ttl, (uint8_t)((vtf >> 22) & 0x3f), 0, 40);
-			if (tcp_sig(l4, l4n, s))
+			if (tcp_sig(l4, l4n, s, o, false))
 				o->flags |= SCOPE_PF_SIG;
 		}
 		break;
@@ -358,31 +365,31 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 	return SCOPE_DEC_IP;
 }
 
-static enum scope_dec decode_by_version(const uint8_t *p, size_t n, struct scope_pkt *o)
+static enum scope_dec decode_by_version(const uint8_t *p, size_t n, struct scope_pkt *o, bool lazy)
 {
 	if (n < 1)
 		return SCOPE_DEC_MALFORMED;
 	switch (p[0] >> 4) {
-	case 4: return decode_ip4(p, n, o);
+	case 4: return decode_ip4(p, n, o, lazy);
 	case 6: return decode_ip6(p, n, o);
 	default: return SCOPE_DEC_MALFORMED;
 	}
 }
 
-INLINE enum scope_dec decode_ethertype(uint16_t et, const uint8_t *p, size_t n, struct scope_pkt *o)
+INLINE enum scope_dec decode_ethertype(uint16_t et, const uint8_t *p, size_t n, struct scope_pkt *o, bool lazy)
 {
 	switch (et) {
-	case 0x0800: return decode_ip4(p, n, o);
+	case 0x0800: return decode_ip4(p, n, o, lazy);
 	case 0x86dd: return decode_ip6(p, n, o);
 	default: return SCOPE_DEC_NOT_IP;
 	}
 }
 
 /* BSD loopback address families: AF_INET is 2 everywhere, AF_INET6 is 10, 24, 28 or 30. */
-static enum scope_dec decode_af(uint32_t af, const uint8_t *p, size_t n, struct scope_pkt *o)
+static enum scope_dec decode_af(uint32_t af, const uint8_t *p, size_t n, struct scope_pkt *o, bool lazy)
 {
 	switch (af) {
-	case 2: return decode_ip4(p, n, o);
+	case 2: return decode_ip4(p, n, o, lazy);
 	case 10:
 	case 24:
 	case 28:
@@ -392,7 +399,7 @@ static enum scope_dec decode_af(uint32_t af, const uint8_t *p, size_t n, struct 
 }
 
 INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
-				  struct scope_pkt *out)
+				  struct scope_pkt *out, bool lazy)
 {
 	/* Only the fields a decode can leave unset are cleared: the whole struct (with the IPv6
 	 * addresses) would cost more than the decode. `sig` is filled (and cleared) for SYNs only
@@ -420,36 +427,36 @@ INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen
 		}
 		if (et < 0x0600) /* an 802.3 length: LLC/SNAP frames carry no IP we count */
 			return SCOPE_DEC_NOT_IP;
-		return decode_ethertype(et, p + off, caplen - off, out);
+		return decode_ethertype(et, p + off, caplen - off, out, lazy);
 	}
 	case SCOPE_LINK_RAW:
 	case 12:
 	case 14:
-		return decode_by_version(p, caplen, out);
+		return decode_by_version(p, caplen, out, lazy);
 	case SCOPE_LINK_IPV4:
-		return decode_ip4(p, caplen, out);
+		return decode_ip4(p, caplen, out, lazy);
 	case SCOPE_LINK_IPV6:
 		return decode_ip6(p, caplen, out);
 	case SCOPE_LINK_SLL:
 		if (caplen < 16)
 			return SCOPE_DEC_MALFORMED;
-		return decode_ethertype(rd16(p + 14), p + 16, caplen - 16, out);
+		return decode_ethertype(rd16(p + 14), p + 16, caplen - 16, out, lazy);
 	case SCOPE_LINK_SLL2:
 		if (caplen < 20)
 			return SCOPE_DEC_MALFORMED;
-		return decode_ethertype(rd16(p), p + 20, caplen - 20, out);
+		return decode_ethertype(rd16(p), p + 20, caplen - 20, out, lazy);
 	case SCOPE_LINK_NULL: {
 		if (caplen < 4)
 			return SCOPE_DEC_MALFORMED;
 		/* Host order of the machine that captured: try both. */
 		uint32_t le = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 		uint32_t af = le < 256 ? le : rd32(p);
-		return decode_af(af, p + 4, caplen - 4, out);
+		return decode_af(af, p + 4, caplen - 4, out, lazy);
 	}
 	case SCOPE_LINK_LOOP:
 		if (caplen < 4)
 			return SCOPE_DEC_MALFORMED;
-		return decode_af(rd32(p), p + 4, caplen - 4, out);
+		return decode_af(rd32(p), p + 4, caplen - 4, out, lazy);
 	default:
 		return SCOPE_DEC_BAD_LINK;
 	}
@@ -458,7 +465,14 @@ INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen
 enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
 			    struct scope_pkt *out)
 {
-	return decode_frame(linktype, p, caplen, ts_ns, out);
+	return decode_frame(linktype, p, caplen, ts_ns, out, false);
+}
+
+void scope_pkt_sig(const struct scope_pkt *p, struct scope_tcpsig *out)
+{
+	*out = p->sig;
+	if (p->flags & SCOPE_PF_OPTS)
+		parse_options(p->opt, p->opt + p->optlen, p->tcp_flags, out);
 }
 
 size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, struct scope_pkt *out,
@@ -468,7 +482,7 @@ size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, s
 	/* The link type is a constant in each loop, so that its switch goes away. */
 #define DECODE_LOOP(LT)                                                                          \
 	for (size_t i = 0; i < n; i++) {                                                         \
-		enum scope_dec d = decode_frame(LT, f[i].data, f[i].caplen, f[i].ts_ns, &out[k]); \
+		enum scope_dec d = decode_frame(LT, f[i].data, f[i].caplen, f[i].ts_ns, &out[k], true); \
 		if (d == SCOPE_DEC_IP)                                                           \
 			k++;                                                                     \
 		else                                                                             \

@@ -265,6 +265,7 @@ struct scanlog {
 	uint32_t esize;    /* bytes per entry, a divisor of LOG_CHUNK_BYTES */
 	struct secrun *runs; /* compact logs */
 	size_t nruns, capruns;
+	uint32_t last_sec;   /* runs[nruns - 1].sec */
 };
 #define LOG_WIDE 2 /* index of the wide log in back.log */
 
@@ -541,13 +542,12 @@ static bool backscatter(const struct scope_pkt *p, uint32_t *victim, uint32_t *k
 	}
 }
 
-static inline uint64_t sig_hash(const struct scope_pkt *p)
+static inline uint64_t sig_hash(const struct scope_tcpsig *s, uint8_t ipver)
 {
-	const struct scope_tcpsig *s = &p->sig;
 	uint64_t h = (uint64_t)s->quirks << 32 | (s->ts1 != 0);
 	h = mix64(h ^ ((uint64_t)s->mss << 48 | (uint64_t)s->win << 32 | (uint64_t)s->tot_hdr << 16 | s->wscale));
 	h = mix64(h ^ ((uint64_t)s->opt_cnt << 40 | (uint64_t)s->opt_eol_pad << 32 | (uint64_t)s->ip_opt_len << 24 |
-		       (uint64_t)s->ttl << 16 | (uint64_t)s->pay << 8 | p->ipver));
+		       (uint64_t)s->ttl << 16 | (uint64_t)s->pay << 8 | ipver));
 	for (int i = 0; i < s->opt_cnt; i += 8) {
 		uint64_t w = 0;
 		memcpy(&w, s->opt_layout + i, (size_t)(s->opt_cnt - i < 8 ? s->opt_cnt - i : 8));
@@ -776,6 +776,7 @@ static void log_new_run(struct scanlog *l, uint32_t sec)
 		l->runs = xrealloc(l->runs, l->capruns * sizeof(*l->runs));
 	}
 	l->runs[l->nruns++] = (struct secrun){.at = l->n - 1, .sec = sec};
+	l->last_sec = sec;
 }
 
 /* A scan packet of inline pair k of its source, below the candidate threshold. */
@@ -786,7 +787,7 @@ static inline void log_compact(struct back *b, int k, uint32_t src, uint32_t dst
 		return;
 	log_store(l->at, (uint64_t)dst << 32 | src);
 	l->at += sizeof(struct clogent);
-	if (!l->nruns || l->runs[l->nruns - 1].sec != sec)
+	if (l->last_sec != sec || !l->nruns)
 		log_new_run(l, sec);
 }
 
@@ -945,12 +946,18 @@ static inline bool cand_maybe(const struct back *b, uint64_t hsrc)
  * source; a SYN that looks like the last unmatched one is not matched again. */
 static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt *p)
 {
-	uint32_t sh = (uint32_t)sig_hash(p);
+	struct scope_tcpsig full;
+	const struct scope_tcpsig *sig = &p->sig;
+	if (p->flags & SCOPE_PF_OPTS) {
+		scope_pkt_sig(p, &full);
+		sig = &full;
+	}
+	uint32_t sh = (uint32_t)sig_hash(sig, p->ipver);
 	if (sh == s->sighash)
 		return;
 	struct scope_p0f_match m;
 	s->sighash = sh;
-	scope_p0f_match(b->cfg->p0f, 4, &p->sig, &m);
+	scope_p0f_match(b->cfg->p0f, 4, sig, &m);
 	if (m.label >= 0) {
 		struct src_cold *c = srctab_cold(&b->src, s);
 		c->os = (int16_t)m.label;
@@ -1203,25 +1210,28 @@ static void log_replay(struct back *b, int k)
 {
 	const struct scanlog *l = &b->log[k];
 	size_t per = LOG_CHUNK_BYTES / l->esize, run = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		const uint8_t *e = l->chunk[i / per] + (i % per) * l->esize;
-		if (k == LOG_WIDE) {
-			struct logent w;
-			memcpy(&w, e, sizeof(w));
-			if (cand_maybe(b, srctab_hash(&b->src, (uint32_t)(w.pair >> 32))))
-				replay_one(b, w.pair, w.dst, w.sec);
-			continue;
+	for (size_t c = 0, i = 0; i < l->n; c++) {
+		const uint8_t *e = l->chunk[c];
+		size_t end = l->n - i < per ? l->n : i + per;
+		for (; i < end; i++, e += l->esize) {
+			if (k == LOG_WIDE) {
+				struct logent w;
+				memcpy(&w, e, sizeof(w));
+				if (cand_maybe(b, srctab_hash(&b->src, (uint32_t)(w.pair >> 32))))
+					replay_one(b, w.pair, w.dst, w.sec);
+				continue;
+			}
+			struct clogent ce;
+			memcpy(&ce, e, sizeof(ce));
+			uint64_t h = srctab_hash(&b->src, ce.src);
+			if (!cand_maybe(b, h))
+				continue;
+			while (run + 1 < l->nruns && l->runs[run + 1].at <= i)
+				run++;
+			const struct src_rec *s = srctab_find(&b->src, ce.src, h);
+			if (s && (s->inl[k] & INL_PIDX_MASK))
+				replay_one(b, pair_key(ce.src, (s->inl[k] & INL_PIDX_MASK) - 1), ce.dst, l->runs[run].sec);
 		}
-		struct clogent c;
-		memcpy(&c, e, sizeof(c));
-		while (run + 1 < l->nruns && l->runs[run + 1].at <= i)
-			run++;
-		uint64_t h = srctab_hash(&b->src, c.src);
-		if (!cand_maybe(b, h))
-			continue;
-		const struct src_rec *s = srctab_find(&b->src, c.src, h);
-		if (s && (s->inl[k] & INL_PIDX_MASK))
-			replay_one(b, pair_key(c.src, (s->inl[k] & INL_PIDX_MASK) - 1), c.dst, l->runs[run].sec);
 	}
 }
 
@@ -1418,8 +1428,14 @@ static void ring_push(struct back *b, const struct scope_pkt *p, uint32_t kind, 
 			ring_wait(&spins);
 	}
 	struct msg *m = &b->ring[b->wr % RING];
-	if (p)
+	if (p) {
 		m->pkt = *p;
+		/* The frame the options are in is the reader's: the worker gets them parsed. */
+		if (p->flags & SCOPE_PF_OPTS) {
+			scope_pkt_sig(p, &m->pkt.sig);
+			m->pkt.flags &= (uint8_t)~SCOPE_PF_OPTS;
+		}
+	}
 	m->kind = kind;
 	m->ival = ival;
 	b->wr++;
