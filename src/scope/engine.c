@@ -66,9 +66,11 @@ enum {
 struct src_rec {
 	uint32_t addr;
 	uint32_t ival_pkts; /* packets in the current interval */
-	/* SYNs in the current interval, and how many matched each tool's rule (moved to the spill
-	 * table when iv_syn would overflow). */
-	uint16_t iv_syn, iv_mirai, iv_zmap, iv_masscan;
+	/* SYNs in the current interval, and how many matched each tool's rule: four 16-bit
+	 * counters in one word (CTR_*), so that a SYN adds to all of them at once. None can carry
+	 * into the next: they move to the spill table before the SYN count would overflow, and the
+	 * others are at most the SYN count. */
+	uint64_t iv_ctr;
 	uint32_t sighash; /* last SYN signature tried without a match */
 	uint32_t inl[2];
 	uint8_t flags;
@@ -239,6 +241,15 @@ struct pair_rec {
 	uint32_t ival;  /* the interval it was last counted in */
 	uint32_t scans; /* scan packets in the interval, counted up to scan_dests */
 };
+
+#define CTR_SYN 0
+#define CTR_MIRAI 16
+#define CTR_ZMAP 32
+#define CTR_MASSCAN 48
+static inline uint64_t ctr_get(uint64_t w, int field)
+{
+	return (w >> field) & 0xffff;
+}
 
 /* The scan log of an interval is three append-only logs. A packet of a source's inline pair k
  * (0 or 1) is a `clogent` in log k: the pair is found again through the source's record, and
@@ -915,17 +926,14 @@ static void spill(struct back *b, struct src_rec *s)
 	if (!x) {
 		/* Full: halve the counters instead, which keeps the majority rule. */
 		b->limits.label_halvings++;
-		s->iv_syn /= 2;
-		s->iv_mirai /= 2;
-		s->iv_zmap /= 2;
-		s->iv_masscan /= 2;
+		s->iv_ctr = (s->iv_ctr >> 1) & 0x7fff7fff7fff7fffull; /* each counter halved */
 		return;
 	}
-	x->syn += s->iv_syn;
-	x->mirai += s->iv_mirai;
-	x->zmap += s->iv_zmap;
-	x->masscan += s->iv_masscan;
-	s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
+	x->syn += ctr_get(s->iv_ctr, CTR_SYN);
+	x->mirai += ctr_get(s->iv_ctr, CTR_MIRAI);
+	x->zmap += ctr_get(s->iv_ctr, CTR_ZMAP);
+	x->masscan += ctr_get(s->iv_ctr, CTR_MASSCAN);
+	s->iv_ctr = 0;
 	s->flags |= SF_SPILLED;
 }
 
@@ -1031,7 +1039,7 @@ static void source_opens(struct back *b, struct src_rec *s)
 {
 	s->flags = (uint8_t)((s->flags | SF_ACTIVE) & ~SF_SPILLED);
 	s->ival_pkts = 0;
-	s->iv_syn = s->iv_mirai = s->iv_zmap = s->iv_masscan = 0;
+	s->iv_ctr = 0;
 	s->inl[0] &= INL_PIDX_MASK;
 	s->inl[1] &= INL_PIDX_MASK;
 	ivsrc_push(b, s->addr);
@@ -1075,12 +1083,10 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 		const uint16_t ipid = p->ipid;
 		if (!(s->flags & SF_SYN))
 			source_first_syn(b, s, p->ttl);
-		if (s->iv_syn == UINT16_MAX)
+		if (ctr_get(s->iv_ctr, CTR_SYN) == UINT16_MAX)
 			spill(b, s);
-		s->iv_syn++;
-		s->iv_mirai += seq == dst;
-		s->iv_zmap += ipid == 54321;
-		s->iv_masscan += ipid == (uint16_t)(dst ^ dport ^ seq);
+		s->iv_ctr += 1ull << CTR_SYN | (uint64_t)(seq == dst) << CTR_MIRAI | (uint64_t)(ipid == 54321) << CTR_ZMAP |
+			     (uint64_t)(ipid == (uint16_t)(dst ^ dport ^ seq)) << CTR_MASSCAN;
 		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && b->cfg->p0f)
 			source_os(b, s, p);
 	}
@@ -1160,17 +1166,30 @@ static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b, 
 	return h;
 }
 
-static void back_run(struct back *b, const struct scope_pkt *const *ps, const uint32_t *kinds, size_t n)
+static inline __attribute__((always_inline)) void back_pipeline(struct back *b, const struct scope_pkt *const *ps,
+								 const uint32_t *kinds, size_t n)
 {
 	uint64_t h[AHEAD];
-	for (size_t i = 0; i < n + AHEAD; i++) {
-		if (i >= AHEAD) {
-			size_t j = i - AHEAD;
-			back_one(b, ps[j], kinds ? kinds[j] : 0, h[j % AHEAD]);
-		}
-		if (i < n)
+	size_t i = 0;
+	for (; i < n && i < AHEAD; i++)
+		h[i] = hashes_of(b, ps[i]);
+	for (size_t j = 0; j < n; j++) {
+		uint64_t hj = h[j % AHEAD];
+		if (i < n) {
 			h[i % AHEAD] = hashes_of(b, ps[i]);
+			i++;
+		}
+		back_one(b, ps[j], kinds ? kinds[j] : 0, hj);
 	}
+}
+
+static void back_run(struct back *b, const struct scope_pkt *const *ps, const uint32_t *kinds, size_t n)
+{
+	/* The one-thread path (no kinds) and the workers' get their own copies of the loop. */
+	if (kinds)
+		back_pipeline(b, ps, kinds, n);
+	else
+		back_pipeline(b, ps, NULL, n);
 }
 
 static void label_source(struct src_cold *s, uint32_t flag, uint64_t packets, struct scope_count *run,
@@ -1277,7 +1296,8 @@ static void back_close(struct back *b, uint32_t next)
 			ia->sources++;
 			ia->packets += s->ival_pkts;
 		}
-		uint64_t syn = s->iv_syn, mirai = s->iv_mirai, zmap = s->iv_zmap, masscan = s->iv_masscan;
+		uint64_t syn = ctr_get(s->iv_ctr, CTR_SYN), mirai = ctr_get(s->iv_ctr, CTR_MIRAI),
+			 zmap = ctr_get(s->iv_ctr, CTR_ZMAP), masscan = ctr_get(s->iv_ctr, CTR_MASSCAN);
 		if (s->flags & SF_SPILLED) {
 			uint64_t key = (uint64_t)s->addr + 1;
 			const struct spill_rec *x = scope_tab_find(&b->spill, key, scope_tab_hash(&b->spill, key));
@@ -2000,9 +2020,12 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	} else {
 		for (uint8_t *p = NULL; (p = scope_tab_next(&e->dst, p));) {
 			struct dst_rec *d = (struct dst_rec *)p;
-			if (d->pkts > r->dark_max_packets) {
+			uint32_t addr = (uint32_t)(d->key - 1);
+			/* Ties go to the lowest address, as in the flat array (not to the table's
+			 * seeded order). */
+			if (d->pkts > r->dark_max_packets || (d->pkts == r->dark_max_packets && addr < r->dark_max_addr)) {
 				r->dark_max_packets = d->pkts;
-				r->dark_max_addr = (uint32_t)(d->key - 1);
+				r->dark_max_addr = addr;
 			}
 		}
 	}

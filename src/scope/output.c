@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,163 +46,441 @@ static void ts_str(int64_t ns, char out[LIB_RFC3339_LEN])
 	lib_rfc3339(&ts, out);
 }
 
-static json_t *jts(int64_t ns)
-{
-	char b[LIB_RFC3339_LEN];
-	ts_str(ns, b);
-	return json_string(b);
-}
-
-static json_t *jreal(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 static double share(uint64_t part, uint64_t whole)
 {
 	return whole ? (double)part / (double)whole : 0.0;
 }
 
-static json_t *jcount(const struct scope_count *c)
+/* ---- JSON ----
+ * Written straight into the buffer (a tree of jansson objects for a report with thousands of
+ * AS rows cost more than computing the report), in the layout json_dumps gives: JSON_INDENT(1),
+ * or JSON_COMPACT for live lines; numbers as jansson prints them. Strings: UTF-8 passes,
+ * control characters are escaped, bytes that are not UTF-8 are written as the text \xNN (as
+ * core_json_bytes does). */
+#define JW_MAX_DEPTH 16 /* nesting of the report: 4 */
+struct jw {
+	struct buf *b;
+	bool compact;
+	int depth;
+	bool empty[JW_MAX_DEPTH + 1]; /* nothing written yet in the open container */
+	int err;
+};
+
+static void jw_raw(struct jw *w, const char *p, size_t n)
 {
-	return json_pack("{s:I,s:I}", "sources", (json_int_t)c->sources, "packets", (json_int_t)c->packets);
+	int rc = buf_append(w->b, p, n);
+	if (rc && !w->err)
+		w->err = rc;
 }
 
-static json_t *jports(const struct scope_port *p, size_t n, uint64_t total)
+/* Before a member or an element: the separator and the indentation. */
+static void jw_next(struct jw *w)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I,s:o}", "proto", scope_pt_name(p[i].pt), "port",
-						   (int)p[i].port, "packets", (json_int_t)p[i].packets, "sources",
-						   (json_int_t)p[i].sources, "share", jreal(share(p[i].packets, total))));
-	return a;
+	if (w->depth == 0)
+		return;
+	if (!w->empty[w->depth])
+		jw_raw(w, ",", 1);
+	w->empty[w->depth] = false;
+	if (!w->compact) {
+		char ind[JW_MAX_DEPTH + 2];
+		ind[0] = '\n';
+		memset(ind + 1, ' ', (size_t)w->depth);
+		jw_raw(w, ind, (size_t)w->depth + 1);
+	}
 }
 
-static json_t *jcountries(const struct scope_country *c, size_t n)
+/* Length of the UTF-8 sequence at p (at most n bytes), 0 if it is not one. */
+static size_t utf8_len(const uint8_t *p, size_t n)
 {
-	json_t *o = json_object();
+	uint8_t c = p[0];
+	size_t l;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		l = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		l = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		l = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < l)
+		return 0;
+	for (size_t i = 1; i < l; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((l == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (l == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return l;
+}
+
+static void jw_string(struct jw *w, const char *str)
+{
+	const uint8_t *p = (const uint8_t *)str;
+	size_t n = strlen(str), run = 0;
+	jw_raw(w, "\"", 1);
+	for (size_t i = 0; i < n;) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			run++;
+			continue;
+		}
+		size_t l = c >= 0x80 ? utf8_len(p + i, n - i) : 0;
+		if (l) {
+			i += l;
+			run += l;
+			continue;
+		}
+		jw_raw(w, (const char *)p + i - run, run);
+		run = 0;
+		char e[8];
+		switch (c) {
+		case '"': jw_raw(w, "\\\"", 2); break;
+		case '\\': jw_raw(w, "\\\\", 2); break;
+		case '\b': jw_raw(w, "\\b", 2); break;
+		case '\f': jw_raw(w, "\\f", 2); break;
+		case '\n': jw_raw(w, "\\n", 2); break;
+		case '\r': jw_raw(w, "\\r", 2); break;
+		case '\t': jw_raw(w, "\\t", 2); break;
+		default:
+			if (c < 0x20)
+				snprintf(e, sizeof(e), "\\u%04X", c);
+			else
+				snprintf(e, sizeof(e), "\\\\x%02x", c);
+			jw_raw(w, e, strlen(e));
+			break;
+		}
+		i++;
+	}
+	jw_raw(w, (const char *)p + n - run, run);
+	jw_raw(w, "\"", 1);
+}
+
+/* A member's key (objects) or nothing (arrays: key NULL). */
+static void jw_key(struct jw *w, const char *key)
+{
+	jw_next(w);
+	if (key) {
+		jw_string(w, key);
+		jw_raw(w, w->compact ? ":" : ": ", w->compact ? 1 : 2);
+	}
+}
+
+static void jw_open(struct jw *w, const char *key, char c)
+{
+	jw_key(w, key);
+	jw_raw(w, &c, 1);
+	if (w->depth < JW_MAX_DEPTH)
+		w->depth++;
+	w->empty[w->depth] = true;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	bool empty = w->empty[w->depth];
+	w->depth--;
+	if (!empty && !w->compact) {
+		char ind[JW_MAX_DEPTH + 2];
+		ind[0] = '\n';
+		memset(ind + 1, ' ', (size_t)w->depth);
+		jw_raw(w, ind, (size_t)w->depth + 1);
+	}
+	jw_raw(w, &c, 1);
+}
+
+static void jw_uint(struct jw *w, const char *key, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	jw_key(w, key);
+	jw_raw(w, d + i, sizeof(d) - i);
+}
+
+static void jw_int(struct jw *w, const char *key, int64_t v)
+{
+	if (v >= 0) {
+		jw_uint(w, key, (uint64_t)v);
+		return;
+	}
+	char d[24];
+	snprintf(d, sizeof(d), "%lld", (long long)v);
+	jw_key(w, key);
+	jw_raw(w, d, strlen(d));
+}
+
+static void jw_null(struct jw *w, const char *key)
+{
+	jw_key(w, key);
+	jw_raw(w, "null", 4);
+}
+
+static void jw_bool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+static void jw_str(struct jw *w, const char *key, const char *v)
+{
+	jw_key(w, key);
+	jw_string(w, v);
+}
+
+/* A real as jansson prints it (%.17g, ".0" for integral values, exponents without '+' and
+ * leading zeros); null when it is not finite. */
+static void jw_real(struct jw *w, const char *key, double v)
+{
+	if (!isfinite(v)) {
+		jw_null(w, key);
+		return;
+	}
+	char d[40];
+	int n = snprintf(d, sizeof(d), "%.17g", v);
+	if (n < 0 || (size_t)n >= sizeof(d) - 3) {
+		jw_null(w, key);
+		return;
+	}
+	size_t len = (size_t)n;
+	if (strspn(d, "0123456789-") == len) {
+		memcpy(d + len, ".0", 3);
+		len += 2;
+	}
+	char *e = strchr(d, 'e');
+	if (e) {
+		char *start = e + 1, *end = start + 1;
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		if (end != start) {
+			memmove(start, end, len - (size_t)(end - d) + 1);
+			len -= (size_t)(end - start);
+		}
+	}
+	jw_key(w, key);
+	jw_raw(w, d, len);
+}
+
+static void jw_ts(struct jw *w, const char *key, int64_t ns)
+{
+	char b[LIB_RFC3339_LEN];
+	ts_str(ns, b);
+	jw_str(w, key, b);
+}
+
+static void jw_count(struct jw *w, const char *key, const struct scope_count *c)
+{
+	jw_open(w, key, '{');
+	jw_uint(w, "sources", c->sources);
+	jw_uint(w, "packets", c->packets);
+	jw_close(w, '}');
+}
+
+static void jw_ports(struct jw *w, const struct scope_port *p, size_t n, uint64_t total)
+{
+	jw_open(w, "ports", '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_open(w, NULL, '{');
+		jw_str(w, "proto", scope_pt_name(p[i].pt));
+		jw_uint(w, "port", p[i].port);
+		jw_uint(w, "packets", p[i].packets);
+		jw_uint(w, "sources", p[i].sources);
+		jw_real(w, "share", share(p[i].packets, total));
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static void jw_countries(struct jw *w, const struct scope_country *c, size_t n)
+{
+	jw_open(w, "countries", '{');
 	for (size_t i = 0; i < n; i++) {
 		char cc[3];
 		scope_cc_str(c[i].cc, cc);
-		json_object_set_new(o, cc, json_pack("{s:I,s:I,s:I}", "sources", (json_int_t)c[i].sources, "packets",
-						     (json_int_t)c[i].packets, "mirai_sources",
-						     (json_int_t)c[i].mirai_sources));
+		jw_open(w, cc, '{');
+		jw_uint(w, "sources", c[i].sources);
+		jw_uint(w, "packets", c[i].packets);
+		jw_uint(w, "mirai_sources", c[i].mirai_sources);
+		jw_close(w, '}');
 	}
-	return o;
+	jw_close(w, '}');
 }
 
 /* AS rows; names (a slow lookup in libloc) for the first `named` rows only. */
-static json_t *jasns(const struct scope_asn *a, size_t n, struct scope_geo *geo, size_t named)
+static void jw_asns(struct jw *w, const struct scope_asn *a, size_t n, struct scope_geo *geo, size_t named)
 {
-	json_t *arr = json_array();
+	jw_open(w, "asns", '[');
 	for (size_t i = 0; i < n; i++) {
 		const char *name = geo && i < named ? scope_geo_as_name(geo, a[i].asn) : NULL;
-		json_array_append_new(arr, json_pack("{s:I,s:s?,s:I,s:I}", "asn", (json_int_t)a[i].asn, "name", name,
-						     "sources", (json_int_t)a[i].sources, "packets", (json_int_t)a[i].packets));
+		jw_open(w, NULL, '{');
+		jw_uint(w, "asn", a[i].asn);
+		if (name)
+			jw_str(w, "name", name);
+		else
+			jw_null(w, "name");
+		jw_uint(w, "sources", a[i].sources);
+		jw_uint(w, "packets", a[i].packets);
+		jw_close(w, '}');
 	}
-	return arr;
+	jw_close(w, ']');
 }
 
-static json_t *jfamilies(const uint64_t *f)
+static void jw_families(struct jw *w, const uint64_t *f)
 {
-	json_t *o = json_object();
+	jw_open(w, "families", '{');
 	for (int i = 0; i < SCOPE_FAM__N; i++)
-		json_object_set_new(o, scope_family_names[i], json_integer((json_int_t)f[i]));
-	return o;
+		jw_uint(w, scope_family_names[i], f[i]);
+	jw_close(w, '}');
 }
 
-static json_t *interval_json(const struct scope_interval *iv, const struct scope_out_ctx *ctx)
+static void jw_classes(struct jw *w, const uint64_t *cls)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "start", jts(iv->start * 1000000000));
-	json_object_set_new(o, "start_unix", json_integer(iv->start));
-	json_object_set_new(o, "seconds", json_integer(ctx->cfg->interval));
-	json_object_set_new(o, "packets", json_integer((json_int_t)iv->packets));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)iv->bytes));
-	json_object_set_new(o, "sources", json_integer((json_int_t)iv->sources));
-	json_object_set_new(o, "dark_hit", json_integer((json_int_t)iv->dark_hit));
-	json_t *cls = json_object();
+	jw_open(w, "classes", '{');
 	for (int i = 0; i < SCOPE_C__N; i++)
-		json_object_set_new(cls, class_names[i], json_integer((json_int_t)iv->cls[i]));
-	json_object_set_new(o, "classes", cls);
-	json_object_set_new(o, "telnet", json_pack("{s:I,s:o}", "packets", (json_int_t)iv->telnet, "share",
-						   jreal(share(iv->telnet, iv->packets))));
-	json_object_set_new(o, "ports", jports(iv->ports, iv->nports, iv->packets));
-	json_object_set_new(o, "ports_rest_packets", json_integer((json_int_t)iv->ports_rest_packets));
-	if (ctx->cfg->geo) {
-		json_object_set_new(o, "countries", jcountries(iv->countries, iv->ncountries));
-		json_object_set_new(o, "asns", jasns(iv->asns, iv->nasns, NULL, 0));
-	}
-	json_object_set_new(o, "mirai", jcount(&iv->mirai));
-	json_object_set_new(o, "zmap", jcount(&iv->zmap));
-	json_object_set_new(o, "masscan", jcount(&iv->masscan));
-	json_object_set_new(o, "backscatter", json_pack("{s:I,s:I}", "packets", (json_int_t)iv->backscatter_packets,
-							"victims", (json_int_t)iv->backscatter_victims));
-	json_object_set_new(o, "scanners", json_integer((json_int_t)iv->scanners));
-	json_object_set_new(o, "families", jfamilies(iv->families));
-	return o;
+		jw_uint(w, class_names[i], cls[i]);
+	jw_close(w, '}');
 }
 
-static json_t *attack_json(const struct scope_attack *a, const struct scope_report *r)
+static void jw_interval(struct jw *w, const char *key, const struct scope_interval *iv, const struct scope_out_ctx *ctx)
+{
+	jw_open(w, key, '{');
+	jw_ts(w, "start", iv->start * 1000000000);
+	jw_int(w, "start_unix", iv->start);
+	jw_int(w, "seconds", ctx->cfg->interval);
+	jw_uint(w, "packets", iv->packets);
+	jw_uint(w, "bytes", iv->bytes);
+	jw_uint(w, "sources", iv->sources);
+	jw_uint(w, "dark_hit", iv->dark_hit);
+	jw_classes(w, iv->cls);
+	jw_open(w, "telnet", '{');
+	jw_uint(w, "packets", iv->telnet);
+	jw_real(w, "share", share(iv->telnet, iv->packets));
+	jw_close(w, '}');
+	jw_ports(w, iv->ports, iv->nports, iv->packets);
+	jw_uint(w, "ports_rest_packets", iv->ports_rest_packets);
+	if (ctx->cfg->geo) {
+		jw_countries(w, iv->countries, iv->ncountries);
+		jw_asns(w, iv->asns, iv->nasns, NULL, 0);
+	}
+	jw_count(w, "mirai", &iv->mirai);
+	jw_count(w, "zmap", &iv->zmap);
+	jw_count(w, "masscan", &iv->masscan);
+	jw_open(w, "backscatter", '{');
+	jw_uint(w, "packets", iv->backscatter_packets);
+	jw_uint(w, "victims", iv->backscatter_victims);
+	jw_close(w, '}');
+	jw_uint(w, "scanners", iv->scanners);
+	jw_families(w, iv->families);
+	jw_close(w, '}');
+}
+
+static void jw_attack(struct jw *w, const struct scope_attack *a, const struct scope_report *r)
 {
 	char v[16];
 	addr_str(a->victim, v);
-	json_t *kinds = json_array();
-	if (a->kinds & 1)
-		json_array_append_new(kinds, json_string("syn-ack"));
-	if (a->kinds & 2)
-		json_array_append_new(kinds, json_string("rst"));
-	if (a->kinds & 4)
-		json_array_append_new(kinds, json_string("icmp"));
 	double secs = (double)(a->end_ns - a->start_ns) / 1e9;
 	double sc = scale_of(r);
-	return json_pack("{s:s,s:o,s:o,s:f,s:I,s:I,s:i,s:o,s:o,s:o}", "victim", v, "start", jts(a->start_ns), "end",
-			 jts(a->end_ns), "seconds", secs, "packets", (json_int_t)a->packets, "bytes",
-			 (json_int_t)a->bytes, "max_ppm", (int)a->max_ppm, "est_peak_pps", jreal(a->max_ppm / 60.0 * sc),
-			 "est_mean_pps", jreal(secs > 0 ? (double)a->packets / secs * sc : NAN), "kinds", kinds);
+	jw_open(w, NULL, '{');
+	jw_str(w, "victim", v);
+	jw_ts(w, "start", a->start_ns);
+	jw_ts(w, "end", a->end_ns);
+	jw_real(w, "seconds", secs);
+	jw_uint(w, "packets", a->packets);
+	jw_uint(w, "bytes", a->bytes);
+	jw_uint(w, "max_ppm", a->max_ppm);
+	jw_real(w, "est_peak_pps", a->max_ppm / 60.0 * sc);
+	jw_real(w, "est_mean_pps", secs > 0 ? (double)a->packets / secs * sc : NAN);
+	jw_open(w, "kinds", '[');
+	if (a->kinds & 1)
+		jw_str(w, NULL, "syn-ack");
+	if (a->kinds & 2)
+		jw_str(w, NULL, "rst");
+	if (a->kinds & 4)
+		jw_str(w, NULL, "icmp");
+	jw_close(w, ']');
+	jw_close(w, '}');
 }
 
-static json_t *labels_json(uint32_t l)
-{
-	json_t *a = json_array();
-	if (l & SCOPE_L_MIRAI)
-		json_array_append_new(a, json_string("mirai"));
-	if (l & SCOPE_L_ZMAP)
-		json_array_append_new(a, json_string("zmap"));
-	if (l & SCOPE_L_MASSCAN)
-		json_array_append_new(a, json_string("masscan"));
-	return a;
-}
-
-static json_t *scanner_json(const struct scope_scanner *s, const struct scope_report *r, const struct scope_out_ctx *ctx)
+static void jw_scanner(struct jw *w, const struct scope_scanner *s, const struct scope_report *r,
+		       const struct scope_out_ctx *ctx)
 {
 	char a[16], cc[3];
 	addr_str(s->src, a);
 	scope_cc_str(s->cc, cc);
 	double dur = (double)s->last - (double)s->first + 1;
 	double sc = scale_of(r);
-	json_t *o = json_pack("{s:s,s:s,s:i,s:o,s:o,s:I,s:i,s:i,s:o,s:o,s:o}", "source", a, "proto",
-			      scope_pt_name(s->pt), "port", (int)s->port, "first", jts((int64_t)s->first * 1000000000),
-			      "last", jts((int64_t)s->last * 1000000000), "packets", (json_int_t)s->packets, "dests",
-			      (int)s->dests, "intervals", (int)s->intervals, "coverage",
-			      jreal(r->dark_size ? (double)s->dests / (double)r->dark_size : NAN), "est_rate_pps",
-			      jreal((double)s->packets / dur * sc), "labels", labels_json(s->labels));
+	jw_open(w, NULL, '{');
+	jw_str(w, "source", a);
+	jw_str(w, "proto", scope_pt_name(s->pt));
+	jw_uint(w, "port", s->port);
+	jw_ts(w, "first", (int64_t)s->first * 1000000000);
+	jw_ts(w, "last", (int64_t)s->last * 1000000000);
+	jw_uint(w, "packets", s->packets);
+	jw_uint(w, "dests", s->dests);
+	jw_uint(w, "intervals", s->intervals);
+	jw_real(w, "coverage", r->dark_size ? (double)s->dests / (double)r->dark_size : NAN);
+	jw_real(w, "est_rate_pps", (double)s->packets / dur * sc);
+	jw_open(w, "labels", '[');
+	if (s->labels & SCOPE_L_MIRAI)
+		jw_str(w, NULL, "mirai");
+	if (s->labels & SCOPE_L_ZMAP)
+		jw_str(w, NULL, "zmap");
+	if (s->labels & SCOPE_L_MASSCAN)
+		jw_str(w, NULL, "masscan");
+	jw_close(w, ']');
 	if (ctx->cfg->geo)
-		json_object_set_new(o, "country", json_string(cc));
-	return o;
+		jw_str(w, "country", cc);
+	jw_close(w, '}');
 }
 
-static json_t *report_json(const struct scope_report *r, const struct scope_out_ctx *ctx)
+/* The OS labels (or the tools) as an object: label -> sources. Two entries with the same
+ * printed label make one member, where the first was, with the last count (what a JSON object
+ * built member by member holds). */
+static void jw_os_labels(struct jw *w, const char *key, const struct scope_report *r, const struct scope_out_ctx *ctx,
+			 bool app)
+{
+	jw_open(w, key, '{');
+	for (size_t i = 0; i < r->nos; i++) {
+		if (r->os[i].app != app)
+			continue;
+		const char *name = scope_p0f_label(ctx->p0f, r->os[i].label);
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = r->os[k].app == app && !strcmp(scope_p0f_label(ctx->p0f, r->os[k].label), name);
+		if (seen)
+			continue;
+		uint64_t v = r->os[i].sources;
+		for (size_t k = i + 1; k < r->nos; k++)
+			if (r->os[k].app == app && !strcmp(scope_p0f_label(ctx->p0f, r->os[k].label), name))
+				v = r->os[k].sources;
+		jw_uint(w, name, v);
+	}
+	jw_close(w, '}');
+}
+
+static void jw_report(struct jw *w, const struct scope_report *r, const struct scope_out_ctx *ctx)
 {
 	const struct scope_config *cfg = ctx->cfg;
-	json_t *o = json_object();
-	json_object_set_new(o, "tool", json_string("mitsu scope " MITSU_VERSION));
-	json_t *in = json_array();
+	jw_open(w, NULL, '{');
+	jw_str(w, "tool", "mitsu scope " MITSU_VERSION);
+	jw_open(w, "inputs", '[');
 	for (size_t i = 0; i < ctx->ninputs; i++)
-		json_array_append_new(in, json_string(ctx->inputs[i]));
-	json_object_set_new(o, "inputs", in);
-	json_object_set_new(o, "interval", json_integer(cfg->interval));
-	json_t *dn = json_array();
+		jw_str(w, NULL, ctx->inputs[i]);
+	jw_close(w, ']');
+	jw_int(w, "interval", cfg->interval);
+	jw_open(w, "darknet", '[');
 	for (size_t i = 0; i < cfg->ndarknet; i++) {
 		char b[64], a[INET6_ADDRSTRLEN];
 		const struct scope_cidr *c = &cfg->darknet[i];
@@ -212,99 +489,129 @@ static json_t *report_json(const struct scope_report *r, const struct scope_out_
 		else
 			inet_ntop(AF_INET6, c->v6, a, sizeof(a));
 		snprintf(b, sizeof(b), "%s/%u", a, c->prefix);
-		json_array_append_new(dn, json_string(b));
+		jw_str(w, NULL, b);
 	}
-	json_object_set_new(o, "darknet", dn);
-	json_object_set_new(o, "frames", json_integer((json_int_t)r->frames));
-	json_object_set_new(o, "not_ip", json_integer((json_int_t)r->not_ip));
-	json_object_set_new(o, "malformed", json_integer((json_int_t)(r->malformed + r->bad_link)));
-	json_object_set_new(o, "not_dark", json_pack("{s:I,s:I}", "packets", (json_int_t)r->not_dark_packets, "bytes",
-						     (json_int_t)r->not_dark_bytes));
-	json_object_set_new(o, "packets", json_integer((json_int_t)r->packets));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
-	json_object_set_new(o, "first_ts", r->packets ? jts(r->first_ns) : json_null());
-	json_object_set_new(o, "last_ts", r->packets ? jts(r->last_ns) : json_null());
-	json_object_set_new(o, "unique_sources", json_integer((json_int_t)r->sources));
-	json_object_set_new(o, "unique_sources_ipv6", json_integer((json_int_t)r->sources6));
-	char maxa[16];
-	addr_str(r->dark_max_addr, maxa);
-	json_object_set_new(o, "dark", json_pack("{s:o,s:I,s:o,s:o}", "addresses",
-						 r->dark_size ? json_integer((json_int_t)r->dark_size) : json_null(), "hit",
-						 (json_int_t)r->dark_hit, "packets_per_address",
-						 jreal(share(r->packets, r->dark_size ? r->dark_size : r->dark_hit)), "busiest",
-						 r->dark_hit ? json_pack("{s:s,s:I}", "address", maxa, "packets",
-									 (json_int_t)r->dark_max_packets)
-							     : json_null()));
-	json_t *cls = json_object();
-	for (int i = 0; i < SCOPE_C__N; i++)
-		json_object_set_new(cls, class_names[i], json_integer((json_int_t)r->cls[i]));
-	json_object_set_new(o, "classes", cls);
-	json_object_set_new(o, "telnet", json_pack("{s:I,s:o}", "packets", (json_int_t)r->telnet, "share",
-						   jreal(share(r->telnet, r->packets))));
-	json_object_set_new(o, "ports", jports(r->ports, r->nports, r->packets));
+	jw_close(w, ']');
+	jw_uint(w, "frames", r->frames);
+	jw_uint(w, "not_ip", r->not_ip);
+	jw_uint(w, "malformed", r->malformed + r->bad_link);
+	jw_open(w, "not_dark", '{');
+	jw_uint(w, "packets", r->not_dark_packets);
+	jw_uint(w, "bytes", r->not_dark_bytes);
+	jw_close(w, '}');
+	jw_uint(w, "packets", r->packets);
+	jw_uint(w, "bytes", r->bytes);
+	if (r->packets) {
+		jw_ts(w, "first_ts", r->first_ns);
+		jw_ts(w, "last_ts", r->last_ns);
+	} else {
+		jw_null(w, "first_ts");
+		jw_null(w, "last_ts");
+	}
+	jw_uint(w, "unique_sources", r->sources);
+	jw_uint(w, "unique_sources_ipv6", r->sources6);
+	jw_open(w, "dark", '{');
+	if (r->dark_size)
+		jw_uint(w, "addresses", r->dark_size);
+	else
+		jw_null(w, "addresses");
+	jw_uint(w, "hit", r->dark_hit);
+	jw_real(w, "packets_per_address", share(r->packets, r->dark_size ? r->dark_size : r->dark_hit));
+	if (r->dark_hit) {
+		char maxa[16];
+		addr_str(r->dark_max_addr, maxa);
+		jw_open(w, "busiest", '{');
+		jw_str(w, "address", maxa);
+		jw_uint(w, "packets", r->dark_max_packets);
+		jw_close(w, '}');
+	} else {
+		jw_null(w, "busiest");
+	}
+	jw_close(w, '}');
+	jw_classes(w, r->cls);
+	jw_open(w, "telnet", '{');
+	jw_uint(w, "packets", r->telnet);
+	jw_real(w, "share", share(r->telnet, r->packets));
+	jw_close(w, '}');
+	jw_ports(w, r->ports, r->nports, r->packets);
 	if (cfg->geo) {
-		json_object_set_new(o, "geo", json_string(scope_geo_describe(cfg->geo)));
-		json_object_set_new(o, "countries", jcountries(r->countries, r->ncountries));
-		json_object_set_new(o, "asns", jasns(r->asns, r->nasns, ctx->geo, cfg->top));
+		jw_str(w, "geo", scope_geo_describe(cfg->geo));
+		jw_countries(w, r->countries, r->ncountries);
+		jw_asns(w, r->asns, r->nasns, ctx->geo, cfg->top);
 	}
-	json_t *labels = json_object(), *apps = json_object();
-	for (size_t i = 0; i < r->nos; i++)
-		json_object_set_new(r->os[i].app ? apps : labels, scope_p0f_label(ctx->p0f, r->os[i].label),
-				    json_integer((json_int_t)r->os[i].sources));
-	json_object_set_new(o, "os", json_pack("{s:I,s:s,s:o,s:o,s:o}", "syn_sources", (json_int_t)r->syn_sources,
-					       "signatures", ctx->p0f ? "p0f" : "none", "labels", labels, "apps", apps,
-					       "families", jfamilies(r->families)));
-	json_object_set_new(o, "mirai", jcount(&r->mirai));
-	json_object_set_new(o, "zmap", jcount(&r->zmap));
-	json_object_set_new(o, "masscan", jcount(&r->masscan));
-	json_t *att = json_array();
+	jw_open(w, "os", '{');
+	jw_uint(w, "syn_sources", r->syn_sources);
+	jw_str(w, "signatures", ctx->p0f ? "p0f" : "none");
+	jw_os_labels(w, "labels", r, ctx, false);
+	jw_os_labels(w, "apps", r, ctx, true);
+	jw_families(w, r->families);
+	jw_close(w, '}');
+	jw_count(w, "mirai", &r->mirai);
+	jw_count(w, "zmap", &r->zmap);
+	jw_count(w, "masscan", &r->masscan);
+	jw_open(w, "backscatter", '{');
+	jw_uint(w, "victims", r->attacks_total);
+	jw_uint(w, "packets", r->backscatter_packets);
+	jw_uint(w, "victim_addresses", r->backscatter_victims_all);
+	jw_open(w, "attacks", '[');
 	for (size_t i = 0; i < r->nattacks; i++)
-		json_array_append_new(att, attack_json(&r->attacks[i], r));
-	json_object_set_new(o, "backscatter",
-			    json_pack("{s:I,s:I,s:I,s:o,s:{s:i,s:i,s:i,s:i}}", "victims", (json_int_t)r->attacks_total,
-				      "packets", (json_int_t)r->backscatter_packets, "victim_addresses",
-				      (json_int_t)r->backscatter_victims_all, "attacks", att, "thresholds", "packets",
-				      (int)cfg->dos_packets, "seconds", (int)cfg->dos_duration, "ppm", (int)cfg->dos_ppm,
-				      "timeout", (int)cfg->dos_timeout));
-	json_t *sc = json_array();
+		jw_attack(w, &r->attacks[i], r);
+	jw_close(w, ']');
+	jw_open(w, "thresholds", '{');
+	jw_uint(w, "packets", cfg->dos_packets);
+	jw_uint(w, "seconds", cfg->dos_duration);
+	jw_uint(w, "ppm", cfg->dos_ppm);
+	jw_uint(w, "timeout", cfg->dos_timeout);
+	jw_close(w, '}');
+	jw_close(w, '}');
+	jw_open(w, "scanners", '{');
+	jw_uint(w, "count", r->scanners_total);
+	jw_uint(w, "sources", r->scanner_sources);
+	jw_uint(w, "packets", r->scanner_packets);
+	jw_uint(w, "min_dests", cfg->scan_dests);
+	jw_open(w, "top", '[');
 	for (size_t i = 0; i < r->nscanners; i++)
-		json_array_append_new(sc, scanner_json(&r->scanners[i], r, ctx));
-	json_object_set_new(o, "scanners", json_pack("{s:I,s:I,s:I,s:i,s:o}", "count", (json_int_t)r->scanners_total,
-						     "sources", (json_int_t)r->scanner_sources, "packets",
-						     (json_int_t)r->scanner_packets, "min_dests", (int)cfg->scan_dests,
-						     "top", sc));
-	json_t *ivs = json_array();
+		jw_scanner(w, &r->scanners[i], r, ctx);
+	jw_close(w, ']');
+	jw_close(w, '}');
+	jw_open(w, "intervals", '[');
 	for (size_t i = 0; i < r->nintervals; i++)
-		json_array_append_new(ivs, interval_json(&r->intervals[i], ctx));
-	json_object_set_new(o, "intervals", ivs);
+		jw_interval(w, NULL, &r->intervals[i], ctx);
+	jw_close(w, ']');
 	const struct scope_limits *l = &r->limits;
-	json_object_set_new(o, "limits", json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "exact", scope_report_exact(r),
-						   "sources_full", (json_int_t)l->sources_full, "pairs_full",
-						   (json_int_t)l->pairs_full, "scan_full", (json_int_t)l->scan_full,
-						   "dests_full", (json_int_t)l->dests_full, "victims_full",
-						   (json_int_t)l->victims_full, "scanners_full", (json_int_t)l->scanners_full,
-						   "attacks_full", (json_int_t)l->attacks_full, "label_halvings",
-						   (json_int_t)l->label_halvings, "late_packets", (json_int_t)l->late_packets));
-	json_object_set_new(o, "memory", json_pack("{s:I,s:I}", "tables_bytes", (json_int_t)r->table_bytes,
-						   "peak_rss_bytes", (json_int_t)ctx->peak_rss));
-	json_t *errs = json_array();
+	jw_open(w, "limits", '{');
+	jw_bool(w, "exact", scope_report_exact(r));
+	jw_uint(w, "sources_full", l->sources_full);
+	jw_uint(w, "pairs_full", l->pairs_full);
+	jw_uint(w, "scan_full", l->scan_full);
+	jw_uint(w, "dests_full", l->dests_full);
+	jw_uint(w, "victims_full", l->victims_full);
+	jw_uint(w, "scanners_full", l->scanners_full);
+	jw_uint(w, "attacks_full", l->attacks_full);
+	jw_uint(w, "label_halvings", l->label_halvings);
+	jw_uint(w, "late_packets", l->late_packets);
+	jw_close(w, '}');
+	jw_open(w, "memory", '{');
+	jw_uint(w, "tables_bytes", r->table_bytes);
+	jw_uint(w, "peak_rss_bytes", ctx->peak_rss);
+	jw_close(w, '}');
+	jw_open(w, "errors", '[');
 	for (size_t i = 0; i < ctx->nerrors; i++)
-		json_array_append_new(errs, json_string(ctx->errors[i]));
-	json_object_set_new(o, "errors", errs);
-	json_object_set_new(o, "seconds", json_real(round(ctx->seconds * 1000) / 1000));
-	return o;
+		jw_str(w, NULL, ctx->errors[i]);
+	jw_close(w, ']');
+	jw_real(w, "seconds", round(ctx->seconds * 1000) / 1000);
+	jw_close(w, '}');
 }
 
-static int dump_json(struct buf *out, json_t *j, bool compact)
+static struct jw jw_start(struct buf *out, bool compact)
 {
-	char *s = json_dumps(j, compact ? JSON_COMPACT : JSON_INDENT(1));
-	json_decref(j);
-	if (!s)
-		return -ENOMEM;
-	int rc = buf_append_str(out, s);
-	rc |= buf_append_str(out, "\n");
-	free(s);
-	return rc;
+	return (struct jw){.b = out, .compact = compact};
+}
+
+static int jw_finish(struct jw *w)
+{
+	jw_raw(w, "\n", 1);
+	return w->err;
 }
 
 /* CSV: one row per interval and port. */
@@ -607,7 +914,11 @@ int scope_write_report(struct buf *out, enum scope_format fmt, const struct scop
 {
 	switch (fmt) {
 	case SCOPE_FMT_JSON:
-		return dump_json(out, report_json(r, ctx), ctx->live);
+	{
+		struct jw w = jw_start(out, ctx->live);
+		jw_report(&w, r, ctx);
+		return jw_finish(&w);
+	}
 	case SCOPE_FMT_CSV: {
 		struct report_table *t = csv_table();
 		for (size_t i = 0; i < r->nintervals; i++)
@@ -636,7 +947,11 @@ int scope_write_interval(struct buf *out, enum scope_format fmt, const struct sc
 {
 	switch (fmt) {
 	case SCOPE_FMT_JSON:
-		return dump_json(out, interval_json(iv, ctx), true);
+	{
+		struct jw w = jw_start(out, true);
+		jw_interval(&w, NULL, iv, ctx);
+		return jw_finish(&w);
+	}
 	case SCOPE_FMT_CSV: {
 		struct report_table *t = csv_table();
 		csv_rows(t, iv);
