@@ -553,18 +553,35 @@ static bool backscatter(const struct scope_pkt *p, uint32_t *victim, uint32_t *k
 	}
 }
 
-static inline uint64_t sig_hash(const struct scope_tcpsig *s, uint8_t ipver)
+/* A key of what a SYN shows p0f: equal keys mean equal signatures (but for a 2^-32 chance),
+ * so that a SYN like the source's last unmatched one is not matched again. The header fields
+ * of the signature, and its options: parsed (their layout and values), or still raw in the
+ * frame (SCOPE_PF_OPTS: their bytes, timestamps included, so two SYNs that differ only there
+ * are matched twice, with the same result). Never 0 (0: no SYN tried yet). */
+static inline uint32_t sig_key(const struct scope_pkt *p)
 {
-	uint64_t h = (uint64_t)s->quirks << 32 | (s->ts1 != 0);
-	h = mix64(h ^ ((uint64_t)s->mss << 48 | (uint64_t)s->win << 32 | (uint64_t)s->tot_hdr << 16 | s->wscale));
-	h = mix64(h ^ ((uint64_t)s->opt_cnt << 40 | (uint64_t)s->opt_eol_pad << 32 | (uint64_t)s->ip_opt_len << 24 |
-		       (uint64_t)s->ttl << 16 | (uint64_t)s->pay << 8 | ipver));
-	for (int i = 0; i < s->opt_cnt; i += 8) {
+	const struct scope_tcpsig *s = &p->sig;
+	uint64_t a = (uint64_t)s->quirks << 32 | (uint64_t)s->win << 16 | s->tot_hdr;
+	uint64_t c = (uint64_t)s->mss << 48 | (uint64_t)s->wscale << 40 | (uint64_t)s->opt_cnt << 32 |
+		     (uint64_t)s->opt_eol_pad << 24 | (uint64_t)s->ip_opt_len << 16 | (uint64_t)s->ttl << 8 |
+		     (uint64_t)(s->ts1 != 0) << 7 | (uint64_t)s->pay << 6 | p->ipver;
+	uint64_t h = mix64(a * 0x9e3779b97f4a7c15ull ^ c);
+	const uint8_t *o = NULL;
+	size_t n = 0;
+	if (p->flags & SCOPE_PF_OPTS) {
+		o = p->opt;
+		n = p->optlen;
+		h = mix64(h ^ 0x9e3779b97f4a7c15ull);
+	} else if (s->opt_cnt) {
+		o = s->opt_layout;
+		n = s->opt_cnt;
+	}
+	for (size_t i = 0; i < n; i += 8) {
 		uint64_t w = 0;
-		memcpy(&w, s->opt_layout + i, (size_t)(s->opt_cnt - i < 8 ? s->opt_cnt - i : 8));
+		memcpy(&w, o + i, n - i < 8 ? n - i : 8);
 		h = mix64(h ^ w);
 	}
-	return h | 1;
+	return (uint32_t)h | 1;
 }
 
 /* ------------------------------------------------------------------ the back */
@@ -951,21 +968,14 @@ static inline bool cand_maybe(const struct back *b, uint64_t hsrc)
 }
 
 /* The OS of a source from one of its SYNs: the first SYN that matches a signature names the
- * source; a SYN that looks like the last unmatched one is not matched again. */
-static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt *p)
+ * source; a SYN that looks like the last unmatched one (same sig_key) is not matched again. */
+static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt *p, uint32_t key)
 {
-	struct scope_tcpsig full;
-	const struct scope_tcpsig *sig = &p->sig;
-	if (p->flags & SCOPE_PF_OPTS) {
-		scope_pkt_sig(p, &full);
-		sig = &full;
-	}
-	uint32_t sh = (uint32_t)sig_hash(sig, p->ipver);
-	if (sh == s->sighash)
-		return;
+	struct scope_tcpsig sig;
+	scope_pkt_sig(p, &sig);
 	struct scope_p0f_match m;
-	s->sighash = sh;
-	scope_p0f_match(b->cfg->p0f, 4, sig, &m);
+	s->sighash = key;
+	scope_p0f_match(b->cfg->p0f, 4, &sig, &m);
 	if (m.label >= 0) {
 		struct src_cold *c = srctab_cold(&b->src, s);
 		c->os = (int16_t)m.label;
@@ -1087,8 +1097,11 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 			spill(b, s);
 		s->iv_ctr += 1ull << CTR_SYN | (uint64_t)(seq == dst) << CTR_MIRAI | (uint64_t)(ipid == 54321) << CTR_ZMAP |
 			     (uint64_t)(ipid == (uint16_t)(dst ^ dport ^ seq)) << CTR_MASSCAN;
-		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && b->cfg->p0f)
-			source_os(b, s, p);
+		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && b->cfg->p0f) {
+			uint32_t key = sig_key(p);
+			if (key != s->sighash)
+				source_os(b, s, p, key);
+		}
 	}
 	if (pt < 0)
 		return;
