@@ -921,8 +921,9 @@ static void candidate_packet(struct back *b, struct ivscan_rec *c, uint32_t dst,
 	uint32_t *slot = set_slot(b, c, dst);
 	if (*slot)
 		return;
-	/* Keep the set at most 3/4 full. */
-	if ((c->dests + 1) * 4 > (uint64_t)c->setcap * 3) {
+	/* Keep the set at most half full: most scan packets bring a new destination, and a new
+	 * entry probes about 1 + 1 / (1 - load)^2 slots / 2 (2.5 at half, 8.5 at 3/4). */
+	if ((c->dests + 1) * 2 > (uint64_t)c->setcap) {
 		if (!set_grow(b, c)) {
 			b->limits.scan_full++;
 			return;
