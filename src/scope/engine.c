@@ -558,28 +558,38 @@ static bool backscatter(const struct scope_pkt *p, uint32_t *victim, uint32_t *k
  * of the signature, and its options: parsed (their layout and values), or still raw in the
  * frame (SCOPE_PF_OPTS: their bytes, timestamps included, so two SYNs that differ only there
  * are matched twice, with the same result). Never 0 (0: no SYN tried yet). */
-static inline uint32_t sig_key(const struct scope_pkt *p)
+_Static_assert(offsetof(struct scope_tcpsig, mss) == 8 && offsetof(struct scope_tcpsig, opt_cnt) == 15 &&
+		       offsetof(struct scope_tcpsig, opt_eol_pad) == 16 && offsetof(struct scope_tcpsig, pay) == 20,
+	       "sig_key reads the signature's fields as words");
+static inline __attribute__((always_inline)) uint32_t sig_key(const struct scope_pkt *p)
 {
 	const struct scope_tcpsig *s = &p->sig;
-	uint64_t a = (uint64_t)s->quirks << 32 | (uint64_t)s->win << 16 | s->tot_hdr;
-	uint64_t c = (uint64_t)s->mss << 48 | (uint64_t)s->wscale << 40 | (uint64_t)s->opt_cnt << 32 |
-		     (uint64_t)s->opt_eol_pad << 24 | (uint64_t)s->ip_opt_len << 16 | (uint64_t)s->ttl << 8 |
-		     (uint64_t)(s->ts1 != 0) << 7 | (uint64_t)s->pay << 6 | p->ipver;
-	uint64_t h = mix64(a * 0x9e3779b97f4a7c15ull ^ c);
+	const uint8_t *raw = (const uint8_t *)s;
+	/* quirks and whether ts1 is set; mss, win, tot_hdr, wscale, opt_cnt; opt_eol_pad,
+	 * ip_opt_len, ttl, tos, pay (five bytes). */
+	uint64_t w1, w2 = 0;
+	memcpy(&w1, raw + 8, 8);
+	memcpy(&w2, raw + 16, 5);
+	uint64_t w0 = (uint64_t)s->quirks << 32 | (uint64_t)(s->ts1 != 0) << 8 | p->ipver;
+	uint64_t h = mix64((w0 * 0x9e3779b97f4a7c15ull ^ w1) * 0xc2b2ae3d27d4eb4full ^ w2);
 	const uint8_t *o = NULL;
 	size_t n = 0;
 	if (p->flags & SCOPE_PF_OPTS) {
 		o = p->opt;
 		n = p->optlen;
-		h = mix64(h ^ 0x9e3779b97f4a7c15ull);
+		h = ~h;
 	} else if (s->opt_cnt) {
 		o = s->opt_layout;
 		n = s->opt_cnt;
 	}
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t w = 0;
-		memcpy(&w, o + i, n - i < 8 ? n - i : 8);
-		h = mix64(h ^ w);
+	if (n) {
+		uint8_t buf[48] = {0}; /* options: at most 40 bytes, the layout at most 24 */
+		memcpy(buf, o, n <= 40 ? n : 40);
+		for (size_t i = 0; i < n; i += 8) {
+			uint64_t w;
+			memcpy(&w, buf + i, 8);
+			h = mix64(h ^ w);
+		}
 	}
 	return (uint32_t)h | 1;
 }
