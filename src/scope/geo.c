@@ -29,6 +29,7 @@ struct scope_geo {
 	uint32_t *start, *end, *asn;
 	uint16_t *cc;
 	uint32_t n;
+	uint8_t *blob; /* read from the cache: the arrays point into it (else each is allocated) */
 	uint32_t idx16[65537]; /* first range that may hold an address of each /16 */
 	struct loc_ctx *ctx;
 	struct loc_database *db;
@@ -62,10 +63,14 @@ void scope_geo_free(struct scope_geo *g)
 {
 	if (!g)
 		return;
-	free(g->start);
-	free(g->end);
-	free(g->asn);
-	free(g->cc);
+	if (g->blob) {
+		free(g->blob);
+	} else {
+		free(g->start);
+		free(g->end);
+		free(g->asn);
+		free(g->cc);
+	}
 	if (g->db)
 		loc_database_unref(g->db);
 	if (g->ctx)
@@ -299,11 +304,43 @@ static char *cache_path(const char *cache_dir, const char *db, const struct stat
 	return xasprintf("%s/geo-%016llx.bin", cache_dir, (unsigned long long)h);
 }
 
+/* The cache file in one allocation of its size (read in place: a growing buffer would copy
+ * megabytes, and every copy touches fresh pages). */
+static bool cache_read(const char *path, uint8_t **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size > GEO_MAX_CACHE) {
+		close(fd);
+		return false;
+	}
+	size_t n = (size_t)st.st_size, got = 0;
+	uint8_t *data = xmalloc(n + 1);
+	while (got <= n) { /* one byte more than announced: a file that grew is not read whole */
+		ssize_t r = read(fd, data + got, n + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != n) {
+		free(data);
+		return false;
+	}
+	*out = data;
+	*len = n;
+	return true;
+}
+
 static bool cache_load(struct scope_geo *g, const char *path, const struct stat *st)
 {
 	uint8_t *data;
 	size_t len;
-	if (lib_read_file(path, GEO_MAX_CACHE, &data, &len))
+	if (!cache_read(path, &data, &len))
 		return false;
 	struct cache_head h;
 	bool ok = false;
@@ -313,34 +350,31 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 		if (!memcmp(h.magic, GEO_CACHE_MAGIC, sizeof(GEO_CACHE_MAGIC) - 1) && h.size == (uint64_t)st->st_size &&
 		    h.mtime_ns == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
 		    h.n <= GEO_MAX_RANGES && need == len) {
-			const uint8_t *p = data + sizeof(h);
+			/* The arrays are used where they were read (the header's size keeps them
+			 * aligned): no copies of a table of megabytes. */
+			_Static_assert(sizeof(struct cache_head) % 4 == 0, "cache arrays aligned");
+			uint8_t *p = data + sizeof(h);
 			g->n = h.n;
-			g->start = xmalloc((size_t)h.n * 4 + 4);
-			g->end = xmalloc((size_t)h.n * 4 + 4);
-			g->asn = xmalloc((size_t)h.n * 4 + 4);
-			g->cc = xmalloc((size_t)h.n * 2 + 2);
-			memcpy(g->start, p, (size_t)h.n * 4);
-			memcpy(g->end, p + (size_t)h.n * 4, (size_t)h.n * 4);
-			memcpy(g->asn, p + (size_t)h.n * 8, (size_t)h.n * 4);
-			memcpy(g->cc, p + (size_t)h.n * 12, (size_t)h.n * 2);
+			g->start = (uint32_t *)(void *)p;
+			g->end = (uint32_t *)(void *)(p + (size_t)h.n * 4);
+			g->asn = (uint32_t *)(void *)(p + (size_t)h.n * 8);
+			g->cc = (uint16_t *)(void *)(p + (size_t)h.n * 12);
 			ok = true;
 			/* Ranges must be sorted and disjoint, or the file is not ours. */
 			for (uint32_t i = 0; i < g->n && ok; i++)
 				ok = g->start[i] <= g->end[i] && (i == 0 || g->start[i] > g->end[i - 1]) &&
 				     g->cc[i] < SCOPE_NCC;
-			if (!ok) {
-				free(g->start);
-				free(g->end);
-				free(g->asn);
-				free(g->cc);
-				g->start = g->end = g->asn = NULL;
-				g->cc = NULL;
-				g->n = 0;
+			if (ok) {
+				g->blob = data;
+				return true;
 			}
+			g->start = g->end = g->asn = NULL;
+			g->cc = NULL;
+			g->n = 0;
 		}
 	}
 	free(data);
-	return ok;
+	return false;
 }
 
 static void cache_save(const struct scope_geo *g, const char *cache_dir, const char *path, const struct stat *st)
