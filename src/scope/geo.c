@@ -14,6 +14,7 @@
 #include <maxminddb.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,7 +30,8 @@ struct scope_geo {
 	uint32_t *start, *end, *asn;
 	uint16_t *cc;
 	uint32_t n;
-	uint8_t *blob; /* read from the cache: the arrays point into it (else each is allocated) */
+	uint8_t *blob; /* the cache file, mapped: the arrays point into it (else each is allocated) */
+	size_t bloblen;
 	uint32_t idx16[65537]; /* first range that may hold an address of each /16 */
 	struct loc_ctx *ctx;
 	struct loc_database *db;
@@ -64,7 +66,7 @@ void scope_geo_free(struct scope_geo *g)
 	if (!g)
 		return;
 	if (g->blob) {
-		free(g->blob);
+		munmap(g->blob, g->bloblen);
 	} else {
 		free(g->start);
 		free(g->end);
@@ -304,35 +306,25 @@ static char *cache_path(const char *cache_dir, const char *db, const struct stat
 	return xasprintf("%s/geo-%016llx.bin", cache_dir, (unsigned long long)h);
 }
 
-/* The cache file in one allocation of its size (read in place: a growing buffer would copy
- * megabytes, and every copy touches fresh pages). */
-static bool cache_read(const char *path, uint8_t **out, size_t *len)
+/* The cache file, mapped read-only: the page cache's copy is used as it is (a read would copy
+ * megabytes into fresh pages). The file is replaced by rename, never rewritten in place, so the
+ * mapping stays whole. */
+static bool cache_map(const char *path, uint8_t **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size > GEO_MAX_CACHE) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > GEO_MAX_CACHE) {
 		close(fd);
 		return false;
 	}
-	size_t n = (size_t)st.st_size, got = 0;
-	uint8_t *data = xmalloc(n + 1);
-	while (got <= n) { /* one byte more than announced: a file that grew is not read whole */
-		ssize_t r = read(fd, data + got, n + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
-	if (got != n) {
-		free(data);
+	if (p == MAP_FAILED)
 		return false;
-	}
-	*out = data;
-	*len = n;
+	*out = p;
+	*len = (size_t)st.st_size;
 	return true;
 }
 
@@ -340,7 +332,7 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 {
 	uint8_t *data;
 	size_t len;
-	if (!cache_read(path, &data, &len))
+	if (!cache_map(path, &data, &len))
 		return false;
 	struct cache_head h;
 	bool ok = false;
@@ -353,12 +345,12 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 			/* The arrays are used where they were read (the header's size keeps them
 			 * aligned): no copies of a table of megabytes. */
 			_Static_assert(sizeof(struct cache_head) % 4 == 0, "cache arrays aligned");
-			uint8_t *p = data + sizeof(h);
+			const uint8_t *p = data + sizeof(h);
 			g->n = h.n;
-			g->start = (uint32_t *)(void *)p;
-			g->end = (uint32_t *)(void *)(p + (size_t)h.n * 4);
-			g->asn = (uint32_t *)(void *)(p + (size_t)h.n * 8);
-			g->cc = (uint16_t *)(void *)(p + (size_t)h.n * 12);
+			g->start = (uint32_t *)(uintptr_t)p;
+			g->end = (uint32_t *)(uintptr_t)(p + (size_t)h.n * 4);
+			g->asn = (uint32_t *)(uintptr_t)(p + (size_t)h.n * 8);
+			g->cc = (uint16_t *)(uintptr_t)(p + (size_t)h.n * 12);
 			ok = true;
 			/* Ranges must be sorted and disjoint, or the file is not ours. */
 			for (uint32_t i = 0; i < g->n && ok; i++)
@@ -366,6 +358,7 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 				     g->cc[i] < SCOPE_NCC;
 			if (ok) {
 				g->blob = data;
+				g->bloblen = len;
 				return true;
 			}
 			g->start = g->end = g->asn = NULL;
@@ -373,7 +366,7 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 			g->n = 0;
 		}
 	}
-	free(data);
+	munmap(data, len);
 	return false;
 }
 
