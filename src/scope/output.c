@@ -58,19 +58,40 @@ static double share(uint64_t part, uint64_t whole)
  * control characters are escaped, bytes that are not UTF-8 are written as the text \xNN (as
  * core_json_bytes does). */
 #define JW_MAX_DEPTH 16 /* nesting of the report: 4 */
+#define JW_STAGE 16384  /* bytes gathered before they go to the buffer */
 struct jw {
 	struct buf *b;
 	bool compact;
 	int depth;
 	bool empty[JW_MAX_DEPTH + 1]; /* nothing written yet in the open container */
 	int err;
+	size_t n;
+	char stage[JW_STAGE];
 };
+
+static void jw_flush(struct jw *w)
+{
+	int rc = buf_append(w->b, w->stage, w->n);
+	if (rc && !w->err)
+		w->err = rc;
+	w->n = 0;
+}
 
 static void jw_raw(struct jw *w, const char *p, size_t n)
 {
-	int rc = buf_append(w->b, p, n);
-	if (rc && !w->err)
-		w->err = rc;
+	if (w->n + n > JW_STAGE) {
+		jw_flush(w);
+		if (n > JW_STAGE) {
+			int rc = buf_append(w->b, p, n);
+			if (rc && !w->err)
+				w->err = rc;
+			return;
+		}
+	}
+	char *d = w->stage + w->n;
+	for (size_t i = 0; i < n; i++) /* mostly a few bytes: cheaper than a call */
+		d[i] = p[i];
+	w->n += n;
 }
 
 /* Before a member or an element: the separator and the indentation. */
@@ -603,14 +624,19 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 	jw_close(w, '}');
 }
 
-static struct jw jw_start(struct buf *out, bool compact)
+static void jw_start(struct jw *w, struct buf *out, bool compact)
 {
-	return (struct jw){.b = out, .compact = compact};
+	w->b = out;
+	w->compact = compact;
+	w->depth = 0;
+	w->err = 0;
+	w->n = 0;
 }
 
 static int jw_finish(struct jw *w)
 {
 	jw_raw(w, "\n", 1);
+	jw_flush(w);
 	return w->err;
 }
 
@@ -915,9 +941,12 @@ int scope_write_report(struct buf *out, enum scope_format fmt, const struct scop
 	switch (fmt) {
 	case SCOPE_FMT_JSON:
 	{
-		struct jw w = jw_start(out, ctx->live);
-		jw_report(&w, r, ctx);
-		return jw_finish(&w);
+		struct jw *w = xmalloc(sizeof(*w));
+		jw_start(w, out, ctx->live);
+		jw_report(w, r, ctx);
+		int rc = jw_finish(w);
+		free(w);
+		return rc;
 	}
 	case SCOPE_FMT_CSV: {
 		struct report_table *t = csv_table();
@@ -948,9 +977,12 @@ int scope_write_interval(struct buf *out, enum scope_format fmt, const struct sc
 	switch (fmt) {
 	case SCOPE_FMT_JSON:
 	{
-		struct jw w = jw_start(out, true);
-		jw_interval(&w, NULL, iv, ctx);
-		return jw_finish(&w);
+		struct jw *w = xmalloc(sizeof(*w));
+		jw_start(w, out, true);
+		jw_interval(w, NULL, iv, ctx);
+		int rc = jw_finish(w);
+		free(w);
+		return rc;
 	}
 	case SCOPE_FMT_CSV: {
 		struct report_table *t = csv_table();
