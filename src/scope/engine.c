@@ -634,7 +634,7 @@ static void back_free(struct back *b)
 		free(b->log[k].runs);
 	}
 	for (size_t i = 0; i < b->narena; i++)
-		free(b->arena[i]);
+		scope_slots_free(b->arena[i], ARENA_CHUNK);
 	free(b->arena);
 	free(b->ivsrc);
 	free(b->iv_port_src);
@@ -849,7 +849,7 @@ static void *arena_get(struct back *b, size_t bytes)
 	if (!b->arena_used || b->arena_at + bytes > ARENA_CHUNK) {
 		if (b->arena_used == b->narena) {
 			b->arena = xrealloc(b->arena, (b->narena + 1) * sizeof(*b->arena));
-			b->arena[b->narena++] = xmalloc(ARENA_CHUNK);
+			b->arena[b->narena++] = scope_slots_alloc(ARENA_CHUNK);
 		}
 		b->arena_used++;
 		b->arena_at = 0;
