@@ -149,14 +149,19 @@ out:
 /* The TCP half of p0f's parse_packet. `t` is the TCP header with `n` bytes of the datagram
  * after the IP header (already limited to the IP length). Returns false when p0f would ignore
  * the packet. */
-INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s, struct scope_pkt *o, bool lazy)
+/* Whether p0f fingerprints a SYN whose TCP header is t, n bytes of the datagram after it. */
+INLINE bool tcp_sig_ok(const uint8_t *t, size_t n)
 {
 	size_t doff = (size_t)(t[12] >> 4) * 4;
-	if (doff < 20 || doff > n)
+	return doff >= 20 && doff <= n && !(t[13] & 0x01); /* SYN+FIN is one of p0f's "silly" combinations */
+}
+
+INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s)
+{
+	if (!tcp_sig_ok(t, n))
 		return false;
+	size_t doff = (size_t)(t[12] >> 4) * 4;
 	uint8_t flags = t[13];
-	if (flags & 0x01) /* SYN+FIN is one of p0f's "silly" combinations */
-		return false;
 	s->tot_hdr = (uint16_t)(s->tot_hdr + doff);
 	s->win = rd16(t + 14);
 	/* (Rare quirks: branches that predict well.) */
@@ -178,17 +183,26 @@ INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s, struct s
 		q |= SCOPE_Q_PUSH;
 	s->quirks = q;
 	s->pay = n > doff;
-	if (doff > 20) {
-		if (lazy) {
-			/* Parsed when the engine needs them (scope_pkt_sig). */
-			o->opt = t + 20;
-			o->optlen = (uint8_t)(doff - 20);
-			o->flags |= SCOPE_PF_OPTS;
-		} else {
-			parse_options(t + 20, t + doff, flags, s);
-		}
-	}
+	if (doff > 20)
+		parse_options(t + 20, t + doff, flags, s);
 	return true;
+}
+
+/* The signature of an IPv4 SYN: p is the IP header (ihl bytes of it), tot the datagram's
+ * length (all of it captured), t its TCP header. */
+INLINE bool ip4_sig(const uint8_t *p, size_t ihl, size_t tot, struct scope_tcpsig *s)
+{
+	uint16_t frag = rd16(p + 6);
+	/* DF and the IP ID vary from packet to packet: no branches on them (they would be
+	 * mispredicted); ECN and MBZ are rare. */
+	uint32_t df = (frag >> 14) & 1, nzid = rd16(p + 4) != 0;
+	uint32_t q = df * SCOPE_Q_DF | (df & nzid) * SCOPE_Q_NZ_ID | (~(df | nzid) & 1) * SCOPE_Q_ZERO_ID;
+	if (p[1] & 0x03)
+		q |= SCOPE_Q_ECN;
+	if (frag & 0x8000)
+		q |= SCOPE_Q_NZ_MBZ;
+	sig_start(s, q, p[8], (uint8_t)(p[1] >> 2), (uint8_t)(ihl - 20), (uint16_t)ihl);
+	return tcp_sig(p + ihl, tot - ihl, s);
 }
 
 INLINE void decode_tcp(const uint8_t *t, size_t n, struct scope_pkt *o)
@@ -292,18 +306,16 @@ INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 		decode_tcp(l4, l4n, o);
 		/* p0f ignores fragments and datagrams not captured whole. */
 		if (o->cls == SCOPE_C_SYN && !(frag & 0x2000) && n >= tot && tot >= 40) {
-			struct scope_tcpsig *s = &o->sig;
-			/* DF and the IP ID vary from packet to packet: no branches on them (they would be
-			 * mispredicted); ECN and MBZ are rare. */
-			uint32_t df = (frag >> 14) & 1, nzid = o->ipid != 0;
-			uint32_t q = df * SCOPE_Q_DF | (df & nzid) * SCOPE_Q_NZ_ID | (~(df | nzid) & 1) * SCOPE_Q_ZERO_ID;
-			if (p[1] & 0x03)
-				q |= SCOPE_Q_ECN;
-			if (frag & 0x8000)
-				q |= SCOPE_Q_NZ_MBZ;
-			sig_start(s, q, o->ttl, (uint8_t)(p[1] >> 2), (uint8_t)(ihl - 20), (uint16_t)ihl);
-			if (tcp_sig(l4, l4n, s, o, lazy))
+			if (lazy) {
+				/* Computed when the engine needs it (scope_pkt_sig): most SYNs come from
+				 * sources whose OS is known. */
+				if (tcp_sig_ok(l4, l4n)) {
+					o->l3 = p;
+					o->flags |= SCOPE_PF_SIG | SCOPE_PF_LAZY;
+				}
+			} else if (ip4_sig(p, ihl, tot, &o->sig)) {
 				o->flags |= SCOPE_PF_SIG;
+			}
 		}
 		break;
 	case 17:
@@ -348,7 +360,7 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 			if ((vtf >> 20) & 0x03)
 				q |= SCOPE_Q_ECN;
 			sig_start(s, q, o->ttl, (uint8_t)((vtf >> 22) & 0x3f), 0, 40);
-			if (tcp_sig(l4, l4n, s, o, false))
+			if (tcp_sig(l4, l4n, s))
 				o->flags |= SCOPE_PF_SIG;
 		}
 		break;
@@ -470,9 +482,11 @@ enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64
 
 void scope_pkt_sig(const struct scope_pkt *p, struct scope_tcpsig *out)
 {
-	*out = p->sig;
-	if (p->flags & SCOPE_PF_OPTS)
-		parse_options(p->opt, p->opt + p->optlen, p->tcp_flags, out);
+	if (!(p->flags & SCOPE_PF_LAZY)) {
+		*out = p->sig;
+		return;
+	}
+	ip4_sig(p->l3, (size_t)(p->l3[0] & 15) * 4, p->len, out);
 }
 
 size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, struct scope_pkt *out,

@@ -553,16 +553,51 @@ static bool backscatter(const struct scope_pkt *p, uint32_t *victim, uint32_t *k
 	}
 }
 
+/* Hashes n (at most 48) bytes into h. */
+static inline uint64_t mix_bytes(uint64_t h, const uint8_t *o, size_t n)
+{
+	uint8_t buf[48] = {0};
+	memcpy(buf, o, n <= sizeof(buf) ? n : sizeof(buf));
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t w;
+		memcpy(&w, buf + i, 8);
+		h = mix64(h ^ w);
+	}
+	return h;
+}
+
 /* A key of what a SYN shows p0f: equal keys mean equal signatures (but for a 2^-32 chance),
- * so that a SYN like the source's last unmatched one is not matched again. The header fields
- * of the signature, and its options: parsed (their layout and values), or still raw in the
- * frame (SCOPE_PF_OPTS: their bytes, timestamps included, so two SYNs that differ only there
- * are matched twice, with the same result). Never 0 (0: no SYN tried yet). */
-_Static_assert(offsetof(struct scope_tcpsig, mss) == 8 && offsetof(struct scope_tcpsig, opt_cnt) == 15 &&
-		       offsetof(struct scope_tcpsig, opt_eol_pad) == 16 && offsetof(struct scope_tcpsig, pay) == 20,
-	       "sig_key reads the signature's fields as words");
+ * so that a SYN like the source's last unmatched one is not matched again. From the computed
+ * signature's fields, or, for a signature still in the frame (SCOPE_PF_LAZY), from the header
+ * bits it is made of (sig_start, tcp_sig in decode.c): the IP header length, TOS byte, DF and
+ * reserved flags, whether the IP ID is 0, TTL; the TCP data offset and flags byte, whether the
+ * sequence number is 0, the ack quirk bit, whether the urgent pointer is set, the window,
+ * whether there is a payload, and the options' bytes (timestamps included: two SYNs that
+ * differ only there are matched twice, with the same result). Never 0 (0: no SYN tried). */
 static inline __attribute__((always_inline)) uint32_t sig_key(const struct scope_pkt *p)
 {
+	uint64_t h;
+	if (p->flags & SCOPE_PF_LAZY) {
+		const uint8_t *ip = p->l3;
+		size_t ihl = (size_t)(ip[0] & 15) * 4;
+		const uint8_t *t = ip + ihl;
+		size_t doff = (size_t)(t[12] >> 4) * 4;
+		uint32_t seq, urg_ack;
+		memcpy(&seq, t + 4, 4);
+		uint16_t ipid, urg;
+		memcpy(&ipid, ip + 4, 2);
+		memcpy(&urg, t + 18, 2);
+		urg_ack = (uint32_t)(t[8] & 1) | (uint32_t)(urg != 0) << 1;
+		uint64_t k0 = (uint64_t)ip[0] | (uint64_t)ip[1] << 8 | (uint64_t)(ip[6] & 0xc0) << 16 |
+			      (uint64_t)(ipid == 0) << 24 | (uint64_t)ip[8] << 32 | (uint64_t)t[12] << 40 |
+			      (uint64_t)t[13] << 48 | (uint64_t)(seq == 0) << 56 | (uint64_t)urg_ack << 57 |
+			      (uint64_t)(p->len > ihl + doff) << 59;
+		uint64_t k1 = (uint64_t)t[14] << 8 | t[15];
+		h = mix64(k0 * 0x9e3779b97f4a7c15ull ^ k1);
+		if (doff > 20)
+			h = mix_bytes(h, t + 20, doff - 20);
+		return (uint32_t)~h | 1;
+	}
 	const struct scope_tcpsig *s = &p->sig;
 	const uint8_t *raw = (const uint8_t *)s;
 	/* quirks and whether ts1 is set; mss, win, tot_hdr, wscale, opt_cnt; opt_eol_pad,
@@ -571,26 +606,9 @@ static inline __attribute__((always_inline)) uint32_t sig_key(const struct scope
 	memcpy(&w1, raw + 8, 8);
 	memcpy(&w2, raw + 16, 5);
 	uint64_t w0 = (uint64_t)s->quirks << 32 | (uint64_t)(s->ts1 != 0) << 8 | p->ipver;
-	uint64_t h = mix64((w0 * 0x9e3779b97f4a7c15ull ^ w1) * 0xc2b2ae3d27d4eb4full ^ w2);
-	const uint8_t *o = NULL;
-	size_t n = 0;
-	if (p->flags & SCOPE_PF_OPTS) {
-		o = p->opt;
-		n = p->optlen;
-		h = ~h;
-	} else if (s->opt_cnt) {
-		o = s->opt_layout;
-		n = s->opt_cnt;
-	}
-	if (n) {
-		uint8_t buf[48] = {0}; /* options: at most 40 bytes, the layout at most 24 */
-		memcpy(buf, o, n <= 40 ? n : 40);
-		for (size_t i = 0; i < n; i += 8) {
-			uint64_t w;
-			memcpy(&w, buf + i, 8);
-			h = mix64(h ^ w);
-		}
-	}
+	h = mix64((w0 * 0x9e3779b97f4a7c15ull ^ w1) * 0xc2b2ae3d27d4eb4full ^ w2);
+	if (s->opt_cnt)
+		h = mix_bytes(h, s->opt_layout, s->opt_cnt);
 	return (uint32_t)h | 1;
 }
 
@@ -1474,10 +1492,10 @@ static void ring_push(struct back *b, const struct scope_pkt *p, uint32_t kind, 
 	struct msg *m = &b->ring[b->wr % RING];
 	if (p) {
 		m->pkt = *p;
-		/* The frame the options are in is the reader's: the worker gets them parsed. */
-		if (p->flags & SCOPE_PF_OPTS) {
+		/* The frame the signature is in is the reader's: the worker gets it computed. */
+		if (p->flags & SCOPE_PF_LAZY) {
 			scope_pkt_sig(p, &m->pkt.sig);
-			m->pkt.flags &= (uint8_t)~SCOPE_PF_OPTS;
+			m->pkt.flags &= (uint8_t)~SCOPE_PF_LAZY;
 		}
 	}
 	m->kind = kind;

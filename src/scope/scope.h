@@ -92,7 +92,7 @@ struct scope_tcpsig {
 #define SCOPE_PF_L4_SHORT 0x02  /* transport header cut by the snap length */
 #define SCOPE_PF_INNER 0x04     /* an ICMP error with a quoted IPv4 header (inner_*) */
 #define SCOPE_PF_SIG 0x08       /* sig is filled (IPv4/IPv6 SYN) */
-#define SCOPE_PF_OPTS 0x10      /* sig lacks its TCP options, still at opt (see scope_pkt_sig) */
+#define SCOPE_PF_LAZY 0x10      /* sig not computed: the IPv4 header is at l3 (see scope_pkt_sig) */
 struct scope_pkt {
 	int64_t ts_ns;
 	uint32_t len;  /* IP datagram length from its header */
@@ -106,8 +106,7 @@ struct scope_pkt {
 	uint8_t flags;
 	uint8_t inner_proto;
 	struct scope_tcpsig sig; /* valid when flags has SCOPE_PF_SIG */
-	uint8_t optlen;
-	const uint8_t *opt; /* SCOPE_PF_OPTS: the options, in the frame (valid as long as it is) */
+	const uint8_t *l3; /* SCOPE_PF_LAZY: the IP header, in the frame (valid as long as it is) */
 	uint8_t src6[16], dst6[16];
 };
 
@@ -116,14 +115,14 @@ struct scope_pkt {
 enum scope_dec scope_decode(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
 			    struct scope_pkt *out);
 
-/* The whole signature of a SYN (SCOPE_PF_SIG): p->sig, with the TCP options parsed when
- * scope_decode_batch left them in the frame (SCOPE_PF_OPTS). */
+/* The signature of a SYN (SCOPE_PF_SIG): p->sig, or computed from the frame when
+ * scope_decode_batch left it there (SCOPE_PF_LAZY). */
 void scope_pkt_sig(const struct scope_pkt *p, struct scope_tcpsig *out);
 /* Decodes n frames of one link type (faster than one call each): the IP packets go to out, in
- * order, and their number is returned; the other frames are counted in other[code]. The TCP
- * options of SYNs are left in the frames (SCOPE_PF_OPTS): the frames must stay valid until the
- * packets have been given to the engine (scope_engine_batch parses them as needed, or copies
- * them for its threads). */
+ * order, and their number is returned; the other frames are counted in other[code]. The
+ * signatures of IPv4 SYNs are left in the frames (SCOPE_PF_LAZY): the frames must stay valid
+ * until the packets have been given to the engine (scope_engine_batch computes them as needed,
+ * or for the copies it hands to its threads). */
 struct scope_frame;
 size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, struct scope_pkt *out,
 			  uint64_t other[SCOPE_DEC__N]);
