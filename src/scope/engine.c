@@ -579,21 +579,27 @@ static inline __attribute__((always_inline)) uint32_t sig_key(const struct scope
 	uint64_t h;
 	if (p->flags & SCOPE_PF_LAZY) {
 		const uint8_t *ip = p->l3;
-		size_t ihl = (size_t)(ip[0] & 15) * 4;
-		const uint8_t *t = ip + ihl;
-		size_t doff = (size_t)(t[12] >> 4) * 4;
-		uint32_t seq, urg_ack;
-		memcpy(&seq, t + 4, 4);
+		const uint8_t *t = ip + (size_t)(ip[0] & 15) * 4;
+		/* IP bytes 0-7 as a word (little- or big-endian alike: the same bytes give the same
+		 * word): version and header length, TOS, total length (hence whether there is a
+		 * payload), the DF and reserved bits; not the IP ID and fragment offset. TCP bytes
+		 * 12-15: data offset, flags, window. */
+		uint64_t a;
+		uint32_t b, seq;
 		uint16_t ipid, urg;
+		memcpy(&a, ip, 8);
 		memcpy(&ipid, ip + 4, 2);
+		memcpy(&b, t + 12, 4);
+		memcpy(&seq, t + 4, 4);
 		memcpy(&urg, t + 18, 2);
-		urg_ack = (uint32_t)(t[8] & 1) | (uint32_t)(urg != 0) << 1;
-		uint64_t k0 = (uint64_t)ip[0] | (uint64_t)ip[1] << 8 | (uint64_t)(ip[6] & 0xc0) << 16 |
-			      (uint64_t)(ipid == 0) << 24 | (uint64_t)ip[8] << 32 | (uint64_t)t[12] << 40 |
-			      (uint64_t)t[13] << 48 | (uint64_t)(seq == 0) << 56 | (uint64_t)urg_ack << 57 |
-			      (uint64_t)(p->len > ihl + doff) << 59;
-		uint64_t k1 = (uint64_t)t[14] << 8 | t[15];
+		static const uint8_t keep[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0xc0, 0};
+		uint64_t mask;
+		memcpy(&mask, keep, 8);
+		uint64_t k0 = (a & mask) ^ (uint64_t)(ipid == 0) << 40; /* bit 40: in a masked-out byte */
+		uint64_t k1 = (uint64_t)b | (uint64_t)ip[8] << 32 | (uint64_t)(seq == 0) << 40 | (uint64_t)(t[8] & 1) << 41 |
+			      (uint64_t)(urg != 0) << 42;
 		h = mix64(k0 * 0x9e3779b97f4a7c15ull ^ k1);
+		size_t doff = (size_t)(t[12] >> 4) * 4;
 		if (doff > 20)
 			h = mix_bytes(h, t + 20, doff - 20);
 		return (uint32_t)~h | 1;
