@@ -595,9 +595,9 @@ static inline __attribute__((always_inline)) uint32_t sig_key(const struct scope
 		static const uint8_t keep[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0xc0, 0};
 		uint64_t mask;
 		memcpy(&mask, keep, 8);
-		uint64_t k0 = (a & mask) ^ (uint64_t)(ipid == 0) << 40; /* bit 40: in a masked-out byte */
+		uint64_t k0 = a & mask;
 		uint64_t k1 = (uint64_t)b | (uint64_t)ip[8] << 32 | (uint64_t)(seq == 0) << 40 | (uint64_t)(t[8] & 1) << 41 |
-			      (uint64_t)(urg != 0) << 42;
+			      (uint64_t)(urg != 0) << 42 | (uint64_t)(ipid == 0) << 43;
 		h = mix64(k0 * 0x9e3779b97f4a7c15ull ^ k1);
 		size_t doff = (size_t)(t[12] >> 4) * 4;
 		if (doff > 20)
