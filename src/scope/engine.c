@@ -989,16 +989,17 @@ static void spill(struct back *b, struct src_rec *s)
 	s->flags |= SF_SPILLED;
 }
 
-/* A bit per source: could this source have a candidate pair? `hsrc` is the source's hash in
- * the source table (its high bits: the table index uses the low ones). */
-static inline uint32_t cand_bit(uint64_t hsrc)
+/* A bit per source: could this source have a candidate pair? (A seeded multiplicative hash:
+ * cheap, for it is asked for every packet and every logged one.) */
+_Static_assert(CAND_FILTER_BITS == 1u << 16, "cand_bit gives 16 bits");
+static inline uint32_t cand_bit(const struct back *b, uint32_t src)
 {
-	return (uint32_t)(hsrc >> 40) & (CAND_FILTER_BITS - 1);
+	return ((src ^ b->setseed) * 0x9e3779b1u) >> 16;
 }
 
-static inline bool cand_maybe(const struct back *b, uint64_t hsrc)
+static inline bool cand_maybe(const struct back *b, uint32_t src)
 {
-	uint32_t h = cand_bit(hsrc);
+	uint32_t h = cand_bit(b, src);
 	return b->cand_filter[h >> 6] & (1ull << (h & 63));
 }
 
@@ -1022,7 +1023,7 @@ static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt 
 
 /* A scan packet of a pair that reached scan_dests scan packets: its candidate record (created
  * with the first of them) and destination set. */
-static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t sec, uint64_t hsrc, uint32_t *scans)
+static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t sec, uint32_t *scans)
 {
 	bool added;
 	struct ivscan_rec *c = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
@@ -1033,7 +1034,7 @@ static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t s
 	if (added) {
 		*scans = b->cfg->scan_dests;
 		c->first = c->last = sec;
-		uint32_t h = cand_bit(hsrc);
+		uint32_t h = cand_bit(b, (uint32_t)(pk >> 32));
 		b->cand_filter[h >> 6] |= 1ull << (h & 63);
 	}
 	c->packets++;
@@ -1042,8 +1043,8 @@ static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t s
 
 /* A scan packet of a pair whose state is *scans (scan packets in the interval, up to
  * scan_dests): logged below the threshold, counted in the pair's destination set from it on. */
-static inline __attribute__((always_inline)) void scan_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc,
-							       uint32_t pidx, uint32_t *scans, int slot)
+static inline __attribute__((always_inline)) void scan_packet(struct back *b, const struct scope_pkt *p, uint32_t pidx,
+							       uint32_t *scans, int slot)
 {
 	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
 	if (*scans + 1 < b->scan_dests) {
@@ -1054,12 +1055,12 @@ static inline __attribute__((always_inline)) void scan_packet(struct back *b, co
 			log_wide(b, pair_key(p->src, pidx), p->dst, sec);
 		return;
 	}
-	scan_candidate(b, pair_key(p->src, pidx), p->dst, sec, hsrc, scans);
+	scan_candidate(b, pair_key(p->src, pidx), p->dst, sec, scans);
 }
 
 /* A (source, port) pair in the pair table (a source's third port and beyond, or every pair of
  * a source that did not fit the source table). */
-static void pair_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc, uint32_t pidx)
+static void pair_packet(struct back *b, const struct scope_pkt *p, uint32_t pidx)
 {
 	bool added;
 	uint64_t pk = pair_key(p->src, pidx);
@@ -1076,7 +1077,7 @@ static void pair_packet(struct back *b, const struct scope_pkt *p, uint64_t hsrc
 		b->iv_port_src[pidx]++;
 	}
 	if (is_scan(p) && b->scan_dests)
-		scan_packet(b, p, hsrc, pidx, &pr->scans, -1);
+		scan_packet(b, p, pidx, &pr->scans, -1);
 }
 
 /* The first packet of a source in an interval. */
@@ -1112,7 +1113,7 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 	if (!s) {
 		b->limits.sources_full++;
 		if (pt >= 0)
-			pair_packet(b, p, hsrc, port_index(pt, dport));
+			pair_packet(b, p, port_index(pt, dport));
 		return;
 	}
 	if (added) {
@@ -1142,7 +1143,7 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 		return;
 	const uint32_t pidx = port_index(pt, dport);
 	if (!b->inline_pairs) {
-		pair_packet(b, p, hsrc, pidx);
+		pair_packet(b, p, pidx);
 		return;
 	}
 	uint32_t *w;
@@ -1155,7 +1156,7 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 		*w = pidx + 1;
 		b->run_port_src[pidx]++;
 	} else {
-		pair_packet(b, p, hsrc, pidx);
+		pair_packet(b, p, pidx);
 		return;
 	}
 	uint32_t word = *w;
@@ -1165,7 +1166,7 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 	}
 	if (is_scan(p) && b->scan_dests) {
 		uint32_t scans = word >> INL_SCANS_SHIFT;
-		scan_packet(b, p, hsrc, pidx, &scans, (int)(w - s->inl));
+		scan_packet(b, p, pidx, &scans, (int)(w - s->inl));
 		word = (word & (INL_PIDX_MASK | INL_SEEN)) | scans << INL_SCANS_SHIFT;
 	}
 	*w = word;
@@ -1203,7 +1204,7 @@ static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b, 
 	srctab_prefetch(&b->src, h);
 	/* A candidate scanner's destination bitmap is large and touched at random: fetch its
 	 * word early too (the candidate table itself is small and stays in the cache). */
-	if (b->ivscan.count && cand_maybe(b, h) && is_scan(p)) {
+	if (b->ivscan.count && cand_maybe(b, p->src) && is_scan(p)) {
 		uint64_t pk = pair_key(p->src, port_index(port_table(p), p->dport));
 		struct ivscan_rec *c = scope_tab_find(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk));
 		if (c && c->bits)
@@ -1284,15 +1285,15 @@ static void log_replay(struct back *b, int k)
 			if (k == LOG_WIDE) {
 				struct logent w;
 				memcpy(&w, e, sizeof(w));
-				if (cand_maybe(b, srctab_hash(&b->src, (uint32_t)(w.pair >> 32))))
+				if (cand_maybe(b, (uint32_t)(w.pair >> 32)))
 					replay_one(b, w.pair, w.dst, w.sec);
 				continue;
 			}
 			struct clogent ce;
 			memcpy(&ce, e, sizeof(ce));
-			uint64_t h = srctab_hash(&b->src, ce.src);
-			if (!cand_maybe(b, h))
+			if (!cand_maybe(b, ce.src))
 				continue;
+			uint64_t h = srctab_hash(&b->src, ce.src);
 			while (run + 1 < l->nruns && l->runs[run + 1].at <= i)
 				run++;
 			const struct src_rec *s = srctab_find(&b->src, ce.src, h);
