@@ -523,31 +523,28 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 	return -1;
 }
 
-int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int max, char *err, size_t errlen)
+/* The records that are whole in the buffer, from bpos on, without a refill (which would move
+ * the frames already handed out); the byte order, the time unit and whether there is a filter
+ * are constants in each copy of the loop. */
+static inline __attribute__((always_inline)) int batch_records(struct scope_input *in, struct scope_frame *f, int max,
+								bool swap, bool nano, bool filter)
 {
-	if (!in->classic || max < 2)
-		return scope_input_next(in, f, err, errlen);
-	/* The records that are whole in the buffer, without a refill (which would move the frames
-	 * already handed out); anything else (the buffer's end, a bad header) goes through
-	 * scope_input_next, which refills and reports. */
 	int n = 0;
 	const uint8_t *buf = in->buf;
 	size_t pos = in->bpos, blen = in->blen;
-	uint32_t frac_max = in->nano ? 1000000000u : 1000000u;
-	int64_t frac_mul = in->nano ? 1 : 1000;
 	while (n < max && blen - pos >= 16) {
 		const uint8_t *h = buf + pos;
-		uint32_t sec = rd32(h, in->swap), frac = rd32(h + 4, in->swap);
-		uint32_t caplen = rd32(h + 8, in->swap), len = rd32(h + 12, in->swap);
-		if (caplen > SCOPE_MAX_RECORD || frac >= frac_max || blen - pos - 16 < caplen)
+		uint32_t sec = rd32(h, swap), frac = rd32(h + 4, swap);
+		uint32_t caplen = rd32(h + 8, swap), len = rd32(h + 12, swap);
+		if (caplen > SCOPE_MAX_RECORD || frac >= (nano ? 1000000000u : 1000000u) || blen - pos - 16 < caplen)
 			break;
 		struct scope_frame *o = &f[n];
-		o->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * frac_mul;
+		o->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (nano ? 1 : 1000);
 		o->data = h + 16;
 		o->caplen = caplen;
 		o->len = len < caplen ? caplen : len;
 		pos += 16 + (size_t)caplen;
-		if (in->have_prog) {
+		if (filter) {
 			struct pcap_pkthdr ph = {.caplen = caplen, .len = o->len};
 			if (!pcap_offline_filter(&in->prog, &ph, o->data))
 				continue;
@@ -555,6 +552,24 @@ int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int ma
 		n++;
 	}
 	in->bpos = pos;
+	return n;
+}
+
+int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int max, char *err, size_t errlen)
+{
+	if (!in->classic || max < 2)
+		return scope_input_next(in, f, err, errlen);
+	/* Anything but a whole record (the buffer's end, a bad header) goes through
+	 * scope_input_next, which refills and reports. */
+	int n;
+	if (in->have_prog)
+		n = batch_records(in, f, max, in->swap, in->nano, true);
+	else if (!in->swap && !in->nano)
+		n = batch_records(in, f, max, false, false, false);
+	else if (!in->swap)
+		n = batch_records(in, f, max, false, true, false);
+	else
+		n = batch_records(in, f, max, true, in->nano, false);
 	if (n)
 		return n;
 	return scope_input_next(in, f, err, errlen);
