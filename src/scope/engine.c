@@ -1651,6 +1651,8 @@ static void close_interval(struct scope_engine *e, uint32_t next)
 	backs_close(e, next);
 	struct scope_interval *iv = &e->iv;
 	iv->start = e->iv_start;
+	/* Telnet: the SYNs to 23 and 2323, from the port counters. */
+	iv->telnet = e->iv_port_pk[port_index(SCOPE_PT_SYN, 23)] + e->iv_port_pk[port_index(SCOPE_PT_SYN, 2323)];
 	/* Ports: packets from the front, sources from the backs. */
 	struct scope_port *ports = xcalloc(e->ntouched + 1, sizeof(*ports));
 	size_t np = 0;
@@ -1782,7 +1784,7 @@ static inline int64_t dark_index_of(const struct scope_engine *e, const struct s
  * (front_flush) when the run ends or the interval closes. The run's totals are the sums of its
  * intervals (close_interval). */
 struct front_sum {
-	uint64_t packets, bytes, cls[SCOPE_C__N], telnet, backscatter, dark_hit, hit;
+	uint64_t packets, bytes, cls[SCOPE_C__N], backscatter, dark_hit, hit;
 	uint64_t nd_packets, nd_bytes;
 	int64_t first, last;
 };
@@ -1795,7 +1797,6 @@ static void front_flush(struct scope_engine *e, struct front_sum *s)
 	iv->bytes += s->bytes;
 	for (int c = 0; c < SCOPE_C__N; c++)
 		iv->cls[c] += s->cls[c];
-	iv->telnet += s->telnet;
 	iv->backscatter_packets += s->backscatter;
 	iv->dark_hit += s->dark_hit;
 	e->hit += s->hit;
@@ -1880,12 +1881,10 @@ static void front_run(struct scope_engine *e, const struct scope_pkt *pkts, cons
 		}
 		int pt = port_table(p);
 		if (pt >= 0) {
-			uint16_t port = p->dport;
-			uint32_t idx = port_index(pt, port);
+			uint32_t idx = port_index(pt, p->dport);
 			e->run_port_pk[idx]++;
 			if (!e->iv_port_pk[idx]++)
 				e->touched[e->ntouched++] = idx;
-			s.telnet += pt == SCOPE_PT_SYN && (port == 23 || port == 2323);
 		}
 		uint32_t victim, kind;
 		bool known;

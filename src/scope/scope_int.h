@@ -122,6 +122,8 @@ static inline int64_t scope_dark_index(const struct scope_dark *d, uint32_t a)
 {
 	if (d->any4)
 		return 0;
+	if (d->n == 1) /* one range: most darknets */
+		return a - d->start[0] <= d->end[0] - d->start[0] ? (int64_t)(d->base[0] + (a - d->start[0])) : -1;
 	size_t lo = 0, hi = d->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
