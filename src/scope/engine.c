@@ -1212,6 +1212,11 @@ static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b, 
 		else if (c && c->set)
 			__builtin_prefetch(&c->set[mix32(p->dst ^ b->setseed) & (c->setcap - 1)], 1);
 	}
+	/* UDP sources often probe more ports than a record holds: their pair's slot too. */
+	if (p->cls == SCOPE_C_UDP && b->pair.count) {
+		uint64_t pk = pair_key(p->src, port_index(SCOPE_PT_UDP, p->dport));
+		scope_tab_prefetch(&b->pair, scope_tab_hash(&b->pair, pk));
+	}
 	return h;
 }
 
