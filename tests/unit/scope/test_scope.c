@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <libloc/database.h>
 #include <libloc/libloc.h>
 #include <libloc/network.h>
@@ -206,6 +207,100 @@ static void test_decode_every_truncation(void **state)
 		if (len >= 20 && len < 40)
 			assert_true((p.flags & SCOPE_PF_L4_SHORT) || p.cls != SCOPE_C_SYN);
 		free(copy);
+	}
+}
+
+/* Two packets decoded alike: every field, and the signature as scope_pkt_sig gives it (the
+ * batch decoder leaves IPv4 signatures in the frame). */
+static void assert_same_pkt(const struct scope_pkt *a, const struct scope_pkt *b)
+{
+	assert_int_equal(a->ts_ns, b->ts_ns);
+	assert_int_equal(a->len, b->len);
+	assert_int_equal(a->src, b->src);
+	assert_int_equal(a->dst, b->dst);
+	assert_int_equal(a->seq, b->seq);
+	assert_int_equal(a->inner_src, b->inner_src);
+	assert_int_equal(a->inner_dst, b->inner_dst);
+	assert_int_equal(a->sport, b->sport);
+	assert_int_equal(a->dport, b->dport);
+	assert_int_equal(a->ipid, b->ipid);
+	assert_int_equal(a->ipver, b->ipver);
+	assert_int_equal(a->proto, b->proto);
+	assert_int_equal(a->ttl, b->ttl);
+	assert_int_equal(a->tcp_flags, b->tcp_flags);
+	assert_int_equal(a->cls, b->cls);
+	assert_int_equal(a->inner_proto, b->inner_proto);
+	assert_int_equal(a->flags & ~SCOPE_PF_LAZY, b->flags & ~SCOPE_PF_LAZY);
+	if (!(a->flags & SCOPE_PF_SIG))
+		return;
+	struct scope_tcpsig x, y;
+	scope_pkt_sig(a, &x);
+	scope_pkt_sig(b, &y);
+	assert_memory_equal(&x, &y, offsetof(struct scope_tcpsig, opt_layout));
+	assert_memory_equal(x.opt_layout, y.opt_layout, x.opt_cnt);
+}
+
+/* scope_decode_batch (what the command uses) equals scope_decode on every prefix of SYNs with
+ * and without options and quirks, UDP and ICMP, on raw IP and on Ethernet with and without a
+ * VLAN tag. */
+static void test_decode_batch_equals_decode(void **state)
+{
+	static const uint8_t odd[12] = {3, 3, 15, 2, 5, 5, 0xb4, 0, 1, 0, 0, 0};
+	struct syn syns[] = {
+		{.src = 1, .dst = 2, .sport = 1, .dport = 22, .seq = 5, .win = 29200, .ipid = 4000, .ttl = 52, .df = true,
+		 .opt = linux_opt, .olen = sizeof(linux_opt)},
+		{.src = 3, .dst = 4, .dport = 445, .seq = 6, .win = 8192, .ipid = 7, .ttl = 120, .df = true, .opt = win_opt,
+		 .olen = sizeof(win_opt)},
+		{.src = 5, .dst = 6, .dport = 23, .seq = 6, .win = 5840, .ipid = 9, .ttl = 50},
+		{.src = 7, .dst = 8, .dport = 1, .seq = 0, .tos = 1, .ack = 0x01000000},
+		{.src = 9, .dst = 10, .dport = 1, .seq = 9, .ipid = 3, .opt = odd, .olen = sizeof(odd)},
+		{.src = 11, .dst = 12, .dport = 80, .seq = 1, .flags = 0x12, .win = 1},
+		{.src = 13, .dst = 14, .dport = 80, .seq = 1, .flags = 0x03},
+	};
+	enum { N = 64 };
+	uint8_t raw[N][160];
+	size_t lens[N], n = 0;
+	for (size_t i = 0; i < LIB_ARRAY_LEN(syns); i++)
+		lens[n] = build_tcp(raw[n], &syns[i]), n++;
+	lens[n] = build_udp(raw[n], 1, 2, 3, 53), n++;
+	lens[n] = build_icmp(raw[n], 1, 2, 3, ip("192.0.2.1"), ip("192.0.2.9")), n++;
+	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00};
+	static const uint8_t vlan[18] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x81, 0x00, 0, 42, 0x08, 0x00};
+	for (int link = 0; link < 3; link++) {
+		int lt = link == 0 ? SCOPE_LINK_RAW : SCOPE_LINK_EN10MB;
+		const uint8_t *hdr = link == 1 ? eth : vlan;
+		size_t hl = link == 0 ? 0 : link == 1 ? sizeof(eth) : sizeof(vlan);
+		for (size_t k = 0; k < n; k++) {
+			/* Every prefix of packet k, each in its own frame, decoded in one batch. */
+			size_t full = hl + lens[k], nf = full + 1;
+			uint8_t *frames = xmalloc(nf * (full ? full : 1));
+			struct scope_frame *f = xcalloc(nf, sizeof(*f));
+			for (size_t len = 0; len < nf; len++) {
+				uint8_t *b = frames + len * full;
+				memcpy(b, hdr, hl);
+				memcpy(b + hl, raw[k], lens[k]);
+				f[len] = (struct scope_frame){.ts_ns = (int64_t)len, .data = b, .caplen = (uint32_t)len, .len = (uint32_t)full};
+			}
+			struct scope_pkt *out = xcalloc(nf, sizeof(*out));
+			uint64_t other[SCOPE_DEC__N] = {0}, want_other[SCOPE_DEC__N] = {0};
+			size_t got = scope_decode_batch(lt, f, nf, out, other);
+			size_t j = 0;
+			for (size_t len = 0; len < nf; len++) {
+				struct scope_pkt one;
+				enum scope_dec d = scope_decode(lt, f[len].data, len, (int64_t)len, &one);
+				if (d != SCOPE_DEC_IP) {
+					want_other[d]++;
+					continue;
+				}
+				assert_true(j < got);
+				assert_same_pkt(&out[j++], &one);
+			}
+			assert_int_equal(j, got);
+			assert_memory_equal(other, want_other, sizeof(other));
+			free(out);
+			free(f);
+			free(frames);
+		}
 	}
 }
 
@@ -624,6 +719,83 @@ static void dark_config(struct scope_config *cfg)
 	cfg->ndarknet = 1;
 }
 
+/* The JSON report (written without jansson): valid JSON, indented or on one line, numbers and
+ * strings as jansson would print them, control characters escaped and bytes that are not UTF-8
+ * written as \xNN. */
+static void test_json_report(void **state)
+{
+	struct feed f = {0};
+	uint8_t pkt[128];
+	for (int i = 0; i < 3; i++) {
+		struct syn s = {.src = ip("203.0.113.1"), .dst = ip("198.18.0.1") + (uint32_t)i, .dport = 23, .seq = 1};
+		add(&f, pkt, build_tcp(pkt, &s), S(T0 + i));
+	}
+	struct scope_config cfg;
+	dark_config(&cfg);
+	struct scope_report r;
+	run(&f, &cfg, 1, &r);
+	char *inputs[] = {(char *)"a \"b\"\\c", (char *)"tab\there\x01", (char *)"caf\xc3\xa9", (char *)"bad\xff\xc3"};
+	char *errors[] = {(char *)"line\nbreak"};
+	struct scope_out_ctx ctx = {.cfg = &cfg, .inputs = inputs, .ninputs = 4, .errors = errors, .nerrors = 1,
+				    .seconds = 0.25, .top = 20};
+	for (int live = 0; live < 2; live++) {
+		ctx.live = live;
+		struct buf b;
+		buf_init(&b, 0);
+		assert_int_equal(scope_write_report(&b, SCOPE_FMT_JSON, &r, &ctx), 0);
+		const char *text = (const char *)b.data;
+		assert_true(b.len > 2 && text[b.len - 1] == '\n');
+		/* One line in live mode; indented by one space per level otherwise. */
+		assert_true(live ? strchr(text, '\n') == text + b.len - 1 : strstr(text, "{\n \"tool\": ") == text);
+		json_error_t jerr;
+		json_t *j = json_loads(text, 0, &jerr);
+		assert_non_null(j);
+		assert_int_equal(json_integer_value(json_object_get(j, "packets")), 3);
+		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 0)), "a \"b\"\\c");
+		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 1)), "tab\there\x01");
+		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 2)), "caf\xc3\xa9");
+		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 3)), "bad\\xff\\xc3");
+		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "errors"), 0)), "line\nbreak");
+		assert_true(json_is_null(json_object_get(j, "first_ts")) == false);
+		assert_true(json_real_value(json_object_get(j, "seconds")) == 0.25);
+		/* What jansson prints for the same values (reals, escapes, layout), and a newline. */
+		char *again = json_dumps(j, live ? JSON_COMPACT : JSON_INDENT(1));
+		assert_true(strlen(again) == b.len - 1 && !memcmp(again, text, b.len - 1));
+		free(again);
+		json_decref(j);
+		buf_free(&b);
+	}
+	scope_report_free(&r);
+	free(f.p);
+}
+
+/* The busiest dark address: on a tie, the lowest, with or without --darknet (the flat array
+ * or the seeded hash table, whose order changes from run to run). */
+static void test_busiest_tie(void **state)
+{
+	struct feed f = {0};
+	uint8_t pkt[128];
+	const char *dsts[] = {"198.18.0.9", "198.18.0.3", "198.18.0.200", "198.18.0.9", "198.18.0.3", "198.18.0.7"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(dsts); i++) {
+		struct syn s = {.src = ip("203.0.113.1") + (uint32_t)i, .dst = ip(dsts[i]), .dport = 23, .seq = 1};
+		add(&f, pkt, build_tcp(pkt, &s), S(T0 + (int)i));
+	}
+	for (int darknet = 0; darknet < 2; darknet++)
+		for (int round = 0; round < 8; round++) {
+			struct scope_config cfg;
+			if (darknet)
+				dark_config(&cfg);
+			else
+				scope_config_defaults(&cfg);
+			struct scope_report r;
+			run(&f, &cfg, 1, &r);
+			assert_int_equal(r.dark_max_packets, 2);
+			assert_int_equal(r.dark_max_addr, ip("198.18.0.3"));
+			scope_report_free(&r);
+		}
+	free(f.p);
+}
+
 static void test_engine_labels(void **state)
 {
 	struct feed f = {0};
@@ -863,12 +1035,15 @@ int main(void)
 		cmocka_unit_test(test_decode_every_truncation),
 		cmocka_unit_test(test_decode_classes),
 		cmocka_unit_test(test_decode_p0f_fields),
+		cmocka_unit_test(test_decode_batch_equals_decode),
 		cmocka_unit_test(test_p0f_rules),
 		cmocka_unit_test(test_p0f_parse_errors),
 		cmocka_unit_test(test_p0f_debian_file),
 		cmocka_unit_test(test_tab_bounds),
 		cmocka_unit_test(test_cidr_and_dark),
 		cmocka_unit_test(test_geo_flat_equals_libloc),
+		cmocka_unit_test(test_json_report),
+		cmocka_unit_test(test_busiest_tie),
 		cmocka_unit_test(test_engine_labels),
 		cmocka_unit_test(test_engine_label_halving),
 		cmocka_unit_test(test_engine_scanners),
