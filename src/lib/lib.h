@@ -13,6 +13,8 @@
 #define LIB_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define LIB_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define LIB_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define LIB_STR_(x) #x
+#define LIB_STR(x) LIB_STR_(x) /* a macro's value as a string literal */
 
 /* ---- logging: stderr, "LEVEL tag: message". Events are data, not log lines. ---- */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
