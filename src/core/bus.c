@@ -224,6 +224,17 @@ static void put_key(struct ser *b, const char *key)
 	app(b, ":", 1);
 }
 
+static void put_value(struct ser *b, const json_t *v, int depth);
+
+/* A member of an array or object: nested past BUS_MAX_DEPTH it is written as null. */
+static void put_child(struct ser *b, const json_t *v, int depth)
+{
+	if (depth < BUS_MAX_DEPTH)
+		put_value(b, v, depth + 1);
+	else
+		app(b, "null", 4);
+}
+
 static void put_value(struct ser *b, const json_t *v, int depth)
 {
 	char num[64];
@@ -253,10 +264,7 @@ static void put_value(struct ser *b, const json_t *v, int depth)
 		json_array_foreach(v, i, x) {
 			if (i)
 				app(b, ",", 1);
-			if (depth < BUS_MAX_DEPTH)
-				put_value(b, x, depth + 1);
-			else
-				app(b, "null", 4);
+			put_child(b, x, depth);
 		}
 		app(b, "]", 1);
 		break;
@@ -272,10 +280,7 @@ static void put_value(struct ser *b, const json_t *v, int depth)
 			first = false;
 			put_str(b, k, strlen(k));
 			app(b, ":", 1);
-			if (depth < BUS_MAX_DEPTH)
-				put_value(b, x, depth + 1);
-			else
-				app(b, "null", 4);
+			put_child(b, x, depth);
 		}
 		app(b, "}", 1);
 		break;

@@ -79,6 +79,9 @@ void lib_rfc3339_now(char out[LIB_RFC3339_LEN]);
 /* Parses RFC 3339 (with Z or offset, optional fraction) or a bare date YYYY-MM-DD.
  * Returns 0 and microseconds since the epoch, or -EINVAL. */
 int lib_parse_time(const char *s, int64_t *usec);
+/* Parses as lib_parse_time and writes the instant in the store's form (fixed-width RFC 3339
+ * UTC, so text order is time order). */
+int lib_time_normalise(const char *s, char out[LIB_RFC3339_LEN], int64_t *usec);
 /* Monotonic milliseconds / microseconds, and real time in microseconds. */
 uint64_t lib_mono_ms(void);
 uint64_t lib_mono_us(void);

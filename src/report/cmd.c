@@ -52,6 +52,13 @@ static bool table_exists(sqlite3 *db, const char *name)
 	return ok;
 }
 
+/* A column type from its letter: s text, i integer, r real, p percent. */
+static void add_col(struct report_table *t, const char *name, char ty)
+{
+	report_table_col(t, name, ty == 'i' ? REPORT_INT : ty == 'r' ? REPORT_REAL : ty == 'p' ? REPORT_PERCENT : REPORT_STR,
+			 ty == 'p' ? 1 : 2);
+}
+
 /* Runs sql (?1 since, ?2 until as text; ?3 ?4 as unix seconds) into a table whose columns
  * follow the result's, with the given types (one letter each: s text, i integer, r real,
  * p percent). */
@@ -65,12 +72,8 @@ static struct report_table *query_table(struct rpt *r, const char *title, const 
 		return t;
 	}
 	int n = sqlite3_column_count(q);
-	for (int i = 0; i < n; i++) {
-		char ty = types[i];
-		report_table_col(t, names ? names[i] : sqlite3_column_name(q, i),
-				 ty == 'i' ? REPORT_INT : ty == 'r' ? REPORT_REAL : ty == 'p' ? REPORT_PERCENT : REPORT_STR,
-				 ty == 'p' ? 1 : 2);
-	}
+	for (int i = 0; i < n; i++)
+		add_col(t, names ? names[i] : sqlite3_column_name(q, i), types[i]);
 	sqlite3_bind_text(q, 1, r->since, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, r->until, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, r->since_unix);
@@ -124,8 +127,7 @@ static struct report_table *json_rows_table(const char *title, const json_t *row
 {
 	struct report_table *t = report_table_new(title);
 	for (int i = 0; keys[i]; i++)
-		report_table_col(t, keys[i], types[i] == 'i' ? REPORT_INT : types[i] == 'p' ? REPORT_PERCENT
-					 : types[i] == 'r' ? REPORT_REAL : REPORT_STR, types[i] == 'p' ? 1 : 2);
+		add_col(t, keys[i], types[i]);
 	size_t idx;
 	json_t *row;
 	json_array_foreach(rows, idx, row) {
@@ -419,10 +421,8 @@ static void usage(FILE *out)
 static int normalise_time(const char *in, char out[LIB_RFC3339_LEN], int64_t *unix_s)
 {
 	int64_t us;
-	if (lib_parse_time(in, &us))
+	if (lib_time_normalise(in, out, &us))
 		return -EINVAL;
-	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
-	lib_rfc3339(&ts, out);
 	*unix_s = us / 1000000;
 	return 0;
 }
