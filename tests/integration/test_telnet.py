@@ -286,6 +286,23 @@ class TelnetTest(harness.unittest.TestCase):
             ev = s.events(wait_for=('mitsu.session.closed', None))
             self.assertEqual(ev[-1]['reason'], 'input_limit')
 
+    def test_output_limit_closes_a_peer_that_does_not_read(self):
+        """A peer that asks for output and never reads is cut off at limits.max_output_queue;
+        another session goes on."""
+        with harness.Sensor(sets=FAST + ['limits.max_output_queue=64K']) as s:
+            slow = TelnetBot(s.port)
+            login(slow, 'root', 'xc3511')
+            slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            slow.sendline('cat' + ' /bin/busybox' * 20)
+            ev = s.events(wait_for=('mitsu.session.closed', lambda e: e['reason'] == 'output_limit'), timeout=30)
+            self.assertIn('output_limit', [e['reason'] for e in ev if e['eventid'] == 'mitsu.session.closed'])
+            other = TelnetBot(s.port)
+            login(other, 'root', 'xc3511')
+            other.sendline('/bin/busybox ALIVE')
+            other.read_until_token(b'ALIVE: applet not found')
+            other.close()
+            slow.close()
+
     def test_per_source_limit(self):
         """Beyond limits.max_sessions_per_source the connection is closed at once, unanswered."""
         with harness.Sensor(sets=FAST + ['limits.max_sessions_per_source=2']) as s:
