@@ -371,6 +371,38 @@ class TelnetTest(harness.unittest.TestCase):
             s.stop(check=False)
             s.cleanup()
 
+    def test_binds_port_23_then_drops_privileges(self):
+        """As root: the listener on port 23 is bound first, then the sensor runs as core.user."""
+        import pwd
+        addr = '127.%d.%d.%d' % (os.getpid() % 200 + 20, os.getpid() // 200 % 250, 23)
+        s = harness.Sensor(listens=['telnet@%s:23' % addr], sets=FAST + ['core.user=nobody'])
+        os.makedirs(s.data_dir)
+        nobody = pwd.getpwnam('nobody')
+        os.chown(s.data_dir, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(s.tmp, 0o755)
+        try:
+            s.proc = None
+            s.start(wait_ports=[])
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    bot = TelnetBot(23, host=addr)
+                    break
+                except OSError:
+                    self.assertLess(time.monotonic(), deadline, s.stderr())
+                    time.sleep(0.1)
+            login(bot, 'root', 'xc3511')
+            bot.sendline('/bin/busybox PRIV')
+            bot.read_until_token(b'PRIV: applet not found')
+            bot.close()
+            with open('/proc/%d/status' % s.proc.pid) as f:
+                uids = [l.split()[1:] for l in f if l.startswith('Uid:')][0]
+            self.assertEqual(set(uids), {str(nobody.pw_uid)})
+            s.events(wait_for=('mitsu.session.closed', None))
+        finally:
+            s.stop()
+            s.cleanup()
+
     def test_nmap_sees_a_telnet_service(self):
         """nmap -sV names a Telnet service (BusyBox telnetd), not a honeypot."""
         with harness.Sensor(sets=FAST) as s:
