@@ -5,6 +5,7 @@
 #include "box/box.h"
 #include "capture/capture.h"
 #include "core/core.h"
+#include "report/report.h"
 #include "sensor/sensor.h"
 #include "profile/profile.h"
 #include "scope/scope.h"
@@ -38,6 +39,9 @@ static const struct command commands[] = {
 	{.name = "scope", .main = scope_main,
 	 .synopsis = "mitsu scope [options] PCAP... | mitsu scope [options] --live IFACE",
 	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv (mitsu scope --help lists the options)."},
+	{.name = "report", .main = report_main,
+	 .synopsis = "mitsu report [-c FILE] [--data-dir DIR] [--format text|json|html] [--out DIR] [--since TIME] [--until TIME]",
+	 .summary = "The seed's tables and charts from the store: honeypot hosts by device, credentials, commands, samples, sandbox verdicts and the LAN-attack testbed table, darknet statistics."},
 	{.name = "help", .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
 	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},

@@ -360,25 +360,23 @@ int box_queue_submit(struct box_queue *q, const char *path, const char *sha256, 
 
 /* ------------------------------------------------------------------ the bus */
 
-static void on_event(void *arg, enum core_event id, const json_t *ev)
+static void on_event(void *arg, const struct core_ev *ev)
 {
 	struct box_sub *sub = arg;
 	struct box_queue *q = sub->q;
-	if (!q || id != EV_SAMPLE_STORED || !cfg_bool(q->cfg, OPT_BOX_AUTO))
+	if (!q || ev->id != EV_SAMPLE_STORED || !cfg_bool(q->cfg, OPT_BOX_AUTO))
 		return;
-	if (json_is_true(json_object_get(ev, "duplicate")))
+	if (json_is_true(core_ev_get(ev, "duplicate")))
 		return;
-	const char *type = json_string_value(json_object_get(ev, "filetype"));
-	const char *sha = json_string_value(json_object_get(ev, "shasum"));
+	const char *type = json_string_value(core_ev_get(ev, "filetype"));
+	const char *sha = json_string_value(core_ev_get(ev, "shasum"));
 	if (!type || strcmp(type, "elf") != 0 || !sha || strlen(sha) != LIB_SHA256_HEX - 1)
 		return;
 	for (const char *c = sha; *c; c++)
 		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
 			return;
 	int64_t captured = 0;
-	const char *ts = json_string_value(json_object_get(ev, "timestamp"));
-	if (ts)
-		lib_parse_time(ts, &captured);
+	lib_parse_time(ev->timestamp, &captured);
 	char *path = capture_sample_path(cfg_str(q->cfg, OPT_CORE_DATA_DIR), sha);
 	box_queue_submit(q, path, sha, captured);
 	free(path);

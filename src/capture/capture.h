@@ -116,6 +116,21 @@ void capture_fetch_detach(struct capture_fetcher *f, uint64_t id);
  * including IPv4-mapped and NAT64 forms). */
 bool capture_addr_is_private(const struct sockaddr *sa);
 
+/* ------------------------------------------------------------------ exploit payloads */
+
+/* Bounds: bytes of a payload read, URLs reported per payload, bytes of one URL. */
+#define CAPTURE_PAYLOAD_MAX (64 * 1024)
+#define CAPTURE_PAYLOAD_MAX_URLS 32
+#define CAPTURE_PAYLOAD_MAX_URL 2048
+
+typedef void (*capture_url_cb)(void *arg, const char *url, const char *method);
+/* The downloads a web exploit payload commands (for the WebUI honeypot and the exploit ports):
+ * decodes URL (%XX, +) and XML (&amp; &#NN;) encodings and ${IFS}, splits into commands at
+ * ; & | ` $( ) < > and newlines, and reads every wget, curl, tftp (both syntaxes) and ftpget
+ * command as BusyBox parses it. Calls cb with each absolute URL (http, https, ftp, tftp) and
+ * the method; hand them to capture_fetch. Returns the number of URLs. Runs nothing. */
+size_t capture_payload_urls(const void *payload, size_t len, capture_url_cb cb, void *arg);
+
 /* `mitsu samples`: list the store (table or --format json). */
 int capture_samples_main(int argc, char **argv);
 

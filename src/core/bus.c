@@ -2,6 +2,7 @@
  * subscribers, queues it, and hands every queued event to each sink once per loop turn. */
 #include "core/core.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 /* Largest serialised event; a bigger one is dropped with a log line (modules bound their
  * fields well below this). */
 #define BUS_MAX_EVENT (4u << 20)
+/* Nesting serialised in a module's fields; deeper values are written as null. */
+#define BUS_MAX_DEPTH 16
 
 struct bus_sink {
 	const struct core_sink_ops *ops;
@@ -29,7 +32,7 @@ struct core_bus {
 		void *arg;
 	} subs[BUS_MAX_SUBSCRIBERS];
 	size_t nsubs;
-	json_t *queue[BUS_MAX_QUEUE];
+	struct core_ev *queue[BUS_MAX_QUEUE];
 	struct buf line;      /* one serialised event, reused */
 	size_t nqueue;
 	struct core_bus_stats stats;
@@ -112,40 +115,221 @@ void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_eve
 void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
 		   json_t *fields, const char *message)
 {
-	json_t *ev = json_object();
-	char ts[LIB_RFC3339_LEN], uuid[37];
-	lib_rfc3339_now(ts);
-	lib_uuid7(uuid);
-
-	json_object_set_new_nocheck(ev, "eventid", json_string_nocheck(core_events[id].name));
-	json_object_set_new_nocheck(ev, "timestamp", json_string_nocheck(ts));
-	json_object_set_new_nocheck(ev, "sensor", core_json_str(bus->sensor));
-	json_object_set_new_nocheck(ev, "uuid", json_string_nocheck(uuid));
-	json_object_set_new_nocheck(ev, "message", core_json_str(message));
-	if (conn) {
-		json_object_set_new_nocheck(ev, "session", json_string_nocheck(conn->session));
-		json_object_set_new_nocheck(ev, "protocol", json_string(conn->protocol));
-		json_object_set_new_nocheck(ev, "src_ip", json_string(conn->src_ip));
-		json_object_set_new_nocheck(ev, "src_port", json_integer(conn->src_port));
-		json_object_set_new_nocheck(ev, "dst_ip", json_string(conn->dst_ip));
-		json_object_set_new_nocheck(ev, "dst_port", json_integer(conn->dst_port));
-	}
-	/* The module's fields follow; they never replace the ones set above. */
-	if (fields) {
-		json_object_update_missing(ev, fields);
-		json_decref(fields);
-	}
+	size_t mlen = strlen(message);
+	struct core_ev *ev = xmalloc(sizeof(*ev) + mlen + 1);
+	ev->id = id;
+	ev->eventid = core_events[id].name;
+	lib_rfc3339_now(ev->timestamp);
+	lib_uuid7(ev->uuid);
+	ev->sensor = bus->sensor;
+	ev->has_conn = conn != NULL;
+	if (conn)
+		ev->conn = *conn;
+	ev->fields = fields ? fields : json_object();
+	ev->line = NULL;
+	ev->len = 0;
+	memcpy(ev->message, message, mlen + 1);
 	bus->stats.emitted++;
 	for (size_t i = 0; i < bus->nsubs; i++)
-		bus->subs[i].cb(bus->subs[i].arg, id, ev);
+		bus->subs[i].cb(bus->subs[i].arg, ev);
 	if (bus->nqueue == BUS_MAX_QUEUE)
 		core_bus_flush(bus);
 	bus->queue[bus->nqueue++] = ev;
 }
 
-static int dump_to_buf(const char *p, size_t n, void *data)
+/* ---- serialisation: the event as one compact JSON object, Cowrie's field order ---- */
+
+/* A buffer being written with a sticky error: one failed append fails the whole event. */
+struct ser {
+	struct buf *buf;
+	int err;
+};
+
+static void app(struct ser *b, const void *p, size_t n)
 {
-	return buf_append(data, p, n) ? -1 : 0;
+	if (!b->err)
+		b->err = buf_append(b->buf, p, n);
+}
+
+static void app_str(struct ser *b, const char *s)
+{
+	app(b, s, strlen(s));
+}
+
+static void app_printf(struct ser *b, const char *fmt, ...) LIB_PRINTF(2, 3);
+static void app_printf(struct ser *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		b->err = -EINVAL;
+	else
+		app(b, tmp, (size_t)n);
+}
+
+/* Appends s as a JSON string. Valid UTF-8 is kept; control characters are escaped; a byte
+ * that is not valid UTF-8 becomes the four characters \xHH (as core_json_bytes does). */
+static void put_str(struct ser *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	app(b, "\"", 1);
+	size_t run = 0; /* start of bytes copied as they are */
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t l = c >= 0x80 ? core_utf8_len((const uint8_t *)s + i, n - i) : 0;
+		if (l) {
+			i += l;
+			continue;
+		}
+		app(b, s + run, i - run);
+		char esc[8];
+		switch (c) {
+		case '"': app(b, "\\\"", 2); break;
+		case '\\': app(b, "\\\\", 2); break;
+		case '\n': app(b, "\\n", 2); break;
+		case '\r': app(b, "\\r", 2); break;
+		case '\t': app(b, "\\t", 2); break;
+		default:
+			if (c < 0x20) {
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				app(b, esc, 6);
+			} else {
+				/* an invalid byte: the text \xHH, its backslash escaped for JSON */
+				memcpy(esc, "\\\\x", 3);
+				esc[3] = hex[c >> 4];
+				esc[4] = hex[c & 15];
+				app(b, esc, 5);
+			}
+		}
+		i++;
+		run = i;
+	}
+	app(b, s + run, n - run);
+	app(b, "\"", 1);
+}
+
+static void put_key(struct ser *b, const char *key)
+{
+	app(b, ",", 1);
+	put_str(b, key, strlen(key));
+	app(b, ":", 1);
+}
+
+static void put_value(struct ser *b, const json_t *v, int depth);
+
+/* A member of an array or object: nested past BUS_MAX_DEPTH it is written as null. */
+static void put_child(struct ser *b, const json_t *v, int depth)
+{
+	if (depth < BUS_MAX_DEPTH)
+		put_value(b, v, depth + 1);
+	else
+		app(b, "null", 4);
+}
+
+static void put_value(struct ser *b, const json_t *v, int depth)
+{
+	char num[64];
+	int n;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		put_str(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		app(b, num, (size_t)n);
+		break;
+	case JSON_REAL:
+		n = snprintf(num, sizeof(num), "%.15g", json_real_value(v));
+		/* keep it a JSON real: "2" becomes "2.0" */
+		if (!strpbrk(num, ".eEn"))
+			n += snprintf(num + n, sizeof(num) - (size_t)n, ".0");
+		app(b, num, (size_t)n);
+		break;
+	case JSON_TRUE: app(b, "true", 4); break;
+	case JSON_FALSE: app(b, "false", 5); break;
+	case JSON_NULL: app(b, "null", 4); break;
+	case JSON_ARRAY: {
+		app(b, "[", 1);
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) {
+			if (i)
+				app(b, ",", 1);
+			put_child(b, x, depth);
+		}
+		app(b, "]", 1);
+		break;
+	}
+	case JSON_OBJECT: {
+		app(b, "{", 1);
+		const char *k;
+		json_t *x;
+		bool first = true;
+		json_object_foreach((json_t *)v, k, x) {
+			if (!first)
+				app(b, ",", 1);
+			first = false;
+			put_str(b, k, strlen(k));
+			app(b, ":", 1);
+			put_child(b, x, depth);
+		}
+		app(b, "}", 1);
+		break;
+	}
+	}
+}
+
+/* Fields the bus sets; a module's field of the same name is left out. */
+static bool common_key(const char *k)
+{
+	static const char *const keys[] = {"eventid", "timestamp", "sensor", "uuid", "message", "session",
+					   "protocol", "src_ip", "src_port", "dst_ip", "dst_port"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(keys); i++)
+		if (strcmp(k, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static int serialise(struct buf *out, const struct core_ev *ev)
+{
+	buf_reset(out);
+	struct ser ser = {.buf = out}, *b = &ser;
+	app_str(b, "{\"eventid\":");
+	put_str(b, ev->eventid, strlen(ev->eventid));
+	app_str(b, ",\"timestamp\":\"");
+	app_str(b, ev->timestamp);
+	app_str(b, "\",\"sensor\":");
+	put_str(b, ev->sensor, strlen(ev->sensor));
+	app_str(b, ",\"uuid\":\"");
+	app_str(b, ev->uuid);
+	app_str(b, "\",\"message\":");
+	put_str(b, ev->message, strlen(ev->message));
+	if (ev->has_conn) {
+		const struct core_conn *c = &ev->conn;
+		app_printf(b, ",\"session\":\"%s\",\"protocol\":", c->session);
+		put_str(b, c->protocol, strlen(c->protocol));
+		app_printf(b, ",\"src_ip\":\"%s\",\"src_port\":%d,\"dst_ip\":\"%s\",\"dst_port\":%d", c->src_ip,
+			   c->src_port, c->dst_ip, c->dst_port);
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(ev->fields, k, v) {
+		if (common_key(k))
+			continue;
+		put_key(b, k);
+		put_value(b, v, 0);
+	}
+	app(b, "}", 1);
+	return b->err;
 }
 
 void core_bus_flush(struct core_bus *bus)
@@ -153,24 +337,23 @@ void core_bus_flush(struct core_bus *bus)
 	if (bus->nqueue == 0)
 		return;
 	for (size_t q = 0; q < bus->nqueue; q++) {
-		json_t *ev = bus->queue[q];
-		buf_reset(&bus->line);
-		if (json_dump_callback(ev, dump_to_buf, &bus->line, JSON_COMPACT | JSON_PRESERVE_ORDER)) {
-			log_error("bus", "cannot serialise an event; dropped");
-			json_decref(ev);
-			continue;
-		}
-		const char *line = (const char *)bus->line.data;
-		size_t len = bus->line.len;
-		for (size_t i = 0; i < bus->nsinks; i++) {
-			struct bus_sink *s = &bus->sinks[i];
-			if (s->ops->write(s->state, ev, line, len)) {
-				if (s->failures++ % 1000 == 0)
-					log_warn("bus", "sink %s failed to write an event", s->ops->name);
-				bus->stats.sink_failures++;
+		struct core_ev *ev = bus->queue[q];
+		if (serialise(&bus->line, ev)) {
+			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid, BUS_MAX_EVENT);
+		} else {
+			ev->line = (const char *)bus->line.data;
+			ev->len = bus->line.len;
+			for (size_t i = 0; i < bus->nsinks; i++) {
+				struct bus_sink *s = &bus->sinks[i];
+				if (s->ops->write(s->state, ev)) {
+					if (s->failures++ % 1000 == 0)
+						log_warn("bus", "sink %s failed to write an event", s->ops->name);
+					bus->stats.sink_failures++;
+				}
 			}
 		}
-		json_decref(ev);
+		json_decref(ev->fields);
+		free(ev);
 	}
 	bus->nqueue = 0;
 	for (size_t i = 0; i < bus->nsinks; i++) {

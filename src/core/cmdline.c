@@ -73,6 +73,9 @@ int core_events_main(int argc, char **argv)
 	struct core_cmdline cl = {0};
 	core_config_init(&cfg);
 	const char *type = NULL, *session = NULL, *since = NULL;
+	/* Stored timestamps are RFC 3339 UTC with fixed width, so text order is time order;
+	 * --since is normalised to the same form. */
+	char since_norm[LIB_RFC3339_LEN] = "";
 	long long limit = -1;
 	int rc = 2, c;
 	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "n:h", longopts, NULL)) != -1) {
@@ -90,15 +93,13 @@ int core_events_main(int argc, char **argv)
 			type = optarg;
 			break;
 		case 's': session = optarg; break;
-		case 'S': {
-			int64_t us;
-			if (lib_parse_time(optarg, &us)) {
+		case 'S':
+			if (lib_time_normalise(optarg, since_norm, NULL)) {
 				fprintf(stderr, "mitsu events: --since wants RFC 3339 time or YYYY-MM-DD\n");
 				goto out;
 			}
-			since = optarg;
+			since = since_norm;
 			break;
-		}
 		case 'n':
 			if (lib_parse_int(optarg, &limit) || limit < 0) {
 				fprintf(stderr, "mitsu events: --limit wants a number\n");
@@ -125,15 +126,6 @@ int core_events_main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	/* Stored timestamps are RFC 3339 UTC with fixed width, so text order is time order;
-	 * --since is normalised to the same form. */
-	char since_norm[LIB_RFC3339_LEN] = "";
-	if (since) {
-		int64_t us;
-		lib_parse_time(since, &us);
-		struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
-		lib_rfc3339(&ts, since_norm);
-	}
 	sqlite3_stmt *q = NULL;
 	const char *sql = "SELECT json FROM events WHERE (?1 IS NULL OR eventid = ?1)"
 			  " AND (?2 IS NULL OR session = ?2) AND (?3 IS NULL OR timestamp >= ?3)"
@@ -149,7 +141,7 @@ int core_events_main(int argc, char **argv)
 	if (session)
 		sqlite3_bind_text(q, 2, session, -1, SQLITE_STATIC);
 	if (since)
-		sqlite3_bind_text(q, 3, since_norm, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, since, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, limit);
 	int s;
 	while ((s = sqlite3_step(q)) == SQLITE_ROW)

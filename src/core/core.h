@@ -115,6 +115,8 @@ void core_session_id(char out[17]);
 /* A JSON string from bytes a peer sent: valid UTF-8 is kept, each invalid byte becomes the
  * four characters \xHH (as Python's backslashreplace). Never NULL. */
 json_t *core_json_bytes(const void *p, size_t n);
+/* Length of the valid UTF-8 sequence at p (1 to 4 bytes), or 0 if it is not one. */
+size_t core_utf8_len(const uint8_t *p, size_t n);
 json_t *core_json_str(const char *s);
 
 /* ------------------------------------------------------------------ store */
@@ -139,13 +141,35 @@ char *core_data_path(const char *data_dir, const char *rel);
 
 struct core_bus;
 
+/* One event as the bus holds it: the fields every event has, the connection's identity, the
+ * module's own fields, and (once serialised, for sinks) its JSON line. Borrowed by sinks and
+ * subscribers for the duration of their call. */
+struct core_ev {
+	enum core_event id;
+	const char *eventid;          /* "mitsu.x.y" */
+	char timestamp[LIB_RFC3339_LEN];
+	char uuid[37];
+	const char *sensor;
+	bool has_conn;
+	struct core_conn conn;        /* valid when has_conn (protocol points to static text) */
+	json_t *fields;               /* the module's fields; never NULL */
+	const char *line;             /* the whole event as one JSON object (sinks only) */
+	size_t len;
+	char message[];               /* a human sentence, NUL-terminated */
+};
+/* The value of a module field, or NULL. */
+static inline const json_t *core_ev_get(const struct core_ev *ev, const char *key)
+{
+	return json_object_get(ev->fields, key);
+}
+
 /* A sink receives every event in batches; a failing sink is logged and skipped, never the
- * others. `write` gets the event object and its serialised JSON line (no newline). `flush` ends
- * a batch: called once per loop turn. */
+ * others. `write` gets each event with its serialised JSON line (ev->line, no newline).
+ * `flush` ends a batch. */
 struct core_sink_ops {
 	const char *name;
 	int (*open)(void **state, const struct core_config *cfg, struct core_store *store);
-	int (*write)(void *state, const json_t *event, const char *line, size_t len);
+	int (*write)(void *state, const struct core_ev *ev);
 	int (*flush)(void *state);
 	void (*close)(void *state);
 };
@@ -180,9 +204,9 @@ struct core_bus_stats {
 void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out);
 
 /* Listeners that other modules register to react to events in-process (the sample queue of
- * the sandbox, session roll-ups). Called synchronously from core_emit, after the event is
- * complete. The callback must not emit recursively more than a bounded amount. */
-typedef void (*core_event_cb)(void *arg, enum core_event id, const json_t *event);
+ * the sandbox). Called synchronously from core_emit with the complete event (ev->line is not
+ * set yet). The callback must not emit recursively more than a bounded amount. */
+typedef void (*core_event_cb)(void *arg, const struct core_ev *ev);
 int core_bus_subscribe(struct core_bus *bus, core_event_cb cb, void *arg);
 
 #endif

@@ -34,8 +34,7 @@ void core_session_id(char out[17])
 	lib_hex(r, sizeof(r), out);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_seq(const uint8_t *p, size_t n)
+size_t core_utf8_len(const uint8_t *p, size_t n)
 {
 	if (p[0] < 0x80)
 		return 1;
@@ -71,7 +70,7 @@ json_t *core_json_bytes(const void *data, size_t n)
 	const uint8_t *p = data;
 	size_t i = 0;
 	while (i < n) {
-		size_t l = utf8_seq(p + i, n - i);
+		size_t l = core_utf8_len(p + i, n - i);
 		if (!l)
 			break;
 		i += l;
@@ -82,7 +81,7 @@ json_t *core_json_bytes(const void *data, size_t n)
 	buf_init(&b, 0);
 	buf_append(&b, p, i);
 	while (i < n) {
-		size_t l = utf8_seq(p + i, n - i);
+		size_t l = core_utf8_len(p + i, n - i);
 		if (l) {
 			buf_append(&b, p + i, l);
 			i += l;

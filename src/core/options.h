@@ -34,8 +34,10 @@
 	  "Bytes a peer may send in one session; beyond it the session is closed.") \
 	X(LIMITS_MAX_LINE, "limits", "max_line", SIZE, "16K", 256, 16777216, \
 	  "Longest input line; a longer one closes the session.") \
-	X(LIMITS_MAX_OUTPUT_QUEUE, "limits", "max_output_queue", SIZE, "1M", 4096, 1073741824, \
+	X(LIMITS_MAX_OUTPUT_QUEUE, "limits", "max_output_queue", SIZE, "4M", 4096, 1073741824, \
 	  "Bytes queued to a peer that does not read; beyond it the session is closed.") \
+	X(LIMITS_MAX_OUTPUT_TOTAL, "limits", "max_output_total", SIZE, "256M", 65536, 17179869184, \
+	  "Bytes queued to all peers together; a session that would pass it is closed.") \
 	X(LIMITS_VFS_BYTES, "limits", "vfs_bytes", SIZE, "32M", 4096, 1073741824, \
 	  "Bytes of files an attacker may create in one session's virtual filesystem.") \
 	X(LIMITS_VFS_FILES, "limits", "vfs_files", INT, "1024", 16, 1000000, \

@@ -20,10 +20,10 @@ static int jsonl_open(void **state, const struct core_config *cfg, struct core_s
 	return 0;
 }
 
-static int jsonl_write(void *state, const json_t *event, const char *line, size_t len)
+static int jsonl_write(void *state, const struct core_ev *ev)
 {
 	FILE *f = state;
-	if (fwrite(line, 1, len, f) != len || fputc('\n', f) == EOF)
+	if (fwrite(ev->line, 1, ev->len, f) != ev->len || fputc('\n', f) == EOF)
 		return -EIO;
 	return 0;
 }

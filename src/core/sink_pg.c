@@ -357,9 +357,11 @@ static int pg_open(void **state, const struct core_config *cfg, struct core_stor
 	return 0;
 }
 
-static int pg_write(void *state, const json_t *event, const char *line, size_t len)
+static int pg_write(void *state, const struct core_ev *ev)
 {
 	struct pg_sink *s = state;
+	const char *line = ev->line;
+	size_t len = ev->len;
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
 	if (s->queued >= s->max_queue) {

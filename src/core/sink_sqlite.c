@@ -66,13 +66,6 @@ static const char *const statements[ST__COUNT] = {
 		      " WHERE sensor = ?4 AND session = ?5",
 };
 
-/* The fields each roll-up statement takes from the event, as ?8, ?9, ... */
-static const char *const rollup_fields[ST__COUNT][6] = {
-	[ST_CONNECT] = {"protocol", "profile", "src_port", "dst_ip", "dst_port"},
-	[ST_LOGIN_OK] = {"username", "password"},
-	[ST_CLOSED] = {"duration", "reason"},
-};
-
 #define SQ_PARAMS 12
 enum { P_NULL, P_TEXT, P_INT, P_REAL };
 
@@ -104,9 +97,9 @@ struct sqlite_sink {
 	uint64_t failures;           /* writer-side, under lock */
 };
 
-static int rollup_of(const char *eventid)
+static int rollup_of(enum core_event id)
 {
-	switch (core_event_find(eventid)) {
+	switch (id) {
 	case EV_SESSION_CONNECT: return ST_CONNECT;
 	case EV_LOGIN_SUCCESS: return ST_LOGIN_OK;
 	case EV_LOGIN_FAILED: return ST_LOGIN_FAIL;
@@ -238,7 +231,7 @@ static int sqlite_open(void **state, const struct core_config *cfg, struct core_
 		return -EIO;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
-	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-4096;", NULL, NULL, NULL);
 	for (int i = 0; i < ST__COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
 		    SQLITE_OK) {
@@ -264,16 +257,20 @@ static int sqlite_open(void **state, const struct core_config *cfg, struct core_
 	return 0;
 }
 
-/* Fills parameter k from an event field; text is appended at *off. */
-static void set_param(struct sq_rec *r, int k, const json_t *v, size_t *off)
+/* A parameter of the record: text (appended at *off), integer, real or null. */
+static void set_text(struct sq_rec *r, int k, const char *v, size_t len, size_t *off)
+{
+	memcpy(r->text + *off, v, len);
+	r->p[k].type = P_TEXT;
+	r->p[k].len = (uint32_t)len;
+	r->p[k].v.off = (uint32_t)*off;
+	*off += len;
+}
+
+static void set_json(struct sq_rec *r, int k, const json_t *v, size_t *off)
 {
 	if (json_is_string(v)) {
-		size_t len = json_string_length(v);
-		memcpy(r->text + *off, json_string_value(v), len);
-		r->p[k].type = P_TEXT;
-		r->p[k].len = (uint32_t)len;
-		r->p[k].v.off = (uint32_t)*off;
-		*off += len;
+		set_text(r, k, json_string_value(v), json_string_length(v), off);
 	} else if (json_is_integer(v)) {
 		r->p[k].type = P_INT;
 		r->p[k].v.i = json_integer_value(v);
@@ -288,35 +285,66 @@ static void set_param(struct sq_rec *r, int k, const json_t *v, size_t *off)
 	}
 }
 
-static int sqlite_write(void *state, const json_t *ev, const char *line, size_t len)
+static void set_int(struct sq_rec *r, int k, int64_t v)
+{
+	r->p[k].type = P_INT;
+	r->p[k].v.i = v;
+}
+
+static int sqlite_write(void *state, const struct core_ev *ev)
 {
 	struct sqlite_sink *s = state;
-	static const char *const common[6] = {"uuid", "eventid", "timestamp", "sensor", "session", "src_ip"};
-	const json_t *vals[SQ_PARAMS] = {0};
+	const struct core_conn *c = ev->has_conn ? &ev->conn : NULL;
+	int rollup = rollup_of(ev->id);
+	/* Text of the record: the common fields, the line, and the roll-up's module fields. */
+	const char *common[6] = {ev->uuid, ev->eventid, ev->timestamp, ev->sensor,
+				 c ? c->session : NULL, c ? c->src_ip : NULL};
+	size_t text = ev->len;
 	for (int k = 0; k < 6; k++)
-		vals[k] = json_object_get(ev, common[k]);
-	int rollup = rollup_of(json_string_value(vals[1]));
-	if (rollup >= 0)
-		for (int k = 0; k < 6 && rollup_fields[rollup][k]; k++)
-			vals[7 + k] = json_object_get(ev, rollup_fields[rollup][k]);
-	size_t text = len;
-	for (int k = 0; k < SQ_PARAMS; k++)
-		if (json_is_string(vals[k]))
-			text += json_string_length(vals[k]);
+		text += common[k] ? strlen(common[k]) : 0;
+	const json_t *mod[2] = {0};
+	if (rollup == ST_CONNECT)
+		text += strlen(c ? c->protocol : "") + sizeof(c->dst_ip);
+	if (rollup == ST_CONNECT || rollup == ST_LOGIN_OK || rollup == ST_CLOSED) {
+		static const char *const names[ST__COUNT][2] = {
+			[ST_CONNECT] = {"profile", NULL},
+			[ST_LOGIN_OK] = {"username", "password"},
+			[ST_CLOSED] = {"duration", "reason"},
+		};
+		for (int k = 0; k < 2; k++) {
+			mod[k] = names[rollup][k] ? core_ev_get(ev, names[rollup][k]) : NULL;
+			if (json_is_string(mod[k]))
+				text += json_string_length(mod[k]);
+		}
+	}
 	struct sq_rec *r = xmalloc(sizeof(*r) + text);
+	memset(r->p, 0, sizeof(r->p));
 	r->next = NULL;
 	r->rollup = rollup;
 	size_t off = 0;
-	for (int k = 0; k < SQ_PARAMS; k++) {
-		if (k == 6) {
-			memcpy(r->text + off, line, len);
-			r->p[6].type = P_TEXT;
-			r->p[6].len = (uint32_t)len;
-			r->p[6].v.off = (uint32_t)off;
-			off += len;
-		} else {
-			set_param(r, k, vals[k], &off);
+	for (int k = 0; k < 6; k++) {
+		if (common[k])
+			set_text(r, k, common[k], strlen(common[k]), &off);
+	}
+	set_text(r, 6, ev->line, ev->len, &off);
+	/* ?8.. as the roll-up statements take them (see statements[]). */
+	switch (rollup) {
+	case ST_CONNECT:
+		if (c) {
+			set_text(r, 7, c->protocol, strlen(c->protocol), &off);
+			set_json(r, 8, mod[0], &off);
+			set_int(r, 9, c->src_port);
+			set_text(r, 10, c->dst_ip, strlen(c->dst_ip), &off);
+			set_int(r, 11, c->dst_port);
 		}
+		break;
+	case ST_LOGIN_OK:
+	case ST_CLOSED:
+		set_json(r, 7, mod[0], &off);
+		set_json(r, 8, mod[1], &off);
+		break;
+	default:
+		break;
 	}
 	pthread_mutex_lock(&s->lock);
 	while (s->queued >= SQ_MAX_QUEUE && !s->stop) {

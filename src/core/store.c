@@ -10,8 +10,21 @@ char *core_data_path(const char *data_dir, const char *rel)
 	return xasprintf("%s/%s", data_dir, rel);
 }
 
+/* SQLite keeps allocation statistics behind a global mutex by default; mitsu never reads them,
+ * and the store's writer thread would take that mutex on every allocation. Must run before
+ * the first connection of the process. */
+static void store_configure_once(void)
+{
+	static bool done;
+	if (!done) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		done = true;
+	}
+}
+
 int core_store_open(struct core_store *st, const char *data_dir, bool readonly)
 {
+	store_configure_once();
 	memset(st, 0, sizeof(*st));
 	if (!readonly) {
 		int rc = lib_mkdirs(data_dir, 0750);

@@ -13,6 +13,8 @@
 #define LIB_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define LIB_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define LIB_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define LIB_STR_(x) #x
+#define LIB_STR(x) LIB_STR_(x) /* a macro's value as a string literal */
 
 /* ---- logging: stderr, "LEVEL tag: message". Events are data, not log lines. ---- */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -77,6 +79,9 @@ void lib_rfc3339_now(char out[LIB_RFC3339_LEN]);
 /* Parses RFC 3339 (with Z or offset, optional fraction) or a bare date YYYY-MM-DD.
  * Returns 0 and microseconds since the epoch, or -EINVAL. */
 int lib_parse_time(const char *s, int64_t *usec);
+/* Parses as lib_parse_time and writes the instant in the store's form (fixed-width RFC 3339
+ * UTC, so text order is time order). */
+int lib_time_normalise(const char *s, char out[LIB_RFC3339_LEN], int64_t *usec);
 /* Monotonic milliseconds / microseconds, and real time in microseconds. */
 uint64_t lib_mono_ms(void);
 uint64_t lib_mono_us(void);

@@ -104,6 +104,23 @@ int lib_parse_time(const char *s, int64_t *usec)
 	return 0;
 }
 
+int lib_time_normalise(const char *s, char out[LIB_RFC3339_LEN], int64_t *usec)
+{
+	int64_t us;
+	if (lib_parse_time(s, &us))
+		return -EINVAL;
+	int64_t sec = us / 1000000, frac = us % 1000000;
+	if (frac < 0) {
+		frac += 1000000;
+		sec--;
+	}
+	struct timespec ts = {.tv_sec = (time_t)sec, .tv_nsec = (long)frac * 1000};
+	lib_rfc3339(&ts, out);
+	if (usec)
+		*usec = us;
+	return 0;
+}
+
 uint64_t lib_mono_us(void)
 {
 	struct timespec ts;

@@ -86,4 +86,7 @@ int report_chart_svg(const struct report_chart *c, struct buf *out);
 int report_escape_xml(struct buf *out, const char *s, size_t n);
 int report_escape_csv(struct buf *out, const char *s, size_t n);
 
+/* `mitsu report`: the seed's tables and charts from the store (see src/report/cmd.c). */
+int report_main(int argc, char **argv);
+
 #endif

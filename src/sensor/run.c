@@ -112,6 +112,7 @@ static void set_limits(struct sensor *sn)
 		.max_input = cfg_size(c, OPT_LIMITS_MAX_INPUT),
 		.max_line = (size_t)cfg_size(c, OPT_LIMITS_MAX_LINE),
 		.max_output_queue = (size_t)cfg_size(c, OPT_LIMITS_MAX_OUTPUT_QUEUE),
+		.max_output_total = cfg_size(c, OPT_LIMITS_MAX_OUTPUT_TOTAL),
 	};
 }
 

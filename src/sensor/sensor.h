@@ -41,6 +41,7 @@ struct sensor_limits {
 	uint64_t max_input;
 	size_t max_line;
 	size_t max_output_queue;
+	uint64_t max_output_total;
 };
 
 struct sensor_session {

@@ -54,6 +54,7 @@ struct sensor {
 	struct sensor_srctab sources;
 	struct sensor_session *sessions; /* doubly linked list of open sessions */
 	size_t nsessions;
+	uint64_t queued_bytes;  /* output waiting in every session's write queue */
 	struct sensor_stats stats;
 	uv_prepare_t flush;
 	uv_timer_t flush_timer;

@@ -134,12 +134,14 @@ void sensor_session_close(struct sensor_session *s, const char *reason)
 struct write_req {
 	uv_write_t req;
 	struct sensor_session *s;
+	size_t len;
 	char data[];
 };
 
 static void on_write(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
+	w->s->sensor->queued_bytes -= w->len;
 	if (status < 0 && status != UV_ECANCELED && !w->s->closing)
 		sensor_session_close(w->s, "error");
 	free(w);
@@ -164,7 +166,9 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 			return;
 		}
 	}
-	if (st->write_queue_size + n > s->sensor->limits.max_output_queue) {
+	struct sensor *sn = s->sensor;
+	if (st->write_queue_size + n > sn->limits.max_output_queue ||
+	    sn->queued_bytes + n > sn->limits.max_output_total) {
 		if (!s->closing)
 			sensor_session_close(s, "output_limit");
 		close_handles(s);
@@ -173,11 +177,14 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 	struct write_req *w = xmalloc(sizeof(*w) + n);
 	memcpy(w->data, data, n);
 	w->s = s;
+	w->len = n;
 	uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
 	if (uv_write(&w->req, st, &b, 1, on_write) < 0) {
 		free(w);
 		sensor_session_close(s, "error");
+		return;
 	}
+	sn->queued_bytes += n;
 }
 
 static void on_timer(uv_timer_t *t)

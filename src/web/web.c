@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "box/box.h"
 #include "web/page.h"
 
 /* Bounds: connections at once, seconds a connection may idle, rows any list returns. */
@@ -142,6 +143,20 @@ static json_t *summary(struct web_server *w)
 	json_object_set_new(o, "samples", rows(w,
 		"SELECT sha256, size, filetype, arch, times_seen, first_seen, last_seen FROM samples"
 		" ORDER BY first_seen DESC LIMIT 25", NULL, 0));
+	/* The sandbox's verdicts and the seed's testbed table, through the box module's queries. */
+	struct core_store st = {.db = db_of(w), .data_dir = w->data_dir};
+	json_t *x;
+	if (st.db && box_report_samples(&st, 25, &x) == 0)
+		json_object_set_new(o, "verdicts", x);
+	if (st.db && box_report_testbed(&st, &x) == 0)
+		json_object_set_new(o, "testbed", x);
+	if (st.db && box_report_summary(&st, &x) == 0)
+		json_object_set_new(o, "sandbox", x);
+	/* The darknet: the latest analysed intervals (mitsu scope --data-dir). */
+	json_object_set_new(o, "darknet", rows(w,
+		"SELECT start, packets, sources, round(100.0 * telnet / max(packets, 1), 1) AS telnet_percent,"
+		" mirai_sources, backscatter_victims, scanners FROM scope_intervals"
+		" WHERE run_id = (SELECT max(run_id) FROM scope_intervals) ORDER BY start_unix DESC LIMIT 48", NULL, 0));
 	return o;
 }
 

@@ -286,6 +286,23 @@ class TelnetTest(harness.unittest.TestCase):
             ev = s.events(wait_for=('mitsu.session.closed', None))
             self.assertEqual(ev[-1]['reason'], 'input_limit')
 
+    def test_output_limit_closes_a_peer_that_does_not_read(self):
+        """A peer that asks for output and never reads is cut off at limits.max_output_queue;
+        another session goes on."""
+        with harness.Sensor(sets=FAST + ['limits.max_output_queue=64K']) as s:
+            slow = TelnetBot(s.port)
+            login(slow, 'root', 'xc3511')
+            slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            slow.sendline('cat' + ' /bin/busybox' * 20)
+            ev = s.events(wait_for=('mitsu.session.closed', lambda e: e['reason'] == 'output_limit'), timeout=30)
+            self.assertIn('output_limit', [e['reason'] for e in ev if e['eventid'] == 'mitsu.session.closed'])
+            other = TelnetBot(s.port)
+            login(other, 'root', 'xc3511')
+            other.sendline('/bin/busybox ALIVE')
+            other.read_until_token(b'ALIVE: applet not found')
+            other.close()
+            slow.close()
+
     def test_per_source_limit(self):
         """Beyond limits.max_sessions_per_source the connection is closed at once, unanswered."""
         with harness.Sensor(sets=FAST + ['limits.max_sessions_per_source=2']) as s:
@@ -352,6 +369,38 @@ class TelnetTest(harness.unittest.TestCase):
             self.assertEqual(len(p.stdout.splitlines()), 2)
         finally:
             s.stop(check=False)
+            s.cleanup()
+
+    def test_binds_port_23_then_drops_privileges(self):
+        """As root: the listener on port 23 is bound first, then the sensor runs as core.user."""
+        import pwd
+        addr = '127.%d.%d.%d' % (os.getpid() % 200 + 20, os.getpid() // 200 % 250, 23)
+        s = harness.Sensor(listens=['telnet@%s:23' % addr], sets=FAST + ['core.user=nobody'])
+        os.makedirs(s.data_dir)
+        nobody = pwd.getpwnam('nobody')
+        os.chown(s.data_dir, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(s.tmp, 0o755)
+        try:
+            s.proc = None
+            s.start(wait_ports=[])
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    bot = TelnetBot(23, host=addr)
+                    break
+                except OSError:
+                    self.assertLess(time.monotonic(), deadline, s.stderr())
+                    time.sleep(0.1)
+            login(bot, 'root', 'xc3511')
+            bot.sendline('/bin/busybox PRIV')
+            bot.read_until_token(b'PRIV: applet not found')
+            bot.close()
+            with open('/proc/%d/status' % s.proc.pid) as f:
+                uids = [l.split()[1:] for l in f if l.startswith('Uid:')][0]
+            self.assertEqual(set(uids), {str(nobody.pw_uid)})
+            s.events(wait_for=('mitsu.session.closed', None))
+        finally:
+            s.stop()
             s.cleanup()
 
     def test_nmap_sees_a_telnet_service(self):

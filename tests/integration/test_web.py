@@ -76,6 +76,37 @@ class WebTest(harness.unittest.TestCase):
             s.stop()
             s.cleanup()
 
+    def test_sandbox_and_darknet_on_the_dashboard(self):
+        """Verdicts, the testbed table and darknet intervals the store holds are on the page's API."""
+        import tempfile
+        import shutil
+        import test_scope
+        from test_box import compile_bot
+        tmp = tempfile.mkdtemp(prefix='mitsu-web-')
+        try:
+            data = os.path.join(tmp, 'data')
+            bot = os.path.join(tmp, 'lan-mipsel')
+            compile_bot('gafgyt_lan', 'mipsel', bot)
+            harness.run_mitsu('box', '--store', '--window', '20', bot, data_dir=data, timeout=300)
+            pcap = os.path.join(tmp, 'd.pcap')
+            test_scope.write(pcap, test_scope.pcap_bytes(test_scope.frames_of(test_scope.scenario(), 'ether')))
+            harness.run_mitsu('scope', '--darknet', test_scope.DARK, '--no-geo', '--format', 'json', pcap, data_dir=data)
+            self.web = harness.free_port()
+            s = harness.Sensor(sets=['telnet.fail_delay_ms=0'], web_port=self.web, data_dir=data)
+            s.start(wait_ports=[s.port, self.web])
+            try:
+                summ = json.loads(get(self.web, '/api/summary')[2])
+                self.assertEqual(summ['verdicts'][0]['arch'], 'mipsel')
+                testbed = {r['arch']: r for r in summ['testbed']}
+                self.assertEqual(testbed['mipsel']['lan_attack'], 1)
+                self.assertEqual(len(summ['darknet']), 2)
+                self.assertGreater(summ['darknet'][0]['packets'], 0)
+            finally:
+                s.stop()
+                s.cleanup()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_off_loopback_needs_a_token(self):
         s = harness.Sensor()
         try:

@@ -383,8 +383,11 @@ static void on_telnet_event(telnet_t *telnet, telnet_event_t *ev, void *user)
 		break;
 	case TELNET_EV_SEND:
 		if (buf_append(&t->tx, ev->data.buffer, ev->data.size)) {
+			/* Bigger than what is left of this turn's buffer: send what is there, then
+			 * this piece (straight away if it is bigger than the whole buffer). */
 			tn_flush(t);
-			buf_append(&t->tx, ev->data.buffer, ev->data.size);
+			if (buf_append(&t->tx, ev->data.buffer, ev->data.size))
+				sensor_session_write(s, ev->data.buffer, ev->data.size);
 		}
 		break;
 	case TELNET_EV_WILL:

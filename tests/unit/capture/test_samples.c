@@ -13,12 +13,12 @@
 static int events_seen;
 static bool last_duplicate;
 
-static void on_event(void *arg, enum core_event id, const json_t *ev)
+static void on_event(void *arg, const struct core_ev *ev)
 {
-	if (id != EV_SAMPLE_STORED)
+	if (ev->id != EV_SAMPLE_STORED)
 		return;
 	events_seen++;
-	last_duplicate = json_is_true(json_object_get(ev, "duplicate"));
+	last_duplicate = json_is_true(core_ev_get(ev, "duplicate"));
 }
 
 static void test_put_twice(void **state)

@@ -112,11 +112,16 @@ struct watch {
 	char last[64];
 };
 
-static int watch_write(void *state, const json_t *ev, const char *line, size_t len)
+static int watch_write(void *state, const struct core_ev *ev)
 {
 	struct watch *w = state;
 	w->count++;
-	lib_strlcpy(w->last, json_string_value(json_object_get(ev, "eventid")), sizeof(w->last));
+	lib_strlcpy(w->last, ev->eventid, sizeof(w->last));
+	/* The line is the whole event, and parses as JSON. */
+	json_t *j = json_loadb(ev->line, ev->len, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "eventid")), ev->eventid);
+	json_decref(j);
 	return 0;
 }
 
@@ -189,6 +194,66 @@ static void test_bus_sqlite_roundtrip(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The serialised line: Cowrie's field order, the module's fields after the common ones, a
+ * module never overriding the connection identity, invalid UTF-8 as \xHH, control characters
+ * escaped, nested values intact. */
+struct capture_line {
+	char line[4096];
+};
+
+static int capture_write(void *state, const struct core_ev *ev)
+{
+	lib_strlcpy(((struct capture_line *)state)->line, ev->line, sizeof(((struct capture_line *)state)->line));
+	return 0;
+}
+
+static const struct core_sink_ops capture_sink = {.name = "capture", .write = capture_write};
+
+static void test_serialisation(void **state)
+{
+	struct core_config cfg;
+	core_config_init(&cfg);
+	char err[128];
+	core_config_set_kv(&cfg, "sinks.sqlite=false", err, sizeof(err));
+	core_config_set_kv(&cfg, "sinks.jsonl=false", err, sizeof(err));
+	struct core_bus *bus = core_bus_open(&cfg, NULL);
+	struct capture_line cap = {0};
+	core_bus_add_sink(bus, &capture_sink, &cap);
+	struct core_conn conn = {.session = "00000000000000ab", .protocol = "telnet", .src_ip = "192.0.2.1",
+				 .src_port = 1, .dst_ip = "127.0.0.1", .dst_port = 23};
+	json_t *f = json_object();
+	json_object_set_new(f, "input", core_json_bytes("a\"b\\\n\x01\xff", 7));
+	json_object_set_new(f, "src_ip", json_string("6.6.6.6"));
+	json_object_set_new(f, "n", json_integer(-5));
+	json_object_set_new(f, "x", json_real(2));
+	json_object_set_new(f, "nested", json_pack("{s:[i,b,n],s:{s:s}}", "a", 1, 1, "o", "k", "v"));
+	core_emit(bus, &conn, EV_COMMAND_INPUT, f, "CMD: %s", "t\tab");
+	core_bus_flush(bus);
+	json_error_t je;
+	json_t *j = json_loads(cap.line, 0, &je);
+	if (!j)
+		fail_msg("not JSON: %s (%s)", cap.line, je.text);
+	const char *order[] = {"eventid", "timestamp", "sensor", "uuid", "message", "session", "protocol",
+			       "src_ip", "src_port", "dst_ip", "dst_port", "input", "n", "x", "nested"};
+	size_t i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v) {
+		assert_true(i < LIB_ARRAY_LEN(order));
+		assert_string_equal(k, order[i++]);
+	}
+	assert_int_equal(i, LIB_ARRAY_LEN(order));
+	assert_string_equal(json_string_value(json_object_get(j, "src_ip")), "192.0.2.1");
+	assert_string_equal(json_string_value(json_object_get(j, "input")), "a\"b\\\n\x01\\xff");
+	assert_string_equal(json_string_value(json_object_get(j, "message")), "CMD: t\tab");
+	assert_true(json_real_value(json_object_get(j, "x")) == 2.0);
+	assert_int_equal(json_integer_value(json_object_get(j, "n")), -5);
+	assert_true(json_is_null(json_array_get(json_object_get(json_object_get(j, "nested"), "a"), 2)));
+	json_decref(j);
+	core_bus_close(bus);
+	core_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_event_catalogue_matches_docs),
 		cmocka_unit_test(test_json_bytes),
 		cmocka_unit_test(test_bus_sqlite_roundtrip),
+		cmocka_unit_test(test_serialisation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,18 +53,18 @@ struct seen {
 	char term[32];
 };
 
-static void on_event(void *arg, enum core_event id, const json_t *ev)
+static void on_event(void *arg, const struct core_ev *ev)
 {
 	struct seen *s = arg;
-	if (id != EV_SESSION_PARAMS)
+	if (ev->id != EV_SESSION_PARAMS)
 		return;
 	s->params++;
-	if (json_object_get(ev, "width")) {
-		s->width = (int)json_integer_value(json_object_get(ev, "width"));
-		s->height = (int)json_integer_value(json_object_get(ev, "height"));
+	if (core_ev_get(ev, "width")) {
+		s->width = (int)json_integer_value(core_ev_get(ev, "width"));
+		s->height = (int)json_integer_value(core_ev_get(ev, "height"));
 	}
-	if (json_object_get(ev, "term"))
-		lib_strlcpy(s->term, json_string_value(json_object_get(ev, "term")), sizeof(s->term));
+	if (core_ev_get(ev, "term"))
+		lib_strlcpy(s->term, json_string_value(core_ev_get(ev, "term")), sizeof(s->term));
 }
 
 /* Sends bytes one at a time, running the loop after each. */
