@@ -207,20 +207,6 @@ INLINE bool ip4_sig(const uint8_t *p, size_t ihl, size_t tot, struct scope_tcpsi
 
 INLINE void decode_tcp(const uint8_t *t, size_t n, struct scope_pkt *o)
 {
-	if (n >= 20) { /* the whole header: one test for the common case */
-		o->sport = rd16(t);
-		o->dport = rd16(t + 2);
-		o->seq = rd32(t + 4);
-		uint8_t f = t[13];
-		o->tcp_flags = f;
-		if ((f & 0x02) && !(f & 0x14))
-			o->cls = SCOPE_C_SYN;
-		else if (((f & 0x12) == 0x12) || (f & 0x04))
-			o->cls = SCOPE_C_BACKSCATTER;
-		else
-			o->cls = SCOPE_C_TCP_OTHER;
-		return;
-	}
 	if (n < 4) {
 		o->flags |= SCOPE_PF_L4_SHORT;
 		o->cls = SCOPE_C_TCP_OTHER;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/core.h"
 #include "report/report.h"
 
 /* 2^32 / dark addresses: how much of the Internet-wide traffic one darknet packet stands for
@@ -110,38 +111,6 @@ static void jw_next(struct jw *w)
 	}
 }
 
-/* Length of the UTF-8 sequence at p (at most n bytes), 0 if it is not one. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0];
-	size_t l;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		l = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		l = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		l = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < l)
-		return 0;
-	for (size_t i = 1; i < l; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((l == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (l == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return l;
-}
-
 static void jw_string(struct jw *w, const char *str)
 {
 	const uint8_t *p = (const uint8_t *)str;
@@ -154,7 +123,7 @@ static void jw_string(struct jw *w, const char *str)
 			run++;
 			continue;
 		}
-		size_t l = c >= 0x80 ? utf8_len(p + i, n - i) : 0;
+		size_t l = c >= 0x80 ? core_utf8_len(p + i, n - i) : 0;
 		if (l) {
 			i += l;
 			run += l;
@@ -374,6 +343,27 @@ static void jw_classes(struct jw *w, const uint64_t *cls)
 	jw_close(w, '}');
 }
 
+/* The labels' sources and packets. */
+static void jw_tools(struct jw *w, const struct scope_count *mirai, const struct scope_count *zmap,
+		     const struct scope_count *masscan)
+{
+	jw_count(w, "mirai", mirai);
+	jw_count(w, "zmap", zmap);
+	jw_count(w, "masscan", masscan);
+}
+
+/* Classes, Telnet share and ports, of an interval or of the run. */
+static void jw_traffic(struct jw *w, const uint64_t *cls, uint64_t telnet, const struct scope_port *ports, size_t nports,
+		       uint64_t packets)
+{
+	jw_classes(w, cls);
+	jw_open(w, "telnet", '{');
+	jw_uint(w, "packets", telnet);
+	jw_real(w, "share", share(telnet, packets));
+	jw_close(w, '}');
+	jw_ports(w, ports, nports, packets);
+}
+
 static void jw_interval(struct jw *w, const char *key, const struct scope_interval *iv, const struct scope_out_ctx *ctx)
 {
 	jw_open(w, key, '{');
@@ -384,20 +374,13 @@ static void jw_interval(struct jw *w, const char *key, const struct scope_interv
 	jw_uint(w, "bytes", iv->bytes);
 	jw_uint(w, "sources", iv->sources);
 	jw_uint(w, "dark_hit", iv->dark_hit);
-	jw_classes(w, iv->cls);
-	jw_open(w, "telnet", '{');
-	jw_uint(w, "packets", iv->telnet);
-	jw_real(w, "share", share(iv->telnet, iv->packets));
-	jw_close(w, '}');
-	jw_ports(w, iv->ports, iv->nports, iv->packets);
+	jw_traffic(w, iv->cls, iv->telnet, iv->ports, iv->nports, iv->packets);
 	jw_uint(w, "ports_rest_packets", iv->ports_rest_packets);
 	if (ctx->cfg->geo) {
 		jw_countries(w, iv->countries, iv->ncountries);
 		jw_asns(w, iv->asns, iv->nasns, NULL, 0);
 	}
-	jw_count(w, "mirai", &iv->mirai);
-	jw_count(w, "zmap", &iv->zmap);
-	jw_count(w, "masscan", &iv->masscan);
+	jw_tools(w, &iv->mirai, &iv->zmap, &iv->masscan);
 	jw_open(w, "backscatter", '{');
 	jw_uint(w, "packets", iv->backscatter_packets);
 	jw_uint(w, "victims", iv->backscatter_victims);
@@ -549,12 +532,7 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 		jw_null(w, "busiest");
 	}
 	jw_close(w, '}');
-	jw_classes(w, r->cls);
-	jw_open(w, "telnet", '{');
-	jw_uint(w, "packets", r->telnet);
-	jw_real(w, "share", share(r->telnet, r->packets));
-	jw_close(w, '}');
-	jw_ports(w, r->ports, r->nports, r->packets);
+	jw_traffic(w, r->cls, r->telnet, r->ports, r->nports, r->packets);
 	if (cfg->geo) {
 		jw_str(w, "geo", scope_geo_describe(cfg->geo));
 		jw_countries(w, r->countries, r->ncountries);
@@ -567,9 +545,7 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 	jw_os_labels(w, "apps", r, ctx, true);
 	jw_families(w, r->families);
 	jw_close(w, '}');
-	jw_count(w, "mirai", &r->mirai);
-	jw_count(w, "zmap", &r->zmap);
-	jw_count(w, "masscan", &r->masscan);
+	jw_tools(w, &r->mirai, &r->zmap, &r->masscan);
 	jw_open(w, "backscatter", '{');
 	jw_uint(w, "victims", r->attacks_total);
 	jw_uint(w, "packets", r->backscatter_packets);
