@@ -170,51 +170,15 @@ static void app_printf(struct ser *b, const char *fmt, ...)
 		app(b, tmp, (size_t)n);
 }
 
-/* Appends s as a JSON string. Valid UTF-8 is kept; control characters are escaped; a byte
- * that is not valid UTF-8 becomes the four characters \xHH (as core_json_bytes does). */
+static void put_piece(void *arg, const char *p, size_t n)
+{
+	app(arg, p, n);
+}
+
+/* Appends s as a JSON string (core_json_escape). */
 static void put_str(struct ser *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	app(b, "\"", 1);
-	size_t run = 0; /* start of bytes copied as they are */
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t l = c >= 0x80 ? core_utf8_len((const uint8_t *)s + i, n - i) : 0;
-		if (l) {
-			i += l;
-			continue;
-		}
-		app(b, s + run, i - run);
-		char esc[8];
-		switch (c) {
-		case '"': app(b, "\\\"", 2); break;
-		case '\\': app(b, "\\\\", 2); break;
-		case '\n': app(b, "\\n", 2); break;
-		case '\r': app(b, "\\r", 2); break;
-		case '\t': app(b, "\\t", 2); break;
-		default:
-			if (c < 0x20) {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				app(b, esc, 6);
-			} else {
-				/* an invalid byte: the text \xHH, its backslash escaped for JSON */
-				memcpy(esc, "\\\\x", 3);
-				esc[3] = hex[c >> 4];
-				esc[4] = hex[c & 15];
-				app(b, esc, 5);
-			}
-		}
-		i++;
-		run = i;
-	}
-	app(b, s + run, n - run);
-	app(b, "\"", 1);
+	core_json_escape(s, n, put_piece, b);
 }
 
 static void put_key(struct ser *b, const char *key)

@@ -117,6 +117,11 @@ void core_session_id(char out[17]);
 json_t *core_json_bytes(const void *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (1 to 4 bytes), or 0 if it is not one. */
 size_t core_utf8_len(const uint8_t *p, size_t n);
+/* Writes s as a JSON string literal (quotes included) through put, in pieces: valid UTF-8 as it
+ * is, control characters escaped as jansson does (\n, \b, \u001F...), and a byte that is not
+ * valid UTF-8 as the four characters \xHH (as core_json_bytes). For hand-written JSON. */
+typedef void (*core_put_fn)(void *arg, const char *p, size_t n);
+void core_json_escape(const char *s, size_t n, core_put_fn put, void *arg);
 json_t *core_json_str(const char *s);
 
 /* ------------------------------------------------------------------ store */

@@ -1,6 +1,7 @@
 /* The event table and the helpers that build event fields safely from peer bytes. */
 #include "core/core.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define CORE_EV_ROW(id, n, d) [EV_##id] = {.name = n, .doc = d},
@@ -93,6 +94,46 @@ json_t *core_json_bytes(const void *data, size_t n)
 	json_t *j = json_stringn((const char *)b.data, b.len);
 	buf_free(&b);
 	return j;
+}
+
+void core_json_escape(const char *s, size_t n, core_put_fn put, void *arg)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t run = 0; /* start of the bytes passed on as they are */
+	put(arg, "\"", 1);
+	for (size_t i = 0; i < n;) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t l = c >= 0x80 ? core_utf8_len(p + i, n - i) : 0;
+		if (l) {
+			i += l;
+			continue;
+		}
+		put(arg, s + run, i - run);
+		char e[8];
+		switch (c) {
+		case '"': put(arg, "\\\"", 2); break;
+		case '\\': put(arg, "\\\\", 2); break;
+		case '\b': put(arg, "\\b", 2); break;
+		case '\f': put(arg, "\\f", 2); break;
+		case '\n': put(arg, "\\n", 2); break;
+		case '\r': put(arg, "\\r", 2); break;
+		case '\t': put(arg, "\\t", 2); break;
+		default:
+			if (c < 0x20)
+				snprintf(e, sizeof(e), "\\u%04X", c);
+			else
+				snprintf(e, sizeof(e), "\\\\x%02x", c);
+			put(arg, e, strlen(e));
+		}
+		i++;
+		run = i;
+	}
+	put(arg, s + run, n - run);
+	put(arg, "\"", 1);
 }
 
 json_t *core_json_str(const char *s)

@@ -111,47 +111,14 @@ static void jw_next(struct jw *w)
 	}
 }
 
+static void jw_piece(void *arg, const char *p, size_t n)
+{
+	jw_raw(arg, p, n);
+}
+
 static void jw_string(struct jw *w, const char *str)
 {
-	const uint8_t *p = (const uint8_t *)str;
-	size_t n = strlen(str), run = 0;
-	jw_raw(w, "\"", 1);
-	for (size_t i = 0; i < n;) {
-		uint8_t c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			i++;
-			run++;
-			continue;
-		}
-		size_t l = c >= 0x80 ? core_utf8_len(p + i, n - i) : 0;
-		if (l) {
-			i += l;
-			run += l;
-			continue;
-		}
-		jw_raw(w, (const char *)p + i - run, run);
-		run = 0;
-		char e[8];
-		switch (c) {
-		case '"': jw_raw(w, "\\\"", 2); break;
-		case '\\': jw_raw(w, "\\\\", 2); break;
-		case '\b': jw_raw(w, "\\b", 2); break;
-		case '\f': jw_raw(w, "\\f", 2); break;
-		case '\n': jw_raw(w, "\\n", 2); break;
-		case '\r': jw_raw(w, "\\r", 2); break;
-		case '\t': jw_raw(w, "\\t", 2); break;
-		default:
-			if (c < 0x20)
-				snprintf(e, sizeof(e), "\\u%04X", c);
-			else
-				snprintf(e, sizeof(e), "\\\\x%02x", c);
-			jw_raw(w, e, strlen(e));
-			break;
-		}
-		i++;
-	}
-	jw_raw(w, (const char *)p + n - run, run);
-	jw_raw(w, "\"", 1);
+	core_json_escape(str, strlen(str), jw_piece, w);
 }
 
 /* A member's key (objects) or nothing (arrays: key NULL). */
