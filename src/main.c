@@ -21,30 +21,51 @@ static int help_main(int argc, char **argv);
 
 /* One row per subcommand; help, the man page and dispatch read this table. */
 static const struct command commands[] = {
-	{.name = "run", .main = sensor_main,
-	 .synopsis = "mitsu run [-c FILE] [--data-dir DIR] [--listen PROTO@ADDR:PORT[/PROFILE]]... [--set section.key=value]...",
-	 .summary = "Run the sensor: honeypot listeners, malware capture, sandbox queue and dashboard. SIGTERM or SIGINT stops it cleanly."},
-	{.name = "events", .main = core_events_main,
-	 .synopsis = "mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID] [--since TIME] [--limit N]",
+	{.name = "run",
+	 .main = sensor_main,
+	 .synopsis = "mitsu run [-c FILE] [--data-dir DIR] [--listen PROTO@ADDR:PORT[/PROFILE]]... "
+		     "[--set section.key=value]...",
+	 .summary = "Run the sensor: honeypot listeners, malware capture, sandbox queue and "
+		    "dashboard. SIGTERM or SIGINT stops it cleanly."},
+	{.name = "events",
+	 .main = core_events_main,
+	 .synopsis = "mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID] "
+		     "[--since TIME] [--limit N]",
 	 .summary = "Print stored events as JSON lines, oldest first."},
-	{.name = "samples", .main = capture_samples_main,
+	{.name = "samples",
+	 .main = capture_samples_main,
 	 .synopsis = "mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] [--arch ARCH]",
-	 .summary = "List the captured samples: hashes, size, type, CPU, when and where they came from."},
-	{.name = "profiles", .main = profile_main,
+	 .summary = "List the captured samples: hashes, size, type, CPU, when and where they came "
+		    "from."},
+	{.name = "profiles",
+	 .main = profile_main,
 	 .synopsis = "mitsu profiles [-c FILE] [--dir DIR] [--format table|json]",
-	 .summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, description."},
-	{.name = "box", .main = box_main,
-	 .synopsis = "mitsu box [-c FILE] [--data-dir DIR] [--format json|table] [--window SECS] [--parallel N] [--static-only] [--store] FILE... | --results [--testbed]",
-	 .summary = "Analyse samples in the sandbox (static analysis, then a run under qemu-user in a sealed fake internet) and print one JSON verdict per sample."},
-	{.name = "scope", .main = scope_main,
+	 .summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, "
+		    "description."},
+	{.name = "box",
+	 .main = box_main,
+	 .synopsis = "mitsu box [-c FILE] [--data-dir DIR] [--format json|table] [--window SECS] "
+		     "[--parallel N] [--static-only] [--store] FILE... | --results [--testbed]",
+	 .summary = "Analyse samples in the sandbox (static analysis, then a run under qemu-user "
+		    "in a sealed fake internet) and print one JSON verdict per sample."},
+	{.name = "scope",
+	 .main = scope_main,
 	 .synopsis = "mitsu scope [options] PCAP... | mitsu scope [options] --live IFACE",
-	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv (mitsu scope --help lists the options)."},
-	{.name = "report", .main = report_main,
-	 .synopsis = "mitsu report [-c FILE] [--data-dir DIR] [--format text|json|html] [--out DIR] [--since TIME] [--until TIME]",
-	 .summary = "The seed's tables and charts from the store: honeypot hosts by device, credentials, commands, samples, sandbox verdicts and the LAN-attack testbed table, darknet statistics."},
-	{.name = "help", .main = help_main,
+	 .summary = "Darknet analysis: packets per port, sources per country and AS, OS, "
+		    "Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv (mitsu "
+		    "scope --help lists the options)."},
+	{.name = "report",
+	 .main = report_main,
+	 .synopsis = "mitsu report [-c FILE] [--data-dir DIR] [--format text|json|html] [--out "
+		     "DIR] [--since TIME] [--until TIME]",
+	 .summary = "The seed's tables and charts from the store: honeypot hosts by device, "
+		    "credentials, commands, samples, sandbox verdicts and the LAN-attack testbed "
+		    "table, darknet statistics."},
+	{.name = "help",
+	 .main = help_main,
 	 .synopsis = "mitsu help [COMMAND] | mitsu help --man | mitsu help --events",
-	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the event catalogue."},
+	 .summary = "Show help for mitsu or one command; --man prints the man page, --events the "
+		    "event catalogue."},
 };
 
 static const struct command *find_command(const char *name)
@@ -84,8 +105,9 @@ static void roff(FILE *out, const char *s)
 static void print_man(FILE *out)
 {
 	fprintf(out, ".TH MITSU 1 \"\" \"mitsu %s\" \"User Commands\"\n", MITSU_VERSION);
-	fprintf(out, ".SH NAME\nmitsu \\- IoT attack observation platform: honeypots, malware capture, "
-		     "sandbox, darknet analysis, device identification and reports\n");
+	fprintf(out,
+		".SH NAME\nmitsu \\- IoT attack observation platform: honeypots, malware capture, "
+		"sandbox, darknet analysis, device identification and reports\n");
 	fprintf(out, ".SH SYNOPSIS\n");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(commands); i++) {
 		fprintf(out, ".B ");
@@ -98,9 +120,11 @@ static void print_man(FILE *out)
 		roff(out, commands[i].summary);
 		fputc('\n', out);
 	}
-	fprintf(out, ".SH CONFIGURATION\nSettings come from built-in defaults, then the INI file given "
-		     "with \\fB\\-c\\fR, then the command line (\\fB\\-\\-set section.key=value\\fR, "
-		     "\\fB\\-\\-data\\-dir\\fR, \\fB\\-\\-listen\\fR), each overriding the one before.\n");
+	fprintf(out,
+		".SH CONFIGURATION\nSettings come from built-in defaults, then the INI file given "
+		"with \\fB\\-c\\fR, then the command line (\\fB\\-\\-set section.key=value\\fR, "
+		"\\fB\\-\\-data\\-dir\\fR, \\fB\\-\\-listen\\fR), each overriding the one "
+		"before.\n");
 	const char *section = "";
 	for (int i = 0; i < OPT__COUNT; i++) {
 		const struct core_option *o = &core_options[i];
@@ -115,7 +139,8 @@ static void print_man(FILE *out)
 		roff(out, o->help);
 		fputc('\n', out);
 	}
-	fprintf(out, ".SH EVENTS\nEvents are JSON objects, one per line, with Cowrie's field names.\n");
+	fprintf(out,
+		".SH EVENTS\nEvents are JSON objects, one per line, with Cowrie's field names.\n");
 	for (int i = 0; i < EV__COUNT; i++) {
 		fprintf(out, ".TP\n.B ");
 		roff(out, core_events[i].name);
@@ -123,10 +148,12 @@ static void print_man(FILE *out)
 		roff(out, core_events[i].doc);
 		fputc('\n', out);
 	}
-	fprintf(out, ".SH FILES\n.TP\n.I DATA/mitsu.db\nSQLite store: events, sessions, samples, analyses.\n"
-		     ".TP\n.I DATA/events.jsonl\nThe event stream, append only.\n"
-		     ".TP\n.I DATA/samples/ab/abcd...\nCaptured files named by SHA\\-256, mode 0400.\n"
-		     ".TP\n.I DATA/box/SHA256/\nSandbox artefacts: trace, pcap, report.json.\n");
+	fprintf(out,
+		".SH FILES\n.TP\n.I DATA/mitsu.db\nSQLite store: events, sessions, samples, "
+		"analyses.\n"
+		".TP\n.I DATA/events.jsonl\nThe event stream, append only.\n"
+		".TP\n.I DATA/samples/ab/abcd...\nCaptured files named by SHA\\-256, mode 0400.\n"
+		".TP\n.I DATA/box/SHA256/\nSandbox artefacts: trace, pcap, report.json.\n");
 	fprintf(out, ".SH SEE ALSO\nThe docs/ folder of the source: events.md, operations.md.\n");
 }
 

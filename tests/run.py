@@ -6,6 +6,7 @@ For each build directory given with --build:
   - every fuzz target's standalone replay of its seed corpus (build/tests/fuzz_*), one test per file;
   - every integration test file (tests/integration/test_*.py) against that build's mitsu binary;
     each test method counts.
+Once per run: the checks of the source tree (tests/static/test_*.py: format, layering).
 A binary that crashes or reports a sanitizer error counts as a failed test.
 """
 import argparse
@@ -105,6 +106,12 @@ def main():
             if name.startswith('test_') and name.endswith('.py'):
                 jobs.append(('%s integration/%s' % (tag, name[5:-3]),
                              [sys.executable, os.path.join(idir, name)], env, 600))
+    # Checks of the source tree itself (format, layering): once, not per build.
+    sdir = os.path.join(ROOT, 'tests', 'static')
+    for name in sorted(os.listdir(sdir)) if os.path.isdir(sdir) else []:
+        if name.startswith('test_') and name.endswith('.py'):
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1')
+            jobs.append(('static/%s' % name[5:-3], [sys.executable, os.path.join(sdir, name)], env, 300))
     if only:
         jobs = [j for j in jobs if only.search(j[0])]
 

@@ -21,8 +21,8 @@
 #define ZMAPPERS 50u
 
 enum kind { K_MIRAI, K_LINUX, K_WINDOWS, K_MASSCAN, K_ZMAP, K_BACKSCATTER, K_UDP, K_ICMP, K__N };
-static const char *const kind_name[K__N] = {"mirai", "linux", "windows", "masscan", "zmap",
-					    "backscatter", "udp", "icmp"};
+static const char *const kind_name[K__N] = {"mirai", "linux",       "windows", "masscan",
+					    "zmap",  "backscatter", "udp",     "icmp"};
 /* Share of packets per kind, in percent. */
 static const unsigned kind_pct[K__N] = {45, 20, 10, 10, 5, 5, 4, 1};
 
@@ -52,10 +52,26 @@ struct src {
 	uint8_t hops;
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, (uint16_t)v); }
-static void le32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static void le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = v >> 8; }
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = (uint8_t)v;
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, (uint16_t)v);
+}
+static void le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static void le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = v >> 8;
+}
 
 static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
 {
@@ -133,17 +149,23 @@ int main(int argc, char **argv)
 		case 'l': link = optarg; break;
 		case 'S': rng = strtoull(optarg, NULL, 10) | 1; break;
 		default:
-			fprintf(stderr, "usage: gen [-n PACKETS] [-s SOURCES] [-l ether|vlan|raw|sll|sll2] [-S SEED]\n");
+			fprintf(stderr, "usage: gen [-n PACKETS] [-s SOURCES] [-l "
+					"ether|vlan|raw|sll|sll2] [-S SEED]\n");
 			return 2;
 		}
 	}
 	uint32_t linktype;
 	size_t lhdr;
-	if (!strcmp(link, "ether")) linktype = 1, lhdr = 14;
-	else if (!strcmp(link, "vlan")) linktype = 1, lhdr = 18;
-	else if (!strcmp(link, "raw")) linktype = 101, lhdr = 0;
-	else if (!strcmp(link, "sll")) linktype = 113, lhdr = 16;
-	else if (!strcmp(link, "sll2")) linktype = 276, lhdr = 20;
+	if (!strcmp(link, "ether"))
+		linktype = 1, lhdr = 14;
+	else if (!strcmp(link, "vlan"))
+		linktype = 1, lhdr = 18;
+	else if (!strcmp(link, "raw"))
+		linktype = 101, lhdr = 0;
+	else if (!strcmp(link, "sll"))
+		linktype = 113, lhdr = 16;
+	else if (!strcmp(link, "sll2"))
+		linktype = 276, lhdr = 20;
 	else {
 		fprintf(stderr, "gen: unknown link %s\n", link);
 		return 2;
@@ -159,8 +181,8 @@ int main(int argc, char **argv)
 	for (int k = 0; k < K__N; k++) {
 		first[k] = at;
 		uint32_t cnt = k == K_BACKSCATTER ? VICTIMS
-			       : k == K_MASSCAN ? MASSCANNERS
-			       : k == K_ZMAP	  ? ZMAPPERS
+			       : k == K_MASSCAN   ? MASSCANNERS
+			       : k == K_ZMAP      ? ZMAPPERS
 						  : (uint32_t)((uint64_t)nsrc * kind_pct[k] / 100);
 		at += cnt ? cnt : 1;
 	}
@@ -188,7 +210,8 @@ int main(int argc, char **argv)
 	le32(gh + 20, linktype);
 	fwrite(gh, 1, 24, stdout);
 
-	static const uint8_t linux_opt[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+	static const uint8_t linux_opt[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+					      0, 1, 0,    0,    0, 0, 1, 3,  3, 7};
 	static const uint8_t win_opt[12] = {2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2};
 	struct truth tr = {0};
 	for (uint64_t i = 0; i < n; i++) {
@@ -204,23 +227,27 @@ int main(int argc, char **argv)
 			tr.port23 += dport == 23;
 			tr.port2323 += dport == 2323;
 			l4len = tcp(l4, s->sport, dport, dst, 0, 0x02, s->win, NULL, 0);
-			ip4(ip, l4len, 6, (uint8_t)(64 - s->hops), (uint16_t)next(), 0, s->addr, dst);
+			ip4(ip, l4len, 6, (uint8_t)(64 - s->hops), (uint16_t)next(), 0, s->addr,
+			    dst);
 			break;
 		}
 		case K_LINUX:
-			l4len = tcp(l4, (uint16_t)(32768 + next() % 28000), next() & 1 ? 22 : 80, seq, 0, 0x02,
-				    29200, linux_opt, sizeof(linux_opt));
-			ip4(ip, l4len, 6, (uint8_t)(64 - s->hops), (uint16_t)(next() | 1), 1, s->addr, dst);
+			l4len = tcp(l4, (uint16_t)(32768 + next() % 28000), next() & 1 ? 22 : 80,
+				    seq, 0, 0x02, 29200, linux_opt, sizeof(linux_opt));
+			ip4(ip, l4len, 6, (uint8_t)(64 - s->hops), (uint16_t)(next() | 1), 1,
+			    s->addr, dst);
 			break;
 		case K_WINDOWS:
-			l4len = tcp(l4, (uint16_t)(49152 + next() % 16000), 445, seq, 0, 0x02, 8192, win_opt,
-				    sizeof(win_opt));
-			ip4(ip, l4len, 6, (uint8_t)(128 - s->hops), (uint16_t)(next() | 1), 1, s->addr, dst);
+			l4len = tcp(l4, (uint16_t)(49152 + next() % 16000), 445, seq, 0, 0x02, 8192,
+				    win_opt, sizeof(win_opt));
+			ip4(ip, l4len, 6, (uint8_t)(128 - s->hops), (uint16_t)(next() | 1), 1,
+			    s->addr, dst);
 			break;
 		case K_MASSCAN: {
 			uint16_t dport = next() & 1 ? 3389 : 8080;
 			l4len = tcp(l4, s->sport, dport, seq, 0, 0x02, 1024, NULL, 0);
-			ip4(ip, l4len, 6, (uint8_t)(255 - s->hops), (uint16_t)(dst ^ dport ^ seq), 0, s->addr, dst);
+			ip4(ip, l4len, 6, (uint8_t)(255 - s->hops), (uint16_t)(dst ^ dport ^ seq),
+			    0, s->addr, dst);
 			break;
 		}
 		case K_ZMAP:
@@ -229,9 +256,10 @@ int main(int argc, char **argv)
 			break;
 		case K_BACKSCATTER: {
 			int rst = next() % 4 == 0;
-			l4len = tcp(l4, 80, (uint16_t)(1024 + next() % 60000), seq, (uint32_t)next(),
-				    rst ? 0x14 : 0x12, rst ? 0 : 14600, NULL, 0);
-			ip4(ip, l4len, 6, (uint8_t)(64 - s->hops), (uint16_t)next(), 1, s->addr, dst);
+			l4len = tcp(l4, 80, (uint16_t)(1024 + next() % 60000), seq,
+				    (uint32_t)next(), rst ? 0x14 : 0x12, rst ? 0 : 14600, NULL, 0);
+			ip4(ip, l4len, 6, (uint8_t)(64 - s->hops), (uint16_t)next(), 1, s->addr,
+			    dst);
 			break;
 		}
 		case K_UDP: {
@@ -244,7 +272,8 @@ int main(int argc, char **argv)
 			for (size_t j = 0; j < pay; j++)
 				l4[8 + j] = (uint8_t)next();
 			l4len = 8 + pay;
-			ip4(ip, l4len, 17, (uint8_t)(64 - s->hops), (uint16_t)next(), 0, s->addr, dst);
+			ip4(ip, l4len, 17, (uint8_t)(64 - s->hops), (uint16_t)next(), 0, s->addr,
+			    dst);
 			break;
 		}
 		case K_ICMP:
@@ -254,11 +283,11 @@ int main(int argc, char **argv)
 			l4len = 8 + 16;
 			for (size_t j = 8; j < l4len; j++)
 				l4[j] = (uint8_t)next();
-			ip4(ip, l4len, 1, (uint8_t)(64 - s->hops), (uint16_t)next(), 0, s->addr, dst);
+			ip4(ip, l4len, 1, (uint8_t)(64 - s->hops), (uint16_t)next(), 0, s->addr,
+			    dst);
 			put16(l4 + 2, fold(sum16(l4, l4len, 0)));
 			break;
-		default:
-			break;
+		default: break;
 		}
 		if (ip[9] != 1)
 			put16(l4 + (ip[9] == 6 ? 16 : 6), l4sum(ip, l4, l4len));
@@ -293,8 +322,8 @@ int main(int argc, char **argv)
 		tr.packets[k]++;
 		tr.bytes += iplen;
 	}
-	fprintf(stderr, "gen: %llu packets, %llu IP bytes, %u sources, link %s\n", (unsigned long long)n,
-		(unsigned long long)tr.bytes, at, link);
+	fprintf(stderr, "gen: %llu packets, %llu IP bytes, %u sources, link %s\n",
+		(unsigned long long)n, (unsigned long long)tr.bytes, at, link);
 	for (int k = 0; k < K__N; k++)
 		fprintf(stderr, "gen: %-11s %llu packets from a pool of %u sources\n", kind_name[k],
 			(unsigned long long)tr.packets[k], first[k + 1] - first[k]);

@@ -31,12 +31,12 @@ enum mode { M_SCANNER, M_LOADER, M_IDLE, M_IDLE_SHELL };
 
 struct conn {
 	int fd;
-	int step;          /* index into the dialogue */
+	int step; /* index into the dialogue */
 	int active;
-	uint64_t sent_us;  /* when the current command was sent */
+	uint64_t sent_us; /* when the current command was sent */
 	size_t rxlen;
-	char rx[RX_MAX];   /* text (Telnet commands removed) since the last command */
-	int iac_state;     /* parser state across reads */
+	char rx[RX_MAX]; /* text (Telnet commands removed) since the last command */
+	int iac_state;   /* parser state across reads */
 	uint8_t iac_cmd;
 	int sb;
 };
@@ -65,14 +65,10 @@ struct step {
 };
 
 static const struct step scanner[] = {
-	{NULL, "ogin"},
-	{"$USER", "assword"},
-	{"$PASS", "#PROMPT"},
-	{"enable", "#PROMPT"},
-	{"system", "#PROMPT"},
-	{"shell", "#PROMPT"},
-	{"sh", "#PROMPT"},
-	{"/bin/busybox MIRAI", "MIRAI: applet not found"},
+	{NULL, "ogin"},        {"$USER", "assword"},
+	{"$PASS", "#PROMPT"},  {"enable", "#PROMPT"},
+	{"system", "#PROMPT"}, {"shell", "#PROMPT"},
+	{"sh", "#PROMPT"},     {"/bin/busybox MIRAI", "MIRAI: applet not found"},
 	{NULL, NULL},
 };
 
@@ -92,12 +88,19 @@ static void build_loader(void)
 		{"/bin/busybox ECCHI", "ECCHI: applet not found"},
 		{"/bin/busybox ps; /bin/busybox ECCHI", "ECCHI: applet not found"},
 		{"/bin/busybox cat /proc/mounts; /bin/busybox ECCHI", "ECCHI: applet not found"},
-		{"/bin/busybox echo -e '\\x6b\\x61\\x6d\\x69/dev' > /dev/.nippon; /bin/busybox cat /dev/.nippon; /bin/busybox rm /dev/.nippon", "kami/dev"},
+		{"/bin/busybox echo -e '\\x6b\\x61\\x6d\\x69/dev' > /dev/.nippon; /bin/busybox cat "
+		 "/dev/.nippon; /bin/busybox rm /dev/.nippon",
+		 "kami/dev"},
 		{"cd /dev/", "#PROMPT"},
-		{"/bin/busybox cp /bin/echo dvrHelper; >dvrHelper; /bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI", "ECCHI: applet not found"},
+		{"/bin/busybox cp /bin/echo dvrHelper; >dvrHelper; /bin/busybox chmod 777 "
+		 "dvrHelper; /bin/busybox ECCHI",
+		 "ECCHI: applet not found"},
 		{"/bin/busybox cat /bin/echo; /bin/busybox ECCHI", "ECCHI: applet not found"},
-		{"/bin/busybox wget; /bin/busybox tftp; /bin/busybox ECCHI", "ECCHI: applet not found"},
-		{"/bin/busybox cp dvrHelper upnp; > upnp; /bin/busybox chmod 777 upnp; /bin/busybox ECCHI", "ECCHI: applet not found"},
+		{"/bin/busybox wget; /bin/busybox tftp; /bin/busybox ECCHI",
+		 "ECCHI: applet not found"},
+		{"/bin/busybox cp dvrHelper upnp; > upnp; /bin/busybox chmod 777 upnp; "
+		 "/bin/busybox ECCHI",
+		 "ECCHI: applet not found"},
 	};
 	size_t n = 0;
 	for (; n < sizeof(fixed) / sizeof(fixed[0]); n++) {
@@ -111,7 +114,10 @@ static void build_loader(void)
 		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
 		bin[i] = (uint8_t)x;
 	}
-	memcpy(bin, "\x7f" "ELF\x01\x01\x01", 7);
+	memcpy(bin,
+	       "\x7f"
+	       "ELF\x01\x01\x01",
+	       7);
 	for (int l = 0; l < 12; l++) {
 		char *p = loader_lines[l];
 		p += sprintf(p, "/bin/busybox echo -ne '");
@@ -248,7 +254,8 @@ static void handle_bytes(struct conn *c, const uint8_t *p, size_t n)
 		case 2:
 			if (rl + 12 < sizeof(reply)) {
 				if (c->iac_cmd == 253 && b == 31) {
-					static const uint8_t naws[] = {255, 251, 31, 255, 250, 31, 0, 80, 0, 24, 255, 240};
+					static const uint8_t naws[] = {255, 251, 31, 255, 250, 31,
+								       0,   80,  0,  24,  255, 240};
 					memcpy(reply + rl, naws, sizeof(naws));
 					rl += sizeof(naws);
 				} else if (c->iac_cmd == 253) {
@@ -283,8 +290,10 @@ static void advance(struct conn *c)
 			conn_close(c, 1);
 			return;
 		}
-		int met = !st->expect || (strcmp(st->expect, "#PROMPT") == 0 ? prompt_seen(c)
-								    : memmem(c->rx, c->rxlen, st->expect, strlen(st->expect)) != NULL);
+		int met = !st->expect ||
+			  (strcmp(st->expect, "#PROMPT") == 0 ? prompt_seen(c)
+							      : memmem(c->rx, c->rxlen, st->expect,
+								       strlen(st->expect)) != NULL);
 		if (!met)
 			return;
 		if (st->expect && c->step > 0 && nlat < MAX_LAT)
@@ -327,8 +336,10 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'm':
-			mode = !strcmp(optarg, "loader") ? M_LOADER : !strcmp(optarg, "idle") ? M_IDLE
-			       : !strcmp(optarg, "idle-shell") ? M_IDLE_SHELL : M_SCANNER;
+			mode = !strcmp(optarg, "loader")       ? M_LOADER
+			       : !strcmp(optarg, "idle")       ? M_IDLE
+			       : !strcmp(optarg, "idle-shell") ? M_IDLE_SHELL
+							       : M_SCANNER;
 			break;
 		case 'c': concurrency = atoi(optarg); break;
 		case 'n': target_sessions = strtoull(optarg, NULL, 10); break;
@@ -337,7 +348,9 @@ int main(int argc, char **argv)
 		case 'P': password = optarg; break;
 		case 'i': idle = atol(optarg); break;
 		default:
-			fprintf(stderr, "usage: loadgen -p PORT [-m scanner|loader|idle|idle-shell] [-c N] [-n N] [-t S] [-i N]\n");
+			fprintf(stderr,
+				"usage: loadgen -p PORT [-m scanner|loader|idle|idle-shell] [-c N] "
+				"[-n N] [-t S] [-i N]\n");
 			return 2;
 		}
 	}
@@ -363,8 +376,9 @@ int main(int argc, char **argv)
 	for (;;) {
 		uint64_t now = now_us();
 		int running_sessions = mode == M_SCANNER || mode == M_LOADER;
-		if (running_sessions && ((target_sessions && done_sessions + failed_sessions >= target_sessions) ||
-					 (!target_sessions && now >= deadline)))
+		if (running_sessions &&
+		    ((target_sessions && done_sessions + failed_sessions >= target_sessions) ||
+		     (!target_sessions && now >= deadline)))
 			break;
 		if (!running_sessions) {
 			size_t ready = 0;
@@ -395,7 +409,8 @@ int main(int argc, char **argv)
 					advance(c);
 			}
 			if (running_sessions && !c->active &&
-			    (!target_sessions || started_sessions < target_sessions) && now_us() < deadline)
+			    (!target_sessions || started_sessions < target_sessions) &&
+			    now_us() < deadline)
 				conn_open(c);
 		}
 	}
@@ -404,7 +419,8 @@ int main(int argc, char **argv)
 		size_t ready = 0;
 		for (int i = 0; i < opened; i++)
 			ready += conns[i].active && conns[i].step == 1000;
-		printf("idle_connections=%zu\nseconds=%.2f\nready=%d\n", ready, secs, idle_ready_at != 0);
+		printf("idle_connections=%zu\nseconds=%.2f\nready=%d\n", ready, secs,
+		       idle_ready_at != 0);
 		fflush(stdout);
 		/* Hold the connections until told to stop (stdin closes). */
 		char tmp[16];

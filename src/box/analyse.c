@@ -13,7 +13,8 @@ static const char *why_not(const struct box_elf *e, bool elf, char *buf, size_t 
 		return "not an ELF file";
 	const char *q = box_qemu_for(e);
 	if (!q) {
-		snprintf(buf, len, "no emulator for this CPU (%s)", e->arch[0] ? e->arch : "unknown");
+		snprintf(buf, len, "no emulator for this CPU (%s)",
+			 e->arch[0] ? e->arch : "unknown");
 		return buf;
 	}
 	char path[96];
@@ -25,8 +26,8 @@ static const char *why_not(const struct box_elf *e, bool elf, char *buf, size_t 
 	return NULL;
 }
 
-int box_analyse(const struct core_config *cfg, const char *path, const char *artefacts_dir, bool dynamic,
-		json_t **verdict)
+int box_analyse(const struct core_config *cfg, const char *path, const char *artefacts_dir,
+		bool dynamic, json_t **verdict)
 {
 	*verdict = NULL;
 	uint8_t *data;
@@ -51,7 +52,8 @@ int box_analyse(const struct core_config *cfg, const char *path, const char *art
 			dyn = box_run(cfg, data, n, &e, base ? base + 1 : path, artefacts_dir);
 		}
 	} else {
-		dyn = json_pack("{s:b,s:s}", "ran", false, "reason", "static analysis only (--static-only)");
+		dyn = json_pack("{s:b,s:s}", "ran", false, "reason",
+				"static analysis only (--static-only)");
 	}
 	json_t *v = box_verdict(stat, dyn);
 	json_decref(stat);
@@ -62,12 +64,14 @@ int box_analyse(const struct core_config *cfg, const char *path, const char *art
 	json_object_set_new(v, "file", core_json_str(path));
 	json_object_set_new(v, "started", json_string(started));
 	json_object_set_new(v, "analysed", json_string(finished));
-	json_object_set_new(v, "analysis_seconds", json_real((double)((lib_mono_us() - t0) / 1000) / 1000.0));
+	json_object_set_new(v, "analysis_seconds",
+			    json_real((double)((lib_mono_us() - t0) / 1000) / 1000.0));
 	if (artefacts_dir) {
 		json_object_set_new(v, "artefacts", core_json_str(artefacts_dir));
 		if (lib_mkdirs(artefacts_dir, 0750) == 0) {
 			char *p = xasprintf("%s/report.json", artefacts_dir);
-			char *text = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+			char *text = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
+							   JSON_REAL_PRECISION(6));
 			if (text) {
 				lib_write_file_atomic(p, text, strlen(text), 0640);
 				free(text);

@@ -40,7 +40,8 @@ void box_queue_on_verdict(struct box_queue *q, box_verdict_cb cb, void *arg);
 /* Queues one file by hand (`mitsu box FILE`). sha256 may be NULL (computed by the child);
  * captured_us is when the sample was captured (0: now). Returns 0, or -ENOSPC if the queue is
  * full, -ESHUTDOWN after close. */
-int box_queue_submit(struct box_queue *q, const char *path, const char *sha256, int64_t captured_us);
+int box_queue_submit(struct box_queue *q, const char *path, const char *sha256,
+		     int64_t captured_us);
 /* Jobs waiting plus running; the CLI runs the loop until this is 0. */
 size_t box_queue_pending(const struct box_queue *q);
 

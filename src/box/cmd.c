@@ -12,18 +12,24 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mitsu box [-c FILE] [--data-dir DIR] [--set box.KEY=VALUE] [--format json|table]\n"
-		"                 [--window SECS] [--parallel N] [--static-only] [--store] FILE...\n"
-		"       mitsu box [-c FILE] [--data-dir DIR] --results [--format json|table] [--testbed]\n"
+		"usage: mitsu box [-c FILE] [--data-dir DIR] [--set box.KEY=VALUE] [--format "
+		"json|table]\n"
+		"                 [--window SECS] [--parallel N] [--static-only] [--store] "
+		"FILE...\n"
+		"       mitsu box [-c FILE] [--data-dir DIR] --results [--format json|table] "
+		"[--testbed]\n"
 		"\n"
 		"  --format json|table  one JSON object per sample (default) or a summary table\n"
 		"  --window SECS        observation window (box.window)\n"
 		"  --parallel N         runs at once (box.parallel)\n"
 		"  --static-only        no dynamic run: hashes, ELF header, packer, strings, YARA\n"
-		"  --store              put the files in the sample store first; new ELF samples are then\n"
-		"                       analysed through the event bus, exactly as `mitsu run` does\n"
+		"  --store              put the files in the sample store first; new ELF samples "
+		"are then\n"
+		"                       analysed through the event bus, exactly as `mitsu run` "
+		"does\n"
 		"  --results            print the stored verdicts (latest per sample) instead\n"
-		"  --testbed            with --results: the LAN-attack table by CPU architecture\n");
+		"  --testbed            with --results: the LAN-attack table by CPU "
+		"architecture\n");
 }
 
 struct cli {
@@ -39,7 +45,10 @@ static const char *yes(const json_t *v, const char *key)
 
 static void print_verdict(struct cli *c, const json_t *v)
 {
-	if (strcmp(json_string_value(json_object_get(v, "verdict")) ? json_string_value(json_object_get(v, "verdict")) : "", "error") == 0)
+	if (strcmp(json_string_value(json_object_get(v, "verdict"))
+			   ? json_string_value(json_object_get(v, "verdict"))
+			   : "",
+		   "error") == 0)
 		c->failed++;
 	if (c->json) {
 		char *line = json_dumps(v, BOX_JSON);
@@ -49,15 +58,20 @@ static void print_verdict(struct cli *c, const json_t *v)
 		}
 	} else {
 		if (c->printed == 0)
-			printf("%-16s %-8s %-9s %-5s %-4s %-4s %-4s %-7s %s\n", "SHA256", "ARCH", "FAMILY", "SCAN", "LAN",
-			       "DDOS", "CNC", "SECONDS", "VERDICT");
+			printf("%-16s %-8s %-9s %-5s %-4s %-4s %-4s %-7s %s\n", "SHA256", "ARCH",
+			       "FAMILY", "SCAN", "LAN", "DDOS", "CNC", "SECONDS", "VERDICT");
 		const char *sha = json_string_value(json_object_get(v, "sha256"));
 		printf("%-16.16s %-8s %-9s %-5s %-4s %-4s %-4zu %-7.1f %s\n", sha ? sha : "?",
-		       json_string_value(json_object_get(v, "arch")) ? json_string_value(json_object_get(v, "arch")) : "",
-		       json_string_value(json_object_get(v, "family")), yes(v, "scan"), yes(v, "lan_attack"),
-		       yes(v, "ddos"), json_array_size(json_object_get(v, "cnc")),
+		       json_string_value(json_object_get(v, "arch"))
+			       ? json_string_value(json_object_get(v, "arch"))
+			       : "",
+		       json_string_value(json_object_get(v, "family")), yes(v, "scan"),
+		       yes(v, "lan_attack"), yes(v, "ddos"),
+		       json_array_size(json_object_get(v, "cnc")),
 		       json_number_value(json_object_get(v, "seconds")),
-		       json_string_value(json_object_get(v, "verdict")) ? json_string_value(json_object_get(v, "verdict")) : "");
+		       json_string_value(json_object_get(v, "verdict"))
+			       ? json_string_value(json_object_get(v, "verdict"))
+			       : "");
 	}
 	c->printed++;
 	fflush(stdout);
@@ -92,8 +106,9 @@ static int run_one(struct core_config *cfg, const char *path, const char *artefa
 		snprintf(why, sizeof(why), "cannot read the file: %s%s", strerror(-rc),
 			 rc == -EFBIG ? " (larger than the 64 MiB the sandbox takes)" : "");
 		fprintf(stderr, "mitsu box: %s: %s\n", path, why);
-		v = json_pack("{s:s,s:s,s:s,s:s,s:{s:b,s:s},s:[],s:[]}", "file", path, "family", "unknown", "verdict",
-			      "error", "analysed", now, "dynamic", "ran", false, "error", why, "dns", "cnc");
+		v = json_pack("{s:s,s:s,s:s,s:s,s:{s:b,s:s},s:[],s:[]}", "file", path, "family",
+			      "unknown", "verdict", "error", "analysed", now, "dynamic", "ran",
+			      false, "error", why, "dns", "cnc");
 	}
 	char *line = json_dumps(v, BOX_JSON);
 	json_decref(v);
@@ -107,7 +122,7 @@ static int run_one(struct core_config *cfg, const char *path, const char *artefa
 static int results(struct core_config *cfg, bool json, bool testbed)
 {
 	struct core_store st;
-	if (core_store_open(&st, cfg_str(cfg, OPT_CORE_DATA_DIR), true))
+	if (core_store_open(&st, core_cfg_str(cfg, OPT_CORE_DATA_DIR), true))
 		return 1;
 	json_t *rows;
 	int rc = testbed ? box_report_testbed(&st, &rows) : box_report_samples(&st, 1000000, &rows);
@@ -126,19 +141,24 @@ static int results(struct core_config *cfg, bool json, bool testbed)
 			printf("%s\n", line);
 			free(line);
 		} else if (testbed) {
-			printf("%-10s %8lld %11lld %6.1f%%\n", json_string_value(json_object_get(x, "arch")),
+			printf("%-10s %8lld %11lld %6.1f%%\n",
+			       json_string_value(json_object_get(x, "arch")),
 			       json_integer_value(json_object_get(x, "samples")),
 			       json_integer_value(json_object_get(x, "lan_attack")),
 			       100 * json_number_value(json_object_get(x, "share")));
 		} else {
 			printf("%-64s %-8s %-9s scan=%s lan=%s ddos=%s %s\n",
 			       json_string_value(json_object_get(x, "sha256")),
-			       json_string_value(json_object_get(x, "arch")) ? json_string_value(json_object_get(x, "arch")) : "",
+			       json_string_value(json_object_get(x, "arch"))
+				       ? json_string_value(json_object_get(x, "arch"))
+				       : "",
 			       json_string_value(json_object_get(x, "family")),
 			       json_is_true(json_object_get(x, "scan")) ? "yes" : "no",
 			       json_is_true(json_object_get(x, "lan_attack")) ? "yes" : "no",
 			       json_is_true(json_object_get(x, "ddos")) ? "yes" : "no",
-			       json_string_value(json_object_get(x, "verdict")) ? json_string_value(json_object_get(x, "verdict")) : "");
+			       json_string_value(json_object_get(x, "verdict"))
+				       ? json_string_value(json_object_get(x, "verdict"))
+				       : "");
 		}
 	}
 	json_decref(rows);
@@ -148,7 +168,17 @@ static int results(struct core_config *cfg, bool json, bool testbed)
 
 int box_main(int argc, char **argv)
 {
-	enum { O_FORMAT = 0x200, O_WINDOW, O_PARALLEL, O_STATIC, O_STORE, O_RESULTS, O_TESTBED, O_RUN_ONE, O_ART };
+	enum {
+		O_FORMAT = 0x200,
+		O_WINDOW,
+		O_PARALLEL,
+		O_STATIC,
+		O_STORE,
+		O_RESULTS,
+		O_TESTBED,
+		O_RUN_ONE,
+		O_ART
+	};
 	static const struct option longopts[] = {
 		CORE_CMDLINE_LONGOPTS,
 		{"format", required_argument, NULL, O_FORMAT},
@@ -187,12 +217,13 @@ int box_main(int argc, char **argv)
 			break;
 		case O_WINDOW:
 		case O_PARALLEL:
-			if (core_config_set(&cfg, o == O_WINDOW ? OPT_BOX_WINDOW : OPT_BOX_PARALLEL, optarg, false, err,
-					    sizeof(err))) {
+			if (core_config_set(&cfg, o == O_WINDOW ? OPT_BOX_WINDOW : OPT_BOX_PARALLEL,
+					    optarg, false, err, sizeof(err))) {
 				fprintf(stderr, "mitsu box: %s\n", err);
 				goto out;
 			}
-			cfg.set_on_cmdline[o == O_WINDOW ? OPT_BOX_WINDOW : OPT_BOX_PARALLEL] = true;
+			cfg.set_on_cmdline[o == O_WINDOW ? OPT_BOX_WINDOW : OPT_BOX_PARALLEL] =
+				true;
 			break;
 		case O_STATIC: dynamic = false; break;
 		case O_STORE: store = true; break;
@@ -200,7 +231,10 @@ int box_main(int argc, char **argv)
 		case O_TESTBED: testbed = true; break;
 		case O_RUN_ONE: one = optarg; break;
 		case O_ART: art = optarg; break;
-		case 'h': usage(stdout); rc = 0; goto out;
+		case 'h':
+			usage(stdout);
+			rc = 0;
+			goto out;
 		default: usage(stderr); goto out;
 		}
 	}
@@ -219,7 +253,7 @@ int box_main(int argc, char **argv)
 		goto out;
 	}
 	struct core_store st;
-	if (core_store_open(&st, cfg_str(&cfg, OPT_CORE_DATA_DIR), false)) {
+	if (core_store_open(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR), false)) {
 		rc = 1;
 		goto out;
 	}
@@ -265,7 +299,8 @@ int box_main(int argc, char **argv)
 				bad++;
 			else if (s.duplicate || strcmp(s.filetype, "elf") != 0)
 				fprintf(stderr, "mitsu box: %s: %s, not analysed again\n", argv[i],
-					s.duplicate ? "already in the sample store" : "not an ELF file");
+					s.duplicate ? "already in the sample store"
+						    : "not an ELF file");
 			free(data);
 		} else if (box_queue_submit(q, argv[i], NULL, 0)) {
 			bad++;

@@ -35,8 +35,12 @@ static bool field(const uint8_t *p, size_t n, uint64_t off, size_t w, bool be, u
 int box_elf_parse(const uint8_t *p, size_t n, struct box_elf *e)
 {
 	memset(e, 0, sizeof(*e));
-	if (n < 52 || memcmp(p, "\x7f" "ELF", 4) != 0 || (p[4] != 1 && p[4] != 2) ||
-	    (p[5] != 1 && p[5] != 2))
+	if (n < 52 ||
+	    memcmp(p,
+		   "\x7f"
+		   "ELF",
+		   4) != 0 ||
+	    (p[4] != 1 && p[4] != 2) || (p[5] != 1 && p[5] != 2))
 		return -EINVAL;
 	bool is64 = p[4] == 2, be = p[5] == 2;
 	if (is64 && n < 64)
@@ -81,12 +85,17 @@ int box_elf_parse(const uint8_t *p, size_t n, struct box_elf *e)
 				e->has_interp = true;
 				uint64_t off, sz;
 				if (field(p, n, ph + (is64 ? 8 : 4), w, be, &off) &&
-				    field(p, n, ph + (is64 ? 32 : 16), w, be, &sz) && off < n && sz > 0) {
+				    field(p, n, ph + (is64 ? 32 : 16), w, be, &sz) && off < n &&
+				    sz > 0) {
 					size_t len = (size_t)LIB_MIN(sz, (uint64_t)(n - off));
 					len = LIB_MIN(len, sizeof(e->interp) - 1);
 					size_t k = 0;
 					for (; k < len && p[off + k]; k++)
-						e->interp[k] = (char)(p[off + k] >= 0x20 && p[off + k] < 0x7f ? p[off + k] : '?');
+						e->interp[k] =
+							(char)(p[off + k] >= 0x20 &&
+									       p[off + k] < 0x7f
+								       ? p[off + k]
+								       : '?');
 					e->interp[k] = '\0';
 				}
 			}
@@ -163,9 +172,9 @@ json_t *box_elf_json(const struct box_elf *e)
 	snprintf(entry, sizeof(entry), "0x%llx", (unsigned long long)e->entry);
 	json_t *o = json_pack("{s:i,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:s,s:b,s:b,s:i,s:i,s:i,s:b}",
 			      "class", e->bits, "endian", e->big_endian ? "big" : "little",
-			      "machine", machine_name(e->machine), "machine_id", e->machine,
-			      "arch", e->arch, "osabi", osabi_name(e->osabi), "osabi_id", e->osabi,
-			      "type", type_name(e->type), "entry", entry, "static", e->is_static,
+			      "machine", machine_name(e->machine), "machine_id", e->machine, "arch",
+			      e->arch, "osabi", osabi_name(e->osabi), "osabi_id", e->osabi, "type",
+			      type_name(e->type), "entry", entry, "static", e->is_static,
 			      "stripped", e->stripped, "segments", e->phnum, "loads", e->loads,
 			      "sections", e->shnum, "truncated", e->truncated);
 	json_object_set_new(o, "interpreter", e->has_interp ? json_string(e->interp) : json_null());
@@ -177,8 +186,9 @@ json_t *box_elf_json(const struct box_elf *e)
 const char *box_qemu_name(const char *arch)
 {
 	static const char *const known[] = {
-		"arm", "armeb", "aarch64", "mips", "mipsel", "mips64", "mips64el", "i386", "x86_64",
-		"ppc", "ppc64", "ppc64le", "sh4", "sh4eb", "sparc", "sparc64", "m68k", "riscv64",
+		"arm",      "armeb", "aarch64", "mips",    "mipsel", "mips64",
+		"mips64el", "i386",  "x86_64",  "ppc",     "ppc64",  "ppc64le",
+		"sh4",      "sh4eb", "sparc",   "sparc64", "m68k",   "riscv64",
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(known); i++)
 		if (strcmp(arch, known[i]) == 0)

@@ -25,15 +25,16 @@
 
 #define FAKE_IF "fk0"
 #define SAMPLE_IF "eth0"
-#define FAKE_TICK_MS 50        /* the services' clock */
-#define FAKE_PCAP_BATCH 512    /* frames read per loop turn */
-#define FAKE_UDP_BATCH 256     /* datagrams read per socket per loop turn */
+#define FAKE_TICK_MS 50     /* the services' clock */
+#define FAKE_PCAP_BATCH 512 /* frames read per loop turn */
+#define FAKE_UDP_BATCH 256  /* datagrams read per socket per loop turn */
 #define FAKE_SNAPLEN 2048
 
 /* Ports listened on when sk_lookup is unavailable: the services IoT bots use. */
 static const uint16_t fallback_ports[] = {
-	21, 22, 23, 25, 80, 81, 82, 443, 666, 1337, 1900, 2323, 3074, 5000, 5555, 6667, 6697, 7547,
-	8000, 8080, 8081, 8443, 8888, 9000, 9527, 23231, 37215, 49152, 52869, 60001,
+	21,   22,   23,   25,   80,   81,    82,    443,   666,   1337,
+	1900, 2323, 3074, 5000, 5555, 6667,  6697,  7547,  8000,  8080,
+	8081, 8443, 8888, 9000, 9527, 23231, 37215, 49152, 52869, 60001,
 };
 
 struct fake;
@@ -99,7 +100,8 @@ static void flush_log(struct fake *f)
 static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct fake *f = (struct fake *)arg;
-	box_pkt_feed(f->pkt, bytes, h->caplen, (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec);
+	box_pkt_feed(f->pkt, bytes, h->caplen,
+		     (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec);
 	if (f->dump && f->dumped + 16 + h->caplen <= f->args->capture_bytes) {
 		pcap_dump((u_char *)f->dump, h, bytes);
 		f->dumped += 16 + h->caplen;
@@ -120,12 +122,17 @@ static void on_pcap(uv_poll_t *p, int status, int events)
 
 /* One datagram and the address it was sent to: IP_PKTINFO (the DNS socket) or
  * IP_ORIGDSTADDR (the catch-all, which also gives the port). Returns its length or -1. */
-static ssize_t recv_dst(int fd, void *buf, size_t len, struct sockaddr_in *from, struct sockaddr_in *to)
+static ssize_t recv_dst(int fd, void *buf, size_t len, struct sockaddr_in *from,
+			struct sockaddr_in *to)
 {
 	char cbuf[128];
 	struct iovec iov = {buf, len};
-	struct msghdr m = {.msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov, .msg_iovlen = 1,
-			   .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct msghdr m = {.msg_name = from,
+			   .msg_namelen = sizeof(*from),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
 	ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
 	memset(to, 0, sizeof(*to));
 	if (n < 0)
@@ -156,15 +163,20 @@ static void on_dns(uv_poll_t *p, int status, int events)
 		char name[256];
 		uint16_t qtype;
 		uint32_t answer;
-		size_t alen = box_dns_reply(&f->dns, q, (size_t)n, ans, sizeof(ans), name, &qtype, &answer);
+		size_t alen = box_dns_reply(&f->dns, q, (size_t)n, ans, sizeof(ans), name, &qtype,
+					    &answer);
 		if (!alen)
 			continue;
 		/* Answer from the address the sample asked (8.8.8.8 or any other). */
 		char c2[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		memset(c2, 0, sizeof(c2));
 		struct iovec oi = {ans, alen};
-		struct msghdr om = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &oi,
-				    .msg_iovlen = 1, .msg_control = c2, .msg_controllen = sizeof(c2)};
+		struct msghdr om = {.msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &oi,
+				    .msg_iovlen = 1,
+				    .msg_control = c2,
+				    .msg_controllen = sizeof(c2)};
 		struct cmsghdr *c = CMSG_FIRSTHDR(&om);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
@@ -176,8 +188,8 @@ static void on_dns(uv_poll_t *p, int status, int events)
 		if (box_set_add(&f->dns_seen, key) == 1) {
 			char server[16], ip[16];
 			box_ip_str(ntohl(to.s_addr), server);
-			json_t *r = json_pack("{s:s,s:s,s:s,s:i}", "type", "dns", "server", server, "name", name,
-					      "qtype", qtype);
+			json_t *r = json_pack("{s:s,s:s,s:s,s:i}", "type", "dns", "server", server,
+					      "name", name, "qtype", qtype);
 			if (answer) {
 				box_ip_str(answer, ip);
 				json_object_set_new(r, "answer", json_string(ip));
@@ -200,14 +212,16 @@ static void on_udp(uv_poll_t *p, int status, int events)
 		f->udp_datagrams++;
 		uint32_t ip = ntohl(to.sin_addr.s_addr);
 		uint16_t port = ntohs(to.sin_port);
-		/* The first datagram to each destination is logged; the rest are counted (pkt.c). */
+		/* The first datagram to each destination is logged; the rest are counted (pkt.c).
+		 */
 		if (box_set_add(&f->udp_seen, (uint64_t)ip << 16 | port) == 1) {
 			char dst[32], ips[16];
 			box_ip_str(ip, ips);
 			snprintf(dst, sizeof(dst), "%s:%u", ips, port);
-			json_t *r = json_pack("{s:s,s:s,s:i,s:s,s:o}", "type", "udp", "dst", dst, "port", port,
-					      "class", box_ip_class(ip), "first",
-					      core_json_bytes(d, LIB_MIN((size_t)n, (size_t)BOX_FAKE_FIRST)));
+			json_t *r = json_pack(
+				"{s:s,s:s,s:i,s:s,s:o}", "type", "udp", "dst", dst, "port", port,
+				"class", box_ip_class(ip), "first",
+				core_json_bytes(d, LIB_MIN((size_t)n, (size_t)BOX_FAKE_FIRST)));
 			const char *name = box_dnsmap_name(&f->dns, ip);
 			if (name)
 				json_object_set_new(r, "name", json_string(name));
@@ -224,21 +238,27 @@ static void on_ssdp(uv_poll_t *p, int status, int events)
 		char d[2048];
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(f->ssdp_fd, d, sizeof(d) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		ssize_t n = recvfrom(f->ssdp_fd, d, sizeof(d) - 1, MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			break;
 		d[n] = '\0';
 		bool search = strncmp(d, "M-SEARCH", 8) == 0;
-		json_t *r = json_pack("{s:s,s:s,s:o}", "type", "upnp", "action", search ? "M-SEARCH" : "ssdp",
-				      "first", core_json_bytes(d, LIB_MIN((size_t)n, (size_t)BOX_FAKE_FIRST)));
+		json_t *r = json_pack(
+			"{s:s,s:s,s:o}", "type", "upnp", "action", search ? "M-SEARCH" : "ssdp",
+			"first", core_json_bytes(d, LIB_MIN((size_t)n, (size_t)BOX_FAKE_FIRST)));
 		json_array_append_new(f->log, r);
 		if (search) {
 			static const char reply[] =
 				"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nEXT:\r\n"
-				"LOCATION: http://192.168.1.1:49152/rootDesc.xml\r\nSERVER: Linux/2.6 UPnP/1.0 miniupnpd/1.6\r\n"
+				"LOCATION: http://192.168.1.1:49152/rootDesc.xml\r\nSERVER: "
+				"Linux/2.6 UPnP/1.0 miniupnpd/1.6\r\n"
 				"ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
-				"USN: uuid:6d697473-7500-0000-0000-000000000001::urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n";
-			sendto(f->ssdp_fd, reply, sizeof(reply) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
+				"USN: "
+				"uuid:6d697473-7500-0000-0000-000000000001::urn:schemas-upnp-org:"
+				"device:InternetGatewayDevice:1\r\n\r\n";
+			sendto(f->ssdp_fd, reply, sizeof(reply) - 1, MSG_DONTWAIT,
+			       (struct sockaddr *)&from, fl);
 		}
 	}
 	flush_log(f);
@@ -335,7 +355,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 	struct buf out;
 	buf_init(&out, BOX_FAKE_OUT);
-	int rc = box_conn_input(&c->c, (const uint8_t *)b->base, (size_t)n, uv_now(&f->loop), &out, f->log);
+	int rc = box_conn_input(&c->c, (const uint8_t *)b->base, (size_t)n, uv_now(&f->loop), &out,
+				f->log);
 	conn_send(c, &out, rc == 1);
 	buf_free(&out);
 	flush_log(f);
@@ -369,8 +390,8 @@ static void on_accept(uv_stream_t *server, int status)
 	uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &ll);
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &pl);
 	uint32_t dst = ntohl(local.sin_addr.s_addr);
-	box_conn_init(&c->c, ntohl(peer.sin_addr.s_addr), ntohs(peer.sin_port), dst, ntohs(local.sin_port),
-		      box_dnsmap_name(&f->dns, dst), uv_now(&f->loop));
+	box_conn_init(&c->c, ntohl(peer.sin_addr.s_addr), ntohs(peer.sin_port), dst,
+		      ntohs(local.sin_port), box_dnsmap_name(&f->dns, dst), uv_now(&f->loop));
 	f->accepted++;
 	c->next = f->conns;
 	if (f->conns)
@@ -414,13 +435,15 @@ static void finish(struct fake *f)
 	struct pcap_stat ps = {0};
 	if (f->pcap)
 		pcap_stats(f->pcap, &ps);
-	json_t *sum = json_pack("{s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "type", "summary",
-				"catch_all", f->catch_all, "packets", box_pkt_summary(f->pkt), "dns_names", names,
-				"dns_queries", (json_int_t)f->dns_queries, "udp_datagrams", (json_int_t)f->udp_datagrams,
-				"tcp_accepted", (json_int_t)f->accepted, "tcp_refused", (json_int_t)f->refused,
-				"records_dropped", (json_int_t)f->records_dropped, "pcap_bytes", (json_int_t)f->dumped,
-				"pcap_dropped", (json_int_t)f->dump_dropped, "kernel_dropped", (json_int_t)ps.ps_drop,
-				"open_connections", (json_int_t)f->nconns);
+	json_t *sum = json_pack(
+		"{s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "type", "summary",
+		"catch_all", f->catch_all, "packets", box_pkt_summary(f->pkt), "dns_names", names,
+		"dns_queries", (json_int_t)f->dns_queries, "udp_datagrams",
+		(json_int_t)f->udp_datagrams, "tcp_accepted", (json_int_t)f->accepted,
+		"tcp_refused", (json_int_t)f->refused, "records_dropped",
+		(json_int_t)f->records_dropped, "pcap_bytes", (json_int_t)f->dumped, "pcap_dropped",
+		(json_int_t)f->dump_dropped, "kernel_dropped", (json_int_t)ps.ps_drop,
+		"open_connections", (json_int_t)f->nconns);
 	/* The summary always goes out, past the record bound. */
 	char *line = json_dumps(sum, BOX_JSON);
 	if (line) {
@@ -482,13 +505,13 @@ static int tcp_listen(struct fake *f, uint16_t port)
 	return 0;
 }
 
-#define SETUP(expr, what)                                                                          \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_ < 0) {                                                                     \
-			snprintf(err, errlen, "%s: %s", what, strerror(-rc_));                     \
-			return rc_;                                                                \
-		}                                                                                  \
+#define SETUP(expr, what) \
+	do { \
+		int rc_ = (expr); \
+		if (rc_ < 0) { \
+			snprintf(err, errlen, "%s: %s", what, strerror(-rc_)); \
+			return rc_; \
+		} \
 	} while (0)
 
 static int setup_net(struct fake *f, char *err, size_t errlen)
@@ -500,7 +523,8 @@ static int setup_net(struct fake *f, char *err, size_t errlen)
 	box_write_text("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 	int rc = box_nl_link_up(nl, "lo");
 	if (!rc)
-		rc = box_nl_veth(nl, FAKE_IF, box_gateway_mac, SAMPLE_IF, box_sample_mac, a->sample_pid);
+		rc = box_nl_veth(nl, FAKE_IF, box_gateway_mac, SAMPLE_IF, box_sample_mac,
+				 a->sample_pid);
 	if (!rc)
 		rc = box_nl_addr(nl, FAKE_IF, BOX_GATEWAY_IP, BOX_LAN_PREFIX);
 	if (!rc)
@@ -608,7 +632,8 @@ int box_fakenet_main(const struct box_fakenet_args *a)
 		rc = drop_root(a, err, sizeof(err));
 	/* Tell the runner: "ok <catch-all mode>" or the error. */
 	char msg[320];
-	int len = snprintf(msg, sizeof(msg), "%s %s\n", rc ? "error" : "ok", rc ? err : f->catch_all);
+	int len =
+		snprintf(msg, sizeof(msg), "%s %s\n", rc ? "error" : "ok", rc ? err : f->catch_all);
 	ssize_t w = write(a->ready_fd, msg, (size_t)len);
 	(void)w;
 	close(a->ready_fd);

@@ -16,41 +16,41 @@
 /* ------------------------------------------------------------------ bounds
  * Every bound of the sandbox. The operator's limits (window, memory, parallel runs, queue,
  * capture bytes, CPU share) are options in the [box] section of the config. */
-#define BOX_SAMPLE_MAX (64u << 20)      /* largest file analysed (bytes); larger is refused */
+#define BOX_SAMPLE_MAX (64u << 20)       /* largest file analysed (bytes); larger is refused */
 #define BOX_STRINGS_SCAN_MAX (16u << 20) /* bytes of a sample scanned for strings */
-#define BOX_STRING_MIN 4                /* shortest printable run counted as a string */
-#define BOX_STRING_MAX 512              /* longest string kept (longer ones are cut) */
-#define BOX_STRINGS_KEPT 64             /* strings of interest kept per category */
-#define BOX_YARA_MATCHES 64             /* YARA rules reported per sample */
-#define BOX_YARA_TIMEOUT 10             /* seconds one YARA scan may take */
-#define BOX_VERDICT_MAX (8u << 20)      /* bytes of verdict a child may print */
-#define BOX_GRACE_SECS 60               /* a child is killed after window + this */
-#define BOX_TMPFS_BYTES (64u << 20)     /* size of the sample's writable root filesystem */
-#define BOX_PIDS_MAX 128                /* processes (and threads) of one run */
-#define BOX_NOFILE_MAX 1024             /* descriptors of one sample process */
-#define BOX_OUTPUT_KEPT 16384           /* bytes of the sample's stdout/stderr kept */
-#define BOX_TRACE_RECORDS 20000         /* syscall records written to trace.jsonl */
-#define BOX_TRACE_LIST 64               /* execs, kills, files... listed in the verdict */
-#define BOX_TRACE_STR 512               /* bytes of a path or argument read from a tracee */
-#define BOX_TRACE_ARGS 32               /* argv entries read from an execve */
-#define BOX_TRACEES_MAX 1024            /* processes the tracer follows at once */
-#define BOX_DISTINCT_MAX 65536          /* distinct (address, port) pairs counted exactly */
-#define BOX_TOP_TARGETS 256             /* flood candidates tracked (space-saving top-k) */
-#define BOX_FILES_LISTED 256            /* files written, listed from the sandbox root */
-#define BOX_FILE_HASH_MAX (16u << 20)   /* files written larger than this are not hashed */
-#define BOX_FAKE_CONNS 512              /* TCP connections the fake internet holds at once */
-#define BOX_FAKE_RECORDS 4096           /* records the fake internet logs per run */
-#define BOX_FAKE_FIRST 256              /* first bytes of each connection/datagram logged */
-#define BOX_FAKE_LINE 4096              /* longest text line a fake service buffers */
-#define BOX_FAKE_OUT 65536              /* bytes queued to one connection; more closes it */
-#define BOX_FAKE_CREDS 32               /* telnet logins recorded per connection */
-#define BOX_DNS_NAMES 254               /* names the fake DNS hands an address (one /24) */
-#define BOX_SETUP_SECS 10               /* namespace and fake internet set-up time limit */
+#define BOX_STRING_MIN 4                 /* shortest printable run counted as a string */
+#define BOX_STRING_MAX 512               /* longest string kept (longer ones are cut) */
+#define BOX_STRINGS_KEPT 64              /* strings of interest kept per category */
+#define BOX_YARA_MATCHES 64              /* YARA rules reported per sample */
+#define BOX_YARA_TIMEOUT 10              /* seconds one YARA scan may take */
+#define BOX_VERDICT_MAX (8u << 20)       /* bytes of verdict a child may print */
+#define BOX_GRACE_SECS 60                /* a child is killed after window + this */
+#define BOX_TMPFS_BYTES (64u << 20)      /* size of the sample's writable root filesystem */
+#define BOX_PIDS_MAX 128                 /* processes (and threads) of one run */
+#define BOX_NOFILE_MAX 1024              /* descriptors of one sample process */
+#define BOX_OUTPUT_KEPT 16384            /* bytes of the sample's stdout/stderr kept */
+#define BOX_TRACE_RECORDS 20000          /* syscall records written to trace.jsonl */
+#define BOX_TRACE_LIST 64                /* execs, kills, files... listed in the verdict */
+#define BOX_TRACE_STR 512                /* bytes of a path or argument read from a tracee */
+#define BOX_TRACE_ARGS 32                /* argv entries read from an execve */
+#define BOX_TRACEES_MAX 1024             /* processes the tracer follows at once */
+#define BOX_DISTINCT_MAX 65536           /* distinct (address, port) pairs counted exactly */
+#define BOX_TOP_TARGETS 256              /* flood candidates tracked (space-saving top-k) */
+#define BOX_FILES_LISTED 256             /* files written, listed from the sandbox root */
+#define BOX_FILE_HASH_MAX (16u << 20)    /* files written larger than this are not hashed */
+#define BOX_FAKE_CONNS 512               /* TCP connections the fake internet holds at once */
+#define BOX_FAKE_RECORDS 4096            /* records the fake internet logs per run */
+#define BOX_FAKE_FIRST 256               /* first bytes of each connection/datagram logged */
+#define BOX_FAKE_LINE 4096               /* longest text line a fake service buffers */
+#define BOX_FAKE_OUT 65536               /* bytes queued to one connection; more closes it */
+#define BOX_FAKE_CREDS 32                /* telnet logins recorded per connection */
+#define BOX_DNS_NAMES 254                /* names the fake DNS hands an address (one /24) */
+#define BOX_SETUP_SECS 10                /* namespace and fake internet set-up time limit */
 
 /* Timings of the dummy services (milliseconds). */
-#define BOX_TELNET_PROMPT_MS 300  /* silence on a Telnet port before "login:" */
-#define BOX_SILENT_CNC_MS 2000    /* silence before a connection is taken as a waiting bot */
-#define BOX_CMD_GAP_MS 300        /* between the dummy C&C's commands */
+#define BOX_TELNET_PROMPT_MS 300 /* silence on a Telnet port before "login:" */
+#define BOX_SILENT_CNC_MS 2000   /* silence before a connection is taken as a waiting bot */
+#define BOX_CMD_GAP_MS 300       /* between the dummy C&C's commands */
 
 /* Verdict thresholds (documented in docs/box.md). */
 #define BOX_SCAN_MIN_TARGETS 8    /* distinct addresses on one port that make a scan */
@@ -61,16 +61,17 @@
 /* ------------------------------------------------------------------ address plan
  * The emulated home LAN (sample, gateway, devices) and the fake internet's own addresses, in
  * host byte order. Documented in docs/box.md. */
-#define BOX_IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define BOX_IP(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define BOX_LAN_NET BOX_IP(192, 168, 1, 0)
 #define BOX_LAN_PREFIX 24
 #define BOX_SAMPLE_IP BOX_IP(192, 168, 1, 100)
 #define BOX_GATEWAY_IP BOX_IP(192, 168, 1, 1)
-#define BOX_DNS_POOL BOX_IP(203, 0, 113, 0)      /* fake DNS answers: 203.0.113.1-254 */
+#define BOX_DNS_POOL BOX_IP(203, 0, 113, 0)        /* fake DNS answers: 203.0.113.1-254 */
 #define BOX_ATTACK_TARGET BOX_IP(198, 51, 100, 10) /* the target the dummy C&C orders attacked */
 #define BOX_ATTACK_PORT 80
 #define BOX_ATTACK_SECS 5
-extern const uint8_t box_sample_mac[6];   /* 02:6d:69:74:73:75, "mitsu" */
+extern const uint8_t box_sample_mac[6]; /* 02:6d:69:74:73:75, "mitsu" */
 extern const uint8_t box_gateway_mac[6];
 /* The emulated LAN devices besides the gateway. */
 struct box_device {
@@ -87,23 +88,23 @@ void box_ip_str(uint32_t ip, char out[16]);
 
 /* ------------------------------------------------------------------ ELF */
 struct box_elf {
-	int bits;              /* 32 or 64 */
+	int bits; /* 32 or 64 */
 	bool big_endian;
 	uint16_t machine;
-	char arch[16];         /* as capture_elf_arch: mips, mipsel, arm... */
+	char arch[16]; /* as capture_elf_arch: mips, mipsel, arm... */
 	uint8_t osabi;
-	uint16_t type;         /* 2 EXEC, 3 DYN, ... */
+	uint16_t type; /* 2 EXEC, 3 DYN, ... */
 	uint64_t entry;
 	uint64_t phoff, shoff;
 	uint16_t phnum, phentsize, shnum, shentsize, shstrndx;
-	uint32_t loads;        /* PT_LOAD segments */
-	uint64_t phdr_end;     /* file offset just past the program header table */
+	uint32_t loads;    /* PT_LOAD segments */
+	uint64_t phdr_end; /* file offset just past the program header table */
 	bool has_interp;
 	char interp[128];
 	bool has_dynamic;
-	bool is_static;        /* no PT_INTERP and no PT_DYNAMIC */
-	bool stripped;         /* no .symtab */
-	bool truncated;        /* a table points past the end of the file */
+	bool is_static; /* no PT_INTERP and no PT_DYNAMIC */
+	bool stripped;  /* no .symtab */
+	bool truncated; /* a table points past the end of the file */
 };
 /* Parses the headers of an ELF file of any class and byte order, every offset checked.
  * Returns 0, or -EINVAL if it is not an ELF file. */
@@ -118,12 +119,12 @@ const char *box_qemu_for(const struct box_elf *e);
 /* ------------------------------------------------------------------ static analysis */
 struct box_packer {
 	bool packed;
-	char name[16];         /* "upx" or "unknown" */
-	char variant[40];      /* standard, modified-magic, zeroed-sizes, high-entropy */
-	char magic[12];        /* the l_info magic as text or hex */
+	char name[16];    /* "upx" or "unknown" */
+	char variant[40]; /* standard, modified-magic, zeroed-sizes, high-entropy */
+	char magic[12];   /* the l_info magic as text or hex */
 	uint32_t p_filesize, p_blocksize;
 	uint8_t version, format;
-	double entropy;        /* bits per byte over the whole file */
+	double entropy; /* bits per byte over the whole file */
 };
 void box_packer_detect(const uint8_t *p, size_t n, const struct box_elf *e, struct box_packer *out);
 json_t *box_packer_json(const struct box_packer *pk);
@@ -181,27 +182,27 @@ bool box_svc_is_cnc(enum box_svc s);
 struct box_conn {
 	uint32_t src_ip, dst_ip;
 	uint16_t src_port, dst_port;
-	const char *dst_name;   /* the DNS name of dst_ip (borrowed from the dnsmap), or NULL */
+	const char *dst_name; /* the DNS name of dst_ip (borrowed from the dnsmap), or NULL */
 	bool lan, telnet_port;
 	enum box_svc svc;
-	uint64_t t0, t_rx;      /* accepted, last input (ms) */
+	uint64_t t0, t_rx; /* accepted, last input (ms) */
 	uint64_t rx, tx;
 	uint8_t first[BOX_FAKE_FIRST];
 	size_t nfirst;
-	struct buf in;          /* undecided bytes, a text line, a request: <= BOX_FAKE_LINE */
+	struct buf in; /* undecided bytes, a text line, a request: <= BOX_FAKE_LINE */
 	int tn_state;
 	bool prompt_sent;
-	int telnet_stage;       /* 0 username, 1 password, 2 shell */
+	int telnet_stage; /* 0 username, 1 password, 2 shell */
 	char user[64];
 	int creds, lines_logged;
-	int cmd_step;           /* C&C orders sent */
-	uint64_t t_cmd;         /* when the next order goes */
+	int cmd_step;   /* C&C orders sent */
+	uint64_t t_cmd; /* when the next order goes */
 	bool mirai_checked_in, irc_registered;
 	char nick[32], chan[64];
 	bool http_head_done;
 	size_t http_body_left, http_body_kept;
 	char http_path[256];
-	int upnp_action;        /* 1 UPnP control or discovery, 2 AddPortMapping */
+	int upnp_action; /* 1 UPnP control or discovery, 2 AddPortMapping */
 	int http_requests;
 	json_t *http_rec;
 };
@@ -273,16 +274,16 @@ struct box_tracee {
 	enum box_role role;
 	int children;
 	bool launched, pending_role;
-	bool held;      /* stopped at its first stop until its parent's fork event names it */
+	bool held; /* stopped at its first stop until its parent's fork event names it */
 };
 
 /* The tracer's state: the processes followed, and what the sample did. The process tree is
  * jail (namespaces) -> init (pid 1 inside) -> the decoy telnetd first, then the payload (qemu
  * and the sample), whose descendants are all sample processes. */
 struct box_trace {
-	FILE *out;                 /* trace.jsonl (may be NULL) */
+	FILE *out; /* trace.jsonl (may be NULL) */
 	size_t records, dropped;
-	const char *root;          /* host path of the sandbox root */
+	const char *root; /* host path of the sandbox root */
 	size_t rootlen;
 	int rootfd;
 	uint64_t t0_us;
@@ -290,12 +291,12 @@ struct box_trace {
 	size_t n;
 	bool overflow;
 	pid_t jail, init, decoy, payload; /* host pids */
-	pid_t decoy_nspid;         /* the decoy's pid inside the sandbox */
+	pid_t decoy_nspid;                /* the decoy's pid inside the sandbox */
 	int sample_alive;
 	bool payload_started, payload_exited;
 	uint64_t payload_start_us;
 	int payload_status;
-	int decoy_killed;          /* signal that ended the decoy, 0 if alive */
+	int decoy_killed; /* signal that ended the decoy, 0 if alive */
 	json_t *execs, *kills, *written, *read, *file_ops, *binds, *names, *blocked, *sockets,
 		*connects, *commands;
 	struct box_set pairs, targets, dests, lan_targets, rfc1918_targets;
@@ -303,11 +304,11 @@ struct box_trace {
 	size_t ngw_ports;
 	uint32_t *port_targets;
 	uint64_t first_dest_us, last_dest_us, dest_calls;
-	uint64_t execs_total, relaunched, kills_total, connects_total, raw_sockets,
-		hdrincl, forks, threads, exits, proc_scan, ifaddr_queries;
+	uint64_t execs_total, relaunched, kills_total, connects_total, raw_sockets, hdrincl, forks,
+		threads, exits, proc_scan, ifaddr_queries;
 	bool bound_telnet, watchdog, proc_net_tcp, proc_net_route;
-	bool guest_opened;         /* qemu has opened the guest binary (its first read-only open) */
-	bool ending;               /* the runner is killing the sandbox: deaths are ours */
+	bool guest_opened; /* qemu has opened the guest binary (its first read-only open) */
+	bool ending;       /* the runner is killing the sandbox: deaths are ours */
 };
 /* JSON written by the sandbox: compact, in order, reals to 6 digits. */
 #define BOX_JSON (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
@@ -324,14 +325,14 @@ json_t *box_trace_summary(struct box_trace *t);
 
 /* ------------------------------------------------------------------ fake internet (fakenet.c) */
 struct box_fakenet_args {
-	pid_t sample_pid;        /* a process in the sample's netns: the veth's other end goes there */
-	int ready_fd;            /* "ok <catch-all>\n" or "error <why>\n" is written here */
-	int log_fd;              /* fakenet.jsonl */
-	int pcap_fd;             /* capture.pcap, or -1 */
+	pid_t sample_pid; /* a process in the sample's netns: the veth's other end goes there */
+	int ready_fd;     /* "ok <catch-all>\n" or "error <why>\n" is written here */
+	int log_fd;       /* fakenet.jsonl */
+	int pcap_fd;      /* capture.pcap, or -1 */
 	uint64_t capture_bytes;
-	uid_t uid;               /* the fake internet drops root to this after set-up */
+	uid_t uid; /* the fake internet drops root to this after set-up */
 	gid_t gid;
-	bool keep_uid;           /* rootless run: no other uid to drop to */
+	bool keep_uid; /* rootless run: no other uid to drop to */
 };
 /* Runs in a forked child of the runner; never returns (_exit). */
 int box_fakenet_main(const struct box_fakenet_args *a) __attribute__((noreturn));
@@ -341,8 +342,8 @@ int box_fakenet_main(const struct box_fakenet_args *a) __attribute__((noreturn))
  * summary, the fake internet's records and summary, files written, output, limits. filename
  * names the sample inside the sandbox; artefacts (may be NULL) receives trace.jsonl,
  * fakenet.jsonl, capture.pcap and output.txt. */
-json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, const struct box_elf *elf,
-		const char *filename, const char *artefacts);
+json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
+		const struct box_elf *elf, const char *filename, const char *artefacts);
 
 /* ------------------------------------------------------------------ verdict (verdict.c) */
 /* The verdict from the static analysis and the dynamic run (which may be NULL or not have

@@ -26,7 +26,8 @@ struct nlreq {
 	bool overflow;
 };
 
-static struct nlmsghdr *req_start(struct nlreq *r, uint16_t type, uint16_t flags, const void *hdr, size_t hlen)
+static struct nlmsghdr *req_start(struct nlreq *r, uint16_t type, uint16_t flags, const void *hdr,
+				  size_t hlen)
 {
 	memset(r->buf, 0, sizeof(r->buf));
 	struct nlmsghdr *n = (struct nlmsghdr *)r->buf;
@@ -105,7 +106,8 @@ static int talk(int fd, struct nlreq *r)
 				continue;
 			return -errno;
 		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *)ans; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)ans; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
 					return -EPROTO;
@@ -146,7 +148,10 @@ int box_nl_link_up(int fd, const char *name)
 	if (!idx)
 		return -ENODEV;
 	struct nlreq r;
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = (int)idx, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC,
+				.ifi_index = (int)idx,
+				.ifi_flags = IFF_UP,
+				.ifi_change = IFF_UP};
 	req_start(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 	return talk(fd, &r);
 }
@@ -157,8 +162,10 @@ int box_nl_addr(int fd, const char *ifname, uint32_t ip, int prefix)
 	if (!idx)
 		return -ENODEV;
 	struct nlreq r;
-	struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix,
-				.ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = idx};
+	struct ifaddrmsg ifa = {.ifa_family = AF_INET,
+				.ifa_prefixlen = (unsigned char)prefix,
+				.ifa_scope = RT_SCOPE_UNIVERSE,
+				.ifa_index = idx};
 	req_start(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa, sizeof(ifa));
 	uint32_t a = htonl(ip);
 	attr(&r, IFA_LOCAL, &a, 4);
@@ -177,8 +184,10 @@ int box_nl_route(int fd, uint32_t dst, int prefix, uint32_t gw, const char *ifna
 		return -ENODEV;
 	struct nlreq r;
 	struct rtmsg rt = {
-		.rtm_family = AF_INET, .rtm_dst_len = (unsigned char)prefix,
-		.rtm_table = local ? RT_TABLE_LOCAL : RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
+		.rtm_family = AF_INET,
+		.rtm_dst_len = (unsigned char)prefix,
+		.rtm_table = local ? RT_TABLE_LOCAL : RT_TABLE_MAIN,
+		.rtm_protocol = RTPROT_BOOT,
 		.rtm_scope = local ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE,
 		.rtm_type = local ? RTN_LOCAL : RTN_UNICAST,
 	};
@@ -216,7 +225,8 @@ static long bpf(int cmd, union bpf_attr *a)
 	return syscall(__NR_bpf, cmd, a, sizeof(*a));
 }
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define INSN(c, d, s, o, i) \
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 
 /* The program, for every socket lookup of an incoming TCP SYN or UDP datagram in this netns:
  *   key = protocol == TCP ? 0 : 1;  (UDP to port 53 is left to the DNS socket bound there)
@@ -237,12 +247,13 @@ int box_catchall_attach(int tcp_fd, int udp_fd, int *link_out)
 		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
 		INSN(BPF_LDX | BPF_MEM | BPF_W, 2, 6, 12, 0),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0),
-		INSN(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 3, 6),   /* TCP: key 0 */
+		INSN(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 3, 6), /* TCP: key 0 */
 		INSN(BPF_LDX | BPF_MEM | BPF_W, 4, 6, 60, 0),
 		INSN(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 15, 53), /* UDP 53: pass untouched */
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 1),
 		INSN(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0),
-		INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map), INSN(0, 0, 0, 0, 0),
+		INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map),
+		INSN(0, 0, 0, 0, 0),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
 		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
 		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),

@@ -203,7 +203,8 @@ static void ip_packet(struct box_pkt *a, const uint8_t *p, size_t n, uint64_t ts
 		} else if (dst == BOX_IP(239, 255, 255, 250) && dport == 1900) {
 			a->ssdp++;
 			service = false;
-		} else if (box_set_add(&a->pairs, (uint64_t)dst << 17 | (uint64_t)dport << 1 | 1) == 1) {
+		} else if (box_set_add(&a->pairs, (uint64_t)dst << 17 | (uint64_t)dport << 1 | 1) ==
+			   1) {
 			a->port_targets[65536 + dport]++;
 		}
 	} else if (proto == 1) {
@@ -226,7 +227,8 @@ static void ip_packet(struct box_pkt *a, const uint8_t *p, size_t n, uint64_t ts
 		box_set_add(&a->lan_targets, dst);
 	else if (strcmp(cls, "rfc1918") == 0)
 		box_set_add(&a->rfc1918_targets, dst);
-	if (dst == BOX_GATEWAY_IP && dport && (kind == K_SYN || kind == K_UDP) && a->ngw_ports < LIB_ARRAY_LEN(a->gw_ports)) {
+	if (dst == BOX_GATEWAY_IP && dport && (kind == K_SYN || kind == K_UDP) &&
+	    a->ngw_ports < LIB_ARRAY_LEN(a->gw_ports)) {
 		bool seen = false;
 		for (size_t i = 0; i < a->ngw_ports; i++)
 			seen |= a->gw_ports[i] == dport;
@@ -297,7 +299,8 @@ static json_t *ports_json(const uint32_t *counts, size_t max)
 	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < nb; i++)
-		json_array_append_new(arr, json_pack("{s:i,s:I}", "port", best[i], "targets", (json_int_t)counts[best[i]]));
+		json_array_append_new(arr, json_pack("{s:i,s:I}", "port", best[i], "targets",
+						     (json_int_t)counts[best[i]]));
 	return arr;
 }
 
@@ -311,7 +314,8 @@ json_t *box_pkt_summary(struct box_pkt *a)
 {
 	json_t *o = json_object();
 	double span = a->last_us > a->first_us ? (double)(a->last_us - a->first_us) / 1e6 : 0;
-	double syn_span = a->syn_last > a->syn_first ? (double)(a->syn_last - a->syn_first) / 1e6 : 0;
+	double syn_span =
+		a->syn_last > a->syn_first ? (double)(a->syn_last - a->syn_first) / 1e6 : 0;
 	json_object_set_new(o, "frames", json_integer((json_int_t)a->frames));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)a->bytes));
 	json_object_set_new(o, "seconds", json_real(span));
@@ -324,17 +328,22 @@ json_t *box_pkt_summary(struct box_pkt *a)
 	json_object_set_new(o, "ipv6", json_integer((json_int_t)a->ipv6));
 	json_object_set_new(o, "syn", json_integer((json_int_t)a->syn));
 	json_object_set_new(o, "syn_seq_dst", json_integer((json_int_t)a->syn_seq_dst));
-	json_object_set_new(o, "syn_rate", json_real(syn_span > 0 ? (double)a->syn / syn_span : (double)a->syn));
+	json_object_set_new(o, "syn_rate",
+			    json_real(syn_span > 0 ? (double)a->syn / syn_span : (double)a->syn));
 	json_object_set_new(o, "targets", json_integer((json_int_t)a->targets.count));
-	json_object_set_new(o, "saturated", json_boolean(a->targets.saturated || a->pairs.saturated));
+	json_object_set_new(o, "saturated",
+			    json_boolean(a->targets.saturated || a->pairs.saturated));
 	json_object_set_new(o, "ports_tcp", ports_json(a->port_targets, 16));
 	json_object_set_new(o, "ports_udp", ports_json(a->port_targets + 65536, 16));
-	json_object_set_new(o, "classes", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "lan", (json_int_t)a->cls_lan,
-						    "gateway", (json_int_t)a->cls_gateway, "private",
-						    (json_int_t)a->cls_private, "multicast", (json_int_t)a->cls_multicast,
-						    "internet", (json_int_t)a->cls_internet, "other", (json_int_t)a->cls_other));
+	json_object_set_new(
+		o, "classes",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "lan", (json_int_t)a->cls_lan, "gateway",
+			  (json_int_t)a->cls_gateway, "private", (json_int_t)a->cls_private,
+			  "multicast", (json_int_t)a->cls_multicast, "internet",
+			  (json_int_t)a->cls_internet, "other", (json_int_t)a->cls_other));
 	json_object_set_new(o, "lan_targets", json_integer((json_int_t)a->lan_targets.count));
-	json_object_set_new(o, "rfc1918_targets", json_integer((json_int_t)a->rfc1918_targets.count));
+	json_object_set_new(o, "rfc1918_targets",
+			    json_integer((json_int_t)a->rfc1918_targets.count));
 	json_t *gw = json_array();
 	for (size_t i = 0; i < a->ngw_ports; i++)
 		json_array_append_new(gw, json_integer(a->gw_ports[i]));
@@ -351,11 +360,13 @@ json_t *box_pkt_summary(struct box_pkt *a)
 	for (size_t i = 0; i < a->ntop && i < 5; i++) {
 		char ip[16];
 		box_ip_str(sorted[i].ip, ip);
-		json_t *t = json_pack("{s:s,s:i,s:I,s:I,s:b}", "ip", ip, "port", sorted[i].port, "packets",
-				      (json_int_t)sorted[i].packets, "bytes", (json_int_t)sorted[i].bytes,
-				      "ports_varied", sorted[i].ports_varied);
+		json_t *t = json_pack("{s:s,s:i,s:I,s:I,s:b}", "ip", ip, "port", sorted[i].port,
+				      "packets", (json_int_t)sorted[i].packets, "bytes",
+				      (json_int_t)sorted[i].bytes, "ports_varied",
+				      sorted[i].ports_varied);
 		for (int k = 0; k < 6; k++)
-			json_object_set_new(t, kinds[k], json_integer((json_int_t)sorted[i].kind[k]));
+			json_object_set_new(t, kinds[k],
+					    json_integer((json_int_t)sorted[i].kind[k]));
 		json_array_append_new(top, t);
 	}
 	json_object_set_new(o, "top", top);

@@ -84,7 +84,8 @@ static void handle_closed(uv_handle_t *h)
 		s->busy = false;
 		q->running--;
 		if (!q->closing)
-			uv_timer_start(&q->kick, on_kick, 0, 0); /* a slot is free: start the next */
+			uv_timer_start(&q->kick, on_kick, 0,
+				       0); /* a slot is free: start the next */
 	}
 	maybe_free(q);
 }
@@ -106,7 +107,7 @@ static void free_job(struct job *j)
 
 static char *artefacts_dir(const struct box_queue *q, const char *sha256)
 {
-	return xasprintf("%s/box/%s", cfg_str(q->cfg, OPT_CORE_DATA_DIR), sha256);
+	return xasprintf("%s/box/%s", core_cfg_str(q->cfg, OPT_CORE_DATA_DIR), sha256);
 }
 
 /* ------------------------------------------------------------------ a finished job */
@@ -115,9 +116,9 @@ static json_t *error_verdict(const struct job *j, const char *why)
 {
 	char now[LIB_RFC3339_LEN];
 	lib_rfc3339_now(now);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:b,s:s},s:[],s:[]}", "sha256", j->sha256, "file", j->path,
-			 "family", "unknown", "verdict", "error", "analysed", now, "dynamic", "ran", false, "error",
-			 why, "dns", "cnc");
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:b,s:s},s:[],s:[]}", "sha256", j->sha256, "file",
+			 j->path, "family", "unknown", "verdict", "error", "analysed", now,
+			 "dynamic", "ran", false, "error", why, "dns", "cnc");
 }
 
 static void finish(struct slot *s)
@@ -128,12 +129,14 @@ static void finish(struct slot *s)
 	json_t *v = NULL;
 	char why[200] = "";
 	if (s->killed)
-		snprintf(why, sizeof(why), "the analysis took longer than the window plus %d s and was killed",
+		snprintf(why, sizeof(why),
+			 "the analysis took longer than the window plus %d s and was killed",
 			 BOX_GRACE_SECS);
 	else if (s->signal)
 		snprintf(why, sizeof(why), "the analysis process died (signal %d)", s->signal);
 	else if (s->status)
-		snprintf(why, sizeof(why), "the analysis process failed (exit %lld)", (long long)s->status);
+		snprintf(why, sizeof(why), "the analysis process failed (exit %lld)",
+			 (long long)s->status);
 	/* A child that could not analyse the file still prints a verdict saying why. */
 	if (!s->killed && !s->signal) {
 		v = json_loadb((const char *)s->buf.data, s->buf.len, 0, NULL);
@@ -154,11 +157,13 @@ static void finish(struct slot *s)
 	q->stats.done++;
 	/* Time from capture to verdict. */
 	int64_t now = lib_real_us();
-	struct timespec ts = {.tv_sec = j->captured_us / 1000000, .tv_nsec = (j->captured_us % 1000000) * 1000};
+	struct timespec ts = {.tv_sec = j->captured_us / 1000000,
+			      .tv_nsec = (j->captured_us % 1000000) * 1000};
 	char captured[LIB_RFC3339_LEN];
 	lib_rfc3339(&ts, captured);
 	json_object_set_new(v, "captured", json_string(captured));
-	json_object_set_new(v, "seconds", json_real((double)((now - j->captured_us) / 1000) / 1000.0));
+	json_object_set_new(v, "seconds",
+			    json_real((double)((now - j->captured_us) / 1000) / 1000.0));
 	if (!json_string_value(json_object_get(v, "sha256")))
 		json_object_set_new(v, "sha256", json_string(j->sha256));
 	const char *sha = json_string_value(json_object_get(v, "sha256"));
@@ -166,7 +171,8 @@ static void finish(struct slot *s)
 	const char *art = json_string_value(json_object_get(v, "artefacts"));
 	if (art) {
 		char *p = xasprintf("%s/report.json", art);
-		char *text = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		char *text = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
+						   JSON_REAL_PRECISION(6));
 		if (text)
 			lib_write_file_atomic(p, text, strlen(text), 0640);
 		free(text);
@@ -176,18 +182,27 @@ static void finish(struct slot *s)
 		box_store_verdict(q->store, v);
 	if (q->bus) {
 		json_t *f = json_object();
-		static const char *const keys[] = {"arch", "family", "verdict", "seconds", "dns", "cnc", "scan",
-						   "lan_attack", "ddos", "killer", "persistence", "captured", "artefacts"};
+		static const char *const keys[] = {
+			"arch",        "family",   "verdict",    "seconds", "dns",
+			"cnc",         "scan",     "lan_attack", "ddos",    "killer",
+			"persistence", "captured", "artefacts"};
 		json_object_set_new(f, "shasum", json_string(sha));
 		for (size_t i = 0; i < LIB_ARRAY_LEN(keys); i++)
 			if (json_object_get(v, keys[i]))
 				json_object_set(f, keys[i], json_object_get(v, keys[i]));
-		json_object_set_new(f, "analysis_seconds", json_incref(json_object_get(v, "analysis_seconds") ? json_object_get(v, "analysis_seconds") : json_null()));
+		json_object_set_new(f, "analysis_seconds",
+				    json_incref(json_object_get(v, "analysis_seconds")
+							? json_object_get(v, "analysis_seconds")
+							: json_null()));
 		json_t *d = json_object_get(v, "dynamic");
-		json_object_set_new(f, "dynamic", json_boolean(json_is_true(json_object_get(d, "ran"))));
-		core_emit(q->bus, NULL, EV_BOX_RESULT, f, "sandbox: %s is %s (%s), %.1f s after capture", sha,
+		json_object_set_new(f, "dynamic",
+				    json_boolean(json_is_true(json_object_get(d, "ran"))));
+		core_emit(q->bus, NULL, EV_BOX_RESULT, f,
+			  "sandbox: %s is %s (%s), %.1f s after capture", sha,
 			  json_string_value(json_object_get(v, "family")),
-			  json_string_value(json_object_get(v, "verdict")) ? json_string_value(json_object_get(v, "verdict")) : "?",
+			  json_string_value(json_object_get(v, "verdict"))
+				  ? json_string_value(json_object_get(v, "verdict"))
+				  : "?",
 			  json_number_value(json_object_get(v, "seconds")));
 	}
 	if (q->cb)
@@ -254,16 +269,35 @@ static int start(struct box_queue *q, struct slot *s, struct job *j)
 {
 	char *dir = artefacts_dir(q, j->sha256);
 	char sets[6][600];
-	snprintf(sets[0], sizeof(sets[0]), "box.window=%lld", cfg_int(q->cfg, OPT_BOX_WINDOW));
-	snprintf(sets[1], sizeof(sets[1]), "box.memory=%llu", (unsigned long long)cfg_size(q->cfg, OPT_BOX_MEMORY));
-	snprintf(sets[2], sizeof(sets[2]), "box.cpu=%lld", cfg_int(q->cfg, OPT_BOX_CPU));
+	snprintf(sets[0], sizeof(sets[0]), "box.window=%lld", core_cfg_int(q->cfg, OPT_BOX_WINDOW));
+	snprintf(sets[1], sizeof(sets[1]), "box.memory=%llu",
+		 (unsigned long long)core_cfg_size(q->cfg, OPT_BOX_MEMORY));
+	snprintf(sets[2], sizeof(sets[2]), "box.cpu=%lld", core_cfg_int(q->cfg, OPT_BOX_CPU));
 	snprintf(sets[3], sizeof(sets[3]), "box.capture_bytes=%llu",
-		 (unsigned long long)cfg_size(q->cfg, OPT_BOX_CAPTURE_BYTES));
-	snprintf(sets[4], sizeof(sets[4]), "box.rules=%s", cfg_str(q->cfg, OPT_BOX_RULES));
-	snprintf(sets[5], sizeof(sets[5]), "core.log_level=%s", cfg_str(q->cfg, OPT_CORE_LOG_LEVEL));
-	char *args[] = {q->exe, (char *)"box", (char *)"--run-one", j->path, (char *)"--artefacts", dir,
-			(char *)"--set", sets[0], (char *)"--set", sets[1], (char *)"--set", sets[2],
-			(char *)"--set", sets[3], (char *)"--set", sets[4], (char *)"--set", sets[5], q->static_only ? (char *)"--static-only" : NULL, NULL};
+		 (unsigned long long)core_cfg_size(q->cfg, OPT_BOX_CAPTURE_BYTES));
+	snprintf(sets[4], sizeof(sets[4]), "box.rules=%s", core_cfg_str(q->cfg, OPT_BOX_RULES));
+	snprintf(sets[5], sizeof(sets[5]), "core.log_level=%s",
+		 core_cfg_str(q->cfg, OPT_CORE_LOG_LEVEL));
+	char *args[] = {q->exe,
+			(char *)"box",
+			(char *)"--run-one",
+			j->path,
+			(char *)"--artefacts",
+			dir,
+			(char *)"--set",
+			sets[0],
+			(char *)"--set",
+			sets[1],
+			(char *)"--set",
+			sets[2],
+			(char *)"--set",
+			sets[3],
+			(char *)"--set",
+			sets[4],
+			(char *)"--set",
+			sets[5],
+			q->static_only ? (char *)"--static-only" : NULL,
+			NULL};
 	memset(&s->proc, 0, sizeof(s->proc));
 	uv_pipe_init(q->loop, &s->out, 0);
 	s->out.data = s;
@@ -273,7 +307,11 @@ static int start(struct box_queue *q, struct slot *s, struct job *j)
 		{.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&s->out},
 		{.flags = UV_INHERIT_FD, .data.fd = 2},
 	};
-	uv_process_options_t o = {.exit_cb = on_child_exit, .file = q->exe, .args = args, .stdio = stdio, .stdio_count = 3};
+	uv_process_options_t o = {.exit_cb = on_child_exit,
+				  .file = q->exe,
+				  .args = args,
+				  .stdio = stdio,
+				  .stdio_count = 3};
 	s->job = j;
 	s->busy = true;
 	s->exited = s->eof = s->killed = false;
@@ -299,7 +337,7 @@ static int start(struct box_queue *q, struct slot *s, struct job *j)
 	q->handles++; /* the process */
 	q->stats.started++;
 	uv_read_start((uv_stream_t *)&s->out, on_alloc, on_read);
-	uint64_t limit = (uint64_t)(cfg_int(q->cfg, OPT_BOX_WINDOW) + BOX_GRACE_SECS) * 1000;
+	uint64_t limit = (uint64_t)(core_cfg_int(q->cfg, OPT_BOX_WINDOW) + BOX_GRACE_SECS) * 1000;
 	uv_timer_start(&s->timer, on_timeout, limit, 0);
 	return 0;
 }
@@ -344,7 +382,8 @@ int box_queue_submit(struct box_queue *q, const char *path, const char *sha256, 
 			lib_sha256_hex(data, len, j->sha256);
 			free(data);
 		} else {
-			lib_sha256_hex(path, strlen(path), j->sha256); /* unreadable: the child says why */
+			lib_sha256_hex(path, strlen(path),
+				       j->sha256); /* unreadable: the child says why */
 		}
 	}
 	if (q->tail)
@@ -364,7 +403,7 @@ static void on_event(void *arg, const struct core_ev *ev)
 {
 	struct box_sub *sub = arg;
 	struct box_queue *q = sub->q;
-	if (!q || ev->id != EV_SAMPLE_STORED || !cfg_bool(q->cfg, OPT_BOX_AUTO))
+	if (!q || ev->id != EV_SAMPLE_STORED || !core_cfg_bool(q->cfg, OPT_BOX_AUTO))
 		return;
 	if (json_is_true(core_ev_get(ev, "duplicate")))
 		return;
@@ -377,15 +416,15 @@ static void on_event(void *arg, const struct core_ev *ev)
 			return;
 	int64_t captured = 0;
 	lib_parse_time(ev->timestamp, &captured);
-	char *path = capture_sample_path(cfg_str(q->cfg, OPT_CORE_DATA_DIR), sha);
+	char *path = capture_sample_path(core_cfg_str(q->cfg, OPT_CORE_DATA_DIR), sha);
 	box_queue_submit(q, path, sha, captured);
 	free(path);
 }
 
 /* ------------------------------------------------------------------ open, close */
 
-struct box_queue *box_queue_open(uv_loop_t *loop, const struct core_config *cfg, struct core_store *store,
-				 struct core_bus *bus)
+struct box_queue *box_queue_open(uv_loop_t *loop, const struct core_config *cfg,
+				 struct core_store *store, struct core_bus *bus)
 {
 	if (store && box_store_schema(store))
 		return NULL;
@@ -394,8 +433,8 @@ struct box_queue *box_queue_open(uv_loop_t *loop, const struct core_config *cfg,
 	q->cfg = cfg;
 	q->store = store;
 	q->bus = bus;
-	q->parallel = (int)cfg_int(cfg, OPT_BOX_PARALLEL);
-	q->max_waiting = (size_t)cfg_int(cfg, OPT_BOX_QUEUE);
+	q->parallel = (int)core_cfg_int(cfg, OPT_BOX_PARALLEL);
+	q->max_waiting = (size_t)core_cfg_int(cfg, OPT_BOX_QUEUE);
 	q->slots = xcalloc((size_t)q->parallel, sizeof(*q->slots));
 	size_t len = sizeof(q->exe);
 	if (uv_exepath(q->exe, &len) != 0)
@@ -416,12 +455,14 @@ struct box_queue *box_queue_open(uv_loop_t *loop, const struct core_config *cfg,
 			q->sub = &subs[nsubs++];
 			q->sub->q = q;
 			if (core_bus_subscribe(bus, on_event, q->sub) != 0) {
-				log_error("box", "cannot subscribe to the event bus: samples are not analysed automatically");
+				log_error("box", "cannot subscribe to the event bus: samples are "
+						 "not analysed automatically");
 				q->sub->q = NULL;
 				q->sub = NULL;
 			}
 		} else {
-			log_error("box", "too many analysis queues in one process: samples are not analysed automatically");
+			log_error("box", "too many analysis queues in one process: samples are not "
+					 "analysed automatically");
 		}
 	}
 	return q;
@@ -465,7 +506,8 @@ void box_queue_close(struct box_queue *q)
 	for (int i = 0; i < q->parallel; i++) {
 		struct slot *s = &q->slots[i];
 		if (s->busy && s->job) {
-			/* The child is the tracer of its sandbox: killing it kills the whole run. */
+			/* The child is the tracer of its sandbox: killing it kills the whole run.
+			 */
 			uv_process_kill(&s->proc, SIGKILL);
 			free_job(s->job);
 			s->job = NULL;

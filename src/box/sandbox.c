@@ -34,15 +34,15 @@
 
 #define SAMPLE_DIR "/tmp"
 #define HOSTNAME "router"
-#define UID_BASE 0x40000000u   /* sandbox uids: base + 2*runner pid (+1 for the fake internet) */
-#define TEARDOWN_MS 5000       /* waiting for the processes to go after the kill */
-#define STOP_FAKENET_MS 3000   /* the fake internet's time to write its summary */
+#define UID_BASE 0x40000000u /* sandbox uids: base + 2*runner pid (+1 for the fake internet) */
+#define TEARDOWN_MS 5000     /* waiting for the processes to go after the kill */
+#define STOP_FAKENET_MS 3000 /* the fake internet's time to write its summary */
 
 /* ------------------------------------------------------------------ cgroups */
 
 struct cgroup {
-	int version;              /* 2, 1, or 0 (none: rlimits only) */
-	char dirs[4][160];        /* v2: [0]; v1: memory, pids, cpu, cpuacct */
+	int version;       /* 2, 1, or 0 (none: rlimits only) */
+	char dirs[4][160]; /* v2: [0]; v1: memory, pids, cpu, cpuacct */
 	int ndirs;
 };
 
@@ -158,7 +158,8 @@ static void sweep_dir(const char *dir, const char *prefix, bool cgroup)
 	struct dirent *de;
 	size_t pl = strlen(prefix);
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, prefix, pl) != 0 || de->d_name[pl] < '0' || de->d_name[pl] > '9')
+		if (strncmp(de->d_name, prefix, pl) != 0 || de->d_name[pl] < '0' ||
+		    de->d_name[pl] > '9')
 			continue;
 		long pid = strtol(de->d_name + pl, NULL, 10);
 		if (pid_alive(pid))
@@ -198,7 +199,8 @@ static void cg_add(struct cgroup *cg, pid_t pid)
 static json_t *cg_stats(struct cgroup *cg)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "cgroup", cg->version ? json_sprintf("v%d", cg->version) : json_string("none"));
+	json_object_set_new(o, "cgroup",
+			    cg->version ? json_sprintf("v%d", cg->version) : json_string("none"));
 	long long peak = -1, cpu_us = -1, oom = -1;
 	if (cg->version == 2) {
 		peak = get_ll(cg->dirs[0], "memory.peak", NULL);
@@ -261,14 +263,14 @@ struct run {
 	int cpu;
 	const uint8_t *data;
 	size_t n;
-	const char *qemu;           /* emulator name: mips, arm, ... */
-	char name[40];              /* the sample's file name inside */
+	const char *qemu; /* emulator name: mips, arm, ... */
+	char name[40];    /* the sample's file name inside */
 	char root[64];
 	bool root_mounted;
-	char dir[1024];             /* artefacts */
+	char dir[1024]; /* artefacts */
 	uid_t uid, fake_uid;
-	bool rootless;              /* no root: one uid, a user namespace of our own, no cgroups */
-	uid_t host_uid;             /* the uid the sample runs as, seen from the host */
+	bool rootless;  /* no root: one uid, a user namespace of our own, no cgroups */
+	uid_t host_uid; /* the uid the sample runs as, seen from the host */
 	int go[2], nsready[2], netready[2], fready[2], out[2];
 	FILE *trace_out;
 	int fake_log, pcap_fd;
@@ -341,15 +343,18 @@ static int bind_ro(struct run *r, const char *host, const char *rel)
 	close(fd);
 	if (mount(host, path, NULL, MS_BIND, NULL) < 0)
 		return -errno;
-	/* A remount must keep the flags of the source mount (in a user namespace they are locked). */
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | source_flags(host), NULL) < 0)
+	/* A remount must keep the flags of the source mount (in a user namespace they are locked).
+	 */
+	if (mount(NULL, path, NULL,
+		  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | source_flags(host), NULL) < 0)
 		return -errno;
 	return 0;
 }
 
 static const char *const qemus[] = {
-	"arm", "armeb", "aarch64", "mips", "mipsel", "mips64", "mips64el", "i386", "x86_64", "ppc",
-	"ppc64", "ppc64le", "sh4", "sh4eb", "sparc", "sparc32plus", "sparc64", "m68k", "riscv64",
+	"arm",   "armeb",       "aarch64", "mips",  "mipsel",  "mips64", "mips64el",
+	"i386",  "x86_64",      "ppc",     "ppc64", "ppc64le", "sh4",    "sh4eb",
+	"sparc", "sparc32plus", "sparc64", "m68k",  "riscv64",
 };
 
 static int populate(struct run *r)
@@ -358,20 +363,23 @@ static int populate(struct run *r)
 		const char *path;
 		int mode;
 	} dirs[] = {
-		{"/tmp", 01777}, {"/var", 0755}, {"/var/tmp", 01777}, {"/var/run", 0755}, {"/etc", 0755},
-		{"/etc/init.d", 0755}, {"/dev", 0755}, {"/proc", 0555}, {"/root", 0700}, {"/bin", 0755},
-		{"/sbin", 0755}, {"/usr", 0755}, {"/usr/bin", 0755}, {"/usr/sbin", 0755}, {"/home", 0755},
-		{"/mnt", 0755}, {"/lib", 0755},
+		{"/tmp", 01777},    {"/var", 0755},        {"/var/tmp", 01777}, {"/var/run", 0755},
+		{"/etc", 0755},     {"/etc/init.d", 0755}, {"/dev", 0755},      {"/proc", 0555},
+		{"/root", 0700},    {"/bin", 0755},        {"/sbin", 0755},     {"/usr", 0755},
+		{"/usr/bin", 0755}, {"/usr/sbin", 0755},   {"/home", 0755},     {"/mnt", 0755},
+		{"/lib", 0755},
 	};
 	static const struct {
 		const char *path, *text;
 	} files[] = {
-		{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nadmin:x:1000:1000:admin:/home:/bin/sh\n"},
+		{"/etc/passwd",
+		 "root:x:0:0:root:/root:/bin/sh\nadmin:x:1000:1000:admin:/home:/bin/sh\n"},
 		{"/etc/group", "root:x:0:\nadmin:x:1000:\n"},
 		{"/etc/hostname", HOSTNAME "\n"},
 		{"/etc/hosts", "127.0.0.1 localhost\n192.168.1.100 " HOSTNAME "\n"},
 		{"/etc/resolv.conf", "nameserver 192.168.1.1\n"},
-		{"/etc/inittab", "::sysinit:/etc/init.d/rcS\n::respawn:/sbin/getty -L ttyS0 115200 vt100\n"},
+		{"/etc/inittab",
+		 "::sysinit:/etc/init.d/rcS\n::respawn:/sbin/getty -L ttyS0 115200 vt100\n"},
 		{"/etc/init.d/rcS", "#!/bin/sh\nmount -a\n/usr/sbin/telnetd -l /bin/sh\n"},
 	};
 	char path[256];
@@ -390,9 +398,11 @@ static int populate(struct run *r)
 		snprintf(rel, sizeof(rel), "/dev/%s", devs[i]);
 		rc = bind_ro(r, host, rel);
 		if (!rc) {
-			/* The device nodes must stay writable (/dev/null): remount without RDONLY. */
+			/* The device nodes must stay writable (/dev/null): remount without RDONLY.
+			 */
 			snprintf(path, sizeof(path), "%s%s", r->root, rel);
-			mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | source_flags(host), NULL);
+			mount(NULL, path, NULL,
+			      MS_BIND | MS_REMOUNT | MS_NOSUID | source_flags(host), NULL);
 		}
 	}
 	if (rc)
@@ -524,11 +534,16 @@ static void payload_main(struct run *r)
 	snprintf(argv0, sizeof(argv0), "./%s", r->name);
 	snprintf(path, sizeof(path), "%s/%s", SAMPLE_DIR, r->name);
 	char *const argv[] = {qemu, (char *)"-0", argv0, path, NULL};
-	char *const envp[] = {(char *)"PATH=/bin:/sbin:/usr/bin:/usr/sbin", (char *)"HOME=/root",
-			      (char *)"SHELL=/bin/sh", (char *)"TERM=vt100", (char *)"PWD=" SAMPLE_DIR, NULL};
+	char *const envp[] = {(char *)"PATH=/bin:/sbin:/usr/bin:/usr/sbin",
+			      (char *)"HOME=/root",
+			      (char *)"SHELL=/bin/sh",
+			      (char *)"TERM=vt100",
+			      (char *)"PWD=" SAMPLE_DIR,
+			      NULL};
 	if (r->cg.version == 0) {
-		/* No cgroup: bound the data of each sample process instead (qemu's code buffer needs
-		 * a few hundred MiB of it: hence the margin). Set last: it binds what runs next. */
+		/* No cgroup: bound the data of each sample process instead (qemu's code buffer
+		 * needs a few hundred MiB of it: hence the margin). Set last: it binds what runs
+		 * next. */
 		struct rlimit rl = {(rlim_t)r->memory + (1u << 30), (rlim_t)r->memory + (1u << 30)};
 		setrlimit(RLIMIT_DATA, &rl);
 	}
@@ -595,12 +610,13 @@ static void jail_main(struct run *r)
 	setrlimit(RLIMIT_FSIZE, &rl);
 	rl = (struct rlimit){(rlim_t)r->window + 30, (rlim_t)r->window + 30};
 	setrlimit(RLIMIT_CPU, &rl);
-	if (!r->rootless &&
-	    (setgroups(0, NULL) < 0 || setresgid(r->uid, r->uid, r->uid) < 0 || setresuid(r->uid, r->uid, r->uid) < 0))
+	if (!r->rootless && (setgroups(0, NULL) < 0 || setresgid(r->uid, r->uid, r->uid) < 0 ||
+			     setresuid(r->uid, r->uid, r->uid) < 0))
 		report(r->nsready[1], "dropping root", errno);
 
 	prctl(PR_SET_DUMPABLE, 1);
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+		    CLONE_NEWUTS) < 0)
 		report(r->nsready[1], "creating the namespaces", errno);
 	char map[64];
 	snprintf(map, sizeof(map), "0 %u 1", r->uid);
@@ -653,7 +669,8 @@ static void drain_output(struct run *r)
 			return;
 		r->output_total += (uint64_t)n;
 		if (r->output.len < BOX_OUTPUT_KEPT)
-			buf_append(&r->output, b, LIB_MIN((size_t)n, BOX_OUTPUT_KEPT - r->output.len));
+			buf_append(&r->output, b,
+				   LIB_MIN((size_t)n, BOX_OUTPUT_KEPT - r->output.len));
 	}
 }
 
@@ -703,7 +720,8 @@ static bool pump(struct run *r, int sfd, int fd, uint64_t deadline)
 		uint64_t now = now_ms();
 		if (now >= deadline)
 			return false;
-		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN}, {.fd = r->out[0], .events = POLLIN},
+		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = r->out[0], .events = POLLIN},
 				      {.fd = fd, .events = POLLIN}};
 		int wait = (int)LIB_MIN(deadline - now, (uint64_t)200);
 		int n = poll(p, fd >= 0 ? 3 : 2, wait);
@@ -758,13 +776,15 @@ static void walk(struct run *r, const char *rel, int depth, json_t *files)
 		char sub[1024], full[1200];
 		if (snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name) >= (int)sizeof(sub))
 			continue;
-		if (strcmp(sub, BOX_QEMU_DIR) == 0 || strcmp(sub, "/dev") == 0 || strcmp(sub, "/proc") == 0)
+		if (strcmp(sub, BOX_QEMU_DIR) == 0 || strcmp(sub, "/dev") == 0 ||
+		    strcmp(sub, "/proc") == 0)
 			continue;
 		snprintf(full, sizeof(full), "%s%s", r->root, sub);
 		struct stat st;
 		if (lstat(full, &st) < 0)
 			continue;
-		bool changed = after(&st.st_mtim, &r->populated) || after(&st.st_ctim, &r->populated);
+		bool changed =
+			after(&st.st_mtim, &r->populated) || after(&st.st_ctim, &r->populated);
 		if (S_ISDIR(st.st_mode)) {
 			if (depth < 16)
 				walk(r, sub, depth + 1, files);
@@ -835,8 +855,8 @@ static void sanitize_name(const char *in, char out[40])
 {
 	size_t k = 0;
 	for (const char *p = in; *p && k < 32; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '.' || *p == '_' || *p == '-')
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
 			out[k++] = *p;
 	out[k] = '\0';
 	if (k == 0 || out[0] == '.')
@@ -856,15 +876,15 @@ static void fail(struct run *r, const char *what, int err)
 		snprintf(r->error, sizeof(r->error), "%s: %s", what, strerror(err));
 }
 
-json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, const struct box_elf *elf,
-		const char *filename, const char *artefacts)
+json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
+		const struct box_elf *elf, const char *filename, const char *artefacts)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
 	r->cfg = cfg;
-	r->window = (int)cfg_int(cfg, OPT_BOX_WINDOW);
-	r->memory = cfg_size(cfg, OPT_BOX_MEMORY);
-	r->capture_bytes = cfg_size(cfg, OPT_BOX_CAPTURE_BYTES);
-	r->cpu = (int)cfg_int(cfg, OPT_BOX_CPU);
+	r->window = (int)core_cfg_int(cfg, OPT_BOX_WINDOW);
+	r->memory = core_cfg_size(cfg, OPT_BOX_MEMORY);
+	r->capture_bytes = core_cfg_size(cfg, OPT_BOX_CAPTURE_BYTES);
+	r->cpu = (int)core_cfg_int(cfg, OPT_BOX_CPU);
 	r->data = data;
 	r->n = n;
 	r->qemu = box_qemu_for(elf);
@@ -920,7 +940,8 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 			fail(r, "private mount namespace", errno);
 			goto done;
 		}
-	} else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	} else if (unshare(CLONE_NEWNS) < 0 ||
+		   mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fail(r, "private mount namespace", errno);
 		goto done;
 	}
@@ -955,8 +976,9 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	}
 	box_trace_init(&r->tr, r->trace_out, r->root);
 	cg_create(&r->cg, r->memory, r->cpu, (long)getpid());
-	if (pipe2(r->go, O_CLOEXEC) || pipe2(r->nsready, O_CLOEXEC) || pipe2(r->netready, O_CLOEXEC) ||
-	    pipe2(r->fready, O_CLOEXEC) || pipe2(r->out, O_CLOEXEC)) {
+	if (pipe2(r->go, O_CLOEXEC) || pipe2(r->nsready, O_CLOEXEC) ||
+	    pipe2(r->netready, O_CLOEXEC) || pipe2(r->fready, O_CLOEXEC) ||
+	    pipe2(r->out, O_CLOEXEC)) {
 		fail(r, "pipes", errno);
 		goto done;
 	}
@@ -975,8 +997,8 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	close(r->netready[0]);
 	close(r->out[1]);
 	r->go[0] = r->nsready[1] = r->netready[0] = r->out[1] = -1;
-	long opts_trace = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-			  PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+	long opts_trace = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+			  PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 	if (ptrace(PTRACE_SEIZE, r->jail, NULL, (void *)opts_trace) < 0) {
 		fail(r, "ptrace", errno);
 		kill(r->jail, SIGKILL);
@@ -990,14 +1012,20 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	}
 	uint64_t setup_deadline = now_ms() + BOX_SETUP_SECS * 1000;
 	char line[300] = "";
-	if (!pump(r, sfd, r->nsready[0], setup_deadline) || read_line(r->nsready[0], line, sizeof(line)) ||
-	    strncmp(line, "ok", 2) != 0) {
-		snprintf(r->error, sizeof(r->error), "jail: %.200s", line[0] ? line : "did not start");
+	if (!pump(r, sfd, r->nsready[0], setup_deadline) ||
+	    read_line(r->nsready[0], line, sizeof(line)) || strncmp(line, "ok", 2) != 0) {
+		snprintf(r->error, sizeof(r->error), "jail: %.200s",
+			 line[0] ? line : "did not start");
 		goto done;
 	}
 	struct box_fakenet_args fa = {
-		.sample_pid = r->jail, .ready_fd = r->fready[1], .log_fd = r->fake_log, .pcap_fd = r->pcap_fd,
-		.capture_bytes = r->capture_bytes, .uid = r->fake_uid, .gid = r->fake_uid,
+		.sample_pid = r->jail,
+		.ready_fd = r->fready[1],
+		.log_fd = r->fake_log,
+		.pcap_fd = r->pcap_fd,
+		.capture_bytes = r->capture_bytes,
+		.uid = r->fake_uid,
+		.gid = r->fake_uid,
 		.keep_uid = r->rootless,
 	};
 	r->fake = fork();
@@ -1019,9 +1047,10 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	}
 	close(r->fready[1]);
 	r->fready[1] = -1;
-	if (!pump(r, sfd, r->fready[0], setup_deadline) || read_line(r->fready[0], line, sizeof(line)) ||
-	    strncmp(line, "ok ", 3) != 0) {
-		snprintf(r->error, sizeof(r->error), "fake internet: %.200s", line[0] ? line : "did not start");
+	if (!pump(r, sfd, r->fready[0], setup_deadline) ||
+	    read_line(r->fready[0], line, sizeof(line)) || strncmp(line, "ok ", 3) != 0) {
+		snprintf(r->error, sizeof(r->error), "fake internet: %.200s",
+			 line[0] ? line : "did not start");
 		goto done;
 	}
 	lib_strlcpy(r->catch_all, line + 3, sizeof(r->catch_all));
@@ -1033,7 +1062,8 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n, co
 	while (!r->tr.payload_started && !r->jail_done && now_ms() < setup_deadline)
 		pump(r, sfd, -1, LIB_MIN(setup_deadline, now_ms() + 100));
 	if (!r->tr.payload_started) {
-		snprintf(r->error, sizeof(r->error), "the sample did not start (jail exit status %d)",
+		snprintf(r->error, sizeof(r->error),
+			 "the sample did not start (jail exit status %d)",
 			 r->jail_done ? WEXITSTATUS(r->jail_status) : -1);
 		goto done;
 	}
@@ -1077,13 +1107,18 @@ done:;
 	json_object_set_new(dyn, "emulator", json_sprintf("qemu-%s-static", r->qemu));
 	json_object_set_new(dyn, "window", json_integer(r->window));
 	json_object_set_new(dyn, "setup_ms", json_integer((json_int_t)setup_ms));
-	json_object_set_new(dyn, "run_seconds", json_real(t_payload ? (double)(t_end - t_payload) / 1000.0 : 0));
-	json_object_set_new(dyn, "ended", json_string(!t_payload ? "not started" : still_running ? "window elapsed"
-									       : "all processes exited"));
+	json_object_set_new(dyn, "run_seconds",
+			    json_real(t_payload ? (double)(t_end - t_payload) / 1000.0 : 0));
+	json_object_set_new(dyn, "ended",
+			    json_string(!t_payload      ? "not started"
+					: still_running ? "window elapsed"
+							: "all processes exited"));
 	if (r->tr.payload_exited) {
 		int st = r->tr.payload_status;
-		json_object_set_new(dyn, "exit", WIFEXITED(st) ? json_sprintf("exited %d", WEXITSTATUS(st))
-								: json_sprintf("killed by signal %d", WTERMSIG(st)));
+		json_object_set_new(dyn, "exit",
+				    WIFEXITED(st)
+					    ? json_sprintf("exited %d", WEXITSTATUS(st))
+					    : json_sprintf("killed by signal %d", WTERMSIG(st)));
 	}
 	json_object_set_new(dyn, "catch_all", json_string(r->catch_all));
 	json_object_set_new(limits, "memory", json_integer((json_int_t)r->memory));
@@ -1125,13 +1160,25 @@ done:;
 		box_trace_free(&r->tr);
 	if (r->trace_out)
 		fclose(r->trace_out);
-	int *fds[] = {&r->go[0], &r->go[1], &r->nsready[0], &r->nsready[1], &r->netready[0], &r->netready[1],
-		      &r->fready[0], &r->fready[1], &r->out[0], &r->out[1], &r->fake_log, &r->pcap_fd, &sfd};
+	int *fds[] = {&r->go[0],
+		      &r->go[1],
+		      &r->nsready[0],
+		      &r->nsready[1],
+		      &r->netready[0],
+		      &r->netready[1],
+		      &r->fready[0],
+		      &r->fready[1],
+		      &r->out[0],
+		      &r->out[1],
+		      &r->fake_log,
+		      &r->pcap_fd,
+		      &sfd};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 	if (tmp_art) {
-		static const char *const names[] = {"trace.jsonl", "fakenet.jsonl", "capture.pcap", "output.txt"};
+		static const char *const names[] = {"trace.jsonl", "fakenet.jsonl", "capture.pcap",
+						    "output.txt"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++) {
 			char p[1200];
 			snprintf(p, sizeof(p), "%s/%s", r->dir, names[i]);

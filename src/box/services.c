@@ -163,12 +163,14 @@ size_t box_dns_reply(struct box_dnsmap *m, const uint8_t *q, size_t n, uint8_t *
 /* ------------------------------------------------------------------ TCP services */
 
 static const uint16_t telnet_ports[] = {23, 2323};
-static const char *const http_methods[] = {"GET ", "POST ", "HEAD ", "PUT ", "OPTIONS ",
-					   "DELETE ", "M-SEARCH ", "SUBSCRIBE ", "NOTIFY "};
+static const char *const http_methods[] = {"GET ",      "POST ",      "HEAD ",
+					   "PUT ",      "OPTIONS ",   "DELETE ",
+					   "M-SEARCH ", "SUBSCRIBE ", "NOTIFY "};
 static const char *const irc_verbs[] = {"NICK ", "USER ", "PASS ", "CAP "};
 static const char *const svc_names[] = {
 	[SVC_UNKNOWN] = "silent", [SVC_TELNET] = "telnet", [SVC_HTTP] = "http",
-	[SVC_MIRAI] = "mirai", [SVC_GAFGYT] = "gafgyt", [SVC_IRC] = "irc", [SVC_OTHER] = "other",
+	[SVC_MIRAI] = "mirai",    [SVC_GAFGYT] = "gafgyt", [SVC_IRC] = "irc",
+	[SVC_OTHER] = "other",
 };
 
 const char *box_svc_name(enum box_svc s)
@@ -239,7 +241,8 @@ static void gafgyt_command(struct box_conn *c, struct buf *out, json_t *log)
 	static const char *const cmds[] = {"PING\n", "!* SCANNER ON\n", NULL};
 	char udp[96], ip[16];
 	box_ip_str(BOX_ATTACK_TARGET, ip);
-	snprintf(udp, sizeof(udp), "!* UDP %s %d %d 32 0 10\n", ip, BOX_ATTACK_PORT, BOX_ATTACK_SECS);
+	snprintf(udp, sizeof(udp), "!* UDP %s %d %d 32 0 10\n", ip, BOX_ATTACK_PORT,
+		 BOX_ATTACK_SECS);
 	const char *cmd = c->cmd_step < 2 ? cmds[c->cmd_step] : udp;
 	out_str(out, cmd);
 	json_t *r = record(c, "cnc_command");
@@ -257,7 +260,10 @@ static void irc_command(struct box_conn *c, struct buf *out, json_t *log)
 	else
 		snprintf(cmd, sizeof(cmd), "!* UDP %s %d %d", ip, BOX_ATTACK_PORT, BOX_ATTACK_SECS);
 	snprintf(line, sizeof(line), ":master!master@c2.fake PRIVMSG %s :%s\r\n",
-		 c->chan[0] ? c->chan : c->nick[0] ? c->nick : "*", cmd);
+		 c->chan[0]   ? c->chan
+		 : c->nick[0] ? c->nick
+			      : "*",
+		 cmd);
 	out_str(out, line);
 	json_t *r = record(c, "cnc_command");
 	json_object_set_new(r, "protocol", json_string("irc"));
@@ -274,10 +280,12 @@ static void mirai_command(struct box_conn *c, struct buf *out, json_t *log)
 	uint8_t m[32];
 	size_t k = 2;
 	uint32_t secs = BOX_ATTACK_SECS, ip = BOX_ATTACK_TARGET;
-	m[k++] = (uint8_t)(secs >> 24), m[k++] = (uint8_t)(secs >> 16), m[k++] = (uint8_t)(secs >> 8), m[k++] = (uint8_t)secs;
+	m[k++] = (uint8_t)(secs >> 24), m[k++] = (uint8_t)(secs >> 16),
+	m[k++] = (uint8_t)(secs >> 8), m[k++] = (uint8_t)secs;
 	m[k++] = 0; /* ATK_VEC_UDP */
 	m[k++] = 1;
-	m[k++] = (uint8_t)(ip >> 24), m[k++] = (uint8_t)(ip >> 16), m[k++] = (uint8_t)(ip >> 8), m[k++] = (uint8_t)ip;
+	m[k++] = (uint8_t)(ip >> 24), m[k++] = (uint8_t)(ip >> 16), m[k++] = (uint8_t)(ip >> 8),
+	m[k++] = (uint8_t)ip;
 	m[k++] = 32;
 	m[k++] = 1;
 	char port[8];
@@ -290,7 +298,8 @@ static void mirai_command(struct box_conn *c, struct buf *out, json_t *log)
 	buf_append(out, m, k);
 	char ipt[16], text[96];
 	box_ip_str(ip, ipt);
-	snprintf(text, sizeof(text), "attack udp %s/32 dport=%d duration=%u", ipt, BOX_ATTACK_PORT, secs);
+	snprintf(text, sizeof(text), "attack udp %s/32 dport=%d duration=%u", ipt, BOX_ATTACK_PORT,
+		 secs);
 	json_t *r = record(c, "cnc_command");
 	json_object_set_new(r, "protocol", json_string("mirai"));
 	json_object_set_new(r, "command", json_string(text));
@@ -310,7 +319,8 @@ static void become(struct box_conn *c, enum box_svc svc, uint64_t now, json_t *l
 	log_rec(log, r);
 }
 
-static void log_line(struct box_conn *c, const char *type, const char *text, size_t len, json_t *log)
+static void log_line(struct box_conn *c, const char *type, const char *text, size_t len,
+		     json_t *log)
 {
 	if (c->lines_logged >= BOX_FAKE_CREDS * 2)
 		return;
@@ -371,16 +381,12 @@ static void telnet_filter(struct box_conn *c, const uint8_t *p, size_t n)
 				c->tn_state = TN_DATA;
 			}
 			break;
-		case TN_OPT:
-			c->tn_state = TN_DATA;
-			break;
+		case TN_OPT: c->tn_state = TN_DATA; break;
 		case TN_SB:
 			if (b == 255)
 				c->tn_state = TN_SB_IAC;
 			break;
-		case TN_SB_IAC:
-			c->tn_state = b == 240 ? TN_DATA : TN_SB;
-			break;
+		case TN_SB_IAC: c->tn_state = b == 240 ? TN_DATA : TN_SB; break;
 		}
 	}
 }
@@ -398,7 +404,8 @@ static void telnet_input(struct box_conn *c, uint64_t now, struct buf *out, json
 			if (c->creds < BOX_FAKE_CREDS) {
 				json_t *r = record(c, "telnet_login");
 				json_object_set_new(r, "username", core_json_str(c->user));
-				json_object_set_new(r, "password", core_json_bytes(line, (size_t)len));
+				json_object_set_new(r, "password",
+						    core_json_bytes(line, (size_t)len));
 				log_rec(log, r);
 			}
 			c->creds++;
@@ -446,7 +453,8 @@ static void irc_input(struct box_conn *c, uint64_t now, struct buf *out, json_t 
 			if (*n == ':')
 				n++;
 			size_t k = strcspn(n, " \r\n");
-			snprintf(c->nick, sizeof(c->nick), "%.*s", (int)LIB_MIN(k, sizeof(c->nick) - 1), n);
+			snprintf(c->nick, sizeof(c->nick), "%.*s",
+				 (int)LIB_MIN(k, sizeof(c->nick) - 1), n);
 			log_line(c, "cnc_reply", line, (size_t)len, log);
 		} else if (strncasecmp(line, "USER ", 5) == 0) {
 			log_line(c, "cnc_reply", line, (size_t)len, log);
@@ -459,9 +467,11 @@ static void irc_input(struct box_conn *c, uint64_t now, struct buf *out, json_t 
 			if (*ch == ':')
 				ch++;
 			size_t k = strcspn(ch, " ,\r\n");
-			snprintf(c->chan, sizeof(c->chan), "%.*s", (int)LIB_MIN(k, sizeof(c->chan) - 1), ch);
-			snprintf(reply, sizeof(reply), ":%s!%s@bot.fake JOIN :%s\r\n", c->nick[0] ? c->nick : "bot",
-				 c->nick[0] ? c->nick : "bot", c->chan);
+			snprintf(c->chan, sizeof(c->chan), "%.*s",
+				 (int)LIB_MIN(k, sizeof(c->chan) - 1), ch);
+			snprintf(reply, sizeof(reply), ":%s!%s@bot.fake JOIN :%s\r\n",
+				 c->nick[0] ? c->nick : "bot", c->nick[0] ? c->nick : "bot",
+				 c->chan);
 			out_str(out, reply);
 			json_t *r = record(c, "irc_join");
 			json_object_set_new(r, "channel", core_json_str(c->chan));
@@ -474,7 +484,8 @@ static void irc_input(struct box_conn *c, uint64_t now, struct buf *out, json_t 
 		if (!c->irc_registered && c->nick[0]) {
 			snprintf(reply, sizeof(reply),
 				 ":irc.fake 001 %s :Welcome to the Internet Relay Network %s\r\n"
-				 ":irc.fake 376 %s :End of /MOTD command.\r\n", c->nick, c->nick, c->nick);
+				 ":irc.fake 376 %s :End of /MOTD command.\r\n",
+				 c->nick, c->nick, c->nick);
 			out_str(out, reply);
 			c->irc_registered = true;
 			/* Without a JOIN, the orders go to the bot's nick after the usual wait. */
@@ -568,7 +579,9 @@ static int http_input(struct box_conn *c, struct buf *out, json_t *log)
 	}
 	size_t take = LIB_MIN(c->in.len, c->http_body_left);
 	if (take && c->http_rec) {
-		size_t keep = LIB_MIN(take, (size_t)BOX_FAKE_FIRST - LIB_MIN(c->http_body_kept, (size_t)BOX_FAKE_FIRST));
+		size_t keep =
+			LIB_MIN(take, (size_t)BOX_FAKE_FIRST -
+					      LIB_MIN(c->http_body_kept, (size_t)BOX_FAKE_FIRST));
 		if (keep) {
 			json_t *old = json_object_get(c->http_rec, "body");
 			struct buf b;
@@ -593,23 +606,31 @@ static int http_input(struct box_conn *c, struct buf *out, json_t *log)
 	bool upnp_map = c->upnp_action == 2;
 	if (c->upnp_action) {
 		json_t *u = record(c, "upnp");
-		json_object_set_new(u, "action", json_string(upnp_map ? "AddPortMapping" : "control"));
+		json_object_set_new(u, "action",
+				    json_string(upnp_map ? "AddPortMapping" : "control"));
 		json_object_set_new(u, "path", core_json_str(c->http_path));
 		log_rec(log, u);
 	}
 	if (upnp_map)
-		body = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
-		       "<s:Body><u:AddPortMappingResponse xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:1\"/>"
+		body = "<?xml version=\"1.0\"?><s:Envelope "
+		       "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+		       "<s:Body><u:AddPortMappingResponse "
+		       "xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:1\"/>"
 		       "</s:Body></s:Envelope>";
 	else if (lib_str_suffix(c->http_path, ".xml"))
-		body = "<?xml version=\"1.0\"?><root xmlns=\"urn:schemas-upnp-org:device-1-0\"><device>"
-		       "<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType>"
+		body = "<?xml version=\"1.0\"?><root "
+		       "xmlns=\"urn:schemas-upnp-org:device-1-0\"><device>"
+		       "<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</"
+		       "deviceType>"
 		       "<friendlyName>Home Router</friendlyName><serviceList><service>"
 		       "<serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>"
-		       "<controlURL>/ctl/IPConn</controlURL></service></serviceList></device></root>";
+		       "<controlURL>/ctl/IPConn</controlURL></service></serviceList></device></"
+		       "root>";
 	else
-		body = "<html><head><title>Login</title></head><body><form method=\"post\" action=\"/login.cgi\">"
-		       "User <input name=\"username\"> Password <input type=\"password\" name=\"password\">"
+		body = "<html><head><title>Login</title></head><body><form method=\"post\" "
+		       "action=\"/login.cgi\">"
+		       "User <input name=\"username\"> Password <input type=\"password\" "
+		       "name=\"password\">"
 		       "</form></body></html>";
 	snprintf(resp, sizeof(resp),
 		 "HTTP/1.1 200 OK\r\nServer: mini_httpd/1.19 19dec2003\r\nContent-Type: %s\r\n"
@@ -689,7 +710,8 @@ static bool classify(struct box_conn *c, uint64_t now, json_t *log)
 	return true;
 }
 
-int box_conn_input(struct box_conn *c, const uint8_t *p, size_t n, uint64_t now, struct buf *out, json_t *log)
+int box_conn_input(struct box_conn *c, const uint8_t *p, size_t n, uint64_t now, struct buf *out,
+		   json_t *log)
 {
 	if (n == 0)
 		return 0;

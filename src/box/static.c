@@ -72,12 +72,14 @@ void box_packer_detect(const uint8_t *p, size_t n, const struct box_elf *e, stru
 	bool l_info = false;
 	if (e && e->phdr_end && e->phdr_end + 24 <= n) {
 		const uint8_t *li = p + e->phdr_end;
-		uint16_t lsize = e->big_endian ? (uint16_t)(li[8] << 8 | li[9]) : (uint16_t)(li[9] << 8 | li[8]);
+		uint16_t lsize = e->big_endian ? (uint16_t)(li[8] << 8 | li[9])
+					       : (uint16_t)(li[9] << 8 | li[8]);
 		uint8_t version = li[10], format = li[11];
 		magic_text(li + 4, pk->magic);
 		bool magic_ok = memcmp(li + 4, "UPX!", 4) == 0;
 		/* Plausible loader: versions 11-14 are UPX 2.x-4.x; the stub is a few KiB. */
-		bool plausible = version >= 11 && version <= 14 && format != 0 && lsize > 0 && lsize < 32768;
+		bool plausible =
+			version >= 11 && version <= 14 && format != 0 && lsize > 0 && lsize < 32768;
 		if (magic_ok || (plausible && e->shnum == 0)) {
 			l_info = true;
 			pk->version = version;
@@ -117,7 +119,8 @@ void box_packer_detect(const uint8_t *p, size_t n, const struct box_elf *e, stru
 
 json_t *box_packer_json(const struct box_packer *pk)
 {
-	json_t *o = json_pack("{s:b,s:f}", "packed", pk->packed, "entropy", round(pk->entropy * 1000) / 1000);
+	json_t *o = json_pack("{s:b,s:f}", "packed", pk->packed, "entropy",
+			      round(pk->entropy * 1000) / 1000);
 	if (!pk->packed)
 		return o;
 	json_object_set_new(o, "name", json_string(pk->name));
@@ -136,31 +139,38 @@ json_t *box_packer_json(const struct box_packer *pk)
 
 /* Default credentials of IoT devices as found in scanner credential tables (public lists). */
 static const char *const cred_words[] = {
-	"root", "admin", "xc3511", "vizxv", "888888", "xmhdipc", "default", "juantech", "123456",
-	"54321", "support", "guest", "user", "1111", "smcadmin", "666666", "password", "1234",
-	"klv123", "Administrator", "service", "supervisor", "ubnt", "klv1234", "Zte521", "hi3518",
-	"jvbzd", "anko", "zlxx.", "7ujMko0vizxv", "7ujMko0admin", "system", "ikwb", "dreambox",
-	"realtek", "00000000", "1111111", "12345", "meinsm", "tech", "mother", "fucker", "666666",
-	"telnet", "admin1234", "12345678", "pass", "changeme", "oelinux123", "GM8182", "antslq",
-	"hunt5759", "tl789", "Win1doW$", "vstarcam2015", "20150602", "zhongxing", "ttnet", "5up",
+	"root",         "admin",         "xc3511",    "vizxv",      "888888",   "xmhdipc",
+	"default",      "juantech",      "123456",    "54321",      "support",  "guest",
+	"user",         "1111",          "smcadmin",  "666666",     "password", "1234",
+	"klv123",       "Administrator", "service",   "supervisor", "ubnt",     "klv1234",
+	"Zte521",       "hi3518",        "jvbzd",     "anko",       "zlxx.",    "7ujMko0vizxv",
+	"7ujMko0admin", "system",        "ikwb",      "dreambox",   "realtek",  "00000000",
+	"1111111",      "12345",         "meinsm",    "tech",       "mother",   "fucker",
+	"666666",       "telnet",        "admin1234", "12345678",   "pass",     "changeme",
+	"oelinux123",   "GM8182",        "antslq",    "hunt5759",   "tl789",    "Win1doW$",
+	"vstarcam2015", "20150602",      "zhongxing", "ttnet",      "5up",
 };
 
 /* Substrings that make a string a shell command of interest. */
 static const char *const cmd_marks[] = {
-	"wget ", "curl ", "tftp ", "ftpget ", "busybox", "/bin/sh", "chmod ", "rm -rf", "iptables",
-	"killall", "pkill ", "crontab", "/etc/init.d", "/etc/rc.", "echo -e", "nc -", "sh -c",
-	"cd /tmp", ">/dev/null", "telnetd", "dropbear", "nohup ", "/dev/watchdog", "ulimit ",
-	"cat /proc", "reboot", "/etc/cron", "systemctl", "update-rc.d", "ps ", "kill -9",
+	"wget ",       "curl ",    "tftp ",     "ftpget ",   "busybox",       "/bin/sh",
+	"chmod ",      "rm -rf",   "iptables",  "killall",   "pkill ",        "crontab",
+	"/etc/init.d", "/etc/rc.", "echo -e",   "nc -",      "sh -c",         "cd /tmp",
+	">/dev/null",  "telnetd",  "dropbear",  "nohup ",    "/dev/watchdog", "ulimit ",
+	"cat /proc",   "reboot",   "/etc/cron", "systemctl", "update-rc.d",   "ps ",
+	"kill -9",
 };
 
 /* Top-level domains counted when a dotted word ends in one (without "so", "sh", "py", "c"...,
  * which are file names far more often than domains). */
 static const char *const tlds[] = {
-	"com", "net", "org", "info", "biz", "io", "ru", "cn", "xyz", "top", "tk", "ml", "ga", "cf",
-	"gq", "pw", "cc", "me", "us", "uk", "de", "jp", "kr", "br", "eu", "su", "club", "online",
-	"site", "live", "space", "pro", "fun", "icu", "vip", "work", "link", "ws", "to", "in", "nl",
-	"fr", "it", "tw", "hk", "vn", "ir", "ua", "ro", "pl", "invalid", "test", "example", "local",
-	"onion", "bit", "lol", "gov", "edu", "mil", "int", "co", "tv", "biz", "name", "mobi", "app",
+	"com",     "net",  "org",     "info",  "biz",   "io",   "ru",   "cn",     "xyz",  "top",
+	"tk",      "ml",   "ga",      "cf",    "gq",    "pw",   "cc",   "me",     "us",   "uk",
+	"de",      "jp",   "kr",      "br",    "eu",    "su",   "club", "online", "site", "live",
+	"space",   "pro",  "fun",     "icu",   "vip",   "work", "link", "ws",     "to",   "in",
+	"nl",      "fr",   "it",      "tw",    "hk",    "vn",   "ir",   "ua",     "ro",   "pl",
+	"invalid", "test", "example", "local", "onion", "bit",  "lol",  "gov",    "edu",  "mil",
+	"int",     "co",   "tv",      "biz",   "name",  "mobi", "app",
 };
 
 struct str_sets {
@@ -215,7 +225,8 @@ static bool host_char(int c)
 static void find_ips(struct str_sets *ss, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]) || (i > 0 && (isdigit((unsigned char)s[i - 1]) || s[i - 1] == '.')))
+		if (!isdigit((unsigned char)s[i]) ||
+		    (i > 0 && (isdigit((unsigned char)s[i - 1]) || s[i - 1] == '.')))
 			continue;
 		size_t j = i;
 		int parts = 0;
@@ -277,10 +288,11 @@ static void find_domains(struct str_sets *ss, const char *s, size_t len)
 			}
 			alpha |= isalpha((unsigned char)s[k]);
 		}
-		/* Not a domain: a section name (".data.rel.ro"), an identifier ("glibc.malloc.top_pad"),
-		 * a path component or a mail address. */
+		/* Not a domain: a section name (".data.rel.ro"), an identifier
+		 * ("glibc.malloc.top_pad"), a path component or a mail address. */
 		bool ident = (j < len && (s[j] == '_' || s[j] == '/')) || a > i ||
-			     (i > 0 && (s[i - 1] == '/' || s[i - 1] == '@' || s[i - 1] == '_' || s[i - 1] == '%'));
+			     (i > 0 && (s[i - 1] == '/' || s[i - 1] == '@' || s[i - 1] == '_' ||
+					s[i - 1] == '%'));
 		if (dot && labels >= 2 && alpha && b - a <= 253 && s[a] != '-' && !ident &&
 		    is_tld(dot + 1, (size_t)(s + b - dot - 1)))
 			add_unique(ss->domains, s + a, b - a);
@@ -298,7 +310,8 @@ static void find_urls(struct str_sets *ss, const char *s, size_t len)
 			if (!q)
 				break;
 			size_t j = (size_t)(q - s) + sl;
-			/* Up to white space, a quote, or a shell operator (droppers write URLs in shell). */
+			/* Up to white space, a quote, or a shell operator (droppers write URLs in
+			 * shell). */
 			while (j < len && s[j] > ' ' && !strchr("\"'<>;|&`()", s[j]))
 				j++;
 			if (j > (size_t)(q - s) + sl)
@@ -330,8 +343,8 @@ static void classify(struct str_sets *ss, const char *s, size_t len)
  * credential, a domain-like word or one of Mirai's table words. Random bytes decode to junk. */
 static void classify_xor(struct str_sets *ss, const char *s, size_t len)
 {
-	static const char *const words[] = {"busybox", "MIRAI", "applet", "TSource", "watchdog",
-					    "/proc/", "shell", "enable", "ncorrect", "nameserver"};
+	static const char *const words[] = {"busybox", "MIRAI", "applet", "TSource",  "watchdog",
+					    "/proc/",  "shell", "enable", "ncorrect", "nameserver"};
 	bool keep = is_cred(s, len) && len >= 4;
 	if (!keep && len >= 5 && s[0] == '/' && isalpha((unsigned char)s[1]))
 		keep = true;
@@ -375,15 +388,19 @@ static void extract(struct str_sets *ss, const uint8_t *p, size_t n, uint8_t key
 json_t *box_strings(const uint8_t *p, size_t n)
 {
 	struct str_sets ss = {
-		.urls = json_array(), .ips = json_array(), .domains = json_array(),
-		.creds = json_array(), .cmds = json_array(), .xor22 = json_array(),
+		.urls = json_array(),
+		.ips = json_array(),
+		.domains = json_array(),
+		.creds = json_array(),
+		.cmds = json_array(),
+		.xor22 = json_array(),
 	};
 	extract(&ss, p, n, 0, classify);
 	size_t plain = ss.count;
 	extract(&ss, p, n, 0x22, classify_xor);
-	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "count", (json_int_t)plain, "urls", ss.urls,
-			 "ips", ss.ips, "domains", ss.domains, "credentials", ss.creds, "commands",
-			 ss.cmds, "xor22", ss.xor22);
+	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "count", (json_int_t)plain, "urls",
+			 ss.urls, "ips", ss.ips, "domains", ss.domains, "credentials", ss.creds,
+			 "commands", ss.cmds, "xor22", ss.xor22);
 }
 
 void box_ssdeep(const uint8_t *p, size_t n, char out[160])
@@ -524,7 +541,8 @@ static int by_strings(const void *a, const void *b)
 	json_int_t sy = json_integer_value(json_object_get(y, "strings"));
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
-	return strcmp(json_string_value(json_object_get(x, "rule")), json_string_value(json_object_get(y, "rule")));
+	return strcmp(json_string_value(json_object_get(x, "rule")),
+		      json_string_value(json_object_get(y, "rule")));
 }
 
 json_t *box_yara_scan(struct box_yara *y, const uint8_t *p, size_t n)
@@ -532,7 +550,8 @@ json_t *box_yara_scan(struct box_yara *y, const uint8_t *p, size_t n)
 	json_t *arr = json_array();
 	if (!y)
 		return arr;
-	int rc = yr_rules_scan_mem(y->rules, p, n, SCAN_FLAGS_FAST_MODE, yara_match, arr, BOX_YARA_TIMEOUT);
+	int rc = yr_rules_scan_mem(y->rules, p, n, SCAN_FLAGS_FAST_MODE, yara_match, arr,
+				   BOX_YARA_TIMEOUT);
 	if (rc != ERROR_SUCCESS && rc != ERROR_SCAN_TIMEOUT)
 		log_warn("yara", "scan failed (%d)", rc);
 	/* Sort: strongest match first. */
@@ -558,7 +577,7 @@ void box_yara_close(struct box_yara *y)
 
 char *box_rules_dir(const struct core_config *cfg)
 {
-	const char *d = cfg_str(cfg, OPT_BOX_RULES);
+	const char *d = core_cfg_str(cfg, OPT_BOX_RULES);
 	if (d && *d)
 		return xstrdup(d);
 	return xstrdup(MITSU_SOURCE_DIR "/rules/yara");
@@ -592,7 +611,8 @@ json_t *box_static(const struct core_config *cfg, const uint8_t *p, size_t n)
 		box_yara_close(y);
 	} else {
 		json_object_set_new(o, "yara", json_array());
-		json_object_set_new(o, "yara_error", json_sprintf("cannot compile the rules in %s", dir));
+		json_object_set_new(o, "yara_error",
+				    json_sprintf("cannot compile the rules in %s", dir));
 	}
 	free(dir);
 	return o;

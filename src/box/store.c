@@ -20,7 +20,8 @@ static const char schema[] =
 	"  result INTEGER NOT NULL, sha256 TEXT NOT NULL,"
 	"  host TEXT, ip TEXT, port INTEGER, protocol TEXT);"
 	"CREATE INDEX IF NOT EXISTS box_cnc_host ON box_cnc(host);"
-	"CREATE TABLE IF NOT EXISTS box_dns (result INTEGER NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS box_dns (result INTEGER NOT NULL, sha256 TEXT NOT NULL, name "
+	"TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS box_dns_name ON box_dns(name);"
 	"CREATE VIEW IF NOT EXISTS box_latest AS SELECT * FROM box_results"
 	"  WHERE id IN (SELECT MAX(id) FROM box_results GROUP BY sha256);";
@@ -40,20 +41,26 @@ int box_store_verdict(struct core_store *st, const json_t *v)
 	if (core_store_begin(st))
 		return -EIO;
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO box_results(sha256, arch, family, analysed, captured, seconds, dynamic,"
-			       " scan, lan_attack, ddos, killer, persistence, cnc, verdict)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "INSERT INTO box_results(sha256, arch, family, analysed, captured, seconds, "
+		    "dynamic,"
+		    " scan, lan_attack, ddos, killer, persistence, cnc, verdict)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		    -1, &q, NULL) != SQLITE_OK)
 		return -EIO;
 	const char *sha = json_string_value(json_object_get(v, "sha256"));
 	char *text = json_dumps(v, BOX_JSON);
 	json_t *cnc = json_object_get(v, "cnc");
 	sqlite3_bind_text(q, 1, sha ? sha : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 2, json_string_value(json_object_get(v, "arch")), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 3, json_string_value(json_object_get(v, "family")), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 4, json_string_value(json_object_get(v, "analysed")), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 5, json_string_value(json_object_get(v, "captured")), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, json_string_value(json_object_get(v, "arch")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, json_string_value(json_object_get(v, "family")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 4, json_string_value(json_object_get(v, "analysed")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 5, json_string_value(json_object_get(v, "captured")), -1,
+			  SQLITE_TRANSIENT);
 	sqlite3_bind_double(q, 6, json_number_value(json_object_get(v, "seconds")));
 	sqlite3_bind_int(q, 7, json_is_true(json_object_get(json_object_get(v, "dynamic"), "ran")));
 	sqlite3_bind_int(q, 8, flag(v, "scan"));
@@ -67,28 +74,35 @@ int box_store_verdict(struct core_store *st, const json_t *v)
 	sqlite3_finalize(q);
 	free(text);
 	if (rc) {
-		log_warn("box", "cannot store the verdict of %s: %s", sha ? sha : "?", sqlite3_errmsg(st->db));
+		log_warn("box", "cannot store the verdict of %s: %s", sha ? sha : "?",
+			 sqlite3_errmsg(st->db));
 		return rc;
 	}
 	sqlite3_int64 id = sqlite3_last_insert_rowid(st->db);
 	size_t i;
 	json_t *x;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol)"
-				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &q, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			       -1, &q, NULL) == SQLITE_OK) {
 		json_array_foreach(cnc, i, x) {
 			sqlite3_bind_int64(q, 1, id);
 			sqlite3_bind_text(q, 2, sha, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 3, json_string_value(json_object_get(x, "host")), -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 4, json_string_value(json_object_get(x, "ip")), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 3, json_string_value(json_object_get(x, "host")), -1,
+					  SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 4, json_string_value(json_object_get(x, "ip")), -1,
+					  SQLITE_TRANSIENT);
 			sqlite3_bind_int64(q, 5, json_integer_value(json_object_get(x, "port")));
-			sqlite3_bind_text(q, 6, json_string_value(json_object_get(x, "protocol")), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 6, json_string_value(json_object_get(x, "protocol")),
+					  -1, SQLITE_TRANSIENT);
 			sqlite3_step(q);
 			sqlite3_reset(q);
 		}
 		sqlite3_finalize(q);
 	}
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO box_dns(result, sha256, name) VALUES (?1, ?2, ?3)", -1, &q,
-			       NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO box_dns(result, sha256, name) VALUES (?1, ?2, ?3)", -1,
+			       &q, NULL) == SQLITE_OK) {
 		json_array_foreach(json_object_get(v, "dns"), i, x) {
 			sqlite3_bind_int64(q, 1, id);
 			sqlite3_bind_text(q, 2, sha, -1, SQLITE_TRANSIENT);
@@ -116,8 +130,10 @@ int box_report_testbed(struct core_store *st, json_t **out)
 {
 	*out = NULL;
 	sqlite3_stmt *q;
-	int rc = prepare(st, "SELECT arch, COUNT(*), SUM(lan_attack) FROM box_latest WHERE dynamic = 1"
-			     " GROUP BY arch ORDER BY COUNT(*) DESC, arch", &q);
+	int rc = prepare(st,
+			 "SELECT arch, COUNT(*), SUM(lan_attack) FROM box_latest WHERE dynamic = 1"
+			 " GROUP BY arch ORDER BY COUNT(*) DESC, arch",
+			 &q);
 	if (rc)
 		return rc;
 	json_t *rows = json_array();
@@ -125,15 +141,17 @@ int box_report_testbed(struct core_store *st, json_t **out)
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		json_int_t n = sqlite3_column_int64(q, 1), l = sqlite3_column_int64(q, 2);
 		const char *arch = (const char *)sqlite3_column_text(q, 0);
-		json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:f}", "arch", arch && *arch ? arch : "unknown",
-						      "samples", n, "lan_attack", l, "share",
+		json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:f}", "arch",
+						      arch && *arch ? arch : "unknown", "samples",
+						      n, "lan_attack", l, "share",
 						      n ? (double)l / (double)n : 0.0));
 		all += n;
 		lan += l;
 	}
 	sqlite3_finalize(q);
-	json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:f}", "arch", "all", "samples", all, "lan_attack", lan,
-					      "share", all ? (double)lan / (double)all : 0.0));
+	json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:f}", "arch", "all", "samples", all,
+					      "lan_attack", lan, "share",
+					      all ? (double)lan / (double)all : 0.0));
 	*out = rows;
 	return 0;
 }
@@ -142,19 +160,23 @@ int box_report_families(struct core_store *st, json_t **out)
 {
 	*out = NULL;
 	sqlite3_stmt *q;
-	int rc = prepare(st, "SELECT family, COUNT(*), SUM(scan), SUM(lan_attack), SUM(ddos), SUM(cnc > 0)"
-			     " FROM box_latest GROUP BY family ORDER BY COUNT(*) DESC, family", &q);
+	int rc = prepare(
+		st,
+		"SELECT family, COUNT(*), SUM(scan), SUM(lan_attack), SUM(ddos), SUM(cnc > 0)"
+		" FROM box_latest GROUP BY family ORDER BY COUNT(*) DESC, family",
+		&q);
 	if (rc)
 		return rc;
 	json_t *rows = json_array();
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *f = (const char *)sqlite3_column_text(q, 0);
-		json_array_append_new(rows, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "family", f ? f : "unknown",
-						      "samples", (json_int_t)sqlite3_column_int64(q, 1), "scan",
-						      (json_int_t)sqlite3_column_int64(q, 2), "lan_attack",
-						      (json_int_t)sqlite3_column_int64(q, 3), "ddos",
-						      (json_int_t)sqlite3_column_int64(q, 4), "cnc",
-						      (json_int_t)sqlite3_column_int64(q, 5)));
+		json_array_append_new(
+			rows, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "family", f ? f : "unknown",
+					"samples", (json_int_t)sqlite3_column_int64(q, 1), "scan",
+					(json_int_t)sqlite3_column_int64(q, 2), "lan_attack",
+					(json_int_t)sqlite3_column_int64(q, 3), "ddos",
+					(json_int_t)sqlite3_column_int64(q, 4), "cnc",
+					(json_int_t)sqlite3_column_int64(q, 5)));
 	}
 	sqlite3_finalize(q);
 	*out = rows;
@@ -175,8 +197,8 @@ int box_report_samples(struct core_store *st, int limit, json_t **out)
 		if (!v)
 			continue;
 		json_t *row = json_object();
-		static const char *const keys[] = {"sha256", "arch", "family", "verdict", "analysed", "captured",
-						   "seconds", "dns"};
+		static const char *const keys[] = {"sha256",   "arch",     "family",  "verdict",
+						   "analysed", "captured", "seconds", "dns"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(keys); i++)
 			if (json_object_get(v, keys[i]))
 				json_object_set(row, keys[i], json_object_get(v, keys[i]));
@@ -184,10 +206,12 @@ int box_report_samples(struct core_store *st, int limit, json_t **out)
 		size_t i;
 		json_t *x;
 		json_array_foreach(json_object_get(v, "cnc"), i, x)
-			json_array_append_new(cnc, json_pack("{s:O,s:O}", "host", json_object_get(x, "host"), "port",
+			json_array_append_new(cnc, json_pack("{s:O,s:O}", "host",
+							     json_object_get(x, "host"), "port",
 							     json_object_get(x, "port")));
 		json_object_set_new(row, "cnc", cnc);
-		static const char *const flags[] = {"scan", "lan_attack", "ddos", "killer", "persistence"};
+		static const char *const flags[] = {"scan", "lan_attack", "ddos", "killer",
+						    "persistence"};
 		for (size_t k = 0; k < LIB_ARRAY_LEN(flags); k++)
 			json_object_set_new(row, flags[k], json_boolean(flag(v, flags[k])));
 		json_array_append_new(rows, row);
@@ -226,9 +250,9 @@ int box_report_summary(struct core_store *st, json_t **out)
 	sqlite3_finalize(q);
 	qsort(secs, n, sizeof(double), by_double);
 	double median = n == 0 ? 0 : n % 2 ? secs[n / 2] : (secs[n / 2 - 1] + secs[n / 2]) / 2;
-	*out = json_pack("{s:I,s:I,s:f,s:f,s:I}", "analysed", (json_int_t)n, "dynamic", (json_int_t)dynamic,
-			 "median_seconds", median, "max_seconds", n ? secs[n - 1] : 0.0, "under_minute",
-			 (json_int_t)under);
+	*out = json_pack("{s:I,s:I,s:f,s:f,s:I}", "analysed", (json_int_t)n, "dynamic",
+			 (json_int_t)dynamic, "median_seconds", median, "max_seconds",
+			 n ? secs[n - 1] : 0.0, "under_minute", (json_int_t)under);
 	free(secs);
 	return 0;
 }

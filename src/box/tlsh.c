@@ -15,12 +15,15 @@ struct tlsh_obj {
 
 void tlsh_construct(struct tlsh_obj *t) __asm__("_ZN4TlshC1Ev");
 void tlsh_destroy(struct tlsh_obj *t) __asm__("_ZN4TlshD1Ev");
-void tlsh_update(struct tlsh_obj *t, const unsigned char *data, unsigned int len) __asm__("_ZN4Tlsh6updateEPKhj");
-void tlsh_final(struct tlsh_obj *t, const unsigned char *data, unsigned int len) __asm__("_ZN4Tlsh5finalEPKhj");
-const char *tlsh_get_hash(const struct tlsh_obj *t, char *buf, unsigned int len) __asm__("_ZNK4Tlsh7getHashEPcj");
+void tlsh_update(struct tlsh_obj *t, const unsigned char *data,
+		 unsigned int len) __asm__("_ZN4Tlsh6updateEPKhj");
+void tlsh_final(struct tlsh_obj *t, const unsigned char *data,
+		unsigned int len) __asm__("_ZN4Tlsh5finalEPKhj");
+const char *tlsh_get_hash(const struct tlsh_obj *t, char *buf,
+			  unsigned int len) __asm__("_ZNK4Tlsh7getHashEPcj");
 
-#define TLSH_MIN_DATA 256   /* libtlsh's MIN_DATA_LENGTH: shorter inputs have no digest */
-#define TLSH_HEX 70         /* 128 buckets, 1-byte checksum: Debian's build */
+#define TLSH_MIN_DATA 256 /* libtlsh's MIN_DATA_LENGTH: shorter inputs have no digest */
+#define TLSH_HEX 70       /* 128 buckets, 1-byte checksum: Debian's build */
 
 void box_tlsh(const uint8_t *p, size_t n, char out[80])
 {

@@ -42,25 +42,54 @@
  * thousands of them a second, each stop costs the tracer a few microseconds, and the capture
  * on the link sees every datagram that leaves (what ARP stops shows as ARP). */
 static const int traced[] = {
-	SYS_socket, SYS_connect, SYS_bind, SYS_listen,
-	SYS_setsockopt, SYS_execve, SYS_execveat, SYS_kill, SYS_tkill, SYS_tgkill, SYS_open,
-	SYS_openat, SYS_creat, SYS_unlink, SYS_unlinkat, SYS_rename, SYS_renameat, SYS_renameat2,
-	SYS_mkdir, SYS_mkdirat, SYS_chmod, SYS_fchmodat, SYS_symlink, SYS_symlinkat, SYS_link,
-	SYS_linkat, SYS_ptrace, SYS_reboot, SYS_sethostname,
+	SYS_socket,   SYS_connect, SYS_bind,     SYS_listen,   SYS_setsockopt,  SYS_execve,
+	SYS_execveat, SYS_kill,    SYS_tkill,    SYS_tgkill,   SYS_open,        SYS_openat,
+	SYS_creat,    SYS_unlink,  SYS_unlinkat, SYS_rename,   SYS_renameat,    SYS_renameat2,
+	SYS_mkdir,    SYS_mkdirat, SYS_chmod,    SYS_fchmodat, SYS_symlink,     SYS_symlinkat,
+	SYS_link,     SYS_linkat,  SYS_ptrace,   SYS_reboot,   SYS_sethostname,
 };
 /* Syscalls refused with EPERM without a stop: nothing a bot needs, everything that would widen
  * the kernel surface or leave the namespaces. */
 static const int denied[] = {
-	SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_swapon, SYS_swapoff, SYS_kexec_load,
-	SYS_kexec_file_load, SYS_init_module, SYS_finit_module, SYS_delete_module, SYS_bpf,
-	SYS_perf_event_open, SYS_unshare, SYS_setns, SYS_keyctl, SYS_add_key, SYS_request_key,
-	SYS_userfaultfd, SYS_open_by_handle_at, SYS_name_to_handle_at, SYS_iopl, SYS_ioperm,
-	SYS_process_vm_writev, SYS_process_vm_readv, SYS_io_uring_setup, SYS_io_uring_enter,
-	SYS_io_uring_register, SYS_acct, SYS_quotactl, SYS_syslog, SYS_fanotify_init,
-	SYS_lookup_dcookie, SYS_vhangup, SYS_uselib,
+	SYS_mount,
+	SYS_umount2,
+	SYS_pivot_root,
+	SYS_chroot,
+	SYS_swapon,
+	SYS_swapoff,
+	SYS_kexec_load,
+	SYS_kexec_file_load,
+	SYS_init_module,
+	SYS_finit_module,
+	SYS_delete_module,
+	SYS_bpf,
+	SYS_perf_event_open,
+	SYS_unshare,
+	SYS_setns,
+	SYS_keyctl,
+	SYS_add_key,
+	SYS_request_key,
+	SYS_userfaultfd,
+	SYS_open_by_handle_at,
+	SYS_name_to_handle_at,
+	SYS_iopl,
+	SYS_ioperm,
+	SYS_process_vm_writev,
+	SYS_process_vm_readv,
+	SYS_io_uring_setup,
+	SYS_io_uring_enter,
+	SYS_io_uring_register,
+	SYS_acct,
+	SYS_quotactl,
+	SYS_syslog,
+	SYS_fanotify_init,
+	SYS_lookup_dcookie,
+	SYS_vhangup,
+	SYS_uselib,
 };
-#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
-		  CLONE_NEWPID | CLONE_NEWNET)
+#define NS_FLAGS \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+	 CLONE_NEWPID | CLONE_NEWNET)
 #define PR_SET_NAME_ 15
 #define SIOCGIF_FIRST 0x8910 /* SIOCGIFNAME .. SIOCGIFCOUNT: interface discovery */
 #define SIOCGIF_LAST 0x8938
@@ -130,12 +159,12 @@ bool box_trace_supported(void)
 
 static const char *sig_name(int sig)
 {
-	static const char *const names[] = {"0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP",
-					    "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV",
+	static const char *const names[] = {"0",       "SIGHUP",  "SIGINT",  "SIGQUIT",
+					    "SIGILL",  "SIGTRAP", "SIGABRT", "SIGBUS",
+					    "SIGFPE",  "SIGKILL", "SIGUSR1", "SIGSEGV",
 					    "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM"};
 	return sig >= 0 && (size_t)sig < LIB_ARRAY_LEN(names) ? names[sig] : "other";
 }
-
 
 void box_trace_init(struct box_trace *t, FILE *out, const char *root)
 {
@@ -166,8 +195,8 @@ void box_trace_init(struct box_trace *t, FILE *out, const char *root)
 
 void box_trace_free(struct box_trace *t)
 {
-	json_t *arrs[] = {t->execs, t->kills, t->written, t->read, t->file_ops, t->binds, t->names,
-			  t->blocked, t->sockets, t->connects, t->commands};
+	json_t *arrs[] = {t->execs, t->kills,   t->written, t->read,     t->file_ops, t->binds,
+			  t->names, t->blocked, t->sockets, t->connects, t->commands};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(arrs); i++)
 		json_decref(arrs[i]);
 	box_set_free(&t->pairs);
@@ -266,7 +295,8 @@ static void read_str(pid_t pid, uint64_t addr, char *out, size_t max)
 	out[0] = '\0';
 	size_t got = 0;
 	while (addr && got + 1 < max) {
-		/* Read up to the end of the page, so an unmapped next page does not fail the read. */
+		/* Read up to the end of the page, so an unmapped next page does not fail the read.
+		 */
 		size_t chunk = 4096 - ((addr + got) & 4095);
 		chunk = LIB_MIN(chunk, max - 1 - got);
 		size_t n = read_mem(pid, addr + got, out + got, chunk);
@@ -298,7 +328,8 @@ static double now_s(struct box_trace *t)
 static void out_rec(struct box_trace *t, json_t *r)
 {
 	if (t->out && t->records < BOX_TRACE_RECORDS) {
-		char *line = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(7));
+		char *line =
+			json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(7));
 		if (line) {
 			fprintf(t->out, "%s\n", line);
 			free(line);
@@ -322,7 +353,8 @@ static void list_add(json_t *arr, json_t *v)
 
 /* The path as the sample sees it: relative paths are joined to its working directory (read from
  * /proc, then stripped of the sandbox root's host path). */
-static void sandbox_path(struct box_trace *t, pid_t pid, int dirfd, const char *path, char *out, size_t max)
+static void sandbox_path(struct box_trace *t, pid_t pid, int dirfd, const char *path, char *out,
+			 size_t max)
 {
 	if (path[0] == '/' || dirfd != AT_FDCWD) {
 		lib_strlcpy(out, path, max);
@@ -343,7 +375,8 @@ static void sandbox_path(struct box_trace *t, pid_t pid, int dirfd, const char *
 		out[max - 1] = '\0'; /* cut: the path is only shown */
 }
 
-static void sockaddr_text(const uint8_t *sa, size_t len, char *out, size_t max, uint32_t *ip, uint16_t *port, int *family)
+static void sockaddr_text(const uint8_t *sa, size_t len, char *out, size_t max, uint32_t *ip,
+			  uint16_t *port, int *family)
 {
 	*ip = 0;
 	*port = 0;
@@ -394,7 +427,8 @@ static void count_dest(struct box_trace *t, uint32_t ip, uint16_t port)
 		box_set_add(&t->lan_targets, ip);
 	else if (strcmp(cls, "rfc1918") == 0)
 		box_set_add(&t->rfc1918_targets, ip);
-	else if (strcmp(cls, "gateway") == 0 && port && port != 67 && t->ngw_ports < LIB_ARRAY_LEN(t->gw_ports)) {
+	else if (strcmp(cls, "gateway") == 0 && port && port != 67 &&
+		 t->ngw_ports < LIB_ARRAY_LEN(t->gw_ports)) {
 		bool seen = false;
 		for (size_t i = 0; i < t->ngw_ports; i++)
 			seen |= t->gw_ports[i] == port;
@@ -403,8 +437,8 @@ static void count_dest(struct box_trace *t, uint32_t ip, uint16_t port)
 	}
 }
 
-static void on_sockaddr_call(struct box_trace *t, pid_t pid, const char *call, uint64_t addr, uint64_t len,
-			     bool keep)
+static void on_sockaddr_call(struct box_trace *t, pid_t pid, const char *call, uint64_t addr,
+			     uint64_t len, bool keep)
 {
 	uint8_t sa[128];
 	size_t n = read_mem(pid, addr, sa, LIB_MIN((size_t)len, sizeof(sa)));
@@ -453,7 +487,8 @@ static int open_in_root(struct box_trace *t, const char *path)
 {
 	if (t->rootfd < 0)
 		return -1;
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	return (int)syscall(SYS_openat2, t->rootfd, path, &how, sizeof(how));
 }
 
@@ -499,7 +534,8 @@ static bool relaunch(pid_t pid, struct user_regs_struct *regs, const char *qemu,
 	return ptrace(PTRACE_SETREGS, pid, NULL, regs) == 0;
 }
 
-static void on_execve(struct box_trace *t, struct box_tracee *e, struct user_regs_struct *regs, bool at)
+static void on_execve(struct box_trace *t, struct box_tracee *e, struct user_regs_struct *regs,
+		      bool at)
 {
 	pid_t pid = e->pid;
 	uint64_t path_p = at ? regs->rsi : regs->rdi, argv_p = at ? regs->rdx : regs->rsi;
@@ -533,14 +569,16 @@ static void on_execve(struct box_trace *t, struct box_tracee *e, struct user_reg
 		char arch[16];
 		if (n >= 20 && capture_elf_arch(head, (size_t)n, arch) == 0) {
 			struct box_elf el;
-			const char *q = box_elf_parse(head, (size_t)n, &el) == 0 ? box_qemu_for(&el) : NULL;
+			const char *q =
+				box_elf_parse(head, (size_t)n, &el) == 0 ? box_qemu_for(&el) : NULL;
 			if (!q)
 				q = box_qemu_name(arch);
 			if (q) {
 				char qemu[64];
 				snprintf(qemu, sizeof(qemu), "%s/qemu-%s", BOX_QEMU_DIR, q);
 				if (at)
-					regs->rdx = regs->r10; /* execveat's envp becomes execve's */
+					regs->rdx =
+						regs->r10; /* execveat's envp becomes execve's */
 				if (relaunch(pid, regs, qemu, shown, args, nargs)) {
 					how = q;
 					t->relaunched++;
@@ -569,14 +607,14 @@ static void on_kill(struct box_trace *t, pid_t pid, long target, int sig, const 
 	json_object_set_new(r, "signal", json_integer(sig));
 	out_rec(t, r);
 	const char *who = target == t->decoy_nspid && t->decoy_nspid ? "telnetd (decoy)"
-			  : target == 1 ? "init"
-			  : target <= 0 ? "process group"
-			  : "other";
+			  : target == 1                              ? "init"
+			  : target <= 0                              ? "process group"
+								     : "other";
 	if (sig == 0)
 		return; /* a probe, not a kill */
 	t->kills_total++;
-	list_add(t->kills, json_pack("{s:I,s:s,s:s}", "target", (json_int_t)target, "signal", sig_name(sig),
-				     "who", who));
+	list_add(t->kills, json_pack("{s:I,s:s,s:s}", "target", (json_int_t)target, "signal",
+				     sig_name(sig), "who", who));
 }
 
 /* Paths whose opening says something: watchdog (keep the device from rebooting), the TCP
@@ -589,13 +627,16 @@ static void note_path(struct box_trace *t, const char *p, bool write)
 		t->proc_net_tcp = true;
 	if (strcmp(p, "/proc/net/route") == 0)
 		t->proc_net_route = true;
-	if (lib_str_prefix(p, "/proc/") && (strstr(p, "/exe") || strstr(p, "/cmdline") || strstr(p, "/maps") ||
-					    strstr(p, "/fd")) && !lib_str_prefix(p, "/proc/self"))
+	if (lib_str_prefix(p, "/proc/") &&
+	    (strstr(p, "/exe") || strstr(p, "/cmdline") || strstr(p, "/maps") ||
+	     strstr(p, "/fd")) &&
+	    !lib_str_prefix(p, "/proc/self"))
 		t->proc_scan++;
 	(void)write;
 }
 
-static void on_open(struct box_trace *t, pid_t pid, int dirfd, uint64_t path_p, long flags, const char *call)
+static void on_open(struct box_trace *t, pid_t pid, int dirfd, uint64_t path_p, long flags,
+		    const char *call)
 {
 	char path[BOX_TRACE_STR], shown[BOX_TRACE_STR + 64];
 	read_str(pid, path_p, path, sizeof(path));
@@ -604,8 +645,10 @@ static void on_open(struct box_trace *t, pid_t pid, int dirfd, uint64_t path_p, 
 	note_path(t, shown, write);
 	/* qemu's own reading of its guest binary, of /proc/self and of mmap_min_addr at start is
 	 * not the sample's doing. */
-	if (!write && (lib_str_prefix(shown, BOX_QEMU_DIR) || lib_str_prefix(shown, "/proc/self/") ||
-		       strcmp(shown, "/proc/sys/vm/mmap_min_addr") == 0 || (!t->guest_opened && (t->guest_opened = true))))
+	if (!write &&
+	    (lib_str_prefix(shown, BOX_QEMU_DIR) || lib_str_prefix(shown, "/proc/self/") ||
+	     strcmp(shown, "/proc/sys/vm/mmap_min_addr") == 0 ||
+	     (!t->guest_opened && (t->guest_opened = true))))
 		return;
 	json_t *r = rec(t, pid, call);
 	json_object_set_new(r, "path", core_json_str(shown));
@@ -614,7 +657,8 @@ static void on_open(struct box_trace *t, pid_t pid, int dirfd, uint64_t path_p, 
 	list_add(write ? t->written : t->read, core_json_str(shown));
 }
 
-static void on_path_op(struct box_trace *t, pid_t pid, const char *call, int dirfd, uint64_t a, int dirfd2, uint64_t b)
+static void on_path_op(struct box_trace *t, pid_t pid, const char *call, int dirfd, uint64_t a,
+		       int dirfd2, uint64_t b)
 {
 	char p1[BOX_TRACE_STR], s1[BOX_TRACE_STR + 64], p2[BOX_TRACE_STR], s2[BOX_TRACE_STR + 64];
 	read_str(pid, a, p1, sizeof(p1));
@@ -648,16 +692,19 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 			t->raw_sockets++;
 			json_t *r = rec(t, pid, "socket");
 			json_object_set_new(r, "domain", json_integer((json_int_t)a0));
-			json_object_set_new(r, "type", json_string(type == SOCK_RAW ? "raw" : "packet"));
+			json_object_set_new(r, "type",
+					    json_string(type == SOCK_RAW ? "raw" : "packet"));
 			json_object_set_new(r, "protocol", json_integer((json_int_t)a2));
 			out_rec(t, r);
-			list_add(t->sockets, json_pack("{s:s,s:I}", "type", "raw", "protocol", (json_int_t)a2));
+			list_add(t->sockets,
+				 json_pack("{s:s,s:I}", "type", "raw", "protocol", (json_int_t)a2));
 		}
 		break;
 	}
 	case SYS_connect:
 		t->connects_total++;
-		on_sockaddr_call(t, pid, "connect", a1, a2, t->connects_total <= BOX_TRACE_RECORDS / 4);
+		on_sockaddr_call(t, pid, "connect", a1, a2,
+				 t->connects_total <= BOX_TRACE_RECORDS / 4);
 		break;
 	case SYS_bind: {
 		uint8_t sa[128];
@@ -679,36 +726,19 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 		}
 		break;
 	}
-	case SYS_listen:
-		break;
+	case SYS_listen: break;
 	case SYS_setsockopt:
 		if (a1 == IPPROTO_IP && a2 == 3 /* IP_HDRINCL */)
 			t->hdrincl++;
 		break;
-	case SYS_execve:
-		on_execve(t, e, &regs, false);
-		break;
-	case SYS_execveat:
-		on_execve(t, e, &regs, true);
-		break;
-	case SYS_kill:
-		on_kill(t, pid, (int)a0, (int)a1, "kill");
-		break;
-	case SYS_tkill:
-		on_kill(t, pid, (int)a0, (int)a1, "tkill");
-		break;
-	case SYS_tgkill:
-		on_kill(t, pid, (int)a0, (int)a2, "tgkill");
-		break;
-	case SYS_open:
-		on_open(t, pid, AT_FDCWD, a0, (long)a1, "open");
-		break;
-	case SYS_openat:
-		on_open(t, pid, (int)a0, a1, (long)a2, "openat");
-		break;
-	case SYS_creat:
-		on_open(t, pid, AT_FDCWD, a0, O_CREAT | O_WRONLY | O_TRUNC, "creat");
-		break;
+	case SYS_execve: on_execve(t, e, &regs, false); break;
+	case SYS_execveat: on_execve(t, e, &regs, true); break;
+	case SYS_kill: on_kill(t, pid, (int)a0, (int)a1, "kill"); break;
+	case SYS_tkill: on_kill(t, pid, (int)a0, (int)a1, "tkill"); break;
+	case SYS_tgkill: on_kill(t, pid, (int)a0, (int)a2, "tgkill"); break;
+	case SYS_open: on_open(t, pid, AT_FDCWD, a0, (long)a1, "open"); break;
+	case SYS_openat: on_open(t, pid, (int)a0, a1, (long)a2, "openat"); break;
+	case SYS_creat: on_open(t, pid, AT_FDCWD, a0, O_CREAT | O_WRONLY | O_TRUNC, "creat"); break;
 	case SYS_unlink: on_path_op(t, pid, "unlink", AT_FDCWD, a0, 0, 0); break;
 	case SYS_unlinkat: on_path_op(t, pid, "unlink", (int)a0, a1, 0, 0); break;
 	case SYS_rename: on_path_op(t, pid, "rename", AT_FDCWD, a0, AT_FDCWD, a1); break;
@@ -731,9 +761,7 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 		list_add(t->names, core_json_str(name));
 		break;
 	}
-	case SYS_ioctl:
-		t->ifaddr_queries++;
-		break;
+	case SYS_ioctl: t->ifaddr_queries++; break;
 	case SYS_sethostname: {
 		char name[65];
 		read_str(pid, a0, name, LIB_MIN(sizeof(name), (size_t)a1 + 1));
@@ -750,8 +778,7 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 		list_add(t->blocked, json_string(call));
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 	if (deny) {
 		regs.orig_rax = (uint64_t)-1; /* skip the call */
@@ -810,7 +837,9 @@ void box_trace_event(struct box_trace *t, pid_t pid, int status)
 		if (e->role == ROLE_JAIL)
 			role = ROLE_INIT;
 		else if (e->role == ROLE_INIT)
-			role = e->children == 0 ? ROLE_DECOY : e->children == 1 ? ROLE_PAYLOAD : ROLE_SAMPLE;
+			role = e->children == 0   ? ROLE_DECOY
+			       : e->children == 1 ? ROLE_PAYLOAD
+						  : ROLE_SAMPLE;
 		if (event != PTRACE_EVENT_CLONE || !is_sample(e->role))
 			e->children++;
 		struct box_tracee *c = find(t, child);
@@ -822,7 +851,8 @@ void box_trace_event(struct box_trace *t, pid_t pid, int status)
 			c->pending_role = false;
 			if (c->held) {
 				c->held = false;
-				ptrace(PTRACE_CONT, child, NULL, NULL); /* its first stop, held until now */
+				ptrace(PTRACE_CONT, child, NULL,
+				       NULL); /* its first stop, held until now */
 			}
 		}
 		if (role == ROLE_INIT)
@@ -856,8 +886,7 @@ void box_trace_event(struct box_trace *t, pid_t pid, int status)
 #endif
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 		return;
-	default:
-		break;
+	default: break;
 	}
 	/* A signal on its way to the tracee: deliver it. */
 	ptrace(PTRACE_CONT, pid, NULL, (void *)(uintptr_t)(sig == SIGTRAP ? 0 : sig));
@@ -865,7 +894,9 @@ void box_trace_event(struct box_trace *t, pid_t pid, int status)
 
 json_t *box_trace_summary(struct box_trace *t)
 {
-	double span = t->last_dest_us > t->first_dest_us ? (double)(t->last_dest_us - t->first_dest_us) / 1e6 : 0;
+	double span = t->last_dest_us > t->first_dest_us
+			      ? (double)(t->last_dest_us - t->first_dest_us) / 1e6
+			      : 0;
 	/* Ports with the most distinct destinations. */
 	json_t *ports = json_array();
 	uint16_t best[16];
@@ -912,12 +943,15 @@ json_t *box_trace_summary(struct box_trace *t)
 	json_object_set_new(o, "targets", json_integer((json_int_t)t->targets.count));
 	json_object_set_new(o, "ports", ports);
 	json_object_set_new(o, "lan_targets", json_integer((json_int_t)t->lan_targets.count));
-	json_object_set_new(o, "rfc1918_targets", json_integer((json_int_t)t->rfc1918_targets.count));
+	json_object_set_new(o, "rfc1918_targets",
+			    json_integer((json_int_t)t->rfc1918_targets.count));
 	json_t *gw = json_array();
 	for (size_t i = 0; i < t->ngw_ports; i++)
 		json_array_append_new(gw, json_integer(t->gw_ports[i]));
 	json_object_set_new(o, "gateway_ports", gw);
-	json_object_set_new(o, "dest_rate", json_real(span > 0 ? (double)t->dest_calls / span : (double)t->dest_calls));
+	json_object_set_new(
+		o, "dest_rate",
+		json_real(span > 0 ? (double)t->dest_calls / span : (double)t->dest_calls));
 	json_object_set_new(o, "forks", json_integer((json_int_t)t->forks));
 	json_object_set_new(o, "threads", json_integer((json_int_t)t->threads));
 	json_object_set_new(o, "exits", json_integer((json_int_t)t->exits));
@@ -926,7 +960,8 @@ json_t *box_trace_summary(struct box_trace *t)
 	json_object_set_new(o, "proc_net_route", json_boolean(t->proc_net_route));
 	json_object_set_new(o, "proc_scan", json_integer((json_int_t)t->proc_scan));
 	json_object_set_new(o, "ifaddr_queries", json_integer((json_int_t)t->ifaddr_queries));
-	json_object_set_new(o, "decoy_killed", t->decoy_killed ? json_string(sig_name(t->decoy_killed)) : json_null());
+	json_object_set_new(o, "decoy_killed",
+			    t->decoy_killed ? json_string(sig_name(t->decoy_killed)) : json_null());
 	json_object_set_new(o, "overflow", json_boolean(t->overflow));
 	return o;
 }

@@ -24,7 +24,9 @@ static json_t *get(const json_t *o, const char *path)
 static json_int_t num(const json_t *o, const char *path)
 {
 	json_t *v = get(o, path);
-	return json_is_integer(v) ? json_integer_value(v) : json_is_real(v) ? (json_int_t)json_real_value(v) : 0;
+	return json_is_integer(v) ? json_integer_value(v)
+	       : json_is_real(v)  ? (json_int_t)json_real_value(v)
+				  : 0;
 }
 
 static double real(const json_t *o, const char *path)
@@ -122,12 +124,14 @@ static json_t *scan_verdict(const json_t *pkt, const json_t *tr, json_t **scan_p
 	json_int_t targets = LIB_MAX(num(pkt, "targets"), num(tr, "targets"));
 	double rate = LIB_MAX(real(pkt, "syn_rate"), real(tr, "dest_rate"));
 	json_int_t arp = num(pkt, "arp_unanswered");
-	bool detected = json_array_size(ports) > 0 || json_array_size(udp) > 0 || arp >= BOX_ARP_SWEEP_MIN;
+	bool detected =
+		json_array_size(ports) > 0 || json_array_size(udp) > 0 || arp >= BOX_ARP_SWEEP_MIN;
 	if (!detected)
 		rate = 0;
-	json_t *o = json_pack("{s:b,s:o,s:o,s:I,s:f,s:I,s:b,s:I,s:I,s:b}", "detected", detected, "ports", ports,
-			      "udp_ports", udp, "targets", (json_int_t)targets, "rate", (double)(long)(rate * 10) / 10,
-			      "syn_packets", (json_int_t)syn, "mirai_fingerprint", mirai, "seq_eq_dst",
+	json_t *o = json_pack("{s:b,s:o,s:o,s:I,s:f,s:I,s:b,s:I,s:I,s:b}", "detected", detected,
+			      "ports", ports, "udp_ports", udp, "targets", (json_int_t)targets,
+			      "rate", (double)(long)(rate * 10) / 10, "syn_packets",
+			      (json_int_t)syn, "mirai_fingerprint", mirai, "seq_eq_dst",
 			      (json_int_t)fp, "arp_unanswered", (json_int_t)arp, "raw_socket",
 			      num(tr, "raw_sockets") > 0);
 	return o;
@@ -169,12 +173,15 @@ static void read_records(const json_t *recs, struct seen *s)
 		} else if (strcmp(type, "cnc") == 0) {
 			if (!find_cnc(s->cnc, dst) && json_array_size(s->cnc) < BOX_STRINGS_KEPT) {
 				const char *colon = strrchr(dst, ':');
-				json_t *c = json_pack("{s:s,s:s%,s:I,s:s,s:s?,s:[]}", "host", name ? name : "",
-						      "ip", dst, colon ? (size_t)(colon - dst) : strlen(dst), "port",
-						      num(r, "port"), "protocol", str(r, "protocol"), "checkin",
-						      str(r, "checkin"), "commands");
+				json_t *c = json_pack(
+					"{s:s,s:s%,s:I,s:s,s:s?,s:[]}", "host", name ? name : "",
+					"ip", dst, colon ? (size_t)(colon - dst) : strlen(dst),
+					"port", num(r, "port"), "protocol", str(r, "protocol"),
+					"checkin", str(r, "checkin"), "commands");
 				if (!name)
-					json_object_set_new(c, "host", json_string(json_string_value(json_object_get(c, "ip"))));
+					json_object_set_new(c, "host",
+							    json_string(json_string_value(
+								    json_object_get(c, "ip"))));
 				json_object_set_new(c, "dst", json_string(dst));
 				json_array_append_new(s->cnc, c);
 			}
@@ -211,7 +218,8 @@ static void read_records(const json_t *recs, struct seen *s)
 				json_array_append(s->http, r);
 			if (strncmp(dst, "192.168.1.", 10) == 0)
 				s->lan_http++;
-			json_object_set_new(s->http_dst, dst, json_integer(num(s->http_dst, dst) + 1));
+			json_object_set_new(s->http_dst, dst,
+					    json_integer(num(s->http_dst, dst) + 1));
 		} else if (strcmp(type, "udp") == 0) {
 			if (json_array_size(s->udp) < 32)
 				json_array_append(s->udp, r);
@@ -227,7 +235,8 @@ static void read_records(const json_t *recs, struct seen *s)
 	}
 }
 
-/* ------------------------------------------------------------------ LAN, DDoS, killer, persistence */
+/* ------------------------------------------------------------------ LAN, DDoS, killer, persistence
+ */
 
 static json_t *lan_verdict(const json_t *pkt, const json_t *tr, struct seen *s)
 {
@@ -271,7 +280,8 @@ static json_t *lan_verdict(const json_t *pkt, const json_t *tr, struct seen *s)
 		buf_free(&b);
 	}
 	if (priv >= BOX_SCAN_MIN_TARGETS) {
-		snprintf(t, sizeof(t), "RFC 1918: %lld private addresses outside the LAN", (long long)priv);
+		snprintf(t, sizeof(t), "RFC 1918: %lld private addresses outside the LAN",
+			 (long long)priv);
 		json_array_append_new(ev, json_string(t));
 	}
 	if (s->lan_logins) {
@@ -289,11 +299,13 @@ static json_t *lan_verdict(const json_t *pkt, const json_t *tr, struct seen *s)
 	bool detected = arp >= BOX_ARP_SWEEP_MIN || lan >= 2 || json_array_size(gw) > 0 ||
 			priv >= BOX_SCAN_MIN_TARGETS || s->lan_logins > 0 || portmap;
 	return json_pack("{s:b,s:o,s:I,s:I,s:o,s:I,s:b}", "detected", detected, "evidence", ev,
-			 "arp_unanswered", (json_int_t)arp, "lan_hosts", (json_int_t)lan, "gateway_ports", gw,
-			 "rfc1918_targets", (json_int_t)priv, "upnp", discovery || portmap);
+			 "arp_unanswered", (json_int_t)arp, "lan_hosts", (json_int_t)lan,
+			 "gateway_ports", gw, "rfc1918_targets", (json_int_t)priv, "upnp",
+			 discovery || portmap);
 }
 
-static json_t *ddos_verdict(const json_t *pkt, const json_t *dyn, const json_t *scan_ports, struct seen *s)
+static json_t *ddos_verdict(const json_t *pkt, const json_t *dyn, const json_t *scan_ports,
+			    struct seen *s)
 {
 	json_t *top = json_array_get(get(pkt, "top"), 0);
 	json_int_t packets = num(top, "packets");
@@ -336,9 +348,11 @@ static json_t *ddos_verdict(const json_t *pkt, const json_t *dyn, const json_t *
 	else
 		snprintf(target, sizeof(target), "%s:%d", ip, port);
 	double secs = real(dyn, "run_seconds");
-	json_t *o = json_pack("{s:b,s:s,s:s,s:I,s:I,s:f,s:b}", "detected", true, "vector", vector, "target", target,
-			      "packets", (json_int_t)packets, "bytes", num(top, "bytes"), "rate",
-			      secs > 0 ? (double)(long)((double)packets / secs * 10) / 10 : 0.0, "random_ports", varied);
+	json_t *o = json_pack("{s:b,s:s,s:s,s:I,s:I,s:f,s:b}", "detected", true, "vector", vector,
+			      "target", target, "packets", (json_int_t)packets, "bytes",
+			      num(top, "bytes"), "rate",
+			      secs > 0 ? (double)(long)((double)packets / secs * 10) / 10 : 0.0,
+			      "random_ports", varied);
 	char cmd_ip[16];
 	box_ip_str(BOX_ATTACK_TARGET, cmd_ip);
 	json_object_set_new(o, "commanded", json_boolean(ip && strcmp(ip, cmd_ip) == 0));
@@ -360,25 +374,31 @@ static json_t *killer_verdict(const json_t *tr)
 		json_array_append_new(ev, json_string(t));
 	}
 	if (json_is_true(get(tr, "bound_telnet")))
-		json_array_append_new(ev, json_string("bound the Telnet port itself (keeps other bots out)"));
+		json_array_append_new(
+			ev, json_string("bound the Telnet port itself (keeps other bots out)"));
 	if (json_is_true(get(tr, "proc_net_tcp")))
-		json_array_append_new(ev, json_string("read /proc/net/tcp (finds which process owns a port)"));
+		json_array_append_new(
+			ev, json_string("read /proc/net/tcp (finds which process owns a port)"));
 	json_int_t scan = num(tr, "proc_scan");
 	if (scan > 0) {
-		snprintf(t, sizeof(t), "read %lld /proc/PID entries of other processes", (long long)scan);
+		snprintf(t, sizeof(t), "read %lld /proc/PID entries of other processes",
+			 (long long)scan);
 		json_array_append_new(ev, json_string(t));
 	}
-	bool detected = decoy || json_is_true(get(tr, "bound_telnet")) || (kills > 0 && (scan > 0 || json_is_true(get(tr, "proc_net_tcp"))));
+	bool detected = decoy || json_is_true(get(tr, "bound_telnet")) ||
+			(kills > 0 && (scan > 0 || json_is_true(get(tr, "proc_net_tcp"))));
 	return json_pack("{s:b,s:o}", "detected", detected, "evidence", ev);
 }
 
 static json_t *persistence_verdict(const json_t *tr)
 {
-	static const char *const places[] = {"/etc/init.d", "/etc/rc", "/etc/cron", "/var/spool/cron",
-					     "/etc/inittab", "/etc/profile", "/.bashrc", "/.profile",
-					     "/etc/systemd", "/lib/systemd", "/usr/lib/systemd", "/etc/crontab"};
-	static const char *const cmds[] = {"crontab", "update-rc.d", "systemctl enable", "chkconfig", "/etc/init.d",
-					   "/etc/rc.local", "inittab"};
+	static const char *const places[] = {"/etc/init.d",     "/etc/rc",          "/etc/cron",
+					     "/var/spool/cron", "/etc/inittab",     "/etc/profile",
+					     "/.bashrc",        "/.profile",        "/etc/systemd",
+					     "/lib/systemd",    "/usr/lib/systemd", "/etc/crontab"};
+	static const char *const cmds[] = {"crontab",   "update-rc.d", "systemctl enable",
+					   "chkconfig", "/etc/init.d", "/etc/rc.local",
+					   "inittab"};
 	json_t *ev = json_array();
 	const json_t *lists[] = {get(tr, "files_written")};
 	size_t i;
@@ -399,7 +419,8 @@ static json_t *persistence_verdict(const json_t *tr)
 		for (size_t k = 0; k < LIB_ARRAY_LEN(places); k++)
 			if ((p && strstr(p, places[k])) || (to && strstr(to, places[k]))) {
 				char t[1200];
-				snprintf(t, sizeof(t), "%s %s%s%s", str(x, "op"), p ? p : "", to ? " -> " : "", to ? to : "");
+				snprintf(t, sizeof(t), "%s %s%s%s", str(x, "op"), p ? p : "",
+					 to ? " -> " : "", to ? to : "");
 				push_str(ev, t);
 				break;
 			}
@@ -415,7 +436,9 @@ static json_t *persistence_verdict(const json_t *tr)
 			}
 	}
 	if (json_is_true(get(tr, "watchdog")))
-		json_array_append_new(ev, json_string("opens the watchdog device (a reboot would remove the bot)"));
+		json_array_append_new(
+			ev,
+			json_string("opens the watchdog device (a reboot would remove the bot)"));
 	return json_pack("{s:b,s:o}", "detected", json_array_size(ev) > 0, "evidence", ev);
 }
 
@@ -438,7 +461,8 @@ static json_t *files_verdict(const json_t *dyn, const json_t *tr)
 		json_array_foreach(out, j, y)
 			known |= strcmp(str(y, "path"), p) == 0;
 		if (!known && json_array_size(out) < BOX_FILES_LISTED)
-			json_array_append_new(out, json_pack("{s:s,s:b}", "path", p, "exists", false));
+			json_array_append_new(out,
+					      json_pack("{s:s,s:b}", "path", p, "exists", false));
 	}
 	return out;
 }
@@ -464,8 +488,11 @@ static json_t *family_guess(const json_t *stat, json_t *v, const char **family)
 	const char *behaviour = NULL;
 	json_array_foreach(get(v, "cnc"), i, x) {
 		const char *p = str(x, "protocol");
-		const char *f = !p ? NULL : strcmp(p, "mirai") == 0 ? "mirai" : strcmp(p, "irc") == 0 ? "tsunami"
-							  : strcmp(p, "gafgyt") == 0 ? "gafgyt" : NULL;
+		const char *f = !p                         ? NULL
+				: strcmp(p, "mirai") == 0  ? "mirai"
+				: strcmp(p, "irc") == 0    ? "tsunami"
+				: strcmp(p, "gafgyt") == 0 ? "gafgyt"
+							   : NULL;
 		if (f && !behaviour) {
 			behaviour = f;
 			char t[80];
@@ -474,13 +501,15 @@ static json_t *family_guess(const json_t *stat, json_t *v, const char **family)
 		}
 	}
 	if (json_is_true(get(v, "scan.mirai_fingerprint"))) {
-		json_array_append_new(basis, json_string("behaviour:Mirai scan fingerprint (seq = destination)"));
+		json_array_append_new(
+			basis, json_string("behaviour:Mirai scan fingerprint (seq = destination)"));
 		if (!behaviour || strcmp(behaviour, "gafgyt") == 0)
 			behaviour = "mirai";
 	}
 	const char *variant = str(stat, "packer.variant");
 	if (variant && strcmp(variant, "zeroed-sizes") == 0)
-		json_array_append_new(basis, json_string("packer:UPX with zeroed sizes (Mozi's trick)"));
+		json_array_append_new(basis,
+				      json_string("packer:UPX with zeroed sizes (Mozi's trick)"));
 	if (!*family)
 		*family = behaviour;
 	if (!*family && variant && strcmp(variant, "zeroed-sizes") == 0)
@@ -495,14 +524,21 @@ static json_t *family_guess(const json_t *stat, json_t *v, const char **family)
 json_t *box_verdict(const json_t *stat, const json_t *dyn)
 {
 	json_t *v = json_object();
-	static const char *const copy[] = {"sha256", "md5", "sha1", "ssdeep", "tlsh", "size", "filetype", "arch"};
+	static const char *const copy[] = {"sha256", "md5",  "sha1",     "ssdeep",
+					   "tlsh",   "size", "filetype", "arch"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(copy); i++)
 		json_object_set(v, copy[i], json_object_get(stat, copy[i]));
 	json_object_set_new(v, "family", json_string("unknown"));
 	json_t *tr = get(dyn, "trace"), *pkt = get(dyn, "fakenet_summary.packets");
 	struct seen s = {
-		.dns = json_array(), .dns_queries = json_array(), .cnc = json_array(), .telnet = json_array(),
-		.http = json_array(), .udp = json_array(), .upnp = json_array(), .commands = json_array(),
+		.dns = json_array(),
+		.dns_queries = json_array(),
+		.cnc = json_array(),
+		.telnet = json_array(),
+		.http = json_array(),
+		.udp = json_array(),
+		.upnp = json_array(),
+		.commands = json_array(),
 		.http_dst = json_object(),
 	};
 	read_records(get(dyn, "fakenet"), &s);
@@ -515,7 +551,8 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 	json_array_foreach(s.cnc, i, x) {
 		const char *proto = str(x, "protocol"), *how = str(x, "checkin");
 		bool silent = how && strcmp(how, "silent") == 0;
-		if (silent && contains_int(scan_ports, num(x, "port")) && proto && strcmp(proto, "gafgyt") == 0)
+		if (silent && contains_int(scan_ports, num(x, "port")) && proto &&
+		    strcmp(proto, "gafgyt") == 0)
 			continue;
 		json_object_del(x, "dst");
 		json_array_append(cnc, x);
@@ -528,9 +565,9 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 	json_object_set_new(v, "killer", killer_verdict(tr));
 	json_object_set_new(v, "persistence", persistence_verdict(tr));
 	json_object_set_new(v, "files_written", files_verdict(dyn, tr));
-	json_t *procs = json_pack("{s:O?,s:I,s:I,s:I,s:O?}", "execs", get(tr, "execs"), "forks", num(tr, "forks"),
-				  "threads", num(tr, "threads"), "relaunched", num(tr, "relaunched"), "names",
-				  get(tr, "names"));
+	json_t *procs = json_pack("{s:O?,s:I,s:I,s:I,s:O?}", "execs", get(tr, "execs"), "forks",
+				  num(tr, "forks"), "threads", num(tr, "threads"), "relaunched",
+				  num(tr, "relaunched"), "names", get(tr, "names"));
 	json_object_set_new(v, "processes", procs);
 	json_t *cmds = json_deep_copy(get(tr, "shell_commands"));
 	json_object_set_new(v, "shell_commands", cmds ? cmds : json_array());
@@ -542,9 +579,11 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 			json_array_append_new(evasion, json_string(t));
 		}
 	if (json_array_size(get(tr, "names")))
-		json_array_append_new(evasion, json_string("renames its process (prctl PR_SET_NAME)"));
+		json_array_append_new(evasion,
+				      json_string("renames its process (prctl PR_SET_NAME)"));
 	json_array_foreach(get(tr, "file_ops"), i, x)
-		if (strcmp(str(x, "op"), "unlink") == 0 && lib_str_prefix(str(x, "path"), "/tmp/")) {
+		if (strcmp(str(x, "op"), "unlink") == 0 &&
+		    lib_str_prefix(str(x, "path"), "/tmp/")) {
 			push_str(evasion, "deletes files it came with (its own binary?)");
 			break;
 		}
@@ -563,19 +602,26 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 	json_object_set_new(v, "family_basis", family_guess(stat, v, &family));
 	json_object_set_new(v, "family", json_string(family));
 
-	bool malicious = json_array_size(get(v, "cnc")) > 0 || json_is_true(get(v, "scan.detected")) ||
-			 json_is_true(get(v, "lan_attack.detected")) || json_is_true(get(v, "ddos.detected")) ||
-			 json_is_true(get(v, "killer.detected")) || json_array_size(get(stat, "yara")) > 0;
-	bool suspicious = json_is_true(get(v, "persistence.detected")) || json_is_true(get(stat, "packer.packed")) ||
+	bool malicious =
+		json_array_size(get(v, "cnc")) > 0 || json_is_true(get(v, "scan.detected")) ||
+		json_is_true(get(v, "lan_attack.detected")) ||
+		json_is_true(get(v, "ddos.detected")) || json_is_true(get(v, "killer.detected")) ||
+		json_array_size(get(stat, "yara")) > 0;
+	bool suspicious = json_is_true(get(v, "persistence.detected")) ||
+			  json_is_true(get(stat, "packer.packed")) ||
 			  json_array_size(get(v, "dns")) > 0 || num(tr, "relaunched") > 0 ||
 			  json_array_size(get(v, "shell_commands")) > 0;
 	bool ran = json_is_true(get(dyn, "ran"));
-	json_object_set_new(v, "verdict", json_string(malicious ? "malicious" : suspicious ? "suspicious"
-							     : ran ? "no malicious behaviour seen" : "static only"));
+	json_object_set_new(v, "verdict",
+			    json_string(malicious    ? "malicious"
+					: suspicious ? "suspicious"
+					: ran        ? "no malicious behaviour seen"
+						     : "static only"));
 
 	json_t *d = json_object();
-	static const char *const dcopy[] = {"ran", "error", "reason", "emulator", "window", "setup_ms", "run_seconds",
-					    "ended", "exit", "catch_all", "limits", "output_bytes"};
+	static const char *const dcopy[] = {"ran",    "error",     "reason",      "emulator",
+					    "window", "setup_ms",  "run_seconds", "ended",
+					    "exit",   "catch_all", "limits",      "output_bytes"};
 	for (size_t k = 0; dyn && k < LIB_ARRAY_LEN(dcopy); k++)
 		if (json_object_get(dyn, dcopy[k]))
 			json_object_set(d, dcopy[k], json_object_get(dyn, dcopy[k]));
@@ -583,20 +629,27 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 		json_object_set_new(d, "ran", json_false());
 	const char *out = str(dyn, "output");
 	if (out)
-		json_object_set_new(d, "output", json_stringn(out, LIB_MIN(strlen(out), (size_t)1024)));
+		json_object_set_new(d, "output",
+				    json_stringn(out, LIB_MIN(strlen(out), (size_t)1024)));
 	if (tr)
-		json_object_set_new(d, "trace", json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}", "records", num(tr, "records"),
-							  "records_dropped", num(tr, "records_dropped"), "connects",
-							  num(tr, "connects_total"), "execs", num(tr, "execs_total"), "raw_sockets",
-							  num(tr, "raw_sockets"), "supported", json_is_true(get(tr, "supported"))));
+		json_object_set_new(
+			d, "trace",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}", "records", num(tr, "records"),
+				  "records_dropped", num(tr, "records_dropped"), "connects",
+				  num(tr, "connects_total"), "execs", num(tr, "execs_total"),
+				  "raw_sockets", num(tr, "raw_sockets"), "supported",
+				  json_is_true(get(tr, "supported"))));
 	json_t *fs = get(dyn, "fakenet_summary");
 	if (fs)
-		json_object_set_new(d, "network", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames",
-							    num(fs, "packets.frames"), "bytes", num(fs, "packets.bytes"),
-							    "tcp_accepted", num(fs, "tcp_accepted"), "udp_datagrams",
-							    num(fs, "udp_datagrams"), "dns_queries", num(fs, "dns_queries"),
-							    "pcap_bytes", num(fs, "pcap_bytes"), "pcap_dropped",
-							    num(fs, "pcap_dropped"), "records_dropped", num(fs, "records_dropped")));
+		json_object_set_new(
+			d, "network",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames",
+				  num(fs, "packets.frames"), "bytes", num(fs, "packets.bytes"),
+				  "tcp_accepted", num(fs, "tcp_accepted"), "udp_datagrams",
+				  num(fs, "udp_datagrams"), "dns_queries", num(fs, "dns_queries"),
+				  "pcap_bytes", num(fs, "pcap_bytes"), "pcap_dropped",
+				  num(fs, "pcap_dropped"), "records_dropped",
+				  num(fs, "records_dropped")));
 	json_object_set_new(v, "dynamic", d);
 	static const char *const scopy[] = {"elf", "packer", "strings", "yara", "yara_error"};
 	json_t *st = json_object();

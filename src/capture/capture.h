@@ -23,12 +23,12 @@
 
 /* Where a sample came from. Every field may be NULL. */
 struct capture_origin {
-	const char *source;    /* "download", "upload", "exec", "http", "cli" */
-	const char *method;    /* wget, curl, tftp, ftpget, echo, printf, redirect, dd, ... */
+	const char *source; /* "download", "upload", "exec", "http", "cli" */
+	const char *method; /* wget, curl, tftp, ftpget, echo, printf, redirect, dd, ... */
 	const char *url;
-	const char *src_ip;    /* the attacker */
+	const char *src_ip; /* the attacker */
 	const char *session;
-	const char *destfile;  /* the path the attacker wrote */
+	const char *destfile; /* the path the attacker wrote */
 };
 
 struct capture_sample {
@@ -36,9 +36,9 @@ struct capture_sample {
 	char sha1[LIB_SHA1_HEX];
 	char md5[LIB_MD5_HEX];
 	uint64_t size;
-	char filetype[24];     /* "elf", "script", "text", "data", "gzip", ... */
-	char arch[16];         /* ELF architecture (capture_elf_arch), "" if not ELF */
-	bool duplicate;        /* the store had it already */
+	char filetype[24]; /* "elf", "script", "text", "data", "gzip", ... */
+	char arch[16];     /* ELF architecture (capture_elf_arch), "" if not ELF */
+	bool duplicate;    /* the store had it already */
 };
 
 struct capture_samples;
@@ -67,17 +67,17 @@ void capture_file_type(const uint8_t *p, size_t n, char out[24]);
 struct capture_fetcher;
 
 struct capture_fetch_req {
-	const char *url;        /* http(s)://, ftp://, tftp:// */
-	const char *method;     /* wget, curl, tftp, ftpget: for events and the User-Agent */
-	const char *destfile;   /* the path the attacker named, for events; may be NULL */
-	const char *user_agent; /* NULL: the method's usual one */
+	const char *url;              /* http(s)://, ftp://, tftp:// */
+	const char *method;           /* wget, curl, tftp, ftpget: for events and the User-Agent */
+	const char *destfile;         /* the path the attacker named, for events; may be NULL */
+	const char *user_agent;       /* NULL: the method's usual one */
 	const struct core_conn *conn; /* identity for events (copied); may be NULL */
 };
 
 enum capture_fetch_status {
 	CAPTURE_FETCH_OK,
-	CAPTURE_FETCH_BAD_ADDRESS,  /* the name does not resolve */
-	CAPTURE_FETCH_REFUSED,      /* connection refused or unreachable */
+	CAPTURE_FETCH_BAD_ADDRESS, /* the name does not resolve */
+	CAPTURE_FETCH_REFUSED,     /* connection refused or unreachable */
 	CAPTURE_FETCH_TIMEOUT,
 	CAPTURE_FETCH_SERVER_ERROR, /* HTTP >= 400, FTP or TFTP error: see code */
 	CAPTURE_FETCH_BLOCKED,      /* policy: private address, rate limit, queue full, bad URL */
@@ -86,11 +86,11 @@ enum capture_fetch_status {
 
 struct capture_fetch_res {
 	enum capture_fetch_status status;
-	int code;               /* HTTP status, FTP reply or TFTP error code; 0 if none */
-	const char *error;      /* short cause */
-	const uint8_t *data;    /* the bytes (OK); valid during the callback only */
+	int code;            /* HTTP status, FTP reply or TFTP error code; 0 if none */
+	const char *error;   /* short cause */
+	const uint8_t *data; /* the bytes (OK); valid during the callback only */
 	size_t len;
-	bool truncated;         /* cut at capture.max_size */
+	bool truncated; /* cut at capture.max_size */
 	char remote_ip[46];
 	int remote_port;
 	struct capture_sample sample; /* OK: how it was stored */
@@ -99,8 +99,9 @@ struct capture_fetch_res {
 /* Called once per download, from the loop, never from inside capture_fetch. */
 typedef void (*capture_fetch_cb)(void *arg, const struct capture_fetch_res *res);
 
-int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop, const struct core_config *cfg,
-			 struct capture_samples *samples, struct core_bus *bus);
+int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop,
+			 const struct core_config *cfg, struct capture_samples *samples,
+			 struct core_bus *bus);
 /* Aborts every download (no callbacks) and frees the fetcher once its handles are closed. */
 void capture_fetcher_close(struct capture_fetcher *f);
 /* Starts (or queues) a download. Returns its id (> 0); the callback reports the outcome,

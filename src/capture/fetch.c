@@ -71,8 +71,8 @@ struct capture_fetcher {
 	struct capture_samples *samples;
 	struct core_bus *bus;
 	CURLM *multi;
-	uv_timer_t timer;   /* libcurl's timeout */
-	uv_timer_t defer;   /* outcomes decided without a transfer, reported on the next turn */
+	uv_timer_t timer; /* libcurl's timeout */
+	uv_timer_t defer; /* outcomes decided without a transfer, reported on the next turn */
 	struct job_list active, queued, deferred;
 	uint64_t next_id;
 	struct rate_slot *rates;
@@ -149,25 +149,26 @@ bool capture_addr_is_private(const struct sockaddr *sa)
 	static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
 	static const uint8_t zero[16] = {0};
 	if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0 || memcmp(b, zero, 12) == 0) {
-		uint32_t a = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+		uint32_t a = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 |
+			     b[15];
 		/* ::/96 holds :: and ::1 too */
 		return memcmp(b, zero, 12) == 0 ? true : v4_private(a);
 	}
-	if ((b[0] & 0xfe) == 0xfc)                   /* fc00::/7 unique local */
+	if ((b[0] & 0xfe) == 0xfc) /* fc00::/7 unique local */
 		return true;
-	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)   /* fe80::/10 link-local */
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
 		return true;
-	if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)   /* fec0::/10 site-local (deprecated) */
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) /* fec0::/10 site-local (deprecated) */
 		return true;
-	if (b[0] == 0xff)                            /* multicast */
+	if (b[0] == 0xff) /* multicast */
 		return true;
 	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* documentation */
 		return true;
-	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] < 0x02)   /* 2001::/23 IETF */
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] < 0x02) /* 2001::/23 IETF */
 		return true;
-	if (b[0] == 0x01 && b[1] == 0 && memcmp(b + 2, zero, 6) == 0)      /* 100::/64 discard */
+	if (b[0] == 0x01 && b[1] == 0 && memcmp(b + 2, zero, 6) == 0) /* 100::/64 discard */
 		return true;
-	if ((b[0] & 0xe0) != 0x20)                   /* outside 2000::/3 global unicast */
+	if ((b[0] & 0xe0) != 0x20) /* outside 2000::/3 global unicast */
 		return true;
 	return false;
 }
@@ -189,9 +190,11 @@ static void load_own_addresses(struct capture_fetcher *f)
 	if (getifaddrs(&ifa))
 		return;
 	for (struct ifaddrs *i = ifa; i && f->nown < CAPTURE_MAX_OWN_ADDRS; i = i->ifa_next) {
-		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+		if (!i->ifa_addr ||
+		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
 			continue;
-		size_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+		size_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+							       : sizeof(struct sockaddr_in6);
 		memcpy(&f->own[f->nown++], i->ifa_addr, len);
 	}
 	freeifaddrs(ifa);
@@ -221,7 +224,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct c
 	struct capture_fetcher *f = j->f;
 	const struct sockaddr *sa = &addr->addr;
 	sockaddr_text(sa, j->remote_ip, sizeof(j->remote_ip), &j->remote_port);
-	if (!cfg_bool(f->cfg, OPT_CAPTURE_ALLOW_PRIVATE)) {
+	if (!core_cfg_bool(f->cfg, OPT_CAPTURE_ALLOW_PRIVATE)) {
 		bool own = false;
 		for (size_t i = 0; i < f->nown && !own; i++)
 			own = same_addr(sa, &f->own[i]);
@@ -240,11 +243,11 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct c
 /* Counts one download to host; false if the host is over its limit in this window. */
 static bool rate_allow(struct capture_fetcher *f, const char *host)
 {
-	long long limit = cfg_int(f->cfg, OPT_CAPTURE_RATE_LIMIT);
+	long long limit = core_cfg_int(f->cfg, OPT_CAPTURE_RATE_LIMIT);
 	if (limit <= 0)
 		return true;
 	uint64_t now = lib_mono_ms() + 1; /* never 0, which marks an empty slot */
-	uint64_t window = (uint64_t)cfg_int(f->cfg, OPT_CAPTURE_RATE_WINDOW) * 1000;
+	uint64_t window = (uint64_t)core_cfg_int(f->cfg, OPT_CAPTURE_RATE_WINDOW) * 1000;
 	size_t base = (size_t)lib_siphash(host, strlen(host), f->rate_key);
 	struct rate_slot *victim = NULL;
 	for (size_t k = 0; k < CAPTURE_RATE_PROBE; k++) {
@@ -379,9 +382,12 @@ static void report(struct fetch_job *j, struct capture_fetch_res *res)
 {
 	struct capture_fetcher *f = j->f;
 	if (res->status == CAPTURE_FETCH_OK) {
-		struct capture_origin o = {.source = "download", .method = j->method, .url = j->url,
+		struct capture_origin o = {.source = "download",
+					   .method = j->method,
+					   .url = j->url,
 					   .destfile = j->destfile};
-		if (capture_sample_put(f->samples, j->data.data ? j->data.data : (const uint8_t *)"",
+		if (capture_sample_put(f->samples,
+				       j->data.data ? j->data.data : (const uint8_t *)"",
 				       j->data.len, &o, job_conn(j), &res->sample)) {
 			res->status = CAPTURE_FETCH_SERVER_ERROR;
 			res->error = "cannot store the file";
@@ -414,7 +420,8 @@ static void report(struct fetch_job *j, struct capture_fetch_res *res)
 }
 
 static void start_queued(struct capture_fetcher *f);
-static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_fetch_status st, const char *why);
+static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_fetch_status st,
+		  const char *why);
 
 static void classify(struct fetch_job *j, CURLcode rc, struct capture_fetch_res *res)
 {
@@ -443,22 +450,37 @@ static void classify(struct fetch_job *j, CURLcode rc, struct capture_fetch_res 
 	}
 	res->error = curl_easy_strerror(rc);
 	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-		res->status = CAPTURE_FETCH_BAD_ADDRESS;
+	case CURLE_COULDNT_RESOLVE_HOST: res->status = CAPTURE_FETCH_BAD_ADDRESS; break;
+	case CURLE_COULDNT_CONNECT: res->status = CAPTURE_FETCH_REFUSED; break;
+	case CURLE_OPERATION_TIMEDOUT: res->status = CAPTURE_FETCH_TIMEOUT; break;
+	case CURLE_TFTP_NOTFOUND:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->code = 1;
 		break;
-	case CURLE_COULDNT_CONNECT:
-		res->status = CAPTURE_FETCH_REFUSED;
+	case CURLE_TFTP_PERM:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->code = 2;
 		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		res->status = CAPTURE_FETCH_TIMEOUT;
+	case CURLE_REMOTE_DISK_FULL:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->code = 3;
 		break;
-	case CURLE_TFTP_NOTFOUND: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 1; break;
-	case CURLE_TFTP_PERM: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 2; break;
-	case CURLE_REMOTE_DISK_FULL: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 3; break;
-	case CURLE_TFTP_ILLEGAL: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 4; break;
-	case CURLE_TFTP_UNKNOWNID: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 5; break;
-	case CURLE_REMOTE_FILE_EXISTS: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 6; break;
-	case CURLE_TFTP_NOSUCHUSER: res->status = CAPTURE_FETCH_SERVER_ERROR; res->code = 7; break;
+	case CURLE_TFTP_ILLEGAL:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->code = 4;
+		break;
+	case CURLE_TFTP_UNKNOWNID:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->code = 5;
+		break;
+	case CURLE_REMOTE_FILE_EXISTS:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->code = 6;
+		break;
+	case CURLE_TFTP_NOSUCHUSER:
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->code = 7;
+		break;
 	case CURLE_REMOTE_FILE_NOT_FOUND:
 		res->status = CAPTURE_FETCH_SERVER_ERROR;
 		if (!res->code)
@@ -470,7 +492,8 @@ static void classify(struct fetch_job *j, CURLcode rc, struct capture_fetch_res 
 			res->code = 530;
 		break;
 	default:
-		res->status = (http && code >= 400) ? CAPTURE_FETCH_SERVER_ERROR : CAPTURE_FETCH_REFUSED;
+		res->status =
+			(http && code >= 400) ? CAPTURE_FETCH_SERVER_ERROR : CAPTURE_FETCH_REFUSED;
 		break;
 	}
 }
@@ -520,12 +543,14 @@ static int job_start(struct capture_fetcher *f, struct fetch_job *j)
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)CAPTURE_MAX_REDIRECTS);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg_int(c, OPT_CAPTURE_TIMEOUT) * 1000L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg_int(c, OPT_CAPTURE_CONNECT_TIMEOUT) * 1000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)core_cfg_int(c, OPT_CAPTURE_TIMEOUT) * 1000L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)core_cfg_int(c, OPT_CAPTURE_CONNECT_TIMEOUT) * 1000L);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0); /* we cut, not refuse */
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, j->user_agent ? j->user_agent : default_agent(j->method));
+	curl_easy_setopt(e, CURLOPT_USERAGENT,
+			 j->user_agent ? j->user_agent : default_agent(j->method));
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
@@ -544,7 +569,7 @@ static int job_start(struct capture_fetcher *f, struct fetch_job *j)
 
 static void start_queued(struct capture_fetcher *f)
 {
-	size_t max = (size_t)cfg_int(f->cfg, OPT_CAPTURE_MAX_CONCURRENT);
+	size_t max = (size_t)core_cfg_int(f->cfg, OPT_CAPTURE_MAX_CONCURRENT);
 	while (!f->closing && f->active.count < max && f->queued.head) {
 		struct fetch_job *j = f->queued.head;
 		list_remove(&f->queued, j);
@@ -562,13 +587,15 @@ static void on_defer(uv_timer_t *t)
 	while (l.head) {
 		struct fetch_job *j = l.head;
 		list_remove(&l, j);
-		struct capture_fetch_res res = {.status = j->deferred_status, .error = j->deferred_error};
+		struct capture_fetch_res res = {.status = j->deferred_status,
+						.error = j->deferred_error};
 		report(j, &res);
 		job_free(j);
 	}
 }
 
-static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_fetch_status st, const char *why)
+static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_fetch_status st,
+		  const char *why)
 {
 	j->deferred_status = st;
 	j->deferred_error = why;
@@ -614,14 +641,14 @@ uint64_t capture_fetch(struct capture_fetcher *f, const struct capture_fetch_req
 	}
 	j->cb = cb;
 	j->arg = arg;
-	buf_init(&j->data, (size_t)cfg_size(f->cfg, OPT_CAPTURE_MAX_SIZE));
+	buf_init(&j->data, (size_t)core_cfg_size(f->cfg, OPT_CAPTURE_MAX_SIZE));
 
 	char host[256];
 	if (f->closing)
 		defer(f, j, CAPTURE_FETCH_BLOCKED, "sensor stopping");
 	else if (!url_host(j->url, host, sizeof(host)))
 		defer(f, j, CAPTURE_FETCH_BLOCKED, "not an http, https, ftp or tftp URL");
-	else if (!cfg_bool(f->cfg, OPT_CAPTURE_FETCH))
+	else if (!core_cfg_bool(f->cfg, OPT_CAPTURE_FETCH))
 		defer(f, j, CAPTURE_FETCH_NOT_FETCHED, "not fetched: capture.fetch is false");
 	else if (!rate_allow(f, host))
 		defer(f, j, CAPTURE_FETCH_BLOCKED, "rate limit for this host");
@@ -644,8 +671,9 @@ void capture_fetch_detach(struct capture_fetcher *f, uint64_t id)
 				j->detached = true;
 }
 
-int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop, const struct core_config *cfg,
-			 struct capture_samples *samples, struct core_bus *bus)
+int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop,
+			 const struct core_config *cfg, struct capture_samples *samples,
+			 struct core_bus *bus)
 {
 	static bool curl_ready;
 	if (!curl_ready) {

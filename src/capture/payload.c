@@ -38,7 +38,8 @@ static void decode(const char *in, size_t n, struct buf *out)
 			bool done = false;
 			for (size_t e = 0; e < LIB_ARRAY_LEN(entities) && !done; e++) {
 				size_t el = strlen(entities[e].name);
-				if (i + el < n + 1 && n - i - 1 >= el && strncmp(in + i + 1, entities[e].name, el) == 0) {
+				if (i + el < n + 1 && n - i - 1 >= el &&
+				    strncmp(in + i + 1, entities[e].name, el) == 0) {
 					c = entities[e].c;
 					i += el;
 					done = true;
@@ -53,7 +54,8 @@ static void decode(const char *in, size_t n, struct buf *out)
 				}
 				unsigned v = 0;
 				size_t start = j;
-				while (j < n && j - start < 6 && hexval(in[j]) >= 0 && hexval(in[j]) < base)
+				while (j < n && j - start < 6 && hexval(in[j]) >= 0 &&
+				       hexval(in[j]) < base)
 					v = v * (unsigned)base + (unsigned)hexval(in[j++]);
 				if (j > start && j < n && in[j] == ';' && v > 0 && v < 128) {
 					c = (char)v;
@@ -79,8 +81,8 @@ static void decode(const char *in, size_t n, struct buf *out)
 
 static bool is_sep(char c)
 {
-	return c == ';' || c == '&' || c == '|' || c == '\n' || c == '\r' || c == '`' || c == '(' || c == ')' ||
-	       c == '<' || c == '>' || c == '\0';
+	return c == ';' || c == '&' || c == '|' || c == '\n' || c == '\r' || c == '`' || c == '(' ||
+	       c == ')' || c == '<' || c == '>' || c == '\0';
 }
 
 /* The words of one command, quotes removed. */
@@ -179,21 +181,24 @@ static void read_command(struct words *wd, struct emit *e)
 		for (size_t k = 0; k < na; k++) {
 			if (has_scheme(a[k])) {
 				emit(e, a[k], cmd);
-			} else if (looks_like_hostpath(a[k]) && (k == 0 || a[k - 1][0] != '-' || strlen(a[k - 1]) != 2 ||
-								  strchr("Oo", a[k - 1][1]) == NULL)) {
+			} else if (looks_like_hostpath(a[k]) &&
+				   (k == 0 || a[k - 1][0] != '-' || strlen(a[k - 1]) != 2 ||
+				    strchr("Oo", a[k - 1][1]) == NULL)) {
 				snprintf(url, sizeof(url), "http://%s", a[k]);
 				emit(e, url, cmd);
 			}
 		}
 	} else if (strcmp(cmd, "tftp") == 0) {
-		/* BusyBox: [-g] [-l LOCAL] [-r REMOTE] HOST [PORT]; tftp-hpa: HOST -c get REMOTE [LOCAL]. */
+		/* BusyBox: [-g] [-l LOCAL] [-r REMOTE] HOST [PORT]; tftp-hpa: HOST -c get REMOTE
+		 * [LOCAL]. */
 		const char *remote = NULL, *host = NULL, *port = NULL, *local = NULL;
 		for (size_t k = 0; k < na; k++) {
 			if (strcmp(a[k], "-r") == 0 && k + 1 < na)
 				remote = a[++k];
 			else if (strcmp(a[k], "-l") == 0 && k + 1 < na)
 				local = a[++k];
-			else if (strcmp(a[k], "-c") == 0 && k + 2 < na && strcasecmp(a[k + 1], "get") == 0) {
+			else if (strcmp(a[k], "-c") == 0 && k + 2 < na &&
+				 strcasecmp(a[k + 1], "get") == 0) {
 				remote = a[k + 2];
 				k += 2;
 			} else if (a[k][0] == '-')
@@ -206,8 +211,8 @@ static void read_command(struct words *wd, struct emit *e)
 		if (!remote)
 			remote = local;
 		if (host && remote) {
-			snprintf(url, sizeof(url), "tftp://%s%s%s/%s", host, port ? ":" : "", port ? port : "",
-				 remote[0] == '/' ? remote + 1 : remote);
+			snprintf(url, sizeof(url), "tftp://%s%s%s/%s", host, port ? ":" : "",
+				 port ? port : "", remote[0] == '/' ? remote + 1 : remote);
 			emit(e, url, "tftp");
 		}
 	} else if (strcmp(cmd, "ftpget") == 0) {
@@ -225,8 +230,9 @@ static void read_command(struct words *wd, struct emit *e)
 				pos[np++] = a[k];
 		}
 		if (np == 3) {
-			snprintf(url, sizeof(url), "ftp://%s%s%s%s%s%s%s/%s", user ? user : "", pass ? ":" : "",
-				 pass ? pass : "", user ? "@" : "", pos[0], port ? ":" : "", port ? port : "",
+			snprintf(url, sizeof(url), "ftp://%s%s%s%s%s%s%s/%s", user ? user : "",
+				 pass ? ":" : "", pass ? pass : "", user ? "@" : "", pos[0],
+				 port ? ":" : "", port ? port : "",
 				 pos[2][0] == '/' ? pos[2] + 1 : pos[2]);
 			emit(e, url, "ftpget");
 		}

@@ -32,7 +32,8 @@ struct capture_samples {
 	sqlite3_stmt *find, *insert, *seen, *source;
 };
 
-int capture_samples_open(struct capture_samples **out, struct core_store *store, struct core_bus *bus)
+int capture_samples_open(struct capture_samples **out, struct core_store *store,
+			 struct core_bus *bus)
 {
 	char *dir = core_data_path(store->data_dir, "samples");
 	int rc = lib_mkdirs(dir, 0750);
@@ -49,15 +50,18 @@ int capture_samples_open(struct capture_samples **out, struct core_store *store,
 		const char *sql;
 	} stmts[] = {
 		{&cs->find, "SELECT 1 FROM samples WHERE sha256 = ?1"},
-		{&cs->insert, "INSERT INTO samples(sha256, sha1, md5, size, filetype, arch, first_seen, last_seen)"
+		{&cs->insert, "INSERT INTO samples(sha256, sha1, md5, size, filetype, arch, "
+			      "first_seen, last_seen)"
 			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"},
-		{&cs->seen, "UPDATE samples SET last_seen = ?2, times_seen = times_seen + 1 WHERE sha256 = ?1"},
-		{&cs->source, "INSERT INTO sample_sources(sha256, seen, source, method, url, src_ip, session, destfile)"
+		{&cs->seen, "UPDATE samples SET last_seen = ?2, times_seen = times_seen + 1 WHERE "
+			    "sha256 = ?1"},
+		{&cs->source, "INSERT INTO sample_sources(sha256, seen, source, method, url, "
+			      "src_ip, session, destfile)"
 			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(stmts); i++) {
-		if (sqlite3_prepare_v3(store->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, stmts[i].st,
-				       NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v3(store->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
+				       stmts[i].st, NULL) != SQLITE_OK) {
 			log_error("samples", "prepare: %s", sqlite3_errmsg(store->db));
 			capture_samples_close(cs);
 			return -EIO;
@@ -90,7 +94,10 @@ static uint16_t rd16(const uint8_t *p, bool be)
 
 int capture_elf_arch(const uint8_t *p, size_t n, char out[16])
 {
-	if (n < 20 || memcmp(p, "\x7f" "ELF", 4) != 0)
+	if (n < 20 || memcmp(p,
+			     "\x7f"
+			     "ELF",
+			     4) != 0)
 		return -EINVAL;
 	int cls = p[4], data = p[5];
 	bool be = data == 2, is64 = cls == 2;
@@ -106,14 +113,14 @@ int capture_elf_arch(const uint8_t *p, size_t n, char out[16])
 	case 20: name = "ppc"; break;
 	case 21: name = be ? "ppc64" : "ppc64le"; break;
 	case 42: name = be ? "sh4eb" : "sh4"; break;
-	case 2: case 18: name = "sparc"; break;
+	case 2:
+	case 18: name = "sparc"; break;
 	case 43: name = "sparc64"; break;
 	case 4: name = "m68k"; break;
-	case 93: case 195: name = "arc"; break;
+	case 93:
+	case 195: name = "arc"; break;
 	case 243: name = is64 ? "riscv64" : "riscv32"; break;
-	default:
-		snprintf(out, 16, "elf-%u", m);
-		return 0;
+	default: snprintf(out, 16, "elf-%u", m); return 0;
 	}
 	lib_strlcpy(out, name, 16);
 	return 0;
@@ -126,8 +133,16 @@ void capture_file_type(const uint8_t *p, size_t n, char out[24])
 		size_t len;
 		const char *type;
 	} magics[] = {
-		{"\x7f" "ELF", 4, "elf"}, {"#!", 2, "script"}, {"\x1f\x8b", 2, "gzip"},
-		{"\xfd" "7zXZ\0", 6, "xz"}, {"PK\x03\x04", 4, "zip"}, {"BZh", 3, "bzip2"},
+		{"\x7f"
+		 "ELF",
+		 4, "elf"},
+		{"#!", 2, "script"},
+		{"\x1f\x8b", 2, "gzip"},
+		{"\xfd"
+		 "7zXZ\0",
+		 6, "xz"},
+		{"PK\x03\x04", 4, "zip"},
+		{"BZh", 3, "bzip2"},
 		{"\x28\xb5\x2f\xfd", 4, "zstd"},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(magics); i++) {
@@ -230,7 +245,8 @@ int capture_sample_put(struct capture_samples *cs, const void *data, size_t len,
 		sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
 	}
 	if (step_reset(st) != SQLITE_DONE)
-		log_warn("samples", "cannot record %s: %s", h.sha256, sqlite3_errmsg(cs->store->db));
+		log_warn("samples", "cannot record %s: %s", h.sha256,
+			 sqlite3_errmsg(cs->store->db));
 	st = cs->source;
 	sqlite3_bind_text(st, 1, h.sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);

@@ -7,19 +7,22 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] [--arch ARCH]\n");
+	fprintf(out, "usage: mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] "
+		     "[--arch ARCH]\n");
 }
 
 static json_t *sources_of(sqlite3 *db, const char *sha256)
 {
 	json_t *arr = json_array();
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT seen, source, method, url, src_ip, session, destfile"
-				   " FROM sample_sources WHERE sha256 = ?1 ORDER BY id LIMIT 1000",
+	if (sqlite3_prepare_v2(db,
+			       "SELECT seen, source, method, url, src_ip, session, destfile"
+			       " FROM sample_sources WHERE sha256 = ?1 ORDER BY id LIMIT 1000",
 			       -1, &q, NULL) != SQLITE_OK)
 		return arr;
 	sqlite3_bind_text(q, 1, sha256, -1, SQLITE_STATIC);
-	static const char *const cols[] = {"seen", "source", "method", "url", "src_ip", "session", "destfile"};
+	static const char *const cols[] = {"seen",   "source",  "method",  "url",
+					   "src_ip", "session", "destfile"};
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		json_t *o = json_object();
 		for (int i = 0; i < 7; i++) {
@@ -62,7 +65,10 @@ int capture_samples_main(int argc, char **argv)
 			format = optarg;
 			break;
 		case 'a': arch = optarg; break;
-		case 'h': usage(stdout); rc = 0; goto out;
+		case 'h':
+			usage(stdout);
+			rc = 0;
+			goto out;
 		default: usage(stderr); goto out;
 		}
 	}
@@ -73,16 +79,18 @@ int capture_samples_main(int argc, char **argv)
 	if (core_cmdline_finish(&cfg, &cl))
 		goto out;
 	struct core_store st;
-	if (core_store_open(&st, cfg_str(&cfg, OPT_CORE_DATA_DIR), true)) {
+	if (core_store_open(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR), true)) {
 		rc = 1;
 		goto out;
 	}
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st.db, "SELECT sha256, sha1, md5, size, filetype, arch, first_seen, last_seen,"
-				      " times_seen, (SELECT url FROM sample_sources s WHERE s.sha256 = samples.sha256"
-				      " AND url IS NOT NULL ORDER BY id LIMIT 1)"
-				      " FROM samples WHERE (?1 IS NULL OR arch = ?1) ORDER BY first_seen, sha256",
-			       -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+		    st.db,
+		    "SELECT sha256, sha1, md5, size, filetype, arch, first_seen, last_seen,"
+		    " times_seen, (SELECT url FROM sample_sources s WHERE s.sha256 = samples.sha256"
+		    " AND url IS NOT NULL ORDER BY id LIMIT 1)"
+		    " FROM samples WHERE (?1 IS NULL OR arch = ?1) ORDER BY first_seen, sha256",
+		    -1, &q, NULL) != SQLITE_OK) {
 		fprintf(stderr, "mitsu samples: no samples stored in %s\n", st.data_dir);
 		core_store_close(&st);
 		rc = 1;
@@ -92,14 +100,14 @@ int capture_samples_main(int argc, char **argv)
 		sqlite3_bind_text(q, 1, arch, -1, SQLITE_STATIC);
 	bool json = strcmp(format, "json") == 0;
 	if (!json)
-		printf("%-64s %9s %-7s %-8s %5s %-27s %s\n", "SHA256", "SIZE", "TYPE", "ARCH", "SEEN",
-		       "FIRST SEEN", "URL");
+		printf("%-64s %9s %-7s %-8s %5s %-27s %s\n", "SHA256", "SIZE", "TYPE", "ARCH",
+		       "SEEN", "FIRST SEEN", "URL");
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *sha = (const char *)sqlite3_column_text(q, 0);
 		const char *url = (const char *)sqlite3_column_text(q, 9);
 		if (json) {
-			json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:I}", "sha256", sha,
-					      "sha1", (const char *)sqlite3_column_text(q, 1),
+			json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:I}", "sha256",
+					      sha, "sha1", (const char *)sqlite3_column_text(q, 1),
 					      "md5", (const char *)sqlite3_column_text(q, 2),
 					      "size", (json_int_t)sqlite3_column_int64(q, 3),
 					      "filetype", (const char *)sqlite3_column_text(q, 4),
@@ -116,9 +124,10 @@ int capture_samples_main(int argc, char **argv)
 			free(line);
 			json_decref(o);
 		} else {
-			printf("%-64s %9lld %-7s %-8s %5lld %-27s %s\n", sha, sqlite3_column_int64(q, 3),
-			       sqlite3_column_text(q, 4), sqlite3_column_text(q, 5),
-			       sqlite3_column_int64(q, 8), sqlite3_column_text(q, 6), url ? url : "-");
+			printf("%-64s %9lld %-7s %-8s %5lld %-27s %s\n", sha,
+			       sqlite3_column_int64(q, 3), sqlite3_column_text(q, 4),
+			       sqlite3_column_text(q, 5), sqlite3_column_int64(q, 8),
+			       sqlite3_column_text(q, 6), url ? url : "-");
 		}
 	}
 	sqlite3_finalize(q);

@@ -33,7 +33,7 @@ struct core_bus {
 	} subs[BUS_MAX_SUBSCRIBERS];
 	size_t nsubs;
 	struct core_ev *queue[BUS_MAX_QUEUE];
-	struct buf line;      /* one serialised event, reused */
+	struct buf line; /* one serialised event, reused */
 	size_t nqueue;
 	struct core_bus_stats stats;
 };
@@ -60,7 +60,7 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 {
 	struct core_bus *bus = xcalloc(1, sizeof(*bus));
 	bus->cfg = cfg;
-	bus->sensor = cfg_str(cfg, OPT_SENSOR_NAME);
+	bus->sensor = core_cfg_str(cfg, OPT_SENSOR_NAME);
 	buf_init(&bus->line, BUS_MAX_EVENT);
 	static const struct {
 		enum core_opt opt;
@@ -71,8 +71,9 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 		{OPT_SINKS_POSTGRES, &core_sink_postgres},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(builtin); i++) {
-		bool on = core_options[builtin[i].opt].type == CORE_OPT_BOOL ? cfg_bool(cfg, builtin[i].opt)
-									      : cfg_str(cfg, builtin[i].opt)[0] != '\0';
+		bool on = core_options[builtin[i].opt].type == CORE_OPT_BOOL
+				  ? core_cfg_bool(cfg, builtin[i].opt)
+				  : core_cfg_str(cfg, builtin[i].opt)[0] != '\0';
 		if (!on)
 			continue;
 		if (builtin[i].ops == &core_sink_sqlite && !store)
@@ -204,9 +205,7 @@ static void put_value(struct ser *b, const json_t *v, int depth)
 	char num[64];
 	int n;
 	switch (json_typeof(v)) {
-	case JSON_STRING:
-		put_str(b, json_string_value(v), json_string_length(v));
-		break;
+	case JSON_STRING: put_str(b, json_string_value(v), json_string_length(v)); break;
 	case JSON_INTEGER:
 		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		app(b, num, (size_t)n);
@@ -255,8 +254,9 @@ static void put_value(struct ser *b, const json_t *v, int depth)
 /* Fields the bus sets; a module's field of the same name is left out. */
 static bool common_key(const char *k)
 {
-	static const char *const keys[] = {"eventid", "timestamp", "sensor", "uuid", "message", "session",
-					   "protocol", "src_ip", "src_port", "dst_ip", "dst_port"};
+	static const char *const keys[] = {"eventid",  "timestamp", "sensor",   "uuid",
+					   "message",  "session",   "protocol", "src_ip",
+					   "src_port", "dst_ip",    "dst_port"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(keys); i++)
 		if (strcmp(k, keys[i]) == 0)
 			return true;
@@ -281,8 +281,9 @@ static int serialise(struct buf *out, const struct core_ev *ev)
 		const struct core_conn *c = &ev->conn;
 		app_printf(b, ",\"session\":\"%s\",\"protocol\":", c->session);
 		put_str(b, c->protocol, strlen(c->protocol));
-		app_printf(b, ",\"src_ip\":\"%s\",\"src_port\":%d,\"dst_ip\":\"%s\",\"dst_port\":%d", c->src_ip,
-			   c->src_port, c->dst_ip, c->dst_port);
+		app_printf(b,
+			   ",\"src_ip\":\"%s\",\"src_port\":%d,\"dst_ip\":\"%s\",\"dst_port\":%d",
+			   c->src_ip, c->src_port, c->dst_ip, c->dst_port);
 	}
 	const char *k;
 	json_t *v;
@@ -303,7 +304,8 @@ void core_bus_flush(struct core_bus *bus)
 	for (size_t q = 0; q < bus->nqueue; q++) {
 		struct core_ev *ev = bus->queue[q];
 		if (serialise(&bus->line, ev)) {
-			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid, BUS_MAX_EVENT);
+			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid,
+				  BUS_MAX_EVENT);
 		} else {
 			ev->line = (const char *)bus->line.data;
 			ev->len = bus->line.len;
@@ -311,7 +313,8 @@ void core_bus_flush(struct core_bus *bus)
 				struct bus_sink *s = &bus->sinks[i];
 				if (s->ops->write(s->state, ev)) {
 					if (s->failures++ % 1000 == 0)
-						log_warn("bus", "sink %s failed to write an event", s->ops->name);
+						log_warn("bus", "sink %s failed to write an event",
+							 s->ops->name);
 					bus->stats.sink_failures++;
 				}
 			}

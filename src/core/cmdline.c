@@ -10,23 +10,16 @@ int core_cmdline_option(struct core_config *cfg, struct core_cmdline *cl, int op
 	char err[256];
 	int id = -1;
 	switch (opt) {
-	case 'c':
-		cl->config_path = arg;
-		return 1;
-	case 0x100:
-		id = OPT_CORE_DATA_DIR;
-		break;
+	case 'c': cl->config_path = arg; return 1;
+	case 0x100: id = OPT_CORE_DATA_DIR; break;
 	case 0x101:
 		if (core_config_set_kv(cfg, arg, err, sizeof(err))) {
 			fprintf(stderr, "mitsu: %s\n", err);
 			return -1;
 		}
 		return 1;
-	case 0x102:
-		id = OPT_CORE_LOG_LEVEL;
-		break;
-	default:
-		return 0;
+	case 0x102: id = OPT_CORE_LOG_LEVEL; break;
+	default: return 0;
 	}
 	if (core_config_set(cfg, id, arg, false, err, sizeof(err))) {
 		fprintf(stderr, "mitsu: %s\n", err);
@@ -44,7 +37,7 @@ int core_cmdline_finish(struct core_config *cfg, struct core_cmdline *cl)
 		return -1;
 	}
 	enum log_level lvl;
-	if (log_parse_level(cfg_str(cfg, OPT_CORE_LOG_LEVEL), &lvl)) {
+	if (log_parse_level(core_cfg_str(cfg, OPT_CORE_LOG_LEVEL), &lvl)) {
 		fprintf(stderr, "mitsu: core.log_level must be debug, info, warn or error\n");
 		return -1;
 	}
@@ -54,8 +47,9 @@ int core_cmdline_finish(struct core_config *cfg, struct core_cmdline *cl)
 
 static void events_usage(FILE *out)
 {
-	fprintf(out, "usage: mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID]\n"
-		     "                    [--since TIME] [--limit N]\n");
+	fprintf(out,
+		"usage: mitsu events [-c FILE] [--data-dir DIR] [--type EVENTID] [--session ID]\n"
+		"                    [--since TIME] [--limit N]\n");
 }
 
 int core_events_main(int argc, char **argv)
@@ -95,7 +89,8 @@ int core_events_main(int argc, char **argv)
 		case 's': session = optarg; break;
 		case 'S':
 			if (lib_time_normalise(optarg, since_norm, NULL)) {
-				fprintf(stderr, "mitsu events: --since wants RFC 3339 time or YYYY-MM-DD\n");
+				fprintf(stderr, "mitsu events: --since wants RFC 3339 time or "
+						"YYYY-MM-DD\n");
 				goto out;
 			}
 			since = since_norm;
@@ -110,9 +105,7 @@ int core_events_main(int argc, char **argv)
 			events_usage(stdout);
 			rc = 0;
 			goto out;
-		default:
-			events_usage(stderr);
-			goto out;
+		default: events_usage(stderr); goto out;
 		}
 	}
 	if (optind < argc || core_cmdline_finish(&cfg, &cl)) {
@@ -122,7 +115,7 @@ int core_events_main(int argc, char **argv)
 	}
 
 	struct core_store st;
-	if (core_store_open(&st, cfg_str(&cfg, OPT_CORE_DATA_DIR), true)) {
+	if (core_store_open(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR), true)) {
 		rc = 1;
 		goto out;
 	}

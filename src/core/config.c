@@ -8,7 +8,13 @@
 #include <string.h>
 
 #define CORE_OPT_ROW(id, sec, k, t, d, mn, mx, h) \
-	[OPT_##id] = {.section = sec, .key = k, .type = CORE_OPT_##t, .def = d, .min = mn, .max = mx, .help = h},
+	[OPT_##id] = {.section = sec, \
+		      .key = k, \
+		      .type = CORE_OPT_##t, \
+		      .def = d, \
+		      .min = mn, \
+		      .max = mx, \
+		      .help = h},
 const struct core_option core_options[OPT__COUNT] = {CORE_OPTIONS(CORE_OPT_ROW)};
 #undef CORE_OPT_ROW
 
@@ -42,7 +48,8 @@ void core_config_free(struct core_config *cfg)
 int core_config_find(const char *section, const char *key)
 {
 	for (int i = 0; i < OPT__COUNT; i++)
-		if (strcmp(core_options[i].section, section) == 0 && strcmp(core_options[i].key, key) == 0)
+		if (strcmp(core_options[i].section, section) == 0 &&
+		    strcmp(core_options[i].key, key) == 0)
 			return i;
 	return -1;
 }
@@ -54,8 +61,7 @@ static int validate(const struct core_option *o, const char *v, char *err, size_
 	bool b;
 	switch (o->type) {
 	case CORE_OPT_STR:
-	case CORE_OPT_LIST:
-		return 0;
+	case CORE_OPT_LIST: return 0;
 	case CORE_OPT_BOOL:
 		if (lib_parse_bool(v, &b) == 0)
 			return 0;
@@ -65,8 +71,8 @@ static int validate(const struct core_option *o, const char *v, char *err, size_
 	case CORE_OPT_SECS:
 		if (lib_parse_int(v, &n) == 0 && n >= o->min && n <= o->max)
 			return 0;
-		snprintf(err, errlen, "%s.%s: '%s' is not an integer in [%lld, %lld]", o->section, o->key,
-			 v, o->min, o->max);
+		snprintf(err, errlen, "%s.%s: '%s' is not an integer in [%lld, %lld]", o->section,
+			 o->key, v, o->min, o->max);
 		return -EINVAL;
 	case CORE_OPT_SIZE:
 		if (lib_parse_size(v, &sz) == 0 && sz >= (unsigned long long)o->min &&
@@ -179,33 +185,33 @@ int core_config_load(struct core_config *cfg, const char *path, char *err, size_
 	return 0;
 }
 
-const char *cfg_str(const struct core_config *cfg, enum core_opt opt)
+const char *core_cfg_str(const struct core_config *cfg, enum core_opt opt)
 {
 	return cfg->value[opt];
 }
 
-long long cfg_int(const struct core_config *cfg, enum core_opt opt)
+long long core_cfg_int(const struct core_config *cfg, enum core_opt opt)
 {
 	long long v = 0;
 	lib_parse_int(cfg->value[opt], &v);
 	return v;
 }
 
-uint64_t cfg_size(const struct core_config *cfg, enum core_opt opt)
+uint64_t core_cfg_size(const struct core_config *cfg, enum core_opt opt)
 {
 	unsigned long long v = 0;
 	lib_parse_size(cfg->value[opt], &v);
 	return v;
 }
 
-bool cfg_bool(const struct core_config *cfg, enum core_opt opt)
+bool core_cfg_bool(const struct core_config *cfg, enum core_opt opt)
 {
 	bool v = false;
 	lib_parse_bool(cfg->value[opt], &v);
 	return v;
 }
 
-size_t cfg_list(const struct core_config *cfg, enum core_opt opt, char ***items)
+size_t core_cfg_list(const struct core_config *cfg, enum core_opt opt, char ***items)
 {
 	const char *s = cfg->value[opt];
 	size_t cap = 4, n = 0;

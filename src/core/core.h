@@ -15,7 +15,14 @@
 
 /* ------------------------------------------------------------------ config */
 
-enum core_opt_type { CORE_OPT_STR, CORE_OPT_INT, CORE_OPT_BOOL, CORE_OPT_SIZE, CORE_OPT_LIST, CORE_OPT_SECS };
+enum core_opt_type {
+	CORE_OPT_STR,
+	CORE_OPT_INT,
+	CORE_OPT_BOOL,
+	CORE_OPT_SIZE,
+	CORE_OPT_LIST,
+	CORE_OPT_SECS
+};
 
 #define CORE_OPT_ENUM(id, sec, key, type, def, min, max, help) OPT_##id,
 enum core_opt { CORE_OPTIONS(CORE_OPT_ENUM) OPT__COUNT };
@@ -52,13 +59,13 @@ int core_config_set_kv(struct core_config *cfg, const char *kv, char *err, size_
 /* Reads an INI file (libinih). Options set on the command line are not overwritten. */
 int core_config_load(struct core_config *cfg, const char *path, char *err, size_t errlen);
 
-const char *cfg_str(const struct core_config *cfg, enum core_opt opt);
-long long cfg_int(const struct core_config *cfg, enum core_opt opt); /* INT, SECS */
-uint64_t cfg_size(const struct core_config *cfg, enum core_opt opt);
-bool cfg_bool(const struct core_config *cfg, enum core_opt opt);
+const char *core_cfg_str(const struct core_config *cfg, enum core_opt opt);
+long long core_cfg_int(const struct core_config *cfg, enum core_opt opt); /* INT, SECS */
+uint64_t core_cfg_size(const struct core_config *cfg, enum core_opt opt);
+bool core_cfg_bool(const struct core_config *cfg, enum core_opt opt);
 /* Splits a LIST option; returns the count and a NULL-terminated array the caller frees with
  * core_list_free. */
-size_t cfg_list(const struct core_config *cfg, enum core_opt opt, char ***items);
+size_t core_cfg_list(const struct core_config *cfg, enum core_opt opt, char ***items);
 void core_list_free(char **items);
 
 /* Shared command-line flags of every subcommand that reads the config:
@@ -66,9 +73,12 @@ void core_list_free(char **items);
  * Put CORE_CMDLINE_LONGOPTS in a getopt_long table and CORE_CMDLINE_SHORTOPTS in its short
  * string; pass each option to core_cmdline_option, then call core_cmdline_finish. */
 #define CORE_CMDLINE_SHORTOPTS "c:"
-#define CORE_CMDLINE_LONGOPTS                                                                      \
-	{"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 0x100},    \
-	{"set", required_argument, NULL, 0x101}, {"log-level", required_argument, NULL, 0x102}
+#define CORE_CMDLINE_LONGOPTS \
+	{"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 0x100}, \
+		{"set", required_argument, NULL, 0x101}, \
+	{ \
+		"log-level", required_argument, NULL, 0x102 \
+	}
 struct core_cmdline {
 	const char *config_path;
 };
@@ -151,16 +161,16 @@ struct core_bus;
  * subscribers for the duration of their call. */
 struct core_ev {
 	enum core_event id;
-	const char *eventid;          /* "mitsu.x.y" */
+	const char *eventid; /* "mitsu.x.y" */
 	char timestamp[LIB_RFC3339_LEN];
 	char uuid[37];
 	const char *sensor;
 	bool has_conn;
-	struct core_conn conn;        /* valid when has_conn (protocol points to static text) */
-	json_t *fields;               /* the module's fields; never NULL */
-	const char *line;             /* the whole event as one JSON object (sinks only) */
+	struct core_conn conn; /* valid when has_conn (protocol points to static text) */
+	json_t *fields;        /* the module's fields; never NULL */
+	const char *line;      /* the whole event as one JSON object (sinks only) */
 	size_t len;
-	char message[];               /* a human sentence, NUL-terminated */
+	char message[]; /* a human sentence, NUL-terminated */
 };
 /* The value of a module field, or NULL. */
 static inline const json_t *core_ev_get(const struct core_ev *ev, const char *key)

@@ -31,7 +31,8 @@ void core_session_id(char out[17])
 	uint8_t r[8] = {(uint8_t)(prefix >> 24), (uint8_t)(prefix >> 16), (uint8_t)(prefix >> 8),
 			(uint8_t)prefix};
 	uint32_t c = ++counter;
-	r[4] = (uint8_t)(c >> 24), r[5] = (uint8_t)(c >> 16), r[6] = (uint8_t)(c >> 8), r[7] = (uint8_t)c;
+	r[4] = (uint8_t)(c >> 24), r[5] = (uint8_t)(c >> 16), r[6] = (uint8_t)(c >> 8),
+	r[7] = (uint8_t)c;
 	lib_hex(r, sizeof(r), out);
 }
 

@@ -17,7 +17,8 @@
 	X(SENSOR_NAME, "sensor", "name", STR, "mitsu", 0, 0, \
 	  "Sensor name, written into every event's sensor field.") \
 	X(SENSOR_LISTEN, "sensor", "listen", LIST, "telnet@127.0.0.1:2323", 0, 0, \
-	  "Listeners as PROTO@ADDR:PORT[/PROFILE]; --listen replaces the list from the config file.") \
+	  "Listeners as PROTO@ADDR:PORT[/PROFILE]; --listen replaces the list from the config " \
+	  "file.") \
 	X(SENSOR_PROFILE, "sensor", "profile", STR, "dvr-hi3520d", 0, 0, \
 	  "Device profile for listeners that name none (see mitsu profiles).") \
 	X(SENSOR_PROFILES_DIR, "sensor", "profiles_dir", STR, "", 0, 0, \
@@ -57,9 +58,11 @@
 	X(SINKS_JSONL, "sinks", "jsonl", BOOL, "true", 0, 0, \
 	  "Append events to DATA/events.jsonl.") \
 	X(SINKS_POSTGRES, "sinks", "postgres", STR, "", 0, 0, \
-	  "libpq connection string of the fleet store (empty: off), e.g. host=db dbname=mitsu user=mitsu.") \
+	  "libpq connection string of the fleet store (empty: off), e.g. host=db dbname=mitsu " \
+	  "user=mitsu.") \
 	X(SINKS_POSTGRES_QUEUE, "sinks", "postgres_queue", INT, "100000", 100, 10000000, \
-	  "Events held in memory for PostgreSQL; beyond it (or while it is away) they go to DATA/spool.") \
+	  "Events held in memory for PostgreSQL; beyond it (or while it is away) they go to " \
+	  "DATA/spool.") \
 	X(CAPTURE_FETCH, "capture", "fetch", BOOL, "true", 0, 0, \
 	  "Fetch the files attackers download; false records the URL only.") \
 	X(CAPTURE_ALLOW_PRIVATE, "capture", "allow_private", BOOL, "false", 0, 0, \
@@ -83,11 +86,13 @@
 	X(BOX_WINDOW, "box", "window", SECS, "30", 1, 3600, \
 	  "Seconds a sample runs in the sandbox.") \
 	X(BOX_PARALLEL, "box", "parallel", INT, "4", 1, 64, \
-	  "Sandbox runs at once (samples mostly wait on the network: 2 per core is a good start).") \
+	  "Sandbox runs at once (samples mostly wait on the network: 2 per core is a good " \
+	  "start).") \
 	X(BOX_QUEUE, "box", "queue", INT, "10000", 1, 1000000, \
 	  "Samples waiting for the sandbox; a new one beyond it is not analysed (and logged).") \
 	X(BOX_MEMORY, "box", "memory", SIZE, "256M", 16777216, 17179869184, \
-	  "Memory limit of one sandbox run (cgroup; see docs/box.md when cgroups are unavailable).") \
+	  "Memory limit of one sandbox run (cgroup; see docs/box.md when cgroups are " \
+	  "unavailable).") \
 	X(BOX_CPU, "box", "cpu", INT, "100", 5, 6400, \
 	  "CPU one sandbox run may use, in percent of one core (cgroup).") \
 	X(BOX_CAPTURE_BYTES, "box", "capture_bytes", SIZE, "16M", 65536, 1073741824, \

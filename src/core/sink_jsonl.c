@@ -7,7 +7,7 @@
 
 static int jsonl_open(void **state, const struct core_config *cfg, struct core_store *store)
 {
-	const char *dir = cfg_str(cfg, OPT_CORE_DATA_DIR);
+	const char *dir = core_cfg_str(cfg, OPT_CORE_DATA_DIR);
 	int rc = lib_mkdirs(dir, 0750);
 	if (rc)
 		return rc;

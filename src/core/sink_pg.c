@@ -69,7 +69,7 @@ struct pg_sink {
 	PGconn *conn;
 	unsigned retry;
 	uint64_t next_try_ms;
-	FILE *spool;           /* the spool file being appended to, under lock */
+	FILE *spool; /* the spool file being appended to, under lock */
 	char *spool_path;
 	size_t spool_size;
 	unsigned spool_seq;
@@ -84,8 +84,9 @@ static int spool_append(struct pg_sink *s, const char *text, size_t len)
 			fclose(s->spool);
 		free(s->spool_path);
 		/* Names sort in time order: seconds, then a sequence number. */
-		s->spool_path = xasprintf("%s/pg-%012lld-%06u.jsonl", s->spool_dir,
-					  (long long)(lib_real_us() / 1000000), s->spool_seq++ % 1000000);
+		s->spool_path =
+			xasprintf("%s/pg-%012lld-%06u.jsonl", s->spool_dir,
+				  (long long)(lib_real_us() / 1000000), s->spool_seq++ % 1000000);
 		s->spool = fopen(s->spool_path, "ae");
 		s->spool_size = 0;
 		if (!s->spool) {
@@ -307,7 +308,8 @@ static void *pg_writer(void *arg)
 				lens[k] = l->len;
 			}
 			if (!(up && !replay && pg_insert_batch(s, lines, lens, k))) {
-				/* Order matters less than loss: what cannot go now waits in the spool. */
+				/* Order matters less than loss: what cannot go now waits in the
+				 * spool. */
 				pthread_mutex_lock(&s->lock);
 				for (struct pg_line *l = batch; l; l = l->next)
 					spool_append(s, l->text, l->len);
@@ -335,9 +337,9 @@ static void *pg_writer(void *arg)
 static int pg_open(void **state, const struct core_config *cfg, struct core_store *store)
 {
 	struct pg_sink *s = xcalloc(1, sizeof(*s));
-	s->conninfo = xstrdup(cfg_str(cfg, OPT_SINKS_POSTGRES));
-	s->spool_dir = core_data_path(cfg_str(cfg, OPT_CORE_DATA_DIR), "spool");
-	s->max_queue = (size_t)cfg_int(cfg, OPT_SINKS_POSTGRES_QUEUE);
+	s->conninfo = xstrdup(core_cfg_str(cfg, OPT_SINKS_POSTGRES));
+	s->spool_dir = core_data_path(core_cfg_str(cfg, OPT_CORE_DATA_DIR), "spool");
+	s->max_queue = (size_t)core_cfg_int(cfg, OPT_SINKS_POSTGRES_QUEUE);
 	int rc = lib_mkdirs(s->spool_dir, 0750);
 	if (rc) {
 		free(s->conninfo);

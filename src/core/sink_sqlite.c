@@ -46,22 +46,37 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS sessions_src ON sessions(src_ip);"
 	"CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start);";
 
-enum { ST_EVENT, ST_CONNECT, ST_LOGIN_OK, ST_LOGIN_FAIL, ST_COMMAND, ST_DOWNLOAD, ST_UPLOAD, ST_CLOSED, ST__COUNT };
+enum {
+	ST_EVENT,
+	ST_CONNECT,
+	ST_LOGIN_OK,
+	ST_LOGIN_FAIL,
+	ST_COMMAND,
+	ST_DOWNLOAD,
+	ST_UPLOAD,
+	ST_CLOSED,
+	ST__COUNT
+};
 
 /* Parameters: ?1 uuid ?2 eventid ?3 timestamp ?4 sensor ?5 session ?6 src_ip ?7 json, then the
  * roll-up's own ?8.. */
 static const char *const statements[ST__COUNT] = {
-	[ST_EVENT] = "INSERT OR IGNORE INTO events(uuid, eventid, timestamp, sensor, session, src_ip, json)"
+	[ST_EVENT] = "INSERT OR IGNORE INTO events(uuid, eventid, timestamp, sensor, session, "
+		     "src_ip, json)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_CONNECT] = "INSERT OR IGNORE INTO sessions(sensor, session, protocol, profile, src_ip, src_port,"
+	[ST_CONNECT] = "INSERT OR IGNORE INTO sessions(sensor, session, protocol, profile, src_ip, "
+		       "src_port,"
 		       " dst_ip, dst_port, start) VALUES (?4, ?5, ?8, ?9, ?6, ?10, ?11, ?12, ?3)",
 	[ST_LOGIN_OK] = "UPDATE sessions SET login = 1, username = ?8, password = ?9"
 			" WHERE sensor = ?4 AND session = ?5",
 	[ST_LOGIN_FAIL] = "UPDATE sessions SET login_failures = login_failures + 1"
 			  " WHERE sensor = ?4 AND session = ?5",
-	[ST_COMMAND] = "UPDATE sessions SET commands = commands + 1 WHERE sensor = ?4 AND session = ?5",
-	[ST_DOWNLOAD] = "UPDATE sessions SET downloads = downloads + 1 WHERE sensor = ?4 AND session = ?5",
-	[ST_UPLOAD] = "UPDATE sessions SET uploads = uploads + 1 WHERE sensor = ?4 AND session = ?5",
+	[ST_COMMAND] =
+		"UPDATE sessions SET commands = commands + 1 WHERE sensor = ?4 AND session = ?5",
+	[ST_DOWNLOAD] =
+		"UPDATE sessions SET downloads = downloads + 1 WHERE sensor = ?4 AND session = ?5",
+	[ST_UPLOAD] =
+		"UPDATE sessions SET uploads = uploads + 1 WHERE sensor = ?4 AND session = ?5",
 	[ST_CLOSED] = "UPDATE sessions SET end = ?3, duration = ?8, reason = ?9"
 		      " WHERE sensor = ?4 AND session = ?5",
 };
@@ -91,10 +106,10 @@ struct sqlite_sink {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake, room;
-	struct sq_rec *head, *tail;  /* under lock */
+	struct sq_rec *head, *tail; /* under lock */
 	size_t queued;
 	bool batch_ready, stop;
-	uint64_t failures;           /* writer-side, under lock */
+	uint64_t failures; /* writer-side, under lock */
 };
 
 static int rollup_of(enum core_event id)
@@ -117,16 +132,12 @@ static void bind_param(sqlite3_stmt *st, int idx, const struct sq_rec *r, int k)
 {
 	switch (r->p[k].type) {
 	case P_TEXT:
-		sqlite3_bind_text(st, idx, r->text + r->p[k].v.off, (int)r->p[k].len, SQLITE_STATIC);
+		sqlite3_bind_text(st, idx, r->text + r->p[k].v.off, (int)r->p[k].len,
+				  SQLITE_STATIC);
 		break;
-	case P_INT:
-		sqlite3_bind_int64(st, idx, r->p[k].v.i);
-		break;
-	case P_REAL:
-		sqlite3_bind_double(st, idx, r->p[k].v.d);
-		break;
-	default:
-		sqlite3_bind_null(st, idx);
+	case P_INT: sqlite3_bind_int64(st, idx, r->p[k].v.i); break;
+	case P_REAL: sqlite3_bind_double(st, idx, r->p[k].v.d); break;
+	default: sqlite3_bind_null(st, idx);
 	}
 }
 
@@ -188,7 +199,8 @@ static void *sq_writer(void *arg)
 		}
 		pthread_mutex_lock(&s->lock);
 		if (failed && s->failures++ % 1000 == 0)
-			log_warn("sqlite", "could not store %llu events", (unsigned long long)failed);
+			log_warn("sqlite", "could not store %llu events",
+				 (unsigned long long)failed);
 		if (stop && !s->head)
 			break;
 	}
@@ -231,10 +243,11 @@ static int sqlite_open(void **state, const struct core_config *cfg, struct core_
 		return -EIO;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
-	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-4096;", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-4096;", NULL, NULL,
+		     NULL);
 	for (int i = 0; i < ST__COUNT; i++) {
-		if (sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
-		    SQLITE_OK) {
+		if (sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->st[i], NULL) != SQLITE_OK) {
 			log_error("sqlite", "prepare: %s", sqlite3_errmsg(s->db));
 			for (int k = 0; k < i; k++)
 				sqlite3_finalize(s->st[k]);
@@ -297,8 +310,8 @@ static int sqlite_write(void *state, const struct core_ev *ev)
 	const struct core_conn *c = ev->has_conn ? &ev->conn : NULL;
 	int rollup = rollup_of(ev->id);
 	/* Text of the record: the common fields, the line, and the roll-up's module fields. */
-	const char *common[6] = {ev->uuid, ev->eventid, ev->timestamp, ev->sensor,
-				 c ? c->session : NULL, c ? c->src_ip : NULL};
+	const char *common[6] = {ev->uuid,   ev->eventid,           ev->timestamp,
+				 ev->sensor, c ? c->session : NULL, c ? c->src_ip : NULL};
 	size_t text = ev->len;
 	for (int k = 0; k < 6; k++)
 		text += common[k] ? strlen(common[k]) : 0;
@@ -343,8 +356,7 @@ static int sqlite_write(void *state, const struct core_ev *ev)
 		set_json(r, 7, mod[0], &off);
 		set_json(r, 8, mod[1], &off);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	pthread_mutex_lock(&s->lock);
 	while (s->queued >= SQ_MAX_QUEUE && !s->stop) {

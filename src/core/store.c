@@ -48,8 +48,8 @@ int core_store_open(struct core_store *st, const char *data_dir, bool readonly)
 	st->data_dir = xstrdup(data_dir);
 	if (!readonly) {
 		char *err = NULL;
-		if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
-				 NULL, &err) != SQLITE_OK) {
+		if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+				 NULL, NULL, &err) != SQLITE_OK) {
 			log_warn("store", "cannot enable WAL: %s", err ? err : "?");
 			sqlite3_free(err);
 		}

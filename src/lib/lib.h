@@ -23,7 +23,11 @@ enum log_level log_get_level(void);
 /* Parses "debug", "info", "warn", "error"; returns -EINVAL on anything else. */
 int log_parse_level(const char *s, enum log_level *out);
 void log_msg(enum log_level level, const char *tag, const char *fmt, ...) LIB_PRINTF(3, 4);
-#define log_debug(tag, ...) do { if (log_get_level() <= LOG_DEBUG) log_msg(LOG_DEBUG, tag, __VA_ARGS__); } while (0)
+#define log_debug(tag, ...) \
+	do { \
+		if (log_get_level() <= LOG_DEBUG) \
+			log_msg(LOG_DEBUG, tag, __VA_ARGS__); \
+	} while (0)
 #define log_info(tag, ...) log_msg(LOG_INFO, tag, __VA_ARGS__)
 #define log_warn(tag, ...) log_msg(LOG_WARN, tag, __VA_ARGS__)
 #define log_error(tag, ...) log_msg(LOG_ERROR, tag, __VA_ARGS__)

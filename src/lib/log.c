@@ -8,11 +8,20 @@
 static enum log_level current_level = LOG_INFO;
 
 static const char *const level_names[] = {
-	[LOG_DEBUG] = "debug", [LOG_INFO] = "info", [LOG_WARN] = "warn", [LOG_ERROR] = "error",
+	[LOG_DEBUG] = "debug",
+	[LOG_INFO] = "info",
+	[LOG_WARN] = "warn",
+	[LOG_ERROR] = "error",
 };
 
-void log_set_level(enum log_level level) { current_level = level; }
-enum log_level log_get_level(void) { return current_level; }
+void log_set_level(enum log_level level)
+{
+	current_level = level;
+}
+enum log_level log_get_level(void)
+{
+	return current_level;
+}
 
 int log_parse_level(const char *s, enum log_level *out)
 {

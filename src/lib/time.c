@@ -60,7 +60,8 @@ int lib_parse_time(const char *s, int64_t *usec)
 	int y, mo, d, h = 0, mi = 0, sec = 0;
 	long frac = 0;
 	const char *p = s;
-	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+	    digits(&p, 2, &d))
 		return -EINVAL;
 	int offset = 0;
 	if (*p == 'T' || *p == 't' || *p == ' ') {
@@ -97,8 +98,12 @@ int lib_parse_time(const char *s, int64_t *usec)
 	}
 	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -EINVAL;
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-			.tm_min = mi, .tm_sec = sec};
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi,
+			.tm_sec = sec};
 	time_t t = timegm(&tm);
 	*usec = ((int64_t)t - offset) * 1000000 + frac;
 	return 0;
@@ -128,7 +133,10 @@ uint64_t lib_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-uint64_t lib_mono_ms(void) { return lib_mono_us() / 1000u; }
+uint64_t lib_mono_ms(void)
+{
+	return lib_mono_us() / 1000u;
+}
 
 int64_t lib_real_us(void)
 {

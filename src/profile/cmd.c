@@ -59,7 +59,8 @@ int profile_main(int argc, char **argv)
 	const char *dir = NULL;
 	bool json = false;
 	int rc = 2, c;
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "d:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "d:f:h", longopts, NULL)) !=
+	       -1) {
 		int r = core_cmdline_option(&cfg, &cl, c, optarg);
 		if (r < 0)
 			goto out;
@@ -74,7 +75,10 @@ int profile_main(int argc, char **argv)
 			}
 			json = strcmp(optarg, "json") == 0;
 			break;
-		case 'h': usage(stdout); rc = 0; goto out;
+		case 'h':
+			usage(stdout);
+			rc = 0;
+			goto out;
 		default: usage(stderr); goto out;
 		}
 	}
@@ -85,7 +89,7 @@ int profile_main(int argc, char **argv)
 	if (core_cmdline_finish(&cfg, &cl))
 		goto out;
 	if (!dir)
-		dir = profile_dir(cfg_str(&cfg, OPT_SENSOR_PROFILES_DIR));
+		dir = profile_dir(core_cfg_str(&cfg, OPT_SENSOR_PROFILES_DIR));
 
 	char err[512];
 	char **names;
@@ -98,8 +102,8 @@ int profile_main(int argc, char **argv)
 	/* Every good profile is listed; each bad one is reported and makes the exit status 1. */
 	rc = 0;
 	if (!json)
-		printf("%-16s %-6s %-6s %-10s %-8s %s\n", "NAME", "ARCH", "ENDIAN", "CATEGORY", "BUSYBOX",
-		       "DESCRIPTION");
+		printf("%-16s %-6s %-6s %-10s %-8s %s\n", "NAME", "ARCH", "ENDIAN", "CATEGORY",
+		       "BUSYBOX", "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
 		struct profile *p;
@@ -111,8 +115,9 @@ int profile_main(int argc, char **argv)
 			if (json)
 				print_json(p);
 			else
-				printf("%-16s %-6s %-6s %-10s %-8s %s\n", p->name, p->cpu_arch, endianness(p),
-				       p->category, p->busybox_version, p->description);
+				printf("%-16s %-6s %-6s %-10s %-8s %s\n", p->name, p->cpu_arch,
+				       endianness(p), p->category, p->busybox_version,
+				       p->description);
 			profile_free(p);
 		}
 		free(path);

@@ -10,11 +10,26 @@
 #include "lib/lib.h"
 
 enum {
-	PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_PHDR = 6, PT_GNU_STACK = 0x6474e551,
-	PF_X = 1, PF_W = 2, PF_R = 4,
-	SHT_PROGBITS = 1, SHT_STRTAB = 3, SHT_DYNAMIC = 6, SHT_NOBITS = 8,
-	SHF_WRITE = 1, SHF_ALLOC = 2, SHF_EXECINSTR = 4,
-	DT_NULL = 0, DT_NEEDED = 1, DT_STRTAB = 5, DT_STRSZ = 10, DT_SONAME = 14,
+	PT_LOAD = 1,
+	PT_DYNAMIC = 2,
+	PT_INTERP = 3,
+	PT_PHDR = 6,
+	PT_GNU_STACK = 0x6474e551,
+	PF_X = 1,
+	PF_W = 2,
+	PF_R = 4,
+	SHT_PROGBITS = 1,
+	SHT_STRTAB = 3,
+	SHT_DYNAMIC = 6,
+	SHT_NOBITS = 8,
+	SHF_WRITE = 1,
+	SHF_ALLOC = 2,
+	SHF_EXECINSTR = 4,
+	DT_NULL = 0,
+	DT_NEEDED = 1,
+	DT_STRTAB = 5,
+	DT_STRSZ = 10,
+	DT_SONAME = 14,
 };
 
 /* Writer in the target's byte order and word size. */
@@ -31,10 +46,19 @@ static void put(struct ew *w, size_t off, uint64_t v, int n)
 		w->p[off + (size_t)i] = (uint8_t)(v >> shift);
 	}
 }
-static void put16(struct ew *w, size_t off, uint64_t v) { put(w, off, v, 2); }
-static void put32(struct ew *w, size_t off, uint64_t v) { put(w, off, v, 4); }
+static void put16(struct ew *w, size_t off, uint64_t v)
+{
+	put(w, off, v, 2);
+}
+static void put32(struct ew *w, size_t off, uint64_t v)
+{
+	put(w, off, v, 4);
+}
 /* An address or offset: 4 bytes in ELF32, 8 in ELF64. */
-static void put_word(struct ew *w, size_t off, uint64_t v) { put(w, off, v, w->wide ? 8 : 4); }
+static void put_word(struct ew *w, size_t off, uint64_t v)
+{
+	put(w, off, v, w->wide ? 8 : 4);
+}
 
 static size_t align_up(size_t v, size_t a)
 {
@@ -83,15 +107,25 @@ uint64_t profile_elf_base(int machine)
 static uint64_t load_align(int machine)
 {
 	switch (machine) {
-	case 3: case 62: return 0x1000;
+	case 3:
+	case 62: return 0x1000;
 	case 40: return 0x8000;
 	default: return 0x10000;
 	}
 }
 
-static const char shstrtab[] = "\0.interp\0.dynstr\0.text\0.rodata\0.dynamic\0.data\0.bss\0.shstrtab";
-enum { SN_INTERP = 1, SN_DYNSTR = 9, SN_TEXT = 17, SN_RODATA = 23, SN_DYNAMIC = 31, SN_DATA = 40,
-       SN_BSS = 46, SN_SHSTRTAB = 51 };
+static const char shstrtab[] =
+	"\0.interp\0.dynstr\0.text\0.rodata\0.dynamic\0.data\0.bss\0.shstrtab";
+enum {
+	SN_INTERP = 1,
+	SN_DYNSTR = 9,
+	SN_TEXT = 17,
+	SN_RODATA = 23,
+	SN_DYNAMIC = 31,
+	SN_DATA = 40,
+	SN_BSS = 46,
+	SN_SHSTRTAB = 51
+};
 
 struct phdr {
 	uint32_t type, flags;
@@ -112,7 +146,8 @@ int profile_elf_build(const struct profile_elf_spec *spec, uint8_t **out, char *
 	const bool has_interp = spec->kind == PROFILE_ELF_EXEC && spec->interp && *spec->interp;
 	const bool dynamic = has_interp || spec->kind == PROFILE_ELF_DYN || spec->nneeded > 0;
 	const size_t word = wide ? 8 : 4;
-	const size_t ehsize = wide ? 64 : 52, phentsize = wide ? 56 : 32, shentsize = wide ? 64 : 40;
+	const size_t ehsize = wide ? 64 : 52, phentsize = wide ? 56 : 32,
+		     shentsize = wide ? 64 : 40;
 	const size_t size = spec->size;
 
 	/* Program headers. */
@@ -140,8 +175,8 @@ int profile_elf_build(const struct profile_elf_spec *spec, uint8_t **out, char *
 	size_t fixed = text_off + 256 + rodata_len + 16 + dyn_len + 16 + sizeof(shstrtab) + word +
 		       nsh * shentsize;
 	if (size < fixed || size > PROFILE_MAX_FILE_BYTES) {
-		snprintf(err, errlen, "size %zu is out of range for this ELF (%zu to %u bytes)", size,
-			 fixed, PROFILE_MAX_FILE_BYTES);
+		snprintf(err, errlen, "size %zu is out of range for this ELF (%zu to %u bytes)",
+			 size, fixed, PROFILE_MAX_FILE_BYTES);
 		return -EINVAL;
 	}
 	/* Laid out from the end: section headers (word-aligned; the last word-1 bytes at most
@@ -195,17 +230,19 @@ int profile_elf_build(const struct profile_elf_spec *spec, uint8_t **out, char *
 	struct phdr phs[6];
 	size_t n = 0;
 	if (has_interp) {
-		phs[n++] = (struct phdr){PT_PHDR, PF_R, ehsize, base + ehsize, nph * phentsize,
-					    nph * phentsize, word};
-		phs[n++] = (struct phdr){PT_INTERP, PF_R, interp_off, base + interp_off, interp_len,
-					    interp_len, 1};
+		phs[n++] =
+			(struct phdr){PT_PHDR,         PF_R, ehsize, base + ehsize, nph * phentsize,
+				      nph * phentsize, word};
+		phs[n++] = (struct phdr){PT_INTERP,  PF_R,       interp_off, base + interp_off,
+					 interp_len, interp_len, 1};
 	}
 	phs[n++] = (struct phdr){PT_LOAD, PF_R | PF_X, 0, base, ro_end, ro_end, align};
-	phs[n++] = (struct phdr){PT_LOAD, PF_R | PF_W, dyn_off, data_vaddr, shstr_off - dyn_off,
-				    shstr_off - dyn_off + bss_len, align};
+	phs[n++] = (struct phdr){PT_LOAD,    PF_R | PF_W,         dyn_off,
+				 data_vaddr, shstr_off - dyn_off, shstr_off - dyn_off + bss_len,
+				 align};
 	if (dynamic)
-		phs[n++] = (struct phdr){PT_DYNAMIC, PF_R | PF_W, dyn_off, data_vaddr, dyn_len,
-					    dyn_len, word};
+		phs[n++] = (struct phdr){PT_DYNAMIC, PF_R | PF_W, dyn_off, data_vaddr,
+					 dyn_len,    dyn_len,     word};
 	phs[n++] = (struct phdr){PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, word == 8 ? 16 : 4};
 	for (size_t i = 0; i < n; i++, ph += phentsize) {
 		memset(p + ph, 0, phentsize);
@@ -249,7 +286,8 @@ int profile_elf_build(const struct profile_elf_spec *spec, uint8_t **out, char *
 		}
 	}
 	/* Zero padding between the headers and .text, as a linker leaves it. */
-	memset(p + interp_off + interp_len + dynstr_len, 0, text_off - (interp_off + interp_len + dynstr_len));
+	memset(p + interp_off + interp_len + dynstr_len, 0,
+	       text_off - (interp_off + interp_len + dynstr_len));
 	/* .rodata starts with the strings the binary carries. */
 	memcpy(p + rodata_off, spec->rodata, spec->rodata_len);
 	memset(p + ro_end, 0, dyn_off - ro_end);
@@ -260,8 +298,10 @@ int profile_elf_build(const struct profile_elf_spec *spec, uint8_t **out, char *
 		for (size_t i = 0; i < spec->nneeded && i < PROFILE_MAX_LIST; i++, d += 2 * word)
 			put_word(&w, d, DT_NEEDED), put_word(&w, d + word, needed_at[i]);
 		if (spec->soname)
-			put_word(&w, d, DT_SONAME), put_word(&w, d + word, soname_at), d += 2 * word;
-		put_word(&w, d, DT_STRTAB), put_word(&w, d + word, base + dynstr_off), d += 2 * word;
+			put_word(&w, d, DT_SONAME), put_word(&w, d + word, soname_at),
+				d += 2 * word;
+		put_word(&w, d, DT_STRTAB), put_word(&w, d + word, base + dynstr_off),
+			d += 2 * word;
 		put_word(&w, d, DT_STRSZ), put_word(&w, d + word, dynstr_len), d += 2 * word;
 		put_word(&w, d, DT_NULL), put_word(&w, d + word, 0);
 	}
@@ -275,25 +315,40 @@ int profile_elf_build(const struct profile_elf_spec *spec, uint8_t **out, char *
 	sh[k++] = (struct section){0};
 	size_t dynstr_index = 0;
 	if (has_interp)
-		sh[k++] = (struct section){SN_INTERP, SHT_PROGBITS, SHF_ALLOC, base + interp_off,
-					   interp_off, interp_len, 0, 1, 0};
+		sh[k++] = (struct section){SN_INTERP,  SHT_PROGBITS, SHF_ALLOC, base + interp_off,
+					   interp_off, interp_len,   0,         1,
+					   0};
 	if (dynamic) {
 		dynstr_index = k;
-		sh[k++] = (struct section){SN_DYNSTR, SHT_STRTAB, SHF_ALLOC, base + dynstr_off,
-					   dynstr_off, dynstr_len, 0, 1, 0};
+		sh[k++] = (struct section){SN_DYNSTR,  SHT_STRTAB, SHF_ALLOC, base + dynstr_off,
+					   dynstr_off, dynstr_len, 0,         1,
+					   0};
 	}
-	sh[k++] = (struct section){SN_TEXT, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text_vaddr,
-				   text_off, text_len, 0, 16, 0};
-	sh[k++] = (struct section){SN_RODATA, SHT_PROGBITS, SHF_ALLOC, base + rodata_off, rodata_off,
-				   rodata_len, 0, 16, 0};
+	sh[k++] = (struct section){SN_TEXT,    SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR,
+				   text_vaddr, text_off,     text_len,
+				   0,          16,           0};
+	sh[k++] = (struct section){SN_RODATA,  SHT_PROGBITS, SHF_ALLOC, base + rodata_off,
+				   rodata_off, rodata_len,   0,         16,
+				   0};
 	if (dynamic)
-		sh[k++] = (struct section){SN_DYNAMIC, SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, data_vaddr,
-					   dyn_off, dyn_len, (uint32_t)dynstr_index, word, 2 * word};
-	sh[k++] = (struct section){SN_DATA, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, data_addr, data_off,
-				   data_len, 0, 16, 0};
-	sh[k++] = (struct section){SN_BSS, SHT_NOBITS, SHF_ALLOC | SHF_WRITE, data_addr + data_len,
-				   shstr_off, bss_len, 0, 16, 0};
-	sh[k++] = (struct section){SN_SHSTRTAB, SHT_STRTAB, 0, 0, shstr_off, sizeof(shstrtab), 0, 1, 0};
+		sh[k++] = (struct section){
+			SN_DYNAMIC, SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE,  data_vaddr,
+			dyn_off,    dyn_len,     (uint32_t)dynstr_index, word,
+			2 * word};
+	sh[k++] = (struct section){SN_DATA,   SHT_PROGBITS, SHF_ALLOC | SHF_WRITE,
+				   data_addr, data_off,     data_len,
+				   0,         16,           0};
+	sh[k++] = (struct section){SN_BSS,
+				   SHT_NOBITS,
+				   SHF_ALLOC | SHF_WRITE,
+				   data_addr + data_len,
+				   shstr_off,
+				   bss_len,
+				   0,
+				   16,
+				   0};
+	sh[k++] = (struct section){SN_SHSTRTAB,      SHT_STRTAB, 0, 0, shstr_off,
+				   sizeof(shstrtab), 0,          1, 0};
 	for (size_t i = 0; i < k; i++) {
 		size_t s = shoff + i * shentsize;
 		memset(p + s, 0, shentsize);

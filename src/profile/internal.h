@@ -11,14 +11,14 @@ enum profile_elf_kind { PROFILE_ELF_EXEC, PROFILE_ELF_DYN };
 struct profile_elf_spec {
 	const struct profile_elf *elf; /* class, data, machine, flags, osabi */
 	enum profile_elf_kind kind;
-	const char *interp;            /* PT_INTERP; NULL or "" for a static executable or a library */
-	char *const *needed;           /* DT_NEEDED entries */
+	const char *interp;  /* PT_INTERP; NULL or "" for a static executable or a library */
+	char *const *needed; /* DT_NEEDED entries */
 	size_t nneeded;
-	const char *soname;            /* DT_SONAME of a library, or NULL */
-	const char *rodata;            /* bytes the binary carries in .rodata (its strings) */
+	const char *soname; /* DT_SONAME of a library, or NULL */
+	const char *rodata; /* bytes the binary carries in .rodata (its strings) */
 	size_t rodata_len;
-	const char *seed;              /* the filler bytes derive from this (profile name + path) */
-	size_t size;                   /* exact size of the file */
+	const char *seed; /* the filler bytes derive from this (profile name + path) */
+	size_t size;      /* exact size of the file */
 };
 
 /* Builds an ELF file of exactly spec->size bytes: ELF header, program headers (PT_PHDR,
@@ -39,8 +39,8 @@ const char *profile_applet_dir(const char *name);
  * NULL for none. With PROFILE_LOAD_NO_CHECKS the consistency checks that need fs/ files
  * (/proc/version, /proc/cpuinfo, /proc/mounts, ...) are skipped: for the fuzz target. */
 #define PROFILE_LOAD_NO_CHECKS 1u
-int profile_load_text(const char *name, const char *dir, const char *ini, size_t len, unsigned flags,
-		      struct profile **out, char *err, size_t errlen);
+int profile_load_text(const char *name, const char *dir, const char *ini, size_t len,
+		      unsigned flags, struct profile **out, char *err, size_t errlen);
 
 /* The profile folders under root (those with a profile.ini), sorted; at most
  * PROFILE_MAX_PROFILES. -ENOENT (with a message) when there are none. */

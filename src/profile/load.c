@@ -32,8 +32,8 @@ struct tnode {
 struct lib_spec {
 	char *path;
 	size_t size;
-	char *soname;     /* library: DT_SONAME; executable: NULL */
-	char **needed;    /* executable: its DT_NEEDED */
+	char *soname;  /* library: DT_SONAME; executable: NULL */
+	char **needed; /* executable: its DT_NEEDED */
 	size_t nneeded;
 	int line;
 };
@@ -49,8 +49,8 @@ struct meta {
 
 struct ctx {
 	struct profile *p;
-	const char *dir;     /* profile folder, or NULL */
-	char *label;         /* "DIR/profile.ini" for messages */
+	const char *dir; /* profile folder, or NULL */
+	char *label;     /* "DIR/profile.ini" for messages */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -61,7 +61,7 @@ struct ctx {
 	int line;
 	bool parsing;
 	/* collected from the ini */
-	uint64_t seen;       /* bit per scalar key of keys[] */
+	uint64_t seen; /* bit per scalar key of keys[] */
 	bool elf_class_set, elf_data_set, elf_machine_set, elf_size_set, fs_mtime_set;
 	char *busybox_build;
 	char **applet_specs;
@@ -161,7 +161,8 @@ static int decode_value(const char *in, char **out, char *why, size_t whylen)
 			break;
 		}
 		default:
-			snprintf(why, whylen, "unknown escape \\%c", isprint((unsigned char)in[i]) ? in[i] : '?');
+			snprintf(why, whylen, "unknown escape \\%c",
+				 isprint((unsigned char)in[i]) ? in[i] : '?');
 			goto bad;
 		}
 	}
@@ -193,7 +194,7 @@ static bool valid_path(const char *s)
 	if (s[n - 1] == '/')
 		return false;
 	int depth = 0;
-	for (const char *c = s; *c; ) {
+	for (const char *c = s; *c;) {
 		c++; /* past '/' */
 		const char *e = strchr(c, '/');
 		size_t l = e ? (size_t)(e - c) : strlen(c);
@@ -251,7 +252,8 @@ static struct tnode *add_node(struct ctx *c, const char *path, enum profile_node
 			      enum origin origin)
 {
 	if (c->nnodes >= PROFILE_MAX_NODES) {
-		fail(c, "more than %d files, folders and links (PROFILE_MAX_NODES)", PROFILE_MAX_NODES);
+		fail(c, "more than %d files, folders and links (PROFILE_MAX_NODES)",
+		     PROFILE_MAX_NODES);
 		return NULL;
 	}
 	if (c->nnodes == c->capnodes) {
@@ -359,7 +361,8 @@ static bool check_kind(struct ctx *c, const struct key *k, const char *v)
 	switch (k->kind) {
 	case K_TEXT:
 		if (has_ctl(v)) {
-			fail(c, "[%s] %s: control characters are not allowed here", k->section, k->name);
+			fail(c, "[%s] %s: control characters are not allowed here", k->section,
+			     k->name);
 			return false;
 		}
 		return true;
@@ -369,15 +372,15 @@ static bool check_kind(struct ctx *c, const struct key *k, const char *v)
 			return false;
 		}
 		return true;
-	case K_BYTES:
-		return true;
+	case K_BYTES: return true;
 	case K_PROMPT:
 		for (const char *s = v; *s; s++) {
 			if (*s != '%')
 				continue;
 			s++;
 			if (!*s || !strchr("hwu$%", *s)) {
-				fail(c, "[%s] %s: unknown placeholder %%%c (use %%h %%w %%u %%$ %%%%)",
+				fail(c,
+				     "[%s] %s: unknown placeholder %%%c (use %%h %%w %%u %%$ %%%%)",
 				     k->section, k->name, *s ? *s : ' ');
 				return false;
 			}
@@ -387,7 +390,8 @@ static bool check_kind(struct ctx *c, const struct key *k, const char *v)
 	case K_IPATH:
 		if ((k->kind == K_IPATH && !*v) || valid_path(v))
 			return true;
-		fail(c, "[%s] %s: '%s' is not an absolute, normalised path", k->section, k->name, v);
+		fail(c, "[%s] %s: '%s' is not an absolute, normalised path", k->section, k->name,
+		     v);
 		return false;
 	}
 	return false;
@@ -395,10 +399,13 @@ static bool check_kind(struct ctx *c, const struct key *k, const char *v)
 
 static bool parse_machine(const char *v, int *out)
 {
-	static const struct { const char *name; int id; } names[] = {
-		{"sparc", 2}, {"386", 3}, {"i386", 3}, {"x86", 3}, {"m68k", 4}, {"mips", 8},
-		{"ppc", 20}, {"powerpc", 20}, {"arm", 40}, {"sh", 42}, {"x86_64", 62},
-		{"aarch64", 183},
+	static const struct {
+		const char *name;
+		int id;
+	} names[] = {
+		{"sparc", 2}, {"386", 3},  {"i386", 3},    {"x86", 3},
+		{"m68k", 4},  {"mips", 8}, {"ppc", 20},    {"powerpc", 20},
+		{"arm", 40},  {"sh", 42},  {"x86_64", 62}, {"aarch64", 183},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++)
 		if (strcasecmp(v, names[i].name) == 0) {
@@ -445,12 +452,19 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 		else if (strcasecmp(v, "msb") == 0 || strcasecmp(v, "big") == 0)
 			e->data = 2;
 		else
-			return fail(c, "[elf] data: lsb (little endian) or msb (big endian), not '%s'", v), false;
+			return fail(c,
+				    "[elf] data: lsb (little endian) or msb (big endian), not '%s'",
+				    v),
+			       false;
 		c->elf_data_set = true;
 	} else if (strcmp(name, "machine") == 0) {
 		if (!parse_machine(v, &e->machine))
-			return fail(c, "[elf] machine: unknown machine '%s' (arm, mips, ppc, sh, i386, "
-				       "x86_64, aarch64, sparc, m68k or a number)", v), false;
+			return fail(c,
+				    "[elf] machine: unknown machine '%s' (arm, mips, ppc, sh, "
+				    "i386, "
+				    "x86_64, aarch64, sparc, m68k or a number)",
+				    v),
+			       false;
 		c->elf_machine_set = true;
 	} else if (strcmp(name, "flags") == 0) {
 		if (parse_uint(v, 0, 0xffffffffu, &n))
@@ -466,12 +480,16 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 		else if (parse_uint(v, 0, 255, &n) == 0)
 			e->osabi = (int)n;
 		else
-			return fail(c, "[elf] osabi: sysv, linux, arm or a number, not '%s'", v), false;
+			return fail(c, "[elf] osabi: sysv, linux, arm or a number, not '%s'", v),
+			       false;
 	} else if (strcmp(name, "busybox_size") == 0) {
 		unsigned long long sz;
 		if (lib_parse_size(v, &sz) || sz > PROFILE_MAX_FILE_BYTES)
-			return fail(c, "[elf] busybox_size: a size up to %u bytes (K and M suffixes), "
-				       "not '%s'", PROFILE_MAX_FILE_BYTES, v), false;
+			return fail(c,
+				    "[elf] busybox_size: a size up to %u bytes (K and M suffixes), "
+				    "not '%s'",
+				    PROFILE_MAX_FILE_BYTES, v),
+			       false;
 		e->busybox_size = (size_t)sz;
 		c->elf_size_set = true;
 	} else if (strcmp(name, "needed") == 0) {
@@ -479,8 +497,11 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 		int nt = split(v, tok, 64, false);
 		for (int i = 0; i < nt; i++) {
 			if (strchr(tok[i], '/') || has_ctl(tok[i]))
-				return fail(c, "[elf] needed: '%s' is a library name like libc.so.0, not a path",
-					    tok[i]), false;
+				return fail(c,
+					    "[elf] needed: '%s' is a library name like libc.so.0, "
+					    "not a path",
+					    tok[i]),
+				       false;
 			if (!list_room(c, e->nneeded, "needed libraries"))
 				return false;
 			list_push(&e->needed, &e->nneeded, xstrdup(tok[i]));
@@ -492,7 +513,9 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 		if (nt < 2 || nt > 3)
 			return fail(c, "[elf] lib: PATH SIZE [SONAME]"), false;
 		if (!valid_path(tok[0]))
-			return fail(c, "[elf] lib: '%s' is not an absolute, normalised path", tok[0]), false;
+			return fail(c, "[elf] lib: '%s' is not an absolute, normalised path",
+				    tok[0]),
+			       false;
 		if (lib_parse_size(tok[1], &sz) || sz > PROFILE_MAX_FILE_BYTES)
 			return fail(c, "[elf] lib: bad size '%s'", tok[1]), false;
 		if (nt == 3 && (strchr(tok[2], '/') || has_ctl(tok[2])))
@@ -501,8 +524,10 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 			return false;
 		c->libs = xrealloc(c->libs, (c->nlibs + 1) * sizeof(*c->libs));
 		c->libs[c->nlibs++] = (struct lib_spec){
-			.path = xstrdup(tok[0]), .size = (size_t)sz,
-			.soname = xstrdup(nt == 3 ? tok[2] : strrchr(tok[0], '/') + 1), .line = c->line};
+			.path = xstrdup(tok[0]),
+			.size = (size_t)sz,
+			.soname = xstrdup(nt == 3 ? tok[2] : strrchr(tok[0], '/') + 1),
+			.line = c->line};
 	} else if (strcmp(name, "exe") == 0) {
 		char *tok[66];
 		unsigned long long sz;
@@ -510,7 +535,9 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 		if (nt < 2 || nt > 65)
 			return fail(c, "[elf] exe: PATH SIZE [NEEDED...]"), false;
 		if (!valid_path(tok[0]))
-			return fail(c, "[elf] exe: '%s' is not an absolute, normalised path", tok[0]), false;
+			return fail(c, "[elf] exe: '%s' is not an absolute, normalised path",
+				    tok[0]),
+			       false;
 		if (lib_parse_size(tok[1], &sz) || sz > PROFILE_MAX_FILE_BYTES)
 			return fail(c, "[elf] exe: bad size '%s'", tok[1]), false;
 		if (!list_room(c, c->nlibs, "generated files"))
@@ -522,7 +549,9 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 				for (size_t j = 0; j < l.nneeded; j++)
 					free(l.needed[j]);
 				free(l.needed);
-				return fail(c, "[elf] exe: '%s' is a library name, not a path", tok[i]), false;
+				return fail(c, "[elf] exe: '%s' is a library name, not a path",
+					    tok[i]),
+				       false;
 			}
 			list_push(&l.needed, &l.nneeded, xstrdup(tok[i]));
 		}
@@ -543,8 +572,12 @@ static bool on_busybox_list(struct ctx *c, char *v)
 		name = name ? name + 1 : tok[i];
 		if (!*name || has_ctl(tok[i]) || (tok[i][0] == '/' && !valid_path(tok[i])) ||
 		    (tok[i][0] != '/' && strchr(tok[i], '/')))
-			return fail(c, "[busybox] applets: bad applet '%s' (a name, or an absolute path "
-				       "for an unusual folder)", tok[i]), false;
+			return fail(c,
+				    "[busybox] applets: bad applet '%s' (a name, or an absolute "
+				    "path "
+				    "for an unusual folder)",
+				    tok[i]),
+			       false;
 		if (!list_room(c, c->napplet_specs, "applets"))
 			return false;
 		list_push(&c->applet_specs, &c->napplet_specs, xstrdup(tok[i]));
@@ -555,7 +588,9 @@ static bool on_busybox_list(struct ctx *c, char *v)
 static bool on_credential(struct ctx *c, const char *name, const char *v)
 {
 	if (strcmp(name, "accept") != 0)
-		return fail(c, "[credentials] unknown key '%s' (write accept = USER:PASSWORD)", name), false;
+		return fail(c, "[credentials] unknown key '%s' (write accept = USER:PASSWORD)",
+			    name),
+		       false;
 	const char *colon = strchr(v, ':');
 	if (!colon)
 		return fail(c, "[credentials] accept: USER:PASSWORD, not '%s'", v), false;
@@ -571,7 +606,9 @@ static bool on_credential(struct ctx *c, const char *name, const char *v)
 static bool on_proc(struct ctx *c, const char *name, char *v)
 {
 	if (strcmp(name, "proc") != 0)
-		return fail(c, "[ps] unknown key '%s' (write proc = PID USER VSZ STAT COMMAND)", name), false;
+		return fail(c, "[ps] unknown key '%s' (write proc = PID USER VSZ STAT COMMAND)",
+			    name),
+		       false;
 	char *tok[5];
 	unsigned long long pid;
 	if (split(v, tok, 5, true) != 5 || has_ctl(tok[4]))
@@ -585,8 +622,10 @@ static bool on_proc(struct ctx *c, const char *name, char *v)
 	if (!list_room(c, p->nprocs, "processes"))
 		return false;
 	p->procs = xrealloc(p->procs, (p->nprocs + 1) * sizeof(*p->procs));
-	p->procs[p->nprocs++] = (struct profile_proc){.pid = (int)pid, .user = xstrdup(tok[1]),
-						      .vsz = xstrdup(tok[2]), .stat = xstrdup(tok[3]),
+	p->procs[p->nprocs++] = (struct profile_proc){.pid = (int)pid,
+						      .user = xstrdup(tok[1]),
+						      .vsz = xstrdup(tok[2]),
+						      .stat = xstrdup(tok[3]),
 						      .command = xstrdup(tok[4])};
 	return true;
 }
@@ -611,7 +650,11 @@ static bool read_rel_file(struct ctx *c, const char *rel, char **out)
 	if (!c->dir)
 		return fail(c, "[commands] %s: no profile folder to read it from", rel), false;
 	if (!*rel || rel[0] == '/' || strstr(rel, "..") || has_ctl(rel))
-		return fail(c, "[commands] file '%s' must be a relative path inside the profile folder", rel), false;
+		return fail(c,
+			    "[commands] file '%s' must be a relative path inside the profile "
+			    "folder",
+			    rel),
+		       false;
 	char *path = xasprintf("%s/%s", c->dir, rel);
 	uint8_t *data;
 	size_t len;
@@ -646,7 +689,8 @@ static bool on_command(struct ctx *c, const char *name, char *v)
 	} else if (strcmp(dot, ".status") == 0) {
 		unsigned long long st;
 		if (parse_uint(v, 10, 255, &st))
-			return fail(c, "[commands] %s.status: 0 to 255, not '%s'", cmd->name, v), false;
+			return fail(c, "[commands] %s.status: 0 to 255, not '%s'", cmd->name, v),
+			       false;
 		cmd->status = (int)st;
 	} else if (strcmp(dot, ".file") == 0) {
 		if (cmd->output)
@@ -664,7 +708,8 @@ static bool on_fs(struct ctx *c, const char *name, char *v)
 	if (strcmp(name, "mtime") == 0) {
 		int64_t us;
 		if (lib_parse_time(v, &us))
-			return fail(c, "[fs] mtime: an RFC 3339 time or a date, not '%s'", v), false;
+			return fail(c, "[fs] mtime: an RFC 3339 time or a date, not '%s'", v),
+			       false;
 		c->mtime = us / 1000000;
 		c->fs_mtime_set = true;
 		return true;
@@ -674,7 +719,9 @@ static bool on_fs(struct ctx *c, const char *name, char *v)
 		int nt = split(v, tok, 3, false);
 		if (nt < 1 || nt > 2 || !valid_path(tok[0]) ||
 		    (nt == 2 && parse_uint(tok[1], 8, 07777, &mode)))
-			return fail(c, "[fs] dir: PATH [MODE], with an absolute path and an octal mode"), false;
+			return fail(c, "[fs] dir: PATH [MODE], with an absolute path and an octal "
+				       "mode"),
+			       false;
 		struct tnode *t = add_node(c, tok[0], PROFILE_DIR, ORIGIN_INI);
 		if (t)
 			t->n.mode = (mode_t)mode;
@@ -688,8 +735,8 @@ static bool on_fs(struct ctx *c, const char *name, char *v)
 		char *target = arrow + 4;
 		while (*target == ' ')
 			target++;
-		if (split(v, tok, 2, false) != 1 || !valid_path(tok[0]) || !*target || has_ctl(target) ||
-		    strlen(target) > PROFILE_MAX_PATH)
+		if (split(v, tok, 2, false) != 1 || !valid_path(tok[0]) || !*target ||
+		    has_ctl(target) || strlen(target) > PROFILE_MAX_PATH)
 			return fail(c, "[fs] link: PATH -> TARGET, with an absolute path"), false;
 		struct tnode *t = add_node(c, tok[0], PROFILE_LINK, ORIGIN_INI);
 		if (t)
@@ -703,17 +750,23 @@ static bool on_fs(struct ctx *c, const char *name, char *v)
 		    parse_uint(tok[1], 8, 07777, &mode) ||
 		    (nt >= 4 && (parse_uint(tok[2], 10, 0xffffffffu, &uid) ||
 				 parse_uint(tok[3], 10, 0xffffffffu, &gid))))
-			return fail(c, "[fs] meta: PATH MODE [UID GID [MTIME]] (octal mode, numeric ids)"), false;
+			return fail(c, "[fs] meta: PATH MODE [UID GID [MTIME]] (octal mode, "
+				       "numeric ids)"),
+			       false;
 		int64_t us = 0;
 		if (nt == 5 && lib_parse_time(tok[4], &us))
 			return fail(c, "[fs] meta: bad time '%s'", tok[4]), false;
 		if (!list_room(c, c->nmetas, "meta lines"))
 			return false;
 		c->metas = xrealloc(c->metas, (c->nmetas + 1) * sizeof(*c->metas));
-		c->metas[c->nmetas++] = (struct meta){.path = xstrdup(tok[0]), .mode = (mode_t)mode,
-						      .has_ids = nt >= 4, .uid = (uint32_t)uid,
-						      .gid = (uint32_t)gid, .has_mtime = nt == 5,
-						      .mtime = us / 1000000, .line = c->line};
+		c->metas[c->nmetas++] = (struct meta){.path = xstrdup(tok[0]),
+						      .mode = (mode_t)mode,
+						      .has_ids = nt >= 4,
+						      .uid = (uint32_t)uid,
+						      .gid = (uint32_t)gid,
+						      .has_mtime = nt == 5,
+						      .mtime = us / 1000000,
+						      .line = c->line};
 		return true;
 	}
 	return fail(c, "[fs] unknown key '%s' (mtime, dir, link, meta)", name), false;
@@ -736,8 +789,11 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 		if (strcmp(section, k->section) || strcmp(name, k->name))
 			continue;
 		if (c->seen & (1ull << i)) {
-			fail(c, "[%s] %s is given twice (a line starting with a blank continues the one "
-				"before)", section, name);
+			fail(c,
+			     "[%s] %s is given twice (a line starting with a blank continues the "
+			     "one "
+			     "before)",
+			     section, name);
 		} else if (check_kind(c, k, v)) {
 			c->seen |= 1ull << i;
 			*field(c->p, k) = v;
@@ -767,7 +823,8 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 		ok = on_fs(c, name, v);
 	else {
 		bool known = false;
-		static const char *const sections[] = {"device", "telnet", "shell", "busybox", "system"};
+		static const char *const sections[] = {"device", "telnet", "shell", "busybox",
+						       "system"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(sections); i++)
 			known |= strcmp(section, sections[i]) == 0;
 		if (known)
@@ -796,8 +853,10 @@ static char *line_reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	if (n > (size_t)num - 1) {
-		fail(c, "line longer than %d bytes (write long texts with escapes over several keys, "
-			"or in a file)", num - 2);
+		fail(c,
+		     "line longer than %d bytes (write long texts with escapes over several keys, "
+		     "or in a file)",
+		     num - 2);
 		return NULL;
 	}
 	memcpy(str, s, n);
@@ -822,13 +881,15 @@ static char *expand_telnet(struct ctx *c, const char *name, const char *in)
 				buf_append_str(&b, p->hostname);
 			else if (*s == 'B')
 				buf_printf(&b, "BusyBox v%s%s%s%s", p->busybox_version,
-					   c->busybox_build ? " (" : "", c->busybox_build ? c->busybox_build : "",
+					   c->busybox_build ? " (" : "",
+					   c->busybox_build ? c->busybox_build : "",
 					   c->busybox_build ? ")" : "");
 			else if (*s == '%')
 				buf_append(&b, "%", 1);
 			else {
-				fail_at(c, 0, "[telnet] %s: unknown placeholder %%%c (use %%h %%B %%%%)", name,
-					*s ? *s : ' ');
+				fail_at(c, 0,
+					"[telnet] %s: unknown placeholder %%%c (use %%h %%B %%%%)",
+					name, *s ? *s : ' ');
 				buf_free(&b);
 				return NULL;
 			}
@@ -872,18 +933,25 @@ static void check_arch(struct ctx *c)
 		if (strcmp(arches[i].cpu_arch, p->cpu_arch) == 0)
 			a = &arches[i];
 	if (!a) {
-		fail_at(c, 0, "[system] cpu_arch: unknown '%s' (arm, arm5, arm6, arm7, arm64, mips, mpsl, "
-			      "ppc, sh4, x86, x86_64, m68k, spc)", p->cpu_arch);
+		fail_at(c, 0,
+			"[system] cpu_arch: unknown '%s' (arm, arm5, arm6, arm7, arm64, mips, "
+			"mpsl, "
+			"ppc, sh4, x86, x86_64, m68k, spc)",
+			p->cpu_arch);
 		return;
 	}
 	char m[64];
 	snprintf(m, sizeof(m), " %s ", p->uname_m);
 	if (!strstr(a->uname_m, m))
-		fail_at(c, 0, "[system] uname_m '%s' does not match cpu_arch %s (expected one of%s)",
+		fail_at(c, 0,
+			"[system] uname_m '%s' does not match cpu_arch %s (expected one of%s)",
 			p->uname_m, a->cpu_arch, a->uname_m);
-	else if (p->elf.machine != a->machine || p->elf.data != a->data || p->elf.elf_class != a->elf_class)
-		fail_at(c, 0, "[elf] machine %d, data %s, class %d do not match cpu_arch %s (machine %d, "
-			      "%s, class %d)", p->elf.machine, p->elf.data == 2 ? "msb" : "lsb",
+	else if (p->elf.machine != a->machine || p->elf.data != a->data ||
+		 p->elf.elf_class != a->elf_class)
+		fail_at(c, 0,
+			"[elf] machine %d, data %s, class %d do not match cpu_arch %s (machine %d, "
+			"%s, class %d)",
+			p->elf.machine, p->elf.data == 2 ? "msb" : "lsb",
 			p->elf.elf_class == 2 ? 64 : 32, a->cpu_arch, a->machine,
 			a->data == 2 ? "msb" : "lsb", a->elf_class == 2 ? 64 : 32);
 }
@@ -938,8 +1006,8 @@ static void walk(struct ctx *c, int dfd, const char *vpath, const char *spath, i
 		char *sp = xasprintf("%s/%s", spath, nm);
 		struct stat st;
 		if (!valid_path(vp)) {
-			fail_at(c, 0, "%s: bad name (control characters, or longer than %d bytes)", sp,
-				PROFILE_MAX_PATH);
+			fail_at(c, 0, "%s: bad name (control characters, or longer than %d bytes)",
+				sp, PROFILE_MAX_PATH);
 		} else if (fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW)) {
 			fail_at(c, 0, "%s: %s", sp, strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
@@ -961,11 +1029,13 @@ static void walk(struct ctx *c, int dfd, const char *vpath, const char *spath, i
 			if (n < 0)
 				fail_at(c, 0, "%s: %s", sp, strerror(errno));
 			else if ((size_t)n > PROFILE_MAX_PATH || n == 0)
-				fail_at(c, 0, "%s: link target longer than %d bytes", sp, PROFILE_MAX_PATH);
+				fail_at(c, 0, "%s: link target longer than %d bytes", sp,
+					PROFILE_MAX_PATH);
 			else {
 				target[n] = '\0';
 				if (has_ctl(target))
-					fail_at(c, 0, "%s: control characters in the link target", sp);
+					fail_at(c, 0, "%s: control characters in the link target",
+						sp);
 				else {
 					struct tnode *t = add_node(c, vp, PROFILE_LINK, ORIGIN_FS);
 					if (t)
@@ -974,8 +1044,9 @@ static void walk(struct ctx *c, int dfd, const char *vpath, const char *spath, i
 			}
 		} else if (S_ISREG(st.st_mode)) {
 			if ((uint64_t)st.st_size > PROFILE_MAX_FILE_BYTES) {
-				fail_at(c, 0, "%s: %lld bytes is larger than PROFILE_MAX_FILE_BYTES (%u)", sp,
-					(long long)st.st_size, PROFILE_MAX_FILE_BYTES);
+				fail_at(c, 0,
+					"%s: %lld bytes is larger than PROFILE_MAX_FILE_BYTES (%u)",
+					sp, (long long)st.st_size, PROFILE_MAX_FILE_BYTES);
 			} else {
 				int fd = openat(dfd, nm, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 				uint8_t *data = NULL;
@@ -985,7 +1056,8 @@ static void walk(struct ctx *c, int dfd, const char *vpath, const char *spath, i
 					close(fd);
 				if (rc)
 					fail_at(c, 0, "%s: %s", sp,
-						rc == -EFBIG ? "larger than PROFILE_MAX_FILE_BYTES" : strerror(-rc));
+						rc == -EFBIG ? "larger than PROFILE_MAX_FILE_BYTES"
+							     : strerror(-rc));
 				else if (add_bytes(c, len, sp)) {
 					struct tnode *t = add_node(c, vp, PROFILE_FILE, ORIGIN_FS);
 					if (t) {
@@ -993,7 +1065,8 @@ static void walk(struct ctx *c, int dfd, const char *vpath, const char *spath, i
 						t->n.len = len;
 						data = NULL;
 						t->n.mode = lib_str_prefix(vp, "/proc/") ? 0444
-							    : (st.st_mode & 0111) ? 0755 : 0644;
+							    : (st.st_mode & 0111)        ? 0755
+											 : 0644;
 					}
 				}
 				free(data);
@@ -1034,17 +1107,23 @@ static void gen_elf(struct ctx *c, const char *path, const struct profile_elf_sp
 static void gen_binaries(struct ctx *c)
 {
 	struct profile *p = c->p;
-	/* .rodata of busybox: its banner and the NUL-separated applet names, as BusyBox keeps them. */
+	/* .rodata of busybox: its banner and the NUL-separated applet names, as BusyBox keeps them.
+	 */
 	struct buf ro;
 	buf_init(&ro, 1u << 20);
 	buf_append(&ro, p->busybox_banner, strlen(p->busybox_banner) + 1);
 	for (size_t i = 0; i < p->napplets; i++)
 		buf_append(&ro, p->applets[i], strlen(p->applets[i]) + 1);
 	char *seed = xasprintf("%s:/bin/busybox", p->name);
-	struct profile_elf_spec spec = {
-		.elf = &p->elf, .kind = PROFILE_ELF_EXEC, .interp = p->elf.interp,
-		.needed = p->elf.needed, .nneeded = p->elf.nneeded, .rodata = (const char *)ro.data,
-		.rodata_len = ro.len, .seed = seed, .size = p->elf.busybox_size};
+	struct profile_elf_spec spec = {.elf = &p->elf,
+					.kind = PROFILE_ELF_EXEC,
+					.interp = p->elf.interp,
+					.needed = p->elf.needed,
+					.nneeded = p->elf.nneeded,
+					.rodata = (const char *)ro.data,
+					.rodata_len = ro.len,
+					.seed = seed,
+					.size = p->elf.busybox_size};
 	gen_elf(c, "/bin/busybox", &spec);
 	free(seed);
 	buf_free(&ro);
@@ -1157,7 +1236,8 @@ static void add_parents(struct ctx *c)
 	char buf[PROFILE_MAX_PATH + 1];
 	for (size_t i = 0; i < n && !c->failed; i++) {
 		lib_strlcpy(buf, c->nodes[i].n.path, sizeof(buf));
-		for (char *slash = strrchr(buf, '/'); slash && !c->failed; slash = strrchr(buf, '/')) {
+		for (char *slash = strrchr(buf, '/'); slash && !c->failed;
+		     slash = strrchr(buf, '/')) {
 			if (slash == buf)
 				slash[1] = '\0';
 			else
@@ -1165,7 +1245,8 @@ static void add_parents(struct ctx *c)
 			struct tnode key = {.n.path = buf};
 			struct tnode *t = bsearch(&key, c->nodes, n, sizeof(*c->nodes), tnode_cmp);
 			if (t && t->n.type != PROFILE_DIR) {
-				fail_at(c, 0, "%s is inside %s, which is not a folder", c->nodes[i].n.path, buf);
+				fail_at(c, 0, "%s is inside %s, which is not a folder",
+					c->nodes[i].n.path, buf);
 				break;
 			}
 			if (t)
@@ -1209,9 +1290,12 @@ static void sort_nodes(struct ctx *c)
 			free_node(&t->n);
 			continue;
 		}
-		fail_at(c, t->origin == ORIGIN_INI ? t->line : prev->origin == ORIGIN_INI ? prev->line : 0,
-			"%s is defined twice (by %s and by %s)", t->n.path, origin_name(prev->origin),
-			origin_name(t->origin));
+		fail_at(c,
+			t->origin == ORIGIN_INI      ? t->line
+			: prev->origin == ORIGIN_INI ? prev->line
+						     : 0,
+			"%s is defined twice (by %s and by %s)", t->n.path,
+			origin_name(prev->origin), origin_name(t->origin));
 		/* Keep the arrays consistent for cleanup: move the rest down unchanged. */
 		for (; i < c->nnodes; i++)
 			c->nodes[k++] = c->nodes[i];
@@ -1272,24 +1356,29 @@ static void read_proc_facts(struct ctx *c, bool required)
 	const struct profile_node *n = file_node(c, "/proc/meminfo", required);
 	if (n) {
 		char *t = node_text(n);
-		p->mem = (struct profile_mem){
-			.total_kb = meminfo_kb(t, "MemTotal"), .free_kb = meminfo_kb(t, "MemFree"),
-			.buffers_kb = meminfo_kb(t, "Buffers"), .cached_kb = meminfo_kb(t, "Cached"),
-			.swap_total_kb = meminfo_kb(t, "SwapTotal"), .swap_free_kb = meminfo_kb(t, "SwapFree")};
+		p->mem = (struct profile_mem){.total_kb = meminfo_kb(t, "MemTotal"),
+					      .free_kb = meminfo_kb(t, "MemFree"),
+					      .buffers_kb = meminfo_kb(t, "Buffers"),
+					      .cached_kb = meminfo_kb(t, "Cached"),
+					      .swap_total_kb = meminfo_kb(t, "SwapTotal"),
+					      .swap_free_kb = meminfo_kb(t, "SwapFree")};
 		free(t);
 		if (required && (p->mem.total_kb == 0 || p->mem.free_kb > p->mem.total_kb))
-			fail_at(c, 0, "fs/proc/meminfo: MemTotal is missing or smaller than MemFree");
+			fail_at(c, 0,
+				"fs/proc/meminfo: MemTotal is missing or smaller than MemFree");
 	}
 	p->ncpus = 0;
 	n = file_node(c, "/proc/cpuinfo", required);
 	if (n) {
 		char *t = node_text(n);
 		for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-			/* "processor\t: 0" (lower case, a number): ARM's "Processor : ARMv7..." is a name. */
+			/* "processor\t: 0" (lower case, a number): ARM's "Processor : ARMv7..." is
+			 * a name. */
 			if (strncmp(l, "processor", 9) == 0) {
 				const char *v = l + 9;
 				v += strspn(v, " \t");
-				if (*v == ':' && isdigit((unsigned char)v[1 + strspn(v + 1, " \t")]))
+				if (*v == ':' &&
+				    isdigit((unsigned char)v[1 + strspn(v + 1, " \t")]))
 					p->ncpus++;
 			}
 		}
@@ -1304,13 +1393,15 @@ static void check_tree(struct ctx *c)
 	struct profile *p = c->p;
 	/* The interpreter and the libraries busybox needs. */
 	if (*p->elf.interp && !file_node(c, p->elf.interp, false))
-		fail_at(c, 0, "[elf] interp %s is not a file of the tree (add a lib = line or fs%s)",
+		fail_at(c, 0,
+			"[elf] interp %s is not a file of the tree (add a lib = line or fs%s)",
 			p->elf.interp, p->elf.interp);
 	for (size_t i = 0; i < p->elf.nneeded && !c->failed; i++) {
 		char *a = xasprintf("/lib/%s", p->elf.needed[i]);
 		char *b = xasprintf("/usr/lib/%s", p->elf.needed[i]);
 		if (!file_node(c, a, false) && !file_node(c, b, false))
-			fail_at(c, 0, "[elf] needed %s is in neither /lib nor /usr/lib", p->elf.needed[i]);
+			fail_at(c, 0, "[elf] needed %s is in neither /lib nor /usr/lib",
+				p->elf.needed[i]);
 		free(a);
 		free(b);
 	}
@@ -1325,9 +1416,12 @@ static void check_tree(struct ctx *c)
 		char *t = node_text(n);
 		char *want = xasprintf("Linux version %s ", p->uname_r);
 		if (!lib_str_prefix(t, want))
-			fail_at(c, 0, "fs/proc/version does not start with \"%s\" ([system] uname_r)", want);
+			fail_at(c, 0,
+				"fs/proc/version does not start with \"%s\" ([system] uname_r)",
+				want);
 		else if (!strstr(t, p->uname_v))
-			fail_at(c, 0, "fs/proc/version does not contain [system] uname_v \"%s\"", p->uname_v);
+			fail_at(c, 0, "fs/proc/version does not contain [system] uname_v \"%s\"",
+				p->uname_v);
 		free(want);
 		free(t);
 	}
@@ -1336,11 +1430,15 @@ static void check_tree(struct ctx *c)
 		char *t = node_text(n);
 		bool v7 = strstr(t, "ARMv7") != NULL, v6 = strstr(t, "ARMv6") != NULL;
 		if (strcmp(p->cpu_arch, "arm7") == 0 && !v7)
-			fail_at(c, 0, "fs/proc/cpuinfo: cpu_arch arm7 needs \"ARMv7\" in it (Mirai reads it)");
+			fail_at(c, 0,
+				"fs/proc/cpuinfo: cpu_arch arm7 needs \"ARMv7\" in it (Mirai reads "
+				"it)");
 		else if (strcmp(p->cpu_arch, "arm6") == 0 && !v6)
 			fail_at(c, 0, "fs/proc/cpuinfo: cpu_arch arm6 needs \"ARMv6\" in it");
-		else if ((strcmp(p->cpu_arch, "arm") == 0 || strcmp(p->cpu_arch, "arm5") == 0) && (v7 || v6))
-			fail_at(c, 0, "fs/proc/cpuinfo says ARMv6/ARMv7 but cpu_arch is %s", p->cpu_arch);
+		else if ((strcmp(p->cpu_arch, "arm") == 0 || strcmp(p->cpu_arch, "arm5") == 0) &&
+			 (v7 || v6))
+			fail_at(c, 0, "fs/proc/cpuinfo says ARMv6/ARMv7 but cpu_arch is %s",
+				p->cpu_arch);
 		else if (p->elf.machine == 8 && !strstr(t, "cpu model"))
 			fail_at(c, 0, "fs/proc/cpuinfo: a MIPS kernel prints a \"cpu model\" line");
 		free(t);
@@ -1349,13 +1447,17 @@ static void check_tree(struct ctx *c)
 	if (n) {
 		char *t = node_text(n);
 		bool rw = false;
-		for (char *save = NULL, *l = strtok_r(t, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		for (char *save = NULL, *l = strtok_r(t, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
 			char *tok[4];
-			if (split(l, tok, 4, false) == 4 && (strcmp(tok[3], "rw") == 0 || lib_str_prefix(tok[3], "rw,")))
+			if (split(l, tok, 4, false) == 4 &&
+			    (strcmp(tok[3], "rw") == 0 || lib_str_prefix(tok[3], "rw,")))
 				rw = true;
 		}
 		if (!rw)
-			fail_at(c, 0, "fs/proc/mounts has no rw mount (Mirai's loader needs one to write to)");
+			fail_at(c, 0,
+				"fs/proc/mounts has no rw mount (Mirai's loader needs one to write "
+				"to)");
 		free(t);
 	}
 	n = c->failed ? NULL : file_node(c, "/etc/hostname", false);
@@ -1363,7 +1465,8 @@ static void check_tree(struct ctx *c)
 		char *t = node_text(n);
 		t[strcspn(t, "\r\n")] = '\0';
 		if (strcmp(t, p->hostname) != 0)
-			fail_at(c, 0, "fs/etc/hostname says '%s' but [shell] hostname is '%s'", t, p->hostname);
+			fail_at(c, 0, "fs/etc/hostname says '%s' but [shell] hostname is '%s'", t,
+				p->hostname);
 		free(t);
 	}
 	n = c->failed ? NULL : file_node(c, "/etc/passwd", false);
@@ -1391,11 +1494,30 @@ static size_t str_bytes(const char *s)
 static size_t profile_heap_bytes(const struct profile *p)
 {
 	size_t b = sizeof(*p);
-	const char *const strs[] = {p->name, p->description, p->category, p->vendor, p->banner,
-				    p->login_prompt, p->password_prompt, p->login_incorrect, p->motd,
-				    p->hostname, p->user, p->home, p->prompt, p->shell_name, p->path,
-				    p->busybox_version, p->busybox_banner, p->uname_s, p->uname_r,
-				    p->uname_v, p->uname_m, p->uname_o, p->cpu_arch, p->elf.interp};
+	const char *const strs[] = {p->name,
+				    p->description,
+				    p->category,
+				    p->vendor,
+				    p->banner,
+				    p->login_prompt,
+				    p->password_prompt,
+				    p->login_incorrect,
+				    p->motd,
+				    p->hostname,
+				    p->user,
+				    p->home,
+				    p->prompt,
+				    p->shell_name,
+				    p->path,
+				    p->busybox_version,
+				    p->busybox_banner,
+				    p->uname_s,
+				    p->uname_r,
+				    p->uname_v,
+				    p->uname_m,
+				    p->uname_o,
+				    p->cpu_arch,
+				    p->elf.interp};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(strs); i++)
 		b += str_bytes(strs[i]);
 	b += p->napplets * sizeof(char *) + p->elf.nneeded * sizeof(char *);
@@ -1419,7 +1541,8 @@ static size_t profile_heap_bytes(const struct profile *p)
 
 static int cmd_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct profile_command *)a)->name, ((const struct profile_command *)b)->name);
+	return strcmp(((const struct profile_command *)a)->name,
+		      ((const struct profile_command *)b)->name);
 }
 
 static void finish(struct ctx *c, unsigned flags)
@@ -1442,19 +1565,24 @@ static void finish(struct ctx *c, unsigned flags)
 	else if (p->ncreds == 0)
 		fail_at(c, 0, "[credentials] has no accept = USER:PASSWORD line");
 	else if (!c->fs_mtime_set)
-		fail_at(c, 0, "[fs] mtime is missing (the time ls -l shows for the device's files)");
+		fail_at(c, 0,
+			"[fs] mtime is missing (the time ls -l shows for the device's files)");
 	for (size_t i = 0; i < p->ncommands && !c->failed; i++)
 		if (!p->commands[i].output)
-			fail_at(c, 0, "[commands] %s has a status but no output", p->commands[i].name);
+			fail_at(c, 0, "[commands] %s has a status but no output",
+				p->commands[i].name);
 	if (c->failed)
 		return;
 	if (p->ncommands > 1)
 		qsort(p->commands, p->ncommands, sizeof(*p->commands), cmd_cmp);
 	if (!p->busybox_banner)
-		p->busybox_banner = c->busybox_build
-			? xasprintf("BusyBox v%s (%s) multi-call binary.", p->busybox_version, c->busybox_build)
-			: xasprintf("BusyBox v%s multi-call binary.", p->busybox_version);
-	char **telnet[] = {&p->banner, &p->login_prompt, &p->password_prompt, &p->login_incorrect, &p->motd};
+		p->busybox_banner =
+			c->busybox_build
+				? xasprintf("BusyBox v%s (%s) multi-call binary.",
+					    p->busybox_version, c->busybox_build)
+				: xasprintf("BusyBox v%s multi-call binary.", p->busybox_version);
+	char **telnet[] = {&p->banner, &p->login_prompt, &p->password_prompt, &p->login_incorrect,
+			   &p->motd};
 	static const char *const tnames[] = {"banner", "login_prompt", "password_prompt",
 					     "login_incorrect", "motd"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(telnet) && !c->failed; i++) {
@@ -1528,8 +1656,8 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-int profile_load_text(const char *name, const char *dir, const char *ini, size_t len, unsigned flags,
-		      struct profile **out, char *err, size_t errlen)
+int profile_load_text(const char *name, const char *dir, const char *ini, size_t len,
+		      unsigned flags, struct profile **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct profile *p = xcalloc(1, sizeof(*p));
@@ -1537,7 +1665,9 @@ int profile_load_text(const char *name, const char *dir, const char *ini, size_t
 	struct ctx c = {.p = p, .dir = dir, .err = err, .errlen = errlen, .text = ini, .len = len};
 	c.label = dir ? xasprintf("%s/profile.ini", dir) : xasprintf("%s/profile.ini", name);
 	if (!valid_name(name))
-		fail_at(&c, 0, "'%s' is not a profile name (letters, digits, '.', '_', '-'; at most 64)", name);
+		fail_at(&c, 0,
+			"'%s' is not a profile name (letters, digits, '.', '_', '-'; at most 64)",
+			name);
 	else if (len > PROFILE_MAX_INI_BYTES)
 		fail_at(&c, 0, "larger than PROFILE_MAX_INI_BYTES (%u)", PROFILE_MAX_INI_BYTES);
 	if (!c.failed) {
@@ -1546,7 +1676,8 @@ int profile_load_text(const char *name, const char *dir, const char *ini, size_t
 		c.parsing = false;
 		if (rc > 0 && (!c.failed || rc < c.err_line)) {
 			c.failed = false;
-			fail_at(&c, rc, "syntax error (expected [section], key = value or a comment)");
+			fail_at(&c, rc,
+				"syntax error (expected [section], key = value or a comment)");
 		} else if (rc < 0 && !c.failed) {
 			fail_at(&c, 0, "cannot parse (inih error %d)", rc);
 		}
@@ -1595,7 +1726,8 @@ int profile_load(const char *dir, struct profile **out, char *err, size_t errlen
 	int rc = lib_read_file(ini, PROFILE_MAX_INI_BYTES, &text, &len);
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", ini,
-			 rc == -EFBIG ? "larger than PROFILE_MAX_INI_BYTES (256 KiB)" : strerror(-rc));
+			 rc == -EFBIG ? "larger than PROFILE_MAX_INI_BYTES (256 KiB)"
+				      : strerror(-rc));
 	} else {
 		rc = profile_load_text(base, d, (const char *)text, len, 0, out, err, errlen);
 		free(text);
@@ -1609,11 +1741,30 @@ void profile_free(struct profile *p)
 {
 	if (!p)
 		return;
-	char **strs[] = {&p->name, &p->description, &p->category, &p->vendor, &p->banner,
-			 &p->login_prompt, &p->password_prompt, &p->login_incorrect, &p->motd,
-			 &p->hostname, &p->user, &p->home, &p->prompt, &p->shell_name, &p->path,
-			 &p->busybox_version, &p->busybox_banner, &p->uname_s, &p->uname_r,
-			 &p->uname_v, &p->uname_m, &p->uname_o, &p->cpu_arch, &p->elf.interp};
+	char **strs[] = {&p->name,
+			 &p->description,
+			 &p->category,
+			 &p->vendor,
+			 &p->banner,
+			 &p->login_prompt,
+			 &p->password_prompt,
+			 &p->login_incorrect,
+			 &p->motd,
+			 &p->hostname,
+			 &p->user,
+			 &p->home,
+			 &p->prompt,
+			 &p->shell_name,
+			 &p->path,
+			 &p->busybox_version,
+			 &p->busybox_banner,
+			 &p->uname_s,
+			 &p->uname_r,
+			 &p->uname_v,
+			 &p->uname_m,
+			 &p->uname_o,
+			 &p->cpu_arch,
+			 &p->elf.interp};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(strs); i++)
 		free(*strs[i]);
 	for (size_t i = 0; i < p->napplets; i++)

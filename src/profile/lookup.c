@@ -142,7 +142,8 @@ bool profile_accepts(const struct profile *p, const char *username, const char *
 		return false;
 	for (size_t i = 0; i < p->ncreds; i++)
 		if (strcmp(p->creds[i].username, username) == 0 &&
-		    (strcmp(p->creds[i].password, "*") == 0 || strcmp(p->creds[i].password, password) == 0))
+		    (strcmp(p->creds[i].password, "*") == 0 ||
+		     strcmp(p->creds[i].password, password) == 0))
 			return true;
 	return false;
 }
@@ -154,7 +155,8 @@ static int str_cmp(const void *key, const void *elem)
 
 bool profile_has_applet(const struct profile *p, const char *name)
 {
-	return p && name && p->napplets && bsearch(name, p->applets, p->napplets, sizeof(*p->applets), str_cmp);
+	return p && name && p->napplets &&
+	       bsearch(name, p->applets, p->napplets, sizeof(*p->applets), str_cmp);
 }
 
 static int command_cmp(const void *key, const void *elem)
@@ -214,8 +216,8 @@ int profile_scan_dir(const char *root, char ***names, size_t *count, char *err, 
 		if (!is_profile)
 			continue;
 		if (*count >= PROFILE_MAX_PROFILES) {
-			snprintf(err, errlen, "%s: more than %d profiles (PROFILE_MAX_PROFILES)", root,
-				 PROFILE_MAX_PROFILES);
+			snprintf(err, errlen, "%s: more than %d profiles (PROFILE_MAX_PROFILES)",
+				 root, PROFILE_MAX_PROFILES);
 			rc = -E2BIG;
 			break;
 		}

@@ -21,45 +21,45 @@ enum profile_node_type { PROFILE_FILE, PROFILE_DIR, PROFILE_LINK };
 struct profile_node {
 	char *path;
 	enum profile_node_type type;
-	mode_t mode;           /* permission bits, e.g. 0755 */
-	const uint8_t *data;   /* file content (PROFILE_FILE); shared, never written */
+	mode_t mode;         /* permission bits, e.g. 0755 */
+	const uint8_t *data; /* file content (PROFILE_FILE); shared, never written */
 	size_t len;
-	char *target;          /* PROFILE_LINK: where it points */
+	char *target; /* PROFILE_LINK: where it points */
 	uint32_t uid, gid;
-	int64_t mtime;         /* seconds since the epoch, for ls -l */
+	int64_t mtime; /* seconds since the epoch, for ls -l */
 };
 
 struct profile_cred {
 	char *username;
-	char *password;        /* "*" accepts any password for this user */
+	char *password; /* "*" accepts any password for this user */
 };
 
 struct profile_proc {
 	int pid;
 	char *user;
-	char *vsz;             /* as BusyBox ps prints it, e.g. "1.2m" or "2344" */
-	char *stat;            /* "S", "SW", "R"... */
-	char *command;         /* "init", "/usr/sbin/telnetd", "[kthreadd]" */
+	char *vsz;     /* as BusyBox ps prints it, e.g. "1.2m" or "2344" */
+	char *stat;    /* "S", "SW", "R"... */
+	char *command; /* "init", "/usr/sbin/telnetd", "[kthreadd]" */
 };
 
 /* A canned answer for a command the device has but the shell does not emulate generically
  * (vendor CLIs: "enable", "system", "shell"...). Matched on the first word. */
 struct profile_command {
 	char *name;
-	char *output;          /* printed as is; may be empty */
+	char *output; /* printed as is; may be empty */
 	int status;
 };
 
 /* ELF identity of the device's binaries. */
 struct profile_elf {
-	int elf_class;         /* 1 = ELFCLASS32, 2 = ELFCLASS64 */
-	int data;              /* 1 = little endian, 2 = big endian */
-	int machine;           /* e_machine: 8 MIPS, 40 ARM, 20 PPC, 42 SH, 3 i386, 62 x86_64 */
-	uint32_t flags;        /* e_flags */
+	int elf_class;  /* 1 = ELFCLASS32, 2 = ELFCLASS64 */
+	int data;       /* 1 = little endian, 2 = big endian */
+	int machine;    /* e_machine: 8 MIPS, 40 ARM, 20 PPC, 42 SH, 3 i386, 62 x86_64 */
+	uint32_t flags; /* e_flags */
 	int osabi;
-	char *interp;          /* program interpreter, e.g. "/lib/ld-uClibc.so.0"; empty if static */
-	size_t busybox_size;   /* size of the generated /bin/busybox */
-	char **needed;         /* DT_NEEDED of /bin/busybox, e.g. "libc.so.0" */
+	char *interp;        /* program interpreter, e.g. "/lib/ld-uClibc.so.0"; empty if static */
+	size_t busybox_size; /* size of the generated /bin/busybox */
+	char **needed;       /* DT_NEEDED of /bin/busybox, e.g. "libc.so.0" */
 	size_t nneeded;
 };
 
@@ -70,9 +70,9 @@ struct profile_mem {
 };
 
 struct profile {
-	char *name;            /* folder name, the id used in --listen .../PROFILE */
-	char *description;     /* one line for `mitsu profiles` */
-	char *category;        /* dvr, router, camera, ... */
+	char *name;        /* folder name, the id used in --listen .../PROFILE */
+	char *description; /* one line for `mitsu profiles` */
+	char *category;    /* dvr, router, camera, ... */
 	char *vendor;
 
 	/* [telnet]: bytes to send as they are. The loader has already expanded %h (hostname) and
@@ -87,23 +87,25 @@ struct profile {
 
 	/* [shell] */
 	char *hostname;
-	char *user;            /* the user the shell runs as after login ("root") */
-	char *home;            /* initial working directory */
-	char *prompt;          /* format: %h hostname, %u user, %w the cwd as ash's \w shows it
-				* ($HOME and below abbreviated to ~), %$ '#' for uid 0 else '$',
-				* %% '%' */
-	char *shell_name;      /* as errors name it: "-sh" or "sh" */
-	char *path;            /* $PATH of the login shell, e.g. "/bin:/sbin:/usr/bin:/usr/sbin" */
+	char *user;       /* the user the shell runs as after login ("root") */
+	char *home;       /* initial working directory */
+	char *prompt;     /* format: %h hostname, %u user, %w the cwd as ash's \w shows it
+			   * ($HOME and below abbreviated to ~), %$ '#' for uid 0 else '$',
+			   * %% '%' */
+	char *shell_name; /* as errors name it: "-sh" or "sh" */
+	char *path;       /* $PATH of the login shell, e.g. "/bin:/sbin:/usr/bin:/usr/sbin" */
 
 	/* [busybox] */
 	char *busybox_version; /* "1.16.1" */
-	char *busybox_banner;  /* first line of bare `busybox`: "BusyBox v1.22.1 (...) multi-call binary." */
+	char *busybox_banner;  /* first line of bare `busybox`: "BusyBox v1.22.1 (...) multi-call
+				  binary." */
 	char **applets;        /* sorted applet names the device's BusyBox has */
 	size_t napplets;
 
 	/* [system] */
-	char *uname_s, *uname_r, *uname_v, *uname_m, *uname_o; /* uname -s/-r/-v/-m/-o; -n is hostname */
-	char *cpu_arch;        /* Mirai-style: arm7, mips, mpsl, ppc, sh4, x86 */
+	char *uname_s, *uname_r, *uname_v, *uname_m,
+		*uname_o; /* uname -s/-r/-v/-m/-o; -n is hostname */
+	char *cpu_arch;   /* Mirai-style: arm7, mips, mpsl, ppc, sh4, x86 */
 
 	struct profile_elf elf;
 	struct profile_mem mem; /* parsed from fs/proc/meminfo */
@@ -112,7 +114,7 @@ struct profile {
 	struct profile_cred *creds;
 	size_t ncreds;
 	struct profile_proc *procs; /* the device's own processes, by pid; the shell adds the
-				      * session's login shell and ps itself */
+				     * session's login shell and ps itself */
 	size_t nprocs;
 	struct profile_command *commands; /* sorted by name */
 	size_t ncommands;
@@ -122,7 +124,7 @@ struct profile {
 	struct profile_node *nodes;
 	size_t nnodes;
 
-	size_t bytes;           /* heap bytes this profile holds (for operators and tests) */
+	size_t bytes; /* heap bytes this profile holds (for operators and tests) */
 };
 
 /* Bounds of a profile (docs/profiles.md). A profile that exceeds one fails to load. */

@@ -65,10 +65,11 @@ static void fmt_value(char *out, size_t n, double v, bool percent)
 		snprintf(out, n, "%g", round(v * 100) / 100);
 }
 
-static void text(struct buf *o, double x, double y, const char *anchor, const char *extra, const char *s,
-		 size_t maxchars)
+static void text(struct buf *o, double x, double y, const char *anchor, const char *extra,
+		 const char *s, size_t maxchars)
 {
-	buf_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s>", x, y, anchor, extra ? extra : "");
+	buf_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s>", x, y, anchor,
+		   extra ? extra : "");
 	size_t n = strlen(s), chars = 0, i = 0;
 	for (; i < n; i++) {
 		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars > maxchars)
@@ -92,7 +93,10 @@ static void y_axis(struct buf *o, const struct frame *f, const struct report_cha
 	double step = nice_step(f->vmax - f->vmin, 5);
 	for (double v = ceil(f->vmin / step) * step; v <= f->vmax + step * 1e-9; v += step) {
 		double y = ypix(f, v);
-		buf_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", f->x0, y, f->x1, y);
+		buf_printf(
+			o,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n",
+			f->x0, y, f->x1, y);
 		char lab[32];
 		fmt_value(lab, sizeof(lab), v, c->percent);
 		text(o, f->x0 - 6, y + 4, "end", NULL, lab, 12);
@@ -103,16 +107,22 @@ static void y_axis(struct buf *o, const struct frame *f, const struct report_cha
 		snprintf(extra, sizeof(extra), " transform=\"rotate(-90 16 %.1f)\"", cy);
 		text(o, 16, cy, "middle", extra, c->y_label, 40);
 	}
-	buf_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n", f->x0, f->y1, f->x1, f->y1);
-	buf_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n", f->x0, f->y0, f->x0, f->y1);
+	buf_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n",
+		   f->x0, f->y1, f->x1, f->y1);
+	buf_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n",
+		   f->x0, f->y0, f->x0, f->y1);
 }
 
 /* Time ticks at a round step (UTC), at most about 8. */
 static void x_axis_time(struct buf *o, const struct frame *f)
 {
-	static const int64_t steps[] = {1, 5, 10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400,
-					2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400, 182 * 86400,
-					365 * 86400, 5 * 365 * 86400ll};
+	static const int64_t steps[] = {1,           5,           10,
+					30,          60,          300,
+					900,         1800,        3600,
+					3 * 3600,    6 * 3600,    12 * 3600,
+					86400,       2 * 86400,   7 * 86400,
+					14 * 86400,  30 * 86400,  91 * 86400,
+					182 * 86400, 365 * 86400, 5 * 365 * 86400ll};
 	int64_t range = f->tmax - f->tmin;
 	int64_t step = steps[LIB_ARRAY_LEN(steps) - 1];
 	for (size_t i = 0; i < LIB_ARRAY_LEN(steps); i++)
@@ -120,12 +130,19 @@ static void x_axis_time(struct buf *o, const struct frame *f)
 			step = steps[i];
 			break;
 		}
-	int style = step >= 30 * 86400 ? 0 : step >= 86400 ? 1 : range >= 86400 ? 2 : step >= 60 ? 3 : 4;
-	int64_t first = f->tmin % step == 0 ? f->tmin : f->tmin - ((f->tmin % step) + step) % step + step;
+	int style = step >= 30 * 86400 ? 0
+		    : step >= 86400    ? 1
+		    : range >= 86400   ? 2
+		    : step >= 60       ? 3
+				       : 4;
+	int64_t first =
+		f->tmin % step == 0 ? f->tmin : f->tmin - ((f->tmin % step) + step) % step + step;
 	for (int64_t t = first; t <= f->tmax && step > 0; t += step) {
 		double x = xpix_time(f, t);
-		buf_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n", x, f->y1, x,
-			   f->y1 + 5);
+		buf_printf(
+			o,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n",
+			x, f->y1, x, f->y1 + 5);
 		time_t tt = (time_t)t;
 		struct tm tm;
 		char lab[32] = "";
@@ -151,16 +168,20 @@ static void x_axis_time(struct buf *o, const struct frame *f)
 	text(o, (f->x0 + f->x1) / 2, f->y1 + 42, "middle", " class=\"small\"", "time (UTC)", 20);
 }
 
-static void legend(struct buf *o, const struct report_chart *c, size_t ns, double x, double y0, int height)
+static void legend(struct buf *o, const struct report_chart *c, size_t ns, double x, double y0,
+		   int height)
 {
 	double y = y0;
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < ns; i++) {
 			if (c->series[i].highlight != (pass == 0))
 				continue;
-			buf_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", x, y - 10,
-				   colour(c, i));
-			text(o, x + 18, y, "start", c->series[i].highlight ? " font-weight=\"bold\"" : NULL,
+			buf_printf(o,
+				   "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" "
+				   "fill=\"%s\"/>\n",
+				   x, y - 10, colour(c, i));
+			text(o, x + 18, y, "start",
+			     c->series[i].highlight ? " font-weight=\"bold\"" : NULL,
 			     c->series[i].name ? c->series[i].name : "", LEGEND_CHARS);
 			y += 18;
 			if (y > height - 10)
@@ -174,7 +195,8 @@ static bool finite_or_zero(double v, double *out)
 	return isfinite(v);
 }
 
-static void draw_lines(struct buf *o, const struct report_chart *c, const struct frame *f, size_t ns, size_t np)
+static void draw_lines(struct buf *o, const struct report_chart *c, const struct frame *f,
+		       size_t ns, size_t np)
 {
 	/* Highlighted series last, so they are drawn on top. */
 	for (int pass = 0; pass < 2; pass++)
@@ -196,7 +218,10 @@ static void draw_lines(struct buf *o, const struct report_chart *c, const struct
 				}
 				double x = xpix_time(f, c->times[i]), y = ypix(f, v);
 				if (!open) {
-					buf_printf(o, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" points=\"", col, width);
+					buf_printf(o,
+						   "<polyline fill=\"none\" stroke=\"%s\" "
+						   "stroke-width=\"%.1f\" points=\"",
+						   col, width);
 					open = true;
 					run = 0;
 				}
@@ -208,13 +233,17 @@ static void draw_lines(struct buf *o, const struct report_chart *c, const struct
 			if (np <= 60)
 				for (size_t i = 0; i < np; i++)
 					if (isfinite(se->values[i]))
-						buf_printf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>\n",
-							   xpix_time(f, c->times[i]), ypix(f, se->values[i]), width + 0.5, col);
+						buf_printf(o,
+							   "<circle cx=\"%.1f\" cy=\"%.1f\" "
+							   "r=\"%.1f\" fill=\"%s\"/>\n",
+							   xpix_time(f, c->times[i]),
+							   ypix(f, se->values[i]), width + 0.5,
+							   col);
 		}
 }
 
-static void draw_stacked(struct buf *o, const struct report_chart *c, const struct frame *f, size_t ns, size_t np,
-			 double *below, double *above)
+static void draw_stacked(struct buf *o, const struct report_chart *c, const struct frame *f,
+			 size_t ns, size_t np, double *below, double *above)
 {
 	for (size_t i = 0; i < np; i++)
 		below[i] = 0;
@@ -224,10 +253,13 @@ static void draw_stacked(struct buf *o, const struct report_chart *c, const stru
 			finite_or_zero(c->series[s].values[i], &v);
 			above[i] = below[i] + (v > 0 ? v : 0);
 		}
-		buf_printf(o, "<polygon fill=\"%s\" fill-opacity=\"0.85\" stroke=\"%s\" stroke-width=\"%.1f\" points=\"",
+		buf_printf(o,
+			   "<polygon fill=\"%s\" fill-opacity=\"0.85\" stroke=\"%s\" "
+			   "stroke-width=\"%.1f\" points=\"",
 			   colour(c, s), colour(c, s), c->series[s].highlight ? 2.0 : 0.5);
 		for (size_t i = 0; i < np; i++)
-			buf_printf(o, "%s%.1f,%.1f", i ? " " : "", xpix_time(f, c->times[i]), ypix(f, above[i]));
+			buf_printf(o, "%s%.1f,%.1f", i ? " " : "", xpix_time(f, c->times[i]),
+				   ypix(f, above[i]));
 		for (size_t i = np; i-- > 0;)
 			buf_printf(o, " %.1f,%.1f", xpix_time(f, c->times[i]), ypix(f, below[i]));
 		buf_append_str(o, "\"/>\n");
@@ -235,7 +267,8 @@ static void draw_stacked(struct buf *o, const struct report_chart *c, const stru
 	}
 }
 
-static void draw_bars(struct buf *o, const struct report_chart *c, const struct frame *f, size_t ns, size_t np)
+static void draw_bars(struct buf *o, const struct report_chart *c, const struct frame *f, size_t ns,
+		      size_t np)
 {
 	double group = (f->x1 - f->x0) / (double)np;
 	double bw = group * 0.8 / (double)ns;
@@ -244,12 +277,17 @@ static void draw_bars(struct buf *o, const struct report_chart *c, const struct 
 		for (size_t s = 0; s < ns; s++) {
 			double v;
 			finite_or_zero(c->series[s].values[i], &v);
-			double y = ypix(f, v > f->vmin ? v : f->vmin), y0 = ypix(f, 0 > f->vmin ? 0 : f->vmin);
-			buf_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
-				   gx + bw * (double)s, y < y0 ? y : y0, bw > 1 ? bw - 1 : bw, fabs(y0 - y), colour(c, s));
+			double y = ypix(f, v > f->vmin ? v : f->vmin),
+			       y0 = ypix(f, 0 > f->vmin ? 0 : f->vmin);
+			buf_printf(o,
+				   "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+				   "fill=\"%s\"/>\n",
+				   gx + bw * (double)s, y < y0 ? y : y0, bw > 1 ? bw - 1 : bw,
+				   fabs(y0 - y), colour(c, s));
 		}
 		if (c->categories && c->categories[i] && np <= 40)
-			text(o, gx + group * 0.4, f->y1 + 16, "middle", " class=\"small\"", c->categories[i], LABEL_CHARS);
+			text(o, gx + group * 0.4, f->y1 + 16, "middle", " class=\"small\"",
+			     c->categories[i], LABEL_CHARS);
 	}
 }
 
@@ -265,7 +303,10 @@ int report_chart_svg(const struct report_chart *c, struct buf *out)
 	struct report_chart cc = *c;
 	cc.width = c->width > 200 ? c->width : 880;
 	cc.height = c->height > 150 ? c->height : 420;
-	struct frame f = {.x0 = MARGIN_L, .x1 = cc.width - MARGIN_R, .y0 = MARGIN_T, .y1 = cc.height - MARGIN_B};
+	struct frame f = {.x0 = MARGIN_L,
+			  .x1 = cc.width - MARGIN_R,
+			  .y0 = MARGIN_T,
+			  .y1 = cc.height - MARGIN_B};
 	/* Value range. */
 	double vmin = 0, vmax = 0;
 	for (size_t i = 0; i < np; i++) {
@@ -295,15 +336,23 @@ int report_chart_svg(const struct report_chart *c, struct buf *out)
 		f.tmin = c->times[0];
 		f.tmax = c->times[np - 1];
 	}
-	buf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-			"font-family=\"sans-serif\" font-size=\"12\">\n", cc.width, cc.height, cc.width, cc.height);
+	buf_printf(out,
+		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		   "viewBox=\"0 0 %d %d\" "
+		   "font-family=\"sans-serif\" font-size=\"12\">\n",
+		   cc.width, cc.height, cc.width, cc.height);
 	buf_append_str(out, "<title>");
-	report_escape_xml(out, c->title ? c->title : "chart", strlen(c->title ? c->title : "chart"));
-	buf_append_str(out, "</title>\n<style>.grid{stroke:#e0e0e0;stroke-width:1}.axis{stroke:#444;stroke-width:1}"
+	report_escape_xml(out, c->title ? c->title : "chart",
+			  strlen(c->title ? c->title : "chart"));
+	buf_append_str(out, "</"
+			    "title>\n<style>.grid{stroke:#e0e0e0;stroke-width:1}.axis{stroke:#444;"
+			    "stroke-width:1}"
 			    ".small{font-size:10px}</style>\n");
-	buf_printf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", cc.width, cc.height);
+	buf_printf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", cc.width,
+		   cc.height);
 	if (c->title)
-		text(out, cc.width / 2.0, 24, "middle", " font-size=\"15\" font-weight=\"bold\"", c->title, 90);
+		text(out, cc.width / 2.0, 24, "middle", " font-size=\"15\" font-weight=\"bold\"",
+		     c->title, 90);
 	y_axis(out, &f, c);
 	switch (c->kind) {
 	case REPORT_LINES:
@@ -318,9 +367,7 @@ int report_chart_svg(const struct report_chart *c, struct buf *out)
 		free(above);
 		break;
 	}
-	case REPORT_BARS:
-		draw_bars(out, c, &f, ns, np);
-		break;
+	case REPORT_BARS: draw_bars(out, c, &f, ns, np); break;
 	}
 	legend(out, c, ns, f.x1 + 16, f.y0 + 10, cc.height);
 	return buf_append_str(out, "</svg>\n");

@@ -30,11 +30,11 @@
 struct rpt {
 	sqlite3 *db;
 	struct core_store *store;
-	const char *since, *until;   /* RFC 3339, normalised; never NULL */
+	const char *since, *until; /* RFC 3339, normalised; never NULL */
 	int64_t since_unix, until_unix;
-	json_t *json;                /* the whole report as JSON */
-	struct buf text;             /* text rendering */
-	struct buf html;             /* HTML body */
+	json_t *json;    /* the whole report as JSON */
+	struct buf text; /* text rendering */
+	struct buf html; /* HTML body */
 	const char *out_dir;
 };
 
@@ -43,7 +43,8 @@ struct rpt {
 static bool table_exists(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *q;
-	bool ok = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?1", -1, &q, NULL) == SQLITE_OK;
+	bool ok = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?1", -1, &q,
+				     NULL) == SQLITE_OK;
 	if (ok) {
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 		ok = sqlite3_step(q) == SQLITE_ROW;
@@ -55,15 +56,19 @@ static bool table_exists(sqlite3 *db, const char *name)
 /* A column type from its letter: s text, i integer, r real, p percent. */
 static void add_col(struct report_table *t, const char *name, char ty)
 {
-	report_table_col(t, name, ty == 'i' ? REPORT_INT : ty == 'r' ? REPORT_REAL : ty == 'p' ? REPORT_PERCENT : REPORT_STR,
+	report_table_col(t, name,
+			 ty == 'i'   ? REPORT_INT
+			 : ty == 'r' ? REPORT_REAL
+			 : ty == 'p' ? REPORT_PERCENT
+				     : REPORT_STR,
 			 ty == 'p' ? 1 : 2);
 }
 
 /* Runs sql (?1 since, ?2 until as text; ?3 ?4 as unix seconds) into a table whose columns
  * follow the result's, with the given types (one letter each: s text, i integer, r real,
  * p percent). */
-static struct report_table *query_table(struct rpt *r, const char *title, const char *sql, const char *types,
-					const char *const *names)
+static struct report_table *query_table(struct rpt *r, const char *title, const char *sql,
+					const char *types, const char *const *names)
 {
 	struct report_table *t = report_table_new(title);
 	sqlite3_stmt *q;
@@ -90,7 +95,8 @@ static struct report_table *query_table(struct rpt *r, const char *title, const 
 			case 'r':
 			case 'p': report_table_real(t, sqlite3_column_double(q, i)); break;
 			default:
-				report_table_bytes(t, sqlite3_column_text(q, i), (size_t)sqlite3_column_bytes(q, i));
+				report_table_bytes(t, sqlite3_column_text(q, i),
+						   (size_t)sqlite3_column_bytes(q, i));
 			}
 		}
 	}
@@ -122,8 +128,8 @@ static void emit_table(struct rpt *r, const char *key, struct report_table *t, c
 }
 
 /* A JSON array of row objects (from the box module) as a table with the given columns. */
-static struct report_table *json_rows_table(const char *title, const json_t *rows, const char *const *keys,
-					    const char *types)
+static struct report_table *json_rows_table(const char *title, const json_t *rows,
+					    const char *const *keys, const char *types)
 {
 	struct report_table *t = report_table_new(title);
 	for (int i = 0; keys[i]; i++)
@@ -175,35 +181,59 @@ static void section_honeypot(struct rpt *r)
 {
 	buf_append_str(&r->text, "== Honeypot ==\n");
 	buf_append_str(&r->html, "<h2>Honeypot</h2>\n");
-	static const char *const names[] = {"device profile", "sessions", "hosts", "hosts trying to log in",
-					    "hosts logged in", "hosts running commands", "hosts delivering malware"};
-	emit_table(r, "honeypot", query_table(r, "Attacking hosts by device (distinct source addresses)",
-		"SELECT coalesce(profile, '?'), count(*), count(DISTINCT src_ip),"
-		" count(DISTINCT CASE WHEN login = 1 OR login_failures > 0 THEN src_ip END),"
-		" count(DISTINCT CASE WHEN login = 1 THEN src_ip END),"
-		" count(DISTINCT CASE WHEN commands > 0 THEN src_ip END),"
-		" count(DISTINCT CASE WHEN downloads > 0 OR uploads > 0 THEN src_ip END)"
-		" FROM sessions WHERE start >= ?1 AND start < ?2 GROUP BY 1 ORDER BY 3 DESC", "siiiiii", names),
-		"the shape of the seed's WebUI table (§2): hosts with requests, trying to log in, logged in, doing device-specific access");
+	static const char *const names[] = {
+		"device profile",          "sessions",        "hosts",
+		"hosts trying to log in",  "hosts logged in", "hosts running commands",
+		"hosts delivering malware"};
+	emit_table(r, "honeypot",
+		   query_table(
+			   r, "Attacking hosts by device (distinct source addresses)",
+			   "SELECT coalesce(profile, '?'), count(*), count(DISTINCT src_ip),"
+			   " count(DISTINCT CASE WHEN login = 1 OR login_failures > 0 THEN src_ip "
+			   "END),"
+			   " count(DISTINCT CASE WHEN login = 1 THEN src_ip END),"
+			   " count(DISTINCT CASE WHEN commands > 0 THEN src_ip END),"
+			   " count(DISTINCT CASE WHEN downloads > 0 OR uploads > 0 THEN src_ip END)"
+			   " FROM sessions WHERE start >= ?1 AND start < ?2 GROUP BY 1 ORDER BY 3 "
+			   "DESC",
+			   "siiiiii", names),
+		   "the shape of the seed's WebUI table (§2): hosts with requests, trying to log "
+		   "in, logged in, doing device-specific access");
 
-	static const char *const cnames[] = {"username", "password", "attempts", "hosts", "accepted"};
-	emit_table(r, "credentials", query_table(r, "Credentials tried",
-		"SELECT json_extract(json, '$.username'), json_extract(json, '$.password'), count(*),"
-		" count(DISTINCT src_ip), sum(eventid = 'mitsu.login.success') FROM events"
-		" WHERE eventid IN ('mitsu.login.success', 'mitsu.login.failed') AND timestamp >= ?1 AND timestamp < ?2"
-		" GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(RPT_TOP), "ssiii", cnames), NULL);
+	static const char *const cnames[] = {"username", "password", "attempts", "hosts",
+					     "accepted"};
+	emit_table(
+		r, "credentials",
+		query_table(
+			r, "Credentials tried",
+			"SELECT json_extract(json, '$.username'), json_extract(json, "
+			"'$.password'), count(*),"
+			" count(DISTINCT src_ip), sum(eventid = 'mitsu.login.success') FROM events"
+			" WHERE eventid IN ('mitsu.login.success', 'mitsu.login.failed') AND "
+			"timestamp >= ?1 AND timestamp < ?2"
+			" GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(RPT_TOP),
+			"ssiii", cnames),
+		NULL);
 
 	static const char *const knames[] = {"command", "times", "hosts"};
-	emit_table(r, "commands", query_table(r, "Commands run",
-		"SELECT substr(json_extract(json, '$.input'), 1, 160), count(*), count(DISTINCT src_ip) FROM events"
-		" WHERE eventid = 'mitsu.command.input' AND timestamp >= ?1 AND timestamp < ?2"
-		" GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(RPT_TOP), "sii", knames), NULL);
+	emit_table(r, "commands",
+		   query_table(r, "Commands run",
+			       "SELECT substr(json_extract(json, '$.input'), 1, 160), count(*), "
+			       "count(DISTINCT src_ip) FROM events"
+			       " WHERE eventid = 'mitsu.command.input' AND timestamp >= ?1 AND "
+			       "timestamp < ?2"
+			       " GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(RPT_TOP),
+			       "sii", knames),
+		   NULL);
 
 	/* Sessions per hour, as a chart. */
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(r->db, "SELECT CAST(strftime('%s', substr(start, 1, 13) || ':00:00') AS INTEGER),"
-				      " count(*), sum(login) FROM sessions WHERE start >= ?1 AND start < ?2"
-				      " GROUP BY 1 ORDER BY 1 LIMIT " LIB_STR(RPT_MAX_INTERVALS), -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    r->db,
+		    "SELECT CAST(strftime('%s', substr(start, 1, 13) || ':00:00') AS INTEGER),"
+		    " count(*), sum(login) FROM sessions WHERE start >= ?1 AND start < ?2"
+		    " GROUP BY 1 ORDER BY 1 LIMIT " LIB_STR(RPT_MAX_INTERVALS),
+		    -1, &q, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(q, 1, r->since, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, r->until, -1, SQLITE_STATIC);
@@ -224,10 +254,16 @@ static void section_honeypot(struct rpt *r)
 	}
 	sqlite3_finalize(q);
 	if (n >= 2) {
-		struct report_series s[] = {{.name = "sessions", .values = sessions, .highlight = true},
-					    {.name = "logins", .values = logins}};
-		struct report_chart c = {.kind = REPORT_LINES, .title = "Honeypot sessions per hour",
-					 .y_label = "sessions", .times = times, .npoints = n, .series = s, .nseries = 2};
+		struct report_series s[] = {
+			{.name = "sessions", .values = sessions, .highlight = true},
+			{.name = "logins", .values = logins}};
+		struct report_chart c = {.kind = REPORT_LINES,
+					 .title = "Honeypot sessions per hour",
+					 .y_label = "sessions",
+					 .times = times,
+					 .npoints = n,
+					 .series = s,
+					 .nseries = 2};
 		emit_chart(r, "honeypot-sessions", &c);
 	}
 	free(times);
@@ -241,16 +277,26 @@ static void section_malware(struct rpt *r)
 		return;
 	buf_append_str(&r->text, "== Malware ==\n");
 	buf_append_str(&r->html, "<h2>Malware</h2>\n");
-	static const char *const names[] = {"CPU / type", "samples", "times seen", "first seen", "last seen"};
-	emit_table(r, "malware", query_table(r, "Captured samples by CPU",
-		"SELECT CASE arch WHEN '' THEN filetype ELSE arch END, count(*), sum(times_seen), min(first_seen),"
-		" max(last_seen) FROM samples WHERE first_seen < ?2 AND last_seen >= ?1 GROUP BY 1 ORDER BY 2 DESC",
-		"siiss", names), NULL);
+	static const char *const names[] = {"CPU / type", "samples", "times seen", "first seen",
+					    "last seen"};
+	emit_table(r, "malware",
+		   query_table(r, "Captured samples by CPU",
+			       "SELECT CASE arch WHEN '' THEN filetype ELSE arch END, count(*), "
+			       "sum(times_seen), min(first_seen),"
+			       " max(last_seen) FROM samples WHERE first_seen < ?2 AND last_seen "
+			       ">= ?1 GROUP BY 1 ORDER BY 2 DESC",
+			       "siiss", names),
+		   NULL);
 	static const char *const mnames[] = {"delivery", "samples", "hosts"};
-	emit_table(r, "delivery", query_table(r, "Samples by delivery method",
-		"SELECT coalesce(source, '?') || '/' || coalesce(method, '?'), count(DISTINCT sha256), count(DISTINCT src_ip)"
-		" FROM sample_sources WHERE seen >= ?1 AND seen < ?2 GROUP BY 1 ORDER BY 2 DESC", "sii", mnames),
-		"download: wget, curl, tftp, ftpget; upload: files written through the shell (echo, printf, dd...); exec: files run");
+	emit_table(r, "delivery",
+		   query_table(r, "Samples by delivery method",
+			       "SELECT coalesce(source, '?') || '/' || coalesce(method, '?'), "
+			       "count(DISTINCT sha256), count(DISTINCT src_ip)"
+			       " FROM sample_sources WHERE seen >= ?1 AND seen < ?2 GROUP BY 1 "
+			       "ORDER BY 2 DESC",
+			       "sii", mnames),
+		   "download: wget, curl, tftp, ftpget; upload: files written through the shell "
+		   "(echo, printf, dd...); exec: files run");
 }
 
 static void section_sandbox(struct rpt *r)
@@ -262,28 +308,35 @@ static void section_sandbox(struct rpt *r)
 	buf_append_str(&r->html, "<h2>Sandbox</h2>\n");
 	json_t *arr = json_array();
 	json_array_append(arr, rows);
-	static const char *const skeys[] = {"analysed", "dynamic", "under_minute", "median_seconds", "max_seconds", NULL};
+	static const char *const skeys[] = {"analysed",       "dynamic",     "under_minute",
+					    "median_seconds", "max_seconds", NULL};
 	emit_table(r, "sandbox", json_rows_table("Capture to verdict", arr, skeys, "iiirr"),
 		   "the seed's YNU sandbox analysed each sample within 15 minutes of capture");
 	json_decref(arr);
 	json_decref(rows);
 	if (box_report_families(r->store, &rows) == 0) {
-		static const char *const fkeys[] = {"family", "samples", "scan", "lan_attack", "ddos", "cnc", NULL};
-		emit_table(r, "families", json_rows_table("Verdicts by family", rows, fkeys, "siiiii"), NULL);
+		static const char *const fkeys[] = {"family", "samples", "scan", "lan_attack",
+						    "ddos",   "cnc",     NULL};
+		emit_table(r, "families",
+			   json_rows_table("Verdicts by family", rows, fkeys, "siiiii"), NULL);
 		json_decref(rows);
 	}
 	if (box_report_testbed(r->store, &rows) == 0) {
 		static const char *const tkeys[] = {"arch", "samples", "lan_attack", "share", NULL};
-		emit_table(r, "testbed", json_rows_table("Samples that attack the LAN side, by CPU", rows, tkeys, "siip"),
-			   "the seed's home-network testbed (§4): MIPS 90 of 3000 (3%), MIPSEL 199 of 3859 (5%)");
+		emit_table(r, "testbed",
+			   json_rows_table("Samples that attack the LAN side, by CPU", rows, tkeys,
+					   "siip"),
+			   "the seed's home-network testbed (§4): MIPS 90 of 3000 (3%), MIPSEL 199 "
+			   "of 3859 (5%)");
 		json_decref(rows);
 	}
 }
 
 /* Intervals of the darknet: the latest analysis of each interval start (an interval analysed
  * twice is counted once). */
-#define DARK_LATEST "WITH latest AS (SELECT start_unix AS su, max(run_id) AS rid FROM scope_intervals" \
-		    " WHERE start_unix >= ?3 AND start_unix < ?4 GROUP BY start_unix)"
+#define DARK_LATEST \
+	"WITH latest AS (SELECT start_unix AS su, max(run_id) AS rid FROM scope_intervals" \
+	" WHERE start_unix >= ?3 AND start_unix < ?4 GROUP BY start_unix)"
 
 static void section_darknet(struct rpt *r)
 {
@@ -291,42 +344,71 @@ static void section_darknet(struct rpt *r)
 		return;
 	buf_append_str(&r->text, "== Darknet ==\n");
 	buf_append_str(&r->html, "<h2>Darknet</h2>\n");
-	static const char *const names[] = {"interval start", "packets", "sources", "Telnet share", "Mirai sources",
-					    "unix share of SYN sources", "backscatter victims", "scanners"};
-	emit_table(r, "darknet", query_table(r, "Darknet by interval",
-		DARK_LATEST " SELECT i.start, i.packets, i.sources, 1.0 * i.telnet / max(i.packets, 1), i.mirai_sources,"
-		" 1.0 * i.unix_sources / max(i.unix_sources + i.windows_sources + i.network_sources + i.other_sources, 1),"
-		" i.backscatter_victims, i.scanners"
-		" FROM scope_intervals i JOIN latest ON i.start_unix = latest.su AND i.run_id = latest.rid"
-		" ORDER BY i.start_unix LIMIT " LIB_STR(RPT_MAX_INTERVALS), "siipipii", names),
-		"NICTER's series: Telnet (23 and 2323/tcp) share of packets, Mirai (seq = destination) sources, and the OS family of fingerprinted SYN sources");
+	static const char *const names[] = {
+		"interval start",      "packets",       "sources",
+		"Telnet share",        "Mirai sources", "unix share of SYN sources",
+		"backscatter victims", "scanners"};
+	emit_table(r, "darknet",
+		   query_table(r, "Darknet by interval",
+			       DARK_LATEST
+			       " SELECT i.start, i.packets, i.sources, 1.0 * i.telnet / "
+			       "max(i.packets, 1), i.mirai_sources,"
+			       " 1.0 * i.unix_sources / max(i.unix_sources + i.windows_sources + "
+			       "i.network_sources + i.other_sources, 1),"
+			       " i.backscatter_victims, i.scanners"
+			       " FROM scope_intervals i JOIN latest ON i.start_unix = latest.su "
+			       "AND i.run_id = latest.rid"
+			       " ORDER BY i.start_unix LIMIT " LIB_STR(RPT_MAX_INTERVALS),
+			       "siipipii", names),
+		   "NICTER's series: Telnet (23 and 2323/tcp) share of packets, Mirai (seq = "
+		   "destination) sources, and the OS family of fingerprinted SYN sources");
 	static const char *const pnames[] = {"protocol", "port", "packets", "share"};
-	emit_table(r, "darknet_ports", query_table(r, "Darknet packets by port",
-		DARK_LATEST ", tot AS (SELECT sum(packets) AS p FROM scope_intervals i JOIN latest ON i.start_unix = latest.su"
-		" AND i.run_id = latest.rid)"
-		" SELECT p.proto, p.port, sum(p.packets), 1.0 * sum(p.packets) / max((SELECT p FROM tot), 1)"
-		" FROM scope_ports p JOIN latest ON p.start_unix = latest.su AND p.run_id = latest.rid"
-		" GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(RPT_TOP), "siip", pnames), NULL);
-	static const char *const cnames[] = {"country", "sources (summed over intervals)", "Mirai sources (summed)", "packets"};
-	emit_table(r, "darknet_countries", query_table(r, "Darknet sources by country",
-		DARK_LATEST " SELECT c.cc, sum(c.sources), sum(c.mirai_sources), sum(c.packets)"
-		" FROM scope_countries c JOIN latest ON c.start_unix = latest.su AND c.run_id = latest.rid"
-		" GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(RPT_TOP), "siii", cnames), NULL);
+	emit_table(r, "darknet_ports",
+		   query_table(r, "Darknet packets by port",
+			       DARK_LATEST
+			       ", tot AS (SELECT sum(packets) AS p FROM scope_intervals i JOIN "
+			       "latest ON i.start_unix = latest.su"
+			       " AND i.run_id = latest.rid)"
+			       " SELECT p.proto, p.port, sum(p.packets), 1.0 * sum(p.packets) / "
+			       "max((SELECT p FROM tot), 1)"
+			       " FROM scope_ports p JOIN latest ON p.start_unix = latest.su AND "
+			       "p.run_id = latest.rid"
+			       " GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(RPT_TOP),
+			       "siip", pnames),
+		   NULL);
+	static const char *const cnames[] = {"country", "sources (summed over intervals)",
+					     "Mirai sources (summed)", "packets"};
+	emit_table(r, "darknet_countries",
+		   query_table(r, "Darknet sources by country",
+			       DARK_LATEST
+			       " SELECT c.cc, sum(c.sources), sum(c.mirai_sources), sum(c.packets)"
+			       " FROM scope_countries c JOIN latest ON c.start_unix = latest.su "
+			       "AND c.run_id = latest.rid"
+			       " GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(RPT_TOP),
+			       "siii", cnames),
+		   NULL);
 
-	/* Charts: packets per port over time (23/tcp highlighted), Telnet share, Mirai JP vs world. */
+	/* Charts: packets per port over time (23/tcp highlighted), Telnet share, Mirai JP vs world.
+	 */
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(r->db, DARK_LATEST " SELECT i.start_unix, i.packets, i.telnet, i.mirai_sources,"
-				      " coalesce((SELECT mirai_sources FROM scope_countries c WHERE c.run_id = i.run_id"
-				      " AND c.start_unix = i.start_unix AND c.cc = 'JP'), 0)"
-				      " FROM scope_intervals i JOIN latest ON i.start_unix = latest.su AND i.run_id = latest.rid"
-				      " ORDER BY i.start_unix LIMIT " LIB_STR(RPT_MAX_INTERVALS), -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(r->db,
+			       DARK_LATEST
+			       " SELECT i.start_unix, i.packets, i.telnet, i.mirai_sources,"
+			       " coalesce((SELECT mirai_sources FROM scope_countries c WHERE "
+			       "c.run_id = i.run_id"
+			       " AND c.start_unix = i.start_unix AND c.cc = 'JP'), 0)"
+			       " FROM scope_intervals i JOIN latest ON i.start_unix = latest.su "
+			       "AND i.run_id = latest.rid"
+			       " ORDER BY i.start_unix LIMIT " LIB_STR(RPT_MAX_INTERVALS),
+			       -1, &q, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(q, 3, r->since_unix);
 	sqlite3_bind_int64(q, 4, r->until_unix);
 	size_t n = 0;
 	int64_t *times = xmalloc(RPT_MAX_INTERVALS * sizeof(*times));
 	double *share = xmalloc(RPT_MAX_INTERVALS * sizeof(double));
-	double *jp = xmalloc(RPT_MAX_INTERVALS * sizeof(double)), *world = xmalloc(RPT_MAX_INTERVALS * sizeof(double));
+	double *jp = xmalloc(RPT_MAX_INTERVALS * sizeof(double)),
+	       *world = xmalloc(RPT_MAX_INTERVALS * sizeof(double));
 	while (n < RPT_MAX_INTERVALS && sqlite3_step(q) == SQLITE_ROW) {
 		times[n] = sqlite3_column_int64(q, 0);
 		double pk = (double)sqlite3_column_int64(q, 1);
@@ -337,21 +419,34 @@ static void section_darknet(struct rpt *r)
 	}
 	sqlite3_finalize(q);
 	if (n >= 2) {
-		struct report_series ts[] = {{.name = "Telnet (23, 2323/tcp)", .values = share, .highlight = true}};
-		struct report_chart c = {.kind = REPORT_LINES, .title = "Telnet's share of darknet packets",
-					 .y_label = "share", .times = times, .npoints = n, .series = ts, .nseries = 1,
+		struct report_series ts[] = {
+			{.name = "Telnet (23, 2323/tcp)", .values = share, .highlight = true}};
+		struct report_chart c = {.kind = REPORT_LINES,
+					 .title = "Telnet's share of darknet packets",
+					 .y_label = "share",
+					 .times = times,
+					 .npoints = n,
+					 .series = ts,
+					 .nseries = 1,
 					 .percent = true};
 		emit_chart(r, "darknet-telnet-share", &c);
-		struct report_series ms[] = {{.name = "world", .values = world}, {.name = "Japan", .values = jp, .highlight = true}};
-		struct report_chart m = {.kind = REPORT_LINES, .title = "Mirai-infected sources, Japan and the world",
-					 .y_label = "sources", .times = times, .npoints = n, .series = ms, .nseries = 2};
+		struct report_series ms[] = {{.name = "world", .values = world},
+					     {.name = "Japan", .values = jp, .highlight = true}};
+		struct report_chart m = {.kind = REPORT_LINES,
+					 .title = "Mirai-infected sources, Japan and the world",
+					 .y_label = "sources",
+					 .times = times,
+					 .npoints = n,
+					 .series = ms,
+					 .nseries = 2};
 		emit_chart(r, "darknet-mirai", &m);
 
 		/* The busiest ports, one series each, 23/tcp always among them. */
-		const char *top_sql = DARK_LATEST " SELECT p.proto, p.port FROM scope_ports p JOIN latest"
-				      " ON p.start_unix = latest.su AND p.run_id = latest.rid GROUP BY 1, 2"
-				      " ORDER BY (p.proto = 'tcp' AND p.port = 23) DESC, sum(p.packets) DESC LIMIT "
-				      LIB_STR(RPT_CHART_PORTS);
+		const char *top_sql = DARK_LATEST
+			" SELECT p.proto, p.port FROM scope_ports p JOIN latest"
+			" ON p.start_unix = latest.su AND p.run_id = latest.rid GROUP BY 1, 2"
+			" ORDER BY (p.proto = 'tcp' AND p.port = 23) DESC, sum(p.packets) DESC "
+			"LIMIT " LIB_STR(RPT_CHART_PORTS);
 		struct report_series ps[RPT_CHART_PORTS];
 		char labels[RPT_CHART_PORTS][32];
 		double *vals[RPT_CHART_PORTS] = {0};
@@ -362,13 +457,19 @@ static void section_darknet(struct rpt *r)
 			while (np < RPT_CHART_PORTS && sqlite3_step(q) == SQLITE_ROW) {
 				const char *proto = (const char *)sqlite3_column_text(q, 0);
 				int port = sqlite3_column_int(q, 1);
-				snprintf(labels[np], sizeof(labels[np]), "%d/%s", port, proto ? proto : "?");
+				snprintf(labels[np], sizeof(labels[np]), "%d/%s", port,
+					 proto ? proto : "?");
 				vals[np] = xcalloc(n, sizeof(double));
 				sqlite3_stmt *v;
-				if (sqlite3_prepare_v2(r->db, "SELECT start_unix, packets FROM scope_ports p"
-							      " WHERE proto = ?5 AND port = ?6 AND run_id = (SELECT max(run_id)"
-							      " FROM scope_intervals i WHERE i.start_unix = p.start_unix)"
-							      " AND start_unix >= ?3 AND start_unix < ?4", -1, &v, NULL) == SQLITE_OK) {
+				if (sqlite3_prepare_v2(
+					    r->db,
+					    "SELECT start_unix, packets FROM scope_ports p"
+					    " WHERE proto = ?5 AND port = ?6 AND run_id = (SELECT "
+					    "max(run_id)"
+					    " FROM scope_intervals i WHERE i.start_unix = "
+					    "p.start_unix)"
+					    " AND start_unix >= ?3 AND start_unix < ?4",
+					    -1, &v, NULL) == SQLITE_OK) {
 					sqlite3_bind_int64(v, 3, r->since_unix);
 					sqlite3_bind_int64(v, 4, r->until_unix);
 					sqlite3_bind_text(v, 5, proto, -1, SQLITE_TRANSIENT);
@@ -379,19 +480,29 @@ static void section_darknet(struct rpt *r)
 						while (k < n && times[k] < t)
 							k++;
 						if (k < n && times[k] == t)
-							vals[np][k] = (double)sqlite3_column_int64(v, 1);
+							vals[np][k] =
+								(double)sqlite3_column_int64(v, 1);
 					}
 					sqlite3_finalize(v);
 				}
-				ps[np] = (struct report_series){.name = labels[np], .values = vals[np],
-								.highlight = port == 23 && proto && strcmp(proto, "tcp") == 0};
+				ps[np] = (struct report_series){.name = labels[np],
+								.values = vals[np],
+								.highlight =
+									port == 23 && proto &&
+									strcmp(proto, "tcp") == 0};
 				np++;
 			}
 			sqlite3_finalize(q);
 		}
 		if (np) {
-			struct report_chart pc = {.kind = REPORT_LINES, .title = "Darknet packets per port (23/tcp highlighted)",
-						  .y_label = "packets", .times = times, .npoints = n, .series = ps, .nseries = np};
+			struct report_chart pc = {
+				.kind = REPORT_LINES,
+				.title = "Darknet packets per port (23/tcp highlighted)",
+				.y_label = "packets",
+				.times = times,
+				.npoints = n,
+				.series = ps,
+				.nseries = np};
 			emit_chart(r, "darknet-ports", &pc);
 		}
 		for (size_t i = 0; i < np; i++)
@@ -406,15 +517,20 @@ static void section_darknet(struct rpt *r)
 /* ------------------------------------------------------------------ command */
 
 static const char html_head[] =
-	"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mitsu report</title>\n"
-	"<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;"
-	"margin:8px 0 20px}th,td{padding:3px 10px 3px 0;border-bottom:1px solid #eee;text-align:left}"
-	"caption{text-align:left;font-weight:600;padding:6px 0}.note{color:#666}figure{margin:16px 0}"
+	"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mitsu "
+	"report</title>\n"
+	"<style>body{font:14px/1.4 "
+	"system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;"
+	"margin:8px 0 20px}th,td{padding:3px 10px 3px 0;border-bottom:1px solid "
+	"#eee;text-align:left}"
+	"caption{text-align:left;font-weight:600;padding:6px 0}.note{color:#666}figure{margin:16px "
+	"0}"
 	"svg{max-width:100%;height:auto}</style></head><body>\n";
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: mitsu report [-c FILE] [--data-dir DIR] [--format text|json|html] [--out DIR]\n"
+	fprintf(out, "usage: mitsu report [-c FILE] [--data-dir DIR] [--format text|json|html] "
+		     "[--out DIR]\n"
 		     "                    [--since TIME] [--until TIME]\n");
 }
 
@@ -443,11 +559,13 @@ int report_main(int argc, char **argv)
 	core_config_init(&cfg);
 	enum report_format fmt = REPORT_TEXT;
 	struct rpt r = {0};
-	char since[LIB_RFC3339_LEN] = "0000-01-01T00:00:00.000000Z", until[LIB_RFC3339_LEN] = "9999-12-31T23:59:59.999999Z";
+	char since[LIB_RFC3339_LEN] = "0000-01-01T00:00:00.000000Z",
+	     until[LIB_RFC3339_LEN] = "9999-12-31T23:59:59.999999Z";
 	r.since_unix = INT64_MIN;
 	r.until_unix = INT64_MAX;
 	int rc = 2, c;
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "f:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "f:o:h", longopts, NULL)) !=
+	       -1) {
 		int x = core_cmdline_option(&cfg, &cl, c, optarg);
 		if (x < 0)
 			goto out;
@@ -463,17 +581,22 @@ int report_main(int argc, char **argv)
 		case 'o': r.out_dir = optarg; break;
 		case 's':
 			if (normalise_time(optarg, since, &r.since_unix)) {
-				fprintf(stderr, "mitsu report: --since wants RFC 3339 time or YYYY-MM-DD\n");
+				fprintf(stderr, "mitsu report: --since wants RFC 3339 time or "
+						"YYYY-MM-DD\n");
 				goto out;
 			}
 			break;
 		case 'u':
 			if (normalise_time(optarg, until, &r.until_unix)) {
-				fprintf(stderr, "mitsu report: --until wants RFC 3339 time or YYYY-MM-DD\n");
+				fprintf(stderr, "mitsu report: --until wants RFC 3339 time or "
+						"YYYY-MM-DD\n");
 				goto out;
 			}
 			break;
-		case 'h': usage(stdout); rc = 0; goto out;
+		case 'h':
+			usage(stdout);
+			rc = 0;
+			goto out;
 		default: usage(stderr); goto out;
 		}
 	}
@@ -485,7 +608,7 @@ int report_main(int argc, char **argv)
 		goto out;
 	rc = 1;
 	struct core_store st;
-	if (core_store_open(&st, cfg_str(&cfg, OPT_CORE_DATA_DIR), true))
+	if (core_store_open(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR), true))
 		goto out;
 	if (r.out_dir && lib_mkdirs(r.out_dir, 0755)) {
 		fprintf(stderr, "mitsu report: cannot create %s\n", r.out_dir);
@@ -512,7 +635,8 @@ int report_main(int argc, char **argv)
 	section_sandbox(&r);
 	section_darknet(&r);
 
-	char *json_text = json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	char *json_text =
+		json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	struct buf page;
 	buf_init(&page, 0);
 	buf_append_str(&page, html_head);

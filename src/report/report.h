@@ -14,10 +14,10 @@
 #include "lib/lib.h"
 
 /* Bounds. */
-#define REPORT_MAX_COLS 64          /* columns of a table */
-#define REPORT_MAX_CELL 4096        /* bytes of one text cell kept */
-#define REPORT_MAX_SERIES 64        /* series drawn in one chart */
-#define REPORT_MAX_POINTS 100000    /* points per series drawn */
+#define REPORT_MAX_COLS 64       /* columns of a table */
+#define REPORT_MAX_CELL 4096     /* bytes of one text cell kept */
+#define REPORT_MAX_SERIES 64     /* series drawn in one chart */
+#define REPORT_MAX_POINTS 100000 /* points per series drawn */
 
 enum report_format { REPORT_TEXT, REPORT_CSV, REPORT_JSON, REPORT_HTML };
 /* Parses "text", "csv", "json", "html" (and "table" for text). */

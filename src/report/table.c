@@ -28,7 +28,7 @@ struct report_table {
 	int ncols;
 	struct cell *cells; /* nrows * ncols */
 	size_t nrows, cap;
-	int at;             /* next column of the current row */
+	int at; /* next column of the current row */
 };
 
 int report_format_parse(const char *s, enum report_format *out)
@@ -36,8 +36,11 @@ int report_format_parse(const char *s, enum report_format *out)
 	static const struct {
 		const char *name;
 		enum report_format f;
-	} names[] = {{"text", REPORT_TEXT}, {"table", REPORT_TEXT}, {"csv", REPORT_CSV},
-		     {"json", REPORT_JSON}, {"html", REPORT_HTML}};
+	} names[] = {{"text", REPORT_TEXT},
+		     {"table", REPORT_TEXT},
+		     {"csv", REPORT_CSV},
+		     {"json", REPORT_JSON},
+		     {"html", REPORT_HTML}};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++)
 		if (!strcmp(s, names[i].name)) {
 			*out = names[i].f;
@@ -75,8 +78,11 @@ int report_table_col(struct report_table *t, const char *name, enum report_type 
 {
 	if (t->ncols == REPORT_MAX_COLS || t->nrows)
 		return -E2BIG;
-	t->cols[t->ncols++] = (struct col){.name = xstrdup(name), .type = type,
-					   .decimals = decimals < 0 ? 0 : decimals > 12 ? 12 : decimals};
+	t->cols[t->ncols++] = (struct col){.name = xstrdup(name),
+					   .type = type,
+					   .decimals = decimals < 0    ? 0
+						       : decimals > 12 ? 12
+								       : decimals};
 	return 0;
 }
 
@@ -165,17 +171,10 @@ size_t report_table_nrows(const struct report_table *t)
 static void cell_text(const struct col *col, const struct cell *c, bool people, struct buf *b)
 {
 	switch (c->kind) {
-	case CELL_NONE:
-		break;
-	case CELL_STR:
-		buf_append(b, c->s, c->slen);
-		break;
-	case CELL_INT:
-		buf_printf(b, "%lld", c->i);
-		break;
-	case CELL_UINT:
-		buf_printf(b, "%llu", (unsigned long long)c->u);
-		break;
+	case CELL_NONE: break;
+	case CELL_STR: buf_append(b, c->s, c->slen); break;
+	case CELL_INT: buf_printf(b, "%lld", c->i); break;
+	case CELL_UINT: buf_printf(b, "%llu", (unsigned long long)c->u); break;
 	case CELL_REAL: {
 		double v = col->type == REPORT_PERCENT ? c->d * 100.0 : c->d;
 		if (!isfinite(v)) {
@@ -230,7 +229,8 @@ static int render_text(const struct report_table *t, struct buf *out)
 	for (size_t r = 0; r < t->nrows; r++)
 		for (int c = 0; c < t->ncols; c++) {
 			buf_reset(&cellb);
-			cell_text(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c], true, &cellb);
+			cell_text(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c], true,
+				  &cellb);
 			size_t cw = width_of((const char *)cellb.data, cellb.len);
 			if (cw > w[c])
 				w[c] = cw;
@@ -262,7 +262,8 @@ static int render_text(const struct report_table *t, struct buf *out)
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (int c = 0; c < t->ncols; c++) {
 			buf_reset(&cellb);
-			cell_text(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c], true, &cellb);
+			cell_text(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c], true,
+				  &cellb);
 			size_t cw = width_of((const char *)cellb.data, cellb.len);
 			bool right = t->cols[c].type != REPORT_STR;
 			if (c)
@@ -373,7 +374,9 @@ static json_t *cell_json(const struct col *col, const struct cell *c)
 		return j ? j : json_null();
 	}
 	case CELL_INT: return json_integer(c->i);
-	case CELL_UINT: return c->u > (uint64_t)INT64_MAX ? json_real((double)c->u) : json_integer((json_int_t)c->u);
+	case CELL_UINT:
+		return c->u > (uint64_t)INT64_MAX ? json_real((double)c->u)
+						  : json_integer((json_int_t)c->u);
 	case CELL_REAL: {
 		double v = col->type == REPORT_PERCENT ? c->d * 100.0 : c->d;
 		if (!isfinite(v))
@@ -393,7 +396,8 @@ json_t *report_table_json(const struct report_table *t)
 		json_t *o = json_object();
 		for (int c = 0; c < t->ncols; c++)
 			json_object_set_new(o, t->cols[c].name,
-					    cell_json(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c]));
+					    cell_json(&t->cols[c],
+						      &t->cells[r * (size_t)t->ncols + (size_t)c]));
 		json_array_append_new(rows, o);
 	}
 	return rows;
@@ -420,8 +424,10 @@ static int render_html(const struct report_table *t, struct buf *out)
 		buf_append_str(out, "<tr>");
 		for (int c = 0; c < t->ncols; c++) {
 			buf_reset(&cellb);
-			cell_text(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c], true, &cellb);
-			buf_append_str(out, t->cols[c].type == REPORT_STR ? "<td>" : "<td class=\"num\">");
+			cell_text(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c], true,
+				  &cellb);
+			buf_append_str(out, t->cols[c].type == REPORT_STR ? "<td>"
+									  : "<td class=\"num\">");
 			report_escape_xml(out, (const char *)cellb.data, cellb.len);
 			buf_append_str(out, "</td>");
 		}

@@ -13,7 +13,8 @@
 #define CHART_PORTS 8     /* ports drawn besides 23/tcp */
 #define CHART_COUNTRIES 8 /* countries drawn; the rest is "other" */
 
-static int save(const char *dir, const char *name, const struct report_chart *c, char *err, size_t errlen)
+static int save(const char *dir, const char *name, const struct report_chart *c, char *err,
+		size_t errlen)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -41,7 +42,8 @@ static double port_value(const struct scope_interval *iv, int pt, uint16_t port)
 	return iv->ports_rest_packets ? NAN : 0;
 }
 
-static int ports_chart(const char *dir, const struct scope_report *r, const int64_t *times, char *err, size_t errlen)
+static int ports_chart(const char *dir, const struct scope_report *r, const int64_t *times,
+		       char *err, size_t errlen)
 {
 	size_t n = r->nintervals;
 	struct report_series s[CHART_PORTS + 1];
@@ -61,36 +63,53 @@ static int ports_chart(const char *dir, const struct scope_report *r, const int6
 			pick[ns++].port = r->ports[i].port;
 		}
 	for (size_t k = 0; k < ns; k++) {
-		snprintf(names[k], sizeof(names[k]), "%u/%s", pick[k].port, scope_pt_name(pick[k].pt));
+		snprintf(names[k], sizeof(names[k]), "%u/%s", pick[k].port,
+			 scope_pt_name(pick[k].pt));
 		for (size_t i = 0; i < n; i++)
 			vals[k * n + i] = port_value(&r->intervals[i], pick[k].pt, pick[k].port);
-		s[k] = (struct report_series){.name = names[k], .values = vals + k * n, .highlight = k == 0};
+		s[k] = (struct report_series){
+			.name = names[k], .values = vals + k * n, .highlight = k == 0};
 	}
-	struct report_chart c = {.kind = REPORT_LINES, .title = "Packets per destination port", .y_label = "packets per interval",
-				 .times = times, .npoints = n, .series = s, .nseries = ns};
+	struct report_chart c = {.kind = REPORT_LINES,
+				 .title = "Packets per destination port",
+				 .y_label = "packets per interval",
+				 .times = times,
+				 .npoints = n,
+				 .series = s,
+				 .nseries = ns};
 	int rc = save(dir, "ports.svg", &c, err, errlen);
 	free(vals);
 	return rc;
 }
 
-static int telnet_chart(const char *dir, const struct scope_report *r, const int64_t *times, char *err, size_t errlen)
+static int telnet_chart(const char *dir, const struct scope_report *r, const int64_t *times,
+			char *err, size_t errlen)
 {
 	size_t n = r->nintervals;
 	double *v = xcalloc(n + 1, sizeof(double));
 	for (size_t i = 0; i < n; i++)
-		v[i] = r->intervals[i].packets ? (double)r->intervals[i].telnet / (double)r->intervals[i].packets : NAN;
+		v[i] = r->intervals[i].packets
+			       ? (double)r->intervals[i].telnet / (double)r->intervals[i].packets
+			       : NAN;
 	struct report_series s = {.name = "23/tcp + 2323/tcp", .values = v, .highlight = true};
-	struct report_chart c = {.kind = REPORT_LINES, .title = "Telnet share of all packets", .y_label = "share",
-				 .times = times, .npoints = n, .series = &s, .nseries = 1, .percent = true};
+	struct report_chart c = {.kind = REPORT_LINES,
+				 .title = "Telnet share of all packets",
+				 .y_label = "share",
+				 .times = times,
+				 .npoints = n,
+				 .series = &s,
+				 .nseries = 1,
+				 .percent = true};
 	int rc = save(dir, "telnet.svg", &c, err, errlen);
 	free(v);
 	return rc;
 }
 
-static int countries_chart(const char *dir, const struct scope_report *r, const int64_t *times, char *err,
-			   size_t errlen)
+static int countries_chart(const char *dir, const struct scope_report *r, const int64_t *times,
+			   char *err, size_t errlen)
 {
-	size_t n = r->nintervals, nc = r->ncountries < CHART_COUNTRIES ? r->ncountries : CHART_COUNTRIES;
+	size_t n = r->nintervals,
+	       nc = r->ncountries < CHART_COUNTRIES ? r->ncountries : CHART_COUNTRIES;
 	double *vals = xcalloc((nc + 1) * n + 1, sizeof(double));
 	struct report_series s[CHART_COUNTRIES + 1];
 	char names[CHART_COUNTRIES][3];
@@ -109,14 +128,20 @@ static int countries_chart(const char *dir, const struct scope_report *r, const 
 		s[k] = (struct report_series){.name = names[k], .values = vals + k * n};
 	}
 	s[nc] = (struct report_series){.name = "other", .values = vals + nc * n};
-	struct report_chart c = {.kind = REPORT_STACKED, .title = "Sources per country", .y_label = "sources per interval",
-				 .times = times, .npoints = n, .series = s, .nseries = nc + 1};
+	struct report_chart c = {.kind = REPORT_STACKED,
+				 .title = "Sources per country",
+				 .y_label = "sources per interval",
+				 .times = times,
+				 .npoints = n,
+				 .series = s,
+				 .nseries = nc + 1};
 	int rc = save(dir, "countries.svg", &c, err, errlen);
 	free(vals);
 	return rc;
 }
 
-static int mirai_chart(const char *dir, const struct scope_report *r, const int64_t *times, char *err, size_t errlen)
+static int mirai_chart(const char *dir, const struct scope_report *r, const int64_t *times,
+		       char *err, size_t errlen)
 {
 	size_t n = r->nintervals;
 	double *v = xcalloc(2 * n + 1, sizeof(double));
@@ -127,9 +152,14 @@ static int mirai_chart(const char *dir, const struct scope_report *r, const int6
 			if (r->intervals[i].countries[j].cc == jp)
 				v[n + i] = (double)r->intervals[i].countries[j].mirai_sources;
 	}
-	struct report_series s[2] = {{.name = "world", .values = v}, {.name = "Japan", .values = v + n, .highlight = true}};
-	struct report_chart c = {.kind = REPORT_LINES, .title = "Mirai-infected sources (SYN seq = destination)",
-				 .y_label = "sources per interval", .times = times, .npoints = n, .series = s,
+	struct report_series s[2] = {{.name = "world", .values = v},
+				     {.name = "Japan", .values = v + n, .highlight = true}};
+	struct report_chart c = {.kind = REPORT_LINES,
+				 .title = "Mirai-infected sources (SYN seq = destination)",
+				 .y_label = "sources per interval",
+				 .times = times,
+				 .npoints = n,
+				 .series = s,
 				 .nseries = r->ncountries ? 2 : 1};
 	int rc = save(dir, "mirai.svg", &c, err, errlen);
 	free(v);
@@ -145,13 +175,19 @@ static int families_chart(const char *dir, const struct scope_report *r, char *e
 		cats[i] = scope_family_names[i];
 	}
 	struct report_series s = {.name = "share of SYN sources", .values = v};
-	struct report_chart c = {.kind = REPORT_BARS, .title = "OS family of SYN sources", .y_label = "share",
-				 .categories = cats, .npoints = SCOPE_FAM__N, .series = &s, .nseries = 1, .percent = true};
+	struct report_chart c = {.kind = REPORT_BARS,
+				 .title = "OS family of SYN sources",
+				 .y_label = "share",
+				 .categories = cats,
+				 .npoints = SCOPE_FAM__N,
+				 .series = &s,
+				 .nseries = 1,
+				 .percent = true};
 	return save(dir, "families.svg", &c, err, errlen);
 }
 
-int scope_write_charts(const char *dir, const struct scope_report *r, const struct scope_out_ctx *ctx, char *err,
-		       size_t errlen)
+int scope_write_charts(const char *dir, const struct scope_report *r,
+		       const struct scope_out_ctx *ctx, char *err, size_t errlen)
 {
 	int rc = lib_mkdirs(dir, 0755);
 	if (rc) {

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define BATCH 256                /* decoded packets handed to the engine at once */
+#define BATCH 256 /* decoded packets handed to the engine at once */
 #define DEFAULT_P0F "/etc/p0f/p0f.fp"
 #define DEFAULT_LOCATION "/var/lib/location/database.db"
 #define PROGRESS_EVERY (1u << 16) /* frames between looks at the clock */
@@ -20,15 +20,20 @@
 
 static const char usage_text[] =
 	"usage: mitsu scope [options] PCAP... | --live IFACE\n"
-	"  -F, --format table|json|csv  output (default table; csv: one row per interval and port)\n"
+	"  -F, --format table|json|csv  output (default table; csv: one row per interval and "
+	"port)\n"
 	"  -o, --out FILE               write the report to FILE instead of stdout\n"
 	"  -i, --interval DURATION      interval length: 300, 5m, 1h (default), 1d\n"
-	"  -d, --darknet CIDR,...       the dark address space (repeatable); other destinations are\n"
+	"  -d, --darknet CIDR,...       the dark address space (repeatable); other destinations "
+	"are\n"
 	"                               counted apart. Without it every destination is dark\n"
 	"  -f, --filter EXPR            BPF filter (tcpdump syntax)\n"
-	"      --live IFACE             capture from an interface; prints each interval as it closes\n"
-	"      --duration SECS          with --live: stop after SECS seconds (default: on SIGINT/SIGTERM)\n"
-	"      --charts DIR             write SVG charts (ports, telnet, countries, mirai, families)\n"
+	"      --live IFACE             capture from an interface; prints each interval as it "
+	"closes\n"
+	"      --duration SECS          with --live: stop after SECS seconds (default: on "
+	"SIGINT/SIGTERM)\n"
+	"      --charts DIR             write SVG charts (ports, telnet, countries, mirai, "
+	"families)\n"
 	"      --data-dir DIR           store interval rows in DIR/mitsu.db (docs/scope.md)\n"
 	"      --geo FILE               MaxMind-format database (repeatable; country and/or ASN)\n"
 	"      --location-db FILE       libloc database (default " DEFAULT_LOCATION ")\n"
@@ -39,18 +44,40 @@ static const char usage_text[] =
 	"  -j, --threads N              analysis threads (default 1)\n"
 	"      --top N                  rows per table, scanners and attacks listed (default 20)\n"
 	"      --interval-ports N       ports kept per interval (default 100)\n"
-	"      --scan-dests N           scanner: distinct dark addresses on one port in one interval (100)\n"
+	"      --scan-dests N           scanner: distinct dark addresses on one port in one "
+	"interval (100)\n"
 	"      --dos-packets N --dos-seconds N --dos-ppm N --dos-timeout N\n"
 	"                               DoS attack thresholds (25 packets, 60 s, 30/min, 300 s)\n"
 	"      --max-sources N --max-pairs N --max-scan N --max-dests N --max-victims N\n"
 	"                               table bounds (entries); see docs/scope.md\n"
-	"      --progress / --no-progress   progress line on stderr (default: when it is a terminal)\n"
+	"      --progress / --no-progress   progress line on stderr (default: when it is a "
+	"terminal)\n"
 	"  -c FILE, --set KEY=VALUE, --log-level LEVEL   as for every command\n";
 
 enum {
-	O_LIVE = 0x200, O_DURATION, O_CHARTS, O_GEO, O_LOCATION, O_GEOCACHE, O_NOGEO, O_P0F, O_NOP0F, O_TOP,
-	O_IVPORTS, O_SCANDESTS, O_DOSPK, O_DOSSEC, O_DOSPPM, O_DOSTO, O_MAXSRC, O_MAXPAIRS, O_MAXSCAN, O_MAXDST,
-	O_MAXVIC, O_PROGRESS, O_NOPROGRESS,
+	O_LIVE = 0x200,
+	O_DURATION,
+	O_CHARTS,
+	O_GEO,
+	O_LOCATION,
+	O_GEOCACHE,
+	O_NOGEO,
+	O_P0F,
+	O_NOP0F,
+	O_TOP,
+	O_IVPORTS,
+	O_SCANDESTS,
+	O_DOSPK,
+	O_DOSSEC,
+	O_DOSPPM,
+	O_DOSTO,
+	O_MAXSRC,
+	O_MAXPAIRS,
+	O_MAXSCAN,
+	O_MAXDST,
+	O_MAXVIC,
+	O_PROGRESS,
+	O_NOPROGRESS,
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -159,19 +186,23 @@ static void progress(struct run *r, const struct scope_input *in, bool final)
 	double secs = (double)(now - r->t0_us) / 1e6;
 	double pps = secs > 0 ? (double)r->frames / secs : 0;
 	if (r->live) {
-		fprintf(stderr, "\r\033[Kscope: %s  %llu packets  %.0f pkt/s", "live", (unsigned long long)r->frames, pps);
+		fprintf(stderr, "\r\033[Kscope: %s  %llu packets  %.0f pkt/s", "live",
+			(unsigned long long)r->frames, pps);
 	} else {
 		double bps = secs > 0 ? (double)done / secs : 0;
-		double eta = bps > 0 && r->bytes_total > done ? (double)(r->bytes_total - done) / bps : 0;
-		fprintf(stderr, "\r\033[Kscope: %.1f / %.1f MB  %.2f M pkt/s  ETA %d:%02d", (double)done / 1e6,
-			(double)r->bytes_total / 1e6, pps / 1e6, (int)eta / 60, (int)eta % 60);
+		double eta = bps > 0 && r->bytes_total > done
+				     ? (double)(r->bytes_total - done) / bps
+				     : 0;
+		fprintf(stderr, "\r\033[Kscope: %.1f / %.1f MB  %.2f M pkt/s  ETA %d:%02d",
+			(double)done / 1e6, (double)r->bytes_total / 1e6, pps / 1e6, (int)eta / 60,
+			(int)eta % 60);
 	}
 	fflush(stderr);
 }
 
 /* Reads one input to its end (or the stop flag). Returns -1 after a read error. */
-static int read_input(struct run *r, struct scope_engine *e, struct scope_input *in, const char *name,
-		      struct scope_pkt *batch, int64_t deadline_us)
+static int read_input(struct run *r, struct scope_engine *e, struct scope_input *in,
+		      const char *name, struct scope_pkt *batch, int64_t deadline_us)
 {
 	int link = scope_input_linktype(in);
 	char err[256];
@@ -298,7 +329,8 @@ int scope_main(int argc, char **argv)
 	struct peek *files = NULL;
 	size_t nfiles = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "F:o:i:d:f:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "F:o:i:d:f:j:h", longopts,
+				NULL)) != -1) {
 		int s = core_cmdline_option(&ccfg, &cl, c, optarg);
 		if (s < 0)
 			goto out;
@@ -320,13 +352,15 @@ int scope_main(int argc, char **argv)
 		case 'o': out_path = optarg; break;
 		case 'i':
 			if (parse_duration(optarg, &r.cfg.interval)) {
-				fprintf(stderr, "mitsu scope: --interval wants a duration such as 300, 5m, 1h or 1d\n");
+				fprintf(stderr, "mitsu scope: --interval wants a duration such as "
+						"300, 5m, 1h or 1d\n");
 				goto out;
 			}
 			break;
 		case 'd': {
 			char *list = xstrdup(optarg), *save = NULL;
-			for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+			for (char *tok = strtok_r(list, ", ", &save); tok;
+			     tok = strtok_r(NULL, ", ", &save)) {
 				if (r.cfg.ndarknet == SCOPE_MAX_DARKNETS ||
 				    scope_cidr_parse(tok, &r.cfg.darknet[r.cfg.ndarknet])) {
 					fprintf(stderr, "mitsu scope: bad --darknet %s\n", tok);
@@ -341,7 +375,8 @@ int scope_main(int argc, char **argv)
 		case 'f': filter = optarg; break;
 		case 'j':
 			if (parse_count(optarg, 1, SCOPE_MAX_THREADS, &v)) {
-				fprintf(stderr, "mitsu scope: --threads is 1 to %d\n", SCOPE_MAX_THREADS);
+				fprintf(stderr, "mitsu scope: --threads is 1 to %d\n",
+					SCOPE_MAX_THREADS);
 				goto out;
 			}
 			threads = (int)v;
@@ -356,7 +391,8 @@ int scope_main(int argc, char **argv)
 		case O_CHARTS: charts = optarg; break;
 		case O_GEO:
 			if (ngeo == MAX_GEO_FILES) {
-				fprintf(stderr, "mitsu scope: at most %d --geo files\n", MAX_GEO_FILES);
+				fprintf(stderr, "mitsu scope: at most %d --geo files\n",
+					MAX_GEO_FILES);
 				goto out;
 			}
 			geo_files[ngeo++] = optarg;
@@ -375,14 +411,14 @@ int scope_main(int argc, char **argv)
 			p0f_explicit = true;
 			break;
 		case O_NOP0F: p0f_path = NULL; break;
-#define COUNT_OPT(ID, NAME, MIN, MAX, FIELD)                                                      \
-	case ID:                                                                                  \
-		if (parse_count(optarg, MIN, MAX, &v)) {                                          \
-			fprintf(stderr, "mitsu scope: --%s is %llu to %llu\n", NAME,              \
-				(unsigned long long)(MIN), (unsigned long long)(MAX));            \
-			goto out;                                                                 \
-		}                                                                                 \
-		FIELD = v;                                                                        \
+#define COUNT_OPT(ID, NAME, MIN, MAX, FIELD) \
+	case ID: \
+		if (parse_count(optarg, MIN, MAX, &v)) { \
+			fprintf(stderr, "mitsu scope: --%s is %llu to %llu\n", NAME, \
+				(unsigned long long)(MIN), (unsigned long long)(MAX)); \
+			goto out; \
+		} \
+		FIELD = v; \
 		break;
 			COUNT_OPT(O_TOP, "top", 1, 1000000, r.cfg.top)
 			COUNT_OPT(O_IVPORTS, "interval-ports", 1, 196864, r.cfg.interval_ports)
@@ -403,9 +439,7 @@ int scope_main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			rc = 0;
 			goto out;
-		default:
-			fputs(usage_text, stderr);
-			goto out;
+		default: fputs(usage_text, stderr); goto out;
 		}
 	}
 	if (core_cmdline_finish(&ccfg, &cl))
@@ -429,7 +463,9 @@ int scope_main(int argc, char **argv)
 				fprintf(stderr, "mitsu scope: %s\n", err);
 				goto out;
 			}
-			log_warn("scope", "no p0f signatures (%s): OS families from TTL only (install p0f)", err);
+			log_warn("scope",
+				 "no p0f signatures (%s): OS families from TTL only (install p0f)",
+				 err);
 		}
 	}
 	if (!no_geo) {
@@ -440,7 +476,8 @@ int scope_main(int argc, char **argv)
 				fprintf(stderr, "mitsu scope: %s\n", err);
 				goto out;
 			}
-			log_warn("scope", "no geolocation (%s): install libloc-database or give --geo", err);
+			log_warn("scope",
+				 "no geolocation (%s): install libloc-database or give --geo", err);
 			geo = NULL;
 		}
 	}
@@ -490,10 +527,11 @@ int scope_main(int argc, char **argv)
 	/* The store is used when a data directory was chosen: --data-dir, or core.data_dir in the
 	 * config file or --set (anything but the built-in default). */
 	if (ccfg.set_on_cmdline[OPT_CORE_DATA_DIR] ||
-	    strcmp(cfg_str(&ccfg, OPT_CORE_DATA_DIR), core_options[OPT_CORE_DATA_DIR].def)) {
-		if (core_store_open(&r.store, cfg_str(&ccfg, OPT_CORE_DATA_DIR), false) ||
+	    strcmp(core_cfg_str(&ccfg, OPT_CORE_DATA_DIR), core_options[OPT_CORE_DATA_DIR].def)) {
+		if (core_store_open(&r.store, core_cfg_str(&ccfg, OPT_CORE_DATA_DIR), false) ||
 		    scope_store_begin(&r.store, &r.ctx, &r.run_id)) {
-			fprintf(stderr, "mitsu scope: cannot use the store in %s\n", cfg_str(&ccfg, OPT_CORE_DATA_DIR));
+			fprintf(stderr, "mitsu scope: cannot use the store in %s\n",
+				core_cfg_str(&ccfg, OPT_CORE_DATA_DIR));
 			rc = 2;
 			goto out;
 		}
@@ -521,10 +559,12 @@ int scope_main(int argc, char **argv)
 			goto out;
 		}
 		live_in = in;
-		fprintf(stderr, "mitsu scope: listening on %s (interval %llds)\n", live, (long long)r.cfg.interval);
+		fprintf(stderr, "mitsu scope: listening on %s (interval %llds)\n", live,
+			(long long)r.cfg.interval);
 		r.ctx.inputs = NULL;
 		r.ctx.ninputs = 0;
-		if (read_input(&r, e, in, live, batch, duration ? (int64_t)(r.t0_us + (uint64_t)duration * 1000000) : 0))
+		if (read_input(&r, e, in, live, batch,
+			       duration ? (int64_t)(r.t0_us + (uint64_t)duration * 1000000) : 0))
 			rc = 1;
 		live_in = NULL;
 		scope_input_close(in);

@@ -30,18 +30,16 @@ bool scope_link_supported(int linktype)
 	case SCOPE_LINK_SLL2:
 	case SCOPE_LINK_LOOP:
 	case SCOPE_LINK_IPV4:
-	case SCOPE_LINK_IPV6:
-		return true;
-	default:
-		return false;
+	case SCOPE_LINK_IPV6: return true;
+	default: return false;
 	}
 }
 
 /* The IP half of a signature; the rest is zero until tcp_sig fills it (opt_layout is read up
  * to opt_cnt only). Field by field: a memset or a struct assignment compiles to `rep stos`,
  * which costs more than the whole decode of a packet. */
-INLINE void sig_start(struct scope_tcpsig *s, uint32_t quirks, uint8_t ttl, uint8_t tos, uint8_t ip_opt_len,
-		      uint16_t tot_hdr)
+INLINE void sig_start(struct scope_tcpsig *s, uint32_t quirks, uint8_t ttl, uint8_t tos,
+		      uint8_t ip_opt_len, uint16_t tot_hdr)
 {
 	s->quirks = quirks;
 	s->ts1 = 0;
@@ -62,7 +60,8 @@ enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SOK = 4, OPT_SACK 
 
 /* p0f's option walk: records the layout and sets the option quirks. `o` is the first option
  * byte, `end` one past the last byte of the TCP header. */
-static void parse_options(const uint8_t *o, const uint8_t *end, uint8_t tcp_flags, struct scope_tcpsig *s)
+static void parse_options(const uint8_t *o, const uint8_t *end, uint8_t tcp_flags,
+			  struct scope_tcpsig *s)
 {
 	bool abort = false;
 	while (o < end && s->opt_cnt < SCOPE_MAX_TCP_OPT) {
@@ -78,8 +77,7 @@ static void parse_options(const uint8_t *o, const uint8_t *end, uint8_t tcp_flag
 				o = end;
 			}
 			break;
-		case OPT_NOP:
-			break;
+		case OPT_NOP: break;
 		case OPT_MSS:
 			if (o + 3 > end) {
 				abort = true;
@@ -153,7 +151,8 @@ out:
 INLINE bool tcp_sig_ok(const uint8_t *t, size_t n)
 {
 	size_t doff = (size_t)(t[12] >> 4) * 4;
-	return doff >= 20 && doff <= n && !(t[13] & 0x01); /* SYN+FIN is one of p0f's "silly" combinations */
+	return doff >= 20 && doff <= n &&
+	       !(t[13] & 0x01); /* SYN+FIN is one of p0f's "silly" combinations */
 }
 
 INLINE bool tcp_sig(const uint8_t *t, size_t n, struct scope_tcpsig *s)
@@ -196,7 +195,8 @@ INLINE bool ip4_sig(const uint8_t *p, size_t ihl, size_t tot, struct scope_tcpsi
 	/* DF and the IP ID vary from packet to packet: no branches on them (they would be
 	 * mispredicted); ECN and MBZ are rare. */
 	uint32_t df = (frag >> 14) & 1, nzid = rd16(p + 4) != 0;
-	uint32_t q = df * SCOPE_Q_DF | (df & nzid) * SCOPE_Q_NZ_ID | (~(df | nzid) & 1) * SCOPE_Q_ZERO_ID;
+	uint32_t q = df * SCOPE_Q_DF | (df & nzid) * SCOPE_Q_NZ_ID |
+		     (~(df | nzid) & 1) * SCOPE_Q_ZERO_ID;
 	if (p[1] & 0x03)
 		q |= SCOPE_Q_ECN;
 	if (frag & 0x8000)
@@ -307,8 +307,8 @@ INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 		/* p0f ignores fragments and datagrams not captured whole. */
 		if (o->cls == SCOPE_C_SYN && !(frag & 0x2000) && n >= tot && tot >= 40) {
 			if (lazy) {
-				/* Computed when the engine needs it (scope_pkt_sig): most SYNs come from
-				 * sources whose OS is known. */
+				/* Computed when the engine needs it (scope_pkt_sig): most SYNs come
+				 * from sources whose OS is known. */
 				if (tcp_sig_ok(l4, l4n)) {
 					o->l3 = p;
 					o->flags |= SCOPE_PF_SIG | SCOPE_PF_LAZY;
@@ -318,16 +318,12 @@ INLINE enum scope_dec decode_ip4(const uint8_t *p, size_t n, struct scope_pkt *o
 			}
 		}
 		break;
-	case 17:
-		decode_udp(l4, l4n, o);
-		break;
+	case 17: decode_udp(l4, l4n, o); break;
 	case 1:
 		if (decode_icmp(l4, l4n, o) && icmp4_error(l4[0]) && l4n >= 8)
 			decode_inner4(l4 + 8, l4n - 8, o);
 		break;
-	default:
-		o->cls = SCOPE_C_OTHER;
-		break;
+	default: o->cls = SCOPE_C_OTHER; break;
 	}
 	return SCOPE_DEC_IP;
 }
@@ -364,15 +360,9 @@ static enum scope_dec decode_ip6(const uint8_t *p, size_t n, struct scope_pkt *o
 				o->flags |= SCOPE_PF_SIG;
 		}
 		break;
-	case 17:
-		decode_udp(l4, l4n, o);
-		break;
-	case 58:
-		decode_icmp(l4, l4n, o);
-		break;
-	default:
-		o->cls = SCOPE_C_OTHER;
-		break;
+	case 17: decode_udp(l4, l4n, o); break;
+	case 58: decode_icmp(l4, l4n, o); break;
+	default: o->cls = SCOPE_C_OTHER; break;
 	}
 	return SCOPE_DEC_IP;
 }
@@ -388,7 +378,8 @@ static enum scope_dec decode_by_version(const uint8_t *p, size_t n, struct scope
 	}
 }
 
-INLINE enum scope_dec decode_ethertype(uint16_t et, const uint8_t *p, size_t n, struct scope_pkt *o, bool lazy)
+INLINE enum scope_dec decode_ethertype(uint16_t et, const uint8_t *p, size_t n, struct scope_pkt *o,
+				       bool lazy)
 {
 	switch (et) {
 	case 0x0800: return decode_ip4(p, n, o, lazy);
@@ -398,7 +389,8 @@ INLINE enum scope_dec decode_ethertype(uint16_t et, const uint8_t *p, size_t n, 
 }
 
 /* BSD loopback address families: AF_INET is 2 everywhere, AF_INET6 is 10, 24, 28 or 30. */
-static enum scope_dec decode_af(uint32_t af, const uint8_t *p, size_t n, struct scope_pkt *o, bool lazy)
+static enum scope_dec decode_af(uint32_t af, const uint8_t *p, size_t n, struct scope_pkt *o,
+				bool lazy)
 {
 	switch (af) {
 	case 2: return decode_ip4(p, n, o, lazy);
@@ -411,7 +403,7 @@ static enum scope_dec decode_af(uint32_t af, const uint8_t *p, size_t n, struct 
 }
 
 INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
-				  struct scope_pkt *out, bool lazy)
+				   struct scope_pkt *out, bool lazy)
 {
 	/* Only the fields a decode can leave unset are cleared: the whole struct (with the IPv6
 	 * addresses) would cost more than the decode. `sig` is filled (and cleared) for SYNs only
@@ -445,12 +437,9 @@ INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen
 	}
 	case SCOPE_LINK_RAW:
 	case 12:
-	case 14:
-		return decode_by_version(p, caplen, out, lazy);
-	case SCOPE_LINK_IPV4:
-		return decode_ip4(p, caplen, out, lazy);
-	case SCOPE_LINK_IPV6:
-		return decode_ip6(p, caplen, out);
+	case 14: return decode_by_version(p, caplen, out, lazy);
+	case SCOPE_LINK_IPV4: return decode_ip4(p, caplen, out, lazy);
+	case SCOPE_LINK_IPV6: return decode_ip6(p, caplen, out);
 	case SCOPE_LINK_SLL:
 		if (caplen < 16)
 			return SCOPE_DEC_MALFORMED;
@@ -463,7 +452,8 @@ INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen
 		if (caplen < 4)
 			return SCOPE_DEC_MALFORMED;
 		/* Host order of the machine that captured: try both. */
-		uint32_t le = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		uint32_t le = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			      (uint32_t)p[3] << 24;
 		uint32_t af = le < 256 ? le : rd32(p);
 		return decode_af(af, p + 4, caplen - 4, out, lazy);
 	}
@@ -471,8 +461,7 @@ INLINE enum scope_dec decode_frame(int linktype, const uint8_t *p, size_t caplen
 		if (caplen < 4)
 			return SCOPE_DEC_MALFORMED;
 		return decode_af(rd32(p), p + 4, caplen - 4, out, lazy);
-	default:
-		return SCOPE_DEC_BAD_LINK;
+	default: return SCOPE_DEC_BAD_LINK;
 	}
 }
 
@@ -491,18 +480,19 @@ void scope_pkt_sig(const struct scope_pkt *p, struct scope_tcpsig *out)
 	ip4_sig(p->l3, (size_t)(p->l3[0] & 15) * 4, p->len, out);
 }
 
-size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, struct scope_pkt *out,
-			  uint64_t other[SCOPE_DEC__N])
+size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n,
+			  struct scope_pkt *out, uint64_t other[SCOPE_DEC__N])
 {
 	size_t k = 0;
 	/* The link type is a constant in each loop, so that its switch goes away. */
-#define DECODE_LOOP(LT)                                                                          \
-	for (size_t i = 0; i < n; i++) {                                                         \
-		enum scope_dec d = decode_frame(LT, f[i].data, f[i].caplen, f[i].ts_ns, &out[k], true); \
-		if (d == SCOPE_DEC_IP)                                                           \
-			k++;                                                                     \
-		else                                                                             \
-			other[d]++;                                                              \
+#define DECODE_LOOP(LT) \
+	for (size_t i = 0; i < n; i++) { \
+		enum scope_dec d = \
+			decode_frame(LT, f[i].data, f[i].caplen, f[i].ts_ns, &out[k], true); \
+		if (d == SCOPE_DEC_IP) \
+			k++; \
+		else \
+			other[d]++; \
 	}
 	switch (linktype) {
 	case SCOPE_LINK_EN10MB: DECODE_LOOP(SCOPE_LINK_EN10MB); break;

@@ -237,7 +237,7 @@ static bool label_holds(uint64_t match, uint64_t syn, uint64_t min)
  * exact for every pair that could qualify, and the large random-access set of every triple
  * is never built. */
 struct pair_rec {
-	uint64_t key; /* src << 32 | 1 << 31 | pt << 16 | port */
+	uint64_t key;   /* src << 32 | 1 << 31 | pt << 16 | port */
 	uint32_t ival;  /* the interval it was last counted in */
 	uint32_t scans; /* scan packets in the interval, counted up to scan_dests */
 };
@@ -271,12 +271,12 @@ struct secrun {
 struct scanlog {
 	uint8_t **chunk;
 	size_t nchunks;
-	size_t n;          /* entries */
-	uint8_t *at, *end; /* the next entry, the end of the room in its chunk */
-	uint32_t esize;    /* bytes per entry, a divisor of LOG_CHUNK_BYTES */
+	size_t n;            /* entries */
+	uint8_t *at, *end;   /* the next entry, the end of the room in its chunk */
+	uint32_t esize;      /* bytes per entry, a divisor of LOG_CHUNK_BYTES */
 	struct secrun *runs; /* compact logs */
 	size_t nruns, capruns;
-	uint32_t last_sec;   /* runs[nruns - 1].sec */
+	uint32_t last_sec; /* runs[nruns - 1].sec */
 };
 #define LOG_WIDE 2 /* index of the wide log in back.log */
 
@@ -285,11 +285,11 @@ struct scanlog {
  * address index once that is smaller (darknet given and at most SCOPE_DIRECT_MAX addresses).
  * Sets live in a per-interval arena, so a candidate costs what its destinations need. */
 struct ivscan_rec {
-	uint64_t key; /* the pair key */
+	uint64_t key;         /* the pair key */
 	uint32_t first, last; /* seconds */
 	uint64_t packets;
 	uint64_t dests;
-	uint32_t *set;   /* addresses + 1 (0: free slot); NULL once `bits` is used */
+	uint32_t *set; /* addresses + 1 (0: free slot); NULL once `bits` is used */
 	uint64_t *bits;
 	uint32_t setcap; /* slots, a power of two */
 	bool has_top;    /* 255.255.255.255, which the set cannot hold */
@@ -336,7 +336,6 @@ struct dst_rec {
 	uint32_t pkts, ival;
 };
 
-
 /* A packet on its way to a back, with its hashes (computed once for the prefetch). */
 #define MSG_NO_VICTIM 1
 #define MSG_VICTIM_ONLY 2
@@ -352,13 +351,13 @@ struct back {
 	const struct scope_config *cfg;
 	struct srctab src;
 	struct scope_tab pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6, spill;
-	bool inline_pairs; /* scan_dests fits an inline pair's counter */
+	bool inline_pairs;   /* scan_dests fits an inline pair's counter */
 	uint32_t scan_dests; /* cfg->scan_dests */
 	/* Arena of the candidates' destination sets, emptied at each interval's end. */
 	uint8_t **arena;
 	size_t narena, arena_used, arena_at; /* chunks, chunks in use, bytes used in the last */
-	uint64_t arena_bytes;                 /* bytes handed out this interval */
-	uint64_t bitmap_words; /* 0: no bitmaps (darknet unknown or too large) */
+	uint64_t arena_bytes;                /* bytes handed out this interval */
+	uint64_t bitmap_words;               /* 0: no bitmaps (darknet unknown or too large) */
 	const struct scope_dark *dark;
 	uint32_t setseed;
 	uint64_t cand_filter[CAND_FILTER_BITS / 64];
@@ -374,7 +373,7 @@ struct back {
 	struct scope_count iv_mirai, iv_zmap, iv_masscan;
 	uint64_t iv_families[SCOPE_FAM__N];
 	uint64_t iv_cc[SCOPE_NCC][3]; /* sources, packets, Mirai sources */
-	uint32_t *iv_port_src;       /* [NPORTS] */
+	uint32_t *iv_port_src;        /* [NPORTS] */
 	/* Per run. */
 	uint32_t *run_port_src; /* [NPORTS] */
 	uint64_t cc[SCOPE_NCC][3];
@@ -390,7 +389,7 @@ struct back {
 	struct msg *ring;
 	_Atomic uint64_t head, tail;
 	uint64_t wr, tail_seen; /* the front's own copies */
-	_Atomic int closed; /* interval number whose close has completed */
+	_Atomic int closed;     /* interval number whose close has completed */
 	struct scope_engine *eng;
 };
 
@@ -415,11 +414,11 @@ struct scope_engine {
 	size_t ntouched;
 	/* The interval clock. */
 	bool open;
-	uint32_t ival;            /* 0 before the first packet */
-	int64_t iv_start, iv_end; /* seconds */
+	uint32_t ival;                  /* 0 before the first packet */
+	int64_t iv_start, iv_end;       /* seconds */
 	int64_t iv_start_ns, iv_end_ns; /* the same in nanoseconds (saturated), for the fast test */
-	int64_t last_end;         /* end of the interval the wall clock closed */
-	struct scope_interval iv; /* counters of the open interval */
+	int64_t last_end;               /* end of the interval the wall clock closed */
+	struct scope_interval iv;       /* counters of the open interval */
 	struct scope_interval *ivs;
 	size_t nivs, capivs;
 	/* Run totals. */
@@ -506,7 +505,8 @@ static uint64_t key6(const uint8_t sipkey[16], const uint8_t a[16], uint32_t ext
 
 static bool is_scan(const struct scope_pkt *p)
 {
-	return p->cls == SCOPE_C_SYN || p->cls == SCOPE_C_UDP || (p->cls == SCOPE_C_ICMP && p->dport == 8);
+	return p->cls == SCOPE_C_SYN || p->cls == SCOPE_C_UDP ||
+	       (p->cls == SCOPE_C_ICMP && p->dport == 8);
 }
 
 /* Could the packet be backscatter? (the cheap half of the test below) */
@@ -548,8 +548,7 @@ static bool backscatter(const struct scope_pkt *p, uint32_t *victim, uint32_t *k
 		}
 		*victim = p->inner_dst;
 		return true;
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -596,8 +595,9 @@ static inline __attribute__((always_inline)) uint32_t sig_key(const struct scope
 		uint64_t mask;
 		memcpy(&mask, keep, 8);
 		uint64_t k0 = a & mask;
-		uint64_t k1 = (uint64_t)b | (uint64_t)ip[8] << 32 | (uint64_t)(seq == 0) << 40 | (uint64_t)(t[8] & 1) << 41 |
-			      (uint64_t)(urg != 0) << 42 | (uint64_t)(ipid == 0) << 43;
+		uint64_t k1 = (uint64_t)b | (uint64_t)ip[8] << 32 | (uint64_t)(seq == 0) << 40 |
+			      (uint64_t)(t[8] & 1) << 41 | (uint64_t)(urg != 0) << 42 |
+			      (uint64_t)(ipid == 0) << 43;
 		h = mix64(k0 * 0x9e3779b97f4a7c15ull ^ k1);
 		size_t doff = (size_t)(t[12] >> 4) * 4;
 		if (doff > 20)
@@ -647,8 +647,8 @@ static void back_init(struct back *b, const struct scope_config *cfg)
 static void back_free(struct back *b)
 {
 	srctab_release(&b->src);
-	struct scope_tab *tabs[] = {&b->pair, &b->victim, &b->scanner, &b->ivscan,
-				    &b->asn, &b->iv_asn, &b->src6, &b->pair6, &b->spill};
+	struct scope_tab *tabs[] = {&b->pair,   &b->victim, &b->scanner, &b->ivscan, &b->asn,
+				    &b->iv_asn, &b->src6,   &b->pair6,   &b->spill};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
 		scope_tab_free(tabs[i]);
 	for (int k = 0; k < 3; k++) {
@@ -671,17 +671,19 @@ static uint64_t log_bytes(const struct back *b)
 {
 	uint64_t n = 0;
 	for (int k = 0; k < 3; k++)
-		n += b->log[k].nchunks * (uint64_t)LOG_CHUNK_BYTES + b->log[k].capruns * sizeof(struct secrun);
+		n += b->log[k].nchunks * (uint64_t)LOG_CHUNK_BYTES +
+		     b->log[k].capruns * sizeof(struct secrun);
 	return n;
 }
 
 static uint64_t back_bytes(const struct back *b)
 {
-	return srctab_bytes(&b->src) + scope_tab_bytes(&b->pair) + b->narena * (uint64_t)ARENA_CHUNK +
-	       scope_tab_bytes(&b->victim) + scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
+	return srctab_bytes(&b->src) + scope_tab_bytes(&b->pair) +
+	       b->narena * (uint64_t)ARENA_CHUNK + scope_tab_bytes(&b->victim) +
+	       scope_tab_bytes(&b->scanner) + scope_tab_bytes(&b->ivscan) +
 	       scope_tab_bytes(&b->asn) + scope_tab_bytes(&b->iv_asn) + scope_tab_bytes(&b->src6) +
-	       scope_tab_bytes(&b->pair6) + scope_tab_bytes(&b->spill) + b->capivsrc * 4 + 2ull * NPORTS * 4 + log_bytes(b) +
-	       b->capattacks * sizeof(struct scope_attack);
+	       scope_tab_bytes(&b->pair6) + scope_tab_bytes(&b->spill) + b->capivsrc * 4 +
+	       2ull * NPORTS * 4 + log_bytes(b) + b->capattacks * sizeof(struct scope_attack);
 }
 
 /* Ends a victim's attack vector: kept if it passes the thresholds. */
@@ -691,17 +693,23 @@ static void victim_end(struct back *b, struct victim_rec *v)
 	if (!v->pkts)
 		return;
 	int64_t dur = (v->last_ns - v->start_ns) / 1000000000;
-	if (v->pkts >= c->dos_packets && dur >= (int64_t)c->dos_duration && v->max_ppm >= c->dos_ppm) {
+	if (v->pkts >= c->dos_packets && dur >= (int64_t)c->dos_duration &&
+	    v->max_ppm >= c->dos_ppm) {
 		b->attacks_total++;
 		if (b->nattacks < MAX_ATTACKS) {
 			if (b->nattacks == b->capattacks) {
 				b->capattacks = b->capattacks ? b->capattacks * 2 : 64;
-				b->attacks = xrealloc(b->attacks, b->capattacks * sizeof(*b->attacks));
+				b->attacks =
+					xrealloc(b->attacks, b->capattacks * sizeof(*b->attacks));
 			}
-			b->attacks[b->nattacks++] = (struct scope_attack){
-				.victim = (uint32_t)(v->key - 1), .kinds = (uint8_t)v->kinds,
-				.start_ns = v->start_ns, .end_ns = v->last_ns, .packets = v->pkts,
-				.bytes = v->bytes, .max_ppm = v->max_ppm};
+			b->attacks[b->nattacks++] =
+				(struct scope_attack){.victim = (uint32_t)(v->key - 1),
+						      .kinds = (uint8_t)v->kinds,
+						      .start_ns = v->start_ns,
+						      .end_ns = v->last_ns,
+						      .packets = v->pkts,
+						      .bytes = v->bytes,
+						      .max_ppm = v->max_ppm};
 		} else {
 			b->limits.attacks_full++;
 		}
@@ -715,7 +723,8 @@ static void victim_packet(struct back *b, uint32_t victim, uint32_t kind, const 
 {
 	bool added;
 	uint64_t key = (uint64_t)victim + 1;
-	struct victim_rec *v = scope_tab_put(&b->victim, key, scope_tab_hash(&b->victim, key), &added);
+	struct victim_rec *v =
+		scope_tab_put(&b->victim, key, scope_tab_hash(&b->victim, key), &added);
 	if (!v) {
 		b->limits.victims_full++;
 		return;
@@ -1026,7 +1035,8 @@ static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt 
 static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t sec, uint32_t *scans)
 {
 	bool added;
-	struct ivscan_rec *c = scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
+	struct ivscan_rec *c =
+		scope_tab_put(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk), &added);
 	if (!c) {
 		b->limits.scanners_full++;
 		return;
@@ -1043,8 +1053,8 @@ static void scan_candidate(struct back *b, uint64_t pk, uint32_t dst, uint32_t s
 
 /* A scan packet of a pair whose state is *scans (scan packets in the interval, up to
  * scan_dests): logged below the threshold, counted in the pair's destination set from it on. */
-static inline __attribute__((always_inline)) void scan_packet(struct back *b, const struct scope_pkt *p, uint32_t pidx,
-							       uint32_t *scans, int slot)
+static inline __attribute__((always_inline)) void
+scan_packet(struct back *b, const struct scope_pkt *p, uint32_t pidx, uint32_t *scans, int slot)
 {
 	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000);
 	if (*scans + 1 < b->scan_dests) {
@@ -1102,7 +1112,8 @@ static void source_first_syn(struct back *b, struct src_rec *s, uint8_t ttl)
 
 /* Everything about one IPv4 packet that is keyed by its source. The packet's fields are read
  * once into locals: stores into the records could otherwise alias them. */
-static inline __attribute__((always_inline)) void back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
+static inline __attribute__((always_inline)) void
+back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
 {
 	const uint32_t src = p->src, dst = p->dst;
 	const uint8_t cls = p->cls;
@@ -1131,7 +1142,8 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 			source_first_syn(b, s, p->ttl);
 		if (ctr_get(s->iv_ctr, CTR_SYN) == UINT16_MAX)
 			spill(b, s);
-		s->iv_ctr += 1ull << CTR_SYN | (uint64_t)(seq == dst) << CTR_MIRAI | (uint64_t)(ipid == 54321) << CTR_ZMAP |
+		s->iv_ctr += 1ull << CTR_SYN | (uint64_t)(seq == dst) << CTR_MIRAI |
+			     (uint64_t)(ipid == 54321) << CTR_ZMAP |
 			     (uint64_t)(ipid == (uint16_t)(dst ^ dport ^ seq)) << CTR_MASSCAN;
 		if (!(s->flags & SF_OSDONE) && (p->flags & SCOPE_PF_SIG) && b->cfg->p0f) {
 			uint32_t key = sig_key(p);
@@ -1173,8 +1185,8 @@ static inline __attribute__((always_inline)) void back_source(struct back *b, co
 }
 
 /* One packet for this back: `kind` says whether to do the source half, the victim half or both. */
-static inline __attribute__((always_inline)) void back_one(struct back *b, const struct scope_pkt *p, uint32_t kind,
-							    uint64_t hsrc)
+static inline __attribute__((always_inline)) void
+back_one(struct back *b, const struct scope_pkt *p, uint32_t kind, uint64_t hsrc)
 {
 	if (p->ipver == 6) {
 		back_packet6(b, p);
@@ -1195,8 +1207,8 @@ static inline __attribute__((always_inline)) void back_one(struct back *b, const
  * queueing. */
 #define AHEAD 16
 
-
-static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b, const struct scope_pkt *p)
+static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b,
+								const struct scope_pkt *p)
 {
 	if (p->ipver != 4)
 		return 0;
@@ -1206,11 +1218,14 @@ static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b, 
 	 * word early too (the candidate table itself is small and stays in the cache). */
 	if (b->ivscan.count && cand_maybe(b, p->src) && is_scan(p)) {
 		uint64_t pk = pair_key(p->src, port_index(port_table(p), p->dport));
-		struct ivscan_rec *c = scope_tab_find(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk));
+		struct ivscan_rec *c =
+			scope_tab_find(&b->ivscan, pk, scope_tab_hash(&b->ivscan, pk));
 		if (c && c->bits)
-			__builtin_prefetch(&c->bits[(uint64_t)scope_dark_index(b->dark, p->dst) >> 6], 1);
+			__builtin_prefetch(
+				&c->bits[(uint64_t)scope_dark_index(b->dark, p->dst) >> 6], 1);
 		else if (c && c->set)
-			__builtin_prefetch(&c->set[mix32(p->dst ^ b->setseed) & (c->setcap - 1)], 1);
+			__builtin_prefetch(&c->set[mix32(p->dst ^ b->setseed) & (c->setcap - 1)],
+					   1);
 	}
 	/* UDP sources often probe more ports than a record holds: their pair's slot too. */
 	if (p->cls == SCOPE_C_UDP && b->pair.count) {
@@ -1220,8 +1235,8 @@ static inline __attribute__((always_inline)) uint64_t hashes_of(struct back *b, 
 	return h;
 }
 
-static inline __attribute__((always_inline)) void back_pipeline(struct back *b, const struct scope_pkt *const *ps,
-								 const uint32_t *kinds, size_t n)
+static inline __attribute__((always_inline)) void
+back_pipeline(struct back *b, const struct scope_pkt *const *ps, const uint32_t *kinds, size_t n)
 {
 	uint64_t h[AHEAD];
 	size_t i = 0;
@@ -1237,7 +1252,8 @@ static inline __attribute__((always_inline)) void back_pipeline(struct back *b, 
 	}
 }
 
-static void back_run(struct back *b, const struct scope_pkt *const *ps, const uint32_t *kinds, size_t n)
+static void back_run(struct back *b, const struct scope_pkt *const *ps, const uint32_t *kinds,
+		     size_t n)
 {
 	/* The one-thread path (no kinds) and the workers' get their own copies of the loop. */
 	if (kinds)
@@ -1246,8 +1262,8 @@ static void back_run(struct back *b, const struct scope_pkt *const *ps, const ui
 		back_pipeline(b, ps, NULL, n);
 }
 
-static void label_source(struct src_cold *s, uint32_t flag, uint64_t packets, struct scope_count *run,
-			 struct scope_count *iv)
+static void label_source(struct src_cold *s, uint32_t flag, uint64_t packets,
+			 struct scope_count *run, struct scope_count *iv)
 {
 	if (!(s->flags & flag)) {
 		s->flags |= flag;
@@ -1303,7 +1319,8 @@ static void log_replay(struct back *b, int k)
 				run++;
 			const struct src_rec *s = srctab_find(&b->src, ce.src, h);
 			if (s && (s->inl[k] & INL_PIDX_MASK))
-				replay_one(b, pair_key(ce.src, (s->inl[k] & INL_PIDX_MASK) - 1), ce.dst, l->runs[run].sec);
+				replay_one(b, pair_key(ce.src, (s->inl[k] & INL_PIDX_MASK) - 1),
+					   ce.dst, l->runs[run].sec);
 		}
 	}
 }
@@ -1319,7 +1336,8 @@ static void back_close(struct back *b, uint32_t next)
 			srctab_prefetch(&b->src, h);
 			__builtin_prefetch(&b->src.cold[h & b->src.mask & ~1ull], 1);
 		}
-		struct src_rec *s = srctab_find(&b->src, b->ivsrc[i], srctab_hash(&b->src, b->ivsrc[i]));
+		struct src_rec *s =
+			srctab_find(&b->src, b->ivsrc[i], srctab_hash(&b->src, b->ivsrc[i]));
 		if (!s)
 			continue;
 		struct src_cold *sc = srctab_cold(&b->src, s);
@@ -1345,16 +1363,19 @@ static void back_close(struct back *b, uint32_t next)
 		b->cc[cc][1] += s->ival_pkts;
 		b->iv_cc[cc][0]++;
 		b->iv_cc[cc][1] += s->ival_pkts;
-		struct asn_rec *ia = scope_tab_put(&b->iv_asn, ak, scope_tab_hash(&b->iv_asn, ak), &added);
+		struct asn_rec *ia =
+			scope_tab_put(&b->iv_asn, ak, scope_tab_hash(&b->iv_asn, ak), &added);
 		if (ia) {
 			ia->sources++;
 			ia->packets += s->ival_pkts;
 		}
 		uint64_t syn = ctr_get(s->iv_ctr, CTR_SYN), mirai = ctr_get(s->iv_ctr, CTR_MIRAI),
-			 zmap = ctr_get(s->iv_ctr, CTR_ZMAP), masscan = ctr_get(s->iv_ctr, CTR_MASSCAN);
+			 zmap = ctr_get(s->iv_ctr, CTR_ZMAP),
+			 masscan = ctr_get(s->iv_ctr, CTR_MASSCAN);
 		if (s->flags & SF_SPILLED) {
 			uint64_t key = (uint64_t)s->addr + 1;
-			const struct spill_rec *x = scope_tab_find(&b->spill, key, scope_tab_hash(&b->spill, key));
+			const struct spill_rec *x =
+				scope_tab_find(&b->spill, key, scope_tab_hash(&b->spill, key));
 			if (x) {
 				syn += x->syn;
 				mirai += x->mirai;
@@ -1387,7 +1408,8 @@ static void back_close(struct back *b, uint32_t next)
 			continue;
 		b->iv_scanners++;
 		bool added;
-		struct scanner_rec *sc = scope_tab_put(&b->scanner, q->key, scope_tab_hash(&b->scanner, q->key), &added);
+		struct scanner_rec *sc = scope_tab_put(&b->scanner, q->key,
+						       scope_tab_hash(&b->scanner, q->key), &added);
 		if (!sc) {
 			b->limits.scanners_full++;
 			continue;
@@ -1464,7 +1486,8 @@ static void *back_thread(void *arg)
 				if (m->kind & MSG_CLOSE) {
 					uint32_t next = m->ival;
 					back_close(b, next);
-					atomic_store_explicit(&b->closed, (int)next, memory_order_release);
+					atomic_store_explicit(&b->closed, (int)next,
+							      memory_order_release);
 				} else {
 					stop = true;
 				}
@@ -1541,7 +1564,8 @@ static void dispatch(struct scope_engine *e, const struct scope_pkt *p)
 	o = owner(e, p->src);
 	uint32_t victim, kind;
 	bool known;
-	if (maybe_backscatter(p) && backscatter(p, &victim, &kind, &known) && known && victim != p->src) {
+	if (maybe_backscatter(p) && backscatter(p, &victim, &kind, &known) && known &&
+	    victim != p->src) {
 		uint32_t vo = owner(e, victim);
 		if (vo != o) {
 			ring_push(&e->b[o], p, MSG_NO_VICTIM, 0);
@@ -1609,7 +1633,8 @@ static struct scope_country *countries_of(struct scope_engine *e, bool interval,
 		if (!v[0] && !v[1])
 			continue;
 		out = xrealloc(out, (cnt + 1) * sizeof(*out));
-		out[cnt++] = (struct scope_country){.cc = c, .sources = v[0], .packets = v[1], .mirai_sources = v[2]};
+		out[cnt++] = (struct scope_country){
+			.cc = c, .sources = v[0], .packets = v[1], .mirai_sources = v[2]};
 	}
 	if (cnt)
 		qsort(out, cnt, sizeof(*out), cmp_country);
@@ -1641,7 +1666,9 @@ static struct scope_asn *asns_of(struct scope_engine *e, bool interval, size_t k
 	size_t cnt = 0;
 	for (uint8_t *r = NULL; (r = scope_tab_next(&merged, r));) {
 		struct asn_rec *a = (struct asn_rec *)r;
-		out[cnt++] = (struct scope_asn){.asn = (uint32_t)(a->key - 1), .sources = a->sources, .packets = a->packets};
+		out[cnt++] = (struct scope_asn){.asn = (uint32_t)(a->key - 1),
+						.sources = a->sources,
+						.packets = a->packets};
 	}
 	scope_tab_free(&merged);
 	qsort(out, cnt, sizeof(*out), cmp_asn);
@@ -1657,7 +1684,8 @@ static void close_interval(struct scope_engine *e, uint32_t next)
 	struct scope_interval *iv = &e->iv;
 	iv->start = e->iv_start;
 	/* Telnet: the SYNs to 23 and 2323, from the port counters. */
-	iv->telnet = e->iv_port_pk[port_index(SCOPE_PT_SYN, 23)] + e->iv_port_pk[port_index(SCOPE_PT_SYN, 2323)];
+	iv->telnet = e->iv_port_pk[port_index(SCOPE_PT_SYN, 23)] +
+		     e->iv_port_pk[port_index(SCOPE_PT_SYN, 2323)];
 	/* Ports: packets from the front, sources from the backs. */
 	struct scope_port *ports = xcalloc(e->ntouched + 1, sizeof(*ports));
 	size_t np = 0;
@@ -1668,8 +1696,10 @@ static void close_interval(struct scope_engine *e, uint32_t next)
 			src += e->b[k].iv_port_src[idx];
 			e->b[k].iv_port_src[idx] = 0;
 		}
-		ports[np++] = (struct scope_port){.pt = (uint8_t)(idx >> 16), .port = (uint16_t)idx,
-						  .packets = e->iv_port_pk[idx], .sources = src};
+		ports[np++] = (struct scope_port){.pt = (uint8_t)(idx >> 16),
+						  .port = (uint16_t)idx,
+						  .packets = e->iv_port_pk[idx],
+						  .sources = src};
 		e->iv_port_pk[idx] = 0;
 	}
 	e->ntouched = 0;
@@ -1679,9 +1709,11 @@ static void close_interval(struct scope_engine *e, uint32_t next)
 		keep = e->cfg.interval_ports;
 		/* Telnet stays listed: its share is what the charts follow. */
 		for (size_t i = keep; i < np; i++)
-			if (ports[i].pt == SCOPE_PT_SYN && (ports[i].port == 23 || ports[i].port == 2323)) {
+			if (ports[i].pt == SCOPE_PT_SYN &&
+			    (ports[i].port == 23 || ports[i].port == 2323)) {
 				struct scope_port t = ports[i];
-				memmove(ports + keep + 1, ports + keep, (i - keep) * sizeof(*ports));
+				memmove(ports + keep + 1, ports + keep,
+					(i - keep) * sizeof(*ports));
 				ports[keep++] = t;
 			}
 		for (size_t i = keep; i < np; i++)
@@ -1763,8 +1795,8 @@ static void clock_to(struct scope_engine *e, int64_t ts_ns)
 			for (int k = 0; k < e->nb; k++)
 				e->b[k].ival = 1;
 		} else if (sec < e->last_end) {
-			/* After the wall clock closed an interval (live): a packet stamped before its
-			 * end belongs to the next one. */
+			/* After the wall clock closed an interval (live): a packet stamped before
+			 * its end belongs to the next one. */
 			e->r.limits.late_packets++;
 			sec = e->last_end;
 		}
@@ -1782,7 +1814,8 @@ static void clock_to(struct scope_engine *e, int64_t ts_ns)
 
 static inline int64_t dark_index_of(const struct scope_engine *e, const struct scope_pkt *p)
 {
-	return p->ipver == 4 ? scope_dark_index(&e->dark, p->dst) : (scope_dark6(&e->dark, p->dst6) ? 0 : -1);
+	return p->ipver == 4 ? scope_dark_index(&e->dark, p->dst)
+			     : (scope_dark6(&e->dark, p->dst6) ? 0 : -1);
 }
 
 /* The front's counters over a run of packets, kept in registers and added to the open interval
@@ -1839,7 +1872,8 @@ static void front_dst(struct scope_engine *e, struct front_sum *s, uint32_t dst)
 }
 
 /* The front over m packets; di[i]: dark_index_of(e, &pkts[i]). */
-static void front_run(struct scope_engine *e, const struct scope_pkt *pkts, const int64_t *di, size_t m)
+static void front_run(struct scope_engine *e, const struct scope_pkt *pkts, const int64_t *di,
+		      size_t m)
 {
 	struct front_sum s;
 	memset(&s, 0, sizeof(s));
@@ -2067,8 +2101,11 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 			if (e->dpk[i] > r->dark_max_packets) {
 				r->dark_max_packets = e->dpk[i];
 				for (size_t k = 0; k < e->dark.n; k++)
-					if (i >= e->dark.base[k] && i - e->dark.base[k] <= (uint64_t)e->dark.end[k] - e->dark.start[k])
-						r->dark_max_addr = e->dark.start[k] + (uint32_t)(i - e->dark.base[k]);
+					if (i >= e->dark.base[k] &&
+					    i - e->dark.base[k] <=
+						    (uint64_t)e->dark.end[k] - e->dark.start[k])
+						r->dark_max_addr = e->dark.start[k] +
+								   (uint32_t)(i - e->dark.base[k]);
 			}
 	} else {
 		for (uint8_t *p = NULL; (p = scope_tab_next(&e->dst, p));) {
@@ -2076,7 +2113,8 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 			uint32_t addr = (uint32_t)(d->key - 1);
 			/* Ties go to the lowest address, as in the flat array (not to the table's
 			 * seeded order). */
-			if (d->pkts > r->dark_max_packets || (d->pkts == r->dark_max_packets && addr < r->dark_max_addr)) {
+			if (d->pkts > r->dark_max_packets ||
+			    (d->pkts == r->dark_max_packets && addr < r->dark_max_addr)) {
 				r->dark_max_packets = d->pkts;
 				r->dark_max_addr = addr;
 			}
@@ -2093,8 +2131,10 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 		uint64_t src = 0;
 		for (int k = 0; k < e->nb; k++)
 			src += e->b[k].run_port_src[i];
-		r->ports[r->nports++] = (struct scope_port){.pt = (uint8_t)(i >> 16), .port = (uint16_t)i,
-							    .packets = e->run_port_pk[i], .sources = src};
+		r->ports[r->nports++] = (struct scope_port){.pt = (uint8_t)(i >> 16),
+							    .port = (uint16_t)i,
+							    .packets = e->run_port_pk[i],
+							    .sources = src};
 	}
 	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
 	/* Mirai sources per country: every source has its country once its intervals closed. */
@@ -2148,8 +2188,10 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	r->os = xcalloc(2 * nlabels + 1, sizeof(*r->os));
 	for (size_t i = 0; i < 2 * nlabels + 1; i++)
 		if (os[i])
-			r->os[r->nos++] = (struct scope_label_os){.label = i == 2 * nlabels ? -1 : (int)(i / 2),
-								  .app = i < 2 * nlabels && (i & 1), .sources = os[i]};
+			r->os[r->nos++] = (struct scope_label_os){
+				.label = i == 2 * nlabels ? -1 : (int)(i / 2),
+				.app = i < 2 * nlabels && (i & 1),
+				.sources = os[i]};
 	free(os);
 	qsort(r->os, r->nos, sizeof(*r->os), cmp_os);
 	/* Attacks: all backs' lists, most packets first, cut to cfg.top. */
@@ -2159,7 +2201,8 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	r->attacks = xcalloc(na + 1, sizeof(*r->attacks));
 	for (int k = 0; k < e->nb; k++) {
 		if (e->b[k].nattacks)
-			memcpy(r->attacks + r->nattacks, e->b[k].attacks, e->b[k].nattacks * sizeof(*r->attacks));
+			memcpy(r->attacks + r->nattacks, e->b[k].attacks,
+			       e->b[k].nattacks * sizeof(*r->attacks));
 		r->nattacks += e->b[k].nattacks;
 	}
 	qsort(r->attacks, r->nattacks, sizeof(*r->attacks), cmp_attack);
@@ -2208,7 +2251,9 @@ void scope_engine_finish(struct scope_engine *e, struct scope_report *out)
 	r->nintervals = e->nivs;
 	e->ivs = NULL;
 	e->nivs = 0;
-	uint64_t bytes = scope_tab_bytes(&e->dst) + (e->dpk ? 4 * e->dark.size + (e->dark.size + 63) / 64 * 8 : 0) + NPORTS * 16ull;
+	uint64_t bytes = scope_tab_bytes(&e->dst) +
+			 (e->dpk ? 4 * e->dark.size + (e->dark.size + 63) / 64 * 8 : 0) +
+			 NPORTS * 16ull;
 	for (int k = 0; k < e->nb; k++)
 		bytes += back_bytes(&e->b[k]);
 	r->table_bytes = bytes;
@@ -2262,6 +2307,6 @@ void scope_report_free(struct scope_report *r)
 bool scope_report_exact(const struct scope_report *r)
 {
 	const struct scope_limits *l = &r->limits;
-	return !(l->sources_full || l->pairs_full || l->scan_full || l->dests_full || l->victims_full ||
-		 l->scanners_full || l->attacks_full || l->label_halvings);
+	return !(l->sources_full || l->pairs_full || l->scan_full || l->dests_full ||
+		 l->victims_full || l->scanners_full || l->attacks_full || l->label_halvings);
 }

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 /* Bounds. */
-#define GEO_MAX_RANGES (16u << 20)     /* ranges in the flat table */
-#define GEO_MAX_CACHE (512u << 20)     /* bytes of a cache file */
-#define GEO_MAX_MMDB 8                 /* --geo files */
+#define GEO_MAX_RANGES (16u << 20) /* ranges in the flat table */
+#define GEO_MAX_CACHE (512u << 20) /* bytes of a cache file */
+#define GEO_MAX_MMDB 8             /* --geo files */
 #define GEO_CACHE_MAGIC "mitsu-geo-v1\n"
 
 struct scope_geo {
@@ -30,7 +30,8 @@ struct scope_geo {
 	uint32_t *start, *end, *asn;
 	uint16_t *cc;
 	uint32_t n;
-	uint8_t *blob; /* the cache file, mapped: the arrays point into it (else each is allocated) */
+	uint8_t *blob; /* the cache file, mapped: the arrays point into it (else each is allocated)
+			*/
 	size_t bloblen;
 	uint32_t idx16[65537]; /* first range that may hold an address of each /16 */
 	struct loc_ctx *ctx;
@@ -116,15 +117,19 @@ void scope_geo_lookup(const struct scope_geo *g, uint32_t addr, uint16_t *cc, ui
 		bool have_cc = false, have_asn = false;
 		for (size_t i = 0; i < g->nmmdb && !(have_cc && have_asn); i++) {
 			int err;
-			MMDB_lookup_result_s res = MMDB_lookup_sockaddr((MMDB_s *)&g->mmdb[i], (struct sockaddr *)&sa, &err);
+			MMDB_lookup_result_s res = MMDB_lookup_sockaddr(
+				(MMDB_s *)&g->mmdb[i], (struct sockaddr *)&sa, &err);
 			if (err != MMDB_SUCCESS || !res.found_entry)
 				continue;
 			MMDB_entry_data_s d;
 			if (!have_cc) {
-				const char *paths[][3] = {{"country", "iso_code", NULL}, {"registered_country", "iso_code", NULL}};
+				const char *paths[][3] = {{"country", "iso_code", NULL},
+							  {"registered_country", "iso_code", NULL}};
 				for (size_t k = 0; k < 2 && !have_cc; k++) {
-					if (MMDB_aget_value(&res.entry, &d, paths[k]) == MMDB_SUCCESS && d.has_data &&
-					    d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size == 2) {
+					if (MMDB_aget_value(&res.entry, &d, paths[k]) ==
+						    MMDB_SUCCESS &&
+					    d.has_data && d.type == MMDB_DATA_TYPE_UTF8_STRING &&
+					    d.data_size == 2) {
 						char c[3] = {d.utf8_string[0], d.utf8_string[1], 0};
 						*cc = scope_cc_index(c);
 						have_cc = *cc != 0;
@@ -133,12 +138,14 @@ void scope_geo_lookup(const struct scope_geo *g, uint32_t addr, uint16_t *cc, ui
 			}
 			if (!have_asn) {
 				const char *path[] = {"autonomous_system_number", NULL};
-				if (MMDB_aget_value(&res.entry, &d, path) == MMDB_SUCCESS && d.has_data) {
+				if (MMDB_aget_value(&res.entry, &d, path) == MMDB_SUCCESS &&
+				    d.has_data) {
 					if (d.type == MMDB_DATA_TYPE_UINT32)
 						*asn = d.uint32;
 					else if (d.type == MMDB_DATA_TYPE_UINT16)
 						*asn = d.uint16;
-					else if (d.type == MMDB_DATA_TYPE_UINT64 && d.uint64 <= UINT32_MAX)
+					else if (d.type == MMDB_DATA_TYPE_UINT64 &&
+						 d.uint64 <= UINT32_MAX)
 						*asn = (uint32_t)d.uint64;
 					have_asn = *asn != 0;
 				}
@@ -194,12 +201,14 @@ static int net_cmp(const void *a, const void *b)
 	return x->prefix - y->prefix; /* the wider network first */
 }
 
-static void emit(struct scope_geo *g, uint32_t *cap, uint64_t from, uint64_t to, const struct net *n)
+static void emit(struct scope_geo *g, uint32_t *cap, uint64_t from, uint64_t to,
+		 const struct net *n)
 {
 	if (from > to)
 		return;
 	/* Adjacent ranges with the same answer are one range. */
-	if (g->n && (uint64_t)g->end[g->n - 1] + 1 == from && g->cc[g->n - 1] == n->cc && g->asn[g->n - 1] == n->asn) {
+	if (g->n && (uint64_t)g->end[g->n - 1] + 1 == from && g->cc[g->n - 1] == n->cc &&
+	    g->asn[g->n - 1] == n->asn) {
 		g->end[g->n - 1] = (uint32_t)to;
 		return;
 	}
@@ -315,7 +324,8 @@ static bool cache_map(const char *path, uint8_t **out, size_t *len)
 	struct stat st;
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > GEO_MAX_CACHE) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > GEO_MAX_CACHE) {
 		close(fd);
 		return false;
 	}
@@ -339,7 +349,8 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 	if (len >= sizeof(h)) {
 		memcpy(&h, data, sizeof(h));
 		uint64_t need = sizeof(h) + (uint64_t)h.n * 14;
-		if (!memcmp(h.magic, GEO_CACHE_MAGIC, sizeof(GEO_CACHE_MAGIC) - 1) && h.size == (uint64_t)st->st_size &&
+		if (!memcmp(h.magic, GEO_CACHE_MAGIC, sizeof(GEO_CACHE_MAGIC) - 1) &&
+		    h.size == (uint64_t)st->st_size &&
 		    h.mtime_ns == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
 		    h.n <= GEO_MAX_RANGES && need == len) {
 			/* The arrays are used where they were read (the header's size keeps them
@@ -354,7 +365,8 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 			ok = true;
 			/* Ranges must be sorted and disjoint, or the file is not ours. */
 			for (uint32_t i = 0; i < g->n && ok; i++)
-				ok = g->start[i] <= g->end[i] && (i == 0 || g->start[i] > g->end[i - 1]) &&
+				ok = g->start[i] <= g->end[i] &&
+				     (i == 0 || g->start[i] > g->end[i - 1]) &&
 				     g->cc[i] < SCOPE_NCC;
 			if (ok) {
 				g->blob = data;
@@ -370,14 +382,16 @@ static bool cache_load(struct scope_geo *g, const char *path, const struct stat 
 	return false;
 }
 
-static void cache_save(const struct scope_geo *g, const char *cache_dir, const char *path, const struct stat *st)
+static void cache_save(const struct scope_geo *g, const char *cache_dir, const char *path,
+		       const struct stat *st)
 {
 	if (lib_mkdirs(cache_dir, 0700))
 		return;
 	size_t len = sizeof(struct cache_head) + (size_t)g->n * 14;
 	uint8_t *data = xmalloc(len);
 	struct cache_head h = {.size = (uint64_t)st->st_size,
-			       .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+			       .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+					   st->st_mtim.tv_nsec,
 			       .n = g->n};
 	memcpy(h.magic, GEO_CACHE_MAGIC, sizeof(GEO_CACHE_MAGIC) - 1);
 	memcpy(data, &h, sizeof(h));
@@ -391,8 +405,8 @@ static void cache_save(const struct scope_geo *g, const char *cache_dir, const c
 	free(data);
 }
 
-int scope_geo_open_libloc(struct scope_geo **out, const char *path, const char *cache_dir, char *err,
-			  size_t errlen)
+int scope_geo_open_libloc(struct scope_geo **out, const char *path, const char *cache_dir,
+			  char *err, size_t errlen)
 {
 	struct scope_geo *g = xcalloc(1, sizeof(*g));
 	struct stat st;
@@ -450,8 +464,11 @@ int scope_geo_open_mmdb(struct scope_geo **out, char **paths, size_t n, char *er
 			return -EINVAL;
 		}
 		g->nmmdb++;
-		int w = snprintf(g->desc + dl, sizeof(g->desc) - dl, "%s%s (%s)", i ? ", " : "MaxMind ", paths[i],
-				 g->mmdb[i].metadata.database_type ? g->mmdb[i].metadata.database_type : "?");
+		int w = snprintf(g->desc + dl, sizeof(g->desc) - dl, "%s%s (%s)",
+				 i ? ", " : "MaxMind ", paths[i],
+				 g->mmdb[i].metadata.database_type
+					 ? g->mmdb[i].metadata.database_type
+					 : "?");
 		if (w > 0 && (size_t)w < sizeof(g->desc) - dl)
 			dl += (size_t)w;
 	}

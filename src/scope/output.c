@@ -28,7 +28,8 @@ const char *scope_pt_name(int pt)
 	}
 }
 
-static const char *const class_names[SCOPE_C__N] = {"tcp_syn", "udp", "icmp", "tcp_backscatter", "tcp_other", "other"};
+static const char *const class_names[SCOPE_C__N] = {"tcp_syn",         "udp",       "icmp",
+						    "tcp_backscatter", "tcp_other", "other"};
 
 static void addr_str(uint32_t a, char out[16])
 {
@@ -276,7 +277,8 @@ static void jw_countries(struct jw *w, const struct scope_country *c, size_t n)
 }
 
 /* AS rows; names (a slow lookup in libloc) for the first `named` rows only. */
-static void jw_asns(struct jw *w, const struct scope_asn *a, size_t n, struct scope_geo *geo, size_t named)
+static void jw_asns(struct jw *w, const struct scope_asn *a, size_t n, struct scope_geo *geo,
+		    size_t named)
 {
 	jw_open(w, "asns", '[');
 	for (size_t i = 0; i < n; i++) {
@@ -320,8 +322,8 @@ static void jw_tools(struct jw *w, const struct scope_count *mirai, const struct
 }
 
 /* Classes, Telnet share and ports, of an interval or of the run. */
-static void jw_traffic(struct jw *w, const uint64_t *cls, uint64_t telnet, const struct scope_port *ports, size_t nports,
-		       uint64_t packets)
+static void jw_traffic(struct jw *w, const uint64_t *cls, uint64_t telnet,
+		       const struct scope_port *ports, size_t nports, uint64_t packets)
 {
 	jw_classes(w, cls);
 	jw_open(w, "telnet", '{');
@@ -331,7 +333,8 @@ static void jw_traffic(struct jw *w, const uint64_t *cls, uint64_t telnet, const
 	jw_ports(w, ports, nports, packets);
 }
 
-static void jw_interval(struct jw *w, const char *key, const struct scope_interval *iv, const struct scope_out_ctx *ctx)
+static void jw_interval(struct jw *w, const char *key, const struct scope_interval *iv,
+			const struct scope_out_ctx *ctx)
 {
 	jw_open(w, key, '{');
 	jw_ts(w, "start", iv->start * 1000000000);
@@ -419,8 +422,8 @@ static void jw_scanner(struct jw *w, const struct scope_scanner *s, const struct
 /* The OS labels (or the tools) as an object: label -> sources. Two entries with the same
  * printed label make one member, where the first was, with the last count (what a JSON object
  * built member by member holds). */
-static void jw_os_labels(struct jw *w, const char *key, const struct scope_report *r, const struct scope_out_ctx *ctx,
-			 bool app)
+static void jw_os_labels(struct jw *w, const char *key, const struct scope_report *r,
+			 const struct scope_out_ctx *ctx, bool app)
 {
 	jw_open(w, key, '{');
 	for (size_t i = 0; i < r->nos; i++) {
@@ -429,12 +432,14 @@ static void jw_os_labels(struct jw *w, const char *key, const struct scope_repor
 		const char *name = scope_p0f_label(ctx->p0f, r->os[i].label);
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = r->os[k].app == app && !strcmp(scope_p0f_label(ctx->p0f, r->os[k].label), name);
+			seen = r->os[k].app == app &&
+			       !strcmp(scope_p0f_label(ctx->p0f, r->os[k].label), name);
 		if (seen)
 			continue;
 		uint64_t v = r->os[i].sources;
 		for (size_t k = i + 1; k < r->nos; k++)
-			if (r->os[k].app == app && !strcmp(scope_p0f_label(ctx->p0f, r->os[k].label), name))
+			if (r->os[k].app == app &&
+			    !strcmp(scope_p0f_label(ctx->p0f, r->os[k].label), name))
 				v = r->os[k].sources;
 		jw_uint(w, name, v);
 	}
@@ -487,7 +492,8 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 	else
 		jw_null(w, "addresses");
 	jw_uint(w, "hit", r->dark_hit);
-	jw_real(w, "packets_per_address", share(r->packets, r->dark_size ? r->dark_size : r->dark_hit));
+	jw_real(w, "packets_per_address",
+		share(r->packets, r->dark_size ? r->dark_size : r->dark_hit));
 	if (r->dark_hit) {
 		char maxa[16];
 		addr_str(r->dark_max_addr, maxa);
@@ -654,18 +660,19 @@ static void render_table(struct buf *out, const struct report_table *t)
 	buf_append_str(out, "\n");
 }
 
-static void summary_table(struct buf *out, const struct scope_report *r, const struct scope_out_ctx *ctx)
+static void summary_table(struct buf *out, const struct scope_report *r,
+			  const struct scope_out_ctx *ctx)
 {
 	struct report_table *t = report_table_new("Summary");
 	report_table_col(t, "what", REPORT_STR, 0);
 	report_table_col(t, "value", REPORT_STR, 0);
 	char b[256], b2[LIB_RFC3339_LEN], b3[LIB_RFC3339_LEN];
-#define KV(k, ...)                                 \
-	do {                                       \
+#define KV(k, ...) \
+	do { \
 		snprintf(b, sizeof(b), __VA_ARGS__); \
-		report_table_row(t);               \
-		report_table_str(t, k);            \
-		report_table_str(t, b);            \
+		report_table_row(t); \
+		report_table_str(t, k); \
+		report_table_str(t, b); \
 	} while (0)
 	if (ctx->live)
 		KV("inputs", "live capture");
@@ -678,27 +685,39 @@ static void summary_table(struct buf *out, const struct scope_report *r, const s
 	}
 	fmt_bytes(b2, sizeof(b2), r->bytes);
 	KV("dark packets", "%llu (%s)", (unsigned long long)r->packets, b2);
-	KV("other frames", "%llu not to the darknet, %llu not IP, %llu malformed", (unsigned long long)r->not_dark_packets,
-	   (unsigned long long)r->not_ip, (unsigned long long)(r->malformed + r->bad_link));
-	KV("unique sources", "%llu (%llu IPv6)", (unsigned long long)r->sources, (unsigned long long)r->sources6);
+	KV("other frames", "%llu not to the darknet, %llu not IP, %llu malformed",
+	   (unsigned long long)r->not_dark_packets, (unsigned long long)r->not_ip,
+	   (unsigned long long)(r->malformed + r->bad_link));
+	KV("unique sources", "%llu (%llu IPv6)", (unsigned long long)r->sources,
+	   (unsigned long long)r->sources6);
 	if (r->dark_size)
-		KV("dark addresses", "%llu monitored, %llu hit, %.1f packets per address", (unsigned long long)r->dark_size,
-		   (unsigned long long)r->dark_hit, share(r->packets, r->dark_size));
+		KV("dark addresses", "%llu monitored, %llu hit, %.1f packets per address",
+		   (unsigned long long)r->dark_size, (unsigned long long)r->dark_hit,
+		   share(r->packets, r->dark_size));
 	else
-		KV("dark addresses", "%llu hit (no --darknet: every destination counts)", (unsigned long long)r->dark_hit);
+		KV("dark addresses", "%llu hit (no --darknet: every destination counts)",
+		   (unsigned long long)r->dark_hit);
 	KV("classes", "SYN %llu, UDP %llu, ICMP %llu, SYN-ACK/RST %llu, other TCP %llu, other %llu",
 	   (unsigned long long)r->cls[SCOPE_C_SYN], (unsigned long long)r->cls[SCOPE_C_UDP],
-	   (unsigned long long)r->cls[SCOPE_C_ICMP], (unsigned long long)r->cls[SCOPE_C_BACKSCATTER],
-	   (unsigned long long)r->cls[SCOPE_C_TCP_OTHER], (unsigned long long)r->cls[SCOPE_C_OTHER]);
-	KV("Telnet share", "%.1f %% of packets (23/tcp and 2323/tcp SYN)", 100 * share(r->telnet, r->packets));
-	KV("Mirai", "%llu sources, %llu packets", (unsigned long long)r->mirai.sources, (unsigned long long)r->mirai.packets);
-	KV("ZMap", "%llu sources, %llu packets", (unsigned long long)r->zmap.sources, (unsigned long long)r->zmap.packets);
+	   (unsigned long long)r->cls[SCOPE_C_ICMP],
+	   (unsigned long long)r->cls[SCOPE_C_BACKSCATTER],
+	   (unsigned long long)r->cls[SCOPE_C_TCP_OTHER],
+	   (unsigned long long)r->cls[SCOPE_C_OTHER]);
+	KV("Telnet share", "%.1f %% of packets (23/tcp and 2323/tcp SYN)",
+	   100 * share(r->telnet, r->packets));
+	KV("Mirai", "%llu sources, %llu packets", (unsigned long long)r->mirai.sources,
+	   (unsigned long long)r->mirai.packets);
+	KV("ZMap", "%llu sources, %llu packets", (unsigned long long)r->zmap.sources,
+	   (unsigned long long)r->zmap.packets);
 	KV("masscan", "%llu sources, %llu packets", (unsigned long long)r->masscan.sources,
 	   (unsigned long long)r->masscan.packets);
-	KV("backscatter", "%llu packets from %llu victims, %llu attacks", (unsigned long long)r->backscatter_packets,
+	KV("backscatter", "%llu packets from %llu victims, %llu attacks",
+	   (unsigned long long)r->backscatter_packets,
 	   (unsigned long long)r->backscatter_victims_all, (unsigned long long)r->attacks_total);
-	KV("scanners", "%llu (source, port) pairs from %llu sources (>= %u dark addresses in an interval)",
-	   (unsigned long long)r->scanners_total, (unsigned long long)r->scanner_sources, ctx->cfg->scan_dests);
+	KV("scanners",
+	   "%llu (source, port) pairs from %llu sources (>= %u dark addresses in an interval)",
+	   (unsigned long long)r->scanners_total, (unsigned long long)r->scanner_sources,
+	   ctx->cfg->scan_dests);
 	if (ctx->cfg->geo)
 		KV("geolocation", "%s", scope_geo_describe(ctx->cfg->geo));
 	fmt_bytes(b2, sizeof(b2), r->table_bytes);
@@ -706,9 +725,11 @@ static void summary_table(struct buf *out, const struct scope_report *r, const s
 	KV("memory", "tables %s, peak RSS %s", b2, b3);
 	KV("time taken", "%.2f s", ctx->seconds);
 	if (!scope_report_exact(r))
-		KV("WARNING", "a table was full: some counts are lower bounds (see limits in --format json)");
+		KV("WARNING",
+		   "a table was full: some counts are lower bounds (see limits in --format json)");
 	if (r->limits.late_packets)
-		KV("late packets", "%llu packets older than their interval were counted in the next",
+		KV("late packets",
+		   "%llu packets older than their interval were counted in the next",
 		   (unsigned long long)r->limits.late_packets);
 #undef KV
 	render_table(out, t);
@@ -717,7 +738,8 @@ static void summary_table(struct buf *out, const struct scope_report *r, const s
 
 static void ports_table(struct buf *out, const struct scope_report *r, uint32_t top)
 {
-	struct report_table *t = report_table_new("Top destination ports (TCP SYN, UDP; ICMP by type)");
+	struct report_table *t =
+		report_table_new("Top destination ports (TCP SYN, UDP; ICMP by type)");
 	report_table_col(t, "proto", REPORT_STR, 0);
 	report_table_col(t, "port", REPORT_INT, 0);
 	report_table_col(t, "packets", REPORT_INT, 0);
@@ -735,7 +757,8 @@ static void ports_table(struct buf *out, const struct scope_report *r, uint32_t 
 	report_table_free(t);
 }
 
-static void geo_tables(struct buf *out, const struct scope_report *r, const struct scope_out_ctx *ctx)
+static void geo_tables(struct buf *out, const struct scope_report *r,
+		       const struct scope_out_ctx *ctx)
 {
 	struct report_table *t = report_table_new("Sources per country");
 	report_table_col(t, "country", REPORT_STR, 0);
@@ -763,7 +786,8 @@ static void geo_tables(struct buf *out, const struct scope_report *r, const stru
 	for (size_t i = 0; i < r->nasns && i < ctx->top; i++) {
 		report_table_row(t);
 		report_table_uint(t, r->asns[i].asn);
-		report_table_str(t, r->asns[i].asn ? scope_geo_as_name(ctx->geo, r->asns[i].asn) : "(unknown)");
+		report_table_str(t, r->asns[i].asn ? scope_geo_as_name(ctx->geo, r->asns[i].asn)
+						   : "(unknown)");
 		report_table_uint(t, r->asns[i].sources);
 		report_table_uint(t, r->asns[i].packets);
 	}
@@ -771,9 +795,11 @@ static void geo_tables(struct buf *out, const struct scope_report *r, const stru
 	report_table_free(t);
 }
 
-static void os_tables(struct buf *out, const struct scope_report *r, const struct scope_out_ctx *ctx)
+static void os_tables(struct buf *out, const struct scope_report *r,
+		      const struct scope_out_ctx *ctx)
 {
-	struct report_table *t = report_table_new("OS of SYN sources (family: p0f class, else initial TTL)");
+	struct report_table *t =
+		report_table_new("OS of SYN sources (family: p0f class, else initial TTL)");
 	report_table_col(t, "family", REPORT_STR, 0);
 	report_table_col(t, "sources", REPORT_INT, 0);
 	report_table_col(t, "share", REPORT_PERCENT, 1);
@@ -785,7 +811,8 @@ static void os_tables(struct buf *out, const struct scope_report *r, const struc
 	}
 	render_table(out, t);
 	report_table_free(t);
-	t = report_table_new(ctx->p0f ? "p0f labels of SYN sources" : "p0f labels (no p0f.fp loaded)");
+	t = report_table_new(ctx->p0f ? "p0f labels of SYN sources"
+				      : "p0f labels (no p0f.fp loaded)");
 	report_table_col(t, "label", REPORT_STR, 0);
 	report_table_col(t, "kind", REPORT_STR, 0);
 	report_table_col(t, "sources", REPORT_INT, 0);
@@ -799,7 +826,8 @@ static void os_tables(struct buf *out, const struct scope_report *r, const struc
 	report_table_free(t);
 }
 
-static void lists_tables(struct buf *out, const struct scope_report *r, const struct scope_out_ctx *ctx)
+static void lists_tables(struct buf *out, const struct scope_report *r,
+			 const struct scope_out_ctx *ctx)
 {
 	struct report_table *t = report_table_new("Scanners (most packets first)");
 	report_table_col(t, "source", REPORT_STR, 0);
@@ -818,9 +846,10 @@ static void lists_tables(struct buf *out, const struct scope_report *r, const st
 		report_table_int(t, s->port);
 		report_table_uint(t, s->packets);
 		report_table_uint(t, s->dests);
-		report_table_str(t, (s->labels & SCOPE_L_MIRAI) ? "mirai" : (s->labels & SCOPE_L_MASSCAN) ? "masscan"
-								     : (s->labels & SCOPE_L_ZMAP)	 ? "zmap"
-													 : "");
+		report_table_str(t, (s->labels & SCOPE_L_MIRAI)     ? "mirai"
+				    : (s->labels & SCOPE_L_MASSCAN) ? "masscan"
+				    : (s->labels & SCOPE_L_ZMAP)    ? "zmap"
+								    : "");
 	}
 	render_table(out, t);
 	report_table_free(t);
@@ -848,7 +877,8 @@ static void lists_tables(struct buf *out, const struct scope_report *r, const st
 	report_table_free(t);
 }
 
-static void intervals_table(struct buf *out, const struct scope_report *r, const struct scope_out_ctx *ctx)
+static void intervals_table(struct buf *out, const struct scope_report *r,
+			    const struct scope_out_ctx *ctx)
 {
 	struct report_table *t = report_table_new("Intervals");
 	report_table_col(t, "start", REPORT_STR, 0);
@@ -863,7 +893,8 @@ static void intervals_table(struct buf *out, const struct scope_report *r, const
 		char st[LIB_RFC3339_LEN], top[32] = "";
 		ts_str(iv->start * 1000000000, st);
 		if (iv->nports)
-			snprintf(top, sizeof(top), "%u/%s", iv->ports[0].port, scope_pt_name(iv->ports[0].pt));
+			snprintf(top, sizeof(top), "%u/%s", iv->ports[0].port,
+				 scope_pt_name(iv->ports[0].pt));
 		report_table_row(t);
 		report_table_str(t, st);
 		report_table_uint(t, iv->packets);
@@ -874,7 +905,9 @@ static void intervals_table(struct buf *out, const struct scope_report *r, const
 	}
 	render_table(out, t);
 	if (from)
-		buf_printf(out, "(the last 48 of %zu intervals; --format json or csv has them all)\n\n", r->nintervals);
+		buf_printf(out,
+			   "(the last 48 of %zu intervals; --format json or csv has them all)\n\n",
+			   r->nintervals);
 	report_table_free(t);
 }
 
@@ -882,8 +915,7 @@ int scope_write_report(struct buf *out, enum scope_format fmt, const struct scop
 		       const struct scope_out_ctx *ctx)
 {
 	switch (fmt) {
-	case SCOPE_FMT_JSON:
-	{
+	case SCOPE_FMT_JSON: {
 		struct jw *w = xmalloc(sizeof(*w));
 		jw_start(w, out, ctx->live);
 		jw_report(w, r, ctx);
@@ -918,8 +950,7 @@ int scope_write_interval(struct buf *out, enum scope_format fmt, const struct sc
 			 const struct scope_out_ctx *ctx, bool header)
 {
 	switch (fmt) {
-	case SCOPE_FMT_JSON:
-	{
+	case SCOPE_FMT_JSON: {
 		struct jw *w = xmalloc(sizeof(*w));
 		jw_start(w, out, true);
 		jw_interval(w, NULL, iv, ctx);
@@ -937,11 +968,13 @@ int scope_write_interval(struct buf *out, enum scope_format fmt, const struct sc
 	case SCOPE_FMT_TABLE: {
 		char st[LIB_RFC3339_LEN];
 		ts_str(iv->start * 1000000000, st);
-		buf_printf(out, "%s  packets %llu  sources %llu  Telnet %.1f %%  Mirai %llu  ports", st,
-			   (unsigned long long)iv->packets, (unsigned long long)iv->sources,
-			   100 * share(iv->telnet, iv->packets), (unsigned long long)iv->mirai.sources);
+		buf_printf(out, "%s  packets %llu  sources %llu  Telnet %.1f %%  Mirai %llu  ports",
+			   st, (unsigned long long)iv->packets, (unsigned long long)iv->sources,
+			   100 * share(iv->telnet, iv->packets),
+			   (unsigned long long)iv->mirai.sources);
 		for (size_t i = 0; i < iv->nports && i < 5; i++)
-			buf_printf(out, " %u/%s:%llu", iv->ports[i].port, scope_pt_name(iv->ports[i].pt),
+			buf_printf(out, " %u/%s:%llu", iv->ports[i].port,
+				   scope_pt_name(iv->ports[i].pt),
 				   (unsigned long long)iv->ports[i].packets);
 		return buf_append_str(out, "\n");
 	}

@@ -13,7 +13,7 @@
 #include <strings.h>
 
 /* p0f's limits. */
-#define P0F_MAX_DIST 35       /* TTL distance beyond which a match is only fuzzy */
+#define P0F_MAX_DIST 35         /* TTL distance beyond which a match is only fuzzy */
 #define P0F_MAX_FILE (4u << 20) /* largest p0f.fp read */
 #define P0F_MAX_SIGS 4096
 #define P0F_MAX_CLASSES 64
@@ -25,29 +25,30 @@
 enum win_type { WIN_NORMAL, WIN_ANY, WIN_MOD, WIN_MSS, WIN_MTU };
 
 struct sig {
-	int8_t ver;       /* 4, 6 or -1 for any */
+	int8_t ver; /* 4, 6 or -1 for any */
 	uint8_t ttl;
-	bool bad_ttl;     /* "ttl-": the tool randomises its TTL */
+	bool bad_ttl; /* "ttl-": the tool randomises its TTL */
 	bool generic;
 	uint8_t olen;
-	int32_t mss;      /* -1 any */
-	int16_t wscale;   /* -1 any */
-	int8_t pay;       /* -1 any, 0, 1 */
+	int32_t mss;    /* -1 any */
+	int16_t wscale; /* -1 any */
+	int8_t pay;     /* -1 any, 0, 1 */
 	uint8_t win_type;
 	uint16_t win;
 	uint32_t quirks;
 	uint8_t eol_pad;
 	uint8_t opt_cnt;
 	uint8_t layout[SCOPE_MAX_TCP_OPT];
-	int cls;          /* index into classes, -1 for a tool ("!") */
+	int cls; /* index into classes, -1 for a tool ("!") */
 	int label;
-	int next;         /* next signature of the same layout bucket, -1 at the end */
+	int next; /* next signature of the same layout bucket, -1 at the end */
 };
 
 struct scope_p0f {
 	char *classes[P0F_MAX_CLASSES];
 	int nclasses;
-	char **names; /* OS / tool names, first spelling kept (p0f matches them case-insensitively) */
+	char **names; /* OS / tool names, first spelling kept (p0f matches them case-insensitively)
+		       */
 	size_t nnames;
 	char **labels; /* printed labels: name, then " flavor" */
 	size_t nlabels;
@@ -57,7 +58,8 @@ struct scope_p0f {
 	int last[P0F_BUCKETS];
 };
 
-const char *const scope_family_names[SCOPE_FAM__N] = {"unix", "windows", "network", "other", "unknown"};
+const char *const scope_family_names[SCOPE_FAM__N] = {"unix", "windows", "network", "other",
+						      "unknown"};
 
 static uint32_t layout_bucket(const uint8_t *l, size_t n)
 {
@@ -222,12 +224,23 @@ static const struct {
 	uint32_t bit;
 	int8_t only_ver; /* 4 or 6: not valid for the other version */
 } quirk_names[] = {
-	{"df", SCOPE_Q_DF, 4}, {"id+", SCOPE_Q_NZ_ID, 4}, {"id-", SCOPE_Q_ZERO_ID, 4},
-	{"ecn", SCOPE_Q_ECN, 0}, {"0+", SCOPE_Q_NZ_MBZ, 4}, {"flow", SCOPE_Q_FLOW, 6},
-	{"seq-", SCOPE_Q_ZERO_SEQ, 0}, {"ack+", SCOPE_Q_NZ_ACK, 0}, {"ack-", SCOPE_Q_ZERO_ACK, 0},
-	{"uptr+", SCOPE_Q_NZ_URG, 0}, {"urgf+", SCOPE_Q_URG, 0}, {"pushf+", SCOPE_Q_PUSH, 0},
-	{"ts1-", SCOPE_Q_OPT_ZERO_TS1, 0}, {"ts2+", SCOPE_Q_OPT_NZ_TS2, 0},
-	{"opt+", SCOPE_Q_OPT_EOL_NZ, 0}, {"exws", SCOPE_Q_OPT_EXWS, 0}, {"bad", SCOPE_Q_OPT_BAD, 0},
+	{"df", SCOPE_Q_DF, 4},
+	{"id+", SCOPE_Q_NZ_ID, 4},
+	{"id-", SCOPE_Q_ZERO_ID, 4},
+	{"ecn", SCOPE_Q_ECN, 0},
+	{"0+", SCOPE_Q_NZ_MBZ, 4},
+	{"flow", SCOPE_Q_FLOW, 6},
+	{"seq-", SCOPE_Q_ZERO_SEQ, 0},
+	{"ack+", SCOPE_Q_NZ_ACK, 0},
+	{"ack-", SCOPE_Q_ZERO_ACK, 0},
+	{"uptr+", SCOPE_Q_NZ_URG, 0},
+	{"urgf+", SCOPE_Q_URG, 0},
+	{"pushf+", SCOPE_Q_PUSH, 0},
+	{"ts1-", SCOPE_Q_OPT_ZERO_TS1, 0},
+	{"ts2+", SCOPE_Q_OPT_NZ_TS2, 0},
+	{"opt+", SCOPE_Q_OPT_EOL_NZ, 0},
+	{"exws", SCOPE_Q_OPT_EXWS, 0},
+	{"bad", SCOPE_Q_OPT_BAD, 0},
 };
 
 static const struct {
@@ -386,8 +399,9 @@ static int parse_line(struct parse *ps, char *line)
 {
 	if (*line == '[') {
 		ps->in_tcp_request = !strcmp(line, "[tcp:request]");
-		if (!ps->in_tcp_request && strcmp(line, "[tcp:response]") && strcmp(line, "[mtu]") &&
-		    strcmp(line, "[http:request]") && strcmp(line, "[http:response]"))
+		if (!ps->in_tcp_request && strcmp(line, "[tcp:response]") &&
+		    strcmp(line, "[mtu]") && strcmp(line, "[http:request]") &&
+		    strcmp(line, "[http:response]"))
 			return fail(ps, "unknown section");
 		ps->have_label = false;
 		return 0;
@@ -533,12 +547,17 @@ static int win_multi(int ipver, const struct scope_tcpsig *t, bool *use_mtu)
 	*use_mtu = false;
 	if (!win || mss < 100)
 		return -1;
-	const int32_t div_mss[] = {mss, t->ts1 ? mss - 12 : 0, 1500 - P0F_MIN_TCP4, 1500 - P0F_MIN_TCP4 - 12,
-				   ipver == 6 ? 1500 - P0F_MIN_TCP6 : 0, ipver == 6 ? 1500 - P0F_MIN_TCP6 - 12 : 0};
+	const int32_t div_mss[] = {mss,
+				   t->ts1 ? mss - 12 : 0,
+				   1500 - P0F_MIN_TCP4,
+				   1500 - P0F_MIN_TCP4 - 12,
+				   ipver == 6 ? 1500 - P0F_MIN_TCP6 : 0,
+				   ipver == 6 ? 1500 - P0F_MIN_TCP6 - 12 : 0};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(div_mss); i++)
 		if (div_mss[i] > 0 && win % div_mss[i] == 0)
 			return win / div_mss[i];
-	const int32_t div_mtu[] = {mss + P0F_MIN_TCP4, mss + t->tot_hdr, ipver == 6 ? mss + P0F_MIN_TCP6 : 0, 1500};
+	const int32_t div_mtu[] = {mss + P0F_MIN_TCP4, mss + t->tot_hdr,
+				   ipver == 6 ? mss + P0F_MIN_TCP6 : 0, 1500};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(div_mtu); i++)
 		if (div_mtu[i] > 0 && win % div_mtu[i] == 0) {
 			*use_mtu = true;
@@ -586,18 +605,22 @@ void scope_p0f_match(const struct scope_p0f *db, int ipver, const struct scope_t
 	bool use_mtu;
 	int multi = win_multi(ipver, t, &use_mtu);
 	const struct sig *fmatch = NULL, *gmatch = NULL;
-	for (int i = db->bucket[layout_bucket(t->opt_layout, t->opt_cnt)]; i >= 0; i = db->sigs[i].next) {
+	for (int i = db->bucket[layout_bucket(t->opt_layout, t->opt_cnt)]; i >= 0;
+	     i = db->sigs[i].next) {
 		const struct sig *r = &db->sigs[i];
 		if (r->opt_cnt != t->opt_cnt || memcmp(r->layout, t->opt_layout, t->opt_cnt))
 			continue;
 		bool fuzzy = false;
 		uint32_t rq = r->quirks;
 		if (r->ver == -1)
-			rq &= ipver == 4 ? ~(uint32_t)SCOPE_Q_FLOW
-					 : ~(uint32_t)(SCOPE_Q_DF | SCOPE_Q_NZ_ID | SCOPE_Q_ZERO_ID);
+			rq &= ipver == 4
+				      ? ~(uint32_t)SCOPE_Q_FLOW
+				      : ~(uint32_t)(SCOPE_Q_DF | SCOPE_Q_NZ_ID | SCOPE_Q_ZERO_ID);
 		if (rq != t->quirks) {
-			uint32_t deleted = (rq ^ t->quirks) & rq, added = (rq ^ t->quirks) & t->quirks;
-			/* Only 'df' or 'id+' disappearing, or 'id-' or 'ecn' appearing, is tolerated. */
+			uint32_t deleted = (rq ^ t->quirks) & rq,
+				 added = (rq ^ t->quirks) & t->quirks;
+			/* Only 'df' or 'id+' disappearing, or 'id-' or 'ecn' appearing, is
+			 * tolerated. */
 			if (fmatch || (deleted & ~(uint32_t)(SCOPE_Q_DF | SCOPE_Q_NZ_ID)) ||
 			    (added & ~(uint32_t)(SCOPE_Q_ZERO_ID | SCOPE_Q_ECN)))
 				continue;
@@ -634,8 +657,7 @@ void scope_p0f_match(const struct scope_p0f *db, int ipver, const struct scope_t
 			if (!use_mtu || r->win != multi)
 				continue;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		if (!fuzzy) {
 			if (!r->generic) {
@@ -655,8 +677,9 @@ void scope_p0f_match(const struct scope_p0f *db, int ipver, const struct scope_t
 	/* No fuzzy matching for tools. */
 	if (!fmatch || fmatch->cls < 0)
 		return;
-	uint8_t dist = (fmatch->ttl < t->ttl || (!fmatch->bad_ttl && fmatch->ttl - t->ttl > P0F_MAX_DIST))
-			       ? guess_dist(t->ttl)
-			       : (uint8_t)(fmatch->ttl - t->ttl);
+	uint8_t dist =
+		(fmatch->ttl < t->ttl || (!fmatch->bad_ttl && fmatch->ttl - t->ttl > P0F_MAX_DIST))
+			? guess_dist(t->ttl)
+			: (uint8_t)(fmatch->ttl - t->ttl);
 	set_result(db, fmatch, true, dist, t, out);
 }

@@ -1,8 +1,9 @@
 /* scope: where packets come from. Classic pcap files are parsed here from large read(2)s
  * into one buffer (much faster than libpcap's per-record fread, docs/research/darknet.md
- * section 7); pcapng and anything else libpcap reads go through libpcap; gzip, xz and zstd files are decompressed through a
- * FILE cookie that libpcap reads from; live capture is libpcap's. A truncated or corrupt file
- * ends its stream with an error that says where, after the packets before it. */
+ * section 7); pcapng and anything else libpcap reads go through libpcap; gzip, xz and zstd files
+ * are decompressed through a FILE cookie that libpcap reads from; live capture is libpcap's. A
+ * truncated or corrupt file ends its stream with an error that says where, after the packets before
+ * it. */
 #include "scope/scope_int.h"
 
 #include <errno.h>
@@ -19,10 +20,10 @@
 #include <zstd.h>
 
 /* Bounds. */
-#define IN_CHUNK (256u * 1024u)      /* compressed bytes read at a time */
+#define IN_CHUNK (256u * 1024u) /* compressed bytes read at a time */
 #define LIVE_SNAPLEN 65535
-#define LIVE_TIMEOUT_MS 200          /* a live read returns at least this often */
-#define LIVE_BUFFER (32u << 20)      /* kernel capture buffer */
+#define LIVE_TIMEOUT_MS 200     /* a live read returns at least this often */
+#define LIVE_BUFFER (32u << 20) /* kernel capture buffer */
 
 enum comp { COMP_NONE, COMP_GZIP, COMP_XZ, COMP_ZSTD };
 
@@ -46,14 +47,14 @@ struct scope_input {
 	/* classic pcap, read by us: a buffer refilled with read(2) */
 	bool classic;
 	uint8_t *buf;
-	size_t blen, bpos;  /* bytes in buf, position of the next record */
-	uint64_t bbase;     /* file offset of buf[0] */
+	size_t blen, bpos; /* bytes in buf, position of the next record */
+	uint64_t bbase;    /* file offset of buf[0] */
 	bool eof;
 	bool swap, nano;
 	int linktype;
 	/* libpcap path */
 	pcap_t *pc;
-	FILE *cf;      /* decompressing FILE given to libpcap */
+	FILE *cf; /* decompressing FILE given to libpcap */
 	struct dec *dec;
 	bool live;
 	int livefd;
@@ -130,7 +131,9 @@ static ssize_t dec_read(void *cookie, char *buf, size_t size)
 			}
 			if (r != LZMA_OK && !(r == LZMA_BUF_ERROR && out)) {
 				snprintf(d->err, sizeof(d->err), "xz: %s",
-					 r == LZMA_BUF_ERROR ? "unexpected end of the compressed data" : "corrupt data");
+					 r == LZMA_BUF_ERROR
+						 ? "unexpected end of the compressed data"
+						 : "corrupt data");
 				return out ? (ssize_t)out : -1;
 			}
 		} else {
@@ -149,7 +152,8 @@ static ssize_t dec_read(void *cookie, char *buf, size_t size)
 				d->zs_open = r != 0;
 			if (out == 0 && d->in_eof && d->inlen == 0) {
 				if (d->zs_open) {
-					snprintf(d->err, sizeof(d->err), "zstd: unexpected end of the compressed data");
+					snprintf(d->err, sizeof(d->err),
+						 "zstd: unexpected end of the compressed data");
 					return -1;
 				}
 				d->done = true;
@@ -157,7 +161,8 @@ static ssize_t dec_read(void *cookie, char *buf, size_t size)
 			}
 		}
 		if (out == 0 && d->in_eof && d->inlen == 0 && d->kind == COMP_XZ) {
-			snprintf(d->err, sizeof(d->err), "xz: unexpected end of the compressed data");
+			snprintf(d->err, sizeof(d->err),
+				 "xz: unexpected end of the compressed data");
 			return -1;
 		}
 	}
@@ -247,7 +252,9 @@ static bool refill(struct scope_input *in, size_t n)
 	in->blen -= in->bpos;
 	in->bpos = 0;
 	while (in->blen < n && !in->eof) {
-		ssize_t r = read(in->fd, in->buf + in->blen, READ_BUF - in->blen > READ_CHUNK ? READ_CHUNK : READ_BUF - in->blen);
+		ssize_t r =
+			read(in->fd, in->buf + in->blen,
+			     READ_BUF - in->blen > READ_CHUNK ? READ_CHUNK : READ_BUF - in->blen);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -265,7 +272,10 @@ static enum comp sniff(const uint8_t *m, size_t n)
 {
 	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
 		return COMP_GZIP;
-	if (n >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6))
+	if (n >= 6 && !memcmp(m,
+			      "\xfd"
+			      "7zXZ\0",
+			      6))
 		return COMP_XZ;
 	if (n >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4))
 		return COMP_ZSTD;
@@ -277,15 +287,28 @@ static bool classic_magic(const uint8_t *m, bool *swap, bool *nano)
 	uint32_t v;
 	memcpy(&v, m, 4);
 	switch (v) {
-	case 0xa1b2c3d4: *swap = false; *nano = false; return true;
-	case 0xa1b23c4d: *swap = false; *nano = true; return true;
-	case 0xd4c3b2a1: *swap = true; *nano = false; return true;
-	case 0x4d3cb2a1: *swap = true; *nano = true; return true;
+	case 0xa1b2c3d4:
+		*swap = false;
+		*nano = false;
+		return true;
+	case 0xa1b23c4d:
+		*swap = false;
+		*nano = true;
+		return true;
+	case 0xd4c3b2a1:
+		*swap = true;
+		*nano = false;
+		return true;
+	case 0x4d3cb2a1:
+		*swap = true;
+		*nano = true;
+		return true;
 	default: return false;
 	}
 }
 
-static int set_filter(struct scope_input *in, pcap_t *pc, const char *filter, char *err, size_t errlen)
+static int set_filter(struct scope_input *in, pcap_t *pc, const char *filter, char *err,
+		      size_t errlen)
 {
 	if (!filter)
 		return 0;
@@ -301,7 +324,8 @@ static int set_filter(struct scope_input *in, pcap_t *pc, const char *filter, ch
 	return 0;
 }
 
-int scope_input_open(struct scope_input **out, const char *path, const char *filter, char *err, size_t errlen)
+int scope_input_open(struct scope_input **out, const char *path, const char *filter, char *err,
+		     size_t errlen)
 {
 	struct scope_input *in = xcalloc(1, sizeof(*in));
 	in->fd = -1;
@@ -329,7 +353,8 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 	enum comp comp = sniff(head, (size_t)hn);
 	if (comp == COMP_NONE && hn >= 4 && classic_magic(head, &in->swap, &in->nano)) {
 		if (hn < 24) {
-			snprintf(err, errlen, "%s: truncated pcap file header (%zd bytes)", path, hn);
+			snprintf(err, errlen, "%s: truncated pcap file header (%zd bytes)", path,
+				 hn);
 			goto fail;
 		}
 		in->linktype = (int)(rd32(head + 20, in->swap) & 0xffff);
@@ -382,7 +407,9 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 	in->linktype = pcap_datalink(in->pc);
 	if (!scope_link_supported(in->linktype)) {
 		snprintf(err, errlen, "%s: unsupported link type %s", path,
-			 pcap_datalink_val_to_name(in->linktype) ? pcap_datalink_val_to_name(in->linktype) : "?");
+			 pcap_datalink_val_to_name(in->linktype)
+				 ? pcap_datalink_val_to_name(in->linktype)
+				 : "?");
 		goto fail;
 	}
 	if ((rc = set_filter(in, in->pc, filter, err, errlen)))
@@ -396,7 +423,8 @@ fail:
 	return rc ? rc : -EINVAL;
 }
 
-int scope_input_live(struct scope_input **out, const char *iface, const char *filter, char *err, size_t errlen)
+int scope_input_live(struct scope_input **out, const char *iface, const char *filter, char *err,
+		     size_t errlen)
 {
 	struct scope_input *in = xcalloc(1, sizeof(*in));
 	in->fd = -1;
@@ -462,21 +490,26 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 			uint32_t sec = rd32(h, in->swap), frac = rd32(h + 4, in->swap);
 			uint32_t caplen = rd32(h + 8, in->swap), len = rd32(h + 12, in->swap);
 			uint64_t at = in->bbase + in->bpos;
-			if (caplen > SCOPE_MAX_RECORD || (in->nano ? frac >= 1000000000u : frac >= 1000000u)) {
-				snprintf(err, errlen, "corrupt record header at byte %llu (caplen %u)", (unsigned long long)at,
-					 caplen);
+			if (caplen > SCOPE_MAX_RECORD ||
+			    (in->nano ? frac >= 1000000000u : frac >= 1000000u)) {
+				snprintf(err, errlen,
+					 "corrupt record header at byte %llu (caplen %u)",
+					 (unsigned long long)at, caplen);
 				in->bpos = in->blen;
 				in->eof = true;
 				return -1;
 			}
 			if (!avail(in, 16 + (size_t)caplen)) {
-				snprintf(err, errlen, "truncated record at byte %llu (%u bytes announced, %zu present)",
+				snprintf(err, errlen,
+					 "truncated record at byte %llu (%u bytes announced, %zu "
+					 "present)",
 					 (unsigned long long)at, caplen, in->blen - in->bpos - 16);
 				in->bpos = in->blen;
 				return -1;
 			}
 			h = in->buf + in->bpos;
-			f->ts_ns = (int64_t)sec * 1000000000 + (in->nano ? frac : (int64_t)frac * 1000);
+			f->ts_ns = (int64_t)sec * 1000000000 +
+				   (in->nano ? frac : (int64_t)frac * 1000);
 			f->data = h + 16;
 			f->caplen = caplen;
 			f->len = len < caplen ? caplen : len;
@@ -506,7 +539,8 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 		r = pcap_next_ex(in->pc, &ph, &data);
 	}
 	if (r == 1) {
-		f->ts_ns = (int64_t)ph->ts.tv_sec * 1000000000 + (int64_t)ph->ts.tv_usec * (in->nano ? 1 : 1000);
+		f->ts_ns = (int64_t)ph->ts.tv_sec * 1000000000 +
+			   (int64_t)ph->ts.tv_usec * (in->nano ? 1 : 1000);
 		f->data = data;
 		f->caplen = ph->caplen;
 		f->len = ph->len;
@@ -526,8 +560,9 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 /* The records that are whole in the buffer, from bpos on, without a refill (which would move
  * the frames already handed out); the byte order, the time unit and whether there is a filter
  * are constants in each copy of the loop. */
-static inline __attribute__((always_inline)) int batch_records(struct scope_input *in, struct scope_frame *f, int max,
-								bool swap, bool nano, bool filter)
+static inline __attribute__((always_inline)) int batch_records(struct scope_input *in,
+							       struct scope_frame *f, int max,
+							       bool swap, bool nano, bool filter)
 {
 	int n = 0;
 	const uint8_t *buf = in->buf;
@@ -536,7 +571,8 @@ static inline __attribute__((always_inline)) int batch_records(struct scope_inpu
 		const uint8_t *h = buf + pos;
 		uint32_t sec = rd32(h, swap), frac = rd32(h + 4, swap);
 		uint32_t caplen = rd32(h + 8, swap), len = rd32(h + 12, swap);
-		if (caplen > SCOPE_MAX_RECORD || frac >= (nano ? 1000000000u : 1000000u) || blen - pos - 16 < caplen)
+		if (caplen > SCOPE_MAX_RECORD || frac >= (nano ? 1000000000u : 1000000u) ||
+		    blen - pos - 16 < caplen)
 			break;
 		struct scope_frame *o = &f[n];
 		o->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (nano ? 1 : 1000);
@@ -555,7 +591,8 @@ static inline __attribute__((always_inline)) int batch_records(struct scope_inpu
 	return n;
 }
 
-int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int max, char *err, size_t errlen)
+int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int max, char *err,
+			   size_t errlen)
 {
 	if (!in->classic || max < 2)
 		return scope_input_next(in, f, err, errlen);

@@ -53,7 +53,7 @@ enum scope_dec {
 
 /* What a packet is, for the statistics. */
 enum scope_class {
-	SCOPE_C_SYN,         /* TCP SYN without ACK or RST: a scan or connection attempt */
+	SCOPE_C_SYN, /* TCP SYN without ACK or RST: a scan or connection attempt */
 	SCOPE_C_UDP,
 	SCOPE_C_ICMP,        /* ICMP or ICMPv6, any type */
 	SCOPE_C_BACKSCATTER, /* TCP SYN+ACK or RST: replies to spoofed packets */
@@ -69,11 +69,22 @@ enum scope_class {
 
 /* p0f quirks (bit values of our own; names as in p0f.fp). */
 enum {
-	SCOPE_Q_DF = 1u << 0, SCOPE_Q_NZ_ID = 1u << 1, SCOPE_Q_ZERO_ID = 1u << 2, SCOPE_Q_ECN = 1u << 3,
-	SCOPE_Q_NZ_MBZ = 1u << 4, SCOPE_Q_FLOW = 1u << 5, SCOPE_Q_ZERO_SEQ = 1u << 6,
-	SCOPE_Q_NZ_ACK = 1u << 7, SCOPE_Q_ZERO_ACK = 1u << 8, SCOPE_Q_NZ_URG = 1u << 9,
-	SCOPE_Q_URG = 1u << 10, SCOPE_Q_PUSH = 1u << 11, SCOPE_Q_OPT_ZERO_TS1 = 1u << 12,
-	SCOPE_Q_OPT_NZ_TS2 = 1u << 13, SCOPE_Q_OPT_EOL_NZ = 1u << 14, SCOPE_Q_OPT_EXWS = 1u << 15,
+	SCOPE_Q_DF = 1u << 0,
+	SCOPE_Q_NZ_ID = 1u << 1,
+	SCOPE_Q_ZERO_ID = 1u << 2,
+	SCOPE_Q_ECN = 1u << 3,
+	SCOPE_Q_NZ_MBZ = 1u << 4,
+	SCOPE_Q_FLOW = 1u << 5,
+	SCOPE_Q_ZERO_SEQ = 1u << 6,
+	SCOPE_Q_NZ_ACK = 1u << 7,
+	SCOPE_Q_ZERO_ACK = 1u << 8,
+	SCOPE_Q_NZ_URG = 1u << 9,
+	SCOPE_Q_URG = 1u << 10,
+	SCOPE_Q_PUSH = 1u << 11,
+	SCOPE_Q_OPT_ZERO_TS1 = 1u << 12,
+	SCOPE_Q_OPT_NZ_TS2 = 1u << 13,
+	SCOPE_Q_OPT_EOL_NZ = 1u << 14,
+	SCOPE_Q_OPT_EXWS = 1u << 15,
 	SCOPE_Q_OPT_BAD = 1u << 16,
 };
 
@@ -88,14 +99,14 @@ struct scope_tcpsig {
 
 /* One decoded packet; every multi-byte field is in host order. Addresses of IPv4 packets are
  * in src/dst, of IPv6 packets in src6/dst6. */
-#define SCOPE_PF_FRAG 0x01      /* a non-first fragment: no transport header */
-#define SCOPE_PF_L4_SHORT 0x02  /* transport header cut by the snap length */
-#define SCOPE_PF_INNER 0x04     /* an ICMP error with a quoted IPv4 header (inner_*) */
-#define SCOPE_PF_SIG 0x08       /* sig is filled (IPv4/IPv6 SYN) */
-#define SCOPE_PF_LAZY 0x10      /* sig not computed: the IPv4 header is at l3 (see scope_pkt_sig) */
+#define SCOPE_PF_FRAG 0x01     /* a non-first fragment: no transport header */
+#define SCOPE_PF_L4_SHORT 0x02 /* transport header cut by the snap length */
+#define SCOPE_PF_INNER 0x04    /* an ICMP error with a quoted IPv4 header (inner_*) */
+#define SCOPE_PF_SIG 0x08      /* sig is filled (IPv4/IPv6 SYN) */
+#define SCOPE_PF_LAZY 0x10     /* sig not computed: the IPv4 header is at l3 (see scope_pkt_sig) */
 struct scope_pkt {
 	int64_t ts_ns;
-	uint32_t len;  /* IP datagram length from its header */
+	uint32_t len; /* IP datagram length from its header */
 	uint32_t src, dst;
 	uint32_t seq;
 	uint32_t inner_src, inner_dst;
@@ -124,14 +135,20 @@ void scope_pkt_sig(const struct scope_pkt *p, struct scope_tcpsig *out);
  * until the packets have been given to the engine (scope_engine_batch computes them as needed,
  * or for the copies it hands to its threads). */
 struct scope_frame;
-size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n, struct scope_pkt *out,
-			  uint64_t other[SCOPE_DEC__N]);
+size_t scope_decode_batch(int linktype, const struct scope_frame *f, size_t n,
+			  struct scope_pkt *out, uint64_t other[SCOPE_DEC__N]);
 
 /* ------------------------------------------------------------------ p0f v3 signatures */
 
 struct scope_p0f;
-enum scope_family { SCOPE_FAM_UNIX, SCOPE_FAM_WINDOWS, SCOPE_FAM_NETWORK, SCOPE_FAM_OTHER,
-		    SCOPE_FAM_UNKNOWN, SCOPE_FAM__N };
+enum scope_family {
+	SCOPE_FAM_UNIX,
+	SCOPE_FAM_WINDOWS,
+	SCOPE_FAM_NETWORK,
+	SCOPE_FAM_OTHER,
+	SCOPE_FAM_UNKNOWN,
+	SCOPE_FAM__N
+};
 extern const char *const scope_family_names[SCOPE_FAM__N];
 
 /* Reads the [tcp:request] signatures of a p0f.fp file. Returns 0 or -errno with a reason in err
@@ -143,8 +160,8 @@ void scope_p0f_free(struct scope_p0f *db);
 size_t scope_p0f_count(const struct scope_p0f *db);
 
 struct scope_p0f_match {
-	int label;   /* index for scope_p0f_label, or -1 when nothing matched ("???") */
-	bool app;    /* the label is a tool (p0f prints app=), not an OS */
+	int label; /* index for scope_p0f_label, or -1 when nothing matched ("???") */
+	bool app;  /* the label is a tool (p0f prints app=), not an OS */
 	bool fuzzy, generic;
 	uint8_t dist;
 	enum scope_family family; /* from the signature's class, or from the initial TTL */
@@ -163,8 +180,8 @@ enum scope_family scope_family_from_ttl(uint8_t ttl);
 struct scope_geo;
 /* libloc database (Debian's libloc-database: /var/lib/location/database.db). Lookups use a flat
  * IPv4 table built from the database; `cache_dir` (may be NULL) keeps it between runs. */
-int scope_geo_open_libloc(struct scope_geo **out, const char *path, const char *cache_dir, char *err,
-			  size_t errlen);
+int scope_geo_open_libloc(struct scope_geo **out, const char *path, const char *cache_dir,
+			  char *err, size_t errlen);
 /* MaxMind-format databases (GeoLite2-Country/ASN, DB-IP): country.iso_code and
  * autonomous_system_number, whichever each file has. */
 int scope_geo_open_mmdb(struct scope_geo **out, char **paths, size_t n, char *err, size_t errlen);
@@ -182,34 +199,34 @@ void scope_cc_str(uint16_t idx, char out[3]); /* "??" for unknown */
 /* ------------------------------------------------------------------ configuration */
 
 struct scope_cidr {
-	uint8_t ver;      /* 4 or 6 */
+	uint8_t ver; /* 4 or 6 */
 	uint8_t prefix;
-	uint32_t v4;      /* network, host order */
+	uint32_t v4; /* network, host order */
 	uint8_t v6[16];
 };
 /* Parses "198.18.0.0/15", "2001:db8::/32" or a bare address. */
 int scope_cidr_parse(const char *s, struct scope_cidr *out);
 
 struct scope_config {
-	int64_t interval;           /* seconds per interval */
+	int64_t interval; /* seconds per interval */
 	struct scope_cidr darknet[SCOPE_MAX_DARKNETS];
-	size_t ndarknet;            /* 0: every destination is dark */
-	/* Scanners: a (source, protocol, port) hitting at least scan_dests distinct dark addresses in
-	 * one interval. */
+	size_t ndarknet; /* 0: every destination is dark */
+	/* Scanners: a (source, protocol, port) hitting at least scan_dests distinct dark addresses
+	 * in one interval. */
 	uint32_t scan_dests;
 	/* DoS backscatter (Corsaro's RS DoS thresholds). */
-	uint32_t dos_packets;       /* at least this many packets */
-	uint32_t dos_duration;      /* lasting at least this many seconds */
-	uint32_t dos_ppm;           /* with a peak of at least this many packets per minute */
-	uint32_t dos_timeout;       /* a victim silent this long ends its attack */
+	uint32_t dos_packets;  /* at least this many packets */
+	uint32_t dos_duration; /* lasting at least this many seconds */
+	uint32_t dos_ppm;      /* with a peak of at least this many packets per minute */
+	uint32_t dos_timeout;  /* a victim silent this long ends its attack */
 	/* Table bounds (entries). When one is full, what does not fit is counted apart and the
 	 * report says which numbers became lower bounds. */
 	uint64_t max_sources, max_pairs, max_scan, max_dests, max_victims, max_scanners;
-	uint32_t interval_ports;    /* ports kept per interval (the rest folded into one row) */
-	uint32_t interval_asns;     /* AS rows kept per interval */
-	uint32_t top;               /* rows kept in the lists of scanners and attacks */
-	const struct scope_p0f *p0f;    /* may be NULL: OS from TTL only */
-	const struct scope_geo *geo;    /* may be NULL: no countries */
+	uint32_t interval_ports;     /* ports kept per interval (the rest folded into one row) */
+	uint32_t interval_asns;      /* AS rows kept per interval */
+	uint32_t top;                /* rows kept in the lists of scanners and attacks */
+	const struct scope_p0f *p0f; /* may be NULL: OS from TTL only */
+	const struct scope_geo *geo; /* may be NULL: no countries */
 };
 void scope_config_defaults(struct scope_config *cfg);
 
@@ -245,7 +262,7 @@ struct scope_interval {
 	uint64_t ports_rest_packets;     /* packets of the ports not listed */
 	struct scope_country *countries; /* most sources first */
 	size_t ncountries;
-	struct scope_asn *asns;          /* most sources first; at most interval_asns */
+	struct scope_asn *asns; /* most sources first; at most interval_asns */
 	size_t nasns;
 };
 struct scope_attack {
@@ -259,11 +276,11 @@ struct scope_scanner {
 	uint32_t src;
 	uint8_t pt;
 	uint16_t port;
-	uint32_t first, last;     /* unix seconds */
-	uint64_t packets;         /* in the intervals where it was a scanner */
-	uint32_t dests;           /* most distinct dark addresses in one interval */
+	uint32_t first, last; /* unix seconds */
+	uint64_t packets;     /* in the intervals where it was a scanner */
+	uint32_t dests;       /* most distinct dark addresses in one interval */
 	uint32_t intervals;
-	uint32_t labels;          /* SCOPE_L_* of its source */
+	uint32_t labels; /* SCOPE_L_* of its source */
 	uint16_t cc;
 };
 #define SCOPE_L_MIRAI 1u
@@ -271,15 +288,16 @@ struct scope_scanner {
 #define SCOPE_L_MASSCAN 4u
 
 struct scope_limits {
-	uint64_t sources_full;   /* packets whose source did not fit the source table */
-	uint64_t pairs_full;     /* packets whose (source, port) did not fit */
-	uint64_t scan_full;      /* scan packets whose destination could not be remembered */
-	uint64_t dests_full;     /* packets whose dark destination did not fit */
-	uint64_t victims_full;   /* backscatter packets whose victim did not fit */
-	uint64_t scanners_full;  /* scanners not kept in the list */
-	uint64_t attacks_full;   /* attacks not kept in the list */
-	uint64_t late_packets;   /* packets older than their interval (counted in the current one) */
-	uint64_t label_halvings; /* heavy sources whose label counters were halved (spill table full) */
+	uint64_t sources_full;  /* packets whose source did not fit the source table */
+	uint64_t pairs_full;    /* packets whose (source, port) did not fit */
+	uint64_t scan_full;     /* scan packets whose destination could not be remembered */
+	uint64_t dests_full;    /* packets whose dark destination did not fit */
+	uint64_t victims_full;  /* backscatter packets whose victim did not fit */
+	uint64_t scanners_full; /* scanners not kept in the list */
+	uint64_t attacks_full;  /* attacks not kept in the list */
+	uint64_t late_packets;  /* packets older than their interval (counted in the current one) */
+	uint64_t label_halvings; /* heavy sources whose label counters were halved (spill table
+				    full) */
 };
 
 struct scope_label_os {
@@ -289,14 +307,14 @@ struct scope_label_os {
 };
 
 struct scope_report {
-	uint64_t frames;       /* records read */
+	uint64_t frames; /* records read */
 	uint64_t not_ip, malformed, bad_link;
 	uint64_t not_dark_packets, not_dark_bytes;
 	uint64_t packets, bytes; /* dark IP packets */
 	int64_t first_ns, last_ns;
 	uint64_t sources, sources6;
-	uint64_t dark_hit;       /* distinct dark addresses that received packets */
-	uint64_t dark_size;      /* addresses in --darknet (IPv4), 0 if not given */
+	uint64_t dark_hit;  /* distinct dark addresses that received packets */
+	uint64_t dark_size; /* addresses in --darknet (IPv4), 0 if not given */
 	uint64_t dark_max_packets;
 	uint32_t dark_max_addr;
 	uint64_t cls[SCOPE_C__N];
@@ -372,7 +390,8 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 /* Up to `max` records at once (cheaper per record): the number of frames filled, at least 1,
  * or, when there is none, what scope_input_next returns (0, -1, -2). The frames stay valid
  * until the next call. */
-int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int max, char *err, size_t errlen);
+int scope_input_next_batch(struct scope_input *in, struct scope_frame *f, int max, char *err,
+			   size_t errlen);
 int scope_input_linktype(const struct scope_input *in);
 /* Bytes consumed / total (for the progress line; total 0 when unknown). */
 void scope_input_progress(const struct scope_input *in, uint64_t *done, uint64_t *total);
@@ -390,12 +409,12 @@ struct scope_out_ctx {
 	const struct scope_p0f *p0f; /* OS label names, may be NULL */
 	char **inputs;
 	size_t ninputs;
-	char **errors;               /* read errors, reported with the statistics */
+	char **errors; /* read errors, reported with the statistics */
 	size_t nerrors;
 	uint64_t peak_rss;
-	double seconds;              /* wall clock of the run */
-	uint32_t top;                /* rows in the people's table */
-	bool live;                   /* JSON on one line (a stream of lines) */
+	double seconds; /* wall clock of the run */
+	uint32_t top;   /* rows in the people's table */
+	bool live;      /* JSON on one line (a stream of lines) */
 };
 const char *scope_pt_name(int pt);
 int scope_write_report(struct buf *out, enum scope_format fmt, const struct scope_report *r,
@@ -404,15 +423,16 @@ int scope_write_report(struct buf *out, enum scope_format fmt, const struct scop
 int scope_write_interval(struct buf *out, enum scope_format fmt, const struct scope_interval *iv,
 			 const struct scope_out_ctx *ctx, bool header);
 /* SVG charts into dir: ports.svg, telnet.svg, countries.svg, families.svg. */
-int scope_write_charts(const char *dir, const struct scope_report *r, const struct scope_out_ctx *ctx,
-		       char *err, size_t errlen);
+int scope_write_charts(const char *dir, const struct scope_report *r,
+		       const struct scope_out_ctx *ctx, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ store */
 
 struct core_store;
 /* Creates scope's tables (docs/scope.md) and returns the id of a new run row. */
 int scope_store_begin(struct core_store *st, const struct scope_out_ctx *ctx, int64_t *run_id);
-int scope_store_interval(struct core_store *st, int64_t run_id, const struct scope_interval *iv, int64_t seconds);
+int scope_store_interval(struct core_store *st, int64_t run_id, const struct scope_interval *iv,
+			 int64_t seconds);
 int scope_store_finish(struct core_store *st, int64_t run_id, const struct scope_report *r,
 		       const struct scope_out_ctx *ctx);
 

@@ -15,9 +15,9 @@
  * network-order word (tcpdump's trap, docs/research/darknet.md section 7). */
 struct scope_tab {
 	uint8_t *slots;
-	uint64_t mask;  /* capacity - 1 */
+	uint64_t mask; /* capacity - 1 */
 	uint64_t count;
-	uint64_t max;   /* entries allowed */
+	uint64_t max; /* entries allowed */
 	uint64_t seed0, seed1;
 	uint32_t rsize; /* record size in bytes, a multiple of 8 */
 	uint64_t high;  /* largest capacity reached, for the memory report */
@@ -110,8 +110,8 @@ struct scope_dark {
 	uint32_t start[SCOPE_MAX_DARKNETS], end[SCOPE_MAX_DARKNETS]; /* inclusive */
 	uint64_t base[SCOPE_MAX_DARKNETS];
 	size_t n;
-	uint64_t size;  /* addresses */
-	bool any4;      /* no IPv4 darknet given: every IPv4 destination is dark */
+	uint64_t size; /* addresses */
+	bool any4;     /* no IPv4 darknet given: every IPv4 destination is dark */
 	struct scope_cidr v6[SCOPE_MAX_DARKNETS];
 	size_t n6;
 	bool any6;
@@ -123,7 +123,9 @@ static inline int64_t scope_dark_index(const struct scope_dark *d, uint32_t a)
 	if (d->any4)
 		return 0;
 	if (d->n == 1) /* one range: most darknets */
-		return a - d->start[0] <= d->end[0] - d->start[0] ? (int64_t)(d->base[0] + (a - d->start[0])) : -1;
+		return a - d->start[0] <= d->end[0] - d->start[0]
+			       ? (int64_t)(d->base[0] + (a - d->start[0]))
+			       : -1;
 	size_t lo = 0, hi = d->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

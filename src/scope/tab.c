@@ -17,7 +17,8 @@ uint8_t *scope_slots_alloc(uint64_t bytes)
 	uint64_t len = bytes >= HUGE ? bytes + HUGE : bytes;
 	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		log_error("scope", "out of memory for a %llu-byte table", (unsigned long long)bytes);
+		log_error("scope", "out of memory for a %llu-byte table",
+			  (unsigned long long)bytes);
 		abort();
 	}
 	if (bytes < HUGE)
@@ -143,7 +144,7 @@ int scope_cidr_parse(const char *s, struct scope_cidr *out)
 		out->prefix = (uint8_t)(prefix < 0 ? 128 : prefix);
 		memcpy(out->v6, a6.s6_addr, 16);
 		for (int i = out->prefix; i < 128; i++)
-			out->v6[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+			out->v6[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 		return 0;
 	}
 	return -EINVAL;

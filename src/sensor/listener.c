@@ -38,7 +38,8 @@ int sensor_parse_listen(const char *s, struct sensor_listen_spec *out, char *err
 	memcpy(hostport, hp, hl);
 	hostport[hl] = '\0';
 	if (slash) {
-		if (!slash[1] || lib_strlcpy(out->profile, slash + 1, sizeof(out->profile)) >= sizeof(out->profile)) {
+		if (!slash[1] || lib_strlcpy(out->profile, slash + 1, sizeof(out->profile)) >=
+					 sizeof(out->profile)) {
 			snprintf(err, errlen, "listener '%s': bad profile name", s);
 			return -EINVAL;
 		}
@@ -54,7 +55,8 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct sensor_listener *l = server->data;
 	if (status < 0) {
-		log_warn("sensor", "accept on %s:%d: %s", l->spec.addr, l->spec.port, uv_strerror(status));
+		log_warn("sensor", "accept on %s:%d: %s", l->spec.addr, l->spec.port,
+			 uv_strerror(status));
 		return;
 	}
 	sensor_session_accept(l);
@@ -63,7 +65,7 @@ static void on_connection(uv_stream_t *server, int status)
 int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 {
 	char **items;
-	size_t n = cfg_list(sn->cfg, OPT_SENSOR_LISTEN, &items);
+	size_t n = core_cfg_list(sn->cfg, OPT_SENSOR_LISTEN, &items);
 	int rc = 0;
 	sn->listeners = xcalloc(n ? n : 1, sizeof(*sn->listeners));
 	for (size_t i = 0; i < n; i++) {
@@ -73,21 +75,25 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 			break;
 		l->proto = sensor_proto_find(l->spec.proto);
 		if (!l->proto) {
-			snprintf(err, errlen, "listener '%s': no protocol '%s'", items[i], l->spec.proto);
+			snprintf(err, errlen, "listener '%s': no protocol '%s'", items[i],
+				 l->spec.proto);
 			rc = -EINVAL;
 			break;
 		}
-		const char *pname = l->spec.profile[0] ? l->spec.profile : cfg_str(sn->cfg, OPT_SENSOR_PROFILE);
+		const char *pname = l->spec.profile[0] ? l->spec.profile
+						       : core_cfg_str(sn->cfg, OPT_SENSOR_PROFILE);
 		l->profile = profile_set_find(&sn->profiles, pname);
 		if (!l->profile) {
-			snprintf(err, errlen, "listener '%s': no profile '%s' (see mitsu profiles)", items[i], pname);
+			snprintf(err, errlen, "listener '%s': no profile '%s' (see mitsu profiles)",
+				 items[i], pname);
 			rc = -EINVAL;
 			break;
 		}
 		struct sockaddr_storage ss;
 		if (uv_ip4_addr(l->spec.addr, l->spec.port, (struct sockaddr_in *)&ss) &&
 		    uv_ip6_addr(l->spec.addr, l->spec.port, (struct sockaddr_in6 *)&ss)) {
-			snprintf(err, errlen, "listener '%s': '%s' is not an IP address", items[i], l->spec.addr);
+			snprintf(err, errlen, "listener '%s': '%s' is not an IP address", items[i],
+				 l->spec.addr);
 			rc = -EINVAL;
 			break;
 		}
@@ -102,8 +108,8 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 			rc = -EADDRINUSE;
 			break;
 		}
-		log_info("sensor", "%s on %s:%d, profile %s", l->proto->name, l->spec.addr, l->spec.port,
-			 l->profile->name);
+		log_info("sensor", "%s on %s:%d, profile %s", l->proto->name, l->spec.addr,
+			 l->spec.port, l->profile->name);
 	}
 	core_list_free(items);
 	return rc;

@@ -15,7 +15,8 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: mitsu run [-c FILE] [--data-dir DIR] [--listen PROTO@ADDR:PORT[/PROFILE]]...\n"
+	fprintf(out, "usage: mitsu run [-c FILE] [--data-dir DIR] [--listen "
+		     "PROTO@ADDR:PORT[/PROFILE]]...\n"
 		     "                 [--set section.key=value]... [--log-level LEVEL]\n"
 		     "Run 'mitsu help run' for every configuration option.\n");
 }
@@ -43,12 +44,13 @@ static void on_prepare(uv_prepare_t *h)
 	struct sensor *sn = h->data;
 	size_t pending = core_bus_pending(sn->bus);
 	uint64_t now = lib_mono_ms();
-	if (pending >= SENSOR_FLUSH_EVENTS || (pending && now - sn->last_flush_ms >= SENSOR_FLUSH_MS) ||
-	    sn->stopping) {
+	if (pending >= SENSOR_FLUSH_EVENTS ||
+	    (pending && now - sn->last_flush_ms >= SENSOR_FLUSH_MS) || sn->stopping) {
 		flush_events(sn);
 		uv_timer_stop(&sn->flush_timer);
 	} else if (pending && !uv_is_active((uv_handle_t *)&sn->flush_timer)) {
-		uv_timer_start(&sn->flush_timer, on_flush_timer, SENSOR_FLUSH_MS - (now - sn->last_flush_ms), 0);
+		uv_timer_start(&sn->flush_timer, on_flush_timer,
+			       SENSOR_FLUSH_MS - (now - sn->last_flush_ms), 0);
 	} else {
 		core_store_commit(&sn->store); /* what other modules wrote this turn */
 	}
@@ -105,20 +107,20 @@ static void set_limits(struct sensor *sn)
 {
 	const struct core_config *c = sn->cfg;
 	sn->limits = (struct sensor_limits){
-		.max_sessions = (size_t)cfg_int(c, OPT_LIMITS_MAX_SESSIONS),
-		.max_per_source = (size_t)cfg_int(c, OPT_LIMITS_MAX_PER_SOURCE),
-		.idle_ms = (uint64_t)cfg_int(c, OPT_LIMITS_IDLE_TIMEOUT) * 1000,
-		.session_ms = (uint64_t)cfg_int(c, OPT_LIMITS_SESSION_TIMEOUT) * 1000,
-		.max_input = cfg_size(c, OPT_LIMITS_MAX_INPUT),
-		.max_line = (size_t)cfg_size(c, OPT_LIMITS_MAX_LINE),
-		.max_output_queue = (size_t)cfg_size(c, OPT_LIMITS_MAX_OUTPUT_QUEUE),
-		.max_output_total = cfg_size(c, OPT_LIMITS_MAX_OUTPUT_TOTAL),
+		.max_sessions = (size_t)core_cfg_int(c, OPT_LIMITS_MAX_SESSIONS),
+		.max_per_source = (size_t)core_cfg_int(c, OPT_LIMITS_MAX_PER_SOURCE),
+		.idle_ms = (uint64_t)core_cfg_int(c, OPT_LIMITS_IDLE_TIMEOUT) * 1000,
+		.session_ms = (uint64_t)core_cfg_int(c, OPT_LIMITS_SESSION_TIMEOUT) * 1000,
+		.max_input = core_cfg_size(c, OPT_LIMITS_MAX_INPUT),
+		.max_line = (size_t)core_cfg_size(c, OPT_LIMITS_MAX_LINE),
+		.max_output_queue = (size_t)core_cfg_size(c, OPT_LIMITS_MAX_OUTPUT_QUEUE),
+		.max_output_total = core_cfg_size(c, OPT_LIMITS_MAX_OUTPUT_TOTAL),
 	};
 }
 
 static int load_profiles(struct sensor *sn)
 {
-	const char *dir = cfg_str(sn->cfg, OPT_SENSOR_PROFILES_DIR);
+	const char *dir = core_cfg_str(sn->cfg, OPT_SENSOR_PROFILES_DIR);
 	if (!dir[0])
 		dir = profile_default_dir();
 	char err[512];
@@ -140,7 +142,7 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, struct core_config *cfg, b
 	sensor_srctab_init(&sn->sources, sn->limits.max_sessions);
 	if (load_profiles(sn))
 		return -EINVAL;
-	if (core_store_open(&sn->store, cfg_str(cfg, OPT_CORE_DATA_DIR), false))
+	if (core_store_open(&sn->store, core_cfg_str(cfg, OPT_CORE_DATA_DIR), false))
 		return -EIO;
 	sn->bus = core_bus_open(cfg, &sn->store);
 	if (capture_samples_open(&sn->samples, &sn->store, sn->bus)) {
@@ -196,8 +198,11 @@ void sensor_free(struct sensor *sn)
 	while (uv_run(sn->loop, UV_RUN_DEFAULT))
 		;
 	web_stop(sn->web);
-	log_info("sensor", "stopped: %llu sessions accepted, %llu refused (total limit), %llu refused (per-source limit)",
-		 (unsigned long long)sn->stats.accepted, (unsigned long long)sn->stats.refused_total,
+	log_info("sensor",
+		 "stopped: %llu sessions accepted, %llu refused (total limit), %llu refused "
+		 "(per-source limit)",
+		 (unsigned long long)sn->stats.accepted,
+		 (unsigned long long)sn->stats.refused_total,
 		 (unsigned long long)sn->stats.refused_source);
 	capture_samples_close(sn->samples);
 	core_bus_close(sn->bus);
@@ -247,7 +252,8 @@ int sensor_main(int argc, char **argv)
 				fprintf(stderr, "mitsu run: %s\n", err);
 				goto out_cfg;
 			}
-			core_config_set(&cfg, OPT_SENSOR_LISTEN, optarg, listen_given, err, sizeof(err));
+			core_config_set(&cfg, OPT_SENSOR_LISTEN, optarg, listen_given, err,
+					sizeof(err));
 			cfg.set_on_cmdline[OPT_SENSOR_LISTEN] = true;
 			listen_given = true;
 			break;
@@ -256,9 +262,7 @@ int sensor_main(int argc, char **argv)
 			usage(stdout);
 			rc = 0;
 			goto out_cfg;
-		default:
-			usage(stderr);
-			goto out_cfg;
+		default: usage(stderr); goto out_cfg;
 		}
 	}
 	if (optind < argc) {
@@ -273,9 +277,11 @@ int sensor_main(int argc, char **argv)
 	uv_loop_init(&loop);
 	struct sensor *sn;
 	rc = 1;
-	if (sensor_open(&sn, &loop, &cfg, true) == 0 && drop_privileges(cfg_str(&cfg, OPT_CORE_USER)) == 0) {
-		log_info("sensor", "sensor %s started, data in %s", cfg_str(&cfg, OPT_SENSOR_NAME),
-			 cfg_str(&cfg, OPT_CORE_DATA_DIR));
+	if (sensor_open(&sn, &loop, &cfg, true) == 0 &&
+	    drop_privileges(core_cfg_str(&cfg, OPT_CORE_USER)) == 0) {
+		log_info("sensor", "sensor %s started, data in %s",
+			 core_cfg_str(&cfg, OPT_SENSOR_NAME),
+			 core_cfg_str(&cfg, OPT_CORE_DATA_DIR));
 		uv_run(&loop, UV_RUN_DEFAULT);
 		rc = 0;
 	}

@@ -49,16 +49,16 @@ struct sensor_session {
 	const struct sensor_proto *proto;
 	const struct profile *profile;
 	struct core_conn conn;
-	uint8_t src_addr[16];      /* for the per-source table */
+	uint8_t src_addr[16]; /* for the per-source table */
 	uint8_t src_len;
 	void *proto_state;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uint64_t start_ms;
-	uint64_t end_ms;           /* when the close was asked for */
+	uint64_t end_ms; /* when the close was asked for */
 	uint64_t last_input_ms;
 	uint64_t bytes_in;
-	const char *close_reason;  /* set once the session is closing */
+	const char *close_reason; /* set once the session is closing */
 	bool closing;
 	bool handles_closed;
 	int open_handles;

@@ -12,11 +12,11 @@
 struct sensor_srctab {
 	struct srctab_slot {
 		uint8_t addr[16];
-		uint8_t len;      /* 0 = never used */
+		uint8_t len; /* 0 = never used */
 		uint32_t count;
-	} *slots;
-	size_t cap;           /* power of two */
-	size_t used;          /* slots with len != 0 */
+	} * slots;
+	size_t cap;  /* power of two */
+	size_t used; /* slots with len != 0 */
 	uint8_t key[16];
 };
 int sensor_srctab_init(struct sensor_srctab *t, size_t max_entries);
@@ -54,14 +54,14 @@ struct sensor {
 	struct sensor_srctab sources;
 	struct sensor_session *sessions; /* doubly linked list of open sessions */
 	size_t nsessions;
-	uint64_t queued_bytes;  /* output waiting in every session's write queue */
+	uint64_t queued_bytes; /* output waiting in every session's write queue */
 	struct sensor_stats stats;
 	uv_prepare_t flush;
 	uv_timer_t flush_timer;
 	uint64_t last_flush_ms;
 	uv_signal_t sigterm, sigint;
 	bool stopping;
-	bool stopped;   /* the last session is gone and the sensor's own handles are closing */
+	bool stopped; /* the last session is gone and the sensor's own handles are closing */
 	bool signals;
 	struct box_queue *box_queue;
 	struct web_server *web;

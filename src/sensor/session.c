@@ -11,10 +11,22 @@ static char read_buf[SENSOR_READ_BUF];
 /* How long a closing session may take to hand its last output to a slow peer. */
 #define SENSOR_DRAIN_MS 5000
 
-const struct core_config *sensor_config(const struct sensor *sn) { return sn->cfg; }
-const struct sensor_limits *sensor_limits(const struct sensor *sn) { return &sn->limits; }
-struct capture_samples *sensor_samples(const struct sensor *sn) { return sn->samples; }
-struct capture_fetcher *sensor_fetcher(const struct sensor *sn) { return sn->fetcher; }
+const struct core_config *sensor_config(const struct sensor *sn)
+{
+	return sn->cfg;
+}
+const struct sensor_limits *sensor_limits(const struct sensor *sn)
+{
+	return &sn->limits;
+}
+struct capture_samples *sensor_samples(const struct sensor *sn)
+{
+	return sn->samples;
+}
+struct capture_fetcher *sensor_fetcher(const struct sensor *sn)
+{
+	return sn->fetcher;
+}
 
 static int addr_bytes(const struct sockaddr_storage *ss, uint8_t out[16], size_t *len)
 {
@@ -47,7 +59,8 @@ static void addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen,
 	}
 }
 
-void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields, const char *fmt, ...)
+void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields,
+			 const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -122,7 +135,8 @@ void sensor_session_close(struct sensor_session *s, const char *reason)
 		uv_shutdown_t *req = xmalloc(sizeof(*req));
 		req->data = s;
 		if (uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown) == 0) {
-			/* Bound the drain: the timer closes the handles if the peer does not read. */
+			/* Bound the drain: the timer closes the handles if the peer does not read.
+			 */
 			uv_timer_start(&s->timer, on_timer, SENSOR_DRAIN_MS, 0);
 			return;
 		}
@@ -223,7 +237,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		/* A reset is the peer leaving too (it closed with our output unread). */
-		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET ? "peer" : "error");
+		sensor_session_close(s,
+				     nread == UV_EOF || nread == UV_ECONNRESET ? "peer" : "error");
 		return;
 	}
 	s->last_input_ms = lib_mono_ms();
@@ -265,7 +280,8 @@ void sensor_session_accept(struct sensor_listener *l)
 			uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&local, &llen) ||
 			addr_bytes(&peer, a, &alen)))
 		refuse = true;
-	if (!refuse && sensor_srctab_acquire(&sn->sources, a, alen, (uint32_t)sn->limits.max_per_source) < 0) {
+	if (!refuse &&
+	    sensor_srctab_acquire(&sn->sources, a, alen, (uint32_t)sn->limits.max_per_source) < 0) {
 		sn->stats.refused_source++;
 		refuse = true;
 	}

@@ -27,7 +27,7 @@ static const char *CWD(struct cmd *c)
 static int resolve(struct cmd *c, const char *path, bool follow, char *abs, struct vstat *st)
 {
 	bool pok;
-	return vfs_resolve(V(c), CWD(c), path, follow, abs, st, &pok);
+	return shell_vfs_resolve(V(c), CWD(c), path, follow, abs, st, &pok);
 }
 
 /* A file's bytes for reading, or an error (-errno). Device bytes go to *tmp (caller frees). */
@@ -43,7 +43,7 @@ static int read_path(struct cmd *c, const char *path, struct rd *r)
 	memset(r, 0, sizeof(*r));
 	r->p = (const uint8_t *)"";
 	if (strcmp(path, "-") == 0) {
-		r->p = sh_stdin(c, &r->n, &r->attacker);
+		r->p = shell_stdin(c, &r->n, &r->attacker);
 		return 0;
 	}
 	char abs[SH_PATH_MAX];
@@ -89,12 +89,12 @@ static const char *base_name(const char *p)
 
 static int cmd_cat(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool number = false;
-	while ((o = sh_getopt(c, &g, "nbvteAu")) != -1) {
+	while ((o = shell_getopt(c, &g, "nbvteAu")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'n' || o == 'b')
@@ -109,12 +109,12 @@ static int cmd_cat(struct cmd *c)
 		struct rd r;
 		int rc = read_path(c, files[i], &r);
 		if (rc == -EISDIR) {
-			sh_err(c, "read error: %s", sh_strerror(EISDIR));
+			shell_err(c, "read error: %s", shell_strerror(EISDIR));
 			st = 1;
 			continue;
 		}
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", files[i], sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", files[i], shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
@@ -122,17 +122,17 @@ static int cmd_cat(struct cmd *c)
 			size_t s0 = 0;
 			for (size_t k = 0; k < r.n; k++)
 				if (r.p[k] == '\n' || k + 1 == r.n) {
-					sh_printf(c, "%6lu\t", line++);
-					sh_out(c, r.p + s0, k + 1 - s0, r.attacker);
+					shell_printf(c, "%6lu\t", line++);
+					shell_out(c, r.p + s0, k + 1 - s0, r.attacker);
 					s0 = k + 1;
 				}
-		} else if (sh_out(c, r.p, r.n, r.attacker) == -ENOSPC) {
-			sh_err(c, "write error: %s", sh_strerror(ENOSPC));
+		} else if (shell_out(c, r.p, r.n, r.attacker) == -ENOSPC) {
+			shell_err(c, "write error: %s", shell_strerror(ENOSPC));
 			st = 1;
 		}
 		rd_free(&r);
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -144,19 +144,21 @@ static int copy_file(struct cmd *c, const char *src, const struct vstat *st, con
 {
 	struct vfs *v = V(c);
 	struct vstat dst_st;
-	if (vfs_lookup(v, dst, &dst_st) == 0 && dst_st.kind == VN_DIR) {
-		sh_err(c, "can't create '%s': %s", dst, sh_strerror(EISDIR));
+	if (shell_vfs_lookup(v, dst, &dst_st) == 0 && dst_st.kind == VN_DIR) {
+		shell_err(c, "can't create '%s': %s", dst, shell_strerror(EISDIR));
 		return 1;
 	}
 	int rc;
 	if (st->kind == VN_CHR) {
 		struct rd r;
 		read_path(c, src, &r);
-		rc = vfs_put_file(v, dst, r.p ? r.p : (const uint8_t *)"", r.n, false, false, false, "cp", 0644);
+		rc = shell_vfs_put_file(v, dst, r.p ? r.p : (const uint8_t *)"", r.n, false, false,
+					false, "cp", 0644);
 		rd_free(&r);
 	} else if (st->pn && !st->ve) {
 		/* the device's own file: borrowed, not an upload */
-		rc = vfs_put_file(v, dst, st->data, st->size, true, false, false, "cp", st->mode & 0777);
+		rc = shell_vfs_put_file(v, dst, st->data, st->size, true, false, false, "cp",
+					st->mode & 0777);
 	} else {
 		struct vdata *svd = st->ve ? st->ve->data : NULL;
 		bool att = svd && svd->attacker;
@@ -165,11 +167,12 @@ static int copy_file(struct cmd *c, const char *src, const struct vstat *st, con
 		uint8_t *copy = st->size ? xmalloc(st->size) : NULL;
 		if (st->size)
 			memcpy(copy, st->data, st->size);
-		rc = vfs_put_file(v, dst, copy ? copy : (const uint8_t *)"", st->size, false, att, dl, "cp", st->mode & 0777);
+		rc = shell_vfs_put_file(v, dst, copy ? copy : (const uint8_t *)"", st->size, false,
+					att, dl, "cp", st->mode & 0777);
 		free(copy);
 	}
 	if (rc) {
-		sh_err(c, "can't create '%s': %s", dst, sh_strerror(-rc));
+		shell_err(c, "can't create '%s': %s", dst, shell_strerror(-rc));
 		return 1;
 	}
 	return 0;
@@ -181,45 +184,46 @@ static int copy_one(struct cmd *c, const char *src, const char *dst_abs, bool re
 	struct vstat st;
 	int rc = resolve(c, src, true, abs, &st);
 	if (rc) {
-		sh_err(c, "can't stat '%s': %s", src, sh_strerror(-rc));
+		shell_err(c, "can't stat '%s': %s", src, shell_strerror(-rc));
 		return 1;
 	}
 	if (strcmp(abs, dst_abs) == 0) {
-		sh_err(c, "'%s' and '%s' are the same file", src, src);
+		shell_err(c, "'%s' and '%s' are the same file", src, src);
 		return 1;
 	}
 	if (st.kind != VN_DIR)
 		return copy_file(c, abs, &st, dst_abs);
 	if (!recursive) {
-		sh_err(c, "omitting directory '%s'", src);
+		shell_err(c, "omitting directory '%s'", src);
 		return 1;
 	}
 	if (depth > 32)
 		return 1;
 	size_t al = strlen(abs);
 	if (strncmp(dst_abs, abs, al) == 0 && dst_abs[al] == '/') {
-		sh_err(c, "can't copy a directory into itself");
+		shell_err(c, "can't copy a directory into itself");
 		return 1;
 	}
 	struct vstat dst_st;
-	if (vfs_lookup(V(c), dst_abs, &dst_st) != 0) {
-		rc = vfs_mkdir(V(c), dst_abs, st.mode ? st.mode : 0755);
+	if (shell_vfs_lookup(V(c), dst_abs, &dst_st) != 0) {
+		rc = shell_vfs_mkdir(V(c), dst_abs, st.mode ? st.mode : 0755);
 		if (rc) {
-			sh_err(c, "can't create directory '%s': %s", dst_abs, sh_strerror(-rc));
+			shell_err(c, "can't create directory '%s': %s", dst_abs,
+				  shell_strerror(-rc));
 			return 1;
 		}
 	}
 	char **names;
-	long n = vfs_list(V(c), abs, &names);
+	long n = shell_vfs_list(V(c), abs, &names);
 	int ret = 0;
 	for (long i = 0; i < n; i++) {
 		char s2[SH_PATH_MAX], d2[SH_PATH_MAX];
-		if (vfs_join(abs, names[i], s2) || vfs_join(dst_abs, names[i], d2))
+		if (shell_vfs_join(abs, names[i], s2) || shell_vfs_join(dst_abs, names[i], d2))
 			continue;
 		ret |= copy_one(c, s2, d2, recursive, depth + 1);
 	}
 	if (n >= 0)
-		vfs_names_free(names, (size_t)n);
+		shell_vfs_names_free(names, (size_t)n);
 	return ret;
 }
 
@@ -231,19 +235,20 @@ static int dest_path(struct cmd *c, const char *dest, bool dest_is_dir, const ch
 	struct vstat st;
 	int rc = resolve(c, dest, true, abs, &st);
 	if (rc && rc != -ENOENT) {
-		sh_err(c, "can't create '%s': %s", dest, sh_strerror(-rc));
+		shell_err(c, "can't create '%s': %s", dest, shell_strerror(-rc));
 		return -1;
 	}
 	if (rc == -ENOENT) {
 		bool pok;
-		if (vfs_resolve(V(c), CWD(c), dest, true, abs, &st, &pok) == -ENOENT && !pok) {
-			sh_err(c, "can't create '%s': %s", dest, sh_strerror(ENOENT));
+		if (shell_vfs_resolve(V(c), CWD(c), dest, true, abs, &st, &pok) == -ENOENT &&
+		    !pok) {
+			shell_err(c, "can't create '%s': %s", dest, shell_strerror(ENOENT));
 			return -1;
 		}
 	}
 	if (dest_is_dir) {
-		if (vfs_join(abs, base_name(src), out)) {
-			sh_err(c, "can't create '%s': %s", dest, sh_strerror(ENAMETOOLONG));
+		if (shell_vfs_join(abs, base_name(src), out)) {
+			shell_err(c, "can't create '%s': %s", dest, shell_strerror(ENAMETOOLONG));
 			return -1;
 		}
 		return 0;
@@ -261,16 +266,16 @@ static bool is_dir(struct cmd *c, const char *path)
 
 /* cp and mv: at least SOURCE DEST, and a folder as DEST for several sources. Returns the
  * destination (NULL after printing usage or the error) and whether it is a folder. */
-static const char *sources_dest(struct cmd *c, struct sh_getopt *g, bool *dir)
+static const char *sources_dest(struct cmd *c, struct shell_getopt *g, bool *dir)
 {
 	if (g->noperands < 2) {
-		sh_usage(c, c->name);
+		shell_usage(c, c->name);
 		return NULL;
 	}
 	const char *dest = g->operands[g->noperands - 1];
 	*dir = is_dir(c, dest);
 	if (g->noperands > 2 && !*dir) {
-		sh_err(c, "target '%s' is not a directory", dest);
+		shell_err(c, "target '%s' is not a directory", dest);
 		return NULL;
 	}
 	return dest;
@@ -278,12 +283,12 @@ static const char *sources_dest(struct cmd *c, struct sh_getopt *g, bool *dir)
 
 static int cmd_cp(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool rec = false;
-	while ((o = sh_getopt(c, &g, "arRdPLHpfilsTv")) != -1) {
+	while ((o = shell_getopt(c, &g, "arRdPLHpfilsTv")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'a' || o == 'r' || o == 'R')
@@ -292,7 +297,7 @@ static int cmd_cp(struct cmd *c)
 	bool dir;
 	const char *dest = sources_dest(c, &g, &dir);
 	if (!dest) {
-		sh_getopt_done(&g);
+		shell_getopt_done(&g);
 		return 1;
 	}
 	int st = 0;
@@ -304,18 +309,18 @@ static int cmd_cp(struct cmd *c)
 		}
 		st |= copy_one(c, g.operands[i], d, rec, 0);
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
 static int cmd_mv(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool noclobber = false;
-	while ((o = sh_getopt(c, &g, "finTv")) != -1) {
+	while ((o = shell_getopt(c, &g, "finTv")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'n')
@@ -324,7 +329,7 @@ static int cmd_mv(struct cmd *c)
 	bool dir;
 	const char *dest = sources_dest(c, &g, &dir);
 	if (!dest) {
-		sh_getopt_done(&g);
+		shell_getopt_done(&g);
 		return 1;
 	}
 	int st = 0;
@@ -334,7 +339,7 @@ static int cmd_mv(struct cmd *c)
 		struct vstat sst;
 		int rc = resolve(c, src, false, sabs, &sst);
 		if (rc) {
-			sh_err(c, "can't rename '%s': %s", src, sh_strerror(-rc));
+			shell_err(c, "can't rename '%s': %s", src, shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
@@ -343,15 +348,15 @@ static int cmd_mv(struct cmd *c)
 			continue;
 		}
 		struct vstat dst;
-		if (noclobber && vfs_lookup(V(c), d, &dst) == 0)
+		if (noclobber && shell_vfs_lookup(V(c), d, &dst) == 0)
 			continue;
-		rc = vfs_rename(V(c), sabs, d);
+		rc = shell_vfs_rename(V(c), sabs, d);
 		if (rc) {
-			sh_err(c, "can't rename '%s': %s", src, sh_strerror(-rc));
+			shell_err(c, "can't rename '%s': %s", src, shell_strerror(-rc));
 			st = 1;
 		}
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -359,53 +364,54 @@ static int cmd_mv(struct cmd *c)
 
 static int rm_tree(struct cmd *c, const char *abs, const char *shown, int depth, int *errors)
 {
-	int rc = vfs_remove_tree(V(c), abs);
+	int rc = shell_vfs_remove_tree(V(c), abs);
 	if (rc == 0)
 		return 0;
 	if ((rc == -EBUSY || rc == -EROFS || rc == -EACCES) && depth < 32) {
 		/* Something below cannot go (another mount): remove what can go, child first. */
 		char **names;
-		long n = vfs_list(V(c), abs, &names);
+		long n = shell_vfs_list(V(c), abs, &names);
 		int st = 0;
 		for (long i = 0; i < n; i++) {
 			char ch[SH_PATH_MAX], shown2[SH_PATH_MAX];
-			if (vfs_join(abs, names[i], ch))
+			if (shell_vfs_join(abs, names[i], ch))
 				continue;
 			snprintf(shown2, sizeof(shown2), "%s%s%s", shown,
 				 shown[strlen(shown) - 1] == '/' ? "" : "/", names[i]);
 			struct vstat cst;
-			if (vfs_lookup(V(c), ch, &cst) != 0)
+			if (shell_vfs_lookup(V(c), ch, &cst) != 0)
 				continue;
 			if (cst.kind == VN_DIR) {
 				st |= rm_tree(c, ch, shown2, depth + 1, errors);
 			} else {
-				int r2 = vfs_unlink(V(c), ch);
+				int r2 = shell_vfs_unlink(V(c), ch);
 				if (r2) {
 					if (++*errors <= 32)
-						sh_err(c, "can't remove '%s': %s", shown2, sh_strerror(-r2));
+						shell_err(c, "can't remove '%s': %s", shown2,
+							  shell_strerror(-r2));
 					st = 1;
 				}
 			}
 		}
 		if (n >= 0)
-			vfs_names_free(names, (size_t)n);
-		rc = strcmp(abs, "/") == 0 ? -EBUSY : vfs_rmdir(V(c), abs);
+			shell_vfs_names_free(names, (size_t)n);
+		rc = strcmp(abs, "/") == 0 ? -EBUSY : shell_vfs_rmdir(V(c), abs);
 		if (rc == 0)
 			return st;
 	}
 	if (++*errors <= 32)
-		sh_err(c, "can't remove '%s': %s", shown, sh_strerror(-rc));
+		shell_err(c, "can't remove '%s': %s", shown, shell_strerror(-rc));
 	return 1;
 }
 
 static int cmd_rm(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool force = false, rec = false;
-	while ((o = sh_getopt(c, &g, "fiRrv")) != -1) {
+	while ((o = shell_getopt(c, &g, "fiRrv")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'f')
@@ -414,10 +420,10 @@ static int cmd_rm(struct cmd *c)
 			rec = true;
 	}
 	if (!g.noperands) {
-		sh_getopt_done(&g);
+		shell_getopt_done(&g);
 		if (force)
 			return 0;
-		sh_usage(c, "rm");
+		shell_usage(c, "rm");
 		return 1;
 	}
 	int st = 0, errors = 0;
@@ -425,7 +431,7 @@ static int cmd_rm(struct cmd *c)
 		const char *p = g.operands[i];
 		const char *b = base_name(p);
 		if (strcmp(b, ".") == 0 || strcmp(b, "..") == 0) {
-			sh_err(c, "can't remove '.' or '..'");
+			shell_err(c, "can't remove '.' or '..'");
 			st = 1;
 			continue;
 		}
@@ -434,27 +440,27 @@ static int cmd_rm(struct cmd *c)
 		int rc = resolve(c, p, false, abs, &s);
 		if (rc) {
 			if (!force) {
-				sh_err(c, "can't remove '%s': %s", p, sh_strerror(-rc));
+				shell_err(c, "can't remove '%s': %s", p, shell_strerror(-rc));
 				st = 1;
 			}
 			continue;
 		}
 		if (s.kind == VN_DIR) {
 			if (!rec) {
-				sh_err(c, "can't remove '%s': %s", p, sh_strerror(EISDIR));
+				shell_err(c, "can't remove '%s': %s", p, shell_strerror(EISDIR));
 				st = 1;
 				continue;
 			}
 			st |= rm_tree(c, abs, p, 0, &errors);
 			continue;
 		}
-		rc = vfs_unlink(V(c), abs);
+		rc = shell_vfs_unlink(V(c), abs);
 		if (rc) {
-			sh_err(c, "can't remove '%s': %s", p, sh_strerror(-rc));
+			shell_err(c, "can't remove '%s': %s", p, shell_strerror(-rc));
 			st = 1;
 		}
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -462,13 +468,13 @@ static long parse_mode(const char *s, uint16_t old, bool isdir);
 
 static int cmd_mkdir(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool parents = false;
 	uint16_t mode = 0755;
-	while ((o = sh_getopt(c, &g, "pm:v")) != -1) {
+	while ((o = shell_getopt(c, &g, "pm:v")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'p')
@@ -476,16 +482,16 @@ static int cmd_mkdir(struct cmd *c)
 		if (o == 'm') {
 			long m = parse_mode(g.arg, 0777, true);
 			if (m < 0) {
-				sh_err(c, "invalid mode '%s'", g.arg);
-				sh_getopt_done(&g);
+				shell_err(c, "invalid mode '%s'", g.arg);
+				shell_getopt_done(&g);
 				return 1;
 			}
 			mode = (uint16_t)m;
 		}
 	}
 	if (!g.noperands) {
-		sh_usage(c, "mkdir");
-		sh_getopt_done(&g);
+		shell_usage(c, "mkdir");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	int st = 0;
@@ -494,11 +500,11 @@ static int cmd_mkdir(struct cmd *c)
 		char abs[SH_PATH_MAX];
 		struct vstat s;
 		bool pok;
-		int rc = vfs_resolve(V(c), CWD(c), p, true, abs, &s, &pok);
+		int rc = shell_vfs_resolve(V(c), CWD(c), p, true, abs, &s, &pok);
 		if (rc == 0) {
 			if (parents && s.kind == VN_DIR)
 				continue;
-			sh_err(c, "can't create directory '%s': %s", p, sh_strerror(EEXIST));
+			shell_err(c, "can't create directory '%s': %s", p, shell_strerror(EEXIST));
 			st = 1;
 			continue;
 		}
@@ -517,47 +523,48 @@ static int cmd_mkdir(struct cmd *c)
 				char a2[SH_PATH_MAX];
 				struct vstat s2;
 				bool pk;
-				int rr = vfs_resolve(V(c), CWD(c), part, true, a2, &s2, &pk);
+				int rr = shell_vfs_resolve(V(c), CWD(c), part, true, a2, &s2, &pk);
 				if (rr == 0)
 					continue;
 				if (rr == -ENOENT && pk)
-					r2 = vfs_mkdir(V(c), a2, 0755);
+					r2 = shell_vfs_mkdir(V(c), a2, 0755);
 				else
 					r2 = rr;
 			}
 			if (r2) {
-				sh_err(c, "can't create directory '%s': %s", p, sh_strerror(-r2));
+				shell_err(c, "can't create directory '%s': %s", p,
+					  shell_strerror(-r2));
 				st = 1;
 			}
 			continue;
 		}
 		if (rc != -ENOENT || !pok) {
-			sh_err(c, "can't create directory '%s': %s", p, sh_strerror(-rc));
+			shell_err(c, "can't create directory '%s': %s", p, shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
-		rc = vfs_mkdir(V(c), abs, mode);
+		rc = shell_vfs_mkdir(V(c), abs, mode);
 		if (rc) {
-			sh_err(c, "can't create directory '%s': %s", p, sh_strerror(-rc));
+			shell_err(c, "can't create directory '%s': %s", p, shell_strerror(-rc));
 			st = 1;
 		}
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
 static int cmd_rmdir(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
-	while ((o = sh_getopt(c, &g, "pv")) != -1)
+	while ((o = shell_getopt(c, &g, "pv")) != -1)
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 	if (!g.noperands) {
-		sh_usage(c, "rmdir");
-		sh_getopt_done(&g);
+		shell_usage(c, "rmdir");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	int st = 0;
@@ -566,13 +573,13 @@ static int cmd_rmdir(struct cmd *c)
 		struct vstat s;
 		int rc = resolve(c, g.operands[i], false, abs, &s);
 		if (!rc)
-			rc = vfs_rmdir(V(c), abs);
+			rc = shell_vfs_rmdir(V(c), abs);
 		if (rc) {
-			sh_err(c, "'%s': %s", g.operands[i], sh_strerror(-rc));
+			shell_err(c, "'%s': %s", g.operands[i], shell_strerror(-rc));
 			st = 1;
 		}
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -609,7 +616,10 @@ static long parse_mode(const char *s, uint16_t old, bool isdir)
 				case 'r': bits |= 0444; break;
 				case 'w': bits |= 0222; break;
 				case 'x': bits |= 0111; break;
-				case 'X': if (isdir || (old & 0111)) bits |= 0111; break;
+				case 'X':
+					if (isdir || (old & 0111))
+						bits |= 0111;
+					break;
 				case 's': bits |= 06000; break;
 				case 't': bits |= 01000; break;
 				default: break;
@@ -638,30 +648,30 @@ static int chmod_one(struct cmd *c, const char *mode, const char *p, bool rec, i
 	struct vstat s;
 	int rc = resolve(c, p, true, abs, &s);
 	if (rc) {
-		sh_err(c, "%s: %s", p, sh_strerror(-rc));
+		shell_err(c, "%s: %s", p, shell_strerror(-rc));
 		return 1;
 	}
 	long m = parse_mode(mode, s.mode, s.kind == VN_DIR);
 	if (m < 0) {
-		sh_err(c, "invalid mode '%s'", mode);
+		shell_err(c, "invalid mode '%s'", mode);
 		return 1;
 	}
-	rc = vfs_chmod(V(c), abs, (uint16_t)m);
+	rc = shell_vfs_chmod(V(c), abs, (uint16_t)m);
 	if (rc) {
-		sh_err(c, "%s: %s", p, sh_strerror(-rc));
+		shell_err(c, "%s: %s", p, shell_strerror(-rc));
 		return 1;
 	}
 	int st = 0;
 	if (rec && s.kind == VN_DIR && depth < 32) {
 		char **names;
-		long n = vfs_list(V(c), abs, &names);
+		long n = shell_vfs_list(V(c), abs, &names);
 		for (long i = 0; i < n; i++) {
 			char ch[SH_PATH_MAX];
-			if (vfs_join(abs, names[i], ch) == 0)
+			if (shell_vfs_join(abs, names[i], ch) == 0)
 				st |= chmod_one(c, mode, ch, rec, depth + 1);
 		}
 		if (n >= 0)
-			vfs_names_free(names, (size_t)n);
+			shell_vfs_names_free(names, (size_t)n);
 	}
 	return st;
 }
@@ -679,7 +689,7 @@ static int cmd_chmod(struct cmd *c)
 			rec = true;
 	}
 	if (c->argc - i < 2) {
-		sh_usage(c, "chmod");
+		shell_usage(c, "chmod");
 		return 1;
 	}
 	const char *mode = c->argv[i++];
@@ -696,7 +706,7 @@ static long lookup_id(struct cmd *c, const char *file, const char *name)
 	long v = strtol(name, &e, 10);
 	if (*name && !*e)
 		return v;
-	const struct profile_node *pn = sh_prof_node(c->sh->prof, file);
+	const struct profile_node *pn = shell_prof_node(c->sh->prof, file);
 	if (!pn || !pn->data)
 		return strcmp(name, "root") == 0 ? 0 : -1;
 	const char *s = (const char *)pn->data, *end = s + pn->len;
@@ -722,7 +732,7 @@ static int cmd_chown(struct cmd *c)
 	for (; i < c->argc && c->argv[i][0] == '-' && c->argv[i][1]; i++)
 		;
 	if (c->argc - i < 2) {
-		sh_usage(c, c->name);
+		shell_usage(c, c->name);
 		return 1;
 	}
 	char *spec = xstrdup(c->argv[i++]);
@@ -733,7 +743,7 @@ static int cmd_chown(struct cmd *c)
 	if (grp) {
 		gid = lookup_id(c, "/etc/group", spec);
 		if (gid < 0) {
-			sh_err(c, "unknown group %s", spec);
+			shell_err(c, "unknown group %s", spec);
 			free(spec);
 			return 1;
 		}
@@ -741,7 +751,7 @@ static int cmd_chown(struct cmd *c)
 		if (*spec) {
 			uid = lookup_id(c, "/etc/passwd", spec);
 			if (uid < 0) {
-				sh_err(c, "unknown user %s", spec);
+				shell_err(c, "unknown user %s", spec);
 				free(spec);
 				return 1;
 			}
@@ -749,7 +759,7 @@ static int cmd_chown(struct cmd *c)
 		if (colon && *colon) {
 			gid = lookup_id(c, "/etc/group", colon);
 			if (gid < 0) {
-				sh_err(c, "unknown group %s", colon);
+				shell_err(c, "unknown group %s", colon);
 				free(spec);
 				return 1;
 			}
@@ -762,9 +772,9 @@ static int cmd_chown(struct cmd *c)
 		struct vstat s;
 		int rc = resolve(c, c->argv[i], true, abs, &s);
 		if (!rc)
-			rc = vfs_chown(V(c), abs, uid, gid);
+			rc = shell_vfs_chown(V(c), abs, uid, gid);
 		if (rc) {
-			sh_err(c, "%s: %s", c->argv[i], sh_strerror(-rc));
+			shell_err(c, "%s: %s", c->argv[i], shell_strerror(-rc));
 			st = 1;
 		}
 	}
@@ -779,7 +789,10 @@ struct lsopt {
 
 static void mode_string(const struct vstat *st, char out[11])
 {
-	out[0] = st->kind == VN_DIR ? 'd' : st->kind == VN_LINK ? 'l' : st->kind == VN_CHR ? 'c' : '-';
+	out[0] = st->kind == VN_DIR    ? 'd'
+		 : st->kind == VN_LINK ? 'l'
+		 : st->kind == VN_CHR  ? 'c'
+				       : '-';
 	static const char rwx[] = "rwxrwxrwx";
 	for (int i = 0; i < 9; i++)
 		out[1 + i] = (st->mode & (0400 >> i)) ? rwx[i] : '-';
@@ -797,7 +810,7 @@ static void mode_string(const struct vstat *st, char out[11])
 /* Name for an id from the profile's /etc/passwd or /etc/group. */
 static void id_name(struct cmd *c, const char *file, uint32_t id, char *out, size_t n)
 {
-	const struct profile_node *pn = sh_prof_node(c->sh->prof, file);
+	const struct profile_node *pn = shell_prof_node(c->sh->prof, file);
 	if (pn && pn->data) {
 		const char *s = (const char *)pn->data, *end = s + pn->len;
 		while (s < end) {
@@ -840,7 +853,8 @@ static void human(uint64_t v, char *out, size_t n)
 		snprintf(out, n, "%.0f%c", d, units[u]);
 }
 
-static void ls_long(struct cmd *c, const struct lsopt *o, const char *name, const struct vstat *st, struct buf *b)
+static void ls_long(struct cmd *c, const struct lsopt *o, const char *name, const struct vstat *st,
+		    struct buf *b)
 {
 	char ms[11];
 	mode_string(st, ms);
@@ -854,7 +868,10 @@ static void ls_long(struct cmd *c, const struct lsopt *o, const char *name, cons
 	}
 	buf_printf(b, "%-10s %4u %-8.8s %-8.8s ", ms, st->kind == VN_DIR ? 2u : 1u, un, gn);
 	if (st->kind == VN_CHR) {
-		int minor = st->dev == VDEV_NULL ? 3 : st->dev == VDEV_ZERO ? 5 : st->dev == VDEV_RANDOM ? 9 : 0;
+		int minor = st->dev == VDEV_NULL     ? 3
+			    : st->dev == VDEV_ZERO   ? 5
+			    : st->dev == VDEV_RANDOM ? 9
+						     : 0;
 		buf_printf(b, "%4u, %3u ", st->dev == VDEV_TTY ? 5u : 1u, (unsigned)minor);
 	} else if (o->h) {
 		char hb[16];
@@ -868,7 +885,7 @@ static void ls_long(struct cmd *c, const struct lsopt *o, const char *name, cons
 	gmtime_r(&t, &tm);
 	char ct[32];
 	strftime(ct, sizeof(ct), "%b %e %H:%M %Y", &tm);
-	int64_t age = sh_now() - st->mtime;
+	int64_t age = shell_now() - st->mtime;
 	if (age < 3600LL * 24 * 365 / 2 && age > -15 * 60)
 		buf_printf(b, "%.6s %.5s ", ct, ct + 7);
 	else
@@ -940,13 +957,13 @@ static void ls_print(struct cmd *c, const struct lsopt *o, struct lsent *e, size
 	}
 }
 
-static int ls_dir(struct cmd *c, const struct lsopt *o, const char *abs, const char *shown, bool header,
-		  struct buf *b, int depth)
+static int ls_dir(struct cmd *c, const struct lsopt *o, const char *abs, const char *shown,
+		  bool header, struct buf *b, int depth)
 {
 	char **names;
-	long n = vfs_list(V(c), abs, &names);
+	long n = shell_vfs_list(V(c), abs, &names);
 	if (n < 0) {
-		sh_err(c, "%s: %s", shown, sh_strerror((int)-n));
+		shell_err(c, "%s: %s", shown, shell_strerror((int)-n));
 		return 1;
 	}
 	if (header)
@@ -955,7 +972,7 @@ static int ls_dir(struct cmd *c, const struct lsopt *o, const char *abs, const c
 	struct lsent *e = xcalloc((size_t)n + 2, sizeof(*e));
 	if (o->a) {
 		e[cnt].name = xstrdup(".");
-		vfs_lookup(V(c), abs, &e[cnt].st);
+		shell_vfs_lookup(V(c), abs, &e[cnt].st);
 		cnt++;
 		e[cnt].name = xstrdup("..");
 		e[cnt].st.kind = VN_DIR;
@@ -967,10 +984,10 @@ static int ls_dir(struct cmd *c, const struct lsopt *o, const char *abs, const c
 		if (names[i][0] == '.' && !o->a && !o->A)
 			continue;
 		char full[SH_PATH_MAX];
-		if (vfs_join(abs, names[i], full))
+		if (shell_vfs_join(abs, names[i], full))
 			continue;
 		struct vstat st;
-		if (vfs_lookup(V(c), full, &st))
+		if (shell_vfs_lookup(V(c), full, &st))
 			continue;
 		e[cnt].name = xstrdup(names[i]);
 		e[cnt].st = st;
@@ -983,10 +1000,11 @@ static int ls_dir(struct cmd *c, const struct lsopt *o, const char *abs, const c
 	ls_print(c, o, e, cnt, b);
 	if (o->R && depth < 8) {
 		for (size_t i = 0; i < cnt; i++) {
-			if (e[i].st.kind != VN_DIR || !strcmp(e[i].name, ".") || !strcmp(e[i].name, ".."))
+			if (e[i].st.kind != VN_DIR || !strcmp(e[i].name, ".") ||
+			    !strcmp(e[i].name, ".."))
 				continue;
 			char full[SH_PATH_MAX], sh2[SH_PATH_MAX];
-			if (vfs_join(abs, e[i].name, full))
+			if (shell_vfs_join(abs, e[i].name, full))
 				continue;
 			snprintf(sh2, sizeof(sh2), "%s/%s", shown, e[i].name);
 			buf_append_str(b, "\n");
@@ -996,27 +1014,25 @@ static int ls_dir(struct cmd *c, const struct lsopt *o, const char *abs, const c
 	for (size_t i = 0; i < cnt; i++)
 		free(e[i].name);
 	free(e);
-	vfs_names_free(names, (size_t)n);
+	shell_vfs_names_free(names, (size_t)n);
 	return 0;
 }
 
 static int cmd_ls(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	struct lsopt o = {0};
 	int op;
-	while ((op = sh_getopt(c, &g, "1AaCxdLHRFplinshrSXvctuekw:")) != -1) {
+	while ((op = shell_getopt(c, &g, "1AaCxdLHRFplinshrSXvctuekw:")) != -1) {
 		switch (op) {
-		case '?':
-			sh_getopt_done(&g);
-			return 1;
+		case '?': shell_getopt_done(&g); return 1;
 		case 1:
 			if (strncmp(g.arg, "color", 5) == 0)
 				o.color = true;
 			else {
-				sh_errf(c, "ls: unrecognized option '--%s'\n", g.arg);
-				sh_usage(c, "ls");
-				sh_getopt_done(&g);
+				shell_errf(c, "ls: unrecognized option '--%s'\n", g.arg);
+				shell_usage(c, "ls");
+				shell_getopt_done(&g);
 				return 1;
 			}
 			break;
@@ -1049,7 +1065,7 @@ static int cmd_ls(struct cmd *c)
 		if (rc == 0 && o.l && s.kind == VN_LINK && ops[i][strlen(ops[i]) - 1] == '/')
 			rc = resolve(c, ops[i], true, abs, &s);
 		if (rc) {
-			sh_err(c, "%s: %s", ops[i], sh_strerror(-rc));
+			shell_err(c, "%s: %s", ops[i], shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
@@ -1075,9 +1091,9 @@ static int cmd_ls(struct cmd *c)
 	for (size_t i = 0; i < nf; i++)
 		free(files[i].name);
 	free(files);
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -1085,20 +1101,20 @@ static int cmd_ls(struct cmd *c)
 
 static int cmd_touch(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool nocreate = false;
-	while ((o = sh_getopt(c, &g, "cd:t:r:hamf")) != -1) {
+	while ((o = shell_getopt(c, &g, "cd:t:r:hamf")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'c')
 			nocreate = true;
 	}
 	if (!g.noperands) {
-		sh_usage(c, "touch");
-		sh_getopt_done(&g);
+		shell_usage(c, "touch");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	int st = 0;
@@ -1106,20 +1122,21 @@ static int cmd_touch(struct cmd *c)
 		char abs[SH_PATH_MAX];
 		struct vstat s;
 		bool pok;
-		int rc = vfs_resolve(V(c), CWD(c), g.operands[i], true, abs, &s, &pok);
+		int rc = shell_vfs_resolve(V(c), CWD(c), g.operands[i], true, abs, &s, &pok);
 		if (rc == 0) {
-			rc = vfs_touch(V(c), abs, sh_now());
+			rc = shell_vfs_touch(V(c), abs, shell_now());
 		} else if (rc == -ENOENT && pok) {
 			if (nocreate)
 				continue;
-			rc = vfs_put_file(V(c), abs, (const uint8_t *)"", 0, false, false, false, "touch", 0644);
+			rc = shell_vfs_put_file(V(c), abs, (const uint8_t *)"", 0, false, false,
+						false, "touch", 0644);
 		}
 		if (rc) {
-			sh_err(c, "%s: %s", g.operands[i], sh_strerror(-rc));
+			shell_err(c, "%s: %s", g.operands[i], shell_strerror(-rc));
 			st = 1;
 		}
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -1137,8 +1154,9 @@ static bool dd_num(const char *s, uint64_t *out)
 		static const struct {
 			const char *suf;
 			uint64_t mul;
-		} sufs[] = {{"c", 1}, {"w", 2}, {"b", 512}, {"kD", 1000}, {"k", 1024}, {"K", 1024},
-			    {"MD", 1000000}, {"M", 1048576}, {"GD", 1000000000}, {"G", 1073741824}};
+		} sufs[] = {{"c", 1},           {"w", 2},         {"b", 512},      {"kD", 1000},
+			    {"k", 1024},        {"K", 1024},      {"MD", 1000000}, {"M", 1048576},
+			    {"GD", 1000000000}, {"G", 1073741824}};
 		bool ok = false;
 		for (size_t i = 0; i < LIB_ARRAY_LEN(sufs); i++)
 			if (strcmp(e, sufs[i].suf) == 0) {
@@ -1178,7 +1196,7 @@ static int cmd_dd(struct cmd *c)
 		const char *a = c->argv[i];
 		const char *eq = strchr(a, '=');
 		if (!eq) {
-			sh_usage(c, "dd");
+			shell_usage(c, "dd");
 			return 1;
 		}
 		size_t kl = (size_t)(eq - a);
@@ -1197,9 +1215,10 @@ static int cmd_dd(struct cmd *c)
 			quiet = strcmp(v, "none") == 0 || strcmp(v, "noxfer") == 0;
 		} else if (KEY("iflag") || KEY("oflag")) {
 			/* accepted */
-		} else if (KEY("bs") || KEY("ibs") || KEY("obs") || KEY("count") || KEY("skip") || KEY("seek")) {
+		} else if (KEY("bs") || KEY("ibs") || KEY("obs") || KEY("count") || KEY("skip") ||
+			   KEY("seek")) {
 			if (!isnum) {
-				sh_err(c, "invalid number '%s'", v);
+				shell_err(c, "invalid number '%s'", v);
 				return 1;
 			}
 			if (KEY("bs"))
@@ -1215,18 +1234,18 @@ static int cmd_dd(struct cmd *c)
 			else
 				seek = num;
 		} else {
-			sh_usage(c, "dd");
+			shell_usage(c, "dd");
 			return 1;
 		}
 #undef KEY
 	}
 	if (!ibs || !obs) {
-		sh_err(c, "invalid number '0'");
+		shell_err(c, "invalid number '0'");
 		return 1;
 	}
 	if (ibs > SH_PIPE_MAX || obs > SH_PIPE_MAX) {
 		/* a block that large would not fit the device's memory either */
-		sh_err(c, "memory exhausted");
+		shell_err(c, "memory exhausted");
 		return 1;
 	}
 	/* the input: bytes of a file or stdin, or an endless device generated block by block */
@@ -1242,14 +1261,14 @@ static int cmd_dd(struct cmd *c)
 		else if (rc == 0 && st.kind == VN_DIR)
 			rc = -EISDIR;
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", in, sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", in, shell_strerror(-rc));
 			return 1;
 		}
 	}
 	if (!gen) {
 		int rc = read_path(c, in ? in : "-", &r);
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", in, sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", in, shell_strerror(-rc));
 			return 1;
 		}
 	}
@@ -1259,16 +1278,16 @@ static int cmd_dd(struct cmd *c)
 	if (of) {
 		bool discard;
 		int dev;
-		int rc = vfs_open_write(V(c), CWD(c), of, 0, &vd, &discard, &dev, oabs);
+		int rc = shell_vfs_open_write(V(c), CWD(c), of, 0, &vd, &discard, &dev, oabs);
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", of, sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", of, shell_strerror(-rc));
 			rd_free(&r);
 			return 1;
 		}
 		if (vd && !notrunc) {
 			size_t at = (size_t)LIB_MIN(seek * obs, (uint64_t)c->sh->lim.vfs_bytes + 1);
 			if (vd->len > at)
-				vfs_cut(V(c), vd, at, oabs);
+				shell_vfs_cut(V(c), vd, at, oabs);
 		}
 	}
 	/* blocks: at most what any sink can take, so an endless input ends */
@@ -1305,11 +1324,13 @@ static int cmd_dd(struct cmd *c)
 		}
 		int rc = 0;
 		if (vd)
-			rc = vfs_pwrite(V(c), vd, (size_t)LIB_MIN(opos, (uint64_t)SIZE_MAX), blk, (size_t)wn, r.attacker, "dd");
+			rc = shell_vfs_pwrite(V(c), vd, (size_t)LIB_MIN(opos, (uint64_t)SIZE_MAX),
+					      blk, (size_t)wn, r.attacker, "dd");
 		else if (!of)
-			rc = sh_out(c, blk, (size_t)wn, r.attacker);
+			rc = shell_out(c, blk, (size_t)wn, r.attacker);
 		if (rc == -ENOSPC) {
-			sh_err(c, "writing '%s': %s", of ? of : "standard output", sh_strerror(ENOSPC));
+			shell_err(c, "writing '%s': %s", of ? of : "standard output",
+				  shell_strerror(ENOSPC));
 			st = 1;
 			/* what fit was written */
 			if (vd && vd->len > opos)
@@ -1321,17 +1342,19 @@ static int cmd_dd(struct cmd *c)
 	}
 	free(blk);
 	if (vd)
-		vdata_unref(V(c), vd);
+		shell_vdata_unref(V(c), vd);
 	uint64_t out_full = total / obs, out_part = total % obs ? 1 : 0;
 	if (!quiet) {
-		sh_errf(c, "%llu+%llu records in\n%llu+%llu records out\n", (unsigned long long)in_full,
-			(unsigned long long)in_part, (unsigned long long)out_full, (unsigned long long)out_part);
+		shell_errf(c, "%llu+%llu records in\n%llu+%llu records out\n",
+			   (unsigned long long)in_full, (unsigned long long)in_part,
+			   (unsigned long long)out_full, (unsigned long long)out_part);
 		/* the third line, with a plausible tiny duration */
 		double secs = 0.000041 + (double)total / 48e6;
 		char hb[32], rb[32];
 		human_dd(total, hb, sizeof(hb));
 		human_dd((uint64_t)((double)total / secs), rb, sizeof(rb));
-		sh_errf(c, "%llu bytes (%sB) copied, %f seconds, %sB/s\n", (unsigned long long)total, hb, secs, rb);
+		shell_errf(c, "%llu bytes (%sB) copied, %f seconds, %sB/s\n",
+			   (unsigned long long)total, hb, secs, rb);
 	}
 	rd_free(&r);
 	return st;
@@ -1370,22 +1393,22 @@ static int headtail(struct cmd *c, bool tail)
 {
 	long long n = 10;
 	bool bytes = false, from_start = false, quiet = false, verbose = false;
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	/* "head -5": old-style count */
 	if (c->argc > 1 && c->argv[1][0] == '-' && isdigit((unsigned char)c->argv[1][1])) {
 		count_arg(c->argv[1] + 1, &n, NULL);
 		g.ind = 2;
 	}
 	int o;
-	while ((o = sh_getopt(c, &g, tail ? "n:c:qvfs:F" : "n:c:qv")) != -1) {
+	while ((o = shell_getopt(c, &g, tail ? "n:c:qvfs:F" : "n:c:qv")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'n' || o == 'c') {
 			if (!count_arg(g.arg, &n, tail ? &from_start : NULL)) {
-				sh_err(c, "invalid number '%s'", g.arg);
-				sh_getopt_done(&g);
+				shell_err(c, "invalid number '%s'", g.arg);
+				shell_getopt_done(&g);
 				return 1;
 			}
 			bytes = o == 'c';
@@ -1403,18 +1426,22 @@ static int headtail(struct cmd *c, bool tail)
 		struct rd r;
 		int rc = read_path(c, files[i], &r);
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", files[i], sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", files[i], shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
 		if ((nf > 1 && !quiet) || verbose)
-			sh_printf(c, "%s==> %s <==\n", i ? "\n" : "", strcmp(files[i], "-") ? files[i] : "standard input");
+			shell_printf(c, "%s==> %s <==\n", i ? "\n" : "",
+				     strcmp(files[i], "-") ? files[i] : "standard input");
 		size_t from = 0, to = r.n;
 		if (bytes) {
 			if (!tail)
-				to = (size_t)LIB_MIN((unsigned long long)n, (unsigned long long)r.n);
+				to = (size_t)LIB_MIN((unsigned long long)n,
+						     (unsigned long long)r.n);
 			else if (from_start)
-				from = n > 0 ? (size_t)LIB_MIN((unsigned long long)n - 1, (unsigned long long)r.n) : 0;
+				from = n > 0 ? (size_t)LIB_MIN((unsigned long long)n - 1,
+							       (unsigned long long)r.n)
+					     : 0;
 			else
 				from = (size_t)n >= r.n ? 0 : r.n - (size_t)n;
 		} else if (!tail) {
@@ -1447,10 +1474,10 @@ static int headtail(struct cmd *c, bool tail)
 			}
 			from = n <= 0 ? r.n : p;
 		}
-		sh_out(c, r.p + from, to > from ? to - from : 0, r.attacker);
+		shell_out(c, r.p + from, to > from ? to - from : 0, r.attacker);
 		rd_free(&r);
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -1466,18 +1493,22 @@ static int cmd_tail(struct cmd *c)
 
 static int cmd_wc(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool fl = false, fw = false, fc = false, fL = false;
-	while ((o = sh_getopt(c, &g, "clwLm")) != -1) {
+	while ((o = shell_getopt(c, &g, "clwLm")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
-		if (o == 'l') fl = true;
-		if (o == 'w') fw = true;
-		if (o == 'c' || o == 'm') fc = true;
-		if (o == 'L') fL = true;
+		if (o == 'l')
+			fl = true;
+		if (o == 'w')
+			fw = true;
+		if (o == 'c' || o == 'm')
+			fc = true;
+		if (o == 'L')
+			fL = true;
 	}
 	if (!fl && !fw && !fc && !fL)
 		fl = fw = fc = true;
@@ -1491,7 +1522,7 @@ static int cmd_wc(struct cmd *c)
 		struct rd r;
 		int rc = read_path(c, files[i], &r);
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", files[i], sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", files[i], shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
@@ -1522,15 +1553,15 @@ static int cmd_wc(struct cmd *c)
 			if (!sel[k])
 				continue;
 			if (nsel == 1 && !g.noperands)
-				sh_printf(c, "%llu", cnt[k]);
+				shell_printf(c, "%llu", cnt[k]);
 			else
-				sh_printf(c, first ? "%9llu" : " %9llu", cnt[k]);
+				shell_printf(c, first ? "%9llu" : " %9llu", cnt[k]);
 			first = false;
 		}
 		if (g.noperands)
-			sh_printf(c, " %s\n", files[i]);
+			shell_printf(c, " %s\n", files[i]);
 		else
-			sh_outs(c, "\n");
+			shell_outs(c, "\n");
 		rd_free(&r);
 	}
 	if (nf > 1) {
@@ -1538,12 +1569,12 @@ static int cmd_wc(struct cmd *c)
 		bool first = true;
 		for (int k = 0; k < 4; k++)
 			if (sel[k]) {
-				sh_printf(c, first ? "%9llu" : " %9llu", tot[k]);
+				shell_printf(c, first ? "%9llu" : " %9llu", tot[k]);
 				first = false;
 			}
-		sh_outs(c, " total\n");
+		shell_outs(c, " total\n");
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -1553,7 +1584,7 @@ static int cmd_wc(struct cmd *c)
 static char *grep_pcre(const char *re, bool ere, bool fixed)
 {
 	if (!fixed)
-		return sh_re_to_pcre(re, ere);
+		return shell_re_to_pcre(re, ere);
 	struct buf b;
 	buf_init(&b, 1 << 16);
 	buf_append_str(&b, "\\Q");
@@ -1571,17 +1602,17 @@ static char *grep_pcre(const char *re, bool ere, bool fixed)
 
 static int cmd_grep(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
-	bool inv = false, icase = false, cnt = false, num = false, list = false, quiet = false, silent = false;
-	bool ere = strcmp(c->name, "egrep") == 0, fixed = strcmp(c->name, "fgrep") == 0, word = false, line = false;
+	bool inv = false, icase = false, cnt = false, num = false, list = false, quiet = false,
+	     silent = false;
+	bool ere = strcmp(c->name, "egrep") == 0, fixed = strcmp(c->name, "fgrep") == 0,
+	     word = false, line = false;
 	bool withname = false, noname = false, only = false;
 	const char *pat = NULL;
-	while ((o = sh_getopt(c, &g, "HhnlLoqvsriwxFEcm:A:B:C:e:f:z")) != -1) {
+	while ((o = shell_getopt(c, &g, "HhnlLoqvsriwxFEcm:A:B:C:e:f:z")) != -1) {
 		switch (o) {
-		case '?':
-			sh_getopt_done(&g);
-			return 2;
+		case '?': shell_getopt_done(&g); return 2;
 		case 'v': inv = true; break;
 		case 'i': icase = true; break;
 		case 'c': cnt = true; break;
@@ -1603,24 +1634,31 @@ static int cmd_grep(struct cmd *c)
 	int fi = 0;
 	if (!pat) {
 		if (!g.noperands) {
-			sh_usage(c, "grep");
-			sh_getopt_done(&g);
+			shell_usage(c, "grep");
+			shell_getopt_done(&g);
 			return 2;
 		}
 		pat = g.operands[0];
 		fi = 1;
 	}
 	char *core = grep_pcre(pat, ere, fixed);
-	char *full = xasprintf("%s%s%s%s", line ? "^(?:" : word ? "\\b(?:" : "", core, "", line ? ")$" : word ? ")\\b" : "");
+	char *full = xasprintf("%s%s%s%s",
+			       line   ? "^(?:"
+			       : word ? "\\b(?:"
+				      : "",
+			       core, "",
+			       line   ? ")$"
+			       : word ? ")\\b"
+				      : "");
 	free(core);
 	int err;
 	PCRE2_SIZE eoff;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)full, PCRE2_ZERO_TERMINATED, icase ? PCRE2_CASELESS : 0, &err,
-				       &eoff, NULL);
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)full, PCRE2_ZERO_TERMINATED,
+				       icase ? PCRE2_CASELESS : 0, &err, &eoff, NULL);
 	free(full);
 	if (!re) {
-		sh_err(c, "bad regex '%s'", pat);
-		sh_getopt_done(&g);
+		shell_err(c, "bad regex '%s'", pat);
+		shell_getopt_done(&g);
 		return 2;
 	}
 	pcre2_match_context *mc = pcre2_match_context_create(NULL);
@@ -1638,7 +1676,7 @@ static int cmd_grep(struct cmd *c)
 		int rc = read_path(c, files[i], &r);
 		if (rc) {
 			if (!silent)
-				sh_err(c, "%s: %s", files[i], sh_strerror(-rc));
+				shell_err(c, "%s: %s", files[i], shell_strerror(-rc));
 			st = 2;
 			continue;
 		}
@@ -1659,33 +1697,34 @@ static int cmd_grep(struct cmd *c)
 						break;
 				} else if (!cnt) {
 					if (names)
-						sh_printf(c, "%s:", fname);
+						shell_printf(c, "%s:", fname);
 					if (num)
-						sh_printf(c, "%lu:", lineno);
+						shell_printf(c, "%lu:", lineno);
 					if (only && m >= 0) {
 						PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-						sh_out(c, r.p + p + ov[0], ov[1] - ov[0], r.attacker);
+						shell_out(c, r.p + p + ov[0], ov[1] - ov[0],
+							  r.attacker);
 					} else {
-						sh_out(c, r.p + p, e - p, r.attacker);
+						shell_out(c, r.p + p, e - p, r.attacker);
 					}
-					sh_outs(c, "\n");
+					shell_outs(c, "\n");
 				}
 			}
 			p = e + 1;
 		}
 		if (cnt && !quiet) {
 			if (names)
-				sh_printf(c, "%s:", fname);
-			sh_printf(c, "%lu\n", matches);
+				shell_printf(c, "%s:", fname);
+			shell_printf(c, "%lu\n", matches);
 		}
 		if (list && matches && !quiet)
-			sh_printf(c, "%s\n", fname);
+			shell_printf(c, "%s\n", fname);
 		rd_free(&r);
 	}
 	pcre2_match_data_free(md);
 	pcre2_match_context_free(mc);
 	pcre2_code_free(re);
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	if (st == 2 && !any)
 		return 2;
 	return any ? 0 : 1;
@@ -1695,12 +1734,12 @@ static int cmd_grep(struct cmd *c)
 
 static int cmd_ln(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool sym = false, force = false;
-	while ((o = sh_getopt(c, &g, "sfnbS:vT")) != -1) {
+	while ((o = shell_getopt(c, &g, "sfnbS:vT")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 's')
@@ -1709,8 +1748,8 @@ static int cmd_ln(struct cmd *c)
 			force = true;
 	}
 	if (g.noperands < 1) {
-		sh_usage(c, "ln");
-		sh_getopt_done(&g);
+		shell_usage(c, "ln");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	const char *target = g.operands[0];
@@ -1718,52 +1757,52 @@ static int cmd_ln(struct cmd *c)
 	char abs[SH_PATH_MAX];
 	struct vstat s;
 	bool pok;
-	int rc = vfs_resolve(V(c), CWD(c), link, false, abs, &s, &pok);
+	int rc = shell_vfs_resolve(V(c), CWD(c), link, false, abs, &s, &pok);
 	if (rc == 0 && s.kind == VN_DIR) {
 		char inside[SH_PATH_MAX];
-		if (vfs_join(abs, base_name(target), inside) == 0)
+		if (shell_vfs_join(abs, base_name(target), inside) == 0)
 			strcpy(abs, inside);
-		rc = vfs_lookup(V(c), abs, &s) == 0 ? 0 : -ENOENT;
+		rc = shell_vfs_lookup(V(c), abs, &s) == 0 ? 0 : -ENOENT;
 		pok = true;
 	}
 	if (rc == 0) {
 		if (!force) {
-			sh_err(c, "%s: %s", link, sh_strerror(EEXIST));
-			sh_getopt_done(&g);
+			shell_err(c, "%s: %s", link, shell_strerror(EEXIST));
+			shell_getopt_done(&g);
 			return 1;
 		}
-		vfs_unlink(V(c), abs);
+		shell_vfs_unlink(V(c), abs);
 	} else if (!pok) {
-		sh_err(c, "%s: %s", link, sh_strerror(-rc));
-		sh_getopt_done(&g);
+		shell_err(c, "%s: %s", link, shell_strerror(-rc));
+		shell_getopt_done(&g);
 		return 1;
 	}
 	if (sym) {
-		rc = vfs_symlink(V(c), target, abs);
+		rc = shell_vfs_symlink(V(c), target, abs);
 	} else {
 		char tabs[SH_PATH_MAX];
 		struct vstat ts;
 		rc = resolve(c, target, true, tabs, &ts);
 		if (!rc)
-			rc = vfs_link(V(c), tabs, abs);
+			rc = shell_vfs_link(V(c), tabs, abs);
 	}
 	if (rc) {
-		sh_err(c, "%s: %s", sym ? link : target, sh_strerror(-rc));
-		sh_getopt_done(&g);
+		shell_err(c, "%s: %s", sym ? link : target, shell_strerror(-rc));
+		shell_getopt_done(&g);
 		return 1;
 	}
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return 0;
 }
 
 static int cmd_tee(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool append = false;
-	while ((o = sh_getopt(c, &g, "ai")) != -1) {
+	while ((o = shell_getopt(c, &g, "ai")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'a')
@@ -1771,29 +1810,31 @@ static int cmd_tee(struct cmd *c)
 	}
 	size_t n;
 	bool att;
-	const uint8_t *p = sh_stdin(c, &n, &att);
+	const uint8_t *p = shell_stdin(c, &n, &att);
 	int st = 0;
 	for (int i = 0; i < g.noperands; i++) {
 		struct vdata *vd;
 		bool discard;
 		int dev;
 		char abs[SH_PATH_MAX];
-		int rc = vfs_open_write(V(c), CWD(c), g.operands[i], append ? VFS_APPEND : VFS_TRUNC, &vd, &discard, &dev, abs);
+		int rc = shell_vfs_open_write(V(c), CWD(c), g.operands[i],
+					      append ? VFS_APPEND : VFS_TRUNC, &vd, &discard, &dev,
+					      abs);
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", g.operands[i], sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", g.operands[i], shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
 		if (vd) {
-			if (n && vfs_write(V(c), vd, p, n, att, "tee", abs) == -ENOSPC) {
-				sh_err(c, "write error: %s", sh_strerror(ENOSPC));
+			if (n && shell_vfs_write(V(c), vd, p, n, att, "tee", abs) == -ENOSPC) {
+				shell_err(c, "write error: %s", shell_strerror(ENOSPC));
 				st = 1;
 			}
-			vdata_unref(V(c), vd);
+			shell_vdata_unref(V(c), vd);
 		}
 	}
-	sh_out(c, p, n, att);
-	sh_getopt_done(&g);
+	shell_out(c, p, n, att);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -1803,14 +1844,14 @@ static int cmd_sleep(struct cmd *c)
 {
 	/* Returns at once: a session must not hold the loop, and bots only wait for the prompt. */
 	if (c->argc < 2) {
-		sh_usage(c, "sleep");
+		shell_usage(c, "sleep");
 		return 1;
 	}
 	for (int i = 1; i < c->argc; i++) {
 		char *e;
 		strtod(c->argv[i], &e);
 		if (e == c->argv[i] || (*e && !strchr("smhd", *e)) || (*e && e[1])) {
-			sh_err(c, "invalid number '%s'", c->argv[i]);
+			shell_err(c, "invalid number '%s'", c->argv[i]);
 			return 1;
 		}
 	}
@@ -1828,16 +1869,17 @@ static int cmd_which(struct cmd *c)
 		if (strchr(n, '/')) {
 			char abs[SH_PATH_MAX];
 			struct vstat s;
-			if (resolve(c, n, true, abs, &s) == 0 && s.kind == VN_FILE && (s.mode & 0111)) {
-				sh_printf(c, "%s\n", n);
+			if (resolve(c, n, true, abs, &s) == 0 && s.kind == VN_FILE &&
+			    (s.mode & 0111)) {
+				shell_printf(c, "%s\n", n);
 				found = true;
 			}
 		} else {
 			char shown[SH_PATH_MAX], abs[SH_PATH_MAX];
 			struct vstat s;
-			found = sh_path_lookup(c->sh, n, true, shown, abs, &s) == 0;
+			found = shell_path_lookup(c->sh, n, true, shown, abs, &s) == 0;
 			if (found)
-				sh_printf(c, "%s\n", shown);
+				shell_printf(c, "%s\n", shown);
 		}
 		if (!found)
 			st = 1;
@@ -1848,7 +1890,7 @@ static int cmd_which(struct cmd *c)
 static int cmd_basename(struct cmd *c)
 {
 	if (c->argc < 2) {
-		sh_usage(c, "basename");
+		shell_usage(c, "basename");
 		return 1;
 	}
 	char *b = xstrdup(base_name(c->argv[1]));
@@ -1860,7 +1902,7 @@ static int cmd_basename(struct cmd *c)
 		if (sl < l && strcmp(b + l - sl, c->argv[2]) == 0)
 			b[l - sl] = 0;
 	}
-	sh_printf(c, "%s\n", b);
+	shell_printf(c, "%s\n", b);
 	free(b);
 	return 0;
 }
@@ -1868,7 +1910,7 @@ static int cmd_basename(struct cmd *c)
 static int cmd_dirname(struct cmd *c)
 {
 	if (c->argc < 2) {
-		sh_usage(c, "dirname");
+		shell_usage(c, "dirname");
 		return 1;
 	}
 	char *d = xstrdup(c->argv[1]);
@@ -1877,15 +1919,15 @@ static int cmd_dirname(struct cmd *c)
 		d[--l] = 0;
 	char *s = strrchr(d, '/');
 	if (!s)
-		sh_outs(c, ".\n");
+		shell_outs(c, ".\n");
 	else {
 		while (s > d && s[-1] == '/')
 			s--;
 		if (s == d)
-			sh_outs(c, "/\n");
+			shell_outs(c, "/\n");
 		else {
 			*s = 0;
-			sh_printf(c, "%s\n", d);
+			shell_printf(c, "%s\n", d);
 		}
 	}
 	free(d);
@@ -1906,18 +1948,18 @@ static int cmd_env(struct cmd *c)
 		if (i < c->argc)
 			return run_rest(c, i, "env");
 	}
-	sh_materialize_defaults(c->sh);
+	shell_materialize_defaults(c->sh);
 	struct level *l = c->sh->lvl;
 	if (c->argc > 1 && strcmp(c->name, "printenv") == 0) {
-		const char *v = sh_getvar(c->sh, c->argv[1]);
+		const char *v = shell_getvar(c->sh, c->argv[1]);
 		if (!v)
 			return 1;
-		sh_printf(c, "%s\n", v);
+		shell_printf(c, "%s\n", v);
 		return 0;
 	}
 	for (size_t i = 0; i < l->nvars; i++)
 		if (l->vars[i].exported && l->vars[i].value)
-			sh_printf(c, "%s=%s\n", l->vars[i].name, l->vars[i].value);
+			shell_printf(c, "%s=%s\n", l->vars[i].name, l->vars[i].value);
 	return 0;
 }
 
@@ -1935,13 +1977,13 @@ static int cmd_hash(struct cmd *c)
 		struct rd r;
 		int rc = read_path(c, files[i], &r);
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", files[i], sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", files[i], shell_strerror(-rc));
 			st = 1;
 			continue;
 		}
 		struct lib_hashes h;
 		lib_hashes(r.p ? r.p : (const uint8_t *)"", r.n, &h);
-		sh_printf(c, "%s  %s\n", md5 ? h.md5 : sha1 ? h.sha1 : h.sha256, files[i]);
+		shell_printf(c, "%s  %s\n", md5 ? h.md5 : sha1 ? h.sha1 : h.sha256, files[i]);
 		rd_free(&r);
 	}
 	return st;
@@ -1962,14 +2004,14 @@ static int cmd_date(struct cmd *c)
 #pragma GCC diagnostic pop
 	} else
 		strftime(b, sizeof(b), "%a %b %e %H:%M:%S UTC %Y", &tm);
-	sh_printf(c, "%s\n", b);
+	shell_printf(c, "%s\n", b);
 	return 0;
 }
 
 static int cmd_seq(struct cmd *c)
 {
 	if (c->argc < 2 || c->argc > 4) {
-		sh_usage(c, "seq");
+		shell_usage(c, "seq");
 		return 1;
 	}
 	long long first = 1, inc = 1, last;
@@ -1983,10 +2025,11 @@ static int cmd_seq(struct cmd *c)
 	struct buf b;
 	buf_init(&b, SH_PIPE_MAX);
 	long n = 0;
-	for (long long v = first; (inc > 0 ? v <= last : v >= last) && n < SH_LOOP_MAX; v += inc, n++)
+	for (long long v = first; (inc > 0 ? v <= last : v >= last) && n < SH_LOOP_MAX;
+	     v += inc, n++)
 		if (buf_printf(&b, "%lld\n", v))
 			break;
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
 	return 0;
 }
@@ -2002,14 +2045,14 @@ static int cmd_yes(struct cmd *c)
 		buf_append(&b, w, wl);
 		buf_append(&b, "\n", 1);
 	}
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
 	return 0;
 }
 
 static int cmd_reboot(struct cmd *c)
 {
-	sh_end_session(c->sh, c->name);
+	shell_end_session(c->sh, c->name);
 	return 0;
 }
 
@@ -2033,18 +2076,19 @@ static int cmd_mktemp(struct cmd *c)
 	char abs[SH_PATH_MAX];
 	struct vstat s;
 	bool pok;
-	int rc = vfs_resolve(V(c), CWD(c), p, false, abs, &s, &pok);
+	int rc = shell_vfs_resolve(V(c), CWD(c), p, false, abs, &s, &pok);
 	if (rc == -ENOENT && pok)
-		rc = dir ? vfs_mkdir(V(c), abs, 0700)
-			 : vfs_put_file(V(c), abs, (const uint8_t *)"", 0, false, false, false, "mktemp", 0600);
+		rc = dir ? shell_vfs_mkdir(V(c), abs, 0700)
+			 : shell_vfs_put_file(V(c), abs, (const uint8_t *)"", 0, false, false,
+					      false, "mktemp", 0600);
 	else if (rc == 0)
 		rc = -EEXIST;
 	if (rc) {
-		sh_err(c, "(null): %s", sh_strerror(-rc));
+		shell_err(c, "(null): %s", shell_strerror(-rc));
 		free(p);
 		return 1;
 	}
-	sh_printf(c, "%s\n", p);
+	shell_printf(c, "%s\n", p);
 	free(p);
 	return 0;
 }
@@ -2058,7 +2102,7 @@ static int run_rest(struct cmd *c, int from, const char *runner)
 	int savedc = c->argc;
 	c->argv += from;
 	c->argc -= from;
-	int rc = sh_dispatch_external(c, runner);
+	int rc = shell_dispatch_external(c, runner);
 	c->argv = saved;
 	c->argc = savedc;
 	return rc;
@@ -2067,7 +2111,7 @@ static int run_rest(struct cmd *c, int from, const char *runner)
 static int cmd_nohup(struct cmd *c)
 {
 	if (c->argc < 2) {
-		sh_usage(c, "nohup");
+		shell_usage(c, "nohup");
 		return 1;
 	}
 	/* output to a terminal goes to nohup.out, as BusyBox does */
@@ -2077,18 +2121,20 @@ static int cmd_nohup(struct cmd *c)
 		bool discard;
 		int dev;
 		char abs[SH_PATH_MAX];
-		if (vfs_open_write(V(c), CWD(c), "nohup.out", VFS_APPEND, &vd, &discard, &dev, abs) == 0 && vd) {
-			struct fobj *o = fobj_new(FO_FILE);
+		if (shell_vfs_open_write(V(c), CWD(c), "nohup.out", VFS_APPEND, &vd, &discard, &dev,
+					 abs) == 0 &&
+		    vd) {
+			struct fobj *o = shell_fobj_new(FO_FILE);
 			o->vd = vd;
 			o->writable = true;
 			o->path = xstrdup(abs);
-			fobj_unref(c->sh, f->fd[1]);
+			shell_fobj_unref(c->sh, f->fd[1]);
 			f->fd[1] = o;
 		}
 	}
 	if (f->fd[2] && f->fd[2]->kind == FO_TTY) {
-		fobj_ref(f->fd[1]);
-		fobj_unref(c->sh, f->fd[2]);
+		shell_fobj_ref(f->fd[1]);
+		shell_fobj_unref(c->sh, f->fd[2]);
 		f->fd[2] = f->fd[1];
 	}
 	return run_rest(c, 1, "nohup");
@@ -2102,7 +2148,7 @@ static int cmd_nice(struct cmd *c)
 	else if (i < c->argc && c->argv[i][0] == '-' && isdigit((unsigned char)c->argv[i][1]))
 		i++;
 	if (i >= c->argc) {
-		sh_printf(c, "0\n");
+		shell_printf(c, "0\n");
 		return 0;
 	}
 	return run_rest(c, i, c->name);
@@ -2114,7 +2160,7 @@ static int cmd_setsid(struct cmd *c)
 	while (i < c->argc && c->argv[i][0] == '-')
 		i++;
 	if (i >= c->argc) {
-		sh_usage(c, "setsid");
+		shell_usage(c, "setsid");
 		return 1;
 	}
 	return run_rest(c, i, "setsid");
@@ -2132,7 +2178,7 @@ static int cmd_timeout(struct cmd *c)
 	if (i < c->argc && isdigit((unsigned char)c->argv[i][0]))
 		i++;
 	if (i >= c->argc) {
-		sh_usage(c, "timeout");
+		shell_usage(c, "timeout");
 		return 1;
 	}
 	return run_rest(c, i, "timeout");
@@ -2141,12 +2187,12 @@ static int cmd_timeout(struct cmd *c)
 static int cmd_time(struct cmd *c)
 {
 	if (c->argc < 2) {
-		sh_usage(c, "time");
+		shell_usage(c, "time");
 		return 1;
 	}
 	int rc = run_rest(c, 1, "time");
 	if (rc >= 0)
-		sh_errf(c, "real\t0m 0.00s\nuser\t0m 0.00s\nsys\t0m 0.00s\n");
+		shell_errf(c, "real\t0m 0.00s\nuser\t0m 0.00s\nsys\t0m 0.00s\n");
 	return rc;
 }
 
@@ -2162,124 +2208,124 @@ static int cmd_false_a(struct cmd *c)
 
 static int cmd_kill_a(struct cmd *c)
 {
-	return sh_kill(c, false);
+	return shell_kill(c, false);
 }
 
 /* Declared in sysinfo.c and net.c. */
-int sh_cmd_ps(struct cmd *c);
-int sh_cmd_killall(struct cmd *c);
-int sh_cmd_pidof(struct cmd *c);
-int sh_cmd_uname(struct cmd *c);
-int sh_cmd_id(struct cmd *c);
-int sh_cmd_whoami(struct cmd *c);
-int sh_cmd_hostname(struct cmd *c);
-int sh_cmd_uptime(struct cmd *c);
-int sh_cmd_free(struct cmd *c);
-int sh_cmd_df(struct cmd *c);
-int sh_cmd_mount(struct cmd *c);
-int sh_cmd_ifconfig(struct cmd *c);
-int sh_cmd_ip(struct cmd *c);
-int sh_cmd_sh(struct cmd *c);
-int sh_cmd_busybox(struct cmd *c);
-int sh_cmd_wget(struct cmd *c);
-int sh_cmd_curl(struct cmd *c);
-int sh_cmd_tftp(struct cmd *c);
-int sh_cmd_ftpget(struct cmd *c);
-int sh_cmd_ftpput(struct cmd *c);
-int sh_cmd_nproc(struct cmd *c);
-int sh_cmd_cut(struct cmd *c);
-int sh_cmd_sort(struct cmd *c);
-int sh_cmd_uniq(struct cmd *c);
-int sh_cmd_tr(struct cmd *c);
-int sh_cmd_xargs(struct cmd *c);
-int sh_cmd_sed(struct cmd *c);
-int sh_cmd_awk(struct cmd *c);
+int shell_cmd_ps(struct cmd *c);
+int shell_cmd_killall(struct cmd *c);
+int shell_cmd_pidof(struct cmd *c);
+int shell_cmd_uname(struct cmd *c);
+int shell_cmd_id(struct cmd *c);
+int shell_cmd_whoami(struct cmd *c);
+int shell_cmd_hostname(struct cmd *c);
+int shell_cmd_uptime(struct cmd *c);
+int shell_cmd_free(struct cmd *c);
+int shell_cmd_df(struct cmd *c);
+int shell_cmd_mount(struct cmd *c);
+int shell_cmd_ifconfig(struct cmd *c);
+int shell_cmd_ip(struct cmd *c);
+int shell_cmd_sh(struct cmd *c);
+int shell_cmd_busybox(struct cmd *c);
+int shell_cmd_wget(struct cmd *c);
+int shell_cmd_curl(struct cmd *c);
+int shell_cmd_tftp(struct cmd *c);
+int shell_cmd_ftpget(struct cmd *c);
+int shell_cmd_ftpput(struct cmd *c);
+int shell_cmd_nproc(struct cmd *c);
+int shell_cmd_cut(struct cmd *c);
+int shell_cmd_sort(struct cmd *c);
+int shell_cmd_uniq(struct cmd *c);
+int shell_cmd_tr(struct cmd *c);
+int shell_cmd_xargs(struct cmd *c);
+int shell_cmd_sed(struct cmd *c);
+int shell_cmd_awk(struct cmd *c);
 
 static const struct sh_command applets[] = {
-	{.name = "[", .fn = sh_cmd_test},
-	{.name = "[[", .fn = sh_cmd_test},
-	{.name = "ash", .fn = sh_cmd_sh},
-	{.name = "awk", .fn = sh_cmd_awk},
+	{.name = "[", .fn = shell_cmd_test},
+	{.name = "[[", .fn = shell_cmd_test},
+	{.name = "ash", .fn = shell_cmd_sh},
+	{.name = "awk", .fn = shell_cmd_awk},
 	{.name = "basename", .fn = cmd_basename},
-	{.name = "busybox", .fn = sh_cmd_busybox},
+	{.name = "busybox", .fn = shell_cmd_busybox},
 	{.name = "cat", .fn = cmd_cat},
 	{.name = "chgrp", .fn = cmd_chown},
 	{.name = "chmod", .fn = cmd_chmod},
 	{.name = "chown", .fn = cmd_chown},
 	{.name = "cp", .fn = cmd_cp},
-	{.name = "curl", .fn = sh_cmd_curl},
-	{.name = "cut", .fn = sh_cmd_cut},
+	{.name = "curl", .fn = shell_cmd_curl},
+	{.name = "cut", .fn = shell_cmd_cut},
 	{.name = "date", .fn = cmd_date},
 	{.name = "dd", .fn = cmd_dd},
-	{.name = "df", .fn = sh_cmd_df},
+	{.name = "df", .fn = shell_cmd_df},
 	{.name = "dirname", .fn = cmd_dirname},
-	{.name = "echo", .fn = sh_cmd_echo},
+	{.name = "echo", .fn = shell_cmd_echo},
 	{.name = "egrep", .fn = cmd_grep},
 	{.name = "env", .fn = cmd_env},
 	{.name = "false", .fn = cmd_false_a},
 	{.name = "fgrep", .fn = cmd_grep},
-	{.name = "free", .fn = sh_cmd_free},
-	{.name = "ftpget", .fn = sh_cmd_ftpget},
-	{.name = "ftpput", .fn = sh_cmd_ftpput},
+	{.name = "free", .fn = shell_cmd_free},
+	{.name = "ftpget", .fn = shell_cmd_ftpget},
+	{.name = "ftpput", .fn = shell_cmd_ftpput},
 	{.name = "grep", .fn = cmd_grep},
 	{.name = "halt", .fn = cmd_reboot},
 	{.name = "head", .fn = cmd_head},
-	{.name = "hostname", .fn = sh_cmd_hostname},
-	{.name = "id", .fn = sh_cmd_id},
-	{.name = "ifconfig", .fn = sh_cmd_ifconfig},
-	{.name = "ip", .fn = sh_cmd_ip},
+	{.name = "hostname", .fn = shell_cmd_hostname},
+	{.name = "id", .fn = shell_cmd_id},
+	{.name = "ifconfig", .fn = shell_cmd_ifconfig},
+	{.name = "ip", .fn = shell_cmd_ip},
 	{.name = "kill", .fn = cmd_kill_a},
-	{.name = "killall", .fn = sh_cmd_killall},
+	{.name = "killall", .fn = shell_cmd_killall},
 	{.name = "ln", .fn = cmd_ln},
 	{.name = "ls", .fn = cmd_ls},
 	{.name = "md5sum", .fn = cmd_hash},
 	{.name = "mkdir", .fn = cmd_mkdir},
 	{.name = "mktemp", .fn = cmd_mktemp},
-	{.name = "mount", .fn = sh_cmd_mount},
+	{.name = "mount", .fn = shell_cmd_mount},
 	{.name = "mv", .fn = cmd_mv},
 	{.name = "nice", .fn = cmd_nice},
 	{.name = "nohup", .fn = cmd_nohup},
-	{.name = "nproc", .fn = sh_cmd_nproc},
-	{.name = "pidof", .fn = sh_cmd_pidof},
+	{.name = "nproc", .fn = shell_cmd_nproc},
+	{.name = "pidof", .fn = shell_cmd_pidof},
 	{.name = "poweroff", .fn = cmd_reboot},
 	{.name = "printenv", .fn = cmd_env},
-	{.name = "printf", .fn = sh_cmd_printf},
-	{.name = "ps", .fn = sh_cmd_ps},
+	{.name = "printf", .fn = shell_cmd_printf},
+	{.name = "ps", .fn = shell_cmd_ps},
 	{.name = "pwd", .fn = NULL},
 	{.name = "reboot", .fn = cmd_reboot},
 	{.name = "rm", .fn = cmd_rm},
 	{.name = "rmdir", .fn = cmd_rmdir},
-	{.name = "sed", .fn = sh_cmd_sed},
+	{.name = "sed", .fn = shell_cmd_sed},
 	{.name = "seq", .fn = cmd_seq},
 	{.name = "setsid", .fn = cmd_setsid},
-	{.name = "sh", .fn = sh_cmd_sh},
+	{.name = "sh", .fn = shell_cmd_sh},
 	{.name = "sha1sum", .fn = cmd_hash},
 	{.name = "sha256sum", .fn = cmd_hash},
 	{.name = "sleep", .fn = cmd_sleep},
-	{.name = "sort", .fn = sh_cmd_sort},
+	{.name = "sort", .fn = shell_cmd_sort},
 	{.name = "sync", .fn = cmd_true_a},
 	{.name = "tail", .fn = cmd_tail},
 	{.name = "tee", .fn = cmd_tee},
-	{.name = "test", .fn = sh_cmd_test},
-	{.name = "tftp", .fn = sh_cmd_tftp},
+	{.name = "test", .fn = shell_cmd_test},
+	{.name = "tftp", .fn = shell_cmd_tftp},
 	{.name = "time", .fn = cmd_time},
 	{.name = "timeout", .fn = cmd_timeout},
 	{.name = "touch", .fn = cmd_touch},
-	{.name = "tr", .fn = sh_cmd_tr},
+	{.name = "tr", .fn = shell_cmd_tr},
 	{.name = "true", .fn = cmd_true_a},
-	{.name = "uname", .fn = sh_cmd_uname},
-	{.name = "uniq", .fn = sh_cmd_uniq},
-	{.name = "uptime", .fn = sh_cmd_uptime},
+	{.name = "uname", .fn = shell_cmd_uname},
+	{.name = "uniq", .fn = shell_cmd_uniq},
+	{.name = "uptime", .fn = shell_cmd_uptime},
 	{.name = "usleep", .fn = cmd_true_a},
 	{.name = "wc", .fn = cmd_wc},
-	{.name = "wget", .fn = sh_cmd_wget},
+	{.name = "wget", .fn = shell_cmd_wget},
 	{.name = "which", .fn = cmd_which},
-	{.name = "whoami", .fn = sh_cmd_whoami},
-	{.name = "xargs", .fn = sh_cmd_xargs},
+	{.name = "whoami", .fn = shell_cmd_whoami},
+	{.name = "xargs", .fn = shell_cmd_xargs},
 	{.name = "yes", .fn = cmd_yes},
 };
 
-const struct sh_command *sh_find_applet(const char *name)
+const struct sh_command *shell_find_applet(const char *name)
 {
 	size_t lo = 0, hi = LIB_ARRAY_LEN(applets);
 	while (lo < hi) {
@@ -2295,25 +2341,25 @@ const struct sh_command *sh_find_applet(const char *name)
 	return NULL;
 }
 
-bool sh_applet_known(const char *name)
+bool shell_applet_known(const char *name)
 {
-	return sh_find_applet(name) != NULL;
+	return shell_find_applet(name) != NULL;
 }
 
-int sh_applet(struct cmd *c, const char *name)
+int shell_applet(struct cmd *c, const char *name)
 {
 	c->name = name;
 	c->method = NULL;
 	if (c->argc == 2 && strcmp(c->argv[1], "--help") == 0 && strcmp(name, "test") != 0 &&
 	    strcmp(name, "busybox") != 0) {
-		sh_usage(c, name);
+		shell_usage(c, name);
 		return 0;
 	}
 	if (strcmp(name, "pwd") == 0) {
-		sh_printf(c, "%s\n", c->sh->lvl->cwd);
+		shell_printf(c, "%s\n", c->sh->lvl->cwd);
 		return 0;
 	}
-	const struct sh_command *a = sh_find_applet(name);
+	const struct sh_command *a = shell_find_applet(name);
 	if (!a || !a->fn)
 		return 0; /* an applet of the device we do not emulate: it says nothing */
 	return a->fn(c);

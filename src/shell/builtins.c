@@ -101,14 +101,15 @@ static bool echo_opt(const char *a, bool *n, bool *e)
 static int report_write_error(struct cmd *c, int rc)
 {
 	if (rc == -ENOSPC) {
-		sh_errf(c, "%s: write error: %s\n", c->sh->lvl->arg0[0] == '-' ? c->sh->lvl->arg0 + 1 : c->sh->lvl->arg0,
-			sh_strerror(ENOSPC));
+		shell_errf(c, "%s: write error: %s\n",
+			   c->sh->lvl->arg0[0] == '-' ? c->sh->lvl->arg0 + 1 : c->sh->lvl->arg0,
+			   shell_strerror(ENOSPC));
 		return 1;
 	}
 	return 0;
 }
 
-int sh_cmd_echo(struct cmd *c)
+int shell_cmd_echo(struct cmd *c)
 {
 	bool nl = true, esc = false, nflag = false;
 	int i = 1;
@@ -138,7 +139,7 @@ int sh_cmd_echo(struct cmd *c)
 	}
 	if (nl && !stop)
 		buf_append(&out, "\n", 1);
-	int rc = sh_out(c, out.data, out.len, true);
+	int rc = shell_out(c, out.data, out.len, true);
 	buf_free(&out);
 	return report_write_error(c, rc);
 }
@@ -168,7 +169,7 @@ static bool conv_num(struct cmd *c, const char *a, long long *v, bool *bad)
 	errno = 0;
 	*v = strtoll(a, &e, 0);
 	if (*a == 0 || *e || errno) {
-		sh_errf(c, "%s: invalid number '%s'\n", c->name, a);
+		shell_errf(c, "%s: invalid number '%s'\n", c->name, a);
 		*bad = true;
 		return false;
 	}
@@ -178,10 +179,11 @@ static bool conv_num(struct cmd *c, const char *a, long long *v, bool *bad)
 /* One converted field with printf's flags, width and precision applied. */
 struct pspec {
 	bool left, plus, space, alt, zero;
-	int width, prec;        /* prec < 0: none */
+	int width, prec; /* prec < 0: none */
 };
 
-static void pad_out(struct buf *out, const struct pspec *ps, const char *sign, const char *body, size_t bl)
+static void pad_out(struct buf *out, const struct pspec *ps, const char *sign, const char *body,
+		    size_t bl)
 {
 	size_t sl = strlen(sign);
 	size_t len = sl + bl;
@@ -269,11 +271,11 @@ static void fmt_float(struct buf *out, const struct pspec *ps, char conv, double
 	pad_out(out, ps, sign, body, LIB_MIN((size_t)n, sizeof(body) - 1));
 }
 
-int sh_cmd_printf(struct cmd *c)
+int shell_cmd_printf(struct cmd *c)
 {
 	c->method = "printf";
 	if (c->argc < 2) {
-		sh_usage(c, "printf");
+		shell_usage(c, "printf");
 		return 1;
 	}
 	const char *fmt = c->argv[1];
@@ -311,11 +313,16 @@ int sh_cmd_printf(struct cmd *c)
 			struct pspec ps = {.prec = -1};
 			const char *q = p + 1;
 			for (; *q && strchr("-+ #0", *q); q++) {
-				if (*q == '-') ps.left = true;
-				if (*q == '+') ps.plus = true;
-				if (*q == ' ') ps.space = true;
-				if (*q == '#') ps.alt = true;
-				if (*q == '0') ps.zero = true;
+				if (*q == '-')
+					ps.left = true;
+				if (*q == '+')
+					ps.plus = true;
+				if (*q == ' ')
+					ps.space = true;
+				if (*q == '#')
+					ps.alt = true;
+				if (*q == '0')
+					ps.zero = true;
 			}
 			if (*q == '*') {
 				long long w = 0;
@@ -390,11 +397,10 @@ int sh_cmd_printf(struct cmd *c)
 			case 'e':
 			case 'g':
 			case 'E':
-			case 'G':
-				fmt_float(&out, &ps, conv, arg ? strtod(arg, NULL) : 0);
-				break;
+			case 'G': fmt_float(&out, &ps, conv, arg ? strtod(arg, NULL) : 0); break;
 			default:
-				sh_errf(c, "%s: %%%c: invalid format\n", c->name, conv ? conv : ' ');
+				shell_errf(c, "%s: %%%c: invalid format\n", c->name,
+					   conv ? conv : ' ');
 				buf_free(&out);
 				return 1;
 			}
@@ -405,7 +411,7 @@ int sh_cmd_printf(struct cmd *c)
 		if (ai == used_before)
 			break;
 	} while (ai < c->argc && !stop && ++rounds < 10000);
-	int rc = sh_out(c, out.data, out.len, true);
+	int rc = shell_out(c, out.data, out.len, true);
 	buf_free(&out);
 	if (report_write_error(c, rc))
 		return 1;
@@ -428,7 +434,7 @@ static bool file_test(struct tst *t, char op, const char *path)
 	struct vstat st;
 	bool pok;
 	bool follow = op != 'h' && op != 'L';
-	if (vfs_resolve(&sh->vfs, sh->lvl->cwd, path, follow, abs, &st, &pok))
+	if (shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, path, follow, abs, &st, &pok))
 		return false;
 	switch (op) {
 	case 'e': return true;
@@ -462,7 +468,7 @@ static long long tnum(struct tst *t, const char *s)
 		e++;
 	if (!*s || *e || errno) {
 		if (!t->err)
-			sh_errf(t->c, "%s: %s: bad number\n", "sh", s);
+			shell_errf(t->c, "%s: %s: bad number\n", "sh", s);
 		t->err = true;
 	}
 	return v;
@@ -493,8 +499,8 @@ static bool t_primary(struct tst *t)
 	/* binary operators */
 	if (t->i + 3 <= t->n) {
 		const char *op = t->a[t->i + 1];
-		static const char *const bins[] = {"=", "==", "!=", "-eq", "-ne", "-lt", "-le", "-gt", "-ge",
-						   "<", ">", "-nt", "-ot", "-ef"};
+		static const char *const bins[] = {"=",   "==",  "!=", "-eq", "-ne", "-lt", "-le",
+						   "-gt", "-ge", "<",  ">",   "-nt", "-ot", "-ef"};
 		for (size_t k = 0; k < LIB_ARRAY_LEN(bins); k++) {
 			if (strcmp(op, bins[k]) != 0)
 				continue;
@@ -564,15 +570,15 @@ static bool t_or(struct tst *t)
 	return v;
 }
 
-int sh_cmd_test(struct cmd *c)
+int shell_cmd_test(struct cmd *c)
 {
 	int n = c->argc - 1;
 	char **a = c->argv + 1;
-	const char *name = basename_of_cmd(c->argv[0]);
+	const char *name = shell_basename_of_cmd(c->argv[0]);
 	if (strcmp(name, "[") == 0 || strcmp(name, "[[") == 0) {
 		const char *close = name[1] ? "]]" : "]";
 		if (n < 1 || strcmp(a[n - 1], close) != 0) {
-			sh_errf(c, "sh: missing %s\n", close);
+			shell_errf(c, "sh: missing %s\n", close);
 			return 2;
 		}
 		n--;
@@ -582,7 +588,7 @@ int sh_cmd_test(struct cmd *c)
 	struct tst t = {.c = c, .a = a, .n = n};
 	bool v = t_or(&t);
 	if (!t.err && t.i < t.n) {
-		sh_errf(c, "sh: %s: unknown operand\n", t.a[t.i]);
+		shell_errf(c, "sh: %s: unknown operand\n", t.a[t.i]);
 		return 2;
 	}
 	if (t.err)
@@ -633,12 +639,12 @@ static int logical_join(const char *base, const char *rel, char *out)
 static int cmd_cd(struct cmd *c)
 {
 	struct shell *sh = c->sh;
-	const char *dest = c->argc > 1 ? c->argv[1] : sh_getvar(sh, "HOME");
+	const char *dest = c->argc > 1 ? c->argv[1] : shell_getvar(sh, "HOME");
 	bool print = false;
 	if (!dest || !*dest)
 		dest = "/";
 	if (strcmp(dest, "-") == 0) {
-		dest = sh_getvar(sh, "OLDPWD");
+		dest = shell_getvar(sh, "OLDPWD");
 		if (!dest)
 			dest = sh->lvl->cwd;
 		print = true;
@@ -650,35 +656,36 @@ static int cmd_cd(struct cmd *c)
 	bool pok;
 	int rc = logical_join(dest[0] == '/' ? "/" : sh->lvl->cwd, dest, abs);
 	if (rc == 0)
-		rc = vfs_resolve(&sh->vfs, "/", abs, true, phys, &st, &pok);
+		rc = shell_vfs_resolve(&sh->vfs, "/", abs, true, phys, &st, &pok);
 	if (rc == 0 && st.kind != VN_DIR)
 		rc = -ENOTDIR;
 	if (rc) {
 		/* the physical way, as ash falls back to */
-		rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, dest, true, abs, &st, &pok);
+		rc = shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, dest, true, abs, &st, &pok);
 		if (rc == 0 && st.kind != VN_DIR)
 			rc = -ENOTDIR;
 	}
 	if (rc) {
-		if (sh_bb_at_least(sh, 1, 26))
-			sh_shell_err(sh, c->f->fd[2], "cd: can't cd to %s: %s", dest, sh_strerror(-rc));
+		if (shell_bb_at_least(sh, 1, 26))
+			shell_shell_err(sh, c->f->fd[2], "cd: can't cd to %s: %s", dest,
+					shell_strerror(-rc));
 		else
-			sh_shell_err(sh, c->f->fd[2], "cd: can't cd to %s", dest);
+			shell_shell_err(sh, c->f->fd[2], "cd: can't cd to %s", dest);
 		return 2;
 	}
-	sh_setvar(sh, "OLDPWD", sh->lvl->cwd, false);
+	shell_setvar(sh, "OLDPWD", sh->lvl->cwd, false);
 	free(sh->lvl->cwd);
 	sh->lvl->cwd = xstrdup(abs);
-	if (sh_getvar(sh, "PWD"))
-		sh_setvar(sh, "PWD", abs, false);
+	if (shell_getvar(sh, "PWD"))
+		shell_setvar(sh, "PWD", abs, false);
 	if (print)
-		sh_printf(c, "%s\n", abs);
+		shell_printf(c, "%s\n", abs);
 	return 0;
 }
 
 static int cmd_pwd(struct cmd *c)
 {
-	sh_printf(c, "%s\n", c->sh->lvl->cwd);
+	shell_printf(c, "%s\n", c->sh->lvl->cwd);
 	return 0;
 }
 
@@ -701,7 +708,7 @@ static void print_quoted(struct cmd *c, const char *prefix, const char *name, co
 		buf_append(&b, "'", 1);
 	}
 	buf_append(&b, "\n", 1);
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
 }
 
@@ -712,7 +719,7 @@ static int var_cmp(const void *a, const void *b)
 
 static void print_vars(struct cmd *c, const char *prefix, bool only_exported)
 {
-	sh_materialize_defaults(c->sh);
+	shell_materialize_defaults(c->sh);
 	struct level *l = c->sh->lvl;
 	struct var *copy = xmalloc((l->nvars + 1) * sizeof(*copy));
 	memcpy(copy, l->vars, l->nvars * sizeof(*copy));
@@ -734,15 +741,16 @@ static int assign_words(struct cmd *c, bool export, bool readonly)
 		const char *eq = strchr(a, '=');
 		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
 		char name[256];
-		if (!sh_valid_name(a, nl) || nl >= sizeof(name)) {
-			sh_shell_err(sh, c->f->fd[2], "%s: %s: bad variable name", c->argv[0], a);
+		if (!shell_valid_name(a, nl) || nl >= sizeof(name)) {
+			shell_shell_err(sh, c->f->fd[2], "%s: %s: bad variable name", c->argv[0],
+					a);
 			st = 1;
 			continue;
 		}
 		memcpy(name, a, nl);
 		name[nl] = 0;
-		if (sh_setvar(sh, name, eq ? eq + 1 : NULL, export) == -EPERM) {
-			sh_shell_err(sh, c->f->fd[2], "%s: is read only", name);
+		if (shell_setvar(sh, name, eq ? eq + 1 : NULL, export) == -EPERM) {
+			shell_shell_err(sh, c->f->fd[2], "%s: is read only", name);
 			st = 1;
 			continue;
 		}
@@ -798,7 +806,7 @@ static int cmd_unset(struct cmd *c)
 					break;
 				}
 		} else {
-			sh_unsetvar(c->sh, c->argv[i]);
+			shell_unsetvar(c->sh, c->argv[i]);
 		}
 	}
 	return 0;
@@ -842,7 +850,7 @@ static int cmd_shift(struct cmd *c)
 	struct level *l = c->sh->lvl;
 	long n = c->argc > 1 ? strtol(c->argv[1], NULL, 10) : 1;
 	if (n < 0 || (size_t)n > l->npos) {
-		sh_shell_err(c->sh, c->f->fd[2], "shift: can't shift that many");
+		shell_shell_err(c->sh, c->f->fd[2], "shift: can't shift that many");
 		return 2;
 	}
 	for (long k = 0; k < n; k++)
@@ -860,15 +868,16 @@ static int cmd_read(struct cmd *c)
 		const char *o = c->argv[i];
 		if (strchr(o, 'r'))
 			raw = true;
-		if (strchr(o, 'p') || strchr(o, 't') || strchr(o, 'n') || strchr(o, 'u') || strchr(o, 'd')) {
+		if (strchr(o, 'p') || strchr(o, 't') || strchr(o, 'n') || strchr(o, 'u') ||
+		    strchr(o, 'd')) {
 			if (strchr(o, 'p') && i + 1 < c->argc)
-				sh_errf(c, "%s", c->argv[i + 1]);
+				shell_errf(c, "%s", c->argv[i + 1]);
 			i++;
 		}
 	}
 	struct buf line;
 	buf_init(&line, SH_WORD_MAX);
-	bool got = sh_stdin_line(c, &line);
+	bool got = shell_stdin_line(c, &line);
 	/* Without -r a backslash escapes the next character (and joins lines). */
 	char *s = xstrndup(line.data ? (char *)line.data : "", line.len);
 	if (!raw) {
@@ -881,12 +890,12 @@ static int cmd_read(struct cmd *c)
 		s[k] = 0;
 	}
 	buf_free(&line);
-	const char *ifs = sh_getvar(c->sh, "IFS");
+	const char *ifs = shell_getvar(c->sh, "IFS");
 	if (!ifs)
 		ifs = " \t\n";
 	int nvars = c->argc - i;
 	if (nvars <= 0) {
-		sh_setvar(c->sh, "REPLY", s, false);
+		shell_setvar(c->sh, "REPLY", s, false);
 	} else {
 		char *p = s;
 		for (int v = 0; v < nvars; v++) {
@@ -896,7 +905,8 @@ static int cmd_read(struct cmd *c)
 			if (v == nvars - 1) {
 				val = p;
 				size_t len = strlen(val);
-				while (len && strchr(ifs, val[len - 1]) && (val[len - 1] == ' ' || val[len - 1] == '\t'))
+				while (len && strchr(ifs, val[len - 1]) &&
+				       (val[len - 1] == ' ' || val[len - 1] == '\t'))
 					val[--len] = 0;
 				p += strlen(p);
 			} else {
@@ -906,8 +916,8 @@ static int cmd_read(struct cmd *c)
 				if (*p)
 					*p++ = 0;
 			}
-			if (sh_valid_name(c->argv[i + v], strlen(c->argv[i + v])))
-				sh_setvar(c->sh, c->argv[i + v], val, false);
+			if (shell_valid_name(c->argv[i + v], strlen(c->argv[i + v])))
+				shell_setvar(c->sh, c->argv[i + v], val, false);
 		}
 	}
 	free(s);
@@ -921,14 +931,14 @@ static int cmd_exit(struct cmd *c)
 	int st = c->sh->status;
 	if (c->argc > 1)
 		st = (int)(strtol(c->argv[1], NULL, 10) & 0xff);
-	sh_request_unwind(c->sh, UW_EXIT, 0, st);
+	shell_request_unwind(c->sh, UW_EXIT, 0, st);
 	return st;
 }
 
 static int cmd_logout(struct cmd *c)
 {
 	if (c->sh->lvl->parent)
-		return sh_not_found(c, "logout");
+		return shell_not_found(c, "logout");
 	return cmd_exit(c);
 }
 
@@ -936,14 +946,16 @@ static int cmd_loopctl(struct cmd *c)
 {
 	long n = c->argc > 1 ? strtol(c->argv[1], NULL, 10) : 1;
 	if (n < 1) {
-		sh_shell_err(c->sh, c->f->fd[2], "%s: Illegal number: %s", c->argv[0], c->argv[1]);
+		shell_shell_err(c->sh, c->f->fd[2], "%s: Illegal number: %s", c->argv[0],
+				c->argv[1]);
 		return 2;
 	}
 	/* only inside a loop */
 	for (size_t i = c->sh->nframes; i-- > 0;) {
 		struct frame *f = &c->sh->frames[i];
 		if (f->kind == F_FOR || f->kind == F_WHILE) {
-			sh_request_unwind(c->sh, c->argv[0][0] == 'b' ? UW_BREAK : UW_CONTINUE, (int)n, 0);
+			shell_request_unwind(c->sh, c->argv[0][0] == 'b' ? UW_BREAK : UW_CONTINUE,
+					     (int)n, 0);
 			return 0;
 		}
 		if (f->owns_level || f->catch_return)
@@ -955,7 +967,7 @@ static int cmd_loopctl(struct cmd *c)
 static int cmd_return(struct cmd *c)
 {
 	int st = c->argc > 1 ? (int)(strtol(c->argv[1], NULL, 10) & 0xff) : c->sh->status;
-	sh_request_unwind(c->sh, UW_RETURN, 0, st);
+	shell_request_unwind(c->sh, UW_RETURN, 0, st);
 	return st;
 }
 
@@ -988,7 +1000,7 @@ static int cmd_eval(struct cmd *c)
 	if (c->argc < 2)
 		return 0;
 	char *text = join_args(c, 1);
-	int rc = sh_run_script(c, text, strlen(text), c->sh->lvl->arg0, NULL, 0, false, false);
+	int rc = shell_run_script(c, text, strlen(text), c->sh->lvl->arg0, NULL, 0, false, false);
 	free(text);
 	return rc;
 }
@@ -997,7 +1009,7 @@ static int cmd_dot(struct cmd *c)
 {
 	struct shell *sh = c->sh;
 	if (c->argc < 2) {
-		sh_shell_err(sh, c->f->fd[2], ".: .: not enough arguments");
+		shell_shell_err(sh, c->f->fd[2], ".: .: not enough arguments");
 		return 2;
 	}
 	const char *name = c->argv[1];
@@ -1006,19 +1018,19 @@ static int cmd_dot(struct cmd *c)
 	bool pok;
 	int rc = -ENOENT;
 	if (strchr(name, '/')) {
-		rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, name, true, abs, &st, &pok);
+		rc = shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, name, true, abs, &st, &pok);
 	} else {
 		char shown[SH_PATH_MAX];
-		rc = sh_path_lookup(sh, name, false, shown, abs, &st);
+		rc = shell_path_lookup(sh, name, false, shown, abs, &st);
 		if (rc)
-			rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, name, true, abs, &st, &pok);
+			rc = shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, name, true, abs, &st, &pok);
 	}
 	if (rc == 0 && st.kind == VN_CHR) {
 		st.kind = VN_FILE; /* /dev/null: nothing to run */
 		st.size = 0;
 	}
 	if (rc || st.kind != VN_FILE) {
-		sh_shell_err(sh, c->f->fd[2], "%s: %s: not found", c->argv[0], name);
+		shell_shell_err(sh, c->f->fd[2], "%s: %s: not found", c->argv[0], name);
 		return 2;
 	}
 	/* the bytes as they are (a NUL inside is dropped later, as ash drops it) */
@@ -1026,7 +1038,7 @@ static int cmd_dot(struct cmd *c)
 	if (st.size)
 		memcpy(copy, st.data, st.size);
 	copy[st.size] = 0;
-	rc = sh_run_script(c, copy, st.size, sh->lvl->arg0, NULL, 0, false, false);
+	rc = shell_run_script(c, copy, st.size, sh->lvl->arg0, NULL, 0, false, false);
 	free(copy);
 	return rc;
 }
@@ -1034,36 +1046,43 @@ static int cmd_dot(struct cmd *c)
 static int cmd_exec(struct cmd *c)
 {
 	if (c->argc < 2) {
-		sh_exec_redirect(c);
+		shell_exec_redirect(c);
 		return 0;
 	}
 	c->argv++;
 	c->argc--;
-	int rc = sh_dispatch(c);
+	int rc = shell_dispatch(c);
 	c->argv--;
 	c->argc++;
 	if (rc >= 0)
-		sh_request_unwind(c->sh, UW_EXIT, 0, rc);
+		shell_request_unwind(c->sh, UW_EXIT, 0, rc);
 	return rc;
 }
 
 /* ------------------------------------------------------------------ kill */
 
-int sh_kill(struct cmd *c, bool builtin)
+int shell_kill(struct cmd *c, bool builtin)
 {
 	struct shell *sh = c->sh;
 	int i = 1;
 	if (c->argc < 2) {
 		if (builtin)
-			sh_shell_err(sh, c->f->fd[2], "kill: usage: kill [-s sigspec | -signum | -sigspec] [pid | job]... or\nkill -l [exitstatus]");
+			shell_shell_err(
+				sh, c->f->fd[2],
+				"kill: usage: kill [-s sigspec | -signum | -sigspec] [pid | "
+				"job]... or\nkill -l [exitstatus]");
 		else
-			sh_usage(c, "kill");
+			shell_usage(c, "kill");
 		return 1;
 	}
 	if (strcmp(c->argv[1], "-l") == 0) {
-		sh_outs(c, " 1) HUP\n 2) INT\n 3) QUIT\n 4) ILL\n 5) TRAP\n 6) ABRT\n 7) BUS\n 8) FPE\n 9) KILL\n10) USR1\n"
-			   "11) SEGV\n12) USR2\n13) PIPE\n14) ALRM\n15) TERM\n16) STKFLT\n17) CHLD\n18) CONT\n19) STOP\n"
-			   "20) TSTP\n21) TTIN\n22) TTOU\n23) URG\n24) XCPU\n25) XFSZ\n26) VTALRM\n27) PROF\n28) WINCH\n"
+		shell_outs(c,
+			   " 1) HUP\n 2) INT\n 3) QUIT\n 4) ILL\n 5) TRAP\n 6) ABRT\n 7) BUS\n 8) "
+			   "FPE\n 9) KILL\n10) USR1\n"
+			   "11) SEGV\n12) USR2\n13) PIPE\n14) ALRM\n15) TERM\n16) STKFLT\n17) "
+			   "CHLD\n18) CONT\n19) STOP\n"
+			   "20) TSTP\n21) TTIN\n22) TTOU\n23) URG\n24) XCPU\n25) XFSZ\n26) "
+			   "VTALRM\n27) PROF\n28) WINCH\n"
 			   "29) POLL\n30) PWR\n31) SYS\n");
 		return 0;
 	}
@@ -1075,21 +1094,22 @@ int sh_kill(struct cmd *c, bool builtin)
 	}
 	int st = 0;
 	int shells[SH_LEVELS_MAX];
-	size_t nsh = sh_shell_pids(sh, shells, SH_LEVELS_MAX);
+	size_t nsh = shell_shell_pids(sh, shells, SH_LEVELS_MAX);
 	for (; i < c->argc; i++) {
 		char *e;
 		long pid = strtol(c->argv[i], &e, 10);
 		if (!*c->argv[i] || *e) {
 			if (builtin)
-				sh_shell_err(sh, c->f->fd[2], "kill: invalid number '%s'", c->argv[i]);
+				shell_shell_err(sh, c->f->fd[2], "kill: invalid number '%s'",
+						c->argv[i]);
 			else
-				sh_err(c, "invalid number '%s'", c->argv[i]);
+				shell_err(c, "invalid number '%s'", c->argv[i]);
 			st = 1;
 			continue;
 		}
 		bool found = false, kernel = false;
 		for (size_t k = 0; sh->prof && k < sh->prof->nprocs; k++)
-			if (sh->prof->procs[k].pid == pid && !sh_proc_killed(sh, (int)pid)) {
+			if (sh->prof->procs[k].pid == pid && !shell_proc_killed(sh, (int)pid)) {
 				found = true;
 				kernel = sh->prof->procs[k].command[0] == '[';
 			}
@@ -1099,33 +1119,34 @@ int sh_kill(struct cmd *c, bool builtin)
 				is_shell = true;
 		if (!found && !is_shell) {
 			if (builtin)
-				sh_shell_err(sh, c->f->fd[2], "kill: can't kill pid %ld: No such process", pid);
+				shell_shell_err(sh, c->f->fd[2],
+						"kill: can't kill pid %ld: No such process", pid);
 			else
-				sh_err(c, "can't kill pid %ld: No such process", pid);
+				shell_err(c, "can't kill pid %ld: No such process", pid);
 			st = 1;
 			continue;
 		}
 		if (is_shell && pid == shells[nsh - 1]) {
 			/* the login shell: the session ends, as on the device */
-			sh_end_session(sh, "killed");
+			shell_end_session(sh, "killed");
 			return 0;
 		}
 		if (found && pid != 1 && !kernel)
-			sh_proc_kill(sh, (int)pid);
+			shell_proc_kill(sh, (int)pid);
 	}
 	return st;
 }
 
-void sh_proc_kill(struct shell *sh, int pid)
+void shell_proc_kill(struct shell *sh, int pid)
 {
-	if (sh->nkilled >= SH_KILLED_MAX || sh_proc_killed(sh, pid))
+	if (sh->nkilled >= SH_KILLED_MAX || shell_proc_killed(sh, pid))
 		return;
 	if (!sh->killed)
 		sh->killed = xcalloc(SH_KILLED_MAX, sizeof(*sh->killed));
 	sh->killed[sh->nkilled++] = pid;
 }
 
-bool sh_proc_killed(struct shell *sh, int pid)
+bool shell_proc_killed(struct shell *sh, int pid)
 {
 	for (size_t i = 0; i < sh->nkilled; i++)
 		if (sh->killed[i] == pid)
@@ -1135,7 +1156,7 @@ bool sh_proc_killed(struct shell *sh, int pid)
 
 static int cmd_kill(struct cmd *c)
 {
-	return sh_kill(c, true);
+	return shell_kill(c, true);
 }
 
 /* ------------------------------------------------------------------ misc */
@@ -1145,18 +1166,19 @@ static int cmd_type(struct cmd *c)
 	int st = 0;
 	for (int i = 1; i < c->argc; i++) {
 		const char *n = c->argv[i];
-		if (sh_find_builtin(n)) {
-			const struct sh_command *b = sh_find_builtin(n);
-			sh_printf(c, "%s is a %sshell builtin\n", n, (b->flags & CMD_SPECIAL) ? "special " : "");
+		if (shell_find_builtin(n)) {
+			const struct sh_command *b = shell_find_builtin(n);
+			shell_printf(c, "%s is a %sshell builtin\n", n,
+				     (b->flags & CMD_SPECIAL) ? "special " : "");
 			continue;
 		}
 		char shown[SH_PATH_MAX], abs[SH_PATH_MAX];
 		struct vstat st2;
-		bool found = sh_path_lookup(c->sh, n, false, shown, abs, &st2) == 0;
+		bool found = shell_path_lookup(c->sh, n, false, shown, abs, &st2) == 0;
 		if (found)
-			sh_printf(c, "%s is %s\n", n, shown);
+			shell_printf(c, "%s is %s\n", n, shown);
 		if (!found) {
-			sh_printf(c, "%s: not found\n", n);
+			shell_printf(c, "%s: not found\n", n);
 			st = 127;
 		}
 	}
@@ -1170,8 +1192,8 @@ static int cmd_command(struct cmd *c)
 	if (strcmp(c->argv[1], "-v") == 0 || strcmp(c->argv[1], "-V") == 0) {
 		if (c->argc < 3)
 			return 0;
-		if (sh_find_builtin(c->argv[2])) {
-			sh_printf(c, "%s\n", c->argv[2]);
+		if (shell_find_builtin(c->argv[2])) {
+			shell_printf(c, "%s\n", c->argv[2]);
 			return 0;
 		}
 		char *args[3] = {(char *)"type", c->argv[2], NULL};
@@ -1182,7 +1204,7 @@ static int cmd_command(struct cmd *c)
 	}
 	c->argv++;
 	c->argc--;
-	int rc = sh_dispatch(c);
+	int rc = shell_dispatch(c);
 	c->argv--;
 	c->argc++;
 	return rc;
@@ -1191,33 +1213,33 @@ static int cmd_command(struct cmd *c)
 static int cmd_umask(struct cmd *c)
 {
 	if (c->argc == 1)
-		sh_outs(c, "0022\n");
+		shell_outs(c, "0022\n");
 	return 0;
 }
 
 static int cmd_ulimit(struct cmd *c)
 {
 	if (c->argc == 1 || strcmp(c->argv[1], "-f") == 0)
-		sh_outs(c, "unlimited\n");
+		shell_outs(c, "unlimited\n");
 	else if (strcmp(c->argv[1], "-n") == 0 && c->argc == 2)
-		sh_outs(c, "1024\n");
+		shell_outs(c, "1024\n");
 	else if (strcmp(c->argv[1], "-a") == 0)
-		sh_outs(c, "-f: file size (blocks)             unlimited\n"
-			   "-t: cpu time (seconds)             unlimited\n"
-			   "-d: data seg size (kb)             unlimited\n"
-			   "-s: stack size (kb)                8192\n"
-			   "-c: core file size (blocks)        0\n"
-			   "-m: resident set size (kb)         unlimited\n"
-			   "-l: locked memory (kb)             64\n"
-			   "-p: processes                      unlimited\n"
-			   "-n: file descriptors               1024\n"
-			   "-v: address space (kb)             unlimited\n");
+		shell_outs(c, "-f: file size (blocks)             unlimited\n"
+			      "-t: cpu time (seconds)             unlimited\n"
+			      "-d: data seg size (kb)             unlimited\n"
+			      "-s: stack size (kb)                8192\n"
+			      "-c: core file size (blocks)        0\n"
+			      "-m: resident set size (kb)         unlimited\n"
+			      "-l: locked memory (kb)             64\n"
+			      "-p: processes                      unlimited\n"
+			      "-n: file descriptors               1024\n"
+			      "-v: address space (kb)             unlimited\n");
 	return 0;
 }
 
 static int cmd_times(struct cmd *c)
 {
-	sh_outs(c, "0m 0.00s 0m 0.00s\n0m 0.00s 0m 0.00s\n");
+	shell_outs(c, "0m 0.00s 0m 0.00s\n0m 0.00s 0m 0.00s\n");
 	return 0;
 }
 
@@ -1228,9 +1250,10 @@ static int cmd_let(struct cmd *c)
 		char err[96];
 		/* let x=expr */
 		const char *eq = strchr(c->argv[i], '=');
-		if (eq && eq > c->argv[i] && sh_valid_name(c->argv[i], (size_t)(eq - c->argv[i])) && eq[1] != '=') {
-			if (sh_arith(c->sh, eq + 1, &v, err, sizeof(err))) {
-				sh_shell_err(c->sh, c->f->fd[2], "let: %s", err);
+		if (eq && eq > c->argv[i] &&
+		    shell_valid_name(c->argv[i], (size_t)(eq - c->argv[i])) && eq[1] != '=') {
+			if (shell_arith(c->sh, eq + 1, &v, err, sizeof(err))) {
+				shell_shell_err(c->sh, c->f->fd[2], "let: %s", err);
 				return 1;
 			}
 			char name[256], val[32];
@@ -1238,11 +1261,11 @@ static int cmd_let(struct cmd *c)
 			memcpy(name, c->argv[i], nl);
 			name[nl] = 0;
 			snprintf(val, sizeof(val), "%lld", v);
-			sh_setvar(c->sh, name, val, false);
+			shell_setvar(c->sh, name, val, false);
 			continue;
 		}
-		if (sh_arith(c->sh, c->argv[i], &v, err, sizeof(err))) {
-			sh_shell_err(c->sh, c->f->fd[2], "let: %s", err);
+		if (shell_arith(c->sh, c->argv[i], &v, err, sizeof(err))) {
+			shell_shell_err(c->sh, c->f->fd[2], "let: %s", err);
 			return 1;
 		}
 	}
@@ -1251,11 +1274,11 @@ static int cmd_let(struct cmd *c)
 
 static int cmd_help(struct cmd *c)
 {
-	sh_outs(c, "\nBuilt-in commands:\n------------------\n"
-		   "\t. : [ [[ alias bg break cd chdir command continue echo eval exec\n"
-		   "\texit export false fg getopts hash help history jobs kill let\n"
-		   "\tlocal printf pwd read readonly return set shift source test times\n"
-		   "\ttrap true type ulimit umask unalias unset wait\n\n");
+	shell_outs(c, "\nBuilt-in commands:\n------------------\n"
+		      "\t. : [ [[ alias bg break cd chdir command continue echo eval exec\n"
+		      "\texit export false fg getopts hash help history jobs kill let\n"
+		      "\tlocal printf pwd read readonly return set shift source test times\n"
+		      "\ttrap true type ulimit umask unalias unset wait\n\n");
 	return 0;
 }
 
@@ -1264,7 +1287,7 @@ static int cmd_nothing(struct cmd *c)
 	return 0;
 }
 
-const char *basename_of_cmd(const char *p)
+const char *shell_basename_of_cmd(const char *p)
 {
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
@@ -1273,8 +1296,8 @@ const char *basename_of_cmd(const char *p)
 static const struct sh_command builtins[] = {
 	{.name = ".", .fn = cmd_dot, .flags = CMD_BUILTIN | CMD_SPECIAL},
 	{.name = ":", .fn = cmd_true, .flags = CMD_BUILTIN | CMD_SPECIAL},
-	{.name = "[", .fn = sh_cmd_test, .flags = CMD_BUILTIN},
-	{.name = "[[", .fn = sh_cmd_test, .flags = CMD_BUILTIN},
+	{.name = "[", .fn = shell_cmd_test, .flags = CMD_BUILTIN},
+	{.name = "[[", .fn = shell_cmd_test, .flags = CMD_BUILTIN},
 	{.name = "alias", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "bg", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "break", .fn = cmd_loopctl, .flags = CMD_BUILTIN | CMD_SPECIAL},
@@ -1282,7 +1305,7 @@ static const struct sh_command builtins[] = {
 	{.name = "chdir", .fn = cmd_cd, .flags = CMD_BUILTIN | CMD_STATE},
 	{.name = "command", .fn = cmd_command, .flags = CMD_BUILTIN},
 	{.name = "continue", .fn = cmd_loopctl, .flags = CMD_BUILTIN | CMD_SPECIAL},
-	{.name = "echo", .fn = sh_cmd_echo, .flags = CMD_BUILTIN},
+	{.name = "echo", .fn = shell_cmd_echo, .flags = CMD_BUILTIN},
 	{.name = "eval", .fn = cmd_eval, .flags = CMD_BUILTIN | CMD_SPECIAL},
 	{.name = "exec", .fn = cmd_exec, .flags = CMD_BUILTIN | CMD_SPECIAL},
 	{.name = "exit", .fn = cmd_exit, .flags = CMD_BUILTIN | CMD_SPECIAL},
@@ -1297,7 +1320,7 @@ static const struct sh_command builtins[] = {
 	{.name = "let", .fn = cmd_let, .flags = CMD_BUILTIN},
 	{.name = "local", .fn = cmd_local, .flags = CMD_BUILTIN},
 	{.name = "logout", .fn = cmd_logout, .flags = CMD_BUILTIN},
-	{.name = "printf", .fn = sh_cmd_printf, .flags = CMD_BUILTIN},
+	{.name = "printf", .fn = shell_cmd_printf, .flags = CMD_BUILTIN},
 	{.name = "pwd", .fn = cmd_pwd, .flags = CMD_BUILTIN},
 	{.name = "read", .fn = cmd_read, .flags = CMD_BUILTIN | CMD_STATE},
 	{.name = "readonly", .fn = cmd_readonly, .flags = CMD_BUILTIN | CMD_SPECIAL},
@@ -1305,7 +1328,7 @@ static const struct sh_command builtins[] = {
 	{.name = "set", .fn = cmd_set, .flags = CMD_BUILTIN | CMD_SPECIAL},
 	{.name = "shift", .fn = cmd_shift, .flags = CMD_BUILTIN | CMD_SPECIAL},
 	{.name = "source", .fn = cmd_dot, .flags = CMD_BUILTIN | CMD_SPECIAL},
-	{.name = "test", .fn = sh_cmd_test, .flags = CMD_BUILTIN},
+	{.name = "test", .fn = shell_cmd_test, .flags = CMD_BUILTIN},
 	{.name = "times", .fn = cmd_times, .flags = CMD_BUILTIN | CMD_SPECIAL},
 	{.name = "trap", .fn = cmd_nothing, .flags = CMD_BUILTIN | CMD_SPECIAL},
 	{.name = "true", .fn = cmd_true, .flags = CMD_BUILTIN},
@@ -1317,7 +1340,7 @@ static const struct sh_command builtins[] = {
 	{.name = "wait", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 };
 
-const struct sh_command *sh_find_builtin(const char *name)
+const struct sh_command *shell_find_builtin(const char *name)
 {
 	size_t lo = 0, hi = LIB_ARRAY_LEN(builtins);
 	while (lo < hi) {

@@ -13,7 +13,7 @@
 
 #include "shell/internal.h"
 
-int64_t sh_now(void)
+int64_t shell_now(void)
 {
 	return (int64_t)time(NULL);
 }
@@ -25,7 +25,7 @@ struct reader {
 	size_t len, cap, pos;
 	int line;
 	bool interactive;
-	bool binary;            /* a non-script file run as ash does after ENOEXEC */
+	bool binary; /* a non-script file run as ash does after ENOEXEC */
 	bool have_cmd;
 	struct arena arena;
 };
@@ -72,7 +72,7 @@ struct pipestate {
 
 /* ------------------------------------------------------------------ file objects */
 
-struct fobj *fobj_new(int kind)
+struct fobj *shell_fobj_new(int kind)
 {
 	struct fobj *o = xcalloc(1, sizeof(*o));
 	o->refs = 1;
@@ -82,25 +82,25 @@ struct fobj *fobj_new(int kind)
 	return o;
 }
 
-void fobj_ref(struct fobj *o)
+void shell_fobj_ref(struct fobj *o)
 {
 	if (o)
 		o->refs++;
 }
 
-void fobj_unref(struct shell *sh, struct fobj *o)
+void shell_fobj_unref(struct shell *sh, struct fobj *o)
 {
 	if (!o || o == &sh->tty || --o->refs > 0)
 		return;
 	if (o->vd)
-		vdata_unref(&sh->vfs, o->vd);
+		shell_vdata_unref(&sh->vfs, o->vd);
 	free(o->path);
 	buf_free(&o->mem);
 	free(o);
 }
 
-int fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool attacker,
-	       const char *method)
+int shell_fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool attacker,
+		     const char *method)
 {
 	if (!o)
 		return -EBADF;
@@ -112,8 +112,7 @@ int fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool a
 		if (sh->io.write && !sh->closed)
 			sh->io.write(sh->io.arg, p, n);
 		return 0;
-	case FO_NULL:
-		return 0;
+	case FO_NULL: return 0;
 	case FO_DEV:
 		if (o->dev == VDEV_TTY && sh->io.write && !sh->closed)
 			sh->io.write(sh->io.arg, p, n);
@@ -123,7 +122,8 @@ int fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool a
 			return -EBADF;
 		if (!o->vd)
 			return 0;
-		return vfs_write(&sh->vfs, o->vd, p, n, attacker, method ? method : "redirect", o->path);
+		return shell_vfs_write(&sh->vfs, o->vd, p, n, attacker,
+				       method ? method : "redirect", o->path);
 	case FO_BUF:
 		if (buf_append(&o->mem, p, n) == 0) {
 			o->attacker |= attacker;
@@ -138,14 +138,14 @@ int fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool a
 	return -EBADF;
 }
 
-int sh_out(struct cmd *c, const void *p, size_t n, bool attacker)
+int shell_out(struct cmd *c, const void *p, size_t n, bool attacker)
 {
-	return fobj_write(c->sh, c->f->fd[1], p, n, attacker, c->method);
+	return shell_fobj_write(c->sh, c->f->fd[1], p, n, attacker, c->method);
 }
 
-int sh_outs(struct cmd *c, const char *s)
+int shell_outs(struct cmd *c, const char *s)
 {
-	return sh_out(c, s, strlen(s), false);
+	return shell_out(c, s, strlen(s), false);
 }
 
 static void vwrite_fd(struct cmd *c, int fd, const char *fmt, va_list ap) LIB_PRINTF(3, 0);
@@ -160,17 +160,17 @@ static void vwrite_fd(struct cmd *c, int fd, const char *fmt, va_list ap)
 		return;
 	}
 	if ((size_t)n < sizeof(small)) {
-		fobj_write(c->sh, c->f->fd[fd], small, (size_t)n, false, NULL);
+		shell_fobj_write(c->sh, c->f->fd[fd], small, (size_t)n, false, NULL);
 	} else {
 		char *big = xmalloc((size_t)n + 1);
 		vsnprintf(big, (size_t)n + 1, fmt, ap2);
-		fobj_write(c->sh, c->f->fd[fd], big, (size_t)n, false, NULL);
+		shell_fobj_write(c->sh, c->f->fd[fd], big, (size_t)n, false, NULL);
 		free(big);
 	}
 	va_end(ap2);
 }
 
-void sh_printf(struct cmd *c, const char *fmt, ...)
+void shell_printf(struct cmd *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -178,7 +178,7 @@ void sh_printf(struct cmd *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sh_errf(struct cmd *c, const char *fmt, ...)
+void shell_errf(struct cmd *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -186,17 +186,17 @@ void sh_errf(struct cmd *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sh_err(struct cmd *c, const char *fmt, ...)
+void shell_err(struct cmd *c, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sh_errf(c, "%s: %s\n", c->name, msg);
+	shell_errf(c, "%s: %s\n", c->name, msg);
 }
 
-void sh_shell_err(struct shell *sh, struct fobj *err, const char *fmt, ...)
+void shell_shell_err(struct shell *sh, struct fobj *err, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -206,11 +206,13 @@ void sh_shell_err(struct shell *sh, struct fobj *err, const char *fmt, ...)
 	char line[1200];
 	int n;
 	if (sh->lvl->script)
-		n = snprintf(line, sizeof(line), "%s: line %d: %s\n", sh->lvl->arg0, sh->lvl->lineno, msg);
+		n = snprintf(line, sizeof(line), "%s: line %d: %s\n", sh->lvl->arg0,
+			     sh->lvl->lineno, msg);
 	else
 		n = snprintf(line, sizeof(line), "%s: %s\n", sh->lvl->arg0, msg);
 	if (n > 0)
-		fobj_write(sh, err ? err : &sh->tty, line, LIB_MIN((size_t)n, sizeof(line) - 1), false, NULL);
+		shell_fobj_write(sh, err ? err : &sh->tty, line,
+				 LIB_MIN((size_t)n, sizeof(line) - 1), false, NULL);
 }
 
 /* Bytes readable from an object, generating device bytes into its buffer. */
@@ -237,7 +239,7 @@ static const uint8_t *fobj_read_all(struct shell *sh, struct fobj *o, size_t *le
 		*len = o->vd->len - o->rpos;
 		*attacker = o->vd->attacker;
 		{
-			const uint8_t *p = vdata_bytes(o->vd) + o->rpos;
+			const uint8_t *p = shell_vdata_bytes(o->vd) + o->rpos;
 			o->rpos = o->vd->len;
 			return p;
 		}
@@ -257,18 +259,17 @@ static const uint8_t *fobj_read_all(struct shell *sh, struct fobj *o, size_t *le
 			return o->mem.data;
 		}
 		return NULL;
-	default:
-		return NULL;
+	default: return NULL;
 	}
 }
 
-const uint8_t *sh_stdin(struct cmd *c, size_t *len, bool *attacker)
+const uint8_t *shell_stdin(struct cmd *c, size_t *len, bool *attacker)
 {
 	const uint8_t *p = fobj_read_all(c->sh, c->f->fd[0], len, attacker);
 	return p ? p : (const uint8_t *)"";
 }
 
-bool sh_stdin_line(struct cmd *c, struct buf *line)
+bool shell_stdin_line(struct cmd *c, struct buf *line)
 {
 	struct fobj *o = c->f->fd[0];
 	buf_reset(line);
@@ -280,7 +281,7 @@ bool sh_stdin_line(struct cmd *c, struct buf *line)
 		p = o->mem.data;
 		len = o->mem.len;
 	} else if (o->kind == FO_FILE && o->vd) {
-		p = vdata_bytes(o->vd);
+		p = shell_vdata_bytes(o->vd);
 		len = o->vd->len;
 	} else if (o->kind == FO_DEV && o->dev == VDEV_ZERO) {
 		return false;
@@ -299,7 +300,7 @@ bool sh_stdin_line(struct cmd *c, struct buf *line)
 
 /* ------------------------------------------------------------------ levels and variables */
 
-bool sh_valid_name(const char *s, size_t n)
+bool shell_valid_name(const char *s, size_t n)
 {
 	if (!n || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
 		return false;
@@ -345,7 +346,7 @@ static const char *dv_value(const struct shell *sh, int i)
 
 static int setvar_real(struct shell *sh, const char *name, const char *value, bool export);
 
-void sh_materialize_defaults(struct shell *sh)
+void shell_materialize_defaults(struct shell *sh)
 {
 	struct level *l = sh->lvl;
 	unsigned d = l->defaults;
@@ -355,7 +356,7 @@ void sh_materialize_defaults(struct shell *sh)
 			setvar_real(sh, dv_names[i], dv_value(sh, (int)i), true);
 }
 
-const char *sh_getvar(struct shell *sh, const char *name)
+const char *shell_getvar(struct shell *sh, const char *name)
 {
 	if (strcmp(name, "PWD") == 0 && !findvar(sh->lvl, "PWD"))
 		return sh->lvl->cwd;
@@ -368,7 +369,7 @@ const char *sh_getvar(struct shell *sh, const char *name)
 	return NULL;
 }
 
-int sh_setvar(struct shell *sh, const char *name, const char *value, bool export)
+int shell_setvar(struct shell *sh, const char *name, const char *value, bool export)
 {
 	int d = sh->lvl->defaults ? dv_index(name) : -1;
 	if (d >= 0 && (sh->lvl->defaults & (1u << d))) {
@@ -407,7 +408,7 @@ static int setvar_real(struct shell *sh, const char *name, const char *value, bo
 	return 0;
 }
 
-void sh_unsetvar(struct shell *sh, const char *name)
+void shell_unsetvar(struct shell *sh, const char *name)
 {
 	struct level *l = sh->lvl;
 	int d = dv_index(name);
@@ -539,7 +540,7 @@ static void define_func(struct shell *sh, const char *name, const char *src)
 	l->nfuncs++;
 }
 
-int sh_shell_pid(struct shell *sh)
+int shell_shell_pid(struct shell *sh)
 {
 	return sh->lvl->pid;
 }
@@ -552,7 +553,7 @@ static void frame_free_state(struct shell *sh, struct frame *f)
 	case F_READER: {
 		struct reader *r = f->x;
 		if (r) {
-			arena_free(&r->arena);
+			shell_arena_free(&r->arena);
 			free(r->text);
 		}
 		break;
@@ -560,7 +561,7 @@ static void frame_free_state(struct shell *sh, struct frame *f)
 	case F_CMD: {
 		struct cmdstate *cs = f->x;
 		if (cs) {
-			sh_subst_free(&cs->ss);
+			shell_subst_free(&cs->ss);
 			for (size_t i = 0; i < cs->argc; i++)
 				free(cs->argv[i]);
 			free(cs->argv);
@@ -571,14 +572,14 @@ static void frame_free_state(struct shell *sh, struct frame *f)
 				sh->lvl->pos = cs->saved_pos;
 				sh->lvl->npos = cs->saved_npos;
 			}
-			arena_free(&cs->farena);
+			shell_arena_free(&cs->farena);
 		}
 		break;
 	}
 	case F_FOR: {
 		struct forstate *fs = f->x;
 		if (fs) {
-			sh_subst_free(&fs->ss);
+			shell_subst_free(&fs->ss);
 			for (size_t i = 0; i < fs->n; i++)
 				free(fs->words[i]);
 			free(fs->words);
@@ -588,14 +589,14 @@ static void frame_free_state(struct shell *sh, struct frame *f)
 	case F_CASE: {
 		struct casestate *cs = f->x;
 		if (cs)
-			sh_subst_free(&cs->ss);
+			shell_subst_free(&cs->ss);
 		break;
 	}
 	case F_SUBST: {
 		struct substate *ss = f->x;
 		if (ss) {
-			arena_free(&ss->arena);
-			fobj_unref(sh, ss->cap);
+			shell_arena_free(&ss->arena);
+			shell_fobj_unref(sh, ss->cap);
 			free(ss->text);
 		}
 		break;
@@ -603,11 +604,10 @@ static void frame_free_state(struct shell *sh, struct frame *f)
 	case F_PIPE: {
 		struct pipestate *ps = f->x;
 		if (ps)
-			fobj_unref(sh, ps->in);
+			shell_fobj_unref(sh, ps->in);
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 	free(f->x);
 	f->x = NULL;
@@ -618,7 +618,7 @@ static void pop_frame(struct shell *sh)
 	struct frame *f = &sh->frames[sh->nframes - 1];
 	frame_free_state(sh, f);
 	for (int i = 0; i < SH_NFD; i++)
-		fobj_unref(sh, f->fd[i]);
+		shell_fobj_unref(sh, f->fd[i]);
 	bool lvl = f->owns_level;
 	sh->nframes--;
 	if (lvl)
@@ -641,7 +641,7 @@ static struct frame *push_frame(struct shell *sh, int kind, const struct node *n
 	f->node = n;
 	for (int i = 0; i < SH_NFD; i++) {
 		f->fd[i] = fds[i];
-		fobj_ref(fds[i]);
+		shell_fobj_ref(fds[i]);
 	}
 	return f;
 }
@@ -669,47 +669,48 @@ static void sh_close(struct shell *sh, const char *reason)
 
 static const char *errmsg(int e, const char *enoent)
 {
-	return e == ENOENT ? enoent : sh_strerror(e);
+	return e == ENOENT ? enoent : shell_strerror(e);
 }
 
 static void set_fd(struct shell *sh, struct frame *f, int fd, struct fobj *o)
 {
-	fobj_unref(sh, f->fd[fd]);
+	shell_fobj_unref(sh, f->fd[fd]);
 	f->fd[fd] = o;
 }
 
 /* Opens a redirection target for writing (or reading). */
-static struct fobj *open_target(struct shell *sh, struct frame *f, const char *name, int op, int *err)
+static struct fobj *open_target(struct shell *sh, struct frame *f, const char *name, int op,
+				int *err)
 {
 	struct level *l = sh->lvl;
 	if (op == R_IN) {
 		char abs[SH_PATH_MAX];
 		struct vstat st;
 		bool pok;
-		int rc = vfs_resolve(&sh->vfs, l->cwd, name, true, abs, &st, &pok);
+		int rc = shell_vfs_resolve(&sh->vfs, l->cwd, name, true, abs, &st, &pok);
 		if (rc) {
 			*err = -rc;
 			return NULL;
 		}
 		struct fobj *o;
 		if (st.kind == VN_CHR) {
-			o = fobj_new(FO_DEV);
+			o = shell_fobj_new(FO_DEV);
 			o->dev = (uint8_t)st.dev;
 			o->readable = true;
 			return o;
 		}
 		if (st.kind == VN_DIR) {
 			/* ash opens folders fine; reading them fails later */
-			o = fobj_new(FO_NULL);
+			o = shell_fobj_new(FO_NULL);
 			o->readable = true;
 			return o;
 		}
-		o = fobj_new(FO_FILE);
+		o = shell_fobj_new(FO_FILE);
 		o->readable = true;
 		struct vent *e = st.ve;
 		if (e && e->data) {
 			o->vd = e->data;
-			vdata_ref(o->vd);
+			shell_vdata_ref(o->vd);
 		} else {
 			/* a profile file: a read-only view */
 			o->vd = xcalloc(1, sizeof(*o->vd));
@@ -725,20 +726,20 @@ static struct fobj *open_target(struct shell *sh, struct frame *f, const char *n
 	bool discard;
 	int dev;
 	char abs[SH_PATH_MAX];
-	int rc = vfs_open_write(&sh->vfs, l->cwd, name, flags, &vd, &discard, &dev, abs);
+	int rc = shell_vfs_open_write(&sh->vfs, l->cwd, name, flags, &vd, &discard, &dev, abs);
 	if (rc) {
 		*err = -rc;
 		return NULL;
 	}
 	struct fobj *o;
 	if (discard) {
-		o = fobj_new(dev ? FO_DEV : FO_NULL);
+		o = shell_fobj_new(dev ? FO_DEV : FO_NULL);
 		o->dev = (uint8_t)dev;
 		o->writable = true;
 		o->readable = op == R_INOUT;
 		return o;
 	}
-	o = fobj_new(FO_FILE);
+	o = shell_fobj_new(FO_FILE);
 	o->vd = vd;
 	o->writable = true;
 	o->readable = op == R_INOUT;
@@ -749,7 +750,8 @@ static struct fobj *open_target(struct shell *sh, struct frame *f, const char *n
 
 /* Applies a node's redirections to frame fi's descriptors. Returns 0, or 1 after printing
  * ash's error. */
-static int apply_redirs(struct shell *sh, size_t fi, const struct redir *r, const struct subst_set *ss)
+static int apply_redirs(struct shell *sh, size_t fi, const struct redir *r,
+			const struct subst_set *ss)
 {
 	for (; r; r = r->next) {
 		struct frame *f = &sh->frames[fi];
@@ -757,13 +759,14 @@ static int apply_redirs(struct shell *sh, size_t fi, const struct redir *r, cons
 		if (fd < 0 || fd >= SH_NFD)
 			continue;
 		if (r->op == R_HEREDOC) {
-			struct fobj *o = fobj_new(FO_BUF);
+			struct fobj *o = shell_fobj_new(FO_BUF);
 			o->readable = true;
 			o->attacker = true;
 			if (r->heredoc_expand) {
-				char *t = sh_expand_one(sh, f->fd[2], &r->target, EX_HEREDOC, ss);
+				char *t =
+					shell_expand_one(sh, f->fd[2], &r->target, EX_HEREDOC, ss);
 				if (!t) {
-					fobj_unref(sh, o);
+					shell_fobj_unref(sh, o);
 					return 1;
 				}
 				buf_append_str(&o->mem, t);
@@ -774,7 +777,7 @@ static int apply_redirs(struct shell *sh, size_t fi, const struct redir *r, cons
 			set_fd(sh, f, fd, o);
 			continue;
 		}
-		char *name = sh_expand_one(sh, f->fd[2], &r->target, 0, ss);
+		char *name = shell_expand_one(sh, f->fd[2], &r->target, 0, ss);
 		if (!name)
 			return 1;
 		if (r->op == R_DUPIN || r->op == R_DUPOUT) {
@@ -783,26 +786,29 @@ static int apply_redirs(struct shell *sh, size_t fi, const struct redir *r, cons
 			} else if (name[0] >= '0' && name[0] <= '9' && !name[1]) {
 				int src = name[0] - '0';
 				if (!f->fd[src]) {
-					sh_shell_err(sh, f->fd[2], "%d: bad file descriptor", src);
+					shell_shell_err(sh, f->fd[2], "%d: bad file descriptor",
+							src);
 					free(name);
 					return 1;
 				}
-				fobj_ref(f->fd[src]);
+				shell_fobj_ref(f->fd[src]);
 				set_fd(sh, f, fd, f->fd[src]);
 			} else if (r->op == R_DUPOUT && fd == 1) {
-				/* >&file: both stdout and stderr to the file (ash's bash compatibility) */
+				/* >&file: both stdout and stderr to the file (ash's bash
+				 * compatibility) */
 				int e = 0;
 				struct fobj *o = open_target(sh, f, name, R_OUT, &e);
 				if (!o) {
-					sh_shell_err(sh, f->fd[2], "can't create %s: %s", name, errmsg(e, "nonexistent directory"));
+					shell_shell_err(sh, f->fd[2], "can't create %s: %s", name,
+							errmsg(e, "nonexistent directory"));
 					free(name);
 					return 1;
 				}
-				fobj_ref(o);
+				shell_fobj_ref(o);
 				set_fd(sh, f, 1, o);
 				set_fd(sh, f, 2, o);
 			} else {
-				sh_shell_err(sh, f->fd[2], "%s: bad number", name);
+				shell_shell_err(sh, f->fd[2], "%s: bad number", name);
 				free(name);
 				return 1;
 			}
@@ -813,9 +819,11 @@ static int apply_redirs(struct shell *sh, size_t fi, const struct redir *r, cons
 		struct fobj *o = open_target(sh, f, name, r->op, &e);
 		if (!o) {
 			if (r->op == R_IN)
-				sh_shell_err(sh, f->fd[2], "can't open %s: %s", name, errmsg(e, "no such file"));
+				shell_shell_err(sh, f->fd[2], "can't open %s: %s", name,
+						errmsg(e, "no such file"));
 			else
-				sh_shell_err(sh, f->fd[2], "can't create %s: %s", name, errmsg(e, "nonexistent directory"));
+				shell_shell_err(sh, f->fd[2], "can't create %s: %s", name,
+						errmsg(e, "nonexistent directory"));
 			free(name);
 			return 1;
 		}
@@ -827,12 +835,14 @@ static int apply_redirs(struct shell *sh, size_t fi, const struct redir *r, cons
 
 /* ------------------------------------------------------------------ pushing nodes */
 
-static void push_node(struct shell *sh, const struct node *n, struct fobj *const *fds, bool subshell);
+static void push_node(struct shell *sh, const struct node *n, struct fobj *const *fds,
+		      bool subshell);
 
 /* Frames that end at once (a redirection failed) mark themselves with stage 0xff. */
 enum { STAGE_FAIL = 0xff, STAGE_DONE = 0xfe };
 
-static void push_node(struct shell *sh, const struct node *n, struct fobj *const *fds, bool subshell)
+static void push_node(struct shell *sh, const struct node *n, struct fobj *const *fds,
+		      bool subshell)
 {
 	if (stack_full(sh) || sh->nlevels >= SH_LEVELS_MAX) {
 		/* Too deep: behave like a failed fork. */
@@ -855,8 +865,7 @@ static void push_node(struct shell *sh, const struct node *n, struct fobj *const
 		define_func(sh, n->u.func.name, n->u.func.src);
 		sh->status = 0;
 		return;
-	default:
-		return;
+	default: return;
 	}
 	struct frame *f = push_frame(sh, kind, n, fds);
 	if (subshell || n->type == N_SUBSHELL) {
@@ -881,7 +890,7 @@ static bool run_next_subst(struct shell *sh, size_t fi, struct subst_set *ss, si
 		return false;
 	const char *k = ss->key[*si];
 	size_t klen = strlen(k);
-	size_t e = sh_skip_subst(k, klen, 0);
+	size_t e = shell_skip_subst(k, klen, 0);
 	char *text;
 	if (k[0] == '`') {
 		/* Inside backquotes a backslash escapes $ ` and \ only. */
@@ -889,7 +898,8 @@ static bool run_next_subst(struct shell *sh, size_t fi, struct subst_set *ss, si
 		text = xmalloc(n + 1);
 		size_t o = 0;
 		for (size_t i = 1; i < 1 + n; i++) {
-			if (k[i] == '\\' && i + 1 < 1 + n && (k[i + 1] == '$' || k[i + 1] == '`' || k[i + 1] == '\\'))
+			if (k[i] == '\\' && i + 1 < 1 + n &&
+			    (k[i + 1] == '$' || k[i + 1] == '`' || k[i + 1] == '\\'))
 				i++;
 			text[o++] = k[i];
 		}
@@ -903,7 +913,7 @@ static bool run_next_subst(struct shell *sh, size_t fi, struct subst_set *ss, si
 	f->x = st;
 	st->text = text;
 	st->dest = &ss->out[*si];
-	st->cap = fobj_new(FO_BUF);
+	st->cap = shell_fobj_new(FO_BUF);
 	st->cap->writable = true;
 	st->cap->readable = true;
 	(*si)++;
@@ -918,9 +928,9 @@ static void step_subst(struct shell *sh, struct frame *f)
 	if (f->stage == 0) {
 		f->stage = 1;
 		struct parse_result res;
-		sh_parse_all(&st->arena, st->text, strlen(st->text), &res);
+		shell_parse_all(&st->arena, st->text, strlen(st->text), &res);
 		if (res.status == PARSE_ERROR) {
-			sh_shell_err(sh, f->fd[2], "%s", res.msg);
+			shell_shell_err(sh, f->fd[2], "%s", res.msg);
 			sh->status = 2;
 			return;
 		}
@@ -946,7 +956,7 @@ static void step_subst(struct shell *sh, struct frame *f)
 
 /* ------------------------------------------------------------------ simple commands */
 
-void sh_emit_unknown(struct shell *sh, char **argv, int argc)
+void shell_emit_unknown(struct shell *sh, char **argv, int argc)
 {
 	if (!sh->io.event)
 		return;
@@ -958,16 +968,17 @@ void sh_emit_unknown(struct shell *sh, char **argv, int argc)
 		buf_append_str(&b, argv[i]);
 	}
 	json_t *fields = json_object();
-	json_object_set_new(fields, "input", core_json_bytes(b.data ? b.data : (const uint8_t *)"", b.len));
+	json_object_set_new(fields, "input",
+			    core_json_bytes(b.data ? b.data : (const uint8_t *)"", b.len));
 	char msg[160];
 	snprintf(msg, sizeof(msg), "unknown command: %.100s", argv[0]);
 	sh->io.event(sh->io.arg, EV_COMMAND_UNKNOWN, fields, msg);
 	buf_free(&b);
 }
 
-int sh_not_found(struct cmd *c, const char *name)
+int shell_not_found(struct cmd *c, const char *name)
 {
-	sh_shell_err(c->sh, c->f->fd[2], "%s: not found", name);
+	shell_shell_err(c->sh, c->f->fd[2], "%s: not found", name);
 	struct reader *r = NULL;
 	for (size_t i = c->sh->nframes; i-- > 0;)
 		if (c->sh->frames[i].kind == F_READER) {
@@ -975,7 +986,7 @@ int sh_not_found(struct cmd *c, const char *name)
 			break;
 		}
 	if (!r || !r->binary)
-		sh_emit_unknown(c->sh, c->argv, c->argc);
+		shell_emit_unknown(c->sh, c->argv, c->argc);
 	return 127;
 }
 
@@ -988,7 +999,7 @@ static const char *basename_of(const char *p)
 /* Is this resolved file the profile's BusyBox binary (unchanged)? */
 static bool is_busybox(struct shell *sh, const char *abs, const struct vstat *st)
 {
-	const struct profile_node *bb = sh_prof_node(sh->prof, "/bin/busybox");
+	const struct profile_node *bb = shell_prof_node(sh->prof, "/bin/busybox");
 	if (!bb || st->kind != VN_FILE)
 		return false;
 	if (strcmp(abs, "/bin/busybox") == 0)
@@ -1001,35 +1012,35 @@ static int exec_resolved(struct cmd *c, const char *abs, const struct vstat *st)
 	struct shell *sh = c->sh;
 	const char *name = c->argv[0];
 	if (st->kind == VN_DIR || (st->kind == VN_FILE && !(st->mode & 0111))) {
-		sh_shell_err(sh, c->f->fd[2], "%s: Permission denied", name);
+		shell_shell_err(sh, c->f->fd[2], "%s: Permission denied", name);
 		return 126;
 	}
 	if (st->kind == VN_CHR) {
-		sh_shell_err(sh, c->f->fd[2], "%s: Permission denied", name);
+		shell_shell_err(sh, c->f->fd[2], "%s: Permission denied", name);
 		return 126;
 	}
 	if (is_busybox(sh, abs, st)) {
 		const char *applet = basename_of(name);
 		if (strcmp(applet, "busybox") == 0)
-			return sh_applet(c, "busybox");
-		if (sh_prof_has_applet(sh->prof, applet))
-			return sh_applet(c, applet);
-		sh_errf(c, "%s: applet not found\n", applet);
-		return sh_bb_at_least(sh, 1, 27) ? 127 : 1;
+			return shell_applet(c, "busybox");
+		if (shell_prof_has_applet(sh->prof, applet))
+			return shell_applet(c, applet);
+		shell_errf(c, "%s: applet not found\n", applet);
+		return shell_bb_at_least(sh, 1, 27) ? 127 : 1;
 	}
 	if (st->pn && !st->ve) {
 		/* Another program of the device: emulated by name when we can, else silent. */
 		const char *b = basename_of(abs);
-		const struct profile_command *pc = sh_prof_command(sh->prof, b);
+		const struct profile_command *pc = shell_prof_command(sh->prof, b);
 		if (pc) {
-			sh_outs(c, pc->output);
+			shell_outs(c, pc->output);
 			return pc->status;
 		}
-		if (sh_applet_known(b))
-			return sh_applet(c, b);
+		if (shell_applet_known(b))
+			return shell_applet(c, b);
 		return 0;
 	}
-	return sh_exec_file(c, abs, st);
+	return shell_exec_file(c, abs, st);
 }
 
 static int dispatch(struct cmd *c, const char *runner);
@@ -1040,21 +1051,22 @@ static int exec_path(struct cmd *c, const char *path)
 	char abs[SH_PATH_MAX];
 	struct vstat st;
 	bool pok;
-	int rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, path, true, abs, &st, &pok);
+	int rc = shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, path, true, abs, &st, &pok);
 	if (rc) {
 		if (rc == -ENOENT || rc == -ENOTDIR) {
-			sh_shell_err(sh, c->f->fd[2], "%s: not found", path);
+			shell_shell_err(sh, c->f->fd[2], "%s: not found", path);
 			return 127;
 		}
-		sh_shell_err(sh, c->f->fd[2], "%s: %s", path, sh_strerror(-rc));
+		shell_shell_err(sh, c->f->fd[2], "%s: %s", path, shell_strerror(-rc));
 		return 126;
 	}
 	return exec_resolved(c, abs, &st);
 }
 
-int sh_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, char *abs, struct vstat *st)
+int shell_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, char *abs,
+		      struct vstat *st)
 {
-	const char *path = sh_getvar(sh, "PATH");
+	const char *path = shell_getvar(sh, "PATH");
 	if (!path)
 		path = "/sbin:/usr/sbin:/bin:/usr/bin";
 	while (*path) {
@@ -1065,9 +1077,10 @@ int sh_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, c
 			memcpy(dir, path, n);
 			dir[n] = 0;
 			bool pok;
-			if (vfs_join(n ? dir : ".", name, shown) == 0 &&
-			    vfs_resolve(&sh->vfs, sh->lvl->cwd, shown, true, abs, st, &pok) == 0 && st->kind == VN_FILE &&
-			    (!exec || (st->mode & 0111)))
+			if (shell_vfs_join(n ? dir : ".", name, shown) == 0 &&
+			    shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, shown, true, abs, st, &pok) ==
+				    0 &&
+			    st->kind == VN_FILE && (!exec || (st->mode & 0111)))
 				return 0;
 		}
 		path = e ? e + 1 : path + n;
@@ -1075,12 +1088,12 @@ int sh_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, c
 	return -ENOENT;
 }
 
-int sh_dispatch(struct cmd *c)
+int shell_dispatch(struct cmd *c)
 {
 	return dispatch(c, NULL);
 }
 
-int sh_dispatch_external(struct cmd *c, const char *runner)
+int shell_dispatch_external(struct cmd *c, const char *runner)
 {
 	return dispatch(c, runner);
 }
@@ -1094,10 +1107,10 @@ static int dispatch(struct cmd *c, const char *runner)
 	c->name = basename_of(name);
 	c->method = NULL;
 	if (!*name)
-		return sh_not_found(c, name);
+		return shell_not_found(c, name);
 	if (strchr(name, '/'))
 		return exec_path(c, name);
-	const struct sh_command *b = runner ? NULL : sh_find_builtin(name);
+	const struct sh_command *b = runner ? NULL : shell_find_builtin(name);
 	if (b)
 		return b->fn(c);
 	struct func *fn = runner ? NULL : find_func(sh, name);
@@ -1105,7 +1118,7 @@ static int dispatch(struct cmd *c, const char *runner)
 		struct frame *f = c->f;
 		struct cmdstate *cs = f->x;
 		struct parse_result res;
-		sh_parse_all(&cs->farena, fn->src, strlen(fn->src), &res);
+		shell_parse_all(&cs->farena, fn->src, strlen(fn->src), &res);
 		if (res.status != PARSE_OK)
 			return 0;
 		cs->after = AFTER_FUNC;
@@ -1121,34 +1134,34 @@ static int dispatch(struct cmd *c, const char *runner)
 			sh->frames[before].catch_return = true;
 		return SH_ASYNC;
 	}
-	const struct profile_command *pc = sh_prof_command(sh->prof, name);
+	const struct profile_command *pc = shell_prof_command(sh->prof, name);
 	if (pc) {
-		sh_outs(c, pc->output);
+		shell_outs(c, pc->output);
 		return pc->status;
 	}
 	char abs[SH_PATH_MAX], shown[SH_PATH_MAX];
 	struct vstat st;
-	if (sh_path_lookup(sh, name, true, shown, abs, &st) == 0)
+	if (shell_path_lookup(sh, name, true, shown, abs, &st) == 0)
 		return exec_resolved(c, abs, &st);
 	/* A profile without a BusyBox binary in its tree: its applets are on the PATH anyway. */
-	if (!sh_prof_node(sh->prof, "/bin/busybox") && sh_prof_has_applet(sh->prof, name))
-		return sh_applet(c, name);
+	if (!shell_prof_node(sh->prof, "/bin/busybox") && shell_prof_has_applet(sh->prof, name))
+		return shell_applet(c, name);
 	if (runner) {
-		sh_errf(c, "%s: can't execute '%s': %s\n", runner, name, sh_strerror(ENOENT));
+		shell_errf(c, "%s: can't execute '%s': %s\n", runner, name, shell_strerror(ENOENT));
 		return 127;
 	}
-	return sh_not_found(c, name);
+	return shell_not_found(c, name);
 }
 
 static void collect_substs(const struct node *n, struct subst_set *ss)
 {
 	for (size_t i = 0; i < n->u.simple.nassigns; i++)
-		sh_find_substs(n->u.simple.assigns[i].text, n->u.simple.assigns[i].len, ss);
+		shell_find_substs(n->u.simple.assigns[i].text, n->u.simple.assigns[i].len, ss);
 	for (size_t i = 0; i < n->u.simple.nwords; i++)
-		sh_find_substs(n->u.simple.words[i].text, n->u.simple.words[i].len, ss);
+		shell_find_substs(n->u.simple.words[i].text, n->u.simple.words[i].len, ss);
 	for (const struct redir *r = n->redirs; r; r = r->next)
 		if (r->op != R_HEREDOC || r->heredoc_expand)
-			sh_find_substs(r->target.text, r->target.len, ss);
+			shell_find_substs(r->target.text, r->target.len, ss);
 }
 
 static void cmd_finish(struct shell *sh, int status)
@@ -1187,8 +1200,8 @@ static void step_cmd(struct shell *sh, size_t fi)
 		sh->lvl->lineno = n->lineno ? n->lineno : sh->lvl->lineno;
 		int st_subst = cs->ss.n ? sh->status : 0;
 		for (size_t i = 0; i < n->u.simple.nwords; i++) {
-			if (sh_expand(sh, f->fd[2], &n->u.simple.words[i], EX_SPLIT | EX_GLOB, &cs->ss, &cs->argv,
-				      &cs->argc, &cs->cap)) {
+			if (shell_expand(sh, f->fd[2], &n->u.simple.words[i], EX_SPLIT | EX_GLOB,
+					 &cs->ss, &cs->argv, &cs->argc, &cs->cap)) {
 				cmd_finish(sh, 1);
 				return;
 			}
@@ -1201,7 +1214,7 @@ static void step_cmd(struct shell *sh, size_t fi)
 		/* Assignments: permanent for a bare assignment and special builtins. */
 		bool special = false;
 		if (cs->argc) {
-			const struct sh_command *b = sh_find_builtin(cs->argv[0]);
+			const struct sh_command *b = shell_find_builtin(cs->argv[0]);
 			special = b && (b->flags & CMD_SPECIAL);
 		}
 		if (!cs->argc || special) {
@@ -1215,13 +1228,13 @@ static void step_cmd(struct shell *sh, size_t fi)
 				memcpy(name, w->text, nl);
 				name[nl] = 0;
 				struct word val = {.text = (char *)eq + 1, .len = w->len - nl - 1};
-				char *v = sh_expand_one(sh, f->fd[2], &val, EX_ASSIGN, &cs->ss);
+				char *v = shell_expand_one(sh, f->fd[2], &val, EX_ASSIGN, &cs->ss);
 				if (!v) {
 					cmd_finish(sh, 1);
 					return;
 				}
-				if (sh_setvar(sh, name, v, false) == -EPERM)
-					sh_shell_err(sh, f->fd[2], "%s: is read only", name);
+				if (shell_setvar(sh, name, v, false) == -EPERM)
+					shell_shell_err(sh, f->fd[2], "%s: is read only", name);
 				free(v);
 			}
 		}
@@ -1230,7 +1243,7 @@ static void step_cmd(struct shell *sh, size_t fi)
 			return;
 		}
 		struct cmd c = {.sh = sh, .f = f, .argc = (int)cs->argc, .argv = cs->argv};
-		int rc = sh_dispatch(&c);
+		int rc = shell_dispatch(&c);
 		if (rc == SH_ASYNC) {
 			sh->frames[fi].stage = 2;
 			return;
@@ -1250,9 +1263,7 @@ static void step_cmd(struct shell *sh, size_t fi)
 	case 3:
 		/* waiting for a download: nothing to do until shell_fetch_done */
 		return;
-	case STAGE_DONE:
-		cmd_finish(sh, cs->done_status);
-		return;
+	case STAGE_DONE: cmd_finish(sh, cs->done_status); return;
 	}
 }
 
@@ -1280,7 +1291,8 @@ static void step_andor(struct shell *sh, struct frame *f)
 	while (f->idx < n->u.list.n) {
 		if (f->idx > 0) {
 			int op = n->u.list.ops[f->idx];
-			if ((op == SH_OP_AND && sh->status != 0) || (op == SH_OP_OR && sh->status == 0)) {
+			if ((op == SH_OP_AND && sh->status != 0) ||
+			    (op == SH_OP_OR && sh->status == 0)) {
 				f->idx++;
 				continue;
 			}
@@ -1312,7 +1324,7 @@ static void step_pipe(struct shell *sh, size_t fi)
 	memcpy(fds, f->fd, sizeof(fds));
 	struct fobj *out = NULL;
 	if (i + 1 < n->u.list.n) {
-		out = fobj_new(FO_BUF);
+		out = shell_fobj_new(FO_BUF);
 		out->writable = true;
 		out->readable = true;
 		fds[1] = out;
@@ -1322,7 +1334,7 @@ static void step_pipe(struct shell *sh, size_t fi)
 		fds[0] = in ? in : f->fd[0];
 		if (!in) {
 			/* an empty pipe */
-			struct fobj *e = fobj_new(FO_NULL);
+			struct fobj *e = shell_fobj_new(FO_NULL);
 			e->readable = true;
 			fds[0] = e;
 			ps->in = e;
@@ -1335,7 +1347,7 @@ static void step_pipe(struct shell *sh, size_t fi)
 	f = &sh->frames[fi];
 	ps = f->x;
 	if (i > 0) {
-		fobj_unref(sh, in);
+		shell_fobj_unref(sh, in);
 		ps->in = NULL;
 	}
 	ps->in = out;
@@ -1362,9 +1374,7 @@ static void step_if(struct shell *sh, struct frame *f)
 		sh->status = 0;
 		pop_frame(sh);
 		return;
-	default:
-		pop_frame(sh);
-		return;
+	default: pop_frame(sh); return;
 	}
 }
 
@@ -1403,7 +1413,7 @@ static void step_for(struct shell *sh, size_t fi)
 	if (!fs) {
 		fs = f->x = xcalloc(1, sizeof(*fs));
 		for (size_t i = 0; i < n->u.forn.nwords; i++)
-			sh_find_substs(n->u.forn.words[i].text, n->u.forn.words[i].len, &fs->ss);
+			shell_find_substs(n->u.forn.words[i].text, n->u.forn.words[i].len, &fs->ss);
 	}
 	switch (f->stage) {
 	case 0:
@@ -1412,8 +1422,9 @@ static void step_for(struct shell *sh, size_t fi)
 		f->stage = 1;
 		if (n->u.forn.has_in) {
 			for (size_t i = 0; i < n->u.forn.nwords; i++)
-				if (sh_expand(sh, f->fd[2], &n->u.forn.words[i], EX_SPLIT | EX_GLOB, &fs->ss, &fs->words,
-					      &fs->n, &fs->cap)) {
+				if (shell_expand(sh, f->fd[2], &n->u.forn.words[i],
+						 EX_SPLIT | EX_GLOB, &fs->ss, &fs->words, &fs->n,
+						 &fs->cap)) {
 					sh->status = 1;
 					pop_frame(sh);
 					return;
@@ -1435,7 +1446,7 @@ static void step_for(struct shell *sh, size_t fi)
 			pop_frame(sh);
 			return;
 		}
-		if (sh_setvar(sh, n->u.forn.var, fs->words[f->idx++], false) == -EPERM) {
+		if (shell_setvar(sh, n->u.forn.var, fs->words[f->idx++], false) == -EPERM) {
 			sh->status = 1;
 			pop_frame(sh);
 			return;
@@ -1457,18 +1468,18 @@ static void step_case(struct shell *sh, size_t fi)
 	struct casestate *cs = f->x;
 	if (!cs) {
 		cs = f->x = xcalloc(1, sizeof(*cs));
-		sh_find_substs(n->u.casen.subject.text, n->u.casen.subject.len, &cs->ss);
+		shell_find_substs(n->u.casen.subject.text, n->u.casen.subject.len, &cs->ss);
 		for (size_t i = 0; i < n->u.casen.nitems; i++)
 			for (size_t k = 0; k < n->u.casen.items[i].npats; k++)
-				sh_find_substs(n->u.casen.items[i].pats[k].text, n->u.casen.items[i].pats[k].len,
-					       &cs->ss);
+				shell_find_substs(n->u.casen.items[i].pats[k].text,
+						  n->u.casen.items[i].pats[k].len, &cs->ss);
 	}
 	if (f->stage == 0) {
 		if (run_next_subst(sh, fi, &cs->ss, &cs->si))
 			return;
 		f = &sh->frames[fi];
 		f->stage = 1;
-		char *subj = sh_expand_one(sh, f->fd[2], &n->u.casen.subject, 0, &cs->ss);
+		char *subj = shell_expand_one(sh, f->fd[2], &n->u.casen.subject, 0, &cs->ss);
 		if (!subj) {
 			sh->status = 1;
 			pop_frame(sh);
@@ -1477,8 +1488,9 @@ static void step_case(struct shell *sh, size_t fi)
 		for (size_t i = 0; i < n->u.casen.nitems; i++) {
 			const struct case_item *it = &n->u.casen.items[i];
 			for (size_t k = 0; k < it->npats; k++) {
-				char *pat = sh_expand_one(sh, f->fd[2], &it->pats[k], EX_PATTERN, &cs->ss);
-				bool m = pat && sh_pmatch(pat, subj);
+				char *pat = shell_expand_one(sh, f->fd[2], &it->pats[k], EX_PATTERN,
+							     &cs->ss);
+				bool m = pat && shell_pmatch(pat, subj);
 				free(pat);
 				if (m) {
 					free(subj);
@@ -1515,13 +1527,13 @@ static void step_group(struct shell *sh, struct frame *f)
 static void print_prompt(struct shell *sh, struct frame *f, bool ps2)
 {
 	if (ps2) {
-		fobj_write(sh, f->fd[2], "> ", 2, false, NULL);
+		shell_fobj_write(sh, f->fd[2], "> ", 2, false, NULL);
 		return;
 	}
 	const char *fmt = sh->prof && sh->prof->prompt ? sh->prof->prompt : "%u@%h:%w%$ ";
 	struct buf b;
 	buf_init(&b, 4096);
-	const char *home = sh_getvar(sh, "HOME");
+	const char *home = shell_getvar(sh, "HOME");
 	const char *cwd = sh->lvl->cwd;
 	for (const char *p = fmt; *p; p++) {
 		if (*p != '%' || !p[1]) {
@@ -1530,7 +1542,8 @@ static void print_prompt(struct shell *sh, struct frame *f, bool ps2)
 		}
 		switch (*++p) {
 		case 'h':
-			buf_append_str(&b, sh->prof && sh->prof->hostname ? sh->prof->hostname : "(none)");
+			buf_append_str(&b, sh->prof && sh->prof->hostname ? sh->prof->hostname
+									  : "(none)");
 			break;
 		case 'u':
 			buf_append_str(&b, sh->prof && sh->prof->user ? sh->prof->user : "root");
@@ -1550,18 +1563,12 @@ static void print_prompt(struct shell *sh, struct frame *f, bool ps2)
 			buf_append_str(&b, s && s[1] ? s + 1 : cwd);
 			break;
 		}
-		case '$':
-			buf_append(&b, sh->vfs.uid == 0 ? "#" : "$", 1);
-			break;
-		case '%':
-			buf_append(&b, "%", 1);
-			break;
-		default:
-			buf_append(&b, p - 1, 2);
-			break;
+		case '$': buf_append(&b, sh->vfs.uid == 0 ? "#" : "$", 1); break;
+		case '%': buf_append(&b, "%", 1); break;
+		default: buf_append(&b, p - 1, 2); break;
 		}
 	}
-	fobj_write(sh, f->fd[2], b.data, b.len, false, NULL);
+	shell_fobj_write(sh, f->fd[2], b.data, b.len, false, NULL);
 	buf_free(&b);
 }
 
@@ -1578,7 +1585,7 @@ static void step_reader(struct shell *sh, size_t fi)
 	struct frame *f = &sh->frames[fi];
 	struct reader *r = f->x;
 	if (r->have_cmd) {
-		arena_free(&r->arena);
+		shell_arena_free(&r->arena);
 		r->have_cmd = false;
 	}
 	if (f->stage == STAGE_DONE) {
@@ -1602,22 +1609,22 @@ static void step_reader(struct shell *sh, size_t fi)
 			return;
 		}
 		struct parse_result res;
-		sh_parse(&r->arena, r->text, r->len, r->pos, r->line, !r->interactive, &res);
+		shell_parse(&r->arena, r->text, r->len, r->pos, r->line, !r->interactive, &res);
 		switch (res.status) {
 		case PARSE_EMPTY:
 			r->line += count_nl(r->text, r->pos, res.end);
 			r->pos = res.end > r->pos ? res.end : r->len;
-			arena_free(&r->arena);
+			shell_arena_free(&r->arena);
 			continue;
 		case PARSE_INCOMPLETE:
-			arena_free(&r->arena);
+			shell_arena_free(&r->arena);
 			print_prompt(sh, f, true);
 			sh->waiting = true;
 			return;
 		case PARSE_ERROR:
-			arena_free(&r->arena);
+			shell_arena_free(&r->arena);
 			sh->lvl->lineno = res.errline;
-			sh_shell_err(sh, f->fd[2], "%s", res.msg);
+			shell_shell_err(sh, f->fd[2], "%s", res.msg);
 			sh->status = 2;
 			if (r->interactive) {
 				r->len = r->pos = 0;
@@ -1625,8 +1632,7 @@ static void step_reader(struct shell *sh, size_t fi)
 			}
 			pop_frame(sh);
 			return;
-		default:
-			break;
+		default: break;
 		}
 		r->line += count_nl(r->text, r->pos, res.end);
 		r->pos = res.end;
@@ -1637,8 +1643,8 @@ static void step_reader(struct shell *sh, size_t fi)
 	}
 }
 
-static struct frame *push_reader(struct shell *sh, struct fobj *const *fds, const char *text, size_t len,
-				 bool interactive)
+static struct frame *push_reader(struct shell *sh, struct fobj *const *fds, const char *text,
+				 size_t len, bool interactive)
 {
 	struct frame *f = push_frame(sh, F_READER, NULL, fds);
 	struct reader *r = xcalloc(1, sizeof(*r));
@@ -1659,8 +1665,8 @@ static struct frame *push_reader(struct shell *sh, struct fobj *const *fds, cons
 	return f;
 }
 
-int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0, char **args,
-		  size_t nargs, bool new_level, bool is_file)
+int shell_run_script(struct cmd *c, const char *text, size_t len, const char *arg0, char **args,
+		     size_t nargs, bool new_level, bool is_file)
 {
 	struct shell *sh = c->sh;
 	if (stack_full(sh) || sh->nlevels >= SH_LEVELS_MAX)
@@ -1678,7 +1684,11 @@ int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0,
 	struct reader *r = f->x;
 	/* a script that runs nothing exits 0 */
 	sh->status = 0;
-	r->binary = is_file && len >= 4 && memcmp(text, "\x7f" "ELF", 4) == 0;
+	r->binary = is_file && len >= 4 &&
+		    memcmp(text,
+			   "\x7f"
+			   "ELF",
+			   4) == 0;
 	if (new_level) {
 		struct level *l = level_copy(sh, true);
 		free(l->arg0);
@@ -1701,7 +1711,7 @@ int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0,
 	return SH_ASYNC;
 }
 
-int sh_run_interactive(struct cmd *c)
+int shell_run_interactive(struct cmd *c)
 {
 	struct shell *sh = c->sh;
 	if (stack_full(sh) || sh->nlevels >= SH_LEVELS_MAX)
@@ -1730,20 +1740,25 @@ static bool elf_matches(const struct profile *p, const uint8_t *d, size_t n)
 	return d[4] == p->elf.elf_class && d[5] == p->elf.data && machine == p->elf.machine;
 }
 
-int sh_exec_file(struct cmd *c, const char *abs, const struct vstat *st)
+int shell_exec_file(struct cmd *c, const char *abs, const struct vstat *st)
 {
 	struct shell *sh = c->sh;
 	const uint8_t *p = st->data ? st->data : (const uint8_t *)"";
 	size_t n = st->size;
 	if (st->ve && st->ve->data)
-		vfs_report(&sh->vfs, st->ve->data, abs);
-	if (n >= 4 && memcmp(p, "\x7f" "ELF", 4) == 0) {
+		shell_vfs_report(&sh->vfs, st->ve->data, abs);
+	if (n >= 4 && memcmp(p,
+			     "\x7f"
+			     "ELF",
+			     4) == 0) {
 		if (sh->io.exec)
 			sh->io.exec(sh->io.arg, abs, p, n, c->argc, c->argv);
 		if (elf_matches(sh->prof, p, n))
-			return 0; /* it runs (in the sandbox); a bot daemonises and prints nothing here */
+			return 0; /* it runs (in the sandbox); a bot daemonises and prints nothing
+				     here */
 		/* ENOEXEC: ash runs the file as a shell script */
-		return sh_run_script(c, (const char *)p, n, c->argv[0], c->argv + 1, (size_t)(c->argc - 1), true, true);
+		return shell_run_script(c, (const char *)p, n, c->argv[0], c->argv + 1,
+					(size_t)(c->argc - 1), true, true);
 	}
 	if (n >= 2 && p[0] == '#' && p[1] == '!') {
 		size_t i = 2;
@@ -1759,15 +1774,18 @@ int sh_exec_file(struct cmd *c, const char *abs, const struct vstat *st)
 		char iabs[SH_PATH_MAX];
 		struct vstat ist;
 		bool pok;
-		if (!il || vfs_resolve(&sh->vfs, "/", interp, true, iabs, &ist, &pok) || ist.kind != VN_FILE) {
-			sh_shell_err(sh, c->f->fd[2], "%s: not found", c->argv[0]);
+		if (!il || shell_vfs_resolve(&sh->vfs, "/", interp, true, iabs, &ist, &pok) ||
+		    ist.kind != VN_FILE) {
+			shell_shell_err(sh, c->f->fd[2], "%s: not found", c->argv[0]);
 			return 127;
 		}
 		const char *b = basename_of(interp);
-		if (strcmp(b, "sh") && strcmp(b, "ash") && strcmp(b, "bash") && strcmp(b, "busybox") && !is_busybox(sh, iabs, &ist))
+		if (strcmp(b, "sh") && strcmp(b, "ash") && strcmp(b, "bash") &&
+		    strcmp(b, "busybox") && !is_busybox(sh, iabs, &ist))
 			return 0;
 	}
-	return sh_run_script(c, (const char *)p, n, c->argv[0], c->argv + 1, (size_t)(c->argc - 1), true, true);
+	return shell_run_script(c, (const char *)p, n, c->argv[0], c->argv + 1,
+				(size_t)(c->argc - 1), true, true);
 }
 
 /* ------------------------------------------------------------------ the loop */
@@ -1840,8 +1858,7 @@ static void unwind_step(struct shell *sh)
 		}
 		pop_frame(sh);
 		return;
-	default:
-		sh->unwind = UW_NONE;
+	default: sh->unwind = UW_NONE;
 	}
 }
 
@@ -1893,7 +1910,7 @@ static void run(struct shell *sh)
 }
 
 /* Exit/break/continue/return from builtins. */
-void sh_request_unwind(struct shell *sh, int kind, int n, int status)
+void shell_request_unwind(struct shell *sh, int kind, int n, int status)
 {
 	sh->unwind = kind;
 	sh->unwind_n = n;
@@ -1902,7 +1919,7 @@ void sh_request_unwind(struct shell *sh, int kind, int n, int status)
 	sh->status = status;
 }
 
-void sh_exec_redirect(struct cmd *c)
+void shell_exec_redirect(struct cmd *c)
 {
 	/* The descriptors of the command become those of its shell: of every frame down to the
 	 * one that started this shell process (a reader, or a subshell). */
@@ -1910,8 +1927,8 @@ void sh_exec_redirect(struct cmd *c)
 	for (size_t i = sh->nframes - 1; i-- > 0;) {
 		struct frame *f = &sh->frames[i];
 		for (int k = 0; k < SH_NFD; k++) {
-			fobj_ref(c->f->fd[k]);
-			fobj_unref(sh, f->fd[k]);
+			shell_fobj_ref(c->f->fd[k]);
+			shell_fobj_unref(sh, f->fd[k]);
 			f->fd[k] = c->f->fd[k];
 		}
 		if (f->kind == F_READER || f->owns_level)
@@ -1919,12 +1936,12 @@ void sh_exec_redirect(struct cmd *c)
 	}
 }
 
-void sh_end_session(struct shell *sh, const char *reason)
+void shell_end_session(struct shell *sh, const char *reason)
 {
 	sh_close(sh, reason);
 }
 
-size_t sh_shell_pids(struct shell *sh, int *pids, size_t max)
+size_t shell_shell_pids(struct shell *sh, int *pids, size_t max)
 {
 	size_t n = 0;
 	int last = -1;
@@ -1939,10 +1956,10 @@ size_t sh_shell_pids(struct shell *sh, int *pids, size_t max)
 
 /* ------------------------------------------------------------------ reports */
 
-void sh_report(void *arg, const char *path, struct vdata *vd)
+void shell_report(void *arg, const char *path, struct vdata *vd)
 {
 	struct shell *sh = arg;
-	const uint8_t *p = vdata_bytes(vd);
+	const uint8_t *p = shell_vdata_bytes(vd);
 	uint64_t h = lib_siphash(p, vd->len, sh->hkey) ^ (uint64_t)vd->len;
 	for (size_t i = 0; i < sh->nreported; i++)
 		if (sh->reported[i] == h)
@@ -1956,13 +1973,14 @@ void sh_report(void *arg, const char *path, struct vdata *vd)
 		sh->reported[SH_REPORTED_MAX - 1] = h;
 	}
 	if (sh->io.file_written)
-		sh->io.file_written(sh->io.arg, path, p, vd->len, vd->method ? vd->method : "redirect");
+		sh->io.file_written(sh->io.arg, path, p, vd->len,
+				    vd->method ? vd->method : "redirect");
 }
 
 /* ------------------------------------------------------------------ downloads */
 
 /* Called by net.c when a command starts a download. */
-void sh_attach_fetch(struct cmd *c, struct fetch_state *fs, void (*freefn)(struct fetch_state *))
+void shell_attach_fetch(struct cmd *c, struct fetch_state *fs, void (*freefn)(struct fetch_state *))
 {
 	struct cmdstate *cs = c->f->x;
 	if (cs->fetch && cs->fetch_free && cs->fetch != fs)
@@ -1971,7 +1989,8 @@ void sh_attach_fetch(struct cmd *c, struct fetch_state *fs, void (*freefn)(struc
 	cs->fetch_free = freefn;
 }
 
-int sh_fetch_deliver(struct cmd *c, struct fetch_state *fs, const struct shell_fetch_result *res);
+int shell_fetch_deliver(struct cmd *c, struct fetch_state *fs,
+			const struct shell_fetch_result *res);
 
 void shell_fetch_done(struct shell *sh, uint64_t id, const struct shell_fetch_result *res)
 {
@@ -1986,7 +2005,7 @@ void shell_fetch_done(struct shell *sh, uint64_t id, const struct shell_fetch_re
 	sh->fetch_id = 0;
 	struct cmd c = {.sh = sh, .f = f, .argc = (int)cs->argc, .argv = cs->argv};
 	c.name = basename_of(cs->argv[0]);
-	int rc = sh_fetch_deliver(&c, cs->fetch, res);
+	int rc = shell_fetch_deliver(&c, cs->fetch, res);
 	f = &sh->frames[fi];
 	cs = f->x;
 	if (rc == SH_SUSPEND) {
@@ -1997,11 +2016,11 @@ void shell_fetch_done(struct shell *sh, uint64_t id, const struct shell_fetch_re
 	cs->done_status = rc;
 	f->stage = STAGE_DONE;
 	run(sh);
-	sh_drain(sh);
+	shell_drain(sh);
 }
 
 /* io->fetch wrapper used by net.c: returns 0 and sets the id, or <0. */
-int sh_io_fetch(struct shell *sh, struct shell_fetch *req)
+int shell_io_fetch(struct shell *sh, struct shell_fetch *req)
 {
 	if (!sh->io.fetch)
 		return -ENETUNREACH;
@@ -2041,7 +2060,7 @@ static void parse_bb_version(struct shell *sh)
 	}
 }
 
-bool sh_bb_at_least(const struct shell *sh, int major, int minor)
+bool shell_bb_at_least(const struct shell *sh, int major, int minor)
 {
 	return sh->bb_major > major || (sh->bb_major == major && sh->bb_minor >= minor);
 }
@@ -2053,7 +2072,7 @@ static void user_ids(const struct profile *p, uint32_t *uid, uint32_t *gid)
 	const char *user = p && p->user ? p->user : "root";
 	if (strcmp(user, "root") == 0)
 		return;
-	const struct profile_node *pw = sh_prof_node(p, "/etc/passwd");
+	const struct profile_node *pw = shell_prof_node(p, "/etc/passwd");
 	if (!pw || !pw->data)
 		return;
 	const char *s = (const char *)pw->data, *end = s + pw->len;
@@ -2093,8 +2112,8 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	sh->io = *io;
 	uint32_t uid, gid;
 	user_ids(p, &uid, &gid);
-	vfs_init(&sh->vfs, p, sh->lim.vfs_bytes, sh->lim.vfs_files, uid, gid);
-	sh->vfs.report = sh_report;
+	shell_vfs_init(&sh->vfs, p, sh->lim.vfs_bytes, sh->lim.vfs_files, uid, gid);
+	sh->vfs.report = shell_report;
 	sh->vfs.report_arg = sh;
 	sh->tty.refs = 1;
 	sh->tty.kind = FO_TTY;
@@ -2103,7 +2122,7 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	buf_init(&sh->queue, sh->lim.max_queued + 1);
 	lib_random(sh->hkey, sizeof(sh->hkey));
 	parse_bb_version(sh);
-	sh->start_time = sh_now();
+	sh->start_time = shell_now();
 	int maxpid = 1;
 	for (size_t i = 0; p && i < p->nprocs; i++)
 		if (p->procs[i].pid > maxpid)
@@ -2138,7 +2157,7 @@ void shell_free(struct shell *sh)
 		sh->lvl = l->parent;
 		level_free(l);
 	}
-	vfs_fini(&sh->vfs);
+	shell_vfs_fini(&sh->vfs);
 	buf_free(&sh->queue);
 	free(sh->reported);
 	free(sh->killed);
@@ -2156,11 +2175,11 @@ void shell_start(struct shell *sh)
 		for (size_t i = 0; i < n; i++)
 			if (!(m[i] == '\r' && m[i + 1] == '\n'))
 				t[k++] = m[i];
-		fobj_write(sh, &sh->tty, t, k, false, NULL);
+		shell_fobj_write(sh, &sh->tty, t, k, false, NULL);
 		free(t);
 	}
 	run(sh);
-	sh_drain(sh);
+	shell_drain(sh);
 }
 
 static bool blank(const char *s, size_t n)
@@ -2200,7 +2219,7 @@ static void feed(struct shell *sh, const char *line, size_t len)
 	sh->waiting = false;
 }
 
-void sh_drain(struct shell *sh)
+void shell_drain(struct shell *sh)
 {
 	while (!sh->closed && !sh->suspended && sh->waiting && sh->queue.len) {
 		size_t n = strnlen((const char *)sh->queue.data, sh->queue.len);
@@ -2234,12 +2253,12 @@ int shell_input(struct shell *sh, const char *line, size_t len)
 				buf_append(&sh->queue, line + i, 1);
 		buf_append(&sh->queue, "", 1);
 		if (!sh->suspended && !sh->running)
-			sh_drain(sh);
+			shell_drain(sh);
 		return 0;
 	}
 	feed(sh, line, len);
 	run(sh);
-	sh_drain(sh);
+	shell_drain(sh);
 	return 0;
 }
 
@@ -2259,9 +2278,9 @@ void shell_eof(struct shell *sh)
 		return;
 	}
 	/* ^D in a nested shell leaves it */
-	fobj_write(sh, f->fd[2], "\n", 1, false, NULL);
+	shell_fobj_write(sh, f->fd[2], "\n", 1, false, NULL);
 	sh->waiting = false;
 	pop_frame(sh);
 	run(sh);
-	sh_drain(sh);
+	shell_drain(sh);
 }

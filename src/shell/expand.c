@@ -61,7 +61,7 @@ static bool class_match(const char *p, const char *end, unsigned char c)
 	return ok != neg;
 }
 
-bool sh_pmatch(const char *pat, const char *s)
+bool shell_pmatch(const char *pat, const char *s)
 {
 	const char *star_p = NULL, *star_s = NULL;
 	for (;;) {
@@ -178,16 +178,18 @@ static void glob_walk(struct shell *sh, const char *pat, const char *prefix, con
 	if (!has_glob(comp)) {
 		char *lit = unescape(comp, cl);
 		char np[SH_PATH_MAX], nd[SH_PATH_MAX];
-		int e1 = snprintf(np, sizeof(np), "%s%s%s", prefix, (*prefix && prefix[strlen(prefix) - 1] != '/') ? "/" : "", lit);
-		if (e1 > 0 && (size_t)e1 < sizeof(np) && vfs_join(dir, lit, nd) == 0) {
+		int e1 = snprintf(np, sizeof(np), "%s%s%s", prefix,
+				  (*prefix && prefix[strlen(prefix) - 1] != '/') ? "/" : "", lit);
+		if (e1 > 0 && (size_t)e1 < sizeof(np) && shell_vfs_join(dir, lit, nd) == 0) {
 			struct vstat st;
-			if (vfs_lookup(&sh->vfs, nd, &st) == 0) {
+			if (shell_vfs_lookup(&sh->vfs, nd, &st) == 0) {
 				if (!more)
 					glob_add(g, np);
 				else {
 					char ab[SH_PATH_MAX];
 					bool pok;
-					if (vfs_resolve(&sh->vfs, "/", nd, true, ab, &st, &pok) == 0 &&
+					if (shell_vfs_resolve(&sh->vfs, "/", nd, true, ab, &st,
+							      &pok) == 0 &&
 					    st.kind == VN_DIR)
 						glob_walk(sh, restp, np, ab, g, depth + 1);
 				}
@@ -198,7 +200,7 @@ static void glob_walk(struct shell *sh, const char *pat, const char *prefix, con
 		return;
 	}
 	char **names;
-	long n = vfs_list(&sh->vfs, dir, &names);
+	long n = shell_vfs_list(&sh->vfs, dir, &names);
 	if (n < 0) {
 		free(comp);
 		return;
@@ -207,11 +209,13 @@ static void glob_walk(struct shell *sh, const char *pat, const char *prefix, con
 	for (long i = 0; i < n; i++) {
 		if (names[i][0] == '.' && !dot)
 			continue;
-		if (!sh_pmatch(comp, names[i]))
+		if (!shell_pmatch(comp, names[i]))
 			continue;
 		char np[SH_PATH_MAX], nd[SH_PATH_MAX];
-		int e1 = snprintf(np, sizeof(np), "%s%s%s", prefix, (*prefix && prefix[strlen(prefix) - 1] != '/') ? "/" : "", names[i]);
-		if (e1 < 0 || (size_t)e1 >= sizeof(np) || vfs_join(dir, names[i], nd))
+		int e1 = snprintf(np, sizeof(np), "%s%s%s", prefix,
+				  (*prefix && prefix[strlen(prefix) - 1] != '/') ? "/" : "",
+				  names[i]);
+		if (e1 < 0 || (size_t)e1 >= sizeof(np) || shell_vfs_join(dir, names[i], nd))
 			continue;
 		if (!more) {
 			glob_add(g, np);
@@ -220,10 +224,11 @@ static void glob_walk(struct shell *sh, const char *pat, const char *prefix, con
 		struct vstat st;
 		char ab[SH_PATH_MAX];
 		bool pok;
-		if (vfs_resolve(&sh->vfs, "/", nd, true, ab, &st, &pok) == 0 && st.kind == VN_DIR)
+		if (shell_vfs_resolve(&sh->vfs, "/", nd, true, ab, &st, &pok) == 0 &&
+		    st.kind == VN_DIR)
 			glob_walk(sh, restp, np, ab, g, depth + 1);
 	}
-	vfs_names_free(names, (size_t)n);
+	shell_vfs_names_free(names, (size_t)n);
 	free(comp);
 }
 
@@ -241,8 +246,9 @@ static size_t dq_end(const char *s, size_t len, size_t i)
 			j += 2;
 			continue;
 		}
-		if (s[j] == '`' || (s[j] == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
-			size_t e = sh_skip_subst(s, len, j);
+		if (s[j] == '`' ||
+		    (s[j] == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
+			size_t e = shell_skip_subst(s, len, j);
 			j = e ? e : len;
 			continue;
 		}
@@ -260,7 +266,7 @@ struct xb {
 	uint8_t *f;
 	size_t n, cap;
 	bool overflow;
-	bool quoted_part;       /* something quoted was seen: the word yields a field even if empty */
+	bool quoted_part; /* something quoted was seen: the word yields a field even if empty */
 };
 
 static void xb_add(struct xb *x, const char *s, size_t n, uint8_t flag)
@@ -353,20 +359,13 @@ static const char *param_value(struct xctx *x, const char *name, size_t n, char 
 	*alloc = NULL;
 	if (n == 1) {
 		switch (name[0]) {
-		case '?':
-			return *alloc = int_str(sh->status);
-		case '$':
-			return *alloc = int_str(sh_shell_pid(sh));
-		case '#':
-			return *alloc = int_str((long long)l->npos);
-		case '!':
-			return l->last_bg_pid ? (*alloc = int_str(l->last_bg_pid)) : "";
-		case '-':
-			return l->interactive ? "i" : "";
-		case '0':
-			return l->arg0;
-		default:
-			break;
+		case '?': return *alloc = int_str(sh->status);
+		case '$': return *alloc = int_str(shell_shell_pid(sh));
+		case '#': return *alloc = int_str((long long)l->npos);
+		case '!': return l->last_bg_pid ? (*alloc = int_str(l->last_bg_pid)) : "";
+		case '-': return l->interactive ? "i" : "";
+		case '0': return l->arg0;
+		default: break;
 		}
 	}
 	if (name[0] >= '0' && name[0] <= '9') {
@@ -382,7 +381,7 @@ static const char *param_value(struct xctx *x, const char *name, size_t n, char 
 		return NULL;
 	memcpy(nb, name, n);
 	nb[n] = 0;
-	return sh_getvar(sh, nb);
+	return shell_getvar(sh, nb);
 }
 
 /* Appends a value: quoted (no splitting) or as the result of an unquoted expansion. */
@@ -404,7 +403,7 @@ static void add_positional(struct xctx *x, struct xb *out, bool dq, bool star)
 	for (size_t i = 0; i < l->npos; i++) {
 		if (i) {
 			if (star && dq) {
-				const char *ifs = sh_getvar(x->sh, "IFS");
+				const char *ifs = shell_getvar(x->sh, "IFS");
 				char sep = ifs ? ifs[0] : ' ';
 				if (sep)
 					xb_add(out, &sep, 1, XF_Q);
@@ -426,7 +425,7 @@ static char *expand_sub(struct xctx *x, const char *s, size_t len, bool dq)
 	return xb_string(&b);
 }
 
-/* The sub-word as a pattern: quoted characters escaped for sh_pmatch. */
+/* The sub-word as a pattern: quoted characters escaped for shell_pmatch. */
 static char *expand_pattern(struct xctx *x, const char *s, size_t len, bool dq)
 {
 	struct xb b = {0};
@@ -449,7 +448,7 @@ static char *expand_pattern(struct xctx *x, const char *s, size_t len, bool dq)
 static void bad_subst(struct xctx *x)
 {
 	if (!x->error)
-		sh_shell_err(x->sh, x->err, "syntax error: bad substitution");
+		shell_shell_err(x->sh, x->err, "syntax error: bad substitution");
 	x->error = -1;
 }
 
@@ -551,14 +550,15 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 		} else {
 			char *nv = expand_sub(x, w, wl, dq);
 			char nb[256];
-			if (nl < sizeof(nb) && sh_valid_name(name, nl)) {
+			if (nl < sizeof(nb) && shell_valid_name(name, nl)) {
 				memcpy(nb, name, nl);
 				nb[nl] = 0;
-				sh_setvar(x->sh, nb, nv, false);
+				shell_setvar(x->sh, nb, nv, false);
 				add_value(out, nv, dq);
 			} else {
 				if (!x->error)
-					sh_shell_err(x->sh, x->err, "%.*s: bad variable name", (int)nl, name);
+					shell_shell_err(x->sh, x->err, "%.*s: bad variable name",
+							(int)nl, name);
 				x->error = -1;
 			}
 			free(nv);
@@ -570,8 +570,8 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 		} else {
 			char *msg = expand_sub(x, w, wl, dq);
 			if (!x->error)
-				sh_shell_err(x->sh, x->err, "%.*s: %s", (int)nl, name,
-					     *msg ? msg : "parameter not set");
+				shell_shell_err(x->sh, x->err, "%.*s: %s", (int)nl, name,
+						*msg ? msg : "parameter not set");
 			x->error = -1;
 			free(msg);
 		}
@@ -594,7 +594,7 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 				size_t cut = longest ? vl - k : k;
 				memcpy(tmp, val, cut);
 				tmp[cut] = 0;
-				if (sh_pmatch(pat, tmp)) {
+				if (shell_pmatch(pat, tmp)) {
 					keep_from = cut;
 					break;
 				}
@@ -602,7 +602,7 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 		} else {
 			for (size_t k = 0; k <= vl; k++) {
 				size_t start = longest ? k : vl - k;
-				if (sh_pmatch(pat, val + start)) {
+				if (shell_pmatch(pat, val + start)) {
 					keep_to = start;
 					break;
 				}
@@ -623,7 +623,8 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 			*c2++ = 0;
 		long long off = 0, ln = -1;
 		char eb[64];
-		if (sh_arith(x->sh, spec, &off, eb, sizeof(eb)) || (c2 && sh_arith(x->sh, c2, &ln, eb, sizeof(eb)))) {
+		if (shell_arith(x->sh, spec, &off, eb, sizeof(eb)) ||
+		    (c2 && shell_arith(x->sh, c2, &ln, eb, sizeof(eb)))) {
 			free(spec);
 			bad_subst(x);
 			break;
@@ -671,7 +672,7 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 			for (size_t e = vl; e > p0 && *pat; e--) {
 				memcpy(tmp, val + p0, e - p0);
 				tmp[e - p0] = 0;
-				if (sh_pmatch(pat, tmp)) {
+				if (shell_pmatch(pat, tmp)) {
 					best = e;
 					hit = true;
 					break;
@@ -697,9 +698,7 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 		free(rep);
 		break;
 	}
-	default:
-		bad_subst(x);
-		break;
+	default: bad_subst(x); break;
 	}
 	free(alloc);
 }
@@ -715,10 +714,11 @@ static size_t tilde(struct xctx *x, const char *s, size_t len, size_t i, struct 
 	}
 	const char *home = NULL;
 	if (j == i + 1) {
-		home = sh_getvar(x->sh, "HOME");
+		home = shell_getvar(x->sh, "HOME");
 	} else {
 		const struct profile *p = x->sh->prof;
-		if (p && p->user && strlen(p->user) == j - i - 1 && memcmp(p->user, s + i + 1, j - i - 1) == 0)
+		if (p && p->user && strlen(p->user) == j - i - 1 &&
+		    memcmp(p->user, s + i + 1, j - i - 1) == 0)
 			home = p->home;
 		else if (j - i - 1 == 4 && memcmp(s + i + 1, "root", 4) == 0)
 			home = "/root";
@@ -740,9 +740,9 @@ static void expand_arith(struct xctx *x, const char *s, size_t len, bool dq, str
 	char *e = expand_sub(x, s, len, true);
 	long long v;
 	char err[96];
-	if (sh_arith(x->sh, e, &v, err, sizeof(err))) {
+	if (shell_arith(x->sh, e, &v, err, sizeof(err))) {
 		if (!x->error)
-			sh_shell_err(x->sh, x->err, "%s", err);
+			shell_shell_err(x->sh, x->err, "%s", err);
 		x->error = -1;
 		free(e);
 		return;
@@ -754,7 +754,8 @@ static void expand_arith(struct xctx *x, const char *s, size_t len, bool dq, str
 }
 
 /* A '$' at s[i]: returns the offset after the expansion. */
-static size_t expand_dollar(struct xctx *x, const char *s, size_t len, size_t i, bool dq, struct xb *out)
+static size_t expand_dollar(struct xctx *x, const char *s, size_t len, size_t i, bool dq,
+			    struct xb *out)
 {
 	if (i + 1 >= len) {
 		xb_add(out, "$", 1, dq ? XF_Q : 0);
@@ -762,7 +763,7 @@ static size_t expand_dollar(struct xctx *x, const char *s, size_t len, size_t i,
 	}
 	char c = s[i + 1];
 	if (c == '(' || c == '{') {
-		size_t e = sh_skip_subst(s, len, i);
+		size_t e = shell_skip_subst(s, len, i);
 		if (!e) {
 			bad_subst(x);
 			return len;
@@ -822,7 +823,9 @@ static void expand_into(struct xctx *x, const char *s, size_t len, bool dq, stru
 	bool wstart = true;
 	while (i < len && !out->overflow) {
 		char c = s[i];
-		if (!dq && !heredoc && c == '~' && (wstart || ((x->flags & EX_ASSIGN) && i && (s[i - 1] == '=' || s[i - 1] == ':')))) {
+		if (!dq && !heredoc && c == '~' &&
+		    (wstart ||
+		     ((x->flags & EX_ASSIGN) && i && (s[i - 1] == '=' || s[i - 1] == ':')))) {
 			size_t n = tilde(x, s, len, i, out);
 			if (n) {
 				i += n;
@@ -839,8 +842,8 @@ static void expand_into(struct xctx *x, const char *s, size_t len, bool dq, stru
 			}
 			char n = s[i + 1];
 			if (dq || heredoc) {
-				/* In double quotes (and here-documents) a backslash escapes only $ ` " \ and
-				 * newline; elsewhere it stays. */
+				/* In double quotes (and here-documents) a backslash escapes only $
+				 * ` " \ and newline; elsewhere it stays. */
 				if (n == '$' || n == '`' || n == '\\' || (n == '"' && !heredoc)) {
 					xb_add(out, &n, 1, XF_Q);
 				} else if (n == '\n') {
@@ -876,7 +879,7 @@ static void expand_into(struct xctx *x, const char *s, size_t len, bool dq, stru
 			continue;
 		}
 		if (c == '`') {
-			size_t e = sh_skip_subst(s, len, i);
+			size_t e = shell_skip_subst(s, len, i);
 			expand_subst_text(x, s + i, dq, out);
 			i = e ? e : len;
 			continue;
@@ -906,7 +909,8 @@ static void finish_field(struct shell *sh, const struct xb *b, size_t from, size
 	bool glob = false;
 	if (flags & EX_GLOB)
 		for (size_t i = from; i < to; i++)
-			if (!(b->f[i] & XF_Q) && (b->c[i] == '*' || b->c[i] == '?' || b->c[i] == '['))
+			if (!(b->f[i] & XF_Q) &&
+			    (b->c[i] == '*' || b->c[i] == '?' || b->c[i] == '['))
 				glob = true;
 	char *lit = xmalloc(to - from + 1);
 	size_t ln = 0;
@@ -957,8 +961,8 @@ static void finish_field(struct shell *sh, const struct xb *b, size_t from, size
 		free(lit);
 }
 
-int sh_expand(struct shell *sh, struct fobj *err, const struct word *w, int flags,
-	      const struct subst_set *ss, char ***argv, size_t *argc, size_t *cap)
+int shell_expand(struct shell *sh, struct fobj *err, const struct word *w, int flags,
+		 const struct subst_set *ss, char ***argv, size_t *argc, size_t *cap)
 {
 	struct xctx x = {.sh = sh, .err = err, .ss = ss, .flags = flags};
 	struct xb b = {0};
@@ -972,7 +976,7 @@ int sh_expand(struct shell *sh, struct fobj *err, const struct word *w, int flag
 		xb_free(&b);
 		return 0;
 	}
-	const char *ifs = sh_getvar(sh, "IFS");
+	const char *ifs = shell_getvar(sh, "IFS");
 	if (!ifs)
 		ifs = " \t\n";
 	/* POSIX field splitting: IFS white space from expansions separates (and is trimmed);
@@ -1017,8 +1021,8 @@ int sh_expand(struct shell *sh, struct fobj *err, const struct word *w, int flag
 	return 0;
 }
 
-char *sh_expand_one(struct shell *sh, struct fobj *err, const struct word *w, int flags,
-		    const struct subst_set *ss)
+char *shell_expand_one(struct shell *sh, struct fobj *err, const struct word *w, int flags,
+		       const struct subst_set *ss)
 {
 	struct xctx x = {.sh = sh, .err = err, .ss = ss, .flags = flags};
 	if (flags & EX_PATTERN) {
@@ -1062,10 +1066,11 @@ static void find_in(const char *s, size_t len, bool dq, struct subst_set *ss)
 			continue;
 		}
 		if (c == '`' || (c == '$' && i + 1 < len && s[i + 1] == '(')) {
-			size_t e = sh_skip_subst(s, len, i);
+			size_t e = shell_skip_subst(s, len, i);
 			if (!e)
 				return;
-			bool arith = c == '$' && i + 2 < len && s[i + 2] == '(' && e >= i + 5 && s[e - 2] == ')';
+			bool arith = c == '$' && i + 2 < len && s[i + 2] == '(' && e >= i + 5 &&
+				     s[e - 2] == ')';
 			if (arith) {
 				find_in(s + i + 3, e - i - 5, true, ss);
 			} else if (ss->n < SH_SUBSTS_MAX) {
@@ -1079,7 +1084,7 @@ static void find_in(const char *s, size_t len, bool dq, struct subst_set *ss)
 			continue;
 		}
 		if (c == '$' && i + 1 < len && s[i + 1] == '{') {
-			size_t e = sh_skip_subst(s, len, i);
+			size_t e = shell_skip_subst(s, len, i);
 			if (!e)
 				return;
 			find_in(s + i + 2, e - i - 3, dq, ss);
@@ -1089,12 +1094,12 @@ static void find_in(const char *s, size_t len, bool dq, struct subst_set *ss)
 	}
 }
 
-void sh_find_substs(const char *text, size_t len, struct subst_set *ss)
+void shell_find_substs(const char *text, size_t len, struct subst_set *ss)
 {
 	find_in(text, len, false, ss);
 }
 
-void sh_subst_free(struct subst_set *ss)
+void shell_subst_free(struct subst_set *ss)
 {
 	for (size_t i = 0; i < ss->n; i++)
 		free(ss->out[i]);
@@ -1166,7 +1171,7 @@ static long long ar_primary(struct ar *a)
 		} else {
 			memcpy(nb, s, n);
 			nb[n] = 0;
-			const char *val = sh_getvar(a->sh, nb);
+			const char *val = shell_getvar(a->sh, nb);
 			v = val ? strtoll(val, NULL, 0) : 0;
 		}
 	} else {
@@ -1180,9 +1185,9 @@ static const struct {
 	const char *op;
 	int prec;
 } ar_ops[] = {
-	{"**", 11}, {"||", 1}, {"&&", 2}, {"|", 3}, {"^", 4}, {"&", 5}, {"==", 6}, {"!=", 6}, {"<=", 7},
-	{">=", 7}, {"<<", 8}, {">>", 8}, {"<", 7}, {">", 7}, {"+", 9}, {"-", 9}, {"*", 10},
-	{"/", 10}, {"%", 10},
+	{"**", 11}, {"||", 1}, {"&&", 2}, {"|", 3},  {"^", 4},  {"&", 5}, {"==", 6},
+	{"!=", 6},  {"<=", 7}, {">=", 7}, {"<<", 8}, {">>", 8}, {"<", 7}, {">", 7},
+	{"+", 9},   {"-", 9},  {"*", 10}, {"/", 10}, {"%", 10},
 };
 
 static long long ar_expr(struct ar *a, int minprec)
@@ -1211,22 +1216,38 @@ static long long ar_expr(struct ar *a, int minprec)
 			ar_fail(a, "divide by zero");
 			return 0;
 		}
-		if (strcmp(op, "||") == 0) l = l || r;
-		else if (strcmp(op, "&&") == 0) l = l && r;
-		else if (strcmp(op, "|") == 0) l = l | r;
-		else if (strcmp(op, "^") == 0) l = l ^ r;
-		else if (strcmp(op, "&") == 0) l = l & r;
-		else if (strcmp(op, "==") == 0) l = l == r;
-		else if (strcmp(op, "!=") == 0) l = l != r;
-		else if (strcmp(op, "<=") == 0) l = l <= r;
-		else if (strcmp(op, ">=") == 0) l = l >= r;
-		else if (strcmp(op, "<<") == 0) l = (long long)((unsigned long long)l << (r & 63));
-		else if (strcmp(op, ">>") == 0) l = l >> (r & 63);
-		else if (strcmp(op, "<") == 0) l = l < r;
-		else if (strcmp(op, ">") == 0) l = l > r;
-		else if (strcmp(op, "+") == 0) l = (long long)((unsigned long long)l + (unsigned long long)r);
-		else if (strcmp(op, "-") == 0) l = (long long)((unsigned long long)l - (unsigned long long)r);
-		else if (strcmp(op, "*") == 0) l = (long long)((unsigned long long)l * (unsigned long long)r);
+		if (strcmp(op, "||") == 0)
+			l = l || r;
+		else if (strcmp(op, "&&") == 0)
+			l = l && r;
+		else if (strcmp(op, "|") == 0)
+			l = l | r;
+		else if (strcmp(op, "^") == 0)
+			l = l ^ r;
+		else if (strcmp(op, "&") == 0)
+			l = l & r;
+		else if (strcmp(op, "==") == 0)
+			l = l == r;
+		else if (strcmp(op, "!=") == 0)
+			l = l != r;
+		else if (strcmp(op, "<=") == 0)
+			l = l <= r;
+		else if (strcmp(op, ">=") == 0)
+			l = l >= r;
+		else if (strcmp(op, "<<") == 0)
+			l = (long long)((unsigned long long)l << (r & 63));
+		else if (strcmp(op, ">>") == 0)
+			l = l >> (r & 63);
+		else if (strcmp(op, "<") == 0)
+			l = l < r;
+		else if (strcmp(op, ">") == 0)
+			l = l > r;
+		else if (strcmp(op, "+") == 0)
+			l = (long long)((unsigned long long)l + (unsigned long long)r);
+		else if (strcmp(op, "-") == 0)
+			l = (long long)((unsigned long long)l - (unsigned long long)r);
+		else if (strcmp(op, "*") == 0)
+			l = (long long)((unsigned long long)l * (unsigned long long)r);
 		else if (strcmp(op, "**") == 0) {
 			if (r < 0) {
 				ar_fail(a, "exponent less than 0");
@@ -1236,13 +1257,14 @@ static long long ar_expr(struct ar *a, int minprec)
 			for (long long k = 0; k < r && k < 64; k++)
 				acc *= b;
 			l = (long long)acc;
-		}
-		else if (strcmp(op, "/") == 0) l = (l == INT64_MIN && r == -1) ? l : l / r;
-		else if (strcmp(op, "%") == 0) l = (l == INT64_MIN && r == -1) ? 0 : l % r;
+		} else if (strcmp(op, "/") == 0)
+			l = (l == INT64_MIN && r == -1) ? l : l / r;
+		else if (strcmp(op, "%") == 0)
+			l = (l == INT64_MIN && r == -1) ? 0 : l % r;
 	}
 }
 
-int sh_arith(struct shell *sh, const char *expr, long long *out, char *err, size_t errlen)
+int shell_arith(struct shell *sh, const char *expr, long long *out, char *err, size_t errlen)
 {
 	struct ar a = {.sh = sh, .p = expr, .err = err, .errlen = errlen};
 	ar_ws(&a);

@@ -14,29 +14,30 @@
 /* ------------------------------------------------------------------ bounds
  * Every bound of the emulator, in one place. The per-session limits that the operator sets
  * (vfs bytes and files, commands, script depth, queued input) come in struct shell_limits. */
-#define SH_PATH_MAX 1024          /* longest path the vfs resolves (ENAMETOOLONG beyond) */
-#define SH_SYMLINKS_MAX 40        /* links followed in one path resolution (ELOOP beyond) */
-#define SH_NFD 10                 /* file descriptors 0..9, as ash */
-#define SH_PIPE_MAX (1u << 20)    /* bytes one pipe or $(...) holds; the rest is dropped */
-#define SH_PENDING_MAX 65536      /* bytes of an unfinished multi-line command kept */
-#define SH_NEST_MAX 48            /* parser nesting (if/while/{/( /$(...)) */
-#define SH_FRAMES_MAX 400         /* executor stack depth */
-#define SH_ARGS_MAX 4096          /* fields of one command after expansion */
-#define SH_WORD_MAX (1u << 20)    /* bytes of one expanded word */
-#define SH_VARS_MAX 512           /* variables of one shell level */
-#define SH_FUNCS_MAX 64           /* functions of one shell level */
-#define SH_GLOB_MAX 4096          /* names one glob pattern may expand to */
-#define SH_LOOP_MAX 100000        /* iterations of one loop */
-#define SH_DEV_READ_MAX 65536     /* bytes read from /dev/zero or /dev/urandom without a count */
-#define SH_REPORTED_MAX 256       /* contents already reported, remembered for dedup */
-#define SH_KILLED_MAX 64          /* processes killed in one session */
-#define SH_SUBSTS_MAX 64          /* $(...) in one command */
-#define SH_LEVELS_MAX 32          /* nested shells (sh inside sh), subshells included */
-#define SH_HEREDOCS_MAX 16        /* here-documents pending on one line */
-#define SH_TERM_WIDTH 80          /* the terminal width output is formatted for */
-#define SH_WORK_MAX (512u << 20)  /* bytes a session's commands may write in all (terminal, pipes,
-				     files): a loop of big copies ends the session instead of
-				     holding the event loop */
+#define SH_PATH_MAX 1024       /* longest path the vfs resolves (ENAMETOOLONG beyond) */
+#define SH_SYMLINKS_MAX 40     /* links followed in one path resolution (ELOOP beyond) */
+#define SH_NFD 10              /* file descriptors 0..9, as ash */
+#define SH_PIPE_MAX (1u << 20) /* bytes one pipe or $(...) holds; the rest is dropped */
+#define SH_PENDING_MAX 65536   /* bytes of an unfinished multi-line command kept */
+#define SH_NEST_MAX 48         /* parser nesting (if/while/{/( /$(...)) */
+#define SH_FRAMES_MAX 400      /* executor stack depth */
+#define SH_ARGS_MAX 4096       /* fields of one command after expansion */
+#define SH_WORD_MAX (1u << 20) /* bytes of one expanded word */
+#define SH_VARS_MAX 512        /* variables of one shell level */
+#define SH_FUNCS_MAX 64        /* functions of one shell level */
+#define SH_GLOB_MAX 4096       /* names one glob pattern may expand to */
+#define SH_LOOP_MAX 100000     /* iterations of one loop */
+#define SH_DEV_READ_MAX 65536  /* bytes read from /dev/zero or /dev/urandom without a count */
+#define SH_REPORTED_MAX 256    /* contents already reported, remembered for dedup */
+#define SH_KILLED_MAX 64       /* processes killed in one session */
+#define SH_SUBSTS_MAX 64       /* $(...) in one command */
+#define SH_LEVELS_MAX 32       /* nested shells (sh inside sh), subshells included */
+#define SH_HEREDOCS_MAX 16     /* here-documents pending on one line */
+#define SH_TERM_WIDTH 80       /* the terminal width output is formatted for */
+#define SH_WORK_MAX \
+	(512u << 20) /* bytes a session's commands may write in all (terminal, pipes, \
+			files): a loop of big copies ends the session instead of \
+			holding the event loop */
 
 /* ------------------------------------------------------------------ vfs */
 
@@ -47,12 +48,12 @@ struct vdata {
 	const uint8_t *ro;
 	uint8_t *buf;
 	size_t len, cap;
-	size_t charged;         /* bytes counted against the session's vfs_bytes */
-	bool owned;             /* buf holds the bytes (else ro) */
-	bool attacker;          /* holds bytes the attacker wrote */
-	bool dirty;             /* attacker bytes not yet reported */
-	bool download;          /* written by a download */
-	const char *method;     /* static: how the attacker wrote it */
+	size_t charged;     /* bytes counted against the session's vfs_bytes */
+	bool owned;         /* buf holds the bytes (else ro) */
+	bool attacker;      /* holds bytes the attacker wrote */
+	bool dirty;         /* attacker bytes not yet reported */
+	bool download;      /* written by a download */
+	const char *method; /* static: how the attacker wrote it */
 };
 
 enum ve_kind { VE_WHITEOUT, VE_FILE, VE_DIR, VE_LINK };
@@ -66,8 +67,8 @@ struct vent {
 	uint16_t mode;
 	uint32_t uid, gid;
 	int64_t mtime;
-	struct vdata *data;     /* VE_FILE */
-	char *target;           /* VE_LINK */
+	struct vdata *data; /* VE_FILE */
+	char *target;       /* VE_LINK */
 };
 
 enum vn_kind { VN_NONE, VN_FILE, VN_DIR, VN_LINK, VN_CHR };
@@ -76,110 +77,110 @@ enum vdev { VDEV_NONE, VDEV_NULL, VDEV_ZERO, VDEV_RANDOM, VDEV_TTY };
 /* The merged view of one path. */
 struct vstat {
 	int kind;
-	int dev;                /* VN_CHR */
+	int dev; /* VN_CHR */
 	uint16_t mode;
 	uint32_t uid, gid;
 	int64_t mtime;
 	size_t size;
-	const uint8_t *data;    /* VN_FILE: current bytes */
-	const char *target;     /* VN_LINK */
+	const uint8_t *data; /* VN_FILE: current bytes */
+	const char *target;  /* VN_LINK */
 	const struct profile_node *pn;
 	struct vent *ve;
-	bool opaque;            /* VN_DIR: the profile's children are hidden */
+	bool opaque; /* VN_DIR: the profile's children are hidden */
 };
 
 typedef void (*vfs_report_fn)(void *arg, const char *path, struct vdata *vd);
 
 struct vfs {
 	const struct profile *prof;
-	struct vent **ents;     /* sorted by path */
+	struct vent **ents; /* sorted by path */
 	size_t n, cap;
 	size_t bytes, files;
 	size_t max_bytes, max_files;
-	uint64_t work;          /* bytes written or copied so far (SH_WORK_MAX) */
+	uint64_t work; /* bytes written or copied so far (SH_WORK_MAX) */
 	uint32_t uid, gid;
 	vfs_report_fn report;
 	void *report_arg;
 };
 
-void vfs_init(struct vfs *v, const struct profile *p, size_t max_bytes, size_t max_files,
-	      uint32_t uid, uint32_t gid);
+void shell_vfs_init(struct vfs *v, const struct profile *p, size_t max_bytes, size_t max_files,
+		    uint32_t uid, uint32_t gid);
 /* Reports every attacker file not yet reported, then frees the overlay. */
-void vfs_fini(struct vfs *v);
+void shell_vfs_fini(struct vfs *v);
 
 /* Resolves `path` (relative to the absolute, normalised `cwd`) into its absolute normalised
  * form in `out` (SH_PATH_MAX). Follows links in every component, and in the last one if
  * `follow`. Returns 0 and fills st; -ENOENT with st->kind == VN_NONE and `out` the would-be
  * path when only the last component is missing (*parent_ok set); -ENOENT (parent missing),
  * -ENOTDIR, -ELOOP or -ENAMETOOLONG otherwise. */
-int vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool follow, char *out,
-		struct vstat *st, bool *parent_ok);
+int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool follow, char *out,
+		      struct vstat *st, bool *parent_ok);
 /* Looks an absolute normalised path up without following a final link. */
-int vfs_lookup(struct vfs *v, const char *abspath, struct vstat *st);
+int shell_vfs_lookup(struct vfs *v, const char *abspath, struct vstat *st);
 /* Whether new files may be created under abspath's folder, or an existing file written:
  * 0, -EROFS (read-only mount), -EACCES (/proc, /sys, permissions). */
-int vfs_may_write(struct vfs *v, const char *abspath, const struct vstat *st);
+int shell_vfs_may_write(struct vfs *v, const char *abspath, const struct vstat *st);
 
 enum { VFS_TRUNC = 1, VFS_APPEND = 2, VFS_EXCL = 4, VFS_NOCREAT = 8 };
 /* Opens (creating if needed) a file for writing and returns its content with a reference
- * (vdata_unref when done). *discard is set for files whose writes vanish (/dev/null, /proc
+ * (shell_vdata_unref when done). *discard is set for files whose writes vanish (/dev/null, /proc
  * files that accept writes): then *out is NULL. `report_path` receives the absolute path. */
-int vfs_open_write(struct vfs *v, const char *cwd, const char *path, int flags,
-		   struct vdata **out, bool *discard, int *dev, char *abspath);
+int shell_vfs_open_write(struct vfs *v, const char *cwd, const char *path, int flags,
+			 struct vdata **out, bool *discard, int *dev, char *abspath);
 /* Appends bytes; returns 0, or -ENOSPC after writing what fits. */
-int vfs_write(struct vfs *v, struct vdata *vd, const void *p, size_t n, bool attacker,
-	      const char *method, const char *path);
-/* Writes at an offset (dd seek=), zero-filling a gap; same limits as vfs_write. */
-int vfs_pwrite(struct vfs *v, struct vdata *vd, size_t off, const void *p, size_t n, bool attacker,
-	       const char *method);
+int shell_vfs_write(struct vfs *v, struct vdata *vd, const void *p, size_t n, bool attacker,
+		    const char *method, const char *path);
+/* Writes at an offset (dd seek=), zero-filling a gap; same limits as shell_vfs_write. */
+int shell_vfs_pwrite(struct vfs *v, struct vdata *vd, size_t off, const void *p, size_t n,
+		     bool attacker, const char *method);
 /* Cuts a file to n bytes (n <= its length). */
-void vfs_cut(struct vfs *v, struct vdata *vd, size_t n, const char *path);
+void shell_vfs_cut(struct vfs *v, struct vdata *vd, size_t n, const char *path);
 /* Whether some mount lies strictly below abspath. */
-bool vfs_mount_below(struct vfs *v, const char *abspath);
+bool shell_vfs_mount_below(struct vfs *v, const char *abspath);
 /* Empties a file (reporting attacker bytes first). */
-void vfs_truncate(struct vfs *v, struct vdata *vd, const char *path);
-void vdata_ref(struct vdata *vd);
-void vdata_unref(struct vfs *v, struct vdata *vd);
-const uint8_t *vdata_bytes(const struct vdata *vd);
+void shell_vfs_truncate(struct vfs *v, struct vdata *vd, const char *path);
+void shell_vdata_ref(struct vdata *vd);
+void shell_vdata_unref(struct vfs *v, struct vdata *vd);
+const uint8_t *shell_vdata_bytes(const struct vdata *vd);
 /* Reports the content if it has unreported attacker bytes. */
-void vfs_report(struct vfs *v, struct vdata *vd, const char *path);
+void shell_vfs_report(struct vfs *v, struct vdata *vd, const char *path);
 
-int vfs_mkdir(struct vfs *v, const char *abspath, uint16_t mode);
+int shell_vfs_mkdir(struct vfs *v, const char *abspath, uint16_t mode);
 /* Removes a file or link (not a folder): 0, -ENOENT, -EISDIR, -EROFS, -EACCES. */
-int vfs_unlink(struct vfs *v, const char *abspath);
+int shell_vfs_unlink(struct vfs *v, const char *abspath);
 /* Removes an empty folder: -ENOTEMPTY, -ENOTDIR... */
-int vfs_rmdir(struct vfs *v, const char *abspath);
+int shell_vfs_rmdir(struct vfs *v, const char *abspath);
 /* Removes a folder and everything below it. */
-int vfs_remove_tree(struct vfs *v, const char *abspath);
-int vfs_rename(struct vfs *v, const char *from, const char *to);
-int vfs_symlink(struct vfs *v, const char *target, const char *abspath);
-int vfs_link(struct vfs *v, const char *existing, const char *abspath);
+int shell_vfs_remove_tree(struct vfs *v, const char *abspath);
+int shell_vfs_rename(struct vfs *v, const char *from, const char *to);
+int shell_vfs_symlink(struct vfs *v, const char *target, const char *abspath);
+int shell_vfs_link(struct vfs *v, const char *existing, const char *abspath);
 /* Creates or replaces a regular file with the given bytes (cp). `ro` bytes are borrowed
  * (profile content) instead of copied. */
-int vfs_put_file(struct vfs *v, const char *abspath, const uint8_t *p, size_t n, bool ro,
-		 bool attacker, bool download, const char *method, uint16_t mode);
-int vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode);
-int vfs_chown(struct vfs *v, const char *abspath, int64_t uid, int64_t gid);
-int vfs_touch(struct vfs *v, const char *abspath, int64_t mtime);
+int shell_vfs_put_file(struct vfs *v, const char *abspath, const uint8_t *p, size_t n, bool ro,
+		       bool attacker, bool download, const char *method, uint16_t mode);
+int shell_vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode);
+int shell_vfs_chown(struct vfs *v, const char *abspath, int64_t uid, int64_t gid);
+int shell_vfs_touch(struct vfs *v, const char *abspath, int64_t mtime);
 
 /* The names in a folder, sorted (strcmp), without "." and "..". Caller frees with
- * vfs_names_free. Returns the count, or a negative errno. */
-long vfs_list(struct vfs *v, const char *absdir, char ***names);
-void vfs_names_free(char **names, size_t n);
+ * shell_vfs_names_free. Returns the count, or a negative errno. */
+long shell_vfs_list(struct vfs *v, const char *absdir, char ***names);
+void shell_vfs_names_free(char **names, size_t n);
 
 /* "/a/b" + "c" into out; returns -ENAMETOOLONG if it does not fit. */
-int vfs_join(const char *dir, const char *name, char *out);
+int shell_vfs_join(const char *dir, const char *name, char *out);
 /* The mount (device, folder, type, options) holding abspath, from the profile's /proc/mounts. */
 struct vfs_mount {
 	char dev[64], dir[256], type[32], opts[256];
 };
-bool vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m);
+bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m);
 
 /* Profile lookups that do not depend on the profile module's code (binary searches over the
  * sorted arrays the profile contract guarantees). */
-const struct profile_node *sh_prof_node(const struct profile *p, const char *path);
-bool sh_prof_has_applet(const struct profile *p, const char *name);
-const struct profile_command *sh_prof_command(const struct profile *p, const char *name);
+const struct profile_node *shell_prof_node(const struct profile *p, const char *path);
+bool shell_prof_has_applet(const struct profile *p, const char *name);
+const struct profile_command *shell_prof_command(const struct profile *p, const char *name);
 
 /* ------------------------------------------------------------------ AST */
 
@@ -190,34 +191,43 @@ struct word {
 };
 
 enum redir_op {
-	R_IN,        /* <  */
-	R_OUT,       /* >  (and >|) */
-	R_APPEND,    /* >> */
-	R_INOUT,     /* <> */
-	R_DUPIN,     /* <& */
-	R_DUPOUT,    /* >& */
-	R_HEREDOC,   /* << <<- */
+	R_IN,      /* <  */
+	R_OUT,     /* >  (and >|) */
+	R_APPEND,  /* >> */
+	R_INOUT,   /* <> */
+	R_DUPIN,   /* <& */
+	R_DUPOUT,  /* >& */
+	R_HEREDOC, /* << <<- */
 };
 
 struct redir {
 	struct redir *next;
 	int fd;
 	int op;
-	struct word target;     /* file, fd number or "-"; for R_HEREDOC the body */
-	bool heredoc_expand;    /* unquoted delimiter: the body undergoes $ expansion */
+	struct word target;  /* file, fd number or "-"; for R_HEREDOC the body */
+	bool heredoc_expand; /* unquoted delimiter: the body undergoes $ expansion */
 };
 
 enum { SH_OP_AND = 1, SH_OP_OR = 2 };
 
 enum node_type {
-	N_SIMPLE, N_PIPE, N_ANDOR, N_LIST, N_IF, N_FOR, N_WHILE, N_CASE, N_GROUP, N_SUBSHELL,
+	N_SIMPLE,
+	N_PIPE,
+	N_ANDOR,
+	N_LIST,
+	N_IF,
+	N_FOR,
+	N_WHILE,
+	N_CASE,
+	N_GROUP,
+	N_SUBSHELL,
 	N_FUNCDEF,
 };
 
 struct case_item {
 	struct word *pats;
 	size_t npats;
-	struct node *body;      /* may be NULL */
+	struct node *body; /* may be NULL */
 };
 
 struct node {
@@ -234,9 +244,9 @@ struct node {
 		struct {
 			struct node **items;
 			size_t n;
-			int *ops;       /* N_ANDOR: SH_OP_AND/SH_OP_OR before item i (i >= 1);
-					   N_LIST: 1 if item i was followed by & */
-			bool negate;    /* N_PIPE: ! */
+			int *ops;    /* N_ANDOR: SH_OP_AND/SH_OP_OR before item i (i >= 1);
+					N_LIST: 1 if item i was followed by & */
+			bool negate; /* N_PIPE: ! */
 		} list;
 		struct {
 			struct node *cond, *then, *els;
@@ -262,7 +272,7 @@ struct node {
 		} group;
 		struct {
 			char *name;
-			char *src;      /* the body's source text, re-parsed per call */
+			char *src; /* the body's source text, re-parsed per call */
 		} func;
 	} u;
 };
@@ -271,31 +281,31 @@ struct node {
 struct arena {
 	struct arena_chunk *head;
 };
-void *arena_alloc(struct arena *a, size_t n);
-char *arena_strndup(struct arena *a, const char *s, size_t n);
-void arena_free(struct arena *a);
+void *shell_arena_alloc(struct arena *a, size_t n);
+char *shell_arena_strndup(struct arena *a, const char *s, size_t n);
+void shell_arena_free(struct arena *a);
 
 enum parse_status { PARSE_OK, PARSE_EMPTY, PARSE_INCOMPLETE, PARSE_ERROR };
 
 struct parse_result {
 	int status;
-	struct node *node;      /* PARSE_OK */
-	size_t end;             /* offset just past what was consumed */
-	int lineno;             /* line of the command's start (1-based) */
-	char msg[128];          /* PARSE_ERROR: "syntax error: unexpected ..." (no prefix) */
-	int errline;            /* line of the error */
+	struct node *node; /* PARSE_OK */
+	size_t end;        /* offset just past what was consumed */
+	int lineno;        /* line of the command's start (1-based) */
+	char msg[128];     /* PARSE_ERROR: "syntax error: unexpected ..." (no prefix) */
+	int errline;       /* line of the error */
 };
 
 /* Parses one complete command (a list ending at a newline or EOF) from src[pos..len).
  * `eof_final`: the text ends here (scripts), so a construct cut by the end is an error;
  * otherwise (a terminal) it is PARSE_INCOMPLETE and more lines should be read. */
-void sh_parse(struct arena *a, const char *src, size_t len, size_t pos, int lineno,
-	      bool eof_final, struct parse_result *res);
+void shell_parse(struct arena *a, const char *src, size_t len, size_t pos, int lineno,
+		 bool eof_final, struct parse_result *res);
 /* Parses a whole text (a $(...) body, eval, sh -c, a function body) as one list. */
-void sh_parse_all(struct arena *a, const char *src, size_t len, struct parse_result *res);
+void shell_parse_all(struct arena *a, const char *src, size_t len, struct parse_result *res);
 /* Offset just past a $(...) / `...` / ${...} starting at s[i] (which is '$' or '`'), or 0 if
  * unterminated. Used by the expander to find substitutions in raw words. */
-size_t sh_skip_subst(const char *s, size_t len, size_t i);
+size_t shell_skip_subst(const char *s, size_t len, size_t i);
 
 /* ------------------------------------------------------------------ executor */
 
@@ -319,17 +329,17 @@ struct level {
 	size_t nvars, capvars;
 	struct func *funcs;
 	size_t nfuncs;
-	char **pos;             /* $1... */
+	char **pos; /* $1... */
 	size_t npos;
-	char *arg0;             /* $0, and the prefix of error messages */
-	bool script;            /* errors say "line N:" */
-	bool nested;            /* started by sh FILE, sh -c, ./script (counts toward script_depth) */
+	char *arg0;  /* $0, and the prefix of error messages */
+	bool script; /* errors say "line N:" */
+	bool nested; /* started by sh FILE, sh -c, ./script (counts toward script_depth) */
 	bool interactive;
 	int pid;
 	int lineno;
 	int last_bg_pid;
-	unsigned defaults;      /* bit i: the login shell's default variable i is set (not stored) */
-	int exit_status;        /* status being returned by `exit` */
+	unsigned defaults; /* bit i: the login shell's default variable i is set (not stored) */
+	int exit_status;   /* status being returned by `exit` */
 };
 
 /* A file descriptor's object. */
@@ -337,29 +347,39 @@ enum fo_kind { FO_TTY, FO_NULL, FO_FILE, FO_BUF, FO_DEV };
 struct fobj {
 	int refs;
 	uint8_t kind;
-	uint8_t dev;            /* FO_DEV: enum vdev */
+	uint8_t dev; /* FO_DEV: enum vdev */
 	bool readable, writable;
-	bool attacker;          /* FO_BUF: holds attacker bytes */
-	struct vdata *vd;       /* FO_FILE */
-	char *path;             /* FO_FILE */
-	const char *method;     /* FO_FILE: set by the writing command */
+	bool attacker;      /* FO_BUF: holds attacker bytes */
+	struct vdata *vd;   /* FO_FILE */
+	char *path;         /* FO_FILE */
+	const char *method; /* FO_FILE: set by the writing command */
 	size_t rpos;
-	struct buf mem;         /* FO_BUF */
+	struct buf mem; /* FO_BUF */
 };
 
 enum frame_kind {
-	F_READER, F_LIST, F_ANDOR, F_PIPE, F_CMD, F_IF, F_FOR, F_WHILE, F_CASE, F_GROUP, F_SUBST,
+	F_READER,
+	F_LIST,
+	F_ANDOR,
+	F_PIPE,
+	F_CMD,
+	F_IF,
+	F_FOR,
+	F_WHILE,
+	F_CASE,
+	F_GROUP,
+	F_SUBST,
 };
 
 struct frame {
 	uint8_t kind;
 	uint8_t stage;
-	bool owns_level;        /* popping it ends a shell level */
-	bool catch_return;      /* `return` stops here (function call, dot script) */
+	bool owns_level;   /* popping it ends a shell level */
+	bool catch_return; /* `return` stops here (function call, dot script) */
 	size_t idx;
 	const struct node *node;
 	struct fobj *fd[SH_NFD];
-	void *x;                /* per-kind state */
+	void *x; /* per-kind state */
 	int status;
 };
 
@@ -375,21 +395,21 @@ struct shell {
 	struct frame *frames;
 	size_t nframes, capframes;
 	struct fobj tty;
-	int status;             /* $? */
+	int status; /* $? */
 	int unwind, unwind_n;
-	bool suspended;         /* a download is pending */
-	bool waiting;           /* the top reader waits for a line */
+	bool suspended; /* a download is pending */
+	bool waiting;   /* the top reader waits for a line */
 	bool closed;
 	bool running;
 	uint64_t fetch_id, next_fetch_id;
 	size_t commands;
-	struct buf queue;       /* lines received while suspended, each NUL-terminated */
+	struct buf queue; /* lines received while suspended, each NUL-terminated */
 	int next_pid;
 	int bb_major, bb_minor, bb_patch; /* BusyBox version of the profile */
 	int64_t start_time;
-	int *killed;            /* allocated on the first kill */
+	int *killed; /* allocated on the first kill */
 	size_t nkilled;
-	uint64_t *reported;     /* allocated on the first report */
+	uint64_t *reported; /* allocated on the first report */
 	size_t nreported;
 	uint8_t hkey[16];
 };
@@ -400,106 +420,109 @@ struct cmd {
 	struct frame *f;
 	int argc;
 	char **argv;
-	const char *name;       /* applet name for messages ("cat") */
-	const char *method;     /* how its output counts when it lands in a file ("echo"...) */
+	const char *name;   /* applet name for messages ("cat") */
+	const char *method; /* how its output counts when it lands in a file ("echo"...) */
 };
 
 enum { SH_ASYNC = -1000, SH_SUSPEND = -1001 };
 
 /* Output helpers: write to the command's fd 1 or 2. `attacker` says whether the bytes come
  * from the attacker (they make a file they land in an upload). */
-int sh_out(struct cmd *c, const void *p, size_t n, bool attacker);
-int sh_outs(struct cmd *c, const char *s);
-void sh_printf(struct cmd *c, const char *fmt, ...) LIB_PRINTF(2, 3);
-void sh_errf(struct cmd *c, const char *fmt, ...) LIB_PRINTF(2, 3);
+int shell_out(struct cmd *c, const void *p, size_t n, bool attacker);
+int shell_outs(struct cmd *c, const char *s);
+void shell_printf(struct cmd *c, const char *fmt, ...) LIB_PRINTF(2, 3);
+void shell_errf(struct cmd *c, const char *fmt, ...) LIB_PRINTF(2, 3);
 /* "name: fmt\n" on stderr, as bb_error_msg. */
-void sh_err(struct cmd *c, const char *fmt, ...) LIB_PRINTF(2, 3);
+void shell_err(struct cmd *c, const char *fmt, ...) LIB_PRINTF(2, 3);
 /* The shell's own error: "-sh: [script: line N: ]fmt\n". */
-void sh_shell_err(struct shell *sh, struct fobj *err, const char *fmt, ...) LIB_PRINTF(3, 4);
-int fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool attacker,
-	       const char *method);
+void shell_shell_err(struct shell *sh, struct fobj *err, const char *fmt, ...) LIB_PRINTF(3, 4);
+int shell_fobj_write(struct shell *sh, struct fobj *o, const void *p, size_t n, bool attacker,
+		     const char *method);
 /* Reads all remaining bytes of fd 0 (bounded); *attacker says if they carry attacker bytes. */
-const uint8_t *sh_stdin(struct cmd *c, size_t *len, bool *attacker);
+const uint8_t *shell_stdin(struct cmd *c, size_t *len, bool *attacker);
 /* Reads one line from fd 0 (for `read`); returns false at EOF. */
-bool sh_stdin_line(struct cmd *c, struct buf *line);
-struct fobj *fobj_new(int kind);
-void fobj_ref(struct fobj *o);
-void fobj_unref(struct shell *sh, struct fobj *o);
+bool shell_stdin_line(struct cmd *c, struct buf *line);
+struct fobj *shell_fobj_new(int kind);
+void shell_fobj_ref(struct fobj *o);
+void shell_fobj_unref(struct shell *sh, struct fobj *o);
 
 /* Variables of the current level. */
-const char *sh_getvar(struct shell *sh, const char *name);
-int sh_setvar(struct shell *sh, const char *name, const char *value, bool export);
-void sh_unsetvar(struct shell *sh, const char *name);
+const char *shell_getvar(struct shell *sh, const char *name);
+int shell_setvar(struct shell *sh, const char *name, const char *value, bool export);
+void shell_unsetvar(struct shell *sh, const char *name);
 /* Stores the login shell's default variables (kept implicit to save memory) as real ones,
  * before listing them all (set, export, env). */
-void sh_materialize_defaults(struct shell *sh);
-bool sh_valid_name(const char *s, size_t n);
+void shell_materialize_defaults(struct shell *sh);
+bool shell_valid_name(const char *s, size_t n);
 
 /* Pushes a frame running a program text as a script in a new level (sh FILE, sh -c,
  * ./script) or in the current one (`.`, eval). `is_file`: the text is a file's (errors carry
  * its line numbers; an ELF is run the way ash runs a foreign binary). */
-int sh_run_script(struct cmd *c, const char *text, size_t len, const char *arg0, char **args,
-		  size_t nargs, bool new_level, bool is_file);
+int shell_run_script(struct cmd *c, const char *text, size_t len, const char *arg0, char **args,
+		     size_t nargs, bool new_level, bool is_file);
 /* Pushes a nested interactive shell (sh with no arguments). */
-int sh_run_interactive(struct cmd *c);
+int shell_run_interactive(struct cmd *c);
 /* Runs argv as a command from inside another (busybox APPLET, exec, command...). */
-int sh_dispatch(struct cmd *c);
+int shell_dispatch(struct cmd *c);
 /* The same for a program that execs its operands (nohup, nice, env...): no builtins, and
  * "RUNNER: can't execute 'x'" when there is no such program. */
-int sh_dispatch_external(struct cmd *c, const char *runner);
+int shell_dispatch_external(struct cmd *c, const char *runner);
 /* Runs an applet by name (the profile must have it). */
-int sh_applet(struct cmd *c, const char *name);
-bool sh_applet_known(const char *name);
+int shell_applet(struct cmd *c, const char *name);
+bool shell_applet_known(const char *name);
 /* Executes a file of the session as a program. */
-int sh_exec_file(struct cmd *c, const char *abspath, const struct vstat *st);
+int shell_exec_file(struct cmd *c, const char *abspath, const struct vstat *st);
 /* Downloads (net.c). A command that starts one attaches its state to its frame and returns
- * SH_SUSPEND; shell_fetch_done hands the result to sh_fetch_deliver (net.c), which prints what
+ * SH_SUSPEND; shell_fetch_done hands the result to shell_fetch_deliver (net.c), which prints what
  * BusyBox prints and returns the status (or SH_SUSPEND again for the next URL). */
 struct fetch_state;
-void sh_attach_fetch(struct cmd *c, struct fetch_state *fs, void (*freefn)(struct fetch_state *));
-int sh_fetch_deliver(struct cmd *c, struct fetch_state *fs, const struct shell_fetch_result *res);
+void shell_attach_fetch(struct cmd *c, struct fetch_state *fs,
+			void (*freefn)(struct fetch_state *));
+int shell_fetch_deliver(struct cmd *c, struct fetch_state *fs,
+			const struct shell_fetch_result *res);
 /* io->fetch with an id: 0 if started, <0 if not (no io->fetch, or it refused). */
-int sh_io_fetch(struct shell *sh, struct shell_fetch *req);
+int shell_io_fetch(struct shell *sh, struct shell_fetch *req);
 /* Runs queued input lines while the shell waits for input. */
-void sh_drain(struct shell *sh);
+void shell_drain(struct shell *sh);
 /* exit / break / continue / return. */
-void sh_request_unwind(struct shell *sh, int kind, int n, int status);
+void shell_request_unwind(struct shell *sh, int kind, int n, int status);
 /* Replaces the current shell's descriptors (exec with only redirections). */
-void sh_exec_redirect(struct cmd *c);
+void shell_exec_redirect(struct cmd *c);
 /* Ends the session (reboot, kill of the login shell). */
-void sh_end_session(struct shell *sh, const char *reason);
+void shell_end_session(struct shell *sh, const char *reason);
 /* The pids of the session's shells, innermost first; returns the count. */
-size_t sh_shell_pids(struct shell *sh, int *pids, size_t max);
+size_t shell_shell_pids(struct shell *sh, int *pids, size_t max);
 
 /* Word expansion. results: outputs of the command's $(...) in order of appearance. */
 struct subst_set {
-	const char *key[SH_SUBSTS_MAX];   /* where each $( or ` starts in the AST text */
+	const char *key[SH_SUBSTS_MAX]; /* where each $( or ` starts in the AST text */
 	char *out[SH_SUBSTS_MAX];
 	size_t n;
 	size_t done;
 	bool overflow;
 };
 /* Finds the top-level $(...) and `...` of a word (adds them to the set). */
-void sh_find_substs(const char *text, size_t len, struct subst_set *ss);
-void sh_subst_free(struct subst_set *ss);
+void shell_find_substs(const char *text, size_t len, struct subst_set *ss);
+void shell_subst_free(struct subst_set *ss);
 
 enum { EX_SPLIT = 1, EX_GLOB = 2, EX_ASSIGN = 4, EX_HEREDOC = 8, EX_PATTERN = 16 };
 /* Expands one word into fields appended to *argv (count *argc, capacity grows). Returns 0 or
  * a negative value after printing an error (bad substitution). */
-int sh_expand(struct shell *sh, struct fobj *err, const struct word *w, int flags,
-	      const struct subst_set *ss, char ***argv, size_t *argc, size_t *cap);
+int shell_expand(struct shell *sh, struct fobj *err, const struct word *w, int flags,
+		 const struct subst_set *ss, char ***argv, size_t *argc, size_t *cap);
 /* Expands a word into one string (no splitting or globbing), caller frees. */
-char *sh_expand_one(struct shell *sh, struct fobj *err, const struct word *w, int flags,
-		    const struct subst_set *ss);
+char *shell_expand_one(struct shell *sh, struct fobj *err, const struct word *w, int flags,
+		       const struct subst_set *ss);
 /* Shell pattern matching (case, ${x#pat}): pattern chars escaped by a preceding backslash
  * are literal. */
-bool sh_pmatch(const char *pat, const char *s);
+bool shell_pmatch(const char *pat, const char *s);
 /* A POSIX regular expression (basic unless `ere`) in PCRE2 syntax; caller frees. */
-char *sh_re_to_pcre(const char *re, bool ere);
+char *shell_re_to_pcre(const char *re, bool ere);
 /* Finds NAME in $PATH: the first DIR/NAME that is a file (with an x bit when `exec`). `shown`
  * gets DIR/NAME as found, `abs` the resolved path. 0 or -ENOENT. */
-int sh_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, char *abs, struct vstat *st);
-int sh_arith(struct shell *sh, const char *expr, long long *out, char *err, size_t errlen);
+int shell_path_lookup(struct shell *sh, const char *name, bool exec, char *shown, char *abs,
+		      struct vstat *st);
+int shell_arith(struct shell *sh, const char *expr, long long *out, char *err, size_t errlen);
 
 /* Applets and builtins. */
 typedef int (*sh_cmd_fn)(struct cmd *c);
@@ -509,51 +532,51 @@ struct sh_command {
 	unsigned flags;
 };
 enum { CMD_BUILTIN = 1, CMD_SPECIAL = 2, CMD_STATE = 4 };
-const struct sh_command *sh_find_builtin(const char *name);
-const struct sh_command *sh_find_applet(const char *name);
+const struct sh_command *shell_find_builtin(const char *name);
+const struct sh_command *shell_find_applet(const char *name);
 
 /* BusyBox texts. */
-void sh_usage(struct cmd *c, const char *applet);
-bool sh_has_usage(const char *applet);
-void sh_busybox_banner(struct cmd *c);
-bool sh_bb_at_least(const struct shell *sh, int major, int minor);
+void shell_usage(struct cmd *c, const char *applet);
+bool shell_has_usage(const char *applet);
+void shell_busybox_banner(struct cmd *c);
+bool shell_bb_at_least(const struct shell *sh, int major, int minor);
 /* "invalid option -- 'x'" + usage, status 1. */
-int sh_bad_option(struct cmd *c, char opt);
+int shell_bad_option(struct cmd *c, char opt);
 
 /* A minimal getopt over c->argv: options before the first non-option (or all, permuting as
  * GNU getopt does when `permute`). Returns the option char, -1 at the end (c->optind is the
  * first operand), '?' after printing the error and usage. */
-struct sh_getopt {
+struct shell_getopt {
 	int ind;
 	size_t sub;
 	const char *arg;
 	char **operands;
 	int noperands;
 };
-int sh_getopt(struct cmd *c, struct sh_getopt *g, const char *spec);
-void sh_getopt_done(struct sh_getopt *g);
-const char *sh_getopt_longarg(struct cmd *c, struct sh_getopt *g, const char *name);
+int shell_getopt(struct cmd *c, struct shell_getopt *g, const char *spec);
+void shell_getopt_done(struct shell_getopt *g);
+const char *shell_getopt_longarg(struct cmd *c, struct shell_getopt *g, const char *name);
 
 /* The last component of a command name ("/bin/echo" -> "echo"). */
-const char *basename_of_cmd(const char *p);
-int sh_cmd_echo(struct cmd *c);
-int sh_cmd_printf(struct cmd *c);
-int sh_cmd_test(struct cmd *c);
-int sh_kill(struct cmd *c, bool builtin);
+const char *shell_basename_of_cmd(const char *p);
+int shell_cmd_echo(struct cmd *c);
+int shell_cmd_printf(struct cmd *c);
+int shell_cmd_test(struct cmd *c);
+int shell_kill(struct cmd *c, bool builtin);
 
-/* Session processes (ps, kill). sh_proc_kill marks a device process as gone. */
-void sh_proc_kill(struct shell *sh, int pid);
-int sh_shell_pid(struct shell *sh);
-bool sh_proc_killed(struct shell *sh, int pid);
-void sh_emit_unknown(struct shell *sh, char **argv, int argc);
-const char *sh_strerror(int err);
+/* Session processes (ps, kill). shell_proc_kill marks a device process as gone. */
+void shell_proc_kill(struct shell *sh, int pid);
+int shell_shell_pid(struct shell *sh);
+bool shell_proc_killed(struct shell *sh, int pid);
+void shell_emit_unknown(struct shell *sh, char **argv, int argc);
+const char *shell_strerror(int err);
 /* BusyBox's "applet not found" and the shell's "not found". */
-int sh_not_found(struct cmd *c, const char *name);
+int shell_not_found(struct cmd *c, const char *name);
 
 /* Reports a content to io->file_written once (dedup by keyed hash). */
-void sh_report(void *arg, const char *path, struct vdata *vd);
+void shell_report(void *arg, const char *path, struct vdata *vd);
 
 /* Time as the device shows it. */
-int64_t sh_now(void);
+int64_t shell_now(void);
 
 #endif

@@ -15,9 +15,9 @@ enum fkind { K_WGET, K_CURL, K_TFTP, K_TFTP_HPA, K_FTPGET };
 
 struct fetch_state {
 	int kind;
-	char **urls;            /* wget: every URL operand */
+	char **urls; /* wget: every URL operand */
 	size_t nurls, cur;
-	char *url;              /* the absolute URL being fetched */
+	char *url; /* the absolute URL being fetched */
 	char *host;
 	int port;
 	char *remote;           /* remote path, for names and messages */
@@ -25,7 +25,7 @@ struct fetch_state {
 	char *shown;            /* the name as messages show it */
 	char *user;             /* ftpget */
 	char *outname, *prefix; /* wget -O, -P */
-	char *stdout_file;      /* where stdout goes when it is redirected to a file (for the record) */
+	char *stdout_file; /* where stdout goes when it is redirected to a file (for the record) */
 	bool quiet, excl, verbose, silent, show_error, fail, appended;
 	struct shell_fetch req;
 };
@@ -59,14 +59,14 @@ static char *abs_dest(struct cmd *c, const char *name)
 	char abs[SH_PATH_MAX];
 	struct vstat st;
 	bool pok;
-	int rc = vfs_resolve(&c->sh->vfs, c->sh->lvl->cwd, name, true, abs, &st, &pok);
+	int rc = shell_vfs_resolve(&c->sh->vfs, c->sh->lvl->cwd, name, true, abs, &st, &pok);
 	if (rc == 0 || (rc == -ENOENT && pok))
 		return xstrdup(abs);
 	/* the folder is missing: keep the would-be path for the capture record */
 	char tmp[SH_PATH_MAX];
 	if (name[0] == '/')
 		lib_strlcpy(tmp, name, sizeof(tmp));
-	else if (vfs_join(c->sh->lvl->cwd, name, tmp))
+	else if (shell_vfs_join(c->sh->lvl->cwd, name, tmp))
 		return NULL;
 	return xstrdup(tmp);
 }
@@ -92,7 +92,8 @@ static const char *reason_phrase(int code)
 }
 
 /* Splits "[user[:pass]@]host[:port]" of a URL authority; returns false if the port is bad. */
-static bool split_authority(const char *auth, size_t n, char **user, char **host, int *port, int defport)
+static bool split_authority(const char *auth, size_t n, char **user, char **host, int *port,
+			    int defport)
 {
 	const char *at = NULL;
 	for (size_t i = n; i-- > 0;)
@@ -132,7 +133,7 @@ static void wget_progress(struct cmd *c, const char *curfile, size_t total)
 	snprintf(name, sizeof(name), "%s", curfile);
 	struct buf b;
 	buf_init(&b, 512);
-	if (sh_bb_at_least(c->sh, 1, 30)) {
+	if (shell_bb_at_least(c->sh, 1, 30)) {
 		buf_printf(&b, "\r%-20.20s ", name);
 		if (total) {
 			int bar = SH_TERM_WIDTH - 48;
@@ -170,14 +171,15 @@ static void wget_progress(struct cmd *c, const char *curfile, size_t total)
 		buf_printf(&b, "%6llu%c", v, " kMGTPEZY"[k]);
 		buf_append_str(&b, total ? "  0:00:00 ETA\n" : " --:--:-- ETA\n");
 	}
-	fobj_write(c->sh, c->f->fd[2], b.data, b.len, false, NULL);
+	shell_fobj_write(c->sh, c->f->fd[2], b.data, b.len, false, NULL);
 	buf_free(&b);
 }
 
 /* ------------------------------------------------------------------ starting */
 
 /* A network that cannot be reached (no io->fetch, or it refused to start). */
-static const struct shell_fetch_result unreachable = {.status = SHELL_FETCH_REFUSED, .error = "unreachable"};
+static const struct shell_fetch_result unreachable = {.status = SHELL_FETCH_REFUSED,
+						      .error = "unreachable"};
 
 /* The file stdout is redirected to (wget -O - > f, curl URL > f), or NULL. */
 static const char *stdout_path(struct cmd *c)
@@ -195,10 +197,10 @@ static int begin(struct cmd *c, struct fetch_state *fs, const char *method)
 		fs->stdout_file = xstrdup(stdout_path(c));
 	}
 	fs->req.destfile = fs->dest ? fs->dest : fs->stdout_file;
-	sh_attach_fetch(c, fs, fetch_free);
-	if (sh_io_fetch(c->sh, &fs->req) == 0)
+	shell_attach_fetch(c, fs, fetch_free);
+	if (shell_io_fetch(c->sh, &fs->req) == 0)
 		return SH_SUSPEND;
-	return sh_fetch_deliver(c, fs, &unreachable);
+	return shell_fetch_deliver(c, fs, &unreachable);
 }
 
 /* ------------------------------------------------------------------ wget */
@@ -220,8 +222,8 @@ static int wget_prepare(struct cmd *c, struct fetch_state *fs)
 		memcpy(scheme, u, sl);
 		scheme[sl] = 0;
 		rest = sep + 3;
-	} else if (!sh_bb_at_least(c->sh, 1, 20)) {
-		sh_err(c, "not an http or ftp url: %s", u);
+	} else if (!shell_bb_at_least(c->sh, 1, 20)) {
+		shell_err(c, "not an http or ftp url: %s", u);
 		return 1;
 	}
 	int defport;
@@ -229,17 +231,17 @@ static int wget_prepare(struct cmd *c, struct fetch_state *fs)
 		defport = 80;
 	else if (strcmp(scheme, "ftp") == 0)
 		defport = 21;
-	else if (strcmp(scheme, "https") == 0 && sh_bb_at_least(c->sh, 1, 24))
+	else if (strcmp(scheme, "https") == 0 && shell_bb_at_least(c->sh, 1, 24))
 		defport = 443;
 	else {
-		sh_err(c, "not an http or ftp url: %s", u);
+		shell_err(c, "not an http or ftp url: %s", u);
 		return 1;
 	}
 	size_t al = strcspn(rest, "/?#");
 	char *user = NULL, *host = NULL;
 	int port;
 	if (!split_authority(rest, al, &user, &host, &port, defport) || !*host) {
-		sh_err(c, "bad address '%.*s'", (int)al, rest);
+		shell_err(c, "bad address '%.*s'", (int)al, rest);
 		free(user);
 		free(host);
 		return 1;
@@ -288,44 +290,50 @@ static int wget_prepare(struct cmd *c, struct fetch_state *fs)
 	return 0;
 }
 
-int sh_cmd_wget(struct cmd *c)
+int shell_cmd_wget(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	const char *outname = NULL, *prefix = NULL;
 	bool quiet = false;
 	bool longopts = true;
-	while ((o = sh_getopt(c, &g, "csqO:o:P:Y:U:T:t:n:SN")) != -1) {
+	while ((o = shell_getopt(c, &g, "csqO:o:P:Y:U:T:t:n:SN")) != -1) {
 		switch (o) {
-		case '?':
-			sh_getopt_done(&g);
-			return 1;
-		case 'q':
-			quiet = true;
-			break;
-		case 'O':
-			outname = g.arg;
-			break;
-		case 'P':
-			prefix = g.arg;
-			break;
+		case '?': shell_getopt_done(&g); return 1;
+		case 'q': quiet = true; break;
+		case 'O': outname = g.arg; break;
+		case 'P': prefix = g.arg; break;
 		case 1: {
 			/* long options with a value take "=v" or the next argument */
-			static const char *const withval[] = {"output-document", "directory-prefix", "proxy", "user-agent",
-							      "timeout", "tries", "header", "post-data", "output-file",
-							      "post-file"};
-			static const char *const noval[] = {"continue", "spider", "quiet", "no-check-certificate",
-							    "no-cache", "passive-ftp", "no-verbose", "no-clobber",
-							    "no-host-directories", "no-parent", "server-response"};
+			static const char *const withval[] = {"output-document", "directory-prefix",
+							      "proxy",           "user-agent",
+							      "timeout",         "tries",
+							      "header",          "post-data",
+							      "output-file",     "post-file"};
+			static const char *const noval[] = {"continue",
+							    "spider",
+							    "quiet",
+							    "no-check-certificate",
+							    "no-cache",
+							    "passive-ftp",
+							    "no-verbose",
+							    "no-clobber",
+							    "no-host-directories",
+							    "no-parent",
+							    "server-response"};
 			size_t nl = strcspn(g.arg, "=");
 			bool known = false;
 			for (size_t k = 0; longopts && k < LIB_ARRAY_LEN(withval); k++)
-				if (strlen(withval[k]) == nl && strncmp(g.arg, withval[k], nl) == 0) {
-					const char *v = sh_getopt_longarg(c, &g, withval[k]);
+				if (strlen(withval[k]) == nl &&
+				    strncmp(g.arg, withval[k], nl) == 0) {
+					const char *v = shell_getopt_longarg(c, &g, withval[k]);
 					if (!v) {
-						sh_errf(c, "wget: option '--%s' requires an argument\n", withval[k]);
-						sh_usage(c, "wget");
-						sh_getopt_done(&g);
+						shell_errf(c,
+							   "wget: option '--%s' requires an "
+							   "argument\n",
+							   withval[k]);
+						shell_usage(c, "wget");
+						shell_getopt_done(&g);
 						return 1;
 					}
 					if (k == 0)
@@ -341,20 +349,19 @@ int sh_cmd_wget(struct cmd *c)
 						quiet = true;
 				}
 			if (!known) {
-				sh_errf(c, "wget: unrecognized option '--%s'\n", g.arg);
-				sh_usage(c, "wget");
-				sh_getopt_done(&g);
+				shell_errf(c, "wget: unrecognized option '--%s'\n", g.arg);
+				shell_usage(c, "wget");
+				shell_getopt_done(&g);
 				return 1;
 			}
 			break;
 		}
-		default:
-			break;
+		default: break;
 		}
 	}
 	if (!g.noperands) {
-		sh_usage(c, "wget");
-		sh_getopt_done(&g);
+		shell_usage(c, "wget");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	struct fetch_state *fs = xcalloc(1, sizeof(*fs));
@@ -366,7 +373,7 @@ int sh_cmd_wget(struct cmd *c)
 	fs->urls = xcalloc(fs->nurls, sizeof(char *));
 	for (size_t i = 0; i < fs->nurls; i++)
 		fs->urls[i] = g.operands[i]; /* argv strings live as long as the command */
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	int rc = wget_prepare(c, fs);
 	if (rc) {
 		fetch_free(fs);
@@ -389,46 +396,50 @@ static int wget_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 	int port = res->remote_port ? res->remote_port : fs->port;
 	int st = 0;
 	switch (res->status) {
-	case SHELL_FETCH_BAD_ADDRESS:
-		sh_err(c, "bad address '%s'", fs->host);
-		return 1;
-	case SHELL_FETCH_OK:
-		break;
+	case SHELL_FETCH_BAD_ADDRESS: shell_err(c, "bad address '%s'", fs->host); return 1;
+	case SHELL_FETCH_OK: break;
 	default:
 		if (unreach && !is_ip_literal(fs->host)) {
-			sh_err(c, "bad address '%s'", fs->host);
+			shell_err(c, "bad address '%s'", fs->host);
 			return 1;
 		}
 		if (!fs->quiet)
-			sh_errf(c, "Connecting to %s (%s:%d)\n", fs->host, shown_ip(fs, res), port);
+			shell_errf(c, "Connecting to %s (%s:%d)\n", fs->host, shown_ip(fs, res),
+				   port);
 		if (unreach)
-			sh_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res), sh_strerror(ENETUNREACH));
+			shell_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res),
+				  shell_strerror(ENETUNREACH));
 		else if (res->status == SHELL_FETCH_SERVER_ERROR) {
 			if (strncmp(fs->url, "ftp:", 4) == 0)
-				sh_err(c, "bad response to RETR: %d %s", res->code ? res->code : 550,
-				       res->error && *res->error ? res->error : "Failed to open file.");
+				shell_err(c, "bad response to RETR: %d %s",
+					  res->code ? res->code : 550,
+					  res->error && *res->error ? res->error
+								    : "Failed to open file.");
 			else
-				sh_err(c, "server returned error: HTTP/1.1 %d %s", res->code ? res->code : 404,
-				       reason_phrase(res->code ? res->code : 404));
-		} else if (res->status == SHELL_FETCH_TIMEOUT || res->status == SHELL_FETCH_NOT_FETCHED)
-			sh_err(c, "download timed out");
+				shell_err(c, "server returned error: HTTP/1.1 %d %s",
+					  res->code ? res->code : 404,
+					  reason_phrase(res->code ? res->code : 404));
+		} else if (res->status == SHELL_FETCH_TIMEOUT ||
+			   res->status == SHELL_FETCH_NOT_FETCHED)
+			shell_err(c, "download timed out");
 		else
-			sh_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res), sh_strerror(ECONNREFUSED));
+			shell_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res),
+				  shell_strerror(ECONNREFUSED));
 		return 1;
 	}
 	if (!fs->quiet)
-		sh_errf(c, "Connecting to %s (%s:%d)\n", fs->host, shown_ip(fs, res), port);
+		shell_errf(c, "Connecting to %s (%s:%d)\n", fs->host, shown_ip(fs, res), port);
 	bool to_stdout = fs->dest == NULL;
-	bool newstyle = sh_bb_at_least(sh, 1, 30);
+	bool newstyle = shell_bb_at_least(sh, 1, 30);
 	if (to_stdout) {
 		if (!fs->quiet && newstyle)
-			sh_errf(c, "writing to stdout\n");
-		fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
+			shell_errf(c, "writing to stdout\n");
+		shell_fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
 	} else {
 		struct vstat ds;
-		bool exists = vfs_lookup(&sh->vfs, fs->dest, &ds) == 0;
+		bool exists = shell_vfs_lookup(&sh->vfs, fs->dest, &ds) == 0;
 		if (fs->excl && exists) {
-			sh_err(c, "can't open '%s': %s", fs->shown, sh_strerror(EEXIST));
+			shell_err(c, "can't open '%s': %s", fs->shown, shell_strerror(EEXIST));
 			return 1;
 		}
 		int rc;
@@ -437,26 +448,29 @@ static int wget_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 			bool discard;
 			int dev;
 			char abs[SH_PATH_MAX];
-			rc = vfs_open_write(&sh->vfs, "/", fs->dest, VFS_APPEND, &vd, &discard, &dev, abs);
+			rc = shell_vfs_open_write(&sh->vfs, "/", fs->dest, VFS_APPEND, &vd,
+						  &discard, &dev, abs);
 			if (rc == 0 && vd) {
-				rc = vfs_write(&sh->vfs, vd, res->data, res->len, false, "wget", abs);
+				rc = shell_vfs_write(&sh->vfs, vd, res->data, res->len, false,
+						     "wget", abs);
 				vd->download = true;
-				vdata_unref(&sh->vfs, vd);
+				shell_vdata_unref(&sh->vfs, vd);
 			}
 		} else {
-			rc = vfs_put_file(&sh->vfs, fs->dest, res->data ? res->data : (const uint8_t *)"", res->len, false,
-					  false, true, "wget", 0644);
+			rc = shell_vfs_put_file(&sh->vfs, fs->dest,
+						res->data ? res->data : (const uint8_t *)"",
+						res->len, false, false, true, "wget", 0644);
 		}
 		if (rc && rc != -ENOSPC) {
-			sh_err(c, "can't open '%s': %s", fs->shown, sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", fs->shown, shell_strerror(-rc));
 			return 1;
 		}
 		if (!fs->quiet && newstyle)
-			sh_errf(c, "saving to '%s'\n", fs->shown);
+			shell_errf(c, "saving to '%s'\n", fs->shown);
 		if (rc == -ENOSPC) {
 			if (!fs->quiet)
-				wget_progress(c, basename_of_cmd(fs->shown), res->len);
-			sh_err(c, "write error: %s", sh_strerror(ENOSPC));
+				wget_progress(c, shell_basename_of_cmd(fs->shown), res->len);
+			shell_err(c, "write error: %s", shell_strerror(ENOSPC));
 			return 1;
 		}
 		/* with -O FILE the following URLs append to the same file */
@@ -464,12 +478,12 @@ static int wget_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 			fs->appended = true;
 	}
 	if (!fs->quiet) {
-		wget_progress(c, to_stdout ? "-" : basename_of_cmd(fs->shown), res->len);
+		wget_progress(c, to_stdout ? "-" : shell_basename_of_cmd(fs->shown), res->len);
 		if (newstyle) {
 			if (to_stdout)
-				sh_errf(c, "written to stdout\n");
+				shell_errf(c, "written to stdout\n");
 			else
-				sh_errf(c, "'%s' saved\n", fs->shown);
+				shell_errf(c, "'%s' saved\n", fs->shown);
 		}
 	}
 	return st;
@@ -477,7 +491,7 @@ static int wget_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 
 /* ------------------------------------------------------------------ curl */
 
-int sh_cmd_curl(struct cmd *c)
+int shell_cmd_curl(struct cmd *c)
 {
 	const char *out = NULL;
 	bool remote_name = false, silent = false, show_error = false, fail = false;
@@ -491,16 +505,22 @@ int sh_cmd_curl(struct cmd *c)
 		}
 		if (a[1] == '-') {
 			const char *n = a + 2;
-			static const char *const withval[] = {"output", "user-agent", "max-time", "connect-timeout", "proxy",
-							      "user", "header", "data", "request", "retry", "referer",
-							      "cookie", "url", "limit-rate", "interface", "data-binary"};
+			static const char *const withval[] = {
+				"output",  "user-agent", "max-time",  "connect-timeout",
+				"proxy",   "user",       "header",    "data",
+				"request", "retry",      "referer",   "cookie",
+				"url",     "limit-rate", "interface", "data-binary"};
 			bool val = false;
 			for (size_t k = 0; k < LIB_ARRAY_LEN(withval); k++)
 				if (strcmp(n, withval[k]) == 0)
 					val = true;
 			if (val) {
 				if (i + 1 >= c->argc) {
-					sh_errf(c, "curl: option %s: requires parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n", a);
+					shell_errf(c,
+						   "curl: option %s: requires parameter\ncurl: try "
+						   "'curl --help' or 'curl --manual' for more "
+						   "information\n",
+						   a);
 					return 2;
 				}
 				const char *v = c->argv[++i];
@@ -523,9 +543,15 @@ int sh_cmd_curl(struct cmd *c)
 		for (const char *q = a + 1; *q; q++) {
 			char ch = *q;
 			if (strchr("oAmxuHdXeEbcrTwz", ch)) {
-				const char *v = q[1] ? q + 1 : (i + 1 < c->argc ? c->argv[++i] : NULL);
+				const char *v =
+					q[1] ? q + 1 : (i + 1 < c->argc ? c->argv[++i] : NULL);
 				if (!v) {
-					sh_errf(c, "curl: option -%c: requires parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n", ch);
+					shell_errf(
+						c,
+						"curl: option -%c: requires parameter\ncurl: try "
+						"'curl --help' or 'curl --manual' for more "
+						"information\n",
+						ch);
 					return 2;
 				}
 				if (ch == 'o')
@@ -543,7 +569,7 @@ int sh_cmd_curl(struct cmd *c)
 		}
 	}
 	if (!url) {
-		sh_errf(c, "curl: try 'curl --help' or 'curl --manual' for more information\n");
+		shell_errf(c, "curl: try 'curl --help' or 'curl --manual' for more information\n");
 		return 2;
 	}
 	struct fetch_state *fs = xcalloc(1, sizeof(*fs));
@@ -560,10 +586,17 @@ int sh_cmd_curl(struct cmd *c)
 		scheme[sl] = 0;
 		rest = sep + 3;
 	}
-	int defport = strcmp(scheme, "https") == 0 ? 443 : strcmp(scheme, "ftp") == 0 ? 21 : strcmp(scheme, "tftp") == 0 ? 69 : 80;
-	if (strcmp(scheme, "http") && strcmp(scheme, "https") && strcmp(scheme, "ftp") && strcmp(scheme, "tftp")) {
+	int defport = strcmp(scheme, "https") == 0  ? 443
+		      : strcmp(scheme, "ftp") == 0  ? 21
+		      : strcmp(scheme, "tftp") == 0 ? 69
+						    : 80;
+	if (strcmp(scheme, "http") && strcmp(scheme, "https") && strcmp(scheme, "ftp") &&
+	    strcmp(scheme, "tftp")) {
 		if (!silent || show_error)
-			sh_errf(c, "curl: (1) Protocol \"%s\" not supported or disabled in libcurl\n", scheme);
+			shell_errf(
+				c,
+				"curl: (1) Protocol \"%s\" not supported or disabled in libcurl\n",
+				scheme);
 		fetch_free(fs);
 		return 1;
 	}
@@ -571,7 +604,7 @@ int sh_cmd_curl(struct cmd *c)
 	char *user = NULL;
 	if (!split_authority(rest, al, &user, &fs->host, &fs->port, defport) || !*fs->host) {
 		if (!silent || show_error)
-			sh_errf(c, "curl: (3) URL using bad/illegal format or missing URL\n");
+			shell_errf(c, "curl: (3) URL using bad/illegal format or missing URL\n");
 		free(user);
 		fetch_free(fs);
 		return 3;
@@ -589,7 +622,9 @@ int sh_cmd_curl(struct cmd *c)
 		b = b ? b + 1 : fs->remote;
 		if (!*b) {
 			if (!silent || show_error)
-				sh_errf(c, "curl: Remote file name has no length!\ncurl: try 'curl --help' or 'curl --manual' for more information\n");
+				shell_errf(c,
+					   "curl: Remote file name has no length!\ncurl: try 'curl "
+					   "--help' or 'curl --manual' for more information\n");
 			fetch_free(fs);
 			return 23;
 		}
@@ -606,25 +641,34 @@ static int curl_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 	bool meter = !fs->silent && (fs->dest || (c->f->fd[1] && c->f->fd[1]->kind != FO_TTY));
 	if (res->status != SHELL_FETCH_OK) {
 		if (meter)
-			sh_errf(c, "  %% Total    %% Received %% Xferd  Average Speed   Time    Time     Time  Current\n"
-				   "                                 Dload  Upload   Total   Spent    Left  Speed\n"
-				   "  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0");
+			shell_errf(c,
+				   "  %% Total    %% Received %% Xferd  Average Speed   Time    "
+				   "Time     Time  Current\n"
+				   "                                 Dload  Upload   Total   Spent "
+				   "   Left  Speed\n"
+				   "  0     0    0     0    0     0      0      0 --:--:-- "
+				   "--:--:-- --:--:--     0");
 		if (meter)
-			sh_errf(c, "\n");
+			shell_errf(c, "\n");
 		switch (res->status) {
 		case SHELL_FETCH_BAD_ADDRESS:
 			if (say)
-				sh_errf(c, "curl: (6) Could not resolve host: %s\n", fs->host);
+				shell_errf(c, "curl: (6) Could not resolve host: %s\n", fs->host);
 			return 6;
 		case SHELL_FETCH_TIMEOUT:
 		case SHELL_FETCH_NOT_FETCHED:
 			if (say)
-				sh_errf(c, "curl: (28) Connection timed out after 10001 milliseconds\n");
+				shell_errf(c, "curl: (28) Connection timed out after 10001 "
+					      "milliseconds\n");
 			return 28;
 		case SHELL_FETCH_SERVER_ERROR:
 			if (fs->fail) {
 				if (say)
-					sh_errf(c, "curl: (22) The requested URL returned error: %d %s\n", res->code ? res->code : 404,
+					shell_errf(
+						c,
+						"curl: (22) The requested URL returned error: %d "
+						"%s\n",
+						res->code ? res->code : 404,
 						reason_phrase(res->code ? res->code : 404));
 				return 22;
 			}
@@ -632,31 +676,39 @@ static int curl_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 		default:
 			if (res == &unreachable && !is_ip_literal(fs->host)) {
 				if (say)
-					sh_errf(c, "curl: (6) Could not resolve host: %s\n", fs->host);
+					shell_errf(c, "curl: (6) Could not resolve host: %s\n",
+						   fs->host);
 				return 6;
 			}
 			if (say)
-				sh_errf(c, "curl: (7) Failed to connect to %s port %d: %s\n", fs->host, fs->port,
-					res == &unreachable ? sh_strerror(ENETUNREACH) : sh_strerror(ECONNREFUSED));
+				shell_errf(c, "curl: (7) Failed to connect to %s port %d: %s\n",
+					   fs->host, fs->port,
+					   res == &unreachable ? shell_strerror(ENETUNREACH)
+							       : shell_strerror(ECONNREFUSED));
 			return 7;
 		}
 	}
 	if (meter) {
 		unsigned long long n = res->len;
-		sh_errf(c, "  %% Total    %% Received %% Xferd  Average Speed   Time    Time     Time  Current\n"
-			   "                                 Dload  Upload   Total   Spent    Left  Speed\n"
-			   "100 %5llu  100 %5llu    0     0  %5llu      0 --:--:-- --:--:-- --:--:-- %5llu\n",
+		shell_errf(
+			c,
+			"  %% Total    %% Received %% Xferd  Average Speed   Time    Time     Time "
+			" Current\n"
+			"                                 Dload  Upload   Total   Spent    Left  "
+			"Speed\n"
+			"100 %5llu  100 %5llu    0     0  %5llu      0 --:--:-- --:--:-- --:--:-- "
+			"%5llu\n",
 			n, n, n, n);
 	}
 	if (!fs->dest) {
-		fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
+		shell_fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
 		return 0;
 	}
-	int rc = vfs_put_file(&sh->vfs, fs->dest, res->data ? res->data : (const uint8_t *)"", res->len, false, false, true,
-			      "curl", 0644);
+	int rc = shell_vfs_put_file(&sh->vfs, fs->dest, res->data ? res->data : (const uint8_t *)"",
+				    res->len, false, false, true, "curl", 0644);
 	if (rc) {
 		if (say)
-			sh_errf(c, "curl: (23) Failure writing output to destination\n");
+			shell_errf(c, "curl: (23) Failure writing output to destination\n");
 		return 23;
 	}
 	return 0;
@@ -664,7 +716,7 @@ static int curl_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 
 /* ------------------------------------------------------------------ tftp */
 
-int sh_cmd_tftp(struct cmd *c)
+int shell_cmd_tftp(struct cmd *c)
 {
 	struct shell *sh = c->sh;
 	/* tftp-hpa: "tftp HOST -c get REMOTE [LOCAL]" (and "-c put", refused) */
@@ -688,9 +740,10 @@ int sh_cmd_tftp(struct cmd *c)
 		if (!host || i + 2 >= c->argc)
 			break;
 		const char *remote = c->argv[i + 2];
-		const char *local = i + 3 < c->argc ? c->argv[i + 3] : basename_of_cmd(remote);
+		const char *local =
+			i + 3 < c->argc ? c->argv[i + 3] : shell_basename_of_cmd(remote);
 		if (strcmp(verb, "get") != 0) {
-			sh_errf(c, "Transfer timed out.\n\n");
+			shell_errf(c, "Transfer timed out.\n\n");
 			return 1;
 		}
 		struct fetch_state *fs = xcalloc(1, sizeof(*fs));
@@ -701,20 +754,20 @@ int sh_cmd_tftp(struct cmd *c)
 		fs->shown = xstrdup(local);
 		fs->dest = abs_dest(c, local);
 		if (fs->port == 69)
-			fs->url = xasprintf("tftp://%s/%s", host, remote[0] == '/' ? remote + 1 : remote);
+			fs->url = xasprintf("tftp://%s/%s", host,
+					    remote[0] == '/' ? remote + 1 : remote);
 		else
-			fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port, remote[0] == '/' ? remote + 1 : remote);
+			fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port,
+					    remote[0] == '/' ? remote + 1 : remote);
 		return begin(c, fs, "tftp");
 	}
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool get = false, put = false;
 	const char *local = NULL, *remote = NULL;
-	while ((o = sh_getopt(c, &g, "gpl:r:b:")) != -1) {
+	while ((o = shell_getopt(c, &g, "gpl:r:b:")) != -1) {
 		switch (o) {
-		case '?':
-			sh_getopt_done(&g);
-			return 1;
+		case '?': shell_getopt_done(&g); return 1;
 		case 'g': get = true; break;
 		case 'p': put = true; break;
 		case 'l': local = g.arg; break;
@@ -725,26 +778,27 @@ int sh_cmd_tftp(struct cmd *c)
 	if (!remote)
 		remote = local;
 	if (!local && remote)
-		local = basename_of_cmd(remote);
-	if ((!get && !put) || (get && put) || g.noperands < 1 || g.noperands > 2 || !remote || !local) {
-		sh_usage(c, "tftp");
-		sh_getopt_done(&g);
+		local = shell_basename_of_cmd(remote);
+	if ((!get && !put) || (get && put) || g.noperands < 1 || g.noperands > 2 || !remote ||
+	    !local) {
+		shell_usage(c, "tftp");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	const char *host = g.operands[0];
 	int port = g.noperands > 1 ? atoi(g.operands[1]) : 69;
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	if (put) {
 		/* never performed: the device would send the file; it cannot reach the server */
 		char abs[SH_PATH_MAX];
 		struct vstat st;
 		bool pok;
-		int rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, local, true, abs, &st, &pok);
+		int rc = shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, local, true, abs, &st, &pok);
 		if (rc && strcmp(local, "-") != 0) {
-			sh_err(c, "can't open '%s': %s", local, sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", local, shell_strerror(-rc));
 			return 1;
 		}
-		sh_err(c, "timeout");
+		shell_err(c, "timeout");
 		return 1;
 	}
 	struct fetch_state *fs = xcalloc(1, sizeof(*fs));
@@ -760,19 +814,21 @@ int sh_cmd_tftp(struct cmd *c)
 		bool discard;
 		int dev;
 		char abs[SH_PATH_MAX];
-		int rc = vfs_open_write(&sh->vfs, sh->lvl->cwd, local, VFS_TRUNC, &vd, &discard, &dev, abs);
+		int rc = shell_vfs_open_write(&sh->vfs, sh->lvl->cwd, local, VFS_TRUNC, &vd,
+					      &discard, &dev, abs);
 		if (rc) {
-			sh_err(c, "can't open '%s': %s", local, sh_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", local, shell_strerror(-rc));
 			fetch_free(fs);
 			return 1;
 		}
 		if (vd)
-			vdata_unref(&sh->vfs, vd);
+			shell_vdata_unref(&sh->vfs, vd);
 	}
 	if (fs->port == 69)
 		fs->url = xasprintf("tftp://%s/%s", host, remote[0] == '/' ? remote + 1 : remote);
 	else
-		fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port, remote[0] == '/' ? remote + 1 : remote);
+		fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port,
+				    remote[0] == '/' ? remote + 1 : remote);
 	return begin(c, fs, "tftp");
 }
 
@@ -781,43 +837,52 @@ static int tftp_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 	struct shell *sh = c->sh;
 	bool hpa = fs->kind == K_TFTP_HPA;
 	if (res->status != SHELL_FETCH_OK) {
-		if (res->status == SHELL_FETCH_BAD_ADDRESS || (res == &unreachable && !is_ip_literal(fs->host))) {
+		if (res->status == SHELL_FETCH_BAD_ADDRESS ||
+		    (res == &unreachable && !is_ip_literal(fs->host))) {
 			if (hpa)
-				sh_errf(c, "tftp: %s: Unknown host\n", fs->host);
+				shell_errf(c, "tftp: %s: Unknown host\n", fs->host);
 			else
-				sh_err(c, "bad address '%s'", fs->host);
+				shell_err(c, "bad address '%s'", fs->host);
 			return 1;
 		}
 		if (res->status == SHELL_FETCH_SERVER_ERROR) {
-			static const char *const msgs[] = {"", "File not found", "Access violation", "Disk full or allocation exceeded",
-							   "Illegal TFTP operation", "Unknown transfer ID", "File already exists",
-							   "No such user", "Failure to negotiate RFC2347 options"};
+			static const char *const msgs[] = {"",
+							   "File not found",
+							   "Access violation",
+							   "Disk full or allocation exceeded",
+							   "Illegal TFTP operation",
+							   "Unknown transfer ID",
+							   "File already exists",
+							   "No such user",
+							   "Failure to negotiate RFC2347 options"};
 			int code = res->code >= 0 && res->code <= 8 ? res->code : 0;
-			const char *msg = res->error && *res->error ? res->error : msgs[code ? code : 1];
+			const char *msg =
+				res->error && *res->error ? res->error : msgs[code ? code : 1];
 			if (hpa)
-				sh_errf(c, "Error code %d: %s\n", code ? code : 1, msg);
+				shell_errf(c, "Error code %d: %s\n", code ? code : 1, msg);
 			else
-				sh_err(c, "server error: (%d) %s", code ? code : 1, msg);
+				shell_err(c, "server error: (%d) %s", code ? code : 1, msg);
 			return 1;
 		}
 		if (hpa)
-			sh_errf(c, "Transfer timed out.\n\n");
+			shell_errf(c, "Transfer timed out.\n\n");
 		else
-			sh_err(c, "timeout");
+			shell_err(c, "timeout");
 		return 1;
 	}
 	if (!fs->dest) {
-		fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
+		shell_fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
 		return 0;
 	}
-	int rc = vfs_put_file(&sh->vfs, fs->dest, res->data ? res->data : (const uint8_t *)"", res->len, false, false, true,
-			      "tftp", 0644);
+	int rc = shell_vfs_put_file(&sh->vfs, fs->dest, res->data ? res->data : (const uint8_t *)"",
+				    res->len, false, false, true, "tftp", 0644);
 	if (rc) {
 		if (hpa)
-			sh_errf(c, "tftp: %s: %s\n", fs->shown, sh_strerror(-rc));
+			shell_errf(c, "tftp: %s: %s\n", fs->shown, shell_strerror(-rc));
 		else
-			sh_err(c, rc == -ENOSPC ? "write error: %s" : "can't open '%s': %s",
-			       rc == -ENOSPC ? sh_strerror(ENOSPC) : fs->shown, sh_strerror(-rc));
+			shell_err(c, rc == -ENOSPC ? "write error: %s" : "can't open '%s': %s",
+				  rc == -ENOSPC ? shell_strerror(ENOSPC) : fs->shown,
+				  shell_strerror(-rc));
 		return 1;
 	}
 	return 0;
@@ -825,17 +890,15 @@ static int tftp_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 
 /* ------------------------------------------------------------------ ftpget, ftpput */
 
-int sh_cmd_ftpget(struct cmd *c)
+int shell_cmd_ftpget(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	const char *user = "anonymous", *pass = "busybox@", *port = "21";
 	bool verbose = false;
-	while ((o = sh_getopt(c, &g, "cvu:p:P:")) != -1) {
+	while ((o = shell_getopt(c, &g, "cvu:p:P:")) != -1) {
 		switch (o) {
-		case '?':
-			sh_getopt_done(&g);
-			return 1;
+		case '?': shell_getopt_done(&g); return 1;
 		case 'v': verbose = true; break;
 		case 'u': user = g.arg; break;
 		case 'p': pass = g.arg; break;
@@ -844,8 +907,8 @@ int sh_cmd_ftpget(struct cmd *c)
 		}
 	}
 	if (g.noperands < 2 || g.noperands > 3) {
-		sh_usage(c, "ftpget");
-		sh_getopt_done(&g);
+		shell_usage(c, "ftpget");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	const char *host = g.operands[0];
@@ -857,8 +920,8 @@ int sh_cmd_ftpget(struct cmd *c)
 		if (strcmp(port, "ftp") == 0)
 			pn = 21;
 		else {
-			sh_err(c, "bad port spec '%s'", port);
-			sh_getopt_done(&g);
+			shell_err(c, "bad port spec '%s'", port);
+			shell_getopt_done(&g);
 			return 1;
 		}
 	}
@@ -872,43 +935,48 @@ int sh_cmd_ftpget(struct cmd *c)
 	fs->shown = xstrdup(local);
 	if (strcmp(local, "-") != 0)
 		fs->dest = abs_dest(c, local);
-	fs->url = xasprintf("ftp://%s:%s@%s%s%s%s:%ld/%s", user, pass, strchr(host, ':') ? "[" : "", host, "",
-			    strchr(host, ':') ? "]" : "", pn, remote[0] == '/' ? remote + 1 : remote);
-	sh_getopt_done(&g);
+	fs->url = xasprintf("ftp://%s:%s@%s%s%s%s:%ld/%s", user, pass, strchr(host, ':') ? "[" : "",
+			    host, "", strchr(host, ':') ? "]" : "", pn,
+			    remote[0] == '/' ? remote + 1 : remote);
+	shell_getopt_done(&g);
 	return begin(c, fs, "ftpget");
 }
 
 static void ftp_cmd(struct cmd *c, struct fetch_state *fs, const char *a, const char *b)
 {
 	if (fs->verbose)
-		sh_errf(c, "%s: cmd %s %s\n", c->name, a ? a : "(null)", b ? b : "(null)");
+		shell_errf(c, "%s: cmd %s %s\n", c->name, a ? a : "(null)", b ? b : "(null)");
 }
 
 static int ftpget_done(struct cmd *c, struct fetch_state *fs, const struct shell_fetch_result *res)
 {
 	struct shell *sh = c->sh;
 	int port = res->remote_port ? res->remote_port : fs->port;
-	if (res->status == SHELL_FETCH_BAD_ADDRESS || (res == &unreachable && !is_ip_literal(fs->host))) {
-		sh_err(c, "bad address '%s'", fs->host);
+	if (res->status == SHELL_FETCH_BAD_ADDRESS ||
+	    (res == &unreachable && !is_ip_literal(fs->host))) {
+		shell_err(c, "bad address '%s'", fs->host);
 		return 1;
 	}
 	if (fs->verbose)
-		sh_printf(c, "Connecting to %s (%s:%d)\n", fs->host, shown_ip(fs, res), port);
-	if (res->status == SHELL_FETCH_REFUSED || res->status == SHELL_FETCH_BLOCKED || res == &unreachable) {
-		sh_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res),
-		       sh_strerror(res == &unreachable ? ENETUNREACH : ECONNREFUSED));
+		shell_printf(c, "Connecting to %s (%s:%d)\n", fs->host, shown_ip(fs, res), port);
+	if (res->status == SHELL_FETCH_REFUSED || res->status == SHELL_FETCH_BLOCKED ||
+	    res == &unreachable) {
+		shell_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res),
+			  shell_strerror(res == &unreachable ? ENETUNREACH : ECONNREFUSED));
 		return 1;
 	}
 	if (res->status == SHELL_FETCH_TIMEOUT || res->status == SHELL_FETCH_NOT_FETCHED) {
-		sh_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res), sh_strerror(ETIMEDOUT));
+		shell_err(c, "can't connect to remote host (%s): %s", shown_ip(fs, res),
+			  shell_strerror(ETIMEDOUT));
 		return 1;
 	}
 	ftp_cmd(c, fs, NULL, NULL);
 	ftp_cmd(c, fs, "USER", fs->user);
-	if (res->status == SHELL_FETCH_SERVER_ERROR && (res->code == 530 || res->code == 331 || res->code == 332)) {
+	if (res->status == SHELL_FETCH_SERVER_ERROR &&
+	    (res->code == 530 || res->code == 331 || res->code == 332)) {
 		ftp_cmd(c, fs, "PASS", "*");
-		sh_err(c, "unexpected server response to PASS: %d %s", res->code,
-		       res->error && *res->error ? res->error : "Login incorrect.");
+		shell_err(c, "unexpected server response to PASS: %d %s", res->code,
+			  res->error && *res->error ? res->error : "Login incorrect.");
 		return 1;
 	}
 	ftp_cmd(c, fs, "PASS", "*");
@@ -917,18 +985,20 @@ static int ftpget_done(struct cmd *c, struct fetch_state *fs, const struct shell
 	ftp_cmd(c, fs, "SIZE", fs->remote);
 	ftp_cmd(c, fs, "RETR", fs->remote);
 	if (res->status == SHELL_FETCH_SERVER_ERROR) {
-		sh_err(c, "unexpected server response to RETR: %d %s", res->code ? res->code : 550,
-		       res->error && *res->error ? res->error : "Failed to open file.");
+		shell_err(c, "unexpected server response to RETR: %d %s",
+			  res->code ? res->code : 550,
+			  res->error && *res->error ? res->error : "Failed to open file.");
 		return 1;
 	}
 	int rc = 0;
 	if (!fs->dest)
-		fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
+		shell_fobj_write(sh, c->f->fd[1], res->data, res->len, false, NULL);
 	else
-		rc = vfs_put_file(&sh->vfs, fs->dest, res->data ? res->data : (const uint8_t *)"", res->len, false, false,
-				  true, "ftpget", 0644);
+		rc = shell_vfs_put_file(&sh->vfs, fs->dest,
+					res->data ? res->data : (const uint8_t *)"", res->len,
+					false, false, true, "ftpget", 0644);
 	if (rc && rc != -ENOSPC) {
-		sh_err(c, "can't open '%s': %s", fs->shown, sh_strerror(-rc));
+		shell_err(c, "can't open '%s': %s", fs->shown, shell_strerror(-rc));
 		return 1;
 	}
 	ftp_cmd(c, fs, NULL, NULL);
@@ -936,18 +1006,18 @@ static int ftpget_done(struct cmd *c, struct fetch_state *fs, const struct shell
 	return rc ? 1 : 0;
 }
 
-int sh_cmd_ftpput(struct cmd *c)
+int shell_cmd_ftpput(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
-	while ((o = sh_getopt(c, &g, "vu:p:P:")) != -1)
+	while ((o = shell_getopt(c, &g, "vu:p:P:")) != -1)
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 	if (g.noperands < 2 || g.noperands > 3) {
-		sh_usage(c, "ftpput");
-		sh_getopt_done(&g);
+		shell_usage(c, "ftpput");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	const char *host = g.operands[0];
@@ -957,23 +1027,26 @@ int sh_cmd_ftpput(struct cmd *c)
 	struct vstat st;
 	bool pok;
 	bool ip = is_ip_literal(host);
-	int rc = vfs_resolve(v, c->sh->lvl->cwd, local, true, abs, &st, &pok);
-	sh_getopt_done(&g);
+	int rc = shell_vfs_resolve(v, c->sh->lvl->cwd, local, true, abs, &st, &pok);
+	shell_getopt_done(&g);
 	/* uploads are never performed: the device cannot reach the server */
 	if (!ip) {
-		sh_err(c, "bad address '%s'", host);
+		shell_err(c, "bad address '%s'", host);
 		return 1;
 	}
 	(void)rc;
-	sh_err(c, "can't connect to remote host (%s): %s", host, sh_strerror(ECONNREFUSED));
+	shell_err(c, "can't connect to remote host (%s): %s", host, shell_strerror(ECONNREFUSED));
 	return 1;
 }
 
 /* ------------------------------------------------------------------ completion */
 
-int sh_fetch_deliver(struct cmd *c, struct fetch_state *fs, const struct shell_fetch_result *res)
+int shell_fetch_deliver(struct cmd *c, struct fetch_state *fs, const struct shell_fetch_result *res)
 {
-	c->name = fs->kind == K_WGET ? "wget" : fs->kind == K_CURL ? "curl" : fs->kind == K_FTPGET ? "ftpget" : "tftp";
+	c->name = fs->kind == K_WGET     ? "wget"
+		  : fs->kind == K_CURL   ? "curl"
+		  : fs->kind == K_FTPGET ? "ftpget"
+					 : "tftp";
 	switch (fs->kind) {
 	case K_WGET: {
 		int st = wget_done(c, fs, res);
@@ -989,20 +1062,16 @@ int sh_fetch_deliver(struct cmd *c, struct fetch_state *fs, const struct shell_f
 			}
 			fs->req.url = fs->url;
 			fs->req.destfile = fs->dest ? fs->dest : fs->stdout_file;
-			if (sh_io_fetch(c->sh, &fs->req) == 0)
+			if (shell_io_fetch(c->sh, &fs->req) == 0)
 				return SH_SUSPEND;
 			st |= wget_done(c, fs, &unreachable);
 		}
 		return st;
 	}
-	case K_CURL:
-		return curl_done(c, fs, res);
+	case K_CURL: return curl_done(c, fs, res);
 	case K_TFTP:
-	case K_TFTP_HPA:
-		return tftp_done(c, fs, res);
-	case K_FTPGET:
-		return ftpget_done(c, fs, res);
-	default:
-		return 1;
+	case K_TFTP_HPA: return tftp_done(c, fs, res);
+	case K_FTPGET: return ftpget_done(c, fs, res);
+	default: return 1;
 	}
 }

@@ -19,7 +19,7 @@ struct arena_chunk {
 	max_align_t data[];
 };
 
-void *arena_alloc(struct arena *a, size_t n)
+void *shell_arena_alloc(struct arena *a, size_t n)
 {
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	struct arena_chunk *c = a->head;
@@ -40,15 +40,15 @@ void *arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-char *arena_strndup(struct arena *a, const char *s, size_t n)
+char *shell_arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = shell_arena_alloc(a, n + 1);
 	memcpy(p, s, n);
 	p[n] = 0;
 	return p;
 }
 
-void arena_free(struct arena *a)
+void shell_arena_free(struct arena *a)
 {
 	struct arena_chunk *c = a->head;
 	while (c) {
@@ -62,15 +62,42 @@ void arena_free(struct arena *a)
 /* ------------------------------------------------------------------ tokens */
 
 enum tok {
-	T_EOF, T_NL, T_REDIR, T_WORD, T_SEMI, T_AMP, T_AND, T_OR, T_PIPE, T_LP, T_RP, T_DSEMI,
-	T_BQ, T_NOT, T_CASE, T_DO, T_DONE, T_ELIF, T_ELSE, T_ESAC, T_FI, T_FOR, T_IF, T_IN, T_THEN,
-	T_UNTIL, T_WHILE, T_LBRACE, T_RBRACE,
+	T_EOF,
+	T_NL,
+	T_REDIR,
+	T_WORD,
+	T_SEMI,
+	T_AMP,
+	T_AND,
+	T_OR,
+	T_PIPE,
+	T_LP,
+	T_RP,
+	T_DSEMI,
+	T_BQ,
+	T_NOT,
+	T_CASE,
+	T_DO,
+	T_DONE,
+	T_ELIF,
+	T_ELSE,
+	T_ESAC,
+	T_FI,
+	T_FOR,
+	T_IF,
+	T_IN,
+	T_THEN,
+	T_UNTIL,
+	T_WHILE,
+	T_LBRACE,
+	T_RBRACE,
 };
 
 static const char *const toknames[] = {
-	"end of file", "newline", "redirection", "word", ";", "&", "&&", "||", "|", "(", ")", ";;",
-	"`", "!", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then",
-	"until", "while", "{", "}",
+	"end of file", "newline", "redirection", "word", ";",  "&",   "&&",   "||",
+	"|",           "(",       ")",           ";;",   "`",  "!",   "case", "do",
+	"done",        "elif",    "else",        "esac", "fi", "for", "if",   "in",
+	"then",        "until",   "while",       "{",    "}",
 };
 
 static const char *tokname(int t, char *buf, size_t n)
@@ -96,9 +123,9 @@ struct parser {
 	struct word w;
 	int rfd, rop;
 	int tokline;
-	size_t tokstart;        /* offset of the lookahead token */
-	size_t last_end;        /* offset just past the last consumed token */
-	bool quoted;            /* the word had quoting (so it is never a keyword) */
+	size_t tokstart; /* offset of the lookahead token */
+	size_t last_end; /* offset just past the last consumed token */
+	bool quoted;     /* the word had quoting (so it is never a keyword) */
 	/* here-documents waiting for the next newline */
 	struct redir *hd[SH_HEREDOCS_MAX];
 	char *hd_delim[SH_HEREDOCS_MAX];
@@ -159,7 +186,8 @@ static size_t skip_subst_d(const char *s, size_t len, size_t i, int depth)
 				if (!e)
 					return 0;
 				j = e - 1;
-			} else if (c == '`' || (c == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
+			} else if (c == '`' || (c == '$' && j + 1 < len &&
+						(s[j + 1] == '(' || s[j + 1] == '{'))) {
 				size_t e = skip_subst_d(s, len, j, depth + 1);
 				if (!e)
 					return 0;
@@ -191,7 +219,8 @@ static size_t skip_subst_d(const char *s, size_t len, size_t i, int depth)
 			if (!e)
 				return 0;
 			j = e - 1;
-		} else if (c == '`' || (c == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
+		} else if (c == '`' ||
+			   (c == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
 			size_t e = skip_subst_d(s, len, j, depth + 1);
 			if (!e)
 				return 0;
@@ -214,7 +243,8 @@ static size_t skip_quote(const char *s, size_t len, size_t i, int depth)
 			j++;
 		else if (c == '"')
 			return j + 1;
-		else if (c == '`' || (c == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
+		else if (c == '`' ||
+			 (c == '$' && j + 1 < len && (s[j + 1] == '(' || s[j + 1] == '{'))) {
 			size_t e = skip_subst_d(s, len, j, depth + 1);
 			if (!e)
 				return 0;
@@ -224,7 +254,7 @@ static size_t skip_quote(const char *s, size_t len, size_t i, int depth)
 	return 0;
 }
 
-size_t sh_skip_subst(const char *s, size_t len, size_t i)
+size_t shell_skip_subst(const char *s, size_t len, size_t i)
 {
 	return skip_subst_d(s, len, i, 0);
 }
@@ -272,7 +302,8 @@ static void read_heredocs(struct parser *p)
 			buf_free(&body);
 			need_more(p, "unexpected end of file");
 		}
-		r->target.text = arena_strndup(p->a, body.data ? (char *)body.data : "", body.len);
+		r->target.text =
+			shell_arena_strndup(p->a, body.data ? (char *)body.data : "", body.len);
 		r->target.len = body.len;
 		buf_free(&body);
 	}
@@ -310,17 +341,20 @@ static void lex_word(struct parser *p)
 				buf_free(&b);
 				need_more(p, "unterminated quoted string");
 			}
-		} else if (c == '`' || (c == '$' && i + 1 < p->len && (p->s[i + 1] == '(' || p->s[i + 1] == '{'))) {
-			e = sh_skip_subst(p->s, p->len, i);
+		} else if (c == '`' || (c == '$' && i + 1 < p->len &&
+					(p->s[i + 1] == '(' || p->s[i + 1] == '{'))) {
+			e = shell_skip_subst(p->s, p->len, i);
 			if (!e) {
 				buf_free(&b);
 				if (c == '`')
 					need_more(p, "unterminated quoted string");
-				/* ash reads ${name and fails at the first character that cannot follow */
+				/* ash reads ${name and fails at the first character that cannot
+				 * follow */
 				if (p->s[i + 1] == '{')
 					fail(p, PARSE_ERROR, "syntax error: bad substitution");
-				need_more(p, p->s[i + 1] == '{' ? "unexpected end of file (expecting \"}\")"
-								: "unexpected end of file (expecting \")\")");
+				need_more(p, p->s[i + 1] == '{'
+						     ? "unexpected end of file (expecting \"}\")"
+						     : "unexpected end of file (expecting \")\")");
 			}
 		}
 		if (e) {
@@ -328,7 +362,8 @@ static void lex_word(struct parser *p)
 			for (size_t j = i; j < e; j++) {
 				if (p->s[j] == '\n')
 					p->line++;
-				if (c != '\'' && p->s[j] == '\\' && j + 1 < e && p->s[j + 1] == '\n') {
+				if (c != '\'' && p->s[j] == '\\' && j + 1 < e &&
+				    p->s[j + 1] == '\n') {
 					j++;
 					p->line++;
 					continue;
@@ -345,7 +380,7 @@ static void lex_word(struct parser *p)
 		buf_free(&b);
 		fail(p, PARSE_ERROR, "syntax error: word too long");
 	}
-	p->w.text = arena_strndup(p->a, b.data ? (char *)b.data : "", b.len);
+	p->w.text = shell_arena_strndup(p->a, b.data ? (char *)b.data : "", b.len);
 	p->w.len = b.len;
 	p->quoted = quoted;
 	buf_free(&b);
@@ -408,11 +443,8 @@ static void lex(struct parser *p)
 		p->pos++;
 		return;
 	case '<':
-	case '>':
-		p->rfd = c == '<' ? 0 : 1;
-		goto redir;
-	default:
-		break;
+	case '>': p->rfd = c == '<' ? 0 : 1; goto redir;
+	default: break;
 	}
 	/* A word; all digits right before < or > make an fd number. */
 	size_t q = p->pos;
@@ -478,12 +510,12 @@ static void consume(struct parser *p)
 }
 
 static const char *const keywords[] = {
-	"!", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until",
-	"while", "{", "}",
+	"!",   "case", "do", "done", "elif",  "else",  "esac", "fi",
+	"for", "if",   "in", "then", "until", "while", "{",    "}",
 };
 static const int keyword_toks[] = {
-	T_NOT, T_CASE, T_DO, T_DONE, T_ELIF, T_ELSE, T_ESAC, T_FI, T_FOR, T_IF, T_IN, T_THEN, T_UNTIL,
-	T_WHILE, T_LBRACE, T_RBRACE,
+	T_NOT, T_CASE, T_DO, T_DONE, T_ELIF,  T_ELSE,  T_ESAC,   T_FI,
+	T_FOR, T_IF,   T_IN, T_THEN, T_UNTIL, T_WHILE, T_LBRACE, T_RBRACE,
 };
 
 /* The next token, with reserved words recognised (command position). */
@@ -504,8 +536,8 @@ static void unexpected(struct parser *p, int got, int expecting)
 	if (got == T_EOF && !p->eof_final)
 		fail(p, PARSE_INCOMPLETE, "incomplete");
 	if (expecting >= 0)
-		fail(p, PARSE_ERROR, "syntax error: unexpected %s (expecting %s)", tokname(got, b1, sizeof(b1)),
-		     tokname(expecting, b2, sizeof(b2)));
+		fail(p, PARSE_ERROR, "syntax error: unexpected %s (expecting %s)",
+		     tokname(got, b1, sizeof(b1)), tokname(expecting, b2, sizeof(b2)));
 	fail(p, PARSE_ERROR, "syntax error: unexpected %s", tokname(got, b1, sizeof(b1)));
 }
 
@@ -527,7 +559,7 @@ static void linebreak(struct parser *p)
 
 static struct node *new_node(struct parser *p, int type)
 {
-	struct node *n = arena_alloc(p->a, sizeof(*n));
+	struct node *n = shell_arena_alloc(p->a, sizeof(*n));
 	n->type = type;
 	n->lineno = p->tokline;
 	return n;
@@ -537,20 +569,21 @@ static struct node *parse_and_or(struct parser *p);
 static struct node *parse_command(struct parser *p);
 
 /* Growable arrays in the arena (copied on growth; commands are short). */
-#define GROW(p, arr, n, cap)                                                                       \
-	do {                                                                                       \
-		if ((n) == (cap)) {                                                                \
-			size_t nc_ = (cap) ? (cap) * 2 : 4;                                        \
-			void *na_ = arena_alloc((p)->a, nc_ * sizeof(*(arr)));                     \
-			if (n)                                                                     \
-				memcpy(na_, (arr), (n) * sizeof(*(arr)));                          \
-			(arr) = na_;                                                               \
-			(cap) = nc_;                                                               \
-		}                                                                                  \
+#define GROW(p, arr, n, cap) \
+	do { \
+		if ((n) == (cap)) { \
+			size_t nc_ = (cap) ? (cap)*2 : 4; \
+			void *na_ = shell_arena_alloc((p)->a, nc_ * sizeof(*(arr))); \
+			if (n) \
+				memcpy(na_, (arr), (n) * sizeof(*(arr))); \
+			(arr) = na_; \
+			(cap) = nc_; \
+		} \
 	} while (0)
 
 /* Appends an and-or to a list; a following '&' marks it as a background job. */
-static void list_push(struct parser *p, struct node *l, size_t *cap, size_t *capops, struct node *item)
+static void list_push(struct parser *p, struct node *l, size_t *cap, size_t *capops,
+		      struct node *item)
 {
 	GROW(p, l->u.list.items, l->u.list.n, *cap);
 	GROW(p, l->u.list.ops, l->u.list.n, *capops);
@@ -615,7 +648,7 @@ static void parse_redirect(struct parser *p, struct redir ***tail)
 	int t = peek(p);
 	if (t != T_WORD)
 		unexpected(p, t, -1);
-	struct redir *r = arena_alloc(p->a, sizeof(*r));
+	struct redir *r = shell_arena_alloc(p->a, sizeof(*r));
 	r->fd = fd;
 	r->op = op & 0xff;
 	r->target = p->w;
@@ -624,7 +657,7 @@ static void parse_redirect(struct parser *p, struct redir ***tail)
 			fail(p, PARSE_ERROR, "syntax error: too many here-documents");
 		/* The delimiter after quote removal; any quoting means no expansion. */
 		const char *w = p->w.text;
-		char *d = arena_alloc(p->a, p->w.len + 1);
+		char *d = shell_arena_alloc(p->a, p->w.len + 1);
 		size_t k = 0;
 		bool q = false;
 		for (size_t i = 0; i < p->w.len; i++) {
@@ -669,8 +702,8 @@ static bool is_assignment(const struct word *w)
 	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
 		return false;
 	for (s++; *s && *s != '='; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
 			return false;
 	return *s == '=';
 }
@@ -714,7 +747,7 @@ static struct node *parse_for(struct parser *p)
 	int t = peek(p);
 	if (t != T_WORD)
 		unexpected(p, t, T_WORD);
-	if (!sh_valid_name(p->w.text, p->w.len))
+	if (!shell_valid_name(p->w.text, p->w.len))
 		fail(p, PARSE_ERROR, "syntax error: bad for loop variable");
 	n->u.forn.var = p->w.text;
 	consume(p);
@@ -842,7 +875,8 @@ static struct node *parse_simple(struct parser *p)
 		n->u.simple.words[n->u.simple.nwords++] = p->w;
 		consume(p);
 		/* name() compound: a function definition */
-		if (n->u.simple.nwords == 1 && n->u.simple.nassigns == 0 && !n->redirs && peek(p) == T_LP) {
+		if (n->u.simple.nwords == 1 && n->u.simple.nassigns == 0 && !n->redirs &&
+		    peek(p) == T_LP) {
 			consume(p);
 			t = peek(p);
 			if (t != T_RP)
@@ -850,15 +884,16 @@ static struct node *parse_simple(struct parser *p)
 			consume(p);
 			linebreak(p);
 			int kt = peek_kw(p);
-			if (kt != T_LBRACE && kt != T_LP && kt != T_IF && kt != T_WHILE && kt != T_UNTIL &&
-			    kt != T_FOR && kt != T_CASE)
+			if (kt != T_LBRACE && kt != T_LP && kt != T_IF && kt != T_WHILE &&
+			    kt != T_UNTIL && kt != T_FOR && kt != T_CASE)
 				unexpected(p, kt, -1);
 			size_t body_start = p->tokstart;
 			parse_command(p);
 			struct node *f = new_node(p, N_FUNCDEF);
 			f->lineno = n->lineno;
 			f->u.func.name = n->u.simple.words[0].text;
-			f->u.func.src = arena_strndup(p->a, p->s + body_start, p->last_end - body_start);
+			f->u.func.src = shell_arena_strndup(p->a, p->s + body_start,
+							    p->last_end - body_start);
 			return f;
 		}
 	}
@@ -874,35 +909,19 @@ static struct node *parse_command(struct parser *p)
 	struct node *n;
 	int t = peek_kw(p);
 	switch (t) {
-	case T_IF:
-		n = parse_if(p);
-		break;
-	case T_WHILE:
-		n = parse_loop(p, false);
-		break;
-	case T_UNTIL:
-		n = parse_loop(p, true);
-		break;
-	case T_FOR:
-		n = parse_for(p);
-		break;
-	case T_CASE:
-		n = parse_case(p);
-		break;
-	case T_LBRACE:
-		n = parse_group(p, false);
-		break;
-	case T_LP:
-		n = parse_group(p, true);
-		break;
+	case T_IF: n = parse_if(p); break;
+	case T_WHILE: n = parse_loop(p, false); break;
+	case T_UNTIL: n = parse_loop(p, true); break;
+	case T_FOR: n = parse_for(p); break;
+	case T_CASE: n = parse_case(p); break;
+	case T_LBRACE: n = parse_group(p, false); break;
+	case T_LP: n = parse_group(p, true); break;
 	case T_WORD:
 	case T_REDIR:
 		n = parse_simple(p);
 		p->depth--;
 		return n;
-	default:
-		unexpected(p, t, -1);
-		return NULL;
+	default: unexpected(p, t, -1); return NULL;
 	}
 	parse_redirects(p, n);
 	p->depth--;
@@ -994,7 +1013,8 @@ static struct node *parse_top(struct parser *p, bool whole)
 			continue;
 		}
 		if (t == T_EOF) {
-			/* a terminal line always ends with a newline: more is coming (a continuation) */
+			/* a terminal line always ends with a newline: more is coming (a
+			 * continuation) */
 			if (!whole && !p->eof_final)
 				fail(p, PARSE_INCOMPLETE, "incomplete");
 			break;
@@ -1006,8 +1026,8 @@ static struct node *parse_top(struct parser *p, bool whole)
 	return l;
 }
 
-void sh_parse(struct arena *a, const char *src, size_t len, size_t pos, int lineno,
-	      bool eof_final, struct parse_result *res)
+void shell_parse(struct arena *a, const char *src, size_t len, size_t pos, int lineno,
+		 bool eof_final, struct parse_result *res)
 {
 	struct parser *p = xcalloc(1, sizeof(*p));
 	p->a = a;
@@ -1049,7 +1069,7 @@ void sh_parse(struct arena *a, const char *src, size_t len, size_t pos, int line
 	free(p);
 }
 
-void sh_parse_all(struct arena *a, const char *src, size_t len, struct parse_result *res)
+void shell_parse_all(struct arena *a, const char *src, size_t len, struct parse_result *res)
 {
 	struct parser *p = xcalloc(1, sizeof(*p));
 	p->a = a;

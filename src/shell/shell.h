@@ -26,39 +26,41 @@
 struct shell;
 
 struct shell_limits {
-	size_t vfs_bytes;      /* bytes of files the attacker may create */
-	size_t vfs_files;      /* files and folders the attacker may create */
-	size_t max_commands;   /* simple commands per session, scripts included */
-	int script_depth;      /* sh x.sh inside x.sh ... */
-	size_t max_queued;     /* bytes of input lines queued while a download runs */
+	size_t vfs_bytes;    /* bytes of files the attacker may create */
+	size_t vfs_files;    /* files and folders the attacker may create */
+	size_t max_commands; /* simple commands per session, scripts included */
+	int script_depth;    /* sh x.sh inside x.sh ... */
+	size_t max_queued;   /* bytes of input lines queued while a download runs */
 };
 
 /* A download the shell wants. Strings are valid until shell_fetch_done (or shell_free). */
 struct shell_fetch {
-	uint64_t id;           /* pass back to shell_fetch_done */
-	const char *method;    /* "wget", "curl", "tftp", "ftpget" */
-	const char *url;       /* absolute: http(s)://, ftp://[user:pass@]host[:port]/path, tftp://host[:port]/file */
-	const char *destfile;  /* absolute vfs path the bytes go to (for -O - or curl's stdout: the
-				  file stdout is redirected to); NULL when they go to a pipe or the
-				  terminal */
+	uint64_t id;          /* pass back to shell_fetch_done */
+	const char *method;   /* "wget", "curl", "tftp", "ftpget" */
+	const char *url;      /* absolute: http(s)://, ftp://[user:pass@]host[:port]/path,
+				 tftp://host[:port]/file */
+	const char *destfile; /* absolute vfs path the bytes go to (for -O - or curl's stdout: the
+				 file stdout is redirected to); NULL when they go to a pipe or the
+				 terminal */
 };
 
 enum shell_fetch_status {
 	SHELL_FETCH_OK,
-	SHELL_FETCH_BAD_ADDRESS,   /* name does not resolve */
-	SHELL_FETCH_REFUSED,       /* connection refused / unreachable */
-	SHELL_FETCH_TIMEOUT,       /* no answer in time */
-	SHELL_FETCH_SERVER_ERROR,  /* HTTP status >= 400, FTP/TFTP error (detail in `code`, `error`) */
-	SHELL_FETCH_BLOCKED,       /* refused by the sensor's policy (private address, rate limit);
-				      the attacker sees a plausible network error */
-	SHELL_FETCH_NOT_FETCHED,   /* capture.fetch=false: pretend it timed out */
+	SHELL_FETCH_BAD_ADDRESS,  /* name does not resolve */
+	SHELL_FETCH_REFUSED,      /* connection refused / unreachable */
+	SHELL_FETCH_TIMEOUT,      /* no answer in time */
+	SHELL_FETCH_SERVER_ERROR, /* HTTP status >= 400, FTP/TFTP error (detail in `code`, `error`)
+				   */
+	SHELL_FETCH_BLOCKED,      /* refused by the sensor's policy (private address, rate limit);
+				     the attacker sees a plausible network error */
+	SHELL_FETCH_NOT_FETCHED,  /* capture.fetch=false: pretend it timed out */
 };
 
 struct shell_fetch_result {
 	enum shell_fetch_status status;
-	int code;              /* HTTP status, FTP reply code or TFTP error code; 0 if none */
-	const char *error;     /* short cause, for logs */
-	const uint8_t *data;   /* the bytes (OK only); borrowed for the duration of the call */
+	int code;            /* HTTP status, FTP reply code or TFTP error code; 0 if none */
+	const char *error;   /* short cause, for logs */
+	const uint8_t *data; /* the bytes (OK only); borrowed for the duration of the call */
 	size_t len;
 	bool truncated;        /* cut at capture.max_size */
 	const char *remote_ip; /* address actually connected to, for wget's "Connecting to" line */

@@ -17,7 +17,7 @@ static const struct profile *P(struct cmd *c)
 /* The text of a profile file (NULL if absent). */
 static const char *pfile(struct cmd *c, const char *path, size_t *len)
 {
-	const struct profile_node *pn = sh_prof_node(P(c), path);
+	const struct profile_node *pn = shell_prof_node(P(c), path);
 	if (!pn || pn->type != PROFILE_FILE || !pn->data)
 		return NULL;
 	*len = pn->len;
@@ -64,17 +64,21 @@ static size_t proc_list(struct cmd *c, struct pline **out, const char *self_cmd)
 	const char *shvsz = "1532";
 	for (size_t i = 0; i < n; i++) {
 		const struct profile_proc *pr = &p->procs[i];
-		if (sh_proc_killed(c->sh, pr->pid))
+		if (shell_proc_killed(c->sh, pr->pid))
 			continue;
 		v[k++] = (struct pline){pr->pid, pr->user, pr->vsz, pr->stat, pr->command};
 		if (strcmp(pr->command, "init") == 0 || strstr(pr->command, "sh"))
 			shvsz = pr->vsz;
 	}
 	int pids[SH_LEVELS_MAX];
-	size_t np = sh_shell_pids(c->sh, pids, SH_LEVELS_MAX);
+	size_t np = shell_shell_pids(c->sh, pids, SH_LEVELS_MAX);
 	const char *user = p && p->user ? p->user : "root";
 	for (size_t i = 0; i < np; i++)
-		v[k++] = (struct pline){pids[i], user, shvsz, "S", i + 1 == np ? (c->sh->prof && c->sh->prof->shell_name ? c->sh->prof->shell_name : "-sh") : "sh"};
+		v[k++] = (struct pline){pids[i], user, shvsz, "S",
+					i + 1 == np ? (c->sh->prof && c->sh->prof->shell_name
+							       ? c->sh->prof->shell_name
+							       : "-sh")
+						    : "sh"};
 	if (self_cmd)
 		v[k++] = (struct pline){c->sh->next_pid++, user, shvsz, "R", self_cmd};
 	qsort(v, k, sizeof(*v), pline_cmp);
@@ -82,7 +86,7 @@ static size_t proc_list(struct cmd *c, struct pline **out, const char *self_cmd)
 	return k;
 }
 
-int sh_cmd_ps(struct cmd *c)
+int shell_cmd_ps(struct cmd *c)
 {
 	struct pline *v;
 	/* BusyBox ps without DESKTOP ignores its operands ("ps aux" works) */
@@ -92,14 +96,15 @@ int sh_cmd_ps(struct cmd *c)
 	buf_append_str(&b, "  PID USER       VSZ STAT COMMAND\n");
 	for (size_t i = 0; i < n; i++) {
 		char line[512];
-		int l = snprintf(line, sizeof(line), "%5d %-8.8s %5s %-4s %s", v[i].pid, v[i].user, v[i].vsz, v[i].stat, v[i].cmd);
+		int l = snprintf(line, sizeof(line), "%5d %-8.8s %5s %-4s %s", v[i].pid, v[i].user,
+				 v[i].vsz, v[i].stat, v[i].cmd);
 		if (l > SH_TERM_WIDTH)
 			l = SH_TERM_WIDTH;
 		if (l > 0)
 			buf_append(&b, line, (size_t)l);
 		buf_append_str(&b, "\n");
 	}
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
 	free(v);
 	return 0;
@@ -125,7 +130,7 @@ static const char *proc_name(const char *cmd, char buf[128])
 	return buf;
 }
 
-int sh_cmd_killall(struct cmd *c)
+int shell_cmd_killall(struct cmd *c)
 {
 	int i = 1;
 	bool quiet = false;
@@ -133,7 +138,7 @@ int sh_cmd_killall(struct cmd *c)
 		if (strcmp(c->argv[i], "-q") == 0)
 			quiet = true;
 	if (i >= c->argc) {
-		sh_usage(c, "killall");
+		shell_usage(c, "killall");
 		return 1;
 	}
 	int st = 0;
@@ -143,22 +148,23 @@ int sh_cmd_killall(struct cmd *c)
 		for (size_t k = 0; p && k < p->nprocs; k++) {
 			const struct profile_proc *pr = &p->procs[k];
 			char nb[128];
-			if (sh_proc_killed(c->sh, pr->pid) || strcmp(proc_name(pr->command, nb), c->argv[i]) != 0)
+			if (shell_proc_killed(c->sh, pr->pid) ||
+			    strcmp(proc_name(pr->command, nb), c->argv[i]) != 0)
 				continue;
 			any = true;
 			if (pr->pid != 1 && pr->command[0] != '[')
-				sh_proc_kill(c->sh, pr->pid);
+				shell_proc_kill(c->sh, pr->pid);
 		}
 		if (!any) {
 			if (!quiet)
-				sh_err(c, "%s: no process killed", c->argv[i]);
+				shell_err(c, "%s: no process killed", c->argv[i]);
 			st = 1;
 		}
 	}
 	return st;
 }
 
-int sh_cmd_pidof(struct cmd *c)
+int shell_cmd_pidof(struct cmd *c)
 {
 	struct pline *v;
 	size_t n = proc_list(c, &v, NULL);
@@ -169,20 +175,20 @@ int sh_cmd_pidof(struct cmd *c)
 		for (size_t k = n; k-- > 0;) {
 			char nb[128];
 			if (strcmp(proc_name(v[k].cmd, nb), c->argv[i]) == 0) {
-				sh_printf(c, "%s%d", any ? " " : "", v[k].pid);
+				shell_printf(c, "%s%d", any ? " " : "", v[k].pid);
 				any = true;
 			}
 		}
 	}
 	if (any)
-		sh_outs(c, "\n");
+		shell_outs(c, "\n");
 	free(v);
 	return any ? 0 : 1;
 }
 
 /* ------------------------------------------------------------------ identity */
 
-int sh_cmd_uname(struct cmd *c)
+int shell_cmd_uname(struct cmd *c)
 {
 	const struct profile *p = P(c);
 	const char *f[8] = {
@@ -199,11 +205,11 @@ int sh_cmd_uname(struct cmd *c)
 	for (int i = 1; i < c->argc; i++) {
 		const char *a = c->argv[i];
 		if (a[0] != '-' || !a[1]) {
-			sh_usage(c, "uname");
+			shell_usage(c, "uname");
 			return 1;
 		}
 		if (strcmp(a, "--help") == 0) {
-			sh_usage(c, "uname");
+			shell_usage(c, "uname");
 			return 0;
 		}
 		for (const char *q = a + 1; *q; q++) {
@@ -215,7 +221,7 @@ int sh_cmd_uname(struct cmd *c)
 				sel |= 1u << (o - opts);
 			else {
 				c->name = "uname";
-				return sh_bad_option(c, *q);
+				return shell_bad_option(c, *q);
 			}
 		}
 	}
@@ -230,7 +236,7 @@ int sh_cmd_uname(struct cmd *c)
 			buf_append_str(&b, f[i]);
 		}
 	buf_append(&b, "\n", 1);
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
 	return 0;
 }
@@ -259,43 +265,45 @@ static void group_of(struct cmd *c, uint32_t gid, char *out, size_t n)
 		snprintf(out, n, "%u", gid);
 }
 
-int sh_cmd_id(struct cmd *c)
+int shell_cmd_id(struct cmd *c)
 {
 	const char *user = P(c) && P(c)->user ? P(c)->user : "root";
 	uint32_t uid = c->sh->vfs.uid, gid = c->sh->vfs.gid;
 	char gn[64];
 	group_of(c, gid, gn, sizeof(gn));
 	if (c->argc > 1 && strcmp(c->argv[1], "-u") == 0) {
-		sh_printf(c, "%u\n", uid);
+		shell_printf(c, "%u\n", uid);
 		return 0;
 	}
 	if (c->argc > 1 && strcmp(c->argv[1], "-un") == 0) {
-		sh_printf(c, "%s\n", user);
+		shell_printf(c, "%s\n", user);
 		return 0;
 	}
 	if (c->argc > 1 && strcmp(c->argv[1], "-g") == 0) {
-		sh_printf(c, "%u\n", gid);
+		shell_printf(c, "%u\n", gid);
 		return 0;
 	}
-	sh_printf(c, "uid=%u(%s) gid=%u(%s)\n", uid, user, gid, gn);
+	shell_printf(c, "uid=%u(%s) gid=%u(%s)\n", uid, user, gid, gn);
 	return 0;
 }
 
-int sh_cmd_whoami(struct cmd *c)
+int shell_cmd_whoami(struct cmd *c)
 {
-	sh_printf(c, "%s\n", P(c) && P(c)->user ? P(c)->user : "root");
+	shell_printf(c, "%s\n", P(c) && P(c)->user ? P(c)->user : "root");
 	return 0;
 }
 
-int sh_cmd_hostname(struct cmd *c)
+int shell_cmd_hostname(struct cmd *c)
 {
 	if (c->argc > 1 && c->argv[1][0] != '-')
-		return c->sh->vfs.uid == 0 ? 0 : (sh_err(c, "sethostname: Operation not permitted"), 1);
-	sh_printf(c, "%s\n", P(c) && P(c)->hostname ? P(c)->hostname : "(none)");
+		return c->sh->vfs.uid == 0
+			       ? 0
+			       : (shell_err(c, "sethostname: Operation not permitted"), 1);
+	shell_printf(c, "%s\n", P(c) && P(c)->hostname ? P(c)->hostname : "(none)");
 	return 0;
 }
 
-int sh_cmd_nproc(struct cmd *c)
+int shell_cmd_nproc(struct cmd *c)
 {
 	size_t len;
 	const char *ci = pfile(c, "/proc/cpuinfo", &len);
@@ -309,18 +317,18 @@ int sh_cmd_nproc(struct cmd *c)
 			p = nl ? nl + 1 : end;
 		}
 	}
-	sh_printf(c, "%d\n", n ? n : 1);
+	shell_printf(c, "%d\n", n ? n : 1);
 	return 0;
 }
 
 /* ------------------------------------------------------------------ resources */
 
-int sh_cmd_uptime(struct cmd *c)
+int shell_cmd_uptime(struct cmd *c)
 {
 	size_t len;
 	const char *u = pfile(c, "/proc/uptime", &len);
 	double up = u ? strtod(u, NULL) : 86400.0 * 3 + 4000;
-	up += (double)(sh_now() - c->sh->start_time);
+	up += (double)(shell_now() - c->sh->start_time);
 	const char *la = pfile(c, "/proc/loadavg", &len);
 	double l1 = 0, l5 = 0, l15 = 0;
 	if (la)
@@ -340,46 +348,56 @@ int sh_cmd_uptime(struct cmd *c)
 	else
 		buf_printf(&b, "%lu min, ", mins);
 	buf_printf(&b, " load average: %.2f, %.2f, %.2f\n", l1, l5, l15);
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
 	return 0;
 }
 
-int sh_cmd_free(struct cmd *c)
+int shell_cmd_free(struct cmd *c)
 {
 	unsigned long total = meminfo(c, "MemTotal", 60000), fr = meminfo(c, "MemFree", 20000);
 	unsigned long bufs = meminfo(c, "Buffers", 0), cached = meminfo(c, "Cached", 0);
-	unsigned long shared = meminfo(c, "Shmem", 0), stotal = meminfo(c, "SwapTotal", 0), sfree = meminfo(c, "SwapFree", 0);
+	unsigned long shared = meminfo(c, "Shmem", 0), stotal = meminfo(c, "SwapTotal", 0),
+		      sfree = meminfo(c, "SwapFree", 0);
 	unsigned long used = total > fr ? total - fr : 0;
-	if (sh_bb_at_least(c->sh, 1, 30)) {
+	if (shell_bb_at_least(c->sh, 1, 30)) {
 		unsigned long avail = meminfo(c, "MemAvailable", fr + cached);
 		unsigned long bc = bufs + cached;
-		sh_printf(c, "              total        used        free      shared  buff/cache   available\n"
-			     "Mem:     %10lu  %10lu  %10lu  %10lu  %10lu  %10lu\n"
-			     "Swap:    %10lu  %10lu  %10lu\n",
-			  total, used > bc ? used - bc : used, fr, shared, bc, avail, stotal, stotal - sfree, sfree);
+		shell_printf(
+			c,
+			"              total        used        free      shared  buff/cache   "
+			"available\n"
+			"Mem:     %10lu  %10lu  %10lu  %10lu  %10lu  %10lu\n"
+			"Swap:    %10lu  %10lu  %10lu\n",
+			total, used > bc ? used - bc : used, fr, shared, bc, avail, stotal,
+			stotal - sfree, sfree);
 		return 0;
 	}
-	sh_printf(c, "             total       used       free     shared    buffers     cached\n"
+	shell_printf(c,
+		     "             total       used       free     shared    buffers     cached\n"
 		     "Mem:    %10lu %10lu %10lu %10lu %10lu %10lu\n"
 		     "-/+ buffers/cache: %10lu %10lu\n"
 		     "Swap:   %10lu %10lu %10lu\n",
-		  total, used, fr, shared, bufs, cached, used > bufs + cached ? used - bufs - cached : used,
-		  fr + bufs + cached, stotal, stotal - sfree, sfree);
+		     total, used, fr, shared, bufs, cached,
+		     used > bufs + cached ? used - bufs - cached : used, fr + bufs + cached, stotal,
+		     stotal - sfree, sfree);
 	return 0;
 }
 
 /* Sizes for df from what the profile says: RAM for tmpfs, file bytes for the root image. */
-static void fs_size(struct cmd *c, const struct vfs_mount *m, unsigned long *total, unsigned long *used)
+static void fs_size(struct cmd *c, const struct vfs_mount *m, unsigned long *total,
+		    unsigned long *used)
 {
 	unsigned long mem = meminfo(c, "MemTotal", 60000);
-	if (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "ramfs") == 0 || strcmp(m->type, "devtmpfs") == 0) {
+	if (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "ramfs") == 0 ||
+	    strcmp(m->type, "devtmpfs") == 0) {
 		*total = mem / 2;
 		size_t bytes = 0;
 		const struct profile *p = P(c);
 		size_t dl = strlen(m->dir);
 		for (size_t i = 0; p && i < p->nnodes; i++)
-			if (strncmp(p->nodes[i].path, m->dir, dl) == 0 && p->nodes[i].type == PROFILE_FILE)
+			if (strncmp(p->nodes[i].path, m->dir, dl) == 0 &&
+			    p->nodes[i].type == PROFILE_FILE)
 				bytes += p->nodes[i].len;
 		*used = (unsigned long)((bytes + c->sh->vfs.bytes) / 1024);
 		if (*used > *total)
@@ -395,7 +413,7 @@ static void fs_size(struct cmd *c, const struct vfs_mount *m, unsigned long *tot
 	*total = strstr(m->opts, "ro") == m->opts ? *used : *used * 2 + 1024;
 }
 
-int sh_cmd_df(struct cmd *c)
+int shell_cmd_df(struct cmd *c)
 {
 	size_t len;
 	const char *mt = pfile(c, "/proc/mounts", &len);
@@ -414,8 +432,10 @@ int sh_cmd_df(struct cmd *c)
 		p = nl ? nl + 1 : end;
 		if (sscanf(line, "%63s %255s %31s %255s", m.dev, m.dir, m.type, m.opts) != 4)
 			continue;
-		static const char *const pseudo[] = {"rootfs", "proc", "sysfs", "devpts", "usbfs", "debugfs", "securityfs",
-						     "cgroup", "mqueue", "binfmt_misc", "configfs", "pstore", "tracefs"};
+		static const char *const pseudo[] = {
+			"rootfs",   "proc",       "sysfs",  "devpts", "usbfs",
+			"debugfs",  "securityfs", "cgroup", "mqueue", "binfmt_misc",
+			"configfs", "pstore",     "tracefs"};
 		bool skip = false;
 		for (size_t k = 0; k < LIB_ARRAY_LEN(pseudo); k++)
 			if (strcmp(m.type, pseudo[k]) == 0)
@@ -426,18 +446,20 @@ int sh_cmd_df(struct cmd *c)
 		fs_size(c, &m, &total, &used);
 		unsigned long avail = total > used ? total - used : 0;
 		unsigned pct = total ? (unsigned)((used * 100 + total - 1) / total) : 0;
-		buf_printf(&b, "%-20s %9lu %9lu %9lu %3u%% %s\n", m.dev, total, used, avail, pct, m.dir);
+		buf_printf(&b, "%-20s %9lu %9lu %9lu %3u%% %s\n", m.dev, total, used, avail, pct,
+			   m.dir);
 	}
-	sh_out(c, b.data, b.len, false);
+	shell_out(c, b.data, b.len, false);
 	buf_free(&b);
 	return 0;
 }
 
-int sh_cmd_mount(struct cmd *c)
+int shell_cmd_mount(struct cmd *c)
 {
 	if (c->argc > 1) {
 		/* mounting as root: accepted, with no effect on the emulated tree */
-		return c->sh->vfs.uid == 0 ? 0 : (sh_err(c, "permission denied (are you root?)"), 1);
+		return c->sh->vfs.uid == 0 ? 0
+					   : (shell_err(c, "permission denied (are you root?)"), 1);
 	}
 	size_t len;
 	const char *mt = pfile(c, "/proc/mounts", &len);
@@ -451,7 +473,7 @@ int sh_cmd_mount(struct cmd *c)
 		line[ll] = 0;
 		p = nl ? nl + 1 : end;
 		if (sscanf(line, "%63s %255s %31s %255s", dev, dir, type, opts) == 4)
-			sh_printf(c, "%s on %s type %s (%s)\n", dev, dir, type, opts);
+			shell_printf(c, "%s on %s type %s (%s)\n", dev, dir, type, opts);
 	}
 	return 0;
 }
@@ -476,80 +498,100 @@ static void iface_identity(struct cmd *c, uint8_t mac[6], uint8_t ip[4])
 	ip[3] = (uint8_t)(10 + (x >> 40) % 200);
 }
 
-int sh_cmd_ifconfig(struct cmd *c)
+int shell_cmd_ifconfig(struct cmd *c)
 {
 	if (c->argc > 2)
 		return c->sh->vfs.uid == 0 ? 0 : 1;
 	uint8_t mac[6], ip[4];
 	iface_identity(c, mac, ip);
 	bool only_lo = c->argc == 2 && strcmp(c->argv[1], "lo") == 0;
-	if (c->argc == 2 && !only_lo && strcmp(c->argv[1], "eth0") != 0 && strcmp(c->argv[1], "-a") != 0) {
-		sh_errf(c, "ifconfig: %s: error fetching interface information: Device not found\n", c->argv[1]);
+	if (c->argc == 2 && !only_lo && strcmp(c->argv[1], "eth0") != 0 &&
+	    strcmp(c->argv[1], "-a") != 0) {
+		shell_errf(c,
+			   "ifconfig: %s: error fetching interface information: Device not found\n",
+			   c->argv[1]);
 		return 1;
 	}
 	if (!only_lo)
-		sh_printf(c, "eth0      Link encap:Ethernet  HWaddr %02X:%02X:%02X:%02X:%02X:%02X  \n"
-			     "          inet addr:%u.%u.%u.%u  Bcast:%u.%u.%u.255  Mask:255.255.255.0\n"
-			     "          UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1\n"
-			     "          RX packets:1838407 errors:0 dropped:0 overruns:0 frame:0\n"
-			     "          TX packets:1121834 errors:0 dropped:0 overruns:0 carrier:0\n"
-			     "          collisions:0 txqueuelen:1000 \n"
-			     "          RX bytes:283747322 (270.6 MiB)  TX bytes:1104637220 (1.0 GiB)\n"
-			     "          Interrupt:36 \n\n",
-			  mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ip[0], ip[1], ip[2], ip[3], ip[0], ip[1], ip[2]);
+		shell_printf(
+			c,
+			"eth0      Link encap:Ethernet  HWaddr %02X:%02X:%02X:%02X:%02X:%02X  \n"
+			"          inet addr:%u.%u.%u.%u  Bcast:%u.%u.%u.255  Mask:255.255.255.0\n"
+			"          UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1\n"
+			"          RX packets:1838407 errors:0 dropped:0 overruns:0 frame:0\n"
+			"          TX packets:1121834 errors:0 dropped:0 overruns:0 carrier:0\n"
+			"          collisions:0 txqueuelen:1000 \n"
+			"          RX bytes:283747322 (270.6 MiB)  TX bytes:1104637220 (1.0 GiB)\n"
+			"          Interrupt:36 \n\n",
+			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ip[0], ip[1], ip[2], ip[3],
+			ip[0], ip[1], ip[2]);
 	if (c->argc == 1 || only_lo || strcmp(c->argv[1], "-a") == 0)
-		sh_outs(c, "lo        Link encap:Local Loopback  \n"
-			   "          inet addr:127.0.0.1  Mask:255.0.0.0\n"
-			   "          UP LOOPBACK RUNNING  MTU:16436  Metric:1\n"
-			   "          RX packets:2390 errors:0 dropped:0 overruns:0 frame:0\n"
-			   "          TX packets:2390 errors:0 dropped:0 overruns:0 carrier:0\n"
-			   "          collisions:0 txqueuelen:0 \n"
-			   "          RX bytes:164720 (160.8 KiB)  TX bytes:164720 (160.8 KiB)\n\n");
+		shell_outs(
+			c,
+			"lo        Link encap:Local Loopback  \n"
+			"          inet addr:127.0.0.1  Mask:255.0.0.0\n"
+			"          UP LOOPBACK RUNNING  MTU:16436  Metric:1\n"
+			"          RX packets:2390 errors:0 dropped:0 overruns:0 frame:0\n"
+			"          TX packets:2390 errors:0 dropped:0 overruns:0 carrier:0\n"
+			"          collisions:0 txqueuelen:0 \n"
+			"          RX bytes:164720 (160.8 KiB)  TX bytes:164720 (160.8 KiB)\n\n");
 	return 0;
 }
 
-int sh_cmd_ip(struct cmd *c)
+int shell_cmd_ip(struct cmd *c)
 {
 	uint8_t mac[6], ip[4];
 	iface_identity(c, mac, ip);
 	const char *obj = c->argc > 1 ? c->argv[1] : "";
 	if (!*obj) {
-		sh_errf(c, "%s\n\nUsage: ip [OPTIONS] address|route|link|tunnel|neigh|rule [COMMAND]\n\n"
-			   "OPTIONS := -f[amily] inet|inet6|link | -o[neline]\n"
-			   "COMMAND := ip addr add|del IFADDR dev IFACE | ip addr flush dev IFACE [to PREFIX]\n",
-			c->sh->prof && c->sh->prof->busybox_banner ? c->sh->prof->busybox_banner : "BusyBox");
+		shell_errf(
+			c,
+			"%s\n\nUsage: ip [OPTIONS] address|route|link|tunnel|neigh|rule "
+			"[COMMAND]\n\n"
+			"OPTIONS := -f[amily] inet|inet6|link | -o[neline]\n"
+			"COMMAND := ip addr add|del IFADDR dev IFACE | ip addr flush dev IFACE [to "
+			"PREFIX]\n",
+			c->sh->prof && c->sh->prof->busybox_banner ? c->sh->prof->busybox_banner
+								   : "BusyBox");
 		return 1;
 	}
 	if (strncmp(obj, "addr", 4) == 0 || strcmp(obj, "a") == 0) {
-		sh_printf(c, "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue \n"
+		shell_printf(c,
+			     "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue \n"
 			     "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
 			     "    inet 127.0.0.1/8 scope host lo\n"
-			     "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast qlen 1000\n"
+			     "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast "
+			     "qlen 1000\n"
 			     "    link/ether %02x:%02x:%02x:%02x:%02x:%02x brd ff:ff:ff:ff:ff:ff\n"
 			     "    inet %u.%u.%u.%u/24 brd %u.%u.%u.255 scope global eth0\n",
-			  mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ip[0], ip[1], ip[2], ip[3], ip[0], ip[1], ip[2]);
+			     mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ip[0], ip[1], ip[2],
+			     ip[3], ip[0], ip[1], ip[2]);
 		return 0;
 	}
 	if (strncmp(obj, "ro", 2) == 0 || strcmp(obj, "r") == 0) {
-		sh_printf(c, "default via %u.%u.%u.1 dev eth0 \n%u.%u.%u.0/24 dev eth0  src %u.%u.%u.%u \n", ip[0], ip[1],
-			  ip[2], ip[0], ip[1], ip[2], ip[0], ip[1], ip[2], ip[3]);
+		shell_printf(c,
+			     "default via %u.%u.%u.1 dev eth0 \n%u.%u.%u.0/24 dev eth0  src "
+			     "%u.%u.%u.%u \n",
+			     ip[0], ip[1], ip[2], ip[0], ip[1], ip[2], ip[0], ip[1], ip[2], ip[3]);
 		return 0;
 	}
 	if (strncmp(obj, "li", 2) == 0 || strcmp(obj, "l") == 0) {
-		sh_printf(c, "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue \n"
+		shell_printf(c,
+			     "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue \n"
 			     "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
-			     "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast qlen 1000\n"
+			     "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast "
+			     "qlen 1000\n"
 			     "    link/ether %02x:%02x:%02x:%02x:%02x:%02x brd ff:ff:ff:ff:ff:ff\n",
-			  mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+			     mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 		return 0;
 	}
-	sh_errf(c, "ip: unknown command '%s'\n", obj);
+	shell_errf(c, "ip: unknown command '%s'\n", obj);
 	return 1;
 }
 
 /* ------------------------------------------------------------------ sh, busybox */
 
-int sh_cmd_sh(struct cmd *c)
+int shell_cmd_sh(struct cmd *c)
 {
 	struct shell *sh = c->sh;
 	const char *cmdstr = NULL;
@@ -564,7 +606,7 @@ int sh_cmd_sh(struct cmd *c)
 			break;
 		if (strcmp(a, "-c") == 0 || (a[0] == '-' && strchr(a, 'c') && a[1] != '-')) {
 			if (i + 1 >= c->argc) {
-				sh_errf(c, "%s: -c requires an argument\n", c->name);
+				shell_errf(c, "%s: -c requires an argument\n", c->name);
 				return 2;
 			}
 			cmdstr = c->argv[++i];
@@ -577,52 +619,54 @@ int sh_cmd_sh(struct cmd *c)
 		const char *name = i < c->argc ? c->argv[i] : c->name;
 		char **args = i + 1 < c->argc ? c->argv + i + 1 : NULL;
 		size_t nargs = i + 1 < c->argc ? (size_t)(c->argc - i - 1) : 0;
-		return sh_run_script(c, cmdstr, strlen(cmdstr), name, args, nargs, true, false);
+		return shell_run_script(c, cmdstr, strlen(cmdstr), name, args, nargs, true, false);
 	}
 	if (i < c->argc) {
 		const char *file = c->argv[i];
 		char abs[SH_PATH_MAX];
 		struct vstat st;
 		bool pok;
-		int rc = vfs_resolve(&sh->vfs, sh->lvl->cwd, file, true, abs, &st, &pok);
+		int rc = shell_vfs_resolve(&sh->vfs, sh->lvl->cwd, file, true, abs, &st, &pok);
 		if (rc || st.kind != VN_FILE) {
-			if (sh_bb_at_least(sh, 1, 26))
-				sh_errf(c, "%s: can't open '%s': %s\n", c->name, file, sh_strerror(rc ? -rc : EISDIR));
+			if (shell_bb_at_least(sh, 1, 26))
+				shell_errf(c, "%s: can't open '%s': %s\n", c->name, file,
+					   shell_strerror(rc ? -rc : EISDIR));
 			else
-				sh_errf(c, "%s: can't open '%s'\n", c->name, file);
-			return sh_bb_at_least(sh, 1, 26) ? 127 : 2;
+				shell_errf(c, "%s: can't open '%s'\n", c->name, file);
+			return shell_bb_at_least(sh, 1, 26) ? 127 : 2;
 		}
 		if (st.ve && st.ve->data)
-			vfs_report(&sh->vfs, st.ve->data, abs);
+			shell_vfs_report(&sh->vfs, st.ve->data, abs);
 		char *copy = xmalloc(st.size + 1);
 		if (st.size)
 			memcpy(copy, st.data, st.size);
 		copy[st.size] = 0;
-		int r = sh_run_script(c, copy, st.size, file, c->argv + i + 1, (size_t)(c->argc - i - 1), true, true);
+		int r = shell_run_script(c, copy, st.size, file, c->argv + i + 1,
+					 (size_t)(c->argc - i - 1), true, true);
 		free(copy);
 		return r;
 	}
 	struct fobj *in = c->f->fd[0];
 	if (in && (in->kind == FO_TTY || (in->kind == FO_DEV && in->dev == VDEV_TTY)))
-		return sh_run_interactive(c);
+		return shell_run_interactive(c);
 	/* commands from a pipe or a file */
 	size_t n;
 	bool att;
-	const uint8_t *p = sh_stdin(c, &n, &att);
+	const uint8_t *p = shell_stdin(c, &n, &att);
 	char *copy = xmalloc(n + 1);
 	if (n)
 		memcpy(copy, p, n);
 	copy[n] = 0;
-	int r = sh_run_script(c, copy, n, c->name, NULL, 0, true, false);
+	int r = shell_run_script(c, copy, n, c->name, NULL, 0, true, false);
 	free(copy);
 	return r;
 }
 
-int sh_cmd_busybox(struct cmd *c)
+int shell_cmd_busybox(struct cmd *c)
 {
 	struct shell *sh = c->sh;
 	if (c->argc < 2 || (c->argc == 2 && strcmp(c->argv[1], "--help") == 0)) {
-		sh_busybox_banner(c);
+		shell_busybox_banner(c);
 		return 0;
 	}
 	const char *a1 = c->argv[1];
@@ -631,19 +675,20 @@ int sh_cmd_busybox(struct cmd *c)
 			const char *n = sh->prof->applets[i];
 			if (strcmp(a1, "--list-full") == 0) {
 				/* the folder of the applet's link in the profile */
-				static const char *const dirs[] = {"bin/", "sbin/", "usr/bin/", "usr/sbin/"};
+				static const char *const dirs[] = {"bin/", "sbin/", "usr/bin/",
+								   "usr/sbin/"};
 				const char *d = "bin/";
 				for (size_t k = 0; k < LIB_ARRAY_LEN(dirs); k++) {
 					char path[256];
 					snprintf(path, sizeof(path), "/%s%s", dirs[k], n);
-					if (sh_prof_node(sh->prof, path)) {
+					if (shell_prof_node(sh->prof, path)) {
 						d = dirs[k];
 						break;
 					}
 				}
-				sh_printf(c, "%s%s\n", d, n);
+				shell_printf(c, "%s%s\n", d, n);
 			} else {
-				sh_printf(c, "%s\n", n);
+				shell_printf(c, "%s\n", n);
 			}
 		}
 		return 0;
@@ -658,28 +703,28 @@ int sh_cmd_busybox(struct cmd *c)
 		char *v[3] = {c->argv[2], help, NULL};
 		c->argv = v;
 		c->argc = 2;
-		const char *name = basename_of_cmd(v[0]);
+		const char *name = shell_basename_of_cmd(v[0]);
 		int rc;
-		if (sh_prof_has_applet(sh->prof, name))
-			rc = sh_applet(c, name);
+		if (shell_prof_has_applet(sh->prof, name))
+			rc = shell_applet(c, name);
 		else {
-			sh_errf(c, "%s: applet not found\n", name);
-			rc = sh_bb_at_least(sh, 1, 27) ? 127 : 1;
+			shell_errf(c, "%s: applet not found\n", name);
+			rc = shell_bb_at_least(sh, 1, 27) ? 127 : 1;
 		}
 		c->argv = saved;
 		c->argc = savedc;
 		return rc;
 	}
-	const char *name = basename_of_cmd(a1);
+	const char *name = shell_basename_of_cmd(a1);
 	c->argv++;
 	c->argc--;
 	int rc;
-	if (sh_prof_has_applet(sh->prof, name) || (!sh->prof && sh_applet_known(name))) {
+	if (shell_prof_has_applet(sh->prof, name) || (!sh->prof && shell_applet_known(name))) {
 		/* ash's builtins (echo, printf, test, kill...) are applets too through busybox */
-		rc = sh_applet(c, name);
+		rc = shell_applet(c, name);
 	} else {
-		sh_errf(c, "%s: applet not found\n", name);
-		rc = sh_bb_at_least(sh, 1, 27) ? 127 : 1;
+		shell_errf(c, "%s: applet not found\n", name);
+		rc = shell_bb_at_least(sh, 1, 27) ? 127 : 1;
 	}
 	c->argv = saved;
 	c->argc = savedc;

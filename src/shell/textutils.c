@@ -23,7 +23,7 @@ static int read_inputs(struct cmd *c, char **files, int nf, struct buf *out, boo
 	if (nf == 0) {
 		size_t n;
 		bool att;
-		const uint8_t *p = sh_stdin(c, &n, &att);
+		const uint8_t *p = shell_stdin(c, &n, &att);
 		buf_append(out, p, n);
 		*attacker |= att;
 		return 0;
@@ -32,7 +32,7 @@ static int read_inputs(struct cmd *c, char **files, int nf, struct buf *out, boo
 		if (strcmp(files[i], "-") == 0) {
 			size_t n;
 			bool att;
-			const uint8_t *p = sh_stdin(c, &n, &att);
+			const uint8_t *p = shell_stdin(c, &n, &att);
 			buf_append(out, p, n);
 			*attacker |= att;
 			continue;
@@ -40,11 +40,12 @@ static int read_inputs(struct cmd *c, char **files, int nf, struct buf *out, boo
 		char abs[SH_PATH_MAX];
 		struct vstat s;
 		bool pok;
-		int rc = vfs_resolve(&c->sh->vfs, c->sh->lvl->cwd, files[i], true, abs, &s, &pok);
+		int rc = shell_vfs_resolve(&c->sh->vfs, c->sh->lvl->cwd, files[i], true, abs, &s,
+					   &pok);
 		if (rc == 0 && s.kind == VN_DIR)
 			rc = -EISDIR;
 		if (rc) {
-			sh_err(c, "%s: %s", files[i], sh_strerror(-rc));
+			shell_err(c, "%s: %s", files[i], shell_strerror(-rc));
 			st = -1;
 			continue;
 		}
@@ -57,7 +58,7 @@ static int read_inputs(struct cmd *c, char **files, int nf, struct buf *out, boo
 }
 
 /* A POSIX regular expression (basic unless `ere`) as PCRE2 syntax. */
-char *sh_re_to_pcre(const char *re, bool ere)
+char *shell_re_to_pcre(const char *re, bool ere)
 {
 	struct buf b;
 	buf_init(&b, 1 << 16);
@@ -94,10 +95,11 @@ struct rx {
 
 static bool rx_compile(struct rx *r, const char *re, bool ere, bool icase)
 {
-	char *p = sh_re_to_pcre(re, ere);
+	char *p = shell_re_to_pcre(re, ere);
 	int err;
 	PCRE2_SIZE eoff;
-	r->code = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED, icase ? PCRE2_CASELESS : 0, &err, &eoff, NULL);
+	r->code = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED, icase ? PCRE2_CASELESS : 0,
+				&err, &eoff, NULL);
 	free(p);
 	if (!r->code)
 		return false;
@@ -162,43 +164,36 @@ static bool valid_list(const char *list)
 	return true;
 }
 
-int sh_cmd_cut(struct cmd *c)
+int shell_cmd_cut(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	const char *list = NULL;
 	char mode = 0;
 	char delim = '\t';
 	bool suppress = false;
-	while ((o = sh_getopt(c, &g, "b:c:f:d:sn")) != -1) {
+	while ((o = shell_getopt(c, &g, "b:c:f:d:sn")) != -1) {
 		switch (o) {
-		case '?':
-			sh_getopt_done(&g);
-			return 1;
+		case '?': shell_getopt_done(&g); return 1;
 		case 'b':
 		case 'c':
 		case 'f':
 			mode = (char)o;
 			list = g.arg;
 			break;
-		case 'd':
-			delim = g.arg[0];
-			break;
-		case 's':
-			suppress = true;
-			break;
-		default:
-			break;
+		case 'd': delim = g.arg[0]; break;
+		case 's': suppress = true; break;
+		default: break;
 		}
 	}
 	if (!mode) {
-		sh_err(c, "expected a list of bytes, characters, or fields");
-		sh_getopt_done(&g);
+		shell_err(c, "expected a list of bytes, characters, or fields");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	if (!valid_list(list)) {
-		sh_err(c, "invalid byte or field list");
-		sh_getopt_done(&g);
+		shell_err(c, "invalid byte or field list");
+		shell_getopt_done(&g);
 		return 1;
 	}
 	struct buf in, out;
@@ -241,10 +236,10 @@ int sh_cmd_cut(struct cmd *c)
 		}
 		p = e + 1;
 	}
-	sh_out(c, out.data, out.len, att);
+	shell_out(c, out.data, out.len, att);
 	buf_free(&in);
 	buf_free(&out);
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -295,14 +290,14 @@ static size_t split_lines(const struct buf *in, struct line **out)
 	return n;
 }
 
-int sh_cmd_sort(struct cmd *c)
+int shell_cmd_sort(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool uniq = false, num = false, rev = false;
-	while ((o = sh_getopt(c, &g, "nrufbdit:k:o:sgMcS:T:")) != -1) {
+	while ((o = shell_getopt(c, &g, "nrufbdit:k:o:sgMcS:T:")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'n')
@@ -329,22 +324,22 @@ int sh_cmd_sort(struct cmd *c)
 		buf_append(&out, v[i].s, v[i].n);
 		buf_append(&out, "\n", 1);
 	}
-	sh_out(c, out.data, out.len, att);
+	shell_out(c, out.data, out.len, att);
 	free(v);
 	buf_free(&in);
 	buf_free(&out);
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
-int sh_cmd_uniq(struct cmd *c)
+int shell_cmd_uniq(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool count = false, dup = false, uniq_only = false;
-	while ((o = sh_getopt(c, &g, "cduf:s:iz")) != -1) {
+	while ((o = shell_getopt(c, &g, "cduf:s:iz")) != -1) {
 		if (o == '?') {
-			sh_getopt_done(&g);
+			shell_getopt_done(&g);
 			return 1;
 		}
 		if (o == 'c')
@@ -375,11 +370,11 @@ int sh_cmd_uniq(struct cmd *c)
 		}
 		i = j;
 	}
-	sh_out(c, out.data, out.len, att);
+	shell_out(c, out.data, out.len, att);
 	free(v);
 	buf_free(&in);
 	buf_free(&out);
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -394,12 +389,17 @@ static size_t tr_set(const char *s, uint8_t *out)
 			const char *e = strstr(s, ":]");
 			if (e) {
 				char cls[16];
-				snprintf(cls, sizeof(cls), "%.*s", (int)LIB_MIN((size_t)(e - s - 2), sizeof(cls) - 1), s + 2);
+				snprintf(cls, sizeof(cls), "%.*s",
+					 (int)LIB_MIN((size_t)(e - s - 2), sizeof(cls) - 1), s + 2);
 				for (int ch = 0; ch < 256 && n < 256; ch++) {
-					bool m = (!strcmp(cls, "digit") && isdigit(ch)) || (!strcmp(cls, "alpha") && isalpha(ch)) ||
-						 (!strcmp(cls, "alnum") && isalnum(ch)) || (!strcmp(cls, "upper") && isupper(ch)) ||
-						 (!strcmp(cls, "lower") && islower(ch)) || (!strcmp(cls, "space") && isspace(ch)) ||
-						 (!strcmp(cls, "punct") && ispunct(ch)) || (!strcmp(cls, "xdigit") && isxdigit(ch));
+					bool m = (!strcmp(cls, "digit") && isdigit(ch)) ||
+						 (!strcmp(cls, "alpha") && isalpha(ch)) ||
+						 (!strcmp(cls, "alnum") && isalnum(ch)) ||
+						 (!strcmp(cls, "upper") && isupper(ch)) ||
+						 (!strcmp(cls, "lower") && islower(ch)) ||
+						 (!strcmp(cls, "space") && isspace(ch)) ||
+						 (!strcmp(cls, "punct") && ispunct(ch)) ||
+						 (!strcmp(cls, "xdigit") && isxdigit(ch));
 					if (m)
 						out[n++] = (uint8_t)ch;
 				}
@@ -415,7 +415,9 @@ static size_t tr_set(const char *s, uint8_t *out)
 			size_t k = 1;
 			while (q[k - 1] && k < 4 && isdigit((unsigned char)q[k - 1]))
 				k++;
-			size_t dn = shell_echo_unescape(s, (size_t)(q - s) + (isdigit((unsigned char)*q) ? k - 1 : 1), tmp, sizeof(tmp), &stop);
+			size_t dn = shell_echo_unescape(
+				s, (size_t)(q - s) + (isdigit((unsigned char)*q) ? k - 1 : 1), tmp,
+				sizeof(tmp), &stop);
 			a = dn ? tmp[0] : '\\';
 			s = q + (isdigit((unsigned char)*q) ? k - 1 : 1);
 		} else {
@@ -433,7 +435,7 @@ static size_t tr_set(const char *s, uint8_t *out)
 	return n;
 }
 
-int sh_cmd_tr(struct cmd *c)
+int shell_cmd_tr(struct cmd *c)
 {
 	bool del = false, squeeze = false, comp = false;
 	int i = 1;
@@ -446,11 +448,11 @@ int sh_cmd_tr(struct cmd *c)
 			else if (*p == 'c' || *p == 'C')
 				comp = true;
 			else
-				return sh_bad_option(c, *p);
+				return shell_bad_option(c, *p);
 		}
 	}
 	if (i >= c->argc || (!del && !squeeze && i + 1 >= c->argc)) {
-		sh_usage(c, "tr");
+		shell_usage(c, "tr");
 		return 1;
 	}
 	uint8_t s1[256], s2[256];
@@ -469,7 +471,7 @@ int sh_cmd_tr(struct cmd *c)
 			map[s1[k]] = s2[k < n2 ? k : n2 - 1];
 	size_t n;
 	bool att;
-	const uint8_t *p = sh_stdin(c, &n, &att);
+	const uint8_t *p = shell_stdin(c, &n, &att);
 	uint8_t *o = xmalloc(n + 1);
 	size_t k = 0;
 	int last = -1;
@@ -483,7 +485,7 @@ int sh_cmd_tr(struct cmd *c)
 		o[k++] = m;
 		last = m;
 	}
-	sh_out(c, o, k, att);
+	shell_out(c, o, k, att);
 	free(o);
 	return 0;
 }
@@ -502,7 +504,7 @@ static void shell_quote(struct buf *b, const char *s)
 	buf_append(b, "'", 1);
 }
 
-int sh_cmd_xargs(struct cmd *c)
+int shell_cmd_xargs(struct cmd *c)
 {
 	int i = 1;
 	long per = 0;
@@ -525,12 +527,12 @@ int sh_cmd_xargs(struct cmd *c)
 		else if (strcmp(a, "-s") == 0 || strcmp(a, "-E") == 0)
 			i++;
 		else
-			return sh_bad_option(c, a[1]);
+			return shell_bad_option(c, a[1]);
 	}
 	/* the words of stdin */
 	size_t n;
 	bool att;
-	const uint8_t *p = sh_stdin(c, &n, &att);
+	const uint8_t *p = shell_stdin(c, &n, &att);
 	char **words = NULL;
 	size_t nw = 0, cap = 0;
 	for (size_t k = 0; k < n && nw < SH_ARGS_MAX;) {
@@ -592,7 +594,8 @@ int sh_cmd_xargs(struct cmd *c)
 			}
 		}
 		if (!repl) {
-			size_t from = per > 0 ? gi * (size_t)per : 0, to = per > 0 ? LIB_MIN(nw, from + (size_t)per) : nw;
+			size_t from = per > 0 ? gi * (size_t)per : 0,
+			       to = per > 0 ? LIB_MIN(nw, from + (size_t)per) : nw;
 			for (size_t k = from; k < to; k++) {
 				buf_append(&script, " ", 1);
 				shell_quote(&script, words[k]);
@@ -605,7 +608,7 @@ int sh_cmd_xargs(struct cmd *c)
 	free(words);
 	char *text = xstrndup(script.data ? (char *)script.data : "", script.len);
 	buf_free(&script);
-	int rc = sh_run_script(c, text, strlen(text), "xargs", NULL, 0, true, false);
+	int rc = shell_run_script(c, text, strlen(text), "xargs", NULL, 0, true, false);
 	free(text);
 	return rc;
 }
@@ -623,8 +626,8 @@ struct sed_addr {
 struct sed_cmd {
 	struct sed_addr a1, a2;
 	bool range, in_range, negate;
-	char op;                /* s d p q */
-	struct rx re;           /* s */
+	char op;      /* s d p q */
+	struct rx re; /* s */
 	char *rep;
 	bool global, print, icase;
 	long nth;
@@ -674,7 +677,8 @@ static const char *sed_addr(const char *p, struct sed_addr *a, bool ere)
 	return p;
 }
 
-static bool sed_parse1(const char *s, bool ere, struct sed_cmd **cmds, size_t *n, struct sed_cmd *cmout);
+static bool sed_parse1(const char *s, bool ere, struct sed_cmd **cmds, size_t *n,
+		       struct sed_cmd *cmout);
 
 static void sed_cmd_free(struct sed_cmd *cm)
 {
@@ -697,7 +701,8 @@ static bool sed_parse(const char *s, bool ere, struct sed_cmd **cmds, size_t *n)
 }
 
 /* The parser proper; on failure `cm` holds what must be freed. */
-static bool sed_parse1(const char *s, bool ere, struct sed_cmd **cmds, size_t *n, struct sed_cmd *cmout)
+static bool sed_parse1(const char *s, bool ere, struct sed_cmd **cmds, size_t *n,
+		       struct sed_cmd *cmout)
 {
 	const char *p = s;
 	while (*p) {
@@ -807,7 +812,8 @@ static bool sed_selects(struct sed_cmd *cm, long lineno, bool last, const char *
 		m = addr_match(&cm->a1, lineno, last, l, ll);
 	} else if (cm->in_range) {
 		m = true;
-		if (addr_match(&cm->a2, lineno, last, l, ll) || (cm->a2.kind == A_LINE && lineno >= cm->a2.line))
+		if (addr_match(&cm->a2, lineno, last, l, ll) ||
+		    (cm->a2.kind == A_LINE && lineno >= cm->a2.line))
 			cm->in_range = false;
 	} else {
 		m = addr_match(&cm->a1, lineno, last, l, ll);
@@ -839,7 +845,8 @@ static bool sed_subst(struct sed_cmd *cm, const char *l, size_t ll, struct buf *
 				} else if (*r == '\\' && isdigit((unsigned char)r[1])) {
 					int g = r[1] - '0';
 					if (g < m)
-						buf_append(out, l + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+						buf_append(out, l + ov[2 * g],
+							   ov[2 * g + 1] - ov[2 * g]);
 					r++;
 				} else if (*r == '\\' && r[1] == 'n') {
 					buf_append(out, "\n", 1);
@@ -867,16 +874,16 @@ static bool sed_subst(struct sed_cmd *cm, const char *l, size_t ll, struct buf *
 	return did;
 }
 
-int sh_cmd_sed(struct cmd *c)
+int shell_cmd_sed(struct cmd *c)
 {
-	struct sh_getopt g = {0};
+	struct shell_getopt g = {0};
 	int o;
 	bool quiet = false, inplace = false, ere = false;
 	struct sed_cmd *cmds = NULL;
 	size_t ncmds = 0;
 	bool have_e = false;
 	int st = 0;
-	while ((o = sh_getopt(c, &g, "ne:f:irEs")) != -1) {
+	while ((o = shell_getopt(c, &g, "ne:f:irEs")) != -1) {
 		if (o == '?') {
 			st = 1;
 			goto out;
@@ -890,7 +897,7 @@ int sh_cmd_sed(struct cmd *c)
 		if (o == 'e') {
 			have_e = true;
 			if (!sed_parse(g.arg, ere, &cmds, &ncmds)) {
-				sh_err(c, "bad command '%s'", g.arg);
+				shell_err(c, "bad command '%s'", g.arg);
 				st = 1;
 				goto out;
 			}
@@ -899,12 +906,12 @@ int sh_cmd_sed(struct cmd *c)
 	int first = 0;
 	if (!have_e) {
 		if (!g.noperands) {
-			sh_usage(c, "sed");
+			shell_usage(c, "sed");
 			st = 1;
 			goto out;
 		}
 		if (!sed_parse(g.operands[0], ere, &cmds, &ncmds)) {
-			sh_err(c, "unsupported command %s", g.operands[0]);
+			shell_err(c, "unsupported command %s", g.operands[0]);
 			st = 1;
 			goto out;
 		}
@@ -937,16 +944,12 @@ int sh_cmd_sed(struct cmd *c)
 				if (!sed_selects(cm, lineno, last, l, line.len))
 					continue;
 				switch (cm->op) {
-				case 'd':
-					deleted = true;
-					break;
+				case 'd': deleted = true; break;
 				case 'p':
 					buf_append(&outb, l, line.len);
 					buf_append(&outb, "\n", 1);
 					break;
-				case 'q':
-					quit = true;
-					break;
+				case 'q': quit = true; break;
 				case 's': {
 					struct buf r;
 					buf_init(&r, SH_WORD_MAX);
@@ -976,17 +979,21 @@ int sh_cmd_sed(struct cmd *c)
 			struct vdata *vd;
 			bool discard;
 			int dev;
-			int rc = vfs_open_write(&c->sh->vfs, c->sh->lvl->cwd, files[fi], VFS_TRUNC | VFS_NOCREAT, &vd, &discard, &dev, abs);
+			int rc = shell_vfs_open_write(&c->sh->vfs, c->sh->lvl->cwd, files[fi],
+						      VFS_TRUNC | VFS_NOCREAT, &vd, &discard, &dev,
+						      abs);
 			if (rc) {
-				sh_err(c, "can't create %s: %s", files[fi], sh_strerror(-rc));
+				shell_err(c, "can't create %s: %s", files[fi], shell_strerror(-rc));
 				st = 4;
 			} else if (vd) {
-				if (outb.len && vfs_write(&c->sh->vfs, vd, outb.data, outb.len, true, "redirect", abs) == -ENOSPC)
+				if (outb.len &&
+				    shell_vfs_write(&c->sh->vfs, vd, outb.data, outb.len, true,
+						    "redirect", abs) == -ENOSPC)
 					st = 4;
-				vdata_unref(&c->sh->vfs, vd);
+				shell_vdata_unref(&c->sh->vfs, vd);
 			}
 		} else {
-			sh_out(c, outb.data, outb.len, att);
+			shell_out(c, outb.data, outb.len, att);
 		}
 		buf_free(&in);
 		buf_free(&outb);
@@ -995,7 +1002,7 @@ out:
 	for (size_t k = 0; k < ncmds; k++)
 		sed_cmd_free(&cmds[k]);
 	free(cmds);
-	sh_getopt_done(&g);
+	shell_getopt_done(&g);
 	return st;
 }
 
@@ -1004,7 +1011,7 @@ out:
 /* The subset: [pattern] [{ print item[, item]... }] where pattern is /re/, NR==N, NR>N,
  * $N==\"x\" or $N~/re/, and items are $N, NF, NR, $0 or "strings". */
 struct awk_prog {
-	int pkind;              /* 0 none, 1 /re/, 2 NR op N, 3 $N == str, 4 $N ~ re */
+	int pkind; /* 0 none, 1 /re/, 2 NR op N, 3 $N == str, 4 $N ~ re */
 	struct rx re;
 	char op[3];
 	long num;
@@ -1134,26 +1141,27 @@ static void awk_free(struct awk_prog *a)
 		free(a->items[i]);
 }
 
-int sh_cmd_awk(struct cmd *c)
+int shell_cmd_awk(struct cmd *c)
 {
 	int i = 1;
 	const char *fs = NULL;
 	for (; i < c->argc && c->argv[i][0] == '-' && c->argv[i][1]; i++) {
 		if (strncmp(c->argv[i], "-F", 2) == 0)
-			fs = c->argv[i][2] ? c->argv[i] + 2 : (i + 1 < c->argc ? c->argv[++i] : " ");
+			fs = c->argv[i][2] ? c->argv[i] + 2
+					   : (i + 1 < c->argc ? c->argv[++i] : " ");
 		else if (strcmp(c->argv[i], "-v") == 0)
 			i++;
 		else
-			return sh_bad_option(c, c->argv[i][1]);
+			return shell_bad_option(c, c->argv[i][1]);
 	}
 	if (i >= c->argc) {
-		sh_usage(c, "awk");
+		shell_usage(c, "awk");
 		return 1;
 	}
 	struct awk_prog a;
 	if (!awk_parse(c->argv[i], &a)) {
 		awk_free(&a);
-		sh_errf(c, "awk: cmd. line:1: Unexpected token\n");
+		shell_errf(c, "awk: cmd. line:1: Unexpected token\n");
 		return 2;
 	}
 	struct buf in, out;
@@ -1199,12 +1207,19 @@ int sh_cmd_awk(struct cmd *c)
 		if (a.pkind == 1)
 			sel = rx_match(&a.re, l, ll, 0) >= 0;
 		else if (a.pkind == 2)
-			sel = !strcmp(a.op, "==") ? nr == a.num : !strcmp(a.op, "!=") ? nr != a.num : !strcmp(a.op, ">") ? nr > a.num
-			      : !strcmp(a.op, ">=") ? nr >= a.num : !strcmp(a.op, "<") ? nr < a.num : nr <= a.num;
+			sel = !strcmp(a.op, "==")   ? nr == a.num
+			      : !strcmp(a.op, "!=") ? nr != a.num
+			      : !strcmp(a.op, ">")  ? nr > a.num
+			      : !strcmp(a.op, ">=") ? nr >= a.num
+			      : !strcmp(a.op, "<")  ? nr < a.num
+						    : nr <= a.num;
 		else if (a.pkind == 3 || a.pkind == 4) {
-			const char *fv = a.field == 0 ? l : a.field <= nfields ? fst[a.field - 1] : "";
+			const char *fv = a.field == 0         ? l
+					 : a.field <= nfields ? fst[a.field - 1]
+							      : "";
 			size_t fl = a.field == 0 ? ll : a.field <= nfields ? fln[a.field - 1] : 0;
-			sel = a.pkind == 3 ? (strlen(a.str) == fl && memcmp(a.str, fv, fl) == 0) : rx_match(&a.re, fv, fl, 0) >= 0;
+			sel = a.pkind == 3 ? (strlen(a.str) == fl && memcmp(a.str, fv, fl) == 0)
+					   : rx_match(&a.re, fv, fl, 0) >= 0;
 		}
 		if (sel && (!a.has_action || a.print)) {
 			if (!a.has_action) {
@@ -1219,7 +1234,9 @@ int sh_cmd_awk(struct cmd *c)
 					else if (strcmp(it, "NR") == 0)
 						buf_printf(&out, "%ld", nr);
 					else if (it[0] == '$') {
-						long f = strcmp(it + 1, "NF") == 0 ? nfields : strtol(it + 1, NULL, 10);
+						long f = strcmp(it + 1, "NF") == 0
+								 ? nfields
+								 : strtol(it + 1, NULL, 10);
 						if (f == 0)
 							buf_append(&out, l, ll);
 						else if (f > 0 && f <= nfields)
@@ -1235,7 +1252,7 @@ int sh_cmd_awk(struct cmd *c)
 		}
 		p = e + 1;
 	}
-	sh_out(c, out.data, out.len, att);
+	shell_out(c, out.data, out.len, att);
 	buf_free(&in);
 	buf_free(&out);
 	awk_free(&a);

@@ -24,7 +24,7 @@ static size_t prof_lower(const struct profile *p, const char *path)
 	return lo;
 }
 
-const struct profile_node *sh_prof_node(const struct profile *p, const char *path)
+const struct profile_node *shell_prof_node(const struct profile *p, const char *path)
 {
 	if (!p)
 		return NULL;
@@ -52,7 +52,7 @@ static bool prof_implicit_dir(const struct profile *p, const char *path)
 	return i < p->nnodes && strncmp(p->nodes[i].path, pre, n + 1) == 0;
 }
 
-bool sh_prof_has_applet(const struct profile *p, const char *name)
+bool shell_prof_has_applet(const struct profile *p, const char *name)
 {
 	size_t lo = 0, hi = p ? p->napplets : 0;
 	while (lo < hi) {
@@ -68,7 +68,7 @@ bool sh_prof_has_applet(const struct profile *p, const char *name)
 	return false;
 }
 
-const struct profile_command *sh_prof_command(const struct profile *p, const char *name)
+const struct profile_command *shell_prof_command(const struct profile *p, const char *name)
 {
 	/* sorted by name (profile.h) */
 	size_t lo = 0, hi = p ? p->ncommands : 0;
@@ -128,7 +128,7 @@ static void vent_release(struct vfs *v, struct vent *e)
 	if (e->kind != VE_WHITEOUT && v->files)
 		v->files--;
 	if (e->data)
-		vdata_unref(v, e->data);
+		shell_vdata_unref(v, e->data);
 	e->data = NULL;
 	free(e->target);
 	e->target = NULL;
@@ -146,17 +146,17 @@ static void ents_remove_at(struct vfs *v, size_t i)
 
 /* ------------------------------------------------------------------ content */
 
-void vdata_ref(struct vdata *vd)
+void shell_vdata_ref(struct vdata *vd)
 {
 	vd->refs++;
 }
 
-const uint8_t *vdata_bytes(const struct vdata *vd)
+const uint8_t *shell_vdata_bytes(const struct vdata *vd)
 {
 	return vd->owned ? vd->buf : vd->ro;
 }
 
-void vfs_report(struct vfs *v, struct vdata *vd, const char *path)
+void shell_vfs_report(struct vfs *v, struct vdata *vd, const char *path)
 {
 	if (!vd || !vd->dirty)
 		return;
@@ -172,7 +172,7 @@ static void vdata_charge(struct vfs *v, struct vdata *vd, size_t newcharge)
 	vd->charged = newcharge;
 }
 
-void vdata_unref(struct vfs *v, struct vdata *vd)
+void shell_vdata_unref(struct vfs *v, struct vdata *vd)
 {
 	if (!vd || --vd->refs > 0)
 		return;
@@ -199,7 +199,7 @@ static int vdata_own(struct vfs *v, struct vdata *vd, size_t need)
 	uint8_t *nb = xmalloc(cap);
 	v->work += vd->len;
 	if (vd->len)
-		memcpy(nb, vdata_bytes(vd), vd->len);
+		memcpy(nb, shell_vdata_bytes(vd), vd->len);
 	free(vd->buf);
 	vd->buf = nb;
 	vd->cap = cap;
@@ -208,8 +208,8 @@ static int vdata_own(struct vfs *v, struct vdata *vd, size_t need)
 	return 0;
 }
 
-int vfs_write(struct vfs *v, struct vdata *vd, const void *p, size_t n, bool attacker,
-	      const char *method, const char *path)
+int shell_vfs_write(struct vfs *v, struct vdata *vd, const void *p, size_t n, bool attacker,
+		    const char *method, const char *path)
 {
 	if (!n)
 		return 0;
@@ -243,14 +243,14 @@ int vfs_write(struct vfs *v, struct vdata *vd, const void *p, size_t n, bool att
 
 static int vfs_zero_extend(struct vfs *v, struct vdata *vd, size_t len);
 
-int vfs_pwrite(struct vfs *v, struct vdata *vd, size_t off, const void *p, size_t n, bool attacker,
-	       const char *method)
+int shell_vfs_pwrite(struct vfs *v, struct vdata *vd, size_t off, const void *p, size_t n,
+		     bool attacker, const char *method)
 {
 	if (off >= vd->len) {
 		int rc = vfs_zero_extend(v, vd, off);
 		if (rc)
 			return rc;
-		return vfs_write(v, vd, p, n, attacker, method, NULL);
+		return shell_vfs_write(v, vd, p, n, attacker, method, NULL);
 	}
 	size_t inside = LIB_MIN(n, vd->len - off);
 	vdata_own(v, vd, vd->len);
@@ -262,27 +262,28 @@ int vfs_pwrite(struct vfs *v, struct vdata *vd, size_t off, const void *p, size_
 		vd->attacker = vd->dirty = true;
 	}
 	if (inside < n)
-		return vfs_write(v, vd, (const uint8_t *)p + inside, n - inside, attacker, method, NULL);
+		return shell_vfs_write(v, vd, (const uint8_t *)p + inside, n - inside, attacker,
+				       method, NULL);
 	return 0;
 }
 
-void vfs_cut(struct vfs *v, struct vdata *vd, size_t n, const char *path)
+void shell_vfs_cut(struct vfs *v, struct vdata *vd, size_t n, const char *path)
 {
 	if (n >= vd->len)
 		return;
 	if (n == 0) {
-		vfs_truncate(v, vd, path);
+		shell_vfs_truncate(v, vd, path);
 		return;
 	}
-	vfs_report(v, vd, path);
+	shell_vfs_report(v, vd, path);
 	vdata_own(v, vd, vd->len);
 	vd->len = n;
 	vdata_charge(v, vd, n);
 }
 
-void vfs_truncate(struct vfs *v, struct vdata *vd, const char *path)
+void shell_vfs_truncate(struct vfs *v, struct vdata *vd, const char *path)
 {
-	vfs_report(v, vd, path);
+	shell_vfs_report(v, vd, path);
 	if (!vd->owned) {
 		vd->ro = NULL;
 	}
@@ -304,7 +305,7 @@ static int vfs_zero_extend(struct vfs *v, struct vdata *vd, size_t len)
 	static const uint8_t zeros[4096];
 	while (vd->len < len) {
 		size_t n = LIB_MIN(sizeof(zeros), len - vd->len);
-		int rc = vfs_write(v, vd, zeros, n, false, NULL, NULL);
+		int rc = shell_vfs_write(v, vd, zeros, n, false, NULL, NULL);
 		if (rc)
 			return rc;
 	}
@@ -318,12 +319,9 @@ static const struct {
 	int dev;
 	uint16_t mode;
 } devices[] = {
-	{"/dev/null", VDEV_NULL, 0666},
-	{"/dev/zero", VDEV_ZERO, 0666},
-	{"/dev/random", VDEV_RANDOM, 0666},
-	{"/dev/urandom", VDEV_RANDOM, 0666},
-	{"/dev/tty", VDEV_TTY, 0666},
-	{"/dev/console", VDEV_TTY, 0600},
+	{"/dev/null", VDEV_NULL, 0666},     {"/dev/zero", VDEV_ZERO, 0666},
+	{"/dev/random", VDEV_RANDOM, 0666}, {"/dev/urandom", VDEV_RANDOM, 0666},
+	{"/dev/tty", VDEV_TTY, 0666},       {"/dev/console", VDEV_TTY, 0600},
 };
 
 static void fill_pn(struct vstat *st, const struct profile_node *pn)
@@ -351,7 +349,7 @@ static void fill_ve(struct vstat *st, struct vent *e)
 	st->mtime = e->mtime;
 	st->opaque = e->opaque;
 	if (e->kind == VE_FILE && e->data) {
-		st->data = vdata_bytes(e->data);
+		st->data = shell_vdata_bytes(e->data);
 		st->size = e->data->len;
 	} else if (e->kind == VE_LINK) {
 		st->target = e->target;
@@ -387,7 +385,7 @@ static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat
 				return 0;
 			}
 	}
-	const struct profile_node *pn = sh_prof_node(v->prof, path);
+	const struct profile_node *pn = shell_prof_node(v->prof, path);
 	if (pn) {
 		fill_pn(st, pn);
 		return 0;
@@ -402,7 +400,7 @@ static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat
 	return -ENOENT;
 }
 
-int vfs_join(const char *dir, const char *name, char *out)
+int shell_vfs_join(const char *dir, const char *name, char *out)
 {
 	size_t a = strlen(dir), b = strlen(name);
 	if (a == 1 && dir[0] == '/')
@@ -438,13 +436,13 @@ static bool path_hidden(struct vfs *v, const char *abspath)
 	return false;
 }
 
-int vfs_lookup(struct vfs *v, const char *abspath, struct vstat *st)
+int shell_vfs_lookup(struct vfs *v, const char *abspath, struct vstat *st)
 {
 	return lookup_one(v, abspath, path_hidden(v, abspath), st);
 }
 
-int vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool follow, char *out,
-		struct vstat *st, bool *parent_ok)
+int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool follow, char *out,
+		      struct vstat *st, bool *parent_ok)
 {
 	/* rest: what remains to walk; cur: the resolved folder so far. */
 	char rest[SH_PATH_MAX * 2];
@@ -566,9 +564,9 @@ int vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool follow, c
 
 /* ------------------------------------------------------------------ mounts and permissions */
 
-bool vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
+bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 {
-	const struct profile_node *pn = sh_prof_node(v->prof, "/proc/mounts");
+	const struct profile_node *pn = shell_prof_node(v->prof, "/proc/mounts");
 	if (!pn || !pn->data)
 		return false;
 	const char *p = (const char *)pn->data, *end = p + pn->len;
@@ -579,7 +577,8 @@ bool vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 		const char *le = nl ? nl : end;
 		struct vfs_mount cur;
 		char *fields[4] = {cur.dev, cur.dir, cur.type, cur.opts};
-		size_t caps[4] = {sizeof(cur.dev), sizeof(cur.dir), sizeof(cur.type), sizeof(cur.opts)};
+		size_t caps[4] = {sizeof(cur.dev), sizeof(cur.dir), sizeof(cur.type),
+				  sizeof(cur.opts)};
 		const char *q = p;
 		int nf = 0;
 		while (nf < 4 && q < le) {
@@ -600,7 +599,8 @@ bool vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 			continue;
 		size_t dl = strlen(cur.dir);
 		bool match = (dl == 1 && cur.dir[0] == '/') ||
-			     (strncmp(abspath, cur.dir, dl) == 0 && (abspath[dl] == '/' || abspath[dl] == 0));
+			     (strncmp(abspath, cur.dir, dl) == 0 &&
+			      (abspath[dl] == '/' || abspath[dl] == 0));
 		size_t score = (dl == 1) ? 1 : dl + 1;
 		if (match && score >= best) {
 			best = score;
@@ -611,9 +611,9 @@ bool vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 	return found;
 }
 
-bool vfs_mount_below(struct vfs *v, const char *abspath)
+bool shell_vfs_mount_below(struct vfs *v, const char *abspath)
 {
-	const struct profile_node *pn = sh_prof_node(v->prof, "/proc/mounts");
+	const struct profile_node *pn = shell_prof_node(v->prof, "/proc/mounts");
 	if (!pn || !pn->data)
 		return false;
 	size_t al = strlen(abspath);
@@ -654,13 +654,13 @@ static bool opt_has(const char *opts, const char *o)
 static bool is_pseudo_fs(struct vfs *v, const char *abspath)
 {
 	struct vfs_mount m;
-	if (vfs_mount_of(v, abspath, &m))
+	if (shell_vfs_mount_of(v, abspath, &m))
 		return strcmp(m.type, "proc") == 0 || strcmp(m.type, "sysfs") == 0;
 	return strcmp(abspath, "/proc") == 0 || strncmp(abspath, "/proc/", 6) == 0 ||
 	       strcmp(abspath, "/sys") == 0 || strncmp(abspath, "/sys/", 5) == 0;
 }
 
-int vfs_may_write(struct vfs *v, const char *abspath, const struct vstat *st)
+int shell_vfs_may_write(struct vfs *v, const char *abspath, const struct vstat *st)
 {
 	if (st && st->kind == VN_CHR)
 		return 0;
@@ -671,7 +671,7 @@ int vfs_may_write(struct vfs *v, const char *abspath, const struct vstat *st)
 		return -EACCES;
 	}
 	struct vfs_mount m;
-	if (vfs_mount_of(v, abspath, &m) && opt_has(m.opts, "ro"))
+	if (shell_vfs_mount_of(v, abspath, &m) && opt_has(m.opts, "ro"))
 		return -EROFS;
 	if (v->uid != 0 && st && st->kind != VN_NONE) {
 		bool own = st->uid == v->uid;
@@ -694,12 +694,12 @@ static int parent_writable(struct vfs *v, const char *abspath)
 	else
 		*s = 0;
 	struct vstat st;
-	int rc = vfs_lookup(v, dir, &st);
+	int rc = shell_vfs_lookup(v, dir, &st);
 	if (rc)
 		return rc;
 	if (st.kind != VN_DIR)
 		return -ENOTDIR;
-	return vfs_may_write(v, dir, &st);
+	return shell_vfs_may_write(v, dir, &st);
 }
 
 /* The overlay entry for an existing path, created from the profile node if needed (for
@@ -741,22 +741,22 @@ static int new_entry(struct vfs *v, const char *abspath, int kind, uint16_t mode
 	e->mode = mode;
 	e->uid = v->uid;
 	e->gid = v->gid;
-	e->mtime = sh_now();
+	e->mtime = shell_now();
 	/* A new folder hides whatever the profile had under that path before it was removed. */
-	e->opaque = kind == VE_DIR && (was_whiteout || !sh_prof_node(v->prof, abspath));
+	e->opaque = kind == VE_DIR && (was_whiteout || !shell_prof_node(v->prof, abspath));
 	*out = e;
 	return 0;
 }
 
-int vfs_open_write(struct vfs *v, const char *cwd, const char *path, int flags,
-		   struct vdata **out, bool *discard, int *dev, char *abspath)
+int shell_vfs_open_write(struct vfs *v, const char *cwd, const char *path, int flags,
+			 struct vdata **out, bool *discard, int *dev, char *abspath)
 {
 	struct vstat st;
 	bool pok;
 	*out = NULL;
 	*discard = false;
 	*dev = VDEV_NONE;
-	int rc = vfs_resolve(v, cwd, path, true, abspath, &st, &pok);
+	int rc = shell_vfs_resolve(v, cwd, path, true, abspath, &st, &pok);
 	if (rc == -ENOENT && pok) {
 		if (flags & VFS_NOCREAT)
 			return -ENOENT;
@@ -768,7 +768,7 @@ int vfs_open_write(struct vfs *v, const char *cwd, const char *path, int flags,
 		if (rc)
 			return rc;
 		e->data = vdata_new();
-		vdata_ref(e->data);
+		shell_vdata_ref(e->data);
 		*out = e->data;
 		return 0;
 	}
@@ -783,7 +783,7 @@ int vfs_open_write(struct vfs *v, const char *cwd, const char *path, int flags,
 	}
 	if (flags & VFS_EXCL)
 		return -EEXIST;
-	rc = vfs_may_write(v, abspath, &st);
+	rc = shell_vfs_may_write(v, abspath, &st);
 	if (rc)
 		return rc;
 	if (is_pseudo_fs(v, abspath)) {
@@ -792,22 +792,22 @@ int vfs_open_write(struct vfs *v, const char *cwd, const char *path, int flags,
 	}
 	struct vent *e = materialise(v, abspath, &st);
 	if (flags & VFS_TRUNC)
-		vfs_truncate(v, e->data, abspath);
-	vdata_ref(e->data);
+		shell_vfs_truncate(v, e->data, abspath);
+	shell_vdata_ref(e->data);
 	*out = e->data;
 	return 0;
 }
 
-int vfs_put_file(struct vfs *v, const char *abspath, const uint8_t *p, size_t n, bool ro,
-		 bool attacker, bool download, const char *method, uint16_t mode)
+int shell_vfs_put_file(struct vfs *v, const char *abspath, const uint8_t *p, size_t n, bool ro,
+		       bool attacker, bool download, const char *method, uint16_t mode)
 {
 	struct vstat st;
-	int rc = vfs_lookup(v, abspath, &st);
+	int rc = shell_vfs_lookup(v, abspath, &st);
 	struct vent *e;
 	if (rc == 0) {
 		if (st.kind == VN_DIR)
 			return -EISDIR;
-		rc = vfs_may_write(v, abspath, &st);
+		rc = shell_vfs_may_write(v, abspath, &st);
 		if (rc)
 			return rc;
 		if (is_pseudo_fs(v, abspath) || st.kind == VN_CHR)
@@ -815,7 +815,7 @@ int vfs_put_file(struct vfs *v, const char *abspath, const uint8_t *p, size_t n,
 		e = materialise(v, abspath, &st);
 		if (e->kind != VE_FILE)
 			return -EEXIST;
-		vfs_truncate(v, e->data, abspath);
+		shell_vfs_truncate(v, e->data, abspath);
 	} else {
 		rc = parent_writable(v, abspath);
 		if (rc)
@@ -838,18 +838,18 @@ int vfs_put_file(struct vfs *v, const char *abspath, const uint8_t *p, size_t n,
 		vdata_charge(v, vd, 0);
 		return 0;
 	}
-	rc = vfs_write(v, vd, p, n, attacker, method, abspath);
+	rc = shell_vfs_write(v, vd, p, n, attacker, method, abspath);
 	vd->download = download;
-	e->mtime = sh_now();
+	e->mtime = shell_now();
 	return rc;
 }
 
 /* ------------------------------------------------------------------ tree changes */
 
-int vfs_mkdir(struct vfs *v, const char *abspath, uint16_t mode)
+int shell_vfs_mkdir(struct vfs *v, const char *abspath, uint16_t mode)
 {
 	struct vstat st;
-	if (vfs_lookup(v, abspath, &st) == 0)
+	if (shell_vfs_lookup(v, abspath, &st) == 0)
 		return -EEXIST;
 	int rc = parent_writable(v, abspath);
 	if (rc)
@@ -858,10 +858,10 @@ int vfs_mkdir(struct vfs *v, const char *abspath, uint16_t mode)
 	return new_entry(v, abspath, VE_DIR, mode & 07777, &e);
 }
 
-int vfs_symlink(struct vfs *v, const char *target, const char *abspath)
+int shell_vfs_symlink(struct vfs *v, const char *target, const char *abspath)
 {
 	struct vstat st;
-	if (vfs_lookup(v, abspath, &st) == 0)
+	if (shell_vfs_lookup(v, abspath, &st) == 0)
 		return -EEXIST;
 	int rc = parent_writable(v, abspath);
 	if (rc)
@@ -874,15 +874,15 @@ int vfs_symlink(struct vfs *v, const char *target, const char *abspath)
 	return 0;
 }
 
-int vfs_link(struct vfs *v, const char *existing, const char *abspath)
+int shell_vfs_link(struct vfs *v, const char *existing, const char *abspath)
 {
 	struct vstat st, st2;
-	int rc = vfs_lookup(v, existing, &st);
+	int rc = shell_vfs_lookup(v, existing, &st);
 	if (rc)
 		return rc;
 	if (st.kind == VN_DIR)
 		return -EPERM;
-	if (vfs_lookup(v, abspath, &st2) == 0)
+	if (shell_vfs_lookup(v, abspath, &st2) == 0)
 		return -EEXIST;
 	rc = parent_writable(v, abspath);
 	if (rc)
@@ -895,14 +895,14 @@ int vfs_link(struct vfs *v, const char *existing, const char *abspath)
 	if (rc)
 		return rc;
 	e->data = src->data;
-	vdata_ref(e->data);
+	shell_vdata_ref(e->data);
 	return 0;
 }
 
 /* Hides a path: drops its overlay entry and, if the profile has it, leaves a whiteout. */
 static void hide_path(struct vfs *v, const char *abspath)
 {
-	bool in_prof = (sh_prof_node(v->prof, abspath) || prof_implicit_dir(v->prof, abspath)) &&
+	bool in_prof = (shell_prof_node(v->prof, abspath) || prof_implicit_dir(v->prof, abspath)) &&
 		       !path_hidden(v, abspath);
 	size_t i = ents_lower(v, abspath);
 	bool have = i < v->n && strcmp(v->ents[i]->path, abspath) == 0;
@@ -918,10 +918,10 @@ static void hide_path(struct vfs *v, const char *abspath)
 	e->opaque = false;
 }
 
-int vfs_unlink(struct vfs *v, const char *abspath)
+int shell_vfs_unlink(struct vfs *v, const char *abspath)
 {
 	struct vstat st;
-	int rc = vfs_lookup(v, abspath, &st);
+	int rc = shell_vfs_lookup(v, abspath, &st);
 	if (rc)
 		return rc;
 	if (st.kind == VN_DIR)
@@ -932,15 +932,15 @@ int vfs_unlink(struct vfs *v, const char *abspath)
 	if (st.kind == VN_CHR)
 		return 0;
 	if (st.ve && st.ve->data)
-		vfs_report(v, st.ve->data, abspath);
+		shell_vfs_report(v, st.ve->data, abspath);
 	hide_path(v, abspath);
 	return 0;
 }
 
-int vfs_rmdir(struct vfs *v, const char *abspath)
+int shell_vfs_rmdir(struct vfs *v, const char *abspath)
 {
 	struct vstat st;
-	int rc = vfs_lookup(v, abspath, &st);
+	int rc = shell_vfs_lookup(v, abspath, &st);
 	if (rc)
 		return rc;
 	if (st.kind != VN_DIR)
@@ -948,10 +948,10 @@ int vfs_rmdir(struct vfs *v, const char *abspath)
 	if (strcmp(abspath, "/") == 0)
 		return -EBUSY;
 	char **names;
-	long n = vfs_list(v, abspath, &names);
+	long n = shell_vfs_list(v, abspath, &names);
 	if (n < 0)
 		return (int)n;
-	vfs_names_free(names, (size_t)n);
+	shell_vfs_names_free(names, (size_t)n);
 	if (n > 0)
 		return -ENOTEMPTY;
 	rc = parent_writable(v, abspath);
@@ -975,29 +975,29 @@ static void drop_below(struct vfs *v, const char *abspath)
 	while (i < v->n && strncmp(v->ents[i]->path, pre, n + 1) == 0) {
 		struct vent *e = v->ents[i];
 		if (e->data)
-			vfs_report(v, e->data, e->path);
+			shell_vfs_report(v, e->data, e->path);
 		ents_remove_at(v, i);
 	}
 }
 
-int vfs_remove_tree(struct vfs *v, const char *abspath)
+int shell_vfs_remove_tree(struct vfs *v, const char *abspath)
 {
 	struct vstat st;
-	int rc = vfs_lookup(v, abspath, &st);
+	int rc = shell_vfs_lookup(v, abspath, &st);
 	if (rc)
 		return rc;
 	if (st.kind != VN_DIR)
-		return vfs_unlink(v, abspath);
+		return shell_vfs_unlink(v, abspath);
 	if (strcmp(abspath, "/") == 0)
 		return -EBUSY;
 	rc = parent_writable(v, abspath);
 	if (rc)
 		return rc;
-	if (vfs_mount_below(v, abspath))
+	if (shell_vfs_mount_below(v, abspath))
 		return -EBUSY;
 	/* Read-only or pseudo subtrees below a writable folder (a mount): refuse as the device. */
 	struct vfs_mount m, pm;
-	if (vfs_mount_of(v, abspath, &m)) {
+	if (shell_vfs_mount_of(v, abspath, &m)) {
 		char dir[SH_PATH_MAX];
 		lib_strlcpy(dir, abspath, sizeof(dir));
 		char *s = strrchr(dir, '/');
@@ -1005,7 +1005,7 @@ int vfs_remove_tree(struct vfs *v, const char *abspath)
 			s[1] = 0;
 		else if (s)
 			*s = 0;
-		if (vfs_mount_of(v, dir, &pm) && strcmp(m.dir, pm.dir) != 0)
+		if (shell_vfs_mount_of(v, dir, &pm) && strcmp(m.dir, pm.dir) != 0)
 			return -EBUSY;
 	}
 	drop_below(v, abspath);
@@ -1013,10 +1013,10 @@ int vfs_remove_tree(struct vfs *v, const char *abspath)
 	return 0;
 }
 
-int vfs_rename(struct vfs *v, const char *from, const char *to)
+int shell_vfs_rename(struct vfs *v, const char *from, const char *to)
 {
 	struct vstat st, st2;
-	int rc = vfs_lookup(v, from, &st);
+	int rc = shell_vfs_lookup(v, from, &st);
 	if (rc)
 		return rc;
 	if (strcmp(from, to) == 0)
@@ -1030,36 +1030,36 @@ int vfs_rename(struct vfs *v, const char *from, const char *to)
 	rc = parent_writable(v, to);
 	if (rc)
 		return rc;
-	if (vfs_lookup(v, to, &st2) == 0) {
+	if (shell_vfs_lookup(v, to, &st2) == 0) {
 		if (st2.kind == VN_DIR && st.kind != VN_DIR)
 			return -EISDIR;
 		if (st2.kind != VN_DIR && st.kind == VN_DIR)
 			return -ENOTDIR;
 		if (st2.kind == VN_DIR) {
 			char **names;
-			long n = vfs_list(v, to, &names);
+			long n = shell_vfs_list(v, to, &names);
 			if (n > 0) {
-				vfs_names_free(names, (size_t)n);
+				shell_vfs_names_free(names, (size_t)n);
 				return -ENOTEMPTY;
 			}
 			if (n == 0)
-				vfs_names_free(names, 0);
+				shell_vfs_names_free(names, 0);
 		}
 		if (st2.ve && st2.ve->data)
-			vfs_report(v, st2.ve->data, to);
+			shell_vfs_report(v, st2.ve->data, to);
 		drop_below(v, to);
 		hide_path(v, to);
 	}
 	if (st.kind == VN_DIR) {
 		/* Moving a folder: materialise its whole subtree under the new name. */
 		char **names;
-		long n = vfs_list(v, from, &names);
+		long n = shell_vfs_list(v, from, &names);
 		if (n < 0)
 			return (int)n;
 		struct vent *e;
 		rc = new_entry(v, to, VE_DIR, st.mode, &e);
 		if (rc) {
-			vfs_names_free(names, (size_t)n);
+			shell_vfs_names_free(names, (size_t)n);
 			return rc;
 		}
 		e->opaque = true;
@@ -1068,13 +1068,13 @@ int vfs_rename(struct vfs *v, const char *from, const char *to)
 		e->mtime = st.mtime;
 		for (long i = 0; i < n && rc == 0; i++) {
 			char a[SH_PATH_MAX], b[SH_PATH_MAX];
-			if (vfs_join(from, names[i], a) || vfs_join(to, names[i], b)) {
+			if (shell_vfs_join(from, names[i], a) || shell_vfs_join(to, names[i], b)) {
 				rc = -ENAMETOOLONG;
 				break;
 			}
-			rc = vfs_rename(v, a, b);
+			rc = shell_vfs_rename(v, a, b);
 		}
-		vfs_names_free(names, (size_t)n);
+		shell_vfs_names_free(names, (size_t)n);
 		if (rc)
 			return rc;
 		hide_path(v, from);
@@ -1105,13 +1105,13 @@ static int attr_entry(struct vfs *v, const char *abspath, bool owner_may, struct
 {
 	struct vstat st;
 	*out = NULL;
-	int rc = vfs_lookup(v, abspath, &st);
+	int rc = shell_vfs_lookup(v, abspath, &st);
 	if (rc)
 		return rc;
 	if (st.kind == VN_CHR)
 		return 0;
 	struct vfs_mount m;
-	if (vfs_mount_of(v, abspath, &m) && opt_has(m.opts, "ro"))
+	if (shell_vfs_mount_of(v, abspath, &m) && opt_has(m.opts, "ro"))
 		return -EROFS;
 	if (is_pseudo_fs(v, abspath))
 		return -EPERM;
@@ -1121,7 +1121,7 @@ static int attr_entry(struct vfs *v, const char *abspath, bool owner_may, struct
 	return 0;
 }
 
-int vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode)
+int shell_vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode)
 {
 	struct vent *e;
 	int rc = attr_entry(v, abspath, true, &e);
@@ -1130,7 +1130,7 @@ int vfs_chmod(struct vfs *v, const char *abspath, uint16_t mode)
 	return rc;
 }
 
-int vfs_chown(struct vfs *v, const char *abspath, int64_t uid, int64_t gid)
+int shell_vfs_chown(struct vfs *v, const char *abspath, int64_t uid, int64_t gid)
 {
 	struct vent *e;
 	int rc = attr_entry(v, abspath, false, &e);
@@ -1143,15 +1143,15 @@ int vfs_chown(struct vfs *v, const char *abspath, int64_t uid, int64_t gid)
 	return rc;
 }
 
-int vfs_touch(struct vfs *v, const char *abspath, int64_t mtime)
+int shell_vfs_touch(struct vfs *v, const char *abspath, int64_t mtime)
 {
 	struct vstat st;
-	int rc = vfs_lookup(v, abspath, &st);
+	int rc = shell_vfs_lookup(v, abspath, &st);
 	if (rc)
 		return rc;
 	if (st.kind == VN_CHR)
 		return 0;
-	rc = vfs_may_write(v, abspath, &st);
+	rc = shell_vfs_may_write(v, abspath, &st);
 	if (rc)
 		return rc;
 	if (is_pseudo_fs(v, abspath))
@@ -1177,10 +1177,10 @@ static void names_add(char ***names, size_t *n, size_t *cap, const char *s, size
 	(*names)[(*n)++] = xstrndup(s, len);
 }
 
-long vfs_list(struct vfs *v, const char *absdir, char ***out)
+long shell_vfs_list(struct vfs *v, const char *absdir, char ***out)
 {
 	struct vstat st;
-	int rc = vfs_lookup(v, absdir, &st);
+	int rc = shell_vfs_lookup(v, absdir, &st);
 	if (rc)
 		return rc;
 	if (st.kind != VN_DIR)
@@ -1211,7 +1211,8 @@ long vfs_list(struct vfs *v, const char *absdir, char ***out)
 	}
 	if (!hidden && strcmp(absdir, "/dev") == 0)
 		for (size_t i = 0; i < LIB_ARRAY_LEN(devices); i++)
-			names_add(&names, &n, &cap, devices[i].path + 5, strlen(devices[i].path + 5));
+			names_add(&names, &n, &cap, devices[i].path + 5,
+				  strlen(devices[i].path + 5));
 	for (size_t i = ents_lower(v, pre); i < v->n; i++) {
 		const char *p = v->ents[i]->path;
 		if (strncmp(p, pre, pl) != 0)
@@ -1232,7 +1233,7 @@ long vfs_list(struct vfs *v, const char *absdir, char ***out)
 		}
 		char full[SH_PATH_MAX];
 		struct vstat cs;
-		if (vfs_join(absdir, names[i], full) || lookup_one(v, full, hidden, &cs)) {
+		if (shell_vfs_join(absdir, names[i], full) || lookup_one(v, full, hidden, &cs)) {
 			free(names[i]);
 			continue;
 		}
@@ -1242,7 +1243,7 @@ long vfs_list(struct vfs *v, const char *absdir, char ***out)
 	return (long)w;
 }
 
-void vfs_names_free(char **names, size_t n)
+void shell_vfs_names_free(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -1251,8 +1252,8 @@ void vfs_names_free(char **names, size_t n)
 
 /* ------------------------------------------------------------------ life cycle */
 
-void vfs_init(struct vfs *v, const struct profile *p, size_t max_bytes, size_t max_files,
-	      uint32_t uid, uint32_t gid)
+void shell_vfs_init(struct vfs *v, const struct profile *p, size_t max_bytes, size_t max_files,
+		    uint32_t uid, uint32_t gid)
 {
 	memset(v, 0, sizeof(*v));
 	v->prof = p;
@@ -1262,12 +1263,12 @@ void vfs_init(struct vfs *v, const struct profile *p, size_t max_bytes, size_t m
 	v->gid = gid;
 }
 
-void vfs_fini(struct vfs *v)
+void shell_vfs_fini(struct vfs *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		struct vent *e = v->ents[i];
 		if (e->data)
-			vfs_report(v, e->data, e->path);
+			shell_vfs_report(v, e->data, e->path);
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		vent_release(v, v->ents[i]);

@@ -12,7 +12,8 @@
 
 /* Cuts the input into chunks, each preceded by its length byte (0xf0 and up: that many 512-byte
  * blocks, so one read can be larger than the services' bounds); false at the end. */
-static bool next_chunk(const uint8_t **p, size_t *n, const uint8_t **chunk, size_t *len, uint8_t *tag)
+static bool next_chunk(const uint8_t **p, size_t *n, const uint8_t **chunk, size_t *len,
+		       uint8_t *tag)
 {
 	if (*n == 0)
 		return false;
@@ -59,12 +60,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_t *log = json_array();
 		buf_init(&out, BOX_FAKE_OUT);
 		uint64_t now = 1000;
-		box_conn_init(&c, BOX_SAMPLE_IP, 40000, port & 1 ? BOX_IP(203, 0, 113, 1) : BOX_GATEWAY_IP, port, NULL, now);
+		box_conn_init(&c, BOX_SAMPLE_IP, 40000,
+			      port & 1 ? BOX_IP(203, 0, 113, 1) : BOX_GATEWAY_IP, port, NULL, now);
 		const uint8_t *chunk;
 		size_t len;
 		uint8_t tag;
 		while (next_chunk(&p, &n, &chunk, &len, &tag)) {
-			now += (uint64_t)(tag & 0x3f) * 50; /* the clock moves with the length byte */
+			now += (uint64_t)(tag & 0x3f) *
+			       50; /* the clock moves with the length byte */
 			box_conn_tick(&c, now, &out, log);
 			if (len && box_conn_input(&c, chunk, len, now, &out, log) == 1)
 				break;

@@ -8,22 +8,21 @@
 
 #include "scope/scope.h"
 
-static const char fp[] =
-	"classes = win,unix,other\n"
-	"[tcp:request]\n"
-	"label = s:unix:Linux:3.11 and newer\n"
-	"sig = *:64:0:*:mss*20,10:mss,sok,ts,nop,ws:df,id+:0\n"
-	"label = g:unix:Linux:2.2.x-3.x\n"
-	"sig = *:64:0:*:*,*:mss,sok,ts,nop,ws:df,id+:0\n"
-	"label = s:win:Windows:7 or 8\n"
-	"sig = *:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0\n"
-	"label = s:!:NMap:SYN scan\n"
-	"sys = @unix\n"
-	"sig = *:64-:0:1460:1024,0:mss::0\n"
-	"label = s:other:Odd:options\n"
-	"sig = *:255:4:*:%2,*:eol+3,?30,sack::+\n";
+static const char fp[] = "classes = win,unix,other\n"
+			 "[tcp:request]\n"
+			 "label = s:unix:Linux:3.11 and newer\n"
+			 "sig = *:64:0:*:mss*20,10:mss,sok,ts,nop,ws:df,id+:0\n"
+			 "label = g:unix:Linux:2.2.x-3.x\n"
+			 "sig = *:64:0:*:*,*:mss,sok,ts,nop,ws:df,id+:0\n"
+			 "label = s:win:Windows:7 or 8\n"
+			 "sig = *:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0\n"
+			 "label = s:!:NMap:SYN scan\n"
+			 "sys = @unix\n"
+			 "sig = *:64-:0:1460:1024,0:mss::0\n"
+			 "label = s:other:Odd:options\n"
+			 "sig = *:255:4:*:%2,*:eol+3,?30,sack::+\n";
 
-static const int links[] = {SCOPE_LINK_EN10MB, SCOPE_LINK_RAW, SCOPE_LINK_SLL, SCOPE_LINK_SLL2,
+static const int links[] = {SCOPE_LINK_EN10MB, SCOPE_LINK_RAW,  SCOPE_LINK_SLL,  SCOPE_LINK_SLL2,
 			    SCOPE_LINK_NULL,   SCOPE_LINK_LOOP, SCOPE_LINK_IPV4, SCOPE_LINK_IPV6};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		struct scope_config cfg;
 		scope_config_defaults(&cfg);
-		cfg.max_sources = cfg.max_pairs = cfg.max_scan = cfg.max_dests = cfg.max_victims = 2;
+		cfg.max_sources = cfg.max_pairs = cfg.max_scan = cfg.max_dests = cfg.max_victims =
+			2;
 		cfg.scan_dests = 2;
 		cfg.p0f = db;
 		struct scope_engine *e;

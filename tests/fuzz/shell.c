@@ -47,7 +47,8 @@ static int fetch(void *arg, const struct shell_fetch *req)
 	return 0;
 }
 
-static void written(void *arg, const char *path, const uint8_t *data, size_t len, const char *method)
+static void written(void *arg, const char *path, const uint8_t *data, size_t len,
+		    const char *method)
 {
 	if (!path || !method || (len && !data))
 		abort();
@@ -91,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!prof) {
 		char err[256];
-		if (profile_load(MITSU_SOURCE_DIR "/profiles/dvr-hi3520d", &prof, err, sizeof(err))) {
+		if (profile_load(MITSU_SOURCE_DIR "/profiles/dvr-hi3520d", &prof, err,
+				 sizeof(err))) {
 			fprintf(stderr, "fuzz shell: %s\n", err);
 			abort();
 		}
@@ -135,7 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i = e + 1;
 	}
 	if (f.has_pending && !f.closed)
-		complete(&f, true, (const uint8_t *)"\x7f" "ELF", 4, 0);
+		complete(&f, true,
+			 (const uint8_t *)"\x7f"
+					  "ELF",
+			 4, 0);
 	if (!f.closed)
 		shell_eof(f.sh);
 	shell_free(f.sh);

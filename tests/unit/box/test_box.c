@@ -32,10 +32,14 @@ static void put32(uint8_t *p, uint32_t v, bool be)
 }
 
 /* A 32-bit ELF: header, `nph` program headers of the given types right after it, room after. */
-static size_t make_elf32(uint8_t *b, size_t cap, bool be, uint16_t machine, const uint32_t *types, int nph)
+static size_t make_elf32(uint8_t *b, size_t cap, bool be, uint16_t machine, const uint32_t *types,
+			 int nph)
 {
 	memset(b, 0, cap);
-	memcpy(b, "\x7f" "ELF", 4);
+	memcpy(b,
+	       "\x7f"
+	       "ELF",
+	       4);
 	b[4] = 1;
 	b[5] = be ? 2 : 1;
 	b[6] = 1;
@@ -45,7 +49,7 @@ static size_t make_elf32(uint8_t *b, size_t cap, bool be, uint16_t machine, cons
 	put32(b + 24, 0x400100, be); /* entry */
 	put32(b + 28, 52, be);       /* phoff */
 	put16(b + 40, 52, be);
-	put16(b + 42, 32, be);       /* phentsize */
+	put16(b + 42, 32, be); /* phentsize */
 	put16(b + 44, (uint16_t)nph, be);
 	for (int i = 0; i < nph; i++)
 		put32(b + 52 + 32 * i, types[i], be);
@@ -119,7 +123,8 @@ static void test_elf_hostile(void **state)
 
 /* ------------------------------------------------------------------ packer */
 
-static size_t upx_like(uint8_t *b, size_t cap, const char *magic, uint32_t filesize, uint32_t blocksize, bool trailer)
+static size_t upx_like(uint8_t *b, size_t cap, const char *magic, uint32_t filesize,
+		       uint32_t blocksize, bool trailer)
 {
 	uint32_t types[] = {1, 1};
 	size_t off = make_elf32(b, cap, true, 8, types, 2);
@@ -260,7 +265,10 @@ static const char *family_of(const uint8_t *p, size_t n)
 static size_t with_strings(uint8_t *b, size_t cap, const char *const *strs, size_t n, uint8_t key)
 {
 	memset(b, 0, cap);
-	memcpy(b, "\x7f" "ELF", 4);
+	memcpy(b,
+	       "\x7f"
+	       "ELF",
+	       4);
 	size_t off = 64;
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(strs[i]);
@@ -274,13 +282,16 @@ static size_t with_strings(uint8_t *b, size_t cap, const char *const *strs, size
 static void test_yara_families(void **state)
 {
 	uint8_t b[4096];
-	static const char *const mirai[] = {"/proc/net/tcp", "/bin/busybox MIRAI", "ncorrect", "TSource Engine Query"};
+	static const char *const mirai[] = {"/proc/net/tcp", "/bin/busybox MIRAI", "ncorrect",
+					    "TSource Engine Query"};
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), mirai, 4, 0x22)), "mirai");
 	/* The same words in plain text are not Mirai's table. */
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), mirai, 4, 0)), "none");
-	static const char *const gafgyt[] = {"PONG!", "GETLOCALIP", "KILLATTK", "LOLNOGTFO", "My IP: %s"};
+	static const char *const gafgyt[] = {"PONG!", "GETLOCALIP", "KILLATTK", "LOLNOGTFO",
+					     "My IP: %s"};
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), gafgyt, 5, 0)), "gafgyt");
-	static const char *const tsunami[] = {"NICK %s", "USER %s", "PRIVMSG %s :", "TSUNAMI", "PAN", "GETSPOOFS"};
+	static const char *const tsunami[] = {
+		"NICK %s", "USER %s", "PRIVMSG %s :", "TSUNAMI", "PAN", "GETSPOOFS"};
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), tsunami, 6, 0)), "tsunami");
 	static const char *const hajime[] = {"d1:ad2:id20:", "find_node", "/.i"};
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), hajime, 3, 0)), "hajime");
@@ -288,7 +299,8 @@ static void test_yara_families(void **state)
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), mozi, 4, 0)), "mozi");
 	static const char *const xorddos[] = {"BB2FA36AAA9541F0"};
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), xorddos, 1, 0)), "xorddos");
-	static const char *const benign[] = {"hello from a benign program", "/etc/hostname", "checksum %u"};
+	static const char *const benign[] = {"hello from a benign program", "/etc/hostname",
+					     "checksum %u"};
 	assert_string_equal(family_of(b, with_strings(b, sizeof(b), benign, 3, 0)), "none");
 	/* Not an ELF: the family rules stay silent even on the right words. */
 	with_strings(b, sizeof(b), gafgyt, 5, 0);
@@ -403,7 +415,8 @@ static void chat_close(struct chat *ch)
 static void feed(struct chat *ch, const void *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (box_conn_input(&ch->c, (const uint8_t *)p + i, 1, ch->now, &ch->out, ch->log) == 1)
+		if (box_conn_input(&ch->c, (const uint8_t *)p + i, 1, ch->now, &ch->out, ch->log) ==
+		    1)
 			ch->closed++;
 }
 
@@ -436,7 +449,8 @@ static void test_mirai_cnc(void **state)
 	assert_int_equal(ch.out.len, 0); /* no Telnet prompt for a bot that speaks first */
 	advance(&ch, BOX_CMD_GAP_MS + 50);
 	/* One attack: 18 bytes in all, 5 s, vector 0 (UDP), 1 target 198.51.100.10/32, dport 80. */
-	static const uint8_t attack[] = {0, 18, 0, 0, 0, 5, 0, 1, 198, 51, 100, 10, 32, 1, 7, 2, '8', '0'};
+	static const uint8_t attack[] = {0,  18,  0,  0,  0, 5, 0, 1,   198,
+					 51, 100, 10, 32, 1, 7, 2, '8', '0'};
 	assert_int_equal(ch.out.len, sizeof(attack));
 	assert_memory_equal(ch.out.data, attack, sizeof(attack));
 	buf_reset(&ch.out);
@@ -456,7 +470,8 @@ static void test_gafgyt_silent(void **state)
 	advance(&ch, 100 + 3 * BOX_CMD_GAP_MS + 50);
 	assert_int_equal(ch.c.svc, SVC_GAFGYT);
 	buf_append(&ch.out, "", 1);
-	assert_string_equal((const char *)ch.out.data, "PING\n!* SCANNER ON\n!* UDP 198.51.100.10 80 5 32 0 10\n");
+	assert_string_equal((const char *)ch.out.data,
+			    "PING\n!* SCANNER ON\n!* UDP 198.51.100.10 80 5 32 0 10\n");
 	buf_reset(&ch.out);
 	feed(&ch, "PONG!\r\n", 7);
 	assert_int_equal(count_type(ch.log, "cnc_reply"), 1);
@@ -489,7 +504,8 @@ static void test_irc_cnc(void **state)
 	advance(&ch, 3 * BOX_CMD_GAP_MS);
 	buf_append(&ch.out, "", 1);
 	assert_non_null(strstr((const char *)ch.out.data, "PRIVMSG #chan :!* SCANNER ON\r\n"));
-	assert_non_null(strstr((const char *)ch.out.data, "PRIVMSG #chan :!* UDP 198.51.100.10 80 5\r\n"));
+	assert_non_null(
+		strstr((const char *)ch.out.data, "PRIVMSG #chan :!* UDP 198.51.100.10 80 5\r\n"));
 	chat_close(&ch);
 }
 
@@ -502,9 +518,10 @@ static void test_telnet(void **state)
 	assert_string_equal((const char *)ch.out.data, "\r\nlogin: ");
 	buf_reset(&ch.out);
 	/* Options negotiation mixed into the data, split at every byte. */
-	static const uint8_t in[] = {255, 251, 31, 'r', 'o', 'o', 't', 255, 250, 31, 0, 80, 0, 24, 255, 240, '\r', '\n',
-				     'x', 'c', '3', '5', '1', '1', '\r', '\n', '/', 'b', 'i', 'n', '/', 'b', 'u',
-				     's', 'y', 'b', 'o', 'x', ' ', 'M', 'I', 'R', 'A', 'I', '\r', '\n'};
+	static const uint8_t in[] = {
+		255,  251,  31,  'r', 'o', 'o', 't', 255, 250,  31,   0,   80,  0,    24,  255, 240,
+		'\r', '\n', 'x', 'c', '3', '5', '1', '1', '\r', '\n', '/', 'b', 'i',  'n', '/', 'b',
+		'u',  's',  'y', 'b', 'o', 'x', ' ', 'M', 'I',  'R',  'A', 'I', '\r', '\n'};
 	feed(&ch, in, sizeof(in));
 	assert_int_equal(ch.c.svc, SVC_TELNET);
 	buf_append(&ch.out, "", 1);
@@ -526,9 +543,10 @@ static void test_http_upnp(void **state)
 {
 	struct chat ch;
 	chat_open(&ch, BOX_GATEWAY_IP, 52869);
-	static const char req[] = "POST /picsdesc.xml HTTP/1.1\r\nHost: 192.168.1.1:52869\r\nContent-Length: 10\r\n"
-				  "SOAPAction: urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping\r\n\r\n"
-				  "0123456789";
+	static const char req[] =
+		"POST /picsdesc.xml HTTP/1.1\r\nHost: 192.168.1.1:52869\r\nContent-Length: 10\r\n"
+		"SOAPAction: urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping\r\n\r\n"
+		"0123456789";
 	feed(&ch, req, strlen(req));
 	assert_int_equal(ch.c.svc, SVC_HTTP);
 	assert_int_equal(ch.closed, 1);
@@ -544,7 +562,10 @@ static void test_http_upnp(void **state)
 	char junk[512];
 	memset(junk, 'a', sizeof(junk));
 	for (int k = 0; k < 20 && !ch.closed; k++)
-		box_conn_input(&ch.c, (const uint8_t *)junk, sizeof(junk), ch.now, &ch.out, ch.log) == 1 ? ch.closed++ : 0;
+		box_conn_input(&ch.c, (const uint8_t *)junk, sizeof(junk), ch.now, &ch.out,
+			       ch.log) == 1
+			? ch.closed++
+			: 0;
 	assert_int_equal(ch.closed, 1);
 	chat_close(&ch);
 
@@ -572,7 +593,8 @@ static size_t frame(uint8_t *f, const uint8_t src_mac[6], uint16_t type)
 	return 14;
 }
 
-static size_t ipv4(uint8_t *f, uint8_t proto, uint32_t dst, uint16_t dport, uint32_t seq, uint8_t flags)
+static size_t ipv4(uint8_t *f, uint8_t proto, uint32_t dst, uint16_t dport, uint32_t seq,
+		   uint8_t flags)
 {
 	size_t o = frame(f, box_sample_mac, 0x0800);
 	uint8_t *ip = f + o;
@@ -618,7 +640,8 @@ static void test_packets(void **state)
 	for (size_t k = 0; k < full; k++)
 		box_pkt_feed(a, f, k, 2);
 	json_t *s = box_pkt_summary(a);
-	assert_int_equal(json_integer_value(json_object_get(s, "arp_unanswered")), 6); /* .1-.4 answer, .5-.10 not */
+	assert_int_equal(json_integer_value(json_object_get(s, "arp_unanswered")),
+			 6); /* .1-.4 answer, .5-.10 not */
 	assert_int_equal(json_integer_value(json_object_get(s, "syn_seq_dst")), 20);
 	json_t *p0 = json_array_get(json_object_get(s, "ports_tcp"), 0);
 	assert_int_equal(json_integer_value(json_object_get(p0, "port")), 23);
@@ -636,8 +659,10 @@ static json_t *stat_stub(const char *yara_family)
 {
 	json_t *y = json_array();
 	if (yara_family)
-		json_array_append_new(y, json_pack("{s:s,s:s,s:i}", "rule", "R", "family", yara_family, "strings", 3));
-	return json_pack("{s:s,s:s,s:o,s:{s:b}}", "sha256", "00", "arch", "mips", "yara", y, "packer", "packed", false);
+		json_array_append_new(y, json_pack("{s:s,s:s,s:i}", "rule", "R", "family",
+						   yara_family, "strings", 3));
+	return json_pack("{s:s,s:s,s:o,s:{s:b}}", "sha256", "00", "arch", "mips", "yara", y,
+			 "packer", "packed", false);
 }
 
 static void test_verdict_decisions(void **state)
@@ -648,16 +673,17 @@ static void test_verdict_decisions(void **state)
 		"{s:b,s:f,s:{s:[{s:i,s:i}],s:I,s:I,s:[i,i],s:I,s:I,s:f,s:I,s:b,s:[],s:[],s:[]},"
 		"s:{s:{s:I,s:I,s:[],s:[],s:I,s:I,s:[],s:I,s:[]}},"
 		"s:[{s:s,s:s,s:i,s:s,s:s},{s:s,s:s,s:i,s:s,s:s},{s:s,s:s}]}",
-		"ran", true, "run_seconds", 10.0,
-		"trace", "ports", "port", 80, "targets", 250, "targets", (json_int_t)251, "lan_targets", (json_int_t)250,
-		"gateway_ports", 80, 52869, "rfc1918_targets", (json_int_t)0, "raw_sockets", (json_int_t)0, "dest_rate",
-		300.0, "kills_total", (json_int_t)0, "bound_telnet", false, "files_written", "file_ops", "shell_commands",
-		"fakenet_summary", "packets", "arp_unanswered", (json_int_t)246, "syn", (json_int_t)4, "ports_tcp",
-		"ports_udp", "targets", (json_int_t)5, "lan_targets", (json_int_t)4, "gateway_ports", "syn_seq_dst",
-		(json_int_t)0, "top",
-		"fakenet", "type", "cnc", "dst", "198.51.100.66:666", "port", 666, "protocol", "gafgyt", "checkin", "silent",
-		"type", "cnc", "dst", "45.1.1.1:80", "port", 80, "protocol", "gafgyt", "checkin", "silent",
-		"type", "upnp", "action", "M-SEARCH");
+		"ran", true, "run_seconds", 10.0, "trace", "ports", "port", 80, "targets", 250,
+		"targets", (json_int_t)251, "lan_targets", (json_int_t)250, "gateway_ports", 80,
+		52869, "rfc1918_targets", (json_int_t)0, "raw_sockets", (json_int_t)0, "dest_rate",
+		300.0, "kills_total", (json_int_t)0, "bound_telnet", false, "files_written",
+		"file_ops", "shell_commands", "fakenet_summary", "packets", "arp_unanswered",
+		(json_int_t)246, "syn", (json_int_t)4, "ports_tcp", "ports_udp", "targets",
+		(json_int_t)5, "lan_targets", (json_int_t)4, "gateway_ports", "syn_seq_dst",
+		(json_int_t)0, "top", "fakenet", "type", "cnc", "dst", "198.51.100.66:666", "port",
+		666, "protocol", "gafgyt", "checkin", "silent", "type", "cnc", "dst", "45.1.1.1:80",
+		"port", 80, "protocol", "gafgyt", "checkin", "silent", "type", "upnp", "action",
+		"M-SEARCH");
 	assert_non_null(dyn);
 	json_t *stat = stat_stub(NULL);
 	json_t *v = box_verdict(stat, dyn);
@@ -669,7 +695,8 @@ static void test_verdict_decisions(void **state)
 	assert_true(json_array_size(json_object_get(lan, "evidence")) >= 3);
 	/* The silent connection to a scanned port is a scan target, not a second C&C. */
 	assert_int_equal(json_array_size(json_object_get(v, "cnc")), 1);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(v, "cnc"), 0), "host")),
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(v, "cnc"), 0), "host")),
 			    "198.51.100.66");
 	assert_string_equal(json_string_value(json_object_get(v, "family")), "gafgyt");
 	assert_false(json_is_true(json_object_get(json_object_get(v, "ddos"), "detected")));
@@ -711,7 +738,8 @@ static void test_seccomp_filter(void **state)
 			_exit(12);
 		if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
 			_exit(13);
-		/* Traced: without a tracer the kernel answers ENOSYS, which shows the stop is there. */
+		/* Traced: without a tracer the kernel answers ENOSYS, which shows the stop is
+		 * there. */
 		if (socket(AF_INET, SOCK_DGRAM, 0) != -1 || errno != ENOSYS)
 			_exit(14);
 		/* Untouched. */
@@ -740,16 +768,18 @@ static void test_store_report(void **state)
 		const char *sha, *arch;
 		bool lan, ran;
 	} rows[] = {
-		{"a1", "mips", true, true}, {"a2", "mips", false, true}, {"a3", "mips", false, true},
-		{"b1", "mipsel", true, true}, {"b2", "mipsel", false, true}, {"c1", "arm", true, false},
+		{"a1", "mips", true, true},    {"a2", "mips", false, true},
+		{"a3", "mips", false, true},   {"b1", "mipsel", true, true},
+		{"b2", "mipsel", false, true}, {"c1", "arm", true, false},
 		{"a2", "mips", true, true}, /* a later verdict of a2 replaces the first */
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(rows); i++) {
-		json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:f,s:{s:b},s:{s:b},s:{s:b},s:[{s:s,s:i}],s:[s]}", "sha256",
-				      rows[i].sha, "arch", rows[i].arch, "family", "mirai", "analysed", "2026-01-01T00:00:00Z",
-				      "seconds", 30.0 + (double)i, "dynamic", "ran", rows[i].ran, "lan_attack", "detected",
-				      rows[i].lan, "scan", "detected", true, "cnc", "host", "cnc.example", "port", 23, "dns",
-				      "cnc.example");
+		json_t *v = json_pack(
+			"{s:s,s:s,s:s,s:s,s:f,s:{s:b},s:{s:b},s:{s:b},s:[{s:s,s:i}],s:[s]}",
+			"sha256", rows[i].sha, "arch", rows[i].arch, "family", "mirai", "analysed",
+			"2026-01-01T00:00:00Z", "seconds", 30.0 + (double)i, "dynamic", "ran",
+			rows[i].ran, "lan_attack", "detected", rows[i].lan, "scan", "detected",
+			true, "cnc", "host", "cnc.example", "port", 23, "dns", "cnc.example");
 		assert_int_equal(box_store_verdict(&st, v), 0);
 		json_decref(v);
 	}
@@ -761,16 +791,19 @@ static void test_store_report(void **state)
 	assert_int_equal(json_integer_value(json_object_get(mips, "samples")), 3);
 	assert_int_equal(json_integer_value(json_object_get(mips, "lan_attack")), 2);
 	assert_string_equal(json_string_value(json_object_get(all, "arch")), "all");
-	assert_int_equal(json_integer_value(json_object_get(all, "samples")), 5); /* arm did not run */
+	assert_int_equal(json_integer_value(json_object_get(all, "samples")),
+			 5); /* arm did not run */
 	assert_int_equal(json_integer_value(json_object_get(all, "lan_attack")), 3);
-	assert_true(json_real_value(json_object_get(all, "share")) > 0.59 && json_real_value(json_object_get(all, "share")) < 0.61);
+	assert_true(json_real_value(json_object_get(all, "share")) > 0.59 &&
+		    json_real_value(json_object_get(all, "share")) < 0.61);
 	json_decref(out);
 	assert_int_equal(box_report_families(&st, &out), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(out, 0), "samples")), 6);
 	json_decref(out);
 	assert_int_equal(box_report_samples(&st, 2, &out), 0);
 	assert_int_equal(json_array_size(out), 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "sha256")), "a2");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "sha256")),
+			    "a2");
 	json_decref(out);
 	assert_int_equal(box_report_summary(&st, &out), 0);
 	assert_int_equal(json_integer_value(json_object_get(out, "analysed")), 6);

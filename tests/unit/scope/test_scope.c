@@ -100,7 +100,8 @@ static size_t build_udp(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, 
 }
 
 /* ICMP error of `type` quoting an IPv4 header (inner src -> inner dst). */
-static size_t build_icmp(uint8_t *p, uint32_t src, uint32_t dst, uint8_t type, uint32_t isrc, uint32_t idst)
+static size_t build_icmp(uint8_t *p, uint32_t src, uint32_t dst, uint8_t type, uint32_t isrc,
+			 uint32_t idst)
 {
 	memset(p, 0, 56);
 	p[0] = 0x45;
@@ -121,7 +122,8 @@ static size_t build_icmp(uint8_t *p, uint32_t src, uint32_t dst, uint8_t type, u
 	return 56;
 }
 
-static const uint8_t linux_opt[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+static const uint8_t linux_opt[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+				      0, 1, 0,    0,    0, 0, 1, 3,  3, 7};
 static const uint8_t win_opt[12] = {2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2};
 
 static uint32_t ip(const char *s)
@@ -136,8 +138,14 @@ static uint32_t ip(const char *s)
 static void test_decode_links(void **state)
 {
 	uint8_t pkt[128], fr[192];
-	struct syn s = {.src = ip("203.0.113.1"), .dst = ip("198.18.0.9"), .sport = 1234, .dport = 23,
-			.seq = ip("198.18.0.9"), .win = 5000, .ipid = 77, .ttl = 50};
+	struct syn s = {.src = ip("203.0.113.1"),
+			.dst = ip("198.18.0.9"),
+			.sport = 1234,
+			.dport = 23,
+			.seq = ip("198.18.0.9"),
+			.win = 5000,
+			.ipid = 77,
+			.ttl = 50};
 	size_t n = build_tcp(pkt, &s);
 	struct {
 		int link;
@@ -145,13 +153,18 @@ static void test_decode_links(void **state)
 		size_t hlen;
 	} cases[] = {
 		{SCOPE_LINK_EN10MB, (const uint8_t *)"\x02\0\0\0\0\1\x02\0\0\0\0\2\x08\x00", 14},
-		{SCOPE_LINK_EN10MB, (const uint8_t *)"\x02\0\0\0\0\1\x02\0\0\0\0\2\x81\x00\x00\x07\x08\x00", 18},
-		{SCOPE_LINK_EN10MB, (const uint8_t *)"\x02\0\0\0\0\1\x02\0\0\0\0\2\x88\xa8\0\1\x81\x00\x00\x07\x08\x00", 22},
+		{SCOPE_LINK_EN10MB,
+		 (const uint8_t *)"\x02\0\0\0\0\1\x02\0\0\0\0\2\x81\x00\x00\x07\x08\x00", 18},
+		{SCOPE_LINK_EN10MB,
+		 (const uint8_t
+			  *)"\x02\0\0\0\0\1\x02\0\0\0\0\2\x88\xa8\0\1\x81\x00\x00\x07\x08\x00",
+		 22},
 		{SCOPE_LINK_RAW, (const uint8_t *)"", 0},
 		{12, (const uint8_t *)"", 0},
 		{SCOPE_LINK_IPV4, (const uint8_t *)"", 0},
 		{SCOPE_LINK_SLL, (const uint8_t *)"\0\0\0\1\0\6\2\0\0\0\0\1\0\0\x08\x00", 16},
-		{SCOPE_LINK_SLL2, (const uint8_t *)"\x08\x00\0\0\0\0\0\2\0\1\0\6\2\0\0\0\0\1\0\0", 20},
+		{SCOPE_LINK_SLL2, (const uint8_t *)"\x08\x00\0\0\0\0\0\2\0\1\0\6\2\0\0\0\0\1\0\0",
+		 20},
 		{SCOPE_LINK_NULL, (const uint8_t *)"\2\0\0\0", 4},
 		{SCOPE_LINK_NULL, (const uint8_t *)"\0\0\0\2", 4},
 		{SCOPE_LINK_LOOP, (const uint8_t *)"\0\0\0\2", 4},
@@ -160,7 +173,8 @@ static void test_decode_links(void **state)
 		memcpy(fr, cases[i].hdr, cases[i].hlen);
 		memcpy(fr + cases[i].hlen, pkt, n);
 		struct scope_pkt p;
-		assert_int_equal(scope_decode(cases[i].link, fr, cases[i].hlen + n, 42, &p), SCOPE_DEC_IP);
+		assert_int_equal(scope_decode(cases[i].link, fr, cases[i].hlen + n, 42, &p),
+				 SCOPE_DEC_IP);
 		assert_int_equal(p.ts_ns, 42);
 		assert_int_equal(p.ipver, 4);
 		assert_int_equal(p.src, s.src);
@@ -175,10 +189,12 @@ static void test_decode_links(void **state)
 		assert_true(p.flags & SCOPE_PF_SIG);
 	}
 	struct scope_pkt p;
-	assert_int_equal(scope_decode(SCOPE_LINK_EN10MB, (const uint8_t *)"\xff\xff\xff\xff\xff\xff\2\0\0\0\0\2\x08\x06"
-						     "\0\1\x08\0\6\4\0\1",
-				      22, 0, &p),
-			 SCOPE_DEC_NOT_IP);
+	assert_int_equal(
+		scope_decode(SCOPE_LINK_EN10MB,
+			     (const uint8_t *)"\xff\xff\xff\xff\xff\xff\2\0\0\0\0\2\x08\x06"
+					      "\0\1\x08\0\6\4\0\1",
+			     22, 0, &p),
+		SCOPE_DEC_NOT_IP);
 	assert_int_equal(scope_decode(147, pkt, n, 0, &p), SCOPE_DEC_BAD_LINK);
 	assert_false(scope_link_supported(147));
 }
@@ -187,7 +203,13 @@ static void test_decode_links(void **state)
 static void test_decode_every_truncation(void **state)
 {
 	uint8_t pkt[128];
-	struct syn s = {.src = 1, .dst = 2, .sport = 1, .dport = 2, .win = 29200, .df = true, .opt = linux_opt,
+	struct syn s = {.src = 1,
+			.dst = 2,
+			.sport = 1,
+			.dport = 2,
+			.win = 29200,
+			.df = true,
+			.opt = linux_opt,
 			.olen = sizeof(linux_opt)};
 	size_t n = build_tcp(pkt, &s);
 	for (size_t len = 0; len <= n; len++) {
@@ -247,13 +269,36 @@ static void test_decode_batch_equals_decode(void **state)
 {
 	static const uint8_t odd[12] = {3, 3, 15, 2, 5, 5, 0xb4, 0, 1, 0, 0, 0};
 	struct syn syns[] = {
-		{.src = 1, .dst = 2, .sport = 1, .dport = 22, .seq = 5, .win = 29200, .ipid = 4000, .ttl = 52, .df = true,
-		 .opt = linux_opt, .olen = sizeof(linux_opt)},
-		{.src = 3, .dst = 4, .dport = 445, .seq = 6, .win = 8192, .ipid = 7, .ttl = 120, .df = true, .opt = win_opt,
+		{.src = 1,
+		 .dst = 2,
+		 .sport = 1,
+		 .dport = 22,
+		 .seq = 5,
+		 .win = 29200,
+		 .ipid = 4000,
+		 .ttl = 52,
+		 .df = true,
+		 .opt = linux_opt,
+		 .olen = sizeof(linux_opt)},
+		{.src = 3,
+		 .dst = 4,
+		 .dport = 445,
+		 .seq = 6,
+		 .win = 8192,
+		 .ipid = 7,
+		 .ttl = 120,
+		 .df = true,
+		 .opt = win_opt,
 		 .olen = sizeof(win_opt)},
 		{.src = 5, .dst = 6, .dport = 23, .seq = 6, .win = 5840, .ipid = 9, .ttl = 50},
 		{.src = 7, .dst = 8, .dport = 1, .seq = 0, .tos = 1, .ack = 0x01000000},
-		{.src = 9, .dst = 10, .dport = 1, .seq = 9, .ipid = 3, .opt = odd, .olen = sizeof(odd)},
+		{.src = 9,
+		 .dst = 10,
+		 .dport = 1,
+		 .seq = 9,
+		 .ipid = 3,
+		 .opt = odd,
+		 .olen = sizeof(odd)},
 		{.src = 11, .dst = 12, .dport = 80, .seq = 1, .flags = 0x12, .win = 1},
 		{.src = 13, .dst = 14, .dport = 80, .seq = 1, .flags = 0x03},
 	};
@@ -265,7 +310,8 @@ static void test_decode_batch_equals_decode(void **state)
 	lens[n] = build_udp(raw[n], 1, 2, 3, 53), n++;
 	lens[n] = build_icmp(raw[n], 1, 2, 3, ip("192.0.2.1"), ip("192.0.2.9")), n++;
 	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00};
-	static const uint8_t vlan[18] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x81, 0x00, 0, 42, 0x08, 0x00};
+	static const uint8_t vlan[18] = {2, 0, 0, 0,    0,    1, 2,  0,    0,
+					 0, 0, 2, 0x81, 0x00, 0, 42, 0x08, 0x00};
 	for (int link = 0; link < 3; link++) {
 		int lt = link == 0 ? SCOPE_LINK_RAW : SCOPE_LINK_EN10MB;
 		const uint8_t *hdr = link == 1 ? eth : vlan;
@@ -279,7 +325,10 @@ static void test_decode_batch_equals_decode(void **state)
 				uint8_t *b = frames + len * full;
 				memcpy(b, hdr, hl);
 				memcpy(b + hl, raw[k], lens[k]);
-				f[len] = (struct scope_frame){.ts_ns = (int64_t)len, .data = b, .caplen = (uint32_t)len, .len = (uint32_t)full};
+				f[len] = (struct scope_frame){.ts_ns = (int64_t)len,
+							      .data = b,
+							      .caplen = (uint32_t)len,
+							      .len = (uint32_t)full};
 			}
 			struct scope_pkt *out = xcalloc(nf, sizeof(*out));
 			uint64_t other[SCOPE_DEC__N] = {0}, want_other[SCOPE_DEC__N] = {0};
@@ -287,7 +336,8 @@ static void test_decode_batch_equals_decode(void **state)
 			size_t j = 0;
 			for (size_t len = 0; len < nf; len++) {
 				struct scope_pkt one;
-				enum scope_dec d = scope_decode(lt, f[len].data, len, (int64_t)len, &one);
+				enum scope_dec d =
+					scope_decode(lt, f[len].data, len, (int64_t)len, &one);
 				if (d != SCOPE_DEC_IP) {
 					want_other[d]++;
 					continue;
@@ -365,8 +415,17 @@ static void test_decode_p0f_fields(void **state)
 {
 	uint8_t pkt[128];
 	struct scope_pkt p;
-	struct syn s = {.src = 1, .dst = 2, .sport = 1, .dport = 22, .seq = 5, .win = 29200, .ipid = 4000, .ttl = 52,
-			.df = true, .opt = linux_opt, .olen = sizeof(linux_opt)};
+	struct syn s = {.src = 1,
+			.dst = 2,
+			.sport = 1,
+			.dport = 22,
+			.seq = 5,
+			.win = 29200,
+			.ipid = 4000,
+			.ttl = 52,
+			.df = true,
+			.opt = linux_opt,
+			.olen = sizeof(linux_opt)};
 	scope_decode(SCOPE_LINK_RAW, pkt, build_tcp(pkt, &s), 0, &p);
 	const struct scope_tcpsig *g = &p.sig;
 	assert_int_equal(g->quirks, SCOPE_Q_DF | SCOPE_Q_NZ_ID);
@@ -392,7 +451,13 @@ static void test_decode_p0f_fields(void **state)
 	assert_int_equal(p.sig.quirks, SCOPE_Q_ZERO_ID | SCOPE_Q_ECN | SCOPE_Q_ZERO_SEQ);
 	/* Options: EOL with non-zero padding (opt+), a malformed MSS length (bad), wscale > 14. */
 	static const uint8_t odd[12] = {3, 3, 15, 2, 5, 5, 0xb4, 0, 1, 0, 0, 0};
-	s = (struct syn){.src = 1, .dst = 2, .dport = 1, .seq = 9, .ipid = 3, .opt = odd, .olen = sizeof(odd)};
+	s = (struct syn){.src = 1,
+			 .dst = 2,
+			 .dport = 1,
+			 .seq = 9,
+			 .ipid = 3,
+			 .opt = odd,
+			 .olen = sizeof(odd)};
 	scope_decode(SCOPE_LINK_RAW, pkt, build_tcp(pkt, &s), 0, &p);
 	assert_true(p.sig.quirks & SCOPE_Q_OPT_EXWS);
 	assert_true(p.sig.quirks & SCOPE_Q_OPT_BAD);
@@ -402,23 +467,22 @@ static void test_decode_p0f_fields(void **state)
 
 /* ---------------------------------------------------------------- p0f */
 
-static const char mini_fp[] =
-	"; a small p0f.fp\n"
-	"classes = win,unix,other\n"
-	"[tcp:request]\n"
-	"label = s:unix:Linux:3.11 and newer\n"
-	"sig   = *:64:0:*:mss*20,10:mss,sok,ts,nop,ws:df,id+:0\n"
-	"sig   = *:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0\n"
-	"label = g:unix:Linux:2.2.x-3.x\n"
-	"sig   = *:64:0:*:*,*:mss,sok,ts,nop,ws:df,id+:0\n"
-	"label = s:win:Windows:7 or 8\n"
-	"sig   = *:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0\n"
-	"label = s:!:NMap:SYN scan\n"
-	"sys   = @unix,@win\n"
-	"sig   = *:64-:0:1460:1024,0:mss::0\n"
-	"[tcp:response]\n"
-	"label = s:unix:Linux:whatever\n"
-	"sig   = *:64:0:*:*,*:mss::0\n";
+static const char mini_fp[] = "; a small p0f.fp\n"
+			      "classes = win,unix,other\n"
+			      "[tcp:request]\n"
+			      "label = s:unix:Linux:3.11 and newer\n"
+			      "sig   = *:64:0:*:mss*20,10:mss,sok,ts,nop,ws:df,id+:0\n"
+			      "sig   = *:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0\n"
+			      "label = g:unix:Linux:2.2.x-3.x\n"
+			      "sig   = *:64:0:*:*,*:mss,sok,ts,nop,ws:df,id+:0\n"
+			      "label = s:win:Windows:7 or 8\n"
+			      "sig   = *:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0\n"
+			      "label = s:!:NMap:SYN scan\n"
+			      "sys   = @unix,@win\n"
+			      "sig   = *:64-:0:1460:1024,0:mss::0\n"
+			      "[tcp:response]\n"
+			      "label = s:unix:Linux:whatever\n"
+			      "sig   = *:64:0:*:*,*:mss::0\n";
 
 static void match(const struct scope_p0f *db, struct syn *s, struct scope_p0f_match *m)
 {
@@ -436,8 +500,16 @@ static void test_p0f_rules(void **state)
 	assert_int_equal(scope_p0f_parse(mini_fp, strlen(mini_fp), &db, err, sizeof(err)), 0);
 	assert_int_equal(scope_p0f_count(db), 5);
 	struct scope_p0f_match m;
-	struct syn s = {.src = 1, .dst = 2, .dport = 22, .seq = 5, .win = 29200, .ipid = 1, .ttl = 60, .df = true,
-			.opt = linux_opt, .olen = sizeof(linux_opt)};
+	struct syn s = {.src = 1,
+			.dst = 2,
+			.dport = 22,
+			.seq = 5,
+			.win = 29200,
+			.ipid = 1,
+			.ttl = 60,
+			.df = true,
+			.opt = linux_opt,
+			.olen = sizeof(linux_opt)};
 	match(db, &s, &m);
 	assert_string_equal(scope_p0f_label(db, m.label), "Linux 3.11 and newer");
 	assert_false(m.fuzzy);
@@ -463,20 +535,37 @@ static void test_p0f_rules(void **state)
 	assert_int_equal(m.dist, 12);
 	s.ttl = 60;
 	/* Windows. */
-	struct syn w = {.src = 1, .dst = 2, .dport = 445, .seq = 5, .win = 8192, .ipid = 9, .ttl = 117, .df = true,
-			.opt = win_opt, .olen = sizeof(win_opt)};
+	struct syn w = {.src = 1,
+			.dst = 2,
+			.dport = 445,
+			.seq = 5,
+			.win = 8192,
+			.ipid = 9,
+			.ttl = 117,
+			.df = true,
+			.opt = win_opt,
+			.olen = sizeof(win_opt)};
 	match(db, &w, &m);
 	assert_string_equal(scope_p0f_label(db, m.label), "Windows 7 or 8");
 	assert_int_equal(m.family, SCOPE_FAM_WINDOWS);
 	/* NMap: a tool (app); its family comes from the TTL. */
 	static const uint8_t mss[4] = {2, 4, 0x05, 0xb4};
-	struct syn n = {.src = 1, .dst = 2, .dport = 1, .seq = 5, .win = 1024, .ipid = 9, .ttl = 40, .opt = mss, .olen = 4};
+	struct syn n = {.src = 1,
+			.dst = 2,
+			.dport = 1,
+			.seq = 5,
+			.win = 1024,
+			.ipid = 9,
+			.ttl = 40,
+			.opt = mss,
+			.olen = 4};
 	match(db, &n, &m);
 	assert_string_equal(scope_p0f_label(db, m.label), "NMap SYN scan");
 	assert_true(m.app);
 	assert_int_equal(m.family, SCOPE_FAM_UNIX);
 	/* Nothing: "???", family from the TTL. */
-	struct syn z = {.src = 1, .dst = 2, .dport = 1, .seq = 5, .win = 65535, .ipid = 54321, .ttl = 250};
+	struct syn z = {
+		.src = 1, .dst = 2, .dport = 1, .seq = 5, .win = 65535, .ipid = 54321, .ttl = 250};
 	match(db, &z, &m);
 	assert_int_equal(m.label, -1);
 	assert_string_equal(scope_p0f_label(db, m.label), "???");
@@ -492,7 +581,8 @@ static void test_p0f_parse_errors(void **state)
 		"classes = win\n[tcp:request]\nsig = *:64:0:*:*,*:::0\n",
 		"classes = win\n[tcp:request]\nlabel = s:!:NMap:x\nsig = *:64:0:*:*,*:::0\n",
 		"classes = win\n[tcp:request]\nlabel = s:win:W:x\nsig = 4:64:0:*:*,*::flow:0\n",
-		"classes = win\n[tcp:request]\nlabel = s:win:W:x\nsig = *:64:0:*:*,*:eol+1,mss::0\n",
+		"classes = win\n[tcp:request]\nlabel = s:win:W:x\nsig = "
+		"*:64:0:*:*,*:eol+1,mss::0\n",
 		"classes = win\n[bogus]\n",
 		"classes = win\n[tcp:request]\nlabel = s:win:W:x\nsig = *:300:0:*:*,*:::0\n",
 		"classes = win\n[tcp:request]\nlabel = s:win:W:x\nsig = *:64:0:*:mss*0,*:::0\n",
@@ -501,7 +591,8 @@ static void test_p0f_parse_errors(void **state)
 	char err[256];
 	for (size_t i = 0; i < LIB_ARRAY_LEN(bad); i++) {
 		struct scope_p0f *db = NULL;
-		assert_int_not_equal(scope_p0f_parse(bad[i], strlen(bad[i]), &db, err, sizeof(err)), 0);
+		assert_int_not_equal(scope_p0f_parse(bad[i], strlen(bad[i]), &db, err, sizeof(err)),
+				     0);
 		assert_null(db);
 		if (bad[i][0])
 			assert_non_null(strstr(err, "line "));
@@ -529,8 +620,16 @@ static void test_p0f_debian_file(void **state)
 	assert_int_equal(scope_p0f_count(db), n);
 	assert_true(n > 40);
 	struct scope_p0f_match m;
-	struct syn s = {.src = 1, .dst = 2, .dport = 22, .seq = 5, .win = 29200, .ipid = 1, .ttl = 52, .df = true,
-			.opt = linux_opt, .olen = sizeof(linux_opt)};
+	struct syn s = {.src = 1,
+			.dst = 2,
+			.dport = 22,
+			.seq = 5,
+			.win = 29200,
+			.ipid = 1,
+			.ttl = 52,
+			.df = true,
+			.opt = linux_opt,
+			.olen = sizeof(linux_opt)};
 	match(db, &s, &m);
 	assert_string_equal(scope_p0f_label(db, m.label), "Linux 3.11 and newer");
 	scope_p0f_free(db);
@@ -582,7 +681,8 @@ static void test_cidr_and_dark(void **state)
 	assert_int_equal(c.v6[15], 0);
 	assert_int_equal(scope_cidr_parse("10.0.0.1", &c), 0);
 	assert_int_equal(c.prefix, 32);
-	const char *bad[] = {"", "/8", "10.0.0.0/33", "300.0.0.0/8", "10.0.0.0/x", "::/129", "10.0.0.0/-1"};
+	const char *bad[] = {"",           "/8",     "10.0.0.0/33", "300.0.0.0/8",
+			     "10.0.0.0/x", "::/129", "10.0.0.0/-1"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(bad); i++)
 		assert_int_not_equal(scope_cidr_parse(bad[i], &c), 0);
 	struct scope_config cfg;
@@ -616,7 +716,8 @@ static void test_geo_flat_equals_libloc(void **state)
 	struct scope_geo *g, *g2;
 	char err[256];
 	assert_int_equal(scope_geo_open_libloc(&g, LOCATION_DB, dir, err, sizeof(err)), 0);
-	assert_int_equal(scope_geo_open_libloc(&g2, LOCATION_DB, dir, err, sizeof(err)), 0); /* from the cache */
+	assert_int_equal(scope_geo_open_libloc(&g2, LOCATION_DB, dir, err, sizeof(err)),
+			 0); /* from the cache */
 	struct loc_ctx *ctx;
 	struct loc_database *db;
 	FILE *f = fopen(LOCATION_DB, "r");
@@ -649,7 +750,8 @@ static void test_geo_flat_equals_libloc(void **state)
 		scope_geo_lookup(g, a, &cc, &asn);
 		scope_geo_lookup(g2, a, &cc2, &asn2);
 		if (cc != want_cc || asn != want_asn)
-			fail_msg("address %08x: flat %u/%u, libloc %u/%u", a, cc, asn, want_cc, want_asn);
+			fail_msg("address %08x: flat %u/%u, libloc %u/%u", a, cc, asn, want_cc,
+				 want_asn);
 		assert_int_equal(cc2, cc);
 		assert_int_equal(asn2, asn);
 		known += cc != 0;
@@ -670,7 +772,10 @@ static void test_geo_flat_equals_libloc(void **state)
 	scope_geo_free(g2);
 	/* A damaged cache is not trusted: the table is rebuilt. */
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "for f in %s/geo-*.bin; do printf 'garbage' | dd of=$f bs=1 seek=40 conv=notrunc 2>/dev/null; done", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "for f in %s/geo-*.bin; do printf 'garbage' | dd of=$f bs=1 seek=40 conv=notrunc "
+		 "2>/dev/null; done",
+		 dir);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(scope_geo_open_libloc(&g, LOCATION_DB, dir, err, sizeof(err)), 0);
 	uint16_t c1;
@@ -709,7 +814,7 @@ static void run(struct feed *f, const struct scope_config *cfg, int threads, str
 	scope_engine_finish(e, r);
 }
 
-#define S(x) ((int64_t)(x) * 1000000000)
+#define S(x) ((int64_t)(x)*1000000000)
 #define T0 1700002800
 
 static void dark_config(struct scope_config *cfg)
@@ -727,17 +832,26 @@ static void test_json_report(void **state)
 	struct feed f = {0};
 	uint8_t pkt[128];
 	for (int i = 0; i < 3; i++) {
-		struct syn s = {.src = ip("203.0.113.1"), .dst = ip("198.18.0.1") + (uint32_t)i, .dport = 23, .seq = 1};
+		struct syn s = {.src = ip("203.0.113.1"),
+				.dst = ip("198.18.0.1") + (uint32_t)i,
+				.dport = 23,
+				.seq = 1};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + i));
 	}
 	struct scope_config cfg;
 	dark_config(&cfg);
 	struct scope_report r;
 	run(&f, &cfg, 1, &r);
-	char *inputs[] = {(char *)"a \"b\"\\c", (char *)"tab\there\x01", (char *)"caf\xc3\xa9", (char *)"bad\xff\xc3"};
+	char *inputs[] = {(char *)"a \"b\"\\c", (char *)"tab\there\x01", (char *)"caf\xc3\xa9",
+			  (char *)"bad\xff\xc3"};
 	char *errors[] = {(char *)"line\nbreak"};
-	struct scope_out_ctx ctx = {.cfg = &cfg, .inputs = inputs, .ninputs = 4, .errors = errors, .nerrors = 1,
-				    .seconds = 0.25, .top = 20};
+	struct scope_out_ctx ctx = {.cfg = &cfg,
+				    .inputs = inputs,
+				    .ninputs = 4,
+				    .errors = errors,
+				    .nerrors = 1,
+				    .seconds = 0.25,
+				    .top = 20};
 	for (int live = 0; live < 2; live++) {
 		ctx.live = live;
 		struct buf b;
@@ -746,19 +860,31 @@ static void test_json_report(void **state)
 		const char *text = (const char *)b.data;
 		assert_true(b.len > 2 && text[b.len - 1] == '\n');
 		/* One line in live mode; indented by one space per level otherwise. */
-		assert_true(live ? strchr(text, '\n') == text + b.len - 1 : strstr(text, "{\n \"tool\": ") == text);
+		assert_true(live ? strchr(text, '\n') == text + b.len - 1
+				 : strstr(text, "{\n \"tool\": ") == text);
 		json_error_t jerr;
 		json_t *j = json_loads(text, 0, &jerr);
 		assert_non_null(j);
 		assert_int_equal(json_integer_value(json_object_get(j, "packets")), 3);
-		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 0)), "a \"b\"\\c");
-		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 1)), "tab\there\x01");
-		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 2)), "caf\xc3\xa9");
-		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "inputs"), 3)), "bad\\xff\\xc3");
-		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "errors"), 0)), "line\nbreak");
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(j, "inputs"), 0)),
+			"a \"b\"\\c");
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(j, "inputs"), 1)),
+			"tab\there\x01");
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(j, "inputs"), 2)),
+			"caf\xc3\xa9");
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(j, "inputs"), 3)),
+			"bad\\xff\\xc3");
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(j, "errors"), 0)),
+			"line\nbreak");
 		assert_true(json_is_null(json_object_get(j, "first_ts")) == false);
 		assert_true(json_real_value(json_object_get(j, "seconds")) == 0.25);
-		/* What jansson prints for the same values (reals, escapes, layout), and a newline. */
+		/* What jansson prints for the same values (reals, escapes, layout), and a newline.
+		 */
 		char *again = json_dumps(j, live ? JSON_COMPACT : JSON_INDENT(1));
 		assert_true(strlen(again) == b.len - 1 && !memcmp(again, text, b.len - 1));
 		free(again);
@@ -775,9 +901,13 @@ static void test_busiest_tie(void **state)
 {
 	struct feed f = {0};
 	uint8_t pkt[128];
-	const char *dsts[] = {"198.18.0.9", "198.18.0.3", "198.18.0.200", "198.18.0.9", "198.18.0.3", "198.18.0.7"};
+	const char *dsts[] = {"198.18.0.9", "198.18.0.3", "198.18.0.200",
+			      "198.18.0.9", "198.18.0.3", "198.18.0.7"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(dsts); i++) {
-		struct syn s = {.src = ip("203.0.113.1") + (uint32_t)i, .dst = ip(dsts[i]), .dport = 23, .seq = 1};
+		struct syn s = {.src = ip("203.0.113.1") + (uint32_t)i,
+				.dst = ip(dsts[i]),
+				.dport = 23,
+				.seq = 1};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + (int)i));
 	}
 	for (int darknet = 0; darknet < 2; darknet++)
@@ -803,17 +933,25 @@ static void test_engine_labels(void **state)
 	uint32_t d0 = ip("198.18.0.0");
 	/* Mirai: every SYN seq = destination. */
 	for (int i = 0; i < 5; i++) {
-		struct syn s = {.src = ip("203.0.113.1"), .dst = d0 + (uint32_t)i, .seq = d0 + (uint32_t)i, .dport = 23, .ipid = 5};
+		struct syn s = {.src = ip("203.0.113.1"),
+				.dst = d0 + (uint32_t)i,
+				.seq = d0 + (uint32_t)i,
+				.dport = 23,
+				.ipid = 5};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + i));
 	}
 	/* Half Mirai (2 of 4): not labelled (needs more than half). */
 	for (int i = 0; i < 4; i++) {
-		struct syn s = {.src = ip("203.0.113.2"), .dst = d0 + 10 + (uint32_t)i, .seq = i < 2 ? d0 + 10 + (uint32_t)i : 7,
-				.dport = 23, .ipid = 5};
+		struct syn s = {.src = ip("203.0.113.2"),
+				.dst = d0 + 10 + (uint32_t)i,
+				.seq = i < 2 ? d0 + 10 + (uint32_t)i : 7,
+				.dport = 23,
+				.ipid = 5};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + 10 + i));
 	}
 	/* One SYN with IP ID 54321: not ZMap (needs two). Two: ZMap. */
-	struct syn z = {.src = ip("203.0.113.3"), .dst = d0 + 20, .seq = 1, .dport = 443, .ipid = 54321};
+	struct syn z = {
+		.src = ip("203.0.113.3"), .dst = d0 + 20, .seq = 1, .dport = 443, .ipid = 54321};
 	add(&f, pkt, build_tcp(pkt, &z), S(T0 + 20));
 	z.src = ip("203.0.113.4");
 	add(&f, pkt, build_tcp(pkt, &z), S(T0 + 21));
@@ -822,8 +960,12 @@ static void test_engine_labels(void **state)
 	/* masscan. */
 	for (int i = 0; i < 3; i++) {
 		uint32_t dst = d0 + 30 + (uint32_t)i, seq = 0x1000u * (uint32_t)(i + 1);
-		struct syn s = {.src = ip("203.0.113.5"), .dst = dst, .seq = seq, .dport = 8080,
-				.ipid = (uint16_t)(dst ^ 8080 ^ seq), .win = 1024};
+		struct syn s = {.src = ip("203.0.113.5"),
+				.dst = dst,
+				.seq = seq,
+				.dport = 8080,
+				.ipid = (uint16_t)(dst ^ 8080 ^ seq),
+				.win = 1024};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + 30 + i));
 	}
 	struct scope_config cfg;
@@ -853,7 +995,11 @@ static void test_engine_label_halving(void **state)
 	uint32_t d0 = ip("198.18.0.0");
 	for (int i = 0; i < 70000; i++) {
 		uint32_t dst = d0 + (uint32_t)(i % 60000);
-		struct syn s = {.src = ip("203.0.113.9"), .dst = dst, .seq = i % 3 ? dst : 5, .dport = 23, .ipid = 5};
+		struct syn s = {.src = ip("203.0.113.9"),
+				.dst = dst,
+				.seq = i % 3 ? dst : 5,
+				.dport = 23,
+				.ipid = 5};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0) + i);
 	}
 	struct scope_config cfg;
@@ -877,23 +1023,32 @@ static void test_engine_scanners(void **state)
 	/* A: exactly 100 distinct (a scanner). B: 99 distinct, many repeats (not). C: 100 distinct
 	 * across two intervals, 60 + 40 (not: per interval). D: UDP, 150 distinct, each twice. */
 	for (int i = 0; i < 100; i++) {
-		struct syn s = {.src = ip("192.0.2.1"), .dst = d0 + (uint32_t)i, .seq = 1, .dport = 8080};
+		struct syn s = {
+			.src = ip("192.0.2.1"), .dst = d0 + (uint32_t)i, .seq = 1, .dport = 8080};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + i));
 	}
 	for (int i = 0; i < 300; i++) {
-		struct syn s = {.src = ip("192.0.2.2"), .dst = d0 + (uint32_t)(i % 99), .seq = 1, .dport = 8080};
+		struct syn s = {.src = ip("192.0.2.2"),
+				.dst = d0 + (uint32_t)(i % 99),
+				.seq = 1,
+				.dport = 8080};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + i));
 	}
 	for (int i = 0; i < 300; i++)
-		add(&f, pkt, build_udp(pkt, ip("192.0.2.4"), d0 + 500 + (uint32_t)(i / 2), 1, 53), S(T0 + 1000 + i));
+		add(&f, pkt, build_udp(pkt, ip("192.0.2.4"), d0 + 500 + (uint32_t)(i / 2), 1, 53),
+		    S(T0 + 1000 + i));
 	for (int i = 0; i < 100; i++) {
-		struct syn s = {.src = ip("192.0.2.3"), .dst = d0 + 1000 + (uint32_t)i, .seq = 1, .dport = 22};
+		struct syn s = {.src = ip("192.0.2.3"),
+				.dst = d0 + 1000 + (uint32_t)i,
+				.seq = 1,
+				.dport = 22};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + (i < 60 ? 3000 + i : 3600 + i)));
 	}
 	struct scope_config cfg;
 	dark_config(&cfg);
 	for (int pass = 0; pass < 3; pass++) {
-		/* With bitmaps over the darknet, with destination sets (no darknet), and threaded. */
+		/* With bitmaps over the darknet, with destination sets (no darknet), and threaded.
+		 */
 		struct scope_config c = cfg;
 		if (pass == 1)
 			c.ndarknet = 0;
@@ -928,21 +1083,36 @@ static void test_engine_backscatter(void **state)
 	uint32_t d0 = ip("198.18.0.0");
 	/* Victim 1: 25 SYN-ACKs over 60 s, 25 per minute: below 30 ppm. */
 	for (int i = 0; i < 25; i++) {
-		struct syn s = {.src = ip("192.0.2.10"), .dst = d0 + (uint32_t)i, .sport = 80, .dport = 1000, .flags = 0x12};
+		struct syn s = {.src = ip("192.0.2.10"),
+				.dst = d0 + (uint32_t)i,
+				.sport = 80,
+				.dport = 1000,
+				.flags = 0x12};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0) + (int64_t)i * 2500000000);
 	}
 	/* Victim 2: 40 RSTs in 40 s then 10 more 100 s later: an attack of 50 packets, 100+ s. */
 	for (int i = 0; i < 50; i++) {
-		struct syn s = {.src = ip("192.0.2.11"), .dst = d0 + (uint32_t)i, .sport = 80, .dport = 1000, .flags = 0x04};
+		struct syn s = {.src = ip("192.0.2.11"),
+				.dst = d0 + (uint32_t)i,
+				.sport = 80,
+				.dport = 1000,
+				.flags = 0x04};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + (i < 40 ? i : 100 + i)));
 	}
 	/* Victim 3 through ICMP errors from many routers. */
 	for (int i = 0; i < 70; i++)
-		add(&f, pkt, build_icmp(pkt, ip("192.0.2.100") + (uint32_t)i, d0 + 5, 3, d0 + 5, ip("192.0.2.12")), S(T0 + i));
+		add(&f, pkt,
+		    build_icmp(pkt, ip("192.0.2.100") + (uint32_t)i, d0 + 5, 3, d0 + 5,
+			       ip("192.0.2.12")),
+		    S(T0 + i));
 	/* Victim 4: 30 in 30 s, then silent for longer than the timeout, then 30 in 30 s: two
 	 * vectors, neither long enough. */
 	for (int i = 0; i < 60; i++) {
-		struct syn s = {.src = ip("192.0.2.13"), .dst = d0, .sport = 80, .dport = 1000, .flags = 0x12};
+		struct syn s = {.src = ip("192.0.2.13"),
+				.dst = d0,
+				.sport = 80,
+				.dport = 1000,
+				.flags = 0x12};
 		add(&f, pkt, build_tcp(pkt, &s), S(T0 + (i < 30 ? i : 1000 + i)));
 	}
 	struct scope_config cfg;
@@ -979,7 +1149,8 @@ static void test_engine_intervals_and_limits(void **state)
 	for (size_t i = 0; i < LIB_ARRAY_LEN(ts); i++)
 		add(&f, pkt, build_udp(pkt, ip("192.0.2.1"), d0 + (uint32_t)i, 1, 53), ts[i]);
 	for (int i = 0; i < 50; i++)
-		add(&f, pkt, build_udp(pkt, ip("192.0.2.100") + (uint32_t)i, d0, 1, 53), S(T0 + 46));
+		add(&f, pkt, build_udp(pkt, ip("192.0.2.100") + (uint32_t)i, d0, 1, 53),
+		    S(T0 + 46));
 	/* Not dark. */
 	add(&f, pkt, build_udp(pkt, ip("192.0.2.1"), ip("10.0.0.1"), 1, 53), S(T0 + 46));
 	struct scope_config cfg;

@@ -32,8 +32,13 @@ static inline int inproc_start(struct inproc *ip, const char *const *sets)
 		return -1;
 	core_config_init(&ip->cfg);
 	static const char *const base[] = {
-		"sensor.listen=telnet@127.0.0.1:0", "web.listen=", "telnet.fail_delay_ms=0",
-		"capture.fetch=false", "box.auto=false", "core.log_level=error", NULL,
+		"sensor.listen=telnet@127.0.0.1:0",
+		"web.listen=",
+		"telnet.fail_delay_ms=0",
+		"capture.fetch=false",
+		"box.auto=false",
+		"core.log_level=error",
+		NULL,
 	};
 	for (const char *const *p = base; *p; p++)
 		if (core_config_set_kv(&ip->cfg, *p, err, sizeof(err)))

@@ -34,7 +34,8 @@ static void test_listen_spec(void **state)
 {
 	struct sensor_listen_spec s;
 	char err[128];
-	assert_int_equal(sensor_parse_listen("telnet@127.0.0.1:2323/dvr-hi3520d", &s, err, sizeof(err)), 0);
+	assert_int_equal(
+		sensor_parse_listen("telnet@127.0.0.1:2323/dvr-hi3520d", &s, err, sizeof(err)), 0);
 	assert_string_equal(s.proto, "telnet");
 	assert_string_equal(s.addr, "127.0.0.1");
 	assert_int_equal(s.port, 2323);
@@ -104,7 +105,8 @@ static void test_telnet_byte_at_a_time(void **state)
 	static const uint8_t iacs[] = {255, 253, 1, 255, 253, 31, 255, 251, 1, 255, 251, 3};
 	assert_memory_equal(out.data, iacs, sizeof(iacs));
 	/* The NAWS reply and a TTYPE offer, split at every byte. */
-	static const uint8_t naws[] = {255, 251, 31, 255, 250, 31, 0, 132, 0, 43, 255, 240, 255, 251, 24};
+	static const uint8_t naws[] = {255, 251, 31,  255, 250, 31,  0, 132,
+				       0,   43,  255, 240, 255, 251, 24};
 	trickle(&ip, fd, naws, sizeof(naws), &out);
 	expect(&ip, fd, &out, "\xff\xfa\x18\x01\xff\xf0"); /* SB TTYPE SEND */
 	static const uint8_t ttype[] = {255, 250, 24, 0, 'v', 't', '1', '0', '0', 255, 240};

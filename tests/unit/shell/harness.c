@@ -39,12 +39,12 @@ uint8_t *th_fake_elf(size_t n, int machine, int data)
 }
 
 static const char *const applet_names[] = {
-	"[",     "[[",      "ash",    "awk",     "busybox", "cat",    "chmod",    "chown",    "cp",   "cut",
-	"dd",    "df",      "echo",   "free",    "ftpget",  "ftpput", "grep",     "head",     "hostname",
-	"ifconfig", "kill", "killall", "ln",     "ls",      "mkdir",  "mount",    "mv",       "ps",   "pwd",
-	"rm",    "rmdir",   "sed",    "sh",      "sleep",   "sort",   "tail",     "tee",      "tftp", "touch",
-	"tr",    "uname",   "uniq",   "wc",      "wget",    "which",  "xargs",  "nohup", "nice", "env",
-	"timeout",
+	"[",        "[[",       "ash",   "awk",     "busybox", "cat",    "chmod",  "chown", "cp",
+	"cut",      "dd",       "df",    "echo",    "free",    "ftpget", "ftpput", "grep",  "head",
+	"hostname", "ifconfig", "kill",  "killall", "ln",      "ls",     "mkdir",  "mount", "mv",
+	"ps",       "pwd",      "rm",    "rmdir",   "sed",     "sh",     "sleep",  "sort",  "tail",
+	"tee",      "tftp",     "touch", "tr",      "uname",   "uniq",   "wc",     "wget",  "which",
+	"xargs",    "nohup",    "nice",  "env",     "timeout",
 };
 
 struct nodedef {
@@ -64,11 +64,12 @@ static const char mounts[] = "rootfs / rootfs rw 0 0\n"
 			     "tmpfs /var tmpfs rw,relatime 0 0\n"
 			     "devpts /dev/pts devpts rw,relatime,mode=600 0 0\n";
 
-static const char cpuinfo[] = "Processor\t: ARMv7 Processor rev 0 (v7l)\n"
-			      "BogoMIPS\t: 1594.16\n"
-			      "Features\t: swp half thumb fastmult vfp edsp neon vfpv3 tls \n"
-			      "CPU implementer\t: 0x41\nCPU architecture: 7\n"
-			      "Hardware\t: hi3520d\nRevision\t: 0000\nSerial\t\t: 0000000000000000\n";
+static const char cpuinfo[] =
+	"Processor\t: ARMv7 Processor rev 0 (v7l)\n"
+	"BogoMIPS\t: 1594.16\n"
+	"Features\t: swp half thumb fastmult vfp edsp neon vfpv3 tls \n"
+	"CPU implementer\t: 0x41\nCPU architecture: 7\n"
+	"Hardware\t: hi3520d\nRevision\t: 0000\nSerial\t\t: 0000000000000000\n";
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -77,7 +78,8 @@ static int str_cmp(const void *a, const void *b)
 
 static int node_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct profile_node *)a)->path, ((const struct profile_node *)b)->path);
+	return strcmp(((const struct profile_node *)a)->path,
+		      ((const struct profile_node *)b)->path);
 }
 
 struct profile *th_profile(const char *version)
@@ -89,7 +91,8 @@ struct profile *th_profile(const char *version)
 	p->home = xstrdup("/root");
 	p->prompt = xstrdup("# ");
 	p->shell_name = xstrdup("-sh");
-	p->busybox_banner = xasprintf("BusyBox v%s (2015-07-13 10:02:51 CST) multi-call binary.", version ? version : "1.22.1");
+	p->busybox_banner = xasprintf("BusyBox v%s (2015-07-13 10:02:51 CST) multi-call binary.",
+				      version ? version : "1.22.1");
 	p->uname_s = xstrdup("Linux");
 	p->uname_r = xstrdup("3.0.8");
 	p->uname_v = xstrdup("#1 Wed Jul 1 10:02:51 CST 2015");
@@ -108,12 +111,9 @@ struct profile *th_profile(const char *version)
 	static const struct {
 		int pid;
 		const char *vsz, *stat, *cmd;
-	} procs[] = {{1, "1524", "S", "init"},
-		     {2, "0", "SW", "[kthreadd]"},
-		     {3, "0", "SW", "[ksoftirqd/0]"},
-		     {402, "1528", "S", "/usr/sbin/telnetd"},
-		     {455, "23340", "S", "./Sofia"},
-		     {1270, "1524", "S", "1270"}};
+	} procs[] = {{1, "1524", "S", "init"},        {2, "0", "SW", "[kthreadd]"},
+		     {3, "0", "SW", "[ksoftirqd/0]"}, {402, "1528", "S", "/usr/sbin/telnetd"},
+		     {455, "23340", "S", "./Sofia"},  {1270, "1524", "S", "1270"}};
 	p->nprocs = LIB_ARRAY_LEN(procs);
 	p->procs = xcalloc(p->nprocs, sizeof(*p->procs));
 	for (size_t i = 0; i < p->nprocs; i++) {
@@ -137,7 +137,10 @@ struct profile *th_profile(const char *version)
 		{"/mnt", PROFILE_DIR, 0755, NULL, NULL},
 		{"/proc", PROFILE_DIR, 0555, NULL, NULL},
 		{"/proc/cpuinfo", PROFILE_FILE, 0444, cpuinfo, NULL},
-		{"/proc/meminfo", PROFILE_FILE, 0444, "MemTotal:         120352 kB\nMemFree:           47208 kB\nBuffers:            5652 kB\nCached:            37416 kB\n", NULL},
+		{"/proc/meminfo", PROFILE_FILE, 0444,
+		 "MemTotal:         120352 kB\nMemFree:           47208 kB\nBuffers:            "
+		 "5652 kB\nCached:            37416 kB\n",
+		 NULL},
 		{"/proc/mounts", PROFILE_FILE, 0444, mounts, NULL},
 		{"/proc/uptime", PROFILE_FILE, 0444, "305123.45 301020.11\n", NULL},
 		{"/root", PROFILE_DIR, 0700, NULL, NULL},
@@ -181,14 +184,16 @@ struct profile *th_profile(const char *version)
 		if (strcmp(a, "busybox") == 0)
 			continue;
 		struct profile_node *n = &p->nodes[k++];
-		bool usr = strcmp(a, "nohup") == 0 || strcmp(a, "env") == 0 || strcmp(a, "timeout") == 0 ||
-			   strcmp(a, "wget") == 0 || strcmp(a, "tftp") == 0 || strcmp(a, "ftpget") == 0 ||
-			   strcmp(a, "ftpput") == 0 || strcmp(a, "[") == 0 || strcmp(a, "[[") == 0 ||
-			   strcmp(a, "free") == 0 || strcmp(a, "killall") == 0 || strcmp(a, "tail") == 0 ||
-			   strcmp(a, "head") == 0 || strcmp(a, "wc") == 0 || strcmp(a, "cut") == 0 ||
-			   strcmp(a, "tee") == 0 || strcmp(a, "which") == 0 || strcmp(a, "sort") == 0 ||
-			   strcmp(a, "uniq") == 0 || strcmp(a, "tr") == 0 || strcmp(a, "awk") == 0 ||
-			   strcmp(a, "xargs") == 0;
+		bool usr =
+			strcmp(a, "nohup") == 0 || strcmp(a, "env") == 0 ||
+			strcmp(a, "timeout") == 0 || strcmp(a, "wget") == 0 ||
+			strcmp(a, "tftp") == 0 || strcmp(a, "ftpget") == 0 ||
+			strcmp(a, "ftpput") == 0 || strcmp(a, "[") == 0 || strcmp(a, "[[") == 0 ||
+			strcmp(a, "free") == 0 || strcmp(a, "killall") == 0 ||
+			strcmp(a, "tail") == 0 || strcmp(a, "head") == 0 || strcmp(a, "wc") == 0 ||
+			strcmp(a, "cut") == 0 || strcmp(a, "tee") == 0 || strcmp(a, "which") == 0 ||
+			strcmp(a, "sort") == 0 || strcmp(a, "uniq") == 0 || strcmp(a, "tr") == 0 ||
+			strcmp(a, "awk") == 0 || strcmp(a, "xargs") == 0;
 		n->path = xasprintf("%s/%s", usr ? "/usr/bin" : "/bin", a);
 		n->type = PROFILE_LINK;
 		n->mode = 0777;
@@ -271,7 +276,8 @@ static int io_fetch(void *arg, const struct shell_fetch *req)
 	return 0;
 }
 
-static void io_file_written(void *arg, const char *path, const uint8_t *data, size_t len, const char *method)
+static void io_file_written(void *arg, const char *path, const uint8_t *data, size_t len,
+			    const char *method)
 {
 	struct th *t = arg;
 	if (t->nuploads >= LIB_ARRAY_LEN(t->uploads))
@@ -284,7 +290,8 @@ static void io_file_written(void *arg, const char *path, const uint8_t *data, si
 	u->method = xstrdup(method);
 }
 
-static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len, int argc, char **argv)
+static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len, int argc,
+		    char **argv)
 {
 	struct th *t = arg;
 	if (t->nexecs < LIB_ARRAY_LEN(t->execs))
@@ -310,7 +317,8 @@ static const struct shell_limits default_limits = {
 	.max_queued = 1u << 20,
 };
 
-void th_init_with(struct th *t, struct profile *p, bool real, bool no_fetch, const struct shell_limits *lim)
+void th_init_with(struct th *t, struct profile *p, bool real, bool no_fetch,
+		  const struct shell_limits *lim)
 {
 	memset(t, 0, sizeof(*t));
 	t->prof = p;
@@ -455,7 +463,8 @@ void th_pump(struct th *t)
 			size_t sl = strlen(t->auto_url[i]);
 			if (ul >= sl && strcmp(f->url + ul - sl, t->auto_url[i]) == 0) {
 				if (t->auto_body[i])
-					th_complete(t, SHELL_FETCH_OK, 200, t->auto_body[i], t->auto_len[i]);
+					th_complete(t, SHELL_FETCH_OK, 200, t->auto_body[i],
+						    t->auto_len[i]);
 				else
 					th_complete(t, SHELL_FETCH_SERVER_ERROR, 404, NULL, 0);
 				done = true;

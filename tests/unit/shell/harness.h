@@ -25,25 +25,25 @@ struct th_fetch {
 struct th {
 	struct shell *sh;
 	struct profile *prof;
-	struct buf out;                 /* everything written to the terminal */
+	struct buf out; /* everything written to the terminal */
 	struct th_upload uploads[64];
 	size_t nuploads;
 	struct th_fetch fetches[64];
 	size_t nfetches;
-	size_t pending;                 /* index of the oldest fetch not completed */
-	char *events[512];              /* "mitsu.command.input\t<input>" */
+	size_t pending;    /* index of the oldest fetch not completed */
+	char *events[512]; /* "mitsu.command.input\t<input>" */
 	size_t nevents;
 	char *execs[32];
 	size_t nexecs;
-	char *closed;                   /* reason, once closed */
+	char *closed; /* reason, once closed */
 	/* automatic download answers: url suffix -> body (NULL body: 404) */
 	const char *auto_url[16];
 	const uint8_t *auto_body[16];
 	size_t auto_len[16];
 	size_t nauto;
-	bool auto_fetch;                /* answer inside shell_fetch_done right after the request */
-	bool no_fetch;                  /* io->fetch is NULL */
-	bool real;                      /* prof comes from profile_load */
+	bool auto_fetch; /* answer inside shell_fetch_done right after the request */
+	bool no_fetch;   /* io->fetch is NULL */
+	bool real;       /* prof comes from profile_load */
 };
 
 /* The synthetic profile (BusyBox 1.22.1, ARMv7 LE, rw tmpfs on /tmp /var /dev, ro root).
@@ -53,7 +53,8 @@ void th_profile_free(struct profile *p);
 
 /* Starts a shell on a profile the harness then owns (real: freed with profile_free). lim NULL:
  * generous defaults. */
-void th_init_with(struct th *t, struct profile *p, bool real, bool no_fetch, const struct shell_limits *lim);
+void th_init_with(struct th *t, struct profile *p, bool real, bool no_fetch,
+		  const struct shell_limits *lim);
 void th_init(struct th *t, const char *version);
 void th_init_limits(struct th *t, const char *version, const struct shell_limits *lim);
 /* With a profile of profiles/ (loaded with profile_load; freed by th_fini). */

