@@ -20,6 +20,31 @@
 struct sensor;
 struct sensor_session;
 
+/* Why a session ended: the `reason` of mitsu.session.closed (the table in docs/events.md).
+ * X(ID, name, drain): with drain, output still queued reaches the peer before the socket
+ * closes (a polite end); without, the socket is cut at once. */
+#define SENSOR_CLOSE_REASONS(X) \
+	X(PEER, "peer", false) \
+	X(EXIT, "exit", true) \
+	X(EOF, "eof", true) \
+	X(REBOOT, "reboot", true) \
+	X(KILLED, "killed", true) \
+	X(IDLE, "idle", true) \
+	X(TIMEOUT, "timeout", true) \
+	X(INPUT_LIMIT, "input_limit", false) \
+	X(LINE_LIMIT, "line_limit", false) \
+	X(OUTPUT_LIMIT, "output_limit", false) \
+	X(COMMAND_LIMIT, "command_limit", true) \
+	X(WORK_LIMIT, "work_limit", true) \
+	X(LOGIN_FAILURES, "login_failures", true) \
+	X(ERROR, "error", false) \
+	X(SHUTDOWN, "shutdown", true)
+#define SENSOR_CLOSE_ENUM(id, name, drain) SENSOR_CLOSE_##id,
+enum sensor_close_reason { SENSOR_CLOSE_NONE, SENSOR_CLOSE_REASONS(SENSOR_CLOSE_ENUM) };
+#undef SENSOR_CLOSE_ENUM
+/* The reason's name in events ("peer", ...). */
+const char *sensor_close_reason_name(enum sensor_close_reason r);
+
 struct sensor_proto {
 	const char *name;
 	/* A connection was accepted: allocate state (s->proto_state), send the greeting.
@@ -58,7 +83,7 @@ struct sensor_session {
 	uint64_t end_ms; /* when the close was asked for */
 	uint64_t last_input_ms;
 	uint64_t bytes_in;
-	const char *close_reason; /* set once the session is closing */
+	enum sensor_close_reason close_reason; /* set once the session is closing */
 	bool closing;
 	bool handles_closed;
 	int open_handles;
@@ -71,7 +96,7 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n);
 /* Ends the session with a reason (see docs/events.md): stops reading, lets queued output drain
  * (for "exit"), then, from the loop, lets the module finish (on_close), emits
  * mitsu.session.closed as the session's last event, and frees it. Idempotent. */
-void sensor_session_close(struct sensor_session *s, const char *reason);
+void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason);
 /* Emits an event with the session's identity. `fields` is stolen. */
 void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields,
 			 const char *fmt, ...) LIB_PRINTF(4, 5);

@@ -78,8 +78,10 @@ static void session_free(struct sensor_session *s)
 	/* Last, after what the module records at its end (files the attacker left behind). */
 	double duration = (double)(s->end_ms - s->start_ms) / 1000.0;
 	sensor_session_emit(s, EV_SESSION_CLOSED,
-			    json_pack("{s:f,s:s}", "duration", duration, "reason", s->close_reason),
-			    "session closed (%s) after %.1f s", s->close_reason, duration);
+			    json_pack("{s:f,s:s}", "duration", duration, "reason",
+				      sensor_close_reason_name(s->close_reason)),
+			    "session closed (%s) after %.1f s",
+			    sensor_close_reason_name(s->close_reason), duration);
 	sensor_srctab_release(&sn->sources, s->src_addr, s->src_len);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -117,7 +119,18 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 
 static void on_timer(uv_timer_t *t);
 
-void sensor_session_close(struct sensor_session *s, const char *reason)
+#define SENSOR_CLOSE_NAME(id, name, drain) [SENSOR_CLOSE_##id] = name,
+#define SENSOR_CLOSE_DRAIN(id, name, drain) [SENSOR_CLOSE_##id] = drain,
+static const char *const close_names[] = {[SENSOR_CLOSE_NONE] = "none",
+					  SENSOR_CLOSE_REASONS(SENSOR_CLOSE_NAME)};
+static const bool close_drains[] = {SENSOR_CLOSE_REASONS(SENSOR_CLOSE_DRAIN)};
+
+const char *sensor_close_reason_name(enum sensor_close_reason r)
+{
+	return (size_t)r < LIB_ARRAY_LEN(close_names) ? close_names[r] : "none";
+}
+
+void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason)
 {
 	if (s->closing)
 		return;
@@ -128,9 +141,7 @@ void sensor_session_close(struct sensor_session *s, const char *reason)
 	s->end_ms = lib_mono_ms();
 	/* A polite end lets queued output reach the peer first; a peer that does not read, or
 	 * that already left, is cut off. */
-	bool drain = strcmp(reason, "exit") == 0 || strcmp(reason, "login_failures") == 0 ||
-		     strcmp(reason, "shutdown") == 0 || strcmp(reason, "idle") == 0 ||
-		     strcmp(reason, "timeout") == 0;
+	bool drain = close_drains[reason];
 	if (drain && uv_is_writable((uv_stream_t *)&s->tcp)) {
 		uv_shutdown_t *req = xmalloc(sizeof(*req));
 		req->data = s;
@@ -157,7 +168,7 @@ static void on_write(uv_write_t *req, int status)
 	struct write_req *w = (struct write_req *)req;
 	w->s->sensor->queued_bytes -= w->len;
 	if (status < 0 && status != UV_ECANCELED && !w->s->closing)
-		sensor_session_close(w->s, "error");
+		sensor_session_close(w->s, SENSOR_CLOSE_ERROR);
 	free(w);
 }
 
@@ -176,7 +187,7 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 			data += w;
 			n -= (size_t)w;
 		} else if (w != UV_EAGAIN) {
-			sensor_session_close(s, "error");
+			sensor_session_close(s, SENSOR_CLOSE_ERROR);
 			return;
 		}
 	}
@@ -184,7 +195,7 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 	if (st->write_queue_size + n > sn->limits.max_output_queue ||
 	    sn->queued_bytes + n > sn->limits.max_output_total) {
 		if (!s->closing)
-			sensor_session_close(s, "output_limit");
+			sensor_session_close(s, SENSOR_CLOSE_OUTPUT_LIMIT);
 		close_handles(s);
 		return;
 	}
@@ -195,7 +206,7 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 	uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
 	if (uv_write(&w->req, st, &b, 1, on_write) < 0) {
 		free(w);
-		sensor_session_close(s, "error");
+		sensor_session_close(s, SENSOR_CLOSE_ERROR);
 		return;
 	}
 	sn->queued_bytes += n;
@@ -213,11 +224,11 @@ static void on_timer(uv_timer_t *t)
 	uint64_t idle_end = s->last_input_ms + lim->idle_ms;
 	uint64_t total_end = s->start_ms + lim->session_ms;
 	if (now >= total_end) {
-		sensor_session_close(s, "timeout");
+		sensor_session_close(s, SENSOR_CLOSE_TIMEOUT);
 		return;
 	}
 	if (now >= idle_end) {
-		sensor_session_close(s, "idle");
+		sensor_session_close(s, SENSOR_CLOSE_IDLE);
 		return;
 	}
 	/* Input moved the idle deadline: sleep until the nearer of the two. */
@@ -237,14 +248,15 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		/* A reset is the peer leaving too (it closed with our output unread). */
-		sensor_session_close(s,
-				     nread == UV_EOF || nread == UV_ECONNRESET ? "peer" : "error");
+		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET
+						? SENSOR_CLOSE_PEER
+						: SENSOR_CLOSE_ERROR);
 		return;
 	}
 	s->last_input_ms = lib_mono_ms();
 	s->bytes_in += (uint64_t)nread;
 	if (s->bytes_in > s->sensor->limits.max_input) {
-		sensor_session_close(s, "input_limit");
+		sensor_session_close(s, SENSOR_CLOSE_INPUT_LIMIT);
 		return;
 	}
 	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
@@ -319,16 +331,16 @@ void sensor_session_accept(struct sensor_listener *l)
 			    s->conn.src_port, s->conn.dst_ip, s->conn.dst_port, s->conn.session);
 	uv_timer_start(&s->timer, on_timer, LIB_MIN(sn->limits.idle_ms, sn->limits.session_ms), 0);
 	if (s->proto->on_accept(s) < 0) {
-		sensor_session_close(s, "error");
+		sensor_session_close(s, SENSOR_CLOSE_ERROR);
 		return;
 	}
 	if (!s->closing && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
-		sensor_session_close(s, "error");
+		sensor_session_close(s, SENSOR_CLOSE_ERROR);
 }
 
 void sensor_sessions_shutdown(struct sensor *sn)
 {
 	for (struct sensor_session *s = sn->sessions; s; s = s->next)
 		if (!s->closing)
-			sensor_session_close(s, "shutdown");
+			sensor_session_close(s, SENSOR_CLOSE_SHUTDOWN);
 }

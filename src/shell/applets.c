@@ -2052,7 +2052,7 @@ static int cmd_yes(struct cmd *c)
 
 static int cmd_reboot(struct cmd *c)
 {
-	shell_end_session(c->sh, c->name);
+	shell_end_session(c->sh, SHELL_END_REBOOT);
 	return 0;
 }
 

@@ -1128,7 +1128,7 @@ int shell_kill(struct cmd *c, bool builtin)
 		}
 		if (is_shell && pid == shells[nsh - 1]) {
 			/* the login shell: the session ends, as on the device */
-			shell_end_session(sh, "killed");
+			shell_end_session(sh, SHELL_END_KILLED);
 			return 0;
 		}
 		if (found && pid != 1 && !kernel)

@@ -656,7 +656,7 @@ static bool stack_full(struct shell *sh)
 	return sh->nframes >= SH_FRAMES_MAX;
 }
 
-static void sh_close(struct shell *sh, const char *reason)
+static void sh_close(struct shell *sh, enum shell_end reason)
 {
 	if (sh->closed)
 		return;
@@ -1194,7 +1194,7 @@ static void step_cmd(struct shell *sh, size_t fi)
 		/* fall through */
 	case 1: {
 		if (++sh->commands > sh->lim.max_commands) {
-			sh_close(sh, "command limit");
+			sh_close(sh, SHELL_END_COMMAND_LIMIT);
 			return;
 		}
 		sh->lvl->lineno = n->lineno ? n->lineno : sh->lvl->lineno;
@@ -1803,7 +1803,7 @@ static void unwind_step(struct shell *sh)
 	case UW_EXIT:
 		if (sh->nframes == 1) {
 			sh->unwind = UW_NONE;
-			sh_close(sh, "exit");
+			sh_close(sh, SHELL_END_EXIT);
 			return;
 		}
 		if (f->owns_level && f->kind != F_CMD) {
@@ -1870,7 +1870,7 @@ static void run(struct shell *sh)
 	sh->waiting = false;
 	while (sh->nframes && !sh->closed && !sh->suspended && !sh->waiting) {
 		if (sh->vfs.work > SH_WORK_MAX) {
-			sh_close(sh, "work limit");
+			sh_close(sh, SHELL_END_WORK_LIMIT);
 			break;
 		}
 		if (sh->unwind) {
@@ -1900,7 +1900,7 @@ static void run(struct shell *sh)
 		}
 	}
 	if (!sh->nframes && !sh->closed)
-		sh_close(sh, "exit");
+		sh_close(sh, SHELL_END_EXIT);
 	/* an idle session keeps only its reader's frame */
 	if (sh->nframes == 1 && sh->capframes > 2) {
 		sh->frames = xrealloc(sh->frames, sizeof(*sh->frames));
@@ -1936,7 +1936,7 @@ void shell_exec_redirect(struct cmd *c)
 	}
 }
 
-void shell_end_session(struct shell *sh, const char *reason)
+void shell_end_session(struct shell *sh, enum shell_end reason)
 {
 	sh_close(sh, reason);
 }
@@ -2274,7 +2274,7 @@ void shell_eof(struct shell *sh)
 		return;
 	struct frame *f = top(sh);
 	if (f->kind != F_READER || sh->nframes == 1) {
-		sh_close(sh, "eof");
+		sh_close(sh, SHELL_END_EOF);
 		return;
 	}
 	/* ^D in a nested shell leaves it */

@@ -489,7 +489,7 @@ void shell_request_unwind(struct shell *sh, int kind, int n, int status);
 /* Replaces the current shell's descriptors (exec with only redirections). */
 void shell_exec_redirect(struct cmd *c);
 /* Ends the session (reboot, kill of the login shell). */
-void shell_end_session(struct shell *sh, const char *reason);
+void shell_end_session(struct shell *sh, enum shell_end reason);
 /* The pids of the session's shells, innermost first; returns the count. */
 size_t shell_shell_pids(struct shell *sh, int *pids, size_t max);
 

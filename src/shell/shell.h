@@ -67,6 +67,16 @@ struct shell_fetch_result {
 	int remote_port;
 };
 
+/* Why the shell ended the session. */
+enum shell_end {
+	SHELL_END_EXIT,          /* exit, logout */
+	SHELL_END_EOF,           /* ^D on an empty line at the top level */
+	SHELL_END_REBOOT,        /* reboot, halt, poweroff */
+	SHELL_END_KILLED,        /* the login shell was killed (kill -9 $$) */
+	SHELL_END_COMMAND_LIMIT, /* limits.shell_commands ran out */
+	SHELL_END_WORK_LIMIT,    /* a command did more work than one session may */
+};
+
 struct shell_io {
 	void *arg;
 	/* Terminal output. "\n" is sent as is; the transport adds CR where a pty would. */
@@ -87,8 +97,8 @@ struct shell_io {
 	 * the file's content; argv the arguments. The shell itself prints what the device would. */
 	void (*exec)(void *arg, const char *path, const uint8_t *data, size_t len, int argc,
 		     char **argv);
-	/* The shell ended (exit, logout, EOF at top level); close the session after the output. */
-	void (*close)(void *arg, const char *reason);
+	/* The shell ended; close the session after the output. */
+	void (*close)(void *arg, enum shell_end why);
 };
 
 /* Creates the shell of a logged-in session: cwd = profile home. Prints nothing yet. */

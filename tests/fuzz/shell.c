@@ -64,7 +64,7 @@ static void ex(void *arg, const char *path, const uint8_t *data, size_t len, int
 	(void)len;
 }
 
-static void cl(void *arg, const char *reason)
+static void cl(void *arg, enum shell_end reason)
 {
 	struct fz *f = arg;
 	f->closed = true;

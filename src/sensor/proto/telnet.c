@@ -169,11 +169,23 @@ static int io_fetch(void *arg, const struct shell_fetch *req)
 	return 0;
 }
 
-static void io_close(void *arg, const char *reason)
+static void tn_end(struct tn *t, enum sensor_close_reason reason)
 {
-	struct tn *t = arg;
 	tn_flush(t);
 	sensor_session_close(t->s, reason);
+}
+
+static void io_close(void *arg, enum shell_end why)
+{
+	static const enum sensor_close_reason reasons[] = {
+		[SHELL_END_EXIT] = SENSOR_CLOSE_EXIT,
+		[SHELL_END_EOF] = SENSOR_CLOSE_EOF,
+		[SHELL_END_REBOOT] = SENSOR_CLOSE_REBOOT,
+		[SHELL_END_KILLED] = SENSOR_CLOSE_KILLED,
+		[SHELL_END_COMMAND_LIMIT] = SENSOR_CLOSE_COMMAND_LIMIT,
+		[SHELL_END_WORK_LIMIT] = SENSOR_CLOSE_WORK_LIMIT,
+	};
+	tn_end(arg, reasons[why]);
 }
 
 /* The downloader's outcomes map one to one onto what the shell prints. */
@@ -231,7 +243,7 @@ static void on_delay(uv_timer_t *timer)
 	tn_puts(t, t->s->profile->login_incorrect);
 	if (t->failures >= (int)core_cfg_int(sensor_config(t->s->sensor), OPT_TELNET_LOGIN_TRIES)) {
 		t->in_input = false;
-		io_close(t, "login_failures");
+		tn_end(t, SENSOR_CLOSE_LOGIN_FAILURES);
 		return;
 	}
 	tn_login_prompt(t);
@@ -307,7 +319,7 @@ static void line_done(struct tn *t)
 	case TN_SHELL:
 		tn_write(t, "\n", 1);
 		if (shell_input(t->shell, line, len) == -ENOBUFS)
-			sensor_session_close(s, "input_limit");
+			sensor_session_close(s, SENSOR_CLOSE_INPUT_LIMIT);
 		break;
 	case TN_DELAY: break;
 	}
@@ -321,7 +333,7 @@ static void feed(struct tn *t, const uint8_t *p, size_t n)
 		uint8_t b = p[i];
 		if (t->state == TN_DELAY) {
 			if (buf_append(&t->pending, p + i, n - i))
-				sensor_session_close(s, "line_limit");
+				sensor_session_close(s, SENSOR_CLOSE_LINE_LIMIT);
 			return;
 		}
 		bool echo = t->state != TN_PASS;
@@ -358,13 +370,13 @@ static void feed(struct tn *t, const uint8_t *p, size_t n)
 				if (t->state == TN_SHELL)
 					shell_eof(t->shell);
 				else
-					sensor_session_close(s, "peer");
+					sensor_session_close(s, SENSOR_CLOSE_PEER);
 			}
 			break;
 		case 0x00: break;
 		default:
 			if (buf_append(&t->line, &b, 1)) {
-				sensor_session_close(s, "line_limit");
+				sensor_session_close(s, SENSOR_CLOSE_LINE_LIMIT);
 				return;
 			}
 			if (echo)
@@ -413,7 +425,7 @@ static void on_telnet_event(telnet_t *telnet, telnet_event_t *ev, void *user)
 					    ev->ttype.name);
 		}
 		break;
-	case TELNET_EV_ERROR: sensor_session_close(s, "error"); break;
+	case TELNET_EV_ERROR: sensor_session_close(s, SENSOR_CLOSE_ERROR); break;
 	default: break;
 	}
 }

@@ -302,11 +302,19 @@ static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len
 	(void)argv;
 }
 
-static void io_close(void *arg, const char *reason)
+static void io_close(void *arg, enum shell_end why)
 {
+	static const char *const names[] = {
+		[SHELL_END_EXIT] = "exit",
+		[SHELL_END_EOF] = "eof",
+		[SHELL_END_REBOOT] = "reboot",
+		[SHELL_END_KILLED] = "killed",
+		[SHELL_END_COMMAND_LIMIT] = "command_limit",
+		[SHELL_END_WORK_LIMIT] = "work_limit",
+	};
 	struct th *t = arg;
 	free(t->closed);
-	t->closed = xstrdup(reason);
+	t->closed = xstrdup(names[why]);
 }
 
 static const struct shell_limits default_limits = {

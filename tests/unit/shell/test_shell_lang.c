@@ -329,7 +329,7 @@ static void test_read_loops(void **state)
 	th_init_limits(&T, NULL, &lim);
 	th_line(&T, "while true; do :; done");
 	assert_non_null(T.closed);
-	assert_string_equal(T.closed, "command limit");
+	assert_string_equal(T.closed, "command_limit");
 	th_fini(&T);
 	th_init(&T, NULL);
 	free(th_take(&T));

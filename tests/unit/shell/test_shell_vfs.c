@@ -132,7 +132,7 @@ static void test_limits(void **state)
 		th_line(&w, "dd if=/dev/zero of=/tmp/big bs=1024 count=1024 2>/dev/null; while "
 			    "true; do cp /tmp/big /tmp/c; done");
 		assert_non_null(w.closed);
-		assert_string_equal(w.closed, "work limit");
+		assert_string_equal(w.closed, "work_limit");
 		th_fini(&w);
 	}
 	/* cp and dd respect the limit too */
