@@ -2,7 +2,6 @@
 #include "sensor/sensor_int.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -12,14 +11,6 @@
 /* Events are written at most this long after they happen, in batches (see on_prepare). */
 #define SENSOR_FLUSH_MS 25
 #define SENSOR_FLUSH_EVENTS 2048
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: mitsu run [-c FILE] [--data-dir DIR] [--listen "
-		     "PROTO@ADDR:PORT[/PROFILE]]...\n"
-		     "                 [--set section.key=value]... [--log-level LEVEL]\n"
-		     "Run 'mitsu help run' for every configuration option.\n");
-}
 
 static void flush_events(struct sensor *sn)
 {
@@ -225,52 +216,56 @@ int sensor_listener_port(const struct sensor *sn, size_t i)
 					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-int sensor_main(int argc, char **argv)
+enum { F_LISTEN };
+static const struct core_flag run_flags[] = {
+	{.name = "listen",
+	 .shortname = 'l',
+	 .arg = "PROTO@ADDR:PORT[/PROFILE]",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_LISTEN,
+	 .help = "a listener (repeatable); replaces sensor.listen of the config file"},
+	{0},
+};
+
+static int run_main(int argc, char **argv);
+
+const struct core_command sensor_run_command = {
+	.name = "run",
+	.summary = "Run the sensor: honeypot listeners, malware capture, sandbox queue and "
+		   "dashboard. SIGTERM or SIGINT stops it cleanly.",
+	.flags = run_flags,
+	.common = CORE_CMD_CONFIG,
+	.sections = "*",
+	.main = run_main,
+};
+
+/* --listen: checked at once, then added to sensor.listen (the first replaces the list). */
+static int on_flag(void *arg, int id, const char *v)
 {
-	static const struct option longopts[] = {
-		CORE_CMDLINE_LONGOPTS,
-		{"listen", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	struct core_config cfg;
-	struct core_cmdline cl = {0};
-	core_config_init(&cfg);
-	bool listen_given = false;
-	int c, rc = 2;
+	struct core_config *cfg = arg;
+	struct sensor_listen_spec spec;
 	char err[512];
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int r = core_cmdline_option(&cfg, &cl, c, optarg);
-		if (r < 0)
-			goto out_cfg;
-		if (r > 0)
-			continue;
-		switch (c) {
-		case 'l': {
-			struct sensor_listen_spec spec;
-			if (sensor_parse_listen(optarg, &spec, err, sizeof(err))) {
-				fprintf(stderr, "mitsu run: %s\n", err);
-				goto out_cfg;
-			}
-			core_config_set(&cfg, OPT_SENSOR_LISTEN, optarg, listen_given, err,
-					sizeof(err));
-			cfg.set_on_cmdline[OPT_SENSOR_LISTEN] = true;
-			listen_given = true;
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			rc = 0;
-			goto out_cfg;
-		default: usage(stderr); goto out_cfg;
-		}
+	if (sensor_parse_listen(v, &spec, err, sizeof(err)) ||
+	    core_config_set(cfg, OPT_SENSOR_LISTEN, v, cfg->list_from_cmdline[OPT_SENSOR_LISTEN],
+			    err, sizeof(err))) {
+		fprintf(stderr, "mitsu run: %s\n", err);
+		return -1;
 	}
-	if (optind < argc) {
-		usage(stderr);
+	cfg->set_on_cmdline[OPT_SENSOR_LISTEN] = true;
+	cfg->list_from_cmdline[OPT_SENSOR_LISTEN] = true;
+	return 0;
+}
+
+static int run_main(int argc, char **argv)
+{
+	struct core_config cfg;
+	core_config_init(&cfg);
+	int first, rc = core_command_parse(&sensor_run_command, argc, argv, &cfg, on_flag, &cfg,
+					   &first);
+	if (rc) {
+		rc = core_command_status(rc);
 		goto out_cfg;
 	}
-	if (core_cmdline_finish(&cfg, &cl))
-		goto out_cfg;
 
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_t loop;

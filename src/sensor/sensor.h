@@ -131,6 +131,6 @@ void sensor_free(struct sensor *sn);
 int sensor_listener_port(const struct sensor *sn, size_t i);
 
 /* `mitsu run`. */
-int sensor_main(int argc, char **argv);
+extern const struct core_command sensor_run_command;
 
 #endif
