@@ -1,15 +1,21 @@
 /* The event bus: completes each event (ids, time, sensor, uuid, connection), tells in-process
- * subscribers, queues it, and hands every queued event to each sink once per loop turn. */
+ * subscribers, queues it, and once per loop turn ends the batch: serialised, stored in mitsu.db
+ * by the store's writer, then handed to each sink (see core.h for the order and why). */
 #include "core/core.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/store_events.h"
+
 #define BUS_MAX_SINKS 8
 #define BUS_MAX_SUBSCRIBERS 8
 /* Events queued before a forced flush, so a burst cannot grow the queue without bound. */
 #define BUS_MAX_QUEUE 4096
+/* Events flushed but not yet through mitsu.db: past this the loop waits for the writer (the
+ * sensor slows down rather than losing events or growing without bound). */
+#define BUS_MAX_INFLIGHT 200000
 /* Largest serialised event; a bigger one is dropped with a log line (modules bound their
  * fields well below this). */
 #define BUS_MAX_EVENT (4u << 20)
@@ -22,9 +28,19 @@ struct bus_sink {
 	uint64_t failures;
 };
 
+/* One flushed batch: its events, and their lines one after another (each followed by '\n'),
+ * which the events point into. Owned by the store's job until its `done`. */
+struct bus_batch {
+	struct core_bus *bus;
+	struct core_ev **evs;
+	size_t n;
+	struct buf text;
+};
+
 struct core_bus {
 	const struct core_config *cfg;
 	const char *sensor;
+	struct core_store *store; /* takes the events first; NULL: sinks only */
 	struct bus_sink sinks[BUS_MAX_SINKS];
 	size_t nsinks;
 	struct {
@@ -32,9 +48,12 @@ struct core_bus {
 		void *arg;
 	} subs[BUS_MAX_SUBSCRIBERS];
 	size_t nsubs;
-	struct core_ev *queue[BUS_MAX_QUEUE];
+	struct core_ev **queue;
+	size_t nqueue, cap;
+	bool flushing;
 	struct buf line; /* one serialised event, reused */
-	size_t nqueue;
+	size_t inflight; /* events in batches the store has not finished */
+	uint64_t store_logged;
 	struct core_bus_stats stats;
 };
 
@@ -83,11 +102,17 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 	bus->cfg = cfg;
 	bus->sensor = core_cfg_str(cfg, OPT_SENSOR_NAME);
 	buf_init(&bus->line, BUS_MAX_EVENT);
+	if (store && store->writer && core_cfg_bool(cfg, OPT_SINKS_SQLITE)) {
+		if (core_events_schema(store) == 0)
+			bus->store = store;
+		else
+			log_error("bus", "events are not stored in mitsu.db: cannot create its "
+					 "tables");
+	}
 	static const struct {
 		enum core_opt opt;
 		const struct core_sink_ops *ops;
 	} builtin[] = {
-		{OPT_SINKS_SQLITE, &core_sink_sqlite},
 		{OPT_SINKS_JSONL, &core_sink_jsonl},
 		{OPT_SINKS_POSTGRES, &core_sink_postgres},
 	};
@@ -97,13 +122,11 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 				  : core_cfg_str(cfg, builtin[i].opt)[0] != '\0';
 		if (!on)
 			continue;
-		if (builtin[i].ops == &core_sink_sqlite && !store)
-			continue;
 		void *state = NULL;
-		int rc = builtin[i].ops->open(&state, cfg, store);
+		int rc = builtin[i].ops->open(&state, cfg);
 		if (rc) {
-			log_error("bus", "sink %s failed to open (%d); continuing without it",
-				  builtin[i].ops->name, rc);
+			log_error("bus", "sink %s failed to open (%s); continuing without it",
+				  builtin[i].ops->name, strerror(-rc));
 			continue;
 		}
 		core_bus_add_sink(bus, builtin[i].ops, state);
@@ -115,11 +138,19 @@ void core_bus_close(struct core_bus *bus)
 {
 	if (!bus)
 		return;
-	core_bus_flush(bus);
+	core_bus_drain(bus);
 	for (size_t i = 0; i < bus->nsinks; i++)
 		if (bus->sinks[i].ops->close)
 			bus->sinks[i].ops->close(bus->sinks[i].state);
+	const struct core_bus_stats *s = &bus->stats;
+	if (s->sink_failures || s->store_failures || s->dropped)
+		log_warn("bus",
+			 "%llu events emitted; %llu not stored in mitsu.db, %llu sink failures, "
+			 "%llu dropped as too large",
+			 (unsigned long long)s->emitted, (unsigned long long)s->store_failures,
+			 (unsigned long long)s->sink_failures, (unsigned long long)s->dropped);
 	buf_free(&bus->line);
+	free(bus->queue);
 	free(bus);
 }
 
@@ -155,8 +186,14 @@ void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core
 	for (size_t i = 0; i < bus->nsubs; i++)
 		if (bus->subs[i].cb)
 			bus->subs[i].cb(bus->subs[i].arg, ev);
-	if (bus->nqueue == BUS_MAX_QUEUE)
+	/* A full queue is flushed now, unless this event comes from inside a flush (a store's
+	 * `done` while the bus waits for the writer): then the queue grows until that ends. */
+	if (bus->nqueue >= BUS_MAX_QUEUE && !bus->flushing)
 		core_bus_flush(bus);
+	if (bus->nqueue == bus->cap) {
+		bus->cap = bus->cap ? bus->cap * 2 : 256;
+		bus->queue = xrealloc(bus->queue, bus->cap * sizeof(*bus->queue));
+	}
 	bus->queue[bus->nqueue++] = ev;
 }
 
@@ -319,32 +356,24 @@ static int serialise(struct buf *out, const struct core_ev *ev)
 	return b->err;
 }
 
-void core_bus_flush(struct core_bus *bus)
+/* The batch to every sink, in order, then each sink's flush; the batch is freed. */
+static void deliver(struct bus_batch *b)
 {
-	if (bus->nqueue == 0)
-		return;
-	for (size_t q = 0; q < bus->nqueue; q++) {
-		struct core_ev *ev = bus->queue[q];
-		if (serialise(&bus->line, ev)) {
-			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid,
-				  BUS_MAX_EVENT);
-		} else {
-			ev->line = (const char *)bus->line.data;
-			ev->len = bus->line.len;
-			for (size_t i = 0; i < bus->nsinks; i++) {
-				struct bus_sink *s = &bus->sinks[i];
-				if (s->ops->write(s->state, ev)) {
-					if (s->failures++ % 1000 == 0)
-						log_warn("bus", "sink %s failed to write an event",
-							 s->ops->name);
-					bus->stats.sink_failures++;
-				}
+	struct core_bus *bus = b->bus;
+	for (size_t q = 0; q < b->n; q++) {
+		struct core_ev *ev = b->evs[q];
+		for (size_t i = 0; ev->line && i < bus->nsinks; i++) {
+			struct bus_sink *s = &bus->sinks[i];
+			if (s->ops->write(s->state, ev)) {
+				if (s->failures++ % 1000 == 0)
+					log_warn("bus", "sink %s failed to write an event",
+						 s->ops->name);
+				bus->stats.sink_failures++;
 			}
 		}
 		json_decref(ev->fields);
 		free(ev);
 	}
-	bus->nqueue = 0;
 	for (size_t i = 0; i < bus->nsinks; i++) {
 		struct bus_sink *s = &bus->sinks[i];
 		if (s->ops->flush && s->ops->flush(s->state)) {
@@ -352,6 +381,102 @@ void core_bus_flush(struct core_bus *bus)
 				log_warn("bus", "sink %s failed to flush", s->ops->name);
 			bus->stats.sink_failures++;
 		}
+	}
+	buf_free(&b->text);
+	free(b->evs);
+	free(b);
+}
+
+static int store_job(struct core_tx *tx, void *arg)
+{
+	struct bus_batch *b = arg;
+	return core_events_store(tx, b->evs, b->n);
+}
+
+/* The batch is in mitsu.db (status 0) or is not: the sinks get it either way. */
+static void store_done(void *arg, int status)
+{
+	struct bus_batch *b = arg;
+	struct core_bus *bus = b->bus;
+	bus->inflight -= b->n;
+	if (status) {
+		bus->stats.store_failures += b->n;
+		/* The store logs the cause; this says what it cost, once a minute at most. */
+		uint64_t now = lib_mono_ms();
+		if (!bus->store_logged || now - bus->store_logged >= 60000) {
+			log_warn("bus",
+				 "%llu events not stored in mitsu.db so far (%s); they still go "
+				 "to the other sinks",
+				 (unsigned long long)bus->stats.store_failures, strerror(-status));
+			bus->store_logged = now;
+		}
+	}
+	deliver(b);
+}
+
+/* Serialises the queued events into one batch (a too large event is dropped). */
+static struct bus_batch *take_batch(struct core_bus *bus)
+{
+	struct bus_batch *b = xcalloc(1, sizeof(*b));
+	b->bus = bus;
+	b->evs = bus->queue;
+	b->n = bus->nqueue;
+	bus->queue = NULL;
+	bus->nqueue = bus->cap = 0;
+	buf_init(&b->text, 0);
+	size_t *off = xmalloc((b->n ? b->n : 1) * sizeof(*off)); /* where each line starts */
+	for (size_t q = 0; q < b->n; q++) {
+		struct core_ev *ev = b->evs[q];
+		ev->line = NULL;
+		off[q] = SIZE_MAX;
+		if (serialise(&bus->line, ev)) {
+			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid,
+				  BUS_MAX_EVENT);
+			bus->stats.dropped++;
+			continue;
+		}
+		off[q] = b->text.len;
+		ev->len = bus->line.len;
+		buf_append(&b->text, bus->line.data, bus->line.len);
+		buf_append(&b->text, "\n", 1);
+	}
+	/* The text is complete (no more moves): the events can point into it. */
+	for (size_t q = 0; q < b->n; q++)
+		if (off[q] != SIZE_MAX)
+			b->evs[q]->line = (const char *)b->text.data + off[q];
+	free(off);
+	return b;
+}
+
+void core_bus_flush(struct core_bus *bus)
+{
+	if (bus->nqueue == 0 || bus->flushing)
+		return;
+	bus->flushing = true;
+	struct bus_batch *b = take_batch(bus);
+	if (!bus->store) {
+		deliver(b);
+	} else {
+		bus->inflight += b->n;
+		int rc = core_store_submit(bus->store, store_job, store_done, b);
+		if (rc)
+			store_done(b, rc);
+		/* Too far behind: wait for the writer (its `done` callbacks may emit). */
+		while (bus->inflight > BUS_MAX_INFLIGHT)
+			core_store_sync(bus->store);
+	}
+	bus->flushing = false;
+}
+
+void core_bus_drain(struct core_bus *bus)
+{
+	for (;;) {
+		core_bus_flush(bus);
+		if (!bus->store || (bus->inflight == 0 && core_store_pending(bus->store) == 0))
+			if (bus->nqueue == 0)
+				break;
+		if (bus->store)
+			core_store_sync(bus->store);
 	}
 }
 

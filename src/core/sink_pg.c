@@ -334,7 +334,7 @@ static void *pg_writer(void *arg)
 
 /* ---- the sink (loop thread) ---- */
 
-static int pg_open(void **state, const struct core_config *cfg, struct core_store *store)
+static int pg_open(void **state, const struct core_config *cfg)
 {
 	struct pg_sink *s = xcalloc(1, sizeof(*s));
 	s->conninfo = xstrdup(core_cfg_str(cfg, OPT_SINKS_POSTGRES));

@@ -42,11 +42,21 @@ struct run {
 	bool stopped;  /* the last session is gone and run's own handles are closing */
 };
 
+/* The queued events to the store's writer; the sinks get them once they are committed. */
 static void flush_events(struct run *r)
 {
 	core_bus_flush(r->bus);
-	core_store_commit(&r->store);
 	r->last_flush_ms = lib_mono_ms();
+}
+
+static void close_handles(struct run *r)
+{
+	r->stopped = true;
+	uv_close((uv_handle_t *)&r->flush, NULL);
+	uv_close((uv_handle_t *)&r->flush_timer, NULL);
+	uv_close((uv_handle_t *)&r->sigterm, NULL);
+	uv_close((uv_handle_t *)&r->sigint, NULL);
+	core_store_unwatch(&r->store);
 }
 
 static void on_flush_timer(uv_timer_t *t)
@@ -64,15 +74,13 @@ static void finish_stop(struct run *r)
 	box_queue_close(r->box_queue);
 	r->box_queue = NULL;
 	flush_events(r);
-	uv_close((uv_handle_t *)&r->flush, NULL);
-	uv_close((uv_handle_t *)&r->flush_timer, NULL);
-	uv_close((uv_handle_t *)&r->sigterm, NULL);
-	uv_close((uv_handle_t *)&r->sigint, NULL);
+	close_handles(r);
 }
 
-/* At the end of a loop turn, queued events are written in one batch: one SQLite transaction,
- * one write to events.jsonl. Under load a turn handles only a few sessions, and a transaction
- * per turn would cost more than the events themselves, so a batch is written when
+/* At the end of a loop turn, queued events are written in one batch: one job of the store's
+ * writer (one transaction), then one write to events.jsonl. Under load a turn handles only a
+ * few sessions, and a batch per turn would cost more than the events themselves, so one is
+ * written when
  * RUN_FLUSH_MS have passed since the last one or RUN_FLUSH_EVENTS are waiting; a timer makes
  * sure no event waits longer than RUN_FLUSH_MS when the sensor goes quiet. The stop finishes
  * here once the last session is gone. */
@@ -88,8 +96,6 @@ static void on_prepare(uv_prepare_t *h)
 	} else if (pending && !uv_is_active((uv_handle_t *)&r->flush_timer)) {
 		uv_timer_start(&r->flush_timer, on_flush_timer,
 			       RUN_FLUSH_MS - (now - r->last_flush_ms), 0);
-	} else {
-		core_store_commit(&r->store); /* what other modules wrote this turn */
 	}
 	if (r->stopping && sensor_sessions_open(r->sensor) == 0 && !r->stopped)
 		finish_stop(r);
@@ -128,8 +134,12 @@ static int open_services(struct run *r)
 	if (core_store_open(&r->store, core_cfg_str(cfg, OPT_CORE_DATA_DIR), false))
 		return -EIO;
 	r->store_open = true;
+	if (core_store_watch(&r->store, &r->loop)) {
+		log_error("run", "cannot watch the store from the loop");
+		return -EIO;
+	}
 	r->bus = core_bus_open(cfg, &r->store);
-	if (capture_samples_open(&r->samples, &r->store, r->bus)) {
+	if (capture_samples_open(&r->samples, &r->loop, &r->store, r->bus)) {
 		log_error("run", "cannot open the sample store");
 		return -EIO;
 	}
@@ -175,20 +185,18 @@ static void run_close(struct run *r)
 			r->stopping = true;
 			while (sensor_sessions_open(r->sensor) && uv_run(&r->loop, UV_RUN_ONCE))
 				;
-			if (!r->stopped) {
-				r->stopped = true;
-				uv_close((uv_handle_t *)&r->flush, NULL);
-				uv_close((uv_handle_t *)&r->flush_timer, NULL);
-				uv_close((uv_handle_t *)&r->sigterm, NULL);
-				uv_close((uv_handle_t *)&r->sigint, NULL);
-			}
+			if (!r->stopped)
+				close_handles(r);
 		}
 	}
+	core_store_unwatch(&r->store);
 	while (uv_run(&r->loop, UV_RUN_DEFAULT))
 		;
 	web_stop(r->web);
+	/* What is still on its way (samples being stored, their events) goes out now, while
+	 * everything their callbacks use is still open. */
 	if (r->bus)
-		flush_events(r);
+		core_bus_drain(r->bus);
 	sensor_free(r->sensor);
 	capture_samples_close(r->samples);
 	core_bus_close(r->bus);
