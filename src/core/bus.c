@@ -28,12 +28,20 @@ struct bus_sink {
 	uint64_t failures;
 };
 
-/* One flushed batch: its events, and their lines one after another (each followed by '\n'),
- * which the events point into. Owned by the store's job until its `done`. */
+/* Batches kept for reuse (their arrays and text), so a loop turn allocates nothing large. */
+#define BUS_SPARE_BATCHES 4
+/* A batch whose text grew past this (a burst) is freed, not kept. */
+#define BUS_SPARE_MAX_TEXT (8u << 20)
+/* Bytes of text reserved per event of a batch (a Mirai scanner's events are about 330). */
+#define BUS_TEXT_PER_EVENT 400
+
+/* One flushed batch: a record per event and their lines one after another (each followed by
+ * '\n'). Owned by the store's job until its `done`, then by the sinks, then spare. */
 struct bus_batch {
 	struct core_bus *bus;
-	struct core_ev **evs;
-	size_t n;
+	struct bus_batch *next; /* spare list */
+	struct core_ev_rec *recs;
+	size_t n, cap;
 	struct buf text;
 };
 
@@ -53,6 +61,8 @@ struct core_bus {
 	bool flushing;
 	struct buf line; /* one serialised event, reused */
 	size_t inflight; /* events in batches the store has not finished */
+	struct bus_batch *spare;
+	size_t nspare;
 	uint64_t store_logged;
 	struct core_bus_stats stats;
 };
@@ -149,6 +159,13 @@ void core_bus_close(struct core_bus *bus)
 			 "%llu dropped as too large",
 			 (unsigned long long)s->emitted, (unsigned long long)s->store_failures,
 			 (unsigned long long)s->sink_failures, (unsigned long long)s->dropped);
+	while (bus->spare) {
+		struct bus_batch *b = bus->spare;
+		bus->spare = b->next;
+		buf_free(&b->text);
+		free(b->recs);
+		free(b);
+	}
 	buf_free(&bus->line);
 	free(bus->queue);
 	free(bus);
@@ -179,8 +196,6 @@ void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core
 	if (conn)
 		ev->conn = *conn;
 	ev->fields = fields ? fields : json_object();
-	ev->line = NULL;
-	ev->len = 0;
 	memcpy(ev->message, message, mlen + 1);
 	bus->stats.emitted++;
 	for (size_t i = 0; i < bus->nsubs; i++)
@@ -356,23 +371,22 @@ static int serialise(struct buf *out, const struct core_ev *ev)
 	return b->err;
 }
 
-/* The batch to every sink, in order, then each sink's flush; the batch is freed. */
+/* The batch to every sink, in order, then each sink's flush; the batch becomes spare. */
 static void deliver(struct bus_batch *b)
 {
 	struct core_bus *bus = b->bus;
+	const char *text = (const char *)b->text.data;
 	for (size_t q = 0; q < b->n; q++) {
-		struct core_ev *ev = b->evs[q];
-		for (size_t i = 0; ev->line && i < bus->nsinks; i++) {
+		const struct core_ev_rec *r = &b->recs[q];
+		for (size_t i = 0; r->stored_line && i < bus->nsinks; i++) {
 			struct bus_sink *s = &bus->sinks[i];
-			if (s->ops->write(s->state, ev)) {
+			if (s->ops->write(s->state, r->id, text + r->line, r->len)) {
 				if (s->failures++ % 1000 == 0)
 					log_warn("bus", "sink %s failed to write an event",
 						 s->ops->name);
 				bus->stats.sink_failures++;
 			}
 		}
-		json_decref(ev->fields);
-		free(ev);
 	}
 	for (size_t i = 0; i < bus->nsinks; i++) {
 		struct bus_sink *s = &bus->sinks[i];
@@ -382,15 +396,21 @@ static void deliver(struct bus_batch *b)
 			bus->stats.sink_failures++;
 		}
 	}
-	buf_free(&b->text);
-	free(b->evs);
-	free(b);
+	if (bus->nspare < BUS_SPARE_BATCHES && b->text.cap <= BUS_SPARE_MAX_TEXT) {
+		b->next = bus->spare;
+		bus->spare = b;
+		bus->nspare++;
+	} else {
+		buf_free(&b->text);
+		free(b->recs);
+		free(b);
+	}
 }
 
 static int store_job(struct core_tx *tx, void *arg)
 {
 	struct bus_batch *b = arg;
-	return core_events_store(tx, b->evs, b->n);
+	return core_events_store(tx, b->recs, b->n, (const char *)b->text.data);
 }
 
 /* The batch is in mitsu.db (status 0) or is not: the sinks get it either way. */
@@ -414,37 +434,60 @@ static void store_done(void *arg, int status)
 	deliver(b);
 }
 
-/* Serialises the queued events into one batch (a too large event is dropped). */
+static struct bus_batch *new_batch(struct core_bus *bus, size_t n)
+{
+	struct bus_batch *b = bus->spare;
+	if (b) {
+		bus->spare = b->next;
+		bus->nspare--;
+		buf_reset(&b->text);
+	} else {
+		b = xcalloc(1, sizeof(*b));
+		b->bus = bus;
+		buf_init(&b->text, 0);
+	}
+	if (b->cap < n) {
+		b->cap = n;
+		b->recs = xrealloc(b->recs, n * sizeof(*b->recs));
+	}
+	b->n = n;
+	buf_reserve(&b->text, n * BUS_TEXT_PER_EVENT);
+	return b;
+}
+
+/* Ends the queue as one batch: each event serialised (a too large one is dropped), what the
+ * store and the sinks need of it recorded, and the event freed while it is in the cache. */
 static struct bus_batch *take_batch(struct core_bus *bus)
 {
-	struct bus_batch *b = xcalloc(1, sizeof(*b));
-	b->bus = bus;
-	b->evs = bus->queue;
-	b->n = bus->nqueue;
-	bus->queue = NULL;
-	bus->nqueue = bus->cap = 0;
-	buf_init(&b->text, 0);
-	size_t *off = xmalloc((b->n ? b->n : 1) * sizeof(*off)); /* where each line starts */
+	struct bus_batch *b = new_batch(bus, bus->nqueue);
 	for (size_t q = 0; q < b->n; q++) {
-		struct core_ev *ev = b->evs[q];
-		ev->line = NULL;
-		off[q] = SIZE_MAX;
+		struct core_ev *ev = bus->queue[q];
+		struct core_ev_rec *r = &b->recs[q];
+		r->id = ev->id;
+		r->stored_line = false;
 		if (serialise(&bus->line, ev)) {
 			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid,
 				  BUS_MAX_EVENT);
 			bus->stats.dropped++;
-			continue;
+		} else if (b->text.len + bus->line.len + 1 < UINT32_MAX) {
+			r->stored_line = true;
+			r->line = (uint32_t)b->text.len;
+			r->len = (uint32_t)bus->line.len;
+			buf_append(&b->text, bus->line.data, bus->line.len);
+			buf_append(&b->text, "\n", 1);
 		}
-		off[q] = b->text.len;
-		ev->len = bus->line.len;
-		buf_append(&b->text, bus->line.data, bus->line.len);
-		buf_append(&b->text, "\n", 1);
+		if (bus->store) {
+			r->has_conn = ev->has_conn;
+			r->sensor = ev->sensor;
+			memcpy(r->timestamp, ev->timestamp, sizeof(r->timestamp));
+			if (ev->has_conn)
+				r->conn = ev->conn;
+			core_events_extract(ev, r, &b->text);
+		}
+		json_decref(ev->fields);
+		free(ev);
 	}
-	/* The text is complete (no more moves): the events can point into it. */
-	for (size_t q = 0; q < b->n; q++)
-		if (off[q] != SIZE_MAX)
-			b->evs[q]->line = (const char *)b->text.data + off[q];
-	free(off);
+	bus->nqueue = 0;
 	return b;
 }
 

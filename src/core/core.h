@@ -267,9 +267,9 @@ char *core_data_path(const char *data_dir, const char *rel);
 
 struct core_bus;
 
-/* One event as the bus holds it: the fields every event has, the connection's identity, the
- * module's own fields, and (once serialised, for sinks) its JSON line. Borrowed by sinks and
- * subscribers for the duration of their call. */
+/* One event as the bus holds it, from core_emit to the flush: the fields every event has, the
+ * connection's identity and the module's own fields. Subscribers borrow it for the duration
+ * of their call. */
 struct core_ev {
 	enum core_event id;
 	const char *eventid; /* "mitsu.x.y" */
@@ -279,9 +279,7 @@ struct core_ev {
 	bool has_conn;
 	struct core_conn conn; /* valid when has_conn (protocol points to static text) */
 	json_t *fields;        /* the module's fields; never NULL */
-	const char *line;      /* the whole event as one JSON object (sinks only) */
-	size_t len;
-	char message[]; /* a human sentence, NUL-terminated */
+	char message[];        /* a human sentence, NUL-terminated */
 };
 /* The value of a module field, or NULL. */
 static inline const json_t *core_ev_get(const struct core_ev *ev, const char *key)
@@ -296,13 +294,13 @@ static inline const json_t *core_ev_get(const struct core_ev *ev, const char *ke
  * once what it describes is committed (see the store), no sink ever names a row that is not
  * stored. A batch that mitsu.db refuses (disk full) still goes to the sinks; it is counted.
  *
- * A sink receives every event of a batch through `write` (ev->line is the whole event as one
- * JSON object, no newline), then `flush`. A failing sink is counted and logged, never the
- * others. Sinks run on the bus's thread (the loop). */
+ * A sink receives every event of a batch through `write` (the whole event as one JSON object,
+ * no newline), then `flush`. A failing sink is counted and logged, never the others. Sinks run
+ * on the bus's thread (the loop). */
 struct core_sink_ops {
 	const char *name;
 	int (*open)(void **state, const struct core_config *cfg);
-	int (*write)(void *state, const struct core_ev *ev);
+	int (*write)(void *state, enum core_event id, const char *line, size_t len);
 	int (*flush)(void *state);
 	void (*close)(void *state);
 };
@@ -344,8 +342,8 @@ struct core_bus_stats {
 void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out);
 
 /* Listeners that other modules register to react to events in-process (the sample queue of
- * the sandbox). Called synchronously from core_emit with the complete event (ev->line is not
- * set yet). The callback must not emit recursively more than a bounded amount. */
+ * the sandbox). Called synchronously from core_emit with the complete event. The callback must
+ * not emit recursively more than a bounded amount. */
 typedef void (*core_event_cb)(void *arg, const struct core_ev *ev);
 int core_bus_subscribe(struct core_bus *bus, core_event_cb cb, void *arg);
 /* Removes the subscription made with the same cb and arg; after it returns, cb is not called

@@ -36,10 +36,10 @@ static int jsonl_open(void **state, const struct core_config *cfg)
 	return 0;
 }
 
-static int jsonl_write(void *state, const struct core_ev *ev)
+static int jsonl_write(void *state, enum core_event id, const char *line, size_t len)
 {
 	struct jsonl *j = state;
-	buf_append(&j->out, ev->line, ev->len);
+	buf_append(&j->out, line, len);
 	buf_append(&j->out, "\n", 1);
 	j->nout++;
 	return 0;

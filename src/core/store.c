@@ -21,6 +21,8 @@
 /* Milliseconds a BEGIN IMMEDIATE waits for another process's writer (mitsu scope, mitsu box
  * --store on the same data folder) before the jobs fail with -EBUSY. */
 #define STORE_BUSY_MS 10000
+/* Bytes per page of a new database (an existing one keeps its own). */
+#define STORE_PAGE_SIZE 4096
 /* Page cache of the writer's connection, KiB: the B-trees' hot pages stay in memory. */
 #define STORE_CACHE_KIB 16384
 /* Seconds between two log lines about the same failing cause. */
@@ -365,11 +367,11 @@ static int open_writer(struct core_store *st, const char *data_dir)
 	char *err = NULL;
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(w->tx.db, STORE_BUSY_MS);
-		char pragmas[160];
+		char pragmas[200];
 		snprintf(pragmas, sizeof(pragmas),
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+			 "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
 			 "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY;",
-			 STORE_CACHE_KIB);
+			 STORE_PAGE_SIZE, STORE_CACHE_KIB);
 		rc = sqlite3_exec(w->tx.db, pragmas, NULL, NULL, &err);
 	}
 	if (rc != SQLITE_OK) {
