@@ -140,6 +140,8 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 			continue;
 		}
 		core_bus_add_sink(bus, builtin[i].ops, state);
+		if (bus->store && builtin[i].ops->catch_up)
+			builtin[i].ops->catch_up(state, bus->store);
 	}
 	return bus;
 }

@@ -300,6 +300,9 @@ static inline const json_t *core_ev_get(const struct core_ev *ev, const char *ke
 struct core_sink_ops {
 	const char *name;
 	int (*open)(void **state, const struct core_config *cfg);
+	/* Optional, once after open when mitsu.db takes the events: adds what mitsu.db has and
+	 * the sink lacks (a sensor killed between the commit and the sink's write). */
+	void (*catch_up)(void *state, const struct core_store *st);
 	int (*write)(void *state, enum core_event id, const char *line, size_t len);
 	int (*flush)(void *state);
 	void (*close)(void *state);

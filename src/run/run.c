@@ -37,7 +37,8 @@ struct run {
 	uv_timer_t flush_timer;
 	uint64_t last_flush_ms;
 	uv_signal_t sigterm, sigint;
-	bool handles;  /* flush, flush_timer and the signals are initialised */
+	bool handles;  /* flush and flush_timer are initialised */
+	bool signals;  /* sigterm and sigint are initialised */
 	bool stopping; /* a signal came: the sensor is stopping */
 	bool stopped;  /* the last session is gone and run's own handles are closing */
 };
@@ -52,10 +53,15 @@ static void flush_events(struct run *r)
 static void close_handles(struct run *r)
 {
 	r->stopped = true;
-	uv_close((uv_handle_t *)&r->flush, NULL);
-	uv_close((uv_handle_t *)&r->flush_timer, NULL);
-	uv_close((uv_handle_t *)&r->sigterm, NULL);
-	uv_close((uv_handle_t *)&r->sigint, NULL);
+	if (r->handles) {
+		uv_close((uv_handle_t *)&r->flush, NULL);
+		uv_close((uv_handle_t *)&r->flush_timer, NULL);
+	}
+	if (r->signals) {
+		uv_close((uv_handle_t *)&r->sigterm, NULL);
+		uv_close((uv_handle_t *)&r->sigint, NULL);
+	}
+	r->handles = r->signals = false;
 	core_store_unwatch(&r->store);
 }
 
@@ -158,6 +164,19 @@ static int open_services(struct run *r)
 	return 0;
 }
 
+/* Before anything slow is opened: a SIGTERM during start-up (mitsu.db being migrated,
+ * events.jsonl catching up) waits for the loop and stops the sensor cleanly, instead of
+ * killing it halfway. */
+static void start_signals(struct run *r)
+{
+	uv_signal_init(&r->loop, &r->sigterm);
+	uv_signal_init(&r->loop, &r->sigint);
+	r->sigterm.data = r->sigint.data = r;
+	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&r->sigint, on_signal, SIGINT);
+	r->signals = true;
+}
+
 static void start_handles(struct run *r)
 {
 	uv_prepare_init(&r->loop, &r->flush);
@@ -165,11 +184,6 @@ static void start_handles(struct run *r)
 	uv_prepare_start(&r->flush, on_prepare);
 	uv_timer_init(&r->loop, &r->flush_timer);
 	r->flush_timer.data = r;
-	uv_signal_init(&r->loop, &r->sigterm);
-	uv_signal_init(&r->loop, &r->sigint);
-	r->sigterm.data = r->sigint.data = r;
-	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-	uv_signal_start(&r->sigint, on_signal, SIGINT);
 	r->handles = true;
 }
 
@@ -185,9 +199,9 @@ static void run_close(struct run *r)
 			r->stopping = true;
 			while (sensor_sessions_open(r->sensor) && uv_run(&r->loop, UV_RUN_ONCE))
 				;
-			if (!r->stopped)
-				close_handles(r);
 		}
+		if (!r->stopped)
+			close_handles(r);
 	}
 	core_store_unwatch(&r->store);
 	while (uv_run(&r->loop, UV_RUN_DEFAULT))
@@ -262,17 +276,19 @@ static int run_main(int argc, char **argv)
 	rc = 1;
 	if (sensor_open(&r.sensor, &r.loop, &cfg, err, sizeof(err))) {
 		log_error("run", "%s", err);
-	} else if (drop_privileges(core_cfg_str(&cfg, OPT_CORE_USER)) == 0 &&
-		   open_services(&r) == 0) {
-		sensor_attach(r.sensor, &(struct sensor_services){.bus = r.bus,
-								  .samples = r.samples,
-								  .fetcher = r.fetcher});
-		start_handles(&r);
-		log_info("run", "sensor %s started, data in %s",
-			 core_cfg_str(&cfg, OPT_SENSOR_NAME),
-			 core_cfg_str(&cfg, OPT_CORE_DATA_DIR));
-		uv_run(&r.loop, UV_RUN_DEFAULT);
-		rc = 0;
+	} else if (drop_privileges(core_cfg_str(&cfg, OPT_CORE_USER)) == 0) {
+		start_signals(&r);
+		if (open_services(&r) == 0) {
+			sensor_attach(r.sensor, &(struct sensor_services){.bus = r.bus,
+									  .samples = r.samples,
+									  .fetcher = r.fetcher});
+			start_handles(&r);
+			log_info("run", "sensor %s started, data in %s",
+				 core_cfg_str(&cfg, OPT_SENSOR_NAME),
+				 core_cfg_str(&cfg, OPT_CORE_DATA_DIR));
+			uv_run(&r.loop, UV_RUN_DEFAULT);
+			rc = 0;
+		}
 	}
 	run_close(&r);
 	core_config_free(&cfg);
