@@ -172,6 +172,10 @@ struct conn {
 	char writedir[WRITEDIR_MAX + 1];
 };
 
+static const char *const arch_names[] = {"arm", "arm7", "mips", "mpsl", "x86",
+					 "spc", "m68k", "ppc",  "sh4",  "?"};
+#define N_ARCH (sizeof(arch_names) / sizeof(arch_names[0]))
+
 struct opts {
 	enum mode mode;
 	struct in_addr host;
@@ -199,15 +203,12 @@ struct run {
 	uint64_t failures[ST_COUNT][R_COUNT];
 	uint64_t held, held_lost;
 	uint64_t mirai_upload[UP_COUNT], payload_ran, kills, arm_retries;
-	uint64_t arch_seen[10];
+	uint64_t arch_seen[N_ARCH];
 	uint32_t *lat;
 	size_t nlat;
 	char hex_lines[DROPPER_BYTES / ECHO_LINE_BYTES][ECHO_LINE_BYTES * 4 + 1];
 	int nhex;
 };
-
-static const char *const arch_names[] = {"arm", "arm7", "mips", "mpsl", "x86",
-					 "spc", "m68k", "ppc",  "sh4",  "?"};
 
 static uint64_t now_us(void)
 {
@@ -518,7 +519,8 @@ static void ps_line(struct run *r, struct conn *c, const uint8_t *p, size_t len)
 	char line[PS_LINE_MAX];
 	if (len >= sizeof(line))
 		len = sizeof(line) - 1;
-	memcpy(line, p, len);
+	for (size_t i = 0; i < len; i++)
+		line[i] = p[i] ? (char)p[i] : ' '; /* the loader reads NUL as a blank */
 	line[len] = '\0';
 	const char *field[6] = {0};
 	int nf = 0;
@@ -700,9 +702,8 @@ static const char *elf_arch(const uint8_t *h)
 
 static void count_arch(struct run *r, const char *arch)
 {
-	size_t n = sizeof(arch_names) / sizeof(arch_names[0]);
 	size_t i = 0;
-	while (i < n - 1 && strcmp(arch_names[i], arch) != 0)
+	while (i < N_ARCH - 1 && strcmp(arch_names[i], arch) != 0)
 		i++;
 	r->arch_seen[i]++;
 }
@@ -1146,7 +1147,7 @@ static void print_report(struct run *r, double secs)
 	for (int u = 0; u < UP_COUNT; u++)
 		printf("mirai_upload.%s=%llu\n", upload_names[u],
 		       (unsigned long long)r->mirai_upload[u]);
-	for (size_t a = 0; a < sizeof(arch_names) / sizeof(arch_names[0]); a++)
+	for (size_t a = 0; a < N_ARCH; a++)
 		if (r->arch_seen[a])
 			printf("arch.%s=%llu\n", arch_names[a],
 			       (unsigned long long)r->arch_seen[a]);
