@@ -385,6 +385,22 @@ static int consume_iacs(struct run *r, struct conn *c)
 	return (int)i;
 }
 
+/* The first step of both dialogues: once the opening burst is answered, the login prompt. */
+static int opening_burst(struct run *r, struct conn *c)
+{
+	int n = consume_iacs(r, c);
+	if (n > 0)
+		advance(r, c, ST_LOGIN_PROMPT, false);
+	return n;
+}
+
+/* Both dialogues' fallback when no prompt character is there: "ogin", then "enter". */
+static int login_marker(const struct conn *c)
+{
+	int n = marker(c, "ogin");
+	return n ? n : marker(c, "enter");
+}
+
 /* ---- the scanner's dialogue (bot/scanner.c) ---- */
 
 /* What the scanner sends after each prompt once logged in: table entries with their NUL. */
@@ -404,17 +420,11 @@ static int scanner_consume(struct run *r, struct conn *c)
 {
 	int n, m;
 	switch (c->step) {
-	case ST_IACS:
-		n = consume_iacs(r, c);
-		if (n > 0)
-			advance(r, c, ST_LOGIN_PROMPT, false);
-		return n;
+	case ST_IACS: return opening_burst(r, c);
 	case ST_LOGIN_PROMPT:
 		n = scanner_prompt(c, PROMPT_CHARS);
 		if (!n)
-			n = marker(c, "ogin");
-		if (!n)
-			n = marker(c, "enter");
+			n = login_marker(c);
 		if (!n)
 			return 0;
 		if (r->o.mode == MODE_IDLE) {
@@ -468,17 +478,11 @@ static int loader_login(struct run *r, struct conn *c)
 {
 	int n;
 	switch (c->step) {
-	case ST_IACS:
-		n = consume_iacs(r, c);
-		if (n > 0)
-			advance(r, c, ST_LOGIN_PROMPT, false);
-		return n;
+	case ST_IACS: return opening_burst(r, c);
 	case ST_LOGIN_PROMPT:
 		n = loader_prompt(c);
 		if (!n)
-			n = marker(c, "ogin");
-		if (!n)
-			n = marker(c, "enter");
+			n = login_marker(c);
 		if (n && send_deferred_crlf(r, c, r->o.user))
 			advance(r, c, ST_PASSWORD_PROMPT, true);
 		return n;
