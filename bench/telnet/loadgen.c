@@ -318,6 +318,7 @@ static bool send_bytes(struct run *r, struct conn *c, const void *p, size_t n)
 {
 	if (c->fd < 0)
 		return false;
+	errno = 0; /* a short write sets none */
 	if (write(c->fd, p, n) != (ssize_t)n) {
 		conn_fail(r, c, errno == EPIPE || errno == ECONNRESET ? R_CLOSED : R_WRITE);
 		return false;
