@@ -99,7 +99,8 @@ class FakeShell:
     """One session's BusyBox ash, from canned data. run_line() returns what the shell prints
     for one input line, with bare '\\n' line ends (a pty or the Telnet server adds the '\\r')."""
 
-    def __init__(self, echo_size=2048):
+    def __init__(self, echo_size=2048, wget=False):
+        self.applets = APPLETS | ({'wget'} if wget else set())
         self.cwd = '/'
         self.files = {'/proc/mounts': MOUNTS, '/bin/echo': elf_echo(echo_size)}
         self.commands = []   # every command line received
@@ -152,10 +153,10 @@ class FakeShell:
         if name == '/bin/busybox':
             if len(args) == 1:
                 return b'BusyBox v1.35.0 (2022-01-17 19:57:02 CET) multi-call binary.\n'
-            if args[1] not in APPLETS:
+            if args[1] not in self.applets:
                 return b'%s: applet not found\n' % args[1].encode('latin-1')
             return self.applet(args[1], args[2:])
-        if name in APPLETS or name == 'cd':
+        if name in self.applets or name == 'cd':
             return self.applet(name, args[1:])
         if name.startswith('./'):
             data = self.files.get(self.path(name))
@@ -170,6 +171,12 @@ class FakeShell:
             return b''
         if name == 'ps':
             return PS
+        if name == 'wget':   # fetches nothing: says what a refused connection says
+            urls = [a for a in args if '://' in a]
+            if not urls:
+                return b'BusyBox v1.35.0 multi-call binary.\n\nUsage: wget [-c|--continue] URL...\n'
+            return b'Connecting to %s\nwget: can\'t connect to remote host: Connection refused\n' % (
+                urls[0].split('/')[2].encode('latin-1'))
         if name == 'cat':
             out = bytearray()
             for a in args:
@@ -294,7 +301,8 @@ class Honeypot:
     opening: 'naws' (IAC DO NAWS first: Cowrie since its 2026 fix), 'busybox' (BusyBox telnetd's
     four commands), 'none' (banner and login prompt first, no option at all).
     stall: 'iacs', 'login_prompt', 'password_prompt' or 'shell_prompt': never sends that part;
-    stall_on: stops answering at the first command line that contains this text."""
+    stall_on: stops answering at the first command line that contains this text;
+    wget: the shell has a wget applet (which fetches nothing and says the connection failed)."""
 
     OPENINGS = {
         'naws': bytes([IAC, DO, OPT_NAWS]),
@@ -302,9 +310,11 @@ class Honeypot:
         'none': b'',
     }
 
-    def __init__(self, port=0, opening='naws', stall=None, stall_on=None, split=True, echo_size=2048):
+    def __init__(self, port=0, opening='naws', stall=None, stall_on=None, split=True, echo_size=2048,
+                 wget=False):
         self.opening = self.OPENINGS[opening]
         self.stall, self.stall_on, self.split, self.echo_size = stall, stall_on, split, echo_size
+        self.wget = wget
         self.lock = threading.Lock()
         self.shells = []
         self.logins = []
@@ -390,7 +400,7 @@ class Honeypot:
             self.logins.append((user.split(b'\0')[0], password))
         if self.stall == 'shell_prompt':
             return self.stall_forever(sock)
-        shell = FakeShell(self.echo_size)
+        shell = FakeShell(self.echo_size, self.wget)
         with self.lock:
             self.shells.append(shell)
         send(MOTD + PROMPT)

