@@ -58,17 +58,110 @@ static void on_verdict(void *arg, const json_t *v)
 	print_verdict(arg, v);
 }
 
-/* Once per loop turn, as the sensor does: events out, then what was stored this turn. */
-struct turn {
-	struct core_bus *bus;
-	struct core_store *store;
-};
-
+/* Once per loop turn, as the sensor does: the queued events out. */
 static void on_check(uv_check_t *h)
 {
-	struct turn *t = h->data;
-	core_bus_flush(t->bus);
-	core_store_commit(t->store);
+	core_bus_flush(h->data);
+}
+
+/* `mitsu box --store FILE`: the file is stored as a sample first; its mitsu.sample.stored
+ * queues it for analysis (as in `mitsu run`) unless it was known or is not an ELF file. */
+struct put_ctx {
+	int *bad;
+	char *path;
+};
+
+static void on_put(void *arg, int status, const struct capture_sample *s,
+		   const struct capture_origin *origin)
+{
+	struct put_ctx *p = arg;
+	if (status)
+		++*p->bad;
+	else if (s->duplicate || strcmp(s->filetype, "elf") != 0)
+		fprintf(stderr, "mitsu box: %s: %s, not analysed again\n", p->path,
+			s->duplicate ? "already in the sample store" : "not an ELF file");
+	free(p->path);
+	free(p);
+}
+
+static int put_file(struct capture_samples *cs, const char *path, int *bad)
+{
+	uint8_t *data;
+	size_t len;
+	if (lib_read_file(path, BOX_SAMPLE_MAX, &data, &len)) {
+		fprintf(stderr, "mitsu box: cannot read %s\n", path);
+		return -EIO;
+	}
+	struct put_ctx *p = xmalloc(sizeof(*p));
+	p->bad = bad;
+	p->path = xstrdup(path);
+	struct capture_put put = {.data = data,
+				  .len = len,
+				  .mode = CAPTURE_DATA_TAKE,
+				  .origin = {.source = "cli", .destfile = path},
+				  .cb = on_put,
+				  .arg = p};
+	int rc = capture_sample_put(cs, &put);
+	if (rc) {
+		free(p->path);
+		free(p);
+	}
+	return rc;
+}
+
+/* Analyses files through the queue (storing them first with --store); the loop runs until
+ * every verdict is stored and printed. Returns the exit status. */
+static int analyse(struct core_config *cfg, struct cli *c, char **files, int n, bool dynamic,
+		   bool store)
+{
+	struct core_store st;
+	if (core_store_open(&st, core_cfg_str(cfg, OPT_CORE_DATA_DIR), false))
+		return 1;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	core_store_watch(&st, &loop);
+	struct core_bus *bus = core_bus_open(cfg, &st);
+	struct box_queue *q = box_queue_open(&loop, cfg, &st, bus);
+	struct capture_samples *cs = NULL;
+	int bad = 0;
+	uv_check_t check;
+	uv_check_init(&loop, &check);
+	check.data = bus;
+	uv_check_start(&check, on_check);
+	uv_unref((uv_handle_t *)&check);
+	if (!q) {
+		fprintf(stderr, "mitsu box: cannot create the sandbox tables\n");
+		bad++;
+	} else {
+		box_queue_on_verdict(q, on_verdict, c);
+		if (!dynamic)
+			box_queue_static_only(q);
+		if (store && capture_samples_open(&cs, &loop, &st, bus)) {
+			fprintf(stderr, "mitsu box: cannot open the sample store\n");
+			cs = NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			if (store && cs ? put_file(cs, files[i], &bad) != 0
+					: box_queue_submit(q, files[i], NULL, 0) != 0)
+				bad++;
+		}
+		core_bus_flush(bus);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	struct box_queue_stats qs = {0};
+	if (q) {
+		box_queue_stats(q, &qs);
+		box_queue_close(q);
+	}
+	uv_close((uv_handle_t *)&check, NULL);
+	core_store_unwatch(&st);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	core_bus_drain(bus);
+	capture_samples_close(cs);
+	core_bus_close(bus);
+	core_store_close(&st);
+	uv_loop_close(&loop);
+	return bad || c->failed || qs.failed ? 1 : 0;
 }
 
 static int run_one(struct core_config *cfg, const char *path, const char *artefacts, bool dynamic)
@@ -250,73 +343,7 @@ static int box_main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	struct core_store st;
-	if (core_store_open(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR), false)) {
-		rc = 1;
-		goto out;
-	}
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	struct core_bus *bus = core_bus_open(&cfg, &st);
-	struct box_queue *q = box_queue_open(&loop, &cfg, &st, bus);
-	if (!q) {
-		fprintf(stderr, "mitsu box: cannot create the sandbox tables\n");
-		core_bus_close(bus);
-		core_store_close(&st);
-		uv_loop_close(&loop);
-		rc = 1;
-		goto out;
-	}
-	box_queue_on_verdict(q, on_verdict, &c);
-	uv_check_t check;
-	struct turn turn = {.bus = bus, .store = &st};
-	uv_check_init(&loop, &check);
-	check.data = &turn;
-	uv_check_start(&check, on_check);
-	uv_unref((uv_handle_t *)&check);
-	if (!dynamic)
-		box_queue_static_only(q);
-	struct capture_samples *cs = NULL;
-	if (store && capture_samples_open(&cs, &st, bus)) {
-		fprintf(stderr, "mitsu box: cannot open the sample store\n");
-		cs = NULL;
-	}
-	int bad = 0;
-	for (int i = first; i < argc; i++) {
-		if (store && cs) {
-			uint8_t *data;
-			size_t len;
-			if (lib_read_file(argv[i], BOX_SAMPLE_MAX, &data, &len)) {
-				fprintf(stderr, "mitsu box: cannot read %s\n", argv[i]);
-				bad++;
-				continue;
-			}
-			struct capture_origin origin = {.source = "cli", .destfile = argv[i]};
-			struct capture_sample s;
-			if (capture_sample_put(cs, data, len, &origin, NULL, &s))
-				bad++;
-			else if (s.duplicate || strcmp(s.filetype, "elf") != 0)
-				fprintf(stderr, "mitsu box: %s: %s, not analysed again\n", argv[i],
-					s.duplicate ? "already in the sample store"
-						    : "not an ELF file");
-			free(data);
-		} else if (box_queue_submit(q, argv[i], NULL, 0)) {
-			bad++;
-		}
-	}
-	core_bus_flush(bus);
-	core_store_commit(&st);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	struct box_queue_stats qs;
-	box_queue_stats(q, &qs);
-	box_queue_close(q);
-	uv_close((uv_handle_t *)&check, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	capture_samples_close(cs);
-	core_bus_close(bus);
-	core_store_close(&st);
-	uv_loop_close(&loop);
-	rc = bad || c.failed || qs.failed ? 1 : 0;
+	rc = analyse(&cfg, &c, argv + first, argc - first, dynamic, store);
 out:
 	core_config_free(&cfg);
 	return rc;

@@ -353,8 +353,10 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn);
 
 /* ------------------------------------------------------------------ store (store.c) */
 int box_store_schema(struct core_store *st);
-/* Inserts a verdict (box_results, box_cnc, box_dns) in the store's current transaction. */
-int box_store_verdict(struct core_store *st, const json_t *verdict);
+/* Stores a verdict (box_results, box_cnc, box_dns) through the store's writer (the verdict is
+ * held, and must not change, until then); done (may be NULL) runs once it is committed or has
+ * failed (logged). Returns 0, or a negative errno (nothing queued, done not called). */
+int box_store_verdict(struct core_store *st, json_t *verdict, core_done_fn done, void *arg);
 /* The queue's children do static analysis only (`mitsu box --static-only`). */
 void box_queue_static_only(struct box_queue *q);
 

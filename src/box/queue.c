@@ -46,6 +46,7 @@ struct box_queue {
 	uv_timer_t kick;
 	bool closing;
 	int handles;
+	size_t storing; /* verdicts on their way into the store */
 	box_verdict_cb cb;
 	void *cb_arg;
 	bool static_only;
@@ -57,7 +58,7 @@ static void on_kick(uv_timer_t *t);
 
 static void maybe_free(struct box_queue *q)
 {
-	if (!q->closing || q->handles > 0)
+	if (!q->closing || q->handles > 0 || q->storing > 0)
 		return;
 	for (int i = 0; i < q->parallel; i++)
 		buf_free(&q->slots[i].buf);
@@ -113,6 +114,59 @@ static json_t *error_verdict(const struct job *j, const char *why)
 			 "dynamic", "ran", false, "error", why, "dns", "cnc");
 }
 
+/* A verdict on its way into the store; the queue stays until its `done`. */
+struct stored {
+	struct box_queue *q;
+	json_t *v;
+};
+
+/* mitsu.box.result, then the caller's callback. */
+static void announce(struct box_queue *q, json_t *v)
+{
+	const char *sha = json_string_value(json_object_get(v, "sha256"));
+	if (q->bus) {
+		json_t *f = json_object();
+		static const char *const keys[] = {
+			"arch",        "family",   "verdict",    "seconds", "dns",
+			"cnc",         "scan",     "lan_attack", "ddos",    "killer",
+			"persistence", "captured", "artefacts"};
+		json_object_set_new(f, "shasum", json_string(sha));
+		for (size_t i = 0; i < LIB_ARRAY_LEN(keys); i++)
+			if (json_object_get(v, keys[i]))
+				json_object_set(f, keys[i], json_object_get(v, keys[i]));
+		json_object_set_new(f, "analysis_seconds",
+				    json_incref(json_object_get(v, "analysis_seconds")
+							? json_object_get(v, "analysis_seconds")
+							: json_null()));
+		json_t *d = json_object_get(v, "dynamic");
+		json_object_set_new(f, "dynamic",
+				    json_boolean(json_is_true(json_object_get(d, "ran"))));
+		core_emit(q->bus, NULL, EV_BOX_RESULT, f,
+			  "sandbox: %s is %s (%s), %.1f s after capture", sha,
+			  json_string_value(json_object_get(v, "family")),
+			  json_string_value(json_object_get(v, "verdict"))
+				  ? json_string_value(json_object_get(v, "verdict"))
+				  : "?",
+			  json_number_value(json_object_get(v, "seconds")));
+	}
+	if (q->cb)
+		q->cb(q->cb_arg, v);
+}
+
+/* The verdict is stored (or could not be: the store logged why; the event still goes out, as
+ * the analysis is worth more than its row). */
+static void on_stored(void *arg, int status)
+{
+	struct stored *st = arg;
+	struct box_queue *q = st->q;
+	(void)status;
+	announce(q, st->v);
+	json_decref(st->v);
+	free(st);
+	q->storing--;
+	maybe_free(q);
+}
+
 static void finish(struct slot *s)
 {
 	struct box_queue *q = s->q;
@@ -158,7 +212,6 @@ static void finish(struct slot *s)
 			    json_real((double)((now - j->captured_us) / 1000) / 1000.0));
 	if (!json_string_value(json_object_get(v, "sha256")))
 		json_object_set_new(v, "sha256", json_string(j->sha256));
-	const char *sha = json_string_value(json_object_get(v, "sha256"));
 	/* report.json gets the final form (with the capture time). */
 	const char *art = json_string_value(json_object_get(v, "artefacts"));
 	if (art) {
@@ -170,36 +223,13 @@ static void finish(struct slot *s)
 		free(text);
 		free(p);
 	}
-	if (q->store)
-		box_store_verdict(q->store, v);
-	if (q->bus) {
-		json_t *f = json_object();
-		static const char *const keys[] = {
-			"arch",        "family",   "verdict",    "seconds", "dns",
-			"cnc",         "scan",     "lan_attack", "ddos",    "killer",
-			"persistence", "captured", "artefacts"};
-		json_object_set_new(f, "shasum", json_string(sha));
-		for (size_t i = 0; i < LIB_ARRAY_LEN(keys); i++)
-			if (json_object_get(v, keys[i]))
-				json_object_set(f, keys[i], json_object_get(v, keys[i]));
-		json_object_set_new(f, "analysis_seconds",
-				    json_incref(json_object_get(v, "analysis_seconds")
-							? json_object_get(v, "analysis_seconds")
-							: json_null()));
-		json_t *d = json_object_get(v, "dynamic");
-		json_object_set_new(f, "dynamic",
-				    json_boolean(json_is_true(json_object_get(d, "ran"))));
-		core_emit(q->bus, NULL, EV_BOX_RESULT, f,
-			  "sandbox: %s is %s (%s), %.1f s after capture", sha,
-			  json_string_value(json_object_get(v, "family")),
-			  json_string_value(json_object_get(v, "verdict"))
-				  ? json_string_value(json_object_get(v, "verdict"))
-				  : "?",
-			  json_number_value(json_object_get(v, "seconds")));
-	}
-	if (q->cb)
-		q->cb(q->cb_arg, v);
-	json_decref(v);
+	/* The event and the caller hear of the verdict once it is stored. */
+	struct stored *st = xmalloc(sizeof(*st));
+	st->q = q;
+	st->v = v;
+	q->storing++;
+	if (!q->store || box_store_verdict(q->store, v, on_stored, st))
+		on_stored(st, q->store ? -EPIPE : 0);
 	free_job(j);
 	buf_reset(&s->buf);
 }

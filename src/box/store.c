@@ -1,5 +1,6 @@
-/* The sandbox's tables (box_results, box_cnc, box_dns and the box_latest view) and the report
- * queries over them: the seed's home-network testbed table, families, recent verdicts. */
+/* The sandbox's tables (box_results, box_cnc, box_dns and the box_latest view), written through
+ * the store's writer, and the report queries over them: the seed's home-network testbed
+ * table, families, recent verdicts. */
 #include "box/internal.h"
 
 #include <errno.h>
@@ -36,31 +37,44 @@ static bool flag(const json_t *v, const char *key)
 	return json_is_true(json_object_get(json_object_get(v, key), "detected"));
 }
 
-int box_store_verdict(struct core_store *st, const json_t *v)
+static const char sql_result[] =
+	"INSERT INTO box_results(sha256, arch, family, analysed, captured, seconds, dynamic,"
+	" scan, lan_attack, ddos, killer, persistence, cnc, verdict)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+static const char sql_cnc[] = "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char sql_dns[] = "INSERT INTO box_dns(result, sha256, name) VALUES (?1, ?2, ?3)";
+
+struct verdict_job {
+	json_t *v;
+	char *text; /* the verdict as stored, made on the loop */
+	core_done_fn done;
+	void *arg;
+};
+
+static void bind_str(sqlite3_stmt *q, int i, const json_t *o, const char *key)
 {
-	if (core_store_begin(st))
-		return -EIO;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(
-		    st->db,
-		    "INSERT INTO box_results(sha256, arch, family, analysed, captured, seconds, "
-		    "dynamic,"
-		    " scan, lan_attack, ddos, killer, persistence, cnc, verdict)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-		    -1, &q, NULL) != SQLITE_OK)
-		return -EIO;
+	const char *s = json_string_value(json_object_get(o, key));
+	if (s)
+		sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+/* The store's writer: the verdict's row, then its C&C and DNS rows, all or nothing. */
+static int verdict_job(struct core_tx *tx, void *arg)
+{
+	struct verdict_job *vj = arg;
+	const json_t *v = vj->v;
 	const char *sha = json_string_value(json_object_get(v, "sha256"));
-	char *text = json_dumps(v, BOX_JSON);
-	json_t *cnc = json_object_get(v, "cnc");
-	sqlite3_bind_text(q, 1, sha ? sha : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 2, json_string_value(json_object_get(v, "arch")), -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 3, json_string_value(json_object_get(v, "family")), -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 4, json_string_value(json_object_get(v, "analysed")), -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 5, json_string_value(json_object_get(v, "captured")), -1,
-			  SQLITE_TRANSIENT);
+	sqlite3_stmt *q = core_tx_stmt(tx, sql_result);
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, sha ? sha : "", -1, SQLITE_STATIC);
+	bind_str(q, 2, v, "arch");
+	bind_str(q, 3, v, "family");
+	bind_str(q, 4, v, "analysed");
+	bind_str(q, 5, v, "captured");
 	sqlite3_bind_double(q, 6, json_number_value(json_object_get(v, "seconds")));
 	sqlite3_bind_int(q, 7, json_is_true(json_object_get(json_object_get(v, "dynamic"), "ran")));
 	sqlite3_bind_int(q, 8, flag(v, "scan"));
@@ -68,51 +82,66 @@ int box_store_verdict(struct core_store *st, const json_t *v)
 	sqlite3_bind_int(q, 10, flag(v, "ddos"));
 	sqlite3_bind_int(q, 11, flag(v, "killer"));
 	sqlite3_bind_int(q, 12, flag(v, "persistence"));
+	json_t *cnc = json_object_get(v, "cnc");
 	sqlite3_bind_int(q, 13, (int)json_array_size(cnc));
-	sqlite3_bind_text(q, 14, text ? text : "{}", -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(q);
-	free(text);
-	if (rc) {
-		log_warn("box", "cannot store the verdict of %s: %s", sha ? sha : "?",
-			 sqlite3_errmsg(st->db));
+	sqlite3_bind_text(q, 14, vj->text ? vj->text : "{}", -1, SQLITE_STATIC);
+	int rc = core_tx_step(tx, q);
+	if (rc < 0)
 		return rc;
-	}
-	sqlite3_int64 id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_int64 id = sqlite3_last_insert_rowid(core_tx_db(tx));
 	size_t i;
 	json_t *x;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-			       -1, &q, NULL) == SQLITE_OK) {
-		json_array_foreach(cnc, i, x) {
-			sqlite3_bind_int64(q, 1, id);
-			sqlite3_bind_text(q, 2, sha, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 3, json_string_value(json_object_get(x, "host")), -1,
-					  SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 4, json_string_value(json_object_get(x, "ip")), -1,
-					  SQLITE_TRANSIENT);
-			sqlite3_bind_int64(q, 5, json_integer_value(json_object_get(x, "port")));
-			sqlite3_bind_text(q, 6, json_string_value(json_object_get(x, "protocol")),
-					  -1, SQLITE_TRANSIENT);
-			sqlite3_step(q);
-			sqlite3_reset(q);
-		}
-		sqlite3_finalize(q);
+	json_array_foreach(cnc, i, x) {
+		if (!(q = core_tx_stmt(tx, sql_cnc)))
+			return -EIO;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, sha, -1, SQLITE_STATIC);
+		bind_str(q, 3, x, "host");
+		bind_str(q, 4, x, "ip");
+		sqlite3_bind_int64(q, 5, json_integer_value(json_object_get(x, "port")));
+		bind_str(q, 6, x, "protocol");
+		if ((rc = core_tx_step(tx, q)) < 0)
+			return rc;
 	}
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO box_dns(result, sha256, name) VALUES (?1, ?2, ?3)", -1,
-			       &q, NULL) == SQLITE_OK) {
-		json_array_foreach(json_object_get(v, "dns"), i, x) {
-			sqlite3_bind_int64(q, 1, id);
-			sqlite3_bind_text(q, 2, sha, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 3, json_string_value(x), -1, SQLITE_TRANSIENT);
-			sqlite3_step(q);
-			sqlite3_reset(q);
-		}
-		sqlite3_finalize(q);
+	json_array_foreach(json_object_get(v, "dns"), i, x) {
+		if (!(q = core_tx_stmt(tx, sql_dns)))
+			return -EIO;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, json_string_value(x), -1, SQLITE_STATIC);
+		if ((rc = core_tx_step(tx, q)) < 0)
+			return rc;
 	}
 	return 0;
+}
+
+static void verdict_done(void *arg, int status)
+{
+	struct verdict_job *vj = arg;
+	if (status)
+		log_error("box", "cannot store the verdict of %s: %s",
+			  json_string_value(json_object_get(vj->v, "sha256")), strerror(-status));
+	if (vj->done)
+		vj->done(vj->arg, status);
+	json_decref(vj->v);
+	free(vj->text);
+	free(vj);
+}
+
+int box_store_verdict(struct core_store *st, json_t *v, core_done_fn done, void *arg)
+{
+	struct verdict_job *vj = xcalloc(1, sizeof(*vj));
+	vj->v = json_incref(v);
+	vj->text = json_dumps(v, BOX_JSON);
+	vj->done = done;
+	vj->arg = arg;
+	int rc = core_store_submit(st, verdict_job, verdict_done, vj);
+	if (rc) {
+		json_decref(vj->v);
+		free(vj->text);
+		free(vj);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------ report */

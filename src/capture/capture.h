@@ -43,15 +43,42 @@ struct capture_sample {
 
 struct capture_samples;
 
-/* Opens the store (creates DATA/samples and the tables). bus may be NULL (no events). */
-int capture_samples_open(struct capture_samples **out, struct core_store *store,
+/* Once a put is done, on the loop: status 0 (stored; *s describes it, `origin` is the put's)
+ * or a negative errno (nothing new is recorded; -ENOSPC: the disk is full). */
+typedef void (*capture_stored_cb)(void *arg, int status, const struct capture_sample *s,
+				  const struct capture_origin *origin);
+
+enum capture_data {
+	CAPTURE_DATA_COPY,   /* the bytes are copied: the caller's are free at once */
+	CAPTURE_DATA_BORROW, /* the caller keeps them valid and unchanged until cb */
+	CAPTURE_DATA_TAKE,   /* a malloc'd block the store frees */
+};
+
+struct capture_put {
+	const uint8_t *data;
+	size_t len;
+	enum capture_data mode;
+	struct capture_origin origin; /* copied */
+	const struct core_conn *conn; /* identity of the events (copied); NULL: none */
+	capture_stored_cb cb;         /* NULL: none */
+	void *arg;
+};
+
+/* Opens the sample store (creates DATA/samples and the tables, removes temporary files a
+ * killed sensor left). bus may be NULL (no events). */
+int capture_samples_open(struct capture_samples **out, uv_loop_t *loop, struct core_store *store,
 			 struct core_bus *bus);
+/* Every put must be done first (uv_run and core_store_sync until nothing is pending). */
 void capture_samples_close(struct capture_samples *cs);
-/* Stores data (if new), records the origin, emits mitsu.sample.stored with `conn` identity
- * (may be NULL). Fills *out. Returns 0 or a negative errno (disk error). */
-int capture_sample_put(struct capture_samples *cs, const void *data, size_t len,
-		       const struct capture_origin *origin, const struct core_conn *conn,
-		       struct capture_sample *out);
+/* Stores a file as a sample without holding up the loop: the three digests and the file
+ * (temporary name, fsync, rename: DATA/samples never holds a half-written sample) are made on
+ * libuv's thread pool, then its rows (`samples` upserted, so the store's writer alone says
+ * whether it is new; one `sample_sources` row) go through the store's writer. Once they are
+ * committed, mitsu.sample.stored is emitted, then cb is called. Returns 0 (cb will be called
+ * once) or a negative errno (nothing queued: cb is not called; TAKE data is freed). */
+int capture_sample_put(struct capture_samples *cs, const struct capture_put *req);
+/* Puts not done yet. */
+size_t capture_samples_pending(const struct capture_samples *cs);
 /* DATA/samples/ab/<sha256>; caller frees. */
 char *capture_sample_path(const char *data_dir, const char *sha256);
 
@@ -102,7 +129,8 @@ typedef void (*capture_fetch_cb)(void *arg, const struct capture_fetch_res *res)
 int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop,
 			 const struct core_config *cfg, struct capture_samples *samples,
 			 struct core_bus *bus);
-/* Aborts every download (no callbacks) and frees the fetcher once its handles are closed. */
+/* Aborts every download (no callbacks) and frees the fetcher once its handles are closed and
+ * the samples it fetched are stored (their events still go out). */
 void capture_fetcher_close(struct capture_fetcher *f);
 /* Starts (or queues) a download. Returns its id (> 0); the callback reports the outcome,
  * including policy refusals. Every outcome is also recorded as mitsu.session.file_download or

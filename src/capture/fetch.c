@@ -51,6 +51,7 @@ struct fetch_job {
 	/* for deferred outcomes decided before any transfer */
 	enum capture_fetch_status deferred_status;
 	const char *deferred_error;
+	struct capture_fetch_res res; /* the outcome, kept while the sample is being stored */
 	struct fetch_job *prev, *next;
 };
 
@@ -74,6 +75,7 @@ struct capture_fetcher {
 	uv_timer_t timer; /* libcurl's timeout */
 	uv_timer_t defer; /* outcomes decided without a transfer, reported on the next turn */
 	struct job_list active, queued, deferred;
+	struct job_list storing; /* fetched, their sample on its way into the store */
 	uint64_t next_id;
 	struct rate_slot *rates;
 	uint8_t rate_key[16];
@@ -378,21 +380,10 @@ static const struct core_conn *job_conn(const struct fetch_job *j)
 	return j->has_conn ? &j->conn : NULL;
 }
 
-static void report(struct fetch_job *j, struct capture_fetch_res *res)
+/* The outcome as an event, then to the requester; the job is freed. */
+static void announce(struct fetch_job *j, struct capture_fetch_res *res)
 {
 	struct capture_fetcher *f = j->f;
-	if (res->status == CAPTURE_FETCH_OK) {
-		struct capture_origin o = {.source = "download",
-					   .method = j->method,
-					   .url = j->url,
-					   .destfile = j->destfile};
-		if (capture_sample_put(f->samples,
-				       j->data.data ? j->data.data : (const uint8_t *)"",
-				       j->data.len, &o, job_conn(j), &res->sample)) {
-			res->status = CAPTURE_FETCH_SERVER_ERROR;
-			res->error = "cannot store the file";
-		}
-	}
 	json_t *ev = json_object();
 	json_object_set_new(ev, "url", core_json_str(j->url));
 	json_object_set_new(ev, "method", json_string(j->method));
@@ -415,8 +406,60 @@ static void report(struct fetch_job *j, struct capture_fetch_res *res)
 		core_emit(f->bus, job_conn(j), EV_SESSION_FILE_DOWNLOAD_FAILED, ev,
 			  "download of %s failed: %s", j->url, res->error ? res->error : "failed");
 	}
-	if (!j->detached && j->cb)
+	if (!j->detached && !f->closing && j->cb)
 		j->cb(j->arg, res);
+	job_free(j);
+}
+
+static void maybe_free(struct capture_fetcher *f);
+
+/* The sample is stored (its rows committed) or could not be: the download is over. */
+static void on_stored(void *arg, int status, const struct capture_sample *s,
+		      const struct capture_origin *origin)
+{
+	struct fetch_job *j = arg;
+	struct capture_fetcher *f = j->f;
+	list_remove(&f->storing, j);
+	if (status) {
+		j->res.status = CAPTURE_FETCH_SERVER_ERROR;
+		j->res.error = status == -ENOSPC ? "cannot store the file: disk full"
+						 : "cannot store the file";
+	} else {
+		j->res.sample = *s;
+	}
+	announce(j, &j->res);
+	maybe_free(f);
+}
+
+/* A transfer is over. A fetched file becomes a sample first; its events and the requester's
+ * callback come once the sample is stored, so they never name one that is not. */
+static void report(struct fetch_job *j, struct capture_fetch_res *res)
+{
+	struct capture_fetcher *f = j->f;
+	if (res->status == CAPTURE_FETCH_OK) {
+		j->res = *res;
+		j->res.data = j->data.data ? j->data.data : (const uint8_t *)"";
+		j->res.len = j->data.len;
+		struct capture_put put = {
+			.data = j->res.data,
+			.len = j->res.len,
+			.mode = CAPTURE_DATA_BORROW,
+			.origin = {.source = "download",
+				   .method = j->method,
+				   .url = j->url,
+				   .destfile = j->destfile},
+			.conn = job_conn(j),
+			.cb = on_stored,
+			.arg = j,
+		};
+		if (capture_sample_put(f->samples, &put) == 0) {
+			list_push(&f->storing, j);
+			return;
+		}
+		res->status = CAPTURE_FETCH_SERVER_ERROR;
+		res->error = "cannot store the file";
+	}
+	announce(j, res);
 }
 
 static void start_queued(struct capture_fetcher *f);
@@ -515,7 +558,6 @@ static void check_done(struct capture_fetcher *f)
 		lib_strlcpy(res.remote_ip, j->remote_ip, sizeof(res.remote_ip));
 		res.remote_port = j->remote_port;
 		report(j, &res);
-		job_free(j);
 	}
 	start_queued(f);
 }
@@ -590,7 +632,6 @@ static void on_defer(uv_timer_t *t)
 		struct capture_fetch_res res = {.status = j->deferred_status,
 						.error = j->deferred_error};
 		report(j, &res);
-		job_free(j);
 	}
 }
 
@@ -664,7 +705,7 @@ uint64_t capture_fetch(struct capture_fetcher *f, const struct capture_fetch_req
 
 void capture_fetch_detach(struct capture_fetcher *f, uint64_t id)
 {
-	struct job_list *lists[] = {&f->active, &f->queued, &f->deferred};
+	struct job_list *lists[] = {&f->active, &f->queued, &f->deferred, &f->storing};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(lists); i++)
 		for (struct fetch_job *j = lists[i]->head; j; j = j->next)
 			if (j->id == id)
@@ -706,13 +747,20 @@ int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop,
 	return 0;
 }
 
-static void on_fetcher_handle_closed(uv_handle_t *h)
+/* Freed once its handles are closed and the last sample it fetched is stored. */
+static void maybe_free(struct capture_fetcher *f)
 {
-	struct capture_fetcher *f = h->data;
-	if (--f->open_handles == 0) {
+	if (f->closing && f->open_handles == 0 && f->storing.count == 0) {
 		free(f->rates);
 		free(f);
 	}
+}
+
+static void on_fetcher_handle_closed(uv_handle_t *h)
+{
+	struct capture_fetcher *f = h->data;
+	f->open_handles--;
+	maybe_free(f);
 }
 
 void capture_fetcher_close(struct capture_fetcher *f)

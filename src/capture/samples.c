@@ -1,5 +1,5 @@
 /* The sample store: files by SHA-256 under DATA/samples, described in SQLite, announced with
- * mitsu.sample.stored. */
+ * mitsu.sample.stored once both are stored. See capture.h for the path of one put. */
 #include "capture/capture.h"
 
 #include <ctype.h>
@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,47 +28,86 @@ static const char schema[] =
 	"  source TEXT, method TEXT, url TEXT, src_ip TEXT, session TEXT, destfile TEXT);"
 	"CREATE INDEX IF NOT EXISTS sample_sources_sha256 ON sample_sources(sha256);";
 
+static const char sql_upsert[] =
+	"INSERT INTO samples(sha256, sha1, md5, size, filetype, arch, first_seen, last_seen)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+	" ON CONFLICT(sha256) DO UPDATE SET last_seen = excluded.last_seen,"
+	" times_seen = times_seen + 1 RETURNING times_seen";
+static const char sql_source[] =
+	"INSERT INTO sample_sources(sha256, seen, source, method, url, src_ip, session, destfile)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
 struct capture_samples {
+	uv_loop_t *loop;
 	struct core_store *store;
 	struct core_bus *bus;
-	sqlite3_stmt *find, *insert, *seen, *source;
+	size_t pending;
 };
 
-int capture_samples_open(struct capture_samples **out, struct core_store *store,
+/* One put on its way: thread pool (digests, file), store's writer (rows), loop (event, cb). */
+struct put {
+	struct capture_samples *cs;
+	uv_work_t work;
+	const uint8_t *data;
+	size_t len;
+	uint8_t *owned; /* freed once the file is written */
+	struct capture_origin origin;
+	char *strings; /* origin's text, one block */
+	struct core_conn conn;
+	bool has_conn;
+	capture_stored_cb cb;
+	void *arg;
+	struct capture_sample s;
+	char now[LIB_RFC3339_LEN];
+	int64_t times_seen;
+	int status;
+};
+
+/* Temporary files (lib_write_file_atomic's *.tmp.*) a killed sensor left behind. */
+static void remove_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) != 2)
+			continue;
+		char *sub = xasprintf("%s/%s", dir, e->d_name);
+		DIR *s = opendir(sub);
+		struct dirent *f;
+		while (s && (f = readdir(s))) {
+			if (!strstr(f->d_name, ".tmp."))
+				continue;
+			char *path = xasprintf("%s/%s", sub, f->d_name);
+			if (unlink(path) == 0)
+				log_info("samples", "removed %s, left half-written by a stop",
+					 path);
+			free(path);
+		}
+		if (s)
+			closedir(s);
+		free(sub);
+	}
+	closedir(d);
+}
+
+int capture_samples_open(struct capture_samples **out, uv_loop_t *loop, struct core_store *store,
 			 struct core_bus *bus)
 {
 	char *dir = core_data_path(store->data_dir, "samples");
 	int rc = lib_mkdirs(dir, 0750);
+	if (rc == 0)
+		remove_temporaries(dir);
 	free(dir);
 	if (rc)
 		return rc;
 	if (core_store_schema(store, schema))
 		return -EIO;
 	struct capture_samples *cs = xcalloc(1, sizeof(*cs));
+	cs->loop = loop;
 	cs->store = store;
 	cs->bus = bus;
-	struct {
-		sqlite3_stmt **st;
-		const char *sql;
-	} stmts[] = {
-		{&cs->find, "SELECT 1 FROM samples WHERE sha256 = ?1"},
-		{&cs->insert, "INSERT INTO samples(sha256, sha1, md5, size, filetype, arch, "
-			      "first_seen, last_seen)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"},
-		{&cs->seen, "UPDATE samples SET last_seen = ?2, times_seen = times_seen + 1 WHERE "
-			    "sha256 = ?1"},
-		{&cs->source, "INSERT INTO sample_sources(sha256, seen, source, method, url, "
-			      "src_ip, session, destfile)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
-	};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(stmts); i++) {
-		if (sqlite3_prepare_v3(store->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
-				       stmts[i].st, NULL) != SQLITE_OK) {
-			log_error("samples", "prepare: %s", sqlite3_errmsg(store->db));
-			capture_samples_close(cs);
-			return -EIO;
-		}
-	}
 	*out = cs;
 	return 0;
 }
@@ -75,11 +116,14 @@ void capture_samples_close(struct capture_samples *cs)
 {
 	if (!cs)
 		return;
-	sqlite3_finalize(cs->find);
-	sqlite3_finalize(cs->insert);
-	sqlite3_finalize(cs->seen);
-	sqlite3_finalize(cs->source);
+	if (cs->pending)
+		log_error("samples", "closed with %zu samples still being stored", cs->pending);
 	free(cs);
+}
+
+size_t capture_samples_pending(const struct capture_samples *cs)
+{
+	return cs->pending;
 }
 
 char *capture_sample_path(const char *data_dir, const char *sha256)
@@ -171,19 +215,13 @@ void capture_file_type(const uint8_t *p, size_t n, char out[24])
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
 }
 
-static int step_reset(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
-}
-
+/* The file DATA/samples/ab/<sha256>, unless it is there already: written under a temporary
+ * name, fsynced, renamed, and the rename made durable (the folder fsynced). */
 static int write_sample_file(const char *data_dir, const char *sha256, const void *data, size_t len)
 {
 	char *path = capture_sample_path(data_dir, sha256);
@@ -192,94 +230,195 @@ static int write_sample_file(const char *data_dir, const char *sha256, const voi
 	if (stat(path, &st) != 0 || (size_t)st.st_size != len) {
 		char *dir = xasprintf("%s/samples/%.2s", data_dir, sha256);
 		rc = lib_mkdirs(dir, 0750);
-		free(dir);
-		if (rc == 0) {
-			/* An earlier partial file (mode 0400) must go before the atomic rename. */
-			chmod(path, 0600);
+		if (rc == 0)
 			rc = lib_write_file_atomic(path, data, len, 0400);
+		if (rc == 0) {
+			int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0) {
+				fsync(fd);
+				close(fd);
+			}
 		}
+		free(dir);
 	}
 	free(path);
 	return rc;
 }
 
-int capture_sample_put(struct capture_samples *cs, const void *data, size_t len,
-		       const struct capture_origin *origin, const struct core_conn *conn,
-		       struct capture_sample *out)
+/* Thread pool: everything about the bytes. */
+static void put_work(uv_work_t *w)
 {
-	static const struct capture_origin none;
-	if (!origin)
-		origin = &none;
+	struct put *p = w->data;
 	struct lib_hashes h;
-	lib_hashes(data, len, &h);
-	memset(out, 0, sizeof(*out));
-	memcpy(out->sha256, h.sha256, sizeof(out->sha256));
-	memcpy(out->sha1, h.sha1, sizeof(out->sha1));
-	memcpy(out->md5, h.md5, sizeof(out->md5));
-	out->size = len;
-	capture_file_type(data, len, out->filetype);
-	if (capture_elf_arch(data, len, out->arch))
-		out->arch[0] = '\0';
+	lib_hashes(p->data, p->len, &h);
+	memcpy(p->s.sha256, h.sha256, sizeof(p->s.sha256));
+	memcpy(p->s.sha1, h.sha1, sizeof(p->s.sha1));
+	memcpy(p->s.md5, h.md5, sizeof(p->s.md5));
+	p->s.size = p->len;
+	capture_file_type(p->data, p->len, p->s.filetype);
+	if (capture_elf_arch(p->data, p->len, p->s.arch))
+		p->s.arch[0] = '\0';
+	p->status = write_sample_file(p->cs->store->data_dir, h.sha256, p->data, p->len);
+}
 
-	int rc = write_sample_file(cs->store->data_dir, h.sha256, data, len);
-	if (rc) {
-		log_error("samples", "cannot store %s: %s", h.sha256, strerror(-rc));
-		return rc;
-	}
-	char now[LIB_RFC3339_LEN];
-	lib_rfc3339_now(now);
-	if (core_store_begin(cs->store))
+/* The store's writer: one upsert says whether the sample is new, with no other writer between
+ * its read and its write; then the origin. */
+static int put_job(struct core_tx *tx, void *arg)
+{
+	struct put *p = arg;
+	sqlite3_stmt *q = core_tx_stmt(tx, sql_upsert);
+	if (!q)
 		return -EIO;
-	sqlite3_bind_text(cs->find, 1, h.sha256, -1, SQLITE_STATIC);
-	out->duplicate = step_reset(cs->find) == SQLITE_ROW;
-	sqlite3_stmt *st = out->duplicate ? cs->seen : cs->insert;
-	sqlite3_bind_text(st, 1, h.sha256, -1, SQLITE_STATIC);
-	if (out->duplicate) {
-		sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_text(st, 2, h.sha1, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, h.md5, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
-		sqlite3_bind_text(st, 5, out->filetype, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, out->arch, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
-	}
-	if (step_reset(st) != SQLITE_DONE)
-		log_warn("samples", "cannot record %s: %s", h.sha256,
-			 sqlite3_errmsg(cs->store->db));
-	st = cs->source;
-	sqlite3_bind_text(st, 1, h.sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	bind_opt(st, 3, origin->source);
-	bind_opt(st, 4, origin->method);
-	bind_opt(st, 5, origin->url);
-	bind_opt(st, 6, origin->src_ip ? origin->src_ip : conn ? conn->src_ip : NULL);
-	bind_opt(st, 7, origin->session ? origin->session : conn ? conn->session : NULL);
-	bind_opt(st, 8, origin->destfile);
-	if (step_reset(st) != SQLITE_DONE)
-		log_warn("samples", "cannot record the source of %s: %s", h.sha256,
-			 sqlite3_errmsg(cs->store->db));
+	sqlite3_bind_text(q, 1, p->s.sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, p->s.sha1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, p->s.md5, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)p->len);
+	sqlite3_bind_text(q, 5, p->s.filetype, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, p->s.arch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, p->now, -1, SQLITE_STATIC);
+	int rc = core_tx_step(tx, q);
+	if (rc < 0)
+		return rc;
+	if (rc != 1)
+		return -EIO;
+	p->times_seen = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (!(q = core_tx_stmt(tx, sql_source)))
+		return -EIO;
+	const struct capture_origin *o = &p->origin;
+	sqlite3_bind_text(q, 1, p->s.sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, p->now, -1, SQLITE_STATIC);
+	bind_opt(q, 3, o->source);
+	bind_opt(q, 4, o->method);
+	bind_opt(q, 5, o->url);
+	bind_opt(q, 6, o->src_ip ? o->src_ip : p->has_conn ? p->conn.src_ip : NULL);
+	bind_opt(q, 7, o->session ? o->session : p->has_conn ? p->conn.session : NULL);
+	bind_opt(q, 8, o->destfile);
+	rc = core_tx_step(tx, q);
+	return rc < 0 ? rc : 0;
+}
 
-	if (cs->bus) {
-		json_t *f = json_object();
-		json_object_set_new(f, "shasum", json_string(h.sha256));
-		json_object_set_new(f, "md5", json_string(h.md5));
-		json_object_set_new(f, "sha1", json_string(h.sha1));
-		json_object_set_new(f, "size", json_integer((json_int_t)len));
-		json_object_set_new(f, "filetype", json_string(out->filetype));
-		json_object_set_new(f, "arch", json_string(out->arch));
-		json_object_set_new(f, "duplicate", json_boolean(out->duplicate));
-		if (origin->source)
-			json_object_set_new(f, "source", json_string(origin->source));
-		if (origin->method)
-			json_object_set_new(f, "method", json_string(origin->method));
-		if (origin->url)
-			json_object_set_new(f, "url", core_json_str(origin->url));
-		if (origin->destfile)
-			json_object_set_new(f, "destfile", core_json_str(origin->destfile));
-		core_emit(cs->bus, conn, EV_SAMPLE_STORED, f, "%s sample %s (%zu bytes%s%s)",
-			  out->duplicate ? "known" : "new", h.sha256, len, out->arch[0] ? ", " : "",
-			  out->arch);
+static void emit_stored(struct put *p)
+{
+	const struct capture_sample *s = &p->s;
+	const struct capture_origin *o = &p->origin;
+	json_t *f = json_object();
+	json_object_set_new(f, "shasum", json_string(s->sha256));
+	json_object_set_new(f, "md5", json_string(s->md5));
+	json_object_set_new(f, "sha1", json_string(s->sha1));
+	json_object_set_new(f, "size", json_integer((json_int_t)s->size));
+	json_object_set_new(f, "filetype", json_string(s->filetype));
+	json_object_set_new(f, "arch", json_string(s->arch));
+	json_object_set_new(f, "duplicate", json_boolean(s->duplicate));
+	if (o->source)
+		json_object_set_new(f, "source", json_string(o->source));
+	if (o->method)
+		json_object_set_new(f, "method", json_string(o->method));
+	if (o->url)
+		json_object_set_new(f, "url", core_json_str(o->url));
+	if (o->destfile)
+		json_object_set_new(f, "destfile", core_json_str(o->destfile));
+	core_emit(p->cs->bus, p->has_conn ? &p->conn : NULL, EV_SAMPLE_STORED, f,
+		  "%s sample %s (%llu bytes%s%s)", s->duplicate ? "known" : "new", s->sha256,
+		  (unsigned long long)s->size, s->arch[0] ? ", " : "", s->arch);
+}
+
+/* Loop: the put is over; the caller hears of it. */
+static void put_finish(struct put *p)
+{
+	if (p->status == 0 && p->cs->bus)
+		emit_stored(p);
+	if (p->cb)
+		p->cb(p->arg, p->status, &p->s, &p->origin);
+	p->cs->pending--;
+	free(p->owned);
+	free(p->strings);
+	free(p);
+}
+
+static void put_done(void *arg, int status)
+{
+	struct put *p = arg;
+	p->status = status;
+	if (status)
+		log_error("samples", "cannot record %s in mitsu.db: %s", p->s.sha256,
+			  strerror(-status));
+	else
+		p->s.duplicate = p->times_seen > 1;
+	put_finish(p);
+}
+
+/* Loop: the file is written (or not); its rows go to the store's writer. */
+static void put_after_work(uv_work_t *w, int status)
+{
+	struct put *p = w->data;
+	free(p->owned);
+	p->owned = NULL;
+	p->data = NULL;
+	if (status == UV_ECANCELED)
+		p->status = -ECANCELED;
+	if (p->status) {
+		log_error("samples", "cannot store %s: %s", p->s.sha256[0] ? p->s.sha256 : "a file",
+			  strerror(-p->status));
+		put_finish(p);
+		return;
 	}
+	lib_rfc3339_now(p->now);
+	int rc = core_store_submit(p->cs->store, put_job, put_done, p);
+	if (rc)
+		put_done(p, rc);
+}
+
+/* The origin's strings, copied into one block. */
+static void copy_origin(struct put *p, const struct capture_origin *o)
+{
+	const char *in[] = {o->source, o->method, o->url, o->src_ip, o->session, o->destfile};
+	const char **out[] = {&p->origin.source, &p->origin.method,  &p->origin.url,
+			      &p->origin.src_ip, &p->origin.session, &p->origin.destfile};
+	size_t total = 1;
+	for (size_t i = 0; i < LIB_ARRAY_LEN(in); i++)
+		total += in[i] ? strlen(in[i]) + 1 : 0;
+	char *s = p->strings = xmalloc(total);
+	for (size_t i = 0; i < LIB_ARRAY_LEN(in); i++) {
+		if (!in[i])
+			continue;
+		size_t n = strlen(in[i]) + 1;
+		memcpy(s, in[i], n);
+		*out[i] = s;
+		s += n;
+	}
+}
+
+int capture_sample_put(struct capture_samples *cs, const struct capture_put *req)
+{
+	struct put *p = xcalloc(1, sizeof(*p));
+	p->cs = cs;
+	p->len = req->len;
+	if (req->mode == CAPTURE_DATA_COPY) {
+		p->owned = xmalloc(req->len ? req->len : 1);
+		if (req->len)
+			memcpy(p->owned, req->data, req->len);
+		p->data = p->owned;
+	} else {
+		p->data = req->data ? req->data : (const uint8_t *)"";
+		if (req->mode == CAPTURE_DATA_TAKE)
+			p->owned = (uint8_t *)req->data;
+	}
+	copy_origin(p, &req->origin);
+	if (req->conn) {
+		p->conn = *req->conn;
+		p->has_conn = true;
+	}
+	p->cb = req->cb;
+	p->arg = req->arg;
+	p->work.data = p;
+	int rc = uv_queue_work(cs->loop, &p->work, put_work, put_after_work);
+	if (rc) {
+		free(p->owned);
+		free(p->strings);
+		free(p);
+		return -EAGAIN;
+	}
+	cs->pending++;
 	return 0;
 }

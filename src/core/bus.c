@@ -1,15 +1,21 @@
 /* The event bus: completes each event (ids, time, sensor, uuid, connection), tells in-process
- * subscribers, queues it, and hands every queued event to each sink once per loop turn. */
+ * subscribers, queues it, and once per loop turn ends the batch: serialised, stored in mitsu.db
+ * by the store's writer, then handed to each sink (see core.h for the order and why). */
 #include "core/core.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/store_events.h"
+
 #define BUS_MAX_SINKS 8
 #define BUS_MAX_SUBSCRIBERS 8
 /* Events queued before a forced flush, so a burst cannot grow the queue without bound. */
 #define BUS_MAX_QUEUE 4096
+/* Events flushed but not yet through mitsu.db: past this the loop waits for the writer (the
+ * sensor slows down rather than losing events or growing without bound). */
+#define BUS_MAX_INFLIGHT 200000
 /* Largest serialised event; a bigger one is dropped with a log line (modules bound their
  * fields well below this). */
 #define BUS_MAX_EVENT (4u << 20)
@@ -22,9 +28,27 @@ struct bus_sink {
 	uint64_t failures;
 };
 
+/* Batches kept for reuse (their arrays and text), so a loop turn allocates nothing large. */
+#define BUS_SPARE_BATCHES 4
+/* A batch whose text grew past this (a burst) is freed, not kept. */
+#define BUS_SPARE_MAX_TEXT (8u << 20)
+/* Bytes of text reserved per event of a batch (a Mirai scanner's events are about 330). */
+#define BUS_TEXT_PER_EVENT 400
+
+/* One flushed batch: a record per event and their lines one after another (each followed by
+ * '\n'). Owned by the store's job until its `done`, then by the sinks, then spare. */
+struct bus_batch {
+	struct core_bus *bus;
+	struct bus_batch *next; /* spare list */
+	struct core_ev_rec *recs;
+	size_t n, cap;
+	struct buf text;
+};
+
 struct core_bus {
 	const struct core_config *cfg;
 	const char *sensor;
+	struct core_store *store; /* takes the events first; NULL: sinks only */
 	struct bus_sink sinks[BUS_MAX_SINKS];
 	size_t nsinks;
 	struct {
@@ -32,9 +56,14 @@ struct core_bus {
 		void *arg;
 	} subs[BUS_MAX_SUBSCRIBERS];
 	size_t nsubs;
-	struct core_ev *queue[BUS_MAX_QUEUE];
+	struct core_ev **queue;
+	size_t nqueue, cap;
+	bool flushing;
 	struct buf line; /* one serialised event, reused */
-	size_t nqueue;
+	size_t inflight; /* events in batches the store has not finished */
+	struct bus_batch *spare;
+	size_t nspare;
+	uint64_t store_logged;
 	struct core_bus_stats stats;
 };
 
@@ -83,11 +112,17 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 	bus->cfg = cfg;
 	bus->sensor = core_cfg_str(cfg, OPT_SENSOR_NAME);
 	buf_init(&bus->line, BUS_MAX_EVENT);
+	if (store && store->writer && core_cfg_bool(cfg, OPT_SINKS_SQLITE)) {
+		if (core_events_schema(store) == 0)
+			bus->store = store;
+		else
+			log_error("bus", "events are not stored in mitsu.db: cannot create its "
+					 "tables");
+	}
 	static const struct {
 		enum core_opt opt;
 		const struct core_sink_ops *ops;
 	} builtin[] = {
-		{OPT_SINKS_SQLITE, &core_sink_sqlite},
 		{OPT_SINKS_JSONL, &core_sink_jsonl},
 		{OPT_SINKS_POSTGRES, &core_sink_postgres},
 	};
@@ -97,16 +132,16 @@ struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store 
 				  : core_cfg_str(cfg, builtin[i].opt)[0] != '\0';
 		if (!on)
 			continue;
-		if (builtin[i].ops == &core_sink_sqlite && !store)
-			continue;
 		void *state = NULL;
-		int rc = builtin[i].ops->open(&state, cfg, store);
+		int rc = builtin[i].ops->open(&state, cfg);
 		if (rc) {
-			log_error("bus", "sink %s failed to open (%d); continuing without it",
-				  builtin[i].ops->name, rc);
+			log_error("bus", "sink %s failed to open (%s); continuing without it",
+				  builtin[i].ops->name, strerror(-rc));
 			continue;
 		}
 		core_bus_add_sink(bus, builtin[i].ops, state);
+		if (bus->store && builtin[i].ops->catch_up)
+			builtin[i].ops->catch_up(state, bus->store);
 	}
 	return bus;
 }
@@ -115,11 +150,26 @@ void core_bus_close(struct core_bus *bus)
 {
 	if (!bus)
 		return;
-	core_bus_flush(bus);
+	core_bus_drain(bus);
 	for (size_t i = 0; i < bus->nsinks; i++)
 		if (bus->sinks[i].ops->close)
 			bus->sinks[i].ops->close(bus->sinks[i].state);
+	const struct core_bus_stats *s = &bus->stats;
+	if (s->sink_failures || s->store_failures || s->dropped)
+		log_warn("bus",
+			 "%llu events emitted; %llu not stored in mitsu.db, %llu sink failures, "
+			 "%llu dropped as too large",
+			 (unsigned long long)s->emitted, (unsigned long long)s->store_failures,
+			 (unsigned long long)s->sink_failures, (unsigned long long)s->dropped);
+	while (bus->spare) {
+		struct bus_batch *b = bus->spare;
+		bus->spare = b->next;
+		buf_free(&b->text);
+		free(b->recs);
+		free(b);
+	}
 	buf_free(&bus->line);
+	free(bus->queue);
 	free(bus);
 }
 
@@ -148,15 +198,19 @@ void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core
 	if (conn)
 		ev->conn = *conn;
 	ev->fields = fields ? fields : json_object();
-	ev->line = NULL;
-	ev->len = 0;
 	memcpy(ev->message, message, mlen + 1);
 	bus->stats.emitted++;
 	for (size_t i = 0; i < bus->nsubs; i++)
 		if (bus->subs[i].cb)
 			bus->subs[i].cb(bus->subs[i].arg, ev);
-	if (bus->nqueue == BUS_MAX_QUEUE)
+	/* A full queue is flushed now, unless this event comes from inside a flush (a store's
+	 * `done` while the bus waits for the writer): then the queue grows until that ends. */
+	if (bus->nqueue >= BUS_MAX_QUEUE && !bus->flushing)
 		core_bus_flush(bus);
+	if (bus->nqueue == bus->cap) {
+		bus->cap = bus->cap ? bus->cap * 2 : 256;
+		bus->queue = xrealloc(bus->queue, bus->cap * sizeof(*bus->queue));
+	}
 	bus->queue[bus->nqueue++] = ev;
 }
 
@@ -319,32 +373,23 @@ static int serialise(struct buf *out, const struct core_ev *ev)
 	return b->err;
 }
 
-void core_bus_flush(struct core_bus *bus)
+/* The batch to every sink, in order, then each sink's flush; the batch becomes spare. */
+static void deliver(struct bus_batch *b)
 {
-	if (bus->nqueue == 0)
-		return;
-	for (size_t q = 0; q < bus->nqueue; q++) {
-		struct core_ev *ev = bus->queue[q];
-		if (serialise(&bus->line, ev)) {
-			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid,
-				  BUS_MAX_EVENT);
-		} else {
-			ev->line = (const char *)bus->line.data;
-			ev->len = bus->line.len;
-			for (size_t i = 0; i < bus->nsinks; i++) {
-				struct bus_sink *s = &bus->sinks[i];
-				if (s->ops->write(s->state, ev)) {
-					if (s->failures++ % 1000 == 0)
-						log_warn("bus", "sink %s failed to write an event",
-							 s->ops->name);
-					bus->stats.sink_failures++;
-				}
+	struct core_bus *bus = b->bus;
+	const char *text = (const char *)b->text.data;
+	for (size_t q = 0; q < b->n; q++) {
+		const struct core_ev_rec *r = &b->recs[q];
+		for (size_t i = 0; r->stored_line && i < bus->nsinks; i++) {
+			struct bus_sink *s = &bus->sinks[i];
+			if (s->ops->write(s->state, r->id, text + r->line, r->len)) {
+				if (s->failures++ % 1000 == 0)
+					log_warn("bus", "sink %s failed to write an event",
+						 s->ops->name);
+				bus->stats.sink_failures++;
 			}
 		}
-		json_decref(ev->fields);
-		free(ev);
 	}
-	bus->nqueue = 0;
 	for (size_t i = 0; i < bus->nsinks; i++) {
 		struct bus_sink *s = &bus->sinks[i];
 		if (s->ops->flush && s->ops->flush(s->state)) {
@@ -352,6 +397,131 @@ void core_bus_flush(struct core_bus *bus)
 				log_warn("bus", "sink %s failed to flush", s->ops->name);
 			bus->stats.sink_failures++;
 		}
+	}
+	if (bus->nspare < BUS_SPARE_BATCHES && b->text.cap <= BUS_SPARE_MAX_TEXT) {
+		b->next = bus->spare;
+		bus->spare = b;
+		bus->nspare++;
+	} else {
+		buf_free(&b->text);
+		free(b->recs);
+		free(b);
+	}
+}
+
+static int store_job(struct core_tx *tx, void *arg)
+{
+	struct bus_batch *b = arg;
+	return core_events_store(tx, b->recs, b->n, (const char *)b->text.data);
+}
+
+/* The batch is in mitsu.db (status 0) or is not: the sinks get it either way. */
+static void store_done(void *arg, int status)
+{
+	struct bus_batch *b = arg;
+	struct core_bus *bus = b->bus;
+	bus->inflight -= b->n;
+	if (status) {
+		bus->stats.store_failures += b->n;
+		/* The store logs the cause; this says what it cost, once a minute at most. */
+		uint64_t now = lib_mono_ms();
+		if (!bus->store_logged || now - bus->store_logged >= 60000) {
+			log_warn("bus",
+				 "%llu events not stored in mitsu.db so far (%s); they still go "
+				 "to the other sinks",
+				 (unsigned long long)bus->stats.store_failures, strerror(-status));
+			bus->store_logged = now;
+		}
+	}
+	deliver(b);
+}
+
+static struct bus_batch *new_batch(struct core_bus *bus, size_t n)
+{
+	struct bus_batch *b = bus->spare;
+	if (b) {
+		bus->spare = b->next;
+		bus->nspare--;
+		buf_reset(&b->text);
+	} else {
+		b = xcalloc(1, sizeof(*b));
+		b->bus = bus;
+		buf_init(&b->text, 0);
+	}
+	if (b->cap < n) {
+		b->cap = n;
+		b->recs = xrealloc(b->recs, n * sizeof(*b->recs));
+	}
+	b->n = n;
+	buf_reserve(&b->text, n * BUS_TEXT_PER_EVENT);
+	return b;
+}
+
+/* Ends the queue as one batch: each event serialised (a too large one is dropped), what the
+ * store and the sinks need of it recorded, and the event freed while it is in the cache. */
+static struct bus_batch *take_batch(struct core_bus *bus)
+{
+	struct bus_batch *b = new_batch(bus, bus->nqueue);
+	for (size_t q = 0; q < b->n; q++) {
+		struct core_ev *ev = bus->queue[q];
+		struct core_ev_rec *r = &b->recs[q];
+		r->id = ev->id;
+		r->stored_line = false;
+		if (serialise(&bus->line, ev)) {
+			log_error("bus", "an event of %s is over %u bytes; dropped", ev->eventid,
+				  BUS_MAX_EVENT);
+			bus->stats.dropped++;
+		} else if (b->text.len + bus->line.len + 1 < UINT32_MAX) {
+			r->stored_line = true;
+			r->line = (uint32_t)b->text.len;
+			r->len = (uint32_t)bus->line.len;
+			buf_append(&b->text, bus->line.data, bus->line.len);
+			buf_append(&b->text, "\n", 1);
+		}
+		if (bus->store) {
+			r->has_conn = ev->has_conn;
+			r->sensor = ev->sensor;
+			memcpy(r->timestamp, ev->timestamp, sizeof(r->timestamp));
+			if (ev->has_conn)
+				r->conn = ev->conn;
+			core_events_extract(ev, r, &b->text);
+		}
+		json_decref(ev->fields);
+		free(ev);
+	}
+	bus->nqueue = 0;
+	return b;
+}
+
+void core_bus_flush(struct core_bus *bus)
+{
+	if (bus->nqueue == 0 || bus->flushing)
+		return;
+	bus->flushing = true;
+	struct bus_batch *b = take_batch(bus);
+	if (!bus->store) {
+		deliver(b);
+	} else {
+		bus->inflight += b->n;
+		int rc = core_store_submit(bus->store, store_job, store_done, b);
+		if (rc)
+			store_done(b, rc);
+		/* Too far behind: wait for the writer (its `done` callbacks may emit). */
+		while (bus->inflight > BUS_MAX_INFLIGHT)
+			core_store_sync(bus->store);
+	}
+	bus->flushing = false;
+}
+
+void core_bus_drain(struct core_bus *bus)
+{
+	for (;;) {
+		core_bus_flush(bus);
+		if (!bus->store || (bus->inflight == 0 && core_store_pending(bus->store) == 0))
+			if (bus->nqueue == 0)
+				break;
+		if (bus->store)
+			core_store_sync(bus->store);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <uv.h>
 
 #include "core/events.h"
 #include "core/options.h"
@@ -180,19 +181,85 @@ json_t *core_json_str(const char *s);
 
 /* ------------------------------------------------------------------ store */
 
-/* DATA/mitsu.db, opened in WAL mode. Modules add their own tables with core_store_schema. */
+/* DATA/mitsu.db (SQLite, WAL). A process writes it through one writer: one connection on one
+ * thread runs every write of every module (events and the sessions roll-up, samples and their
+ * sources, sandbox verdicts, darknet intervals, what new modules add) as a *job*, many jobs per
+ * transaction. Each transaction is BEGIN IMMEDIATE, so a read in a job (is this sample known?)
+ * decides its write with no other writer in between, and nothing ever meets SQLITE_BUSY
+ * halfway. Each job runs in a savepoint of its own: a job that fails is undone alone.
+ *
+ * A job's outcome reaches its submitter on the submitter's thread once the transaction that
+ * ran it is committed (`done` with 0) or has failed (a negative errno: -ENOSPC when the disk
+ * is full). `done` is where the events describing what the job stored are emitted, so that no
+ * event names a row that is not stored, and a failed write is never announced as stored.
+ *
+ * Readers (`mitsu events`, reports, the dashboard) open the store read-only, each with its own
+ * connection; they see committed transactions only. */
+struct core_writer;
 struct core_store {
-	sqlite3 *db;
+	sqlite3 *db; /* a reader's read-only connection; NULL on the writer's side */
 	char *data_dir;
-	int in_tx;
+	struct core_writer *writer; /* the writer; NULL for a reader */
 };
+
+/* readonly: a reader (st->db for queries on the caller's thread). Otherwise the writer: creates
+ * the data directory and the database if needed and starts the writer's thread. */
 int core_store_open(struct core_store *st, const char *data_dir, bool readonly);
+/* The writer: runs every job submitted, calls their `done` (core_store_sync), stops the
+ * thread. The caller's loop must be unwatched first (core_store_unwatch). */
 void core_store_close(struct core_store *st);
-/* Runs CREATE ... IF NOT EXISTS statements. */
+
+/* What a job sees: the writer's connection inside the open transaction. */
+struct core_tx;
+/* Runs on the writer's thread. Returns 0 or a negative errno (its changes are then undone).
+ * It must touch nothing the submitter's thread uses meanwhile. */
+typedef int (*core_job_fn)(struct core_tx *tx, void *arg);
+/* Runs on the submitter's thread once the job's transaction committed (0) or failed. */
+typedef void (*core_done_fn)(void *arg, int status);
+
+/* Queues a job (any thread). `done` may be NULL. Returns 0, or -EPIPE once the store closes. */
+int core_store_submit(struct core_store *st, core_job_fn job, core_done_fn done, void *arg);
+/* Runs one job and waits until it is committed; returns its status. For commands without a
+ * loop (mitsu scope) and start-up; never call it from a job. */
+int core_store_run(struct core_store *st, core_job_fn job, void *arg);
+/* Runs CREATE ... IF NOT EXISTS statements (through core_store_run). */
 int core_store_schema(struct core_store *st, const char *sql);
-/* Starts a transaction if none is open; core_store_commit ends it. Idempotent. */
-int core_store_begin(struct core_store *st);
-int core_store_commit(struct core_store *st);
+/* Jobs submitted whose `done` has not run yet. */
+size_t core_store_pending(const struct core_store *st);
+
+/* `done` callbacks run on the thread that calls core_store_poll or core_store_sync. With
+ * core_store_watch they run on a libuv loop: an async handle wakes it when some are ready, and
+ * keeps it alive while jobs are pending (uv_run returns only after the last `done`). Call
+ * core_store_watch, core_store_unwatch and core_store_submit on the loop's thread then. */
+void core_store_poll(struct core_store *st);
+/* Waits until every job submitted so far is committed, then runs the ready `done` callbacks
+ * (which may submit more: those are not waited for). */
+void core_store_sync(struct core_store *st);
+int core_store_watch(struct core_store *st, uv_loop_t *loop);
+void core_store_unwatch(struct core_store *st);
+
+struct core_store_stats {
+	uint64_t jobs;         /* run */
+	uint64_t failed;       /* jobs whose status was an error */
+	uint64_t transactions; /* committed */
+	int last_error;        /* the last failure's negative errno, 0 if none */
+};
+void core_store_stats(const struct core_store *st, struct core_store_stats *out);
+
+/* A statement of the writer's connection, prepared once per store and kept (so `sql` must be
+ * a string constant: it is looked up by its address), reset and with no bindings. NULL if it
+ * does not compile (the job should return -EIO). */
+sqlite3_stmt *core_tx_stmt(struct core_tx *tx, const char *sql);
+/* Steps q: 1 for a row (read it, then step again or leave it: the statement is reset at its
+ * next core_tx_stmt and before the commit), 0 when done, or a negative errno (-ENOSPC: the
+ * disk is full, -EIO: other errors, logged with SQLite's message once per cause). */
+int core_tx_step(struct core_tx *tx, sqlite3_stmt *q);
+/* Runs SQL without parameters; 0 or a negative errno as core_tx_step. */
+int core_tx_exec(struct core_tx *tx, const char *sql);
+/* The writer's connection (sqlite3_last_insert_rowid, sqlite3_changes). */
+sqlite3 *core_tx_db(struct core_tx *tx);
+/* A negative errno for an SQLite result code (SQLITE_FULL: -ENOSPC, ...). */
+int core_sqlite_errno(int rc);
 /* Path of a file under the data directory; caller frees. */
 char *core_data_path(const char *data_dir, const char *rel);
 
@@ -200,9 +267,9 @@ char *core_data_path(const char *data_dir, const char *rel);
 
 struct core_bus;
 
-/* One event as the bus holds it: the fields every event has, the connection's identity, the
- * module's own fields, and (once serialised, for sinks) its JSON line. Borrowed by sinks and
- * subscribers for the duration of their call. */
+/* One event as the bus holds it, from core_emit to the flush: the fields every event has, the
+ * connection's identity and the module's own fields. Subscribers borrow it for the duration
+ * of their call. */
 struct core_ev {
 	enum core_event id;
 	const char *eventid; /* "mitsu.x.y" */
@@ -212,9 +279,7 @@ struct core_ev {
 	bool has_conn;
 	struct core_conn conn; /* valid when has_conn (protocol points to static text) */
 	json_t *fields;        /* the module's fields; never NULL */
-	const char *line;      /* the whole event as one JSON object (sinks only) */
-	size_t len;
-	char message[]; /* a human sentence, NUL-terminated */
+	char message[];        /* a human sentence, NUL-terminated */
 };
 /* The value of a module field, or NULL. */
 static inline const json_t *core_ev_get(const struct core_ev *ev, const char *key)
@@ -222,25 +287,35 @@ static inline const json_t *core_ev_get(const struct core_ev *ev, const char *ke
 	return json_object_get(ev->fields, key);
 }
 
-/* A sink receives every event in batches; a failing sink is logged and skipped, never the
- * others. `write` gets each event with its serialised JSON line (ev->line, no newline).
- * `flush` ends a batch. */
+/* Events go out in batches (core_bus_flush, once per loop turn). With the SQLite store on
+ * (sinks.sqlite), a batch is first written to mitsu.db by the store's writer (the `events`
+ * table and the `sessions` roll-up, in one transaction), and only then handed to the sinks: an
+ * event in events.jsonl or PostgreSQL is in mitsu.db too, and since modules emit an event only
+ * once what it describes is committed (see the store), no sink ever names a row that is not
+ * stored. A batch that mitsu.db refuses (disk full) still goes to the sinks; it is counted.
+ *
+ * A sink receives every event of a batch through `write` (the whole event as one JSON object,
+ * no newline), then `flush`. A failing sink is counted and logged, never the others. Sinks run
+ * on the bus's thread (the loop). */
 struct core_sink_ops {
 	const char *name;
-	int (*open)(void **state, const struct core_config *cfg, struct core_store *store);
-	int (*write)(void *state, const struct core_ev *ev);
+	int (*open)(void **state, const struct core_config *cfg);
+	/* Optional, once after open when mitsu.db takes the events: adds what mitsu.db has and
+	 * the sink lacks (a sensor killed between the commit and the sink's write). */
+	void (*catch_up)(void *state, const struct core_store *st);
+	int (*write)(void *state, enum core_event id, const char *line, size_t len);
 	int (*flush)(void *state);
 	void (*close)(void *state);
 };
-extern const struct core_sink_ops core_sink_sqlite;
 extern const struct core_sink_ops core_sink_jsonl;
 extern const struct core_sink_ops core_sink_postgres;
 
-/* Opens the bus with the sinks the config enables. `store` may be NULL when the sqlite sink is
- * off. The bus borrows cfg and store; they must outlive it. */
+/* Opens the bus with the sinks the config enables; `store` (the writer; may be NULL) takes the
+ * events when sinks.sqlite is on. The bus borrows cfg and store; they must outlive it. */
 struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store *store);
 /* Adds a sink of the caller's (tests use this to watch events). */
 int core_bus_add_sink(struct core_bus *bus, const struct core_sink_ops *ops, void *state);
+/* Drains (core_bus_drain), closes the sinks and frees the bus. */
 void core_bus_close(struct core_bus *bus);
 
 /* Emits one event. `fields` (may be NULL) is stolen. eventid, timestamp, sensor, uuid and
@@ -251,20 +326,27 @@ void core_emit(struct core_bus *bus, const struct core_conn *conn, enum core_eve
 /* The same with a finished message (no formatting). */
 void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core_event id,
 		   json_t *fields, const char *message);
-/* Writes queued events to every sink and ends the batch. Call once per loop turn. */
+/* Ends the batch of queued events: to mitsu.db through the store's writer, then (once it is
+ * committed, from core_store_poll) to every sink; without the SQLite store, to the sinks at
+ * once. Call once per loop turn. */
 void core_bus_flush(struct core_bus *bus);
-/* Events queued and not yet written. */
+/* Flushes and waits until every event emitted so far, and those the store's `done` callbacks
+ * emit meanwhile, has reached mitsu.db and every sink. At stop. */
+void core_bus_drain(struct core_bus *bus);
+/* Events queued and not yet flushed. */
 size_t core_bus_pending(const struct core_bus *bus);
-/* Counters for operators and tests. */
+/* Counters for operators and tests (logged when the bus closes). */
 struct core_bus_stats {
 	uint64_t emitted;
-	uint64_t sink_failures;
+	uint64_t sink_failures;  /* writes or flushes a sink refused */
+	uint64_t store_failures; /* events mitsu.db did not take (their batch failed) */
+	uint64_t dropped;        /* events too large to serialise */
 };
 void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out);
 
 /* Listeners that other modules register to react to events in-process (the sample queue of
- * the sandbox). Called synchronously from core_emit with the complete event (ev->line is not
- * set yet). The callback must not emit recursively more than a bounded amount. */
+ * the sandbox). Called synchronously from core_emit with the complete event. The callback must
+ * not emit recursively more than a bounded amount. */
 typedef void (*core_event_cb)(void *arg, const struct core_ev *ev);
 int core_bus_subscribe(struct core_bus *bus, core_event_cb cb, void *arg);
 /* Removes the subscription made with the same cb and arg; after it returns, cb is not called

@@ -80,10 +80,13 @@ static int on_flag(void *arg, int id, const char *v)
 
 static int print_events(struct core_store *st, const struct events_args *a)
 {
+	/* Only the conditions asked for, so that SQLite uses the index on eventid for --type and
+	 * the one on session for --session (an "?1 IS NULL OR ..." form reads every row). */
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT json FROM events WHERE 1%s%s%s ORDER BY id LIMIT ?4",
+		 a->type ? " AND eventid = ?1" : "", a->session ? " AND session = ?2" : "",
+		 a->since ? " AND timestamp >= ?3" : "");
 	sqlite3_stmt *q = NULL;
-	const char *sql = "SELECT json FROM events WHERE (?1 IS NULL OR eventid = ?1)"
-			  " AND (?2 IS NULL OR session = ?2) AND (?3 IS NULL OR timestamp >= ?3)"
-			  " ORDER BY id LIMIT ?4";
 	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
 		fprintf(stderr, "mitsu events: no events stored in %s\n", st->data_dir);
 		return 1;

@@ -334,7 +334,7 @@ static void *pg_writer(void *arg)
 
 /* ---- the sink (loop thread) ---- */
 
-static int pg_open(void **state, const struct core_config *cfg, struct core_store *store)
+static int pg_open(void **state, const struct core_config *cfg)
 {
 	struct pg_sink *s = xcalloc(1, sizeof(*s));
 	s->conninfo = xstrdup(core_cfg_str(cfg, OPT_SINKS_POSTGRES));
@@ -359,11 +359,9 @@ static int pg_open(void **state, const struct core_config *cfg, struct core_stor
 	return 0;
 }
 
-static int pg_write(void *state, const struct core_ev *ev)
+static int pg_write(void *state, enum core_event id, const char *line, size_t len)
 {
 	struct pg_sink *s = state;
-	const char *line = ev->line;
-	size_t len = ev->len;
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
 	if (s->queued >= s->max_queue) {

@@ -63,8 +63,9 @@ int lib_read_file(const char *path, size_t max, uint8_t **out, size_t *len)
 
 int lib_write_file_atomic(const char *path, const void *p, size_t n, int mode)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)(mode | 0200));
+	/* A unique temporary name: two threads may write the same path at once. */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	int rc = 0;
 	if (fd < 0) {
 		rc = -errno;

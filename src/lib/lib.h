@@ -52,6 +52,8 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
+/* Room for `extra` more bytes without another allocation; -ENOBUFS past max. */
+int buf_reserve(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) LIB_PRINTF(2, 3);
@@ -121,7 +123,8 @@ int buf_append_escaped(struct buf *b, const void *p, size_t n);
 int lib_mkdirs(const char *path, int mode);
 /* Reads a whole file (at most max bytes, else -EFBIG). Caller frees *out. */
 int lib_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
-/* Writes atomically: tmp file in the same folder, fsync, rename, with the given mode. */
+/* Writes atomically: a temporary file of a unique name (path.tmp.XXXXXX) in the same folder,
+ * fsync, rename, with the given mode. A reader never sees a half-written path. */
 int lib_write_file_atomic(const char *path, const void *p, size_t n, int mode);
 
 #endif

@@ -37,16 +37,32 @@ struct run {
 	uv_timer_t flush_timer;
 	uint64_t last_flush_ms;
 	uv_signal_t sigterm, sigint;
-	bool handles;  /* flush, flush_timer and the signals are initialised */
+	bool handles;  /* flush and flush_timer are initialised */
+	bool signals;  /* sigterm and sigint are initialised */
 	bool stopping; /* a signal came: the sensor is stopping */
 	bool stopped;  /* the last session is gone and run's own handles are closing */
 };
 
+/* The queued events to the store's writer; the sinks get them once they are committed. */
 static void flush_events(struct run *r)
 {
 	core_bus_flush(r->bus);
-	core_store_commit(&r->store);
 	r->last_flush_ms = lib_mono_ms();
+}
+
+static void close_handles(struct run *r)
+{
+	r->stopped = true;
+	if (r->handles) {
+		uv_close((uv_handle_t *)&r->flush, NULL);
+		uv_close((uv_handle_t *)&r->flush_timer, NULL);
+	}
+	if (r->signals) {
+		uv_close((uv_handle_t *)&r->sigterm, NULL);
+		uv_close((uv_handle_t *)&r->sigint, NULL);
+	}
+	r->handles = r->signals = false;
+	core_store_unwatch(&r->store);
 }
 
 static void on_flush_timer(uv_timer_t *t)
@@ -64,15 +80,13 @@ static void finish_stop(struct run *r)
 	box_queue_close(r->box_queue);
 	r->box_queue = NULL;
 	flush_events(r);
-	uv_close((uv_handle_t *)&r->flush, NULL);
-	uv_close((uv_handle_t *)&r->flush_timer, NULL);
-	uv_close((uv_handle_t *)&r->sigterm, NULL);
-	uv_close((uv_handle_t *)&r->sigint, NULL);
+	close_handles(r);
 }
 
-/* At the end of a loop turn, queued events are written in one batch: one SQLite transaction,
- * one write to events.jsonl. Under load a turn handles only a few sessions, and a transaction
- * per turn would cost more than the events themselves, so a batch is written when
+/* At the end of a loop turn, queued events are written in one batch: one job of the store's
+ * writer (one transaction), then one write to events.jsonl. Under load a turn handles only a
+ * few sessions, and a batch per turn would cost more than the events themselves, so one is
+ * written when
  * RUN_FLUSH_MS have passed since the last one or RUN_FLUSH_EVENTS are waiting; a timer makes
  * sure no event waits longer than RUN_FLUSH_MS when the sensor goes quiet. The stop finishes
  * here once the last session is gone. */
@@ -88,8 +102,6 @@ static void on_prepare(uv_prepare_t *h)
 	} else if (pending && !uv_is_active((uv_handle_t *)&r->flush_timer)) {
 		uv_timer_start(&r->flush_timer, on_flush_timer,
 			       RUN_FLUSH_MS - (now - r->last_flush_ms), 0);
-	} else {
-		core_store_commit(&r->store); /* what other modules wrote this turn */
 	}
 	if (r->stopping && sensor_sessions_open(r->sensor) == 0 && !r->stopped)
 		finish_stop(r);
@@ -128,8 +140,12 @@ static int open_services(struct run *r)
 	if (core_store_open(&r->store, core_cfg_str(cfg, OPT_CORE_DATA_DIR), false))
 		return -EIO;
 	r->store_open = true;
+	if (core_store_watch(&r->store, &r->loop)) {
+		log_error("run", "cannot watch the store from the loop");
+		return -EIO;
+	}
 	r->bus = core_bus_open(cfg, &r->store);
-	if (capture_samples_open(&r->samples, &r->store, r->bus)) {
+	if (capture_samples_open(&r->samples, &r->loop, &r->store, r->bus)) {
 		log_error("run", "cannot open the sample store");
 		return -EIO;
 	}
@@ -148,6 +164,19 @@ static int open_services(struct run *r)
 	return 0;
 }
 
+/* Before anything slow is opened: a SIGTERM during start-up (mitsu.db being migrated,
+ * events.jsonl catching up) waits for the loop and stops the sensor cleanly, instead of
+ * killing it halfway. */
+static void start_signals(struct run *r)
+{
+	uv_signal_init(&r->loop, &r->sigterm);
+	uv_signal_init(&r->loop, &r->sigint);
+	r->sigterm.data = r->sigint.data = r;
+	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&r->sigint, on_signal, SIGINT);
+	r->signals = true;
+}
+
 static void start_handles(struct run *r)
 {
 	uv_prepare_init(&r->loop, &r->flush);
@@ -155,11 +184,6 @@ static void start_handles(struct run *r)
 	uv_prepare_start(&r->flush, on_prepare);
 	uv_timer_init(&r->loop, &r->flush_timer);
 	r->flush_timer.data = r;
-	uv_signal_init(&r->loop, &r->sigterm);
-	uv_signal_init(&r->loop, &r->sigint);
-	r->sigterm.data = r->sigint.data = r;
-	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-	uv_signal_start(&r->sigint, on_signal, SIGINT);
 	r->handles = true;
 }
 
@@ -175,20 +199,18 @@ static void run_close(struct run *r)
 			r->stopping = true;
 			while (sensor_sessions_open(r->sensor) && uv_run(&r->loop, UV_RUN_ONCE))
 				;
-			if (!r->stopped) {
-				r->stopped = true;
-				uv_close((uv_handle_t *)&r->flush, NULL);
-				uv_close((uv_handle_t *)&r->flush_timer, NULL);
-				uv_close((uv_handle_t *)&r->sigterm, NULL);
-				uv_close((uv_handle_t *)&r->sigint, NULL);
-			}
 		}
+		if (!r->stopped)
+			close_handles(r);
 	}
+	core_store_unwatch(&r->store);
 	while (uv_run(&r->loop, UV_RUN_DEFAULT))
 		;
 	web_stop(r->web);
+	/* What is still on its way (samples being stored, their events) goes out now, while
+	 * everything their callbacks use is still open. */
 	if (r->bus)
-		flush_events(r);
+		core_bus_drain(r->bus);
 	sensor_free(r->sensor);
 	capture_samples_close(r->samples);
 	core_bus_close(r->bus);
@@ -254,17 +276,19 @@ static int run_main(int argc, char **argv)
 	rc = 1;
 	if (sensor_open(&r.sensor, &r.loop, &cfg, err, sizeof(err))) {
 		log_error("run", "%s", err);
-	} else if (drop_privileges(core_cfg_str(&cfg, OPT_CORE_USER)) == 0 &&
-		   open_services(&r) == 0) {
-		sensor_attach(r.sensor, &(struct sensor_services){.bus = r.bus,
-								  .samples = r.samples,
-								  .fetcher = r.fetcher});
-		start_handles(&r);
-		log_info("run", "sensor %s started, data in %s",
-			 core_cfg_str(&cfg, OPT_SENSOR_NAME),
-			 core_cfg_str(&cfg, OPT_CORE_DATA_DIR));
-		uv_run(&r.loop, UV_RUN_DEFAULT);
-		rc = 0;
+	} else if (drop_privileges(core_cfg_str(&cfg, OPT_CORE_USER)) == 0) {
+		start_signals(&r);
+		if (open_services(&r) == 0) {
+			sensor_attach(r.sensor, &(struct sensor_services){.bus = r.bus,
+									  .samples = r.samples,
+									  .fetcher = r.fetcher});
+			start_handles(&r);
+			log_info("run", "sensor %s started, data in %s",
+				 core_cfg_str(&cfg, OPT_SENSOR_NAME),
+				 core_cfg_str(&cfg, OPT_CORE_DATA_DIR));
+			uv_run(&r.loop, UV_RUN_DEFAULT);
+			rc = 0;
+		}
 	}
 	run_close(&r);
 	core_config_free(&cfg);

@@ -418,10 +418,12 @@ static int open_store(struct run *r)
 	const struct core_config *c = &r->ccfg;
 	if (!chosen(c, OPT_CORE_DATA_DIR))
 		return 0;
-	if (core_store_open(&r->store, core_cfg_str(c, OPT_CORE_DATA_DIR), false) ||
-	    scope_store_begin(&r->store, &r->ctx, &r->run_id)) {
+	bool opened = core_store_open(&r->store, core_cfg_str(c, OPT_CORE_DATA_DIR), false) == 0;
+	if (!opened || scope_store_begin(&r->store, &r->ctx, &r->run_id)) {
 		fprintf(stderr, "mitsu scope: cannot use the store in %s\n",
 			core_cfg_str(c, OPT_CORE_DATA_DIR));
+		if (opened)
+			core_store_close(&r->store);
 		return -1;
 	}
 	r->store_on = true;

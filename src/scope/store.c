@@ -1,5 +1,6 @@
 /* scope: interval rows in the store (DATA/mitsu.db) for `mitsu report`. The tables are
- * documented in docs/scope.md; rows of one interval are written in one transaction. */
+ * documented in docs/scope.md; the rows of one interval are one job of the store's writer
+ * (all or none), and `mitsu scope` waits for each to be committed. */
 #include "scope/scope_int.h"
 
 #include <errno.h>
@@ -52,13 +53,13 @@ static const char schema[] =
 	"NULL,"
 	" PRIMARY KEY (run_id, kind, label));";
 
-static int exec_bind(sqlite3 *db, const char *sql, const char *types, ...)
+/* Runs one statement of the store's writer (sql: a string constant, see core_tx_stmt) with
+ * parameters typed by `types` ('i' int64_t, 's' string or NULL). */
+static int exec_bind(struct core_tx *tx, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_error("scope", "store: %s", sqlite3_errmsg(db));
+	sqlite3_stmt *q = core_tx_stmt(tx, sql);
+	if (!q)
 		return -EIO;
-	}
 	va_list ap;
 	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
@@ -76,17 +77,33 @@ static int exec_bind(sqlite3 *db, const char *sql, const char *types, ...)
 		}
 	}
 	va_end(ap);
-	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
-	if (rc)
-		log_error("scope", "store: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(q);
-	return rc;
+	int rc = core_tx_step(tx, q);
+	return rc < 0 ? rc : 0;
 }
 
 static void rfc(int64_t sec, char out[LIB_RFC3339_LEN])
 {
 	struct timespec ts = {.tv_sec = (time_t)sec};
 	lib_rfc3339(&ts, out);
+}
+
+/* A run's row (scope_store_begin). */
+struct begin_args {
+	const char *now, *inputs, *darknet;
+	int64_t interval, dark_size;
+	int64_t run_id;
+};
+
+static int begin_job(struct core_tx *tx, void *arg)
+{
+	struct begin_args *a = arg;
+	int rc = exec_bind(tx,
+			   "INSERT INTO scope_runs(started, inputs, interval, darknet, dark_size) "
+			   "VALUES(?,?,?,?,?)",
+			   "ssisi", a->now, a->inputs, a->interval, a->darknet, a->dark_size);
+	if (!rc)
+		a->run_id = sqlite3_last_insert_rowid(core_tx_db(tx));
+	return rc;
 }
 
 int scope_store_begin(struct core_store *st, const struct scope_out_ctx *ctx, int64_t *run_id)
@@ -114,30 +131,37 @@ int scope_store_begin(struct core_store *st, const struct scope_out_ctx *ctx, in
 	lib_rfc3339_now(now);
 	struct scope_dark d;
 	scope_dark_init(&d, ctx->cfg);
-	rc = exec_bind(st->db,
-		       "INSERT INTO scope_runs(started, inputs, interval, darknet, dark_size) "
-		       "VALUES(?,?,?,?,?)",
-		       "ssisi", now, ins, (int64_t)ctx->cfg->interval, dns,
-		       (int64_t)(d.any4 ? 0 : d.size));
+	struct begin_args a = {.now = now,
+			       .inputs = ins,
+			       .darknet = dns,
+			       .interval = (int64_t)ctx->cfg->interval,
+			       .dark_size = (int64_t)(d.any4 ? 0 : d.size)};
+	rc = core_store_run(st, begin_job, &a);
 	free(ins);
 	free(dns);
 	if (!rc)
-		*run_id = sqlite3_last_insert_rowid(st->db);
+		*run_id = a.run_id;
 	return rc;
 }
 
-int scope_store_interval(struct core_store *st, int64_t run_id, const struct scope_interval *iv,
-			 int64_t secs)
+/* One interval's rows (scope_store_interval), all or none. */
+struct interval_args {
+	int64_t run_id, secs;
+	const struct scope_interval *iv;
+};
+
+static int interval_job(struct core_tx *tx, void *arg)
 {
+	const struct interval_args *a = arg;
+	const struct scope_interval *iv = a->iv;
+	int64_t run_id = a->run_id;
 	char start[LIB_RFC3339_LEN];
 	rfc(iv->start, start);
-	if (core_store_begin(st))
-		return -EIO;
 	int rc = exec_bind(
-		st->db,
+		tx,
 		"INSERT OR REPLACE INTO scope_intervals "
 		"VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		"isiiiiiiiiiiiiiiiiiiiiiiiiiii", run_id, start, iv->start, secs,
+		"isiiiiiiiiiiiiiiiiiiiiiiiiiii", run_id, start, iv->start, a->secs,
 		(int64_t)iv->packets, (int64_t)iv->bytes, (int64_t)iv->sources,
 		(int64_t)iv->dark_hit, (int64_t)iv->cls[SCOPE_C_SYN], (int64_t)iv->cls[SCOPE_C_UDP],
 		(int64_t)iv->cls[SCOPE_C_ICMP], (int64_t)iv->cls[SCOPE_C_BACKSCATTER],
@@ -150,28 +174,60 @@ int scope_store_interval(struct core_store *st, int64_t run_id, const struct sco
 		(int64_t)iv->families[SCOPE_FAM_NETWORK], (int64_t)iv->families[SCOPE_FAM_OTHER],
 		(int64_t)iv->families[SCOPE_FAM_UNKNOWN]);
 	for (size_t i = 0; !rc && i < iv->nports; i++)
-		rc = exec_bind(st->db, "INSERT OR REPLACE INTO scope_ports VALUES(?,?,?,?,?,?)",
+		rc = exec_bind(tx, "INSERT OR REPLACE INTO scope_ports VALUES(?,?,?,?,?,?)",
 			       "iisiii", run_id, iv->start, scope_pt_name(iv->ports[i].pt),
 			       (int64_t)iv->ports[i].port, (int64_t)iv->ports[i].packets,
 			       (int64_t)iv->ports[i].sources);
 	for (size_t i = 0; !rc && i < iv->ncountries; i++) {
 		char cc[3];
 		scope_cc_str(iv->countries[i].cc, cc);
-		rc = exec_bind(st->db, "INSERT OR REPLACE INTO scope_countries VALUES(?,?,?,?,?,?)",
+		rc = exec_bind(tx, "INSERT OR REPLACE INTO scope_countries VALUES(?,?,?,?,?,?)",
 			       "iisiii", run_id, iv->start, cc, (int64_t)iv->countries[i].sources,
 			       (int64_t)iv->countries[i].packets,
 			       (int64_t)iv->countries[i].mirai_sources);
 	}
 	for (size_t i = 0; !rc && i < iv->nasns; i++)
-		rc = exec_bind(st->db, "INSERT OR REPLACE INTO scope_asns VALUES(?,?,?,?,?)",
-			       "iiiii", run_id, iv->start, (int64_t)iv->asns[i].asn,
+		rc = exec_bind(tx, "INSERT OR REPLACE INTO scope_asns VALUES(?,?,?,?,?)", "iiiii",
+			       run_id, iv->start, (int64_t)iv->asns[i].asn,
 			       (int64_t)iv->asns[i].sources, (int64_t)iv->asns[i].packets);
-	if (rc) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		st->in_tx = 0;
-		return rc;
-	}
-	return core_store_commit(st);
+	return rc;
+}
+
+int scope_store_interval(struct core_store *st, int64_t run_id, const struct scope_interval *iv,
+			 int64_t secs)
+{
+	struct interval_args a = {.run_id = run_id, .secs = secs, .iv = iv};
+	return core_store_run(st, interval_job, &a);
+}
+
+/* The run's totals and OS shares (scope_store_finish). */
+struct finish_args {
+	int64_t run_id;
+	const struct scope_report *r;
+	const struct scope_out_ctx *ctx;
+	const char *now, *first, *last, *report;
+};
+
+static int finish_job(struct core_tx *tx, void *arg)
+{
+	const struct finish_args *a = arg;
+	const struct scope_report *r = a->r;
+	int rc = exec_bind(tx,
+			   "UPDATE scope_runs SET finished=?, packets=?, bytes=?, first_ts=?, "
+			   "last_ts=?, unique_sources=?,"
+			   " exact=?, report=? WHERE id=?",
+			   "siissiisi", a->now, (int64_t)r->packets, (int64_t)r->bytes, a->first,
+			   a->last, (int64_t)r->sources, (int64_t)scope_report_exact(r), a->report,
+			   a->run_id);
+	for (size_t i = 0; !rc && i < r->nos; i++)
+		rc = exec_bind(tx, "INSERT OR REPLACE INTO scope_os VALUES(?,?,?,?)", "issi",
+			       a->run_id, r->os[i].app ? "app" : "os",
+			       scope_p0f_label(a->ctx->p0f, r->os[i].label),
+			       (int64_t)r->os[i].sources);
+	for (int i = 0; !rc && i < SCOPE_FAM__N; i++)
+		rc = exec_bind(tx, "INSERT OR REPLACE INTO scope_os VALUES(?,?,?,?)", "issi",
+			       a->run_id, "family", scope_family_names[i], (int64_t)r->families[i]);
+	return rc;
 }
 
 int scope_store_finish(struct core_store *st, int64_t run_id, const struct scope_report *r,
@@ -190,30 +246,14 @@ int scope_store_finish(struct core_store *st, int64_t run_id, const struct scope
 		lib_rfc3339(&a, first);
 		lib_rfc3339(&z, last);
 	}
-	if (core_store_begin(st)) {
-		buf_free(&b);
-		return -EIO;
-	}
-	int rc = exec_bind(st->db,
-			   "UPDATE scope_runs SET finished=?, packets=?, bytes=?, first_ts=?, "
-			   "last_ts=?, unique_sources=?,"
-			   " exact=?, report=? WHERE id=?",
-			   "siissiisi", now, (int64_t)r->packets, (int64_t)r->bytes,
-			   r->packets ? first : NULL, r->packets ? last : NULL, (int64_t)r->sources,
-			   (int64_t)scope_report_exact(r), (const char *)b.data, run_id);
-	for (size_t i = 0; !rc && i < r->nos; i++)
-		rc = exec_bind(st->db, "INSERT OR REPLACE INTO scope_os VALUES(?,?,?,?)", "issi",
-			       run_id, r->os[i].app ? "app" : "os",
-			       scope_p0f_label(ctx->p0f, r->os[i].label),
-			       (int64_t)r->os[i].sources);
-	for (int i = 0; !rc && i < SCOPE_FAM__N; i++)
-		rc = exec_bind(st->db, "INSERT OR REPLACE INTO scope_os VALUES(?,?,?,?)", "issi",
-			       run_id, "family", scope_family_names[i], (int64_t)r->families[i]);
+	struct finish_args a = {.run_id = run_id,
+				.r = r,
+				.ctx = ctx,
+				.now = now,
+				.first = r->packets ? first : NULL,
+				.last = r->packets ? last : NULL,
+				.report = (const char *)b.data};
+	int rc = core_store_run(st, finish_job, &a);
 	buf_free(&b);
-	if (rc) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		st->in_tx = 0;
-		return rc;
-	}
-	return core_store_commit(st);
+	return rc;
 }

@@ -87,6 +87,8 @@ struct sensor_session {
 	bool closing;
 	bool handles_closed;
 	int open_handles;
+	int holds;  /* sensor_session_hold */
+	bool ended; /* connection gone and module finished; the record waits for its holds */
 	struct sensor_session *prev, *next;
 };
 
@@ -97,6 +99,12 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n);
  * (for "exit"), then, from the loop, lets the module finish (on_close), emits
  * mitsu.session.closed as the session's last event, and frees it. Idempotent. */
 void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason);
+/* Keeps the session's record (not its connection) until the matching release: work a module
+ * started for the session (a sample being stored) ends before mitsu.session.closed, so its
+ * events come first. Allowed in any callback of the module, on_close included; the release
+ * must not touch the module's state when on_close has run (use the session only). */
+void sensor_session_hold(struct sensor_session *s);
+void sensor_session_release(struct sensor_session *s);
 /* Emits an event with the session's identity. `fields` is stolen. */
 void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields,
 			 const char *fmt, ...) LIB_PRINTF(4, 5);

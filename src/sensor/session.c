@@ -70,12 +70,10 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
-static void session_free(struct sensor_session *s)
+/* The session's record goes: mitsu.session.closed as its last event, then the memory. */
+static void session_finish(struct sensor_session *s)
 {
 	struct sensor *sn = s->sensor;
-	if (s->proto && s->proto->on_close)
-		s->proto->on_close(s);
-	/* Last, after what the module records at its end (files the attacker left behind). */
 	double duration = (double)(s->end_ms - s->start_ms) / 1000.0;
 	sensor_session_emit(s, EV_SESSION_CLOSED,
 			    json_pack("{s:f,s:s}", "duration", duration, "reason",
@@ -92,6 +90,29 @@ static void session_free(struct sensor_session *s)
 	sn->nsessions--;
 	sn->stats.closed++;
 	free(s);
+}
+
+static void session_free(struct sensor_session *s)
+{
+	if (s->proto && s->proto->on_close)
+		s->proto->on_close(s);
+	s->proto = NULL;
+	/* Last, after what the module records at its end (files the attacker left behind), and
+	 * once the work it started for the session (samples being stored) is done. */
+	s->ended = true;
+	if (s->holds == 0)
+		session_finish(s);
+}
+
+void sensor_session_hold(struct sensor_session *s)
+{
+	s->holds++;
+}
+
+void sensor_session_release(struct sensor_session *s)
+{
+	if (--s->holds == 0 && s->ended)
+		session_finish(s);
 }
 
 static void on_handle_closed(uv_handle_t *h)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -137,6 +138,63 @@ class PostgresTest(harness.unittest.TestCase):
             self.assertEqual(glob.glob(os.path.join(s.data_dir, 'spool', 'pg-*.jsonl')), [])
         finally:
             s.stop(check=False)
+            s.cleanup()
+
+    def test_away_under_load_then_back_exactly_once(self):
+        """Attackers keep coming while the database goes away and comes back: every event of the
+        run reaches PostgreSQL exactly once (the events spooled while it was away included,
+        and those of a batch cut off by its going away)."""
+        self.pg.start()
+        s = harness.Sensor(sets=['telnet.fail_delay_ms=0', 'sinks.postgres=' + self.pg.conninfo()]).start()
+        stop = threading.Event()
+        done = []
+
+        def attacker(i):
+            n = 0
+            while not stop.is_set():
+                try:
+                    one_session(s.port, 'L%dN%d' % (i, n))
+                    done.append(1)
+                except (OSError, AssertionError):
+                    pass
+                n += 1
+
+        threads = [threading.Thread(target=attacker, args=(i,), daemon=True) for i in range(4)]
+        try:
+            for th in threads:
+                th.start()
+            self.assertGreater(wait_rows(self.pg, 50), 0)
+            self.pg.stop()
+            # Sessions go on while it is away; their events wait in the spool.
+            spool = os.path.join(s.data_dir, 'spool', 'pg-*.jsonl')
+            deadline = time.monotonic() + 60
+            while not glob.glob(spool):
+                self.assertLess(time.monotonic(), deadline, 'nothing spooled')
+                time.sleep(0.05)
+            away = len(done)
+            while len(done) < away + 20:
+                self.assertLess(time.monotonic(), deadline, 'sessions stopped while it was away')
+                time.sleep(0.05)
+            self.pg.start()
+            while len(done) < away + 40:
+                self.assertLess(time.monotonic(), deadline + 60, 'sessions stopped')
+                time.sleep(0.05)
+            stop.set()
+            for th in threads:
+                th.join(30)
+            # Back: the running sensor replays its spool at its next try, then keeps up.
+            want = uuids(s.data_dir)
+            self.assertGreaterEqual(wait_rows(self.pg, len(want), timeout=120), len(want))
+        finally:
+            stop.set()
+            s.stop()
+        try:
+            want = uuids(s.data_dir)
+            self.assertEqual(wait_rows(self.pg, len(want), timeout=30), len(want))
+            self.assertEqual(self.pg.query('SELECT count(*) - count(DISTINCT uuid) FROM events'), '0')
+            self.assertEqual(set(self.pg.query('SELECT uuid FROM events').split()), want)
+            self.assertEqual(glob.glob(os.path.join(s.data_dir, 'spool', 'pg-*.jsonl')), [])
+        finally:
             s.cleanup()
 
 

@@ -104,6 +104,25 @@ static void io_event(void *arg, enum core_event id, json_t *fields, const char *
 	sensor_session_emit(t->s, id, fields, "%s", message);
 }
 
+/* The upload is stored (or not). The session was held for it: its telnet state may be gone
+ * (files are reported at the session's end too), the session is not. */
+static void on_upload_stored(void *arg, int status, const struct capture_sample *smp,
+			     const struct capture_origin *o)
+{
+	struct sensor_session *s = arg;
+	if (status == 0)
+		sensor_session_emit(s, EV_SESSION_FILE_UPLOAD,
+				    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp->sha256,
+					      "size", (json_int_t)smp->size, "destfile",
+					      core_json_str(o->destfile), "method",
+					      o->method ? o->method : "", "duplicate",
+					      smp->duplicate),
+				    "file written with %s: %s (%llu bytes, SHA-256 %s)",
+				    o->method ? o->method : "?", o->destfile,
+				    (unsigned long long)smp->size, smp->sha256);
+	sensor_session_release(s);
+}
+
 static void io_file_written(void *arg, const char *path, const uint8_t *data, size_t len,
 			    const char *method)
 {
@@ -112,16 +131,18 @@ static void io_file_written(void *arg, const char *path, const uint8_t *data, si
 	const struct core_config *cfg = sensor_config(s->sensor);
 	if (len < core_cfg_size(cfg, OPT_CAPTURE_MIN_UPLOAD))
 		return;
-	struct capture_origin o = {.source = "upload", .method = method, .destfile = path};
-	struct capture_sample smp;
-	if (capture_sample_put(sensor_samples(s->sensor), data, len, &o, &s->conn, &smp))
-		return;
-	sensor_session_emit(s, EV_SESSION_FILE_UPLOAD,
-			    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp.sha256, "size",
-				      (json_int_t)len, "destfile", core_json_str(path), "method",
-				      method ? method : "", "duplicate", smp.duplicate),
-			    "file written with %s: %s (%zu bytes, SHA-256 %s)",
-			    method ? method : "?", path, len, smp.sha256);
+	struct capture_put put = {
+		.data = data,
+		.len = len,
+		.mode = CAPTURE_DATA_COPY,
+		.origin = {.source = "upload", .method = method, .destfile = path},
+		.conn = &s->conn,
+		.cb = on_upload_stored,
+		.arg = s,
+	};
+	sensor_session_hold(s);
+	if (capture_sample_put(sensor_samples(s->sensor), &put))
+		sensor_session_release(s);
 }
 
 static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len, int argc,
@@ -129,9 +150,14 @@ static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len
 {
 	struct tn *t = arg;
 	struct sensor_session *s = t->s;
-	struct capture_origin o = {.source = "exec", .method = "exec", .destfile = path};
-	struct capture_sample smp;
-	capture_sample_put(sensor_samples(s->sensor), data, len, &o, &s->conn, &smp);
+	struct capture_put put = {
+		.data = data,
+		.len = len,
+		.mode = CAPTURE_DATA_COPY,
+		.origin = {.source = "exec", .method = "exec", .destfile = path},
+		.conn = &s->conn,
+	};
+	capture_sample_put(sensor_samples(s->sensor), &put);
 }
 
 static void on_fetched(void *arg, const struct capture_fetch_res *r)

@@ -10,7 +10,7 @@
 
 #include "capture/capture.h"
 
-static int events_seen;
+static int events_seen, dups_seen;
 static bool last_duplicate;
 
 static void on_event(void *arg, const struct core_ev *ev)
@@ -19,67 +19,177 @@ static void on_event(void *arg, const struct core_ev *ev)
 		return;
 	events_seen++;
 	last_duplicate = json_is_true(core_ev_get(ev, "duplicate"));
+	dups_seen += last_duplicate;
+}
+
+struct result {
+	int calls, status;
+	struct capture_sample s;
+};
+
+static void on_stored(void *arg, int status, const struct capture_sample *s,
+		      const struct capture_origin *o)
+{
+	struct result *r = arg;
+	r->calls++;
+	r->status = status;
+	r->s = *s;
+	assert_string_equal(o->source, "upload");
+}
+
+/* A store, a bus and a sample store on a loop of the test's own. */
+struct env {
+	char dir[64];
+	struct core_config cfg;
+	uv_loop_t loop;
+	struct core_store st;
+	struct core_bus *bus;
+	struct capture_samples *cs;
+};
+
+static void env_open(struct env *e)
+{
+	snprintf(e->dir, sizeof(e->dir), "/tmp/mitsu-samples-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	core_config_init(&e->cfg);
+	char err[128];
+	core_config_set(&e->cfg, OPT_CORE_DATA_DIR, e->dir, false, err, sizeof(err));
+	uv_loop_init(&e->loop);
+	assert_int_equal(core_store_open(&e->st, e->dir, false), 0);
+	assert_int_equal(core_store_watch(&e->st, &e->loop), 0);
+	e->bus = core_bus_open(&e->cfg, &e->st);
+	core_bus_subscribe(e->bus, on_event, NULL);
+	assert_int_equal(capture_samples_open(&e->cs, &e->loop, &e->st, e->bus), 0);
+	events_seen = dups_seen = 0;
+}
+
+static void env_close(struct env *e)
+{
+	capture_samples_close(e->cs);
+	core_store_unwatch(&e->st);
+	uv_run(&e->loop, UV_RUN_DEFAULT);
+	core_bus_close(e->bus);
+	core_store_close(&e->st);
+	assert_int_equal(uv_loop_close(&e->loop), 0);
+	core_config_free(&e->cfg);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* One row of `SELECT ...` through a reader, as a number. */
+static long long query_int(const char *dir, const char *sql)
+{
+	struct core_store rd;
+	assert_int_equal(core_store_open(&rd, dir, true), 0);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(rd.db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long long v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	core_store_close(&rd);
+	return v;
 }
 
 static void test_put_twice(void **state)
 {
-	char dir[] = "/tmp/mitsu-samples-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	struct core_config cfg;
-	core_config_init(&cfg);
-	char err[128];
-	core_config_set(&cfg, OPT_CORE_DATA_DIR, dir, false, err, sizeof(err));
-	struct core_store st;
-	assert_int_equal(core_store_open(&st, dir, false), 0);
-	struct core_bus *bus = core_bus_open(&cfg, &st);
-	core_bus_subscribe(bus, on_event, NULL);
-	struct capture_samples *cs;
-	assert_int_equal(capture_samples_open(&cs, &st, bus), 0);
-
+	struct env e;
+	env_open(&e);
 	/* A minimal big-endian MIPS ELF header. */
 	uint8_t elf[52] = {0x7f, 'E', 'L', 'F', 1, 2, 1};
 	elf[18] = 0;
 	elf[19] = 8;
-	struct capture_origin o = {.source = "upload", .method = "echo", .src_ip = "192.0.2.7"};
-	struct capture_sample s;
-	assert_int_equal(capture_sample_put(cs, elf, sizeof(elf), &o, NULL, &s), 0);
-	assert_false(s.duplicate);
-	assert_string_equal(s.arch, "mips");
-	assert_string_equal(s.filetype, "elf");
+	struct result r = {0};
+	struct capture_put put = {
+		.data = elf,
+		.len = sizeof(elf),
+		.origin = {.source = "upload", .method = "echo", .src_ip = "192.0.2.7"},
+		.cb = on_stored,
+		.arg = &r};
+	assert_int_equal(capture_sample_put(e.cs, &put), 0);
+	assert_int_equal(r.calls, 0); /* never from inside the put */
+	uv_run(&e.loop, UV_RUN_DEFAULT);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.status, 0);
+	assert_false(r.s.duplicate);
+	assert_string_equal(r.s.arch, "mips");
+	assert_string_equal(r.s.filetype, "elf");
 	assert_int_equal(events_seen, 1);
-	assert_int_equal(capture_sample_put(cs, elf, sizeof(elf), &o, NULL, &s), 0);
-	assert_true(s.duplicate);
+	assert_int_equal(capture_sample_put(e.cs, &put), 0);
+	uv_run(&e.loop, UV_RUN_DEFAULT);
+	assert_int_equal(r.calls, 2);
+	assert_true(r.s.duplicate);
 	assert_true(last_duplicate);
 
-	char *path = capture_sample_path(dir, s.sha256);
+	char *path = capture_sample_path(e.dir, r.s.sha256);
 	struct stat sb;
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0400);
 	assert_int_equal(sb.st_size, 52);
 	free(path);
+	/* Stored before the callback: a reader sees the rows once it is called. */
+	assert_int_equal(query_int(e.dir, "SELECT times_seen FROM samples"), 2);
+	assert_int_equal(query_int(e.dir, "SELECT count(*) FROM sample_sources"), 2);
+	env_close(&e);
+}
 
-	/* The sensor commits the store's writes at the end of each loop turn; so does the test,
-	 * before the bus's writer (another connection) needs the database. */
-	core_store_commit(&st);
-	core_bus_flush(bus);
-	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(st.db,
-					    "SELECT times_seen, arch, (SELECT count(*) FROM "
-					    "sample_sources) FROM samples",
-					    -1, &q, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 2);
-	assert_string_equal((const char *)sqlite3_column_text(q, 1), "mips");
-	assert_int_equal(sqlite3_column_int(q, 2), 2);
-	sqlite3_finalize(q);
-	capture_samples_close(cs);
-	core_bus_close(bus);
-	core_store_close(&st);
-	core_config_free(&cfg);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+/* Many puts of one file at once (hashed in parallel on the thread pool): exactly one is new,
+ * every one is counted. */
+static void test_put_concurrent(void **state)
+{
+	struct env e;
+	env_open(&e);
+	enum { N = 64 };
+	static uint8_t data[200000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	struct result r[N] = {0};
+	for (int i = 0; i < N; i++) {
+		struct capture_put put = {.data = data,
+					  .len = sizeof(data),
+					  .mode = CAPTURE_DATA_BORROW,
+					  .origin = {.source = "upload"},
+					  .cb = on_stored,
+					  .arg = &r[i]};
+		assert_int_equal(capture_sample_put(e.cs, &put), 0);
+	}
+	assert_int_equal(capture_samples_pending(e.cs), N);
+	uv_run(&e.loop, UV_RUN_DEFAULT);
+	int fresh = 0;
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].status, 0);
+		fresh += !r[i].s.duplicate;
+	}
+	assert_int_equal(fresh, 1);
+	assert_int_equal(events_seen, N);
+	assert_int_equal(dups_seen, N - 1);
+	assert_int_equal(capture_samples_pending(e.cs), 0);
+	assert_int_equal(query_int(e.dir, "SELECT times_seen FROM samples"), N);
+	env_close(&e);
+}
+
+/* A sensor killed while writing a sample leaves a temporary file; the next start removes it,
+ * and no sample ever has its final name before it is complete. */
+static void test_temporaries_removed(void **state)
+{
+	struct env e;
+	env_open(&e);
+	char *sub = xasprintf("%s/samples/ab", e.dir);
+	assert_int_equal(lib_mkdirs(sub, 0750), 0);
+	char *tmp = xasprintf("%s/%s.tmp.Xy12Zq", sub,
+			      "abababababababababababababababababababababababababababababababab");
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs("half", f);
+	fclose(f);
+	capture_samples_close(e.cs);
+	assert_int_equal(capture_samples_open(&e.cs, &e.loop, &e.st, e.bus), 0);
+	struct stat sb;
+	assert_int_not_equal(stat(tmp, &sb), 0);
+	free(tmp);
+	free(sub);
+	env_close(&e);
 }
 
 static void test_elf_arch_names(void **state)
@@ -124,8 +234,8 @@ static void test_file_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_put_twice),
-		cmocka_unit_test(test_elf_arch_names),
+		cmocka_unit_test(test_put_twice),           cmocka_unit_test(test_put_concurrent),
+		cmocka_unit_test(test_temporaries_removed), cmocka_unit_test(test_elf_arch_names),
 		cmocka_unit_test(test_file_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,11 +54,11 @@ static inline int inproc_start(struct inproc *ip, const char *const *sets)
 	log_set_level(LOG_ERROR);
 	uv_loop_init(&ip->loop);
 	if (sensor_open(&ip->sn, &ip->loop, &ip->cfg, err, sizeof(err)) ||
-	    core_store_open(&ip->store, ip->dir, false))
+	    core_store_open(&ip->store, ip->dir, false) || core_store_watch(&ip->store, &ip->loop))
 		return -1;
 	/* the bus without sinks: tests watch events with core_bus_subscribe */
 	ip->bus = core_bus_open(&ip->cfg, NULL);
-	if (capture_samples_open(&ip->samples, &ip->store, ip->bus))
+	if (capture_samples_open(&ip->samples, &ip->loop, &ip->store, ip->bus))
 		return -1;
 	sensor_attach(ip->sn, &(struct sensor_services){.bus = ip->bus, .samples = ip->samples});
 	ip->port = sensor_listener_port(ip->sn, 0);
@@ -70,8 +70,10 @@ static inline void inproc_stop(struct inproc *ip)
 	sensor_stop(ip->sn);
 	while (uv_run(&ip->loop, UV_RUN_DEFAULT))
 		;
+	core_store_unwatch(&ip->store);
+	uv_run(&ip->loop, UV_RUN_DEFAULT);
+	core_bus_drain(ip->bus);
 	sensor_free(ip->sn);
-	core_bus_flush(ip->bus);
 	capture_samples_close(ip->samples);
 	core_bus_close(ip->bus);
 	core_store_close(&ip->store);
