@@ -124,8 +124,18 @@ static int load_profiles(struct sensor *sn)
 	if (!dir[0])
 		dir = profile_default_dir();
 	char err[512];
-	if (profile_load_all(dir, &sn->profiles, err, sizeof(err))) {
+	if (profile_load_all(dir, &sn->profiles, err, sizeof(err)) ||
+	    profile_web_load_all(dir, &sn->web_profiles, err, sizeof(err))) {
 		log_error("sensor", "profiles in %s: %s", dir, err);
+		return -EINVAL;
+	}
+	struct webui_config wc = {
+		.rules_dir = core_cfg_str(sn->cfg, OPT_HTTP_RULES),
+		.max_peers = (size_t)core_cfg_int(sn->cfg, OPT_HTTP_MAX_PEERS),
+		.nonce_ms = (uint64_t)core_cfg_int(sn->cfg, OPT_HTTP_NONCE_TIMEOUT) * 1000,
+	};
+	if (webui_open(&sn->webui, &wc, err, sizeof(err))) {
+		log_error("sensor", "%s", err);
 		return -EINVAL;
 	}
 	return 0;
@@ -208,6 +218,8 @@ void sensor_free(struct sensor *sn)
 	core_bus_close(sn->bus);
 	core_store_close(&sn->store);
 	profile_set_free(&sn->profiles);
+	profile_web_set_free(&sn->web_profiles);
+	webui_close(sn->webui);
 	sensor_srctab_free(&sn->sources);
 	free(sn->listeners);
 	free(sn);

@@ -5,6 +5,7 @@
 #include "box/box.h"
 #include "sensor/sensor.h"
 #include "web/web.h"
+#include "webui/webui.h"
 
 /* Open sessions per source address: open addressing, keyed by a seeded SipHash of the address
  * bytes so a peer cannot choose collisions. Sized for max_sessions; entries with count 0 are
@@ -48,6 +49,8 @@ struct sensor {
 	struct capture_samples *samples;
 	struct capture_fetcher *fetcher;
 	struct profile_set profiles;
+	struct profile_set web_profiles; /* web.ini folders, for the http module */
+	struct webui *webui;
 	struct sensor_limits limits;
 	struct sensor_listener *listeners;
 	size_t nlisteners;
