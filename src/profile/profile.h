@@ -204,7 +204,10 @@ const struct profile_command *profile_command(const struct profile *p, const cha
 	X(FIRMWARE_UPLOAD, "firmware_upload") \
 	X(REBOOT, "reboot")
 #define PROFILE_WEB_ACTION_ENUM(id, name) PROFILE_ACTION_##id,
-enum profile_web_action { PROFILE_ACTION_NONE = -1, PROFILE_WEB_ACTIONS(PROFILE_WEB_ACTION_ENUM) PROFILE_ACTION__COUNT };
+enum profile_web_action {
+	PROFILE_ACTION_NONE = -1,
+	PROFILE_WEB_ACTIONS(PROFILE_WEB_ACTION_ENUM) PROFILE_ACTION__COUNT
+};
 #undef PROFILE_WEB_ACTION_ENUM
 extern const char *const profile_web_action_names[PROFILE_ACTION__COUNT];
 
@@ -214,9 +217,9 @@ enum { PROFILE_AUTH_BASIC = 1, PROFILE_AUTH_DIGEST = 2, PROFILE_AUTH_FORM = 4 };
 /* One route: an exact path (the query is not part of it) and a method. */
 struct profile_web_page {
 	char *path;
-	char *method;   /* "GET" (also serves HEAD), "POST", "PUT", or "*" */
-	int status;     /* 200, or 301/302 with location */
-	char *location; /* redirects */
+	char *method;        /* "GET" (also serves HEAD), "POST", "PUT", or "*" */
+	int status;          /* 200, or 301/302 with location */
+	char *location;      /* redirects */
 	const uint8_t *body; /* the file of www/ (a template: {{key}} is a setting) */
 	size_t len;
 	char *file;  /* its name under www/ */
@@ -239,11 +242,11 @@ struct profile_web_status {
 };
 
 struct profile_web {
-	char *server;       /* Server banner; "" sends none */
-	int minor;          /* the status line says HTTP/1.<minor> */
-	bool keep_alive;    /* the server keeps connections open when the client asks */
-	char **order;       /* header order: server, date, type, length, connection, auth,
-			     * location, cookie, or a key of [headers] */
+	char *server;    /* Server banner; "" sends none */
+	int minor;       /* the status line says HTTP/1.<minor> */
+	bool keep_alive; /* the server keeps connections open when the client asks */
+	char **order;    /* header order: server, date, type, length, connection, auth,
+			  * location, cookie, or a key of [headers] */
 	size_t norder;
 	struct profile_web_kv *headers; /* [headers]: token -> whole header line */
 	size_t nheaders;

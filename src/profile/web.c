@@ -22,7 +22,7 @@ const char *const profile_web_action_names[PROFILE_ACTION__COUNT] = {
 #undef PROFILE_WEB_ACTION_NAME
 
 /* Header tokens every profile may use in [http] headers without defining them. */
-static const char *const builtin_headers[] = {"server", "date", "type",   "length",
+static const char *const builtin_headers[] = {"server",     "date", "type",     "length",
 					      "connection", "auth", "location", "cookie"};
 
 static const struct profile_web_status default_statuses[] = {
@@ -47,16 +47,11 @@ static const struct {
 	const char *ext;
 	const char *type;
 } types[] = {
-	{"html", "text/html"},
-	{"htm", "text/html"},
-	{"css", "text/css"},
-	{"js", "application/javascript"},
-	{"xml", "text/xml"},
-	{"json", "application/json"},
-	{"txt", "text/plain"},
-	{"jpg", "image/jpeg"},
-	{"gif", "image/gif"},
-	{"png", "image/png"},
+	{"html", "text/html"},   {"htm", "text/html"},
+	{"css", "text/css"},     {"js", "application/javascript"},
+	{"xml", "text/xml"},     {"json", "application/json"},
+	{"txt", "text/plain"},   {"jpg", "image/jpeg"},
+	{"gif", "image/gif"},    {"png", "image/png"},
 	{"ico", "image/x-icon"},
 };
 
@@ -336,7 +331,7 @@ static bool is_public(const struct wctx *c, const char *path)
 		size_t l = strlen(c->public[i]);
 		/* "/css/" makes a folder public; "/login.html" one page. */
 		if (c->public[i][l - 1] == '/' ? strncmp(path, c->public[i], l) == 0
-						: strcmp(path, c->public[i]) == 0)
+					       : strcmp(path, c->public[i]) == 0)
 			return true;
 	}
 	return false;
@@ -549,7 +544,8 @@ int profile_web_load_all(const char *root, struct profile_set *set, char *err, s
 	set->items = xcalloc(n ? n : 1, sizeof(*set->items));
 	for (size_t i = 0; i < n; i++) {
 		char *dir = xasprintf("%s/%s", root, names[i]);
-		if (rc == 0 && (rc = profile_web_load(dir, &set->items[set->count], err, errlen)) == 0)
+		if (rc == 0 &&
+		    (rc = profile_web_load(dir, &set->items[set->count], err, errlen)) == 0)
 			set->count++;
 		free(dir);
 		free(names[i]);
@@ -614,9 +610,9 @@ const char *profile_web_setting(const struct profile_web *w, const char *key)
 
 static const char *auth_name(unsigned a)
 {
-	static const char *const names[] = {"none",       "basic",       "digest",
-					    "basic+digest", "form",      "basic+form",
-					    "digest+form",  "basic+digest+form"};
+	static const char *const names[] = {
+		"none", "basic",      "digest",      "basic+digest",
+		"form", "basic+form", "digest+form", "basic+digest+form"};
 	return names[a & 7];
 }
 

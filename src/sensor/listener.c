@@ -82,10 +82,10 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 			break;
 		}
 		bool web = l->proto->web;
-		const char *pname =
-			l->spec.profile[0]
-				? l->spec.profile
-				: core_cfg_str(sn->cfg, web ? OPT_HTTP_PROFILE : OPT_SENSOR_PROFILE);
+		const char *pname = l->spec.profile[0]
+					    ? l->spec.profile
+					    : core_cfg_str(sn->cfg, web ? OPT_HTTP_PROFILE
+									: OPT_SENSOR_PROFILE);
 		l->profile = profile_set_find(web ? &sn->web_profiles : &sn->profiles, pname);
 		if (!l->profile) {
 			snprintf(err, errlen, "listener '%s': no profile '%s' (see mitsu profiles)",

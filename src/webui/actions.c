@@ -187,9 +187,10 @@ static json_t *apply_changes(struct webui_ctx *c)
 			const char *k = f.f[i].key;
 			if (!webui_peer_set(c->peer, k, f.f[i].value))
 				continue;
-			json_object_set_new(changes, k,
-					    core_json_bytes(f.f[i].value,
-							    strnlen(f.f[i].value, WEBUI_MAX_VALUE)));
+			json_object_set_new(
+				changes, k,
+				core_json_bytes(f.f[i].value,
+						strnlen(f.f[i].value, WEBUI_MAX_VALUE)));
 			if (strcmp(k, "admin_password") == 0) {
 				free(c->peer->password);
 				c->peer->password = xstrndup(f.f[i].value, WEBUI_MAX_VALUE);

@@ -39,8 +39,8 @@ static bool accepts(const struct webui_ctx *c, const char *user, const char *pas
 	return false;
 }
 
-static void emit_login(struct webui_ctx *c, const char *scheme, const char *user,
-		       const char *pass, bool ok)
+static void emit_login(struct webui_ctx *c, const char *scheme, const char *user, const char *pass,
+		       bool ok)
 {
 	json_t *f = json_object();
 	json_object_set_new(f, "scheme", json_string(scheme));
@@ -109,8 +109,8 @@ static void basic(struct webui_ctx *c, const char *v)
 /* ------------------------------------------------------------------ Digest */
 
 struct digest {
-	char username[AUTH_MAX_FIELD], realm[AUTH_MAX_FIELD], nonce[128], uri[1024],
-		response[160], qop[32], nc[32], cnonce[128], algorithm[32];
+	char username[AUTH_MAX_FIELD], realm[AUTH_MAX_FIELD], nonce[128], uri[1024], response[160],
+		qop[32], nc[32], cnonce[128], algorithm[32];
 };
 
 /* Reads the key=value and key="value" pairs of a Digest header, in any order. */
@@ -121,8 +121,8 @@ static void digest_parse(const char *s, struct digest *d)
 		size_t off, size;
 	} keys[] = {
 #define K(n) {#n, offsetof(struct digest, n), sizeof(((struct digest *)0)->n)}
-		K(username), K(realm), K(nonce), K(uri), K(response), K(qop), K(nc), K(cnonce),
-		K(algorithm),
+		K(username), K(realm), K(nonce),  K(uri),       K(response),
+		K(qop),      K(nc),    K(cnonce), K(algorithm),
 #undef K
 	};
 	memset(d, 0, sizeof(*d));
@@ -203,8 +203,8 @@ static bool digest_ok(const struct webui_ctx *c, const struct digest *d, const c
 	}
 	hash_hex(md, ha2, (const char *const[]){c->req->method, d->uri}, 2);
 	if (d->qop[0])
-		hash_hex(md, resp, (const char *const[]){ha1, d->nonce, d->nc, d->cnonce, d->qop, ha2},
-			 6);
+		hash_hex(md, resp,
+			 (const char *const[]){ha1, d->nonce, d->nc, d->cnonce, d->qop, ha2}, 6);
 	else
 		hash_hex(md, resp, (const char *const[]){ha1, d->nonce, ha2}, 3);
 	return strcasecmp(resp, d->response) == 0;
@@ -241,10 +241,10 @@ static void digest(struct webui_ctx *c, const char *v)
 
 /* ------------------------------------------------------------------ form */
 
-static const char *const user_fields[] = {"username", "user", "login", "usr", "name",
-					  "loginUser", "user_name", "admin_name"};
-static const char *const pass_fields[] = {"password", "pass", "passwd", "pwd", "loginPass",
-					  "user_password", "admin_pwd"};
+static const char *const user_fields[] = {"username", "user",      "login",     "usr",
+					  "name",     "loginUser", "user_name", "admin_name"};
+static const char *const pass_fields[] = {"password",  "pass",          "passwd",   "pwd",
+					  "loginPass", "user_password", "admin_pwd"};
 
 static const char *first_of(const struct webui_form *f, const char *const *names, size_t n)
 {
@@ -318,7 +318,8 @@ bool webui_auth(struct webui_ctx *c)
 		c->authed = true;
 	if (strcmp(c->req->method, "POST") != 0 || !c->req->body_len)
 		return false;
-	bool login_action = (web->auth & PROFILE_AUTH_FORM) && strcmp(c->path, web->login_action) == 0;
+	bool login_action =
+		(web->auth & PROFILE_AUTH_FORM) && strcmp(c->path, web->login_action) == 0;
 	/* Credentials posted to a device without a form login are attempts too (the seed counts
 	 * them for devices that have no login at all); the page answers as it would anyway. */
 	const struct profile_web_page *pg = profile_web_page(web, c->path, "POST");

@@ -31,8 +31,8 @@ int webui_open(struct webui **out, const struct webui_config *cfg, char *err, si
 		w->nbuckets *= 2;
 	w->buckets = xcalloc(w->nbuckets, sizeof(*w->buckets));
 	lib_random(w->key, sizeof(w->key));
-	const char *dir = cfg->rules_dir && *cfg->rules_dir ? cfg->rules_dir
-							    : webui_default_rules_dir();
+	const char *dir =
+		cfg->rules_dir && *cfg->rules_dir ? cfg->rules_dir : webui_default_rules_dir();
 	int rc = webui_rules_load(w, dir, err, errlen);
 	if (rc) {
 		webui_close(w);
@@ -212,13 +212,14 @@ static void challenge(struct webui_ctx *c, struct buf *o)
 {
 	const struct profile_web *web = c->web;
 	if (web->auth & PROFILE_AUTH_DIGEST) {
-		if (!c->peer->nonce[0] ||
-		    lib_mono_ms() - c->peer->nonce_ms > c->w->cfg.nonce_ms) {
+		if (!c->peer->nonce[0] || lib_mono_ms() - c->peer->nonce_ms > c->w->cfg.nonce_ms) {
 			webui_token(c->peer->nonce);
 			c->peer->nonce_ms = lib_mono_ms();
 		}
-		buf_printf(o, "WWW-Authenticate: Digest realm=\"%s\", qop=\"auth\", nonce=\"%s\"%s\r\n",
-			   web->realm, c->peer->nonce, c->stale ? ", stale=TRUE" : "");
+		buf_printf(
+			o,
+			"WWW-Authenticate: Digest realm=\"%s\", qop=\"auth\", nonce=\"%s\"%s\r\n",
+			web->realm, c->peer->nonce, c->stale ? ", stale=TRUE" : "");
 	}
 	if (web->auth & PROFILE_AUTH_BASIC)
 		buf_printf(o, "WWW-Authenticate: Basic realm=\"%s\"\r\n", web->realm);
@@ -298,7 +299,8 @@ void webui_render(struct webui_ctx *c, const struct profile_web_page *pg, struct
 	bool escape = pg->type && (strstr(pg->type, "html") || strstr(pg->type, "xml"));
 	while (s < end) {
 		const char *open = memmem(s, (size_t)(end - s), "{{", 2);
-		const char *close = open ? memmem(open + 2, (size_t)(end - open - 2), "}}", 2) : NULL;
+		const char *close =
+			open ? memmem(open + 2, (size_t)(end - open - 2), "}}", 2) : NULL;
 		if (!open || !close || close - open > 64) {
 			const char *stop = open && !close ? end : open ? open + 2 : end;
 			buf_append(out, s, (size_t)(stop - s));
@@ -439,7 +441,7 @@ bool webui_handle(struct webui *w, const struct profile *p, const char *src_ip,
 void webui_error(struct webui *w, const struct profile *p, int status, struct buf *out)
 {
 	static const struct webui_request empty = {.method = "GET", .target = "", .version = ""};
-	struct webui_ctx c = {.w = w, .p = p, .web = p->web, .req = &empty, .out = out,
-			      .close = true};
+	struct webui_ctx c = {
+		.w = w, .p = p, .web = p->web, .req = &empty, .out = out, .close = true};
 	webui_reply(&c, status, NULL, NULL, 0);
 }

@@ -70,7 +70,7 @@ struct webui_ctx {
 	const struct webui_request *req;
 	const struct webui_io *io;
 	struct buf *out;
-	char path[1024]; /* the target up to '?' */
+	char path[1024];   /* the target up to '?' */
 	const char *query; /* after '?', or "" */
 	bool authed;
 	bool close;

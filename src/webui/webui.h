@@ -64,14 +64,14 @@ struct webui_io {
 };
 
 /* Bounds. */
-#define WEBUI_MAX_FORM_FIELDS 64      /* fields read from one form or query */
-#define WEBUI_MAX_VALUE 512           /* bytes of one setting an attacker sets */
-#define WEBUI_MAX_PEER_SETTINGS 64    /* settings one source address may change */
-#define WEBUI_MAX_HEADER_FIELD 1024   /* bytes of one header value kept in an event */
-#define WEBUI_MAX_EVENT_HEADERS 64    /* headers kept in one mitsu.http.request */
-#define WEBUI_MAX_RULES 1024          /* exploit signatures */
-#define WEBUI_MAX_MATCHES 8           /* signatures one request may match */
-#define WEBUI_MAX_FETCHES 16          /* payload URLs fetched for one request */
+#define WEBUI_MAX_FORM_FIELDS 64    /* fields read from one form or query */
+#define WEBUI_MAX_VALUE 512         /* bytes of one setting an attacker sets */
+#define WEBUI_MAX_PEER_SETTINGS 64  /* settings one source address may change */
+#define WEBUI_MAX_HEADER_FIELD 1024 /* bytes of one header value kept in an event */
+#define WEBUI_MAX_EVENT_HEADERS 64  /* headers kept in one mitsu.http.request */
+#define WEBUI_MAX_RULES 1024        /* exploit signatures */
+#define WEBUI_MAX_MATCHES 8         /* signatures one request may match */
+#define WEBUI_MAX_FETCHES 16        /* payload URLs fetched for one request */
 
 struct webui_config {
 	const char *rules_dir; /* exploit signatures (*.rules) */

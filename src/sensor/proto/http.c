@@ -114,8 +114,8 @@ static void io_store(void *arg, const void *data, size_t len, const char *method
 		return;
 	sensor_session_emit(s, EV_SESSION_FILE_UPLOAD,
 			    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp.sha256, "size",
-				      (json_int_t)len, "destfile", core_json_str(destfile), "method",
-				      method, "duplicate", smp.duplicate),
+				      (json_int_t)len, "destfile", core_json_str(destfile),
+				      "method", method, "duplicate", smp.duplicate),
 			    "file uploaded with %s: %s (%zu bytes, SHA-256 %s)", method, destfile,
 			    len, smp.sha256);
 }

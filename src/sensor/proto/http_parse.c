@@ -172,7 +172,8 @@ static enum sensor_http_status headers_done(struct sensor_http_parser *p)
 	struct webui_request *r = &p->req;
 	int minor = -1;
 	const char *ver = (const char *)p->in.data + p->version_off;
-	if (p->version_len == 8 && strncmp(ver, "HTTP/1.", 7) == 0 && (ver[7] == '0' || ver[7] == '1'))
+	if (p->version_len == 8 && strncmp(ver, "HTTP/1.", 7) == 0 &&
+	    (ver[7] == '0' || ver[7] == '1'))
 		minor = ver[7] - '0';
 	r->minor = minor;
 	r->keep_alive = minor == 1;
@@ -458,8 +459,7 @@ size_t sensor_http_pending(const struct sensor_http_parser *p)
 	return p->state == HP_DONE ? 0 : p->in.len;
 }
 
-const struct webui_header *sensor_http_header(const struct webui_request *r,
-						    const char *name)
+const struct webui_header *sensor_http_header(const struct webui_request *r, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; i < r->nheaders; i++)
