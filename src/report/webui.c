@@ -1,0 +1,164 @@
+/* `mitsu report`, WebUI section: the seed's two WebUI tables (SUMMARY.md §2) per web profile,
+ * from the stored web events: distinct source hosts with requests, trying to log in, logged
+ * in and doing device-specific access; then the hosts per intent (and per action and outcome,
+ * as the seed lists them), and the hosts per exploit signature. JSON: `webui`, a list with one
+ * object per profile: profile, hosts_requests, hosts_login_attempts, hosts_login_success,
+ * hosts_device_access, intents {intent: hosts}, plus outcomes, actions and exploits. */
+#include <string.h>
+
+#include "report/report.h"
+
+#define WEBUI_WHERE " AND timestamp >= ?1 AND timestamp < ?2"
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, const char *until)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_warn("report", "webui: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, until, -1, SQLITE_STATIC);
+	return q;
+}
+
+static const char *col(sqlite3_stmt *q, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(q, i);
+	return s ? s : "?";
+}
+
+/* One object per profile, in the order of `profiles`; created on first sight. */
+static json_t *profile_obj(json_t *profiles, const char *name)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(profiles, i, o) {
+		if (strcmp(json_string_value(json_object_get(o, "profile")), name) == 0)
+			return o;
+	}
+	o = json_pack("{s:s,s:i,s:i,s:i,s:i,s:{},s:{},s:{},s:{}}", "profile", name,
+		      "hosts_requests", 0, "hosts_login_attempts", 0, "hosts_login_success", 0,
+		      "hosts_device_access", 0, "intents", "outcomes", "actions", "exploits");
+	json_array_append_new(profiles, o);
+	return o;
+}
+
+static void render(struct report_table *t, const char *key, struct buf *text, struct buf *html)
+{
+	report_table_render(t, REPORT_TEXT, text);
+	buf_append_str(text, "\n");
+	buf_printf(html, "<section id=\"%s\">", key);
+	report_table_render(t, REPORT_HTML, html);
+	buf_append_str(html, "</section>\n");
+	report_table_free(t);
+}
+
+void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json,
+		  struct buf *text, struct buf *html)
+{
+	sqlite3_stmt *q = prepare(
+		db,
+		"SELECT json_extract(json, '$.profile'),"
+		" count(DISTINCT CASE WHEN eventid = 'mitsu.http.request' THEN src_ip END),"
+		" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' THEN src_ip END),"
+		" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' AND"
+		"  json_extract(json, '$.success') THEN src_ip END),"
+		" count(DISTINCT CASE WHEN eventid = 'mitsu.webui.action' THEN src_ip END)"
+		" FROM events WHERE eventid IN ('mitsu.http.request', 'mitsu.http.login',"
+		" 'mitsu.webui.action')" WEBUI_WHERE " GROUP BY 1 ORDER BY 1",
+		since, until);
+	if (!q)
+		return;
+	json_t *profiles = json_array();
+	struct report_table *hosts = report_table_new(
+		"WebUI: distinct source hosts per device (seed §2, first table)");
+	static const char *const hcols[] = {"device profile", "hosts with requests",
+					    "hosts trying to log in", "hosts logged in",
+					    "hosts doing device-specific access"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(hcols); i++)
+		report_table_col(hosts, hcols[i], i ? REPORT_INT : REPORT_STR, 0);
+	static const char *const keys[] = {"hosts_requests", "hosts_login_attempts",
+					   "hosts_login_success", "hosts_device_access"};
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		json_t *o = profile_obj(profiles, col(q, 0));
+		report_table_row(hosts);
+		report_table_str(hosts, col(q, 0));
+		for (int k = 0; k < 4; k++) {
+			json_object_set_new(o, keys[k], json_integer(sqlite3_column_int64(q, k + 1)));
+			report_table_int(hosts, sqlite3_column_int64(q, k + 1));
+		}
+	}
+	sqlite3_finalize(q);
+	if (json_array_size(profiles) == 0) {
+		report_table_free(hosts);
+		json_decref(profiles);
+		return;
+	}
+	buf_append_str(text, "== WebUI ==\n");
+	buf_append_str(html, "<h2>WebUI</h2>\n");
+	render(hosts, "webui_hosts", text, html);
+
+	/* Hosts per intent, outcome and action: the seed's second table. */
+	struct report_table *acts = report_table_new(
+		"WebUI: hosts per action, intent and outcome (seed §2, second table)");
+	static const char *const acols[] = {"device profile", "action", "intent", "outcome",
+					    "hosts"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(acols); i++)
+		report_table_col(acts, acols[i], i == 4 ? REPORT_INT : REPORT_STR, 0);
+	static const struct {
+		const char *field, *key;
+	} groups[] = {{"intent", "intents"}, {"outcome", "outcomes"}, {"action", "actions"}};
+	for (size_t g = 0; g < LIB_ARRAY_LEN(groups); g++) {
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "SELECT json_extract(json, '$.profile'), json_extract(json, '$.%s'),"
+			 " count(DISTINCT src_ip) FROM events WHERE eventid = 'mitsu.webui.action'"
+			 WEBUI_WHERE " GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
+			 groups[g].field);
+		if (!(q = prepare(db, sql, since, until)))
+			continue;
+		while (sqlite3_step(q) == SQLITE_ROW)
+			json_object_set_new(json_object_get(profile_obj(profiles, col(q, 0)),
+							    groups[g].key),
+					    col(q, 1), json_integer(sqlite3_column_int64(q, 2)));
+		sqlite3_finalize(q);
+	}
+	q = prepare(db,
+		    "SELECT json_extract(json, '$.profile'), json_extract(json, '$.action'),"
+		    " json_extract(json, '$.intent'), json_extract(json, '$.outcome'),"
+		    " count(DISTINCT src_ip) FROM events WHERE eventid = 'mitsu.webui.action'"
+		    WEBUI_WHERE " GROUP BY 1, 2, 3, 4 ORDER BY 1, 5 DESC, 2",
+		    since, until);
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		report_table_row(acts);
+		for (int k = 0; k < 4; k++)
+			report_table_str(acts, col(q, k));
+		report_table_int(acts, sqlite3_column_int64(q, 4));
+	}
+	sqlite3_finalize(q);
+	render(acts, "webui_intents", text, html);
+
+	struct report_table *ex =
+		report_table_new("WebUI: hosts per exploit signature (rules/exploits)");
+	static const char *const ecols[] = {"device profile", "signature", "CVE", "hosts"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(ecols); i++)
+		report_table_col(ex, ecols[i], i == 3 ? REPORT_INT : REPORT_STR, 0);
+	q = prepare(db,
+		    "SELECT json_extract(json, '$.profile'), json_extract(json, '$.signature'),"
+		    " coalesce(json_extract(json, '$.cve'), 'none'), count(DISTINCT src_ip)"
+		    " FROM events WHERE eventid = 'mitsu.exploit.match'" WEBUI_WHERE
+		    " GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2",
+		    since, until);
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		json_object_set_new(json_object_get(profile_obj(profiles, col(q, 0)), "exploits"),
+				    col(q, 1), json_integer(sqlite3_column_int64(q, 3)));
+		report_table_row(ex);
+		for (int k = 0; k < 3; k++)
+			report_table_str(ex, col(q, k));
+		report_table_int(ex, sqlite3_column_int64(q, 3));
+	}
+	sqlite3_finalize(q);
+	render(ex, "webui_exploits", text, html);
+	json_object_set_new(json, "webui", profiles);
+}
