@@ -329,9 +329,9 @@ static bool is_public(const struct wctx *c, const char *path)
 {
 	for (size_t i = 0; i < c->npublic; i++) {
 		size_t l = strlen(c->public[i]);
-		/* "/css/" makes a folder public; "/login.html" one page. */
-		if (c->public[i][l - 1] == '/' ? strncmp(path, c->public[i], l) == 0
-					       : strcmp(path, c->public[i]) == 0)
+		/* "/css/" makes a folder public; "/login.html" (and "/") one page. */
+		bool folder = l > 1 && c->public[i][l - 1] == '/';
+		if (folder ? strncmp(path, c->public[i], l) == 0 : strcmp(path, c->public[i]) == 0)
 			return true;
 	}
 	return false;

@@ -54,25 +54,25 @@ static void render(struct report_table *t, const char *key, struct buf *text, st
 	report_table_free(t);
 }
 
-void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json,
-		  struct buf *text, struct buf *html)
+void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
+		  struct buf *html)
 {
-	sqlite3_stmt *q = prepare(
-		db,
-		"SELECT json_extract(json, '$.profile'),"
-		" count(DISTINCT CASE WHEN eventid = 'mitsu.http.request' THEN src_ip END),"
-		" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' THEN src_ip END),"
-		" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' AND"
-		"  json_extract(json, '$.success') THEN src_ip END),"
-		" count(DISTINCT CASE WHEN eventid = 'mitsu.webui.action' THEN src_ip END)"
-		" FROM events WHERE eventid IN ('mitsu.http.request', 'mitsu.http.login',"
-		" 'mitsu.webui.action')" WEBUI_WHERE " GROUP BY 1 ORDER BY 1",
-		since, until);
+	sqlite3_stmt *q =
+		prepare(db,
+			"SELECT json_extract(json, '$.profile'),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.request' THEN src_ip END),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' THEN src_ip END),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' AND"
+			"  json_extract(json, '$.success') THEN src_ip END),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.webui.action' THEN src_ip END)"
+			" FROM events WHERE eventid IN ('mitsu.http.request', 'mitsu.http.login',"
+			" 'mitsu.webui.action')" WEBUI_WHERE " GROUP BY 1 ORDER BY 1",
+			since, until);
 	if (!q)
 		return;
 	json_t *profiles = json_array();
-	struct report_table *hosts = report_table_new(
-		"WebUI: distinct source hosts per device (seed §2, first table)");
+	struct report_table *hosts =
+		report_table_new("WebUI: distinct source hosts per device (seed §2, first table)");
 	static const char *const hcols[] = {"device profile", "hosts with requests",
 					    "hosts trying to log in", "hosts logged in",
 					    "hosts doing device-specific access"};
@@ -85,7 +85,8 @@ void report_webui(sqlite3 *db, const char *since, const char *until, json_t *jso
 		report_table_row(hosts);
 		report_table_str(hosts, col(q, 0));
 		for (int k = 0; k < 4; k++) {
-			json_object_set_new(o, keys[k], json_integer(sqlite3_column_int64(q, k + 1)));
+			json_object_set_new(o, keys[k],
+					    json_integer(sqlite3_column_int64(q, k + 1)));
 			report_table_int(hosts, sqlite3_column_int64(q, k + 1));
 		}
 	}
@@ -113,22 +114,22 @@ void report_webui(sqlite3 *db, const char *since, const char *until, json_t *jso
 		char sql[512];
 		snprintf(sql, sizeof(sql),
 			 "SELECT json_extract(json, '$.profile'), json_extract(json, '$.%s'),"
-			 " count(DISTINCT src_ip) FROM events WHERE eventid = 'mitsu.webui.action'"
-			 WEBUI_WHERE " GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
+			 " count(DISTINCT src_ip) FROM events WHERE eventid = "
+			 "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
 			 groups[g].field);
 		if (!(q = prepare(db, sql, since, until)))
 			continue;
 		while (sqlite3_step(q) == SQLITE_ROW)
-			json_object_set_new(json_object_get(profile_obj(profiles, col(q, 0)),
-							    groups[g].key),
-					    col(q, 1), json_integer(sqlite3_column_int64(q, 2)));
+			json_object_set_new(
+				json_object_get(profile_obj(profiles, col(q, 0)), groups[g].key),
+				col(q, 1), json_integer(sqlite3_column_int64(q, 2)));
 		sqlite3_finalize(q);
 	}
 	q = prepare(db,
 		    "SELECT json_extract(json, '$.profile'), json_extract(json, '$.action'),"
 		    " json_extract(json, '$.intent'), json_extract(json, '$.outcome'),"
-		    " count(DISTINCT src_ip) FROM events WHERE eventid = 'mitsu.webui.action'"
-		    WEBUI_WHERE " GROUP BY 1, 2, 3, 4 ORDER BY 1, 5 DESC, 2",
+		    " count(DISTINCT src_ip) FROM events WHERE eventid = "
+		    "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2, 3, 4 ORDER BY 1, 5 DESC, 2",
 		    since, until);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		report_table_row(acts);
