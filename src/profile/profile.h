@@ -292,6 +292,7 @@ const char *profile_web_setting(const struct profile_web *w, const char *key);
 int profile_web_print(const char *root, bool json);
 
 /* `mitsu profiles`: list the profiles (table or --format json). */
-int profile_main(int argc, char **argv);
+struct core_command;
+extern const struct core_command profile_list_command;
 
 #endif

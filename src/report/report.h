@@ -94,6 +94,7 @@ void report_webui(sqlite3 *db, const char *since, const char *until, json_t *jso
 		  struct buf *html);
 
 /* `mitsu report`: the seed's tables and charts from the store (see src/report/cmd.c). */
-int report_main(int argc, char **argv);
+struct core_command;
+extern const struct core_command report_command;
 
 #endif

@@ -21,11 +21,11 @@ const struct sensor_limits *sensor_limits(const struct sensor *sn)
 }
 struct capture_samples *sensor_samples(const struct sensor *sn)
 {
-	return sn->samples;
+	return sn->svc.samples;
 }
 struct capture_fetcher *sensor_fetcher(const struct sensor *sn)
 {
-	return sn->fetcher;
+	return sn->svc.fetcher;
 }
 
 static int addr_bytes(const struct sockaddr_storage *ss, uint8_t out[16], size_t *len)
@@ -67,7 +67,7 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	core_emit_msg(s->sensor->bus, &s->conn, id, fields, msg);
+	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
 static void session_free(struct sensor_session *s)
@@ -144,7 +144,7 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	/* With nothing left in the write queue, the kernel already holds all output and close(2)
 	 * sends it before the FIN: no loop turns spent on a shutdown (an HTTP server closes after
 	 * every reply without keep-alive). */
-	bool drain = close_drains[reason] && ((uv_stream_t *)&s->tcp)->write_queue_size > 0;
+	bool drain = close_drains[reason] && s->tcp.write_queue_size > 0;
 	if (drain && uv_is_writable((uv_stream_t *)&s->tcp)) {
 		uv_shutdown_t *req = xmalloc(sizeof(*req));
 		req->data = s;

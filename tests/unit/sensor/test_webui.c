@@ -1,8 +1,8 @@
-/* Unit tests of src/webui and the web profiles: every shipped web profile loads with the login
- * the issue gives it; every exploit signature has a sample request that is labelled with it
- * and only it; Basic, Digest (checked against RFC 2617's own example) and form logins; every
- * action reflects its change; the per-source table stays bounded; and the fields the web
- * events carry are exactly those docs/events.md lists. */
+/* Unit tests of src/webui (fed by the HTTP parser of src/sensor) and the web profiles: every
+ * shipped web profile loads with the login the issue gives it; every exploit signature has a
+ * sample request that is labelled with it and only it; Basic, Digest (checked against RFC
+ * 2617's own example) and form logins; every action reflects its change; the per-source table
+ * stays bounded; and the fields the web events carry are exactly those docs/events.md lists. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
