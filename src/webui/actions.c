@@ -229,14 +229,5 @@ void webui_action(struct webui_ctx *c, const struct profile_web_page *pg)
 	}
 	webui_emit(c, EV_WEBUI_ACTION, f, "%s on %s: %s (%s)", profile_web_action_names[a],
 		   c->p->name, kinds[a].intent, kinds[a].outcome);
-	if (pg->status != 200) {
-		lib_strlcpy(c->location, pg->location, sizeof(c->location));
-		webui_reply(c, pg->status, NULL, NULL, 0);
-		return;
-	}
-	struct buf body;
-	buf_init(&body, 0);
-	webui_render(c, pg, &body);
-	webui_reply(c, 200, pg->type, body.data, body.len);
-	buf_free(&body);
+	webui_serve(c, pg);
 }

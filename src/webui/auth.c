@@ -292,11 +292,7 @@ static void form_login(struct webui_ctx *c, const struct webui_form *f)
 	}
 	const struct profile_web_page *pg = profile_web_page(web, web->login_action, "POST");
 	if (pg && pg->status == 200) {
-		struct buf body;
-		buf_init(&body, 0);
-		webui_render(c, pg, &body);
-		webui_reply(c, 200, pg->type, body.data, body.len);
-		buf_free(&body);
+		webui_serve(c, pg);
 		return;
 	}
 	lib_strlcpy(c->location, web->login_page, sizeof(c->location));

@@ -361,7 +361,7 @@ static void emit_request(struct webui_ctx *c)
 	webui_emit(c, EV_HTTP_REQUEST, f, "%s %.200s", r->method, r->target);
 }
 
-static void serve_page(struct webui_ctx *c, const struct profile_web_page *pg)
+void webui_serve(struct webui_ctx *c, const struct profile_web_page *pg)
 {
 	if (pg->status != 200) {
 		lib_strlcpy(c->location, pg->location, sizeof(c->location));
@@ -426,7 +426,7 @@ bool webui_handle(struct webui *w, const struct profile *p, const char *src_ip,
 		if (pg->action != PROFILE_ACTION_NONE)
 			webui_action(&c, pg);
 		else
-			serve_page(&c, pg);
+			webui_serve(&c, pg);
 	} else if (!is_method(req->method)) {
 		webui_reply(&c, 501, NULL, NULL, 0);
 	} else if (!c.authed && (c.web->auth & (PROFILE_AUTH_BASIC | PROFILE_AUTH_DIGEST))) {

@@ -87,6 +87,8 @@ void webui_emit(struct webui_ctx *c, enum core_event id, json_t *fields, const c
 /* Appends a complete reply in the profile's shape. body may be NULL (then the status's own
  * page); with HEAD no body is sent. */
 void webui_reply(struct webui_ctx *c, int status, const char *type, const void *body, size_t len);
+/* Answers with a route: its rendered page, or its redirect. */
+void webui_serve(struct webui_ctx *c, const struct profile_web_page *pg);
 /* Renders a page: {{key}} becomes the peer's setting (escaped for HTML and XML pages). */
 void webui_render(struct webui_ctx *c, const struct profile_web_page *pg, struct buf *out);
 /* A header's value (first of that name, case-insensitive), NUL-terminated into out, or
