@@ -112,7 +112,9 @@ struct webui_peer *webui_peer_get(struct webui *w, const struct profile *p, cons
 	struct {
 		const void *p;
 		char ip[46];
-	} key = {.p = p};
+	} key;
+	memset(&key, 0, sizeof(key)); /* padding too: the hash reads every byte */
+	key.p = p;
 	lib_strlcpy(key.ip, ip, sizeof(key.ip));
 	uint64_t h = lib_siphash(&key, sizeof(key), w->key);
 	struct webui_peer **bucket = &w->buckets[h & (w->nbuckets - 1)];
