@@ -54,11 +54,19 @@ static void render(struct report_table *t, const char *key, struct buf *text, st
 	report_table_free(t);
 }
 
-void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
-		  struct buf *html)
+/* What every part of the section needs. */
+struct wctx {
+	sqlite3 *db;
+	const char *since, *until;
+	json_t *profiles; /* the "webui" list */
+};
+
+/* The first table: distinct hosts per stage, per profile. Returns the table, or NULL when
+ * there are no web events. */
+static struct report_table *hosts_table(struct wctx *w)
 {
 	sqlite3_stmt *q =
-		prepare(db,
+		prepare(w->db,
 			"SELECT json_extract(json, '$.profile'),"
 			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.request' THEN src_ip END),"
 			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' THEN src_ip END),"
@@ -67,49 +75,44 @@ void report_webui(sqlite3 *db, const char *since, const char *until, json_t *jso
 			" count(DISTINCT CASE WHEN eventid = 'mitsu.webui.action' THEN src_ip END)"
 			" FROM events WHERE eventid IN ('mitsu.http.request', 'mitsu.http.login',"
 			" 'mitsu.webui.action')" WEBUI_WHERE " GROUP BY 1 ORDER BY 1",
-			since, until);
+			w->since, w->until);
 	if (!q)
-		return;
-	json_t *profiles = json_array();
-	struct report_table *hosts =
+		return NULL;
+	struct report_table *t =
 		report_table_new("WebUI: distinct source hosts per device (seed §2, first table)");
-	static const char *const hcols[] = {"device profile", "hosts with requests",
-					    "hosts trying to log in", "hosts logged in",
-					    "hosts doing device-specific access"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(hcols); i++)
-		report_table_col(hosts, hcols[i], i ? REPORT_INT : REPORT_STR, 0);
+	static const char *const cols[] = {"device profile", "hosts with requests",
+					   "hosts trying to log in", "hosts logged in",
+					   "hosts doing device-specific access"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
+		report_table_col(t, cols[i], i ? REPORT_INT : REPORT_STR, 0);
 	static const char *const keys[] = {"hosts_requests", "hosts_login_attempts",
 					   "hosts_login_success", "hosts_device_access"};
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		json_t *o = profile_obj(profiles, col(q, 0));
-		report_table_row(hosts);
-		report_table_str(hosts, col(q, 0));
+		json_t *o = profile_obj(w->profiles, col(q, 0));
+		report_table_row(t);
+		report_table_str(t, col(q, 0));
 		for (int k = 0; k < 4; k++) {
 			json_object_set_new(o, keys[k],
 					    json_integer(sqlite3_column_int64(q, k + 1)));
-			report_table_int(hosts, sqlite3_column_int64(q, k + 1));
+			report_table_int(t, sqlite3_column_int64(q, k + 1));
 		}
 	}
 	sqlite3_finalize(q);
-	if (json_array_size(profiles) == 0) {
-		report_table_free(hosts);
-		json_decref(profiles);
-		return;
+	if (report_table_nrows(t) == 0) {
+		report_table_free(t);
+		return NULL;
 	}
-	buf_append_str(text, "== WebUI ==\n");
-	buf_append_str(html, "<h2>WebUI</h2>\n");
-	render(hosts, "webui_hosts", text, html);
+	return t;
+}
 
-	/* Hosts per intent, outcome and action: the seed's second table. */
-	struct report_table *acts = report_table_new(
-		"WebUI: hosts per action, intent and outcome (seed §2, second table)");
-	static const char *const acols[] = {"device profile", "action", "intent", "outcome",
-					    "hosts"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(acols); i++)
-		report_table_col(acts, acols[i], i == 4 ? REPORT_INT : REPORT_STR, 0);
+/* The second table: hosts per action with its intent and outcome; in JSON also per intent,
+ * per outcome and per action. */
+static struct report_table *intents_table(struct wctx *w)
+{
 	static const struct {
 		const char *field, *key;
 	} groups[] = {{"intent", "intents"}, {"outcome", "outcomes"}, {"action", "actions"}};
+	sqlite3_stmt *q;
 	for (size_t g = 0; g < LIB_ARRAY_LEN(groups); g++) {
 		char sql[512];
 		snprintf(sql, sizeof(sql),
@@ -117,49 +120,77 @@ void report_webui(sqlite3 *db, const char *since, const char *until, json_t *jso
 			 " count(DISTINCT src_ip) FROM events WHERE eventid = "
 			 "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
 			 groups[g].field);
-		if (!(q = prepare(db, sql, since, until)))
+		if (!(q = prepare(w->db, sql, w->since, w->until)))
 			continue;
 		while (sqlite3_step(q) == SQLITE_ROW)
 			json_object_set_new(
-				json_object_get(profile_obj(profiles, col(q, 0)), groups[g].key),
+				json_object_get(profile_obj(w->profiles, col(q, 0)), groups[g].key),
 				col(q, 1), json_integer(sqlite3_column_int64(q, 2)));
 		sqlite3_finalize(q);
 	}
-	q = prepare(db,
+	struct report_table *t = report_table_new(
+		"WebUI: hosts per action, intent and outcome (seed §2, second table)");
+	static const char *const cols[] = {"device profile", "action", "intent", "outcome",
+					   "hosts"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
+		report_table_col(t, cols[i], i == 4 ? REPORT_INT : REPORT_STR, 0);
+	q = prepare(w->db,
 		    "SELECT json_extract(json, '$.profile'), json_extract(json, '$.action'),"
 		    " json_extract(json, '$.intent'), json_extract(json, '$.outcome'),"
 		    " count(DISTINCT src_ip) FROM events WHERE eventid = "
 		    "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2, 3, 4 ORDER BY 1, 5 DESC, 2",
-		    since, until);
+		    w->since, w->until);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		report_table_row(acts);
+		report_table_row(t);
 		for (int k = 0; k < 4; k++)
-			report_table_str(acts, col(q, k));
-		report_table_int(acts, sqlite3_column_int64(q, 4));
+			report_table_str(t, col(q, k));
+		report_table_int(t, sqlite3_column_int64(q, 4));
 	}
 	sqlite3_finalize(q);
-	render(acts, "webui_intents", text, html);
+	return t;
+}
 
-	struct report_table *ex =
+/* Hosts per exploit signature. */
+static struct report_table *exploits_table(struct wctx *w)
+{
+	struct report_table *t =
 		report_table_new("WebUI: hosts per exploit signature (rules/exploits)");
-	static const char *const ecols[] = {"device profile", "signature", "CVE", "hosts"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(ecols); i++)
-		report_table_col(ex, ecols[i], i == 3 ? REPORT_INT : REPORT_STR, 0);
-	q = prepare(db,
-		    "SELECT json_extract(json, '$.profile'), json_extract(json, '$.signature'),"
-		    " coalesce(json_extract(json, '$.cve'), 'none'), count(DISTINCT src_ip)"
-		    " FROM events WHERE eventid = 'mitsu.exploit.match'" WEBUI_WHERE
-		    " GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2",
-		    since, until);
+	static const char *const cols[] = {"device profile", "signature", "CVE", "hosts"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
+		report_table_col(t, cols[i], i == 3 ? REPORT_INT : REPORT_STR, 0);
+	sqlite3_stmt *q =
+		prepare(w->db,
+			"SELECT json_extract(json, '$.profile'), json_extract(json, '$.signature'),"
+			" coalesce(json_extract(json, '$.cve'), 'none'), count(DISTINCT src_ip)"
+			" FROM events WHERE eventid = 'mitsu.exploit.match'" WEBUI_WHERE
+			" GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2",
+			w->since, w->until);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		json_object_set_new(json_object_get(profile_obj(profiles, col(q, 0)), "exploits"),
-				    col(q, 1), json_integer(sqlite3_column_int64(q, 3)));
-		report_table_row(ex);
+		json_object_set_new(
+			json_object_get(profile_obj(w->profiles, col(q, 0)), "exploits"), col(q, 1),
+			json_integer(sqlite3_column_int64(q, 3)));
+		report_table_row(t);
 		for (int k = 0; k < 3; k++)
-			report_table_str(ex, col(q, k));
-		report_table_int(ex, sqlite3_column_int64(q, 3));
+			report_table_str(t, col(q, k));
+		report_table_int(t, sqlite3_column_int64(q, 3));
 	}
 	sqlite3_finalize(q);
-	render(ex, "webui_exploits", text, html);
-	json_object_set_new(json, "webui", profiles);
+	return t;
+}
+
+void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
+		  struct buf *html)
+{
+	struct wctx w = {.db = db, .since = since, .until = until, .profiles = json_array()};
+	struct report_table *hosts = hosts_table(&w);
+	if (!hosts) {
+		json_decref(w.profiles);
+		return;
+	}
+	buf_append_str(text, "== WebUI ==\n");
+	buf_append_str(html, "<h2>WebUI</h2>\n");
+	render(hosts, "webui_hosts", text, html);
+	render(intents_table(&w), "webui_intents", text, html);
+	render(exploits_table(&w), "webui_exploits", text, html);
+	json_object_set_new(json, "webui", w.profiles);
 }
