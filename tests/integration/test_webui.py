@@ -246,11 +246,18 @@ class CurlTest(SharedSensor):
                 fu = [e for e in stored if e['eventid'] == 'mitsu.session.file_upload' and e['dst_port'] == port]
                 self.assertEqual(fu[-1]['shasum'], hashlib.sha256(fake_firmware(name)).hexdigest())
                 self.assertEqual(fu[-1]['method'], 'firmware_upload')
-        samples = harness.run_mitsu('samples', '--format', 'json', data_dir=self.sensor.data_dir).stdout
-        shas = {json.loads(l)['sha256'] for l in samples.splitlines() if l.strip()}
-        for name in DEVICES:
-            if 'firmware_upload' in read_profile(name)['actions']:
-                self.assertIn(hashlib.sha256(fake_firmware(name)).hexdigest(), shas, name)
+        # The sample store's rows are committed at the end of a loop turn, after the events
+        # above were written: wait for them.
+        want = {hashlib.sha256(fake_firmware(n)).hexdigest() for n in DEVICES
+                if 'firmware_upload' in read_profile(n)['actions']}
+        deadline = time.monotonic() + 20
+        while True:
+            samples = harness.run_mitsu('samples', '--format', 'json', data_dir=self.sensor.data_dir).stdout
+            shas = {json.loads(l)['sha256'] for l in samples.splitlines() if l.strip()}
+            if want <= shas or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertLessEqual(want, shas)
 
     def test_telnet_and_http_in_one_run(self):
         bot = TelnetBot(self.telnet_port)
