@@ -53,6 +53,30 @@
 	  "Failed logins before the session is closed (BusyBox login allows 3).") \
 	X(TELNET_FAIL_DELAY, "telnet", "fail_delay_ms", INT, "3000", 0, 60000, \
 	  "Milliseconds before 'Login incorrect' is printed, as BusyBox login pauses.") \
+	X(HTTP_PROFILE, "http", "profile", STR, "ipcam-a", 0, 0, \
+	  "Web profile for http listeners that name none (see mitsu profiles).") \
+	X(HTTP_RULES, "http", "rules", STR, "", 0, 0, \
+	  "Folder of exploit signatures (*.rules); empty means the shipped rules/exploits.") \
+	X(HTTP_MAX_LINE, "http", "max_line", SIZE, "8K", 256, 1048576, \
+	  "Longest request line or header line; a longer one is answered 414 or 431 and closed.") \
+	X(HTTP_MAX_HEADERS, "http", "max_headers", INT, "64", 4, 10000, \
+	  "Header lines in one request; more are answered 431 and the connection closed.") \
+	X(HTTP_MAX_HEAD, "http", "max_head", SIZE, "32K", 1024, 16777216, \
+	  "Bytes of the request line and headers together; more are answered 431.") \
+	X(HTTP_MAX_BODY, "http", "max_body", SIZE, "4M", 0, 1073741824, \
+	  "Bytes of one request body (a firmware upload); more are answered 413.") \
+	X(HTTP_REQUEST_TIMEOUT, "http", "request_timeout", SECS, "10", 1, 3600, \
+	  "Seconds from the first byte of a request to its end; a slower peer (slowloris) " \
+	  "is answered 408 and closed.") \
+	X(HTTP_KEEPALIVE_TIMEOUT, "http", "keepalive_timeout", SECS, "15", 1, 3600, \
+	  "Seconds a kept-alive connection may wait for its next request.") \
+	X(HTTP_MAX_REQUESTS, "http", "max_requests", INT, "1000", 1, 100000000, \
+	  "Requests served on one connection before it is closed.") \
+	X(HTTP_MAX_PEERS, "http", "max_peers", INT, "10000", 1, 10000000, \
+	  "Source addresses whose view of a device (changed settings, Digest nonce, form " \
+	  "session) is kept; the least recently seen is forgotten first.") \
+	X(HTTP_NONCE_TIMEOUT, "http", "nonce_timeout", SECS, "300", 1, 86400, \
+	  "Seconds a Digest nonce stays valid; an older one is answered stale.") \
 	X(SINKS_SQLITE, "sinks", "sqlite", BOOL, "true", 0, 0, \
 	  "Store events in DATA/mitsu.db (WAL, one transaction per loop turn).") \
 	X(SINKS_JSONL, "sinks", "jsonl", BOOL, "true", 0, 0, \

@@ -116,6 +116,8 @@ static int profiles_main(int argc, char **argv)
 		free(names[i]);
 	}
 	free(names);
+	if (profile_web_print(dir, json))
+		rc = 1;
 out:
 	core_config_free(&cfg);
 	return rc;

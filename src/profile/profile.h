@@ -29,6 +29,8 @@ struct profile_node {
 	int64_t mtime; /* seconds since the epoch, for ls -l */
 };
 
+struct profile_web;
+
 struct profile_cred {
 	char *username;
 	char *password; /* "*" accepts any password for this user */
@@ -125,6 +127,10 @@ struct profile {
 	size_t nnodes;
 
 	size_t bytes; /* heap bytes this profile holds (for operators and tests) */
+
+	/* The web admin pages (web.ini, src/profile/web.c); NULL for a Telnet profile. A web
+	 * profile has only name, description, category, vendor and this. */
+	const struct profile_web *web;
 };
 
 /* Bounds of a profile (docs/profiles.md). A profile that exceeds one fails to load. */
@@ -176,6 +182,114 @@ bool profile_accepts(const struct profile *p, const char *username, const char *
 bool profile_has_applet(const struct profile *p, const char *name);
 /* A canned command by first word, or NULL. */
 const struct profile_command *profile_command(const struct profile *p, const char *name);
+
+/* ------------------------------------------------------------------ web profiles
+ * A web profile is a folder with a web.ini (and its pages under www/): the admin pages of a
+ * camera, router, printer... as the HTTP honeypot serves them (docs/profiles.md, "Web
+ * profiles"). The loader is src/profile/web.c; the behaviour behind the pages is src/webui/. */
+
+/* The device-specific actions a route may perform; src/webui gives each its intent and
+ * outcome. X(ID, name) */
+#define PROFILE_WEB_ACTIONS(X) \
+	X(STATUS, "status") \
+	X(SETTINGS_EXPORT, "settings_export") \
+	X(RECORDINGS, "recordings") \
+	X(SNAPSHOT, "snapshot") \
+	X(VPN_SERVER, "vpn_server") \
+	X(VPN_CLIENT, "vpn_client") \
+	X(FIREWALL, "firewall") \
+	X(DDNS, "ddns") \
+	X(DNS, "dns") \
+	X(ADMIN_PASSWORD, "admin_password") \
+	X(FIRMWARE_UPLOAD, "firmware_upload") \
+	X(REBOOT, "reboot")
+#define PROFILE_WEB_ACTION_ENUM(id, name) PROFILE_ACTION_##id,
+enum profile_web_action {
+	PROFILE_ACTION_NONE = -1,
+	PROFILE_WEB_ACTIONS(PROFILE_WEB_ACTION_ENUM) PROFILE_ACTION__COUNT
+};
+#undef PROFILE_WEB_ACTION_ENUM
+extern const char *const profile_web_action_names[PROFILE_ACTION__COUNT];
+
+/* Authentication schemes, a bit set. */
+enum { PROFILE_AUTH_BASIC = 1, PROFILE_AUTH_DIGEST = 2, PROFILE_AUTH_FORM = 4 };
+
+/* One route: an exact path (the query is not part of it) and a method. */
+struct profile_web_page {
+	char *path;
+	char *method;        /* "GET" (also serves HEAD), "POST", "PUT", or "*" */
+	int status;          /* 200, or 301/302 with location */
+	char *location;      /* redirects */
+	const uint8_t *body; /* the file of www/ (a template: {{key}} is a setting) */
+	size_t len;
+	char *file;  /* its name under www/ */
+	char *type;  /* Content-Type */
+	bool public; /* served without a login */
+	enum profile_web_action action;
+};
+
+struct profile_web_kv {
+	char *key;
+	char *value;
+};
+
+/* Reply of a status the server makes itself (401, 404, ...): reason phrase and body. */
+struct profile_web_status {
+	int code;
+	const char *reason;
+	const uint8_t *body;
+	size_t len;
+};
+
+struct profile_web {
+	char *server;    /* Server banner; "" sends none */
+	int minor;       /* the status line says HTTP/1.<minor> */
+	bool keep_alive; /* the server keeps connections open when the client asks */
+	char **order;    /* header order: server, date, type, length, connection, auth,
+			  * location, cookie, or a key of [headers] */
+	size_t norder;
+	struct profile_web_kv *headers; /* [headers]: token -> whole header line */
+	size_t nheaders;
+	unsigned auth; /* PROFILE_AUTH_* */
+	char *realm;
+	char *login_page;   /* form: the page with the form (public) */
+	char *login_action; /* form: where it posts */
+	char *user_field, *pass_field;
+	char *cookie; /* form: the session cookie's name */
+	char *home;   /* form: where a good login is sent */
+	struct profile_cred *creds;
+	size_t ncreds;
+	struct profile_web_page *pages; /* sorted by path, then method */
+	size_t npages;
+	struct profile_web_kv *settings; /* [settings]: defaults the pages show; the keys an
+					  * action may change */
+	size_t nsettings;
+	struct profile_web_status *statuses;
+	size_t nstatuses;
+	size_t bytes;
+};
+
+/* Bounds of a web profile. */
+#define PROFILE_WEB_MAX_PAGES 256
+#define PROFILE_WEB_MAX_SETTINGS 256
+
+/* Loads one web profile folder (web.ini and www/) as a struct profile with only the device
+ * fields and `web`. Free it with profile_web_free. */
+int profile_web_load(const char *dir, struct profile **out, char *err, size_t errlen);
+void profile_web_free(struct profile *p);
+/* Every folder under root with a web.ini, sorted by name; none is not an error. */
+int profile_web_load_all(const char *root, struct profile_set *set, char *err, size_t errlen);
+void profile_web_set_free(struct profile_set *set);
+/* The route for a path and method (HEAD looks up GET; "*" routes take any method). */
+const struct profile_web_page *profile_web_page(const struct profile_web *w, const char *path,
+						const char *method);
+/* A reason phrase and body for a status (defaults for the common ones). */
+const struct profile_web_status *profile_web_status(const struct profile_web *w, int code);
+/* The default value of a setting, or NULL. */
+const char *profile_web_setting(const struct profile_web *w, const char *key);
+/* `mitsu profiles`: prints the web profiles of root after the Telnet ones (table rows or JSON
+ * lines). Returns 0, or 1 when one failed to load (reported on stderr). */
+int profile_web_print(const char *root, bool json);
 
 /* `mitsu profiles`: list the profiles (table or --format json). */
 struct core_command;

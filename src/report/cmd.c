@@ -3,6 +3,7 @@
  * Sections, each naming the seed table or chart it rebuilds (seed/SUMMARY.md):
  *   honeypot    per device profile, distinct attacking hosts at each stage (§1 IoTPOT, the
  *               shape of §2's table: requests, login attempts, logins, device-specific actions)
+ *   webui       §2's two WebUI tables per web profile (src/report/webui.c)
  *   credentials the credentials tried, and which the devices accepted
  *   commands    the commands attackers ran
  *   malware     captured samples by CPU and by delivery method (§1: capture of every infection)
@@ -645,6 +646,7 @@ static int report_main(int argc, char **argv)
 
 	if (table_exists(r.db, "sessions"))
 		section_honeypot(&r);
+	report_webui(r.db, r.since, r.until, r.json, &r.text, &r.html);
 	section_malware(&r);
 	section_sandbox(&r);
 	section_darknet(&r);

@@ -7,6 +7,7 @@
 #define MITSU_REPORT_H
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,12 @@ int report_chart_svg(const struct report_chart *c, struct buf *out);
 /* Escaping helpers, shared with the dashboard. */
 int report_escape_xml(struct buf *out, const char *s, size_t n);
 int report_escape_csv(struct buf *out, const char *s, size_t n);
+
+/* The WebUI section of `mitsu report` (src/report/webui.c): the seed's two WebUI tables per
+ * web profile from the events between since and until (store form), into json ("webui"), the
+ * text and the HTML. Nothing is added when there are no web events. */
+void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
+		  struct buf *html);
 
 /* `mitsu report`: the seed's tables and charts from the store (see src/report/cmd.c). */
 struct core_command;

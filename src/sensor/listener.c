@@ -12,6 +12,7 @@
 /* Every protocol module the sensor offers. */
 static const struct sensor_proto *const protocols[] = {
 	&sensor_proto_telnet,
+	&sensor_proto_http,
 };
 
 const struct sensor_proto *sensor_proto_find(const char *name)
@@ -84,9 +85,12 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 			rc = -EINVAL;
 			break;
 		}
-		const char *pname = l->spec.profile[0] ? l->spec.profile
-						       : core_cfg_str(sn->cfg, OPT_SENSOR_PROFILE);
-		l->profile = profile_set_find(&sn->profiles, pname);
+		bool web = l->proto->web;
+		const char *pname = l->spec.profile[0]
+					    ? l->spec.profile
+					    : core_cfg_str(sn->cfg, web ? OPT_HTTP_PROFILE
+									: OPT_SENSOR_PROFILE);
+		l->profile = profile_set_find(web ? &sn->web_profiles : &sn->profiles, pname);
 		if (!l->profile) {
 			snprintf(err, errlen, "listener '%s': no profile '%s' (see mitsu profiles)",
 				 items[i], pname);

@@ -34,10 +34,19 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, const struct core_config *
 	if (!dir[0])
 		dir = profile_default_dir();
 	char perr[512];
-	if (profile_load_all(dir, &sn->profiles, perr, sizeof(perr))) {
+	if (profile_load_all(dir, &sn->profiles, perr, sizeof(perr)) ||
+	    profile_web_load_all(dir, &sn->web_profiles, perr, sizeof(perr))) {
 		snprintf(err, errlen, "profiles in %s: %s", dir, perr);
 		return -EINVAL;
 	}
+	/* The devices behind the web profiles and their exploit signatures (src/webui). */
+	struct webui_config wc = {
+		.rules_dir = core_cfg_str(cfg, OPT_HTTP_RULES),
+		.max_peers = (size_t)core_cfg_int(cfg, OPT_HTTP_MAX_PEERS),
+		.nonce_ms = (uint64_t)core_cfg_int(cfg, OPT_HTTP_NONCE_TIMEOUT) * 1000,
+	};
+	if (webui_open(&sn->webui, &wc, err, errlen))
+		return -EINVAL;
 	return sensor_listeners_start(sn, err, errlen);
 }
 
@@ -71,6 +80,8 @@ void sensor_free(struct sensor *sn)
 		 (unsigned long long)sn->stats.refused_total,
 		 (unsigned long long)sn->stats.refused_source);
 	profile_set_free(&sn->profiles);
+	profile_web_set_free(&sn->web_profiles);
+	webui_close(sn->webui);
 	sensor_srctab_free(&sn->sources);
 	free(sn->listeners);
 	free(sn);

@@ -38,7 +38,10 @@ struct sensor_session;
 	X(WORK_LIMIT, "work_limit", true) \
 	X(LOGIN_FAILURES, "login_failures", true) \
 	X(ERROR, "error", false) \
-	X(SHUTDOWN, "shutdown", true)
+	X(SHUTDOWN, "shutdown", true) \
+	X(DONE, "done", true) \
+	X(REQUEST_TIMEOUT, "request_timeout", true) \
+	X(BAD_REQUEST, "bad_request", true)
 #define SENSOR_CLOSE_ENUM(id, name, drain) SENSOR_CLOSE_##id,
 enum sensor_close_reason { SENSOR_CLOSE_NONE, SENSOR_CLOSE_REASONS(SENSOR_CLOSE_ENUM) };
 #undef SENSOR_CLOSE_ENUM
@@ -47,6 +50,8 @@ const char *sensor_close_reason_name(enum sensor_close_reason r);
 
 struct sensor_proto {
 	const char *name;
+	/* The module plays web profiles (profile->web), not Telnet ones. */
+	bool web;
 	/* A connection was accepted: allocate state (s->proto_state), send the greeting.
 	 * Return <0 to close at once. */
 	int (*on_accept)(struct sensor_session *s);
@@ -116,6 +121,7 @@ struct capture_fetcher *sensor_fetcher(const struct sensor *sn);
 
 /* Protocol modules. */
 extern const struct sensor_proto sensor_proto_telnet;
+extern const struct sensor_proto sensor_proto_http;
 
 /* Parses "PROTO@ADDR:PORT[/PROFILE]". Returns 0 or -EINVAL with a reason in err. */
 struct sensor_listen_spec {

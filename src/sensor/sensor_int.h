@@ -3,6 +3,7 @@
 #define MITSU_SENSOR_INT_H
 
 #include "sensor/sensor.h"
+#include "webui/webui.h"
 
 /* Open sessions per source address: open addressing, keyed by a seeded SipHash of the address
  * bytes so a peer cannot choose collisions. Sized for max_sessions; entries with count 0 are
@@ -43,6 +44,8 @@ struct sensor {
 	const struct core_config *cfg;
 	struct sensor_services svc;
 	struct profile_set profiles;
+	struct profile_set web_profiles; /* web.ini folders, for the http module */
+	struct webui *webui;
 	struct sensor_limits limits;
 	struct sensor_listener *listeners;
 	size_t nlisteners;

@@ -162,7 +162,10 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	s->end_ms = lib_mono_ms();
 	/* A polite end lets queued output reach the peer first; a peer that does not read, or
 	 * that already left, is cut off. */
-	bool drain = close_drains[reason];
+	/* With nothing left in the write queue, the kernel already holds all output and close(2)
+	 * sends it before the FIN: no loop turns spent on a shutdown (an HTTP server closes after
+	 * every reply without keep-alive). */
+	bool drain = close_drains[reason] && s->tcp.write_queue_size > 0;
 	if (drain && uv_is_writable((uv_stream_t *)&s->tcp)) {
 		uv_shutdown_t *req = xmalloc(sizeof(*req));
 		req->data = s;

@@ -159,6 +159,54 @@ static void test_telnet_backspace_and_kill(void **state)
 	inproc_stop(&ip);
 }
 
+/* The HTTP module through the real listener and session: two pipelined requests on a
+ * kept-alive connection, sent one byte at a time, each answered once, in order. */
+struct http_seen {
+	int requests, logins;
+	char last_uri[64];
+};
+
+static void on_http_event(void *arg, const struct core_ev *ev)
+{
+	struct http_seen *h = arg;
+	if (ev->id == EV_HTTP_REQUEST) {
+		h->requests++;
+		lib_strlcpy(h->last_uri, json_string_value(core_ev_get(ev, "uri")),
+			    sizeof(h->last_uri));
+	} else if (ev->id == EV_HTTP_LOGIN && json_is_true(core_ev_get(ev, "success"))) {
+		h->logins++;
+	}
+}
+
+static void test_http_byte_at_a_time(void **state)
+{
+	struct inproc ip;
+	static const char *const sets[] = {"sensor.listen=http@127.0.0.1:0/router-e", NULL};
+	assert_int_equal(inproc_start(&ip, sets), 0);
+	struct http_seen seen = {0};
+	core_bus_subscribe(ip.bus, on_http_event, &seen);
+	int fd = inproc_connect(&ip);
+	assert_true(fd >= 0);
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	const char *two =
+		"GET /login.html HTTP/1.1\r\nHost: x\r\n\r\n"
+		"POST /cgi-bin/login.cgi HTTP/1.1\r\nHost: x\r\nContent-Length: 29\r\n\r\n"
+		"username=admin&password=admin";
+	trickle(&ip, fd, two, strlen(two), &out);
+	expect(&ip, fd, &out, "Set-Cookie: sid=");
+	assert_true(lib_str_prefix((const char *)out.data, "HTTP/1.1 200 OK\r\n"));
+	const char *second = strstr((const char *)out.data, "HTTP/1.1 302 Found\r\n");
+	assert_non_null(second);
+	assert_non_null(strstr(second, "Location: /index.html\r\n"));
+	assert_int_equal(seen.requests, 2);
+	assert_int_equal(seen.logins, 1);
+	assert_string_equal(seen.last_uri, "/cgi-bin/login.cgi");
+	close(fd);
+	buf_free(&out);
+	inproc_stop(&ip);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -166,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_srctab),
 		cmocka_unit_test(test_listen_spec),
 		cmocka_unit_test(test_telnet_byte_at_a_time),
+		cmocka_unit_test(test_http_byte_at_a_time),
 		cmocka_unit_test(test_telnet_backspace_and_kill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,196 @@
+/* `mitsu report`, WebUI section: the seed's two WebUI tables (SUMMARY.md §2) per web profile,
+ * from the stored web events: distinct source hosts with requests, trying to log in, logged
+ * in and doing device-specific access; then the hosts per intent (and per action and outcome,
+ * as the seed lists them), and the hosts per exploit signature. JSON: `webui`, a list with one
+ * object per profile: profile, hosts_requests, hosts_login_attempts, hosts_login_success,
+ * hosts_device_access, intents {intent: hosts}, plus outcomes, actions and exploits. */
+#include <string.h>
+
+#include "report/report.h"
+
+#define WEBUI_WHERE " AND timestamp >= ?1 AND timestamp < ?2"
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, const char *until)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_warn("report", "webui: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, until, -1, SQLITE_STATIC);
+	return q;
+}
+
+static const char *col(sqlite3_stmt *q, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(q, i);
+	return s ? s : "?";
+}
+
+/* One object per profile, in the order of `profiles`; created on first sight. */
+static json_t *profile_obj(json_t *profiles, const char *name)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(profiles, i, o) {
+		if (strcmp(json_string_value(json_object_get(o, "profile")), name) == 0)
+			return o;
+	}
+	o = json_pack("{s:s,s:i,s:i,s:i,s:i,s:{},s:{},s:{},s:{}}", "profile", name,
+		      "hosts_requests", 0, "hosts_login_attempts", 0, "hosts_login_success", 0,
+		      "hosts_device_access", 0, "intents", "outcomes", "actions", "exploits");
+	json_array_append_new(profiles, o);
+	return o;
+}
+
+static void render(struct report_table *t, const char *key, struct buf *text, struct buf *html)
+{
+	report_table_render(t, REPORT_TEXT, text);
+	buf_append_str(text, "\n");
+	buf_printf(html, "<section id=\"%s\">", key);
+	report_table_render(t, REPORT_HTML, html);
+	buf_append_str(html, "</section>\n");
+	report_table_free(t);
+}
+
+/* What every part of the section needs. */
+struct wctx {
+	sqlite3 *db;
+	const char *since, *until;
+	json_t *profiles; /* the "webui" list */
+};
+
+/* The first table: distinct hosts per stage, per profile. Returns the table, or NULL when
+ * there are no web events. */
+static struct report_table *hosts_table(struct wctx *w)
+{
+	sqlite3_stmt *q =
+		prepare(w->db,
+			"SELECT json_extract(json, '$.profile'),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.request' THEN src_ip END),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' THEN src_ip END),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' AND"
+			"  json_extract(json, '$.success') THEN src_ip END),"
+			" count(DISTINCT CASE WHEN eventid = 'mitsu.webui.action' THEN src_ip END)"
+			" FROM events WHERE eventid IN ('mitsu.http.request', 'mitsu.http.login',"
+			" 'mitsu.webui.action')" WEBUI_WHERE " GROUP BY 1 ORDER BY 1",
+			w->since, w->until);
+	if (!q)
+		return NULL;
+	struct report_table *t =
+		report_table_new("WebUI: distinct source hosts per device (seed §2, first table)");
+	static const char *const cols[] = {"device profile", "hosts with requests",
+					   "hosts trying to log in", "hosts logged in",
+					   "hosts doing device-specific access"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
+		report_table_col(t, cols[i], i ? REPORT_INT : REPORT_STR, 0);
+	static const char *const keys[] = {"hosts_requests", "hosts_login_attempts",
+					   "hosts_login_success", "hosts_device_access"};
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		json_t *o = profile_obj(w->profiles, col(q, 0));
+		report_table_row(t);
+		report_table_str(t, col(q, 0));
+		for (int k = 0; k < 4; k++) {
+			json_object_set_new(o, keys[k],
+					    json_integer(sqlite3_column_int64(q, k + 1)));
+			report_table_int(t, sqlite3_column_int64(q, k + 1));
+		}
+	}
+	sqlite3_finalize(q);
+	if (report_table_nrows(t) == 0) {
+		report_table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* The second table: hosts per action with its intent and outcome; in JSON also per intent,
+ * per outcome and per action. */
+static struct report_table *intents_table(struct wctx *w)
+{
+	static const struct {
+		const char *field, *key;
+	} groups[] = {{"intent", "intents"}, {"outcome", "outcomes"}, {"action", "actions"}};
+	sqlite3_stmt *q;
+	for (size_t g = 0; g < LIB_ARRAY_LEN(groups); g++) {
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "SELECT json_extract(json, '$.profile'), json_extract(json, '$.%s'),"
+			 " count(DISTINCT src_ip) FROM events WHERE eventid = "
+			 "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
+			 groups[g].field);
+		if (!(q = prepare(w->db, sql, w->since, w->until)))
+			continue;
+		while (sqlite3_step(q) == SQLITE_ROW)
+			json_object_set_new(
+				json_object_get(profile_obj(w->profiles, col(q, 0)), groups[g].key),
+				col(q, 1), json_integer(sqlite3_column_int64(q, 2)));
+		sqlite3_finalize(q);
+	}
+	struct report_table *t = report_table_new(
+		"WebUI: hosts per action, intent and outcome (seed §2, second table)");
+	static const char *const cols[] = {"device profile", "action", "intent", "outcome",
+					   "hosts"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
+		report_table_col(t, cols[i], i == 4 ? REPORT_INT : REPORT_STR, 0);
+	q = prepare(w->db,
+		    "SELECT json_extract(json, '$.profile'), json_extract(json, '$.action'),"
+		    " json_extract(json, '$.intent'), json_extract(json, '$.outcome'),"
+		    " count(DISTINCT src_ip) FROM events WHERE eventid = "
+		    "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2, 3, 4 ORDER BY 1, 5 DESC, 2",
+		    w->since, w->until);
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		report_table_row(t);
+		for (int k = 0; k < 4; k++)
+			report_table_str(t, col(q, k));
+		report_table_int(t, sqlite3_column_int64(q, 4));
+	}
+	sqlite3_finalize(q);
+	return t;
+}
+
+/* Hosts per exploit signature. */
+static struct report_table *exploits_table(struct wctx *w)
+{
+	struct report_table *t =
+		report_table_new("WebUI: hosts per exploit signature (rules/exploits)");
+	static const char *const cols[] = {"device profile", "signature", "CVE", "hosts"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
+		report_table_col(t, cols[i], i == 3 ? REPORT_INT : REPORT_STR, 0);
+	sqlite3_stmt *q =
+		prepare(w->db,
+			"SELECT json_extract(json, '$.profile'), json_extract(json, '$.signature'),"
+			" coalesce(json_extract(json, '$.cve'), 'none'), count(DISTINCT src_ip)"
+			" FROM events WHERE eventid = 'mitsu.exploit.match'" WEBUI_WHERE
+			" GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2",
+			w->since, w->until);
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		json_object_set_new(
+			json_object_get(profile_obj(w->profiles, col(q, 0)), "exploits"), col(q, 1),
+			json_integer(sqlite3_column_int64(q, 3)));
+		report_table_row(t);
+		for (int k = 0; k < 3; k++)
+			report_table_str(t, col(q, k));
+		report_table_int(t, sqlite3_column_int64(q, 3));
+	}
+	sqlite3_finalize(q);
+	return t;
+}
+
+void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
+		  struct buf *html)
+{
+	struct wctx w = {.db = db, .since = since, .until = until, .profiles = json_array()};
+	struct report_table *hosts = hosts_table(&w);
+	if (!hosts) {
+		json_decref(w.profiles);
+		return;
+	}
+	buf_append_str(text, "== WebUI ==\n");
+	buf_append_str(html, "<h2>WebUI</h2>\n");
+	render(hosts, "webui_hosts", text, html);
+	render(intents_table(&w), "webui_intents", text, html);
+	render(exploits_table(&w), "webui_exploits", text, html);
+	json_object_set_new(json, "webui", w.profiles);
+}
