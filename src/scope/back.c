@@ -82,22 +82,24 @@ void scope_back_init(struct back *b, const struct scope_config *cfg)
 {
 	memset(b, 0, sizeof(*b));
 	b->cfg = cfg;
-	scope_srctab_init(&b->src, cfg->max_sources);
+	scope_mem_init(&b->mem);
+	scope_srctab_init(&b->src, cfg->max_sources, &b->mem);
 	b->inline_pairs = cfg->scan_dests <= INL_SCANS_MAX;
 	b->log[0].esize = b->log[1].esize = sizeof(struct clogent);
 	b->log[LOG_WIDE].esize = sizeof(struct logent);
 	b->scan_dests = cfg->scan_dests;
-	scope_tab_init(&b->pair, sizeof(struct pair_rec), cfg->max_pairs);
-	scope_tab_init(&b->victim, sizeof(struct victim_rec), cfg->max_victims);
-	scope_tab_init(&b->scanner, sizeof(struct scanner_rec), cfg->max_scanners);
-	scope_tab_init(&b->ivscan, sizeof(struct ivscan_rec), cfg->max_scanners);
-	scope_tab_init(&b->asn, sizeof(struct asn_rec), 1000000);
-	scope_tab_init(&b->iv_asn, sizeof(struct asn_rec), 1000000);
-	scope_tab_init(&b->src6, sizeof(struct src6_rec), cfg->max_sources);
-	scope_tab_init(&b->pair6, sizeof(struct src6_rec), cfg->max_pairs);
-	scope_tab_init(&b->spill, sizeof(struct spill_rec), 1000000);
+	scope_tab_init(&b->pair, sizeof(struct pair_rec), cfg->max_pairs, &b->mem);
+	scope_tab_init(&b->victim, sizeof(struct victim_rec), cfg->max_victims, &b->mem);
+	scope_tab_init(&b->scanner, sizeof(struct scanner_rec), cfg->max_scanners, &b->mem);
+	scope_tab_init(&b->ivscan, sizeof(struct ivscan_rec), cfg->max_scanners, &b->mem);
+	scope_tab_init(&b->asn, sizeof(struct asn_rec), 1000000, &b->mem);
+	scope_tab_init(&b->iv_asn, sizeof(struct asn_rec), 1000000, &b->mem);
+	scope_tab_init(&b->src6, sizeof(struct src6_rec), cfg->max_sources, &b->mem);
+	scope_tab_init(&b->pair6, sizeof(struct src6_rec), cfg->max_pairs, &b->mem);
+	scope_tab_init(&b->spill, sizeof(struct spill_rec), 1000000, &b->mem);
 	lib_random(&b->setseed, sizeof(b->setseed));
 	lib_random(b->sipkey, sizeof(b->sipkey));
+	/* Plain pages for the port arrays: a few of their pages are touched in most runs. */
 	b->iv_port_src = xcalloc(NPORTS, sizeof(uint32_t));
 	b->run_port_src = xcalloc(NPORTS, sizeof(uint32_t));
 }
@@ -110,11 +112,12 @@ void scope_back_free(struct back *b)
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tabs); i++)
 		scope_tab_free(tabs[i]);
 	scope_scan_free(b);
-	free(b->ivsrc);
+	scope_mem_free(&b->mem, b->ivsrc, b->capivsrc * sizeof(*b->ivsrc));
 	free(b->iv_port_src);
 	free(b->run_port_src);
+	scope_mem_free(&b->mem, b->ring, RING * sizeof(*b->ring));
 	free(b->attacks);
-	free(b->ring);
+	scope_mem_release(&b->mem);
 }
 
 uint64_t scope_back_bytes(const struct back *b)
@@ -130,8 +133,13 @@ uint64_t scope_back_bytes(const struct back *b)
 static void ivsrc_push(struct back *b, uint32_t a)
 {
 	if (b->nivsrc == b->capivsrc) {
-		b->capivsrc = b->capivsrc ? b->capivsrc * 2 : 4096;
-		b->ivsrc = xrealloc(b->ivsrc, b->capivsrc * sizeof(*b->ivsrc));
+		size_t cap = b->capivsrc ? b->capivsrc * 2 : 4096;
+		uint32_t *n = scope_mem_alloc(&b->mem, cap * sizeof(*n));
+		if (b->nivsrc)
+			memcpy(n, b->ivsrc, b->nivsrc * sizeof(*n));
+		scope_mem_free(&b->mem, b->ivsrc, b->capivsrc * sizeof(*n));
+		b->ivsrc = n;
+		b->capivsrc = cap;
 	}
 	b->ivsrc[b->nivsrc++] = a;
 }

@@ -19,6 +19,7 @@ int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, 
 		return -EINVAL;
 	struct scope_engine *e = xcalloc(1, sizeof(*e));
 	e->cfg = *cfg;
+	scope_mem_init(&e->mem);
 	scope_dark_init(&e->dark, &e->cfg);
 	/* --threads N: the reading thread and N - 1 workers. */
 	e->nb = nthreads > 1 ? nthreads - 1 : 1;
@@ -36,13 +37,15 @@ int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, 
 	lib_random(e->sipseed, sizeof(e->sipseed));
 	lib_random(e->sipkey, sizeof(e->sipkey));
 	if (!e->dark.any4 && e->dark.size <= SCOPE_DIRECT_MAX) {
-		e->dpk = xcalloc(e->dark.size, sizeof(*e->dpk));
-		e->dhit = xcalloc((e->dark.size + 63) / 64, sizeof(*e->dhit));
+		e->dpk = scope_mem_alloc(&e->mem, e->dark.size * sizeof(*e->dpk));
+		e->dhit = scope_mem_alloc(&e->mem, (e->dark.size + 63) / 64 * sizeof(*e->dhit));
 	}
-	scope_tab_init(&e->dst, sizeof(struct dst_rec), cfg->max_dests);
+	scope_tab_init(&e->dst, sizeof(struct dst_rec), cfg->max_dests, &e->mem);
+	/* Plain pages for the port arrays: a few of their pages are touched in most runs. */
 	e->run_port_pk = xcalloc(NPORTS, sizeof(uint64_t));
 	e->iv_port_pk = xcalloc(NPORTS, sizeof(uint32_t));
 	e->touched = xcalloc(NPORTS, sizeof(uint32_t));
+	e->run_ports = xcalloc(NPORTS, sizeof(uint32_t));
 	e->r.dark_size = e->dark.any4 ? 0 : e->dark.size;
 	if (e->threaded)
 		scope_threads_start(e);
@@ -107,12 +110,15 @@ void scope_engine_free(struct scope_engine *e)
 	for (int i = 0; i < e->nb; i++)
 		scope_back_free(&e->b[i]);
 	free(e->b);
-	free(e->dpk);
-	free(e->dhit);
+	if (e->dpk) {
+		scope_mem_free(&e->mem, e->dpk, e->dark.size * sizeof(*e->dpk));
+		scope_mem_free(&e->mem, e->dhit, (e->dark.size + 63) / 64 * sizeof(*e->dhit));
+	}
 	scope_tab_free(&e->dst);
 	free(e->run_port_pk);
 	free(e->iv_port_pk);
 	free(e->touched);
+	free(e->run_ports);
 	for (size_t i = 0; i < e->nivs; i++) {
 		free(e->ivs[i].ports);
 		free(e->ivs[i].countries);
@@ -121,6 +127,7 @@ void scope_engine_free(struct scope_engine *e)
 	free(e->ivs);
 	free(e->iv.ports);
 	scope_report_free(&e->r);
+	scope_mem_release(&e->mem);
 	free(e);
 }
 

@@ -107,13 +107,14 @@ struct src_cold {
  * scope_tab (scope_int.h), keyed by the address with a seeded hash. Probing starts at an even
  * slot, so that the first two probes share a cache line. */
 struct srctab {
+	struct scope_mem *mem;
 	struct src_rec *rec;
 	struct src_cold *cold;
 	uint64_t mask, count, max, high;
 	uint64_t seed0, seed1;
 };
 
-void scope_srctab_init(struct srctab *t, uint64_t max);
+void scope_srctab_init(struct srctab *t, uint64_t max, struct scope_mem *mem);
 void scope_srctab_release(struct srctab *t);
 uint64_t scope_srctab_bytes(const struct srctab *t);
 /* Doubles the capacity (false at the bound), as scope_tab_grow does. */
@@ -306,6 +307,7 @@ struct msg {
 
 struct back {
 	const struct scope_config *cfg;
+	struct scope_mem mem; /* every table and array of the back */
 	struct srctab src;
 	struct scope_tab pair, victim, scanner, ivscan, asn, iv_asn, src6, pair6, spill;
 	bool inline_pairs;   /* scan_dests fits an inline pair's counter */
@@ -352,6 +354,7 @@ struct back {
 
 struct scope_engine {
 	struct scope_config cfg;
+	struct scope_mem mem; /* the front's tables and arrays */
 	struct scope_dark dark;
 	int nb;
 	struct back *b;
@@ -367,8 +370,11 @@ struct scope_engine {
 	/* Ports. */
 	uint64_t *run_port_pk;
 	uint32_t *iv_port_pk;
-	uint32_t *touched;
+	uint32_t *touched; /* the ports of the open interval */
 	size_t ntouched;
+	uint32_t *run_ports; /* the ports of the closed intervals */
+	size_t nrun_ports;
+	uint64_t run_port_seen[NPORTS / 64]; /* a bit per port in run_ports */
 	/* The interval clock. */
 	bool open;
 	uint32_t ival;                  /* 0 before the first packet */
@@ -501,7 +507,7 @@ static inline bool cand_maybe(const struct back *b, uint32_t src)
 /* ------------------------------------------------------------------ the scan log (scan.c) */
 
 /* Makes room for the next entry of a log (a new chunk when the current one is full). */
-void scope_log_room(struct scanlog *l);
+void scope_log_room(struct scanlog *l, struct scope_mem *mem);
 /* Starts a run of log entries with second `sec`. */
 void scope_log_new_run(struct scanlog *l, uint32_t sec);
 
@@ -513,7 +519,7 @@ static inline bool log_next(struct back *b, struct scanlog *l)
 		return false;
 	}
 	if (l->at == l->end)
-		scope_log_room(l);
+		scope_log_room(l, &b->mem);
 	b->nlog++;
 	l->n++;
 	return true;

@@ -44,16 +44,13 @@ static void finish_dark(struct scope_engine *e, struct scope_report *r)
 	}
 }
 
-/* Every port of the run: packets from the front, sources from the backs. */
+/* Every port of the run (each closed interval listed its new ones): packets from the front,
+ * sources from the backs. */
 static void finish_ports(struct scope_engine *e, struct scope_report *r)
 {
-	size_t np = 0;
-	for (uint32_t i = 0; i < NPORTS; i++)
-		np += e->run_port_pk[i] != 0;
-	r->ports = xcalloc(np + 1, sizeof(*r->ports));
-	for (uint32_t i = 0; i < NPORTS; i++) {
-		if (!e->run_port_pk[i])
-			continue;
+	r->ports = xcalloc(e->nrun_ports + 1, sizeof(*r->ports));
+	for (size_t j = 0; j < e->nrun_ports; j++) {
+		uint32_t i = e->run_ports[j];
 		uint64_t src = 0;
 		for (int k = 0; k < e->nb; k++)
 			src += e->b[k].run_port_src[i];

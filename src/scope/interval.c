@@ -106,8 +106,33 @@ static void source_closes(struct back *b, struct src_rec *s)
 	source_labels(b, s, sc, cc);
 }
 
+/* The interval's sources in address order (a radix sort, a byte a pass): their countries and AS
+ * numbers are then looked up in increasing order, which walks the geolocation table forwards
+ * instead of missing the cache at every lookup. The order of the closes changes no count. */
+static void sort_sources(struct back *b)
+{
+	size_t n = b->nivsrc;
+	uint32_t *a = b->ivsrc, *t = scope_mem_alloc(&b->mem, n * sizeof(*t));
+	for (int shift = 0; shift < 32; shift += 8) {
+		size_t at[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			at[((a[i] >> shift) & 255) + 1]++;
+		for (int k = 0; k < 256; k++)
+			at[k + 1] += at[k];
+		for (size_t i = 0; i < n; i++)
+			t[at[(a[i] >> shift) & 255]++] = a[i];
+		uint32_t *x = a;
+		a = t;
+		t = x;
+	}
+	/* Four passes: the sorted addresses are back in b->ivsrc. */
+	scope_mem_free(&b->mem, t, n * sizeof(*t));
+}
+
 void scope_back_close(struct back *b, uint32_t next)
 {
+	if (b->cfg->geo && b->nivsrc > 1)
+		sort_sources(b);
 	for (size_t i = 0; i < b->nivsrc; i++) {
 		if (i + 16 < b->nivsrc) {
 			uint64_t h = srctab_hash(&b->src, b->ivsrc[i + 16]);
@@ -188,7 +213,7 @@ struct scope_asn *scope_asns_of(struct scope_engine *e, bool interval, size_t ke
 	*n = 0;
 	if (!e->cfg.geo)
 		return NULL;
-	scope_tab_init(&merged, sizeof(struct asn_rec), 10000000);
+	scope_tab_init(&merged, sizeof(struct asn_rec), 10000000, &e->mem);
 	for (int i = 0; i < e->nb; i++) {
 		struct scope_tab *t = interval ? &e->b[i].iv_asn : &e->b[i].asn;
 		for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
@@ -226,6 +251,10 @@ static void interval_ports(struct scope_engine *e, struct scope_interval *iv)
 	size_t np = 0;
 	for (size_t i = 0; i < e->ntouched; i++) {
 		uint32_t idx = e->touched[i];
+		if (!(e->run_port_seen[idx >> 6] & 1ull << (idx & 63))) { /* its first interval */
+			e->run_port_seen[idx >> 6] |= 1ull << (idx & 63);
+			e->run_ports[e->nrun_ports++] = idx;
+		}
 		uint64_t src = 0;
 		for (int k = 0; k < e->nb; k++) {
 			src += e->b[k].iv_port_src[idx];

@@ -9,12 +9,12 @@
 
 /* Points `at` and `end` at the room left in the log's current chunk, allocating the chunk if
  * needed. */
-void scope_log_room(struct scanlog *l)
+void scope_log_room(struct scanlog *l, struct scope_mem *mem)
 {
 	size_t per = LOG_CHUNK_BYTES / l->esize, c = l->n / per;
 	if (c == l->nchunks) {
 		l->chunk = xrealloc(l->chunk, (l->nchunks + 1) * sizeof(*l->chunk));
-		l->chunk[l->nchunks++] = scope_slots_alloc(LOG_CHUNK_BYTES);
+		l->chunk[l->nchunks++] = scope_mem_alloc(mem, LOG_CHUNK_BYTES);
 	}
 	l->at = l->chunk[c] + (l->n % per) * l->esize;
 	l->end = l->chunk[c] + per * l->esize;
@@ -39,7 +39,7 @@ static void *arena_get(struct back *b, size_t bytes)
 	if (!b->arena_used || b->arena_at + bytes > ARENA_CHUNK) {
 		if (b->arena_used == b->narena) {
 			b->arena = xrealloc(b->arena, (b->narena + 1) * sizeof(*b->arena));
-			b->arena[b->narena++] = scope_slots_alloc(ARENA_CHUNK);
+			b->arena[b->narena++] = scope_mem_alloc(&b->mem, ARENA_CHUNK);
 		}
 		b->arena_used++;
 		b->arena_at = 0;
@@ -254,12 +254,12 @@ void scope_scan_free(struct back *b)
 {
 	for (int k = 0; k < 3; k++) {
 		for (size_t i = 0; i < b->log[k].nchunks; i++)
-			scope_slots_free(b->log[k].chunk[i], LOG_CHUNK_BYTES);
+			scope_mem_free(&b->mem, b->log[k].chunk[i], LOG_CHUNK_BYTES);
 		free(b->log[k].chunk);
 		free(b->log[k].runs);
 	}
 	for (size_t i = 0; i < b->narena; i++)
-		scope_slots_free(b->arena[i], ARENA_CHUNK);
+		scope_mem_free(&b->mem, b->arena[i], ARENA_CHUNK);
 	free(b->arena);
 }
 
@@ -281,7 +281,7 @@ void scope_scan_finish(struct scope_engine *e, struct scope_report *r)
 	for (int k = 0; k < e->nb; k++) {
 		struct back *b = &e->b[k];
 		struct scope_tab seen;
-		scope_tab_init(&seen, 8, b->scanner.count + 1);
+		scope_tab_init(&seen, 8, b->scanner.count + 1, &e->mem);
 		for (uint8_t *p = NULL; (p = scope_tab_next(&b->scanner, p));) {
 			struct scanner_rec *sc = (struct scanner_rec *)p;
 			uint32_t src = (uint32_t)(sc->key >> 32);

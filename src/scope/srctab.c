@@ -3,8 +3,8 @@
 
 static void srctab_alloc(struct srctab *t, uint64_t cap)
 {
-	t->rec = (struct src_rec *)scope_slots_alloc(cap * sizeof(struct src_rec));
-	t->cold = (struct src_cold *)scope_slots_alloc(cap * sizeof(struct src_cold));
+	t->rec = scope_mem_alloc(t->mem, cap * sizeof(struct src_rec));
+	t->cold = scope_mem_alloc(t->mem, cap * sizeof(struct src_cold));
 	t->mask = cap - 1;
 	if (cap > t->high)
 		t->high = cap;
@@ -12,15 +12,16 @@ static void srctab_alloc(struct srctab *t, uint64_t cap)
 
 void scope_srctab_release(struct srctab *t)
 {
-	scope_slots_free((uint8_t *)t->rec, (t->mask + 1) * sizeof(struct src_rec));
-	scope_slots_free((uint8_t *)t->cold, (t->mask + 1) * sizeof(struct src_cold));
+	scope_mem_free(t->mem, t->rec, (t->mask + 1) * sizeof(struct src_rec));
+	scope_mem_free(t->mem, t->cold, (t->mask + 1) * sizeof(struct src_cold));
 	t->rec = NULL;
 	t->cold = NULL;
 }
 
-void scope_srctab_init(struct srctab *t, uint64_t max)
+void scope_srctab_init(struct srctab *t, uint64_t max, struct scope_mem *mem)
 {
 	memset(t, 0, sizeof(*t));
+	t->mem = mem;
 	t->max = max ? max : 1;
 	lib_random(&t->seed0, sizeof(t->seed0));
 	lib_random(&t->seed1, sizeof(t->seed1));

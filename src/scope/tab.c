@@ -8,36 +8,135 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-/* Tables are allocated with mmap: fresh pages are zero, so clearing a large table costs one
- * munmap/mmap instead of touching every byte. Large tables ask for transparent huge pages:
- * random probes into tens of megabytes otherwise miss the TLB on almost every lookup. */
-#define HUGE (2u << 20)
-uint8_t *scope_slots_alloc(uint64_t bytes)
+/* Memory comes from mmap: fresh pages are zero. Blocks of SCOPE_MEM_BIG and more are 2 MiB
+ * aligned with transparent huge pages asked for (random probes into tens of megabytes
+ * otherwise miss the TLB on almost every lookup, and every 4 KiB page is a fault). */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEM_ASAN 1
+#endif
+#endif
+#ifdef MEM_ASAN
+#include <sanitizer/asan_interface.h>
+#define MEM_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define MEM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define MEM_POISON(p, n) ((void)(p), (void)(n))
+#define MEM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define MEM_PAGE 4096u
+
+static uint64_t round_up(uint64_t n, uint64_t a)
 {
-	uint64_t len = bytes >= HUGE ? bytes + HUGE : bytes;
+	return (n + a - 1) / a * a;
+}
+
+/* Bytes mapped for a block of `bytes` given its own mapping. */
+static uint64_t map_len(uint64_t bytes)
+{
+	return bytes >= SCOPE_MEM_BIG ? round_up(bytes, SCOPE_MEM_CHUNK)
+				      : round_up(bytes, MEM_PAGE);
+}
+
+static uint8_t *map(uint64_t bytes)
+{
+	uint64_t want = map_len(bytes);
+	bool huge = bytes >= SCOPE_MEM_BIG;
+	uint64_t len = huge ? want + SCOPE_MEM_CHUNK : want;
 	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		log_error("scope", "out of memory for a %llu-byte table",
 			  (unsigned long long)bytes);
 		abort();
 	}
-	if (bytes < HUGE)
+	if (!huge)
 		return p;
 	/* Align to 2 MiB and give back the slack on both sides. */
-	uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + SCOPE_MEM_CHUNK - 1) &
+				 ~(uintptr_t)(SCOPE_MEM_CHUNK - 1));
 	if (a > p)
 		munmap(p, (size_t)(a - p));
-	uint8_t *end = a + bytes, *pend = p + len;
+	uint8_t *end = a + want, *pend = p + len;
 	if (pend > end)
 		munmap(end, (size_t)(pend - end));
-	madvise(a, bytes, MADV_HUGEPAGE);
+	madvise(a, want, MADV_HUGEPAGE);
 	return a;
 }
 
-void scope_slots_free(uint8_t *p, uint64_t bytes)
+void scope_mem_init(struct scope_mem *m)
 {
-	if (p)
-		munmap(p, bytes);
+	memset(m, 0, sizeof(*m));
+}
+
+void scope_mem_release(struct scope_mem *m)
+{
+	for (size_t i = 0; i < m->nchunks; i++) {
+		MEM_UNPOISON(m->chunks[i], SCOPE_MEM_CHUNK);
+		munmap(m->chunks[i], SCOPE_MEM_CHUNK);
+	}
+	free(m->chunks);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Keeps a free block for reuse (dropped, until the release, when every size slot is taken). */
+static void mem_keep(struct scope_mem *m, uint8_t *p, uint64_t n)
+{
+	for (size_t i = 0; i < SCOPE_MEM_SIZES; i++) {
+		if (m->free[i].bytes && m->free[i].bytes != n)
+			continue;
+		m->free[i].bytes = n;
+		memcpy(p, &m->free[i].head, sizeof(p));
+		m->free[i].head = p;
+		MEM_POISON(p + sizeof(p), n - sizeof(p));
+		return;
+	}
+	MEM_POISON(p, n);
+}
+
+void *scope_mem_alloc(struct scope_mem *m, uint64_t bytes)
+{
+	if (!m || bytes >= SCOPE_MEM_BIG) {
+		if (m)
+			m->held += map_len(bytes);
+		return map(bytes);
+	}
+	uint64_t n = round_up(bytes ? bytes : 1, MEM_PAGE);
+	for (size_t i = 0; i < SCOPE_MEM_SIZES; i++) {
+		uint8_t *p = m->free[i].head;
+		if (m->free[i].bytes != n || !p)
+			continue;
+		MEM_UNPOISON(p, n);
+		memcpy(&m->free[i].head, p, sizeof(p));
+		memset(p, 0, n);
+		return p;
+	}
+	if ((uint64_t)(m->end - m->at) < n) {
+		if (m->end > m->at)
+			mem_keep(m, m->at, (uint64_t)(m->end - m->at));
+		m->chunks = xrealloc(m->chunks, (m->nchunks + 1) * sizeof(*m->chunks));
+		m->at = m->chunks[m->nchunks++] = map(SCOPE_MEM_CHUNK);
+		m->end = m->at + SCOPE_MEM_CHUNK;
+		m->held += SCOPE_MEM_CHUNK;
+	}
+	uint8_t *p = m->at;
+	m->at += n;
+	return p; /* never used since the chunk was mapped: zero */
+}
+
+void scope_mem_free(struct scope_mem *m, void *p, uint64_t bytes)
+{
+	if (!p)
+		return;
+	if (!m || bytes >= SCOPE_MEM_BIG) {
+		if (m)
+			m->held -= map_len(bytes);
+		munmap(p, map_len(bytes));
+		return;
+	}
+	mem_keep(m, p, round_up(bytes ? bytes : 1, MEM_PAGE));
 }
 
 static uint64_t cap_for(uint64_t entries)
@@ -48,22 +147,23 @@ static uint64_t cap_for(uint64_t entries)
 	return c;
 }
 
-void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max)
+void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max, struct scope_mem *mem)
 {
 	memset(t, 0, sizeof(*t));
+	t->mem = mem;
 	t->rsize = rsize;
 	t->max = max ? max : 1;
 	lib_random(&t->seed0, sizeof(t->seed0));
 	lib_random(&t->seed1, sizeof(t->seed1));
 	t->seed1 |= 1;
 	t->mask = SCOPE_TAB_MIN - 1;
-	t->slots = scope_slots_alloc((uint64_t)SCOPE_TAB_MIN * rsize);
+	t->slots = scope_mem_alloc(mem, (uint64_t)SCOPE_TAB_MIN * rsize);
 	t->high = SCOPE_TAB_MIN;
 }
 
 void scope_tab_free(struct scope_tab *t)
 {
-	scope_slots_free(t->slots, (t->mask + 1) * t->rsize);
+	scope_mem_free(t->mem, t->slots, (t->mask + 1) * t->rsize);
 	t->slots = NULL;
 }
 
@@ -78,7 +178,7 @@ bool scope_tab_grow(struct scope_tab *t)
 	if (t->count >= t->max || cap * 7 / 10 >= t->max)
 		return false;
 	uint64_t ncap = cap * 2;
-	uint8_t *n = scope_slots_alloc(ncap * t->rsize);
+	uint8_t *n = scope_mem_alloc(t->mem, ncap * t->rsize);
 	uint64_t nmask = ncap - 1;
 	for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
 		uint64_t k;
@@ -93,7 +193,7 @@ bool scope_tab_grow(struct scope_tab *t)
 			}
 		}
 	}
-	scope_slots_free(t->slots, cap * t->rsize);
+	scope_mem_free(t->mem, t->slots, cap * t->rsize);
 	t->slots = n;
 	t->mask = nmask;
 	if (ncap > t->high)
@@ -106,8 +206,8 @@ void scope_tab_clear(struct scope_tab *t)
 	if (!t->count)
 		return;
 	uint64_t cap = t->mask + 1, want = cap_for(t->count);
-	scope_slots_free(t->slots, cap * t->rsize);
-	t->slots = scope_slots_alloc(want * t->rsize);
+	scope_mem_free(t->mem, t->slots, cap * t->rsize);
+	t->slots = scope_mem_alloc(t->mem, want * t->rsize);
 	t->mask = want - 1;
 	t->count = 0;
 }

@@ -169,7 +169,7 @@ void scope_threads_start(struct scope_engine *e)
 {
 	for (int i = 0; i < e->nb; i++) {
 		struct back *b = &e->b[i];
-		b->ring = xcalloc(RING, sizeof(*b->ring));
+		b->ring = scope_mem_alloc(&b->mem, RING * sizeof(*b->ring));
 		if (pthread_create(&b->thread, NULL, back_thread, b)) {
 			log_error("scope", "cannot start worker thread %d", i);
 			abort();
