@@ -47,6 +47,7 @@ struct scope_input {
 	/* classic pcap, read by us: a buffer refilled with read(2) */
 	bool classic;
 	uint8_t *buf;
+	size_t bufsize;
 	size_t blen, bpos; /* bytes in buf, position of the next record */
 	uint64_t bbase;    /* file offset of buf[0] */
 	bool eof;
@@ -243,6 +244,24 @@ static inline bool avail(struct scope_input *in, size_t n)
 	return in->blen - in->bpos >= n || refill(in, n);
 }
 
+/* A file smaller than READ_BUF is read into a buffer of its size (allocated exactly, so that
+ * a sanitizer sees a read past it); a larger one into READ_BUF bytes of huge pages (one page
+ * fault, not 320). */
+static void readbuf_alloc(struct scope_input *in, size_t size)
+{
+	in->bufsize = size;
+	in->buf = size < READ_BUF ? xmalloc(size ? size : 1) : scope_mem_alloc(NULL, READ_BUF);
+}
+
+static void readbuf_free(struct scope_input *in)
+{
+	if (in->bufsize < READ_BUF)
+		free(in->buf);
+	else
+		scope_mem_free(NULL, in->buf, READ_BUF);
+	in->buf = NULL;
+}
+
 static bool refill(struct scope_input *in, size_t n)
 {
 	if (in->eof)
@@ -251,10 +270,23 @@ static bool refill(struct scope_input *in, size_t n)
 	in->bbase += in->bpos;
 	in->blen -= in->bpos;
 	in->bpos = 0;
+	if (n > in->bufsize) {
+		/* More than the file held when it was opened: only if it grew since. */
+		struct stat st;
+		if (in->bufsize == READ_BUF || fstat(in->fd, &st) ||
+		    (uint64_t)st.st_size <= in->total) {
+			in->eof = true;
+			return false;
+		}
+		uint8_t *old = in->buf;
+		size_t len = in->blen;
+		readbuf_alloc(in, READ_BUF);
+		memcpy(in->buf, old, len);
+		free(old);
+	}
 	while (in->blen < n && !in->eof) {
-		ssize_t r =
-			read(in->fd, in->buf + in->blen,
-			     READ_BUF - in->blen > READ_CHUNK ? READ_CHUNK : READ_BUF - in->blen);
+		size_t room = in->bufsize - in->blen;
+		ssize_t r = read(in->fd, in->buf + in->blen, room > READ_CHUNK ? READ_CHUNK : room);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -363,7 +395,7 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 			goto fail;
 		}
 		in->classic = true;
-		in->buf = scope_mem_alloc(NULL, READ_BUF); /* huge pages: one fault, not 320 */
+		readbuf_alloc(in, in->total < READ_BUF ? (size_t)in->total : READ_BUF);
 		in->fd = fd;
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		if (!avail(in, 24)) {
@@ -543,7 +575,7 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 			   (int64_t)ph->ts.tv_usec * (in->nano ? 1 : 1000);
 		f->data = data;
 		f->caplen = ph->caplen;
-		f->len = ph->len;
+		f->len = ph->len < ph->caplen ? ph->caplen : ph->len; /* as the classic path */
 		return 1;
 	}
 	if (r == 0)
@@ -652,7 +684,8 @@ void scope_input_close(struct scope_input *in)
 	else if (in->cf)
 		fclose(in->cf);
 	free(in->dec);
-	scope_mem_free(NULL, in->buf, READ_BUF);
+	if (in->buf)
+		readbuf_free(in);
 	if (in->fd >= 0)
 		close(in->fd);
 	free(in);
