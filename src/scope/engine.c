@@ -5,13 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* Index of the packet's dark destination (-1: not dark; IPv6 dark addresses are all 0). */
-static inline int64_t dark_index_of(const struct scope_engine *e, const struct scope_pkt *p)
-{
-	return p->ipver == 4 ? scope_dark_index(&e->dark, p->dst)
-			     : (scope_dark6(&e->dark, p->dst6) ? 0 : -1);
-}
-
 int scope_engine_new(struct scope_engine **out, const struct scope_config *cfg, int nthreads,
 		     scope_interval_cb on_interval, void *arg)
 {
@@ -79,26 +72,14 @@ static void flush(struct scope_engine *e)
 void scope_engine_packet(struct scope_engine *e, const struct scope_pkt *pkt)
 {
 	e->r.frames++;
-	int64_t di = dark_index_of(e, pkt);
-	scope_front_run(e, pkt, &di, 1);
+	scope_front_run(e, pkt, 1);
 	flush(e);
 }
 
 void scope_engine_batch(struct scope_engine *e, const struct scope_pkt *pkts, size_t n)
 {
-	/* The per-address counters are touched at random: find them all first (prefetching),
-	 * then count. */
-	int64_t di[256];
-	for (size_t at = 0; at < n; at += LIB_ARRAY_LEN(di)) {
-		size_t m = n - at < LIB_ARRAY_LEN(di) ? n - at : LIB_ARRAY_LEN(di);
-		for (size_t i = 0; i < m; i++) {
-			di[i] = dark_index_of(e, &pkts[at + i]);
-			if (e->dpk && di[i] >= 0 && pkts[at + i].ipver == 4)
-				__builtin_prefetch(&e->dpk[di[i]], 1);
-		}
-		e->r.frames += m;
-		scope_front_run(e, pkts + at, di, m);
-	}
+	e->r.frames += n;
+	scope_front_run(e, pkts, n);
 	flush(e);
 }
 

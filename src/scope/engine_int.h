@@ -637,9 +637,8 @@ static inline void dispatch(struct scope_engine *e, const struct scope_pkt *p)
 
 /* ------------------------------------------------------------------ the front (front.c) */
 
-/* The front over m packets; di[i]: the dark index of pkts[i] (-1: not dark). */
-void scope_front_run(struct scope_engine *e, const struct scope_pkt *pkts, const int64_t *di,
-		     size_t m);
+/* The front over m packets (and the back over the dark ones, or their hand-off to the workers). */
+void scope_front_run(struct scope_engine *e, const struct scope_pkt *pkts, size_t m);
 
 /* ------------------------------------------------------------------ intervals (interval.c) */
 

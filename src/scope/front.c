@@ -113,9 +113,37 @@ static void front_dst(struct scope_engine *e, struct front_sum *s, uint32_t dst)
 	}
 }
 
-/* The front over m packets; di[i]: dark_index_of(e, &pkts[i]). */
-void scope_front_run(struct scope_engine *e, const struct scope_pkt *pkts, const int64_t *di,
-		     size_t m)
+/* The darknet test of the front, with the one range of most darknets in locals. */
+struct dark_test {
+	const struct scope_dark *d;
+	bool one;
+	uint32_t start, span;
+	uint64_t base;
+	uint32_t *dpk;
+};
+
+/* Index of the packet's dark destination (-1: not dark; IPv6 dark addresses are all 0); the
+ * address's packet counter is fetched, for it is touched at random. */
+static inline int64_t dark_of(const struct dark_test *t, const struct scope_pkt *p)
+{
+	if (p->ipver != 4)
+		return scope_dark6(t->d, p->dst6) ? 0 : -1;
+	int64_t di;
+	if (t->one) {
+		uint32_t o = p->dst - t->start;
+		di = o <= t->span ? (int64_t)(t->base + o) : -1;
+	} else {
+		di = scope_dark_index(t->d, p->dst);
+	}
+	if (t->dpk && di >= 0)
+		__builtin_prefetch(&t->dpk[di], 1);
+	return di;
+}
+
+/* Packets ahead of the one counted whose dark index is computed (and counter fetched). */
+#define FRONT_AHEAD 8
+
+void scope_front_run(struct scope_engine *e, const struct scope_pkt *pkts, size_t m)
 {
 	struct front_sum s;
 	memset(&s, 0, sizeof(s));
@@ -125,10 +153,24 @@ void scope_front_run(struct scope_engine *e, const struct scope_pkt *pkts, const
 	int64_t lo = e->open ? e->iv_start_ns : INT64_MAX, hi = e->open ? e->iv_end_ns : INT64_MIN;
 	uint32_t *dpk = e->dpk;
 	uint64_t *dhit = e->dhit;
+	const struct dark_test dt = {
+		.d = &e->dark,
+		.one = !e->dark.any4 && e->dark.n == 1,
+		.start = e->dark.start[0],
+		.span = e->dark.end[0] - e->dark.start[0],
+		.base = e->dark.base[0],
+		.dpk = dpk,
+	};
+	int64_t ahead[FRONT_AHEAD];
+	for (size_t i = 0; i < m && i < FRONT_AHEAD; i++)
+		ahead[i] = dark_of(&dt, &pkts[i]);
 	for (size_t i = 0; i < m; i++) {
+		const int64_t di = ahead[i % FRONT_AHEAD];
+		if (i + FRONT_AHEAD < m)
+			ahead[i % FRONT_AHEAD] = dark_of(&dt, &pkts[i + FRONT_AHEAD]);
 		const struct scope_pkt *p = &pkts[i];
 		uint32_t len = p->len;
-		if (di[i] < 0) {
+		if (di < 0) {
 			s.nd_packets++;
 			s.nd_bytes += len;
 			continue;
@@ -150,7 +192,7 @@ void scope_front_run(struct scope_engine *e, const struct scope_pkt *pkts, const
 		s.cls[cls]++;
 		if (p->ipver == 4) {
 			if (dpk) {
-				uint64_t d = (uint64_t)di[i], bit = 1ull << (d & 63);
+				uint64_t d = (uint64_t)di, bit = 1ull << (d & 63);
 				s.hit += !dpk[d]++;
 				if (!(dhit[d >> 6] & bit)) {
 					dhit[d >> 6] |= bit;
