@@ -58,6 +58,7 @@ enum {
 	SF_SYN = 1u << 2,     /* it sent a SYN */
 	SF_OSDONE = 1u << 3,  /* a SYN matched a signature */
 	SF_SPILLED = 1u << 4, /* its label counters overflowed into the spill table this interval */
+	SF_PENDING = 1u << 5, /* not yet moved to its place while the table grows */
 	/* src_cold.flags */
 	SC_MIRAI = 1u << 0,
 	SC_ZMAP = 1u << 1,
@@ -255,6 +256,7 @@ struct ivscan_rec {
 };
 #define SET_MIN 16
 #define ARENA_CHUNK (4u << 20)
+#define ARENA_CLASSES 17 /* sizes of outgrown sets kept for reuse: 64 bytes .. 4 MiB */
 #define CAND_FILTER_BITS 65536u
 
 /* IPv6 sources and (source, port) pairs: keyed by a 64-bit keyed hash of the address. */
@@ -316,6 +318,7 @@ struct back {
 	uint8_t **arena;
 	size_t narena, arena_used, arena_at; /* chunks, chunks in use, bytes used in the last */
 	uint64_t arena_bytes;                /* bytes handed out this interval */
+	void *arena_free[ARENA_CLASSES];     /* outgrown sets by size (64 << class bytes) */
 	uint64_t bitmap_words;               /* 0: no bitmaps (darknet unknown or too large) */
 	const struct scope_dark *dark;
 	uint32_t setseed;

@@ -30,12 +30,31 @@ void scope_log_new_run(struct scanlog *l, uint32_t sec)
 	l->last_sec = sec;
 }
 
-/* Zeroed memory from the interval's arena, or NULL past the scan budget. */
+/* The class of a block of the arena's free lists: its size is 64 << class bytes; -1 for
+ * other sizes. */
+static int arena_class(size_t bytes)
+{
+	for (int k = 0; k < ARENA_CLASSES; k++)
+		if (bytes == (size_t)64 << k)
+			return k;
+	return -1;
+}
+
+/* Zeroed memory from the interval's arena, or NULL past the scan budget (which counts every
+ * block handed out, reused or not). */
 static void *arena_get(struct back *b, size_t bytes)
 {
 	bytes = (bytes + 63) & ~(size_t)63;
 	if (bytes > ARENA_CHUNK || b->arena_bytes + bytes > b->cfg->max_scan * 8)
 		return NULL;
+	int k = arena_class(bytes);
+	if (k >= 0 && b->arena_free[k]) {
+		void *p = b->arena_free[k];
+		memcpy(&b->arena_free[k], p, sizeof(p));
+		memset(p, 0, bytes);
+		b->arena_bytes += bytes;
+		return p;
+	}
 	if (!b->arena_used || b->arena_at + bytes > ARENA_CHUNK) {
 		if (b->arena_used == b->narena) {
 			b->arena = xrealloc(b->arena, (b->narena + 1) * sizeof(*b->arena));
@@ -49,6 +68,16 @@ static void *arena_get(struct back *b, size_t bytes)
 	b->arena_at += bytes;
 	b->arena_bytes += bytes;
 	return p;
+}
+
+/* An outgrown set, for the next set of its size. */
+static void arena_put(struct back *b, void *p, size_t bytes)
+{
+	int k = arena_class(bytes);
+	if (k < 0)
+		return;
+	memcpy(p, &b->arena_free[k], sizeof(p));
+	b->arena_free[k] = p;
 }
 
 static inline uint32_t *set_slot(const struct back *b, const struct ivscan_rec *c, uint32_t dst)
@@ -73,6 +102,7 @@ static bool set_grow(struct back *b, struct ivscan_rec *c)
 				uint64_t di = (uint64_t)scope_dark_index(b->dark, c->set[i] - 1);
 				bits[di >> 6] |= 1ull << (di & 63);
 			}
+		arena_put(b, c->set, (size_t)c->setcap * 4);
 		c->bits = bits;
 		c->set = NULL;
 		return true;
@@ -86,6 +116,7 @@ static bool set_grow(struct back *b, struct ivscan_rec *c)
 	for (uint32_t i = 0; i < ocap; i++)
 		if (old[i])
 			*set_slot(b, c, old[i] - 1) = old[i];
+	arena_put(b, old, (size_t)ocap * 4);
 	return true;
 }
 
@@ -242,6 +273,7 @@ void scope_scan_close(struct back *b)
 	b->arena_used = 0;
 	b->arena_at = 0;
 	b->arena_bytes = 0;
+	memset(b->arena_free, 0, sizeof(b->arena_free));
 	b->nlog = 0;
 	for (int k = 0; k < 3; k++) {
 		b->log[k].n = 0;

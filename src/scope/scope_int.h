@@ -39,6 +39,9 @@ void scope_mem_release(struct scope_mem *m);
 /* `bytes` of zeroed memory, 64-byte aligned. With m NULL, a mapping of its own. */
 void *scope_mem_alloc(struct scope_mem *m, uint64_t bytes);
 void scope_mem_free(struct scope_mem *m, void *p, uint64_t bytes);
+/* The block p of `old` bytes made `bytes` long (larger): its contents kept, the rest zero. A
+ * large block keeps its pages (they are moved, not copied: no fresh memory but the growth). */
+void *scope_mem_grow(struct scope_mem *m, void *p, uint64_t old, uint64_t bytes);
 
 struct scope_tab {
 	struct scope_mem *mem; /* where its slots come from (NULL: mappings of their own) */
@@ -52,6 +55,7 @@ struct scope_tab {
 };
 
 #define SCOPE_TAB_MIN 1024u
+#define SCOPE_TAB_MAX_RECORD 256 /* bytes */
 
 /* A table of rsize-byte records, at most max of them, with its slots from mem (may be NULL). */
 void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max, struct scope_mem *mem);

@@ -34,23 +34,47 @@ uint64_t scope_srctab_bytes(const struct srctab *t)
 	return t->high * (sizeof(struct src_rec) + sizeof(struct src_cold));
 }
 
-/* Doubles the capacity (false at the bound), as scope_tab_grow does. */
+/* Doubles the capacity in place (false at the bound), as scope_tab_grow does: the arrays grow,
+ * every source is marked pending, and each is placed at the first free or pending slot from its
+ * home in the larger table, swapping with a pending one that is then placed in turn. */
 bool scope_srctab_grow(struct srctab *t)
 {
 	uint64_t cap = t->mask + 1;
 	if (t->count >= t->max || cap * 7 / 10 >= t->max)
 		return false;
-	struct srctab o = *t;
-	srctab_alloc(t, cap * 2);
-	for (uint64_t j = 0; j < cap; j++) {
-		if (!(o.rec[j].flags & SF_USED))
-			continue;
-		uint64_t i = srctab_hash(t, o.rec[j].addr) & t->mask & ~1ull;
-		while (t->rec[i].flags & SF_USED)
-			i = (i + 1) & t->mask;
-		t->rec[i] = o.rec[j];
-		t->cold[i] = o.cold[j];
+	t->rec = scope_mem_grow(t->mem, t->rec, cap * sizeof(struct src_rec),
+				2 * cap * sizeof(struct src_rec));
+	t->cold = scope_mem_grow(t->mem, t->cold, cap * sizeof(struct src_cold),
+				 2 * cap * sizeof(struct src_cold));
+	t->mask = 2 * cap - 1;
+	if (2 * cap > t->high)
+		t->high = 2 * cap;
+	for (uint64_t i = 0; i < cap; i++)
+		if (t->rec[i].flags & SF_USED)
+			t->rec[i].flags |= SF_PENDING;
+	for (uint64_t i = 0; i < cap; i++) {
+		while (t->rec[i].flags & SF_PENDING) {
+			uint64_t j = srctab_hash(t, t->rec[i].addr) & t->mask & ~1ull;
+			while ((t->rec[j].flags & (SF_USED | SF_PENDING)) == SF_USED)
+				j = (j + 1) & t->mask;
+			t->rec[i].flags &= (uint8_t)~SF_PENDING;
+			if (j == i)
+				break;
+			if (!(t->rec[j].flags & SF_USED)) {
+				t->rec[j] = t->rec[i];
+				t->cold[j] = t->cold[i];
+				memset(&t->rec[i], 0, sizeof(t->rec[i]));
+				memset(&t->cold[i], 0, sizeof(t->cold[i]));
+				break;
+			}
+			/* Swap with the pending source at j: it is now at i, still pending. */
+			struct src_rec r = t->rec[j];
+			struct src_cold c = t->cold[j];
+			t->rec[j] = t->rec[i];
+			t->cold[j] = t->cold[i];
+			t->rec[i] = r;
+			t->cold[i] = c;
+		}
 	}
-	scope_srctab_release(&o);
 	return true;
 }

@@ -139,6 +139,42 @@ void scope_mem_free(struct scope_mem *m, void *p, uint64_t bytes)
 	mem_keep(m, p, round_up(bytes ? bytes : 1, MEM_PAGE));
 }
 
+void *scope_mem_grow(struct scope_mem *m, void *p, uint64_t old, uint64_t bytes)
+{
+	if (!m || old < SCOPE_MEM_BIG) {
+		uint8_t *n = scope_mem_alloc(m, bytes);
+		memcpy(n, p, old);
+		scope_mem_free(m, p, old);
+		return n;
+	}
+	uint64_t ol = map_len(old), nl = map_len(bytes);
+	if (nl == ol)
+		return p; /* the mapping's tail was never handed out: zero */
+	/* A 2 MiB-aligned place for the larger mapping (so that its huge pages move whole), then
+	 * the pages moved there. */
+	uint8_t *r = mmap(NULL, nl + SCOPE_MEM_CHUNK, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED) {
+		log_error("scope", "out of address space for a %llu-byte table",
+			  (unsigned long long)bytes);
+		abort();
+	}
+	uint8_t *a = (uint8_t *)(((uintptr_t)r + SCOPE_MEM_CHUNK - 1) &
+				 ~(uintptr_t)(SCOPE_MEM_CHUNK - 1));
+	if (mremap(p, ol, nl, MREMAP_MAYMOVE | MREMAP_FIXED, a) == MAP_FAILED) {
+		log_error("scope", "cannot grow a %llu-byte table: %s", (unsigned long long)old,
+			  strerror(errno));
+		abort();
+	}
+	if (a > r)
+		munmap(r, (size_t)(a - r));
+	if (r + nl + SCOPE_MEM_CHUNK > a + nl)
+		munmap(a + nl, (size_t)(r + nl + SCOPE_MEM_CHUNK - (a + nl)));
+	madvise(a, nl, MADV_HUGEPAGE);
+	m->held += nl - ol;
+	return a;
+}
+
 static uint64_t cap_for(uint64_t entries)
 {
 	uint64_t c = SCOPE_TAB_MIN;
@@ -149,6 +185,10 @@ static uint64_t cap_for(uint64_t entries)
 
 void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max, struct scope_mem *mem)
 {
+	if (rsize > SCOPE_TAB_MAX_RECORD || rsize % 8) {
+		log_error("scope", "bad table record size %u", rsize);
+		abort();
+	}
 	memset(t, 0, sizeof(*t));
 	t->mem = mem;
 	t->rsize = rsize;
@@ -172,32 +212,62 @@ uint64_t scope_tab_bytes(const struct scope_tab *t)
 	return t->high * t->rsize;
 }
 
+/* Doubling in place: the slots grow (the records stay where they are), then every record is
+ * moved to its place in the larger table. A record not yet moved is `pending` (a bit in
+ * `pend`); one is placed at the first slot from its home that is free or pending, swapping
+ * with a pending record, which is then placed in turn. A placed record never moves again and
+ * every slot between its home and it holds a placed record, so lookups find it. (The way
+ * hashbrown rehashes in place.) */
 bool scope_tab_grow(struct scope_tab *t)
 {
 	uint64_t cap = t->mask + 1;
 	if (t->count >= t->max || cap * 7 / 10 >= t->max)
 		return false;
-	uint64_t ncap = cap * 2;
-	uint8_t *n = scope_mem_alloc(t->mem, ncap * t->rsize);
-	uint64_t nmask = ncap - 1;
-	for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
+	uint64_t ncap = cap * 2, words = (ncap + 63) / 64;
+	uint32_t rs = t->rsize;
+	t->slots = scope_mem_grow(t->mem, t->slots, cap * rs, ncap * rs);
+	t->mask = ncap - 1;
+	if (ncap > t->high)
+		t->high = ncap;
+	uint64_t *pend = scope_mem_alloc(t->mem, words * 8);
+	uint8_t tmp[SCOPE_TAB_MAX_RECORD];
+	for (uint64_t i = 0; i < cap; i++) {
 		uint64_t k;
-		memcpy(&k, r, 8);
-		for (uint64_t i = scope_tab_hash(t, k) & nmask;; i = (i + 1) & nmask) {
-			uint8_t *d = n + i * t->rsize;
+		memcpy(&k, t->slots + i * rs, 8);
+		if (k)
+			pend[i >> 6] |= 1ull << (i & 63);
+	}
+	for (uint64_t i = 0; i < cap; i++) {
+		while (pend[i >> 6] & 1ull << (i & 63)) {
+			uint8_t *r = t->slots + i * rs;
+			uint64_t k, j;
+			memcpy(&k, r, 8);
+			for (j = scope_tab_hash(t, k) & t->mask;; j = (j + 1) & t->mask) {
+				uint64_t dk;
+				memcpy(&dk, t->slots + j * rs, 8);
+				if (!dk || (pend[j >> 6] & 1ull << (j & 63)))
+					break;
+			}
+			pend[i >> 6] &= ~(1ull << (i & 63));
+			if (j == i)
+				break;
+			uint8_t *d = t->slots + j * rs;
 			uint64_t dk;
 			memcpy(&dk, d, 8);
 			if (!dk) {
-				memcpy(d, r, t->rsize);
+				memcpy(d, r, rs);
+				memset(r, 0, rs);
 				break;
 			}
+			/* Swap with the pending record at j, which stays pending, now at i. */
+			memcpy(tmp, d, rs);
+			memcpy(d, r, rs);
+			memcpy(r, tmp, rs);
+			pend[i >> 6] |= 1ull << (i & 63);
+			pend[j >> 6] &= ~(1ull << (j & 63));
 		}
 	}
-	scope_mem_free(t->mem, t->slots, cap * t->rsize);
-	t->slots = n;
-	t->mask = nmask;
-	if (ncap > t->high)
-		t->high = ncap;
+	scope_mem_free(t->mem, pend, words * 8);
 	return true;
 }
 
@@ -206,6 +276,11 @@ void scope_tab_clear(struct scope_tab *t)
 	if (!t->count)
 		return;
 	uint64_t cap = t->mask + 1, want = cap_for(t->count);
+	if (want == cap) {
+		memset(t->slots, 0, cap * t->rsize);
+		t->count = 0;
+		return;
+	}
 	scope_mem_free(t->mem, t->slots, cap * t->rsize);
 	t->slots = scope_mem_alloc(t->mem, want * t->rsize);
 	t->mask = want - 1;
