@@ -208,9 +208,9 @@ static void source_os(struct back *b, struct src_rec *s, const struct scope_pkt 
 	scope_p0f_match(b->cfg->p0f, 4, &sig, &m);
 	if (m.label >= 0) {
 		struct src_cold *c = srctab_cold(&b->src, s);
-		c->os = (int16_t)m.label;
+		c->os = (uint16_t)(m.label + 1);
 		c->flags |= m.app ? SC_APP : 0;
-		c->family = (uint8_t)m.family;
+		s->family = (uint8_t)m.family;
 		s->flags |= SF_OSDONE;
 	}
 }
@@ -253,7 +253,7 @@ static void source_opens(struct back *b, struct src_rec *s)
 static void source_first_syn(struct back *b, struct src_rec *s, uint8_t ttl)
 {
 	s->flags |= SF_SYN;
-	srctab_cold(&b->src, s)->family = (uint8_t)scope_family_from_ttl(ttl);
+	s->family = (uint8_t)scope_family_from_ttl(ttl);
 	b->syn_sources++;
 }
 
@@ -273,11 +273,6 @@ back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
 		if (pt >= 0)
 			pair_packet(b, p, port_index(pt, dport));
 		return;
-	}
-	if (added) {
-		struct src_cold *c = srctab_cold(&b->src, s);
-		c->os = -1;
-		c->family = SCOPE_FAM_UNKNOWN;
 	}
 	if (!(s->flags & SF_ACTIVE))
 		source_opens(b, s);

@@ -90,18 +90,18 @@ struct src_rec {
 	uint32_t sighash; /* last SYN signature tried without a match */
 	uint32_t inl[2];
 	uint8_t flags;
-	uint8_t pad[3];
+	uint8_t family; /* enum scope_family, once the source sent a SYN (SF_SYN) */
+	uint8_t pad[2];
 };
 
 /* Country and AS (looked up at the end of the first interval the source appears in), OS and
- * labels. */
+ * labels. A new source's record is all zero: its packets need not touch it. */
 struct src_cold {
 	uint32_t asn;
 	uint16_t cc;
-	int16_t os;
-	uint8_t family;
+	uint16_t os; /* p0f label + 1; 0: none matched */
 	uint8_t flags;
-	uint8_t pad[2];
+	uint8_t pad[3];
 };
 
 /* The source table: open addressing with linear probing, the growth rule and bound of

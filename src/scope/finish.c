@@ -112,9 +112,9 @@ static void finish_os(struct scope_engine *e, struct scope_report *r)
 			if (!(t->rec[i].flags & SF_SYN))
 				continue;
 			const struct src_cold *s = &t->cold[i];
-			r->families[s->family]++;
-			if (s->os >= 0 && (size_t)s->os < nlabels)
-				os[2 * (size_t)s->os + ((s->flags & SC_APP) ? 1 : 0)]++;
+			r->families[t->rec[i].family]++;
+			if (s->os && (size_t)s->os <= nlabels)
+				os[2 * (size_t)(s->os - 1) + ((s->flags & SC_APP) ? 1 : 0)]++;
 			else
 				os[2 * nlabels]++;
 		}

@@ -59,7 +59,7 @@ static void source_labels(struct back *b, const struct src_rec *s, struct src_co
 	}
 	if (!syn)
 		return;
-	b->iv_families[sc->family]++;
+	b->iv_families[s->family]++;
 	if (label_holds(mirai, syn, LABEL_MIN_MIRAI)) {
 		b->iv_cc[cc][2]++;
 		label_source(sc, SC_MIRAI, mirai, &b->mirai, &b->iv_mirai);
@@ -207,37 +207,94 @@ struct scope_country *scope_countries_of(struct scope_engine *e, bool interval, 
 }
 
 /* AS rows from the backs' tables (interval or run), most sources first, at most `keep`. */
-struct scope_asn *scope_asns_of(struct scope_engine *e, bool interval, size_t keep, size_t *n)
+/* Moves the `keep` first rows in cmp_asn order to the front of a (n > keep), unordered: a heap
+ * of the best rows seen, its worst at the root. */
+static void asn_select(struct scope_asn *a, size_t n, size_t keep)
 {
-	struct scope_tab merged;
-	*n = 0;
-	if (!e->cfg.geo)
-		return NULL;
-	scope_tab_init(&merged, sizeof(struct asn_rec), 10000000, &e->mem);
-	for (int i = 0; i < e->nb; i++) {
-		struct scope_tab *t = interval ? &e->b[i].iv_asn : &e->b[i].asn;
-		for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
-			struct asn_rec *a = (struct asn_rec *)r, *m;
-			bool added;
-			m = scope_tab_put(&merged, a->key, scope_tab_hash(&merged, a->key), &added);
-			if (m) {
-				m->sources += a->sources;
-				m->packets += a->packets;
+	for (size_t i = keep; i < n; i++) {
+		if (i == keep) /* heapify: the worst row at a[0] */
+			for (size_t k = keep / 2; k-- > 0;) {
+				for (size_t r = k;;) {
+					size_t c = 2 * r + 1;
+					if (c >= keep)
+						break;
+					if (c + 1 < keep && cmp_asn(&a[c + 1], &a[c]) > 0)
+						c++;
+					if (cmp_asn(&a[c], &a[r]) <= 0)
+						break;
+					struct scope_asn t = a[r];
+					a[r] = a[c];
+					a[c] = t;
+					r = c;
+				}
 			}
+		if (cmp_asn(&a[i], &a[0]) >= 0)
+			continue;
+		a[0] = a[i];
+		for (size_t r = 0;;) {
+			size_t c = 2 * r + 1;
+			if (c >= keep)
+				break;
+			if (c + 1 < keep && cmp_asn(&a[c + 1], &a[c]) > 0)
+				c++;
+			if (cmp_asn(&a[c], &a[r]) <= 0)
+				break;
+			struct scope_asn t = a[r];
+			a[r] = a[c];
+			a[c] = t;
+			r = c;
 		}
 	}
-	struct scope_asn *out = xcalloc(merged.count + 1, sizeof(*out));
+}
+
+/* The rows of an AS table (asn + 1 keys), added to out. */
+static size_t asn_rows(const struct scope_tab *t, struct scope_asn *out)
+{
 	size_t cnt = 0;
-	for (uint8_t *r = NULL; (r = scope_tab_next(&merged, r));) {
-		struct asn_rec *a = (struct asn_rec *)r;
+	for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
+		const struct asn_rec *a = (const struct asn_rec *)r;
 		out[cnt++] = (struct scope_asn){.asn = (uint32_t)(a->key - 1),
 						.sources = a->sources,
 						.packets = a->packets};
 	}
-	scope_tab_free(&merged);
-	qsort(out, cnt, sizeof(*out), cmp_asn);
-	if (keep && cnt > keep)
+	return cnt;
+}
+
+struct scope_asn *scope_asns_of(struct scope_engine *e, bool interval, size_t keep, size_t *n)
+{
+	*n = 0;
+	if (!e->cfg.geo)
+		return NULL;
+	struct scope_tab merged;
+	const struct scope_tab *t = interval ? &e->b[0].iv_asn : &e->b[0].asn;
+	if (e->nb > 1) {
+		/* Every back has its sources' AS numbers: one table of the sums. */
+		scope_tab_init(&merged, sizeof(struct asn_rec), 10000000, &e->mem);
+		for (int i = 0; i < e->nb; i++) {
+			const struct scope_tab *bt = interval ? &e->b[i].iv_asn : &e->b[i].asn;
+			for (uint8_t *r = NULL; (r = scope_tab_next(bt, r));) {
+				const struct asn_rec *a = (const struct asn_rec *)r;
+				bool added;
+				struct asn_rec *m = scope_tab_put(
+					&merged, a->key, scope_tab_hash(&merged, a->key), &added);
+				if (m) {
+					m->sources += a->sources;
+					m->packets += a->packets;
+				}
+			}
+		}
+		t = &merged;
+	}
+	struct scope_asn *out = xcalloc(t->count + 1, sizeof(*out));
+	size_t cnt = asn_rows(t, out);
+	if (e->nb > 1)
+		scope_tab_free(&merged);
+	if (keep && cnt > keep) {
+		asn_select(out, cnt, keep);
 		cnt = keep;
+		out = xrealloc(out, (cnt + 1) * sizeof(*out)); /* an interval keeps only these */
+	}
+	qsort(out, cnt, sizeof(*out), cmp_asn);
 	*n = cnt;
 	return out;
 }

@@ -234,8 +234,13 @@ static FILE *dec_open(int fd, enum comp kind, struct dec **out)
  * One buffer, refilled in large reads; a record is always contiguous in it. Reading into a
  * small reused buffer costs one copy but no page-table work, and keeps the resident set at
  * the tables (an mmap of the file would count the whole file). */
-#define READ_CHUNK (1u << 20)
+/* Bytes per read(2): small enough that what the kernel copied is still in the L2 cache when
+ * the records are parsed (256 KiB costs ~15 % less kernel time than 1 MiB reads). */
+#define READ_CHUNK (256u << 10)
 #define READ_BUF (READ_CHUNK + SCOPE_MAX_RECORD + 16)
+/* The buffer of a large file: one huge page (one page fault, not 128). */
+#define READ_ALLOC SCOPE_MEM_CHUNK
+_Static_assert(READ_BUF <= READ_ALLOC, "the read buffer fits its allocation");
 
 /* Makes n bytes available at bpos; false at the end of the file (or on a read error). */
 static bool refill(struct scope_input *in, size_t n);
@@ -245,12 +250,11 @@ static inline bool avail(struct scope_input *in, size_t n)
 }
 
 /* A file smaller than READ_BUF is read into a buffer of its size (allocated exactly, so that
- * a sanitizer sees a read past it); a larger one into READ_BUF bytes of huge pages (one page
- * fault, not 320). */
+ * a sanitizer sees a read past it); a larger one into READ_BUF bytes of a huge page. */
 static void readbuf_alloc(struct scope_input *in, size_t size)
 {
 	in->bufsize = size;
-	in->buf = size < READ_BUF ? xmalloc(size ? size : 1) : scope_mem_alloc(NULL, READ_BUF);
+	in->buf = size < READ_BUF ? xmalloc(size ? size : 1) : scope_mem_alloc(NULL, READ_ALLOC);
 }
 
 static void readbuf_free(struct scope_input *in)
@@ -258,7 +262,7 @@ static void readbuf_free(struct scope_input *in)
 	if (in->bufsize < READ_BUF)
 		free(in->buf);
 	else
-		scope_mem_free(NULL, in->buf, READ_BUF);
+		scope_mem_free(NULL, in->buf, READ_ALLOC);
 	in->buf = NULL;
 }
 
