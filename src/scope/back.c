@@ -300,18 +300,19 @@ back_source(struct back *b, const struct scope_pkt *p, uint64_t hsrc)
 		pair_packet(b, p, pidx);
 		return;
 	}
-	uint32_t *w;
-	if ((s->inl[0] & INL_PIDX_MASK) == pidx + 1) {
-		w = &s->inl[0];
-	} else if ((s->inl[1] & INL_PIDX_MASK) == pidx + 1) {
-		w = &s->inl[1];
-	} else if (!s->inl[1]) {
+	/* Which inline pair: computed without a branch (a source's packets go to its ports in no
+	 * order a branch predictor could learn); a new pair is the rare case. */
+	const uint32_t want = pidx + 1;
+	const uint32_t k = (s->inl[0] & INL_PIDX_MASK) != want;
+	uint32_t *w = &s->inl[k];
+	if (k & ((s->inl[1] & INL_PIDX_MASK) != want)) {
+		if (s->inl[1]) {
+			pair_packet(b, p, pidx);
+			return;
+		}
 		w = !s->inl[0] ? &s->inl[0] : &s->inl[1];
-		*w = pidx + 1;
+		*w = want;
 		b->run_port_src[pidx]++;
-	} else {
-		pair_packet(b, p, pidx);
-		return;
 	}
 	uint32_t word = *w;
 	if (!(word & INL_SEEN)) {

@@ -156,6 +156,15 @@ static inline struct src_rec *srctab_find(const struct srctab *t, uint32_t addr,
  * table is full. */
 static inline struct src_rec *srctab_put(struct srctab *t, uint32_t addr, uint64_t h, bool *added)
 {
+	/* Most sources are found in the first two slots from their home (one cache line): which
+	 * one is chosen without a branch, so that only a miss takes the loop. (If the first slot
+	 * is free, the second cannot hold the address: probes stop at a free slot.) */
+	struct src_rec *r0 = &t->rec[h & t->mask & ~1ull];
+	struct src_rec *hit = r0 + (r0->addr != addr);
+	if (((hit->flags & SF_USED) != 0) & (hit->addr == addr)) {
+		*added = false;
+		return hit;
+	}
 	for (;;) {
 		for (uint64_t i = h & t->mask & ~1ull;; i = (i + 1) & t->mask) {
 			struct src_rec *r = &t->rec[i];

@@ -194,10 +194,10 @@ void scope_front_run(struct scope_engine *e, const struct scope_pkt *pkts, size_
 			if (dpk) {
 				uint64_t d = (uint64_t)di, bit = 1ull << (d & 63);
 				s.hit += !dpk[d]++;
-				if (!(dhit[d >> 6] & bit)) {
-					dhit[d >> 6] |= bit;
-					s.dark_hit++;
-				}
+				uint64_t word =
+					dhit[d >> 6]; /* no branch: first hits come at random */
+				s.dark_hit += !(word & bit);
+				dhit[d >> 6] = word | bit;
 			} else {
 				front_dst(e, &s, p->dst);
 			}
