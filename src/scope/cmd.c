@@ -11,7 +11,7 @@
 
 #include "core/core.h"
 
-#define BATCH 256                 /* decoded packets handed to the engine at once */
+#define BATCH 64                  /* decoded packets handed to the engine at once */
 #define PROGRESS_EVERY (1u << 16) /* frames between looks at the clock */
 #define MAX_GEO_FILES 8
 

@@ -446,10 +446,10 @@ static void jw_os_labels(struct jw *w, const char *key, const struct scope_repor
 	jw_close(w, '}');
 }
 
-static void jw_report(struct jw *w, const struct scope_report *r, const struct scope_out_ctx *ctx)
+/* What was read: the tool, the inputs, the interval and the darknet. */
+static void jw_run(struct jw *w, const struct scope_out_ctx *ctx)
 {
 	const struct scope_config *cfg = ctx->cfg;
-	jw_open(w, NULL, '{');
 	jw_str(w, "tool", "mitsu scope " MITSU_VERSION);
 	jw_open(w, "inputs", '[');
 	for (size_t i = 0; i < ctx->ninputs; i++)
@@ -468,6 +468,11 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 		jw_str(w, NULL, b);
 	}
 	jw_close(w, ']');
+}
+
+/* Frames, packets, bytes, time span, unique sources. */
+static void jw_totals(struct jw *w, const struct scope_report *r)
+{
 	jw_uint(w, "frames", r->frames);
 	jw_uint(w, "not_ip", r->not_ip);
 	jw_uint(w, "malformed", r->malformed + r->bad_link);
@@ -486,6 +491,11 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 	}
 	jw_uint(w, "unique_sources", r->sources);
 	jw_uint(w, "unique_sources_ipv6", r->sources6);
+}
+
+/* The dark addresses: monitored, hit, the busiest. */
+static void jw_dark(struct jw *w, const struct scope_report *r)
+{
 	jw_open(w, "dark", '{');
 	if (r->dark_size)
 		jw_uint(w, "addresses", r->dark_size);
@@ -505,12 +515,10 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 		jw_null(w, "busiest");
 	}
 	jw_close(w, '}');
-	jw_traffic(w, r->cls, r->telnet, r->ports, r->nports, r->packets);
-	if (cfg->geo) {
-		jw_str(w, "geo", scope_geo_describe(cfg->geo));
-		jw_countries(w, r->countries, r->ncountries);
-		jw_asns(w, r->asns, r->nasns, ctx->geo, cfg->top);
-	}
+}
+
+static void jw_os(struct jw *w, const struct scope_report *r, const struct scope_out_ctx *ctx)
+{
 	jw_open(w, "os", '{');
 	jw_uint(w, "syn_sources", r->syn_sources);
 	jw_str(w, "signatures", ctx->p0f ? "p0f" : "none");
@@ -518,7 +526,11 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 	jw_os_labels(w, "apps", r, ctx, true);
 	jw_families(w, r->families);
 	jw_close(w, '}');
-	jw_tools(w, &r->mirai, &r->zmap, &r->masscan);
+}
+
+static void jw_backscatter(struct jw *w, const struct scope_report *r,
+			   const struct scope_config *cfg)
+{
 	jw_open(w, "backscatter", '{');
 	jw_uint(w, "victims", r->attacks_total);
 	jw_uint(w, "packets", r->backscatter_packets);
@@ -534,20 +546,25 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 	jw_uint(w, "timeout", cfg->dos_timeout);
 	jw_close(w, '}');
 	jw_close(w, '}');
+}
+
+static void jw_scanners(struct jw *w, const struct scope_report *r, const struct scope_out_ctx *ctx)
+{
 	jw_open(w, "scanners", '{');
 	jw_uint(w, "count", r->scanners_total);
 	jw_uint(w, "sources", r->scanner_sources);
 	jw_uint(w, "packets", r->scanner_packets);
-	jw_uint(w, "min_dests", cfg->scan_dests);
+	jw_uint(w, "min_dests", ctx->cfg->scan_dests);
 	jw_open(w, "top", '[');
 	for (size_t i = 0; i < r->nscanners; i++)
 		jw_scanner(w, &r->scanners[i], r, ctx);
 	jw_close(w, ']');
 	jw_close(w, '}');
-	jw_open(w, "intervals", '[');
-	for (size_t i = 0; i < r->nintervals; i++)
-		jw_interval(w, NULL, &r->intervals[i], ctx);
-	jw_close(w, ']');
+}
+
+/* Which bounds were reached, and the memory used. */
+static void jw_limits(struct jw *w, const struct scope_report *r, const struct scope_out_ctx *ctx)
+{
 	const struct scope_limits *l = &r->limits;
 	jw_open(w, "limits", '{');
 	jw_bool(w, "exact", scope_report_exact(r));
@@ -565,6 +582,30 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 	jw_uint(w, "tables_bytes", r->table_bytes);
 	jw_uint(w, "peak_rss_bytes", ctx->peak_rss);
 	jw_close(w, '}');
+}
+
+static void jw_report(struct jw *w, const struct scope_report *r, const struct scope_out_ctx *ctx)
+{
+	const struct scope_config *cfg = ctx->cfg;
+	jw_open(w, NULL, '{');
+	jw_run(w, ctx);
+	jw_totals(w, r);
+	jw_dark(w, r);
+	jw_traffic(w, r->cls, r->telnet, r->ports, r->nports, r->packets);
+	if (cfg->geo) {
+		jw_str(w, "geo", scope_geo_describe(cfg->geo));
+		jw_countries(w, r->countries, r->ncountries);
+		jw_asns(w, r->asns, r->nasns, ctx->geo, cfg->top);
+	}
+	jw_os(w, r, ctx);
+	jw_tools(w, &r->mirai, &r->zmap, &r->masscan);
+	jw_backscatter(w, r, cfg);
+	jw_scanners(w, r, ctx);
+	jw_open(w, "intervals", '[');
+	for (size_t i = 0; i < r->nintervals; i++)
+		jw_interval(w, NULL, &r->intervals[i], ctx);
+	jw_close(w, ']');
+	jw_limits(w, r, ctx);
 	jw_open(w, "errors", '[');
 	for (size_t i = 0; i < ctx->nerrors; i++)
 		jw_str(w, NULL, ctx->errors[i]);

@@ -250,11 +250,14 @@ static const struct {
 	{"nop", 1}, {"mss", 2}, {"ws", 3}, {"sok", 4}, {"sack", 5}, {"ts", 8},
 };
 
-/* sig = ver:ittl:olen:mss:wsize,scale:olayout:quirks:pclass */
-static int parse_sig(struct parse *ps, const char *v, struct sig *s)
+/* sig = ver:ittl:olen:mss:wsize,scale:olayout:quirks:pclass
+ * Each field's parser advances *v past the field and its ':' (or returns fail's -EINVAL). */
+
+/* ver:ittl: */
+static int parse_ver_ttl(struct parse *ps, const char **vp, struct sig *s)
 {
+	const char *v = *vp;
 	long x;
-	memset(s, 0, sizeof(*s));
 	switch (*v) {
 	case '4': s->ver = 4; break;
 	case '6': s->ver = 6; break;
@@ -282,6 +285,15 @@ static int parse_sig(struct parse *ps, const char *v, struct sig *s)
 	} else {
 		return fail(ps, "malformed TTL");
 	}
+	*vp = v;
+	return 0;
+}
+
+/* olen:mss:wsize,scale: */
+static int parse_sizes(struct parse *ps, const char **vp, struct sig *s)
+{
+	const char *v = *vp;
+	long x;
 	if (!num(&v, &x) || *v != ':' || x > 255)
 		return fail(ps, "bad IP option length");
 	s->olen = (uint8_t)x;
@@ -326,7 +338,15 @@ static int parse_sig(struct parse *ps, const char *v, struct sig *s)
 		s->wscale = (int16_t)x;
 		v++;
 	}
-	/* Option layout. */
+	*vp = v;
+	return 0;
+}
+
+/* olayout: (comma-separated option names, ?N, eol+N) */
+static int parse_layout(struct parse *ps, const char **vp, struct sig *s)
+{
+	const char *v = *vp;
+	long x;
 	while (*v != ':') {
 		if (s->opt_cnt >= SCOPE_MAX_TCP_OPT)
 			return fail(ps, "too many TCP options");
@@ -360,8 +380,14 @@ static int parse_sig(struct parse *ps, const char *v, struct sig *s)
 			return fail(ps, "malformed TCP options");
 		v++;
 	}
-	v++;
-	/* Quirks. */
+	*vp = v + 1;
+	return 0;
+}
+
+/* quirks: (comma-separated names) */
+static int parse_quirks(struct parse *ps, const char **vp, struct sig *s)
+{
+	const char *v = *vp;
 	while (*v != ':') {
 		size_t i;
 		for (i = 0; i < LIB_ARRAY_LEN(quirk_names); i++) {
@@ -383,7 +409,17 @@ static int parse_sig(struct parse *ps, const char *v, struct sig *s)
 			return fail(ps, "malformed quirks");
 		v++;
 	}
-	v++;
+	*vp = v + 1;
+	return 0;
+}
+
+static int parse_sig(struct parse *ps, const char *v, struct sig *s)
+{
+	memset(s, 0, sizeof(*s));
+	int rc;
+	if ((rc = parse_ver_ttl(ps, &v, s)) || (rc = parse_sizes(ps, &v, s)) ||
+	    (rc = parse_layout(ps, &v, s)) || (rc = parse_quirks(ps, &v, s)))
+		return rc;
 	if (!strcmp(v, "*"))
 		s->pay = -1;
 	else if (!strcmp(v, "0"))

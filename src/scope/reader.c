@@ -47,6 +47,7 @@ struct scope_input {
 	/* classic pcap, read by us: a buffer refilled with read(2) */
 	bool classic;
 	uint8_t *buf;
+	size_t bufsize;
 	size_t blen, bpos; /* bytes in buf, position of the next record */
 	uint64_t bbase;    /* file offset of buf[0] */
 	bool eof;
@@ -233,14 +234,36 @@ static FILE *dec_open(int fd, enum comp kind, struct dec **out)
  * One buffer, refilled in large reads; a record is always contiguous in it. Reading into a
  * small reused buffer costs one copy but no page-table work, and keeps the resident set at
  * the tables (an mmap of the file would count the whole file). */
-#define READ_CHUNK (1u << 20)
+/* Bytes per read(2): small enough that what the kernel copied is still in the L2 cache when
+ * the records are parsed (256 KiB costs ~15 % less kernel time than 1 MiB reads). */
+#define READ_CHUNK (256u << 10)
 #define READ_BUF (READ_CHUNK + SCOPE_MAX_RECORD + 16)
+/* The buffer of a large file: one huge page (one page fault, not 128). */
+#define READ_ALLOC SCOPE_MEM_CHUNK
+_Static_assert(READ_BUF <= READ_ALLOC, "the read buffer fits its allocation");
 
 /* Makes n bytes available at bpos; false at the end of the file (or on a read error). */
 static bool refill(struct scope_input *in, size_t n);
 static inline bool avail(struct scope_input *in, size_t n)
 {
 	return in->blen - in->bpos >= n || refill(in, n);
+}
+
+/* A file smaller than READ_BUF is read into a buffer of its size (allocated exactly, so that
+ * a sanitizer sees a read past it); a larger one into READ_BUF bytes of a huge page. */
+static void readbuf_alloc(struct scope_input *in, size_t size)
+{
+	in->bufsize = size;
+	in->buf = size < READ_BUF ? xmalloc(size ? size : 1) : scope_mem_alloc(NULL, READ_ALLOC);
+}
+
+static void readbuf_free(struct scope_input *in)
+{
+	if (in->bufsize < READ_BUF)
+		free(in->buf);
+	else
+		scope_mem_free(NULL, in->buf, READ_ALLOC);
+	in->buf = NULL;
 }
 
 static bool refill(struct scope_input *in, size_t n)
@@ -251,10 +274,23 @@ static bool refill(struct scope_input *in, size_t n)
 	in->bbase += in->bpos;
 	in->blen -= in->bpos;
 	in->bpos = 0;
+	if (n > in->bufsize) {
+		/* More than the file held when it was opened: only if it grew since. */
+		struct stat st;
+		if (in->bufsize == READ_BUF || fstat(in->fd, &st) ||
+		    (uint64_t)st.st_size <= in->total) {
+			in->eof = true;
+			return false;
+		}
+		uint8_t *old = in->buf;
+		size_t len = in->blen;
+		readbuf_alloc(in, READ_BUF);
+		memcpy(in->buf, old, len);
+		free(old);
+	}
 	while (in->blen < n && !in->eof) {
-		ssize_t r =
-			read(in->fd, in->buf + in->blen,
-			     READ_BUF - in->blen > READ_CHUNK ? READ_CHUNK : READ_BUF - in->blen);
+		size_t room = in->bufsize - in->blen;
+		ssize_t r = read(in->fd, in->buf + in->blen, room > READ_CHUNK ? READ_CHUNK : room);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -363,7 +399,7 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 			goto fail;
 		}
 		in->classic = true;
-		in->buf = xmalloc(READ_BUF);
+		readbuf_alloc(in, in->total < READ_BUF ? (size_t)in->total : READ_BUF);
 		in->fd = fd;
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		if (!avail(in, 24)) {
@@ -543,7 +579,7 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 			   (int64_t)ph->ts.tv_usec * (in->nano ? 1 : 1000);
 		f->data = data;
 		f->caplen = ph->caplen;
-		f->len = ph->len;
+		f->len = ph->len < ph->caplen ? ph->caplen : ph->len; /* as the classic path */
 		return 1;
 	}
 	if (r == 0)
@@ -652,7 +688,8 @@ void scope_input_close(struct scope_input *in)
 	else if (in->cf)
 		fclose(in->cf);
 	free(in->dec);
-	free(in->buf);
+	if (in->buf)
+		readbuf_free(in);
 	if (in->fd >= 0)
 		close(in->fd);
 	free(in);

@@ -389,7 +389,7 @@ int scope_input_live(struct scope_input **out, const char *iface, const char *fi
 struct scope_frame {
 	int64_t ts_ns;
 	const uint8_t *data;
-	uint32_t caplen, len;
+	uint32_t caplen, len; /* len (the length on the wire) is at least caplen */
 };
 int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, size_t errlen);
 /* Up to `max` records at once (cheaper per record): the number of frames filled, at least 1,

@@ -13,7 +13,38 @@
  * not fit. Keys are hashed with a per-table random seed (a multiply-xorshift mixer), so that
  * addresses chosen by an attacker cannot be steered into one chain: never the low bits of a
  * network-order word (tcpdump's trap, docs/research/darknet.md section 7). */
+/* Memory for the analysis' tables and arrays, in 2 MiB transparent huge pages. A fresh 4 KiB
+ * page costs a fault, and on a virtual machine a fault costs tens of microseconds (every
+ * page-table change goes through the hypervisor): tables that grow by doubling from 1024 slots
+ * would otherwise pay thousands of them. Blocks below SCOPE_MEM_BIG are carved from 2 MiB
+ * chunks and kept for reuse when freed (a table cleared at each interval's end reuses its
+ * block); larger blocks are mappings of their own, returned to the system when freed. Every
+ * block is zeroed. Not thread-safe: each back and the front own one. */
+#define SCOPE_MEM_CHUNK (2u << 20)
+#define SCOPE_MEM_BIG (1u << 20)
+#define SCOPE_MEM_SIZES 48 /* distinct block sizes kept for reuse */
+struct scope_mem {
+	uint8_t **chunks; /* every chunk, unmapped by scope_mem_release */
+	size_t nchunks;
+	uint8_t *at, *end; /* the room left in the newest chunk */
+	struct {
+		uint64_t bytes;
+		uint8_t *head; /* freed blocks of that size, linked through their first word */
+	} free[SCOPE_MEM_SIZES];
+	uint64_t held; /* bytes of chunks and big blocks, for the memory report */
+};
+void scope_mem_init(struct scope_mem *m);
+/* Frees every block (the blocks given out are invalid afterwards). */
+void scope_mem_release(struct scope_mem *m);
+/* `bytes` of zeroed memory, 64-byte aligned. With m NULL, a mapping of its own. */
+void *scope_mem_alloc(struct scope_mem *m, uint64_t bytes);
+void scope_mem_free(struct scope_mem *m, void *p, uint64_t bytes);
+/* The block p of `old` bytes made `bytes` long (larger): its contents kept, the rest zero. A
+ * large block keeps its pages (they are moved, not copied: no fresh memory but the growth). */
+void *scope_mem_grow(struct scope_mem *m, void *p, uint64_t old, uint64_t bytes);
+
 struct scope_tab {
+	struct scope_mem *mem; /* where its slots come from (NULL: mappings of their own) */
 	uint8_t *slots;
 	uint64_t mask; /* capacity - 1 */
 	uint64_t count;
@@ -24,11 +55,10 @@ struct scope_tab {
 };
 
 #define SCOPE_TAB_MIN 1024u
+#define SCOPE_TAB_MAX_RECORD 256 /* bytes */
 
-/* Zeroed memory for table slots (huge pages when large); freed with scope_slots_free. */
-uint8_t *scope_slots_alloc(uint64_t bytes);
-void scope_slots_free(uint8_t *p, uint64_t bytes);
-void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max);
+/* A table of rsize-byte records, at most max of them, with its slots from mem (may be NULL). */
+void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max, struct scope_mem *mem);
 void scope_tab_free(struct scope_tab *t);
 /* Empties the table (keeps a capacity that fits what it held, or shrinks it). */
 void scope_tab_clear(struct scope_tab *t);

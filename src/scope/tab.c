@@ -8,36 +8,171 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-/* Tables are allocated with mmap: fresh pages are zero, so clearing a large table costs one
- * munmap/mmap instead of touching every byte. Large tables ask for transparent huge pages:
- * random probes into tens of megabytes otherwise miss the TLB on almost every lookup. */
-#define HUGE (2u << 20)
-uint8_t *scope_slots_alloc(uint64_t bytes)
+/* Memory comes from mmap: fresh pages are zero. Blocks of SCOPE_MEM_BIG and more are 2 MiB
+ * aligned with transparent huge pages asked for (random probes into tens of megabytes
+ * otherwise miss the TLB on almost every lookup, and every 4 KiB page is a fault). */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEM_ASAN 1
+#endif
+#endif
+#ifdef MEM_ASAN
+#include <sanitizer/asan_interface.h>
+#define MEM_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define MEM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define MEM_POISON(p, n) ((void)(p), (void)(n))
+#define MEM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define MEM_PAGE 4096u
+
+static uint64_t round_up(uint64_t n, uint64_t a)
 {
-	uint64_t len = bytes >= HUGE ? bytes + HUGE : bytes;
+	return (n + a - 1) / a * a;
+}
+
+/* Bytes mapped for a block of `bytes` given its own mapping. */
+static uint64_t map_len(uint64_t bytes)
+{
+	return bytes >= SCOPE_MEM_BIG ? round_up(bytes, SCOPE_MEM_CHUNK)
+				      : round_up(bytes, MEM_PAGE);
+}
+
+static uint8_t *map(uint64_t bytes)
+{
+	uint64_t want = map_len(bytes);
+	bool huge = bytes >= SCOPE_MEM_BIG;
+	uint64_t len = huge ? want + SCOPE_MEM_CHUNK : want;
 	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		log_error("scope", "out of memory for a %llu-byte table",
 			  (unsigned long long)bytes);
 		abort();
 	}
-	if (bytes < HUGE)
+	if (!huge)
 		return p;
 	/* Align to 2 MiB and give back the slack on both sides. */
-	uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + SCOPE_MEM_CHUNK - 1) &
+				 ~(uintptr_t)(SCOPE_MEM_CHUNK - 1));
 	if (a > p)
 		munmap(p, (size_t)(a - p));
-	uint8_t *end = a + bytes, *pend = p + len;
+	uint8_t *end = a + want, *pend = p + len;
 	if (pend > end)
 		munmap(end, (size_t)(pend - end));
-	madvise(a, bytes, MADV_HUGEPAGE);
+	madvise(a, want, MADV_HUGEPAGE);
 	return a;
 }
 
-void scope_slots_free(uint8_t *p, uint64_t bytes)
+void scope_mem_init(struct scope_mem *m)
 {
-	if (p)
-		munmap(p, bytes);
+	memset(m, 0, sizeof(*m));
+}
+
+void scope_mem_release(struct scope_mem *m)
+{
+	for (size_t i = 0; i < m->nchunks; i++) {
+		MEM_UNPOISON(m->chunks[i], SCOPE_MEM_CHUNK);
+		munmap(m->chunks[i], SCOPE_MEM_CHUNK);
+	}
+	free(m->chunks);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Keeps a free block for reuse (dropped, until the release, when every size slot is taken). */
+static void mem_keep(struct scope_mem *m, uint8_t *p, uint64_t n)
+{
+	for (size_t i = 0; i < SCOPE_MEM_SIZES; i++) {
+		if (m->free[i].bytes && m->free[i].bytes != n)
+			continue;
+		m->free[i].bytes = n;
+		memcpy(p, &m->free[i].head, sizeof(p));
+		m->free[i].head = p;
+		MEM_POISON(p + sizeof(p), n - sizeof(p));
+		return;
+	}
+	MEM_POISON(p, n);
+}
+
+void *scope_mem_alloc(struct scope_mem *m, uint64_t bytes)
+{
+	if (!m || bytes >= SCOPE_MEM_BIG) {
+		if (m)
+			m->held += map_len(bytes);
+		return map(bytes);
+	}
+	uint64_t n = round_up(bytes ? bytes : 1, MEM_PAGE);
+	for (size_t i = 0; i < SCOPE_MEM_SIZES; i++) {
+		uint8_t *p = m->free[i].head;
+		if (m->free[i].bytes != n || !p)
+			continue;
+		MEM_UNPOISON(p, n);
+		memcpy(&m->free[i].head, p, sizeof(p));
+		memset(p, 0, n);
+		return p;
+	}
+	if ((uint64_t)(m->end - m->at) < n) {
+		if (m->end > m->at)
+			mem_keep(m, m->at, (uint64_t)(m->end - m->at));
+		m->chunks = xrealloc(m->chunks, (m->nchunks + 1) * sizeof(*m->chunks));
+		m->at = m->chunks[m->nchunks++] = map(SCOPE_MEM_CHUNK);
+		m->end = m->at + SCOPE_MEM_CHUNK;
+		m->held += SCOPE_MEM_CHUNK;
+	}
+	uint8_t *p = m->at;
+	m->at += n;
+	return p; /* never used since the chunk was mapped: zero */
+}
+
+void scope_mem_free(struct scope_mem *m, void *p, uint64_t bytes)
+{
+	if (!p)
+		return;
+	if (!m || bytes >= SCOPE_MEM_BIG) {
+		if (m)
+			m->held -= map_len(bytes);
+		munmap(p, map_len(bytes));
+		return;
+	}
+	mem_keep(m, p, round_up(bytes ? bytes : 1, MEM_PAGE));
+}
+
+void *scope_mem_grow(struct scope_mem *m, void *p, uint64_t old, uint64_t bytes)
+{
+	if (!m || old < SCOPE_MEM_BIG) {
+		uint8_t *n = scope_mem_alloc(m, bytes);
+		memcpy(n, p, old);
+		scope_mem_free(m, p, old);
+		return n;
+	}
+	uint64_t ol = map_len(old), nl = map_len(bytes);
+	if (nl == ol)
+		return p; /* the mapping's tail was never handed out: zero */
+	/* A 2 MiB-aligned place for the larger mapping (so that its huge pages move whole), then
+	 * the pages moved there. */
+	uint8_t *r = mmap(NULL, nl + SCOPE_MEM_CHUNK, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED) {
+		log_error("scope", "out of address space for a %llu-byte table",
+			  (unsigned long long)bytes);
+		abort();
+	}
+	uint8_t *a = (uint8_t *)(((uintptr_t)r + SCOPE_MEM_CHUNK - 1) &
+				 ~(uintptr_t)(SCOPE_MEM_CHUNK - 1));
+	if (mremap(p, ol, nl, MREMAP_MAYMOVE | MREMAP_FIXED, a) == MAP_FAILED) {
+		log_error("scope", "cannot grow a %llu-byte table: %s", (unsigned long long)old,
+			  strerror(errno));
+		abort();
+	}
+	if (a > r)
+		munmap(r, (size_t)(a - r));
+	if (r + nl + SCOPE_MEM_CHUNK > a + nl)
+		munmap(a + nl, (size_t)(r + nl + SCOPE_MEM_CHUNK - (a + nl)));
+	madvise(a, nl, MADV_HUGEPAGE);
+	m->held += nl - ol;
+	return a;
 }
 
 static uint64_t cap_for(uint64_t entries)
@@ -48,22 +183,27 @@ static uint64_t cap_for(uint64_t entries)
 	return c;
 }
 
-void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max)
+void scope_tab_init(struct scope_tab *t, uint32_t rsize, uint64_t max, struct scope_mem *mem)
 {
+	if (rsize > SCOPE_TAB_MAX_RECORD || rsize % 8) {
+		log_error("scope", "bad table record size %u", rsize);
+		abort();
+	}
 	memset(t, 0, sizeof(*t));
+	t->mem = mem;
 	t->rsize = rsize;
 	t->max = max ? max : 1;
 	lib_random(&t->seed0, sizeof(t->seed0));
 	lib_random(&t->seed1, sizeof(t->seed1));
 	t->seed1 |= 1;
 	t->mask = SCOPE_TAB_MIN - 1;
-	t->slots = scope_slots_alloc((uint64_t)SCOPE_TAB_MIN * rsize);
+	t->slots = scope_mem_alloc(mem, (uint64_t)SCOPE_TAB_MIN * rsize);
 	t->high = SCOPE_TAB_MIN;
 }
 
 void scope_tab_free(struct scope_tab *t)
 {
-	scope_slots_free(t->slots, (t->mask + 1) * t->rsize);
+	scope_mem_free(t->mem, t->slots, (t->mask + 1) * t->rsize);
 	t->slots = NULL;
 }
 
@@ -72,32 +212,62 @@ uint64_t scope_tab_bytes(const struct scope_tab *t)
 	return t->high * t->rsize;
 }
 
+/* Doubling in place: the slots grow (the records stay where they are), then every record is
+ * moved to its place in the larger table. A record not yet moved is `pending` (a bit in
+ * `pend`); one is placed at the first slot from its home that is free or pending, swapping
+ * with a pending record, which is then placed in turn. A placed record never moves again and
+ * every slot between its home and it holds a placed record, so lookups find it. (The way
+ * hashbrown rehashes in place.) */
 bool scope_tab_grow(struct scope_tab *t)
 {
 	uint64_t cap = t->mask + 1;
 	if (t->count >= t->max || cap * 7 / 10 >= t->max)
 		return false;
-	uint64_t ncap = cap * 2;
-	uint8_t *n = scope_slots_alloc(ncap * t->rsize);
-	uint64_t nmask = ncap - 1;
-	for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
+	uint64_t ncap = cap * 2, words = (ncap + 63) / 64;
+	uint32_t rs = t->rsize;
+	t->slots = scope_mem_grow(t->mem, t->slots, cap * rs, ncap * rs);
+	t->mask = ncap - 1;
+	if (ncap > t->high)
+		t->high = ncap;
+	uint64_t *pend = scope_mem_alloc(t->mem, words * 8);
+	uint8_t tmp[SCOPE_TAB_MAX_RECORD];
+	for (uint64_t i = 0; i < cap; i++) {
 		uint64_t k;
-		memcpy(&k, r, 8);
-		for (uint64_t i = scope_tab_hash(t, k) & nmask;; i = (i + 1) & nmask) {
-			uint8_t *d = n + i * t->rsize;
+		memcpy(&k, t->slots + i * rs, 8);
+		if (k)
+			pend[i >> 6] |= 1ull << (i & 63);
+	}
+	for (uint64_t i = 0; i < cap; i++) {
+		while (pend[i >> 6] & 1ull << (i & 63)) {
+			uint8_t *r = t->slots + i * rs;
+			uint64_t k, j;
+			memcpy(&k, r, 8);
+			for (j = scope_tab_hash(t, k) & t->mask;; j = (j + 1) & t->mask) {
+				uint64_t dk;
+				memcpy(&dk, t->slots + j * rs, 8);
+				if (!dk || (pend[j >> 6] & 1ull << (j & 63)))
+					break;
+			}
+			pend[i >> 6] &= ~(1ull << (i & 63));
+			if (j == i)
+				break;
+			uint8_t *d = t->slots + j * rs;
 			uint64_t dk;
 			memcpy(&dk, d, 8);
 			if (!dk) {
-				memcpy(d, r, t->rsize);
+				memcpy(d, r, rs);
+				memset(r, 0, rs);
 				break;
 			}
+			/* Swap with the pending record at j, which stays pending, now at i. */
+			memcpy(tmp, d, rs);
+			memcpy(d, r, rs);
+			memcpy(r, tmp, rs);
+			pend[i >> 6] |= 1ull << (i & 63);
+			pend[j >> 6] &= ~(1ull << (j & 63));
 		}
 	}
-	scope_slots_free(t->slots, cap * t->rsize);
-	t->slots = n;
-	t->mask = nmask;
-	if (ncap > t->high)
-		t->high = ncap;
+	scope_mem_free(t->mem, pend, words * 8);
 	return true;
 }
 
@@ -106,8 +276,13 @@ void scope_tab_clear(struct scope_tab *t)
 	if (!t->count)
 		return;
 	uint64_t cap = t->mask + 1, want = cap_for(t->count);
-	scope_slots_free(t->slots, cap * t->rsize);
-	t->slots = scope_slots_alloc(want * t->rsize);
+	if (want == cap) {
+		memset(t->slots, 0, cap * t->rsize);
+		t->count = 0;
+		return;
+	}
+	scope_mem_free(t->mem, t->slots, cap * t->rsize);
+	t->slots = scope_mem_alloc(t->mem, want * t->rsize);
 	t->mask = want - 1;
 	t->count = 0;
 }

@@ -641,7 +641,7 @@ static void test_p0f_debian_file(void **state)
 static void test_tab_bounds(void **state)
 {
 	struct scope_tab t;
-	scope_tab_init(&t, 16, 5000);
+	scope_tab_init(&t, 16, 5000, NULL);
 	bool added;
 	for (uint64_t k = 1; k <= 5000; k++) {
 		uint64_t *r = scope_tab_put(&t, k, scope_tab_hash(&t, k), &added);
