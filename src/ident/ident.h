@@ -321,6 +321,16 @@ void ident_engine_host_end(struct ident_hostctx *hc);
 struct ident_conn *ident_hostctx_open(struct ident_hostctx *hc, int port, bool tls,
 				      const struct ident_conn_ops *ops, void *arg);
 
+/* One HTTP/1.0 request on its own connection (Connection: close): `extra` holds more header
+ * lines ("Authorization: ...\r\n", may be NULL). The callback gets the outcome and, when
+ * something came, the parsed response (pointers valid during the call only). */
+struct ident_http_resp;
+typedef void (*ident_http_cb)(void *arg, enum ident_outcome o, const struct ident_http_resp *r,
+			      struct ident_conn *c);
+void ident_http_request(struct ident_hostctx *hc, int port, bool tls, const char *method,
+			const char *path, const char *extra, const void *body, size_t body_len,
+			ident_http_cb cb, void *arg);
+
 /* ------------------------------------------------------------------ parsing helpers */
 
 /* An HTTP response as the grabbers parse it (pointers into the buffer given). */
@@ -362,12 +372,18 @@ size_t ident_upnp_text(const struct ident_upnp_desc *d, char *out, size_t outlen
 
 /* ------------------------------------------------------------------ targets */
 
-/* Parses one target: "ADDR", "ADDR/BITS" (IPv4 CIDR, at most IDENT_MAX_CIDR_HOSTS
- * addresses), or "PROBE://ADDR:PORT" (one service). Calls `each` for every address. Returns
- * 0 or -EINVAL with a reason. */
-typedef int (*ident_target_fn)(void *arg, const struct sockaddr *sa, int port, int kind);
-int ident_target_expand(const char *spec, ident_target_fn each, void *arg, char *err,
-			size_t errlen);
+/* One target: "ADDR", "ADDR/BITS" (an IPv4 CIDR of at most IDENT_MAX_CIDR_HOSTS addresses),
+ * or "PROBE://ADDR:PORT" (one service: port and kind set). */
+struct ident_target {
+	struct sockaddr_storage base;
+	uint64_t count; /* addresses from base on */
+	int port;       /* 0: every probe on its configured ports */
+	int kind;
+};
+/* Returns 0 or -EINVAL / -E2BIG with a reason in err. */
+int ident_target_parse(const char *spec, struct ident_target *t, char *err, size_t errlen);
+/* The i-th address of a target (i < count). */
+void ident_target_nth(const struct ident_target *t, uint64_t i, struct sockaddr_storage *out);
 
 /* ------------------------------------------------------------------ scan-back in `mitsu run` */
 

@@ -25,6 +25,12 @@ struct ident_probe_run {
 	uv_udp_t *udp; /* UPnP's SSDP socket */
 	uv_timer_t *timer;
 	size_t replies;
+	struct buf text; /* Telnet: the bytes without IAC sequences */
+	uint32_t tstate; /* Telnet: the filter's state */
+	size_t seen;     /* Telnet: bytes of the conn's buffer already filtered */
+	bool redirected; /* HTTP: followed the one redirect allowed */
+	char path[128];  /* HTTP: the path being fetched; UPnP: the description's */
+	int upnp_port;   /* UPnP: the description's port */
 	bool finished;
 	struct ident_probe_run *next;
 };
@@ -32,6 +38,14 @@ struct ident_probe_run {
 void ident_probe_finish(struct ident_probe_run *pr, enum ident_outcome o);
 
 /* The engine's view of a host context (engine.c). */
+struct ident_host *ident_hostctx_host(struct ident_hostctx *hc);
+bool ident_hostctx_timed_out(const struct ident_hostctx *hc);
+struct ident_conn *ident_hostctx_open_udp(struct ident_hostctx *hc, int port,
+					  const struct ident_conn_ops *ops, void *arg);
+int ident_conn_port(const struct ident_conn *c);
+struct ident_db *ident_engine_db(const struct ident_engine *e);
+/* The HTTP probe (http.c). */
+extern const struct ident_probe_ops ident_probe_http, ident_probe_https;
 struct ident_engine *ident_hostctx_engine(const struct ident_hostctx *hc);
 const struct ident_limits *ident_engine_limits(const struct ident_engine *e);
 uv_loop_t *ident_engine_loop(const struct ident_engine *e);

@@ -1,0 +1,202 @@
+"""`mitsu ident`: every Telnet profile of the project, played by `mitsu run` on loopback, is
+identified as the device it plays; the address policy; and the hostile and odd hosts of
+ident_hosts.py in a network namespace this test makes (silent, slow, flooding, empty, refused,
+a UPnP IGD, a DVR web page behind a redirect)."""
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import shutil
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The category ident must give for each device category a profile declares.
+EXPECTED = {'dvr': {'dvr'}, 'router': {'router', 'wireless-router'}, 'settopbox': {'set-top-box'}}
+
+
+def json_rows(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class Namespace:
+    """A network namespace named after this test's pid, with 198.18.0.0/16 on its lo."""
+
+    def __init__(self):
+        self.name = 'mitsu-ident-%d' % os.getpid()
+        subprocess.run(['ip', 'netns', 'del', self.name], stderr=subprocess.DEVNULL)
+        subprocess.run(['ip', 'netns', 'add', self.name], check=True)
+        self.exec = ['ip', 'netns', 'exec', self.name]
+        subprocess.run(self.exec + ['ip', 'link', 'set', 'lo', 'up'], check=True)
+        subprocess.run(self.exec + ['ip', 'addr', 'add', '198.18.0.1/16', 'dev', 'lo'], check=True)
+        self.hosts = subprocess.Popen(self.exec + [sys.executable, os.path.join(HERE, 'ident_hosts.py')],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.hosts.stdout.readline()
+        if line.strip() != 'ready':
+            self.close()
+            raise AssertionError('test hosts did not start: %s' % self.hosts.stderr.read())
+
+    def close(self):
+        if self.hosts.poll() is None:
+            self.hosts.kill()
+        self.hosts.wait()
+        subprocess.run(['ip', 'netns', 'del', self.name], stderr=subprocess.DEVNULL)
+
+
+def run_in(ns, *args, check=True, timeout=120):
+    cmd = ns.exec + [harness.MITSU] + list(args)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace',
+                       timeout=timeout)
+    for mark in harness.SANITIZER_MARKS:
+        if mark in p.stderr:
+            raise AssertionError('sanitizer report:\n' + p.stderr[-4000:])
+    if check and p.returncode != 0:
+        raise AssertionError('%s exited %d:\n%s' % (' '.join(cmd), p.returncode, p.stderr[-4000:]))
+    return p
+
+
+class IdentProfilesTest(harness.unittest.TestCase):
+    def test_every_telnet_profile_identified(self):
+        profiles = json_rows(harness.run_mitsu('profiles', '--format', 'json').stdout)
+        self.assertTrue(profiles)
+        for p in profiles:
+            self.assertIn(p['category'], EXPECTED, 'no expectation for category %s' % p['category'])
+        ports = {p['name']: harness.free_port() for p in profiles}
+        listens = ['telnet@127.0.0.1:%d/%s' % (port, name) for name, port in ports.items()]
+        with harness.Sensor(listens=listens) as sn:
+            targets = ['telnet://127.0.0.1:%d' % ports[p['name']] for p in profiles]
+            r = harness.run_mitsu('ident', '--allow-private', '-F', 'json', *targets, data_dir=sn.tmp + '/id')
+            rows = {row['port']: row for row in json_rows(r.stdout)}
+            for p in profiles:
+                row = rows[ports[p['name']]]
+                self.assertTrue(row['identified'], '%s not identified: %s' % (p['name'], row))
+                self.assertIn(row['category'], EXPECTED[p['category']], p['name'])
+                self.assertTrue(row['vendor'] or row['model'], p['name'])
+                self.assertEqual(row['probes'][0]['outcome'], 'data')
+                self.assertTrue(row['evidence'][0]['source'].startswith('telnet_banners.xml:'))
+            self.assertIn('%d identified' % len(profiles), r.stderr)
+            # the same results as events in the store
+            ev = json_rows(harness.run_mitsu('events', '--type', 'mitsu.ident.result',
+                                             data_dir=sn.tmp + '/id').stdout)
+            self.assertEqual(len(ev), len(profiles))
+            self.assertTrue(all(e['identified'] and e['category'] for e in ev))
+
+    def test_private_refused_without_flag(self):
+        srv = socket.socket()
+        srv.bind(('127.0.0.1', 0))
+        srv.listen(4)
+        srv.settimeout(0.2)
+        port = srv.getsockname()[1]
+        r = harness.run_mitsu('ident', '--no-store', 'telnet://127.0.0.1:%d' % port, '127.0.0.0/30', '-F', 'json')
+        rows = json_rows(r.stdout)
+        self.assertEqual(len(rows), 5)
+        self.assertTrue(all(row.get('refused') == 'address policy' and not row['probes'] for row in rows))
+        with self.assertRaises(socket.timeout):
+            srv.accept()  # nothing ever connected
+        srv.close()
+
+    def test_bad_target(self):
+        r = harness.run_mitsu('ident', '--no-store', '10.0.0.0/8', check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('IDENT_MAX_CIDR_HOSTS', r.stderr)
+        r = harness.run_mitsu('ident', '--no-store', 'gopher://1.2.3.4:70', check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('unknown probe', r.stderr)
+
+    def test_check_fingerprints(self):
+        r = harness.run_mitsu('ident', '--check-fingerprints')
+        self.assertIn(' 0 failed', r.stdout)
+        self.assertIn('0 without a fingerprint', r.stdout)
+
+    def test_user_fingerprints_dir(self):
+        """--fingerprints loads a folder of Recog files on top of ours (a favicon hash here)."""
+        tmp = tempfile.mkdtemp(prefix='mitsu-ident-fp-')
+        try:
+            with open(os.path.join(tmp, 'favicons.xml'), 'w') as f:
+                f.write('<?xml version="1.0"?>\n<fingerprints matches="favicon.md5">\n'
+                        '<fingerprint pattern="^0123456789abcdef0123456789abcdef$">\n'
+                        '<description>test camera favicon</description>\n'
+                        '<example>0123456789abcdef0123456789abcdef</example>\n'
+                        '<param pos="0" name="hw.device" value="IP Camera"/>\n'
+                        '</fingerprint>\n</fingerprints>\n')
+            r = harness.run_mitsu('ident', '--check-fingerprints', '--fingerprints', tmp)
+            self.assertIn('11 files', r.stdout)
+            self.assertIn(' 0 failed', r.stdout)
+        finally:
+            shutil.rmtree(tmp)
+
+
+class IdentNamespaceTest(harness.unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ns = Namespace()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ns.close()
+
+    def ident(self, *targets, extra=()):
+        r = run_in(self.ns, 'ident', '--no-store', '--allow-private', '-F', 'json', '--telnet-ports', '23',
+                   '--http-ports', '80', '--set', 'ident.https_ports=', '--set', 'ident.rtsp_ports=',
+                   '--set', 'ident.ftp_ports=', '--set', 'ident.ssh_ports=', '--set', 'ident.upnp_ports=1900',
+                   '--read-timeout-ms', '400', '--set', 'ident.host_timeout=3', '--set', 'ident.max_read=32K',
+                   *extra, *targets)
+        return {row['host']: row for row in json_rows(r.stdout)}
+
+    def probe(self, row, kind):
+        return next(p for p in row['probes'] if p['probe'] == kind)
+
+    def test_odd_hosts(self):
+        rows = self.ident('198.18.0.10', '198.18.0.11', '198.18.0.12', '198.18.0.14', '198.18.0.15')
+        self.assertEqual(self.probe(rows['198.18.0.10'], 'telnet')['outcome'], 'silent')
+        slow = self.probe(rows['198.18.0.11'], 'telnet')
+        self.assertEqual(slow['outcome'], 'data')  # cut by the host's time cap
+        self.assertGreater(slow['bytes'], 0)
+        flood = self.probe(rows['198.18.0.12'], 'telnet')
+        self.assertTrue(flood['truncated'])
+        self.assertEqual(flood['bytes'], 32 * 1024)
+        self.assertEqual(self.probe(rows['198.18.0.14'], 'telnet')['outcome'], 'empty')
+        self.assertEqual(self.probe(rows['198.18.0.15'], 'telnet')['outcome'], 'refused')
+        self.assertEqual(self.probe(rows['198.18.0.15'], 'http')['outcome'], 'refused')
+        for row in rows.values():
+            self.assertFalse(row['identified'])
+        self.assertFalse(rows['198.18.0.10']['answered'])
+
+    def test_upnp_igd(self):
+        row = self.ident('198.18.0.13')['198.18.0.13']
+        self.assertTrue(row['identified'], row)
+        self.assertEqual(row['category'], 'wireless-router')
+        self.assertEqual(row['vendor'], 'Logitec')
+        self.assertEqual(row['model'], 'LAN-W300N/R')
+        self.assertEqual(row['fields']['upnp:1900:upnp.uuid'], '12345678-1234-1234-1234-001122334455')
+        self.assertEqual(row['fields']['upnp:5000:upnp.manufacturer'], 'Logitec Corporation')
+        self.assertEqual(self.probe(row, 'upnp')['outcome'], 'data')
+
+    def test_dvr_web_page(self):
+        row = self.ident('198.18.0.16')['198.18.0.16']
+        self.assertTrue(row['identified'], row)
+        self.assertEqual(row['category'], 'dvr')
+        self.assertEqual(row['fields']['http:80:html_title'], 'DVR Components Download')
+        self.assertEqual(row['fields']['http:80:favicon.md5'], hashlib.md5(bytes(range(64))).hexdigest())
+        # two signs agree: Server and title
+        self.assertGreaterEqual(len([e for e in row['evidence'] if e.get('category') == 'dvr']), 2)
+
+    def test_rate_cap(self):
+        """16 hosts x 1 connection at 8 connections/s: at least one second, and all done."""
+        r = run_in(self.ns, 'ident', '--no-store', '--allow-private', '-F', 'csv', '--rate', '8',
+                   '--telnet-ports', '23', '--http-ports', '', '--set', 'ident.https_ports=',
+                   '--set', 'ident.rtsp_ports=', '--set', 'ident.ftp_ports=', '--set', 'ident.ssh_ports=',
+                   '--set', 'ident.upnp_ports=', '--set', 'ident.http_paths=', '198.18.1.0/28')
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), 17)  # header and 16 hosts
+        self.assertTrue(lines[0].startswith('host,port,identified'))
+        secs = float(r.stderr.split(' in ')[1].split('s,')[0])
+        self.assertGreaterEqual(secs, 0.9)
+
+
+if __name__ == '__main__':
+    harness.main()
