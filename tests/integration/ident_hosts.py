@@ -10,11 +10,13 @@ Each host is one address with the behaviour a test needs:
   .16  http 80: a DVR web page (Server, title, favicon) behind a redirect
   .17  telnet 23 with default credentials (admin/admin) and ssh 22 banner: an exposed device
   .18  http 80: Basic authentication that accepts admin:admin
+  .19  https 443: a camera page over TLS (certificate and key given as arguments)
 Prints "ready" on stdout once every socket is bound; runs until killed.
 """
 import asyncio
 import base64
 import re
+import ssl
 import sys
 
 NET = '198.18.0.'
@@ -152,6 +154,16 @@ async def dvr_http(reader, writer):
     writer.close()
 
 
+async def tls_http(reader, writer):
+    try:
+        await read_request(reader)
+        writer.write(response('200 OK', [('Server', 'Hikvision-Webs')], b'<title>Network Camera</title>'))
+        await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+        pass
+    writer.close()
+
+
 async def basic_http(reader, writer):
     try:
         head, _ = await read_request(reader)
@@ -218,6 +230,10 @@ async def main():
     keep = []
     for handler, host, port in servers:
         keep.append(await asyncio.start_server(handler, NET + str(host), port))
+    if len(sys.argv) > 2:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+        keep.append(await asyncio.start_server(tls_http, NET + '19', 443, ssl=ctx))
     loop = asyncio.get_running_loop()
     await loop.create_datagram_endpoint(Ssdp, local_addr=(NET + '13', 1900))
     print('ready', flush=True)

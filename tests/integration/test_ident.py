@@ -33,7 +33,12 @@ class Namespace:
         self.exec = ['ip', 'netns', 'exec', self.name]
         subprocess.run(self.exec + ['ip', 'link', 'set', 'lo', 'up'], check=True)
         subprocess.run(self.exec + ['ip', 'addr', 'add', '198.18.0.1/16', 'dev', 'lo'], check=True)
-        self.hosts = subprocess.Popen(self.exec + [sys.executable, os.path.join(HERE, 'ident_hosts.py')],
+        self.tmp = tempfile.mkdtemp(prefix='mitsu-ident-ns-')
+        cert, key = os.path.join(self.tmp, 'cert.pem'), os.path.join(self.tmp, 'key.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+                        '-subj', '/O=IPC/CN=IPCamera', '-keyout', key, '-out', cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.hosts = subprocess.Popen(self.exec + [sys.executable, os.path.join(HERE, 'ident_hosts.py'), cert, key],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.hosts.stdout.readline()
         if line.strip() != 'ready':
@@ -45,6 +50,7 @@ class Namespace:
             self.hosts.kill()
         self.hosts.wait()
         subprocess.run(['ip', 'netns', 'del', self.name], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def run_in(ns, *args, check=True, timeout=120):
@@ -184,6 +190,20 @@ class IdentNamespaceTest(harness.unittest.TestCase):
         self.assertEqual(row['fields']['http:80:favicon.md5'], hashlib.md5(bytes(range(64))).hexdigest())
         # two signs agree: Server and title
         self.assertGreaterEqual(len([e for e in row['evidence'] if e.get('category') == 'dvr']), 2)
+
+    def test_https(self):
+        r = run_in(self.ns, 'ident', '--no-store', '--allow-private', '-F', 'json',
+                   '--read-timeout-ms', '400', 'https://198.18.0.19:443', 'https://198.18.0.16:80')
+        rows = {row['host']: row for row in json_rows(r.stdout)}
+        row = rows['198.18.0.19']
+        self.assertTrue(row['identified'], row)
+        self.assertEqual(row['category'], 'ip-camera')
+        self.assertEqual(row['vendor'], 'Hikvision')
+        self.assertIn('CN = IPCamera', row['fields']['https:443:x509.subject'])
+        self.assertEqual(row['fields']['https:443:html_title'], 'Network Camera')
+        # a plain HTTP server that waits for a request line: the ClientHello gets no answer
+        self.assertEqual(rows['198.18.0.16']['probes'][0]['outcome'], 'silent')
+        self.assertFalse(rows['198.18.0.16']['answered'])
 
     def test_rate_cap(self):
         """16 hosts x 1 connection at 8 connections/s: at least one second, and all done."""
