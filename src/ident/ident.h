@@ -320,6 +320,8 @@ struct ident_hostctx *ident_engine_host_begin(struct ident_engine *e, const stru
 void ident_engine_host_end(struct ident_hostctx *hc);
 struct ident_conn *ident_hostctx_open(struct ident_hostctx *hc, int port, bool tls,
 				      const struct ident_conn_ops *ops, void *arg);
+/* Whether the host's time cap (ident.host_timeout) has passed: start nothing more. */
+bool ident_hostctx_timed_out(const struct ident_hostctx *hc);
 
 /* One HTTP/1.0 request on its own connection (Connection: close): `extra` holds more header
  * lines ("Authorization: ...\r\n", may be NULL). The callback gets the outcome and, when
@@ -357,6 +359,15 @@ int ident_html_title(const char *body, size_t n, char *out, size_t outlen);
  * `state` carries a sequence split across reads (start at 0). Returns bytes written to out. */
 size_t ident_telnet_filter(const uint8_t *in, size_t n, uint8_t *out, size_t outlen, uint8_t *reply,
 			   size_t replylen, size_t *nreply, uint32_t *state);
+/* What the end of a Telnet text is waiting for: a login name, a password, a shell command
+ * (a prompt ending in # $ > %), or nothing yet. */
+enum ident_prompt {
+	IDENT_PROMPT_NONE,
+	IDENT_PROMPT_LOGIN,
+	IDENT_PROMPT_PASSWORD,
+	IDENT_PROMPT_SHELL
+};
+enum ident_prompt ident_telnet_prompt(const uint8_t *p, size_t n);
 /* UPnP description XML: the fields identification uses, and the services. */
 struct ident_upnp_desc {
 	char device_type[128], friendly_name[128], manufacturer[128], model_name[128],
@@ -369,6 +380,9 @@ int ident_upnp_parse(const char *xml, size_t len, struct ident_upnp_desc *out);
  * field present (manufacturer, modelName, modelNumber, modelDescription, friendlyName,
  * deviceType). Returns its length. */
 size_t ident_upnp_text(const struct ident_upnp_desc *d, char *out, size_t outlen);
+
+/* A printable copy of bytes a peer sent (control bytes as \xHH), cut to outlen. */
+void ident_printable(const void *p, size_t n, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------ targets */
 

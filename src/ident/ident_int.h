@@ -39,7 +39,6 @@ void ident_probe_finish(struct ident_probe_run *pr, enum ident_outcome o);
 
 /* The engine's view of a host context (engine.c). */
 struct ident_host *ident_hostctx_host(struct ident_hostctx *hc);
-bool ident_hostctx_timed_out(const struct ident_hostctx *hc);
 struct ident_conn *ident_hostctx_open_udp(struct ident_hostctx *hc, int port,
 					  const struct ident_conn_ops *ops, void *arg);
 int ident_conn_port(const struct ident_conn *c);
@@ -49,9 +48,6 @@ extern const struct ident_probe_ops ident_probe_http, ident_probe_https;
 struct ident_engine *ident_hostctx_engine(const struct ident_hostctx *hc);
 const struct ident_limits *ident_engine_limits(const struct ident_engine *e);
 uv_loop_t *ident_engine_loop(const struct ident_engine *e);
-
-/* A printable copy of bytes a peer sent (control bytes as \xHH), cut to outlen. */
-void ident_printable(const void *p, size_t n, char *out, size_t outlen);
 
 /* Replaces the category table (takes ownership). */
 int ident_db_set_categories(struct ident_db *db, struct ident_category *cats, size_t n);

@@ -244,6 +244,31 @@ size_t ident_telnet_filter(const uint8_t *in, size_t n, uint8_t *out, size_t out
 	return o;
 }
 
+enum ident_prompt ident_telnet_prompt(const uint8_t *p, size_t n)
+{
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return IDENT_PROMPT_NONE;
+	uint8_t last = p[n - 1];
+	if (last == '>' || last == '#' || last == '$' || last == '%')
+		return IDENT_PROMPT_SHELL;
+	if (last != ':')
+		return IDENT_PROMPT_NONE;
+	size_t start = n;
+	while (start && p[start - 1] != '\n' && p[start - 1] != '\r')
+		start--;
+	const void *line = p + start;
+	size_t len = n - start;
+	if (memmem(line, len, "assword", 7) || memmem(line, len, "ASSWORD", 7))
+		return IDENT_PROMPT_PASSWORD;
+	static const char *const words[] = {"ogin", "OGIN", "sername", "SERNAME", "ccount", "user"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(words); i++)
+		if (memmem(line, len, words[i], strlen(words[i])))
+			return IDENT_PROMPT_LOGIN;
+	return IDENT_PROMPT_NONE;
+}
+
 /* ------------------------------------------------------------------ UPnP description */
 
 struct upnp_state {

@@ -54,28 +54,6 @@ static void last_line(const char *p, size_t n, char *out, size_t outlen)
 
 /* ------------------------------------------------------------------ telnet */
 
-/* A login, password or shell prompt ends the banner. */
-static bool at_prompt(const uint8_t *p, size_t n)
-{
-	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	if (!n)
-		return false;
-	uint8_t last = p[n - 1];
-	if (last == '>' || last == '#' || last == '$' || last == '%')
-		return true;
-	if (last != ':')
-		return false;
-	size_t start = n;
-	while (start && p[start - 1] != '\n' && p[start - 1] != '\r')
-		start--;
-	static const char *const words[] = {"ogin", "sername", "assword", "ccount", "user"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(words); i++)
-		if (memmem(p + start, n - start, words[i], strlen(words[i])))
-			return true;
-	return false;
-}
-
 static void telnet_open(struct ident_conn *c, void *arg) {}
 
 static void telnet_data(struct ident_conn *c, void *arg)
@@ -96,7 +74,7 @@ static void telnet_data(struct ident_conn *c, void *arg)
 		if (nreply)
 			ident_conn_write(c, reply, nreply);
 	}
-	if (at_prompt(pr->text.data, pr->text.len))
+	if (ident_telnet_prompt(pr->text.data, pr->text.len) != IDENT_PROMPT_NONE)
 		ident_conn_done(c);
 }
 
@@ -240,8 +218,10 @@ static void banner_end(struct ident_conn *c, void *arg, enum ident_outcome o)
 			add_trimmed(pr, "ftp.banner", p, n);
 		}
 		const uint8_t *nl = memchr(d, '\n', n);
-		ident_printable(p, nl ? (size_t)(nl - d) : n, pr->res->detail,
-				sizeof(pr->res->detail));
+		size_t l = nl ? (size_t)(nl - d) : n;
+		while (l && (d[l - 1] == '\r' || d[l - 1] == ' '))
+			l--;
+		ident_printable(p, l, pr->res->detail, sizeof(pr->res->detail));
 	}
 	ident_probe_finish(pr, o);
 }
