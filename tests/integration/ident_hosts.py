@@ -10,11 +10,16 @@ Each host is one address with the behaviour a test needs:
   .16  http 80: a DVR web page (Server, title, favicon) behind a redirect
   .17  telnet 23 with default credentials (admin/admin) and ssh 22 banner: an exposed device
   .18  http 80: Basic authentication that accepts admin:admin
+  .20  http 80: Digest authentication (MD5, qop=auth) that accepts admin:admin
+  .21  http 80: a form login (POST /login.cgi) that accepts admin:admin
   .19  https 443: a camera page over TLS (certificate and key given as arguments)
 Prints "ready" on stdout once every socket is bound; runs until killed.
 """
 import asyncio
 import base64
+import hashlib
+import os
+import urllib.parse
 import re
 import ssl
 import sys
@@ -180,6 +185,56 @@ async def basic_http(reader, writer):
     writer.close()
 
 
+def md5(s):
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+async def digest_http(reader, writer):
+    try:
+        head, _ = await read_request(reader)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+        return
+    m = re.search(rb'Authorization: Digest (.*)\r\n', head)
+    ok = False
+    if m:
+        p = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1).decode()))
+        ha1 = md5('admin:%s:admin' % p.get('realm', ''))
+        ha2 = md5('GET:%s' % p.get('uri', ''))
+        want = md5('%s:%s:%s:%s:%s:%s' % (ha1, p.get('nonce'), p.get('nc'), p.get('cnonce'), p.get('qop'), ha2))
+        ok = p.get('username') == 'admin' and p.get('response') == want
+    if ok:
+        writer.write(response('200 OK', [], b'<title>NVR</title>'))
+    else:
+        nonce = os.urandom(8).hex()
+        writer.write(response('401 Unauthorized', [('WWW-Authenticate',
+                     'Digest realm="Login to ND0123456789", qop="auth", nonce="%s", opaque="x1"' % nonce)]))
+    await writer.drain()
+    writer.close()
+
+
+FORM = (b'<html><title>Router Login</title><form method="post" action="/login.cgi">'
+        b'<input type="text" name="username"><input type="password" name="passwd"></form></html>')
+
+
+async def form_http(reader, writer):
+    try:
+        head, body = await read_request(reader)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+        return
+    if head.startswith(b'POST /login.cgi'):
+        f = urllib.parse.parse_qs(body.decode())
+        if f.get('username') == ['admin'] and f.get('passwd') == ['admin']:
+            writer.write(response('302 Found', [('Location', '/main.html')]))
+        else:
+            writer.write(response('200 OK', [], FORM))
+    else:
+        writer.write(response('200 OK', [], FORM))
+    await writer.drain()
+    writer.close()
+
+
 async def telnet_login(reader, writer):
     """A BusyBox-style login that accepts admin/admin."""
     try:
@@ -226,6 +281,7 @@ async def main():
     servers = [
         (silent, 10, 23), (slow, 11, 23), (flood, 12, 23), (igd_http, 13, 5000), (closer, 14, 23),
         (dvr_http, 16, 80), (telnet_login, 17, 23), (ssh_banner, 17, 22), (basic_http, 18, 80),
+        (digest_http, 20, 80), (form_http, 21, 80),
     ]
     keep = []
     for handler, host, port in servers:

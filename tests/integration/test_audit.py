@@ -77,6 +77,14 @@ class AuditNamespaceTest(harness.unittest.TestCase):
         self.assertEqual(f['port-held-silent']['severity'], 'medium')
         self.assertNotIn('telnet-default-credentials', f)
 
+    def test_digest_and_form_logins(self):
+        r, rows = self.audit('198.18.0.20', '198.18.0.21')
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('Digest login accepted admin / admin',
+                      findings(rows['198.18.0.20'])['web-default-credentials']['evidence'])
+        self.assertIn('form login accepted admin / admin',
+                      findings(rows['198.18.0.21'])['web-default-credentials']['evidence'])
+
     def test_clean_host(self):
         """The DVR web page has no login: reachable, identified, nothing high: exit 0."""
         r, rows = self.audit('198.18.0.16')
