@@ -91,6 +91,8 @@ struct ident_engine {
 	SSL_CTX *ssl_ctx;
 	struct ident_engine_stats stats;
 	int pumping; /* re-entrancy guard */
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
 };
 
 static void pump(struct ident_engine *e);
@@ -982,9 +984,17 @@ size_t ident_engine_pending(const struct ident_engine *e)
 	return e->qlen + e->nhosts;
 }
 
+void ident_engine_on_closed(struct ident_engine *e, void (*cb)(void *arg), void *arg)
+{
+	e->closed_cb = cb;
+	e->closed_arg = arg;
+}
+
 static void on_tick_closed(uv_handle_t *h)
 {
 	struct ident_engine *e = h->data;
+	if (e->closed_cb)
+		e->closed_cb(e->closed_arg);
 	SSL_CTX_free(e->ssl_ctx);
 	free(e->queue);
 	free(e);

@@ -310,8 +310,11 @@ bool ident_addr_allowed(const struct ident_engine *e, const struct sockaddr *sa)
 void ident_engine_stats(const struct ident_engine *e, struct ident_engine_stats *out);
 /* Hosts queued or in flight. */
 size_t ident_engine_pending(const struct ident_engine *e);
-/* Stops: queued hosts are dropped, connections closed; the handles close on the loop. */
+/* Stops: queued hosts are dropped, connections closed; hosts in flight still get their
+ * callback with what they had. The engine is freed on the loop once the last is gone. */
 void ident_engine_close(struct ident_engine *e);
+/* Called once the closed engine is freed (to free what its callbacks used). */
+void ident_engine_on_closed(struct ident_engine *e, void (*cb)(void *arg), void *arg);
 
 /* A probe driver for other modules (the audit): a host context whose connections count
  * against the engine's caps. ident_engine_host_begin checks the policy and takes a slot. */

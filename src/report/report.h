@@ -86,6 +86,14 @@ int report_chart_svg(const struct report_chart *c, struct buf *out);
 int report_escape_xml(struct buf *out, const char *s, size_t n);
 int report_escape_csv(struct buf *out, const char *s, size_t n);
 
+/* Device identification's tables (src/report/ident.c): each finished table goes to `emit`
+ * with its key and a note (may be NULL); since and until bound event timestamps. */
+typedef void (*report_emit_fn)(void *arg, const char *key, struct report_table *t,
+			       const char *note);
+struct sqlite3;
+void report_ident_section(struct sqlite3 *db, const char *since, const char *until,
+			  report_emit_fn emit, void *arg);
+
 /* `mitsu report`: the seed's tables and charts from the store (see src/report/cmd.c). */
 struct core_command;
 extern const struct core_command report_command;

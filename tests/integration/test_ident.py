@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import shutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -134,6 +135,91 @@ class IdentProfilesTest(harness.unittest.TestCase):
             self.assertIn(' 0 failed', r.stdout)
         finally:
             shutil.rmtree(tmp)
+
+
+class FakeDevice:
+    """An attacker's own device on 127.0.0.2: a Telnet service that shows a ZTE login."""
+
+    def __init__(self):
+        self.srv = socket.socket()
+        self.srv.bind(('127.0.0.2', 0))
+        self.srv.listen(16)
+        self.port = self.srv.getsockname()[1]
+        self.accepted = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            try:
+                c.sendall(b'\xff\xfb\x01ZXHN H208N\r\nLogin: ')
+                c.recv(100)
+            except OSError:
+                pass
+            c.close()
+
+    def close(self):
+        self.srv.close()
+
+
+class IdentAutoTest(harness.unittest.TestCase):
+    def test_scan_back_and_report(self):
+        """ident.auto probes the source of an attack on the sensor's loop; the result is an
+        event, and mitsu report counts it in the identification tables."""
+        dev = FakeDevice()
+        try:
+            sets = ['ident.auto=true', 'ident.allow_private=true', 'ident.auto_delay=0',
+                    'ident.telnet_ports=%d' % dev.port, 'ident.http_ports=', 'ident.https_ports=',
+                    'ident.rtsp_ports=', 'ident.ftp_ports=', 'ident.ssh_ports=', 'ident.upnp_ports=']
+            with harness.Sensor(sets=sets) as sn:
+                bot = harness.TelnetBot(sn.port, source='127.0.0.2')
+                bot.read_prompt()
+                ev = sn.events('mitsu.ident.result',
+                               wait_for=('mitsu.ident.result', lambda e: e['host'] == '127.0.0.2'))
+                # the harness's own readiness probe came from 127.0.0.1: probed too, refused
+                ev = [e for e in ev if e['host'] == '127.0.0.2']
+                self.assertEqual(len(ev), 1)
+                self.assertEqual(ev[0]['host'], '127.0.0.2')
+                self.assertTrue(ev[0]['identified'])
+                self.assertEqual(ev[0]['category'], 'router')
+                self.assertEqual(ev[0]['vendor'], 'ZTE')
+                self.assertEqual(ev[0]['model'], 'H208N')
+                bot.close()
+                data = sn.data_dir
+                sn.stop()
+                rep = json.loads(harness.run_mitsu('report', '--format', 'json', data_dir=data).stdout)
+                rate = rep['ident_rate']['rows'][0]
+                self.assertEqual(rate['attacking hosts'], 2)  # 127.0.0.2 and the harness's probe
+                self.assertEqual(rate['identified'], 1)
+                self.assertEqual(rate['of attacking'], 50.0)
+                self.assertEqual(rate['of answered'], 100.0)
+                cats = rep['ident_categories']['rows']
+                self.assertEqual(cats, [{'group': 'network', 'category': 'router / gateway', 'hosts': 1,
+                                         'attacking': 1, 'share': 100.0}])
+                text = harness.run_mitsu('report', data_dir=data).stdout
+                self.assertIn('Identified devices by category', text)
+        finally:
+            dev.close()
+        self.assertEqual(dev.accepted, 1)
+
+    def test_off_by_default(self):
+        dev = FakeDevice()
+        try:
+            with harness.Sensor(sets=['ident.telnet_ports=%d' % dev.port, 'ident.allow_private=true']) as sn:
+                bot = harness.TelnetBot(sn.port, source='127.0.0.2')
+                bot.read_prompt()
+                bot.close()
+                sn.events('mitsu.session.closed', wait_for=('mitsu.session.closed', None))
+                self.assertNotIn('scan-back on', sn.stderr())
+                self.assertEqual(sn.events('mitsu.ident.result'), [])
+        finally:
+            dev.close()
+        self.assertEqual(dev.accepted, 0)
 
 
 class IdentNamespaceTest(harness.unittest.TestCase):
