@@ -85,6 +85,7 @@ struct ident_cmd {
 	uv_timer_t max_time, kick;
 	uv_signal_t sigint, sigterm;
 	uint64_t hosts, answered, identified, refused;
+	size_t peak_hosts;
 	int errors;
 };
 
@@ -237,6 +238,9 @@ static void stop(struct ident_cmd *c, const char *why)
 		return;
 	c->stopped = true;
 	c->fed_all = true;
+	struct ident_engine_stats st;
+	ident_engine_stats(c->engine, &st);
+	c->peak_hosts = st.peak_hosts;
 	if (why)
 		fprintf(stderr, "mitsu ident: %s: stopping\n", why);
 	ident_engine_close(c->engine);
@@ -392,12 +396,12 @@ static int run(struct ident_cmd *c, struct ident_db *db)
 	uint64_t probed = c->hosts - c->refused;
 	fprintf(stderr,
 		"mitsu ident: %llu hosts probed in %.1fs, %llu answered, %llu identified (%.1f%% "
-		"of probed, %.1f%% of those that answered)%s\n",
+		"of probed, %.1f%% of those that answered); peak %zu hosts in flight%s\n",
 		(unsigned long long)probed, secs, (unsigned long long)c->answered,
 		(unsigned long long)c->identified,
 		probed ? 100.0 * (double)c->identified / (double)probed : 0.0,
 		c->answered ? 100.0 * (double)c->identified / (double)c->answered : 0.0,
-		c->refused ? "; some refused by the address policy" : "");
+		c->peak_hosts, c->refused ? "; some refused by the address policy" : "");
 	if (c->bus)
 		core_bus_close(c->bus);
 	if (c->store_open)
