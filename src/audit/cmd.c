@@ -24,12 +24,7 @@ static const struct core_flag audit_flags[] = {
 	 .help = "allow public addresses (only for devices and networks you are responsible for)"},
 	{.name = "max-logins", .arg = "N", .opt = OPT_AUDIT_MAX_LOGINS},
 	{.name = "portmap-entries", .arg = "N", .opt = OPT_AUDIT_PORTMAP_ENTRIES},
-	{.name = "rate", .arg = "N", .opt = OPT_IDENT_RATE},
-	{.name = "host-rate", .arg = "N", .opt = OPT_IDENT_HOST_RATE},
-	{.name = "max-time", .arg = "DURATION", .opt = OPT_IDENT_MAX_TIME},
-	{.name = "read-timeout-ms", .arg = "MS", .opt = OPT_IDENT_READ_TIMEOUT},
-	{.name = "telnet-ports", .arg = "PORTS", .opt = OPT_IDENT_TELNET_PORTS},
-	{.name = "http-ports", .arg = "PORTS", .opt = OPT_IDENT_HTTP_PORTS},
+	IDENT_ENGINE_FLAGS,
 	{0},
 };
 

@@ -37,14 +37,7 @@ static const struct core_flag ident_flags[] = {
 	 .opt = OPT_IDENT_ALLOW_PRIVATE,
 	 .value = "true",
 	 .help = "probe loopback, private and reserved addresses too"},
-	{.name = "rate", .arg = "N", .opt = OPT_IDENT_RATE},
-	{.name = "host-rate", .arg = "N", .opt = OPT_IDENT_HOST_RATE},
-	{.name = "max-hosts", .arg = "N", .opt = OPT_IDENT_MAX_HOSTS},
-	{.name = "max-time", .arg = "DURATION", .opt = OPT_IDENT_MAX_TIME},
-	{.name = "connect-timeout-ms", .arg = "MS", .opt = OPT_IDENT_CONNECT_TIMEOUT},
-	{.name = "read-timeout-ms", .arg = "MS", .opt = OPT_IDENT_READ_TIMEOUT},
-	{.name = "telnet-ports", .arg = "PORTS", .opt = OPT_IDENT_TELNET_PORTS},
-	{.name = "http-ports", .arg = "PORTS", .opt = OPT_IDENT_HTTP_PORTS},
+	IDENT_ENGINE_FLAGS,
 	{0},
 };
 

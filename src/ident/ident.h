@@ -417,6 +417,20 @@ void ident_auto_close(struct ident_auto *a);
 void ident_emit_result(struct core_bus *bus, const struct ident_host *h,
 		       const struct ident_result *r);
 
+/* The flags of the engine's caps, shared by `mitsu ident` and `mitsu audit` (entries of a
+ * struct core_flag table). */
+#define IDENT_ENGINE_FLAGS \
+	{.name = "rate", .arg = "N", .opt = OPT_IDENT_RATE}, \
+		{.name = "host-rate", .arg = "N", .opt = OPT_IDENT_HOST_RATE}, \
+		{.name = "max-hosts", .arg = "N", .opt = OPT_IDENT_MAX_HOSTS}, \
+		{.name = "max-time", .arg = "DURATION", .opt = OPT_IDENT_MAX_TIME}, \
+		{.name = "connect-timeout-ms", .arg = "MS", .opt = OPT_IDENT_CONNECT_TIMEOUT}, \
+		{.name = "read-timeout-ms", .arg = "MS", .opt = OPT_IDENT_READ_TIMEOUT}, \
+		{.name = "telnet-ports", .arg = "PORTS", .opt = OPT_IDENT_TELNET_PORTS}, \
+	{ \
+		.name = "http-ports", .arg = "PORTS", .opt = OPT_IDENT_HTTP_PORTS \
+	}
+
 /* `mitsu ident`. */
 extern const struct core_command ident_command;
 

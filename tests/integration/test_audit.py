@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from test_ident import Namespace, run_in, json_rows  # noqa: E402
+from test_ident import NS_ARGS, Namespace, run_in, json_rows  # noqa: E402
 
 
 def findings(row):
@@ -53,9 +53,8 @@ class AuditNamespaceTest(harness.unittest.TestCase):
         cls.ns.close()
 
     def audit(self, *targets):
-        r = run_in(self.ns, 'audit', '-F', 'json', '--telnet-ports', '23', '--http-ports', '80',
-                   '--set', 'ident.https_ports=', '--set', 'ident.rtsp_ports=', '--set', 'ident.ftp_ports=',
-                   '--read-timeout-ms', '500', '--set', 'ident.host_timeout=20', *targets, check=False)
+        r = run_in(self.ns, 'audit', '-F', 'json', *NS_ARGS, '--set', 'ident.host_timeout=20', *targets,
+                   check=False)
         return r, {row['host']: row for row in json_rows(r.stdout)}
 
     def test_exposed_device(self):

@@ -20,6 +20,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED = {'dvr': {'dvr'}, 'router': {'router', 'wireless-router'}, 'settopbox': {'set-top-box'}}
 
 
+# Only the ports the namespace's test hosts use, short timeouts.
+NS_ARGS = ['--telnet-ports', '23', '--http-ports', '80', '--set', 'ident.https_ports=',
+           '--set', 'ident.rtsp_ports=', '--set', 'ident.ftp_ports=', '--read-timeout-ms', '400']
+
+
 def json_rows(text):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
@@ -232,10 +237,8 @@ class IdentNamespaceTest(harness.unittest.TestCase):
         cls.ns.close()
 
     def ident(self, *targets, extra=()):
-        r = run_in(self.ns, 'ident', '--no-store', '--allow-private', '-F', 'json', '--telnet-ports', '23',
-                   '--http-ports', '80', '--set', 'ident.https_ports=', '--set', 'ident.rtsp_ports=',
-                   '--set', 'ident.ftp_ports=', '--set', 'ident.ssh_ports=', '--set', 'ident.upnp_ports=1900',
-                   '--read-timeout-ms', '400', '--set', 'ident.host_timeout=3', '--set', 'ident.max_read=32K',
+        r = run_in(self.ns, 'ident', '--no-store', '--allow-private', '-F', 'json', *NS_ARGS,
+                   '--set', 'ident.ssh_ports=', '--set', 'ident.host_timeout=3', '--set', 'ident.max_read=32K',
                    *extra, *targets)
         return {row['host']: row for row in json_rows(r.stdout)}
 
