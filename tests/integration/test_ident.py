@@ -212,6 +212,30 @@ class IdentAutoTest(harness.unittest.TestCase):
             dev.close()
         self.assertEqual(dev.accepted, 1)
 
+    def test_from_store(self):
+        """mitsu ident --from-store probes the sources the sensor recorded, each once."""
+        dev = FakeDevice()
+        try:
+            with harness.Sensor() as sn:
+                for _ in range(2):
+                    bot = harness.TelnetBot(sn.port, source='127.0.0.2')
+                    bot.read_prompt()
+                    bot.close()
+                sn.events('mitsu.session.closed', wait_for=('mitsu.session.closed', lambda e: e['src_ip'] == '127.0.0.2'))
+                data = sn.data_dir
+                sn.stop()
+                r = harness.run_mitsu('ident', '--from-store', '--allow-private', '-F', 'json',
+                                      '--telnet-ports', str(dev.port), '--http-ports', '', '--set', 'ident.https_ports=',
+                                      '--set', 'ident.rtsp_ports=', '--set', 'ident.ftp_ports=',
+                                      '--set', 'ident.ssh_ports=', '--set', 'ident.upnp_ports=', data_dir=data)
+                rows = {row['host']: row for row in json_rows(r.stdout)}
+                self.assertEqual(set(rows), {'127.0.0.1', '127.0.0.2'})  # the harness's probe and the bot
+                self.assertEqual(rows['127.0.0.2']['category'], 'router')
+                self.assertEqual(rows['127.0.0.1']['probes'][0]['outcome'], 'refused')
+        finally:
+            dev.close()
+        self.assertEqual(dev.accepted, 1)
+
     def test_off_by_default(self):
         dev = FakeDevice()
         try:
