@@ -369,8 +369,17 @@ static void start_param(struct xml_state *st, const XML_Char **a)
 		.pos = (int)p, .name = xstrdup(name), .value = p == 0 ? xstrdup(value) : NULL};
 }
 
+static void example_clear(struct fp_example *ex)
+{
+	for (size_t j = 0; j < ex->nattrs; j++)
+		free(ex->attrs[j]);
+	free(ex->attrs);
+	*ex = (struct fp_example){0};
+}
+
 static void start_example(struct xml_state *st, const XML_Char **a)
 {
+	example_clear(&st->ex); /* an <example> inside an unfinished one replaces it */
 	st->ex = (struct fp_example){.line = (int)XML_GetCurrentLineNumber(st->parser)};
 	const char *enc = attr(a, "_encoding");
 	st->ex_base64 = enc && strcmp(enc, "base64") == 0;
@@ -448,9 +457,7 @@ static void end_example(struct xml_state *st)
 	if (st->ex_base64) {
 		if (decode_base64(st->text.data, st->text.len, &ex.text, &ex.len)) {
 			xml_fail(st, "an example is not valid base64");
-			for (size_t j = 0; j < ex.nattrs; j++)
-				free(ex.attrs[j]);
-			free(ex.attrs);
+			example_clear(&ex);
 			return;
 		}
 	} else {
@@ -577,10 +584,8 @@ int ident_db_load_xml(struct ident_db *db, const char *name, const char *xml, si
 	if (st.in_fp || st.err[0]) {
 		fp_free(&st.cur);
 		free(st.cur_flags);
-		for (size_t j = 0; j < st.ex.nattrs; j++)
-			free(st.ex.attrs[j]);
-		free(st.ex.attrs);
 	}
+	example_clear(&st.ex);
 	if (st.err[0]) {
 		snprintf(err, errlen, "%s.xml: %s", base, st.err);
 		discard_from(db, nfps0, nfiles0);
