@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "capture/capture.h"
 
@@ -20,6 +21,8 @@
 #define ENGINE_MIN_TICK_MS 1
 /* Bytes decrypted or read in one go. */
 #define ENGINE_CHUNK 16384
+/* Descriptors kept free for the rest of the process when sizing max_conns. */
+#define ENGINE_SPARE_FDS 64
 
 enum conn_state { CONN_WAITING, CONN_CONNECTING, CONN_OPEN, CONN_CLOSING };
 
@@ -906,6 +909,30 @@ struct ident_db *ident_engine_db(const struct ident_engine *e)
 
 /* ------------------------------------------------------------------ the engine */
 
+/* max_conns sockets need as many descriptors: the soft limit is raised towards the hard one,
+ * and max_conns lowered to what is left, so a connection never fails for want of a descriptor
+ * (which would read as the target's fault). */
+static void fit_descriptors(struct ident_limits *lim)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rlim_t want = (rlim_t)lim->max_conns + ENGINE_SPARE_FDS;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur =
+			rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want) {
+		size_t n = rl.rlim_cur > 2 * ENGINE_SPARE_FDS ? rl.rlim_cur - ENGINE_SPARE_FDS
+							      : ENGINE_SPARE_FDS;
+		log_warn("ident", "ident.max_conns lowered from %zu to %zu (descriptor limit %llu)",
+			 lim->max_conns, n, (unsigned long long)rl.rlim_cur);
+		lim->max_conns = n;
+	}
+}
+
 int ident_engine_open(struct ident_engine **out, uv_loop_t *loop, const struct ident_limits *lim,
 		      const struct ident_ports *ports, struct ident_db *db, size_t queue_max,
 		      ident_host_cb cb, void *arg)
@@ -913,6 +940,7 @@ int ident_engine_open(struct ident_engine **out, uv_loop_t *loop, const struct i
 	struct ident_engine *e = xcalloc(1, sizeof(*e));
 	e->loop = loop;
 	e->lim = *lim;
+	fit_descriptors(&e->lim);
 	if (ports)
 		e->ports = *ports;
 	e->db = db;

@@ -330,6 +330,17 @@ class IdentNamespaceTest(harness.unittest.TestCase):
         secs = float(r.stderr.split(' in ')[1].split('s,')[0])
         self.assertGreaterEqual(secs, 0.9)
 
+    def test_host_rate_cap(self):
+        """One host, 12 Telnet ports, 4 connections per second to it: at least two seconds."""
+        ports = ','.join(str(p) for p in range(2300, 2312))
+        r = run_in(self.ns, 'ident', '--no-store', '--allow-private', '-F', 'json', '--host-rate', '4',
+                   '--telnet-ports', ports, '--http-ports', '', '--set', 'ident.https_ports=',
+                   '--set', 'ident.rtsp_ports=', '--set', 'ident.ftp_ports=', '--set', 'ident.ssh_ports=',
+                   '--set', 'ident.upnp_ports=', '198.18.0.15')
+        row = json_rows(r.stdout)[0]
+        self.assertEqual([p['outcome'] for p in row['probes']], ['refused'] * 12)
+        self.assertGreaterEqual(row['duration_ms'], 1900)
+
 
 if __name__ == '__main__':
     harness.main()
