@@ -142,7 +142,11 @@ static void print_text(FILE *out, const struct ident_host *h, const struct ident
 	char probes[1024];
 	probes_summary(h, probes, sizeof(probes));
 	char where[64];
-	snprintf(where, sizeof(where), h->only_port ? "%s:%d" : "%s", h->addr, h->only_port);
+	bool v6 = strchr(h->addr, ':') != NULL;
+	if (h->only_port)
+		snprintf(where, sizeof(where), v6 ? "[%s]:%d" : "%s:%d", h->addr, h->only_port);
+	else
+		lib_strlcpy(where, h->addr, sizeof(where));
 	if (h->policy_refused) {
 		fprintf(out, "%-22s refused: private or reserved address (--allow-private)\n",
 			where);
