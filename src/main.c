@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "box/box.h"
 #include "capture/capture.h"
 #include "core/core.h"
+#include "ident/ident.h"
 #include "profile/profile.h"
 #include "report/report.h"
 #include "run/run.h"
@@ -25,8 +27,9 @@ static const struct core_command help_command = {
 /* One row per subcommand; dispatch, help and the man page read this table. Each command's
  * flags are in its own table (struct core_command), next to its code. */
 static const struct core_command *const commands[] = {
-	&run_command, &core_events_command, &capture_samples_command, &profile_list_command,
-	&box_command, &scope_command,       &report_command,          &help_command,
+	&run_command,    &core_events_command, &capture_samples_command, &profile_list_command,
+	&box_command,    &scope_command,       &ident_command,           &audit_command,
+	&report_command, &help_command,
 };
 
 static const struct core_command *find_command(const char *name)

@@ -173,6 +173,66 @@
 	  "Table bound: backscatter victims followed at once.") \
 	X(SCOPE_MAX_SCANNERS, "scope", "max_scanners", INT, "1000000", 1, 4294967296, \
 	  "Table bound: scanners listed over a run.") \
+	X(IDENT_AUTO, "ident", "auto", BOOL, "false", 0, 0, \
+	  "mitsu run: probe each attacking source's own services back once (connects out to " \
+	  "other hosts: see docs/ident.md).") \
+	X(IDENT_AUTO_DELAY, "ident", "auto_delay", SECS, "5", 0, 86400, \
+	  "mitsu run: seconds after a source's first connection before it is probed (soon, " \
+	  "before its address changes hands).") \
+	X(IDENT_AUTO_REPROBE, "ident", "auto_reprobe", SECS, "1d", 60, 31536000, \
+	  "mitsu run: a source already probed is probed again only after this long.") \
+	X(IDENT_AUTO_QUEUE, "ident", "auto_queue", INT, "10000", 1, 10000000, \
+	  "mitsu run: sources waiting to be probed; beyond it new ones are skipped (logged).") \
+	X(IDENT_ALLOW_PRIVATE, "ident", "allow_private", BOOL, "false", 0, 0, \
+	  "Probe loopback, private, CGNAT, link-local and reserved addresses too (tests, a " \
+	  "LAN audit).") \
+	X(IDENT_RATE, "ident", "rate", INT, "100", 1, 1000000, \
+	  "New connections per second, all hosts together.") \
+	X(IDENT_HOST_RATE, "ident", "host_rate", INT, "10", 1, 100000, \
+	  "New connections per second to one host.") \
+	X(IDENT_MAX_HOSTS, "ident", "max_hosts", INT, "256", 1, 100000, \
+	  "Hosts probed at once; more wait in a queue.") \
+	X(IDENT_MAX_CONNS, "ident", "max_conns", INT, "1024", 1, 100000, \
+	  "Connections open at once, all hosts together.") \
+	X(IDENT_HOST_CONNS, "ident", "host_conns", INT, "4", 1, 64, \
+	  "Connections open at once to one host.") \
+	X(IDENT_CONNECT_TIMEOUT, "ident", "connect_timeout_ms", INT, "3000", 10, 600000, \
+	  "Milliseconds to wait for a connection to be accepted.") \
+	X(IDENT_READ_TIMEOUT, "ident", "read_timeout_ms", INT, "3000", 10, 600000, \
+	  "Milliseconds without a byte before a probe stops waiting (a socket that accepts " \
+	  "and says nothing is 'silent').") \
+	X(IDENT_HOST_TIMEOUT, "ident", "host_timeout", SECS, "30", 1, 3600, \
+	  "Time cap for all probes of one host.") \
+	X(IDENT_MAX_TIME, "ident", "max_time", SECS, "0", 0, 604800, \
+	  "mitsu ident and mitsu audit: time cap of the whole run (0: none).") \
+	X(IDENT_MAX_READ, "ident", "max_read", SIZE, "64K", 512, 16777216, \
+	  "Bytes read from one connection; a peer that sends more is cut off (truncated).") \
+	X(IDENT_MIN_CONFIDENCE, "ident", "min_confidence", INT, "50", 1, 100, \
+	  "A host counts as identified when its category's confidence reaches this percentage.") \
+	X(IDENT_FINGERPRINTS, "ident", "fingerprints", LIST, "", 0, 0, \
+	  "Folders of Recog-format XML fingerprints loaded after the shipped ones (Recog's own " \
+	  "xml/ folder works).") \
+	X(IDENT_TELNET_PORTS, "ident", "telnet_ports", LIST, "23,2323", 0, 0, \
+	  "Ports of the Telnet probe (empty: none).") \
+	X(IDENT_HTTP_PORTS, "ident", "http_ports", LIST, "80,8080,81,8000", 0, 0, \
+	  "Ports of the HTTP probe.") \
+	X(IDENT_HTTPS_PORTS, "ident", "https_ports", LIST, "443,8443", 0, 0, \
+	  "Ports of the HTTPS probe.") \
+	X(IDENT_RTSP_PORTS, "ident", "rtsp_ports", LIST, "554", 0, 0, \
+	  "Ports of the RTSP probe (OPTIONS, DESCRIBE).") \
+	X(IDENT_FTP_PORTS, "ident", "ftp_ports", LIST, "21", 0, 0, \
+	  "Ports of the FTP probe (banner).") \
+	X(IDENT_SSH_PORTS, "ident", "ssh_ports", LIST, "22", 0, 0, \
+	  "Ports of the SSH probe (version line).") \
+	X(IDENT_UPNP_PORTS, "ident", "upnp_ports", LIST, "1900", 0, 0, \
+	  "UDP ports of the SSDP M-SEARCH; the description is fetched from the LOCATION the " \
+	  "host gives, only on that same host.") \
+	X(IDENT_HTTP_PATHS, "ident", "http_paths", LIST, "/favicon.ico", 0, 0, \
+	  "Paths fetched after / on each HTTP(S) port (the favicon's MD5 is a field).") \
+	X(AUDIT_MAX_LOGINS, "audit", "max_logins", INT, "10", 0, 1000, \
+	  "Default credentials tried per login service (0: none).") \
+	X(AUDIT_PORTMAP_ENTRIES, "audit", "portmap_entries", INT, "64", 1, 65536, \
+	  "UPnP port mappings read from an IGD (GetGenericPortMappingEntry).") \
 	X(WEB_LISTEN, "web", "listen", STR, "127.0.0.1:8088", 0, 0, \
 	  "Dashboard address; empty disables it. Off loopback it requires web.token.") \
 	X(WEB_TOKEN, "web", "token", STR, "", 0, 0, \

@@ -175,6 +175,11 @@ static void emit_chart(struct rpt *r, const char *name, const struct report_char
 	buf_free(&svg);
 }
 
+static void emit_any(void *r, const char *key, struct report_table *t, const char *note)
+{
+	emit_table(r, key, t, note);
+}
+
 /* ------------------------------------------------------------------ sections */
 
 static void section_honeypot(struct rpt *r)
@@ -650,6 +655,7 @@ static int report_main(int argc, char **argv)
 	section_malware(&r);
 	section_sandbox(&r);
 	section_darknet(&r);
+	report_ident_section(r.db, r.since, r.until, emit_any, &r);
 
 	char *json_text =
 		json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));

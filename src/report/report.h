@@ -93,6 +93,14 @@ int report_escape_csv(struct buf *out, const char *s, size_t n);
 void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
 		  struct buf *html);
 
+/* Device identification's tables (src/report/ident.c): each finished table goes to `emit`
+ * with its key and a note (may be NULL); since and until bound event timestamps. */
+typedef void (*report_emit_fn)(void *arg, const char *key, struct report_table *t,
+			       const char *note);
+struct sqlite3;
+void report_ident_section(struct sqlite3 *db, const char *since, const char *until,
+			  report_emit_fn emit, void *arg);
+
 /* `mitsu report`: the seed's tables and charts from the store (see src/report/cmd.c). */
 struct core_command;
 extern const struct core_command report_command;

@@ -14,6 +14,7 @@
 
 #include "box/box.h"
 #include "capture/capture.h"
+#include "ident/ident.h"
 #include "sensor/sensor.h"
 #include "web/web.h"
 
@@ -32,6 +33,7 @@ struct run {
 	struct capture_samples *samples;
 	struct capture_fetcher *fetcher;
 	struct box_queue *box_queue;
+	struct ident_auto *ident_auto; /* the scan-back (ident.auto), or NULL */
 	struct web_server *web;
 	uv_prepare_t flush;
 	uv_timer_t flush_timer;
@@ -79,6 +81,8 @@ static void finish_stop(struct run *r)
 	r->fetcher = NULL;
 	box_queue_close(r->box_queue);
 	r->box_queue = NULL;
+	ident_auto_close(r->ident_auto);
+	r->ident_auto = NULL;
 	flush_events(r);
 	close_handles(r);
 }
@@ -159,6 +163,8 @@ static int open_services(struct run *r)
 		log_error("run", "cannot open the sandbox queue");
 		return -EIO;
 	}
+	/* Attacking sources probed back (ident.auto, off by default; connects out). */
+	r->ident_auto = ident_auto_open(&r->loop, cfg, r->bus);
 	if (web_start(&r->web, cfg))
 		return -EADDRINUSE;
 	return 0;
@@ -194,6 +200,7 @@ static void run_close(struct run *r)
 		sensor_stop(r->sensor);
 		capture_fetcher_close(r->fetcher);
 		box_queue_close(r->box_queue);
+		ident_auto_close(r->ident_auto);
 		if (r->handles) {
 			/* sessions may still be closing: their last events go out below */
 			r->stopping = true;

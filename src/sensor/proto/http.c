@@ -103,21 +103,40 @@ static void io_fetch(void *arg, const char *url, const char *method)
 	}
 }
 
+/* The firmware (or other upload) is stored, or not. The session was held for it: the
+ * connection may be gone, the session is not. */
+static void on_stored(void *arg, int status, const struct capture_sample *smp,
+		      const struct capture_origin *o)
+{
+	struct sensor_session *s = arg;
+	if (status == 0)
+		sensor_session_emit(s, EV_SESSION_FILE_UPLOAD,
+				    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp->sha256,
+					      "size", (json_int_t)smp->size, "destfile",
+					      core_json_str(o->destfile), "method", o->method,
+					      "duplicate", smp->duplicate),
+				    "file uploaded with %s: %s (%llu bytes, SHA-256 %s)", o->method,
+				    o->destfile, (unsigned long long)smp->size, smp->sha256);
+	sensor_session_release(s);
+}
+
 static void io_store(void *arg, const void *data, size_t len, const char *method,
 		     const char *destfile)
 {
 	struct hs *h = arg;
 	struct sensor_session *s = h->s;
-	struct capture_origin o = {.source = "http", .method = method, .destfile = destfile};
-	struct capture_sample smp;
-	if (capture_sample_put(sensor_samples(s->sensor), data, len, &o, &s->conn, &smp))
-		return;
-	sensor_session_emit(s, EV_SESSION_FILE_UPLOAD,
-			    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp.sha256, "size",
-				      (json_int_t)len, "destfile", core_json_str(destfile),
-				      "method", method, "duplicate", smp.duplicate),
-			    "file uploaded with %s: %s (%zu bytes, SHA-256 %s)", method, destfile,
-			    len, smp.sha256);
+	struct capture_put put = {
+		.data = data,
+		.len = len,
+		.mode = CAPTURE_DATA_COPY,
+		.origin = {.source = "http", .method = method, .destfile = destfile},
+		.conn = &s->conn,
+		.cb = on_stored,
+		.arg = s,
+	};
+	sensor_session_hold(s);
+	if (capture_sample_put(sensor_samples(s->sensor), &put))
+		sensor_session_release(s);
 }
 
 /* ---- requests ---- */

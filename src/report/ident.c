@@ -1,0 +1,179 @@
+/* report: device identification (seed §3): how many attacking hosts could be identified,
+ * against all of them and against those that answered a probe, and the identified devices
+ * by the seed's categories, from the mitsu.ident.result events (the latest result per host).
+ * The seed found fewer than 10% identifiable and 72 categories, most of them cameras, DVRs
+ * and routers. */
+#include "report/report.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ident/ident.h"
+
+/* Rows of the vendors table. */
+#define IDENT_REPORT_TOP 20
+
+/* The latest result per host in the window, and the hosts that attacked the sensor. */
+#define LATEST \
+	"WITH res AS (SELECT id, json_extract(json, '$.host') AS host," \
+	" json_extract(json, '$.identified') AS ident, json_extract(json, '$.answered') AS ans," \
+	" json_extract(json, '$.category') AS cat, json_extract(json, '$.vendor') AS vendor," \
+	" json_extract(json, '$.model') AS model FROM events" \
+	" WHERE eventid = 'mitsu.ident.result' AND timestamp >= ?1 AND timestamp < ?2)," \
+	" latest AS (SELECT * FROM res WHERE id IN (SELECT max(id) FROM res GROUP BY host))," \
+	" attackers AS (SELECT DISTINCT src_ip AS host FROM events" \
+	" WHERE eventid = 'mitsu.session.connect' AND timestamp >= ?1 AND timestamp < ?2) "
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, const char *until)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_warn("report", "identification: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, until, -1, SQLITE_STATIC);
+	return q;
+}
+
+static struct report_table *rate_table(sqlite3 *db, const char *since, const char *until)
+{
+	sqlite3_stmt *q = prepare(db,
+				  LATEST "SELECT (SELECT count(*) FROM attackers),"
+					 " count(*), sum(ans), sum(ident) FROM latest"
+					 " WHERE host IN (SELECT host FROM attackers)",
+				  since, until);
+	if (!q)
+		return NULL;
+	struct report_table *t = report_table_new("Identification of attacking hosts");
+	report_table_col(t, "attacking hosts", REPORT_INT, 0);
+	report_table_col(t, "probed", REPORT_INT, 0);
+	report_table_col(t, "answered", REPORT_INT, 0);
+	report_table_col(t, "identified", REPORT_INT, 0);
+	report_table_col(t, "of attacking", REPORT_PERCENT, 1);
+	report_table_col(t, "of answered", REPORT_PERCENT, 1);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		long long all = sqlite3_column_int64(q, 0), probed = sqlite3_column_int64(q, 1),
+			  ans = sqlite3_column_int64(q, 2), ident = sqlite3_column_int64(q, 3);
+		report_table_row(t);
+		report_table_int(t, all);
+		report_table_int(t, probed);
+		report_table_int(t, ans);
+		report_table_int(t, ident);
+		if (all)
+			report_table_real(t, (double)ident / (double)all);
+		else
+			report_table_null(t);
+		if (ans)
+			report_table_real(t, (double)ident / (double)ans);
+		else
+			report_table_null(t);
+	}
+	sqlite3_finalize(q);
+	return t;
+}
+
+static struct ident_db *categories(void)
+{
+	struct ident_db *db = ident_db_new();
+	char *path = xasprintf("%s/categories.tsv", ident_default_fingerprints_dir());
+	uint8_t *data;
+	size_t len;
+	char err[256];
+	if (lib_read_file(path, 1u << 20, &data, &len) == 0) {
+		if (ident_db_load_categories(db, (const char *)data, len, err, sizeof(err)))
+			log_warn("report", "%s: %s", path, err);
+		free(data);
+	}
+	free(path);
+	return db;
+}
+
+/* Identified hosts per category, in the order of categories.tsv (the seed's groups). */
+static struct report_table *category_table(sqlite3 *db, const char *since, const char *until)
+{
+	sqlite3_stmt *q = prepare(db,
+				  LATEST "SELECT cat, count(*),"
+					 " sum(host IN (SELECT host FROM attackers)) FROM latest"
+					 " WHERE ident GROUP BY cat",
+				  since, until);
+	if (!q)
+		return NULL;
+	struct ident_db *cdb = categories();
+	const struct ident_category *cats;
+	size_t ncats = ident_db_categories(cdb, &cats);
+	long long *hosts = xcalloc(ncats + 1, sizeof(long long)),
+		  *att = xcalloc(ncats + 1, sizeof(long long)), total = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *cat = (const char *)sqlite3_column_text(q, 0);
+		const struct ident_category *c = cat ? ident_db_category(cdb, cat) : NULL;
+		size_t i = c ? (size_t)(c - cats) : ncats; /* unknown ones last */
+		hosts[i] += sqlite3_column_int64(q, 1);
+		att[i] += sqlite3_column_int64(q, 2);
+		total += sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	struct report_table *t = report_table_new("Identified devices by category");
+	report_table_col(t, "group", REPORT_STR, 0);
+	report_table_col(t, "category", REPORT_STR, 0);
+	report_table_col(t, "hosts", REPORT_INT, 0);
+	report_table_col(t, "attacking", REPORT_INT, 0);
+	report_table_col(t, "share", REPORT_PERCENT, 1);
+	for (size_t i = 0; i <= ncats; i++) {
+		if (!hosts[i])
+			continue;
+		report_table_row(t);
+		report_table_str(t, i < ncats ? cats[i].group : "other");
+		report_table_str(t, i < ncats ? cats[i].name : "(not in categories.tsv)");
+		report_table_int(t, hosts[i]);
+		report_table_int(t, att[i]);
+		report_table_real(t, (double)hosts[i] / (double)total);
+	}
+	free(hosts);
+	free(att);
+	ident_db_free(cdb);
+	return t;
+}
+
+static struct report_table *vendor_table(sqlite3 *db, const char *since, const char *until)
+{
+	sqlite3_stmt *q = prepare(
+		db,
+		LATEST
+		"SELECT cat, coalesce(vendor, ''), coalesce(model, ''),"
+		" count(*) AS n FROM latest WHERE ident"
+		" GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(IDENT_REPORT_TOP),
+		since, until);
+	if (!q)
+		return NULL;
+	struct report_table *t = report_table_new("Identified vendors and models");
+	report_table_col(t, "category", REPORT_STR, 0);
+	report_table_col(t, "vendor", REPORT_STR, 0);
+	report_table_col(t, "model", REPORT_STR, 0);
+	report_table_col(t, "hosts", REPORT_INT, 0);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		report_table_row(t);
+		for (int i = 0; i < 3; i++)
+			report_table_str(t, (const char *)sqlite3_column_text(q, i));
+		report_table_int(t, sqlite3_column_int64(q, 3));
+	}
+	sqlite3_finalize(q);
+	return t;
+}
+
+void report_ident_section(struct sqlite3 *db, const char *since, const char *until,
+			  report_emit_fn emit, void *arg)
+{
+	struct report_table *t = rate_table(db, since, until);
+	if (!t)
+		return;
+	emit(arg, "ident_rate", t,
+	     "the seed: fewer than 10% of infected hosts could be identified (connect-back to "
+	     "their Web and Telnet services); enable ident.auto or run mitsu ident --from-store");
+	if ((t = category_table(db, since, until)))
+		emit(arg, "ident_categories", t,
+		     "the seed recognised 72 categories, most of them cameras, DVRs and routers");
+	if ((t = vendor_table(db, since, until)))
+		emit(arg, "ident_vendors", t, NULL);
+}
