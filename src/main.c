@@ -10,6 +10,7 @@
 #include "report/report.h"
 #include "scope/scope.h"
 #include "sensor/sensor.h"
+#include "web/web.h"
 
 static int help_main(int argc, char **argv);
 
@@ -25,7 +26,8 @@ static const struct core_command help_command = {
  * flags are in its own table (struct core_command), next to its code. */
 static const struct core_command *const commands[] = {
 	&sensor_run_command, &core_events_command, &capture_samples_command, &profile_list_command,
-	&box_command,        &scope_command,       &report_command,          &help_command,
+	&box_command,        &scope_command,       &report_command,          &report_ip_command,
+	&web_command,        &help_command,
 };
 
 static const struct core_command *find_command(const char *name)
