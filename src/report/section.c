@@ -126,7 +126,7 @@ void report_heading(struct report_ctx *c, const char *title)
 {
 	if (c->text)
 		buf_printf(c->text, "== %s ==\n", title);
-	if (c->html) {
+	if (c->html && !c->dashboard) { /* a dashboard page has its own title */
 		buf_append_str(c->html, "<h2>");
 		report_escape_xml(c->html, title, strlen(title));
 		buf_append_str(c->html, "</h2>\n");

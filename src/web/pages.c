@@ -32,9 +32,10 @@ static void head(struct web_server *w, struct buf *b, const char *title, const c
 			  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 			  "<title>mitsu: ");
 	esc(b, title);
-	buf_append_str(b,
-		       "</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
-		       "<script src=\"/static/app.js\" defer></script></head>\n<body data-api=\"");
+	buf_append_str(
+		b, "</title><link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+		   "<link rel=\"stylesheet\" href=\"/static/style.css\">"
+		   "<script src=\"/static/app.js\" defer></script></head>\n<body data-api=\"");
 	esc(b, api);
 	buf_printf(b, "\" data-refresh=\"%d\" data-page=\"", w->refresh);
 	esc(b, current);

@@ -204,6 +204,10 @@ int web_route(const char *path, struct web_route *r)
 		r->kind = path[8] == 'a' ? WEB_R_SCRIPT : WEB_R_STYLE;
 		return 0;
 	}
+	if (strcmp(path, "/static/icon.svg") == 0 || strcmp(path, "/favicon.ico") == 0) {
+		r->kind = WEB_R_ICON;
+		return 0;
+	}
 	const char *p = path + 1;
 	if (lib_str_prefix(p, "api/")) {
 		r->api = true;

@@ -205,13 +205,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	buf_init(&rep.body, 0);
 	switch (r.kind) {
 	case WEB_R_SCRIPT:
-	case WEB_R_STYLE: {
-		const char *text = r.kind == WEB_R_SCRIPT ? web_app_js : web_style_css;
-		rep.type = r.kind == WEB_R_SCRIPT ? "text/javascript; charset=utf-8"
-						  : "text/css; charset=utf-8";
-		buf_append_str(&rep.body, text);
+		rep.type = "text/javascript; charset=utf-8";
+		buf_append_str(&rep.body, web_app_js);
 		break;
-	}
+	case WEB_R_STYLE:
+		rep.type = "text/css; charset=utf-8";
+		buf_append_str(&rep.body, web_style_css);
+		break;
+	case WEB_R_ICON:
+		rep.type = "image/svg+xml";
+		buf_append_str(&rep.body, web_icon_svg);
+		break;
 	case WEB_R_PCAP: buf_free(&rep.body); return send_pcap(w, c, r.arg);
 	case WEB_R_EVENTS: web_render_events(w, &q, &rep); break;
 	default: web_render(w, &r, &q, &rep); break;

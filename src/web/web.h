@@ -71,6 +71,7 @@ enum web_route_kind {
 	WEB_R_EVENTS,  /* /api/events */
 	WEB_R_SCRIPT,  /* /static/app.js */
 	WEB_R_STYLE,   /* /static/style.css */
+	WEB_R_ICON,    /* /static/icon.svg, /favicon.ico */
 };
 struct web_route {
 	enum web_route_kind kind;

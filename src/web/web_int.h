@@ -37,5 +37,6 @@ void web_url_encode(struct buf *b, const char *s);
 
 extern const char web_app_js[];
 extern const char web_style_css[];
+extern const char web_icon_svg[];
 
 #endif
