@@ -102,12 +102,14 @@ static void list(struct report_ctx *c)
 	for (size_t i = 0; c->sort && i < LIB_ARRAY_LEN(sort_keys); i++)
 		if (strcmp(sort_keys[i].name, c->sort) == 0)
 			expr = sort_keys[i].expr;
+	/* Each sample's latest verdict through box_results(sha256, id): one index look-up per
+	 * sample (a join with the box_latest view is quadratic). */
 	bool box = report_table_exists(c->db, "box_results");
 	const char *join =
-		box ? " LEFT JOIN (SELECT sha256, family, json_extract(verdict, '$.verdict') AS v,"
-		      " seconds FROM box_latest) b ON b.sha256 = s.sha256"
-		    : " LEFT JOIN (SELECT NULL AS sha256, NULL AS family, NULL AS v, NULL AS "
-		      "seconds) b ON 0";
+		box ? " LEFT JOIN (SELECT id, family, json_extract(verdict, '$.verdict') AS v, "
+		      "seconds FROM box_results) b ON b.id = (SELECT max(id) FROM box_results x "
+		      "WHERE x.sha256 = s.sha256)"
+		    : " LEFT JOIN (SELECT NULL AS family, NULL AS v, NULL AS seconds) b ON 0";
 	const char *where = " WHERE s.first_seen < ?2 AND s.last_seen >= ?1 AND (?5 IS NULL OR"
 			    " instr(lower(s.sha256 || ' ' || s.md5 || ' ' || s.arch || ' ' ||"
 			    " s.filetype || ' ' || coalesce(b.family, '') || ' ' || coalesce(b.v, "

@@ -274,6 +274,7 @@ struct report_table *report_query(struct report_ctx *c, const char *title, const
 			log_warn("report", "%s: %s", title, sqlite3_errmsg(c->db));
 		return t;
 	}
+	uint64_t t0 = lib_mono_us();
 	int n = sqlite3_column_count(q);
 	for (int i = 0; i < n && types[i]; i++)
 		add_col(t, names ? names[i] : sqlite3_column_name(q, i), types[i]);
@@ -308,6 +309,8 @@ struct report_table *report_query(struct report_ctx *c, const char *title, const
 		}
 	}
 	sqlite3_finalize(q);
+	log_debug("report", "%s: %zu rows in %.1f ms", title, report_table_nrows(t),
+		  (double)(lib_mono_us() - t0) / 1000.0);
 	return t;
 }
 

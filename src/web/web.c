@@ -31,6 +31,13 @@ static bool is_loopback(const char *addr)
 	return false;
 }
 
+/* SQLite calls this every few thousand steps: a non-zero answer interrupts the query. */
+static int past_deadline(void *arg)
+{
+	struct web_server *w = arg;
+	return w->deadline_us && lib_mono_us() > w->deadline_us;
+}
+
 sqlite3 *web_db(struct web_server *w)
 {
 	if (w->db)
@@ -42,6 +49,7 @@ sqlite3 *web_db(struct web_server *w)
 		w->db = NULL;
 	} else {
 		sqlite3_busy_timeout(w->db, 2000);
+		sqlite3_progress_handler(w->db, 10000, past_deadline, w);
 	}
 	free(path);
 	return w->db;
@@ -203,6 +211,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_text(c, 404, "not found");
 	struct web_reply rep = {.status = 200};
 	buf_init(&rep.body, 0);
+	w->deadline_us = lib_mono_us() + WEB_QUERY_SECONDS * 1000000ull;
 	switch (r.kind) {
 	case WEB_R_SCRIPT:
 		rep.type = "text/javascript; charset=utf-8";

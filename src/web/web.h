@@ -27,6 +27,9 @@
 #define WEB_MAX_VALUE 256                   /* bytes of a parameter's value */
 #define WEB_MAX_SEARCH 128                  /* bytes of a search text */
 #define WEB_MAX_WINDOW (10LL * 366 * 86400) /* the longest window=DURATION */
+#define WEB_QUERY_SECONDS \
+	20 /* a request's queries are interrupted past this (one slow page \
+	      must not hold the server, nor its stop) */
 
 struct web_server;
 struct report_section;

@@ -14,6 +14,7 @@ struct web_server {
 	char *location_db;
 	int refresh; /* seconds between the pages' polls */
 	int port;
+	uint64_t deadline_us; /* the current request's queries stop past it (lib_mono_us) */
 };
 
 /* The store's read-only connection, opened on first use (the store may not exist yet). */
