@@ -150,10 +150,11 @@ static void free_series(struct dn_series *s)
 	free(s->mshare);
 }
 
-/* Packets per port over time: the busiest ports, 23/tcp always among them and highlighted. */
+/* Packets per port over time: the busiest ports, 23/tcp always among them and highlighted. One
+ * pass over the window's port rows (through their primary key, by interval) fills every series. */
 static void ports_chart(struct report_ctx *c, const struct dn_series *s)
 {
-	sqlite3_stmt *q, *v;
+	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(c->db,
 			       DARK_LATEST
 			       " SELECT p.proto, p.port FROM scope_ports p JOIN latest"
@@ -162,49 +163,49 @@ static void ports_chart(struct report_ctx *c, const struct dn_series *s)
 			       "23) DESC, sum(p.packets) DESC LIMIT " LIB_STR(DN_CHART_PORTS),
 			       -1, &q, NULL) != SQLITE_OK)
 		return;
-	if (sqlite3_prepare_v2(c->db,
-			       DARK_LATEST
-			       " SELECT p.start_unix, p.packets FROM scope_ports p JOIN "
-			       "latest ON p.start_unix = latest.su AND p.run_id = "
-			       "latest.rid WHERE p.proto = ?5 AND p.port = ?6"
-			       " ORDER BY p.start_unix",
-			       -1, &v, NULL) != SQLITE_OK) {
-		sqlite3_finalize(q);
-		return;
-	}
 	sqlite3_bind_int64(q, 3, c->since_unix);
 	sqlite3_bind_int64(q, 4, c->until_unix);
 	struct report_series ps[DN_CHART_PORTS];
-	char labels[DN_CHART_PORTS][32];
+	char labels[DN_CHART_PORTS][32], protos[DN_CHART_PORTS][8];
+	int ports[DN_CHART_PORTS];
 	double *vals[DN_CHART_PORTS] = {0};
 	size_t np = 0;
 	while (np < DN_CHART_PORTS && sqlite3_step(q) == SQLITE_ROW) {
 		const char *proto = (const char *)sqlite3_column_text(q, 0);
-		int port = sqlite3_column_int(q, 1);
-		snprintf(labels[np], sizeof(labels[np]), "%d/%s", port, proto ? proto : "?");
+		lib_strlcpy(protos[np], proto ? proto : "?", sizeof(protos[np]));
+		ports[np] = sqlite3_column_int(q, 1);
+		snprintf(labels[np], sizeof(labels[np]), "%d/%s", ports[np], protos[np]);
 		vals[np] = xcalloc(s->n, sizeof(double));
-		sqlite3_reset(v);
-		sqlite3_bind_int64(v, 3, c->since_unix);
-		sqlite3_bind_int64(v, 4, c->until_unix);
-		sqlite3_bind_text(v, 5, proto, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(v, 6, port);
-		size_t k = 0;
-		while (sqlite3_step(v) == SQLITE_ROW) {
-			int64_t t = sqlite3_column_int64(v, 0);
-			while (k < s->n && s->times[k] < t)
-				k++;
-			if (k < s->n && s->times[k] == t)
-				vals[np][k] = (double)sqlite3_column_int64(v, 1);
-		}
 		ps[np] = (struct report_series){.name = labels[np],
 						.values = vals[np],
-						.highlight = port == 23 && proto &&
-							     strcmp(proto, "tcp") == 0};
+						.highlight = ports[np] == 23 &&
+							     strcmp(protos[np], "tcp") == 0};
 		np++;
 	}
 	sqlite3_finalize(q);
-	sqlite3_finalize(v);
-	if (np) {
+	if (np &&
+	    sqlite3_prepare_v2(c->db,
+			       DARK_LATEST
+			       " SELECT p.start_unix, p.proto, p.port, p.packets FROM latest"
+			       " JOIN scope_ports p ON p.run_id = latest.rid AND p.start_unix = "
+			       "latest.su ORDER BY latest.su",
+			       -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 3, c->since_unix);
+		sqlite3_bind_int64(q, 4, c->until_unix);
+		size_t k = 0;
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			int64_t t = sqlite3_column_int64(q, 0);
+			while (k < s->n && s->times[k] < t)
+				k++;
+			if (k == s->n || s->times[k] != t)
+				continue;
+			const char *proto = (const char *)sqlite3_column_text(q, 1);
+			int port = sqlite3_column_int(q, 2);
+			for (size_t i = 0; i < np; i++)
+				if (ports[i] == port && proto && strcmp(protos[i], proto) == 0)
+					vals[i][k] = (double)sqlite3_column_int64(q, 3);
+		}
+		sqlite3_finalize(q);
 		struct report_chart pc = {.kind = REPORT_LINES,
 					  .title = "Darknet packets per port (23/tcp highlighted)",
 					  .y_label = "packets",
@@ -280,4 +281,5 @@ const struct report_section report_section_darknet = {
 	.title = "Darknet",
 	.present = darknet_present,
 	.build = darknet_build,
+	.window = 7 * 86400,
 };

@@ -172,7 +172,8 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 				       " ORDER BY start DESC LIMIT " LIB_STR(IP_SESSIONS),
 				       "sssisrissiis", names, addr),
 			  NULL);
-	/* Credentials and commands over its latest sessions. */
+	/* Credentials and commands over its latest sessions, through events(session): the unary +
+	 * keeps the planner off the eventid index, which would read every login of the store. */
 #define IP_SESS \
 	"(SELECT session FROM sessions WHERE src_ip = ?5 ORDER BY start DESC LIMIT " LIB_STR( \
 		IP_AGG_SESSIONS) ")"
@@ -184,7 +185,7 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 			"SELECT json_extract(json, '$.username'), "
 			"json_extract(json, '$.password'), count(*), "
 			"sum(eventid = 'mitsu.login.success') FROM events WHERE "
-			"session IN " IP_SESS " AND src_ip = ?5 AND eventid IN "
+			"session IN " IP_SESS " AND +src_ip = ?5 AND +eventid IN "
 			"('mitsu.login.success', 'mitsu.login.failed', "
 			"'mitsu.http.login') GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(IP_ROWS),
 			"ssii", cn, addr),
@@ -194,7 +195,7 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 			  report_query(c, "Commands it ran",
 				       "SELECT substr(json_extract(json, '$.input'), 1, 300), "
 				       "count(*) FROM events WHERE session IN " IP_SESS
-				       " AND src_ip = ?5 AND eventid = 'mitsu.command.input'"
+				       " AND +src_ip = ?5 AND +eventid = 'mitsu.command.input'"
 				       " GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(IP_ROWS),
 				       "si", kn, addr),
 			  NULL);
@@ -205,7 +206,7 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 			"SELECT timestamp, eventid, json_extract(json, '$.url'),"
 			" json_extract(json, '$.shasum'), json_extract(json, '$.method'),"
 			" json_extract(json, '$.error') FROM events WHERE session IN " IP_SESS
-			" AND src_ip = ?5 AND eventid IN ('mitsu.session.file_download',"
+			" AND +src_ip = ?5 AND +eventid IN ('mitsu.session.file_download',"
 			" 'mitsu.session.file_download.failed', 'mitsu.session.file_upload')"
 			" ORDER BY timestamp DESC LIMIT " LIB_STR(IP_ROWS),
 			"ssssss", dn, addr);
@@ -218,7 +219,7 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 		"SELECT timestamp, eventid, json_extract(json, '$.message'), "
 		"session FROM events WHERE session IN (SELECT session FROM sessions "
 		"WHERE src_ip = ?1 ORDER BY start DESC LIMIT " LIB_STR(
-			IP_EVENT_SESSIONS) ") AND src_ip = ?1"
+			IP_EVENT_SESSIONS) ") AND +src_ip = ?1"
 					   " ORDER BY id DESC LIMIT " LIB_STR(REPORT_IP_TIMELINE),
 		addr);
 	while (q && sqlite3_step(q) == SQLITE_ROW)

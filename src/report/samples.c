@@ -95,33 +95,45 @@ bool report_sample_sort_ok(const char *name)
 }
 
 /* The samples list: ?5 is the search text (matched in the hashes, CPU, type, family and
- * verdict). */
+ * verdict). Sorted by a column of samples and not searched, the page of samples is chosen first
+ * and only its rows get their verdict; otherwise every sample in the window is joined to its
+ * latest verdict (through box_results(sha256, id), one look-up each) before the sort. */
 static void list(struct report_ctx *c)
 {
 	const char *expr = "s.first_seen";
 	for (size_t i = 0; c->sort && i < LIB_ARRAY_LEN(sort_keys); i++)
 		if (strcmp(sort_keys[i].name, c->sort) == 0)
 			expr = sort_keys[i].expr;
-	/* Each sample's latest verdict through box_results(sha256, id): one index look-up per
-	 * sample (a join with the box_latest view is quadratic). */
 	bool box = report_table_exists(c->db, "box_results");
-	const char *join =
+	bool late = box && (c->search || !strncmp(expr, "b.", 2));
+	const char *verdict =
 		box ? " LEFT JOIN (SELECT id, family, json_extract(verdict, '$.verdict') AS v, "
 		      "seconds FROM box_results) b ON b.id = (SELECT max(id) FROM box_results x "
 		      "WHERE x.sha256 = s.sha256)"
 		    : " LEFT JOIN (SELECT NULL AS family, NULL AS v, NULL AS seconds) b ON 0";
-	const char *where = " WHERE s.first_seen < ?2 AND s.last_seen >= ?1 AND (?5 IS NULL OR"
-			    " instr(lower(s.sha256 || ' ' || s.md5 || ' ' || s.arch || ' ' ||"
-			    " s.filetype || ' ' || coalesce(b.family, '') || ' ' || coalesce(b.v, "
-			    "'')), lower(?5)) > 0)";
+	const char *window = " WHERE s.first_seen < ?2 AND s.last_seen >= ?1";
+	const char *match =
+		" AND (?5 IS NULL OR instr(lower(s.sha256 || ' ' || s.md5 || ' ' ||"
+		" s.arch || ' ' || s.filetype || ' ' || coalesce(b.family, '') || ' ' ||"
+		" coalesce(b.v, '')), lower(?5)) > 0)";
 	int limit = c->limit > 0 && c->limit <= REPORT_MAX_LIST ? c->limit : 50;
 	if (!c->dashboard)
 		limit = c->top;
-	char *sql = xasprintf("SELECT s.sha256, s.size, s.filetype, s.arch, s.times_seen, "
-			      "s.first_seen, s.last_seen, b.family, b.v, b.seconds FROM samples s"
-			      "%s%s ORDER BY %s %s, s.sha256 LIMIT %d OFFSET %d",
-			      join, where, expr, c->ascending ? "ASC" : "DESC", limit,
-			      c->offset > 0 ? c->offset : 0);
+	const char *dir = c->ascending ? "ASC" : "DESC";
+	int off = c->offset > 0 ? c->offset : 0;
+	const char *cols = "SELECT s.sha256, s.size, s.filetype, s.arch, s.times_seen, "
+			   "s.first_seen, s.last_seen, b.family, b.v, b.seconds FROM ";
+	char *sql, *count;
+	if (late) {
+		sql = xasprintf("%s samples s%s%s%s ORDER BY %s %s, s.sha256 LIMIT %d OFFSET %d",
+				cols, verdict, window, match, expr, dir, limit, off);
+		count = xasprintf("SELECT count(*) FROM samples s%s%s%s", verdict, window, match);
+	} else {
+		sql = xasprintf("%s (SELECT * FROM samples s%s ORDER BY s.%s %s, s.sha256 LIMIT %d "
+				"OFFSET %d) s%s ORDER BY s.%s %s, s.sha256",
+				cols, window, expr + 2, dir, limit, off, verdict, expr + 2, dir);
+		count = xasprintf("SELECT count(*) FROM samples s%s", window);
+	}
 	static const char *const names[] = {
 		"sha256",     "size",      "type",   "CPU",     "times seen",
 		"first seen", "last seen", "family", "verdict", "seconds to verdict"};
@@ -130,9 +142,8 @@ static void list(struct report_ctx *c)
 	report_link(c, t, 0, REPORT_LINK_SAMPLE);
 	report_emit_table(c, "samples", t, NULL);
 	free(sql);
-	sql = xasprintf("SELECT count(*) FROM samples s%s%s", join, where);
-	t = report_query(c, "", sql, "i", NULL, c->search);
-	free(sql);
+	t = report_query(c, "", count, "i", NULL, c->search);
+	free(count);
 	json_t *rows = report_table_json(t);
 	json_t *n =
 		json_array_size(rows) ? json_object_get(json_array_get(rows, 0), "count(*)") : NULL;

@@ -323,10 +323,10 @@ class WebTest(harness.unittest.TestCase):
                 status, headers, cap = get(self.web, '/sample/%s/pcap' % sha)
                 self.assertEqual(headers['Content-Type'], 'application/vnd.tcpdump.pcap')
                 self.assertIn(cap[:4], (b'\xd4\xc3\xb2\xa1', b'\xa1\xb2\xc3\xd4', b'\x4d\x3c\xb2\xa1', b'\xa1\xb2\x3c\x4d'))
-                dark = json.loads(get(self.web, '/api/darknet')[2])
+                dark = json.loads(get(self.web, '/api/darknet?window=all')[2])
                 self.assertEqual(len(dark['darknet']['rows']), 2)
                 self.assertIn('darknet-ports', [c['name'] for c in dark['charts']])
-                check_page(self, get(self.web, '/darknet')[2], '/darknet')
+                check_page(self, get(self.web, '/darknet?window=all')[2], '/darknet')
                 ip = json.loads(get(self.web, '/api/ip/192.0.2.20')[2])
                 row = ip['ip_darknet']['rows'][0]
                 self.assertEqual((row['role'], row['port']), ('scanner', '8080/tcp'))
