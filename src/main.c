@@ -8,6 +8,7 @@
 #include "core/core.h"
 #include "profile/profile.h"
 #include "report/report.h"
+#include "run/run.h"
 #include "scope/scope.h"
 #include "sensor/sensor.h"
 #include "web/web.h"
@@ -25,9 +26,9 @@ static const struct core_command help_command = {
 /* One row per subcommand; dispatch, help and the man page read this table. Each command's
  * flags are in its own table (struct core_command), next to its code. */
 static const struct core_command *const commands[] = {
-	&sensor_run_command, &core_events_command, &capture_samples_command, &profile_list_command,
-	&box_command,        &scope_command,       &report_command,          &report_ip_command,
-	&web_command,        &help_command,
+	&run_command, &core_events_command, &capture_samples_command, &profile_list_command,
+	&box_command, &scope_command,       &report_command,          &report_ip_command,
+	&web_command, &help_command,
 };
 
 static const struct core_command *find_command(const char *name)

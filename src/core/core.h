@@ -267,5 +267,8 @@ void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out);
  * set yet). The callback must not emit recursively more than a bounded amount. */
 typedef void (*core_event_cb)(void *arg, const struct core_ev *ev);
 int core_bus_subscribe(struct core_bus *bus, core_event_cb cb, void *arg);
+/* Removes the subscription made with the same cb and arg; after it returns, cb is not called
+ * again with arg (so its owner may be freed). A subscriber may unsubscribe from its own cb. */
+void core_bus_unsubscribe(struct core_bus *bus, core_event_cb cb, void *arg);
 
 #endif
