@@ -267,10 +267,33 @@ static bool darknet_present(sqlite3 *db)
 	return report_table_exists(db, "scope_intervals");
 }
 
+/* The default window ends at the latest interval stored, not now: captures are analysed after
+ * the fact, and the page should show the latest ones. */
+static void window_to_data(struct report_ctx *c)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(
+		    c->db,
+		    "SELECT start_unix + seconds FROM scope_intervals ORDER BY start_unix "
+		    "DESC LIMIT 1",
+		    -1, &q, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(q) == SQLITE_ROW && c->until_unix == INT64_MAX &&
+	    c->since_unix != INT64_MIN) {
+		int64_t end = sqlite3_column_int64(q, 0);
+		int64_t now = lib_real_us() / 1000000, len = now - c->since_unix;
+		if (end < now)
+			report_ctx_window_unix(c, end - len, end);
+	}
+	sqlite3_finalize(q);
+}
+
 static void darknet_build(struct report_ctx *c)
 {
 	if (!darknet_present(c->db))
 		return;
+	if (c->window_default)
+		window_to_data(c);
 	report_heading(c, "Darknet");
 	charts(c);
 	tables(c);

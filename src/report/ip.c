@@ -107,6 +107,15 @@ static void tl_emit(struct report_ctx *c, struct timeline *tl)
 
 /* ------------------------------------------------------------------ parts */
 
+/* A table of text columns. */
+static struct report_table *text_table(const char *title, const char *const *names, size_t n)
+{
+	struct report_table *t = report_table_new(title);
+	for (size_t i = 0; i < n; i++)
+		report_table_col(t, names[i], REPORT_STR, 0);
+	return t;
+}
+
 static sqlite3_stmt *prep(struct report_ctx *c, const char *sql, const char *addr)
 {
 	sqlite3_stmt *q;
@@ -254,11 +263,10 @@ static void url_host(const char *url, char *out, size_t n)
 
 static void samples(struct report_ctx *c, const char *addr, struct timeline *tl)
 {
-	struct report_table *t = report_table_new("Samples it delivered or served");
 	static const char *const names[] = {"seen",   "role", "SHA-256", "source",
 					    "method", "URL",  "session"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++)
-		report_table_col(t, names[i], REPORT_STR, 0);
+	struct report_table *t =
+		text_table("Samples it delivered or served", names, LIB_ARRAY_LEN(names));
 	sqlite3_stmt *q = prep(c,
 			       "SELECT seen, sha256, source, method, url, src_ip, session FROM "
 			       "sample_sources WHERE src_ip = ?1 OR instr(url, ?1) > 0"
@@ -290,10 +298,9 @@ static void samples(struct report_ctx *c, const char *addr, struct timeline *tl)
 
 static void sandbox(struct report_ctx *c, const char *addr, struct timeline *tl)
 {
-	struct report_table *t = report_table_new("Sandbox verdicts naming it");
 	static const char *const names[] = {"analysed", "role", "SHA-256", "family", "detail"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++)
-		report_table_col(t, names[i], REPORT_STR, 0);
+	struct report_table *t =
+		text_table("Sandbox verdicts naming it", names, LIB_ARRAY_LEN(names));
 	sqlite3_stmt *q =
 		prep(c,
 		     "SELECT r.analysed, r.sha256, r.family, k.port, k.protocol, k.host"
@@ -419,10 +426,8 @@ static struct report_table *darknet(struct report_ctx *c, const char *addr, stru
 
 static void ident(struct report_ctx *c, const char *addr, struct timeline *tl)
 {
-	struct report_table *t = report_table_new("Device identification");
 	static const char *const names[] = {"time", "category", "vendor", "product", "evidence"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++)
-		report_table_col(t, names[i], REPORT_STR, 0);
+	struct report_table *t = text_table("Device identification", names, LIB_ARRAY_LEN(names));
 	sqlite3_stmt *q =
 		prep(c,
 		     "SELECT timestamp, json_extract(json, '$.category'), "

@@ -9,55 +9,54 @@
 
 #define OV_RECENT 30 /* latest events listed */
 
+/* One query per table, each row of the result one or more totals: what, then the SQL whose
+ * single row holds their values in order. */
+static const struct {
+	const char *what[5];
+	const char *sql;
+} total_queries[] = {
+	{{"sessions", "source addresses", "logins", "commands", "downloads and uploads"},
+	 "SELECT count(*), count(DISTINCT src_ip), sum(login), sum(commands), "
+	 "sum(downloads + uploads) FROM sessions WHERE start >= ?1 AND start < ?2"},
+	{{"new samples"},
+	 "SELECT count(*) FROM samples WHERE first_seen >= ?1 AND first_seen < ?2"},
+	{{"sandbox verdicts"},
+	 "SELECT count(*) FROM box_results WHERE analysed >= ?1 AND analysed < ?2"},
+	/* The latest analysis of each interval in the window. */
+	{{"darknet packets"},
+	 "SELECT sum(i.packets) FROM scope_intervals i JOIN (SELECT start_unix AS su, "
+	 "max(run_id) AS rid FROM scope_intervals WHERE start_unix >= ?3 AND start_unix < ?4 "
+	 "GROUP BY start_unix) l ON i.start_unix = l.su AND i.run_id = l.rid"},
+};
+
 static void totals(struct report_ctx *c)
 {
 	struct report_table *t = report_table_new("Totals");
 	report_table_col(t, "what", REPORT_STR, 0);
 	report_table_col(t, "count", REPORT_INT, 0);
-	static const struct {
-		const char *what, *sql;
-	} rows[] = {
-		{"sessions", "SELECT count(*) FROM sessions WHERE start >= ?1 AND start < ?2"},
-		{"source addresses",
-		 "SELECT count(DISTINCT src_ip) FROM sessions WHERE start >= ?1 AND start < ?2"},
-		{"logins", "SELECT sum(login) FROM sessions WHERE start >= ?1 AND start < ?2"},
-		{"commands", "SELECT sum(commands) FROM sessions WHERE start >= ?1 AND start < ?2"},
-		{"downloads and uploads",
-		 "SELECT sum(downloads + uploads) FROM sessions WHERE start >= ?1 AND start < ?2"},
-		{"new samples",
-		 "SELECT count(*) FROM samples WHERE first_seen >= ?1 AND first_seen < ?2"},
-		{"sandbox verdicts",
-		 "SELECT count(*) FROM box_results WHERE analysed >= ?1 AND analysed < ?2"},
-		{"darknet packets", "SELECT sum(packets) FROM scope_intervals WHERE id_ok = 1"},
-	};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(rows); i++) {
-		const char *sql = rows[i].sql;
-		char *own = NULL;
-		if (strstr(sql, "id_ok"))
-			/* The latest analysis of each interval in the window. */
-			sql = own = xstrdup(
-				"SELECT sum(i.packets) FROM scope_intervals i JOIN (SELECT "
-				"start_unix AS su, max(run_id) AS rid FROM scope_intervals WHERE "
-				"start_unix >= ?3 AND start_unix < ?4 GROUP BY start_unix) l ON "
-				"i.start_unix = l.su AND i.run_id = l.rid");
-		struct report_table *one = report_query(c, "", sql, "i", NULL, NULL);
-		json_t *r = report_table_json(one);
-		report_table_free(one);
-		free(own);
-		json_t *row = json_array_get(r, 0);
-		const char *k;
-		json_t *v = NULL;
-		json_object_foreach(row, k, v)
-			break;
-		report_table_row(t);
-		report_table_str(t, rows[i].what);
-		if (json_is_integer(v))
-			report_table_int(t, json_integer_value(v));
-		else if (row)
-			report_table_int(t, 0);
-		else
-			report_table_null(t); /* that part of mitsu has not run on this store */
-		json_decref(r);
+	for (size_t i = 0; i < LIB_ARRAY_LEN(total_queries); i++) {
+		sqlite3_stmt *q = NULL;
+		/* No table: that part of mitsu has not run on this store (an empty count). */
+		bool ok = c->db && sqlite3_prepare_v2(c->db, total_queries[i].sql, -1, &q, NULL) ==
+					   SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_text(q, 1, c->since, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
+			if (sqlite3_bind_parameter_count(q) >= 4) {
+				sqlite3_bind_int64(q, 3, c->since_unix);
+				sqlite3_bind_int64(q, 4, c->until_unix);
+			}
+			ok = sqlite3_step(q) == SQLITE_ROW;
+		}
+		for (int k = 0; k < 5 && total_queries[i].what[k]; k++) {
+			report_table_row(t);
+			report_table_str(t, total_queries[i].what[k]);
+			if (ok)
+				report_table_int(t, sqlite3_column_int64(q, k)); /* NULL sum: 0 */
+			else
+				report_table_null(t);
+		}
+		sqlite3_finalize(q);
 	}
 	report_emit_table(c, "totals", t, NULL);
 }

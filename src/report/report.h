@@ -123,6 +123,9 @@ struct report_ctx {
 	int64_t since_unix, until_unix;
 	int top;        /* rows of each top list */
 	bool dashboard; /* dashboard page: charts as <img> data URIs, lists of recent items */
+	/* The window is the section's default (the page gave none): a section whose data comes
+	 * in batches (the darknet's runs) may end it at its latest data instead of now. */
+	bool window_default;
 	/* A list page's view (the samples table): search text, sort column, order, page. */
 	const char *search;
 	const char *sort;

@@ -141,6 +141,7 @@ static void page_ctx(struct web_server *w, struct report_ctx *c, struct core_sto
 		report_ctx_window_unix(c, q->since, q->until);
 	} else if (default_window > 0) {
 		report_ctx_window_unix(c, lib_real_us() / 1000000 - default_window, INT64_MAX);
+		c->window_default = true;
 	}
 	c->search = q->search[0] ? q->search : NULL;
 	c->sort = q->sort[0] ? q->sort : NULL;

@@ -325,6 +325,8 @@ class WebTest(harness.unittest.TestCase):
                 self.assertIn(cap[:4], (b'\xd4\xc3\xb2\xa1', b'\xa1\xb2\xc3\xd4', b'\x4d\x3c\xb2\xa1', b'\xa1\xb2\x3c\x4d'))
                 dark = json.loads(get(self.web, '/api/darknet?window=all')[2])
                 self.assertEqual(len(dark['darknet']['rows']), 2)
+                # The default window ends at the latest interval stored, not now.
+                self.assertEqual(len(json.loads(get(self.web, '/api/darknet')[2])['darknet']['rows']), 2)
                 self.assertIn('darknet-ports', [c['name'] for c in dark['charts']])
                 check_page(self, get(self.web, '/darknet?window=all')[2], '/darknet')
                 ip = json.loads(get(self.web, '/api/ip/192.0.2.20')[2])
