@@ -75,7 +75,8 @@ static int tl_newest_first(const void *a, const void *b)
 
 static void tl_emit(struct report_ctx *c, struct timeline *tl)
 {
-	qsort(tl->e, tl->n, sizeof(*tl->e), tl_newest_first);
+	if (tl->n) /* qsort wants an array, even of none */
+		qsort(tl->e, tl->n, sizeof(*tl->e), tl_newest_first);
 	struct report_table *t = report_table_new("Timeline (newest first)");
 	report_table_col(t, "time", REPORT_STR, 0);
 	report_table_col(t, "part", REPORT_STR, 0);
