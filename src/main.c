@@ -13,6 +13,7 @@
 #include "run/run.h"
 #include "scope/scope.h"
 #include "sensor/sensor.h"
+#include "web/web.h"
 
 static int help_main(int argc, char **argv);
 
@@ -27,9 +28,10 @@ static const struct core_command help_command = {
 /* One row per subcommand; dispatch, help and the man page read this table. Each command's
  * flags are in its own table (struct core_command), next to its code. */
 static const struct core_command *const commands[] = {
-	&run_command,    &core_events_command, &capture_samples_command, &profile_list_command,
-	&box_command,    &scope_command,       &ident_command,           &audit_command,
-	&report_command, &help_command,
+	&run_command,          &core_events_command, &capture_samples_command,
+	&profile_list_command, &box_command,         &scope_command,
+	&ident_command,        &audit_command,       &report_command,
+	&report_ip_command,    &web_command,         &help_command,
 };
 
 static const struct core_command *find_command(const char *name)

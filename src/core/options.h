@@ -236,6 +236,9 @@
 	X(WEB_LISTEN, "web", "listen", STR, "127.0.0.1:8088", 0, 0, \
 	  "Dashboard address; empty disables it. Off loopback it requires web.token.") \
 	X(WEB_TOKEN, "web", "token", STR, "", 0, 0, \
-	  "Bearer token the dashboard requires (mandatory off loopback).")
+	  "Bearer token the dashboard requires (mandatory off loopback).") \
+	X(WEB_REFRESH, "web", "refresh", SECS, "5", 1, 3600, \
+	  "Seconds between a dashboard page's refreshes (with JavaScript on; the overview's " \
+	  "event stream polls twice as often).")
 
 #endif

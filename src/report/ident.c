@@ -162,18 +162,34 @@ static struct report_table *vendor_table(sqlite3 *db, const char *since, const c
 	return t;
 }
 
-void report_ident_section(struct sqlite3 *db, const char *since, const char *until,
-			  report_emit_fn emit, void *arg)
+static bool ident_present(sqlite3 *db)
 {
-	struct report_table *t = rate_table(db, since, until);
+	return report_has_event(db, "mitsu.ident.result");
+}
+
+static void ident_build(struct report_ctx *c)
+{
+	if (!ident_present(c->db))
+		return;
+	struct report_table *t = rate_table(c->db, c->since, c->until);
 	if (!t)
 		return;
-	emit(arg, "ident_rate", t,
-	     "the seed: fewer than 10% of infected hosts could be identified (connect-back to "
-	     "their Web and Telnet services); enable ident.auto or run mitsu ident --from-store");
-	if ((t = category_table(db, since, until)))
-		emit(arg, "ident_categories", t,
-		     "the seed recognised 72 categories, most of them cameras, DVRs and routers");
-	if ((t = vendor_table(db, since, until)))
-		emit(arg, "ident_vendors", t, NULL);
+	report_heading(c, "Devices");
+	report_emit_table(c, "ident_rate", t,
+			  "the seed: fewer than 10% of infected hosts could be identified (connect-"
+			  "back to their Web and Telnet services); enable ident.auto or run mitsu "
+			  "ident --from-store");
+	if ((t = category_table(c->db, c->since, c->until)))
+		report_emit_table(c, "ident_categories", t,
+				  "the seed recognised 72 categories, most of them cameras, DVRs "
+				  "and routers");
+	if ((t = vendor_table(c->db, c->since, c->until)))
+		report_emit_table(c, "ident_vendors", t, NULL);
 }
+
+const struct report_section report_section_ident = {
+	.name = "devices",
+	.title = "Devices",
+	.present = ident_present,
+	.build = ident_build,
+};

@@ -7,10 +7,11 @@
 #define MITSU_REPORT_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <sqlite3.h>
 
 #include "lib/lib.h"
 
@@ -48,6 +49,16 @@ void report_table_uint(struct report_table *t, uint64_t v);
 void report_table_real(struct report_table *t, double v);
 void report_table_null(struct report_table *t);
 size_t report_table_nrows(const struct report_table *t);
+/* HTML: each non-empty text cell of the column links to prefix + the cell percent-encoded (a
+ * dashboard's /ip/, /sample/). NULL removes the link. */
+void report_table_link(struct report_table *t, int col, const char *prefix);
+const char *report_table_col_link(const struct report_table *t, int i);
+/* Appends s percent-encoded (unreserved characters and ':' kept). */
+void report_url_encode(struct buf *b, const char *s, size_t n);
+const char *report_table_title(const struct report_table *t); /* NULL if none */
+int report_table_ncols(const struct report_table *t);
+const char *report_table_col_name(const struct report_table *t, int i);
+enum report_type report_table_col_type(const struct report_table *t, int i);
 /* Appends the rendering to out. Text ends each line with '\n'; HTML is one <table> element. */
 int report_table_render(const struct report_table *t, enum report_format fmt, struct buf *out);
 /* The rows as a JSON array of objects (new reference). */
@@ -87,22 +98,133 @@ int report_chart_svg(const struct report_chart *c, struct buf *out);
 int report_escape_xml(struct buf *out, const char *s, size_t n);
 int report_escape_csv(struct buf *out, const char *s, size_t n);
 
-/* The WebUI section of `mitsu report` (src/report/webui.c): the seed's two WebUI tables per
- * web profile from the events between since and until (store form), into json ("webui"), the
- * text and the HTML. Nothing is added when there are no web events. */
-void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
-		  struct buf *html);
+/* Base64 of bytes (RFC 4648, no line breaks), appended to out. */
+int report_base64(struct buf *out, const void *p, size_t n);
 
-/* Device identification's tables (src/report/ident.c): each finished table goes to `emit`
- * with its key and a note (may be NULL); since and until bound event timestamps. */
-typedef void (*report_emit_fn)(void *arg, const char *key, struct report_table *t,
-			       const char *note);
-struct sqlite3;
-void report_ident_section(struct sqlite3 *db, const char *since, const char *until,
-			  report_emit_fn emit, void *arg);
+/* ---- sections: the parts of `mitsu report`, which are also the pages of the dashboard ----
+ *
+ * A section is a function of its own file (honeypot.c, samples.c, darknet.c, ...) listed in
+ * report_sections[] (section.c). It runs its queries over the context's time window and emits
+ * tables and charts through report_emit_table and report_emit_chart, which render each one into
+ * every output the context asks for: JSON (always), text, HTML. The same builder makes the
+ * report's part, the dashboard page and the page's JSON API. */
 
-/* `mitsu report`: the seed's tables and charts from the store (see src/report/cmd.c). */
+/* Bounds. */
+#define REPORT_TOP 20              /* rows of a top list in the report */
+#define REPORT_MAX_LIST 500        /* rows of a list page (samples) at once */
+#define REPORT_MAX_SVG (64u << 20) /* bytes of one chart */
+
+struct core_store;
+struct report_ctx {
+	struct core_store *store; /* the store (read-only is enough); store->db is used */
+	sqlite3 *db;
+	/* The window: [since, until) as the store's RFC 3339 text and as unix seconds. */
+	char since[LIB_RFC3339_LEN], until[LIB_RFC3339_LEN];
+	int64_t since_unix, until_unix;
+	int top;        /* rows of each top list */
+	bool dashboard; /* dashboard page: charts as <img> data URIs, lists of recent items */
+	/* The window is the section's default (the page gave none): a section whose data comes
+	 * in batches (the darknet's runs) may end it at its latest data instead of now. */
+	bool window_default;
+	/* A list page's view (the samples table): search text, sort column, order, page. */
+	const char *search;
+	const char *sort;
+	bool ascending;
+	int limit, offset;
+	/* Outputs. json always; text and html when not NULL. */
+	json_t *json;  /* table key -> {title, columns, rows, note}; "charts" */
+	json_t *order; /* table keys in the order they were emitted */
+	struct buf *text;
+	struct buf *html;
+	const char *out_dir; /* charts are also written there as NAME.svg */
+};
+
+/* A context over the whole time of the store, rendering into json only. Free with
+ * report_ctx_free (which frees json and order, not the buffers). */
+void report_ctx_init(struct report_ctx *c, struct core_store *store);
+void report_ctx_free(struct report_ctx *c);
+/* Sets the window from text (RFC 3339 or YYYY-MM-DD); NULL keeps that end open. */
+int report_ctx_window(struct report_ctx *c, const char *since, const char *until);
+/* The same from unix seconds (INT64_MIN / INT64_MAX: open). */
+void report_ctx_window_unix(struct report_ctx *c, int64_t since, int64_t until);
+
+/* A heading of the outputs (text: "== title ==", HTML: h2). */
+void report_heading(struct report_ctx *c, const char *title);
+/* Renders a finished table into every output under `key` and frees it. note may be NULL. */
+void report_emit_table(struct report_ctx *c, const char *key, struct report_table *t,
+		       const char *note);
+/* On the dashboard, links a column's cells to prefix + the cell (/ip/, /sample/). */
+#define REPORT_LINK_IP "/ip/"
+#define REPORT_LINK_SAMPLE "/sample/"
+void report_link(struct report_ctx *c, struct report_table *t, int col, const char *prefix);
+/* Renders a chart (HTML: inline SVG in a report, an <img> data URI on a dashboard page; the
+ * SVG file in out_dir; JSON: its name, and on the dashboard its SVG text). */
+void report_emit_chart(struct report_ctx *c, const char *name, const struct report_chart *ch);
+/* Runs sql into a table. Parameters: ?1 since and ?2 until as text, ?3 ?4 as unix seconds,
+ * ?5 the `arg` text (may be NULL), ?6 the context's top. Column types, one letter each: s text, i
+ * integer, r real, p percent (a fraction). names: column names (NULL: the query's). */
+struct report_table *report_query(struct report_ctx *c, const char *title, const char *sql,
+				  const char *types, const char *const *names, const char *arg);
+/* A JSON array of row objects as a table with the given keys (NULL-terminated) and types. */
+struct report_table *report_json_table(const char *title, const json_t *rows,
+				       const char *const *keys, const char *types);
+/* First and last time (unix seconds) of a text time column (the store's RFC 3339) in the
+ * window, through its index. table and col are the code's names, never input. */
+bool report_span(struct report_ctx *c, const char *table, const char *col, int64_t *first,
+		 int64_t *last);
+/* The bucket of a time chart over the window (clipped to [first, last] of the data, unix
+ * seconds): an hour, or a day for windows over two weeks. */
+int64_t report_bucket(const struct report_ctx *c, int64_t first, int64_t last);
+/* A time chart from sql returning (bucket start in unix seconds, value...) in increasing time;
+ * ?1 ?2 are the window as text, ?3 the bucket in seconds. The first series is highlighted. tmpl
+ * gives kind, title, y label. */
+void report_time_chart(struct report_ctx *c, const char *name, const struct report_chart *tmpl,
+		       const char *sql, const char *const *series, int nseries, int64_t bucket);
+bool report_table_exists(sqlite3 *db, const char *name);
+/* True when the store holds at least one event of this id (uses the eventid index). */
+bool report_has_event(sqlite3 *db, const char *eventid);
+
+struct report_section {
+	const char *name;  /* JSON key of the part, the page /NAME and /api/NAME */
+	const char *title; /* heading and navigation label */
+	/* Whether the store holds anything for it (the dashboard lists only those pages); NULL:
+	 * always. */
+	bool (*present)(sqlite3 *db);
+	void (*build)(struct report_ctx *c);
+	/* The dashboard's default window in seconds back from now (0: all of the store). */
+	int64_t window;
+};
+/* The sections, in report order; the table ends with NULL. */
+extern const struct report_section *const report_sections[];
+const struct report_section *report_section_find(const char *name);
+
+extern const struct report_section report_section_overview;
+extern const struct report_section report_section_honeypot;
+extern const struct report_section report_section_samples;
+extern const struct report_section report_section_darknet;
+extern const struct report_section report_section_webui; /* webui.c */
+extern const struct report_section report_section_ident; /* ident.c: "devices" */
+
+/* Whether a samples list may be sorted by this column name. */
+bool report_sample_sort_ok(const char *name);
+/* One sample, everything known (the dashboard's sample page): hashes, where it came from, the
+ * sandbox's verdict. Returns -ENOENT when the store has no such sample. */
+int report_sample(struct report_ctx *c, const char *sha256);
+/* Path of a sample's sandbox capture (DATA/box/SHA/capture.pcap) if it exists, else NULL. */
+char *report_sample_pcap(const struct report_ctx *c, const char *sha256);
+
+/* One address, everywhere (`mitsu ip`, the dashboard's /ip/ADDR): darknet, honeypot sessions
+ * with credentials and commands, downloads and samples, sandbox verdicts naming it, device
+ * identification, country and AS, and one timeline. `location_db` is the libloc database (may
+ * be NULL or missing: no country). Returns -EINVAL when addr is not an IP address. */
+#define REPORT_IP_TIMELINE 500 /* timeline entries at most (the latest) */
+int report_ip(struct report_ctx *c, const char *addr, const char *location_db);
+/* Canonical text of an IPv4 or IPv6 address (inet_ntop of inet_pton); -EINVAL if it is none. */
+int report_ip_canonical(const char *in, char out[46]);
+
+/* `mitsu report` and `mitsu ip`. */
 struct core_command;
 extern const struct core_command report_command;
+extern const struct core_command report_ip_command;
 
 #endif

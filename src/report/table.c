@@ -20,6 +20,7 @@ struct col {
 	char *name;
 	enum report_type type;
 	int decimals;
+	char *link; /* HTML: each text cell links to link + the cell, percent-encoded */
 };
 
 struct report_table {
@@ -67,8 +68,10 @@ void report_table_free(struct report_table *t)
 		return;
 	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
 		cell_free(&t->cells[i]);
-	for (int i = 0; i < t->ncols; i++)
+	for (int i = 0; i < t->ncols; i++) {
 		free(t->cols[i].name);
+		free(t->cols[i].link);
+	}
 	free(t->cells);
 	free(t->title);
 	free(t);
@@ -164,6 +167,55 @@ void report_table_null(struct report_table *t)
 size_t report_table_nrows(const struct report_table *t)
 {
 	return t->nrows;
+}
+
+void report_table_link(struct report_table *t, int col, const char *prefix)
+{
+	if (col < 0 || col >= t->ncols)
+		return;
+	free(t->cols[col].link);
+	t->cols[col].link = prefix ? xstrdup(prefix) : NULL;
+}
+
+const char *report_table_col_link(const struct report_table *t, int i)
+{
+	return i >= 0 && i < t->ncols ? t->cols[i].link : NULL;
+}
+
+void report_url_encode(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~' ||
+		    ch == ':') {
+			buf_append(b, &s[i], 1);
+		} else {
+			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+			buf_append(b, e, 3);
+		}
+	}
+}
+
+const char *report_table_title(const struct report_table *t)
+{
+	return t->title;
+}
+
+int report_table_ncols(const struct report_table *t)
+{
+	return t->ncols;
+}
+
+const char *report_table_col_name(const struct report_table *t, int i)
+{
+	return i >= 0 && i < t->ncols ? t->cols[i].name : "";
+}
+
+enum report_type report_table_col_type(const struct report_table *t, int i)
+{
+	return i >= 0 && i < t->ncols ? t->cols[i].type : REPORT_STR;
 }
 
 /* The cell as text for people (text and HTML): numbers formatted by the column. For
@@ -428,8 +480,21 @@ static int render_html(const struct report_table *t, struct buf *out)
 				  &cellb);
 			buf_append_str(out, t->cols[c].type == REPORT_STR ? "<td>"
 									  : "<td class=\"num\">");
+			const struct cell *cl = &t->cells[r * (size_t)t->ncols + (size_t)c];
+			bool link = t->cols[c].link && cl->kind == CELL_STR && cl->slen;
+			if (link) {
+				/* The prefix is the code's; the cell is encoded, then escaped. */
+				struct buf href;
+				buf_init(&href, 0);
+				buf_append_str(&href, t->cols[c].link);
+				report_url_encode(&href, cl->s, cl->slen);
+				buf_append_str(out, "<a href=\"");
+				report_escape_xml(out, (const char *)href.data, href.len);
+				buf_append_str(out, "\">");
+				buf_free(&href);
+			}
 			report_escape_xml(out, (const char *)cellb.data, cellb.len);
-			buf_append_str(out, "</td>");
+			buf_append_str(out, link ? "</a></td>" : "</td>");
 		}
 		buf_append_str(out, "</tr>\n");
 	}

@@ -44,16 +44,6 @@ static json_t *profile_obj(json_t *profiles, const char *name)
 	return o;
 }
 
-static void render(struct report_table *t, const char *key, struct buf *text, struct buf *html)
-{
-	report_table_render(t, REPORT_TEXT, text);
-	buf_append_str(text, "\n");
-	buf_printf(html, "<section id=\"%s\">", key);
-	report_table_render(t, REPORT_HTML, html);
-	buf_append_str(html, "</section>\n");
-	report_table_free(t);
-}
-
 /* What every part of the section needs. */
 struct wctx {
 	sqlite3 *db;
@@ -178,19 +168,31 @@ static struct report_table *exploits_table(struct wctx *w)
 	return t;
 }
 
-void report_webui(sqlite3 *db, const char *since, const char *until, json_t *json, struct buf *text,
-		  struct buf *html)
+static bool webui_present(sqlite3 *db)
 {
-	struct wctx w = {.db = db, .since = since, .until = until, .profiles = json_array()};
+	return report_has_event(db, "mitsu.http.request") ||
+	       report_has_event(db, "mitsu.exploit.match");
+}
+
+static void webui_build(struct report_ctx *c)
+{
+	struct wctx w = {
+		.db = c->db, .since = c->since, .until = c->until, .profiles = json_array()};
 	struct report_table *hosts = hosts_table(&w);
 	if (!hosts) {
 		json_decref(w.profiles);
 		return;
 	}
-	buf_append_str(text, "== WebUI ==\n");
-	buf_append_str(html, "<h2>WebUI</h2>\n");
-	render(hosts, "webui_hosts", text, html);
-	render(intents_table(&w), "webui_intents", text, html);
-	render(exploits_table(&w), "webui_exploits", text, html);
-	json_object_set_new(json, "webui", w.profiles);
+	report_heading(c, "WebUI");
+	report_emit_table(c, "webui_hosts", hosts, NULL);
+	report_emit_table(c, "webui_intents", intents_table(&w), NULL);
+	report_emit_table(c, "webui_exploits", exploits_table(&w), NULL);
+	json_object_set_new(c->json, "webui", w.profiles);
 }
+
+const struct report_section report_section_webui = {
+	.name = "webui",
+	.title = "WebUI",
+	.present = webui_present,
+	.build = webui_build,
+};

