@@ -20,6 +20,13 @@
 /* Longest username or password kept (BusyBox login reads 32 / 128 bytes); more is cut. */
 #define TELNET_MAX_USERNAME 64
 #define TELNET_MAX_PASSWORD 128
+/* Output of one turn is gathered and handed to the session in one write; a burst (cat of a
+ * binary) is handed over every TELNET_TX_FLUSH bytes so that it does not pile up here. The
+ * session's output path paces and bounds it (limits.max_output_queue). */
+#define TELNET_TX_FLUSH (16 * 1024)
+/* Bound of the gathering buffer: a single piece larger than what is left of it is handed to the
+ * session directly. */
+#define TELNET_TX_MAX (256 * 1024)
 
 enum tn_state { TN_USER, TN_PASS, TN_DELAY, TN_SHELL };
 
@@ -72,14 +79,16 @@ static void tn_write(struct tn *t, const void *p, size_t n)
 		s = nl + 1;
 	}
 	/* Keep a burst of output from sitting in memory: hand big chunks to the socket now. */
-	if (t->tx.len >= 16384)
+	if (t->tx.len >= TELNET_TX_FLUSH)
 		tn_flush(t);
 }
 
+/* A [telnet] text of the profile: bytes as they go on the wire (their CRs are there already),
+ * only IAC is doubled. */
 static void tn_puts(struct tn *t, const char *s)
 {
 	if (s && *s)
-		tn_write(t, s, strlen(s));
+		telnet_send(t->telnet, s, strlen(s));
 }
 
 static void tn_login_prompt(struct tn *t)
@@ -265,7 +274,8 @@ static void check_login(struct tn *t, const char *password)
 	const struct core_config *cfg = sensor_config(s->sensor);
 	long long any_after = core_cfg_int(cfg, OPT_TELNET_ACCEPT_ANY_AFTER);
 	bool ok = profile_accepts(s->profile, t->username, password) ||
-		  (any_after > 0 && t->failures >= any_after);
+		  (any_after > 0 && t->failures >= any_after) ||
+		  (!*password && profile_password_empty(s->profile, t->username));
 	json_t *f = json_object();
 	json_object_set_new(f, "username", core_json_str(t->username));
 	json_object_set_new(f, "password", core_json_str(password));
@@ -306,6 +316,11 @@ static void line_done(struct tn *t)
 		lib_strlcpy(t->username, line, sizeof(t->username));
 		if (len >= sizeof(t->username))
 			t->username[TELNET_MAX_USERNAME] = '\0';
+		if (profile_password_empty(s->profile, t->username)) {
+			/* login does not ask for a password the account does not have */
+			check_login(t, "");
+			break;
+		}
 		t->state = TN_PASS;
 		tn_puts(t, s->profile->password_prompt);
 		break;
@@ -437,13 +452,14 @@ static int tn_accept(struct sensor_session *s)
 	const struct sensor_limits *lim = sensor_limits(s->sensor);
 	buf_init(&t->line, lim->max_line);
 	buf_init(&t->pending, lim->max_line);
-	buf_init(&t->tx, 256 * 1024);
+	buf_init(&t->tx, TELNET_TX_MAX);
 	t->telnet = telnet_init(telopts, on_telnet_event, 0, t);
 	if (!t->telnet) {
 		free(t);
 		return -ENOMEM;
 	}
 	s->proto_state = t;
+	sensor_session_set_pace(s, s->profile->telnet_write_size, s->profile->telnet_throughput);
 	t->in_input = true;
 	telnet_negotiate(t->telnet, TELNET_DO, TELNET_TELOPT_ECHO);
 	telnet_negotiate(t->telnet, TELNET_DO, TELNET_TELOPT_NAWS);
