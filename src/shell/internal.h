@@ -556,6 +556,46 @@ struct shell_getopt {
 int shell_getopt(struct cmd *c, struct shell_getopt *g, const char *spec);
 void shell_getopt_done(struct shell_getopt *g);
 const char *shell_getopt_longarg(struct cmd *c, struct shell_getopt *g, const char *name);
+/* All options at once (BusyBox's getopt32): the letters of `spec` seen, how often, the last
+ * value of each letter that takes one, and the operands. Returns 0, or -1 after printing the
+ * error and usage (the applet then returns its status for bad usage). Long options are
+ * skipped. Free with shell_opts_free. */
+#define SH_OPT_LETTERS 62 /* a-z A-Z 0-9 */
+struct shell_opts {
+	uint64_t set;
+	uint8_t count[SH_OPT_LETTERS];
+	const char *arg[SH_OPT_LETTERS];
+	char **operands;
+	int noperands;
+};
+int shell_opts(struct cmd *c, const char *spec, struct shell_opts *o);
+bool shell_opt(const struct shell_opts *o, char letter);
+const char *shell_optarg(const struct shell_opts *o, char letter);
+void shell_opts_free(struct shell_opts *o);
+
+/* Helpers the applet files share (applets.c). */
+static inline struct vfs *V(struct cmd *c)
+{
+	return &c->sh->vfs;
+}
+static inline const char *CWD(struct cmd *c)
+{
+	return c->sh->lvl->cwd;
+}
+/* shell_vfs_resolve relative to the command's working folder. */
+int shell_resolve(struct cmd *c, const char *path, bool follow, char *abs, struct vstat *st);
+/* A file's bytes for reading ("-" is stdin), or an error (-errno). Bytes of an endless device
+ * (/dev/zero, /dev/urandom: SH_DEV_READ_MAX of them) go to tmp: shell_rd_free. */
+struct shell_rd {
+	const uint8_t *p;
+	size_t n;
+	bool attacker;
+	uint8_t *tmp;
+};
+int shell_read_path(struct cmd *c, const char *path, struct shell_rd *r);
+void shell_rd_free(struct shell_rd *r);
+/* The last component of a path, trailing slashes ignored ("a/b/" -> "b/"). */
+const char *shell_base_name(const char *p);
 
 /* The last component of a command name ("/bin/echo" -> "echo"). */
 const char *shell_basename_of_cmd(const char *p);

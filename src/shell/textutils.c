@@ -292,21 +292,12 @@ static size_t split_lines(const struct buf *in, struct line **out)
 
 int shell_cmd_sort(struct cmd *c)
 {
-	struct shell_getopt g = {0};
-	int o;
-	bool uniq = false, num = false, rev = false;
-	while ((o = shell_getopt(c, &g, "nrufbdit:k:o:sgMcS:T:")) != -1) {
-		if (o == '?') {
-			shell_getopt_done(&g);
-			return 1;
-		}
-		if (o == 'n')
-			num = true;
-		if (o == 'r')
-			rev = true;
-		if (o == 'u')
-			uniq = true;
-	}
+	struct shell_opts g;
+	if (shell_opts(c, "nrufbdit:k:o:sgMcS:T:", &g))
+		return 1;
+	bool uniq = shell_opt(&g, 'u');
+	bool num = shell_opt(&g, 'n');
+	bool rev = shell_opt(&g, 'r');
 	struct buf in;
 	buf_init(&in, SH_PIPE_MAX * 4);
 	bool att;
@@ -328,27 +319,18 @@ int shell_cmd_sort(struct cmd *c)
 	free(v);
 	buf_free(&in);
 	buf_free(&out);
-	shell_getopt_done(&g);
+	shell_opts_free(&g);
 	return st;
 }
 
 int shell_cmd_uniq(struct cmd *c)
 {
-	struct shell_getopt g = {0};
-	int o;
-	bool count = false, dup = false, uniq_only = false;
-	while ((o = shell_getopt(c, &g, "cduf:s:iz")) != -1) {
-		if (o == '?') {
-			shell_getopt_done(&g);
-			return 1;
-		}
-		if (o == 'c')
-			count = true;
-		if (o == 'd')
-			dup = true;
-		if (o == 'u')
-			uniq_only = true;
-	}
+	struct shell_opts g;
+	if (shell_opts(c, "cduf:s:iz", &g))
+		return 1;
+	bool count = shell_opt(&g, 'c');
+	bool dup = shell_opt(&g, 'd');
+	bool uniq_only = shell_opt(&g, 'u');
 	struct buf in, out;
 	buf_init(&in, SH_PIPE_MAX * 4);
 	buf_init(&out, SH_PIPE_MAX * 4);
@@ -374,7 +356,7 @@ int shell_cmd_uniq(struct cmd *c)
 	free(v);
 	buf_free(&in);
 	buf_free(&out);
-	shell_getopt_done(&g);
+	shell_opts_free(&g);
 	return st;
 }
 
