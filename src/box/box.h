@@ -85,6 +85,6 @@ int box_report_samples(struct core_store *st, int limit, json_t **out);
 int box_report_summary(struct core_store *st, json_t **out);
 
 /* `mitsu box`: analyse files, print verdicts (see docs/box.md). */
-int box_main(int argc, char **argv);
+extern const struct core_command box_command;
 
 #endif

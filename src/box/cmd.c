@@ -3,34 +3,10 @@
 #include "box/internal.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture/capture.h"
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: mitsu box [-c FILE] [--data-dir DIR] [--set box.KEY=VALUE] [--format "
-		"json|table]\n"
-		"                 [--window SECS] [--parallel N] [--static-only] [--store] "
-		"FILE...\n"
-		"       mitsu box [-c FILE] [--data-dir DIR] --results [--format json|table] "
-		"[--testbed]\n"
-		"\n"
-		"  --format json|table  one JSON object per sample (default) or a summary table\n"
-		"  --window SECS        observation window (box.window)\n"
-		"  --parallel N         runs at once (box.parallel)\n"
-		"  --static-only        no dynamic run: hashes, ELF header, packer, strings, YARA\n"
-		"  --store              put the files in the sample store first; new ELF samples "
-		"are then\n"
-		"                       analysed through the event bus, exactly as `mitsu run` "
-		"does\n"
-		"  --results            print the stored verdicts (latest per sample) instead\n"
-		"  --testbed            with --results: the LAN-attack table by CPU "
-		"architecture\n");
-}
 
 struct cli {
 	bool json;
@@ -166,80 +142,99 @@ static int results(struct core_config *cfg, bool json, bool testbed)
 	return 0;
 }
 
-int box_main(int argc, char **argv)
+enum { F_FORMAT, F_STATIC, F_STORE, F_RESULTS, F_TESTBED, F_RUN_ONE, F_ART };
+static const struct core_flag box_flags[] = {
+	{.name = "format",
+	 .arg = "json|table",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_FORMAT,
+	 .help = "one JSON object per sample (default) or a summary table"},
+	{.name = "window", .arg = "SECS", .opt = OPT_BOX_WINDOW},
+	{.name = "parallel", .arg = "N", .opt = OPT_BOX_PARALLEL},
+	{.name = "static-only",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_STATIC,
+	 .help = "no dynamic run: hashes, ELF header, packer, strings, YARA"},
+	{.name = "store",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_STORE,
+	 .help = "put the files in the sample store first; new ELF samples are then analysed "
+		 "through the event bus, exactly as mitsu run does"},
+	{.name = "results",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_RESULTS,
+	 .help = "print the stored verdicts (latest per sample) instead"},
+	{.name = "testbed",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_TESTBED,
+	 .help = "with --results: the LAN-attack table by CPU architecture"},
+	{.name = "run-one",
+	 .arg = "FILE",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_RUN_ONE,
+	 .help = "(internal) analyse one file and print its verdict: the sandbox queue runs "
+		 "each sample in a child process this way"},
+	{.name = "artefacts",
+	 .arg = "DIR",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_ART,
+	 .help = "(internal) with --run-one: where its trace, pcap and report.json go"},
+	{0},
+};
+
+static int box_main(int argc, char **argv);
+
+const struct core_command box_command = {
+	.name = "box",
+	.operands = "FILE... | --results [--testbed]",
+	.summary = "Analyse samples in the sandbox (static analysis, then a run under qemu-user "
+		   "in a sealed fake internet) and print one JSON verdict per sample.",
+	.flags = box_flags,
+	.common = CORE_CMD_CONFIG,
+	.sections = "box",
+	.main = box_main,
+};
+
+struct box_args {
+	struct cli *c;
+	bool dynamic, store, show, testbed;
+	const char *one, *art;
+};
+
+static int on_flag(void *arg, int id, const char *v)
 {
-	enum {
-		O_FORMAT = 0x200,
-		O_WINDOW,
-		O_PARALLEL,
-		O_STATIC,
-		O_STORE,
-		O_RESULTS,
-		O_TESTBED,
-		O_RUN_ONE,
-		O_ART
-	};
-	static const struct option longopts[] = {
-		CORE_CMDLINE_LONGOPTS,
-		{"format", required_argument, NULL, O_FORMAT},
-		{"window", required_argument, NULL, O_WINDOW},
-		{"parallel", required_argument, NULL, O_PARALLEL},
-		{"static-only", no_argument, NULL, O_STATIC},
-		{"store", no_argument, NULL, O_STORE},
-		{"results", no_argument, NULL, O_RESULTS},
-		{"testbed", no_argument, NULL, O_TESTBED},
-		{"run-one", required_argument, NULL, O_RUN_ONE},
-		{"artefacts", required_argument, NULL, O_ART},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct box_args *a = arg;
+	switch (id) {
+	case F_FORMAT:
+		if (strcmp(v, "json") && strcmp(v, "table")) {
+			fprintf(stderr, "mitsu box: --format is json or table\n");
+			return -1;
+		}
+		a->c->json = strcmp(v, "json") == 0;
+		return 0;
+	case F_STATIC: a->dynamic = false; return 0;
+	case F_STORE: a->store = true; return 0;
+	case F_RESULTS: a->show = true; return 0;
+	case F_TESTBED: a->testbed = true; return 0;
+	case F_RUN_ONE: a->one = v; return 0;
+	case F_ART: a->art = v; return 0;
+	}
+	return -1;
+}
+
+static int box_main(int argc, char **argv)
+{
 	struct core_config cfg;
-	struct core_cmdline cl = {0};
 	core_config_init(&cfg);
 	struct cli c = {.json = true};
-	bool dynamic = true, store = false, show = false, testbed = false;
-	const char *one = NULL, *art = NULL;
-	char err[200];
-	int rc = 2, o;
-	while ((o = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int r = core_cmdline_option(&cfg, &cl, o, optarg);
-		if (r < 0)
-			goto out;
-		if (r > 0)
-			continue;
-		switch (o) {
-		case O_FORMAT:
-			if (strcmp(optarg, "json") && strcmp(optarg, "table")) {
-				fprintf(stderr, "mitsu box: --format is json or table\n");
-				goto out;
-			}
-			c.json = strcmp(optarg, "json") == 0;
-			break;
-		case O_WINDOW:
-		case O_PARALLEL:
-			if (core_config_set(&cfg, o == O_WINDOW ? OPT_BOX_WINDOW : OPT_BOX_PARALLEL,
-					    optarg, false, err, sizeof(err))) {
-				fprintf(stderr, "mitsu box: %s\n", err);
-				goto out;
-			}
-			cfg.set_on_cmdline[o == O_WINDOW ? OPT_BOX_WINDOW : OPT_BOX_PARALLEL] =
-				true;
-			break;
-		case O_STATIC: dynamic = false; break;
-		case O_STORE: store = true; break;
-		case O_RESULTS: show = true; break;
-		case O_TESTBED: testbed = true; break;
-		case O_RUN_ONE: one = optarg; break;
-		case O_ART: art = optarg; break;
-		case 'h':
-			usage(stdout);
-			rc = 0;
-			goto out;
-		default: usage(stderr); goto out;
-		}
-	}
-	if (core_cmdline_finish(&cfg, &cl))
+	struct box_args a = {.c = &c, .dynamic = true};
+	int first, rc = core_command_parse(&box_command, argc, argv, &cfg, on_flag, &a, &first);
+	if (rc) {
+		rc = core_command_status(rc);
 		goto out;
+	}
+	bool dynamic = a.dynamic, store = a.store, show = a.show, testbed = a.testbed;
+	const char *one = a.one, *art = a.art;
 	if (one) {
 		rc = run_one(&cfg, one, art, dynamic);
 		goto out;
@@ -248,8 +243,11 @@ int box_main(int argc, char **argv)
 		rc = results(&cfg, c.json, testbed);
 		goto out;
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	if (first >= argc) {
+		fprintf(stderr, "usage: ");
+		core_command_synopsis(&box_command, stderr);
+		fputc('\n', stderr);
+		rc = 2;
 		goto out;
 	}
 	struct core_store st;
@@ -284,7 +282,7 @@ int box_main(int argc, char **argv)
 		cs = NULL;
 	}
 	int bad = 0;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		if (store && cs) {
 			uint8_t *data;
 			size_t len;

@@ -12,14 +12,6 @@
 
 #include "capture/capture.h"
 
-/* The bus has no unsubscribe: each queue takes one of these slots for the life of the process
- * and empties it when it closes, so a late event never reaches a freed queue. */
-#define QUEUE_SUBS 64
-static struct box_sub {
-	struct box_queue *q;
-} subs[QUEUE_SUBS];
-static size_t nsubs;
-
 struct job {
 	char *path;
 	char sha256[LIB_SHA256_HEX];
@@ -46,7 +38,7 @@ struct box_queue {
 	const struct core_config *cfg;
 	struct core_store *store;
 	struct core_bus *bus;
-	struct box_sub *sub;
+	bool subscribed; /* to the bus; undone in box_queue_close */
 	struct job *head, *tail;
 	size_t waiting, running, max_waiting;
 	int parallel;
@@ -401,9 +393,8 @@ int box_queue_submit(struct box_queue *q, const char *path, const char *sha256, 
 
 static void on_event(void *arg, const struct core_ev *ev)
 {
-	struct box_sub *sub = arg;
-	struct box_queue *q = sub->q;
-	if (!q || ev->id != EV_SAMPLE_STORED || !core_cfg_bool(q->cfg, OPT_BOX_AUTO))
+	struct box_queue *q = arg;
+	if (ev->id != EV_SAMPLE_STORED || !core_cfg_bool(q->cfg, OPT_BOX_AUTO))
 		return;
 	if (json_is_true(core_ev_get(ev, "duplicate")))
 		return;
@@ -451,19 +442,10 @@ struct box_queue *box_queue_open(uv_loop_t *loop, const struct core_config *cfg,
 	q->kick.data = q;
 	q->handles++;
 	if (bus) {
-		if (nsubs < QUEUE_SUBS) {
-			q->sub = &subs[nsubs++];
-			q->sub->q = q;
-			if (core_bus_subscribe(bus, on_event, q->sub) != 0) {
-				log_error("box", "cannot subscribe to the event bus: samples are "
-						 "not analysed automatically");
-				q->sub->q = NULL;
-				q->sub = NULL;
-			}
-		} else {
-			log_error("box", "too many analysis queues in one process: samples are not "
+		q->subscribed = core_bus_subscribe(bus, on_event, q) == 0;
+		if (!q->subscribed)
+			log_error("box", "cannot subscribe to the event bus: samples are not "
 					 "analysed automatically");
-		}
 	}
 	return q;
 }
@@ -493,8 +475,9 @@ void box_queue_close(struct box_queue *q)
 {
 	if (!q)
 		return;
-	if (q->sub)
-		q->sub->q = NULL;
+	if (q->subscribed)
+		core_bus_unsubscribe(q->bus, on_event, q);
+	q->subscribed = false;
 	q->closing = true;
 	while (q->head) {
 		struct job *j = q->head;

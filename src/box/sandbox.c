@@ -284,6 +284,12 @@ struct run {
 	struct timespec populated;
 	char error[256];
 	char catch_all[32];
+	/* the run's clock and its own descriptors */
+	sigset_t chld;               /* SIGCHLD, blocked for the run and read from sfd */
+	int sfd;                     /* signalfd of SIGCHLD */
+	bool tmp_art;                /* the artefacts folder is temporary: removed at the end */
+	uint64_t t_start, t_payload; /* ms: the run began; the payload exec'd qemu (0: never) */
+	uint64_t setup_deadline;
 };
 
 static int mkfile(struct run *r, const char *rel, const void *data, size_t len, int mode)
@@ -876,8 +882,9 @@ static void fail(struct run *r, const char *what, int err)
 		snprintf(r->error, sizeof(r->error), "%s: %s", what, strerror(err));
 }
 
-json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
-		const struct box_elf *elf, const char *filename, const char *artefacts)
+/* The run's state before anything is started: limits from the options, artefacts folder. */
+static struct run *run_new(const struct core_config *cfg, const uint8_t *data, size_t n,
+			   const struct box_elf *elf, const char *filename, const char *artefacts)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
 	r->cfg = cfg;
@@ -893,42 +900,40 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
 	r->host_uid = r->rootless ? geteuid() : r->uid;
 	r->fake_uid = r->uid + 1;
 	r->jail = r->fake = -1;
-	r->fake_log = r->pcap_fd = -1;
-	int pipes[][2] = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
-	memcpy(r->go, pipes[0], sizeof(r->go));
-	memcpy(r->nsready, pipes[1], sizeof(r->nsready));
-	memcpy(r->netready, pipes[2], sizeof(r->netready));
-	memcpy(r->fready, pipes[3], sizeof(r->fready));
-	memcpy(r->out, pipes[4], sizeof(r->out));
+	r->fake_log = r->pcap_fd = r->sfd = -1;
+	int *ends[] = {r->go, r->nsready, r->netready, r->fready, r->out};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(ends); i++)
+		ends[i][0] = ends[i][1] = -1;
 	buf_init(&r->output, BOX_OUTPUT_KEPT);
 	sanitize_name(filename ? filename : "", r->name);
 	if (strcmp(r->name, "sample") == 0 && elf->arch[0])
 		snprintf(r->name, sizeof(r->name), "%s", elf->arch);
 	char tmpdir[] = "/tmp/mitsu-art-XXXXXX";
-	bool tmp_art = false;
 	if (artefacts) {
 		lib_strlcpy(r->dir, artefacts, sizeof(r->dir));
 		lib_mkdirs(r->dir, 0750);
 	} else if (mkdtemp(tmpdir)) {
 		lib_strlcpy(r->dir, tmpdir, sizeof(r->dir));
-		tmp_art = true;
+		r->tmp_art = true;
 	}
-	uint64_t t_start = now_ms(), t_payload = 0, setup_ms = 0;
-	int sfd = -1;
-	sigset_t chld;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
+	r->t_start = now_ms();
+	sigemptyset(&r->chld);
+	sigaddset(&r->chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &r->chld, NULL);
+	return r;
+}
 
-	/* A private mount namespace for the scratch root and its bind mounts; without root, inside
-	 * a user namespace of our own where we are root. */
+/* A private mount namespace for the scratch root and its bind mounts; without root, inside a
+ * user namespace of our own where we are root. */
+static int enter_namespaces(struct run *r)
+{
 	if (r->rootless) {
 		uid_t u = geteuid();
 		gid_t g = getegid();
 		char map[64];
 		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
 			fail(r, "user namespace (needed without root)", errno);
-			goto done;
+			return -1;
 		}
 		box_write_text("/proc/self/setgroups", "deny");
 		snprintf(map, sizeof(map), "0 %u 1", u);
@@ -938,31 +943,37 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
 		r->uid = r->fake_uid = 0;
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 			fail(r, "private mount namespace", errno);
-			goto done;
+			return -1;
 		}
 	} else if (unshare(CLONE_NEWNS) < 0 ||
 		   mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fail(r, "private mount namespace", errno);
-		goto done;
+		return -1;
 	}
+	return 0;
+}
+
+/* The scratch root on a tmpfs, the artefact files, the tracer, the cgroup and the pipes. */
+static int prepare(struct run *r)
+{
 	sweep_stale(r->rootless);
 	snprintf(r->root, sizeof(r->root), "/tmp/mitsu-box-%d-XXXXXX", (int)getpid());
 	if (!mkdtemp(r->root)) {
 		fail(r, "scratch root", errno);
 		r->root[0] = '\0';
-		goto done;
+		return -1;
 	}
 	char opts[64];
 	snprintf(opts, sizeof(opts), "size=%u,mode=0755,nr_inodes=4096", BOX_TMPFS_BYTES);
 	if (mount("tmpfs", r->root, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
 		fail(r, "tmpfs", errno);
-		goto done;
+		return -1;
 	}
 	r->root_mounted = true;
 	int rc = populate(r);
 	if (rc) {
 		fail(r, "preparing the root", -rc);
-		goto done;
+		return -1;
 	}
 	r->trace_out = NULL;
 	int tfd = open_artefact(r, "trace.jsonl", O_WRONLY | O_CREAT | O_TRUNC);
@@ -972,7 +983,7 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
 	r->pcap_fd = open_artefact(r, "capture.pcap", O_WRONLY | O_CREAT | O_TRUNC);
 	if (r->fake_log < 0) {
 		fail(r, "artefacts", errno);
-		goto done;
+		return -1;
 	}
 	box_trace_init(&r->tr, r->trace_out, r->root);
 	cg_create(&r->cg, r->memory, r->cpu, (long)getpid());
@@ -980,17 +991,23 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
 	    pipe2(r->netready, O_CLOEXEC) || pipe2(r->fready, O_CLOEXEC) ||
 	    pipe2(r->out, O_CLOEXEC)) {
 		fail(r, "pipes", errno);
-		goto done;
+		return -1;
 	}
 	fcntl(r->out[0], F_SETFL, O_NONBLOCK);
-	sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	r->sfd = signalfd(-1, &r->chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	return 0;
+}
 
+/* The jail (the sample's namespaces), traced from its first instruction; waits until it has
+ * its namespaces. */
+static int start_jail(struct run *r)
+{
 	r->jail = fork();
 	if (r->jail == 0)
 		jail_main(r);
 	if (r->jail < 0) {
 		fail(r, "fork", errno);
-		goto done;
+		return -1;
 	}
 	close(r->go[0]);
 	close(r->nsready[1]);
@@ -1002,22 +1019,28 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
 	if (ptrace(PTRACE_SEIZE, r->jail, NULL, (void *)opts_trace) < 0) {
 		fail(r, "ptrace", errno);
 		kill(r->jail, SIGKILL);
-		goto done;
+		return -1;
 	}
 	box_trace_start(&r->tr, r->jail);
 	cg_add(&r->cg, r->jail);
 	if (write(r->go[1], "g", 1) != 1) {
 		fail(r, "starting the jail", errno);
-		goto done;
+		return -1;
 	}
-	uint64_t setup_deadline = now_ms() + BOX_SETUP_SECS * 1000;
+	r->setup_deadline = now_ms() + BOX_SETUP_SECS * 1000;
 	char line[300] = "";
-	if (!pump(r, sfd, r->nsready[0], setup_deadline) ||
+	if (!pump(r, r->sfd, r->nsready[0], r->setup_deadline) ||
 	    read_line(r->nsready[0], line, sizeof(line)) || strncmp(line, "ok", 2) != 0) {
 		snprintf(r->error, sizeof(r->error), "jail: %.200s",
 			 line[0] ? line : "did not start");
-		goto done;
+		return -1;
 	}
+	return 0;
+}
+
+/* The fake internet in the jail's network namespace; once it is up, the jail goes on. */
+static int start_fakenet(struct run *r)
+{
 	struct box_fakenet_args fa = {
 		.sample_pid = r->jail,
 		.ready_fd = r->fready[1],
@@ -1043,40 +1066,47 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
 	}
 	if (r->fake < 0) {
 		fail(r, "fork", errno);
-		goto done;
+		return -1;
 	}
 	close(r->fready[1]);
 	r->fready[1] = -1;
-	if (!pump(r, sfd, r->fready[0], setup_deadline) ||
+	char line[300] = "";
+	if (!pump(r, r->sfd, r->fready[0], r->setup_deadline) ||
 	    read_line(r->fready[0], line, sizeof(line)) || strncmp(line, "ok ", 3) != 0) {
 		snprintf(r->error, sizeof(r->error), "fake internet: %.200s",
 			 line[0] ? line : "did not start");
-		goto done;
+		return -1;
 	}
 	lib_strlcpy(r->catch_all, line + 3, sizeof(r->catch_all));
 	if (write(r->netready[1], "n", 1) != 1) {
 		fail(r, "starting the jail", errno);
-		goto done;
+		return -1;
 	}
-	/* Set-up ends when the payload has exec'd qemu; the window starts there. */
-	while (!r->tr.payload_started && !r->jail_done && now_ms() < setup_deadline)
-		pump(r, sfd, -1, LIB_MIN(setup_deadline, now_ms() + 100));
+	return 0;
+}
+
+/* Set-up ends when the payload has exec'd qemu; the window starts there and lasts until it
+ * elapses or every process of the sample has exited. */
+static void observe(struct run *r)
+{
+	while (!r->tr.payload_started && !r->jail_done && now_ms() < r->setup_deadline)
+		pump(r, r->sfd, -1, LIB_MIN(r->setup_deadline, now_ms() + 100));
 	if (!r->tr.payload_started) {
 		snprintf(r->error, sizeof(r->error),
 			 "the sample did not start (jail exit status %d)",
 			 r->jail_done ? WEXITSTATUS(r->jail_status) : -1);
-		goto done;
+		return;
 	}
-	t_payload = r->tr.payload_start_us / 1000;
-	setup_ms = t_payload - t_start;
-	uint64_t end = t_payload + (uint64_t)r->window * 1000;
+	r->t_payload = r->tr.payload_start_us / 1000;
+	uint64_t end = r->t_payload + (uint64_t)r->window * 1000;
 	while (now_ms() < end && r->tr.sample_alive > 0 && !r->jail_done)
-		pump(r, sfd, -1, LIB_MIN(end, now_ms() + 200));
+		pump(r, r->sfd, -1, LIB_MIN(end, now_ms() + 200));
+}
 
-done:;
-	uint64_t t_end = now_ms();
-	bool still_running = r->tr.sample_alive > 0;
-	/* The end: pid 1 of the sandbox dies, and the kernel kills everything in its namespace. */
+/* The end: pid 1 of the sandbox dies, and the kernel kills everything in its namespace; the
+ * fake internet is asked to stop, then killed. */
+static void stop_all(struct run *r)
+{
 	r->tr.ending = true;
 	if (r->tr.init > 0)
 		kill(r->tr.init, SIGKILL);
@@ -1084,12 +1114,12 @@ done:;
 		kill(r->jail, SIGKILL);
 	uint64_t td = now_ms() + TEARDOWN_MS;
 	while (r->jail > 0 && !r->jail_done && now_ms() < td)
-		pump(r, sfd, -1, LIB_MIN(td, now_ms() + 50));
+		pump(r, r->sfd, -1, LIB_MIN(td, now_ms() + 50));
 	if (r->fake > 0 && !r->fake_done) {
 		kill(r->fake, SIGTERM);
 		uint64_t fd_deadline = now_ms() + STOP_FAKENET_MS;
 		while (!r->fake_done && now_ms() < fd_deadline)
-			pump(r, sfd, -1, LIB_MIN(fd_deadline, now_ms() + 50));
+			pump(r, r->sfd, -1, LIB_MIN(fd_deadline, now_ms() + 50));
 		if (!r->fake_done) {
 			kill(r->fake, SIGKILL);
 			waitpid(r->fake, NULL, 0);
@@ -1098,19 +1128,22 @@ done:;
 	}
 	reap(r);
 	drain_output(r);
-	json_t *limits = cg_stats(&r->cg);
-	cg_destroy(&r->cg);
+}
 
+/* What the run saw, as the "dynamic" part of the verdict. */
+static json_t *dynamic_json(struct run *r, uint64_t t_end, bool still_running, json_t *limits)
+{
+	uint64_t setup_ms = r->t_payload ? r->t_payload - r->t_start : 0;
 	json_t *dyn = json_object();
-	json_object_set_new(dyn, "ran", json_boolean(t_payload != 0));
+	json_object_set_new(dyn, "ran", json_boolean(r->t_payload != 0));
 	json_object_set_new(dyn, "error", r->error[0] ? json_string(r->error) : json_null());
 	json_object_set_new(dyn, "emulator", json_sprintf("qemu-%s-static", r->qemu));
 	json_object_set_new(dyn, "window", json_integer(r->window));
 	json_object_set_new(dyn, "setup_ms", json_integer((json_int_t)setup_ms));
 	json_object_set_new(dyn, "run_seconds",
-			    json_real(t_payload ? (double)(t_end - t_payload) / 1000.0 : 0));
+			    json_real(r->t_payload ? (double)(t_end - r->t_payload) / 1000.0 : 0));
 	json_object_set_new(dyn, "ended",
-			    json_string(!t_payload      ? "not started"
+			    json_string(!r->t_payload   ? "not started"
 					: still_running ? "window elapsed"
 							: "all processes exited"));
 	if (r->tr.payload_exited) {
@@ -1142,6 +1175,13 @@ done:;
 		json_object_set_new(dyn, "fakenet", read_fakenet(path, &summary));
 		json_object_set_new(dyn, "fakenet_summary", summary ? summary : json_null());
 	}
+	return dyn;
+}
+
+/* Keeps the output as an artefact, removes the root (its bind mounts go with the tmpfs),
+ * closes every descriptor and, for a temporary artefacts folder, its files. */
+static void run_free(struct run *r)
+{
 	if (r->output.len) {
 		int ofd = open_artefact(r, "output.txt", O_WRONLY | O_CREAT | O_TRUNC);
 		if (ofd >= 0) {
@@ -1150,8 +1190,6 @@ done:;
 			close(ofd);
 		}
 	}
-
-	/* Clean up: the root and its bind mounts go with the tmpfs. */
 	if (r->root_mounted)
 		umount2(r->root, MNT_DETACH);
 	if (r->root[0])
@@ -1160,23 +1198,14 @@ done:;
 		box_trace_free(&r->tr);
 	if (r->trace_out)
 		fclose(r->trace_out);
-	int *fds[] = {&r->go[0],
-		      &r->go[1],
-		      &r->nsready[0],
-		      &r->nsready[1],
-		      &r->netready[0],
-		      &r->netready[1],
-		      &r->fready[0],
-		      &r->fready[1],
-		      &r->out[0],
-		      &r->out[1],
-		      &r->fake_log,
-		      &r->pcap_fd,
-		      &sfd};
+	int *fds[] = {&r->go[0],       &r->go[1],       &r->nsready[0], &r->nsready[1],
+		      &r->netready[0], &r->netready[1], &r->fready[0],  &r->fready[1],
+		      &r->out[0],      &r->out[1],      &r->fake_log,   &r->pcap_fd,
+		      &r->sfd};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
-	if (tmp_art) {
+	if (r->tmp_art) {
 		static const char *const names[] = {"trace.jsonl", "fakenet.jsonl", "capture.pcap",
 						    "output.txt"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(names); i++) {
@@ -1186,8 +1215,24 @@ done:;
 		}
 		rmdir(r->dir);
 	}
-	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	sigprocmask(SIG_UNBLOCK, &r->chld, NULL);
 	buf_free(&r->output);
 	free(r);
+}
+
+json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
+		const struct box_elf *elf, const char *filename, const char *artefacts)
+{
+	struct run *r = run_new(cfg, data, n, elf, filename, artefacts);
+	if (enter_namespaces(r) == 0 && prepare(r) == 0 && start_jail(r) == 0 &&
+	    start_fakenet(r) == 0)
+		observe(r);
+	uint64_t t_end = now_ms();
+	bool still_running = r->tr.sample_alive > 0;
+	stop_all(r);
+	json_t *limits = cg_stats(&r->cg);
+	cg_destroy(&r->cg);
+	json_t *dyn = dynamic_json(r, t_end, still_running, limits);
+	run_free(r);
 	return dyn;
 }

@@ -538,45 +538,46 @@ static const char *header(const char *head, const char *name, char *val, size_t 
 	return NULL;
 }
 
-static int http_input(struct box_conn *c, struct buf *out, json_t *log)
+/* The request head, once it has all arrived: logged, and the body to expect. Returns 1 to
+ * close (a head longer than the bound), 0 otherwise; c->http_head_done says whether it came. */
+static int http_head(struct box_conn *c)
 {
-	if (!c->http_head_done) {
-		if (c->in.len == 0)
-			return 0;
-		uint8_t *end = memmem(c->in.data, c->in.len, "\r\n\r\n", 4);
-		if (!end) {
-			if (c->in.len >= BOX_FAKE_LINE)
-				return 1; /* headers too long: close */
-			return 0;
-		}
-		size_t hlen = (size_t)(end - c->in.data) + 4;
-		if (hlen > BOX_FAKE_LINE)
-			return 1; /* headers longer than the bound: close */
-		char head[BOX_FAKE_LINE + 1];
-		memcpy(head, c->in.data, hlen);
-		head[hlen] = '\0';
-		buf_consume(&c->in, hlen);
-		char method[16] = "", path[512] = "", v[256];
-		sscanf(head, "%15s %511s", method, path);
-		json_t *r = record(c, "http");
-		json_object_set_new(r, "method", core_json_str(method));
-		json_object_set_new(r, "path", core_json_str(path));
-		if (header(head, "Host", v, sizeof(v)))
-			json_object_set_new(r, "host", core_json_str(v));
-		if (header(head, "User-Agent", v, sizeof(v)))
-			json_object_set_new(r, "user_agent", core_json_str(v));
-		if (header(head, "SOAPAction", v, sizeof(v))) {
-			json_object_set_new(r, "soapaction", core_json_str(v));
-			c->upnp_action = strstr(v, "AddPortMapping") ? 2 : 1;
-		}
-		if (strcasecmp(method, "M-SEARCH") == 0)
-			c->upnp_action = 1;
-		long clen = header(head, "Content-Length", v, sizeof(v)) ? atol(v) : 0;
-		c->http_body_left = clen > 0 ? (size_t)LIB_MIN(clen, 1L << 20) : 0;
-		c->http_rec = r;
-		c->http_head_done = true;
-		lib_strlcpy(c->http_path, path, sizeof(c->http_path));
+	uint8_t *end = memmem(c->in.data, c->in.len, "\r\n\r\n", 4);
+	if (!end)
+		return c->in.len >= BOX_FAKE_LINE; /* headers too long: close */
+	size_t hlen = (size_t)(end - c->in.data) + 4;
+	if (hlen > BOX_FAKE_LINE)
+		return 1; /* headers longer than the bound: close */
+	char head[BOX_FAKE_LINE + 1];
+	memcpy(head, c->in.data, hlen);
+	head[hlen] = '\0';
+	buf_consume(&c->in, hlen);
+	char method[16] = "", path[512] = "", v[256];
+	sscanf(head, "%15s %511s", method, path);
+	json_t *r = record(c, "http");
+	json_object_set_new(r, "method", core_json_str(method));
+	json_object_set_new(r, "path", core_json_str(path));
+	if (header(head, "Host", v, sizeof(v)))
+		json_object_set_new(r, "host", core_json_str(v));
+	if (header(head, "User-Agent", v, sizeof(v)))
+		json_object_set_new(r, "user_agent", core_json_str(v));
+	if (header(head, "SOAPAction", v, sizeof(v))) {
+		json_object_set_new(r, "soapaction", core_json_str(v));
+		c->upnp_action = strstr(v, "AddPortMapping") ? 2 : 1;
 	}
+	if (strcasecmp(method, "M-SEARCH") == 0)
+		c->upnp_action = 1;
+	long clen = header(head, "Content-Length", v, sizeof(v)) ? atol(v) : 0;
+	c->http_body_left = clen > 0 ? (size_t)LIB_MIN(clen, 1L << 20) : 0;
+	c->http_rec = r;
+	c->http_head_done = true;
+	lib_strlcpy(c->http_path, path, sizeof(c->http_path));
+	return 0;
+}
+
+/* Takes what has come of the body; the first BOX_FAKE_FIRST bytes are kept in the record. */
+static void http_body(struct box_conn *c)
+{
 	size_t take = LIB_MIN(c->in.len, c->http_body_left);
 	if (take && c->http_rec) {
 		size_t keep =
@@ -596,9 +597,12 @@ static int http_input(struct box_conn *c, struct buf *out, json_t *log)
 	}
 	buf_consume(&c->in, take);
 	c->http_body_left -= take;
-	if (c->http_body_left)
-		return 0;
-	/* The request is complete: log it and answer. */
+}
+
+/* A complete request: logged, and answered as a small router would (UPnP control, its
+ * description XML, or a login page). */
+static void http_answer(struct box_conn *c, struct buf *out, json_t *log)
+{
 	json_t *r = c->http_rec;
 	c->http_rec = NULL;
 	const char *body;
@@ -640,6 +644,23 @@ static int http_input(struct box_conn *c, struct buf *out, json_t *log)
 	out_str(out, resp);
 	log_rec(log, r);
 	c->http_requests++;
+}
+
+/* The fake web server: one request per connection. Returns 1 to close. */
+static int http_input(struct box_conn *c, struct buf *out, json_t *log)
+{
+	if (!c->http_head_done) {
+		if (c->in.len == 0)
+			return 0;
+		if (http_head(c))
+			return 1;
+		if (!c->http_head_done)
+			return 0;
+	}
+	http_body(c);
+	if (c->http_body_left)
+		return 0;
+	http_answer(c, out, log);
 	return 1;
 }
 

@@ -676,6 +676,57 @@ static void on_path_op(struct box_trace *t, pid_t pid, const char *call, int dir
 	list_add(t->file_ops, v);
 }
 
+/* socket(2): raw and packet sockets are what flooders and scanners open. */
+static void on_socket(struct box_trace *t, pid_t pid, uint64_t domain, uint64_t type_arg,
+		      uint64_t protocol)
+{
+	int type = (int)(type_arg & 0xf);
+	if (type != SOCK_RAW && type != 10 /* SOCK_PACKET */ && domain != 17 /* AF_PACKET */)
+		return;
+	t->raw_sockets++;
+	json_t *r = rec(t, pid, "socket");
+	json_object_set_new(r, "domain", json_integer((json_int_t)domain));
+	json_object_set_new(r, "type", json_string(type == SOCK_RAW ? "raw" : "packet"));
+	json_object_set_new(r, "protocol", json_integer((json_int_t)protocol));
+	out_rec(t, r);
+	list_add(t->sockets,
+		 json_pack("{s:s,s:I}", "type", "raw", "protocol", (json_int_t)protocol));
+}
+
+/* bind(2): a bot that binds 23 or 2323 keeps other bots out of the device. */
+static void on_bind(struct box_trace *t, pid_t pid, uint64_t addr, uint64_t len)
+{
+	uint8_t sa[128];
+	size_t n = read_mem(pid, addr, sa, LIB_MIN((size_t)len, sizeof(sa)));
+	char text[300];
+	uint32_t ip;
+	uint16_t port;
+	int fam;
+	if (n < 2)
+		return;
+	sockaddr_text(sa, n, text, sizeof(text), &ip, &port, &fam);
+	json_t *r = rec(t, pid, "bind");
+	json_object_set_new(r, "addr", json_string(text));
+	out_rec(t, r);
+	if (fam == AF_INET) {
+		list_add(t->binds, json_integer(port));
+		if (port == 23 || port == 2323)
+			t->bound_telnet = true;
+	}
+}
+
+/* prctl(PR_SET_NAME) and sethostname(2): a name the sample gives itself or the device. */
+static void on_name(struct box_trace *t, pid_t pid, const char *call, uint64_t addr, size_t max)
+{
+	char name[65];
+	read_str(pid, addr, name, LIB_MIN(sizeof(name), max));
+	json_t *r = rec(t, pid, call);
+	json_object_set_new(r, "name", core_json_str(name));
+	out_rec(t, r);
+	if (strcmp(call, "prctl") == 0)
+		list_add(t->names, core_json_str(name));
+}
+
 static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 {
 	pid_t pid = e->pid;
@@ -686,46 +737,13 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 	uint64_t a0 = regs.rdi, a1 = regs.rsi, a2 = regs.rdx, a3 = regs.r10;
 	bool deny = false;
 	switch (nr) {
-	case SYS_socket: {
-		int type = (int)(a1 & 0xf);
-		if (type == SOCK_RAW || type == 10 /* SOCK_PACKET */ || a0 == 17 /* AF_PACKET */) {
-			t->raw_sockets++;
-			json_t *r = rec(t, pid, "socket");
-			json_object_set_new(r, "domain", json_integer((json_int_t)a0));
-			json_object_set_new(r, "type",
-					    json_string(type == SOCK_RAW ? "raw" : "packet"));
-			json_object_set_new(r, "protocol", json_integer((json_int_t)a2));
-			out_rec(t, r);
-			list_add(t->sockets,
-				 json_pack("{s:s,s:I}", "type", "raw", "protocol", (json_int_t)a2));
-		}
-		break;
-	}
+	case SYS_socket: on_socket(t, pid, a0, a1, a2); break;
 	case SYS_connect:
 		t->connects_total++;
 		on_sockaddr_call(t, pid, "connect", a1, a2,
 				 t->connects_total <= BOX_TRACE_RECORDS / 4);
 		break;
-	case SYS_bind: {
-		uint8_t sa[128];
-		size_t n = read_mem(pid, a1, sa, LIB_MIN((size_t)a2, sizeof(sa)));
-		char text[300];
-		uint32_t ip;
-		uint16_t port;
-		int fam;
-		if (n >= 2) {
-			sockaddr_text(sa, n, text, sizeof(text), &ip, &port, &fam);
-			json_t *r = rec(t, pid, "bind");
-			json_object_set_new(r, "addr", json_string(text));
-			out_rec(t, r);
-			if (fam == AF_INET) {
-				list_add(t->binds, json_integer(port));
-				if (port == 23 || port == 2323)
-					t->bound_telnet = true;
-			}
-		}
-		break;
-	}
+	case SYS_bind: on_bind(t, pid, a1, a2); break;
 	case SYS_listen: break;
 	case SYS_setsockopt:
 		if (a1 == IPPROTO_IP && a2 == 3 /* IP_HDRINCL */)
@@ -752,24 +770,11 @@ static void on_seccomp(struct box_trace *t, struct box_tracee *e)
 	case SYS_symlinkat: on_path_op(t, pid, "symlink", (int)a1, a2, AT_FDCWD, a0); break;
 	case SYS_link: on_path_op(t, pid, "link", AT_FDCWD, a0, AT_FDCWD, a1); break;
 	case SYS_linkat: on_path_op(t, pid, "link", (int)a0, a1, (int)a2, a3); break;
-	case SYS_prctl: {
-		char name[17];
-		read_str(pid, a1, name, sizeof(name));
-		json_t *r = rec(t, pid, "prctl");
-		json_object_set_new(r, "name", core_json_str(name));
-		out_rec(t, r);
-		list_add(t->names, core_json_str(name));
-		break;
-	}
+	case SYS_prctl: on_name(t, pid, "prctl", a1, 17); break;
 	case SYS_ioctl: t->ifaddr_queries++; break;
-	case SYS_sethostname: {
-		char name[65];
-		read_str(pid, a0, name, LIB_MIN(sizeof(name), (size_t)a1 + 1));
-		json_t *r = rec(t, pid, "sethostname");
-		json_object_set_new(r, "name", core_json_str(name));
-		out_rec(t, r);
+	case SYS_sethostname:
+		on_name(t, pid, "sethostname", a0, LIB_MIN(65, (size_t)a1 + 1));
 		break;
-	}
 	case SYS_ptrace:
 	case SYS_reboot: {
 		deny = true;

@@ -521,34 +521,13 @@ static json_t *family_guess(const json_t *stat, json_t *v, const char **family)
 
 /* ------------------------------------------------------------------ all of it */
 
-json_t *box_verdict(const json_t *stat, const json_t *dyn)
+/* A C&C is a connection that checked in; a silent one to a port being scanned is a scan. */
+static json_t *cnc_list(const json_t *seen_cnc, const json_t *scan_ports)
 {
-	json_t *v = json_object();
-	static const char *const copy[] = {"sha256", "md5",  "sha1",     "ssdeep",
-					   "tlsh",   "size", "filetype", "arch"};
-	for (size_t i = 0; i < LIB_ARRAY_LEN(copy); i++)
-		json_object_set(v, copy[i], json_object_get(stat, copy[i]));
-	json_object_set_new(v, "family", json_string("unknown"));
-	json_t *tr = get(dyn, "trace"), *pkt = get(dyn, "fakenet_summary.packets");
-	struct seen s = {
-		.dns = json_array(),
-		.dns_queries = json_array(),
-		.cnc = json_array(),
-		.telnet = json_array(),
-		.http = json_array(),
-		.udp = json_array(),
-		.upnp = json_array(),
-		.commands = json_array(),
-		.http_dst = json_object(),
-	};
-	read_records(get(dyn, "fakenet"), &s);
-	json_t *scan_ports;
-	json_t *scan = scan_verdict(pkt, tr, &scan_ports);
-	/* A C&C is a connection that checked in; a silent one to a port being scanned is a scan. */
 	json_t *cnc = json_array();
 	size_t i;
 	json_t *x;
-	json_array_foreach(s.cnc, i, x) {
+	json_array_foreach(seen_cnc, i, x) {
 		const char *proto = str(x, "protocol"), *how = str(x, "checkin");
 		bool silent = how && strcmp(how, "silent") == 0;
 		if (silent && contains_int(scan_ports, num(x, "port")) && proto &&
@@ -557,21 +536,15 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 		json_object_del(x, "dst");
 		json_array_append(cnc, x);
 	}
-	json_object_set_new(v, "dns", s.dns);
-	json_object_set_new(v, "cnc", cnc);
-	json_object_set_new(v, "scan", scan);
-	json_object_set_new(v, "lan_attack", lan_verdict(pkt, tr, &s));
-	json_object_set_new(v, "ddos", ddos_verdict(pkt, dyn, scan_ports, &s));
-	json_object_set_new(v, "killer", killer_verdict(tr));
-	json_object_set_new(v, "persistence", persistence_verdict(tr));
-	json_object_set_new(v, "files_written", files_verdict(dyn, tr));
-	json_t *procs = json_pack("{s:O?,s:I,s:I,s:I,s:O?}", "execs", get(tr, "execs"), "forks",
-				  num(tr, "forks"), "threads", num(tr, "threads"), "relaunched",
-				  num(tr, "relaunched"), "names", get(tr, "names"));
-	json_object_set_new(v, "processes", procs);
-	json_t *cmds = json_deep_copy(get(tr, "shell_commands"));
-	json_object_set_new(v, "shell_commands", cmds ? cmds : json_array());
+	return cnc;
+}
+
+/* What the sample did to hide: refused calls, a renamed process, its own files deleted. */
+static json_t *evasion_list(const json_t *tr)
+{
 	json_t *evasion = json_array();
+	size_t i;
+	json_t *x;
 	if (get(tr, "blocked"))
 		json_array_foreach(get(tr, "blocked"), i, x) {
 			char t[80];
@@ -587,21 +560,13 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 			push_str(evasion, "deletes files it came with (its own binary?)");
 			break;
 		}
-	json_object_set_new(v, "evasion", evasion);
-	json_object_set_new(v, "telnet_logins", s.telnet);
-	json_object_set_new(v, "telnet_commands", s.commands);
-	json_object_set_new(v, "http_requests", s.http);
-	json_object_set_new(v, "udp_first", s.udp);
-	json_object_set_new(v, "dns_queries", s.dns_queries);
-	json_decref(s.upnp);
-	json_decref(s.cnc);
-	json_decref(s.http_dst);
-	json_decref(scan_ports);
+	return evasion;
+}
 
-	const char *family;
-	json_object_set_new(v, "family_basis", family_guess(stat, v, &family));
-	json_object_set_new(v, "family", json_string(family));
-
+/* The one word: malicious, suspicious, nothing seen, or static only. */
+static const char *verdict_word(const json_t *v, const json_t *stat, const json_t *tr,
+				const json_t *dyn)
+{
 	bool malicious =
 		json_array_size(get(v, "cnc")) > 0 || json_is_true(get(v, "scan.detected")) ||
 		json_is_true(get(v, "lan_attack.detected")) ||
@@ -612,12 +577,15 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 			  json_array_size(get(v, "dns")) > 0 || num(tr, "relaunched") > 0 ||
 			  json_array_size(get(v, "shell_commands")) > 0;
 	bool ran = json_is_true(get(dyn, "ran"));
-	json_object_set_new(v, "verdict",
-			    json_string(malicious    ? "malicious"
-					: suspicious ? "suspicious"
-					: ran        ? "no malicious behaviour seen"
-						     : "static only"));
+	return malicious    ? "malicious"
+	       : suspicious ? "suspicious"
+	       : ran        ? "no malicious behaviour seen"
+			    : "static only";
+}
 
+/* The run in short: how it went, the tracer's and the fake internet's counters. */
+static json_t *dynamic_summary(const json_t *dyn, const json_t *tr)
+{
 	json_t *d = json_object();
 	static const char *const dcopy[] = {"ran",    "error",     "reason",      "emulator",
 					    "window", "setup_ms",  "run_seconds", "ended",
@@ -650,7 +618,62 @@ json_t *box_verdict(const json_t *stat, const json_t *dyn)
 				  "pcap_bytes", num(fs, "pcap_bytes"), "pcap_dropped",
 				  num(fs, "pcap_dropped"), "records_dropped",
 				  num(fs, "records_dropped")));
-	json_object_set_new(v, "dynamic", d);
+	return d;
+}
+
+json_t *box_verdict(const json_t *stat, const json_t *dyn)
+{
+	json_t *v = json_object();
+	static const char *const copy[] = {"sha256", "md5",  "sha1",     "ssdeep",
+					   "tlsh",   "size", "filetype", "arch"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(copy); i++)
+		json_object_set(v, copy[i], json_object_get(stat, copy[i]));
+	json_object_set_new(v, "family", json_string("unknown"));
+	json_t *tr = get(dyn, "trace"), *pkt = get(dyn, "fakenet_summary.packets");
+	struct seen s = {
+		.dns = json_array(),
+		.dns_queries = json_array(),
+		.cnc = json_array(),
+		.telnet = json_array(),
+		.http = json_array(),
+		.udp = json_array(),
+		.upnp = json_array(),
+		.commands = json_array(),
+		.http_dst = json_object(),
+	};
+	read_records(get(dyn, "fakenet"), &s);
+	json_t *scan_ports;
+	json_t *scan = scan_verdict(pkt, tr, &scan_ports);
+	json_object_set_new(v, "dns", s.dns);
+	json_object_set_new(v, "cnc", cnc_list(s.cnc, scan_ports));
+	json_object_set_new(v, "scan", scan);
+	json_object_set_new(v, "lan_attack", lan_verdict(pkt, tr, &s));
+	json_object_set_new(v, "ddos", ddos_verdict(pkt, dyn, scan_ports, &s));
+	json_object_set_new(v, "killer", killer_verdict(tr));
+	json_object_set_new(v, "persistence", persistence_verdict(tr));
+	json_object_set_new(v, "files_written", files_verdict(dyn, tr));
+	json_t *procs = json_pack("{s:O?,s:I,s:I,s:I,s:O?}", "execs", get(tr, "execs"), "forks",
+				  num(tr, "forks"), "threads", num(tr, "threads"), "relaunched",
+				  num(tr, "relaunched"), "names", get(tr, "names"));
+	json_object_set_new(v, "processes", procs);
+	json_t *cmds = json_deep_copy(get(tr, "shell_commands"));
+	json_object_set_new(v, "shell_commands", cmds ? cmds : json_array());
+	json_object_set_new(v, "evasion", evasion_list(tr));
+	json_object_set_new(v, "telnet_logins", s.telnet);
+	json_object_set_new(v, "telnet_commands", s.commands);
+	json_object_set_new(v, "http_requests", s.http);
+	json_object_set_new(v, "udp_first", s.udp);
+	json_object_set_new(v, "dns_queries", s.dns_queries);
+	json_decref(s.upnp);
+	json_decref(s.cnc);
+	json_decref(s.http_dst);
+	json_decref(scan_ports);
+
+	const char *family;
+	json_object_set_new(v, "family_basis", family_guess(stat, v, &family));
+	json_object_set_new(v, "family", json_string(family));
+	json_object_set_new(v, "verdict", json_string(verdict_word(v, stat, tr, dyn)));
+	json_object_set_new(v, "dynamic", dynamic_summary(dyn, tr));
 	static const char *const scopy[] = {"elf", "packer", "strings", "yara", "yara_error"};
 	json_t *st = json_object();
 	for (size_t k = 0; k < LIB_ARRAY_LEN(scopy); k++)

@@ -133,6 +133,6 @@ typedef void (*capture_url_cb)(void *arg, const char *url, const char *method);
 size_t capture_payload_urls(const void *payload, size_t len, capture_url_cb cb, void *arg);
 
 /* `mitsu samples`: list the store (table or --format json). */
-int capture_samples_main(int argc, char **argv);
+extern const struct core_command capture_samples_command;
 
 #endif

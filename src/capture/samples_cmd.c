@@ -1,14 +1,52 @@
 /* `mitsu samples`: the sample store as a table or as JSON lines. */
 #include "capture/capture.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
+enum { F_FORMAT, F_ARCH };
+static const struct core_flag samples_flags[] = {
+	{.name = "format",
+	 .arg = "table|json",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_FORMAT,
+	 .help = "a table (default) or one JSON object per sample"},
+	{.name = "arch",
+	 .arg = "ARCH",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_ARCH,
+	 .help = "only samples for this CPU (arm, mips, mipsel, sh4, ...)"},
+	{0},
+};
+
+static int samples_main(int argc, char **argv);
+
+const struct core_command capture_samples_command = {
+	.name = "samples",
+	.summary = "List the captured samples: hashes, size, type, CPU, when and where they came "
+		   "from.",
+	.flags = samples_flags,
+	.common = CORE_CMD_CONFIG,
+	.main = samples_main,
+};
+
+struct samples_args {
+	const char *format, *arch;
+};
+
+static int on_flag(void *arg, int id, const char *v)
 {
-	fprintf(out, "usage: mitsu samples [-c FILE] [--data-dir DIR] [--format table|json] "
-		     "[--arch ARCH]\n");
+	struct samples_args *a = arg;
+	if (id == F_FORMAT) {
+		if (strcmp(v, "table") && strcmp(v, "json")) {
+			fprintf(stderr, "mitsu samples: --format is table or json\n");
+			return -1;
+		}
+		a->format = v;
+	} else {
+		a->arch = v;
+	}
+	return 0;
 }
 
 static json_t *sources_of(sqlite3 *db, const char *sha256)
@@ -36,48 +74,20 @@ static json_t *sources_of(sqlite3 *db, const char *sha256)
 	return arr;
 }
 
-int capture_samples_main(int argc, char **argv)
+static int samples_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CORE_CMDLINE_LONGOPTS,
-		{"format", required_argument, NULL, 'f'},
-		{"arch", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct core_config cfg;
-	struct core_cmdline cl = {0};
 	core_config_init(&cfg);
-	const char *format = "table", *arch = NULL;
-	int rc = 2, c;
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "f:h", longopts, NULL)) != -1) {
-		int r = core_cmdline_option(&cfg, &cl, c, optarg);
-		if (r < 0)
-			goto out;
-		if (r > 0)
-			continue;
-		switch (c) {
-		case 'f':
-			if (strcmp(optarg, "table") && strcmp(optarg, "json")) {
-				fprintf(stderr, "mitsu samples: --format is table or json\n");
-				goto out;
-			}
-			format = optarg;
-			break;
-		case 'a': arch = optarg; break;
-		case 'h':
-			usage(stdout);
-			rc = 0;
-			goto out;
-		default: usage(stderr); goto out;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
+	struct samples_args args = {.format = "table"};
+	const char *format, *arch;
+	int first, rc = core_command_parse(&capture_samples_command, argc, argv, &cfg, on_flag,
+					   &args, &first);
+	if (rc) {
+		rc = core_command_status(rc);
 		goto out;
 	}
-	if (core_cmdline_finish(&cfg, &cl))
-		goto out;
+	format = args.format;
+	arch = args.arch;
 	struct core_store st;
 	if (core_store_open(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR), true)) {
 		rc = 1;

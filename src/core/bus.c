@@ -48,12 +48,33 @@ int core_bus_add_sink(struct core_bus *bus, const struct core_sink_ops *ops, voi
 
 int core_bus_subscribe(struct core_bus *bus, core_event_cb cb, void *arg)
 {
+	for (size_t i = 0; i < bus->nsubs; i++) {
+		if (!bus->subs[i].cb) {
+			bus->subs[i].cb = cb;
+			bus->subs[i].arg = arg;
+			return 0;
+		}
+	}
 	if (bus->nsubs >= BUS_MAX_SUBSCRIBERS)
 		return -1;
 	bus->subs[bus->nsubs].cb = cb;
 	bus->subs[bus->nsubs].arg = arg;
 	bus->nsubs++;
 	return 0;
+}
+
+void core_bus_unsubscribe(struct core_bus *bus, core_event_cb cb, void *arg)
+{
+	/* The slot is emptied, not removed, so a dispatch running over the table (this may be
+	 * called from a subscriber's own callback) neither skips nor repeats anyone; subscribe
+	 * reuses empty slots. */
+	for (size_t i = 0; i < bus->nsubs; i++) {
+		if (bus->subs[i].cb == cb && bus->subs[i].arg == arg) {
+			bus->subs[i].cb = NULL;
+			bus->subs[i].arg = NULL;
+			return;
+		}
+	}
 }
 
 struct core_bus *core_bus_open(const struct core_config *cfg, struct core_store *store)
@@ -132,7 +153,8 @@ void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core
 	memcpy(ev->message, message, mlen + 1);
 	bus->stats.emitted++;
 	for (size_t i = 0; i < bus->nsubs; i++)
-		bus->subs[i].cb(bus->subs[i].arg, ev);
+		if (bus->subs[i].cb)
+			bus->subs[i].cb(bus->subs[i].arg, ev);
 	if (bus->nqueue == BUS_MAX_QUEUE)
 		core_bus_flush(bus);
 	bus->queue[bus->nqueue++] = ev;

@@ -31,11 +31,66 @@ const char *core_opt_type_name(enum core_opt_type t)
 	return "?";
 }
 
+/* Checks v against the option's type and bounds and parses it into *num (0 for STR, LIST). */
+static int parse_value(const struct core_option *o, const char *v, long long *num, char *err,
+		       size_t errlen)
+{
+	long long n;
+	unsigned long long sz;
+	bool b;
+	*num = 0;
+	switch (o->type) {
+	case CORE_OPT_STR:
+	case CORE_OPT_LIST: return 0;
+	case CORE_OPT_BOOL:
+		if (lib_parse_bool(v, &b) == 0) {
+			*num = b;
+			return 0;
+		}
+		snprintf(err, errlen, "%s.%s: '%s' is not a boolean", o->section, o->key, v);
+		return -EINVAL;
+	case CORE_OPT_INT:
+		if (lib_parse_int(v, &n) == 0 && n >= o->min && n <= o->max) {
+			*num = n;
+			return 0;
+		}
+		snprintf(err, errlen, "%s.%s: '%s' is not an integer in [%lld, %lld]", o->section,
+			 o->key, v, o->min, o->max);
+		return -EINVAL;
+	case CORE_OPT_SECS:
+		if (lib_parse_secs(v, &n) == 0 && n >= o->min && n <= o->max) {
+			*num = n;
+			return 0;
+		}
+		snprintf(err, errlen,
+			 "%s.%s: '%s' is not a duration in [%lld, %lld] seconds (300, 5m, 1h, 1d)",
+			 o->section, o->key, v, o->min, o->max);
+		return -EINVAL;
+	case CORE_OPT_SIZE:
+		if (lib_parse_size(v, &sz) == 0 && sz >= (unsigned long long)o->min &&
+		    sz <= (unsigned long long)o->max) {
+			*num = (long long)sz;
+			return 0;
+		}
+		snprintf(err, errlen, "%s.%s: '%s' is not a size in [%lld, %lld] bytes", o->section,
+			 o->key, v, o->min, o->max);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
 void core_config_init(struct core_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	for (int i = 0; i < OPT__COUNT; i++)
+	char err[256];
+	for (int i = 0; i < OPT__COUNT; i++) {
 		cfg->value[i] = xstrdup(core_options[i].def);
+		if (parse_value(&core_options[i], cfg->value[i], &cfg->num[i], err, sizeof(err))) {
+			/* a default outside its own bounds: a mistake in options.h */
+			log_error("config", "options table: %s", err);
+			abort();
+		}
+	}
 }
 
 void core_config_free(struct core_config *cfg)
@@ -54,37 +109,6 @@ int core_config_find(const char *section, const char *key)
 	return -1;
 }
 
-static int validate(const struct core_option *o, const char *v, char *err, size_t errlen)
-{
-	long long n;
-	unsigned long long sz;
-	bool b;
-	switch (o->type) {
-	case CORE_OPT_STR:
-	case CORE_OPT_LIST: return 0;
-	case CORE_OPT_BOOL:
-		if (lib_parse_bool(v, &b) == 0)
-			return 0;
-		snprintf(err, errlen, "%s.%s: '%s' is not a boolean", o->section, o->key, v);
-		return -EINVAL;
-	case CORE_OPT_INT:
-	case CORE_OPT_SECS:
-		if (lib_parse_int(v, &n) == 0 && n >= o->min && n <= o->max)
-			return 0;
-		snprintf(err, errlen, "%s.%s: '%s' is not an integer in [%lld, %lld]", o->section,
-			 o->key, v, o->min, o->max);
-		return -EINVAL;
-	case CORE_OPT_SIZE:
-		if (lib_parse_size(v, &sz) == 0 && sz >= (unsigned long long)o->min &&
-		    sz <= (unsigned long long)o->max)
-			return 0;
-		snprintf(err, errlen, "%s.%s: '%s' is not a size in [%lld, %lld] bytes", o->section,
-			 o->key, v, o->min, o->max);
-		return -EINVAL;
-	}
-	return -EINVAL;
-}
-
 int core_config_set(struct core_config *cfg, int opt, const char *value, bool append, char *err,
 		    size_t errlen)
 {
@@ -93,9 +117,11 @@ int core_config_set(struct core_config *cfg, int opt, const char *value, bool ap
 		return -EINVAL;
 	}
 	const struct core_option *o = &core_options[opt];
-	int rc = validate(o, value, err, errlen);
+	long long num;
+	int rc = parse_value(o, value, &num, err, errlen);
 	if (rc)
 		return rc;
+	cfg->num[opt] = num;
 	char *nv;
 	if (o->type == CORE_OPT_LIST && append && cfg->value[opt][0])
 		nv = xasprintf("%s,%s", cfg->value[opt], value);
@@ -192,23 +218,17 @@ const char *core_cfg_str(const struct core_config *cfg, enum core_opt opt)
 
 long long core_cfg_int(const struct core_config *cfg, enum core_opt opt)
 {
-	long long v = 0;
-	lib_parse_int(cfg->value[opt], &v);
-	return v;
+	return cfg->num[opt];
 }
 
 uint64_t core_cfg_size(const struct core_config *cfg, enum core_opt opt)
 {
-	unsigned long long v = 0;
-	lib_parse_size(cfg->value[opt], &v);
-	return v;
+	return (uint64_t)cfg->num[opt];
 }
 
 bool core_cfg_bool(const struct core_config *cfg, enum core_opt opt)
 {
-	bool v = false;
-	lib_parse_bool(cfg->value[opt], &v);
-	return v;
+	return cfg->num[opt] != 0;
 }
 
 size_t core_cfg_list(const struct core_config *cfg, enum core_opt opt, char ***items)
@@ -245,11 +265,31 @@ void core_list_free(char **items)
 	free(items);
 }
 
-void core_config_print_help(FILE *out)
+/* Whether section is one of the comma-separated list ("*" or NULL: all). */
+static bool section_listed(const char *list, const char *section)
+{
+	if (!list || strcmp(list, "*") == 0)
+		return true;
+	size_t n = strlen(section);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && memcmp(p, section, n) == 0)
+			return true;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return false;
+}
+
+void core_config_print_help(FILE *out, const char *sections)
 {
 	const char *section = "";
 	for (int i = 0; i < OPT__COUNT; i++) {
 		const struct core_option *o = &core_options[i];
+		if (!section_listed(sections, o->section))
+			continue;
 		if (strcmp(section, o->section) != 0) {
 			section = o->section;
 			fprintf(out, "\n[%s]\n", section);

@@ -39,10 +39,14 @@ struct core_option {
 extern const struct core_option core_options[OPT__COUNT];
 const char *core_opt_type_name(enum core_opt_type t);
 
-/* Values are kept as text (validated on set) and converted on read. */
+/* Each value is kept as text (for messages and LIST options) and, for INT, SECS, SIZE and BOOL,
+ * as the number it was parsed into when it was set: the getters below read a field and parse
+ * nothing, so they cost nothing on a hot path. */
 struct core_config {
 	char *value[OPT__COUNT];
+	long long num[OPT__COUNT];
 	bool set_on_cmdline[OPT__COUNT];
+	bool list_from_cmdline[OPT__COUNT]; /* a LIST flag given once: later ones append */
 };
 
 /* Fills every option with its default. */
@@ -68,32 +72,72 @@ bool core_cfg_bool(const struct core_config *cfg, enum core_opt opt);
 size_t core_cfg_list(const struct core_config *cfg, enum core_opt opt, char ***items);
 void core_list_free(char **items);
 
-/* Shared command-line flags of every subcommand that reads the config:
- *   -c FILE / --config FILE, --data-dir DIR, --set section.key=value, --log-level LEVEL.
- * Put CORE_CMDLINE_LONGOPTS in a getopt_long table and CORE_CMDLINE_SHORTOPTS in its short
- * string; pass each option to core_cmdline_option, then call core_cmdline_finish. */
-#define CORE_CMDLINE_SHORTOPTS "c:"
-#define CORE_CMDLINE_LONGOPTS \
-	{"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 0x100}, \
-		{"set", required_argument, NULL, 0x101}, \
-	{ \
-		"log-level", required_argument, NULL, 0x102 \
-	}
-struct core_cmdline {
-	const char *config_path;
+/* Help text for the options of some sections ("scope,limits"; NULL: all), as `mitsu help`
+ * prints them. */
+void core_config_print_help(FILE *out, const char *sections);
+
+/* ------------------------------------------------------------------ subcommands */
+
+/* One flag of a subcommand. One table per subcommand generates its getopt parsing, its usage,
+ * `mitsu help CMD` and its man page entry. A flag either sets an option of the options table
+ * (`opt`; the value's type, bounds, default and help come from the table; a switch sets
+ * `value`), or is the command's own (`opt` = CORE_FLAG_OWN: the command's handler receives `id`
+ * and the value). Every tunable with a default belongs in the options table, so that the INI
+ * file and --set reach it too; own flags are for what one invocation does (--format, --out). */
+#define CORE_FLAG_OWN (-1)
+struct core_flag {
+	const char *name;  /* long name, without "--" */
+	char shortname;    /* 0: none */
+	const char *arg;   /* the value's name in usage ("FILE"); NULL for a switch */
+	int opt;           /* OPT_* or CORE_FLAG_OWN */
+	const char *value; /* a switch that sets an option: the value it sets */
+	int id;            /* own flags: what the handler receives */
+	const char *help;  /* own flags; for options it replaces the table's help when set */
 };
-/* Returns 1 if the option was one of the shared ones (handled), 0 if not, -1 on a bad value
- * (after printing why). */
-int core_cmdline_option(struct core_config *cfg, struct core_cmdline *cl, int opt, const char *arg);
-/* Loads the config file if one was given (command-line values win) and applies the log level.
- * Returns 0 or -1 after printing why. */
-int core_cmdline_finish(struct core_config *cfg, struct core_cmdline *cl);
+
+/* CORE_CMD_CONFIG: the command reads the configuration and takes the common flags -c FILE,
+ * --data-dir DIR, --set SECTION.KEY=VALUE and --log-level LEVEL. */
+#define CORE_CMD_CONFIG 1u
+
+struct core_command {
+	const char *name;
+	const char *operands;          /* after the flags in the synopsis; NULL: none allowed */
+	const char *summary;           /* one paragraph */
+	const struct core_flag *flags; /* ends with an entry whose name is NULL; may be NULL */
+	unsigned common;               /* CORE_CMD_* */
+	const char *sections;          /* options sections listed by its help ("scope"); "*": all */
+	int (*main)(int argc, char **argv);
+};
+
+/* A command's own flag: returns 0, or -1 after printing why the value is wrong. */
+typedef int (*core_flag_fn)(void *arg, int id, const char *value);
+
+/* Parses argv (argv[0] is the command's name) by cmd's flags. Option flags go into cfg as
+ * command-line values (a LIST flag given several times makes a list); own flags go to on_flag
+ * (may be NULL when there are none). The operands are argv[*first .. argc). Then loads the
+ * -c FILE (command-line values win) and applies core.log_level.
+ * Returns 0; 1 when --help was asked (help printed to stdout: exit 0); 2 on a usage error
+ * (printed to stderr: exit 2). */
+int core_command_parse(const struct core_command *cmd, int argc, char **argv,
+		       struct core_config *cfg, core_flag_fn on_flag, void *arg, int *first);
+/* The exit status of a command whose core_command_parse returned rc (help: 0). */
+static inline int core_command_status(int rc)
+{
+	return rc == 1 ? 0 : rc;
+}
+/* `usage: ...` line(s) and the flags, for --help and usage errors. */
+void core_command_usage(const struct core_command *cmd, FILE *out);
+/* The whole help of a command: usage, summary, flags and its sections' options. */
+void core_command_help(const struct core_command *cmd, FILE *out);
+/* The synopsis line ("mitsu scope [options] PCAP... | --live IFACE"). */
+void core_command_synopsis(const struct core_command *cmd, FILE *out);
+/* The command's entry of the man page in roff: synopsis, summary, flags. */
+void core_command_man(const struct core_command *cmd, FILE *out);
+/* roff text: a leading dot or quote escaped, backslashes and dashes written as roff wants. */
+void core_roff(FILE *out, const char *s);
 
 /* `mitsu events`: stored events as JSON lines. */
-int core_events_main(int argc, char **argv);
-
-/* Help text for every option (for `mitsu help run`), and the man page in roff. */
-void core_config_print_help(FILE *out);
+extern const struct core_command core_events_command;
 
 /* ------------------------------------------------------------------ events */
 
@@ -223,5 +267,8 @@ void core_bus_stats(const struct core_bus *bus, struct core_bus_stats *out);
  * set yet). The callback must not emit recursively more than a bounded amount. */
 typedef void (*core_event_cb)(void *arg, const struct core_ev *ev);
 int core_bus_subscribe(struct core_bus *bus, core_event_cb cb, void *arg);
+/* Removes the subscription made with the same cb and arg; after it returns, cb is not called
+ * again with arg (so its owner may be freed). A subscriber may unsubscribe from its own cb. */
+void core_bus_unsubscribe(struct core_bus *bus, core_event_cb cb, void *arg);
 
 #endif

@@ -99,6 +99,56 @@
 	  "Bytes of packets kept from one sandbox run (capture.pcap); counting goes on past it.") \
 	X(BOX_RULES, "box", "rules", STR, "", 0, 0, \
 	  "Folder of YARA rules (*.yar); empty means the rules shipped with mitsu (rules/yara).") \
+	X(SCOPE_INTERVAL, "scope", "interval", SECS, "1h", 1, 3153600000, \
+	  "Length of one interval of mitsu scope's statistics: 300, 5m, 1h, 1d.") \
+	X(SCOPE_DARKNET, "scope", "darknet", LIST, "", 0, 0, \
+	  "The dark address space as CIDRs; other destinations are counted apart. Empty: every " \
+	  "destination is dark.") \
+	X(SCOPE_FILTER, "scope", "filter", STR, "", 0, 0, \
+	  "BPF filter (tcpdump syntax) applied to every packet read; empty: none.") \
+	X(SCOPE_DURATION, "scope", "duration", SECS, "0", 0, 3153600000, \
+	  "With --live: stop after this long (0: on SIGINT or SIGTERM).") \
+	X(SCOPE_THREADS, "scope", "threads", INT, "1", 1, 32, \
+	  "Analysis threads for capture files (a live capture uses one).") \
+	X(SCOPE_GEO, "scope", "geo", LIST, "", 0, 0, \
+	  "MaxMind-format databases (country and/or ASN) used instead of libloc; at most 8.") \
+	X(SCOPE_LOCATION_DB, "scope", "location_db", STR, "/var/lib/location/database.db", 0, 0, \
+	  "libloc database for countries and AS numbers (Debian's libloc-database).") \
+	X(SCOPE_GEO_CACHE, "scope", "geo_cache", STR, "", 0, 0, \
+	  "Folder caching the flat libloc table; empty: ~/.cache/mitsu; none: no cache.") \
+	X(SCOPE_COUNTRIES, "scope", "countries", BOOL, "true", 0, 0, \
+	  "Look up countries and AS numbers (false: none).") \
+	X(SCOPE_P0F, "scope", "p0f", STR, "/etc/p0f/p0f.fp", 0, 0, \
+	  "p0f v3 signatures for OS families; empty: OS family from the initial TTL only.") \
+	X(SCOPE_TOP, "scope", "top", INT, "20", 1, 1000000, \
+	  "Rows per table, and scanners and attacks listed.") \
+	X(SCOPE_INTERVAL_PORTS, "scope", "interval_ports", INT, "100", 1, 196864, \
+	  "Ports kept per interval (the rest are folded into one row).") \
+	X(SCOPE_INTERVAL_ASNS, "scope", "interval_asns", INT, "50", 1, 1000000, \
+	  "AS rows kept per interval.") \
+	X(SCOPE_SCAN_DESTS, "scope", "scan_dests", INT, "100", 1, 1073741824, \
+	  "A scanner: one source hitting at least this many dark addresses on one port in one " \
+	  "interval.") \
+	X(SCOPE_DOS_PACKETS, "scope", "dos_packets", INT, "25", 1, 1073741824, \
+	  "Backscatter: an attack has at least this many packets (Corsaro's threshold).") \
+	X(SCOPE_DOS_SECONDS, "scope", "dos_seconds", INT, "60", 0, 1073741824, \
+	  "Backscatter: an attack lasts at least this many seconds.") \
+	X(SCOPE_DOS_PPM, "scope", "dos_ppm", INT, "30", 0, 1073741824, \
+	  "Backscatter: an attack peaks at least at this many packets per minute.") \
+	X(SCOPE_DOS_TIMEOUT, "scope", "dos_timeout", INT, "300", 1, 1073741824, \
+	  "Backscatter: a victim silent this many seconds ends its attack.") \
+	X(SCOPE_MAX_SOURCES, "scope", "max_sources", INT, "4000000", 1, 4294967296, \
+	  "Table bound: distinct sources (beyond it counts become lower bounds; docs/scope.md).") \
+	X(SCOPE_MAX_PAIRS, "scope", "max_pairs", INT, "8000000", 1, 17179869184, \
+	  "Table bound: distinct (source, port) pairs.") \
+	X(SCOPE_MAX_SCAN, "scope", "max_scan", INT, "16000000", 1, 17179869184, \
+	  "Table bound: (source, port, dark address) triples of the scanner count.") \
+	X(SCOPE_MAX_DESTS, "scope", "max_dests", INT, "4000000", 1, 4294967296, \
+	  "Table bound: distinct dark addresses hit.") \
+	X(SCOPE_MAX_VICTIMS, "scope", "max_victims", INT, "1000000", 1, 4294967296, \
+	  "Table bound: backscatter victims followed at once.") \
+	X(SCOPE_MAX_SCANNERS, "scope", "max_scanners", INT, "1000000", 1, 4294967296, \
+	  "Table bound: scanners listed over a run.") \
 	X(WEB_LISTEN, "web", "listen", STR, "127.0.0.1:8088", 0, 0, \
 	  "Dashboard address; empty disables it. Off loopback it requires web.token.") \
 	X(WEB_TOKEN, "web", "token", STR, "", 0, 0, \

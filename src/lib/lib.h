@@ -109,6 +109,8 @@ bool lib_str_suffix(const char *s, const char *suffix);
 int lib_parse_int(const char *s, long long *out);
 int lib_parse_size(const char *s, unsigned long long *out);
 int lib_parse_bool(const char *s, bool *out);
+/* A duration in seconds: "300", "300s", "5m", "1h", "1d". Negative values are refused. */
+int lib_parse_secs(const char *s, long long *out);
 /* Parses "1.2.3.4" or "::1" and optional port forms: "ADDR:PORT" or "[V6]:PORT". */
 int lib_parse_hostport(const char *s, char *host, size_t hostlen, int *port);
 /* Appends s to b as a JSON-safe printable form ("\xHH" for non-printables); for log lines. */

@@ -2,6 +2,7 @@
 #include "lib/lib.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,5 +116,32 @@ int lib_parse_hostport(const char *s, char *host, size_t hostlen, int *port)
 	memcpy(host, s, hl);
 	host[hl] = '\0';
 	*port = (int)p;
+	return 0;
+}
+
+int lib_parse_secs(const char *s, long long *out)
+{
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	long long mul = 1;
+	if (*end) {
+		switch (*end) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: return -EINVAL;
+		}
+		if (end[1])
+			return -EINVAL;
+	}
+	if (v > LLONG_MAX / mul)
+		return -ERANGE;
+	*out = v * mul;
 	return 0;
 }

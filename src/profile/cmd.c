@@ -1,7 +1,6 @@
 /* `mitsu profiles`: the device profiles of a folder as a table or as JSON lines. */
 #include "profile/internal.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +8,36 @@
 
 #include "core/core.h"
 
-static void usage(FILE *out)
+enum { F_FORMAT };
+static const struct core_flag profiles_flags[] = {
+	{.name = "dir", .arg = "DIR", .opt = OPT_SENSOR_PROFILES_DIR},
+	{.name = "format",
+	 .arg = "table|json",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_FORMAT,
+	 .help = "a table (default) or one JSON object per profile"},
+	{0},
+};
+
+static int profiles_main(int argc, char **argv);
+
+const struct core_command profile_list_command = {
+	.name = "profiles",
+	.summary = "List the device profiles: name, CPU, endianness, category, BusyBox version, "
+		   "description.",
+	.flags = profiles_flags,
+	.common = CORE_CMD_CONFIG,
+	.main = profiles_main,
+};
+
+static int on_flag(void *arg, int id, const char *v)
 {
-	fprintf(out, "usage: mitsu profiles [-c FILE] [--set section.key=value] [--dir DIR] "
-		     "[--format table|json]\n");
+	if (strcmp(v, "table") && strcmp(v, "json")) {
+		fprintf(stderr, "mitsu profiles: --format is table or json\n");
+		return -1;
+	}
+	*(bool *)arg = strcmp(v, "json") == 0;
+	return 0;
 }
 
 static const char *endianness(const struct profile *p)
@@ -44,52 +69,19 @@ static void print_json(const struct profile *p)
 	json_decref(o);
 }
 
-int profile_main(int argc, char **argv)
+static int profiles_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CORE_CMDLINE_LONGOPTS,
-		{"dir", required_argument, NULL, 'd'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct core_config cfg;
-	struct core_cmdline cl = {0};
 	core_config_init(&cfg);
-	const char *dir = NULL;
+	const char *dir;
 	bool json = false;
-	int rc = 2, c;
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "d:f:h", longopts, NULL)) !=
-	       -1) {
-		int r = core_cmdline_option(&cfg, &cl, c, optarg);
-		if (r < 0)
-			goto out;
-		if (r > 0)
-			continue;
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "table") && strcmp(optarg, "json")) {
-				fprintf(stderr, "mitsu profiles: --format is table or json\n");
-				goto out;
-			}
-			json = strcmp(optarg, "json") == 0;
-			break;
-		case 'h':
-			usage(stdout);
-			rc = 0;
-			goto out;
-		default: usage(stderr); goto out;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
+	int first, rc = core_command_parse(&profile_list_command, argc, argv, &cfg, on_flag, &json,
+					   &first);
+	if (rc) {
+		rc = core_command_status(rc);
 		goto out;
 	}
-	if (core_cmdline_finish(&cfg, &cl))
-		goto out;
-	if (!dir)
-		dir = profile_dir(core_cfg_str(&cfg, OPT_SENSOR_PROFILES_DIR));
+	dir = profile_dir(core_cfg_str(&cfg, OPT_SENSOR_PROFILES_DIR));
 
 	char err[512];
 	char **names;

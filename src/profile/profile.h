@@ -195,6 +195,7 @@ bool profile_has_applet(const struct profile *p, const char *name);
 const struct profile_command *profile_command(const struct profile *p, const char *name);
 
 /* `mitsu profiles`: list the profiles (table or --format json). */
-int profile_main(int argc, char **argv);
+struct core_command;
+extern const struct core_command profile_list_command;
 
 #endif

@@ -13,7 +13,6 @@
  * Charts (SVG): honeypot sessions per hour, darknet packets per port with 23/tcp highlighted,
  * Telnet's share, Mirai-infected sources Japan vs world. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -527,13 +526,6 @@ static const char html_head[] =
 	"0}"
 	"svg{max-width:100%;height:auto}</style></head><body>\n";
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: mitsu report [-c FILE] [--data-dir DIR] [--format text|json|html] "
-		     "[--out DIR]\n"
-		     "                    [--since TIME] [--until TIME]\n");
-}
-
 static int normalise_time(const char *in, char out[LIB_RFC3339_LEN], int64_t *unix_s)
 {
 	int64_t us;
@@ -543,69 +535,91 @@ static int normalise_time(const char *in, char out[LIB_RFC3339_LEN], int64_t *un
 	return 0;
 }
 
-int report_main(int argc, char **argv)
+enum { F_FORMAT, F_OUT, F_SINCE, F_UNTIL };
+static const struct core_flag report_flags[] = {
+	{.name = "format",
+	 .arg = "text|json|html",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_FORMAT,
+	 .help = "what is printed on stdout (default text)"},
+	{.name = "out",
+	 .arg = "DIR",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_OUT,
+	 .help = "also write report.txt, report.json, report.html and the SVG charts into DIR"},
+	{.name = "since",
+	 .arg = "TIME",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_SINCE,
+	 .help = "only what happened at or after TIME (RFC 3339 or YYYY-MM-DD)"},
+	{.name = "until",
+	 .arg = "TIME",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_UNTIL,
+	 .help = "only what happened before TIME"},
+	{0},
+};
+
+static int report_main(int argc, char **argv);
+
+const struct core_command report_command = {
+	.name = "report",
+	.summary = "The seed's tables and charts from the store: honeypot hosts by device, "
+		   "credentials, commands, samples, sandbox verdicts and the LAN-attack testbed "
+		   "table, darknet statistics.",
+	.flags = report_flags,
+	.common = CORE_CMD_CONFIG,
+	.main = report_main,
+};
+
+struct report_args {
+	struct rpt *r;
+	enum report_format fmt;
+	char since[LIB_RFC3339_LEN], until[LIB_RFC3339_LEN];
+};
+
+static int on_flag(void *arg, int id, const char *v)
 {
-	static const struct option longopts[] = {
-		CORE_CMDLINE_LONGOPTS,
-		{"format", required_argument, NULL, 'f'},
-		{"out", required_argument, NULL, 'o'},
-		{"since", required_argument, NULL, 's'},
-		{"until", required_argument, NULL, 'u'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct report_args *a = arg;
+	switch (id) {
+	case F_FORMAT:
+		if (report_format_parse(v, &a->fmt) || a->fmt == REPORT_CSV) {
+			fprintf(stderr, "mitsu report: --format is text, json or html\n");
+			return -1;
+		}
+		return 0;
+	case F_OUT: a->r->out_dir = v; return 0;
+	case F_SINCE:
+	case F_UNTIL:
+		if (normalise_time(v, id == F_SINCE ? a->since : a->until,
+				   id == F_SINCE ? &a->r->since_unix : &a->r->until_unix)) {
+			fprintf(stderr, "mitsu report: --%s wants RFC 3339 time or YYYY-MM-DD\n",
+				id == F_SINCE ? "since" : "until");
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int report_main(int argc, char **argv)
+{
 	struct core_config cfg;
-	struct core_cmdline cl = {0};
 	core_config_init(&cfg);
-	enum report_format fmt = REPORT_TEXT;
 	struct rpt r = {0};
-	char since[LIB_RFC3339_LEN] = "0000-01-01T00:00:00.000000Z",
-	     until[LIB_RFC3339_LEN] = "9999-12-31T23:59:59.999999Z";
+	struct report_args a = {.r = &r,
+				.fmt = REPORT_TEXT,
+				.since = "0000-01-01T00:00:00.000000Z",
+				.until = "9999-12-31T23:59:59.999999Z"};
 	r.since_unix = INT64_MIN;
 	r.until_unix = INT64_MAX;
-	int rc = 2, c;
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "f:o:h", longopts, NULL)) !=
-	       -1) {
-		int x = core_cmdline_option(&cfg, &cl, c, optarg);
-		if (x < 0)
-			goto out;
-		if (x > 0)
-			continue;
-		switch (c) {
-		case 'f':
-			if (report_format_parse(optarg, &fmt) || fmt == REPORT_CSV) {
-				fprintf(stderr, "mitsu report: --format is text, json or html\n");
-				goto out;
-			}
-			break;
-		case 'o': r.out_dir = optarg; break;
-		case 's':
-			if (normalise_time(optarg, since, &r.since_unix)) {
-				fprintf(stderr, "mitsu report: --since wants RFC 3339 time or "
-						"YYYY-MM-DD\n");
-				goto out;
-			}
-			break;
-		case 'u':
-			if (normalise_time(optarg, until, &r.until_unix)) {
-				fprintf(stderr, "mitsu report: --until wants RFC 3339 time or "
-						"YYYY-MM-DD\n");
-				goto out;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			rc = 0;
-			goto out;
-		default: usage(stderr); goto out;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
+	int first, rc = core_command_parse(&report_command, argc, argv, &cfg, on_flag, &a, &first);
+	if (rc) {
+		rc = core_command_status(rc);
 		goto out;
 	}
-	if (core_cmdline_finish(&cfg, &cl))
-		goto out;
+	enum report_format fmt = a.fmt;
+	char *since = a.since, *until = a.until;
 	rc = 1;
 	struct core_store st;
 	if (core_store_open(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR), true))

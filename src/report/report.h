@@ -87,6 +87,7 @@ int report_escape_xml(struct buf *out, const char *s, size_t n);
 int report_escape_csv(struct buf *out, const char *s, size_t n);
 
 /* `mitsu report`: the seed's tables and charts from the store (see src/report/cmd.c). */
-int report_main(int argc, char **argv);
+struct core_command;
+extern const struct core_command report_command;
 
 #endif

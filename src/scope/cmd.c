@@ -3,7 +3,6 @@
 #include "scope/scope_int.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,72 +11,86 @@
 
 #include "core/core.h"
 
-#define BATCH 256 /* decoded packets handed to the engine at once */
-#define DEFAULT_P0F "/etc/p0f/p0f.fp"
-#define DEFAULT_LOCATION "/var/lib/location/database.db"
+#define BATCH 256                 /* decoded packets handed to the engine at once */
 #define PROGRESS_EVERY (1u << 16) /* frames between looks at the clock */
 #define MAX_GEO_FILES 8
 
-static const char usage_text[] =
-	"usage: mitsu scope [options] PCAP... | --live IFACE\n"
-	"  -F, --format table|json|csv  output (default table; csv: one row per interval and "
-	"port)\n"
-	"  -o, --out FILE               write the report to FILE instead of stdout\n"
-	"  -i, --interval DURATION      interval length: 300, 5m, 1h (default), 1d\n"
-	"  -d, --darknet CIDR,...       the dark address space (repeatable); other destinations "
-	"are\n"
-	"                               counted apart. Without it every destination is dark\n"
-	"  -f, --filter EXPR            BPF filter (tcpdump syntax)\n"
-	"      --live IFACE             capture from an interface; prints each interval as it "
-	"closes\n"
-	"      --duration SECS          with --live: stop after SECS seconds (default: on "
-	"SIGINT/SIGTERM)\n"
-	"      --charts DIR             write SVG charts (ports, telnet, countries, mirai, "
-	"families)\n"
-	"      --data-dir DIR           store interval rows in DIR/mitsu.db (docs/scope.md)\n"
-	"      --geo FILE               MaxMind-format database (repeatable; country and/or ASN)\n"
-	"      --location-db FILE       libloc database (default " DEFAULT_LOCATION ")\n"
-	"      --geo-cache DIR|none     cache of the flat libloc table (default ~/.cache/mitsu)\n"
-	"      --no-geo                 no countries or AS numbers\n"
-	"      --p0f FILE               p0f v3 signatures (default " DEFAULT_P0F ")\n"
-	"      --no-p0f                 OS family from the initial TTL only\n"
-	"  -j, --threads N              analysis threads (default 1)\n"
-	"      --top N                  rows per table, scanners and attacks listed (default 20)\n"
-	"      --interval-ports N       ports kept per interval (default 100)\n"
-	"      --scan-dests N           scanner: distinct dark addresses on one port in one "
-	"interval (100)\n"
-	"      --dos-packets N --dos-seconds N --dos-ppm N --dos-timeout N\n"
-	"                               DoS attack thresholds (25 packets, 60 s, 30/min, 300 s)\n"
-	"      --max-sources N --max-pairs N --max-scan N --max-dests N --max-victims N\n"
-	"                               table bounds (entries); see docs/scope.md\n"
-	"      --progress / --no-progress   progress line on stderr (default: when it is a "
-	"terminal)\n"
-	"  -c FILE, --set KEY=VALUE, --log-level LEVEL   as for every command\n";
+enum { F_FORMAT, F_OUT, F_LIVE, F_CHARTS, F_PROGRESS, F_NOPROGRESS };
+static const struct core_flag scope_flags[] = {
+	{.name = "format",
+	 .shortname = 'F',
+	 .arg = "table|json|csv",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_FORMAT,
+	 .help = "output (default table; csv: one row per interval and port)"},
+	{.name = "out",
+	 .shortname = 'o',
+	 .arg = "FILE",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_OUT,
+	 .help = "write the report to FILE instead of stdout"},
+	{.name = "interval", .shortname = 'i', .arg = "DURATION", .opt = OPT_SCOPE_INTERVAL},
+	{.name = "darknet", .shortname = 'd', .arg = "CIDR,...", .opt = OPT_SCOPE_DARKNET},
+	{.name = "filter", .shortname = 'f', .arg = "EXPR", .opt = OPT_SCOPE_FILTER},
+	{.name = "live",
+	 .arg = "IFACE",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_LIVE,
+	 .help = "capture from an interface; prints each interval as it closes"},
+	{.name = "duration", .arg = "SECS", .opt = OPT_SCOPE_DURATION},
+	{.name = "charts",
+	 .arg = "DIR",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_CHARTS,
+	 .help = "write SVG charts (ports, telnet, countries, mirai, families) into DIR"},
+	{.name = "geo", .arg = "FILE", .opt = OPT_SCOPE_GEO},
+	{.name = "location-db", .arg = "FILE", .opt = OPT_SCOPE_LOCATION_DB},
+	{.name = "geo-cache", .arg = "DIR|none", .opt = OPT_SCOPE_GEO_CACHE},
+	{.name = "no-geo",
+	 .opt = OPT_SCOPE_COUNTRIES,
+	 .value = "false",
+	 .help = "no countries or AS numbers"},
+	{.name = "p0f", .arg = "FILE", .opt = OPT_SCOPE_P0F},
+	{.name = "no-p0f",
+	 .opt = OPT_SCOPE_P0F,
+	 .value = "",
+	 .help = "OS family from the initial TTL only"},
+	{.name = "threads", .shortname = 'j', .arg = "N", .opt = OPT_SCOPE_THREADS},
+	{.name = "top", .arg = "N", .opt = OPT_SCOPE_TOP},
+	{.name = "interval-ports", .arg = "N", .opt = OPT_SCOPE_INTERVAL_PORTS},
+	{.name = "scan-dests", .arg = "N", .opt = OPT_SCOPE_SCAN_DESTS},
+	{.name = "dos-packets", .arg = "N", .opt = OPT_SCOPE_DOS_PACKETS},
+	{.name = "dos-seconds", .arg = "N", .opt = OPT_SCOPE_DOS_SECONDS},
+	{.name = "dos-ppm", .arg = "N", .opt = OPT_SCOPE_DOS_PPM},
+	{.name = "dos-timeout", .arg = "N", .opt = OPT_SCOPE_DOS_TIMEOUT},
+	{.name = "max-sources", .arg = "N", .opt = OPT_SCOPE_MAX_SOURCES},
+	{.name = "max-pairs", .arg = "N", .opt = OPT_SCOPE_MAX_PAIRS},
+	{.name = "max-scan", .arg = "N", .opt = OPT_SCOPE_MAX_SCAN},
+	{.name = "max-dests", .arg = "N", .opt = OPT_SCOPE_MAX_DESTS},
+	{.name = "max-victims", .arg = "N", .opt = OPT_SCOPE_MAX_VICTIMS},
+	{.name = "progress",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_PROGRESS,
+	 .help = "a progress line on stderr (default: when stderr is a terminal)"},
+	{.name = "no-progress",
+	 .opt = CORE_FLAG_OWN,
+	 .id = F_NOPROGRESS,
+	 .help = "no progress line"},
+	{0},
+};
 
-enum {
-	O_LIVE = 0x200,
-	O_DURATION,
-	O_CHARTS,
-	O_GEO,
-	O_LOCATION,
-	O_GEOCACHE,
-	O_NOGEO,
-	O_P0F,
-	O_NOP0F,
-	O_TOP,
-	O_IVPORTS,
-	O_SCANDESTS,
-	O_DOSPK,
-	O_DOSSEC,
-	O_DOSPPM,
-	O_DOSTO,
-	O_MAXSRC,
-	O_MAXPAIRS,
-	O_MAXSCAN,
-	O_MAXDST,
-	O_MAXVIC,
-	O_PROGRESS,
-	O_NOPROGRESS,
+static int scope_main(int argc, char **argv);
+
+const struct core_command scope_command = {
+	.name = "scope",
+	.operands = "PCAP... | --live IFACE",
+	.summary = "Darknet analysis: packets per port, sources per country and AS, OS, "
+		   "Mirai/ZMap/masscan, backscatter, scanners; --format table|json|csv. With "
+		   "--data-dir the interval rows go to the store for mitsu report.",
+	.flags = scope_flags,
+	.common = CORE_CMD_CONFIG,
+	.sections = "scope",
+	.main = scope_main,
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -91,46 +104,27 @@ static void on_signal(int sig)
 		scope_input_breakloop(live_in);
 }
 
-static int parse_duration(const char *s, int64_t *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || v <= 0)
-		return -EINVAL;
-	long long mul = 1;
-	if (!strcmp(end, "") || !strcmp(end, "s"))
-		mul = 1;
-	else if (!strcmp(end, "m"))
-		mul = 60;
-	else if (!strcmp(end, "h"))
-		mul = 3600;
-	else if (!strcmp(end, "d"))
-		mul = 86400;
-	else
-		return -EINVAL;
-	if (v > (long long)(100 * 365 * 86400ll) / mul)
-		return -EINVAL;
-	*out = v * mul;
-	return 0;
-}
-
-static int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	if (lib_parse_size(s, &v) || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+struct peek {
+	char *path;
+	int64_t first;
+	uint64_t size;
+	bool ok;
+};
 
 /* Everything one run needs, in one place. */
 struct run {
+	struct core_config ccfg;
 	struct scope_config cfg;
 	struct scope_out_ctx ctx;
 	enum scope_format fmt;
 	FILE *out;
+	const char *out_path, *live_iface, *charts;
+	int progress_mode; /* -1: when stderr is a terminal */
 	bool live, progress, store_on;
+	struct scope_p0f *p0f;
+	struct scope_geo *geo;
+	struct peek *files;
+	size_t nfiles;
 	struct core_store store;
 	int64_t run_id;
 	bool header_done;
@@ -242,13 +236,6 @@ static int read_input(struct run *r, struct scope_engine *e, struct scope_input 
 	return rc;
 }
 
-struct peek {
-	char *path;
-	int64_t first;
-	uint64_t size;
-	bool ok;
-};
-
 static int peek_cmp(const void *a, const void *b)
 {
 	const struct peek *x = a, *y = b;
@@ -268,351 +255,332 @@ static char *default_cache_dir(void)
 	return NULL;
 }
 
-int scope_main(int argc, char **argv)
+int scope_config_from(struct scope_config *sc, const struct core_config *c, char *err,
+		      size_t errlen)
 {
-	static const struct option longopts[] = {
-		CORE_CMDLINE_LONGOPTS,
-		{"format", required_argument, NULL, 'F'},
-		{"out", required_argument, NULL, 'o'},
-		{"interval", required_argument, NULL, 'i'},
-		{"darknet", required_argument, NULL, 'd'},
-		{"filter", required_argument, NULL, 'f'},
-		{"threads", required_argument, NULL, 'j'},
-		{"live", required_argument, NULL, O_LIVE},
-		{"duration", required_argument, NULL, O_DURATION},
-		{"charts", required_argument, NULL, O_CHARTS},
-		{"geo", required_argument, NULL, O_GEO},
-		{"location-db", required_argument, NULL, O_LOCATION},
-		{"geo-cache", required_argument, NULL, O_GEOCACHE},
-		{"no-geo", no_argument, NULL, O_NOGEO},
-		{"p0f", required_argument, NULL, O_P0F},
-		{"no-p0f", no_argument, NULL, O_NOP0F},
-		{"top", required_argument, NULL, O_TOP},
-		{"interval-ports", required_argument, NULL, O_IVPORTS},
-		{"scan-dests", required_argument, NULL, O_SCANDESTS},
-		{"dos-packets", required_argument, NULL, O_DOSPK},
-		{"dos-seconds", required_argument, NULL, O_DOSSEC},
-		{"dos-ppm", required_argument, NULL, O_DOSPPM},
-		{"dos-timeout", required_argument, NULL, O_DOSTO},
-		{"max-sources", required_argument, NULL, O_MAXSRC},
-		{"max-pairs", required_argument, NULL, O_MAXPAIRS},
-		{"max-scan", required_argument, NULL, O_MAXSCAN},
-		{"max-dests", required_argument, NULL, O_MAXDST},
-		{"max-victims", required_argument, NULL, O_MAXVIC},
-		{"progress", no_argument, NULL, O_PROGRESS},
-		{"no-progress", no_argument, NULL, O_NOPROGRESS},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	struct core_config ccfg;
-	struct core_cmdline cl = {0};
-	core_config_init(&ccfg);
-	struct run r;
-	memset(&r, 0, sizeof(r));
-	scope_config_defaults(&r.cfg);
-	r.ctx.cfg = &r.cfg;
-	r.ctx.top = 20;
-	r.fmt = SCOPE_FMT_TABLE;
-	r.out = stdout;
-	buf_init(&r.ivbuf, 0);
-	const char *out_path = NULL, *filter = NULL, *live = NULL, *charts = NULL;
-	const char *p0f_path = DEFAULT_P0F, *loc_path = DEFAULT_LOCATION;
-	bool p0f_explicit = false, loc_explicit = false, no_geo = false;
-	char *cache_dir = default_cache_dir();
-	char *geo_files[MAX_GEO_FILES];
-	size_t ngeo = 0;
-	int64_t duration = 0;
-	int threads = 1, progress_mode = -1, rc = 2, c;
-	uint64_t v;
-	struct scope_p0f *p0f = NULL;
-	struct scope_geo *geo = NULL;
-	struct peek *files = NULL;
-	size_t nfiles = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, CORE_CMDLINE_SHORTOPTS "F:o:i:d:f:j:h", longopts,
-				NULL)) != -1) {
-		int s = core_cmdline_option(&ccfg, &cl, c, optarg);
-		if (s < 0)
-			goto out;
-		if (s > 0)
-			continue;
-		switch (c) {
-		case 'F':
-			if (!strcmp(optarg, "table") || !strcmp(optarg, "text"))
-				r.fmt = SCOPE_FMT_TABLE;
-			else if (!strcmp(optarg, "json"))
-				r.fmt = SCOPE_FMT_JSON;
-			else if (!strcmp(optarg, "csv"))
-				r.fmt = SCOPE_FMT_CSV;
-			else {
-				fprintf(stderr, "mitsu scope: --format is table, json or csv\n");
-				goto out;
-			}
-			break;
-		case 'o': out_path = optarg; break;
-		case 'i':
-			if (parse_duration(optarg, &r.cfg.interval)) {
-				fprintf(stderr, "mitsu scope: --interval wants a duration such as "
-						"300, 5m, 1h or 1d\n");
-				goto out;
-			}
-			break;
-		case 'd': {
-			char *list = xstrdup(optarg), *save = NULL;
-			for (char *tok = strtok_r(list, ", ", &save); tok;
-			     tok = strtok_r(NULL, ", ", &save)) {
-				if (r.cfg.ndarknet == SCOPE_MAX_DARKNETS ||
-				    scope_cidr_parse(tok, &r.cfg.darknet[r.cfg.ndarknet])) {
-					fprintf(stderr, "mitsu scope: bad --darknet %s\n", tok);
-					free(list);
-					goto out;
-				}
-				r.cfg.ndarknet++;
-			}
-			free(list);
-			break;
+	memset(sc, 0, sizeof(*sc));
+	sc->interval = core_cfg_int(c, OPT_SCOPE_INTERVAL);
+	sc->scan_dests = (uint32_t)core_cfg_int(c, OPT_SCOPE_SCAN_DESTS);
+	sc->dos_packets = (uint32_t)core_cfg_int(c, OPT_SCOPE_DOS_PACKETS);
+	sc->dos_duration = (uint32_t)core_cfg_int(c, OPT_SCOPE_DOS_SECONDS);
+	sc->dos_ppm = (uint32_t)core_cfg_int(c, OPT_SCOPE_DOS_PPM);
+	sc->dos_timeout = (uint32_t)core_cfg_int(c, OPT_SCOPE_DOS_TIMEOUT);
+	sc->max_sources = (uint64_t)core_cfg_int(c, OPT_SCOPE_MAX_SOURCES);
+	sc->max_pairs = (uint64_t)core_cfg_int(c, OPT_SCOPE_MAX_PAIRS);
+	sc->max_scan = (uint64_t)core_cfg_int(c, OPT_SCOPE_MAX_SCAN);
+	sc->max_dests = (uint64_t)core_cfg_int(c, OPT_SCOPE_MAX_DESTS);
+	sc->max_victims = (uint64_t)core_cfg_int(c, OPT_SCOPE_MAX_VICTIMS);
+	sc->max_scanners = (uint64_t)core_cfg_int(c, OPT_SCOPE_MAX_SCANNERS);
+	sc->interval_ports = (uint32_t)core_cfg_int(c, OPT_SCOPE_INTERVAL_PORTS);
+	sc->interval_asns = (uint32_t)core_cfg_int(c, OPT_SCOPE_INTERVAL_ASNS);
+	sc->top = (uint32_t)core_cfg_int(c, OPT_SCOPE_TOP);
+	char **nets;
+	size_t n = core_cfg_list(c, OPT_SCOPE_DARKNET, &nets);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (sc->ndarknet == SCOPE_MAX_DARKNETS ||
+		    scope_cidr_parse(nets[i], &sc->darknet[sc->ndarknet])) {
+			snprintf(err, errlen, "bad darknet %s (at most %d CIDRs)", nets[i],
+				 SCOPE_MAX_DARKNETS);
+			rc = -EINVAL;
 		}
-		case 'f': filter = optarg; break;
-		case 'j':
-			if (parse_count(optarg, 1, SCOPE_MAX_THREADS, &v)) {
-				fprintf(stderr, "mitsu scope: --threads is 1 to %d\n",
-					SCOPE_MAX_THREADS);
-				goto out;
-			}
-			threads = (int)v;
-			break;
-		case O_LIVE: live = optarg; break;
-		case O_DURATION:
-			if (parse_duration(optarg, &duration)) {
-				fprintf(stderr, "mitsu scope: bad --duration\n");
-				goto out;
-			}
-			break;
-		case O_CHARTS: charts = optarg; break;
-		case O_GEO:
-			if (ngeo == MAX_GEO_FILES) {
-				fprintf(stderr, "mitsu scope: at most %d --geo files\n",
-					MAX_GEO_FILES);
-				goto out;
-			}
-			geo_files[ngeo++] = optarg;
-			break;
-		case O_LOCATION:
-			loc_path = optarg;
-			loc_explicit = true;
-			break;
-		case O_GEOCACHE:
-			free(cache_dir);
-			cache_dir = strcmp(optarg, "none") ? xstrdup(optarg) : NULL;
-			break;
-		case O_NOGEO: no_geo = true; break;
-		case O_P0F:
-			p0f_path = optarg;
-			p0f_explicit = true;
-			break;
-		case O_NOP0F: p0f_path = NULL; break;
-#define COUNT_OPT(ID, NAME, MIN, MAX, FIELD) \
-	case ID: \
-		if (parse_count(optarg, MIN, MAX, &v)) { \
-			fprintf(stderr, "mitsu scope: --%s is %llu to %llu\n", NAME, \
-				(unsigned long long)(MIN), (unsigned long long)(MAX)); \
-			goto out; \
-		} \
-		FIELD = v; \
-		break;
-			COUNT_OPT(O_TOP, "top", 1, 1000000, r.cfg.top)
-			COUNT_OPT(O_IVPORTS, "interval-ports", 1, 196864, r.cfg.interval_ports)
-			COUNT_OPT(O_SCANDESTS, "scan-dests", 1, 1u << 30, r.cfg.scan_dests)
-			COUNT_OPT(O_DOSPK, "dos-packets", 1, 1u << 30, r.cfg.dos_packets)
-			COUNT_OPT(O_DOSSEC, "dos-seconds", 0, 1u << 30, r.cfg.dos_duration)
-			COUNT_OPT(O_DOSPPM, "dos-ppm", 0, 1u << 30, r.cfg.dos_ppm)
-			COUNT_OPT(O_DOSTO, "dos-timeout", 1, 1u << 30, r.cfg.dos_timeout)
-			COUNT_OPT(O_MAXSRC, "max-sources", 1, 1ull << 32, r.cfg.max_sources)
-			COUNT_OPT(O_MAXPAIRS, "max-pairs", 1, 1ull << 34, r.cfg.max_pairs)
-			COUNT_OPT(O_MAXSCAN, "max-scan", 1, 1ull << 34, r.cfg.max_scan)
-			COUNT_OPT(O_MAXDST, "max-dests", 1, 1ull << 32, r.cfg.max_dests)
-			COUNT_OPT(O_MAXVIC, "max-victims", 1, 1ull << 32, r.cfg.max_victims)
-#undef COUNT_OPT
-		case O_PROGRESS: progress_mode = 1; break;
-		case O_NOPROGRESS: progress_mode = 0; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			rc = 0;
-			goto out;
-		default: fputs(usage_text, stderr); goto out;
+		sc->ndarknet++;
+	}
+	core_list_free(nets);
+	return rc;
+}
+
+void scope_config_defaults(struct scope_config *cfg)
+{
+	struct core_config c;
+	core_config_init(&c);
+	char err[64];
+	scope_config_from(cfg, &c, err, sizeof(err)); /* the defaults have no darknet to refuse */
+	core_config_free(&c);
+}
+
+static int on_flag(void *arg, int id, const char *v)
+{
+	struct run *r = arg;
+	switch (id) {
+	case F_FORMAT:
+		if (!strcmp(v, "table") || !strcmp(v, "text"))
+			r->fmt = SCOPE_FMT_TABLE;
+		else if (!strcmp(v, "json"))
+			r->fmt = SCOPE_FMT_JSON;
+		else if (!strcmp(v, "csv"))
+			r->fmt = SCOPE_FMT_CSV;
+		else {
+			fprintf(stderr, "mitsu scope: --format is table, json or csv\n");
+			return -1;
 		}
+		return 0;
+	case F_OUT: r->out_path = v; return 0;
+	case F_LIVE: r->live_iface = v; return 0;
+	case F_CHARTS: r->charts = v; return 0;
+	case F_PROGRESS: r->progress_mode = 1; return 0;
+	case F_NOPROGRESS: r->progress_mode = 0; return 0;
 	}
-	if (core_cmdline_finish(&ccfg, &cl))
-		goto out;
-	if (!live == (optind >= argc)) {
-		fprintf(stderr, "mitsu scope: give capture files or --live IFACE (not both)\n");
-		fputs(usage_text, stderr);
-		goto out;
-	}
-	if (argc - optind > SCOPE_MAX_INPUTS) {
-		fprintf(stderr, "mitsu scope: at most %d input files\n", SCOPE_MAX_INPUTS);
-		goto out;
-	}
-	r.ctx.top = r.cfg.top;
-	r.live = live != NULL;
-	r.ctx.live = r.live;
+	return -1;
+}
+
+/* An option the user chose (command line, config file or --set) rather than its default: a
+ * missing file is then an error, not a warning. */
+static bool chosen(const struct core_config *c, enum core_opt opt)
+{
+	return c->set_on_cmdline[opt] || strcmp(core_cfg_str(c, opt), core_options[opt].def);
+}
+
+/* p0f signatures and the geolocation database, as the options say. */
+static int open_lookups(struct run *r)
+{
+	const struct core_config *c = &r->ccfg;
 	char err[512];
-	if (p0f_path) {
-		if (scope_p0f_load(p0f_path, &p0f, err, sizeof(err))) {
-			if (p0f_explicit) {
-				fprintf(stderr, "mitsu scope: %s\n", err);
-				goto out;
-			}
-			log_warn("scope",
-				 "no p0f signatures (%s): OS families from TTL only (install p0f)",
-				 err);
+	const char *p0f_path = core_cfg_str(c, OPT_SCOPE_P0F);
+	if (p0f_path[0] && scope_p0f_load(p0f_path, &r->p0f, err, sizeof(err))) {
+		if (chosen(c, OPT_SCOPE_P0F)) {
+			fprintf(stderr, "mitsu scope: %s\n", err);
+			return -1;
 		}
+		log_warn("scope", "no p0f signatures (%s): OS families from TTL only (install p0f)",
+			 err);
 	}
-	if (!no_geo) {
-		int g = ngeo ? scope_geo_open_mmdb(&geo, geo_files, ngeo, err, sizeof(err))
-			     : scope_geo_open_libloc(&geo, loc_path, cache_dir, err, sizeof(err));
-		if (g) {
-			if (ngeo || loc_explicit) {
-				fprintf(stderr, "mitsu scope: %s\n", err);
-				goto out;
-			}
-			log_warn("scope",
-				 "no geolocation (%s): install libloc-database or give --geo", err);
-			geo = NULL;
+	if (!core_cfg_bool(c, OPT_SCOPE_COUNTRIES))
+		return 0;
+	char **geo_files;
+	size_t ngeo = core_cfg_list(c, OPT_SCOPE_GEO, &geo_files);
+	const char *cache = core_cfg_str(c, OPT_SCOPE_GEO_CACHE);
+	char *cache_dir = !cache[0]               ? default_cache_dir()
+			  : strcmp(cache, "none") ? xstrdup(cache)
+						  : NULL;
+	int g;
+	if (ngeo > MAX_GEO_FILES) {
+		snprintf(err, sizeof(err), "at most %d geo files", MAX_GEO_FILES);
+		g = -EINVAL;
+	} else if (ngeo) {
+		g = scope_geo_open_mmdb(&r->geo, geo_files, ngeo, err, sizeof(err));
+	} else {
+		g = scope_geo_open_libloc(&r->geo, core_cfg_str(c, OPT_SCOPE_LOCATION_DB),
+					  cache_dir, err, sizeof(err));
+	}
+	free(cache_dir);
+	core_list_free(geo_files);
+	if (g) {
+		r->geo = NULL;
+		if (ngeo || chosen(c, OPT_SCOPE_LOCATION_DB)) {
+			fprintf(stderr, "mitsu scope: %s\n", err);
+			return -1;
 		}
+		log_warn("scope", "no geolocation (%s): install libloc-database or give --geo",
+			 err);
 	}
-	r.cfg.p0f = p0f;
-	r.cfg.geo = geo;
-	r.ctx.p0f = p0f;
-	r.ctx.geo = geo;
-	if (out_path) {
-		r.out = fopen(out_path, "we");
-		if (!r.out) {
-			fprintf(stderr, "mitsu scope: %s: %s\n", out_path, strerror(errno));
-			r.out = stdout;
-			goto out;
+	return 0;
+}
+
+/* The capture files in the order of their first packet; a file that cannot be opened is
+ * reported with the statistics. Returns 1 when one could not be opened. */
+static int order_files(struct run *r, char **paths, size_t n)
+{
+	int rc = 0;
+	char err[512];
+	r->nfiles = n;
+	r->files = xcalloc(n, sizeof(*r->files));
+	for (size_t i = 0; i < n; i++) {
+		struct peek *p = &r->files[i];
+		p->path = paths[i];
+		struct scope_input *in;
+		if (scope_input_open(&in, p->path, NULL, err, sizeof(err))) {
+			add_error(r, "%s", err);
+			rc = 1;
+			continue;
 		}
+		struct scope_frame f;
+		int s = scope_input_next(in, &f, err, sizeof(err));
+		p->first = s == 1 ? f.ts_ns : INT64_MAX;
+		uint64_t done;
+		scope_input_progress(in, &done, &p->size);
+		scope_input_close(in);
+		p->ok = true;
+		r->bytes_total += p->size;
 	}
-	r.progress = progress_mode < 0 ? isatty(2) : progress_mode;
-	rc = 0;
-	/* Files in the order of their first packet. */
-	if (!r.live) {
-		nfiles = (size_t)(argc - optind);
-		files = xcalloc(nfiles, sizeof(*files));
-		for (size_t i = 0; i < nfiles; i++) {
-			struct peek *p = &files[i];
-			p->path = argv[optind + (int)i];
+	qsort(r->files, n, sizeof(*r->files), peek_cmp);
+	r->ctx.inputs = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		if (r->files[i].ok)
+			r->ctx.inputs[r->ctx.ninputs++] = r->files[i].path;
+	return rc;
+}
+
+/* The store is used when a data directory was chosen: --data-dir, or core.data_dir in the
+ * config file or --set (anything but the built-in default). */
+static int open_store(struct run *r)
+{
+	const struct core_config *c = &r->ccfg;
+	if (!chosen(c, OPT_CORE_DATA_DIR))
+		return 0;
+	if (core_store_open(&r->store, core_cfg_str(c, OPT_CORE_DATA_DIR), false) ||
+	    scope_store_begin(&r->store, &r->ctx, &r->run_id)) {
+		fprintf(stderr, "mitsu scope: cannot use the store in %s\n",
+			core_cfg_str(c, OPT_CORE_DATA_DIR));
+		return -1;
+	}
+	r->store_on = true;
+	return 0;
+}
+
+/* Reads the live interface or every file through the engine. Returns 0, 1 after a read error,
+ * 2 when the capture could not start. */
+static int read_all(struct run *r, struct scope_engine *e)
+{
+	const char *filter = core_cfg_str(&r->ccfg, OPT_SCOPE_FILTER);
+	if (!filter[0])
+		filter = NULL;
+	char err[512];
+	int rc = 0;
+	struct scope_pkt *batch = xcalloc(BATCH, sizeof(*batch));
+	if (r->live) {
+		struct scope_input *in;
+		if (scope_input_live(&in, r->live_iface, filter, err, sizeof(err))) {
+			fprintf(stderr, "mitsu scope: %s\n", err);
+			free(batch);
+			return 2;
+		}
+		live_in = in;
+		fprintf(stderr, "mitsu scope: listening on %s (interval %llds)\n", r->live_iface,
+			(long long)r->cfg.interval);
+		int64_t duration = core_cfg_int(&r->ccfg, OPT_SCOPE_DURATION);
+		if (read_input(r, e, in, r->live_iface, batch,
+			       duration ? (int64_t)(r->t0_us + (uint64_t)duration * 1000000) : 0))
+			rc = 1;
+		live_in = NULL;
+		scope_input_close(in);
+	} else {
+		for (size_t i = 0; i < r->nfiles && !stop_flag; i++) {
+			if (!r->files[i].ok)
+				continue;
 			struct scope_input *in;
-			if (scope_input_open(&in, p->path, NULL, err, sizeof(err))) {
-				add_error(&r, "%s", err);
+			if (scope_input_open(&in, r->files[i].path, filter, err, sizeof(err))) {
+				add_error(r, "%s", err);
 				rc = 1;
 				continue;
 			}
-			struct scope_frame f;
-			char e2[256];
-			int s = scope_input_next(in, &f, e2, sizeof(e2));
-			p->first = s == 1 ? f.ts_ns : INT64_MAX;
-			uint64_t done;
-			scope_input_progress(in, &done, &p->size);
+			if (read_input(r, e, in, r->files[i].path, batch, 0))
+				rc = 1;
+			r->bytes_done += r->files[i].size;
 			scope_input_close(in);
-			p->ok = true;
-			r.bytes_total += p->size;
 		}
-		qsort(files, nfiles, sizeof(*files), peek_cmp);
-		r.ctx.inputs = xcalloc(nfiles + 1, sizeof(char *));
-		for (size_t i = 0; i < nfiles; i++)
-			if (files[i].ok)
-				r.ctx.inputs[r.ctx.ninputs++] = files[i].path;
 	}
-	/* The store is used when a data directory was chosen: --data-dir, or core.data_dir in the
-	 * config file or --set (anything but the built-in default). */
-	if (ccfg.set_on_cmdline[OPT_CORE_DATA_DIR] ||
-	    strcmp(core_cfg_str(&ccfg, OPT_CORE_DATA_DIR), core_options[OPT_CORE_DATA_DIR].def)) {
-		if (core_store_open(&r.store, core_cfg_str(&ccfg, OPT_CORE_DATA_DIR), false) ||
-		    scope_store_begin(&r.store, &r.ctx, &r.run_id)) {
-			fprintf(stderr, "mitsu scope: cannot use the store in %s\n",
-				core_cfg_str(&ccfg, OPT_CORE_DATA_DIR));
-			rc = 2;
-			goto out;
+	free(batch);
+	return rc;
+}
+
+/* The report, the charts and the run's row in the store. Returns 0 or 1. */
+static int write_outputs(struct run *r, struct scope_report *rep)
+{
+	int rc = 0;
+	char err[512];
+	struct buf ob;
+	buf_init(&ob, 0);
+	scope_write_report(&ob, r->fmt, rep, &r->ctx);
+	if (fwrite(ob.data, 1, ob.len, r->out) != ob.len || fflush(r->out)) {
+		fprintf(stderr, "mitsu scope: cannot write the report: %s\n", strerror(errno));
+		rc = 1;
+	}
+	buf_free(&ob);
+	if (r->charts && scope_write_charts(r->charts, rep, &r->ctx, err, sizeof(err))) {
+		fprintf(stderr, "mitsu scope: charts: %s\n", err);
+		rc = 1;
+	}
+	if (r->store_on && scope_store_finish(&r->store, r->run_id, rep, &r->ctx)) {
+		fprintf(stderr, "mitsu scope: cannot store the run\n");
+		rc = 1;
+	}
+	return rc;
+}
+
+/* Everything after the command line: the lookups, the inputs, the store, the engine, the
+ * outputs. Returns the exit status. */
+static int scope_run(struct run *r, char **paths, size_t npaths)
+{
+	char err[512];
+	if (scope_config_from(&r->cfg, &r->ccfg, err, sizeof(err))) {
+		fprintf(stderr, "mitsu scope: %s\n", err);
+		return 2;
+	}
+	r->ctx.cfg = &r->cfg;
+	r->ctx.top = r->cfg.top;
+	r->live = r->live_iface != NULL;
+	r->ctx.live = r->live;
+	if (open_lookups(r))
+		return 2;
+	r->cfg.p0f = r->ctx.p0f = r->p0f;
+	r->cfg.geo = r->ctx.geo = r->geo;
+	if (r->out_path) {
+		r->out = fopen(r->out_path, "we");
+		if (!r->out) {
+			fprintf(stderr, "mitsu scope: %s: %s\n", r->out_path, strerror(errno));
+			r->out = stdout;
+			return 2;
 		}
-		r.store_on = true;
 	}
+	r->progress = r->progress_mode < 0 ? isatty(2) : r->progress_mode;
+	int rc = r->live ? 0 : order_files(r, paths, npaths);
+	if (open_store(r))
+		return 2;
 	struct scope_engine *e;
-	if (scope_engine_new(&e, &r.cfg, r.live ? 1 : threads, on_interval, &r)) {
+	int threads = r->live ? 1 : (int)core_cfg_int(&r->ccfg, OPT_SCOPE_THREADS);
+	if (scope_engine_new(&e, &r->cfg, threads, on_interval, r)) {
 		fprintf(stderr, "mitsu scope: bad configuration\n");
-		rc = 2;
-		goto out;
+		return 2;
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct scope_pkt *batch = xcalloc(BATCH, sizeof(*batch));
-	r.t0_us = lib_mono_us();
-	if (r.live) {
-		struct scope_input *in;
-		if (scope_input_live(&in, live, filter, err, sizeof(err))) {
-			fprintf(stderr, "mitsu scope: %s\n", err);
-			scope_engine_free(e);
-			free(batch);
-			rc = 2;
-			goto out;
-		}
-		live_in = in;
-		fprintf(stderr, "mitsu scope: listening on %s (interval %llds)\n", live,
-			(long long)r.cfg.interval);
-		r.ctx.inputs = NULL;
-		r.ctx.ninputs = 0;
-		if (read_input(&r, e, in, live, batch,
-			       duration ? (int64_t)(r.t0_us + (uint64_t)duration * 1000000) : 0))
-			rc = 1;
-		live_in = NULL;
-		scope_input_close(in);
-	} else {
-		for (size_t i = 0; i < nfiles && !stop_flag; i++) {
-			if (!files[i].ok)
-				continue;
-			struct scope_input *in;
-			if (scope_input_open(&in, files[i].path, filter, err, sizeof(err))) {
-				add_error(&r, "%s", err);
-				rc = 1;
-				continue;
-			}
-			if (read_input(&r, e, in, files[i].path, batch, 0))
-				rc = 1;
-			r.bytes_done += files[i].size;
-			scope_input_close(in);
-		}
+	r->t0_us = lib_mono_us();
+	int rr = read_all(r, e);
+	if (rr == 2) {
+		scope_engine_free(e);
+		return 2;
 	}
-	progress(&r, NULL, true);
-	free(batch);
+	rc |= rr;
+	progress(r, NULL, true);
 	uint64_t t_read = lib_mono_us();
 	struct scope_report rep;
 	scope_engine_finish(e, &rep);
-	log_debug("scope", "read %.3f s, finish %.3f s", (double)(t_read - r.t0_us) / 1e6,
+	log_debug("scope", "read %.3f s, finish %.3f s", (double)(t_read - r->t0_us) / 1e6,
 		  (double)(lib_mono_us() - t_read) / 1e6);
-	r.ctx.seconds = (double)(lib_mono_us() - r.t0_us) / 1e6;
-	r.ctx.peak_rss = scope_peak_rss();
-	struct buf ob;
-	buf_init(&ob, 0);
-	scope_write_report(&ob, r.fmt, &rep, &r.ctx);
-	if (fwrite(ob.data, 1, ob.len, r.out) != ob.len || fflush(r.out)) {
-		fprintf(stderr, "mitsu scope: cannot write the report: %s\n", strerror(errno));
-		rc = 1;
-	}
-	buf_free(&ob);
-	if (charts && scope_write_charts(charts, &rep, &r.ctx, err, sizeof(err))) {
-		fprintf(stderr, "mitsu scope: charts: %s\n", err);
-		rc = 1;
-	}
-	if (r.store_on && scope_store_finish(&r.store, r.run_id, &rep, &r.ctx)) {
-		fprintf(stderr, "mitsu scope: cannot store the run\n");
-		rc = 1;
-	}
-	if (stop_flag && !r.live)
+	r->ctx.seconds = (double)(lib_mono_us() - r->t0_us) / 1e6;
+	r->ctx.peak_rss = scope_peak_rss();
+	rc |= write_outputs(r, &rep);
+	if (stop_flag && !r->live)
 		fprintf(stderr, "mitsu scope: interrupted; the statistics cover what was read\n");
 	scope_report_free(&rep);
-out:
+	return rc;
+}
+
+static int scope_main(int argc, char **argv)
+{
+	struct run r;
+	memset(&r, 0, sizeof(r));
+	core_config_init(&r.ccfg);
+	r.fmt = SCOPE_FMT_TABLE;
+	r.out = stdout;
+	r.progress_mode = -1;
+	buf_init(&r.ivbuf, 0);
+	int first,
+		rc = core_command_parse(&scope_command, argc, argv, &r.ccfg, on_flag, &r, &first);
+	if (rc) {
+		rc = core_command_status(rc);
+	} else if (!r.live_iface == (first >= argc)) {
+		fprintf(stderr, "mitsu scope: give capture files or --live IFACE (not both)\n");
+		rc = 2;
+	} else if (argc - first > SCOPE_MAX_INPUTS) {
+		fprintf(stderr, "mitsu scope: at most %d input files\n", SCOPE_MAX_INPUTS);
+		rc = 2;
+	} else {
+		rc = scope_run(&r, argv + first, (size_t)(argc - first));
+	}
 	if (r.store_on)
 		core_store_close(&r.store);
 	if (r.out && r.out != stdout)
@@ -621,11 +589,10 @@ out:
 		free(r.ctx.errors[i]);
 	free(r.ctx.errors);
 	free(r.ctx.inputs);
-	free(files);
-	free(cache_dir);
+	free(r.files);
 	buf_free(&r.ivbuf);
-	scope_p0f_free(p0f);
-	scope_geo_free(geo);
-	core_config_free(&ccfg);
+	scope_p0f_free(r.p0f);
+	scope_geo_free(r.geo);
+	core_config_free(&r.ccfg);
 	return rc;
 }

@@ -432,26 +432,6 @@ struct scope_engine {
 	size_t npend;
 };
 
-void scope_config_defaults(struct scope_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->interval = 3600;
-	cfg->scan_dests = 100;
-	cfg->dos_packets = 25;
-	cfg->dos_duration = 60;
-	cfg->dos_ppm = 30;
-	cfg->dos_timeout = 300;
-	cfg->max_sources = 4000000;
-	cfg->max_pairs = 8000000;
-	cfg->max_scan = 16000000;
-	cfg->max_dests = 4000000;
-	cfg->max_victims = 1000000;
-	cfg->max_scanners = 1000000;
-	cfg->interval_ports = 100;
-	cfg->interval_asns = 50;
-	cfg->top = 20;
-}
-
 /* ------------------------------------------------------------------ helpers */
 
 static inline uint32_t port_index(int pt, uint16_t port)

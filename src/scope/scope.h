@@ -228,6 +228,11 @@ struct scope_config {
 	const struct scope_p0f *p0f; /* may be NULL: OS from TTL only */
 	const struct scope_geo *geo; /* may be NULL: no countries */
 };
+/* The scope section of the options table (and --darknet's CIDRs) as the engine's config. */
+struct core_config;
+int scope_config_from(struct scope_config *sc, const struct core_config *c, char *err,
+		      size_t errlen);
+/* The options table's defaults. */
 void scope_config_defaults(struct scope_config *cfg);
 
 /* ------------------------------------------------------------------ results */
@@ -437,6 +442,7 @@ int scope_store_finish(struct core_store *st, int64_t run_id, const struct scope
 		       const struct scope_out_ctx *ctx);
 
 /* `mitsu scope`. */
-int scope_main(int argc, char **argv);
+struct core_command;
+extern const struct core_command scope_command;
 
 #endif

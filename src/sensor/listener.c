@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Connections the kernel may hold for a listener before the loop accepts them (the kernel caps
+ * it at net.core.somaxconn). */
+#define SENSOR_LISTEN_BACKLOG 4096
+
 /* Every protocol module the sensor offers. */
 static const struct sensor_proto *const protocols[] = {
 	&sensor_proto_telnet,
@@ -102,7 +106,7 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 		sn->nlisteners = i + 1;
 		int r = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0);
 		if (!r)
-			r = uv_listen((uv_stream_t *)&l->tcp, 4096, on_connection);
+			r = uv_listen((uv_stream_t *)&l->tcp, SENSOR_LISTEN_BACKLOG, on_connection);
 		if (r) {
 			snprintf(err, errlen, "listener '%s': %s", items[i], uv_strerror(r));
 			rc = -EADDRINUSE;

@@ -138,19 +138,32 @@ struct sensor_listen_spec {
 };
 int sensor_parse_listen(const char *s, struct sensor_listen_spec *out, char *err, size_t errlen);
 
-/* A sensor on a loop the caller owns (`mitsu run` uses these; so do tests and the Telnet fuzz
- * target). sensor_open loads the profiles, opens the store, the bus, the sample store, the
- * downloader, the listeners and the dashboard; on error *out still needs sensor_free.
- * `signals`: stop on SIGTERM/SIGINT. The config must outlive the sensor. */
-int sensor_open(struct sensor **out, uv_loop_t *loop, struct core_config *cfg, bool signals);
-/* Begins the orderly stop: listeners close, sessions end with reason "shutdown". */
+/* What the protocol modules use from the rest of mitsu. `mitsu run` (src/run) opens these
+ * and hands them over with sensor_attach; tests hand over what they need. */
+struct sensor_services {
+	struct core_bus *bus;            /* required: every session emits events */
+	struct capture_samples *samples; /* required: attacker files become samples */
+	struct capture_fetcher *fetcher; /* NULL: downloads are not performed */
+};
+
+/* A sensor on a loop the caller owns. sensor_open loads the profiles and binds and listens on
+ * every listener of sensor.listen; it opens nothing else, so that privileges can be dropped
+ * right after it (p0f's order). Connections wait in the backlog until the loop runs; the
+ * caller must call sensor_attach before it runs the loop. On error the reason is in err and
+ * *out still needs sensor_free. The config must outlive the sensor. */
+int sensor_open(struct sensor **out, uv_loop_t *loop, const struct core_config *cfg, char *err,
+		size_t errlen);
+/* Hands the sensor the services its sessions use; they must outlive the sensor's sessions. */
+void sensor_attach(struct sensor *sn, const struct sensor_services *svc);
+/* Begins the orderly stop: listeners close, sessions end with reason "shutdown" (their last
+ * events are emitted as they close). Idempotent. */
 void sensor_stop(struct sensor *sn);
-/* Runs the loop until everything of the sensor is closed, then frees it. */
+/* Sessions still open; after sensor_stop the sensor is done when this reaches 0. */
+size_t sensor_sessions_open(const struct sensor *sn);
+/* Frees the sensor. Call after sensor_stop, once the loop has run until sensor_sessions_open
+ * is 0 and the listeners' handles are closed (uv_run returning is enough). */
 void sensor_free(struct sensor *sn);
 /* The port listener i is bound to (useful with port 0), or -1. */
 int sensor_listener_port(const struct sensor *sn, size_t i);
-
-/* `mitsu run`. */
-int sensor_main(int argc, char **argv);
 
 #endif

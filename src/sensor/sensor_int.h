@@ -2,9 +2,7 @@
 #ifndef MITSU_SENSOR_INT_H
 #define MITSU_SENSOR_INT_H
 
-#include "box/box.h"
 #include "sensor/sensor.h"
-#include "web/web.h"
 
 /* Open sessions per source address: open addressing, keyed by a seeded SipHash of the address
  * bytes so a peer cannot choose collisions. Sized for max_sessions; entries with count 0 are
@@ -42,11 +40,8 @@ struct sensor_stats {
 
 struct sensor {
 	uv_loop_t *loop;
-	struct core_config *cfg;
-	struct core_store store;
-	struct core_bus *bus;
-	struct capture_samples *samples;
-	struct capture_fetcher *fetcher;
+	const struct core_config *cfg;
+	struct sensor_services svc;
 	struct profile_set profiles;
 	struct sensor_limits limits;
 	struct sensor_listener *listeners;
@@ -56,15 +51,7 @@ struct sensor {
 	size_t nsessions;
 	uint64_t queued_bytes; /* output waiting in every session's write queue */
 	struct sensor_stats stats;
-	uv_prepare_t flush;
-	uv_timer_t flush_timer;
-	uint64_t last_flush_ms;
-	uv_signal_t sigterm, sigint;
 	bool stopping;
-	bool stopped; /* the last session is gone and the sensor's own handles are closing */
-	bool signals;
-	struct box_queue *box_queue;
-	struct web_server *web;
 };
 
 /* Creates and frees a session for an accepted connection (session.c). */

@@ -26,11 +26,11 @@ const struct sensor_limits *sensor_limits(const struct sensor *sn)
 }
 struct capture_samples *sensor_samples(const struct sensor *sn)
 {
-	return sn->samples;
+	return sn->svc.samples;
 }
 struct capture_fetcher *sensor_fetcher(const struct sensor *sn)
 {
-	return sn->fetcher;
+	return sn->svc.fetcher;
 }
 
 static int addr_bytes(const struct sockaddr_storage *ss, uint8_t out[16], size_t *len)
@@ -72,7 +72,7 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	core_emit_msg(s->sensor->bus, &s->conn, id, fields, msg);
+	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
 static void session_free(struct sensor_session *s)

@@ -18,6 +18,9 @@
 struct inproc {
 	uv_loop_t loop;
 	struct core_config cfg;
+	struct core_store store;
+	struct core_bus *bus;
+	struct capture_samples *samples;
 	struct sensor *sn;
 	int port;
 	char dir[64];
@@ -37,6 +40,7 @@ static inline int inproc_start(struct inproc *ip, const char *const *sets)
 		"telnet.fail_delay_ms=0",
 		"capture.fetch=false",
 		"box.auto=false",
+		"sinks.jsonl=false",
 		"core.log_level=error",
 		NULL,
 	};
@@ -49,15 +53,28 @@ static inline int inproc_start(struct inproc *ip, const char *const *sets)
 	core_config_set(&ip->cfg, OPT_CORE_DATA_DIR, ip->dir, false, err, sizeof(err));
 	log_set_level(LOG_ERROR);
 	uv_loop_init(&ip->loop);
-	if (sensor_open(&ip->sn, &ip->loop, &ip->cfg, false))
+	if (sensor_open(&ip->sn, &ip->loop, &ip->cfg, err, sizeof(err)) ||
+	    core_store_open(&ip->store, ip->dir, false))
 		return -1;
+	/* the bus without sinks: tests watch events with core_bus_subscribe */
+	ip->bus = core_bus_open(&ip->cfg, NULL);
+	if (capture_samples_open(&ip->samples, &ip->store, ip->bus))
+		return -1;
+	sensor_attach(ip->sn, &(struct sensor_services){.bus = ip->bus, .samples = ip->samples});
 	ip->port = sensor_listener_port(ip->sn, 0);
 	return ip->port > 0 ? 0 : -1;
 }
 
 static inline void inproc_stop(struct inproc *ip)
 {
+	sensor_stop(ip->sn);
+	while (uv_run(&ip->loop, UV_RUN_DEFAULT))
+		;
 	sensor_free(ip->sn);
+	core_bus_flush(ip->bus);
+	capture_samples_close(ip->samples);
+	core_bus_close(ip->bus);
+	core_store_close(&ip->store);
 	uv_loop_close(&ip->loop);
 	core_config_free(&ip->cfg);
 	char cmd[128];

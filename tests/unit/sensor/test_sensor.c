@@ -95,7 +95,7 @@ static void test_telnet_byte_at_a_time(void **state)
 	struct inproc ip;
 	assert_int_equal(inproc_start(&ip, NULL), 0);
 	struct seen seen = {0};
-	core_bus_subscribe(ip.sn->bus, on_event, &seen);
+	core_bus_subscribe(ip.bus, on_event, &seen);
 	int fd = inproc_connect(&ip);
 	assert_true(fd >= 0);
 	struct buf out;
