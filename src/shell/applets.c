@@ -95,6 +95,7 @@ int shell_cmd_tee(struct cmd *c);
 int shell_cmd_time(struct cmd *c);
 int shell_cmd_timeout(struct cmd *c);
 int shell_cmd_touch(struct cmd *c);
+int shell_cmd_usleep(struct cmd *c);
 int shell_cmd_true_a(struct cmd *c);
 int shell_cmd_wc(struct cmd *c);
 int shell_cmd_which(struct cmd *c);
@@ -203,7 +204,7 @@ static const struct sh_command applets[] = {
 	{.name = "uname", .fn = shell_cmd_uname},
 	{.name = "uniq", .fn = shell_cmd_uniq},
 	{.name = "uptime", .fn = shell_cmd_uptime},
-	{.name = "usleep", .fn = shell_cmd_true_a},
+	{.name = "usleep", .fn = shell_cmd_usleep},
 	{.name = "wc", .fn = shell_cmd_wc},
 	{.name = "wget", .fn = shell_cmd_wget},
 	{.name = "which", .fn = shell_cmd_which},

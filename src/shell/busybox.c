@@ -179,6 +179,7 @@ static const struct usage usages[] = {
 	{"sleep", 0,
 	 "[N]...\n\nPause for a time equal to the total of the args given, where each arg can\n"
 	 "have an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays"},
+	{"usleep", 0, "N\n\nPause for N microseconds"},
 	{"tail", 0,
 	 "[OPTIONS] [FILE]...\n\nPrint last 10 lines of each FILE (or stdin) to stdout.\n"
 	 "With more than one FILE, precede each with a filename header.\n\n\t-f\t\tPrint data as "

@@ -1846,6 +1846,15 @@ static void unwind_step(struct shell *sh)
 		}
 		pop_frame(sh);
 		return;
+	case UW_INTERRUPT:
+		if (f->kind == F_READER && ((struct reader *)f->x)->interactive) {
+			struct reader *r = f->x;
+			r->pos = r->len; /* the rest of what was typed is gone */
+			sh->unwind = UW_NONE;
+			return;
+		}
+		pop_frame(sh);
+		return;
 	case UW_RETURN:
 		if (f->catch_return || f->owns_level) {
 			pop_frame(sh);
@@ -2017,6 +2026,55 @@ void shell_fetch_done(struct shell *sh, uint64_t id, const struct shell_fetch_re
 	f->stage = STAGE_DONE;
 	run(sh);
 	shell_drain(sh);
+}
+
+/* ------------------------------------------------------------------ waits and ^C */
+
+int shell_wait(struct cmd *c, uint64_t ms)
+{
+	struct shell *sh = c->sh;
+	if (!sh->io.wait || ms == 0 || sh->io.wait(sh->io.arg, LIB_MIN(ms, SH_WAIT_MAX_MS)) < 0)
+		return 0;
+	sh->wait_pending = true;
+	return SH_SUSPEND;
+}
+
+/* Ends the suspended command (top frame) with a status, and runs on. */
+static void finish_suspended(struct shell *sh, int status)
+{
+	struct frame *f = top(sh);
+	struct cmdstate *cs = f->x;
+	sh->suspended = false;
+	sh->wait_pending = false;
+	sh->fetch_id = 0;
+	if (f->kind != F_CMD || f->stage != 3 || !cs)
+		return;
+	cs->done = true;
+	cs->done_status = status;
+	f->stage = STAGE_DONE;
+}
+
+void shell_wait_done(struct shell *sh)
+{
+	if (!sh || !sh->suspended || !sh->wait_pending || !sh->nframes)
+		return;
+	finish_suspended(sh, 0);
+	run(sh);
+	shell_drain(sh);
+}
+
+enum shell_intr shell_interrupt(struct shell *sh)
+{
+	if (!sh || sh->closed || !sh->suspended || !sh->nframes)
+		return SHELL_INTR_NONE;
+	enum shell_intr what = sh->wait_pending ? SHELL_INTR_WAIT : SHELL_INTR_FETCH;
+	finish_suspended(sh, SH_STATUS_SIGINT);
+	/* The tty discards what was typed ahead; ash abandons the rest of the line. */
+	buf_reset(&sh->queue);
+	shell_request_unwind(sh, UW_INTERRUPT, 0, SH_STATUS_SIGINT);
+	run(sh);
+	shell_drain(sh);
+	return what;
 }
 
 /* io->fetch wrapper used by net.c: returns 0 and sets the id, or <0. */

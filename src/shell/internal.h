@@ -34,6 +34,10 @@
 #define SH_LEVELS_MAX 32       /* nested shells (sh inside sh), subshells included */
 #define SH_HEREDOCS_MAX 16     /* here-documents pending on one line */
 #define SH_TERM_WIDTH 80       /* the terminal width output is formatted for */
+#define SH_WAIT_MAX_MS \
+	(3600u * 1000)       /* longest single wait (sleep 99999 waits this long; the \
+				session's own timeouts end it sooner) */
+#define SH_STATUS_SIGINT 130 /* status of a command killed by ^C (128 + SIGINT) */
 #define SH_WORK_MAX \
 	(512u << 20) /* bytes a session's commands may write in all (terminal, pipes, \
 			files): a loop of big copies ends the session instead of \
@@ -383,7 +387,8 @@ struct frame {
 	int status;
 };
 
-enum unwind { UW_NONE, UW_EXIT, UW_BREAK, UW_CONTINUE, UW_RETURN };
+/* UW_INTERRUPT: ^C, back to the innermost interactive shell's prompt. */
+enum unwind { UW_NONE, UW_EXIT, UW_BREAK, UW_CONTINUE, UW_RETURN, UW_INTERRUPT };
 
 struct shell {
 	const struct profile *prof;
@@ -397,8 +402,9 @@ struct shell {
 	struct fobj tty;
 	int status; /* $? */
 	int unwind, unwind_n;
-	bool suspended; /* a download is pending */
-	bool waiting;   /* the top reader waits for a line */
+	bool suspended;    /* a download or a wait is pending */
+	bool wait_pending; /* the pending thing is io->wait */
+	bool waiting;      /* the top reader waits for a line */
 	bool closed;
 	bool running;
 	uint64_t fetch_id, next_fetch_id;
@@ -480,6 +486,9 @@ void shell_attach_fetch(struct cmd *c, struct fetch_state *fs,
 			void (*freefn)(struct fetch_state *));
 int shell_fetch_deliver(struct cmd *c, struct fetch_state *fs,
 			const struct shell_fetch_result *res);
+/* Lets ms milliseconds pass through io->wait: returns SH_SUSPEND (the command ends with status
+ * 0 when the wait is over, 130 if ^C came first) or 0 when waits take no time. */
+int shell_wait(struct cmd *c, uint64_t ms);
 /* io->fetch with an id: 0 if started, <0 if not (no io->fetch, or it refused). */
 int shell_io_fetch(struct shell *sh, struct shell_fetch *req);
 /* Runs queued input lines while the shell waits for input. */

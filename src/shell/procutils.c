@@ -12,22 +12,41 @@
 
 /* ------------------------------------------------------------------ small applets */
 
+/* sleep N[smhd]...: the sum of its operands, on the session's timer (io->wait). */
 int shell_cmd_sleep(struct cmd *c)
 {
-	/* Returns at once: a session must not hold the loop, and bots only wait for the prompt. */
 	if (c->argc < 2) {
 		shell_usage(c, "sleep");
 		return 1;
 	}
+	double total = 0;
 	for (int i = 1; i < c->argc; i++) {
 		char *e;
-		strtod(c->argv[i], &e);
-		if (e == c->argv[i] || (*e && !strchr("smhd", *e)) || (*e && e[1])) {
+		double v = strtod(c->argv[i], &e);
+		if (e == c->argv[i] || (*e && !strchr("smhd", *e)) || (*e && e[1]) || !(v >= 0)) {
 			shell_err(c, "invalid number '%s'", c->argv[i]);
 			return 1;
 		}
+		total += v * (*e == 'm' ? 60 : *e == 'h' ? 3600 : *e == 'd' ? 86400 : 1);
 	}
-	return 0;
+	double ms = total * 1000;
+	return shell_wait(c, ms >= SH_WAIT_MAX_MS ? SH_WAIT_MAX_MS : (uint64_t)ms);
+}
+
+/* usleep N: N microseconds. */
+int shell_cmd_usleep(struct cmd *c)
+{
+	if (c->argc < 2) {
+		shell_usage(c, "usleep");
+		return 1;
+	}
+	char *e;
+	unsigned long long us = strtoull(c->argv[1], &e, 10);
+	if (e == c->argv[1] || *e || c->argv[1][0] == '-') {
+		shell_err(c, "invalid number '%s'", c->argv[1]);
+		return 1;
+	}
+	return shell_wait(c, (uint64_t)LIB_MIN(us / 1000, (unsigned long long)SH_WAIT_MAX_MS));
 }
 
 int shell_cmd_which(struct cmd *c)

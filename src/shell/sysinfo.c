@@ -265,6 +265,38 @@ static void group_of(struct cmd *c, uint32_t gid, char *out, size_t n)
 		snprintf(out, n, "%u", gid);
 }
 
+/* " groups=" as id prints what login's initgroups() gave the shell: the user's own group,
+ * then every group of /etc/group that lists the user, in file order. */
+static void print_groups(struct cmd *c, const char *user, uint32_t gid)
+{
+	char gn[64];
+	group_of(c, gid, gn, sizeof(gn));
+	shell_printf(c, " groups=%u(%s)", gid, gn);
+	size_t len, ulen = strlen(user);
+	const char *g = pfile(c, "/etc/group", &len);
+	const char *end = g ? g + len : NULL;
+	for (const char *p = g; p && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *f[4] = {p, NULL, NULL, NULL}; /* name, password, gid, members */
+		for (int k = 1; k < 4 && f[k - 1]; k++) {
+			const char *col = memchr(f[k - 1], ':', (size_t)(le - f[k - 1]));
+			f[k] = col ? col + 1 : NULL;
+		}
+		for (const char *m = f[3]; m && m < le;) {
+			const char *comma = memchr(m, ',', (size_t)(le - m));
+			const char *me = comma ? comma : le;
+			uint32_t id = (uint32_t)strtoul(f[2], NULL, 10);
+			if ((size_t)(me - m) == ulen && memcmp(m, user, ulen) == 0 && id != gid) {
+				shell_printf(c, ",%u(%.*s)", id, (int)(f[1] - 1 - f[0]), f[0]);
+				break;
+			}
+			m = comma ? comma + 1 : le;
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
 int shell_cmd_id(struct cmd *c)
 {
 	const char *user = P(c) && P(c)->user ? P(c)->user : "root";
@@ -283,7 +315,9 @@ int shell_cmd_id(struct cmd *c)
 		shell_printf(c, "%u\n", gid);
 		return 0;
 	}
-	shell_printf(c, "uid=%u(%s) gid=%u(%s)\n", uid, user, gid, gn);
+	shell_printf(c, "uid=%u(%s) gid=%u(%s)", uid, user, gid, gn);
+	print_groups(c, user, gid);
+	shell_outs(c, "\n");
 	return 0;
 }
 

@@ -1,0 +1,120 @@
+"""No tells (issue 13): what a BusyBox device shows that a careful bot or person checks. Time
+passes as commands claim (sleep on the session's timer; ^C and IAC IP interrupt it); telnetd's
+options and banner per version; login without a password prompt for an account without one;
+`id` as the real BusyBox prints it (tests/data/busybox)."""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import TelnetBot  # noqa: E402
+
+DATA = os.path.join(harness.ROOT, 'tests', 'data', 'busybox')
+PROFILES = ['dvr-hi3520d', 'router-mt7620', 'router-rtl8196c', 'stb-stx7111']
+IAC, DO, WILL = 255, 253, 251
+ECHO, SGA, NAWS, LFLOW = 1, 3, 31, 33
+
+
+def recorded(name):
+    with open(os.path.join(DATA, name), 'rb') as f:
+        return f.read()
+
+
+class FidelityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ports = {name: harness.free_port() for name in PROFILES}
+        cls.sensor = harness.Sensor(
+            listens=['telnet@127.0.0.1:%d/%s' % (port, name) for name, port in cls.ports.items()],
+            sets=['box.auto=false', 'telnet.fail_delay_ms=0'])
+        cls.sensor.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sensor.stop()
+        cls.sensor.cleanup()
+
+    def shell(self, name='dvr-hi3520d', user='root', password='xc3511'):
+        bot = TelnetBot(self.ports[name], timeout=15)
+        self.addCleanup(bot.close)
+        bot.read_until_token(b'login: ')
+        bot.sendline(user)
+        if password is not None:
+            bot.read_until_token(b'Password: ')
+            bot.sendline(password)
+        bot.read_until_token(b'# ')
+        return bot
+
+    def test_sleep_takes_the_time_it_claims(self):
+        bot = self.shell()
+        start = time.monotonic()
+        bot.sendline('sleep 2; echo slept')
+        bot.read_until_token(b'\r\nslept\r\n')  # the output, not the echoed line
+        self.assertGreaterEqual(time.monotonic() - start, 2.0)
+        start = time.monotonic()
+        bot.sendline('usleep 300000; echo woke')
+        bot.read_until_token(b'\r\nwoke\r\n')
+        self.assertGreaterEqual(time.monotonic() - start, 0.3)
+
+    def test_ctrl_c_interrupts_sleep(self):
+        for intr in (b'\x03', bytes([IAC, 244])):  # ^C, and Telnet's Interrupt Process
+            bot = self.shell()
+            start = time.monotonic()
+            bot.sendline('sleep 60; echo not-reached')
+            bot.read_until_token(b'sleep 60; echo not-reached\r\n')  # the echo: sleep runs
+            bot.send(intr)
+            out = bot.read_until_token(b'# ')
+            self.assertIn(b'^C\r\n', out)
+            self.assertLess(time.monotonic() - start, 30)
+            bot.sendline('echo status=$?')
+            out = bot.read_until_token(b'# ')
+            self.assertIn(b'status=130', out)
+            self.assertNotIn(b'\nnot-reached\r\n', bytes(bot.text))  # only the echoed line has it
+
+    def test_telnetd_options_and_banner_per_version(self):
+        lflow = {'router-mt7620': True, 'router-rtl8196c': True}  # BusyBox 1.12, 1.13
+        for name, port in self.ports.items():
+            bot = TelnetBot(port, timeout=15)
+            self.addCleanup(bot.close)
+            bot.read_until_token(b'login: ')
+            opts = [IAC, DO, ECHO, IAC, DO, NAWS] + ([IAC, DO, LFLOW] if lflow.get(name) else [])
+            opts += [IAC, WILL, ECHO, IAC, WILL, SGA]
+            self.assertEqual(bytes(bot.raw[:len(opts)]), bytes(opts), name)
+            # print_login_issue: puts("\r") through the pty, then /etc/issue.net, "\n\r" a line
+            banner = bytes(bot.text)
+            if name == 'stb-stx7111':
+                self.assertTrue(banner.startswith(b'\r\r\nopenpli 4 spark\r\n\r\r\n\rspark login: '),
+                                banner)
+            else:
+                self.assertTrue(banner.startswith(b'\r\r\n') and banner.count(b'\n') == 1, banner)
+
+    def test_login_asks_no_password_for_an_account_without_one(self):
+        bot = TelnetBot(self.ports['stb-stx7111'], timeout=15)
+        self.addCleanup(bot.close)
+        bot.read_until_token(b'login: ')
+        bot.sendline('root')
+        out = bot.read_until_token(b'# ')
+        self.assertNotIn(b'assword', out)
+        self.sensor.events(wait_for=('mitsu.login.success',
+                                     lambda e: e['username'] == 'root' and e['password'] == ''))
+
+    def test_login_incorrect_has_one_cr(self):
+        bot = TelnetBot(self.ports['dvr-hi3520d'], timeout=15)
+        self.addCleanup(bot.close)
+        bot.read_until_token(b'login: ')
+        bot.sendline('root')
+        bot.read_until_token(b'Password: ')
+        bot.sendline('wrong')
+        out = bot.read_until_token(b'login: ')
+        self.assertIn(b'\r\nLogin incorrect\r\nHI3520D login: ', out)
+
+    def test_id_as_busybox_prints_it(self):
+        bot = self.shell()
+        out = bot.command('id', 'IDEND')
+        self.assertEqual(out.split(b'\r\n')[1] + b'\n', recorded('id.txt'))
+
+
+if __name__ == '__main__':
+    harness.main()
