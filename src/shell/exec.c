@@ -1740,6 +1740,62 @@ static bool elf_matches(const struct profile *p, const uint8_t *d, size_t n)
 	return d[4] == p->elf.elf_class && d[5] == p->elf.data && machine == p->elf.machine;
 }
 
+/* ------------------------------------------------------------------ ELF as the kernel loads it */
+
+static uint64_t elf_get(const uint8_t *d, size_t off, int size, bool be)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < size; i++)
+		v |= (uint64_t)d[off + (size_t)i] << (8 * (be ? size - 1 - i : i));
+	return v;
+}
+
+enum elf_fate { ELF_RUNS, ELF_NOEXEC, ELF_NO_INTERP, ELF_SEGV };
+
+/* What the kernel's ELF loader (binfmt_elf) makes of a file of the device's CPU: ENOEXEC for a
+ * header it refuses (type, program header size and count, headers past the end), ENOENT when
+ * the program interpreter it names does not exist, and a program whose entry point lies in no
+ * executable PT_LOAD segment is started and dies of SIGSEGV at once. Anything else runs. */
+static enum elf_fate elf_fate(struct shell *sh, const uint8_t *d, size_t n)
+{
+	bool wide = d[4] == 2, be = d[5] == 2;
+	size_t ehsize = wide ? 64 : 52, phsize = wide ? 56 : 32;
+	if (n < ehsize)
+		return ELF_NOEXEC;
+	uint64_t type = elf_get(d, 16, 2, be);
+	uint64_t entry = elf_get(d, 24, wide ? 8 : 4, be);
+	uint64_t phoff = elf_get(d, wide ? 32 : 28, wide ? 8 : 4, be);
+	uint64_t phentsize = elf_get(d, wide ? 54 : 42, 2, be);
+	uint64_t phnum = elf_get(d, wide ? 56 : 44, 2, be);
+	if ((type != 2 && type != 3) || phentsize != phsize || phnum < 1 ||
+	    phnum * phsize > SH_ELF_PHDRS_MAX || phoff > n || n - phoff < phnum * phsize)
+		return ELF_NOEXEC;
+	bool entry_ok = false;
+	for (uint64_t i = 0; i < phnum; i++) {
+		const uint8_t *ph = d + phoff + i * phsize;
+		uint64_t ptype = elf_get(ph, 0, 4, be);
+		uint64_t flags = elf_get(ph, wide ? 4 : 24, 4, be);
+		uint64_t off = elf_get(ph, wide ? 8 : 4, wide ? 8 : 4, be);
+		uint64_t vaddr = elf_get(ph, wide ? 16 : 8, wide ? 8 : 4, be);
+		uint64_t filesz = elf_get(ph, wide ? 32 : 16, wide ? 8 : 4, be);
+		if (ptype == 3) { /* PT_INTERP */
+			if (filesz < 2 || filesz > SH_PATH_MAX || off > n || n - off < filesz ||
+			    d[off + filesz - 1] != 0)
+				return ELF_NOEXEC;
+			struct vstat ist;
+			char iabs[SH_PATH_MAX];
+			bool pok;
+			if (shell_vfs_resolve(&sh->vfs, "/", (const char *)d + off, true, iabs,
+					      &ist, &pok) ||
+			    ist.kind != VN_FILE)
+				return ELF_NO_INTERP;
+		}
+		if (ptype == 1 && (flags & 1) && entry >= vaddr && entry - vaddr < filesz)
+			entry_ok = true;
+	}
+	return entry_ok ? ELF_RUNS : ELF_SEGV;
+}
+
 int shell_exec_file(struct cmd *c, const char *abs, const struct vstat *st)
 {
 	struct shell *sh = c->sh;
@@ -1753,9 +1809,19 @@ int shell_exec_file(struct cmd *c, const char *abs, const struct vstat *st)
 			     4) == 0) {
 		if (sh->io.exec)
 			sh->io.exec(sh->io.arg, abs, p, n, c->argc, c->argv);
-		if (elf_matches(sh->prof, p, n))
+		enum elf_fate fate = elf_matches(sh->prof, p, n) ? elf_fate(sh, p, n) : ELF_NOEXEC;
+		if (fate == ELF_RUNS)
 			return 0; /* it runs (in the sandbox); a bot daemonises and prints nothing
 				     here */
+		if (fate == ELF_SEGV) {
+			/* ash reports the job's death by signal as strsignal() words it */
+			shell_errf(c, "Segmentation fault\n");
+			return 128 + SH_SIGSEGV;
+		}
+		if (fate == ELF_NO_INTERP) {
+			shell_shell_err(sh, c->f->fd[2], "%s: not found", c->argv[0]);
+			return 127;
+		}
 		/* ENOEXEC: ash runs the file as a shell script */
 		return shell_run_script(c, (const char *)p, n, c->argv[0], c->argv + 1,
 					(size_t)(c->argc - 1), true, true);

@@ -35,9 +35,11 @@
 #define SH_HEREDOCS_MAX 16     /* here-documents pending on one line */
 #define SH_TERM_WIDTH 80       /* the terminal width output is formatted for */
 #define SH_WAIT_MAX_MS \
-	(3600u * 1000)       /* longest single wait (sleep 99999 waits this long; the \
-				session's own timeouts end it sooner) */
-#define SH_STATUS_SIGINT 130 /* status of a command killed by ^C (128 + SIGINT) */
+	(3600u * 1000)         /* longest single wait (sleep 99999 waits this long; the \
+				  session's own timeouts end it sooner) */
+#define SH_STATUS_SIGINT 130   /* status of a command killed by ^C (128 + SIGINT) */
+#define SH_SIGSEGV 11          /* a program that crashes at once dies of this signal */
+#define SH_ELF_PHDRS_MAX 65536 /* bytes of program headers binfmt_elf reads at most */
 #define SH_WORK_MAX \
 	(512u << 20) /* bytes a session's commands may write in all (terminal, pipes, \
 			files): a loop of big copies ends the session instead of \

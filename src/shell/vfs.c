@@ -322,6 +322,7 @@ static const struct {
 	{"/dev/null", VDEV_NULL, 0666},     {"/dev/zero", VDEV_ZERO, 0666},
 	{"/dev/random", VDEV_RANDOM, 0666}, {"/dev/urandom", VDEV_RANDOM, 0666},
 	{"/dev/tty", VDEV_TTY, 0666},       {"/dev/console", VDEV_TTY, 0600},
+	{"/dev/pts/0", VDEV_TTY, 0620}, /* the session's terminal */
 };
 
 static void fill_pn(struct vstat *st, const struct profile_node *pn)
@@ -357,6 +358,9 @@ static void fill_ve(struct vstat *st, struct vent *e)
 	}
 }
 
+static bool mount_names(struct vfs *v, const char *abspath, bool dev);
+static bool ps_names_dev(struct vfs *v, const char *name);
+
 /* One path, given whether its folder hides the profile. */
 static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat *st)
 {
@@ -390,8 +394,17 @@ static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat
 		fill_pn(st, pn);
 		return 0;
 	}
+	if (strncmp(path, "/dev/", 5) == 0 &&
+	    (mount_names(v, path, true) || ps_names_dev(v, path + 5))) {
+		memset(st, 0, sizeof(*st));
+		st->kind = VN_CHR;
+		st->dev = VDEV_NULL;
+		st->mode = 0600;
+		return 0;
+	}
 	if (prof_implicit_dir(v->prof, path) || strcmp(path, "/dev") == 0 ||
-	    strcmp(path, "/proc") == 0 || strcmp(path, "/tmp") == 0) {
+	    strcmp(path, "/dev/pts") == 0 || strcmp(path, "/proc") == 0 ||
+	    strcmp(path, "/tmp") == 0 || mount_names(v, path, false)) {
 		memset(st, 0, sizeof(*st));
 		st->kind = VN_DIR;
 		st->mode = strcmp(path, "/tmp") == 0 ? 01777 : 0755;
@@ -564,22 +577,16 @@ int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool fol
 
 /* ------------------------------------------------------------------ mounts and permissions */
 
-bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
+/* The next line of the profile's /proc/mounts at *p (before end) into m; false at the end.
+ * Lines with fewer than four fields are skipped. */
+static bool next_mount(const char **p, const char *end, struct vfs_mount *m)
 {
-	const struct profile_node *pn = shell_prof_node(v->prof, "/proc/mounts");
-	if (!pn || !pn->data)
-		return false;
-	const char *p = (const char *)pn->data, *end = p + pn->len;
-	size_t best = 0;
-	bool found = false;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+	while (*p < end) {
+		const char *nl = memchr(*p, '\n', (size_t)(end - *p));
 		const char *le = nl ? nl : end;
-		struct vfs_mount cur;
-		char *fields[4] = {cur.dev, cur.dir, cur.type, cur.opts};
-		size_t caps[4] = {sizeof(cur.dev), sizeof(cur.dir), sizeof(cur.type),
-				  sizeof(cur.opts)};
-		const char *q = p;
+		char *fields[4] = {m->dev, m->dir, m->type, m->opts};
+		size_t caps[4] = {sizeof(m->dev), sizeof(m->dir), sizeof(m->type), sizeof(m->opts)};
+		const char *q = *p;
 		int nf = 0;
 		while (nf < 4 && q < le) {
 			while (q < le && (*q == ' ' || *q == '\t'))
@@ -594,9 +601,32 @@ bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 			fields[nf][l] = 0;
 			nf++;
 		}
-		p = nl ? nl + 1 : end;
-		if (nf < 4)
-			continue;
+		*p = nl ? nl + 1 : end;
+		if (nf == 4)
+			return true;
+	}
+	return false;
+}
+
+static bool mounts_text(struct vfs *v, const char **p, const char **end)
+{
+	const struct profile_node *pn = v->prof ? shell_prof_node(v->prof, "/proc/mounts") : NULL;
+	if (!pn || !pn->data)
+		return false;
+	*p = (const char *)pn->data;
+	*end = *p + pn->len;
+	return true;
+}
+
+bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
+{
+	const char *p, *end;
+	if (!mounts_text(v, &p, &end))
+		return false;
+	size_t best = 0;
+	bool found = false;
+	struct vfs_mount cur;
+	while (next_mount(&p, end, &cur)) {
 		size_t dl = strlen(cur.dir);
 		bool match = (dl == 1 && cur.dir[0] == '/') ||
 			     (strncmp(abspath, cur.dir, dl) == 0 &&
@@ -609,6 +639,49 @@ bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 		}
 	}
 	return found;
+}
+
+/* "/dev/root" in /proc/mounts is the kernel's name for the root device, not a node of /dev. */
+static bool is_kernel_root(const char *dev)
+{
+	return strcmp(dev, "/dev/root") == 0;
+}
+
+/* Whether /proc/mounts names abspath as a mount point (field 2) or a folder above one, or, with
+ * `dev`, as the device mounted (field 1): the device's kernel made them exist. */
+static bool mount_names(struct vfs *v, const char *abspath, bool dev)
+{
+	const char *p, *end;
+	if (!mounts_text(v, &p, &end))
+		return false;
+	struct vfs_mount m;
+	size_t n = strlen(abspath);
+	while (next_mount(&p, end, &m)) {
+		if (dev ? strcmp(m.dev, abspath) == 0 && !is_kernel_root(m.dev)
+			: strncmp(m.dir, abspath, n) == 0 && (m.dir[n] == 0 || m.dir[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a process of the profile's ps names this /dev node (getty's ttyAMA0, the
+ * [mtdblock2] kernel threads): the device has it. Only tty and mtd names count. */
+static bool ps_names_dev(struct vfs *v, const char *name)
+{
+	size_t n = strlen(name);
+	if (!v->prof || (strncmp(name, "tty", 3) != 0 && strncmp(name, "mtd", 3) != 0) ||
+	    strchr(name, '/'))
+		return false;
+	for (size_t i = 0; i < v->prof->nprocs; i++) {
+		const char *cmd = v->prof->procs[i].command;
+		for (const char *q = strstr(cmd, name); q; q = strstr(q + 1, name)) {
+			bool start = q == cmd || q[-1] == ' ' || q[-1] == '[' || q[-1] == '/';
+			bool stop = !q[n] || q[n] == ' ' || q[n] == ']';
+			if (start && stop)
+				return true;
+		}
+	}
+	return false;
 }
 
 bool shell_vfs_mount_below(struct vfs *v, const char *abspath)
@@ -673,6 +746,10 @@ int shell_vfs_may_write(struct vfs *v, const char *abspath, const struct vstat *
 	struct vfs_mount m;
 	if (shell_vfs_mount_of(v, abspath, &m) && opt_has(m.opts, "ro"))
 		return -EROFS;
+	/* devpts has no create operation: its folder takes no new file (Mirai probes for that) */
+	if (shell_vfs_mount_of(v, abspath, &m) && strcmp(m.type, "devpts") == 0 &&
+	    (!st || st->kind != VN_CHR))
+		return -EACCES;
 	if (v->uid != 0 && st && st->kind != VN_NONE) {
 		bool own = st->uid == v->uid;
 		if (!(st->mode & (own ? 0200 : 0002)))
@@ -1209,10 +1286,19 @@ long shell_vfs_list(struct vfs *v, const char *absdir, char ***out)
 			names_add(&names, &n, &cap, c, cl);
 		}
 	}
-	if (!hidden && strcmp(absdir, "/dev") == 0)
-		for (size_t i = 0; i < LIB_ARRAY_LEN(devices); i++)
-			names_add(&names, &n, &cap, devices[i].path + 5,
-				  strlen(devices[i].path + 5));
+	for (size_t i = 0; !hidden && i < LIB_ARRAY_LEN(devices); i++) {
+		const char *base = strrchr(devices[i].path, '/');
+		if ((size_t)(base - devices[i].path) == strlen(absdir) &&
+		    strncmp(devices[i].path, absdir, strlen(absdir)) == 0)
+			names_add(&names, &n, &cap, base + 1, strlen(base + 1));
+	}
+	const char *mp, *mend;
+	struct vfs_mount m;
+	if (!hidden && strcmp(absdir, "/dev") == 0 && mounts_text(v, &mp, &mend))
+		while (next_mount(&mp, mend, &m))
+			if (strncmp(m.dev, "/dev/", 5) == 0 && !strchr(m.dev + 5, '/') &&
+			    !is_kernel_root(m.dev))
+				names_add(&names, &n, &cap, m.dev + 5, strlen(m.dev + 5));
 	for (size_t i = ents_lower(v, pre); i < v->n; i++) {
 		const char *p = v->ents[i]->path;
 		if (strncmp(p, pre, pl) != 0)

@@ -2,7 +2,9 @@
 passes as commands claim (sleep on the session's timer; ^C and IAC IP interrupt it); telnetd's
 options and banner per version; login without a password prompt for an account without one;
 `id` as the real BusyBox prints it (tests/data/busybox)."""
+import hashlib
 import os
+import random
 import sys
 import time
 import unittest
@@ -114,6 +116,46 @@ class FidelityTest(unittest.TestCase):
         bot = self.shell()
         out = bot.command('id', 'IDEND')
         self.assertEqual(out.split(b'\r\n')[1] + b'\n', recorded('id.txt'))
+
+    def test_dev_as_the_kernel_made_it(self):
+        bot = self.shell()
+        out = bot.command("echo -e 'x' > /dev/pts/.nippon; /bin/busybox cat /dev/pts/.nippon", 'DEVEND')
+        self.assertIn(b"-sh: can't create /dev/pts/.nippon: Permission denied", out)
+        out = bot.command("echo -e 'kami' > /dev/.nippon; cat /dev/.nippon; rm /dev/.nippon", 'DEVEND')
+        self.assertIn(b'\r\nkami\r\n', out)  # /dev is a tmpfs on this DVR
+        out = bot.command('ls /dev/pts; ls /dev/ttyAMA0 /dev/mtdblock2 /dev/mtdblock5', 'DEVEND')
+        self.assertIn(b'\r\n0\r\n', out)     # the session's own terminal
+        self.assertNotIn(b'No such file', out)  # getty's tty and the mounted flash partitions
+        # every mount point of /proc/mounts exists, on every profile
+        for name, user, password in (('dvr-hi3520d', 'root', 'xc3511'),
+                                     ('router-mt7620', 'admin', 'admin'),
+                                     ('router-rtl8196c', 'admin', 'admin'),
+                                     ('stb-stx7111', 'root', None)):
+            bot = self.shell(name, user, password)
+            out = bot.command('for d in $(cut -d" " -f2 /proc/mounts); do [ -d $d ] || echo missing $d; done',
+                              'MNTEND')
+            self.assertNotIn(b'\nmissing', out, name)
+
+    def test_elf_of_the_right_cpu_that_is_no_program_crashes(self):
+        # A well-formed ARM header whose program headers are noise: the kernel maps nothing
+        # executable at the entry point, the process dies of SIGSEGV, ash says so.
+        rnd = random.Random(13)
+        body = bytearray(rnd.getrandbits(8) for _ in range(300))
+        u16 = lambda v: v.to_bytes(2, 'little')  # noqa: E731
+        u32 = lambda v: v.to_bytes(4, 'little')  # noqa: E731
+        hdr = b'\x7fELF\x01\x01\x01' + bytes(9) + u16(2) + u16(40) + u32(1) + u32(0x8000)
+        hdr += u32(52) + u32(0) + u32(0x5000002) + u16(52) + u16(32) + u16(2) + u16(40) + u16(0) * 2
+        body[:len(hdr)] = hdr
+        for i in range(52, 52 + 64, 32):
+            body[i:i + 4] = u32(0x70000000 + i)  # processor-specific types: nothing loaded
+        bot = self.shell()
+        for i in range(0, len(body), 128):
+            chunk = ''.join('\\x%02x' % b for b in body[i:i + 128])
+            bot.command("echo -ne '%s' %s /tmp/bot" % (chunk, '>' if i == 0 else '>>'), 'UPEND')
+        out = bot.command('chmod 777 /tmp/bot; /tmp/bot; echo status=$?', 'RUNEND')
+        self.assertIn(b'\r\nSegmentation fault\r\nstatus=139\r\n', out)
+        want = hashlib.sha256(bytes(body)).hexdigest()
+        self.sensor.events(wait_for=('mitsu.session.file_upload', lambda e: e['shasum'] == want))
 
 
 if __name__ == '__main__':
