@@ -2224,21 +2224,22 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	sh->prof = p;
 	sh->lim = *lim;
 	if (!sh->lim.max_commands)
-		sh->lim.max_commands = 20000;
+		sh->lim.max_commands = SHELL_DEFAULT_COMMANDS;
 	if (sh->lim.script_depth <= 0)
-		sh->lim.script_depth = 8;
+		sh->lim.script_depth = SHELL_DEFAULT_SCRIPT_DEPTH;
 	if (!sh->lim.max_queued)
-		sh->lim.max_queued = 65536;
+		sh->lim.max_queued = SHELL_DEFAULT_QUEUED;
 	if (!sh->lim.vfs_bytes)
-		sh->lim.vfs_bytes = 32u << 20;
+		sh->lim.vfs_bytes = SHELL_DEFAULT_VFS_BYTES;
 	if (!sh->lim.vfs_files)
-		sh->lim.vfs_files = 1024;
+		sh->lim.vfs_files = SHELL_DEFAULT_VFS_FILES;
 	sh->io = *io;
 	uint32_t uid, gid;
 	user_ids(p, &uid, &gid);
 	shell_vfs_init(&sh->vfs, p, sh->lim.vfs_bytes, sh->lim.vfs_files, uid, gid);
 	sh->vfs.report = shell_report;
 	sh->vfs.report_arg = sh;
+	shell_procfs_attach(sh);
 	sh->tty.refs = 1;
 	sh->tty.kind = FO_TTY;
 	sh->tty.readable = true;

@@ -39,6 +39,7 @@
 				  session's own timeouts end it sooner) */
 #define SH_STATUS_SIGINT 130   /* status of a command killed by ^C (128 + SIGINT) */
 #define SH_SIGSEGV 11          /* a program that crashes at once dies of this signal */
+#define SH_PROCGEN_MAX 8       /* /proc files made for a session kept at once (oldest dropped) */
 #define SH_ELF_PHDRS_MAX 65536 /* bytes of program headers binfmt_elf reads at most */
 #define SH_WORK_MAX \
 	(512u << 20) /* bytes a session's commands may write in all (terminal, pipes, \
@@ -97,8 +98,27 @@ struct vstat {
 
 typedef void (*vfs_report_fn)(void *arg, const char *path, struct vdata *vd);
 
+/* A file of /proc made for the session (procfs.c): its content lives until the vfs is freed or
+ * SH_PROCGEN_MAX newer ones were made. */
+struct vgen {
+	char *path;
+	int kind;        /* VN_FILE, VN_DIR, VN_LINK */
+	struct buf data; /* VN_FILE: the bytes; VN_LINK: the target */
+};
+/* Answers a /proc path the profile does not ship: 0 with *g filled (path, kind, data), or
+ * -ENOENT. Lists a generated folder's names when `names` is not NULL (the names are added
+ * with shell_vfs_names_add). */
+typedef int (*vfs_proc_fn)(void *arg, const char *path, struct vgen *g);
+typedef void (*vfs_proc_names_fn)(void *arg, const char *dir, char ***names, size_t *n,
+				  size_t *cap);
+
 struct vfs {
 	const struct profile *prof;
+	vfs_proc_fn proc;
+	vfs_proc_names_fn proc_names;
+	void *proc_arg;
+	struct vgen *gen; /* SH_PROCGEN_MAX, allocated on the first generated file */
+	size_t ngen;
 	struct vent **ents; /* sorted by path */
 	size_t n, cap;
 	size_t bytes, files;
@@ -173,6 +193,7 @@ int shell_vfs_touch(struct vfs *v, const char *abspath, int64_t mtime);
  * shell_vfs_names_free. Returns the count, or a negative errno. */
 long shell_vfs_list(struct vfs *v, const char *absdir, char ***names);
 void shell_vfs_names_free(char **names, size_t n);
+void shell_vfs_names_add(char ***names, size_t *n, size_t *cap, const char *s, size_t len);
 
 /* "/a/b" + "c" into out; returns -ENAMETOOLONG if it does not fit. */
 int shell_vfs_join(const char *dir, const char *name, char *out);
@@ -614,6 +635,20 @@ int shell_cmd_echo(struct cmd *c);
 int shell_cmd_printf(struct cmd *c);
 int shell_cmd_test(struct cmd *c);
 int shell_kill(struct cmd *c, bool builtin);
+
+/* The processes ps shows: the profile's (minus those the session killed), the session's
+ * shells and, if self_cmd is not NULL, one more (ps itself). Sorted by pid; caller frees. */
+struct shell_pline {
+	int pid, ppid;
+	const char *user, *vsz, *stat, *cmd;
+};
+size_t shell_proc_list(struct shell *sh, struct shell_pline **out, const char *self_cmd);
+/* Hooks /proc's generated files (procfs.c) into the session's vfs. */
+void shell_procfs_attach(struct shell *sh);
+/* The device's uptime in seconds now, and its load averages (procfs.c): what uptime, free and
+ * /proc agree on. */
+double shell_uptime(struct shell *sh);
+void shell_loadavg(struct shell *sh, double la[3]);
 
 /* Session processes (ps, kill). shell_proc_kill marks a device process as gone. */
 void shell_proc_kill(struct shell *sh, int pid);

@@ -309,7 +309,9 @@ int shell_cmd_ls(struct cmd *c)
 	for (int i = 0; i < nops; i++) {
 		char abs[SH_PATH_MAX];
 		struct vstat s;
-		if (shell_resolve(c, ops[i], true, abs, &s) || s.kind != VN_DIR || o.d)
+		/* with -l a link given as operand is shown, not followed (unless NAME/) */
+		bool follow = !o.l || ops[i][strlen(ops[i]) - 1] == '/';
+		if (shell_resolve(c, ops[i], follow, abs, &s) || s.kind != VN_DIR || o.d)
 			continue;
 		if (!first)
 			buf_append_str(&b, "\n");

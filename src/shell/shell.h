@@ -25,6 +25,15 @@
 
 struct shell;
 
+/* Limits a caller leaves at 0 (unit tests, fuzz targets) get these. The sensor always passes
+ * its options (limits.shell_commands, script_depth, vfs_bytes, vfs_files in
+ * src/core/options.h), whose defaults are the same values. */
+#define SHELL_DEFAULT_COMMANDS 20000
+#define SHELL_DEFAULT_SCRIPT_DEPTH 8
+#define SHELL_DEFAULT_QUEUED 65536
+#define SHELL_DEFAULT_VFS_BYTES (32u << 20)
+#define SHELL_DEFAULT_VFS_FILES 1024
+
 struct shell_limits {
 	size_t vfs_bytes;    /* bytes of files the attacker may create */
 	size_t vfs_files;    /* files and folders the attacker may create */

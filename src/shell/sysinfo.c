@@ -44,53 +44,11 @@ static unsigned long meminfo(struct cmd *c, const char *key, unsigned long def)
 
 /* ------------------------------------------------------------------ processes */
 
-struct pline {
-	int pid;
-	const char *user, *vsz, *stat, *cmd;
-};
-
-static int pline_cmp(const void *a, const void *b)
-{
-	return ((const struct pline *)a)->pid - ((const struct pline *)b)->pid;
-}
-
-/* The device's processes plus the session's shells and (optionally) one more command. */
-static size_t proc_list(struct cmd *c, struct pline **out, const char *self_cmd)
-{
-	const struct profile *p = P(c);
-	size_t n = p ? p->nprocs : 0;
-	struct pline *v = xcalloc(n + SH_LEVELS_MAX + 2, sizeof(*v));
-	size_t k = 0;
-	const char *shvsz = "1532";
-	for (size_t i = 0; i < n; i++) {
-		const struct profile_proc *pr = &p->procs[i];
-		if (shell_proc_killed(c->sh, pr->pid))
-			continue;
-		v[k++] = (struct pline){pr->pid, pr->user, pr->vsz, pr->stat, pr->command};
-		if (strcmp(pr->command, "init") == 0 || strstr(pr->command, "sh"))
-			shvsz = pr->vsz;
-	}
-	int pids[SH_LEVELS_MAX];
-	size_t np = shell_shell_pids(c->sh, pids, SH_LEVELS_MAX);
-	const char *user = p && p->user ? p->user : "root";
-	for (size_t i = 0; i < np; i++)
-		v[k++] = (struct pline){pids[i], user, shvsz, "S",
-					i + 1 == np ? (c->sh->prof && c->sh->prof->shell_name
-							       ? c->sh->prof->shell_name
-							       : "-sh")
-						    : "sh"};
-	if (self_cmd)
-		v[k++] = (struct pline){c->sh->next_pid++, user, shvsz, "R", self_cmd};
-	qsort(v, k, sizeof(*v), pline_cmp);
-	*out = v;
-	return k;
-}
-
 int shell_cmd_ps(struct cmd *c)
 {
-	struct pline *v;
+	struct shell_pline *v;
 	/* BusyBox ps without DESKTOP ignores its operands ("ps aux" works) */
-	size_t n = proc_list(c, &v, "ps");
+	size_t n = shell_proc_list(c->sh, &v, "ps");
 	struct buf b;
 	buf_init(&b, SH_PIPE_MAX);
 	buf_append_str(&b, "  PID USER       VSZ STAT COMMAND\n");
@@ -166,8 +124,8 @@ int shell_cmd_killall(struct cmd *c)
 
 int shell_cmd_pidof(struct cmd *c)
 {
-	struct pline *v;
-	size_t n = proc_list(c, &v, NULL);
+	struct shell_pline *v;
+	size_t n = shell_proc_list(c->sh, &v, NULL);
 	bool any = false;
 	for (int i = 1; i < c->argc; i++) {
 		if (c->argv[i][0] == '-')
@@ -359,14 +317,9 @@ int shell_cmd_nproc(struct cmd *c)
 
 int shell_cmd_uptime(struct cmd *c)
 {
-	size_t len;
-	const char *u = pfile(c, "/proc/uptime", &len);
-	double up = u ? strtod(u, NULL) : 86400.0 * 3 + 4000;
-	up += (double)(shell_now() - c->sh->start_time);
-	const char *la = pfile(c, "/proc/loadavg", &len);
-	double l1 = 0, l5 = 0, l15 = 0;
-	if (la)
-		sscanf(la, "%lf %lf %lf", &l1, &l5, &l15);
+	double up = shell_uptime(c->sh), la[3];
+	shell_loadavg(c->sh, la);
+	double l1 = la[0], l5 = la[1], l15 = la[2];
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);

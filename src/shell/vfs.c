@@ -361,6 +361,42 @@ static void fill_ve(struct vstat *st, struct vent *e)
 static bool mount_names(struct vfs *v, const char *abspath, bool dev);
 static bool ps_names_dev(struct vfs *v, const char *name);
 
+/* A /proc file made now (procfs.c), kept in the session's small cache so that the bytes stay
+ * valid while the command that looked it up reads them. */
+static int lookup_gen(struct vfs *v, const char *path, struct vstat *st)
+{
+	struct vgen g = {0};
+	buf_init(&g.data, SH_PIPE_MAX);
+	if (v->proc(v->proc_arg, path, &g) < 0) {
+		buf_free(&g.data);
+		return -ENOENT;
+	}
+	if (!v->gen)
+		v->gen = xcalloc(SH_PROCGEN_MAX, sizeof(*v->gen));
+	if (v->ngen == SH_PROCGEN_MAX) {
+		free(v->gen[0].path);
+		buf_free(&v->gen[0].data);
+		memmove(v->gen, v->gen + 1, (SH_PROCGEN_MAX - 1) * sizeof(*v->gen));
+		v->ngen--;
+	}
+	g.path = xstrdup(path);
+	buf_append(&g.data, "", 0);
+	v->gen[v->ngen++] = g;
+	memset(st, 0, sizeof(*st));
+	st->kind = g.kind;
+	st->mode = g.kind == VN_DIR ? 0555 : g.kind == VN_LINK ? 0777 : 0444;
+	st->mtime = shell_now();
+	if (g.kind == VN_LINK)
+		st->target = (const char *)v->gen[v->ngen - 1].data.data;
+	if (g.kind == VN_LINK || g.kind == VN_FILE)
+		st->size = g.data.len;
+	if (g.kind == VN_FILE) {
+		st->data = v->gen[v->ngen - 1].data.data;
+		st->size = g.data.len;
+	}
+	return 0;
+}
+
 /* One path, given whether its folder hides the profile. */
 static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat *st)
 {
@@ -389,6 +425,8 @@ static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat
 				return 0;
 			}
 	}
+	if (v->proc && strncmp(path, "/proc/", 6) == 0 && lookup_gen(v, path, st) == 0)
+		return 0;
 	const struct profile_node *pn = shell_prof_node(v->prof, path);
 	if (pn) {
 		fill_pn(st, pn);
@@ -1245,7 +1283,7 @@ static int names_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void names_add(char ***names, size_t *n, size_t *cap, const char *s, size_t len)
+void shell_vfs_names_add(char ***names, size_t *n, size_t *cap, const char *s, size_t len)
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
@@ -1283,22 +1321,25 @@ long shell_vfs_list(struct vfs *v, const char *absdir, char ***out)
 			size_t cl = sl ? (size_t)(sl - c) : strlen(c);
 			if (!cl)
 				continue;
-			names_add(&names, &n, &cap, c, cl);
+			shell_vfs_names_add(&names, &n, &cap, c, cl);
 		}
 	}
 	for (size_t i = 0; !hidden && i < LIB_ARRAY_LEN(devices); i++) {
 		const char *base = strrchr(devices[i].path, '/');
 		if ((size_t)(base - devices[i].path) == strlen(absdir) &&
 		    strncmp(devices[i].path, absdir, strlen(absdir)) == 0)
-			names_add(&names, &n, &cap, base + 1, strlen(base + 1));
+			shell_vfs_names_add(&names, &n, &cap, base + 1, strlen(base + 1));
 	}
+	if (!hidden && v->proc_names &&
+	    (strcmp(absdir, "/proc") == 0 || strncmp(absdir, "/proc/", 6) == 0))
+		v->proc_names(v->proc_arg, absdir, &names, &n, &cap);
 	const char *mp, *mend;
 	struct vfs_mount m;
 	if (!hidden && strcmp(absdir, "/dev") == 0 && mounts_text(v, &mp, &mend))
 		while (next_mount(&mp, mend, &m))
 			if (strncmp(m.dev, "/dev/", 5) == 0 && !strchr(m.dev + 5, '/') &&
 			    !is_kernel_root(m.dev))
-				names_add(&names, &n, &cap, m.dev + 5, strlen(m.dev + 5));
+				shell_vfs_names_add(&names, &n, &cap, m.dev + 5, strlen(m.dev + 5));
 	for (size_t i = ents_lower(v, pre); i < v->n; i++) {
 		const char *p = v->ents[i]->path;
 		if (strncmp(p, pre, pl) != 0)
@@ -1306,7 +1347,7 @@ long shell_vfs_list(struct vfs *v, const char *absdir, char ***out)
 		const char *c = p + pl;
 		if (strchr(c, '/'))
 			continue;
-		names_add(&names, &n, &cap, c, strlen(c));
+		shell_vfs_names_add(&names, &n, &cap, c, strlen(c));
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), names_cmp);
@@ -1364,4 +1405,11 @@ void shell_vfs_fini(struct vfs *v)
 	free(v->ents);
 	v->ents = NULL;
 	v->n = v->cap = 0;
+	for (size_t i = 0; i < v->ngen; i++) {
+		free(v->gen[i].path);
+		buf_free(&v->gen[i].data);
+	}
+	free(v->gen);
+	v->gen = NULL;
+	v->ngen = 0;
 }

@@ -108,6 +108,9 @@ class LoaderClient:
         self.pending_enter = None       # time at which "\r\n" is due
         self.max_read = 0               # the largest single read, for diagnostics
         self.arch_read = None           # (bytes in the buffer, room) of the read that saw ELF
+        self.arch_window = None         # (bytes of that read, seconds since the socket was
+                                        # last seen empty): how fast the server sent them
+        self.empty_at = None
         self.uploads = []               # (method, arch) of each upload started
 
     # -------------------------------------------------------------- plumbing
@@ -168,6 +171,7 @@ class LoaderClient:
             try:
                 data = self.sock.recv(room)
             except BlockingIOError:
+                self.empty_at = time.monotonic()
                 return
             except ConnectionResetError:
                 data = b''
@@ -175,6 +179,7 @@ class LoaderClient:
                 self.closed_by_peer = True
                 self.done = True
                 return
+            self.last_read = (len(data), time.monotonic() - (self.empty_at or 0))
             self.buf[self.pos:self.pos + len(data)] = data
             self.pos += len(data)
             self.buf[self.pos] = 0
@@ -384,6 +389,7 @@ class LoaderClient:
             if end < 0:
                 return 0
             self.arch_read = (self.pos, self.size - self.pos)
+            self.arch_window = self.last_read
             at = end - 4
             hdr = bytes(self.buf[at:at + 20])
             self.has_arch = True

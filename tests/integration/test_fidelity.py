@@ -136,6 +136,43 @@ class FidelityTest(unittest.TestCase):
                               'MNTEND')
             self.assertNotIn(b'\nmissing', out, name)
 
+    def test_proc_agrees_with_ps(self):
+        for name, user, password in (('dvr-hi3520d', 'root', 'xc3511'),
+                                     ('router-mt7620', 'admin', 'admin'),
+                                     ('router-rtl8196c', 'admin', 'admin'),
+                                     ('stb-stx7111', 'root', None)):
+            bot = self.shell(name, user, password)
+            ps = bot.command('/bin/busybox ps', 'PSEND').decode().split('\r\n')[2:-1]
+            procs = {}
+            for line in ps:
+                f = line.split(None, 4)
+                if f and f[0].isdigit() and f[4] != 'ps':
+                    procs[int(f[0])] = f[4]
+            listed = bot.command('ls /proc', 'LSEND').decode().split()
+            for pid, cmd in procs.items():
+                self.assertIn(str(pid), listed, name)
+                out = bot.command('cat /proc/%d/stat /proc/%d/cmdline; echo; cat /proc/%d/status'
+                                  % (pid, pid, pid), 'STEND').replace(b'\0', b' ').decode()
+                lines = out.split('\r\n')
+                at = [i for i, l in enumerate(lines) if l.startswith('%d (' % pid)]
+                self.assertTrue(at, (name, out))
+                stat, cmdline = lines[at[0]], lines[at[0] + 1]
+                if cmd.startswith('['):
+                    comm = cmd.strip('[]')[:15]
+                else:
+                    comm = cmd.split()[0].rsplit('/', 1)[-1].lstrip('-')[:15]
+                self.assertIn('(%s)' % comm, stat, name)
+                self.assertIn('Pid:\t%d' % pid, out, name)
+                if not cmd.startswith('['):
+                    self.assertEqual(cmdline.strip(), cmd.strip(), name)
+            out = bot.command('echo $$; ls -l /proc/self; cat /proc/uptime; uptime', 'UPEND').decode()
+            lines = [l for l in out.split('\r\n') if l and 'UPEND' not in l]
+            self.assertIn('/proc/self -> %s' % lines[0], out, name)
+            up = float(lines[2].split()[0])
+            days = int(up // 86400)
+            if days:
+                self.assertIn('up %d day' % days, lines[3], name)
+
     def test_elf_of_the_right_cpu_that_is_no_program_crashes(self):
         # A well-formed ARM header whose program headers are noise: the kernel maps nothing
         # executable at the entry point, the process dies of SIGSEGV, ash says so.
