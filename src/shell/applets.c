@@ -95,6 +95,9 @@ int shell_cmd_tee(struct cmd *c);
 int shell_cmd_time(struct cmd *c);
 int shell_cmd_timeout(struct cmd *c);
 int shell_cmd_touch(struct cmd *c);
+int shell_cmd_hexdump(struct cmd *c);
+int shell_cmd_od(struct cmd *c);
+int shell_cmd_tty(struct cmd *c);
 int shell_cmd_usleep(struct cmd *c);
 int shell_cmd_true_a(struct cmd *c);
 int shell_cmd_wc(struct cmd *c);
@@ -158,6 +161,7 @@ static const struct sh_command applets[] = {
 	{.name = "grep", .fn = shell_cmd_grep},
 	{.name = "halt", .fn = shell_cmd_reboot},
 	{.name = "head", .fn = shell_cmd_head},
+	{.name = "hexdump", .fn = shell_cmd_hexdump},
 	{.name = "hostname", .fn = shell_cmd_hostname},
 	{.name = "id", .fn = shell_cmd_id},
 	{.name = "ifconfig", .fn = shell_cmd_ifconfig},
@@ -174,6 +178,7 @@ static const struct sh_command applets[] = {
 	{.name = "nice", .fn = shell_cmd_nice},
 	{.name = "nohup", .fn = shell_cmd_nohup},
 	{.name = "nproc", .fn = shell_cmd_nproc},
+	{.name = "od", .fn = shell_cmd_od},
 	{.name = "pidof", .fn = shell_cmd_pidof},
 	{.name = "poweroff", .fn = shell_cmd_reboot},
 	{.name = "printenv", .fn = shell_cmd_env},
@@ -201,6 +206,7 @@ static const struct sh_command applets[] = {
 	{.name = "touch", .fn = shell_cmd_touch},
 	{.name = "tr", .fn = shell_cmd_tr},
 	{.name = "true", .fn = shell_cmd_true_a},
+	{.name = "tty", .fn = shell_cmd_tty},
 	{.name = "uname", .fn = shell_cmd_uname},
 	{.name = "uniq", .fn = shell_cmd_uniq},
 	{.name = "uptime", .fn = shell_cmd_uptime},

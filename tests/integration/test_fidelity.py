@@ -173,6 +173,29 @@ class FidelityTest(unittest.TestCase):
             if days:
                 self.assertIn('up %d day' % days, lines[3], name)
 
+    def test_dump_applets_as_busybox_prints_them(self):
+        # dvr-hi3520d has hexdump (BusyBox 1.16), stb-stx7111 hexdump and od (1.22); both little
+        # endian, as the machine that recorded the answers.
+        for name, user, password, applets in (('dvr-hi3520d', 'root', 'xc3511', ['hexdump']),
+                                              ('stb-stx7111', 'root', None, ['hexdump', 'od'])):
+            bot = self.shell(name, user, password)
+            bot.command("printf 'abcdefghijklmnopqrstuvwxyz\\n' > /tmp/alpha", 'PEND')
+            cases = [('hexdump%s /tmp/alpha' % (' ' + f if f else ''),
+                      'hexdump%s.txt' % (f or '_default')) for f in ('', '-C', '-b', '-c', '-d', '-o', '-x')]
+            cases += [('dd if=/dev/zero bs=64 count=1 2>/dev/null | hexdump -C', 'dd_zero_hexdump_C.txt'),
+                      ('dd if=/dev/zero bs=64 count=1 2>/dev/null | hexdump -v -C', 'dd_zero_hexdump_vC.txt')]
+            if 'od' in applets:
+                cases.append(('od /tmp/alpha', 'od_default.txt'))
+            for cmd, want in cases:
+                out = bot.command(cmd, 'DUMPEND')
+                got = out.split(b'DUMPEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+                self.assertEqual(got, recorded(want), (name, cmd))
+
+    def test_tty(self):
+        bot = self.shell()
+        out = bot.command('tty; echo $?; tty < /dev/null; echo $?', 'TTYEND')
+        self.assertIn(b'\r\n/dev/pts/0\r\n0\r\nnot a tty\r\n1\r\n', out)
+
     def test_elf_of_the_right_cpu_that_is_no_program_crashes(self):
         # A well-formed ARM header whose program headers are noise: the kernel maps nothing
         # executable at the entry point, the process dies of SIGSEGV, ash says so.
