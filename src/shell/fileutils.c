@@ -11,6 +11,12 @@
 
 /* ------------------------------------------------------------------ cat */
 
+/* BusyBox said "cannot" in its messages before 1.14 and "can't" since. */
+static const char *cant(struct cmd *c)
+{
+	return shell_bb_at_least(c->sh, 1, 14) ? "can't" : "cannot";
+}
+
 int shell_cmd_cat(struct cmd *c)
 {
 	struct shell_opts g;
@@ -290,7 +296,7 @@ static int rm_tree(struct cmd *c, const char *abs, const char *shown, int depth,
 				int r2 = shell_vfs_unlink(V(c), ch);
 				if (r2) {
 					if (++*errors <= 32)
-						shell_err(c, "can't remove '%s': %s", shown2,
+						shell_err(c, "%s remove '%s': %s", cant(c), shown2,
 							  shell_strerror(-r2));
 					st = 1;
 				}
@@ -303,7 +309,7 @@ static int rm_tree(struct cmd *c, const char *abs, const char *shown, int depth,
 			return st;
 	}
 	if (++*errors <= 32)
-		shell_err(c, "can't remove '%s': %s", shown, shell_strerror(-rc));
+		shell_err(c, "%s remove '%s': %s", cant(c), shown, shell_strerror(-rc));
 	return 1;
 }
 
@@ -326,7 +332,7 @@ int shell_cmd_rm(struct cmd *c)
 		const char *p = g.operands[i];
 		const char *b = shell_base_name(p);
 		if (strcmp(b, ".") == 0 || strcmp(b, "..") == 0) {
-			shell_err(c, "can't remove '.' or '..'");
+			shell_err(c, "%s remove '.' or '..'", cant(c));
 			st = 1;
 			continue;
 		}
@@ -335,14 +341,15 @@ int shell_cmd_rm(struct cmd *c)
 		int rc = shell_resolve(c, p, false, abs, &s);
 		if (rc) {
 			if (!force) {
-				shell_err(c, "can't remove '%s': %s", p, shell_strerror(-rc));
+				shell_err(c, "%s remove '%s': %s", cant(c), p, shell_strerror(-rc));
 				st = 1;
 			}
 			continue;
 		}
 		if (s.kind == VN_DIR) {
 			if (!rec) {
-				shell_err(c, "can't remove '%s': %s", p, shell_strerror(EISDIR));
+				shell_err(c, "%s remove '%s': %s", cant(c), p,
+					  shell_strerror(EISDIR));
 				st = 1;
 				continue;
 			}
@@ -351,7 +358,7 @@ int shell_cmd_rm(struct cmd *c)
 		}
 		rc = shell_vfs_unlink(V(c), abs);
 		if (rc) {
-			shell_err(c, "can't remove '%s': %s", p, shell_strerror(-rc));
+			shell_err(c, "%s remove '%s': %s", cant(c), p, shell_strerror(-rc));
 			st = 1;
 		}
 	}

@@ -191,6 +191,16 @@ class FidelityTest(unittest.TestCase):
                 got = out.split(b'DUMPEND\r\n', 1)[1].replace(b'\r\n', b'\n')
                 self.assertEqual(got, recorded(want), (name, cmd))
 
+    def test_message_wording_per_version(self):
+        # libbb said "cannot" until BusyBox 1.13 and "can't" from 1.14 on (busybox 1.35 says
+        # "rm: can't remove '/x': No such file or directory")
+        for name, user, password, word in (('router-rtl8196c', 'admin', 'admin', b'cannot'),
+                                           ('dvr-hi3520d', 'root', 'xc3511', b"can't")):
+            bot = self.shell(name, user, password)
+            out = bot.command('rm /tmp/.nippon', 'RMEND')
+            self.assertIn(b'rm: ' + word + b" remove '/tmp/.nippon': No such file or directory",
+                          out, name)
+
     def test_tty(self):
         bot = self.shell()
         out = bot.command('tty; echo $?; tty < /dev/null; echo $?', 'TTYEND')
