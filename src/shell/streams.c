@@ -58,17 +58,23 @@ static void human_dd(uint64_t v, char *out, size_t n)
 	snprintf(out, n, "%.1f%c", d, units[u]);
 }
 
-int shell_cmd_dd(struct cmd *c)
+/* dd's operands (KEY=VALUE). */
+struct dd_opts {
+	const char *in, *of;
+	uint64_t ibs, obs, count, skip, seek;
+	bool notrunc, sync_, quiet;
+};
+
+/* Parses dd's operands into o; -1 after printing the error. */
+static int dd_parse(struct cmd *c, struct dd_opts *o)
 {
-	const char *in = NULL, *of = NULL;
-	uint64_t ibs = 512, obs = 512, count = UINT64_MAX, skip = 0, seek = 0;
-	bool notrunc = false, sync_ = false, quiet = false;
+	*o = (struct dd_opts){.ibs = 512, .obs = 512, .count = UINT64_MAX};
 	for (int i = 1; i < c->argc; i++) {
 		const char *a = c->argv[i];
 		const char *eq = strchr(a, '=');
 		if (!eq) {
 			shell_usage(c, "dd");
-			return 1;
+			return -1;
 		}
 		size_t kl = (size_t)(eq - a);
 		const char *v = eq + 1;
@@ -76,87 +82,122 @@ int shell_cmd_dd(struct cmd *c)
 		bool isnum = dd_num(v, &num);
 #define KEY(k) (kl == strlen(k) && strncmp(a, k, kl) == 0)
 		if (KEY("if")) {
-			in = v;
+			o->in = v;
 		} else if (KEY("of")) {
-			of = v;
+			o->of = v;
 		} else if (KEY("conv")) {
-			notrunc = strstr(v, "notrunc") != NULL;
-			sync_ = strstr(v, "sync") != NULL && !strstr(v, "fsync");
+			o->notrunc = strstr(v, "notrunc") != NULL;
+			o->sync_ = strstr(v, "sync") != NULL && !strstr(v, "fsync");
 		} else if (KEY("status")) {
-			quiet = strcmp(v, "none") == 0 || strcmp(v, "noxfer") == 0;
+			o->quiet = strcmp(v, "none") == 0 || strcmp(v, "noxfer") == 0;
 		} else if (KEY("iflag") || KEY("oflag")) {
 			/* accepted */
 		} else if (KEY("bs") || KEY("ibs") || KEY("obs") || KEY("count") || KEY("skip") ||
 			   KEY("seek")) {
 			if (!isnum) {
 				shell_err(c, "invalid number '%s'", v);
-				return 1;
+				return -1;
 			}
 			if (KEY("bs"))
-				ibs = obs = num;
+				o->ibs = o->obs = num;
 			else if (KEY("ibs"))
-				ibs = num;
+				o->ibs = num;
 			else if (KEY("obs"))
-				obs = num;
+				o->obs = num;
 			else if (KEY("count"))
-				count = num;
+				o->count = num;
 			else if (KEY("skip"))
-				skip = num;
+				o->skip = num;
 			else
-				seek = num;
+				o->seek = num;
 		} else {
 			shell_usage(c, "dd");
-			return 1;
+			return -1;
 		}
 #undef KEY
 	}
-	if (!ibs || !obs) {
+	if (!o->ibs || !o->obs) {
 		shell_err(c, "invalid number '0'");
-		return 1;
+		return -1;
 	}
-	if (ibs > SH_PIPE_MAX || obs > SH_PIPE_MAX) {
+	if (o->ibs > SH_PIPE_MAX || o->obs > SH_PIPE_MAX) {
 		/* a block that large would not fit the device's memory either */
 		shell_err(c, "memory exhausted");
-		return 1;
+		return -1;
 	}
-	/* the input: bytes of a file or stdin, or an endless device generated block by block */
-	struct shell_rd r;
-	memset(&r, 0, sizeof(r));
-	int gen = VDEV_NONE;
+	return 0;
+}
+
+/* dd's three status lines on stderr, with a plausible tiny duration. */
+static void dd_status(struct cmd *c, uint64_t in_full, uint64_t in_part, uint64_t total,
+		      uint64_t obs)
+{
+	uint64_t out_full = total / obs, out_part = total % obs ? 1 : 0;
+	shell_errf(c, "%llu+%llu records in\n%llu+%llu records out\n", (unsigned long long)in_full,
+		   (unsigned long long)in_part, (unsigned long long)out_full,
+		   (unsigned long long)out_part);
+	double secs = 0.000041 + (double)total / 48e6;
+	char hb[32], rb[32];
+	human_dd(total, hb, sizeof(hb));
+	human_dd((uint64_t)((double)total / secs), rb, sizeof(rb));
+	shell_errf(c, "%llu bytes (%sB) copied, %f seconds, %sB/s\n", (unsigned long long)total, hb,
+		   secs, rb);
+}
+
+/* The input of dd: an endless device (*gen set: blocks are made, not read), or the bytes of
+ * a file or stdin in r. -1 after printing the error. */
+static int dd_input(struct cmd *c, const char *in, struct shell_rd *r, int *gen)
+{
+	memset(r, 0, sizeof(*r));
+	*gen = VDEV_NONE;
 	if (in) {
 		char abs[SH_PATH_MAX];
 		struct vstat st;
 		int rc = shell_resolve(c, in, true, abs, &st);
 		if (rc == 0 && st.kind == VN_CHR && (st.dev == VDEV_ZERO || st.dev == VDEV_RANDOM))
-			gen = st.dev;
+			*gen = st.dev;
 		else if (rc == 0 && st.kind == VN_DIR)
 			rc = -EISDIR;
 		if (rc) {
 			shell_err(c, "can't open '%s': %s", in, shell_strerror(-rc));
-			return 1;
+			return -1;
 		}
 	}
-	if (!gen) {
-		int rc = shell_read_path(c, in ? in : "-", &r);
+	if (!*gen) {
+		int rc = shell_read_path(c, in ? in : "-", r);
 		if (rc) {
 			shell_err(c, "can't open '%s': %s", in, shell_strerror(-rc));
-			return 1;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int shell_cmd_dd(struct cmd *c)
+{
+	struct dd_opts o;
+	if (dd_parse(c, &o) < 0)
+		return 1;
+	/* the input: bytes of a file or stdin, or an endless device generated block by block */
+	struct shell_rd r;
+	int gen;
+	if (dd_input(c, o.in, &r, &gen) < 0)
+		return 1;
 	/* the output */
 	struct vdata *vd = NULL;
 	char oabs[SH_PATH_MAX];
-	if (of) {
+	if (o.of) {
 		bool discard;
 		int dev;
-		int rc = shell_vfs_open_write(V(c), CWD(c), of, 0, &vd, &discard, &dev, oabs);
+		int rc = shell_vfs_open_write(V(c), CWD(c), o.of, 0, &vd, &discard, &dev, oabs);
 		if (rc) {
-			shell_err(c, "can't open '%s': %s", of, shell_strerror(-rc));
+			shell_err(c, "can't open '%s': %s", o.of, shell_strerror(-rc));
 			shell_rd_free(&r);
 			return 1;
 		}
-		if (vd && !notrunc) {
-			size_t at = (size_t)LIB_MIN(seek * obs, (uint64_t)c->sh->lim.vfs_bytes + 1);
+		if (vd && !o.notrunc) {
+			size_t at =
+				(size_t)LIB_MIN(o.seek * o.obs, (uint64_t)c->sh->lim.vfs_bytes + 1);
 			if (vd->len > at)
 				shell_vfs_cut(V(c), vd, at, oabs);
 		}
@@ -164,14 +205,14 @@ int shell_cmd_dd(struct cmd *c)
 	/* blocks: at most what any sink can take, so an endless input ends */
 	uint64_t budget = (uint64_t)c->sh->lim.vfs_bytes + SH_PIPE_MAX;
 	uint64_t in_full = 0, in_part = 0, total = 0;
-	uint64_t pos = (skip && skip * ibs / skip != ibs) ? UINT64_MAX : skip * ibs;
-	uint64_t opos = seek * obs;
-	uint8_t *blk = xmalloc((size_t)ibs);
+	uint64_t pos = (o.skip && o.skip * o.ibs / o.skip != o.ibs) ? UINT64_MAX : o.skip * o.ibs;
+	uint64_t opos = o.seek * o.obs;
+	uint8_t *blk = xmalloc((size_t)o.ibs);
 	int st = 0;
-	while (in_full + in_part < count && total < budget) {
+	while (in_full + in_part < o.count && total < budget) {
 		uint64_t n;
 		if (gen) {
-			n = ibs;
+			n = o.ibs;
 			if (gen == VDEV_RANDOM)
 				lib_random(blk, (size_t)n);
 			else
@@ -179,28 +220,28 @@ int shell_cmd_dd(struct cmd *c)
 		} else {
 			if (pos >= r.n)
 				break;
-			n = LIB_MIN(ibs, r.n - pos);
+			n = LIB_MIN(o.ibs, r.n - pos);
 			memcpy(blk, r.p + pos, (size_t)n);
 			pos += n;
 		}
 		uint64_t wn = n;
-		if (n == ibs) {
+		if (n == o.ibs) {
 			in_full++;
 		} else {
 			in_part++;
-			if (sync_) {
-				memset(blk + n, 0, (size_t)(ibs - n));
-				wn = ibs;
+			if (o.sync_) {
+				memset(blk + n, 0, (size_t)(o.ibs - n));
+				wn = o.ibs;
 			}
 		}
 		int rc = 0;
 		if (vd)
 			rc = shell_vfs_pwrite(V(c), vd, (size_t)LIB_MIN(opos, (uint64_t)SIZE_MAX),
 					      blk, (size_t)wn, r.attacker, "dd");
-		else if (!of)
+		else if (!o.of)
 			rc = shell_out(c, blk, (size_t)wn, r.attacker);
 		if (rc == -ENOSPC) {
-			shell_err(c, "writing '%s': %s", of ? of : "standard output",
+			shell_err(c, "writing '%s': %s", o.of ? o.of : "standard output",
 				  shell_strerror(ENOSPC));
 			st = 1;
 			/* what fit was written */
@@ -214,19 +255,8 @@ int shell_cmd_dd(struct cmd *c)
 	free(blk);
 	if (vd)
 		shell_vdata_unref(V(c), vd);
-	uint64_t out_full = total / obs, out_part = total % obs ? 1 : 0;
-	if (!quiet) {
-		shell_errf(c, "%llu+%llu records in\n%llu+%llu records out\n",
-			   (unsigned long long)in_full, (unsigned long long)in_part,
-			   (unsigned long long)out_full, (unsigned long long)out_part);
-		/* the third line, with a plausible tiny duration */
-		double secs = 0.000041 + (double)total / 48e6;
-		char hb[32], rb[32];
-		human_dd(total, hb, sizeof(hb));
-		human_dd((uint64_t)((double)total / secs), rb, sizeof(rb));
-		shell_errf(c, "%llu bytes (%sB) copied, %f seconds, %sB/s\n",
-			   (unsigned long long)total, hb, secs, rb);
-	}
+	if (!o.quiet)
+		dd_status(c, in_full, in_part, total, o.obs);
 	shell_rd_free(&r);
 	return st;
 }
