@@ -491,47 +491,10 @@ static char *grep_pcre(const char *re, bool ere, bool fixed)
 	return s;
 }
 
-int shell_cmd_grep(struct cmd *c)
+/* The pattern as grep means it (-E, -F, -w, -x, -i), compiled; NULL if it does not compile. */
+static pcre2_code *grep_compile(const char *pat, bool ere, bool fixed, bool word, bool line,
+				bool icase)
 {
-	struct shell_getopt g = {0};
-	int o;
-	bool inv = false, icase = false, cnt = false, num = false, list = false, quiet = false,
-	     silent = false;
-	bool ere = strcmp(c->name, "egrep") == 0, fixed = strcmp(c->name, "fgrep") == 0,
-	     word = false, line = false;
-	bool withname = false, noname = false, only = false;
-	const char *pat = NULL;
-	while ((o = shell_getopt(c, &g, "HhnlLoqvsriwxFEcm:A:B:C:e:f:z")) != -1) {
-		switch (o) {
-		case '?': shell_getopt_done(&g); return 2;
-		case 'v': inv = true; break;
-		case 'i': icase = true; break;
-		case 'c': cnt = true; break;
-		case 'n': num = true; break;
-		case 'l': list = true; break;
-		case 'q': quiet = true; break;
-		case 's': silent = true; break;
-		case 'E': ere = true; break;
-		case 'F': fixed = true; break;
-		case 'w': word = true; break;
-		case 'x': line = true; break;
-		case 'H': withname = true; break;
-		case 'h': noname = true; break;
-		case 'o': only = true; break;
-		case 'e': pat = g.arg; break;
-		default: break;
-		}
-	}
-	int fi = 0;
-	if (!pat) {
-		if (!g.noperands) {
-			shell_usage(c, "grep");
-			shell_getopt_done(&g);
-			return 2;
-		}
-		pat = g.operands[0];
-		fi = 1;
-	}
 	char *core = grep_pcre(pat, ere, fixed);
 	char *full = xasprintf("%s%s%s%s",
 			       line   ? "^(?:"
@@ -547,9 +510,35 @@ int shell_cmd_grep(struct cmd *c)
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)full, PCRE2_ZERO_TERMINATED,
 				       icase ? PCRE2_CASELESS : 0, &err, &eoff, NULL);
 	free(full);
+	return re;
+}
+
+int shell_cmd_grep(struct cmd *c)
+{
+	struct shell_opts g;
+	if (shell_opts(c, "HhnlLoqvsriwxFEcm:A:B:C:e:f:z", &g))
+		return 2;
+	bool inv = shell_opt(&g, 'v'), icase = shell_opt(&g, 'i'), cnt = shell_opt(&g, 'c');
+	bool num = shell_opt(&g, 'n'), list = shell_opt(&g, 'l'), quiet = shell_opt(&g, 'q');
+	bool silent = shell_opt(&g, 's'), word = shell_opt(&g, 'w'), line = shell_opt(&g, 'x');
+	bool ere = strcmp(c->name, "egrep") == 0 || shell_opt(&g, 'E');
+	bool fixed = strcmp(c->name, "fgrep") == 0 || shell_opt(&g, 'F');
+	bool withname = shell_opt(&g, 'H'), noname = shell_opt(&g, 'h'), only = shell_opt(&g, 'o');
+	const char *pat = shell_optarg(&g, 'e');
+	int fi = 0;
+	if (!pat) {
+		if (!g.noperands) {
+			shell_usage(c, "grep");
+			shell_opts_free(&g);
+			return 2;
+		}
+		pat = g.operands[0];
+		fi = 1;
+	}
+	pcre2_code *re = grep_compile(pat, ere, fixed, word, line, icase);
 	if (!re) {
 		shell_err(c, "bad regex '%s'", pat);
-		shell_getopt_done(&g);
+		shell_opts_free(&g);
 		return 2;
 	}
 	pcre2_match_context *mc = pcre2_match_context_create(NULL);
@@ -615,7 +604,7 @@ int shell_cmd_grep(struct cmd *c)
 	pcre2_match_data_free(md);
 	pcre2_match_context_free(mc);
 	pcre2_code_free(re);
-	shell_getopt_done(&g);
+	shell_opts_free(&g);
 	if (st == 2 && !any)
 		return 2;
 	return any ? 0 : 1;
