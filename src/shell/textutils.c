@@ -856,6 +856,60 @@ static bool sed_subst(struct sed_cmd *cm, const char *l, size_t ll, struct buf *
 	return did;
 }
 
+/* Runs the script over every line of in (the input of one run), appending to out. */
+static void sed_run(struct sed_cmd *cmds, size_t ncmds, bool quiet, const struct buf *in,
+		    struct buf *out)
+{
+	const char *d = (const char *)in->data;
+	long lineno = 0;
+	bool quit = false;
+	for (size_t p = 0; p < in->len && !quit;) {
+		const char *nl = memchr(d + p, '\n', in->len - p);
+		size_t e = nl ? (size_t)(nl - d) : in->len;
+		lineno++;
+		bool last = e + 1 >= in->len;
+		struct buf line;
+		buf_init(&line, SH_WORD_MAX);
+		buf_append(&line, d + p, e - p);
+		bool deleted = false;
+		for (size_t k = 0; k < ncmds && !deleted && !quit; k++) {
+			struct sed_cmd *cm = &cmds[k];
+			const char *l = line.data ? (char *)line.data : "";
+			if (!sed_selects(cm, lineno, last, l, line.len))
+				continue;
+			switch (cm->op) {
+			case 'd': deleted = true; break;
+			case 'p':
+				buf_append(out, l, line.len);
+				buf_append(out, "\n", 1);
+				break;
+			case 'q': quit = true; break;
+			case 's': {
+				struct buf r;
+				buf_init(&r, SH_WORD_MAX);
+				if (sed_subst(cm, l, line.len, &r)) {
+					buf_free(&line);
+					line = r;
+					if (cm->print) {
+						buf_append(out, line.data, line.len);
+						buf_append(out, "\n", 1);
+					}
+				} else {
+					buf_free(&r);
+				}
+				break;
+			}
+			}
+		}
+		if (!deleted && !quiet) {
+			buf_append(out, line.data, line.len);
+			buf_append(out, "\n", 1);
+		}
+		buf_free(&line);
+		p = e + 1;
+	}
+}
+
 int shell_cmd_sed(struct cmd *c)
 {
 	struct shell_getopt g = {0};
@@ -908,54 +962,7 @@ int shell_cmd_sed(struct cmd *c)
 		bool att;
 		if (read_inputs(c, inplace ? files + fi : files, inplace ? 1 : nf, &in, &att))
 			st = 2;
-		const char *d = (const char *)in.data;
-		long lineno = 0;
-		bool quit = false;
-		for (size_t p = 0; p < in.len && !quit;) {
-			const char *nl = memchr(d + p, '\n', in.len - p);
-			size_t e = nl ? (size_t)(nl - d) : in.len;
-			lineno++;
-			bool last = e + 1 >= in.len;
-			struct buf line;
-			buf_init(&line, SH_WORD_MAX);
-			buf_append(&line, d + p, e - p);
-			bool deleted = false;
-			for (size_t k = 0; k < ncmds && !deleted && !quit; k++) {
-				struct sed_cmd *cm = &cmds[k];
-				const char *l = line.data ? (char *)line.data : "";
-				if (!sed_selects(cm, lineno, last, l, line.len))
-					continue;
-				switch (cm->op) {
-				case 'd': deleted = true; break;
-				case 'p':
-					buf_append(&outb, l, line.len);
-					buf_append(&outb, "\n", 1);
-					break;
-				case 'q': quit = true; break;
-				case 's': {
-					struct buf r;
-					buf_init(&r, SH_WORD_MAX);
-					if (sed_subst(cm, l, line.len, &r)) {
-						buf_free(&line);
-						line = r;
-						if (cm->print) {
-							buf_append(&outb, line.data, line.len);
-							buf_append(&outb, "\n", 1);
-						}
-					} else {
-						buf_free(&r);
-					}
-					break;
-				}
-				}
-			}
-			if (!deleted && !quiet) {
-				buf_append(&outb, line.data, line.len);
-				buf_append(&outb, "\n", 1);
-			}
-			buf_free(&line);
-			p = e + 1;
-		}
+		sed_run(cmds, ncmds, quiet, &in, &outb);
 		if (inplace && nf) {
 			char abs[SH_PATH_MAX];
 			struct vdata *vd;
