@@ -1130,6 +1130,38 @@ static void awk_free(struct awk_prog *a)
 		free(a->items[i]);
 }
 
+#define AWK_FIELDS_MAX 256 /* fields of one record; the rest are not split */
+
+/* Splits a record into fields: on runs of blanks (the default FS " "), else on FS's first
+ * character. Returns the count. */
+static int awk_fields(const char *l, size_t ll, const char *fs, const char **fst, size_t *fln)
+{
+	int nfields = 0;
+	if (!fs || (fs[0] == ' ' && !fs[1])) {
+		size_t k = 0;
+		while (k < ll && nfields < AWK_FIELDS_MAX) {
+			while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+				k++;
+			if (k >= ll)
+				break;
+			size_t s0 = k;
+			while (k < ll && l[k] != ' ' && l[k] != '\t')
+				k++;
+			fst[nfields] = l + s0;
+			fln[nfields++] = k - s0;
+		}
+		return nfields;
+	}
+	size_t s0 = 0;
+	for (size_t k = 0; k <= ll && nfields < AWK_FIELDS_MAX; k++)
+		if (k == ll || l[k] == fs[0]) {
+			fst[nfields] = l + s0;
+			fln[nfields++] = k - s0;
+			s0 = k + 1;
+		}
+	return nfields;
+}
+
 int shell_cmd_awk(struct cmd *c)
 {
 	int i = 1;
@@ -1166,32 +1198,9 @@ int shell_cmd_awk(struct cmd *c)
 		const char *l = d + p;
 		size_t ll = e - p;
 		nr++;
-		/* fields */
-		const char *fst[256];
-		size_t fln[256];
-		int nfields = 0;
-		if (!fs || (fs[0] == ' ' && !fs[1])) {
-			size_t k = 0;
-			while (k < ll && nfields < 256) {
-				while (k < ll && (l[k] == ' ' || l[k] == '\t'))
-					k++;
-				if (k >= ll)
-					break;
-				size_t s0 = k;
-				while (k < ll && l[k] != ' ' && l[k] != '\t')
-					k++;
-				fst[nfields] = l + s0;
-				fln[nfields++] = k - s0;
-			}
-		} else {
-			size_t s0 = 0;
-			for (size_t k = 0; k <= ll && nfields < 256; k++)
-				if (k == ll || l[k] == fs[0]) {
-					fst[nfields] = l + s0;
-					fln[nfields++] = k - s0;
-					s0 = k + 1;
-				}
-		}
+		const char *fst[AWK_FIELDS_MAX];
+		size_t fln[AWK_FIELDS_MAX];
+		int nfields = awk_fields(l, ll, fs, fst, fln);
 		bool sel = true;
 		if (a.pkind == 1)
 			sel = rx_match(&a.re, l, ll, 0) >= 0;
