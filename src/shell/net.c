@@ -733,10 +733,21 @@ static int curl_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 
 /* ------------------------------------------------------------------ tftp */
 
-int shell_cmd_tftp(struct cmd *c)
+/* tftp://HOST[:PORT]/FILE, the default port left out. */
+static char *tftp_url(const char *host, int port, const char *remote)
 {
-	struct shell *sh = c->sh;
-	/* tftp-hpa: "tftp HOST -c get REMOTE [LOCAL]" (and "-c put", refused) */
+	const char *file = remote[0] == '/' ? remote + 1 : remote;
+	if (port == 69)
+		return xasprintf("tftp://%s/%s", host, file);
+	return xasprintf("tftp://%s:%d/%s", host, port, file);
+}
+
+/* tftp-hpa's syntax, which scripts use although BusyBox's tftp has no -c: "tftp HOST -c get
+ * REMOTE [LOCAL]" ("-c put" is refused). Returns TFTP_NOT_HPA when the command line is not
+ * in that syntax. */
+#define TFTP_NOT_HPA (-2)
+static int tftp_hpa(struct cmd *c)
+{
 	for (int i = 1; i + 1 < c->argc; i++) {
 		if (strcmp(c->argv[i], "-c") != 0)
 			continue;
@@ -770,14 +781,18 @@ int shell_cmd_tftp(struct cmd *c)
 		fs->remote = xstrdup(remote);
 		fs->shown = xstrdup(local);
 		fs->dest = abs_dest(c, local);
-		if (fs->port == 69)
-			fs->url = xasprintf("tftp://%s/%s", host,
-					    remote[0] == '/' ? remote + 1 : remote);
-		else
-			fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port,
-					    remote[0] == '/' ? remote + 1 : remote);
+		fs->url = tftp_url(host, fs->port, remote);
 		return begin(c, fs, "tftp");
 	}
+	return TFTP_NOT_HPA;
+}
+
+int shell_cmd_tftp(struct cmd *c)
+{
+	struct shell *sh = c->sh;
+	int hpa = tftp_hpa(c);
+	if (hpa != TFTP_NOT_HPA)
+		return hpa;
 	struct shell_getopt g = {0};
 	int o;
 	bool get = false, put = false;
@@ -841,11 +856,7 @@ int shell_cmd_tftp(struct cmd *c)
 		if (vd)
 			shell_vdata_unref(&sh->vfs, vd);
 	}
-	if (fs->port == 69)
-		fs->url = xasprintf("tftp://%s/%s", host, remote[0] == '/' ? remote + 1 : remote);
-	else
-		fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port,
-				    remote[0] == '/' ? remote + 1 : remote);
+	fs->url = tftp_url(host, fs->port, remote);
 	return begin(c, fs, "tftp");
 }
 

@@ -486,6 +486,8 @@ static void shell_quote(struct buf *b, const char *s)
 	buf_append(b, "'", 1);
 }
 
+/* xargs in one function (108 lines): its options, the split of stdin into arguments and the
+ * batching loop share every variable; the batches run through shell_dispatch. */
 int shell_cmd_xargs(struct cmd *c)
 {
 	int i = 1;
@@ -1012,6 +1014,8 @@ struct awk_prog {
 	bool comma[32];
 };
 
+/* Parses the supported awk subset. One function (109 lines): a single left-to-right pass over
+ * the program text (pattern, then action items), whose position every step advances. */
 static bool awk_parse(const char *s, struct awk_prog *a)
 {
 	memset(a, 0, sizeof(*a));
