@@ -486,8 +486,37 @@ static void shell_quote(struct buf *b, const char *s)
 	buf_append(b, "'", 1);
 }
 
-/* xargs in one function (108 lines): its options, the split of stdin into arguments and the
- * batching loop share every variable; the batches run through shell_dispatch. */
+/* The arguments xargs reads: blank-separated words, whole lines with -I, NUL-terminated
+ * strings with -0 (at most SH_ARGS_MAX). Returns their count; caller frees. */
+static size_t xargs_words(const uint8_t *p, size_t n, bool null_sep, bool lines, char ***out)
+{
+	char **words = NULL;
+	size_t nw = 0, cap = 0;
+	for (size_t k = 0; k < n && nw < SH_ARGS_MAX;) {
+		if (!null_sep && isspace(p[k])) {
+			k++;
+			continue;
+		}
+		size_t s0 = k;
+		if (lines && !null_sep) {
+			while (k < n && p[k] != '\n')
+				k++;
+		} else {
+			while (k < n && (null_sep ? p[k] != 0 : !isspace(p[k])))
+				k++;
+		}
+		if (nw == cap) {
+			cap = cap ? cap * 2 : 16;
+			words = xrealloc(words, cap * sizeof(*words));
+		}
+		words[nw++] = xstrndup((const char *)p + s0, k - s0);
+		if (null_sep)
+			k++;
+	}
+	*out = words;
+	return nw;
+}
+
 int shell_cmd_xargs(struct cmd *c)
 {
 	int i = 1;
@@ -518,28 +547,7 @@ int shell_cmd_xargs(struct cmd *c)
 	bool att;
 	const uint8_t *p = shell_stdin(c, &n, &att);
 	char **words = NULL;
-	size_t nw = 0, cap = 0;
-	for (size_t k = 0; k < n && nw < SH_ARGS_MAX;) {
-		if (!null_sep && isspace(p[k])) {
-			k++;
-			continue;
-		}
-		size_t s0 = k;
-		if (repl && !null_sep) {
-			while (k < n && p[k] != '\n')
-				k++;
-		} else {
-			while (k < n && (null_sep ? p[k] != 0 : !isspace(p[k])))
-				k++;
-		}
-		if (nw == cap) {
-			cap = cap ? cap * 2 : 16;
-			words = xrealloc(words, cap * sizeof(*words));
-		}
-		words[nw++] = xstrndup((const char *)p + s0, k - s0);
-		if (null_sep)
-			k++;
-	}
+	size_t nw = xargs_words(p, n, null_sep, repl != NULL, &words);
 	if (!nw && no_run_empty) {
 		free(words);
 		return 0;
