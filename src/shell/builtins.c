@@ -1298,6 +1298,14 @@ static int cmd_help(struct cmd *c)
 	return 0;
 }
 
+/* history: the lines typed, numbered from 0 as ash's line editing shows them. */
+static int cmd_history(struct cmd *c)
+{
+	for (size_t i = 0; i < c->sh->nhist; i++)
+		shell_printf(c, "%4zu %s\n", i, c->sh->hist[i]);
+	return 0;
+}
+
 static int cmd_nothing(struct cmd *c)
 {
 	return 0;
@@ -1330,7 +1338,7 @@ static const struct sh_command builtins[] = {
 	{.name = "fg", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "hash", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "help", .fn = cmd_help, .flags = CMD_BUILTIN},
-	{.name = "history", .fn = cmd_nothing, .flags = CMD_BUILTIN},
+	{.name = "history", .fn = cmd_history, .flags = CMD_BUILTIN},
 	{.name = "jobs", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "kill", .fn = cmd_kill, .flags = CMD_BUILTIN},
 	{.name = "let", .fn = cmd_let, .flags = CMD_BUILTIN},

@@ -320,7 +320,7 @@ static struct var *findvar(struct level *l, const char *name)
 }
 
 /* The login shell's environment, implicit until changed: an idle session stores none of it. */
-static const char *const dv_names[] = {"HOME", "PATH", "SHELL", "USER", "LOGNAME", "TERM"};
+static const char *const dv_names[] = {"HOME", "PATH", "SHELL", "USER", "LOGNAME", "TERM", "PS1"};
 enum { DV_ALL = (1u << LIB_ARRAY_LEN(dv_names)) - 1 };
 
 static int dv_index(const char *name)
@@ -340,6 +340,7 @@ static const char *dv_value(const struct shell *sh, int i)
 	case 2: return "/bin/sh";
 	case 3:
 	case 4: return p && p->user ? p->user : "root";
+	case 6: return sh->ps1;
 	default: return "vt100";
 	}
 }
@@ -1524,19 +1525,44 @@ static void step_group(struct shell *sh, struct frame *f)
 
 /* ------------------------------------------------------------------ readers */
 
+/* The PS1 the device's /etc/profile sets, from the profile's prompt format: %h %u %w %W %$
+ * become ash's \h \u \w \W \$, %% a '%', and a backslash is doubled. */
+static char *ps1_of_profile(const struct profile *p)
+{
+	const char *fmt = p && p->prompt ? p->prompt : "%u@%h:%w%$ ";
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_append(&b, "", 0);
+	for (const char *s = fmt; *s; s++) {
+		if (*s == '\\')
+			buf_append_str(&b, "\\\\");
+		else if (*s == '%' && s[1] == '%')
+			buf_append(&b, "%", 1), s++;
+		else if (*s == '%' && s[1])
+			buf_printf(&b, "\\%c", *++s);
+		else
+			buf_append(&b, s, 1);
+	}
+	size_t n;
+	return (char *)buf_steal(&b, &n);
+}
+
 static void print_prompt(struct shell *sh, struct frame *f, bool ps2)
 {
 	if (ps2) {
 		shell_fobj_write(sh, f->fd[2], "> ", 2, false, NULL);
 		return;
 	}
-	const char *fmt = sh->prof && sh->prof->prompt ? sh->prof->prompt : "%u@%h:%w%$ ";
+	/* $PS1 with ash's escapes; by default the profile's prompt (see ps1_of_profile) */
+	const char *fmt = shell_getvar(sh, "PS1");
+	if (!fmt)
+		fmt = "";
 	struct buf b;
 	buf_init(&b, 4096);
 	const char *home = shell_getvar(sh, "HOME");
 	const char *cwd = sh->lvl->cwd;
 	for (const char *p = fmt; *p; p++) {
-		if (*p != '%' || !p[1]) {
+		if (*p != '\\' || !p[1]) {
 			buf_append(&b, p, 1);
 			continue;
 		}
@@ -1564,7 +1590,8 @@ static void print_prompt(struct shell *sh, struct frame *f, bool ps2)
 			break;
 		}
 		case '$': buf_append(&b, sh->vfs.uid == 0 ? "#" : "$", 1); break;
-		case '%': buf_append(&b, "%", 1); break;
+		case '\\': buf_append(&b, "\\", 1); break;
+		case 'n': buf_append(&b, "\n", 1); break;
 		default: buf_append(&b, p - 1, 2); break;
 		}
 	}
@@ -2264,6 +2291,7 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	sh->lvl = l;
 	sh->nlevels = 1;
 	l->defaults = DV_ALL;
+	sh->ps1 = ps1_of_profile(p);
 	struct fobj *fds[SH_NFD] = {&sh->tty, &sh->tty, &sh->tty};
 	push_reader(sh, fds, NULL, 0, true);
 	return sh;
@@ -2286,6 +2314,10 @@ void shell_free(struct shell *sh)
 	buf_free(&sh->queue);
 	free(sh->reported);
 	free(sh->killed);
+	free(sh->ps1);
+	for (size_t i = 0; i < sh->nhist; i++)
+		free(sh->hist[i]);
+	free(sh->hist);
 	free(sh);
 }
 
@@ -2316,6 +2348,25 @@ static bool blank(const char *s, size_t n)
 }
 
 /* Gives one line to the waiting interactive reader at the top. */
+/* Remembers a line typed at the terminal as ash's line editing does: not blank ones, not the
+ * same line twice in a row; the oldest goes when SH_HISTORY_MAX are kept. */
+static void history_add(struct shell *sh, const char *line, size_t len)
+{
+	if (blank(line, len) || memchr(line, '\0', len))
+		return;
+	if (sh->nhist && strlen(sh->hist[sh->nhist - 1]) == len &&
+	    memcmp(sh->hist[sh->nhist - 1], line, len) == 0)
+		return;
+	if (!sh->hist)
+		sh->hist = xcalloc(SH_HISTORY_MAX, sizeof(*sh->hist));
+	if (sh->nhist == SH_HISTORY_MAX) {
+		free(sh->hist[0]);
+		memmove(sh->hist, sh->hist + 1, (SH_HISTORY_MAX - 1) * sizeof(*sh->hist));
+		sh->nhist--;
+	}
+	sh->hist[sh->nhist++] = xstrndup(line, len);
+}
+
 static void feed(struct shell *sh, const char *line, size_t len)
 {
 	if (!sh->nframes)
@@ -2326,6 +2377,7 @@ static void feed(struct shell *sh, const char *line, size_t len)
 	struct reader *r = f->x;
 	if (!r->interactive)
 		return;
+	history_add(sh, line, len);
 	if (r->len + len + 1 > SH_PENDING_MAX) {
 		/* An unfinished command grew too big: drop it, as a line-length limit would. */
 		r->len = r->pos = 0;

@@ -39,6 +39,7 @@
 				  session's own timeouts end it sooner) */
 #define SH_STATUS_SIGINT 130   /* status of a command killed by ^C (128 + SIGINT) */
 #define SH_SIGSEGV 11          /* a program that crashes at once dies of this signal */
+#define SH_HISTORY_MAX 255     /* lines `history` remembers (ash's line editing history) */
 #define SH_PROCGEN_MAX 8       /* /proc files made for a session kept at once (oldest dropped) */
 #define SH_ELF_PHDRS_MAX 65536 /* bytes of program headers binfmt_elf reads at most */
 #define SH_WORK_MAX \
@@ -435,6 +436,9 @@ struct shell {
 	struct buf queue; /* lines received while suspended, each NUL-terminated */
 	int next_pid;
 	int bb_major, bb_minor, bb_patch; /* BusyBox version of the profile */
+	char *ps1;                        /* the login shell's default $PS1 */
+	char **hist;                      /* lines typed, oldest first (SH_HISTORY_MAX) */
+	size_t nhist;
 	int64_t start_time;
 	int *killed; /* allocated on the first kill */
 	size_t nkilled;

@@ -226,6 +226,17 @@ class FidelityTest(unittest.TestCase):
         t.join(10)
         self.assertEqual(got['req'].replace(b':%d' % port, b':PORT'), recorded('wget_request.txt'))
 
+    def test_ps1_and_history(self):
+        bot = self.shell()
+        out = bot.command('echo "[$PS1]"', 'PSEND')
+        self.assertIn(b'\r\n[\\w \\$ ]\r\n', out)   # /etc/profile's PS1='\w \$ '
+        bot.sendline("PS1='\\h> '")
+        bot.read_until_token(b'HI3520D> ')            # ash prompts with $PS1
+        out = bot.command('history', 'HEND')
+        self.assertIn(b'   0 echo "[$PS1]"; /bin/busybox PSEND\r\n'
+                      b"   1 PS1='\\h> '\r\n"
+                      b'   2 history; /bin/busybox HEND\r\n', out)
+
     def test_tty(self):
         bot = self.shell()
         out = bot.command('tty; echo $?; tty < /dev/null; echo $?', 'TTYEND')
