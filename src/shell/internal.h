@@ -654,6 +654,17 @@ void shell_procfs_attach(struct shell *sh);
 double shell_uptime(struct shell *sh);
 void shell_loadavg(struct shell *sh, double la[3]);
 
+/* eth0's MAC and address (192.168.1.x), derived from the hostname so that ifconfig, ip and
+ * /proc/net agree and stay the same for a profile; the gateway is x.x.x.1. */
+void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4]);
+/* The counters ifconfig shows: bytes and packets received and sent, eth0 then lo. */
+#define SH_ETH0_RX_BYTES 283747322ull
+#define SH_ETH0_RX_PACKETS 1838407ull
+#define SH_ETH0_TX_BYTES 1104637220ull
+#define SH_ETH0_TX_PACKETS 1121834ull
+#define SH_LO_BYTES 164720ull
+#define SH_LO_PACKETS 2390ull
+
 /* Session processes (ps, kill). shell_proc_kill marks a device process as gone. */
 void shell_proc_kill(struct shell *sh, int pid);
 int shell_shell_pid(struct shell *sh);

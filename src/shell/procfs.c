@@ -223,9 +223,72 @@ static int gen_pid(struct shell *sh, const struct shell_pline *pl, const char *r
 	return -ENOENT;
 }
 
+/* /proc/net/dev, route and arp: eth0 and lo as ifconfig and ip show them. Addresses in route
+ * are the kernel's __be32 printed with %08X, so their hex depends on the CPU's byte order. */
+static int gen_net(struct shell *sh, const char *name, struct buf *b)
+{
+	uint8_t mac[6], ip[4];
+	shell_iface_identity(sh, mac, ip);
+	bool be = sh->prof && sh->prof->elf.data == 2;
+	if (strcmp(name, "dev") == 0) {
+		buf_append_str(
+			b, "Inter-|   Receive                                                |  "
+			   "Transmit\n"
+			   " face |bytes    packets errs drop fifo frame compressed "
+			   "multicast|bytes    packets errs drop fifo colls carrier compressed\n");
+		static const char *const fmt =
+			"%6s:%8llu %7llu    0    0    0     0          0         "
+			"0 %8llu %7llu    0    0    0     0       0          0\n";
+		buf_printf(b, fmt, "lo", SH_LO_BYTES, SH_LO_PACKETS, SH_LO_BYTES, SH_LO_PACKETS);
+		buf_printf(b, fmt, "eth0", SH_ETH0_RX_BYTES, SH_ETH0_RX_PACKETS, SH_ETH0_TX_BYTES,
+			   SH_ETH0_TX_PACKETS);
+		return 0;
+	}
+	if (strcmp(name, "route") == 0) {
+		uint8_t net[4] = {ip[0], ip[1], ip[2], 0}, gw[4] = {ip[0], ip[1], ip[2], 1};
+		uint8_t mask[4] = {255, 255, 255, 0}, zero[4] = {0};
+		const uint8_t *rows[2][3] = {{net, zero, mask}, {zero, gw, zero}};
+		char line[160];
+		snprintf(line, sizeof(line),
+			 "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\t"
+			 "Mask\t\tMTU\tWindow\tIRTT");
+		buf_printf(b, "%-127s\n", line);
+		for (int r = 0; r < 2; r++) {
+			uint32_t v[3];
+			for (int k = 0; k < 3; k++) {
+				const uint8_t *a = rows[r][k];
+				v[k] = be ? (uint32_t)a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3]
+					  : (uint32_t)a[3] << 24 | a[2] << 16 | a[1] << 8 | a[0];
+			}
+			snprintf(line, sizeof(line),
+				 "eth0\t%08X\t%08X\t%04X\t0\t0\t0\t%08X\t0\t0\t0", v[0], v[1],
+				 r ? 3u : 1u, v[2]);
+			buf_printf(b, "%-127s\n", line);
+		}
+		return 0;
+	}
+	if (strcmp(name, "arp") == 0) {
+		/* the gateway, with a MAC of its own derived from eth0's */
+		char gw[16];
+		snprintf(gw, sizeof(gw), "%u.%u.%u.1", ip[0], ip[1], ip[2]);
+		buf_printf(
+			b,
+			"IP address       HW type     Flags       HW address            Mask     "
+			"Device\n"
+			"%-16s 0x%-10x0x%-10x%02x:%02x:%02x:%02x:%02x:%02x     *        eth0\n",
+			gw, 1, 2, 0x00, 0x1c, mac[4] ^ 0x5a, mac[5] ^ 0xa5, mac[2], 0x01);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static int procfs_gen(void *arg, const char *path, struct vgen *g)
 {
 	struct shell *sh = arg;
+	if (strcmp(path, "/proc/net") == 0) {
+		g->kind = VN_DIR;
+		return 0;
+	}
 	if (strcmp(path, "/proc/self") == 0) {
 		g->kind = VN_LINK;
 		buf_printf(&g->data, "%d", shell_shell_pid(sh));
@@ -248,6 +311,10 @@ static int procfs_gen(void *arg, const char *path, struct vgen *g)
 		buf_printf(&g->data, "%.2f %.2f %.2f 1/%zu %d\n", la[0], la[1], la[2], n, last);
 		return 0;
 	}
+	if (strncmp(path, "/proc/net/", 10) == 0) {
+		g->kind = VN_FILE;
+		return gen_net(sh, path + 10, &g->data);
+	}
 	struct shell_pline pl;
 	const char *rest;
 	if (find_proc(sh, path, &pl, &rest))
@@ -267,9 +334,15 @@ static void procfs_names(void *arg, const char *dir, char ***names, size_t *n, s
 			shell_vfs_names_add(names, n, cap, num, (size_t)l);
 		}
 		free(v);
-		static const char *const fixed[] = {"self", "uptime", "loadavg"};
+		static const char *const fixed[] = {"self", "uptime", "loadavg", "net"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(fixed); i++)
 			shell_vfs_names_add(names, n, cap, fixed[i], strlen(fixed[i]));
+		return;
+	}
+	if (strcmp(dir, "/proc/net") == 0) {
+		static const char *const files[] = {"arp", "dev", "route"};
+		for (size_t i = 0; i < LIB_ARRAY_LEN(files); i++)
+			shell_vfs_names_add(names, n, cap, files[i], strlen(files[i]));
 		return;
 	}
 	struct shell_pline pl;

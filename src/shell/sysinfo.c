@@ -468,9 +468,9 @@ int shell_cmd_mount(struct cmd *c)
 /* ------------------------------------------------------------------ network */
 
 /* Interface identity derived from the hostname, stable per profile. */
-static void iface_identity(struct cmd *c, uint8_t mac[6], uint8_t ip[4])
+void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4])
 {
-	const char *h = P(c) && P(c)->hostname ? P(c)->hostname : "device";
+	const char *h = sh->prof && sh->prof->hostname ? sh->prof->hostname : "device";
 	static const uint8_t key[16] = "mitsu-shell-ifc";
 	uint64_t x = lib_siphash(h, strlen(h), key);
 	mac[0] = 0x00;
@@ -490,7 +490,7 @@ int shell_cmd_ifconfig(struct cmd *c)
 	if (c->argc > 2)
 		return c->sh->vfs.uid == 0 ? 0 : 1;
 	uint8_t mac[6], ip[4];
-	iface_identity(c, mac, ip);
+	shell_iface_identity(c->sh, mac, ip);
 	bool only_lo = c->argc == 2 && strcmp(c->argv[1], "lo") == 0;
 	if (c->argc == 2 && !only_lo && strcmp(c->argv[1], "eth0") != 0 &&
 	    strcmp(c->argv[1], "-a") != 0) {
@@ -505,30 +505,31 @@ int shell_cmd_ifconfig(struct cmd *c)
 			"eth0      Link encap:Ethernet  HWaddr %02X:%02X:%02X:%02X:%02X:%02X  \n"
 			"          inet addr:%u.%u.%u.%u  Bcast:%u.%u.%u.255  Mask:255.255.255.0\n"
 			"          UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1\n"
-			"          RX packets:1838407 errors:0 dropped:0 overruns:0 frame:0\n"
-			"          TX packets:1121834 errors:0 dropped:0 overruns:0 carrier:0\n"
+			"          RX packets:%llu errors:0 dropped:0 overruns:0 frame:0\n"
+			"          TX packets:%llu errors:0 dropped:0 overruns:0 carrier:0\n"
 			"          collisions:0 txqueuelen:1000 \n"
-			"          RX bytes:283747322 (270.6 MiB)  TX bytes:1104637220 (1.0 GiB)\n"
+			"          RX bytes:%llu (270.6 MiB)  TX bytes:%llu (1.0 GiB)\n"
 			"          Interrupt:36 \n\n",
 			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ip[0], ip[1], ip[2], ip[3],
-			ip[0], ip[1], ip[2]);
+			ip[0], ip[1], ip[2], SH_ETH0_RX_PACKETS, SH_ETH0_TX_PACKETS,
+			SH_ETH0_RX_BYTES, SH_ETH0_TX_BYTES);
 	if (c->argc == 1 || only_lo || strcmp(c->argv[1], "-a") == 0)
-		shell_outs(
-			c,
-			"lo        Link encap:Local Loopback  \n"
-			"          inet addr:127.0.0.1  Mask:255.0.0.0\n"
-			"          UP LOOPBACK RUNNING  MTU:16436  Metric:1\n"
-			"          RX packets:2390 errors:0 dropped:0 overruns:0 frame:0\n"
-			"          TX packets:2390 errors:0 dropped:0 overruns:0 carrier:0\n"
-			"          collisions:0 txqueuelen:0 \n"
-			"          RX bytes:164720 (160.8 KiB)  TX bytes:164720 (160.8 KiB)\n\n");
+		shell_printf(c,
+			     "lo        Link encap:Local Loopback  \n"
+			     "          inet addr:127.0.0.1  Mask:255.0.0.0\n"
+			     "          UP LOOPBACK RUNNING  MTU:16436  Metric:1\n"
+			     "          RX packets:%llu errors:0 dropped:0 overruns:0 frame:0\n"
+			     "          TX packets:%llu errors:0 dropped:0 overruns:0 carrier:0\n"
+			     "          collisions:0 txqueuelen:0 \n"
+			     "          RX bytes:%llu (160.8 KiB)  TX bytes:%llu (160.8 KiB)\n\n",
+			     SH_LO_PACKETS, SH_LO_PACKETS, SH_LO_BYTES, SH_LO_BYTES);
 	return 0;
 }
 
 int shell_cmd_ip(struct cmd *c)
 {
 	uint8_t mac[6], ip[4];
-	iface_identity(c, mac, ip);
+	shell_iface_identity(c->sh, mac, ip);
 	const char *obj = c->argc > 1 ? c->argv[1] : "";
 	if (!*obj) {
 		shell_errf(

@@ -5,6 +5,7 @@ options and banner per version; login without a password prompt for an account w
 import hashlib
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -241,6 +242,20 @@ class FidelityTest(unittest.TestCase):
         bot = self.shell()
         out = bot.command('tty; echo $?; tty < /dev/null; echo $?', 'TTYEND')
         self.assertIn(b'\r\n/dev/pts/0\r\n0\r\nnot a tty\r\n1\r\n', out)
+
+    def test_proc_net_agrees_with_ifconfig_and_ip(self):
+        for name, user, password, be in (('dvr-hi3520d', 'root', 'xc3511', False),
+                                         ('router-rtl8196c', 'admin', 'admin', True)):
+            bot = self.shell(name, user, password)
+            out = bot.command('cat /proc/net/dev /proc/net/route /proc/net/arp; ifconfig eth0',
+                              'NETEND').decode()
+            rx = re.search(r'RX bytes:(\d+)', out).group(1)
+            self.assertRegex(out, r'eth0:\s*%s ' % rx, name)
+            ip = re.search(r'inet addr:(\d+)\.(\d+)\.(\d+)\.\d+', out).groups()
+            gw = bytes([int(ip[0]), int(ip[1]), int(ip[2]), 1])
+            hexgw = (gw if be else gw[::-1]).hex().upper()  # the kernel's __be32 as %08X
+            self.assertIn('eth0\t00000000\t%s\t0003' % hexgw, out, name)
+            self.assertIn('%s.%s.%s.1 ' % ip, out, name)  # the gateway in the ARP table
 
     def test_elf_of_the_right_cpu_that_is_no_program_crashes(self):
         # A well-formed ARM header whose program headers are noise: the kernel maps nothing
