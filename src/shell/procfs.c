@@ -15,6 +15,11 @@
 #define PROCFS_SHELL_VSZ "1532"
 /* Clock ticks per second of the device's kernel (USER_HZ): /proc/<pid>/stat counts in them. */
 #define PROCFS_HZ 100
+/* One interface of /proc/net/dev, as Linux 3.x prints it (errors and drops all 0). */
+#define PROCFS_NETDEV_ROW \
+	"%6s:%8llu %7llu    0    0    0     0          0         0 %8llu %7llu    0    0    0    " \
+	" 0 " \
+	"      0          0\n"
 /* Pages of a process's resident set, shown as a fraction of its vsz. */
 #define PROCFS_PAGE_KB 4
 
@@ -236,12 +241,10 @@ static int gen_net(struct shell *sh, const char *name, struct buf *b)
 			   "Transmit\n"
 			   " face |bytes    packets errs drop fifo frame compressed "
 			   "multicast|bytes    packets errs drop fifo colls carrier compressed\n");
-		static const char *const fmt =
-			"%6s:%8llu %7llu    0    0    0     0          0         "
-			"0 %8llu %7llu    0    0    0     0       0          0\n";
-		buf_printf(b, fmt, "lo", SH_LO_BYTES, SH_LO_PACKETS, SH_LO_BYTES, SH_LO_PACKETS);
-		buf_printf(b, fmt, "eth0", SH_ETH0_RX_BYTES, SH_ETH0_RX_PACKETS, SH_ETH0_TX_BYTES,
-			   SH_ETH0_TX_PACKETS);
+		buf_printf(b, PROCFS_NETDEV_ROW, "lo", SH_LO_BYTES, SH_LO_PACKETS, SH_LO_BYTES,
+			   SH_LO_PACKETS);
+		buf_printf(b, PROCFS_NETDEV_ROW, "eth0", SH_ETH0_RX_BYTES, SH_ETH0_RX_PACKETS,
+			   SH_ETH0_TX_BYTES, SH_ETH0_TX_PACKETS);
 		return 0;
 	}
 	if (strcmp(name, "route") == 0) {
