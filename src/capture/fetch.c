@@ -37,6 +37,7 @@ struct fetch_job {
 	struct capture_fetcher *f;
 	CURL *easy;
 	char *url, *method, *destfile, *user_agent;
+	struct curl_slist *headers; /* the request headers the method's tool sends */
 	struct core_conn conn;
 	bool has_conn;
 	capture_fetch_cb cb;
@@ -367,6 +368,8 @@ static void job_free(struct fetch_job *j)
 {
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	j->headers = NULL;
 	free(j->url);
 	free(j->method);
 	free(j->destfile);
@@ -594,6 +597,13 @@ static int job_start(struct capture_fetcher *f, struct fetch_job *j)
 	curl_easy_setopt(e, CURLOPT_USERAGENT,
 			 j->user_agent ? j->user_agent : default_agent(j->method));
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	if (strcmp(j->method, "wget") == 0) {
+		/* BusyBox wget sends Host, User-Agent and "Connection: close", nothing else: not
+		 * libcurl's default Accept header, which would tell the server it is not one. */
+		j->headers = curl_slist_append(NULL, "Accept:");
+		j->headers = curl_slist_append(j->headers, "Connection: close");
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+	}
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);

@@ -328,7 +328,7 @@ static const struct key keys[] = {
 	{"device", "description", F(description), K_TEXT, true, NULL},
 	{"device", "category", F(category), K_WORD, true, NULL},
 	{"device", "vendor", F(vendor), K_TEXT, false, ""},
-	{"telnet", "banner", F(banner), K_BYTES, false, ""},
+	{"telnet", "banner", F(banner), K_BYTES, false, NULL},
 	{"telnet", "login_prompt", F(login_prompt), K_BYTES, true, NULL},
 	{"telnet", "password_prompt", F(password_prompt), K_BYTES, true, NULL},
 	{"telnet", "login_incorrect", F(login_incorrect), K_BYTES, true, NULL},
@@ -560,6 +560,28 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 	} else {
 		return fail(c, "[elf] unknown key '%s'", name), false;
 	}
+	return true;
+}
+
+/* [telnet] write_size and throughput: whole numbers of bytes (per second). */
+static bool on_telnet_pace(struct ctx *c, const char *name, const char *v)
+{
+	bool write = strcmp(name, "write_size") == 0;
+	unsigned long long x;
+	unsigned long long lo = write ? PROFILE_TELNET_WRITE_MIN : PROFILE_TELNET_THROUGHPUT_MIN;
+	unsigned long long hi = write ? PROFILE_TELNET_WRITE_MAX : PROFILE_TELNET_THROUGHPUT_MAX;
+	if (write ? c->p->telnet_write_size != 0 : c->p->telnet_throughput != 0) {
+		fail(c, "[telnet] %s is given twice", name);
+		return false;
+	}
+	if (parse_uint(v, 10, hi, &x) || x < lo) {
+		fail(c, "[telnet] %s: a number of bytes from %llu to %llu", name, lo, hi);
+		return false;
+	}
+	if (write)
+		c->p->telnet_write_size = (size_t)x;
+	else
+		c->p->telnet_throughput = x;
 	return true;
 }
 
@@ -802,7 +824,10 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 		free(v);
 		return 0;
 	}
-	if (strcmp(section, "busybox") == 0 && strcmp(name, "applets") == 0)
+	if (strcmp(section, "telnet") == 0 &&
+	    (strcmp(name, "write_size") == 0 || strcmp(name, "throughput") == 0))
+		ok = on_telnet_pace(c, name, v);
+	else if (strcmp(section, "busybox") == 0 && strcmp(name, "applets") == 0)
 		ok = on_busybox_list(c, v);
 	else if (strcmp(section, "busybox") == 0 && strcmp(name, "build") == 0) {
 		if (c->busybox_build || has_ctl(v))
@@ -1539,6 +1564,46 @@ static size_t profile_heap_bytes(const struct profile *p)
 	return b;
 }
 
+/* What BusyBox telnetd's child prints before exec'ing login (print_login_issue of libbb): a
+ * "\r" line, then /etc/issue.net with its \ and % escapes expanded and "\n\r" for each line end,
+ * all through the pty's ONLCR (so "\r\r\n" first and "\r\n\r" per line). The date and time
+ * escapes (\d \t) would be the time of the connection: they are kept as the letter. */
+static char *issue_banner(const struct profile *p)
+{
+	struct buf b;
+	buf_init(&b, PROFILE_MAX_FILE_BYTES);
+	buf_append_str(&b, "\r\r\n");
+	const struct profile_node *n = profile_resolve(p, "/etc/issue.net");
+	for (size_t i = 0; n && n->type == PROFILE_FILE && i < n->len; i++) {
+		char ch = (char)n->data[i];
+		if (ch == '\n') {
+			buf_append_str(&b, "\r\n\r");
+			continue;
+		}
+		if ((ch != '\\' && ch != '%') || i + 1 == n->len) {
+			buf_append(&b, &ch, 1);
+			continue;
+		}
+		ch = (char)n->data[++i];
+		const char *out = ch == 's'                ? p->uname_s
+				  : ch == 'n' || ch == 'h' ? p->hostname
+				  : ch == 'r'              ? p->uname_r
+				  : ch == 'v'              ? p->uname_v
+				  : ch == 'm'              ? p->uname_m
+				  : ch == 'D' || ch == 'o' ? "(none)"
+				  : ch == 'l'              ? "pts/0"
+							   : NULL;
+		if (out)
+			buf_append_str(&b, out);
+		else if (ch == '\n')
+			buf_append_str(&b, "\r\n");
+		else
+			buf_append(&b, &ch, 1);
+	}
+	size_t len;
+	return (char *)buf_steal(&b, &len);
+}
+
 static int cmd_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct profile_command *)a)->name,
@@ -1548,6 +1613,10 @@ static int cmd_cmp(const void *a, const void *b)
 static void finish(struct ctx *c, unsigned flags)
 {
 	struct profile *p = c->p;
+	if (!p->telnet_write_size)
+		p->telnet_write_size = PROFILE_TELNET_WRITE_SIZE;
+	if (!p->telnet_throughput)
+		p->telnet_throughput = PROFILE_TELNET_THROUGHPUT;
 	/* Required keys and defaults. */
 	for (size_t i = 0; i < LIB_ARRAY_LEN(keys) && !c->failed; i++) {
 		const struct key *k = &keys[i];
@@ -1586,6 +1655,8 @@ static void finish(struct ctx *c, unsigned flags)
 	static const char *const tnames[] = {"banner", "login_prompt", "password_prompt",
 					     "login_incorrect", "motd"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(telnet) && !c->failed; i++) {
+		if (!*telnet[i])
+			continue; /* the banner, made from /etc/issue.net below */
 		char *x = expand_telnet(c, tnames[i], *telnet[i]);
 		if (x) {
 			free(*telnet[i]);
@@ -1640,6 +1711,8 @@ static void finish(struct ctx *c, unsigned flags)
 	c->nodes = NULL;
 	c->nnodes = c->capnodes = 0;
 
+	if (!p->banner)
+		p->banner = issue_banner(p);
 	read_proc_facts(c, !(flags & PROFILE_LOAD_NO_CHECKS));
 	if (!c->failed && !(flags & PROFILE_LOAD_NO_CHECKS))
 		check_tree(c);

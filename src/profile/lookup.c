@@ -148,6 +148,25 @@ bool profile_accepts(const struct profile *p, const char *username, const char *
 	return false;
 }
 
+bool profile_password_empty(const struct profile *p, const char *username)
+{
+	const struct profile_node *n = p && username ? profile_resolve(p, "/etc/passwd") : NULL;
+	if (!n || n->type != PROFILE_FILE || !*username)
+		return false;
+	size_t ulen = strlen(username);
+	const char *s = (const char *)n->data, *end = s + n->len;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *e = nl ? nl : end;
+		/* "name::uid:..." : the name, then an empty password field */
+		if ((size_t)(e - s) > ulen + 1 && memcmp(s, username, ulen) == 0 &&
+		    s[ulen] == ':' && s[ulen + 1] == ':')
+			return true;
+		s = e + 1;
+	}
+	return false;
+}
+
 static int str_cmp(const void *key, const void *elem)
 {
 	return strcmp(key, *(char *const *)elem);

@@ -86,6 +86,12 @@ struct profile {
 	char *password_prompt; /* e.g. "Password: " */
 	char *login_incorrect; /* e.g. "Login incorrect\r\n" */
 	char *motd;            /* printed after a successful login (may be empty) */
+	/* How the device's telnetd hands output to the network: writes of at most write_size
+	 * bytes (BusyBox telnetd relays its pty through a buffer of (4096 - sizeof(struct
+	 * tsession)) / 2 bytes), at most `throughput` bytes per second on average (what the
+	 * device's CPU pushes through a pty). */
+	size_t telnet_write_size;
+	uint64_t telnet_throughput;
 
 	/* [shell] */
 	char *hostname;
@@ -143,6 +149,14 @@ struct profile {
 #define PROFILE_MAX_LIST 4096                     /* entries of one list (credentials, ps...) */
 #define PROFILE_MAX_PROFILES 256                  /* profiles in one folder */
 #define PROFILE_MAX_LINKS 40                      /* symbolic links followed in one lookup */
+/* [telnet] write_size and throughput: defaults (a 32-bit BusyBox telnetd, a few hundred MHz
+ * SoC) and bounds. */
+#define PROFILE_TELNET_WRITE_SIZE 2026
+#define PROFILE_TELNET_THROUGHPUT (1024u * 1024)
+#define PROFILE_TELNET_WRITE_MIN 64
+#define PROFILE_TELNET_WRITE_MAX 65536
+#define PROFILE_TELNET_THROUGHPUT_MIN 1024
+#define PROFILE_TELNET_THROUGHPUT_MAX (1024u * 1024 * 1024)
 
 /* Loads one profile folder. On error returns a negative errno and writes why into err. */
 int profile_load(const char *dir, struct profile **out, char *err, size_t errlen);
@@ -178,6 +192,9 @@ const struct profile_node *profile_next_child(const struct profile *p, const cha
 					      const struct profile_node *prev);
 /* Whether username/password is accepted by the profile's credential list. */
 bool profile_accepts(const struct profile *p, const char *username, const char *password);
+/* Whether the user's password field in the device's /etc/passwd is empty: BusyBox login then
+ * does not ask for a password at all. */
+bool profile_password_empty(const struct profile *p, const char *username);
 /* Whether the device's BusyBox has this applet. */
 bool profile_has_applet(const struct profile *p, const char *name);
 /* A canned command by first word, or NULL. */

@@ -94,12 +94,32 @@ struct sensor_session {
 	int open_handles;
 	int holds;  /* sensor_session_hold */
 	bool ended; /* connection gone and module finished; the record waits for its holds */
+	/* Output pacing (sensor_session_set_pace); all zero when output is written at once. */
+	struct sensor_pace {
+		size_t write_size; /* bytes of one write to the socket at most */
+		uint64_t rate;     /* bytes per second */
+		uint64_t credit;   /* byte-microseconds earned and not yet spent */
+		uint64_t last_us;  /* when credit was last earned */
+		struct buf queue;  /* bytes waiting for their turn, from `off` on */
+		size_t off;        /* bytes of `queue` already sent */
+		uv_timer_t *timer; /* waits for credit; allocated on first need */
+		bool in_flight;    /* a write of a paced piece is in libuv's queue */
+		bool shutdown;     /* a draining close waits for the queue to empty */
+	} pace;
 	struct sensor_session *prev, *next;
 };
 
 /* Raw bytes to the peer (the module has done its own framing/escaping). Queued bytes beyond
- * limits.max_output_queue close the session. */
+ * limits.max_output_queue (or, over all sessions, limits.max_output_total) close the session.
+ * With pacing set, the bytes leave in writes of at most write_size bytes at `rate` bytes per
+ * second on the session's own timer; the call never blocks and never delays other sessions. */
 void sensor_session_write(struct sensor_session *s, const void *p, size_t n);
+/* Paces the session's output as the emulated device sends it (a BusyBox telnetd relays its
+ * pty in writes of about 2 KB at the speed of a small CPU): writes of at most write_size
+ * bytes, at most `rate` bytes per second on average. Up to one write's worth leaves at once
+ * after a pause, so short replies (a prompt) are not delayed. write_size == 0 turns pacing
+ * off. Call it before the first write (from on_accept). */
+void sensor_session_set_pace(struct sensor_session *s, size_t write_size, uint64_t rate);
 /* Ends the session with a reason (see docs/events.md): stops reading, lets queued output drain
  * (for "exit"), then, from the loop, lets the module finish (on_close), emits
  * mitsu.session.closed as the session's last event, and frees it. Idempotent. */

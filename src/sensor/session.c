@@ -10,6 +10,11 @@
 static char read_buf[SENSOR_READ_BUF];
 /* How long a closing session may take to hand its last output to a slow peer. */
 #define SENSOR_DRAIN_MS 5000
+/* Microseconds in a second: pacing credit is counted in byte-microseconds. */
+#define SENSOR_US_PER_S 1000000u
+/* Bytes already sent from a paced queue before the queue is compacted (when they are also at
+ * least half of it), so a long output costs linear time. */
+#define SENSOR_PACE_COMPACT (64 * 1024)
 
 const struct core_config *sensor_config(const struct sensor *sn)
 {
@@ -115,11 +120,22 @@ void sensor_session_release(struct sensor_session *s)
 		session_finish(s);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+static void handle_gone(struct sensor_session *s)
 {
-	struct sensor_session *s = h->data;
 	if (--s->open_handles == 0)
 		session_free(s);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	handle_gone(h->data);
+}
+
+static void on_pace_timer_closed(uv_handle_t *h)
+{
+	struct sensor_session *s = h->data;
+	free(h);
+	handle_gone(s);
 }
 
 static void close_handles(struct sensor_session *s)
@@ -127,8 +143,16 @@ static void close_handles(struct sensor_session *s)
 	if (s->handles_closed)
 		return;
 	s->handles_closed = true;
+	/* Paced bytes that never left are no longer queued anywhere. */
+	s->sensor->queued_bytes -= s->pace.queue.len - s->pace.off;
+	buf_free(&s->pace.queue);
+	s->pace.off = 0;
 	uv_close((uv_handle_t *)&s->timer, on_handle_closed);
 	uv_close((uv_handle_t *)&s->tcp, on_handle_closed);
+	if (s->pace.timer) {
+		s->open_handles++;
+		uv_close((uv_handle_t *)s->pace.timer, on_pace_timer_closed);
+	}
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -139,6 +163,17 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 }
 
 static void on_timer(uv_timer_t *t);
+
+/* Half-closes the socket once libuv has written what it holds; the handles close after. */
+static int start_shutdown(struct sensor_session *s)
+{
+	uv_shutdown_t *req = xmalloc(sizeof(*req));
+	req->data = s;
+	if (uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown) == 0)
+		return 0;
+	free(req);
+	return -1;
+}
 
 #define SENSOR_CLOSE_NAME(id, name, drain) [SENSOR_CLOSE_##id] = name,
 #define SENSOR_CLOSE_DRAIN(id, name, drain) [SENSOR_CLOSE_##id] = drain,
@@ -167,15 +202,15 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	 * every reply without keep-alive). */
 	bool drain = close_drains[reason] && s->tcp.write_queue_size > 0;
 	if (drain && uv_is_writable((uv_stream_t *)&s->tcp)) {
-		uv_shutdown_t *req = xmalloc(sizeof(*req));
-		req->data = s;
-		if (uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown) == 0) {
-			/* Bound the drain: the timer closes the handles if the peer does not read.
-			 */
-			uv_timer_start(&s->timer, on_timer, SENSOR_DRAIN_MS, 0);
+		/* Bound the drain: the timer closes the handles if the peer does not read. */
+		uv_timer_start(&s->timer, on_timer, SENSOR_DRAIN_MS, 0);
+		if (s->pace.queue.len > s->pace.off || s->pace.in_flight) {
+			/* Paced output still waits for its turn: shut down once it has left. */
+			s->pace.shutdown = true;
 			return;
 		}
-		free(req);
+		if (start_shutdown(s) == 0)
+			return;
 	}
 	close_handles(s);
 }
@@ -184,56 +219,160 @@ struct write_req {
 	uv_write_t req;
 	struct sensor_session *s;
 	size_t len;
+	bool paced; /* a piece of the paced queue: its end lets the next one go */
 	char data[];
 };
+
+static void pace_pump(struct sensor_session *s);
 
 static void on_write(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
-	w->s->sensor->queued_bytes -= w->len;
-	if (status < 0 && status != UV_ECANCELED && !w->s->closing)
-		sensor_session_close(w->s, SENSOR_CLOSE_ERROR);
+	struct sensor_session *s = w->s;
+	s->sensor->queued_bytes -= w->len;
+	bool paced = w->paced;
 	free(w);
+	if (status < 0 && status != UV_ECANCELED && !s->closing)
+		sensor_session_close(s, SENSOR_CLOSE_ERROR);
+	if (paced) {
+		s->pace.in_flight = false;
+		if (!s->handles_closed)
+			pace_pump(s);
+	}
+}
+
+/* Whether n more bytes fit the session's and the sensor's output bounds; if not, the session
+ * is cut off (a peer that does not read must not hold memory). */
+static bool output_room(struct sensor_session *s, size_t n)
+{
+	struct sensor *sn = s->sensor;
+	size_t held = s->tcp.write_queue_size + s->pace.queue.len - s->pace.off;
+	if (held + n <= sn->limits.max_output_queue &&
+	    sn->queued_bytes + n <= sn->limits.max_output_total)
+		return true;
+	if (!s->closing)
+		sensor_session_close(s, SENSOR_CLOSE_OUTPUT_LIMIT);
+	close_handles(s);
+	return false;
+}
+
+/* Writes n bytes: straight to the socket when it takes them, the rest through libuv's queue
+ * (counted in queued_bytes until written). Returns 0, or -1 after closing the session. */
+static int write_now(struct sensor_session *s, const char *data, size_t n, bool paced)
+{
+	uv_stream_t *st = (uv_stream_t *)&s->tcp;
+	if (st->write_queue_size == 0) {
+		uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
+		int w = uv_try_write(st, &b, 1);
+		if (w == (int)n)
+			return 0;
+		if (w > 0) {
+			data += w;
+			n -= (size_t)w;
+		} else if (w != UV_EAGAIN) {
+			sensor_session_close(s, SENSOR_CLOSE_ERROR);
+			return -1;
+		}
+	}
+	if (!paced && !output_room(s, n))
+		return -1;
+	struct write_req *w = xmalloc(sizeof(*w) + n);
+	memcpy(w->data, data, n);
+	w->s = s;
+	w->len = n;
+	w->paced = paced;
+	uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+	if (uv_write(&w->req, st, &b, 1, on_write) < 0) {
+		free(w);
+		sensor_session_close(s, SENSOR_CLOSE_ERROR);
+		return -1;
+	}
+	s->sensor->queued_bytes += n;
+	if (paced)
+		s->pace.in_flight = true;
+	return 0;
+}
+
+void sensor_session_set_pace(struct sensor_session *s, size_t write_size, uint64_t rate)
+{
+	struct sensor_pace *pc = &s->pace;
+	pc->write_size = rate ? write_size : 0;
+	pc->rate = rate;
+	buf_free(&pc->queue);
+	buf_init(&pc->queue, s->sensor->limits.max_output_queue);
+	/* A session starts with one write's worth of credit: its greeting is not delayed. */
+	pc->credit = (uint64_t)pc->write_size * SENSOR_US_PER_S;
+	pc->last_us = lib_mono_us();
+}
+
+static void on_pace_timer(uv_timer_t *t)
+{
+	pace_pump(t->data);
+}
+
+/* Sends what the credit allows from the paced queue, one write at a time; then waits for
+ * libuv to finish that write (on_write) or for credit (the pace timer). */
+static void pace_pump(struct sensor_session *s)
+{
+	struct sensor_pace *pc = &s->pace;
+	while (!pc->in_flight && !s->handles_closed) {
+		size_t left = pc->queue.len - pc->off;
+		if (left == 0) {
+			buf_reset(&pc->queue);
+			pc->off = 0;
+			if (pc->shutdown) {
+				pc->shutdown = false;
+				if (start_shutdown(s) < 0)
+					close_handles(s);
+			}
+			return;
+		}
+		size_t n = LIB_MIN(left, pc->write_size);
+		uint64_t now = lib_mono_us(), cap = (uint64_t)pc->write_size * SENSOR_US_PER_S;
+		pc->credit = LIB_MIN(cap, pc->credit + (now - pc->last_us) * pc->rate);
+		pc->last_us = now;
+		uint64_t need = (uint64_t)n * SENSOR_US_PER_S;
+		if (pc->credit < need) {
+			uint64_t ms = ((need - pc->credit) / pc->rate + 999) / 1000;
+			if (!pc->timer) {
+				pc->timer = xmalloc(sizeof(*pc->timer));
+				uv_timer_init(s->tcp.loop, pc->timer);
+				pc->timer->data = s;
+			}
+			uv_timer_start(pc->timer, on_pace_timer, ms ? ms : 1, 0);
+			return;
+		}
+		pc->credit -= need;
+		const char *p = (const char *)pc->queue.data + pc->off;
+		pc->off += n;
+		s->sensor->queued_bytes -= n;
+		if (write_now(s, p, n, true) < 0)
+			return;
+		/* Keep the queue from growing without end while a long output drains. */
+		if (pc->off >= SENSOR_PACE_COMPACT && pc->off * 2 >= pc->queue.len) {
+			buf_consume(&pc->queue, pc->off);
+			pc->off = 0;
+		}
+	}
 }
 
 void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 {
 	if (s->handles_closed || n == 0)
 		return;
-	uv_stream_t *st = (uv_stream_t *)&s->tcp;
-	const char *data = p;
-	if (st->write_queue_size == 0) {
-		uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
-		int w = uv_try_write(st, &b, 1);
-		if (w == (int)n)
-			return;
-		if (w > 0) {
-			data += w;
-			n -= (size_t)w;
-		} else if (w != UV_EAGAIN) {
-			sensor_session_close(s, SENSOR_CLOSE_ERROR);
-			return;
-		}
+	if (!s->pace.write_size) {
+		write_now(s, p, n, false);
+		return;
 	}
-	struct sensor *sn = s->sensor;
-	if (st->write_queue_size + n > sn->limits.max_output_queue ||
-	    sn->queued_bytes + n > sn->limits.max_output_total) {
-		if (!s->closing)
-			sensor_session_close(s, SENSOR_CLOSE_OUTPUT_LIMIT);
+	if (!output_room(s, n))
+		return;
+	if (buf_append(&s->pace.queue, p, n) < 0) {
+		sensor_session_close(s, SENSOR_CLOSE_OUTPUT_LIMIT);
 		close_handles(s);
 		return;
 	}
-	struct write_req *w = xmalloc(sizeof(*w) + n);
-	memcpy(w->data, data, n);
-	w->s = s;
-	w->len = n;
-	uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
-	if (uv_write(&w->req, st, &b, 1, on_write) < 0) {
-		free(w);
-		sensor_session_close(s, SENSOR_CLOSE_ERROR);
-		return;
-	}
-	sn->queued_bytes += n;
+	s->sensor->queued_bytes += n;
+	pace_pump(s);
 }
 
 static void on_timer(uv_timer_t *t)

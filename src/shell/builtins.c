@@ -271,6 +271,108 @@ static void fmt_float(struct buf *out, const struct pspec *ps, char conv, double
 	pad_out(out, ps, sign, body, LIB_MIN((size_t)n, sizeof(body) - 1));
 }
 
+/* The flags, width and precision of a conversion at p (just past '%'): into ps; width and
+ * precision given as '*' take the next argument (*ai). Returns where the conversion letter
+ * is. */
+static const char *printf_spec(struct cmd *c, const char *p, int *ai, struct pspec *ps, bool *bad)
+{
+	const char *q = p;
+	for (; *q && strchr("-+ #0", *q); q++) {
+		if (*q == '-')
+			ps->left = true;
+		if (*q == '+')
+			ps->plus = true;
+		if (*q == ' ')
+			ps->space = true;
+		if (*q == '#')
+			ps->alt = true;
+		if (*q == '0')
+			ps->zero = true;
+	}
+	if (*q == '*') {
+		long long w = 0;
+		conv_num(c, *ai < c->argc ? c->argv[(*ai)++] : NULL, &w, bad);
+		if (w < 0) {
+			ps->left = true;
+			w = -w;
+		}
+		ps->width = (int)LIB_MIN(w, 4096);
+		q++;
+	} else {
+		while (isdigit((unsigned char)*q)) {
+			ps->width = LIB_MIN(ps->width * 10 + (*q - '0'), 4096);
+			q++;
+		}
+	}
+	if (*q == '.') {
+		q++;
+		ps->prec = 0;
+		if (*q == '*') {
+			long long w = 0;
+			conv_num(c, *ai < c->argc ? c->argv[(*ai)++] : NULL, &w, bad);
+			ps->prec = (int)LIB_MAX(0, LIB_MIN(w, 4096));
+			q++;
+		} else {
+			while (isdigit((unsigned char)*q)) {
+				ps->prec = LIB_MIN(ps->prec * 10 + (*q - '0'), 4096);
+				q++;
+			}
+		}
+	}
+	while (*q == 'l' || *q == 'h' || *q == 'z' || *q == 'j' || *q == 'L')
+		q++;
+	return q;
+}
+
+/* One conversion with its argument (NULL: none left). Returns -1 for an unknown letter. */
+static int printf_conv(struct cmd *c, struct buf *out, char conv, struct pspec ps, const char *arg,
+		       bool *bad, bool *stop)
+{
+	switch (conv) {
+	case 's': {
+		const char *sv = arg ? arg : "";
+		size_t sl = strlen(sv);
+		if (ps.prec >= 0 && (size_t)ps.prec < sl)
+			sl = (size_t)ps.prec;
+		struct pspec p2 = ps;
+		p2.zero = false;
+		pad_out(out, &p2, "", sv, sl);
+		break;
+	}
+	case 'b': {
+		bool st2 = false;
+		printf_str_escapes(out, arg ? arg : "", &st2);
+		if (st2)
+			*stop = true;
+		break;
+	}
+	case 'c': {
+		struct pspec p2 = ps;
+		p2.zero = false;
+		pad_out(out, &p2, "", arg ? arg : "", arg && *arg ? 1 : 0);
+		break;
+	}
+	case 'd':
+	case 'i':
+	case 'u':
+	case 'x':
+	case 'X':
+	case 'o': {
+		long long v;
+		conv_num(c, arg, &v, bad);
+		fmt_int(out, &ps, conv, v);
+		break;
+	}
+	case 'f':
+	case 'e':
+	case 'g':
+	case 'E':
+	case 'G': fmt_float(out, &ps, conv, arg ? strtod(arg, NULL) : 0); break;
+	default: shell_errf(c, "%s: %%%c: invalid format\n", c->name, conv ? conv : ' '); return -1;
+	}
+	return 0;
+}
+
 int shell_cmd_printf(struct cmd *c)
 {
 	c->method = "printf";
@@ -311,96 +413,10 @@ int shell_cmd_printf(struct cmd *c)
 			}
 			/* %[flags][width][.prec]conv */
 			struct pspec ps = {.prec = -1};
-			const char *q = p + 1;
-			for (; *q && strchr("-+ #0", *q); q++) {
-				if (*q == '-')
-					ps.left = true;
-				if (*q == '+')
-					ps.plus = true;
-				if (*q == ' ')
-					ps.space = true;
-				if (*q == '#')
-					ps.alt = true;
-				if (*q == '0')
-					ps.zero = true;
-			}
-			if (*q == '*') {
-				long long w = 0;
-				conv_num(c, ai < c->argc ? c->argv[ai++] : NULL, &w, &bad);
-				if (w < 0) {
-					ps.left = true;
-					w = -w;
-				}
-				ps.width = (int)LIB_MIN(w, 4096);
-				q++;
-			} else {
-				while (isdigit((unsigned char)*q)) {
-					ps.width = LIB_MIN(ps.width * 10 + (*q - '0'), 4096);
-					q++;
-				}
-			}
-			if (*q == '.') {
-				q++;
-				ps.prec = 0;
-				if (*q == '*') {
-					long long w = 0;
-					conv_num(c, ai < c->argc ? c->argv[ai++] : NULL, &w, &bad);
-					ps.prec = (int)LIB_MAX(0, LIB_MIN(w, 4096));
-					q++;
-				} else {
-					while (isdigit((unsigned char)*q)) {
-						ps.prec = LIB_MIN(ps.prec * 10 + (*q - '0'), 4096);
-						q++;
-					}
-				}
-			}
-			while (*q == 'l' || *q == 'h' || *q == 'z' || *q == 'j' || *q == 'L')
-				q++;
+			const char *q = printf_spec(c, p + 1, &ai, &ps, &bad);
 			char conv = *q;
 			const char *arg = ai < c->argc ? c->argv[ai++] : NULL;
-			switch (conv) {
-			case 's': {
-				const char *sv = arg ? arg : "";
-				size_t sl = strlen(sv);
-				if (ps.prec >= 0 && (size_t)ps.prec < sl)
-					sl = (size_t)ps.prec;
-				struct pspec p2 = ps;
-				p2.zero = false;
-				pad_out(&out, &p2, "", sv, sl);
-				break;
-			}
-			case 'b': {
-				bool st2 = false;
-				printf_str_escapes(&out, arg ? arg : "", &st2);
-				if (st2)
-					stop = true;
-				break;
-			}
-			case 'c': {
-				struct pspec p2 = ps;
-				p2.zero = false;
-				pad_out(&out, &p2, "", arg ? arg : "", arg && *arg ? 1 : 0);
-				break;
-			}
-			case 'd':
-			case 'i':
-			case 'u':
-			case 'x':
-			case 'X':
-			case 'o': {
-				long long v;
-				conv_num(c, arg, &v, &bad);
-				fmt_int(&out, &ps, conv, v);
-				break;
-			}
-			case 'f':
-			case 'e':
-			case 'g':
-			case 'E':
-			case 'G': fmt_float(&out, &ps, conv, arg ? strtod(arg, NULL) : 0); break;
-			default:
-				shell_errf(c, "%s: %%%c: invalid format\n", c->name,
-					   conv ? conv : ' ');
+			if (printf_conv(c, &out, conv, ps, arg, &bad, &stop) < 0) {
 				buf_free(&out);
 				return 1;
 			}
@@ -1282,6 +1298,14 @@ static int cmd_help(struct cmd *c)
 	return 0;
 }
 
+/* history: the lines typed, numbered from 0 as ash's line editing shows them. */
+static int cmd_history(struct cmd *c)
+{
+	for (size_t i = 0; i < c->sh->nhist; i++)
+		shell_printf(c, "%4zu %s\n", i, c->sh->hist[i]);
+	return 0;
+}
+
 static int cmd_nothing(struct cmd *c)
 {
 	return 0;
@@ -1314,7 +1338,7 @@ static const struct sh_command builtins[] = {
 	{.name = "fg", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "hash", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "help", .fn = cmd_help, .flags = CMD_BUILTIN},
-	{.name = "history", .fn = cmd_nothing, .flags = CMD_BUILTIN},
+	{.name = "history", .fn = cmd_history, .flags = CMD_BUILTIN},
 	{.name = "jobs", .fn = cmd_nothing, .flags = CMD_BUILTIN},
 	{.name = "kill", .fn = cmd_kill, .flags = CMD_BUILTIN},
 	{.name = "let", .fn = cmd_let, .flags = CMD_BUILTIN},

@@ -179,6 +179,7 @@ static const struct usage usages[] = {
 	{"sleep", 0,
 	 "[N]...\n\nPause for a time equal to the total of the args given, where each arg can\n"
 	 "have an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays"},
+	{"usleep", 0, "N\n\nPause for N microseconds"},
 	{"tail", 0,
 	 "[OPTIONS] [FILE]...\n\nPrint last 10 lines of each FILE (or stdin) to stdout.\n"
 	 "With more than one FILE, precede each with a filename header.\n\n\t-f\t\tPrint data as "
@@ -319,31 +320,6 @@ void shell_usage(struct cmd *c, const char *applet)
 	shell_errf(c, "%s\n\nUsage: %s %s\n", banner_line(c->sh, bl, sizeof(bl)), applet, text);
 }
 
-int shell_bad_option(struct cmd *c, char opt)
-{
-	const char *interp = c->sh->prof ? c->sh->prof->elf.interp : NULL;
-	if (interp && strstr(interp, "musl"))
-		shell_errf(c, "%s: unrecognized option: %c\n", c->name, opt);
-	else if (interp && (strstr(interp, "ld-linux") || strstr(interp, "ld64")))
-		shell_errf(c, "%s: invalid option -- '%c'\n", c->name, opt);
-	else
-		shell_errf(c, "%s: invalid option -- %c\n", c->name, opt);
-	shell_usage(c, c->name);
-	return 1;
-}
-
-static void missing_arg(struct cmd *c, char opt)
-{
-	const char *interp = c->sh->prof ? c->sh->prof->elf.interp : NULL;
-	if (interp && strstr(interp, "musl"))
-		shell_errf(c, "%s: option requires an argument: %c\n", c->name, opt);
-	else if (interp && (strstr(interp, "ld-linux") || strstr(interp, "ld64")))
-		shell_errf(c, "%s: option requires an argument -- '%c'\n", c->name, opt);
-	else
-		shell_errf(c, "%s: option requires an argument -- %c\n", c->name, opt);
-	shell_usage(c, c->name);
-}
-
 /* The multi-call banner of bare `busybox`. */
 void shell_busybox_banner(struct cmd *c)
 {
@@ -407,106 +383,4 @@ void shell_busybox_banner(struct cmd *c)
 	buf_append_str(&b, "\n\n");
 	shell_fobj_write(sh, c->f->fd[2], b.data, b.len, false, NULL);
 	buf_free(&b);
-}
-
-/* ------------------------------------------------------------------ getopt */
-
-static void add_operand(struct shell_getopt *g, char *s)
-{
-	g->operands = xrealloc(g->operands, (size_t)(g->noperands + 2) * sizeof(char *));
-	g->operands[g->noperands++] = s;
-	g->operands[g->noperands] = NULL;
-}
-
-/* spec: option letters, ':' after one that takes an argument, '+' first to stop at the first
- * operand. Long options ("--x[=v]") are returned as 1 with g->arg pointing after "--". */
-int shell_getopt(struct cmd *c, struct shell_getopt *g, const char *spec)
-{
-	bool stop_first = spec[0] == '+';
-	if (stop_first)
-		spec++;
-	if (g->ind == 0) {
-		g->ind = 1;
-		g->sub = 0;
-	}
-	for (;;) {
-		if (g->ind >= c->argc)
-			return -1;
-		char *a = c->argv[g->ind];
-		if (g->sub == 0) {
-			if (strcmp(a, "--") == 0) {
-				for (int i = g->ind + 1; i < c->argc; i++)
-					add_operand(g, c->argv[i]);
-				g->ind = c->argc;
-				return -1;
-			}
-			if (a[0] != '-' || !a[1]) {
-				if (stop_first) {
-					for (int i = g->ind; i < c->argc; i++)
-						add_operand(g, c->argv[i]);
-					g->ind = c->argc;
-					return -1;
-				}
-				add_operand(g, a);
-				g->ind++;
-				continue;
-			}
-			if (a[1] == '-') {
-				g->arg = a + 2;
-				g->ind++;
-				return 1;
-			}
-			g->sub = 1;
-		}
-		char o = a[g->sub];
-		if (!o) {
-			g->ind++;
-			g->sub = 0;
-			continue;
-		}
-		const char *p = strchr(spec, o);
-		if (!p || o == ':') {
-			shell_bad_option(c, o);
-			return '?';
-		}
-		g->sub++;
-		if (p[1] == ':') {
-			if (a[g->sub]) {
-				g->arg = a + g->sub;
-			} else if (g->ind + 1 < c->argc) {
-				g->arg = c->argv[++g->ind];
-			} else {
-				missing_arg(c, o);
-				return '?';
-			}
-			g->ind++;
-			g->sub = 0;
-		} else {
-			g->arg = NULL;
-			if (!a[g->sub]) {
-				g->ind++;
-				g->sub = 0;
-			}
-		}
-		return o;
-	}
-}
-
-/* The value of a long option given as the next argument ("--output-document FILE"). */
-const char *shell_getopt_longarg(struct cmd *c, struct shell_getopt *g, const char *name)
-{
-	const char *eq = strchr(g->arg, '=');
-	if (eq)
-		return eq + 1;
-	if (g->ind < c->argc)
-		return c->argv[g->ind++];
-	(void)name;
-	return NULL;
-}
-
-void shell_getopt_done(struct shell_getopt *g)
-{
-	free(g->operands);
-	g->operands = NULL;
-	g->noperands = 0;
 }

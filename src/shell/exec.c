@@ -320,7 +320,7 @@ static struct var *findvar(struct level *l, const char *name)
 }
 
 /* The login shell's environment, implicit until changed: an idle session stores none of it. */
-static const char *const dv_names[] = {"HOME", "PATH", "SHELL", "USER", "LOGNAME", "TERM"};
+static const char *const dv_names[] = {"HOME", "PATH", "SHELL", "USER", "LOGNAME", "TERM", "PS1"};
 enum { DV_ALL = (1u << LIB_ARRAY_LEN(dv_names)) - 1 };
 
 static int dv_index(const char *name)
@@ -340,6 +340,7 @@ static const char *dv_value(const struct shell *sh, int i)
 	case 2: return "/bin/sh";
 	case 3:
 	case 4: return p && p->user ? p->user : "root";
+	case 6: return sh->ps1;
 	default: return "vt100";
 	}
 }
@@ -1524,19 +1525,44 @@ static void step_group(struct shell *sh, struct frame *f)
 
 /* ------------------------------------------------------------------ readers */
 
+/* The PS1 the device's /etc/profile sets, from the profile's prompt format: %h %u %w %W %$
+ * become ash's \h \u \w \W \$, %% a '%', and a backslash is doubled. */
+static char *ps1_of_profile(const struct profile *p)
+{
+	const char *fmt = p && p->prompt ? p->prompt : "%u@%h:%w%$ ";
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_append(&b, "", 0);
+	for (const char *s = fmt; *s; s++) {
+		if (*s == '\\')
+			buf_append_str(&b, "\\\\");
+		else if (*s == '%' && s[1] == '%')
+			buf_append(&b, "%", 1), s++;
+		else if (*s == '%' && s[1])
+			buf_printf(&b, "\\%c", *++s);
+		else
+			buf_append(&b, s, 1);
+	}
+	size_t n;
+	return (char *)buf_steal(&b, &n);
+}
+
 static void print_prompt(struct shell *sh, struct frame *f, bool ps2)
 {
 	if (ps2) {
 		shell_fobj_write(sh, f->fd[2], "> ", 2, false, NULL);
 		return;
 	}
-	const char *fmt = sh->prof && sh->prof->prompt ? sh->prof->prompt : "%u@%h:%w%$ ";
+	/* $PS1 with ash's escapes; by default the profile's prompt (see ps1_of_profile) */
+	const char *fmt = shell_getvar(sh, "PS1");
+	if (!fmt)
+		fmt = "";
 	struct buf b;
 	buf_init(&b, 4096);
 	const char *home = shell_getvar(sh, "HOME");
 	const char *cwd = sh->lvl->cwd;
 	for (const char *p = fmt; *p; p++) {
-		if (*p != '%' || !p[1]) {
+		if (*p != '\\' || !p[1]) {
 			buf_append(&b, p, 1);
 			continue;
 		}
@@ -1564,7 +1590,8 @@ static void print_prompt(struct shell *sh, struct frame *f, bool ps2)
 			break;
 		}
 		case '$': buf_append(&b, sh->vfs.uid == 0 ? "#" : "$", 1); break;
-		case '%': buf_append(&b, "%", 1); break;
+		case '\\': buf_append(&b, "\\", 1); break;
+		case 'n': buf_append(&b, "\n", 1); break;
 		default: buf_append(&b, p - 1, 2); break;
 		}
 	}
@@ -1740,6 +1767,62 @@ static bool elf_matches(const struct profile *p, const uint8_t *d, size_t n)
 	return d[4] == p->elf.elf_class && d[5] == p->elf.data && machine == p->elf.machine;
 }
 
+/* ------------------------------------------------------------------ ELF as the kernel loads it */
+
+static uint64_t elf_get(const uint8_t *d, size_t off, int size, bool be)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < size; i++)
+		v |= (uint64_t)d[off + (size_t)i] << (8 * (be ? size - 1 - i : i));
+	return v;
+}
+
+enum elf_fate { ELF_RUNS, ELF_NOEXEC, ELF_NO_INTERP, ELF_SEGV };
+
+/* What the kernel's ELF loader (binfmt_elf) makes of a file of the device's CPU: ENOEXEC for a
+ * header it refuses (type, program header size and count, headers past the end), ENOENT when
+ * the program interpreter it names does not exist, and a program whose entry point lies in no
+ * executable PT_LOAD segment is started and dies of SIGSEGV at once. Anything else runs. */
+static enum elf_fate elf_fate(struct shell *sh, const uint8_t *d, size_t n)
+{
+	bool wide = d[4] == 2, be = d[5] == 2;
+	size_t ehsize = wide ? 64 : 52, phsize = wide ? 56 : 32;
+	if (n < ehsize)
+		return ELF_NOEXEC;
+	uint64_t type = elf_get(d, 16, 2, be);
+	uint64_t entry = elf_get(d, 24, wide ? 8 : 4, be);
+	uint64_t phoff = elf_get(d, wide ? 32 : 28, wide ? 8 : 4, be);
+	uint64_t phentsize = elf_get(d, wide ? 54 : 42, 2, be);
+	uint64_t phnum = elf_get(d, wide ? 56 : 44, 2, be);
+	if ((type != 2 && type != 3) || phentsize != phsize || phnum < 1 ||
+	    phnum * phsize > SH_ELF_PHDRS_MAX || phoff > n || n - phoff < phnum * phsize)
+		return ELF_NOEXEC;
+	bool entry_ok = false;
+	for (uint64_t i = 0; i < phnum; i++) {
+		const uint8_t *ph = d + phoff + i * phsize;
+		uint64_t ptype = elf_get(ph, 0, 4, be);
+		uint64_t flags = elf_get(ph, wide ? 4 : 24, 4, be);
+		uint64_t off = elf_get(ph, wide ? 8 : 4, wide ? 8 : 4, be);
+		uint64_t vaddr = elf_get(ph, wide ? 16 : 8, wide ? 8 : 4, be);
+		uint64_t filesz = elf_get(ph, wide ? 32 : 16, wide ? 8 : 4, be);
+		if (ptype == 3) { /* PT_INTERP */
+			if (filesz < 2 || filesz > SH_PATH_MAX || off > n || n - off < filesz ||
+			    d[off + filesz - 1] != 0)
+				return ELF_NOEXEC;
+			struct vstat ist;
+			char iabs[SH_PATH_MAX];
+			bool pok;
+			if (shell_vfs_resolve(&sh->vfs, "/", (const char *)d + off, true, iabs,
+					      &ist, &pok) ||
+			    ist.kind != VN_FILE)
+				return ELF_NO_INTERP;
+		}
+		if (ptype == 1 && (flags & 1) && entry >= vaddr && entry - vaddr < filesz)
+			entry_ok = true;
+	}
+	return entry_ok ? ELF_RUNS : ELF_SEGV;
+}
+
 int shell_exec_file(struct cmd *c, const char *abs, const struct vstat *st)
 {
 	struct shell *sh = c->sh;
@@ -1753,9 +1836,19 @@ int shell_exec_file(struct cmd *c, const char *abs, const struct vstat *st)
 			     4) == 0) {
 		if (sh->io.exec)
 			sh->io.exec(sh->io.arg, abs, p, n, c->argc, c->argv);
-		if (elf_matches(sh->prof, p, n))
+		enum elf_fate fate = elf_matches(sh->prof, p, n) ? elf_fate(sh, p, n) : ELF_NOEXEC;
+		if (fate == ELF_RUNS)
 			return 0; /* it runs (in the sandbox); a bot daemonises and prints nothing
 				     here */
+		if (fate == ELF_SEGV) {
+			/* ash reports the job's death by signal as strsignal() words it */
+			shell_errf(c, "Segmentation fault\n");
+			return 128 + SH_SIGSEGV;
+		}
+		if (fate == ELF_NO_INTERP) {
+			shell_shell_err(sh, c->f->fd[2], "%s: not found", c->argv[0]);
+			return 127;
+		}
 		/* ENOEXEC: ash runs the file as a shell script */
 		return shell_run_script(c, (const char *)p, n, c->argv[0], c->argv + 1,
 					(size_t)(c->argc - 1), true, true);
@@ -1841,6 +1934,15 @@ static void unwind_step(struct shell *sh)
 			return;
 		}
 		if (f->owns_level || f->catch_return || f->kind == F_READER) {
+			sh->unwind = UW_NONE;
+			return;
+		}
+		pop_frame(sh);
+		return;
+	case UW_INTERRUPT:
+		if (f->kind == F_READER && ((struct reader *)f->x)->interactive) {
+			struct reader *r = f->x;
+			r->pos = r->len; /* the rest of what was typed is gone */
 			sh->unwind = UW_NONE;
 			return;
 		}
@@ -2019,6 +2121,55 @@ void shell_fetch_done(struct shell *sh, uint64_t id, const struct shell_fetch_re
 	shell_drain(sh);
 }
 
+/* ------------------------------------------------------------------ waits and ^C */
+
+int shell_wait(struct cmd *c, uint64_t ms)
+{
+	struct shell *sh = c->sh;
+	if (!sh->io.wait || ms == 0 || sh->io.wait(sh->io.arg, LIB_MIN(ms, SH_WAIT_MAX_MS)) < 0)
+		return 0;
+	sh->wait_pending = true;
+	return SH_SUSPEND;
+}
+
+/* Ends the suspended command (top frame) with a status, and runs on. */
+static void finish_suspended(struct shell *sh, int status)
+{
+	struct frame *f = top(sh);
+	struct cmdstate *cs = f->x;
+	sh->suspended = false;
+	sh->wait_pending = false;
+	sh->fetch_id = 0;
+	if (f->kind != F_CMD || f->stage != 3 || !cs)
+		return;
+	cs->done = true;
+	cs->done_status = status;
+	f->stage = STAGE_DONE;
+}
+
+void shell_wait_done(struct shell *sh)
+{
+	if (!sh || !sh->suspended || !sh->wait_pending || !sh->nframes)
+		return;
+	finish_suspended(sh, 0);
+	run(sh);
+	shell_drain(sh);
+}
+
+enum shell_intr shell_interrupt(struct shell *sh)
+{
+	if (!sh || sh->closed || !sh->suspended || !sh->nframes)
+		return SHELL_INTR_NONE;
+	enum shell_intr what = sh->wait_pending ? SHELL_INTR_WAIT : SHELL_INTR_FETCH;
+	finish_suspended(sh, SH_STATUS_SIGINT);
+	/* The tty discards what was typed ahead; ash abandons the rest of the line. */
+	buf_reset(&sh->queue);
+	shell_request_unwind(sh, UW_INTERRUPT, 0, SH_STATUS_SIGINT);
+	run(sh);
+	shell_drain(sh);
+	return what;
+}
+
 /* io->fetch wrapper used by net.c: returns 0 and sets the id, or <0. */
 int shell_io_fetch(struct shell *sh, struct shell_fetch *req)
 {
@@ -2100,21 +2251,22 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	sh->prof = p;
 	sh->lim = *lim;
 	if (!sh->lim.max_commands)
-		sh->lim.max_commands = 20000;
+		sh->lim.max_commands = SHELL_DEFAULT_COMMANDS;
 	if (sh->lim.script_depth <= 0)
-		sh->lim.script_depth = 8;
+		sh->lim.script_depth = SHELL_DEFAULT_SCRIPT_DEPTH;
 	if (!sh->lim.max_queued)
-		sh->lim.max_queued = 65536;
+		sh->lim.max_queued = SHELL_DEFAULT_QUEUED;
 	if (!sh->lim.vfs_bytes)
-		sh->lim.vfs_bytes = 32u << 20;
+		sh->lim.vfs_bytes = SHELL_DEFAULT_VFS_BYTES;
 	if (!sh->lim.vfs_files)
-		sh->lim.vfs_files = 1024;
+		sh->lim.vfs_files = SHELL_DEFAULT_VFS_FILES;
 	sh->io = *io;
 	uint32_t uid, gid;
 	user_ids(p, &uid, &gid);
 	shell_vfs_init(&sh->vfs, p, sh->lim.vfs_bytes, sh->lim.vfs_files, uid, gid);
 	sh->vfs.report = shell_report;
 	sh->vfs.report_arg = sh;
+	shell_procfs_attach(sh);
 	sh->tty.refs = 1;
 	sh->tty.kind = FO_TTY;
 	sh->tty.readable = true;
@@ -2139,6 +2291,7 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	sh->lvl = l;
 	sh->nlevels = 1;
 	l->defaults = DV_ALL;
+	sh->ps1 = ps1_of_profile(p);
 	struct fobj *fds[SH_NFD] = {&sh->tty, &sh->tty, &sh->tty};
 	push_reader(sh, fds, NULL, 0, true);
 	return sh;
@@ -2161,6 +2314,10 @@ void shell_free(struct shell *sh)
 	buf_free(&sh->queue);
 	free(sh->reported);
 	free(sh->killed);
+	free(sh->ps1);
+	for (size_t i = 0; i < sh->nhist; i++)
+		free(sh->hist[i]);
+	free(sh->hist);
 	free(sh);
 }
 
@@ -2191,6 +2348,25 @@ static bool blank(const char *s, size_t n)
 }
 
 /* Gives one line to the waiting interactive reader at the top. */
+/* Remembers a line typed at the terminal as ash's line editing does: not blank ones, not the
+ * same line twice in a row; the oldest goes when SH_HISTORY_MAX are kept. */
+static void history_add(struct shell *sh, const char *line, size_t len)
+{
+	if (blank(line, len) || memchr(line, '\0', len))
+		return;
+	if (sh->nhist && strlen(sh->hist[sh->nhist - 1]) == len &&
+	    memcmp(sh->hist[sh->nhist - 1], line, len) == 0)
+		return;
+	if (!sh->hist)
+		sh->hist = xcalloc(SH_HISTORY_MAX, sizeof(*sh->hist));
+	if (sh->nhist == SH_HISTORY_MAX) {
+		free(sh->hist[0]);
+		memmove(sh->hist, sh->hist + 1, (SH_HISTORY_MAX - 1) * sizeof(*sh->hist));
+		sh->nhist--;
+	}
+	sh->hist[sh->nhist++] = xstrndup(line, len);
+}
+
 static void feed(struct shell *sh, const char *line, size_t len)
 {
 	if (!sh->nframes)
@@ -2201,6 +2377,7 @@ static void feed(struct shell *sh, const char *line, size_t len)
 	struct reader *r = f->x;
 	if (!r->interactive)
 		return;
+	history_add(sh, line, len);
 	if (r->len + len + 1 > SH_PENDING_MAX) {
 		/* An unfinished command grew too big: drop it, as a line-length limit would. */
 		r->len = r->pos = 0;

@@ -453,15 +453,167 @@ static void bad_subst(struct xctx *x)
 }
 
 /* s[0..len) is the inside of ${...}. */
-static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, struct xb *out)
+/* ${name=word}, name unset: assigns the expansion of word, then expands to it. */
+static void brace_assign(struct xctx *x, const char *name, size_t nl, const char *w, size_t wl,
+			 bool dq, struct xb *out)
 {
-	bool count = false;
+	char *nv = expand_sub(x, w, wl, dq);
+	char nb[256];
+	if (nl < sizeof(nb) && shell_valid_name(name, nl)) {
+		memcpy(nb, name, nl);
+		nb[nl] = 0;
+		shell_setvar(x->sh, nb, nv, false);
+		add_value(out, nv, dq);
+	} else {
+		if (!x->error)
+			shell_shell_err(x->sh, x->err, "%.*s: bad variable name", (int)nl, name);
+		x->error = -1;
+	}
+	free(nv);
+}
+
+/* ${v#pat} ${v##pat} ${v%pat} ${v%%pat}: w is what follows the first operator character. */
+static void brace_strip(struct xctx *x, char op, const char *v, const char *w, size_t wl, bool dq,
+			struct xb *out)
+{
+	bool longest = wl && w[0] == op;
+	if (longest) {
+		w++;
+		wl--;
+	}
+	char *pat = expand_pattern(x, w, wl, dq);
+	const char *val = v ? v : "";
+	size_t vl = strlen(val);
+	char *tmp = xmalloc(vl + 1);
+	size_t keep_from = 0, keep_to = vl;
+	if (op == '#') {
+		/* shortest/longest prefix */
+		for (size_t k = 0; k <= vl; k++) {
+			size_t cut = longest ? vl - k : k;
+			memcpy(tmp, val, cut);
+			tmp[cut] = 0;
+			if (shell_pmatch(pat, tmp)) {
+				keep_from = cut;
+				break;
+			}
+		}
+	} else {
+		for (size_t k = 0; k <= vl; k++) {
+			size_t start = longest ? k : vl - k;
+			if (shell_pmatch(pat, val + start)) {
+				keep_to = start;
+				break;
+			}
+		}
+	}
+	free(tmp);
+	char *r = xstrndup(val + keep_from, keep_to > keep_from ? keep_to - keep_from : 0);
+	add_value(out, r, dq);
+	free(r);
+	free(pat);
+}
+
+/* ${v:off[:len]} */
+static void brace_substr(struct xctx *x, const char *v, const char *w, size_t wl, bool dq,
+			 struct xb *out)
+{
+	/* ${x:off[:len]} (ash's bash compatibility) */
+	char *spec = expand_sub(x, w, wl, false);
+	char *c2 = strchr(spec, ':');
+	if (c2)
+		*c2++ = 0;
+	long long off = 0, ln = -1;
+	char eb[64];
+	if (shell_arith(x->sh, spec, &off, eb, sizeof(eb)) ||
+	    (c2 && shell_arith(x->sh, c2, &ln, eb, sizeof(eb)))) {
+		free(spec);
+		bad_subst(x);
+		return;
+	}
+	free(spec);
+	const char *val = v ? v : "";
+	long long vl = (long long)strlen(val);
+	if (off < 0)
+		off = vl + off < 0 ? 0 : vl + off;
+	if (off > vl)
+		off = vl;
+	if (ln < 0 || off + ln > vl)
+		ln = vl - off;
+	char *r = xstrndup(val + off, (size_t)ln);
+	add_value(out, r, dq);
+	free(r);
+}
+
+/* ${v/pat/rep} ${v//pat/rep} */
+static void brace_replace(struct xctx *x, const char *v, const char *w, size_t wl, bool dq,
+			  struct xb *out)
+{
+	/* ${x/pat/rep} ${x//pat/rep} */
+	bool all = wl && w[0] == '/';
+	if (all) {
+		w++;
+		wl--;
+	}
+	size_t k = 0;
+	while (k < wl && w[k] != '/') {
+		if (w[k] == '\\')
+			k++;
+		k++;
+	}
+	if (k > wl)
+		k = wl;
+	char *pat = expand_pattern(x, w, k, dq);
+	char *rep = k < wl ? expand_sub(x, w + k + 1, wl - k - 1, dq) : xstrdup("");
+	const char *val = v ? v : "";
+	struct buf r;
+	buf_init(&r, SH_WORD_MAX);
+	size_t vl = strlen(val), p0 = 0;
+	char *tmp = xmalloc(vl + 1);
+	bool done = false;
+	while (p0 <= vl && !done) {
+		size_t best = 0;
+		bool hit = false;
+		for (size_t e = vl; e > p0 && *pat; e--) {
+			memcpy(tmp, val + p0, e - p0);
+			tmp[e - p0] = 0;
+			if (shell_pmatch(pat, tmp)) {
+				best = e;
+				hit = true;
+				break;
+			}
+		}
+		if (hit) {
+			buf_append_str(&r, rep);
+			p0 = best;
+			if (!all)
+				done = true;
+		} else {
+			if (p0 < vl)
+				buf_append(&r, val + p0, 1);
+			p0++;
+		}
+	}
+	if (done && p0 < vl)
+		buf_append(&r, val + p0, vl - p0);
+	add_value(out, r.data ? (char *)r.data : "", dq);
+	buf_free(&r);
+	free(tmp);
+	free(pat);
+	free(rep);
+}
+
+/* The parameter name of ${...} at the start of s: sets *ns (its start, after a '#' of ${#x})
+ * and *end (just past it); false after "bad substitution". */
+static bool brace_name(struct xctx *x, const char *s, size_t len, bool *count, size_t *ns,
+		       size_t *end)
+{
 	size_t i = 0;
+	*count = false;
 	if (len > 1 && s[0] == '#') {
-		count = true;
+		*count = true;
 		i = 1;
 	}
-	size_t ns = i;
+	*ns = i;
 	if (i < len && (s[i] == '_' || isalpha((unsigned char)s[i]))) {
 		while (i < len && (s[i] == '_' || isalnum((unsigned char)s[i])))
 			i++;
@@ -470,34 +622,50 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 			i++;
 	} else if (i < len && strchr("?$#!-@*0", s[i])) {
 		i++;
-	} else if (count && len == 1) {
-		ns = 0;
+	} else if (*count && len == 1) {
+		*ns = 0;
 		i = 1;
-		count = false;
+		*count = false;
 	} else {
 		bad_subst(x);
-		return;
+		return false;
 	}
+	*end = i;
+	return true;
+}
+
+/* ${#name}: the length of the value (or the number of positional parameters). */
+static void brace_length(struct xctx *x, const char *name, size_t nl, bool at, bool dq,
+			 struct xb *out)
+{
+	char *alloc;
+	long long c;
+	if (at) {
+		c = (long long)x->sh->lvl->npos;
+	} else {
+		const char *v = param_value(x, name, nl, &alloc);
+		c = v ? (long long)strlen(v) : 0;
+		free(alloc);
+	}
+	char b[32];
+	snprintf(b, sizeof(b), "%lld", c);
+	add_value(out, b, dq);
+}
+
+static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, struct xb *out)
+{
+	bool count;
+	size_t ns, i;
+	if (!brace_name(x, s, len, &count, &ns, &i))
+		return;
 	size_t nl = i - ns;
 	const char *name = s + ns;
 	bool at = nl == 1 && (name[0] == '@' || name[0] == '*');
 	if (count) {
-		if (i != len) {
+		if (i != len)
 			bad_subst(x);
-			return;
-		}
-		char *alloc;
-		long long c;
-		if (at) {
-			c = (long long)x->sh->lvl->npos;
-		} else {
-			const char *v = param_value(x, name, nl, &alloc);
-			c = v ? (long long)strlen(v) : 0;
-			free(alloc);
-		}
-		char b[32];
-		snprintf(b, sizeof(b), "%lld", c);
-		add_value(out, b, dq);
+		else
+			brace_length(x, name, nl, at, dq, out);
 		return;
 	}
 	if (i == len) {
@@ -548,20 +716,7 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 		if (set) {
 			add_value(out, v, dq);
 		} else {
-			char *nv = expand_sub(x, w, wl, dq);
-			char nb[256];
-			if (nl < sizeof(nb) && shell_valid_name(name, nl)) {
-				memcpy(nb, name, nl);
-				nb[nl] = 0;
-				shell_setvar(x->sh, nb, nv, false);
-				add_value(out, nv, dq);
-			} else {
-				if (!x->error)
-					shell_shell_err(x->sh, x->err, "%.*s: bad variable name",
-							(int)nl, name);
-				x->error = -1;
-			}
-			free(nv);
+			brace_assign(x, name, nl, w, wl, dq, out);
 		}
 		break;
 	case '?':
@@ -578,124 +733,15 @@ static void expand_brace(struct xctx *x, const char *s, size_t len, bool dq, str
 		break;
 	case '#':
 	case '%': {
-		bool longest = i + 1 < len && s[i + 1] == op;
-		if (longest) {
-			w++;
-			wl--;
-		}
-		char *pat = expand_pattern(x, w, wl, dq);
-		const char *val = v ? v : "";
-		size_t vl = strlen(val);
-		char *tmp = xmalloc(vl + 1);
-		size_t keep_from = 0, keep_to = vl;
-		if (op == '#') {
-			/* shortest/longest prefix */
-			for (size_t k = 0; k <= vl; k++) {
-				size_t cut = longest ? vl - k : k;
-				memcpy(tmp, val, cut);
-				tmp[cut] = 0;
-				if (shell_pmatch(pat, tmp)) {
-					keep_from = cut;
-					break;
-				}
-			}
-		} else {
-			for (size_t k = 0; k <= vl; k++) {
-				size_t start = longest ? k : vl - k;
-				if (shell_pmatch(pat, val + start)) {
-					keep_to = start;
-					break;
-				}
-			}
-		}
-		free(tmp);
-		char *r = xstrndup(val + keep_from, keep_to > keep_from ? keep_to - keep_from : 0);
-		add_value(out, r, dq);
-		free(r);
-		free(pat);
+		brace_strip(x, op, v, w, wl, dq, out);
 		break;
 	}
 	case ':': {
-		/* ${x:off[:len]} (ash's bash compatibility) */
-		char *spec = expand_sub(x, w, wl, false);
-		char *c2 = strchr(spec, ':');
-		if (c2)
-			*c2++ = 0;
-		long long off = 0, ln = -1;
-		char eb[64];
-		if (shell_arith(x->sh, spec, &off, eb, sizeof(eb)) ||
-		    (c2 && shell_arith(x->sh, c2, &ln, eb, sizeof(eb)))) {
-			free(spec);
-			bad_subst(x);
-			break;
-		}
-		free(spec);
-		const char *val = v ? v : "";
-		long long vl = (long long)strlen(val);
-		if (off < 0)
-			off = vl + off < 0 ? 0 : vl + off;
-		if (off > vl)
-			off = vl;
-		if (ln < 0 || off + ln > vl)
-			ln = vl - off;
-		char *r = xstrndup(val + off, (size_t)ln);
-		add_value(out, r, dq);
-		free(r);
+		brace_substr(x, v, w, wl, dq, out);
 		break;
 	}
 	case '/': {
-		/* ${x/pat/rep} ${x//pat/rep} */
-		bool all = wl && w[0] == '/';
-		if (all) {
-			w++;
-			wl--;
-		}
-		size_t k = 0;
-		while (k < wl && w[k] != '/') {
-			if (w[k] == '\\')
-				k++;
-			k++;
-		}
-		if (k > wl)
-			k = wl;
-		char *pat = expand_pattern(x, w, k, dq);
-		char *rep = k < wl ? expand_sub(x, w + k + 1, wl - k - 1, dq) : xstrdup("");
-		const char *val = v ? v : "";
-		struct buf r;
-		buf_init(&r, SH_WORD_MAX);
-		size_t vl = strlen(val), p0 = 0;
-		char *tmp = xmalloc(vl + 1);
-		bool done = false;
-		while (p0 <= vl && !done) {
-			size_t best = 0;
-			bool hit = false;
-			for (size_t e = vl; e > p0 && *pat; e--) {
-				memcpy(tmp, val + p0, e - p0);
-				tmp[e - p0] = 0;
-				if (shell_pmatch(pat, tmp)) {
-					best = e;
-					hit = true;
-					break;
-				}
-			}
-			if (hit) {
-				buf_append_str(&r, rep);
-				p0 = best;
-				if (!all)
-					done = true;
-			} else {
-				if (p0 < vl)
-					buf_append(&r, val + p0, 1);
-				p0++;
-			}
-		}
-		if (done && p0 < vl)
-			buf_append(&r, val + p0, vl - p0);
-		add_value(out, r.data ? (char *)r.data : "", dq);
-		buf_free(&r);
-		free(tmp);
-		free(pat);
-		free(rep);
+		brace_replace(x, v, w, wl, dq, out);
 		break;
 	}
 	default: bad_subst(x); break;

@@ -34,6 +34,14 @@
 #define SH_LEVELS_MAX 32       /* nested shells (sh inside sh), subshells included */
 #define SH_HEREDOCS_MAX 16     /* here-documents pending on one line */
 #define SH_TERM_WIDTH 80       /* the terminal width output is formatted for */
+#define SH_WAIT_MAX_MS \
+	(3600u * 1000)         /* longest single wait (sleep 99999 waits this long; the \
+				  session's own timeouts end it sooner) */
+#define SH_STATUS_SIGINT 130   /* status of a command killed by ^C (128 + SIGINT) */
+#define SH_SIGSEGV 11          /* a program that crashes at once dies of this signal */
+#define SH_HISTORY_MAX 255     /* lines `history` remembers (ash's line editing history) */
+#define SH_PROCGEN_MAX 8       /* /proc files made for a session kept at once (oldest dropped) */
+#define SH_ELF_PHDRS_MAX 65536 /* bytes of program headers binfmt_elf reads at most */
 #define SH_WORK_MAX \
 	(512u << 20) /* bytes a session's commands may write in all (terminal, pipes, \
 			files): a loop of big copies ends the session instead of \
@@ -91,8 +99,27 @@ struct vstat {
 
 typedef void (*vfs_report_fn)(void *arg, const char *path, struct vdata *vd);
 
+/* A file of /proc made for the session (procfs.c): its content lives until the vfs is freed or
+ * SH_PROCGEN_MAX newer ones were made. */
+struct vgen {
+	char *path;
+	int kind;        /* VN_FILE, VN_DIR, VN_LINK */
+	struct buf data; /* VN_FILE: the bytes; VN_LINK: the target */
+};
+/* Answers a /proc path the profile does not ship: 0 with *g filled (path, kind, data), or
+ * -ENOENT. Lists a generated folder's names when `names` is not NULL (the names are added
+ * with shell_vfs_names_add). */
+typedef int (*vfs_proc_fn)(void *arg, const char *path, struct vgen *g);
+typedef void (*vfs_proc_names_fn)(void *arg, const char *dir, char ***names, size_t *n,
+				  size_t *cap);
+
 struct vfs {
 	const struct profile *prof;
+	vfs_proc_fn proc;
+	vfs_proc_names_fn proc_names;
+	void *proc_arg;
+	struct vgen *gen; /* SH_PROCGEN_MAX, allocated on the first generated file */
+	size_t ngen;
 	struct vent **ents; /* sorted by path */
 	size_t n, cap;
 	size_t bytes, files;
@@ -167,6 +194,7 @@ int shell_vfs_touch(struct vfs *v, const char *abspath, int64_t mtime);
  * shell_vfs_names_free. Returns the count, or a negative errno. */
 long shell_vfs_list(struct vfs *v, const char *absdir, char ***names);
 void shell_vfs_names_free(char **names, size_t n);
+void shell_vfs_names_add(char ***names, size_t *n, size_t *cap, const char *s, size_t len);
 
 /* "/a/b" + "c" into out; returns -ENAMETOOLONG if it does not fit. */
 int shell_vfs_join(const char *dir, const char *name, char *out);
@@ -383,7 +411,8 @@ struct frame {
 	int status;
 };
 
-enum unwind { UW_NONE, UW_EXIT, UW_BREAK, UW_CONTINUE, UW_RETURN };
+/* UW_INTERRUPT: ^C, back to the innermost interactive shell's prompt. */
+enum unwind { UW_NONE, UW_EXIT, UW_BREAK, UW_CONTINUE, UW_RETURN, UW_INTERRUPT };
 
 struct shell {
 	const struct profile *prof;
@@ -397,8 +426,9 @@ struct shell {
 	struct fobj tty;
 	int status; /* $? */
 	int unwind, unwind_n;
-	bool suspended; /* a download is pending */
-	bool waiting;   /* the top reader waits for a line */
+	bool suspended;    /* a download or a wait is pending */
+	bool wait_pending; /* the pending thing is io->wait */
+	bool waiting;      /* the top reader waits for a line */
 	bool closed;
 	bool running;
 	uint64_t fetch_id, next_fetch_id;
@@ -406,6 +436,9 @@ struct shell {
 	struct buf queue; /* lines received while suspended, each NUL-terminated */
 	int next_pid;
 	int bb_major, bb_minor, bb_patch; /* BusyBox version of the profile */
+	char *ps1;                        /* the login shell's default $PS1 */
+	char **hist;                      /* lines typed, oldest first (SH_HISTORY_MAX) */
+	size_t nhist;
 	int64_t start_time;
 	int *killed; /* allocated on the first kill */
 	size_t nkilled;
@@ -480,6 +513,9 @@ void shell_attach_fetch(struct cmd *c, struct fetch_state *fs,
 			void (*freefn)(struct fetch_state *));
 int shell_fetch_deliver(struct cmd *c, struct fetch_state *fs,
 			const struct shell_fetch_result *res);
+/* Lets ms milliseconds pass through io->wait: returns SH_SUSPEND (the command ends with status
+ * 0 when the wait is over, 130 if ^C came first) or 0 when waits take no time. */
+int shell_wait(struct cmd *c, uint64_t ms);
 /* io->fetch with an id: 0 if started, <0 if not (no io->fetch, or it refused). */
 int shell_io_fetch(struct shell *sh, struct shell_fetch *req);
 /* Runs queued input lines while the shell waits for input. */
@@ -556,6 +592,46 @@ struct shell_getopt {
 int shell_getopt(struct cmd *c, struct shell_getopt *g, const char *spec);
 void shell_getopt_done(struct shell_getopt *g);
 const char *shell_getopt_longarg(struct cmd *c, struct shell_getopt *g, const char *name);
+/* All options at once (BusyBox's getopt32): the letters of `spec` seen, how often, the last
+ * value of each letter that takes one, and the operands. Returns 0, or -1 after printing the
+ * error and usage (the applet then returns its status for bad usage). Long options are
+ * skipped. Free with shell_opts_free. */
+#define SH_OPT_LETTERS 62 /* a-z A-Z 0-9 */
+struct shell_opts {
+	uint64_t set;
+	uint8_t count[SH_OPT_LETTERS];
+	const char *arg[SH_OPT_LETTERS];
+	char **operands;
+	int noperands;
+};
+int shell_opts(struct cmd *c, const char *spec, struct shell_opts *o);
+bool shell_opt(const struct shell_opts *o, char letter);
+const char *shell_optarg(const struct shell_opts *o, char letter);
+void shell_opts_free(struct shell_opts *o);
+
+/* Helpers the applet files share (applets.c). */
+static inline struct vfs *V(struct cmd *c)
+{
+	return &c->sh->vfs;
+}
+static inline const char *CWD(struct cmd *c)
+{
+	return c->sh->lvl->cwd;
+}
+/* shell_vfs_resolve relative to the command's working folder. */
+int shell_resolve(struct cmd *c, const char *path, bool follow, char *abs, struct vstat *st);
+/* A file's bytes for reading ("-" is stdin), or an error (-errno). Bytes of an endless device
+ * (/dev/zero, /dev/urandom: SH_DEV_READ_MAX of them) go to tmp: shell_rd_free. */
+struct shell_rd {
+	const uint8_t *p;
+	size_t n;
+	bool attacker;
+	uint8_t *tmp;
+};
+int shell_read_path(struct cmd *c, const char *path, struct shell_rd *r);
+void shell_rd_free(struct shell_rd *r);
+/* The last component of a path, trailing slashes ignored ("a/b/" -> "b/"). */
+const char *shell_base_name(const char *p);
 
 /* The last component of a command name ("/bin/echo" -> "echo"). */
 const char *shell_basename_of_cmd(const char *p);
@@ -563,6 +639,31 @@ int shell_cmd_echo(struct cmd *c);
 int shell_cmd_printf(struct cmd *c);
 int shell_cmd_test(struct cmd *c);
 int shell_kill(struct cmd *c, bool builtin);
+
+/* The processes ps shows: the profile's (minus those the session killed), the session's
+ * shells and, if self_cmd is not NULL, one more (ps itself). Sorted by pid; caller frees. */
+struct shell_pline {
+	int pid, ppid;
+	const char *user, *vsz, *stat, *cmd;
+};
+size_t shell_proc_list(struct shell *sh, struct shell_pline **out, const char *self_cmd);
+/* Hooks /proc's generated files (procfs.c) into the session's vfs. */
+void shell_procfs_attach(struct shell *sh);
+/* The device's uptime in seconds now, and its load averages (procfs.c): what uptime, free and
+ * /proc agree on. */
+double shell_uptime(struct shell *sh);
+void shell_loadavg(struct shell *sh, double la[3]);
+
+/* eth0's MAC and address (192.168.1.x), derived from the hostname so that ifconfig, ip and
+ * /proc/net agree and stay the same for a profile; the gateway is x.x.x.1. */
+void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4]);
+/* The counters ifconfig shows: bytes and packets received and sent, eth0 then lo. */
+#define SH_ETH0_RX_BYTES 283747322ull
+#define SH_ETH0_RX_PACKETS 1838407ull
+#define SH_ETH0_TX_BYTES 1104637220ull
+#define SH_ETH0_TX_PACKETS 1121834ull
+#define SH_LO_BYTES 164720ull
+#define SH_LO_PACKETS 2390ull
 
 /* Session processes (ps, kill). shell_proc_kill marks a device process as gone. */
 void shell_proc_kill(struct shell *sh, int pid);

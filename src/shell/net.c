@@ -491,16 +491,21 @@ static int wget_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 
 /* ------------------------------------------------------------------ curl */
 
-int shell_cmd_curl(struct cmd *c)
+/* curl's options that matter here (the others are parsed and ignored). */
+struct curl_args {
+	const char *out, *url;
+	bool remote_name, silent, show_error, fail;
+};
+
+/* Parses curl's command line into o; returns 0, or curl's status after its message. */
+static int curl_args(struct cmd *c, struct curl_args *o)
 {
-	const char *out = NULL;
-	bool remote_name = false, silent = false, show_error = false, fail = false;
-	const char *url = NULL;
+	*o = (struct curl_args){0};
 	for (int i = 1; i < c->argc; i++) {
 		const char *a = c->argv[i];
 		if (a[0] != '-' || !a[1]) {
-			if (!url)
-				url = a;
+			if (!o->url)
+				o->url = a;
 			continue;
 		}
 		if (a[1] == '-') {
@@ -525,19 +530,19 @@ int shell_cmd_curl(struct cmd *c)
 				}
 				const char *v = c->argv[++i];
 				if (strcmp(n, "output") == 0)
-					out = v;
+					o->out = v;
 				else if (strcmp(n, "url") == 0)
-					url = v;
+					o->url = v;
 				continue;
 			}
 			if (strcmp(n, "silent") == 0)
-				silent = true;
+				o->silent = true;
 			else if (strcmp(n, "show-error") == 0)
-				show_error = true;
+				o->show_error = true;
 			else if (strcmp(n, "fail") == 0)
-				fail = true;
+				o->fail = true;
 			else if (strcmp(n, "remote-name") == 0)
-				remote_name = true;
+				o->remote_name = true;
 			continue;
 		}
 		for (const char *q = a + 1; *q; q++) {
@@ -555,19 +560,31 @@ int shell_cmd_curl(struct cmd *c)
 					return 2;
 				}
 				if (ch == 'o')
-					out = v;
+					o->out = v;
 				break;
 			}
 			if (ch == 's')
-				silent = true;
+				o->silent = true;
 			else if (ch == 'S')
-				show_error = true;
+				o->show_error = true;
 			else if (ch == 'f')
-				fail = true;
+				o->fail = true;
 			else if (ch == 'O')
-				remote_name = true;
+				o->remote_name = true;
 		}
 	}
+	return 0;
+}
+
+int shell_cmd_curl(struct cmd *c)
+{
+	struct curl_args o;
+	int rc = curl_args(c, &o);
+	if (rc)
+		return rc;
+	const char *out = o.out, *url = o.url;
+	bool remote_name = o.remote_name, silent = o.silent, show_error = o.show_error;
+	bool fail = o.fail;
 	if (!url) {
 		shell_errf(c, "curl: try 'curl --help' or 'curl --manual' for more information\n");
 		return 2;
@@ -716,10 +733,21 @@ static int curl_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 
 /* ------------------------------------------------------------------ tftp */
 
-int shell_cmd_tftp(struct cmd *c)
+/* tftp://HOST[:PORT]/FILE, the default port left out. */
+static char *tftp_url(const char *host, int port, const char *remote)
 {
-	struct shell *sh = c->sh;
-	/* tftp-hpa: "tftp HOST -c get REMOTE [LOCAL]" (and "-c put", refused) */
+	const char *file = remote[0] == '/' ? remote + 1 : remote;
+	if (port == 69)
+		return xasprintf("tftp://%s/%s", host, file);
+	return xasprintf("tftp://%s:%d/%s", host, port, file);
+}
+
+/* tftp-hpa's syntax, which scripts use although BusyBox's tftp has no -c: "tftp HOST -c get
+ * REMOTE [LOCAL]" ("-c put" is refused). Returns TFTP_NOT_HPA when the command line is not
+ * in that syntax. */
+#define TFTP_NOT_HPA (-2)
+static int tftp_hpa(struct cmd *c)
+{
 	for (int i = 1; i + 1 < c->argc; i++) {
 		if (strcmp(c->argv[i], "-c") != 0)
 			continue;
@@ -753,14 +781,18 @@ int shell_cmd_tftp(struct cmd *c)
 		fs->remote = xstrdup(remote);
 		fs->shown = xstrdup(local);
 		fs->dest = abs_dest(c, local);
-		if (fs->port == 69)
-			fs->url = xasprintf("tftp://%s/%s", host,
-					    remote[0] == '/' ? remote + 1 : remote);
-		else
-			fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port,
-					    remote[0] == '/' ? remote + 1 : remote);
+		fs->url = tftp_url(host, fs->port, remote);
 		return begin(c, fs, "tftp");
 	}
+	return TFTP_NOT_HPA;
+}
+
+int shell_cmd_tftp(struct cmd *c)
+{
+	struct shell *sh = c->sh;
+	int hpa = tftp_hpa(c);
+	if (hpa != TFTP_NOT_HPA)
+		return hpa;
 	struct shell_getopt g = {0};
 	int o;
 	bool get = false, put = false;
@@ -824,11 +856,7 @@ int shell_cmd_tftp(struct cmd *c)
 		if (vd)
 			shell_vdata_unref(&sh->vfs, vd);
 	}
-	if (fs->port == 69)
-		fs->url = xasprintf("tftp://%s/%s", host, remote[0] == '/' ? remote + 1 : remote);
-	else
-		fs->url = xasprintf("tftp://%s:%d/%s", host, fs->port,
-				    remote[0] == '/' ? remote + 1 : remote);
+	fs->url = tftp_url(host, fs->port, remote);
 	return begin(c, fs, "tftp");
 }
 

@@ -25,6 +25,15 @@
 
 struct shell;
 
+/* Limits a caller leaves at 0 (unit tests, fuzz targets) get these. The sensor always passes
+ * its options (limits.shell_commands, script_depth, vfs_bytes, vfs_files in
+ * src/core/options.h), whose defaults are the same values. */
+#define SHELL_DEFAULT_COMMANDS 20000
+#define SHELL_DEFAULT_SCRIPT_DEPTH 8
+#define SHELL_DEFAULT_QUEUED 65536
+#define SHELL_DEFAULT_VFS_BYTES (32u << 20)
+#define SHELL_DEFAULT_VFS_FILES 1024
+
 struct shell_limits {
 	size_t vfs_bytes;    /* bytes of files the attacker may create */
 	size_t vfs_files;    /* files and folders the attacker may create */
@@ -99,6 +108,10 @@ struct shell_io {
 		     char **argv);
 	/* The shell ended; close the session after the output. */
 	void (*close)(void *arg, enum shell_end why);
+	/* Lets `ms` milliseconds pass (sleep, usleep): starts a timer and returns 0; the owner
+	 * calls shell_wait_done when it fires, never from inside this call. NULL, or <0: the wait
+	 * takes no time (unit tests, fuzzing). */
+	int (*wait)(void *arg, uint64_t ms);
 };
 
 /* Creates the shell of a logged-in session: cwd = profile home. Prints nothing yet. */
@@ -118,7 +131,16 @@ int shell_input(struct shell *sh, const char *line, size_t len);
 void shell_eof(struct shell *sh);
 /* Completes a download started with io->fetch. */
 void shell_fetch_done(struct shell *sh, uint64_t id, const struct shell_fetch_result *res);
-/* True while a download is pending. */
+/* Ends the wait started with io->wait. */
+void shell_wait_done(struct shell *sh);
+/* ^C from the terminal (0x03, or Telnet's IAC IP) while a command runs: what SIGINT does to
+ * ash's foreground job. A pending sleep or download ends (status 130), the rest of the command
+ * line and the lines typed ahead are dropped (the tty flushes its input), and the prompt
+ * follows. Returns SHELL_INTR_NONE when nothing was running, SHELL_INTR_FETCH when a download
+ * was abandoned (the owner cancels it: shell_fetch_done must not be called for it). */
+enum shell_intr { SHELL_INTR_NONE, SHELL_INTR_WAIT, SHELL_INTR_FETCH };
+enum shell_intr shell_interrupt(struct shell *sh);
+/* True while a download or a wait is pending. */
 bool shell_busy(const struct shell *sh);
 
 /* Decodes echo's backslash escapes (\a \b \c \e \f \n \r \t \v \\ \0NNN \NNN \xHH) as BusyBox

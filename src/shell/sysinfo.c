@@ -44,53 +44,11 @@ static unsigned long meminfo(struct cmd *c, const char *key, unsigned long def)
 
 /* ------------------------------------------------------------------ processes */
 
-struct pline {
-	int pid;
-	const char *user, *vsz, *stat, *cmd;
-};
-
-static int pline_cmp(const void *a, const void *b)
-{
-	return ((const struct pline *)a)->pid - ((const struct pline *)b)->pid;
-}
-
-/* The device's processes plus the session's shells and (optionally) one more command. */
-static size_t proc_list(struct cmd *c, struct pline **out, const char *self_cmd)
-{
-	const struct profile *p = P(c);
-	size_t n = p ? p->nprocs : 0;
-	struct pline *v = xcalloc(n + SH_LEVELS_MAX + 2, sizeof(*v));
-	size_t k = 0;
-	const char *shvsz = "1532";
-	for (size_t i = 0; i < n; i++) {
-		const struct profile_proc *pr = &p->procs[i];
-		if (shell_proc_killed(c->sh, pr->pid))
-			continue;
-		v[k++] = (struct pline){pr->pid, pr->user, pr->vsz, pr->stat, pr->command};
-		if (strcmp(pr->command, "init") == 0 || strstr(pr->command, "sh"))
-			shvsz = pr->vsz;
-	}
-	int pids[SH_LEVELS_MAX];
-	size_t np = shell_shell_pids(c->sh, pids, SH_LEVELS_MAX);
-	const char *user = p && p->user ? p->user : "root";
-	for (size_t i = 0; i < np; i++)
-		v[k++] = (struct pline){pids[i], user, shvsz, "S",
-					i + 1 == np ? (c->sh->prof && c->sh->prof->shell_name
-							       ? c->sh->prof->shell_name
-							       : "-sh")
-						    : "sh"};
-	if (self_cmd)
-		v[k++] = (struct pline){c->sh->next_pid++, user, shvsz, "R", self_cmd};
-	qsort(v, k, sizeof(*v), pline_cmp);
-	*out = v;
-	return k;
-}
-
 int shell_cmd_ps(struct cmd *c)
 {
-	struct pline *v;
+	struct shell_pline *v;
 	/* BusyBox ps without DESKTOP ignores its operands ("ps aux" works) */
-	size_t n = proc_list(c, &v, "ps");
+	size_t n = shell_proc_list(c->sh, &v, "ps");
 	struct buf b;
 	buf_init(&b, SH_PIPE_MAX);
 	buf_append_str(&b, "  PID USER       VSZ STAT COMMAND\n");
@@ -166,8 +124,8 @@ int shell_cmd_killall(struct cmd *c)
 
 int shell_cmd_pidof(struct cmd *c)
 {
-	struct pline *v;
-	size_t n = proc_list(c, &v, NULL);
+	struct shell_pline *v;
+	size_t n = shell_proc_list(c->sh, &v, NULL);
 	bool any = false;
 	for (int i = 1; i < c->argc; i++) {
 		if (c->argv[i][0] == '-')
@@ -265,6 +223,38 @@ static void group_of(struct cmd *c, uint32_t gid, char *out, size_t n)
 		snprintf(out, n, "%u", gid);
 }
 
+/* " groups=" as id prints what login's initgroups() gave the shell: the user's own group,
+ * then every group of /etc/group that lists the user, in file order. */
+static void print_groups(struct cmd *c, const char *user, uint32_t gid)
+{
+	char gn[64];
+	group_of(c, gid, gn, sizeof(gn));
+	shell_printf(c, " groups=%u(%s)", gid, gn);
+	size_t len, ulen = strlen(user);
+	const char *g = pfile(c, "/etc/group", &len);
+	const char *end = g ? g + len : NULL;
+	for (const char *p = g; p && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *f[4] = {p, NULL, NULL, NULL}; /* name, password, gid, members */
+		for (int k = 1; k < 4 && f[k - 1]; k++) {
+			const char *col = memchr(f[k - 1], ':', (size_t)(le - f[k - 1]));
+			f[k] = col ? col + 1 : NULL;
+		}
+		for (const char *m = f[3]; m && m < le;) {
+			const char *comma = memchr(m, ',', (size_t)(le - m));
+			const char *me = comma ? comma : le;
+			uint32_t id = (uint32_t)strtoul(f[2], NULL, 10);
+			if ((size_t)(me - m) == ulen && memcmp(m, user, ulen) == 0 && id != gid) {
+				shell_printf(c, ",%u(%.*s)", id, (int)(f[1] - 1 - f[0]), f[0]);
+				break;
+			}
+			m = comma ? comma + 1 : le;
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
 int shell_cmd_id(struct cmd *c)
 {
 	const char *user = P(c) && P(c)->user ? P(c)->user : "root";
@@ -283,7 +273,9 @@ int shell_cmd_id(struct cmd *c)
 		shell_printf(c, "%u\n", gid);
 		return 0;
 	}
-	shell_printf(c, "uid=%u(%s) gid=%u(%s)\n", uid, user, gid, gn);
+	shell_printf(c, "uid=%u(%s) gid=%u(%s)", uid, user, gid, gn);
+	print_groups(c, user, gid);
+	shell_outs(c, "\n");
 	return 0;
 }
 
@@ -325,14 +317,9 @@ int shell_cmd_nproc(struct cmd *c)
 
 int shell_cmd_uptime(struct cmd *c)
 {
-	size_t len;
-	const char *u = pfile(c, "/proc/uptime", &len);
-	double up = u ? strtod(u, NULL) : 86400.0 * 3 + 4000;
-	up += (double)(shell_now() - c->sh->start_time);
-	const char *la = pfile(c, "/proc/loadavg", &len);
-	double l1 = 0, l5 = 0, l15 = 0;
-	if (la)
-		sscanf(la, "%lf %lf %lf", &l1, &l5, &l15);
+	double up = shell_uptime(c->sh), la[3];
+	shell_loadavg(c->sh, la);
+	double l1 = la[0], l5 = la[1], l15 = la[2];
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
@@ -481,9 +468,9 @@ int shell_cmd_mount(struct cmd *c)
 /* ------------------------------------------------------------------ network */
 
 /* Interface identity derived from the hostname, stable per profile. */
-static void iface_identity(struct cmd *c, uint8_t mac[6], uint8_t ip[4])
+void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4])
 {
-	const char *h = P(c) && P(c)->hostname ? P(c)->hostname : "device";
+	const char *h = sh->prof && sh->prof->hostname ? sh->prof->hostname : "device";
 	static const uint8_t key[16] = "mitsu-shell-ifc";
 	uint64_t x = lib_siphash(h, strlen(h), key);
 	mac[0] = 0x00;
@@ -503,7 +490,7 @@ int shell_cmd_ifconfig(struct cmd *c)
 	if (c->argc > 2)
 		return c->sh->vfs.uid == 0 ? 0 : 1;
 	uint8_t mac[6], ip[4];
-	iface_identity(c, mac, ip);
+	shell_iface_identity(c->sh, mac, ip);
 	bool only_lo = c->argc == 2 && strcmp(c->argv[1], "lo") == 0;
 	if (c->argc == 2 && !only_lo && strcmp(c->argv[1], "eth0") != 0 &&
 	    strcmp(c->argv[1], "-a") != 0) {
@@ -518,30 +505,31 @@ int shell_cmd_ifconfig(struct cmd *c)
 			"eth0      Link encap:Ethernet  HWaddr %02X:%02X:%02X:%02X:%02X:%02X  \n"
 			"          inet addr:%u.%u.%u.%u  Bcast:%u.%u.%u.255  Mask:255.255.255.0\n"
 			"          UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1\n"
-			"          RX packets:1838407 errors:0 dropped:0 overruns:0 frame:0\n"
-			"          TX packets:1121834 errors:0 dropped:0 overruns:0 carrier:0\n"
+			"          RX packets:%llu errors:0 dropped:0 overruns:0 frame:0\n"
+			"          TX packets:%llu errors:0 dropped:0 overruns:0 carrier:0\n"
 			"          collisions:0 txqueuelen:1000 \n"
-			"          RX bytes:283747322 (270.6 MiB)  TX bytes:1104637220 (1.0 GiB)\n"
+			"          RX bytes:%llu (270.6 MiB)  TX bytes:%llu (1.0 GiB)\n"
 			"          Interrupt:36 \n\n",
 			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ip[0], ip[1], ip[2], ip[3],
-			ip[0], ip[1], ip[2]);
+			ip[0], ip[1], ip[2], SH_ETH0_RX_PACKETS, SH_ETH0_TX_PACKETS,
+			SH_ETH0_RX_BYTES, SH_ETH0_TX_BYTES);
 	if (c->argc == 1 || only_lo || strcmp(c->argv[1], "-a") == 0)
-		shell_outs(
-			c,
-			"lo        Link encap:Local Loopback  \n"
-			"          inet addr:127.0.0.1  Mask:255.0.0.0\n"
-			"          UP LOOPBACK RUNNING  MTU:16436  Metric:1\n"
-			"          RX packets:2390 errors:0 dropped:0 overruns:0 frame:0\n"
-			"          TX packets:2390 errors:0 dropped:0 overruns:0 carrier:0\n"
-			"          collisions:0 txqueuelen:0 \n"
-			"          RX bytes:164720 (160.8 KiB)  TX bytes:164720 (160.8 KiB)\n\n");
+		shell_printf(c,
+			     "lo        Link encap:Local Loopback  \n"
+			     "          inet addr:127.0.0.1  Mask:255.0.0.0\n"
+			     "          UP LOOPBACK RUNNING  MTU:16436  Metric:1\n"
+			     "          RX packets:%llu errors:0 dropped:0 overruns:0 frame:0\n"
+			     "          TX packets:%llu errors:0 dropped:0 overruns:0 carrier:0\n"
+			     "          collisions:0 txqueuelen:0 \n"
+			     "          RX bytes:%llu (160.8 KiB)  TX bytes:%llu (160.8 KiB)\n\n",
+			     SH_LO_PACKETS, SH_LO_PACKETS, SH_LO_BYTES, SH_LO_BYTES);
 	return 0;
 }
 
 int shell_cmd_ip(struct cmd *c)
 {
 	uint8_t mac[6], ip[4];
-	iface_identity(c, mac, ip);
+	shell_iface_identity(c->sh, mac, ip);
 	const char *obj = c->argc > 1 ? c->argv[1] : "";
 	if (!*obj) {
 		shell_errf(

@@ -292,21 +292,12 @@ static size_t split_lines(const struct buf *in, struct line **out)
 
 int shell_cmd_sort(struct cmd *c)
 {
-	struct shell_getopt g = {0};
-	int o;
-	bool uniq = false, num = false, rev = false;
-	while ((o = shell_getopt(c, &g, "nrufbdit:k:o:sgMcS:T:")) != -1) {
-		if (o == '?') {
-			shell_getopt_done(&g);
-			return 1;
-		}
-		if (o == 'n')
-			num = true;
-		if (o == 'r')
-			rev = true;
-		if (o == 'u')
-			uniq = true;
-	}
+	struct shell_opts g;
+	if (shell_opts(c, "nrufbdit:k:o:sgMcS:T:", &g))
+		return 1;
+	bool uniq = shell_opt(&g, 'u');
+	bool num = shell_opt(&g, 'n');
+	bool rev = shell_opt(&g, 'r');
 	struct buf in;
 	buf_init(&in, SH_PIPE_MAX * 4);
 	bool att;
@@ -328,27 +319,18 @@ int shell_cmd_sort(struct cmd *c)
 	free(v);
 	buf_free(&in);
 	buf_free(&out);
-	shell_getopt_done(&g);
+	shell_opts_free(&g);
 	return st;
 }
 
 int shell_cmd_uniq(struct cmd *c)
 {
-	struct shell_getopt g = {0};
-	int o;
-	bool count = false, dup = false, uniq_only = false;
-	while ((o = shell_getopt(c, &g, "cduf:s:iz")) != -1) {
-		if (o == '?') {
-			shell_getopt_done(&g);
-			return 1;
-		}
-		if (o == 'c')
-			count = true;
-		if (o == 'd')
-			dup = true;
-		if (o == 'u')
-			uniq_only = true;
-	}
+	struct shell_opts g;
+	if (shell_opts(c, "cduf:s:iz", &g))
+		return 1;
+	bool count = shell_opt(&g, 'c');
+	bool dup = shell_opt(&g, 'd');
+	bool uniq_only = shell_opt(&g, 'u');
 	struct buf in, out;
 	buf_init(&in, SH_PIPE_MAX * 4);
 	buf_init(&out, SH_PIPE_MAX * 4);
@@ -374,7 +356,7 @@ int shell_cmd_uniq(struct cmd *c)
 	free(v);
 	buf_free(&in);
 	buf_free(&out);
-	shell_getopt_done(&g);
+	shell_opts_free(&g);
 	return st;
 }
 
@@ -504,6 +486,37 @@ static void shell_quote(struct buf *b, const char *s)
 	buf_append(b, "'", 1);
 }
 
+/* The arguments xargs reads: blank-separated words, whole lines with -I, NUL-terminated
+ * strings with -0 (at most SH_ARGS_MAX). Returns their count; caller frees. */
+static size_t xargs_words(const uint8_t *p, size_t n, bool null_sep, bool lines, char ***out)
+{
+	char **words = NULL;
+	size_t nw = 0, cap = 0;
+	for (size_t k = 0; k < n && nw < SH_ARGS_MAX;) {
+		if (!null_sep && isspace(p[k])) {
+			k++;
+			continue;
+		}
+		size_t s0 = k;
+		if (lines && !null_sep) {
+			while (k < n && p[k] != '\n')
+				k++;
+		} else {
+			while (k < n && (null_sep ? p[k] != 0 : !isspace(p[k])))
+				k++;
+		}
+		if (nw == cap) {
+			cap = cap ? cap * 2 : 16;
+			words = xrealloc(words, cap * sizeof(*words));
+		}
+		words[nw++] = xstrndup((const char *)p + s0, k - s0);
+		if (null_sep)
+			k++;
+	}
+	*out = words;
+	return nw;
+}
+
 int shell_cmd_xargs(struct cmd *c)
 {
 	int i = 1;
@@ -534,28 +547,7 @@ int shell_cmd_xargs(struct cmd *c)
 	bool att;
 	const uint8_t *p = shell_stdin(c, &n, &att);
 	char **words = NULL;
-	size_t nw = 0, cap = 0;
-	for (size_t k = 0; k < n && nw < SH_ARGS_MAX;) {
-		if (!null_sep && isspace(p[k])) {
-			k++;
-			continue;
-		}
-		size_t s0 = k;
-		if (repl && !null_sep) {
-			while (k < n && p[k] != '\n')
-				k++;
-		} else {
-			while (k < n && (null_sep ? p[k] != 0 : !isspace(p[k])))
-				k++;
-		}
-		if (nw == cap) {
-			cap = cap ? cap * 2 : 16;
-			words = xrealloc(words, cap * sizeof(*words));
-		}
-		words[nw++] = xstrndup((const char *)p + s0, k - s0);
-		if (null_sep)
-			k++;
-	}
+	size_t nw = xargs_words(p, n, null_sep, repl != NULL, &words);
 	if (!nw && no_run_empty) {
 		free(words);
 		return 0;
@@ -874,6 +866,60 @@ static bool sed_subst(struct sed_cmd *cm, const char *l, size_t ll, struct buf *
 	return did;
 }
 
+/* Runs the script over every line of in (the input of one run), appending to out. */
+static void sed_run(struct sed_cmd *cmds, size_t ncmds, bool quiet, const struct buf *in,
+		    struct buf *out)
+{
+	const char *d = (const char *)in->data;
+	long lineno = 0;
+	bool quit = false;
+	for (size_t p = 0; p < in->len && !quit;) {
+		const char *nl = memchr(d + p, '\n', in->len - p);
+		size_t e = nl ? (size_t)(nl - d) : in->len;
+		lineno++;
+		bool last = e + 1 >= in->len;
+		struct buf line;
+		buf_init(&line, SH_WORD_MAX);
+		buf_append(&line, d + p, e - p);
+		bool deleted = false;
+		for (size_t k = 0; k < ncmds && !deleted && !quit; k++) {
+			struct sed_cmd *cm = &cmds[k];
+			const char *l = line.data ? (char *)line.data : "";
+			if (!sed_selects(cm, lineno, last, l, line.len))
+				continue;
+			switch (cm->op) {
+			case 'd': deleted = true; break;
+			case 'p':
+				buf_append(out, l, line.len);
+				buf_append(out, "\n", 1);
+				break;
+			case 'q': quit = true; break;
+			case 's': {
+				struct buf r;
+				buf_init(&r, SH_WORD_MAX);
+				if (sed_subst(cm, l, line.len, &r)) {
+					buf_free(&line);
+					line = r;
+					if (cm->print) {
+						buf_append(out, line.data, line.len);
+						buf_append(out, "\n", 1);
+					}
+				} else {
+					buf_free(&r);
+				}
+				break;
+			}
+			}
+		}
+		if (!deleted && !quiet) {
+			buf_append(out, line.data, line.len);
+			buf_append(out, "\n", 1);
+		}
+		buf_free(&line);
+		p = e + 1;
+	}
+}
+
 int shell_cmd_sed(struct cmd *c)
 {
 	struct shell_getopt g = {0};
@@ -926,54 +972,7 @@ int shell_cmd_sed(struct cmd *c)
 		bool att;
 		if (read_inputs(c, inplace ? files + fi : files, inplace ? 1 : nf, &in, &att))
 			st = 2;
-		const char *d = (const char *)in.data;
-		long lineno = 0;
-		bool quit = false;
-		for (size_t p = 0; p < in.len && !quit;) {
-			const char *nl = memchr(d + p, '\n', in.len - p);
-			size_t e = nl ? (size_t)(nl - d) : in.len;
-			lineno++;
-			bool last = e + 1 >= in.len;
-			struct buf line;
-			buf_init(&line, SH_WORD_MAX);
-			buf_append(&line, d + p, e - p);
-			bool deleted = false;
-			for (size_t k = 0; k < ncmds && !deleted && !quit; k++) {
-				struct sed_cmd *cm = &cmds[k];
-				const char *l = line.data ? (char *)line.data : "";
-				if (!sed_selects(cm, lineno, last, l, line.len))
-					continue;
-				switch (cm->op) {
-				case 'd': deleted = true; break;
-				case 'p':
-					buf_append(&outb, l, line.len);
-					buf_append(&outb, "\n", 1);
-					break;
-				case 'q': quit = true; break;
-				case 's': {
-					struct buf r;
-					buf_init(&r, SH_WORD_MAX);
-					if (sed_subst(cm, l, line.len, &r)) {
-						buf_free(&line);
-						line = r;
-						if (cm->print) {
-							buf_append(&outb, line.data, line.len);
-							buf_append(&outb, "\n", 1);
-						}
-					} else {
-						buf_free(&r);
-					}
-					break;
-				}
-				}
-			}
-			if (!deleted && !quiet) {
-				buf_append(&outb, line.data, line.len);
-				buf_append(&outb, "\n", 1);
-			}
-			buf_free(&line);
-			p = e + 1;
-		}
+		sed_run(cmds, ncmds, quiet, &in, &outb);
 		if (inplace && nf) {
 			char abs[SH_PATH_MAX];
 			struct vdata *vd;
@@ -1023,6 +1022,8 @@ struct awk_prog {
 	bool comma[32];
 };
 
+/* Parses the supported awk subset. One function (109 lines): a single left-to-right pass over
+ * the program text (pattern, then action items), whose position every step advances. */
 static bool awk_parse(const char *s, struct awk_prog *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -1141,6 +1142,38 @@ static void awk_free(struct awk_prog *a)
 		free(a->items[i]);
 }
 
+#define AWK_FIELDS_MAX 256 /* fields of one record; the rest are not split */
+
+/* Splits a record into fields: on runs of blanks (the default FS " "), else on FS's first
+ * character. Returns the count. */
+static int awk_fields(const char *l, size_t ll, const char *fs, const char **fst, size_t *fln)
+{
+	int nfields = 0;
+	if (!fs || (fs[0] == ' ' && !fs[1])) {
+		size_t k = 0;
+		while (k < ll && nfields < AWK_FIELDS_MAX) {
+			while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+				k++;
+			if (k >= ll)
+				break;
+			size_t s0 = k;
+			while (k < ll && l[k] != ' ' && l[k] != '\t')
+				k++;
+			fst[nfields] = l + s0;
+			fln[nfields++] = k - s0;
+		}
+		return nfields;
+	}
+	size_t s0 = 0;
+	for (size_t k = 0; k <= ll && nfields < AWK_FIELDS_MAX; k++)
+		if (k == ll || l[k] == fs[0]) {
+			fst[nfields] = l + s0;
+			fln[nfields++] = k - s0;
+			s0 = k + 1;
+		}
+	return nfields;
+}
+
 int shell_cmd_awk(struct cmd *c)
 {
 	int i = 1;
@@ -1177,32 +1210,9 @@ int shell_cmd_awk(struct cmd *c)
 		const char *l = d + p;
 		size_t ll = e - p;
 		nr++;
-		/* fields */
-		const char *fst[256];
-		size_t fln[256];
-		int nfields = 0;
-		if (!fs || (fs[0] == ' ' && !fs[1])) {
-			size_t k = 0;
-			while (k < ll && nfields < 256) {
-				while (k < ll && (l[k] == ' ' || l[k] == '\t'))
-					k++;
-				if (k >= ll)
-					break;
-				size_t s0 = k;
-				while (k < ll && l[k] != ' ' && l[k] != '\t')
-					k++;
-				fst[nfields] = l + s0;
-				fln[nfields++] = k - s0;
-			}
-		} else {
-			size_t s0 = 0;
-			for (size_t k = 0; k <= ll && nfields < 256; k++)
-				if (k == ll || l[k] == fs[0]) {
-					fst[nfields] = l + s0;
-					fln[nfields++] = k - s0;
-					s0 = k + 1;
-				}
-		}
+		const char *fst[AWK_FIELDS_MAX];
+		size_t fln[AWK_FIELDS_MAX];
+		int nfields = awk_fields(l, ll, fs, fst, fln);
 		bool sel = true;
 		if (a.pkind == 1)
 			sel = rx_match(&a.re, l, ll, 0) >= 0;

@@ -322,6 +322,7 @@ static const struct {
 	{"/dev/null", VDEV_NULL, 0666},     {"/dev/zero", VDEV_ZERO, 0666},
 	{"/dev/random", VDEV_RANDOM, 0666}, {"/dev/urandom", VDEV_RANDOM, 0666},
 	{"/dev/tty", VDEV_TTY, 0666},       {"/dev/console", VDEV_TTY, 0600},
+	{"/dev/pts/0", VDEV_TTY, 0620}, /* the session's terminal */
 };
 
 static void fill_pn(struct vstat *st, const struct profile_node *pn)
@@ -357,6 +358,45 @@ static void fill_ve(struct vstat *st, struct vent *e)
 	}
 }
 
+static bool mount_names(struct vfs *v, const char *abspath, bool dev);
+static bool ps_names_dev(struct vfs *v, const char *name);
+
+/* A /proc file made now (procfs.c), kept in the session's small cache so that the bytes stay
+ * valid while the command that looked it up reads them. */
+static int lookup_gen(struct vfs *v, const char *path, struct vstat *st)
+{
+	struct vgen g = {0};
+	buf_init(&g.data, SH_PIPE_MAX);
+	if (v->proc(v->proc_arg, path, &g) < 0) {
+		buf_free(&g.data);
+		return -ENOENT;
+	}
+	if (!v->gen)
+		v->gen = xcalloc(SH_PROCGEN_MAX, sizeof(*v->gen));
+	if (v->ngen == SH_PROCGEN_MAX) {
+		free(v->gen[0].path);
+		buf_free(&v->gen[0].data);
+		memmove(v->gen, v->gen + 1, (SH_PROCGEN_MAX - 1) * sizeof(*v->gen));
+		v->ngen--;
+	}
+	g.path = xstrdup(path);
+	buf_append(&g.data, "", 0);
+	v->gen[v->ngen++] = g;
+	memset(st, 0, sizeof(*st));
+	st->kind = g.kind;
+	st->mode = g.kind == VN_DIR ? 0555 : g.kind == VN_LINK ? 0777 : 0444;
+	st->mtime = shell_now();
+	if (g.kind == VN_LINK)
+		st->target = (const char *)v->gen[v->ngen - 1].data.data;
+	if (g.kind == VN_LINK || g.kind == VN_FILE)
+		st->size = g.data.len;
+	if (g.kind == VN_FILE) {
+		st->data = v->gen[v->ngen - 1].data.data;
+		st->size = g.data.len;
+	}
+	return 0;
+}
+
 /* One path, given whether its folder hides the profile. */
 static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat *st)
 {
@@ -385,13 +425,24 @@ static int lookup_one(struct vfs *v, const char *path, bool hidden, struct vstat
 				return 0;
 			}
 	}
+	if (v->proc && strncmp(path, "/proc/", 6) == 0 && lookup_gen(v, path, st) == 0)
+		return 0;
 	const struct profile_node *pn = shell_prof_node(v->prof, path);
 	if (pn) {
 		fill_pn(st, pn);
 		return 0;
 	}
+	if (strncmp(path, "/dev/", 5) == 0 &&
+	    (mount_names(v, path, true) || ps_names_dev(v, path + 5))) {
+		memset(st, 0, sizeof(*st));
+		st->kind = VN_CHR;
+		st->dev = VDEV_NULL;
+		st->mode = 0600;
+		return 0;
+	}
 	if (prof_implicit_dir(v->prof, path) || strcmp(path, "/dev") == 0 ||
-	    strcmp(path, "/proc") == 0 || strcmp(path, "/tmp") == 0) {
+	    strcmp(path, "/dev/pts") == 0 || strcmp(path, "/proc") == 0 ||
+	    strcmp(path, "/tmp") == 0 || mount_names(v, path, false)) {
 		memset(st, 0, sizeof(*st));
 		st->kind = VN_DIR;
 		st->mode = strcmp(path, "/tmp") == 0 ? 01777 : 0755;
@@ -564,22 +615,16 @@ int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool fol
 
 /* ------------------------------------------------------------------ mounts and permissions */
 
-bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
+/* The next line of the profile's /proc/mounts at *p (before end) into m; false at the end.
+ * Lines with fewer than four fields are skipped. */
+static bool next_mount(const char **p, const char *end, struct vfs_mount *m)
 {
-	const struct profile_node *pn = shell_prof_node(v->prof, "/proc/mounts");
-	if (!pn || !pn->data)
-		return false;
-	const char *p = (const char *)pn->data, *end = p + pn->len;
-	size_t best = 0;
-	bool found = false;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+	while (*p < end) {
+		const char *nl = memchr(*p, '\n', (size_t)(end - *p));
 		const char *le = nl ? nl : end;
-		struct vfs_mount cur;
-		char *fields[4] = {cur.dev, cur.dir, cur.type, cur.opts};
-		size_t caps[4] = {sizeof(cur.dev), sizeof(cur.dir), sizeof(cur.type),
-				  sizeof(cur.opts)};
-		const char *q = p;
+		char *fields[4] = {m->dev, m->dir, m->type, m->opts};
+		size_t caps[4] = {sizeof(m->dev), sizeof(m->dir), sizeof(m->type), sizeof(m->opts)};
+		const char *q = *p;
 		int nf = 0;
 		while (nf < 4 && q < le) {
 			while (q < le && (*q == ' ' || *q == '\t'))
@@ -594,9 +639,32 @@ bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 			fields[nf][l] = 0;
 			nf++;
 		}
-		p = nl ? nl + 1 : end;
-		if (nf < 4)
-			continue;
+		*p = nl ? nl + 1 : end;
+		if (nf == 4)
+			return true;
+	}
+	return false;
+}
+
+static bool mounts_text(struct vfs *v, const char **p, const char **end)
+{
+	const struct profile_node *pn = v->prof ? shell_prof_node(v->prof, "/proc/mounts") : NULL;
+	if (!pn || !pn->data)
+		return false;
+	*p = (const char *)pn->data;
+	*end = *p + pn->len;
+	return true;
+}
+
+bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
+{
+	const char *p, *end;
+	if (!mounts_text(v, &p, &end))
+		return false;
+	size_t best = 0;
+	bool found = false;
+	struct vfs_mount cur;
+	while (next_mount(&p, end, &cur)) {
 		size_t dl = strlen(cur.dir);
 		bool match = (dl == 1 && cur.dir[0] == '/') ||
 			     (strncmp(abspath, cur.dir, dl) == 0 &&
@@ -609,6 +677,49 @@ bool shell_vfs_mount_of(struct vfs *v, const char *abspath, struct vfs_mount *m)
 		}
 	}
 	return found;
+}
+
+/* "/dev/root" in /proc/mounts is the kernel's name for the root device, not a node of /dev. */
+static bool is_kernel_root(const char *dev)
+{
+	return strcmp(dev, "/dev/root") == 0;
+}
+
+/* Whether /proc/mounts names abspath as a mount point (field 2) or a folder above one, or, with
+ * `dev`, as the device mounted (field 1): the device's kernel made them exist. */
+static bool mount_names(struct vfs *v, const char *abspath, bool dev)
+{
+	const char *p, *end;
+	if (!mounts_text(v, &p, &end))
+		return false;
+	struct vfs_mount m;
+	size_t n = strlen(abspath);
+	while (next_mount(&p, end, &m)) {
+		if (dev ? strcmp(m.dev, abspath) == 0 && !is_kernel_root(m.dev)
+			: strncmp(m.dir, abspath, n) == 0 && (m.dir[n] == 0 || m.dir[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a process of the profile's ps names this /dev node (getty's ttyAMA0, the
+ * [mtdblock2] kernel threads): the device has it. Only tty and mtd names count. */
+static bool ps_names_dev(struct vfs *v, const char *name)
+{
+	size_t n = strlen(name);
+	if (!v->prof || (strncmp(name, "tty", 3) != 0 && strncmp(name, "mtd", 3) != 0) ||
+	    strchr(name, '/'))
+		return false;
+	for (size_t i = 0; i < v->prof->nprocs; i++) {
+		const char *cmd = v->prof->procs[i].command;
+		for (const char *q = strstr(cmd, name); q; q = strstr(q + 1, name)) {
+			bool start = q == cmd || q[-1] == ' ' || q[-1] == '[' || q[-1] == '/';
+			bool stop = !q[n] || q[n] == ' ' || q[n] == ']';
+			if (start && stop)
+				return true;
+		}
+	}
+	return false;
 }
 
 bool shell_vfs_mount_below(struct vfs *v, const char *abspath)
@@ -673,6 +784,10 @@ int shell_vfs_may_write(struct vfs *v, const char *abspath, const struct vstat *
 	struct vfs_mount m;
 	if (shell_vfs_mount_of(v, abspath, &m) && opt_has(m.opts, "ro"))
 		return -EROFS;
+	/* devpts has no create operation: its folder takes no new file (Mirai probes for that) */
+	if (shell_vfs_mount_of(v, abspath, &m) && strcmp(m.type, "devpts") == 0 &&
+	    (!st || st->kind != VN_CHR))
+		return -EACCES;
 	if (v->uid != 0 && st && st->kind != VN_NONE) {
 		bool own = st->uid == v->uid;
 		if (!(st->mode & (own ? 0200 : 0002)))
@@ -1168,7 +1283,7 @@ static int names_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void names_add(char ***names, size_t *n, size_t *cap, const char *s, size_t len)
+void shell_vfs_names_add(char ***names, size_t *n, size_t *cap, const char *s, size_t len)
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
@@ -1206,13 +1321,25 @@ long shell_vfs_list(struct vfs *v, const char *absdir, char ***out)
 			size_t cl = sl ? (size_t)(sl - c) : strlen(c);
 			if (!cl)
 				continue;
-			names_add(&names, &n, &cap, c, cl);
+			shell_vfs_names_add(&names, &n, &cap, c, cl);
 		}
 	}
-	if (!hidden && strcmp(absdir, "/dev") == 0)
-		for (size_t i = 0; i < LIB_ARRAY_LEN(devices); i++)
-			names_add(&names, &n, &cap, devices[i].path + 5,
-				  strlen(devices[i].path + 5));
+	for (size_t i = 0; !hidden && i < LIB_ARRAY_LEN(devices); i++) {
+		const char *base = strrchr(devices[i].path, '/');
+		if ((size_t)(base - devices[i].path) == strlen(absdir) &&
+		    strncmp(devices[i].path, absdir, strlen(absdir)) == 0)
+			shell_vfs_names_add(&names, &n, &cap, base + 1, strlen(base + 1));
+	}
+	if (!hidden && v->proc_names &&
+	    (strcmp(absdir, "/proc") == 0 || strncmp(absdir, "/proc/", 6) == 0))
+		v->proc_names(v->proc_arg, absdir, &names, &n, &cap);
+	const char *mp, *mend;
+	struct vfs_mount m;
+	if (!hidden && strcmp(absdir, "/dev") == 0 && mounts_text(v, &mp, &mend))
+		while (next_mount(&mp, mend, &m))
+			if (strncmp(m.dev, "/dev/", 5) == 0 && !strchr(m.dev + 5, '/') &&
+			    !is_kernel_root(m.dev))
+				shell_vfs_names_add(&names, &n, &cap, m.dev + 5, strlen(m.dev + 5));
 	for (size_t i = ents_lower(v, pre); i < v->n; i++) {
 		const char *p = v->ents[i]->path;
 		if (strncmp(p, pre, pl) != 0)
@@ -1220,7 +1347,7 @@ long shell_vfs_list(struct vfs *v, const char *absdir, char ***out)
 		const char *c = p + pl;
 		if (strchr(c, '/'))
 			continue;
-		names_add(&names, &n, &cap, c, strlen(c));
+		shell_vfs_names_add(&names, &n, &cap, c, strlen(c));
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), names_cmp);
@@ -1278,4 +1405,11 @@ void shell_vfs_fini(struct vfs *v)
 	free(v->ents);
 	v->ents = NULL;
 	v->n = v->cap = 0;
+	for (size_t i = 0; i < v->ngen; i++) {
+		free(v->gen[i].path);
+		buf_free(&v->gen[i].data);
+	}
+	free(v->gen);
+	v->gen = NULL;
+	v->ngen = 0;
 }

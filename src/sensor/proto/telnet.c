@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <libtelnet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,15 @@
 /* Longest username or password kept (BusyBox login reads 32 / 128 bytes); more is cut. */
 #define TELNET_MAX_USERNAME 64
 #define TELNET_MAX_PASSWORD 128
+/* Output of one turn is gathered and handed to the session in one write; a burst (cat of a
+ * binary) is handed over every TELNET_TX_FLUSH bytes so that it does not pile up here. The
+ * session's output path paces and bounds it (limits.max_output_queue). */
+#define TELNET_TX_FLUSH (16 * 1024)
+/* Bound of the gathering buffer: a single piece larger than what is left of it is handed to the
+ * session directly. */
+#define TELNET_TX_MAX (256 * 1024)
+/* BusyBox 1.MINOR: the first telnetd that no longer sends IAC DO LFLOW. */
+#define TELNET_LFLOW_BEFORE 14
 
 enum tn_state { TN_USER, TN_PASS, TN_DELAY, TN_SHELL };
 
@@ -38,6 +48,7 @@ struct tn {
 	uint64_t fetch_id; /* the download the shell waits for, 0 if none */
 	uint64_t shell_fetch_id;
 	uv_timer_t *delay; /* the pause after a failed login; allocated when needed */
+	uv_timer_t *wait;  /* the shell's sleep; allocated when needed */
 	bool in_input;     /* re-entrancy guard for flushes */
 };
 
@@ -46,6 +57,7 @@ static const telnet_telopt_t telopts[] = {
 	{TELNET_TELOPT_SGA, TELNET_WILL, TELNET_DO},
 	{TELNET_TELOPT_NAWS, TELNET_WONT, TELNET_DO},
 	{TELNET_TELOPT_TTYPE, TELNET_WONT, TELNET_DO},
+	{TELNET_TELOPT_LFLOW, TELNET_WONT, TELNET_DO},
 	{-1, 0, 0},
 };
 
@@ -72,14 +84,16 @@ static void tn_write(struct tn *t, const void *p, size_t n)
 		s = nl + 1;
 	}
 	/* Keep a burst of output from sitting in memory: hand big chunks to the socket now. */
-	if (t->tx.len >= 16384)
+	if (t->tx.len >= TELNET_TX_FLUSH)
 		tn_flush(t);
 }
 
+/* A [telnet] text of the profile: bytes as they go on the wire (their CRs are there already),
+ * only IAC is doubled. */
 static void tn_puts(struct tn *t, const char *s)
 {
 	if (s && *s)
-		tn_write(t, s, strlen(s));
+		telnet_send(t->telnet, s, strlen(s));
 }
 
 static void tn_login_prompt(struct tn *t)
@@ -195,6 +209,51 @@ static int io_fetch(void *arg, const struct shell_fetch *req)
 	return 0;
 }
 
+static void on_wait(uv_timer_t *timer)
+{
+	struct tn *t = timer->data;
+	if (t->s->closing || !t->shell)
+		return;
+	t->in_input = true;
+	shell_wait_done(t->shell);
+	t->in_input = false;
+	if (!t->s->handles_closed)
+		tn_flush(t);
+}
+
+static int io_wait(void *arg, uint64_t ms)
+{
+	struct tn *t = arg;
+	if (!t->wait) {
+		t->wait = xmalloc(sizeof(*t->wait));
+		uv_timer_init(t->s->tcp.loop, t->wait);
+		t->wait->data = t;
+	}
+	uv_timer_start(t->wait, on_wait, ms, 0);
+	return 0;
+}
+
+/* ^C: the line being typed is dropped; a running sleep or download is interrupted. */
+static void tn_interrupt(struct tn *t)
+{
+	buf_reset(&t->line);
+	if (t->state != TN_SHELL)
+		return;
+	tn_write(t, "^C\n", 3);
+	switch (shell_interrupt(t->shell)) {
+	case SHELL_INTR_NONE: shell_input(t->shell, "", 0); break;
+	case SHELL_INTR_WAIT:
+		if (t->wait)
+			uv_timer_stop(t->wait);
+		break;
+	case SHELL_INTR_FETCH:
+		if (t->fetch_id)
+			capture_fetch_detach(sensor_fetcher(t->s->sensor), t->fetch_id);
+		t->fetch_id = 0;
+		break;
+	}
+}
+
 static void tn_end(struct tn *t, enum sensor_close_reason reason)
 {
 	tn_flush(t);
@@ -245,6 +304,7 @@ static void start_shell(struct tn *t)
 		.file_written = io_file_written,
 		.exec = io_exec,
 		.close = io_close,
+		.wait = io_wait,
 	};
 	if (sensor_fetcher(s->sensor))
 		io.fetch = io_fetch;
@@ -291,7 +351,8 @@ static void check_login(struct tn *t, const char *password)
 	const struct core_config *cfg = sensor_config(s->sensor);
 	long long any_after = core_cfg_int(cfg, OPT_TELNET_ACCEPT_ANY_AFTER);
 	bool ok = profile_accepts(s->profile, t->username, password) ||
-		  (any_after > 0 && t->failures >= any_after);
+		  (any_after > 0 && t->failures >= any_after) ||
+		  (!*password && profile_password_empty(s->profile, t->username));
 	json_t *f = json_object();
 	json_object_set_new(f, "username", core_json_str(t->username));
 	json_object_set_new(f, "password", core_json_str(password));
@@ -332,6 +393,11 @@ static void line_done(struct tn *t)
 		lib_strlcpy(t->username, line, sizeof(t->username));
 		if (len >= sizeof(t->username))
 			t->username[TELNET_MAX_USERNAME] = '\0';
+		if (profile_password_empty(s->profile, t->username)) {
+			/* login does not ask for a password the account does not have */
+			check_login(t, "");
+			break;
+		}
 		t->state = TN_PASS;
 		tn_puts(t, s->profile->password_prompt);
 		break;
@@ -384,13 +450,7 @@ static void feed(struct tn *t, const uint8_t *p, size_t n)
 			}
 			break;
 		case 0x15: /* ^U */ buf_reset(&t->line); break;
-		case 0x03: /* ^C */
-			buf_reset(&t->line);
-			if (t->state == TN_SHELL) {
-				tn_write(t, "^C\n", 3);
-				shell_input(t->shell, "", 0);
-			}
-			break;
+		case 0x03: /* ^C */ tn_interrupt(t); break;
 		case 0x04: /* ^D */
 			if (t->line.len == 0) {
 				if (t->state == TN_SHELL)
@@ -451,6 +511,11 @@ static void on_telnet_event(telnet_t *telnet, telnet_event_t *ev, void *user)
 					    ev->ttype.name);
 		}
 		break;
+	case TELNET_EV_IAC:
+		/* Interrupt Process: telnetd turns it into the tty's ^C */
+		if (ev->iac.cmd == TELNET_IP)
+			tn_interrupt(t);
+		break;
 	case TELNET_EV_ERROR: sensor_session_close(s, SENSOR_CLOSE_ERROR); break;
 	default: break;
 	}
@@ -463,16 +528,22 @@ static int tn_accept(struct sensor_session *s)
 	const struct sensor_limits *lim = sensor_limits(s->sensor);
 	buf_init(&t->line, lim->max_line);
 	buf_init(&t->pending, lim->max_line);
-	buf_init(&t->tx, 256 * 1024);
+	buf_init(&t->tx, TELNET_TX_MAX);
 	t->telnet = telnet_init(telopts, on_telnet_event, 0, t);
 	if (!t->telnet) {
 		free(t);
 		return -ENOMEM;
 	}
 	s->proto_state = t;
+	sensor_session_set_pace(s, s->profile->telnet_write_size, s->profile->telnet_throughput);
 	t->in_input = true;
 	telnet_negotiate(t->telnet, TELNET_DO, TELNET_TELOPT_ECHO);
 	telnet_negotiate(t->telnet, TELNET_DO, TELNET_TELOPT_NAWS);
+	/* telnetd before BusyBox 1.14 also asked for remote flow control */
+	int major = 0, minor = 0;
+	if (sscanf(s->profile->busybox_version, "%d.%d", &major, &minor) == 2 && major == 1 &&
+	    minor < TELNET_LFLOW_BEFORE)
+		telnet_negotiate(t->telnet, TELNET_DO, TELNET_TELOPT_LFLOW);
 	telnet_negotiate(t->telnet, TELNET_WILL, TELNET_TELOPT_ECHO);
 	telnet_negotiate(t->telnet, TELNET_WILL, TELNET_TELOPT_SGA);
 	tn_puts(t, s->profile->banner);
@@ -504,6 +575,10 @@ static void tn_close(struct sensor_session *s)
 	if (t->delay) {
 		uv_timer_stop(t->delay);
 		uv_close((uv_handle_t *)t->delay, on_delay_closed);
+	}
+	if (t->wait) {
+		uv_timer_stop(t->wait);
+		uv_close((uv_handle_t *)t->wait, on_delay_closed);
 	}
 	telnet_free(t->telnet);
 	buf_free(&t->line);

