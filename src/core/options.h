@@ -43,6 +43,13 @@
 	  "Bytes of files an attacker may create in one session's virtual filesystem.") \
 	X(LIMITS_VFS_FILES, "limits", "vfs_files", INT, "1024", 16, 1000000, \
 	  "Files and folders an attacker may create in one session.") \
+	X(LIMITS_VFS_TOTAL, "limits", "vfs_total", SIZE, "1G", 65536, 1099511627776, \
+	  "Bytes of attacker files in all sessions together; beyond it the session holding the " \
+	  "most is closed (file_budget).") \
+	X(LIMITS_SHELL_MEMORY_TOTAL, "limits", "shell_memory_total", SIZE, "512M", 65536, \
+	  1099511627776, \
+	  "Bytes of shell variables, functions and arguments in all sessions together; beyond " \
+	  "it the session holding the most is closed (memory_budget).") \
 	X(LIMITS_SHELL_COMMANDS, "limits", "shell_commands", INT, "20000", 100, 10000000, \
 	  "Simple commands one session may run (scripts included).") \
 	X(LIMITS_SCRIPT_DEPTH, "limits", "script_depth", INT, "8", 1, 64, \

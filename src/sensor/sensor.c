@@ -18,6 +18,9 @@ static void set_limits(struct sensor *sn)
 		.max_line = (size_t)core_cfg_size(c, OPT_LIMITS_MAX_LINE),
 		.max_output_queue = (size_t)core_cfg_size(c, OPT_LIMITS_MAX_OUTPUT_QUEUE),
 		.max_output_total = core_cfg_size(c, OPT_LIMITS_MAX_OUTPUT_TOTAL),
+		.budget = {[SENSOR_BUDGET_FILES] = core_cfg_size(c, OPT_LIMITS_VFS_TOTAL),
+			   [SENSOR_BUDGET_MEMORY] =
+				   core_cfg_size(c, OPT_LIMITS_SHELL_MEMORY_TOTAL)},
 	};
 }
 
@@ -70,6 +73,18 @@ void sensor_free(struct sensor *sn)
 		 (unsigned long long)sn->stats.accepted,
 		 (unsigned long long)sn->stats.refused_total,
 		 (unsigned long long)sn->stats.refused_source);
+	if (sn->stats.gave_way[SENSOR_BUDGET_FILES] || sn->stats.gave_way[SENSOR_BUDGET_MEMORY])
+		log_info("sensor",
+			 "sessions that gave way: %llu (limits.vfs_total), %llu "
+			 "(limits.shell_memory_total)",
+			 (unsigned long long)sn->stats.gave_way[SENSOR_BUDGET_FILES],
+			 (unsigned long long)sn->stats.gave_way[SENSOR_BUDGET_MEMORY]);
+	/* Every module releases what it charged; a session freed still holding is a bug of the
+	 * accounting, which would end other sessions for nothing. */
+	for (int b = 0; b < SENSOR_BUDGETS; b++)
+		if (sn->stats.unreleased[b])
+			log_warn("sensor", "%llu sessions ended still holding budget %d",
+				 (unsigned long long)sn->stats.unreleased[b], b);
 	profile_set_free(&sn->profiles);
 	sensor_srctab_free(&sn->sources);
 	free(sn->listeners);

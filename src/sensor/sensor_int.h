@@ -36,6 +36,15 @@ struct sensor_stats {
 	uint64_t refused_total;
 	uint64_t refused_source;
 	uint64_t closed;
+	uint64_t gave_way[SENSOR_BUDGETS];   /* sessions closed for a sensor-wide budget */
+	uint64_t unreleased[SENSOR_BUDGETS]; /* sessions freed still holding (a module's bug) */
+};
+
+/* One sensor-wide budget: what all sessions hold, and the part held by sessions already closing
+ * (freed when they are; not counted against the budget, so one excess closes one session). */
+struct sensor_budget_state {
+	uint64_t held;
+	uint64_t leaving;
 };
 
 struct sensor {
@@ -50,12 +59,17 @@ struct sensor {
 	struct sensor_session *sessions; /* doubly linked list of open sessions */
 	size_t nsessions;
 	uint64_t queued_bytes; /* output waiting in every session's write queue */
+	struct sensor_budget_state budgets[SENSOR_BUDGETS];
 	struct sensor_stats stats;
 	bool stopping;
 };
 
 /* Creates and frees a session for an accepted connection (session.c). */
 void sensor_session_accept(struct sensor_listener *l);
+/* The budgets' side of a session's end (budget.c): its holdings stop counting when it begins to
+ * close, and leave the totals when it is freed. */
+void sensor_budget_leave(struct sensor_session *s);
+void sensor_budget_release(struct sensor_session *s);
 /* Closes every session with reason "shutdown". */
 void sensor_sessions_shutdown(struct sensor *sn);
 /* Finds a protocol module by name (listener.c). */

@@ -75,6 +75,7 @@ static void session_free(struct sensor_session *s)
 	struct sensor *sn = s->sensor;
 	if (s->proto && s->proto->on_close)
 		s->proto->on_close(s);
+	sensor_budget_release(s);
 	/* Last, after what the module records at its end (files the attacker left behind). */
 	double duration = (double)(s->end_ms - s->start_ms) / 1000.0;
 	sensor_session_emit(s, EV_SESSION_CLOSED,
@@ -136,6 +137,7 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 		return;
 	s->closing = true;
 	s->close_reason = reason;
+	sensor_budget_leave(s);
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	uv_timer_stop(&s->timer);
 	s->end_ms = lib_mono_ms();

@@ -80,5 +80,59 @@ class PrivilegeTest(harness.unittest.TestCase):
             self.assertEqual([(a, b.rsplit('/', 1)[-1]) for a, b in src], [('upload', 's.sh')])
 
 
+# A 10,000-byte string in $x, built in the shell (the input line stays short).
+MAKE_X = ('x=0123456789; x=$x$x$x$x$x$x$x$x$x$x; x=$x$x$x$x$x$x$x$x$x$x; '
+          'x=$x$x$x$x$x$x$x$x$x$x')
+
+
+def tens(k):
+    """k times $x: k * 10,000 bytes once expanded."""
+    return '$x' * k
+
+
+def closed_reason(s, bot):
+    """Waits until the server closed bot's connection, then returns its session's close reason."""
+    harness.wait_until(lambda: bot.closed or (bot.recv_some(0.2) and False), timeout=30,
+                       what='the session to be closed')
+    port = bot.sock.getsockname()[1]
+    ev = s.events(wait_for=('mitsu.session.closed', lambda e: e['src_port'] == port))
+    return [e['reason'] for e in ev if e['eventid'] == 'mitsu.session.closed' and e['src_port'] == port][0]
+
+
+class BudgetTest(harness.unittest.TestCase):
+    """limits.vfs_total and limits.shell_memory_total: three sessions hold 50, 150 and then
+    80 thousand bytes of a 256 KiB budget; the one holding the most (150) gives way with the
+    budget's reason, and the other two go on with what they hold intact."""
+
+    def run_budget(self, option, hold, check, reason):
+        with harness.Sensor(sets=FAST + ['%s=256K' % option]) as s:
+            bots = [shell(s.port) for _ in range(3)]
+            for bot, k in zip(bots[:2], (5, 15)):
+                bot.command('%s; %s' % (MAKE_X, hold('v', k)), 'HELD')
+            bots[2].sendline('%s; %s; /bin/busybox HELD' % (MAKE_X, hold('v', 8)))
+            self.assertEqual(closed_reason(s, bots[1]), reason)
+            bots[2].read_until_token(b'HELD: applet not found')
+            for bot, k in ((bots[0], 5), (bots[2], 8)):
+                self.assertEqual(bot.command(check('v'), 'LEN').split()[-1], b'%d' % (k * 10000))
+                bot.close()
+            ev = s.events(wait_for=('mitsu.session.closed', lambda e: len(
+                [x for x in s.events() if x['eventid'] == 'mitsu.session.closed']) == 3))
+            self.assertEqual(sorted(e['reason'] for e in ev if e['eventid'] == 'mitsu.session.closed'),
+                             sorted(['peer', 'peer', reason]))
+            return s, ev
+
+    def test_file_budget(self):
+        s, ev = self.run_budget('limits.vfs_total',
+                                lambda n, k: 'echo -n %s > /var/%s' % (tens(k), n),
+                                lambda n: 'wc -c < /var/%s' % n, 'file_budget')
+        # The files of the session that gave way are still reported (evidence is kept).
+        ups = [e for e in ev if e['eventid'] == 'mitsu.session.file_upload' and e['size'] == 150000]
+        self.assertEqual(len(ups), 1)
+
+    def test_memory_budget(self):
+        self.run_budget('limits.shell_memory_total', lambda n, k: '%s=%s' % (n, tens(k)),
+                        lambda n: 'echo ${#%s}' % n, 'memory_budget')
+
+
 if __name__ == '__main__':
     harness.main()

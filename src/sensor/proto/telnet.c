@@ -184,8 +184,17 @@ static void io_close(void *arg, enum shell_end why)
 		[SHELL_END_KILLED] = SENSOR_CLOSE_KILLED,
 		[SHELL_END_COMMAND_LIMIT] = SENSOR_CLOSE_COMMAND_LIMIT,
 		[SHELL_END_WORK_LIMIT] = SENSOR_CLOSE_WORK_LIMIT,
+		[SHELL_END_FILE_BUDGET] = SENSOR_CLOSE_FILE_BUDGET,
+		[SHELL_END_MEMORY_BUDGET] = SENSOR_CLOSE_MEMORY_BUDGET,
 	};
 	tn_end(arg, reasons[why]);
+}
+
+static bool io_account(void *arg, enum shell_budget b, long long delta)
+{
+	struct tn *t = arg;
+	return sensor_session_account(
+		t->s, b == SHELL_BUDGET_FILES ? SENSOR_BUDGET_FILES : SENSOR_BUDGET_MEMORY, delta);
 }
 
 /* The downloader's outcomes map one to one onto what the shell prints. */
@@ -219,6 +228,7 @@ static void start_shell(struct tn *t)
 		.file_written = io_file_written,
 		.exec = io_exec,
 		.close = io_close,
+		.account = io_account,
 	};
 	if (sensor_fetcher(s->sensor))
 		io.fetch = io_fetch;
