@@ -113,26 +113,29 @@ class Sensor:
         self.args = args
         self.stderr_path = os.path.join(self.tmp, 'stderr')
         self.proc = None
-        self.probe_ports = set()  # connections the harness made to see the port open
+        self.probes = set()  # (address, port) of the connections the harness made to see a port open
 
     def start(self, wait_ports=None):
+        """Starts mitsu run and waits until it accepts on each port of wait_ports (a port on
+        127.0.0.1 or a (host, port) pair; default: every listener's port on 127.0.0.1)."""
         self.errf = open(self.stderr_path, 'w')
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.errf)
         ports = wait_ports if wait_ports is not None else [self._port_of(l) for l in self.listens]
         deadline = time.monotonic() + 30
         for port in ports:
+            host, port = port if isinstance(port, tuple) else ('127.0.0.1', port)
             while True:
                 if self.proc.poll() is not None:
                     raise AssertionError('mitsu exited %d at start:\n%s' % (self.proc.returncode, self.stderr()))
                 try:
-                    probe = socket.create_connection(('127.0.0.1', port), timeout=1)
-                    self.probe_ports.add(probe.getsockname()[1])
+                    probe = socket.create_connection((host, port), timeout=1)
+                    self.probes.add(probe.getsockname()[:2])
                     probe.close()
                     break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise AssertionError('mitsu did not listen on %d:\n%s' % (port, self.stderr()))
-                    time.sleep(0.05)
+                        raise AssertionError('mitsu did not listen on %s:%d:\n%s' % (host, port, self.stderr()))
+                    time.sleep(0.05)  # spaces the probes of the port
         return self
 
     @staticmethod
@@ -194,8 +197,8 @@ class Sensor:
                         if line.endswith('\n'):
                             e = json.loads(line)
                             # The harness's own readiness probes are not part of any test.
-                            if (not include_probes and e.get('src_port') in self.probe_ports
-                                    and e.get('src_ip') == '127.0.0.1'):
+                            if (not include_probes
+                                    and (e.get('src_ip'), e.get('src_port')) in self.probes):
                                 continue
                             evs.append(e)
             except FileNotFoundError:
@@ -207,7 +210,7 @@ class Sensor:
                 break
             if time.monotonic() > deadline:
                 raise AssertionError('no %s event within %ss' % (wid, timeout))
-            time.sleep(0.05)
+            time.sleep(0.05)  # spaces the reads of the file
         if eventid:
             evs = [e for e in evs if e['eventid'] == eventid]
         return evs
