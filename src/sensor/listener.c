@@ -59,8 +59,12 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct sensor_listener *l = server->data;
 	if (status < 0) {
-		log_warn("sensor", "accept on %s:%d: %s", l->spec.addr, l->spec.port,
-			 uv_strerror(status));
+		/* Out of descriptors under a flood: libuv has closed what was waiting. Said once;
+		 * the count is logged when the sensor stops (peers must not fill the log). */
+		if (l->sensor->stats.refused_error++ == 0)
+			log_warn("sensor",
+				 "accept on %s:%d: %s (connections are refused while it lasts)",
+				 l->spec.addr, l->spec.port, uv_strerror(status));
 		return;
 	}
 	sensor_session_accept(l);

@@ -38,6 +38,7 @@ struct sensor_session;
 	X(WORK_LIMIT, "work_limit", true) \
 	X(FILE_BUDGET, "file_budget", false) \
 	X(MEMORY_BUDGET, "memory_budget", false) \
+	X(EVICTED, "evicted", false) \
 	X(LOGIN_FAILURES, "login_failures", true) \
 	X(ERROR, "error", false) \
 	X(SHUTDOWN, "shutdown", true)
@@ -69,13 +70,14 @@ struct sensor_limits {
 	size_t max_line;
 	size_t max_output_queue;
 	uint64_t max_output_total;
+	uint64_t evict_idle_ms; /* a full table evicts a session silent this long; 0: never */
 	uint64_t budget[2]; /* sensor-wide, by enum sensor_budget: vfs_total, shell_memory_total */
 };
 
 /* What sessions hold that the sensor bounds in total, beyond each session's own limits. When a
  * session's charge takes the total of the open sessions past its budget, the session holding
- * the most of it gives way (the oldest among equals): it is closed with the budget's reason
- * (file_budget, memory_budget), and only it. */
+ * the most of it gives way (among equals, the one silent longest): it is closed with the
+ * budget's reason (file_budget, memory_budget), and only it. */
 enum sensor_budget {
 	SENSOR_BUDGET_FILES,  /* bytes of attacker files (limits.vfs_total) */
 	SENSOR_BUDGET_MEMORY, /* bytes of shell memory (limits.shell_memory_total) */

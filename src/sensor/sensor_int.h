@@ -35,6 +35,8 @@ struct sensor_stats {
 	uint64_t accepted;
 	uint64_t refused_total;
 	uint64_t refused_source;
+	uint64_t refused_error; /* accept failed (out of descriptors...) */
+	uint64_t evicted;
 	uint64_t closed;
 	uint64_t gave_way[SENSOR_BUDGETS];   /* sessions closed for a sensor-wide budget */
 	uint64_t unreleased[SENSOR_BUDGETS]; /* sessions freed still holding (a module's bug) */
@@ -56,13 +58,21 @@ struct sensor {
 	struct sensor_listener *listeners;
 	size_t nlisteners;
 	struct sensor_srctab sources;
-	struct sensor_session *sessions; /* doubly linked list of open sessions */
+	/* Open sessions, doubly linked, most recently active first: a session moves to the head
+	 * when it is accepted, sends input or begins to close, so the tail is the live session
+	 * silent longest (the one a full table evicts). */
+	struct sensor_session *sessions, *sessions_tail;
 	size_t nsessions;
+	size_t nclosing;       /* of which closing (draining or waiting for their handles) */
 	uint64_t queued_bytes; /* output waiting in every session's write queue */
 	struct sensor_budget_state budgets[SENSOR_BUDGETS];
 	struct sensor_stats stats;
 	bool stopping;
 };
+
+/* Sessions that may be closing beyond limits.max_sessions after evictions: an evicted session
+ * is cut at once and freed before the loop turns, so these are the evictions of one turn. */
+#define SENSOR_EVICT_SLACK 1024
 
 /* Creates and frees a session for an accepted connection (session.c). */
 void sensor_session_accept(struct sensor_listener *l);

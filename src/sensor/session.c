@@ -70,6 +70,39 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
+/* The list of open sessions, most recently active first (sensor_int.h). */
+static void list_unlink(struct sensor *sn, struct sensor_session *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		sn->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		sn->sessions_tail = s->prev;
+	s->prev = s->next = NULL;
+}
+
+static void list_push_front(struct sensor *sn, struct sensor_session *s)
+{
+	s->prev = NULL;
+	s->next = sn->sessions;
+	if (sn->sessions)
+		sn->sessions->prev = s;
+	else
+		sn->sessions_tail = s;
+	sn->sessions = s;
+}
+
+static void list_touch(struct sensor *sn, struct sensor_session *s)
+{
+	if (sn->sessions != s) {
+		list_unlink(sn, s);
+		list_push_front(sn, s);
+	}
+}
+
 static void session_free(struct sensor_session *s)
 {
 	struct sensor *sn = s->sensor;
@@ -84,13 +117,10 @@ static void session_free(struct sensor_session *s)
 			    "session closed (%s) after %.1f s",
 			    sensor_close_reason_name(s->close_reason), duration);
 	sensor_srctab_release(&sn->sources, s->src_addr, s->src_len);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		sn->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	list_unlink(sn, s);
 	sn->nsessions--;
+	if (s->closing)
+		sn->nclosing--;
 	sn->stats.closed++;
 	free(s);
 }
@@ -136,7 +166,9 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	if (s->closing)
 		return;
 	s->closing = true;
+	s->sensor->nclosing++;
 	s->close_reason = reason;
+	list_touch(s->sensor, s); /* closing sessions gather at the head, away from evictions */
 	sensor_budget_leave(s);
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	uv_timer_stop(&s->timer);
@@ -256,12 +288,29 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	s->last_input_ms = lib_mono_ms();
+	list_touch(s->sensor, s);
 	s->bytes_in += (uint64_t)nread;
 	if (s->bytes_in > s->sensor->limits.max_input) {
 		sensor_session_close(s, SENSOR_CLOSE_INPUT_LIMIT);
 		return;
 	}
 	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+/* The table is full: evicts the live session silent longest if it has been silent at least
+ * limits.evict_idle (a slowloris holding a slot), so a new peer gets the slot; true if one was.
+ * The evicted session is cut at once and freed before the loop turns. */
+static bool evict_one(struct sensor *sn)
+{
+	if (!sn->limits.evict_idle_ms ||
+	    sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
+		return false;
+	struct sensor_session *v = sn->sessions_tail;
+	if (!v || v->closing || lib_mono_ms() - v->last_input_ms < sn->limits.evict_idle_ms)
+		return false;
+	sn->stats.evicted++;
+	sensor_session_close(v, SENSOR_CLOSE_EVICTED);
+	return true;
 }
 
 /* A connection refused before it became a session: only its socket handle exists. */
@@ -287,7 +336,10 @@ void sensor_session_accept(struct sensor_listener *l)
 	int plen = sizeof(peer), llen = sizeof(local);
 	uint8_t a[16];
 	size_t alen = 0;
-	bool refuse = sn->stopping || sn->nsessions >= sn->limits.max_sessions;
+	/* Closing sessions count until they are freed; evicted ones are freed this turn. */
+	size_t live = sn->nsessions - sn->nclosing;
+	bool refuse = sn->stopping || (live >= sn->limits.max_sessions && !evict_one(sn)) ||
+		      sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK;
 	if (refuse)
 		sn->stats.refused_total++;
 	if (!refuse && (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &plen) ||
@@ -321,10 +373,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	s->conn.protocol = l->proto->name;
 	addr_text(&peer, s->conn.src_ip, sizeof(s->conn.src_ip), &s->conn.src_port);
 	addr_text(&local, s->conn.dst_ip, sizeof(s->conn.dst_ip), &s->conn.dst_port);
-	s->next = sn->sessions;
-	if (sn->sessions)
-		sn->sessions->prev = s;
-	sn->sessions = s;
+	list_push_front(sn, s);
 	sn->nsessions++;
 
 	sensor_session_emit(s, EV_SESSION_CONNECT,
