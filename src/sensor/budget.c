@@ -1,7 +1,7 @@
 /* Sensor-wide budgets of what sessions hold (attacker files, shell memory). Each session's own
  * limits (limits.vfs_bytes...) times limits.max_sessions is far more than one machine has; these
- * bound the sum. The session that gives way is the one holding the most (among equals, the one
- * silent longest), so a peer that hoards loses its own session and nobody else's. */
+ * bound the sum. The session that gives way is the one holding the most (among equals, the least
+ * recently active), so a peer that hoards loses its own session and nobody else's. */
 #include "sensor/sensor_int.h"
 
 static const enum sensor_close_reason budget_reason[SENSOR_BUDGETS] = {
@@ -10,7 +10,7 @@ static const enum sensor_close_reason budget_reason[SENSOR_BUDGETS] = {
 };
 
 /* The open session holding the most of budget b; sessions are listed most recently active
- * first, so `>=` keeps the one silent longest among equals. */
+ * first, so `>=` keeps the least recently active among equals. */
 static struct sensor_session *largest(struct sensor *sn, enum sensor_budget b)
 {
 	struct sensor_session *best = NULL;

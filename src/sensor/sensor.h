@@ -76,7 +76,7 @@ struct sensor_limits {
 
 /* What sessions hold that the sensor bounds in total, beyond each session's own limits. When a
  * session's charge takes the total of the open sessions past its budget, the session holding
- * the most of it gives way (among equals, the one silent longest): it is closed with the
+ * the most of it gives way (among equals, the least recently active): it is closed with the
  * budget's reason (file_budget, memory_budget), and only it. */
 enum sensor_budget {
 	SENSOR_BUDGET_FILES,  /* bytes of attacker files (limits.vfs_total) */
@@ -97,6 +97,7 @@ struct sensor_session {
 	uint64_t start_ms;
 	uint64_t end_ms; /* when the close was asked for */
 	uint64_t last_input_ms;
+	uint64_t last_progress_ms; /* accepted, or the last sensor_session_progress */
 	uint64_t bytes_in;
 	uint64_t held[SENSOR_BUDGETS];         /* what it holds of each sensor-wide budget */
 	enum sensor_close_reason close_reason; /* set once the session is closing */
@@ -113,6 +114,10 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n);
  * (for "exit"), then, from the loop, lets the module finish (on_close), emits
  * mitsu.session.closed as the session's last event, and frees it. Idempotent. */
 void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason);
+/* The peer made progress (a complete line, a request): the session is the most recently
+ * active, the last a full session table evicts (limits.evict_idle). Bytes that never make a
+ * line are no progress, so a slowloris is evicted first. */
+void sensor_session_progress(struct sensor_session *s);
 /* The session's holding of budget b changed by delta bytes (a module calls it on every change,
  * frees included, until its on_close returns). Returns false when this session must give way:
  * it is then closing with the budget's reason, and the module should stop its work. Another

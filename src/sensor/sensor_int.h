@@ -59,8 +59,8 @@ struct sensor {
 	size_t nlisteners;
 	struct sensor_srctab sources;
 	/* Open sessions, doubly linked, most recently active first: a session moves to the head
-	 * when it is accepted, sends input or begins to close, so the tail is the live session
-	 * silent longest (the one a full table evicts). */
+	 * when it is accepted, makes progress (sensor_session_progress) or begins to close, so the
+	 * tail is the live session without progress for longest (the one a full table evicts). */
 	struct sensor_session *sessions, *sessions_tail;
 	size_t nsessions;
 	size_t nclosing;       /* of which closing (draining or waiting for their handles) */

@@ -288,7 +288,6 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	s->last_input_ms = lib_mono_ms();
-	list_touch(s->sensor, s);
 	s->bytes_in += (uint64_t)nread;
 	if (s->bytes_in > s->sensor->limits.max_input) {
 		sensor_session_close(s, SENSOR_CLOSE_INPUT_LIMIT);
@@ -297,16 +296,25 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
 }
 
-/* The table is full: evicts the live session silent longest if it has been silent at least
- * limits.evict_idle (a slowloris holding a slot), so a new peer gets the slot; true if one was.
- * The evicted session is cut at once and freed before the loop turns. */
+void sensor_session_progress(struct sensor_session *s)
+{
+	if (s->closing)
+		return;
+	s->last_progress_ms = lib_mono_ms();
+	list_touch(s->sensor, s);
+}
+
+/* The table is full: evicts the live session that made no progress for longest, if that is at
+ * least limits.evict_idle (a slowloris trickling bytes that never make a line), so a new peer
+ * gets the slot; true if one was. The evicted session is cut at once and freed before the loop
+ * turns. */
 static bool evict_one(struct sensor *sn)
 {
 	if (!sn->limits.evict_idle_ms ||
 	    sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
 		return false;
 	struct sensor_session *v = sn->sessions_tail;
-	if (!v || v->closing || lib_mono_ms() - v->last_input_ms < sn->limits.evict_idle_ms)
+	if (!v || v->closing || lib_mono_ms() - v->last_progress_ms < sn->limits.evict_idle_ms)
 		return false;
 	sn->stats.evicted++;
 	sensor_session_close(v, SENSOR_CLOSE_EVICTED);
@@ -368,7 +376,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	s->open_handles = 2;
 	s->proto = l->proto;
 	s->profile = l->profile;
-	s->start_ms = s->last_input_ms = lib_mono_ms();
+	s->start_ms = s->last_input_ms = s->last_progress_ms = lib_mono_ms();
 	core_session_id(s->conn.session);
 	s->conn.protocol = l->proto->name;
 	addr_text(&peer, s->conn.src_ip, sizeof(s->conn.src_ip), &s->conn.src_port);

@@ -305,6 +305,7 @@ static void line_done(struct tn *t)
 	struct sensor_session *s = t->s;
 	const char *line = (const char *)(t->line.data ? t->line.data : (uint8_t *)"");
 	size_t len = t->line.len;
+	sensor_session_progress(s);
 	switch (t->state) {
 	case TN_USER:
 		tn_write(t, "\n", 1);
