@@ -27,10 +27,10 @@
 	  "Open sessions in total; a new connection beyond it is closed at once.") \
 	X(LIMITS_MAX_PER_SOURCE, "limits", "max_sessions_per_source", INT, "64", 1, 1000000, \
 	  "Open sessions from one source address.") \
-	X(LIMITS_EVICT_IDLE, "limits", "evict_idle", SECS, "2", 0, 86400, \
+	X(LIMITS_EVICT_IDLE, "limits", "evict_idle", SECS, "0", 0, 86400, \
 	  "With max_sessions open, a new connection evicts the session that made no progress (a " \
-	  "complete line) for longest if that is this many seconds (a slowloris), else it is " \
-	  "refused; 0: never evict.") \
+	  "complete line) for longest, if that is at least this many seconds; else it is " \
+	  "refused.") \
 	X(LIMITS_IDLE_TIMEOUT, "limits", "idle_timeout", SECS, "180", 1, 86400, \
 	  "Seconds without input before a session is closed.") \
 	X(LIMITS_SESSION_TIMEOUT, "limits", "session_timeout", SECS, "900", 1, 86400, \

@@ -70,7 +70,7 @@ struct sensor_limits {
 	size_t max_line;
 	size_t max_output_queue;
 	uint64_t max_output_total;
-	uint64_t evict_idle_ms; /* a full table evicts a session silent this long; 0: never */
+	uint64_t evict_idle_ms; /* a full table evicts a session without progress this long */
 	uint64_t budget[2]; /* sensor-wide, by enum sensor_budget: vfs_total, shell_memory_total */
 };
 

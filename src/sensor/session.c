@@ -304,14 +304,14 @@ void sensor_session_progress(struct sensor_session *s)
 	list_touch(s->sensor, s);
 }
 
-/* The table is full: evicts the live session that made no progress for longest, if that is at
- * least limits.evict_idle (a slowloris trickling bytes that never make a line), so a new peer
- * gets the slot; true if one was. The evicted session is cut at once and freed before the loop
- * turns. */
+/* The table is full: evicts the live session that made no progress for longest (a slowloris
+ * trickling bytes that never make a line goes first), if that is at least limits.evict_idle, so
+ * a new peer gets the slot (oldest-first eviction: a full table takes newcomers rather than
+ * keeping its stalest peers); true if one was. The evicted session is cut at once and freed
+ * before the loop turns. */
 static bool evict_one(struct sensor *sn)
 {
-	if (!sn->limits.evict_idle_ms ||
-	    sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
+	if (sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
 		return false;
 	struct sensor_session *v = sn->sessions_tail;
 	if (!v || v->closing || lib_mono_ms() - v->last_progress_ms < sn->limits.evict_idle_ms)
