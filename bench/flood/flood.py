@@ -29,16 +29,22 @@ import threading
 import time
 
 HOST = '127.0.0.1'
+# Slowloris connections one flood process holds at most (a process here may have only 20,000
+# descriptors, and a root without CAP_SYS_RESOURCE cannot raise that).
+FLOOD_SLOW_PER_PROCESS = 12000
 
 
-def source_addresses(n):
-    """n distinct addresses of 127/8 other than 127.0.0.1 (127.10.0.1, 127.10.0.2, ...)."""
+def source_addresses(n, first=0):
+    """n distinct addresses of 127/8 other than 127.0.0.1: the first+1st, first+2nd... of
+    127.10.0.1, 127.10.0.2, ... (host bytes 0 and 255 skipped)."""
     out = []
-    i = 0
+    k = 0
     while len(out) < n:
-        i += 1
-        out.append('127.%d.%d.%d' % (10 + i // 65536 % 200, i // 256 % 256, i % 256 or 1))
-    return list(dict.fromkeys(out))[:n]
+        k += 1
+        if k <= first:
+            continue
+        out.append('127.%d.%d.%d' % (10 + k // 254 // 256 % 200, k // 254 % 256, k % 254 + 1))
+    return out
 
 
 def raise_fd_limit(need):
@@ -53,11 +59,11 @@ def raise_fd_limit(need):
 
 
 def flood(port, total, slow=0.5, nsources=200, concurrency=256, slow_interval=5.0,
-          time_limit=600.0):
+          time_limit=600.0, first_source=0):
     """Opens `total` connections; returns counts of what happened to them."""
     nslow = int(total * slow)
     raise_fd_limit(nslow + concurrency + 1024)
-    srcs = source_addresses(nsources)
+    srcs = source_addresses(nsources, first_source)
     sel = selectors.DefaultSelector()
     st = {'connections': 0, 'scanners': 0, 'slowloris': 0, 'greeted': 0,
           'refused': 0, 'connect_errors': 0, 'slow_closed_by_server': 0,
@@ -258,20 +264,42 @@ def run(port, pid, total, slow=0.5, nsources=200, concurrency=256, slow_interval
     cl = subprocess.Popen([sys.executable, me, 'client', '--port', str(port), '--stop-file', stop,
                            '--min-sessions', str(min_sessions), '--time-limit', str(time_limit)],
                           stdout=subprocess.PIPE, text=True)
+    # One process holds at most FLOOD_SLOW_PER_PROCESS slowloris connections (a process may
+    # have few descriptors); the sources are split between the processes.
+    nproc = max(1, -(-int(total * slow) // FLOOD_SLOW_PER_PROCESS))
+    procs = []
     try:
-        fl = subprocess.run([sys.executable, me, 'flood', '--port', str(port), '--total', str(total),
-                             '--slow', str(slow), '--sources', str(nsources),
-                             '--concurrency', str(concurrency), '--slow-interval', str(slow_interval),
-                             '--time-limit', str(time_limit)],
-                            stdout=subprocess.PIPE, text=True, timeout=time_limit + 60, check=True)
+        for k in range(nproc):
+            share = total // nproc + (k < total % nproc)
+            procs.append(subprocess.Popen(
+                [sys.executable, me, 'flood', '--port', str(port), '--total', str(share),
+                 '--slow', str(slow), '--sources', str(max(1, nsources // nproc)),
+                 '--first-source', str(k * max(1, nsources // nproc)),
+                 '--concurrency', str(max(1, concurrency // nproc)),
+                 '--slow-interval', str(slow_interval), '--time-limit', str(time_limit)],
+                stdout=subprocess.PIPE, text=True))
+        parts = []
+        for p in procs:
+            out, _ = p.communicate(timeout=time_limit + 60)
+            if p.returncode:
+                raise RuntimeError('a flood process failed (%d)' % p.returncode)
+            parts.append(json.loads(out))
     finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         open(stop, 'w').close()
         out, _ = cl.communicate(timeout=time_limit + 60)
         os.unlink(stop)
         done.set()
         th.join()
+    fl = {k: sum(p[k] for p in parts) for k in parts[0] if k not in ('seconds', 'per_second')}
+    fl['processes'] = nproc
+    fl['seconds'] = max(p['seconds'] for p in parts)
+    fl['per_second'] = round(fl['connections'] / max(fl['seconds'], 1e-6))
     hwm = rss_kb(pid, 'VmHWM')
-    return {'flood': json.loads(fl.stdout), 'client': json.loads(out),
+    return {'flood': fl, 'client': json.loads(out),
             'rss_kb_before': before, 'rss_kb_peak': max(peak[0], hwm or 0)}
 
 
@@ -283,6 +311,7 @@ def main():
     ap.add_argument('--total', type=int, default=100000)
     ap.add_argument('--slow', type=float, default=0.5)
     ap.add_argument('--sources', type=int, default=200)
+    ap.add_argument('--first-source', type=int, default=0)
     ap.add_argument('--concurrency', type=int, default=256)
     ap.add_argument('--slow-interval', type=float, default=5.0)
     ap.add_argument('--stop-file')
@@ -290,7 +319,8 @@ def main():
     ap.add_argument('--time-limit', type=float, default=600.0)
     a = ap.parse_args()
     if a.mode == 'flood':
-        r = flood(a.port, a.total, a.slow, a.sources, a.concurrency, a.slow_interval, a.time_limit)
+        r = flood(a.port, a.total, a.slow, a.sources, a.concurrency, a.slow_interval, a.time_limit,
+                  a.first_source)
     elif a.mode == 'client':
         r = client(a.port, a.stop_file, a.min_sessions, a.time_limit)
     else:

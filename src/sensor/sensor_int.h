@@ -29,6 +29,10 @@ struct sensor_listener {
 	const struct sensor_proto *proto;
 	const struct profile *profile;
 	struct sensor_listen_spec spec;
+	/* A connection waits unaccepted (libuv holds it and stops polling the socket) until
+	 * sessions are freed: the kernel's backlog queues the rest instead of the sensor refusing
+	 * them. */
+	bool paused;
 };
 
 struct sensor_stats {
@@ -71,7 +75,8 @@ struct sensor {
 };
 
 /* Sessions that may be closing beyond limits.max_sessions after evictions: an evicted session
- * is cut at once and freed before the loop turns, so these are the evictions of one turn. */
+ * is cut at once and freed before the loop turns. With that many, accepting pauses until they
+ * are freed (the connections wait in the listen backlog). */
 #define SENSOR_EVICT_SLACK 1024
 
 /* Creates and frees a session for an accepted connection (session.c). */

@@ -70,6 +70,8 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
+static void resume_listeners(struct sensor *sn);
+
 /* The list of open sessions, most recently active first (sensor_int.h). */
 static void list_unlink(struct sensor *sn, struct sensor_session *s)
 {
@@ -123,6 +125,7 @@ static void session_free(struct sensor_session *s)
 		sn->nclosing--;
 	sn->stats.closed++;
 	free(s);
+	resume_listeners(sn);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -327,9 +330,27 @@ static void on_refused_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+/* Accepting paused while evicted sessions are freed resumes once one is. */
+static void resume_listeners(struct sensor *sn)
+{
+	for (size_t i = 0; i < sn->nlisteners; i++) {
+		struct sensor_listener *l = &sn->listeners[i];
+		if (!l->paused || uv_is_closing((uv_handle_t *)&l->tcp))
+			continue;
+		if (sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
+			return;
+		l->paused = false;
+		sensor_session_accept(l);
+	}
+}
+
 void sensor_session_accept(struct sensor_listener *l)
 {
 	struct sensor *sn = l->sensor;
+	if (!sn->stopping && sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK) {
+		l->paused = true; /* not accepted: libuv keeps it and stops polling */
+		return;
+	}
 	struct sensor_session *s = xcalloc(1, sizeof(*s));
 	s->sensor = sn;
 	uv_tcp_init(sn->loop, &s->tcp);
@@ -346,8 +367,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	size_t alen = 0;
 	/* Closing sessions count until they are freed; evicted ones are freed this turn. */
 	size_t live = sn->nsessions - sn->nclosing;
-	bool refuse = sn->stopping || (live >= sn->limits.max_sessions && !evict_one(sn)) ||
-		      sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK;
+	bool refuse = sn->stopping || (live >= sn->limits.max_sessions && !evict_one(sn));
 	if (refuse)
 		sn->stats.refused_total++;
 	if (!refuse && (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &plen) ||
