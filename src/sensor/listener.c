@@ -70,8 +70,22 @@ static void on_connection(uv_stream_t *server, int status)
 	sensor_session_accept(l);
 }
 
+/* A new loop turn: each listener may accept its batch again. */
+static void on_turn(uv_check_t *h)
+{
+	struct sensor *sn = h->data;
+	for (size_t i = 0; i < sn->nlisteners; i++)
+		sn->listeners[i].accepted_turn = 0;
+	sensor_listeners_resume(sn);
+}
+
 int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 {
+	uv_check_init(sn->loop, &sn->turn);
+	sn->turn.data = sn;
+	uv_check_start(&sn->turn, on_turn);
+	uv_unref((uv_handle_t *)&sn->turn); /* the listeners keep the loop alive, not this */
+	sn->turn_init = true;
 	char **items;
 	size_t n = core_cfg_list(sn->cfg, OPT_SENSOR_LISTEN, &items);
 	int rc = 0;
@@ -125,6 +139,8 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 
 void sensor_listeners_stop(struct sensor *sn)
 {
+	if (sn->turn_init && !uv_is_closing((uv_handle_t *)&sn->turn))
+		uv_close((uv_handle_t *)&sn->turn, NULL);
 	for (size_t i = 0; i < sn->nlisteners; i++)
 		if (!uv_is_closing((uv_handle_t *)&sn->listeners[i].tcp))
 			uv_close((uv_handle_t *)&sn->listeners[i].tcp, NULL);

@@ -33,6 +33,7 @@ struct sensor_listener {
 	 * sessions are freed: the kernel's backlog queues the rest instead of the sensor refusing
 	 * them. */
 	bool paused;
+	unsigned accepted_turn; /* connections accepted this loop turn */
 };
 
 struct sensor_stats {
@@ -70,6 +71,8 @@ struct sensor {
 	size_t nclosing;       /* of which closing (draining or waiting for their handles) */
 	uint64_t queued_bytes; /* output waiting in every session's write queue */
 	struct sensor_budget_state budgets[SENSOR_BUDGETS];
+	uv_check_t turn; /* after each loop turn's I/O: accepting starts again */
+	bool turn_init;
 	struct sensor_stats stats;
 	bool stopping;
 };
@@ -78,7 +81,13 @@ struct sensor {
  * is cut at once and freed before the loop turns. With that many, accepting pauses until they
  * are freed (the connections wait in the listen backlog). */
 #define SENSOR_EVICT_SLACK 1024
+/* Connections accepted per loop turn and listener; the rest wait in the backlog until the next
+ * turn, so a flood of new peers cannot keep the loop from reading the open sessions (each of
+ * which may be evicted by a newcomer before its line is read). */
+#define SENSOR_ACCEPT_BATCH 64
 
+/* Accepts on listeners paused by the batch or the slack, as far as they allow (session.c). */
+void sensor_listeners_resume(struct sensor *sn);
 /* Creates and frees a session for an accepted connection (session.c). */
 void sensor_session_accept(struct sensor_listener *l);
 /* The budgets' side of a session's end (budget.c): its holdings stop counting when it begins to

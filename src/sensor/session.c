@@ -70,8 +70,6 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
-static void resume_listeners(struct sensor *sn);
-
 /* The list of open sessions, most recently active first (sensor_int.h). */
 static void list_unlink(struct sensor *sn, struct sensor_session *s)
 {
@@ -125,7 +123,7 @@ static void session_free(struct sensor_session *s)
 		sn->nclosing--;
 	sn->stats.closed++;
 	free(s);
-	resume_listeners(sn);
+	sensor_listeners_resume(sn);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -330,27 +328,34 @@ static void on_refused_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-/* Accepting paused while evicted sessions are freed resumes once one is. */
-static void resume_listeners(struct sensor *sn)
+/* Whether l may accept now: its batch of this loop turn is not used up, and the sessions
+ * evicted but not yet freed leave room. */
+static bool may_accept(const struct sensor_listener *l)
+{
+	const struct sensor *sn = l->sensor;
+	return sn->stopping || (l->accepted_turn < SENSOR_ACCEPT_BATCH &&
+				sn->nsessions < sn->limits.max_sessions + SENSOR_EVICT_SLACK);
+}
+
+void sensor_listeners_resume(struct sensor *sn)
 {
 	for (size_t i = 0; i < sn->nlisteners; i++) {
 		struct sensor_listener *l = &sn->listeners[i];
-		if (!l->paused || uv_is_closing((uv_handle_t *)&l->tcp))
-			continue;
-		if (sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
-			return;
-		l->paused = false;
-		sensor_session_accept(l);
+		if (l->paused && !uv_is_closing((uv_handle_t *)&l->tcp) && may_accept(l)) {
+			l->paused = false;
+			sensor_session_accept(l);
+		}
 	}
 }
 
 void sensor_session_accept(struct sensor_listener *l)
 {
 	struct sensor *sn = l->sensor;
-	if (!sn->stopping && sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK) {
+	if (!may_accept(l)) {
 		l->paused = true; /* not accepted: libuv keeps it and stops polling */
 		return;
 	}
+	l->accepted_turn++;
 	struct sensor_session *s = xcalloc(1, sizeof(*s));
 	s->sensor = sn;
 	uv_tcp_init(sn->loop, &s->tcp);
