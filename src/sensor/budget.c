@@ -9,13 +9,13 @@ static const enum sensor_close_reason budget_reason[SENSOR_BUDGETS] = {
 	[SENSOR_BUDGET_MEMORY] = SENSOR_CLOSE_MEMORY_BUDGET,
 };
 
-/* The open session holding the most of budget b; sessions are listed most recently active
- * first, so `>=` keeps the least recently active among equals. */
+/* The live session holding the most of budget b; they are listed most recently active first,
+ * so `>=` keeps the least recently active among equals. */
 static struct sensor_session *largest(struct sensor *sn, enum sensor_budget b)
 {
 	struct sensor_session *best = NULL;
 	for (struct sensor_session *s = sn->sessions; s; s = s->next)
-		if (!s->closing && s->held[b] && (!best || s->held[b] >= best->held[b]))
+		if (s->held[b] && (!best || s->held[b] >= best->held[b]))
 			best = s;
 	return best;
 }

@@ -63,12 +63,14 @@ struct sensor {
 	struct sensor_listener *listeners;
 	size_t nlisteners;
 	struct sensor_srctab sources;
-	/* Open sessions, doubly linked, most recently active first: a session moves to the head
-	 * when it is accepted, makes progress (sensor_session_progress) or begins to close, so the
-	 * tail is the live session without progress for longest (the one a full table evicts). */
+	/* Live sessions, doubly linked, most recently active first: a session moves to the head
+	 * when it is accepted or makes progress (sensor_session_progress), so the tail is the one
+	 * without progress for longest (the one a full table evicts). A session that begins to
+	 * close moves to the closing list until it is freed. */
 	struct sensor_session *sessions, *sessions_tail;
-	size_t nsessions;
-	size_t nclosing;       /* of which closing (draining or waiting for their handles) */
+	struct sensor_session *closing, *closing_tail;
+	size_t nsessions;      /* both lists */
+	size_t nclosing;       /* the closing list */
 	uint64_t queued_bytes; /* output waiting in every session's write queue */
 	struct sensor_budget_state budgets[SENSOR_BUDGETS];
 	uv_check_t turn; /* after each loop turn's I/O: accepting starts again */

@@ -70,37 +70,40 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
-/* The list of open sessions, most recently active first (sensor_int.h). */
-static void list_unlink(struct sensor *sn, struct sensor_session *s)
+/* The lists of sessions (sensor_int.h): live ones most recently active first, and closing
+ * ones, each doubly linked. */
+struct list {
+	struct sensor_session **head, **tail;
+};
+
+static struct list list_of(struct sensor *sn, bool closing)
+{
+	return closing ? (struct list){&sn->closing, &sn->closing_tail}
+		       : (struct list){&sn->sessions, &sn->sessions_tail};
+}
+
+static void list_unlink(struct list l, struct sensor_session *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		sn->sessions = s->next;
+		*l.head = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
 	else
-		sn->sessions_tail = s->prev;
+		*l.tail = s->prev;
 	s->prev = s->next = NULL;
 }
 
-static void list_push_front(struct sensor *sn, struct sensor_session *s)
+static void list_push_front(struct list l, struct sensor_session *s)
 {
 	s->prev = NULL;
-	s->next = sn->sessions;
-	if (sn->sessions)
-		sn->sessions->prev = s;
+	s->next = *l.head;
+	if (*l.head)
+		(*l.head)->prev = s;
 	else
-		sn->sessions_tail = s;
-	sn->sessions = s;
-}
-
-static void list_touch(struct sensor *sn, struct sensor_session *s)
-{
-	if (sn->sessions != s) {
-		list_unlink(sn, s);
-		list_push_front(sn, s);
-	}
+		*l.tail = s;
+	*l.head = s;
 }
 
 static void session_free(struct sensor_session *s)
@@ -117,7 +120,7 @@ static void session_free(struct sensor_session *s)
 			    "session closed (%s) after %.1f s",
 			    sensor_close_reason_name(s->close_reason), duration);
 	sensor_srctab_release(&sn->sources, s->src_addr, s->src_len);
-	list_unlink(sn, s);
+	list_unlink(list_of(sn, s->closing), s);
 	sn->nsessions--;
 	if (s->closing)
 		sn->nclosing--;
@@ -169,7 +172,9 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	s->closing = true;
 	s->sensor->nclosing++;
 	s->close_reason = reason;
-	list_touch(s->sensor, s); /* closing sessions gather at the head, away from evictions */
+	/* From the live list, where evictions and budgets look, to the closing one. */
+	list_unlink(list_of(s->sensor, false), s);
+	list_push_front(list_of(s->sensor, true), s);
 	sensor_budget_leave(s);
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	uv_timer_stop(&s->timer);
@@ -302,7 +307,10 @@ void sensor_session_progress(struct sensor_session *s)
 	if (s->closing)
 		return;
 	s->last_progress_ms = lib_mono_ms();
-	list_touch(s->sensor, s);
+	if (s->sensor->sessions != s) {
+		list_unlink(list_of(s->sensor, false), s);
+		list_push_front(list_of(s->sensor, false), s);
+	}
 }
 
 /* The table is full: evicts the live session that made no progress for longest (a slowloris
@@ -315,7 +323,7 @@ static bool evict_one(struct sensor *sn)
 	if (sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
 		return false;
 	struct sensor_session *v = sn->sessions_tail;
-	if (!v || v->closing || lib_mono_ms() - v->last_progress_ms < sn->limits.evict_idle_ms)
+	if (!v || lib_mono_ms() - v->last_progress_ms < sn->limits.evict_idle_ms)
 		return false;
 	sn->stats.evicted++;
 	sensor_session_close(v, SENSOR_CLOSE_EVICTED);
@@ -406,7 +414,7 @@ void sensor_session_accept(struct sensor_listener *l)
 	s->conn.protocol = l->proto->name;
 	addr_text(&peer, s->conn.src_ip, sizeof(s->conn.src_ip), &s->conn.src_port);
 	addr_text(&local, s->conn.dst_ip, sizeof(s->conn.dst_ip), &s->conn.dst_port);
-	list_push_front(sn, s);
+	list_push_front(list_of(sn, false), s);
 	sn->nsessions++;
 
 	sensor_session_emit(s, EV_SESSION_CONNECT,
@@ -424,7 +432,7 @@ void sensor_session_accept(struct sensor_listener *l)
 
 void sensor_sessions_shutdown(struct sensor *sn)
 {
-	for (struct sensor_session *s = sn->sessions; s; s = s->next)
-		if (!s->closing)
-			sensor_session_close(s, SENSOR_CLOSE_SHUTDOWN);
+	/* Each close moves the session to the closing list. */
+	while (sn->sessions)
+		sensor_session_close(sn->sessions, SENSOR_CLOSE_SHUTDOWN);
 }
