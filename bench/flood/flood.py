@@ -212,13 +212,14 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def client(port, stop_file, min_sessions=1, time_limit=600.0):
-    """Runs sessions one after another until stop_file exists (and min_sessions are done)."""
+def client(port, stop_file, min_sessions=1, time_limit=600.0, step_timeout=10.0):
+    """Runs sessions one after another until stop_file exists (and min_sessions are done).
+    A session fails when an answer takes longer than step_timeout seconds."""
     lat, done, failed, errors = [], 0, 0, []
     deadline = time.monotonic() + time_limit
     while time.monotonic() < deadline and (done + failed < min_sessions or not os.path.exists(stop_file)):
         try:
-            lat += one_session(port)
+            lat += one_session(port, step_timeout)
             done += 1
         except (OSError, TimeoutError, ConnectionError) as e:
             failed += 1
@@ -243,7 +244,7 @@ def rss_kb(pid, field='VmRSS'):
 
 
 def run(port, pid, total, slow=0.5, nsources=200, concurrency=256, slow_interval=5.0,
-        time_limit=600.0, min_sessions=5):
+        time_limit=600.0, min_sessions=5, step_timeout=10.0):
     """The flood and the well-behaved client in processes of their own, while this one samples
     the sensor's memory. Returns {'flood': ..., 'client': ..., 'rss_kb_before', 'rss_kb_peak'}."""
     me = os.path.abspath(__file__)
@@ -262,7 +263,8 @@ def run(port, pid, total, slow=0.5, nsources=200, concurrency=256, slow_interval
     th = threading.Thread(target=sample, daemon=True)
     th.start()
     cl = subprocess.Popen([sys.executable, me, 'client', '--port', str(port), '--stop-file', stop,
-                           '--min-sessions', str(min_sessions), '--time-limit', str(time_limit)],
+                           '--min-sessions', str(min_sessions), '--time-limit', str(time_limit),
+                           '--step-timeout', str(step_timeout)],
                           stdout=subprocess.PIPE, text=True)
     # One process holds at most FLOOD_SLOW_PER_PROCESS slowloris connections (a process may
     # have few descriptors); the sources are split between the processes.
@@ -317,15 +319,16 @@ def main():
     ap.add_argument('--stop-file')
     ap.add_argument('--min-sessions', type=int, default=1)
     ap.add_argument('--time-limit', type=float, default=600.0)
+    ap.add_argument('--step-timeout', type=float, default=10.0)
     a = ap.parse_args()
     if a.mode == 'flood':
         r = flood(a.port, a.total, a.slow, a.sources, a.concurrency, a.slow_interval, a.time_limit,
                   a.first_source)
     elif a.mode == 'client':
-        r = client(a.port, a.stop_file, a.min_sessions, a.time_limit)
+        r = client(a.port, a.stop_file, a.min_sessions, a.time_limit, a.step_timeout)
     else:
         r = run(a.port, a.pid, a.total, a.slow, a.sources, a.concurrency, a.slow_interval,
-                a.time_limit, a.min_sessions)
+                a.time_limit, a.min_sessions, a.step_timeout)
     print(json.dumps(r))
 
 

@@ -58,10 +58,12 @@ class PrivilegeTest(harness.unittest.TestCase):
         data = b'#!/bin/sh\necho dropped-%d\n' % os.getpid()
         sha = hashlib.sha256(data).hexdigest()
         with s:
+            bot = shell(s.port)
+            # A session is served, so the loop runs, so the privileges were dropped (the port
+            # accepted before: it is bound, and connections wait in its backlog, as root).
             with open('/proc/%d/status' % s.proc.pid) as f:
                 uids = [line.split()[1:] for line in f if line.startswith('Uid:')][0]
             self.assertEqual(set(uids), {str(user.pw_uid)})
-            bot = shell(s.port)
             escaped = ''.join('\\x%02x' % b for b in data)
             bot.command("echo -ne '%s' > /tmp/s.sh; rm /tmp/s.sh" % escaped, 'DONE')
             bot.close()
@@ -74,11 +76,11 @@ class PrivilegeTest(harness.unittest.TestCase):
             self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (user.pw_uid, 0o400))
             rows = harness.wait_until(lambda: store_rows(
                 s.data_dir, 'SELECT size, times_seen FROM samples WHERE sha256 = ?', (sha,)),
-                what='the sample row')
+                timeout=30, what='the sample row; the sensor said:\n' + s.stderr()[-2000:])
             self.assertEqual(rows, [(len(data), 1)])
             src = harness.wait_until(lambda: store_rows(
                 s.data_dir, 'SELECT source, destfile FROM sample_sources WHERE sha256 = ?', (sha,)),
-                what='the sample source row')
+                timeout=30, what='the sample source row; the sensor said:\n' + s.stderr()[-2000:])
             self.assertEqual([(a, b.rsplit('/', 1)[-1]) for a, b in src], [('upload', 's.sh')])
 
 
@@ -155,8 +157,10 @@ class FloodTest(harness.unittest.TestCase):
 
     def test_flood_with_slowloris(self):
         with harness.Sensor(sets=FAST + ['limits.max_sessions=%d' % self.SLOTS, 'box.auto=false']) as s:
+            # The client waits up to 60 s for each answer: a guard against a hang, not a timing
+            # (on a starved machine under ASan an answer has taken 10 s).
             r = flood.run(s.port, s.proc.pid, 10000, slow=0.5, nsources=1000, concurrency=256,
-                          slow_interval=5.0, time_limit=300, min_sessions=20)
+                          slow_interval=5.0, time_limit=300, min_sessions=20, step_timeout=60)
             sys.stderr.write('flood: %s\n' % r)
             fl, cl = r['flood'], r['client']
             self.assertEqual(fl['connections'], 10000, fl)
