@@ -100,19 +100,32 @@ static int op(struct buf *b, struct prog *g)
 	}
 }
 
-/* Negotiations (IAC WILL/WONT/DO/DONT) in the server's output. */
+/* Negotiations (IAC WILL/WONT/DO/DONT) in a stream, parsed as libtelnet parses it: after
+ * IAC SB comes the option (any byte), then data up to IAC SE, where IAC IAC is data and IAC
+ * with another command ends the subnegotiation and is that command. */
 static size_t count_negotiations(const uint8_t *p, size_t n)
 {
 	size_t count = 0;
-	for (size_t i = 0; i + 1 < n; i++) {
+	bool sb = false;
+	for (size_t i = 0; i < n; i++) {
 		if (p[i] != T_IAC)
 			continue;
-		uint8_t c = p[i + 1];
+		if (i + 1 >= n)
+			break;
+		uint8_t c = p[++i];
+		if (c == T_IAC)
+			continue; /* a data byte 255 */
+		if (sb && c == T_SE) {
+			sb = false;
+			continue;
+		}
+		sb = false;
 		if (c >= T_WILL && c <= T_DONT) {
 			count++;
-			i += 2;
-		} else {
-			i++; /* IAC IAC, IAC SB/SE, other commands */
+			i++; /* the option */
+		} else if (c == T_SB) {
+			sb = true;
+			i++; /* the option, whatever its value */
 		}
 	}
 	return count;
