@@ -279,15 +279,21 @@ class ContainmentTest(harness.unittest.TestCase):
             # Nothing of the run is left: no link, no scratch root, no process of its uid.
             self.assertEqual(set(os.listdir('/sys/class/net')) - links_before, set())
             uid = v['dynamic']['limits']['uid']
-            owners = []
-            for pid in filter(str.isdigit, os.listdir('/proc')):
-                try:
-                    st = os.stat('/proc/' + pid)
-                except OSError:
-                    continue
-                if st.st_uid in (uid, uid + 1):
-                    owners.append(pid)
-            self.assertEqual(owners, [])
+
+            def owners():
+                found = []
+                for pid in filter(str.isdigit, os.listdir('/proc')):
+                    try:
+                        st = os.stat('/proc/' + pid)
+                    except OSError:
+                        continue
+                    if st.st_uid in (uid, uid + 1):
+                        found.append(pid)
+                return found
+            # A killed process may still be being reaped when `mitsu box` returns: wait for its
+            # uid to own nothing (once this waited on a fixed pause).
+            harness.wait_until(lambda: not owners(), timeout=10,
+                               what='the processes of uid %d to end' % uid)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
