@@ -6,6 +6,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
 all: build
 
@@ -40,7 +41,7 @@ test-quick: $(BUILD)/build.ninja
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
-	./tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	./tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: deps build
 	./bench/run $(BUILD)

@@ -8,6 +8,8 @@ For each build directory given with --build:
     each test method counts.
 Once per run: the checks of the source tree (tests/static/test_*.py: format, layering).
 A binary that crashes or reports a sanitizer error counts as a failed test.
+--repeat N runs the selected tests N times and counts every run (a flaky test shows as the
+runs it failed); the labels of a repeated run end in [k/N].
 """
 import argparse
 import concurrent.futures
@@ -78,7 +80,11 @@ def main():
     ap.add_argument('--build', action='append', required=True, help='a Meson build directory')
     ap.add_argument('--only', default='', help='regular expression: run only matching groups')
     ap.add_argument('--jobs', type=int, default=max(2, os.cpu_count() or 2))
+    ap.add_argument('--repeat', type=int, default=1, metavar='N',
+                    help='run the selected tests N times, counting every run')
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error('--repeat needs a count of 1 or more')
     only = re.compile(args.only) if args.only else None
 
     jobs = []  # (label, cmd, env, timeout)
@@ -114,6 +120,9 @@ def main():
             jobs.append(('static/%s' % name[5:-3], [sys.executable, os.path.join(sdir, name)], env, 300))
     if only:
         jobs = [j for j in jobs if only.search(j[0])]
+    if args.repeat > 1:
+        jobs = [('%s [%d/%d]' % (label, k + 1, args.repeat), cmd, env, timeout)
+                for k in range(args.repeat) for label, cmd, env, timeout in jobs]
 
     passed = failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:

@@ -27,6 +27,10 @@
 	  "Open sessions in total; a new connection beyond it is closed at once.") \
 	X(LIMITS_MAX_PER_SOURCE, "limits", "max_sessions_per_source", INT, "64", 1, 1000000, \
 	  "Open sessions from one source address.") \
+	X(LIMITS_EVICT_IDLE, "limits", "evict_idle", SECS, "0", 0, 86400, \
+	  "With max_sessions open, a new connection evicts the session that made no progress (a " \
+	  "complete line) for longest, if that is at least this many seconds; else it is " \
+	  "refused.") \
 	X(LIMITS_IDLE_TIMEOUT, "limits", "idle_timeout", SECS, "180", 1, 86400, \
 	  "Seconds without input before a session is closed.") \
 	X(LIMITS_SESSION_TIMEOUT, "limits", "session_timeout", SECS, "900", 1, 86400, \
@@ -43,6 +47,13 @@
 	  "Bytes of files an attacker may create in one session's virtual filesystem.") \
 	X(LIMITS_VFS_FILES, "limits", "vfs_files", INT, "1024", 16, 1000000, \
 	  "Files and folders an attacker may create in one session.") \
+	X(LIMITS_VFS_TOTAL, "limits", "vfs_total", SIZE, "1G", 65536, 1099511627776, \
+	  "Bytes of attacker files in all sessions together; beyond it the session holding the " \
+	  "most is closed (file_budget).") \
+	X(LIMITS_SHELL_MEMORY_TOTAL, "limits", "shell_memory_total", SIZE, "512M", 65536, \
+	  1099511627776, \
+	  "Bytes of shell variables, functions and arguments in all sessions together; beyond " \
+	  "it the session holding the most is closed (memory_budget).") \
 	X(LIMITS_SHELL_COMMANDS, "limits", "shell_commands", INT, "20000", 100, 10000000, \
 	  "Simple commands one session may run (scripts included).") \
 	X(LIMITS_SCRIPT_DEPTH, "limits", "script_depth", INT, "8", 1, 64, \

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "box/box.h"
@@ -21,6 +22,9 @@
 /* Events are written at most this long after they happen, in batches (see on_prepare). */
 #define RUN_FLUSH_MS 25
 #define RUN_FLUSH_EVENTS 2048
+/* Descriptors beyond one per session: the store, events.jsonl, downloads, sandbox runs, the
+ * dashboard, and sessions closing after evictions. */
+#define RUN_FD_RESERVE 2048
 
 /* Everything `mitsu run` opened, in the order it opens them. */
 struct run {
@@ -118,6 +122,28 @@ static void on_signal(uv_signal_t *h, int signum)
 		 sensor_sessions_open(r->sensor));
 	r->stopping = true;
 	sensor_stop(r->sensor);
+}
+
+/* Every session is a socket: the soft limit of descriptors goes up to the hard one, and as
+ * root (before the privileges are dropped) the hard one to what limits.max_sessions needs.
+ * Below that, connections beyond the limit are refused (counted, said once). */
+static void raise_fd_limit(const struct core_config *cfg)
+{
+	rlim_t need = (rlim_t)core_cfg_int(cfg, OPT_LIMITS_MAX_SESSIONS) + RUN_FD_RESERVE;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need &&
+	    setrlimit(RLIMIT_NOFILE, &(struct rlimit){need, need}) == 0)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need)
+		log_info("run",
+			 "%llu file descriptors: fewer sessions than limits.max_sessions can "
+			 "be open (raise LimitNOFILE)",
+			 (unsigned long long)rl.rlim_cur);
 }
 
 static int drop_privileges(const char *user)
@@ -281,6 +307,7 @@ static int run_main(int argc, char **argv)
 	uv_loop_init(&r.loop);
 	char err[512];
 	rc = 1;
+	raise_fd_limit(&cfg);
 	if (sensor_open(&r.sensor, &r.loop, &cfg, err, sizeof(err))) {
 		log_error("run", "%s", err);
 	} else if (drop_privileges(core_cfg_str(&cfg, OPT_CORE_USER)) == 0) {

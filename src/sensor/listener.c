@@ -60,15 +60,33 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct sensor_listener *l = server->data;
 	if (status < 0) {
-		log_warn("sensor", "accept on %s:%d: %s", l->spec.addr, l->spec.port,
-			 uv_strerror(status));
+		/* Out of descriptors under a flood: libuv has closed what was waiting. Said once;
+		 * the count is logged when the sensor stops (peers must not fill the log). */
+		if (l->sensor->stats.refused_error++ == 0)
+			log_warn("sensor",
+				 "accept on %s:%d: %s (connections are refused while it lasts)",
+				 l->spec.addr, l->spec.port, uv_strerror(status));
 		return;
 	}
 	sensor_session_accept(l);
 }
 
+/* A new loop turn: each listener may accept its batch again. */
+static void on_turn(uv_check_t *h)
+{
+	struct sensor *sn = h->data;
+	for (size_t i = 0; i < sn->nlisteners; i++)
+		sn->listeners[i].accepted_turn = 0;
+	sensor_listeners_resume(sn);
+}
+
 int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 {
+	uv_check_init(sn->loop, &sn->turn);
+	sn->turn.data = sn;
+	uv_check_start(&sn->turn, on_turn);
+	uv_unref((uv_handle_t *)&sn->turn); /* the listeners keep the loop alive, not this */
+	sn->turn_init = true;
 	char **items;
 	size_t n = core_cfg_list(sn->cfg, OPT_SENSOR_LISTEN, &items);
 	int rc = 0;
@@ -125,6 +143,8 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 
 void sensor_listeners_stop(struct sensor *sn)
 {
+	if (sn->turn_init && !uv_is_closing((uv_handle_t *)&sn->turn))
+		uv_close((uv_handle_t *)&sn->turn, NULL);
 	for (size_t i = 0; i < sn->nlisteners; i++)
 		if (!uv_is_closing((uv_handle_t *)&sn->listeners[i].tcp))
 			uv_close((uv_handle_t *)&sn->listeners[i].tcp, NULL);

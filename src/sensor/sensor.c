@@ -18,6 +18,10 @@ static void set_limits(struct sensor *sn)
 		.max_line = (size_t)core_cfg_size(c, OPT_LIMITS_MAX_LINE),
 		.max_output_queue = (size_t)core_cfg_size(c, OPT_LIMITS_MAX_OUTPUT_QUEUE),
 		.max_output_total = core_cfg_size(c, OPT_LIMITS_MAX_OUTPUT_TOTAL),
+		.evict_idle_ms = (uint64_t)core_cfg_int(c, OPT_LIMITS_EVICT_IDLE) * 1000,
+		.budget = {[SENSOR_BUDGET_FILES] = core_cfg_size(c, OPT_LIMITS_VFS_TOTAL),
+			   [SENSOR_BUDGET_MEMORY] =
+				   core_cfg_size(c, OPT_LIMITS_SHELL_MEMORY_TOTAL)},
 	};
 }
 
@@ -29,7 +33,7 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, const struct core_config *
 	sn->cfg = cfg;
 	sn->loop = loop;
 	set_limits(sn);
-	sensor_srctab_init(&sn->sources, sn->limits.max_sessions);
+	sensor_srctab_init(&sn->sources, sn->limits.max_sessions + SENSOR_EVICT_SLACK);
 	const char *dir = core_cfg_str(cfg, OPT_SENSOR_PROFILES_DIR);
 	if (!dir[0])
 		dir = profile_default_dir();
@@ -73,12 +77,25 @@ void sensor_free(struct sensor *sn)
 {
 	if (!sn)
 		return;
-	log_info("sensor",
-		 "stopped: %llu sessions accepted, %llu refused (total limit), %llu refused "
-		 "(per-source limit)",
-		 (unsigned long long)sn->stats.accepted,
-		 (unsigned long long)sn->stats.refused_total,
-		 (unsigned long long)sn->stats.refused_source);
+	log_info(
+		"sensor",
+		"stopped: %llu sessions accepted, %llu refused (total limit), %llu refused "
+		"(per-source limit), %llu refused (accept failed), %llu evicted",
+		(unsigned long long)sn->stats.accepted, (unsigned long long)sn->stats.refused_total,
+		(unsigned long long)sn->stats.refused_source,
+		(unsigned long long)sn->stats.refused_error, (unsigned long long)sn->stats.evicted);
+	if (sn->stats.gave_way[SENSOR_BUDGET_FILES] || sn->stats.gave_way[SENSOR_BUDGET_MEMORY])
+		log_info("sensor",
+			 "sessions that gave way: %llu (limits.vfs_total), %llu "
+			 "(limits.shell_memory_total)",
+			 (unsigned long long)sn->stats.gave_way[SENSOR_BUDGET_FILES],
+			 (unsigned long long)sn->stats.gave_way[SENSOR_BUDGET_MEMORY]);
+	/* Every module releases what it charged; a session freed still holding is a bug of the
+	 * accounting, which would end other sessions for nothing. */
+	for (int b = 0; b < SENSOR_BUDGETS; b++)
+		if (sn->stats.unreleased[b])
+			log_warn("sensor", "%llu sessions ended still holding budget %d",
+				 (unsigned long long)sn->stats.unreleased[b], b);
 	profile_set_free(&sn->profiles);
 	profile_web_set_free(&sn->web_profiles);
 	webui_close(sn->webui);

@@ -36,6 +36,9 @@ struct sensor_session;
 	X(OUTPUT_LIMIT, "output_limit", false) \
 	X(COMMAND_LIMIT, "command_limit", true) \
 	X(WORK_LIMIT, "work_limit", true) \
+	X(FILE_BUDGET, "file_budget", false) \
+	X(MEMORY_BUDGET, "memory_budget", false) \
+	X(EVICTED, "evicted", false) \
 	X(LOGIN_FAILURES, "login_failures", true) \
 	X(ERROR, "error", false) \
 	X(SHUTDOWN, "shutdown", true) \
@@ -72,6 +75,18 @@ struct sensor_limits {
 	size_t max_line;
 	size_t max_output_queue;
 	uint64_t max_output_total;
+	uint64_t evict_idle_ms; /* a full table evicts a session without progress this long */
+	uint64_t budget[2]; /* sensor-wide, by enum sensor_budget: vfs_total, shell_memory_total */
+};
+
+/* What sessions hold that the sensor bounds in total, beyond each session's own limits. When a
+ * session's charge takes the total of the open sessions past its budget, the session holding
+ * the most of it gives way (among equals, the least recently active): it is closed with the
+ * budget's reason (file_budget, memory_budget), and only it. */
+enum sensor_budget {
+	SENSOR_BUDGET_FILES,  /* bytes of attacker files (limits.vfs_total) */
+	SENSOR_BUDGET_MEMORY, /* bytes of shell memory (limits.shell_memory_total) */
+	SENSOR_BUDGETS
 };
 
 struct sensor_session {
@@ -87,7 +102,9 @@ struct sensor_session {
 	uint64_t start_ms;
 	uint64_t end_ms; /* when the close was asked for */
 	uint64_t last_input_ms;
+	uint64_t last_progress_ms; /* accepted, or the last sensor_session_progress */
 	uint64_t bytes_in;
+	uint64_t held[SENSOR_BUDGETS];         /* what it holds of each sensor-wide budget */
 	enum sensor_close_reason close_reason; /* set once the session is closing */
 	bool closing;
 	bool handles_closed;
@@ -130,6 +147,15 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
  * must not touch the module's state when on_close has run (use the session only). */
 void sensor_session_hold(struct sensor_session *s);
 void sensor_session_release(struct sensor_session *s);
+/* The peer made progress (a complete line, a request): the session is the most recently
+ * active, the last a full session table evicts (limits.evict_idle). Bytes that never make a
+ * line are no progress, so a slowloris is evicted first. */
+void sensor_session_progress(struct sensor_session *s);
+/* The session's holding of budget b changed by delta bytes (a module calls it on every change,
+ * frees included, until its on_close returns). Returns false when this session must give way:
+ * it is then closing with the budget's reason, and the module should stop its work. Another
+ * session that gives way is closed from here. */
+bool sensor_session_account(struct sensor_session *s, enum sensor_budget b, long long delta);
 /* Emits an event with the session's identity. `fields` is stolen. */
 void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *fields,
 			 const char *fmt, ...) LIB_PRINTF(4, 5);

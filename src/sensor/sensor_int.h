@@ -30,13 +30,29 @@ struct sensor_listener {
 	const struct sensor_proto *proto;
 	const struct profile *profile;
 	struct sensor_listen_spec spec;
+	/* A connection waits unaccepted (libuv holds it and stops polling the socket) until
+	 * sessions are freed: the kernel's backlog queues the rest instead of the sensor refusing
+	 * them. */
+	bool paused;
+	unsigned accepted_turn; /* connections accepted this loop turn */
 };
 
 struct sensor_stats {
 	uint64_t accepted;
 	uint64_t refused_total;
 	uint64_t refused_source;
+	uint64_t refused_error; /* accept failed (out of descriptors...) */
+	uint64_t evicted;
 	uint64_t closed;
+	uint64_t gave_way[SENSOR_BUDGETS];   /* sessions closed for a sensor-wide budget */
+	uint64_t unreleased[SENSOR_BUDGETS]; /* sessions freed still holding (a module's bug) */
+};
+
+/* One sensor-wide budget: what all sessions hold, and the part held by sessions already closing
+ * (freed when they are; not counted against the budget, so one excess closes one session). */
+struct sensor_budget_state {
+	uint64_t held;
+	uint64_t leaving;
 };
 
 struct sensor {
@@ -50,15 +66,39 @@ struct sensor {
 	struct sensor_listener *listeners;
 	size_t nlisteners;
 	struct sensor_srctab sources;
-	struct sensor_session *sessions; /* doubly linked list of open sessions */
-	size_t nsessions;
+	/* Live sessions, doubly linked, most recently active first: a session moves to the head
+	 * when it is accepted or makes progress (sensor_session_progress), so the tail is the one
+	 * without progress for longest (the one a full table evicts). A session that begins to
+	 * close moves to the closing list until it is freed. */
+	struct sensor_session *sessions, *sessions_tail;
+	struct sensor_session *closing, *closing_tail;
+	size_t nsessions;      /* both lists */
+	size_t nclosing;       /* the closing list */
 	uint64_t queued_bytes; /* output waiting in every session's write queue */
+	struct sensor_budget_state budgets[SENSOR_BUDGETS];
+	uv_check_t turn; /* after each loop turn's I/O: accepting starts again */
+	bool turn_init;
 	struct sensor_stats stats;
 	bool stopping;
 };
 
+/* Sessions that may be closing beyond limits.max_sessions after evictions: an evicted session
+ * is cut at once and freed before the loop turns. With that many, accepting pauses until they
+ * are freed (the connections wait in the listen backlog). */
+#define SENSOR_EVICT_SLACK 1024
+/* Connections accepted per loop turn and listener; the rest wait in the backlog until the next
+ * turn, so a flood of new peers cannot keep the loop from reading the open sessions (each of
+ * which may be evicted by a newcomer before its line is read). */
+#define SENSOR_ACCEPT_BATCH 64
+
+/* Accepts on listeners paused by the batch or the slack, as far as they allow (session.c). */
+void sensor_listeners_resume(struct sensor *sn);
 /* Creates and frees a session for an accepted connection (session.c). */
 void sensor_session_accept(struct sensor_listener *l);
+/* The budgets' side of a session's end (budget.c): its holdings stop counting when it begins to
+ * close, and leave the totals when it is freed. */
+void sensor_budget_leave(struct sensor_session *s);
+void sensor_budget_release(struct sensor_session *s);
 /* Closes every session with reason "shutdown". */
 void sensor_sessions_shutdown(struct sensor *sn);
 /* Finds a protocol module by name (listener.c). */

@@ -75,6 +75,42 @@ void sensor_session_emit(struct sensor_session *s, enum core_event id, json_t *f
 	core_emit_msg(s->sensor->svc.bus, &s->conn, id, fields, msg);
 }
 
+/* The lists of sessions (sensor_int.h): live ones most recently active first, and closing
+ * ones, each doubly linked. */
+struct list {
+	struct sensor_session **head, **tail;
+};
+
+static struct list list_of(struct sensor *sn, bool closing)
+{
+	return closing ? (struct list){&sn->closing, &sn->closing_tail}
+		       : (struct list){&sn->sessions, &sn->sessions_tail};
+}
+
+static void list_unlink(struct list l, struct sensor_session *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		*l.head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		*l.tail = s->prev;
+	s->prev = s->next = NULL;
+}
+
+static void list_push_front(struct list l, struct sensor_session *s)
+{
+	s->prev = NULL;
+	s->next = *l.head;
+	if (*l.head)
+		(*l.head)->prev = s;
+	else
+		*l.tail = s;
+	*l.head = s;
+}
+
 /* The session's record goes: mitsu.session.closed as its last event, then the memory. */
 static void session_finish(struct sensor_session *s)
 {
@@ -86,15 +122,13 @@ static void session_finish(struct sensor_session *s)
 			    "session closed (%s) after %.1f s",
 			    sensor_close_reason_name(s->close_reason), duration);
 	sensor_srctab_release(&sn->sources, s->src_addr, s->src_len);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		sn->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	list_unlink(list_of(sn, s->closing), s);
 	sn->nsessions--;
+	if (s->closing)
+		sn->nclosing--;
 	sn->stats.closed++;
 	free(s);
+	sensor_listeners_resume(sn);
 }
 
 static void session_free(struct sensor_session *s)
@@ -102,6 +136,7 @@ static void session_free(struct sensor_session *s)
 	if (s->proto && s->proto->on_close)
 		s->proto->on_close(s);
 	s->proto = NULL;
+	sensor_budget_release(s);
 	/* Last, after what the module records at its end (files the attacker left behind), and
 	 * once the work it started for the session (samples being stored) is done. */
 	s->ended = true;
@@ -191,7 +226,12 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	if (s->closing)
 		return;
 	s->closing = true;
+	s->sensor->nclosing++;
 	s->close_reason = reason;
+	/* From the live list, where evictions and budgets look, to the closing one. */
+	list_unlink(list_of(s->sensor, false), s);
+	list_push_front(list_of(s->sensor, true), s);
+	sensor_budget_leave(s);
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	uv_timer_stop(&s->timer);
 	s->end_ms = lib_mono_ms();
@@ -425,15 +465,68 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
 }
 
+void sensor_session_progress(struct sensor_session *s)
+{
+	if (s->closing)
+		return;
+	s->last_progress_ms = lib_mono_ms();
+	if (s->sensor->sessions != s) {
+		list_unlink(list_of(s->sensor, false), s);
+		list_push_front(list_of(s->sensor, false), s);
+	}
+}
+
+/* The table is full: evicts the live session that made no progress for longest (a slowloris
+ * trickling bytes that never make a line goes first), if that is at least limits.evict_idle, so
+ * a new peer gets the slot (oldest-first eviction: a full table takes newcomers rather than
+ * keeping its stalest peers); true if one was. The evicted session is cut at once and freed
+ * before the loop turns. */
+static bool evict_one(struct sensor *sn)
+{
+	if (sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
+		return false;
+	struct sensor_session *v = sn->sessions_tail;
+	if (!v || lib_mono_ms() - v->last_progress_ms < sn->limits.evict_idle_ms)
+		return false;
+	sn->stats.evicted++;
+	sensor_session_close(v, SENSOR_CLOSE_EVICTED);
+	return true;
+}
+
 /* A connection refused before it became a session: only its socket handle exists. */
 static void on_refused_closed(uv_handle_t *h)
 {
 	free(h->data);
 }
 
+/* Whether l may accept now: its batch of this loop turn is not used up, and the sessions
+ * evicted but not yet freed leave room. */
+static bool may_accept(const struct sensor_listener *l)
+{
+	const struct sensor *sn = l->sensor;
+	return sn->stopping || (l->accepted_turn < SENSOR_ACCEPT_BATCH &&
+				sn->nsessions < sn->limits.max_sessions + SENSOR_EVICT_SLACK);
+}
+
+void sensor_listeners_resume(struct sensor *sn)
+{
+	for (size_t i = 0; i < sn->nlisteners; i++) {
+		struct sensor_listener *l = &sn->listeners[i];
+		if (l->paused && !uv_is_closing((uv_handle_t *)&l->tcp) && may_accept(l)) {
+			l->paused = false;
+			sensor_session_accept(l);
+		}
+	}
+}
+
 void sensor_session_accept(struct sensor_listener *l)
 {
 	struct sensor *sn = l->sensor;
+	if (!may_accept(l)) {
+		l->paused = true; /* not accepted: libuv keeps it and stops polling */
+		return;
+	}
+	l->accepted_turn++;
 	struct sensor_session *s = xcalloc(1, sizeof(*s));
 	s->sensor = sn;
 	uv_tcp_init(sn->loop, &s->tcp);
@@ -448,7 +541,9 @@ void sensor_session_accept(struct sensor_listener *l)
 	int plen = sizeof(peer), llen = sizeof(local);
 	uint8_t a[16];
 	size_t alen = 0;
-	bool refuse = sn->stopping || sn->nsessions >= sn->limits.max_sessions;
+	/* Closing sessions count until they are freed; evicted ones are freed this turn. */
+	size_t live = sn->nsessions - sn->nclosing;
+	bool refuse = sn->stopping || (live >= sn->limits.max_sessions && !evict_one(sn));
 	if (refuse)
 		sn->stats.refused_total++;
 	if (!refuse && (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &plen) ||
@@ -477,15 +572,12 @@ void sensor_session_accept(struct sensor_listener *l)
 	s->open_handles = 2;
 	s->proto = l->proto;
 	s->profile = l->profile;
-	s->start_ms = s->last_input_ms = lib_mono_ms();
+	s->start_ms = s->last_input_ms = s->last_progress_ms = lib_mono_ms();
 	core_session_id(s->conn.session);
 	s->conn.protocol = l->proto->name;
 	addr_text(&peer, s->conn.src_ip, sizeof(s->conn.src_ip), &s->conn.src_port);
 	addr_text(&local, s->conn.dst_ip, sizeof(s->conn.dst_ip), &s->conn.dst_port);
-	s->next = sn->sessions;
-	if (sn->sessions)
-		sn->sessions->prev = s;
-	sn->sessions = s;
+	list_push_front(list_of(sn, false), s);
 	sn->nsessions++;
 
 	sensor_session_emit(s, EV_SESSION_CONNECT,
@@ -503,7 +595,7 @@ void sensor_session_accept(struct sensor_listener *l)
 
 void sensor_sessions_shutdown(struct sensor *sn)
 {
-	for (struct sensor_session *s = sn->sessions; s; s = s->next)
-		if (!s->closing)
-			sensor_session_close(s, SENSOR_CLOSE_SHUTDOWN);
+	/* Each close moves the session to the closing list. */
+	while (sn->sessions)
+		sensor_session_close(sn->sessions, SENSOR_CLOSE_SHUTDOWN);
 }

@@ -816,8 +816,8 @@ static int cmd_unset(struct cmd *c)
 			struct level *l = c->sh->lvl;
 			for (size_t k = 0; k < l->nfuncs; k++)
 				if (strcmp(l->funcs[k].name, c->argv[i]) == 0) {
-					free(l->funcs[k].name);
-					free(l->funcs[k].src);
+					shell_acct_free(c->sh, l->funcs[k].name);
+					shell_acct_free(c->sh, l->funcs[k].src);
 					l->funcs[k] = l->funcs[--l->nfuncs];
 					break;
 				}
@@ -851,12 +851,12 @@ static int cmd_set(struct cmd *c)
 	}
 	if (i < c->argc || (c->argc > 1 && strcmp(c->argv[c->argc - 1], "--") == 0)) {
 		for (size_t k = 0; k < l->npos; k++)
-			free(l->pos[k]);
+			shell_acct_free(c->sh, l->pos[k]);
 		free(l->pos);
 		l->npos = (size_t)(c->argc - i);
 		l->pos = xcalloc(l->npos + 1, sizeof(char *));
 		for (size_t k = 0; k < l->npos; k++)
-			l->pos[k] = xstrdup(c->argv[i + (int)k]);
+			l->pos[k] = shell_acct_strdup(c->sh, c->argv[i + (int)k]);
 	}
 	return 0;
 }
@@ -870,7 +870,7 @@ static int cmd_shift(struct cmd *c)
 		return 2;
 	}
 	for (long k = 0; k < n; k++)
-		free(l->pos[k]);
+		shell_acct_free(c->sh, l->pos[k]);
 	memmove(l->pos, l->pos + n, (l->npos - (size_t)n) * sizeof(char *));
 	l->npos -= (size_t)n;
 	return 0;

@@ -5,6 +5,7 @@
  * nested `sh`, a script, a subshell) are levels with their own cwd and variables. Also: file
  * descriptors and redirections, command lookup, script execution, and the public API. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,8 +389,8 @@ static int setvar_real(struct shell *sh, const char *name, const char *value, bo
 		if (v->readonly)
 			return -EPERM;
 		if (value) {
-			char *nv = xstrdup(value);
-			free(v->value);
+			char *nv = shell_acct_strdup(sh, value);
+			shell_acct_free(sh, v->value);
 			v->value = nv;
 		}
 		v->exported |= export;
@@ -402,8 +403,8 @@ static int setvar_real(struct shell *sh, const char *name, const char *value, bo
 		l->vars = xrealloc(l->vars, l->capvars * sizeof(*l->vars));
 	}
 	v = &l->vars[l->nvars++];
-	v->name = xstrdup(name);
-	v->value = value ? xstrdup(value) : NULL;
+	v->name = shell_acct_strdup(sh, name);
+	v->value = value ? shell_acct_strdup(sh, value) : NULL;
 	v->exported = export;
 	v->readonly = false;
 	return 0;
@@ -419,33 +420,33 @@ void shell_unsetvar(struct shell *sh, const char *name)
 		if (strcmp(l->vars[i].name, name) == 0) {
 			if (l->vars[i].readonly)
 				return;
-			free(l->vars[i].name);
-			free(l->vars[i].value);
+			shell_acct_free(sh, l->vars[i].name);
+			shell_acct_free(sh, l->vars[i].value);
 			l->vars[i] = l->vars[--l->nvars];
 			return;
 		}
 }
 
-static void free_pos(char **pos, size_t n)
+static void free_pos(struct shell *sh, char **pos, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(pos[i]);
+		shell_acct_free(sh, pos[i]);
 	free(pos);
 }
 
-static void level_free(struct level *l)
+static void level_free(struct shell *sh, struct level *l)
 {
 	for (size_t i = 0; i < l->nvars; i++) {
-		free(l->vars[i].name);
-		free(l->vars[i].value);
+		shell_acct_free(sh, l->vars[i].name);
+		shell_acct_free(sh, l->vars[i].value);
 	}
 	free(l->vars);
 	for (size_t i = 0; i < l->nfuncs; i++) {
-		free(l->funcs[i].name);
-		free(l->funcs[i].src);
+		shell_acct_free(sh, l->funcs[i].name);
+		shell_acct_free(sh, l->funcs[i].src);
 	}
 	free(l->funcs);
-	free_pos(l->pos, l->npos);
+	free_pos(sh, l->pos, l->npos);
 	free(l->cwd);
 	free(l->arg0);
 	free(l);
@@ -467,8 +468,8 @@ static struct level *level_copy(struct shell *sh, bool process)
 			l->vars = xrealloc(l->vars, l->capvars * sizeof(*l->vars));
 		}
 		struct var *v = &l->vars[l->nvars++];
-		v->name = xstrdup(o->vars[i].name);
-		v->value = o->vars[i].value ? xstrdup(o->vars[i].value) : NULL;
+		v->name = shell_acct_strdup(sh, o->vars[i].name);
+		v->value = o->vars[i].value ? shell_acct_strdup(sh, o->vars[i].value) : NULL;
 		v->exported = o->vars[i].exported;
 		v->readonly = o->vars[i].readonly;
 	}
@@ -476,15 +477,15 @@ static struct level *level_copy(struct shell *sh, bool process)
 		if (o->nfuncs) {
 			l->funcs = xcalloc(o->nfuncs, sizeof(*l->funcs));
 			for (size_t i = 0; i < o->nfuncs; i++) {
-				l->funcs[i].name = xstrdup(o->funcs[i].name);
-				l->funcs[i].src = xstrdup(o->funcs[i].src);
+				l->funcs[i].name = shell_acct_strdup(sh, o->funcs[i].name);
+				l->funcs[i].src = shell_acct_strdup(sh, o->funcs[i].src);
 			}
 			l->nfuncs = o->nfuncs;
 		}
 		if (o->npos) {
 			l->pos = xcalloc(o->npos, sizeof(*l->pos));
 			for (size_t i = 0; i < o->npos; i++)
-				l->pos[i] = xstrdup(o->pos[i]);
+				l->pos[i] = shell_acct_strdup(sh, o->pos[i]);
 			l->npos = o->npos;
 		}
 		l->script = o->script;
@@ -513,7 +514,7 @@ static void level_pop(struct shell *sh)
 		return;
 	sh->lvl = l->parent;
 	sh->nlevels--;
-	level_free(l);
+	level_free(sh, l);
 }
 
 static struct func *find_func(struct shell *sh, const char *name)
@@ -529,15 +530,15 @@ static void define_func(struct shell *sh, const char *name, const char *src)
 	struct level *l = sh->lvl;
 	struct func *f = find_func(sh, name);
 	if (f) {
-		free(f->src);
-		f->src = xstrdup(src);
+		shell_acct_free(sh, f->src);
+		f->src = shell_acct_strdup(sh, src);
 		return;
 	}
 	if (l->nfuncs >= SH_FUNCS_MAX)
 		return;
 	l->funcs = xrealloc(l->funcs, (l->nfuncs + 1) * sizeof(*l->funcs));
-	l->funcs[l->nfuncs].name = xstrdup(name);
-	l->funcs[l->nfuncs].src = xstrdup(src);
+	l->funcs[l->nfuncs].name = shell_acct_strdup(sh, name);
+	l->funcs[l->nfuncs].src = shell_acct_strdup(sh, src);
 	l->nfuncs++;
 }
 
@@ -569,7 +570,7 @@ static void frame_free_state(struct shell *sh, struct frame *f)
 			if (cs->fetch && cs->fetch_free)
 				cs->fetch_free(cs->fetch);
 			if (cs->after == AFTER_FUNC) {
-				free_pos(sh->lvl->pos, sh->lvl->npos);
+				free_pos(sh, sh->lvl->pos, sh->lvl->npos);
 				sh->lvl->pos = cs->saved_pos;
 				sh->lvl->npos = cs->saved_npos;
 			}
@@ -1128,7 +1129,7 @@ static int dispatch(struct cmd *c, const char *runner)
 		sh->lvl->npos = (size_t)(c->argc - 1);
 		sh->lvl->pos = xcalloc((size_t)c->argc, sizeof(char *));
 		for (int i = 1; i < c->argc; i++)
-			sh->lvl->pos[i - 1] = xstrdup(c->argv[i]);
+			sh->lvl->pos[i - 1] = shell_acct_strdup(sh, c->argv[i]);
 		size_t before = sh->nframes;
 		push_node(sh, res.node, f->fd, false);
 		if (sh->nframes > before)
@@ -1727,7 +1728,7 @@ int shell_run_script(struct cmd *c, const char *text, size_t len, const char *ar
 		if (nargs) {
 			l->pos = xcalloc(nargs, sizeof(char *));
 			for (size_t i = 0; i < nargs; i++)
-				l->pos[i] = xstrdup(args[i]);
+				l->pos[i] = shell_acct_strdup(sh, args[i]);
 			l->npos = nargs;
 		}
 		level_push(sh, l);
@@ -1973,6 +1974,10 @@ static void run(struct shell *sh)
 	while (sh->nframes && !sh->closed && !sh->suspended && !sh->waiting) {
 		if (sh->vfs.work > SH_WORK_MAX) {
 			sh_close(sh, SHELL_END_WORK_LIMIT);
+			break;
+		}
+		if (sh->give_way) {
+			sh_close(sh, sh->give_way_end);
 			break;
 		}
 		if (sh->unwind) {
@@ -2244,6 +2249,50 @@ static void user_ids(const struct profile *p, uint32_t *uid, uint32_t *gid)
 	}
 }
 
+/* ------------------------------------------------------------------ budgets
+ * The shell tells its owner every change of what it holds of the sensor-wide budgets; when the
+ * owner answers that this session must give way, the run loop ends the session at its next
+ * step (a command in progress finishes its current write). */
+
+static void account(struct shell *sh, enum shell_budget b, long long delta)
+{
+	if (!delta || !sh->io.account)
+		return;
+	if (!sh->io.account(sh->io.arg, b, delta) && !sh->give_way) {
+		sh->give_way = true;
+		sh->give_way_end =
+			b == SHELL_BUDGET_FILES ? SHELL_END_FILE_BUDGET : SHELL_END_MEMORY_BUDGET;
+	}
+}
+
+static void vfs_charged(void *arg, long long delta)
+{
+	account(arg, SHELL_BUDGET_FILES, delta);
+}
+
+/* The allocator's own size is what is counted, the same at both ends whatever the string
+ * holds by then. */
+char *shell_acct_strdup(struct shell *sh, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = xmalloc(n);
+	memcpy(p, s, n);
+	size_t held = malloc_usable_size(p);
+	sh->mem += held;
+	account(sh, SHELL_BUDGET_MEMORY, (long long)held);
+	return p;
+}
+
+void shell_acct_free(struct shell *sh, char *s)
+{
+	if (!s)
+		return;
+	size_t held = malloc_usable_size(s);
+	free(s);
+	sh->mem -= held;
+	account(sh, SHELL_BUDGET_MEMORY, -(long long)held);
+}
+
 struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 			const struct shell_io *io)
 {
@@ -2267,6 +2316,8 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
 	sh->vfs.report = shell_report;
 	sh->vfs.report_arg = sh;
 	shell_procfs_attach(sh);
+	sh->vfs.charged = vfs_charged;
+	sh->vfs.charged_arg = sh;
 	sh->tty.refs = 1;
 	sh->tty.kind = FO_TTY;
 	sh->tty.readable = true;
@@ -2308,7 +2359,7 @@ void shell_free(struct shell *sh)
 	while (sh->lvl) {
 		struct level *l = sh->lvl;
 		sh->lvl = l->parent;
-		level_free(l);
+		level_free(sh, l);
 	}
 	shell_vfs_fini(&sh->vfs);
 	buf_free(&sh->queue);

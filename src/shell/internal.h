@@ -128,6 +128,9 @@ struct vfs {
 	uint32_t uid, gid;
 	vfs_report_fn report;
 	void *report_arg;
+	/* Told every change of `bytes` (the sensor-wide budget of attacker files); may be NULL. */
+	void (*charged)(void *arg, long long delta);
+	void *charged_arg;
 };
 
 void shell_vfs_init(struct vfs *v, const struct profile *p, size_t max_bytes, size_t max_files,
@@ -445,6 +448,9 @@ struct shell {
 	uint64_t *reported; /* allocated on the first report */
 	size_t nreported;
 	uint8_t hkey[16];
+	size_t mem;    /* bytes counted as SHELL_BUDGET_MEMORY (shell_acct_strdup) */
+	bool give_way; /* io->account asked this session to give way */
+	enum shell_end give_way_end;
 };
 
 /* Context of one running command. */
@@ -478,6 +484,11 @@ bool shell_stdin_line(struct cmd *c, struct buf *line);
 struct fobj *shell_fobj_new(int kind);
 void shell_fobj_ref(struct fobj *o);
 void shell_fobj_unref(struct shell *sh, struct fobj *o);
+
+/* Strings of variables, functions and positional parameters: counted against the sensor-wide
+ * shell memory budget (io->account). What one allocates the other must free. */
+char *shell_acct_strdup(struct shell *sh, const char *s);
+void shell_acct_free(struct shell *sh, char *s);
 
 /* Variables of the current level. */
 const char *shell_getvar(struct shell *sh, const char *name);

@@ -76,6 +76,12 @@ struct shell_fetch_result {
 	int remote_port;
 };
 
+/* What the shell's holdings count against: the sensor-wide budgets (io->account). */
+enum shell_budget {
+	SHELL_BUDGET_FILES,  /* bytes of the session's files (what limits.vfs_bytes counts) */
+	SHELL_BUDGET_MEMORY, /* bytes of variables, functions and positional parameters */
+};
+
 /* Why the shell ended the session. */
 enum shell_end {
 	SHELL_END_EXIT,          /* exit, logout */
@@ -84,6 +90,8 @@ enum shell_end {
 	SHELL_END_KILLED,        /* the login shell was killed (kill -9 $$) */
 	SHELL_END_COMMAND_LIMIT, /* limits.shell_commands ran out */
 	SHELL_END_WORK_LIMIT,    /* a command did more work than one session may */
+	SHELL_END_FILE_BUDGET,   /* the sensor's budget of attacker files: this session gave way */
+	SHELL_END_MEMORY_BUDGET, /* the sensor's budget of shell memory: this session gave way */
 };
 
 struct shell_io {
@@ -112,6 +120,11 @@ struct shell_io {
 	 * calls shell_wait_done when it fires, never from inside this call. NULL, or <0: the wait
 	 * takes no time (unit tests, fuzzing). */
 	int (*wait)(void *arg, uint64_t ms);
+	/* What the shell holds of a budget changed by delta bytes (every change, frees included,
+	 * until shell_free). Returns false when this session must give way to the sensor-wide
+	 * budget: the shell stops before its next step and ends with SHELL_END_FILE_BUDGET or
+	 * SHELL_END_MEMORY_BUDGET. NULL: nothing is counted. */
+	bool (*account)(void *arg, enum shell_budget b, long long delta);
 };
 
 /* Creates the shell of a logged-in session: cwd = profile home. Prints nothing yet. */

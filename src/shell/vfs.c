@@ -169,6 +169,8 @@ static void vdata_charge(struct vfs *v, struct vdata *vd, size_t newcharge)
 {
 	v->bytes -= vd->charged;
 	v->bytes += newcharge;
+	if (v->charged && newcharge != vd->charged)
+		v->charged(v->charged_arg, (long long)newcharge - (long long)vd->charged);
 	vd->charged = newcharge;
 }
 

@@ -5,6 +5,7 @@ Every test file ends with:  if __name__ == '__main__': harness.main()
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -17,6 +18,41 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MITSU = os.environ.get('MITSU_BIN', os.path.join(ROOT, 'build', 'mitsu'))
 SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:')
+# A diagnostic line of mitsu's own log (src/lib/log.c): "TIMESTAMP LEVEL TAG: message".
+LOG_LINE = re.compile(r'^\S+ (warn|error) ([\w.-]+): (.*)$')
+
+
+def unexpected_log_lines(text, expect=()):
+    """The warn and error lines of mitsu's log in text that match none of the regular
+    expressions in expect (matched against "TAG: message"). A warning is how mitsu says it lost
+    or refused something, so a test that does not expect one must not pass with it."""
+    pats = [re.compile(e) for e in expect]
+    bad = []
+    for line in text.splitlines():
+        m = LOG_LINE.match(line)
+        if m and not any(p.search('%s: %s' % (m.group(2), m.group(3))) for p in pats):
+            bad.append(line)
+    return bad
+
+
+def wait_until(pred, timeout=10, what='the condition'):
+    """Polls pred() until it returns a true value (returned), or fails after timeout seconds.
+    The wait is on the thing itself (a port, a file, a row): the pause only spaces the polls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
+        time.sleep(0.02)
+
+
+def udp_bound(addr, port):
+    """Whether some socket is bound to the UDP address addr:port (IPv4), from /proc/net/udp."""
+    want = '%s:%04X' % (''.join('%02X' % int(b) for b in reversed(addr.split('.'))), port)
+    with open('/proc/net/udp') as f:
+        return any(line.split()[1] == want for line in list(f)[1:])
 
 
 def free_port(kind=socket.SOCK_STREAM, host='127.0.0.1'):
@@ -26,8 +62,9 @@ def free_port(kind=socket.SOCK_STREAM, host='127.0.0.1'):
         return s.getsockname()[1]
 
 
-def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None):
-    """Runs a one-shot mitsu command; returns CompletedProcess (text)."""
+def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None, expect_log=()):
+    """Runs a one-shot mitsu command; returns CompletedProcess (text). With check, a warn or
+    error line of its log that matches none of expect_log (regular expressions) fails it."""
     cmd = [MITSU] + list(args)
     if data_dir:
         cmd[2:2] = ['--data-dir', data_dir]
@@ -38,14 +75,23 @@ def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None):
             raise AssertionError('sanitizer report from %s:\n%s' % (' '.join(cmd), p.stderr[-4000:]))
     if check and p.returncode != 0:
         raise AssertionError('%s exited %d:\n%s' % (' '.join(cmd), p.returncode, p.stderr[-4000:]))
+    bad = unexpected_log_lines(p.stderr, expect_log) if check else []
+    if bad:
+        raise AssertionError('unexpected warnings from %s:\n%s' % (' '.join(cmd), '\n'.join(bad[:20])))
     return p
 
 
 class Sensor:
-    """A `mitsu run` process on loopback with its own data directory."""
+    """A `mitsu run` process on loopback with its own data directory.
+
+    Its stderr is kept; when it stops, a warn or error line of its log fails the test unless it
+    matches one of the regular expressions of expect_log (against "TAG: message"), which a test
+    that provokes a warning declares (Sensor(..., expect_log=[r'^samples: '])) or adds to
+    (s.expect_log.append(...)) before it stops."""
 
     def __init__(self, listens=None, sets=(), extra_args=(), data_dir=None, config_text=None,
-                 web_port=None):
+                 web_port=None, expect_log=()):
+        self.expect_log = list(expect_log)
         self.tmp = tempfile.mkdtemp(prefix='mitsu-it-')
         self.data_dir = data_dir or os.path.join(self.tmp, 'data')
         self.port = free_port()
@@ -67,26 +113,29 @@ class Sensor:
         self.args = args
         self.stderr_path = os.path.join(self.tmp, 'stderr')
         self.proc = None
-        self.probe_ports = set()  # connections the harness made to see the port open
+        self.probes = set()  # (address, port) of the connections the harness made to see a port open
 
     def start(self, wait_ports=None):
+        """Starts mitsu run and waits until it accepts on each port of wait_ports (a port on
+        127.0.0.1 or a (host, port) pair; default: every listener's port on 127.0.0.1)."""
         self.errf = open(self.stderr_path, 'w')
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.errf)
         ports = wait_ports if wait_ports is not None else [self._port_of(l) for l in self.listens]
         deadline = time.monotonic() + 30
         for port in ports:
+            host, port = port if isinstance(port, tuple) else ('127.0.0.1', port)
             while True:
                 if self.proc.poll() is not None:
                     raise AssertionError('mitsu exited %d at start:\n%s' % (self.proc.returncode, self.stderr()))
                 try:
-                    probe = socket.create_connection(('127.0.0.1', port), timeout=1)
-                    self.probe_ports.add(probe.getsockname()[1])
+                    probe = socket.create_connection((host, port), timeout=1)
+                    self.probes.add(probe.getsockname()[:2])
                     probe.close()
                     break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise AssertionError('mitsu did not listen on %d:\n%s' % (port, self.stderr()))
-                    time.sleep(0.05)
+                        raise AssertionError('mitsu did not listen on %s:%d:\n%s' % (host, port, self.stderr()))
+                    time.sleep(0.05)  # spaces the probes of the port
         return self
 
     @staticmethod
@@ -118,6 +167,10 @@ class Sensor:
                     raise AssertionError('sanitizer report from mitsu run:\n' + err[-6000:])
             if check and self.proc.returncode not in (0, -signal.SIGTERM):
                 raise AssertionError('mitsu run exited %d:\n%s' % (self.proc.returncode, err[-4000:]))
+            bad = unexpected_log_lines(err, self.expect_log) if check else []
+            if bad:
+                raise AssertionError('unexpected warnings from mitsu run (declare the expected '
+                                     'ones with expect_log):\n' + '\n'.join(bad[:20]))
         return self
 
     def cleanup(self):
@@ -144,8 +197,8 @@ class Sensor:
                         if line.endswith('\n'):
                             e = json.loads(line)
                             # The harness's own readiness probes are not part of any test.
-                            if (not include_probes and e.get('src_port') in self.probe_ports
-                                    and e.get('src_ip') == '127.0.0.1'):
+                            if (not include_probes
+                                    and (e.get('src_ip'), e.get('src_port')) in self.probes):
                                 continue
                             evs.append(e)
             except FileNotFoundError:
@@ -157,7 +210,7 @@ class Sensor:
                 break
             if time.monotonic() > deadline:
                 raise AssertionError('no %s event within %ss' % (wid, timeout))
-            time.sleep(0.05)
+            time.sleep(0.05)  # spaces the reads of the file
         if eventid:
             evs = [e for e in evs if e['eventid'] == eventid]
         return evs

@@ -8,12 +8,12 @@ import atexit
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -255,7 +255,13 @@ class ContainmentTest(harness.unittest.TestCase):
                 self.assertIn('listening on', seen)
                 p = harness.run_mitsu('box', '--format', 'json', '--window', WINDOW, sample,
                                       data_dir=os.path.join(tmp, 'data'), timeout=300)
-                time.sleep(0.5)  # let tcpdump write what it has
+                # A marker datagram on the host after the run: once tcpdump (-U: a write per
+                # packet) has written it, it has written everything captured before it.
+                marker = '127.%d.%d.%d' % (77, os.getpid() % 250, os.getpid() // 250 % 250 + 1)
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as m:
+                    m.sendto(b'marker', (marker, 9))
+                harness.wait_until(lambda: any(dst == marker for _, _, dst in read_any_pcap(pcap)),
+                                   timeout=30, what='the marker datagram in the host capture')
             finally:
                 dump.terminate()
                 dump.wait(timeout=30)
@@ -273,15 +279,21 @@ class ContainmentTest(harness.unittest.TestCase):
             # Nothing of the run is left: no link, no scratch root, no process of its uid.
             self.assertEqual(set(os.listdir('/sys/class/net')) - links_before, set())
             uid = v['dynamic']['limits']['uid']
-            owners = []
-            for pid in filter(str.isdigit, os.listdir('/proc')):
-                try:
-                    st = os.stat('/proc/' + pid)
-                except OSError:
-                    continue
-                if st.st_uid in (uid, uid + 1):
-                    owners.append(pid)
-            self.assertEqual(owners, [])
+
+            def owners():
+                found = []
+                for pid in filter(str.isdigit, os.listdir('/proc')):
+                    try:
+                        st = os.stat('/proc/' + pid)
+                    except OSError:
+                        continue
+                    if st.st_uid in (uid, uid + 1):
+                        found.append(pid)
+                return found
+            # A killed process may still be being reaped when `mitsu box` returns: wait for its
+            # uid to own nothing (once this waited on a fixed pause).
+            harness.wait_until(lambda: not owners(), timeout=10,
+                               what='the processes of uid %d to end' % uid)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -56,7 +55,9 @@ def loopback_address():
                 s.close()
         if ok:
             return addr
-    raise AssertionError('no free loopback address')
+    raise AssertionError('no loopback address with ports 21, 69 and 80 free: a service bound to every '
+                         'address holds them (Debian starts vsftpd and tftpd-hpa at install; '
+                         'scripts/deps stops them)')
 
 
 class Servers:
@@ -84,7 +85,8 @@ class Servers:
     def start_tftp(self):
         self.procs.append(subprocess.Popen(['in.tftpd', '-L', '-a', '%s:69' % self.addr, '-s', '-u', 'root', self.root],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(0.2)
+        harness.wait_until(lambda: harness.udp_bound(self.addr, 69), timeout=15,
+                           what='in.tftpd on %s:69' % self.addr)
 
     def start_ftp(self):
         empty = tempfile.mkdtemp(prefix='mitsu-ftp-empty-')
@@ -100,14 +102,13 @@ class Servers:
         self._wait_tcp(21)
 
     def _wait_tcp(self, port):
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+        def accepts():
             try:
                 socket.create_connection((self.addr, port), timeout=1).close()
-                return
+                return True
             except OSError:
-                time.sleep(0.05)
-        raise AssertionError('server on %s:%d did not start' % (self.addr, port))
+                return False
+        harness.wait_until(accepts, timeout=15, what='a server on %s:%d' % (self.addr, port))
 
     def stop(self):
         for p in self.procs:

@@ -101,7 +101,8 @@ class PostgresTest(harness.unittest.TestCase):
         self.assertEqual(self.pg.query('SELECT count(DISTINCT uuid) FROM events'), str(len(want)))
 
     def test_spool_while_away_and_no_duplicates(self):
-        s = harness.Sensor(sets=['telnet.fail_delay_ms=0', 'sinks.postgres=' + self.pg.conninfo()]).start()
+        s = harness.Sensor(sets=['telnet.fail_delay_ms=0', 'sinks.postgres=' + self.pg.conninfo()],
+                           expect_log=[r'^postgres: cannot reach the database']).start()
         try:
             one_session(s.port, 'AWAY')
             s.events(wait_for=('mitsu.session.closed', None))

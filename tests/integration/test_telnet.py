@@ -5,6 +5,7 @@ import hashlib
 import os
 import random
 import re
+import select
 import socket
 import stat
 import subprocess
@@ -193,13 +194,13 @@ class TelnetTest(harness.unittest.TestCase):
             for line, end in ((b'root', b'\r\0'), (b'xc3511', b'\r\n')):
                 for b in line + end:
                     bot.send(bytes([b]))
-                    time.sleep(0.002)
+                    time.sleep(0.002)  # a slow writer on purpose: one byte per segment
                 if line == b'root':
                     bot.read_until_token(b'assword')
             bot.read_prompt()
             for b in b'/bin/busybox SPLIT\n':
                 bot.send(bytes([b]))
-                time.sleep(0.002)
+                time.sleep(0.002)  # a slow writer on purpose: one byte per segment
             bot.read_until_token(b'SPLIT: applet not found')
             bot.close()
 
@@ -381,16 +382,8 @@ class TelnetTest(harness.unittest.TestCase):
         os.chown(s.data_dir, nobody.pw_uid, nobody.pw_gid)
         os.chmod(s.tmp, 0o755)
         try:
-            s.proc = None
-            s.start(wait_ports=[])
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    bot = TelnetBot(23, host=addr)
-                    break
-                except OSError:
-                    self.assertLess(time.monotonic(), deadline, s.stderr())
-                    time.sleep(0.1)
+            s.start(wait_ports=[(addr, 23)])
+            bot = TelnetBot(23, host=addr)
             login(bot, 'root', 'xc3511')
             bot.sendline('/bin/busybox PRIV')
             bot.read_until_token(b'PRIV: applet not found')
@@ -416,11 +409,33 @@ class TelnetTest(harness.unittest.TestCase):
     def test_busybox_telnet_client(self):
         """BusyBox's own telnet client logs in and runs a command."""
         with harness.Sensor(sets=FAST) as s:
-            script = 'sleep 0.5; printf "root\\r\\n"; sleep 0.5; printf "xc3511\\r\\n"; sleep 0.5; ' \
-                     'printf "uname -m\\r\\n"; sleep 0.5; printf "exit\\r\\n"; sleep 0.5'
-            p = subprocess.run('(%s) | busybox telnet 127.0.0.1 %d' % (script, s.port), shell=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-            self.assertIn(b'armv7l', p.stdout)
+            p = subprocess.Popen(['busybox', 'telnet', '127.0.0.1', str(s.port)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            out = bytearray()
+            try:
+                # Each line is typed once the client shows what it answers (the client ends
+                # when its input does, so the input stays open until the session is over).
+                for wait, line in ((b'ogin', b'root'), (b'assword', b'xc3511'), (b'#', b'uname -m'),
+                                   (b'armv7l', b'exit')):
+                    harness.wait_until(lambda: wait in out or not read_some(p.stdout, out), timeout=30,
+                                       what='%r from busybox telnet' % wait)
+                    self.assertIn(wait, out)
+                    del out[:out.index(wait) + len(wait)]
+                    p.stdin.write(line + b'\r\n')
+                    p.stdin.flush()
+                p.wait(timeout=30)
+            finally:
+                p.kill()
+                p.wait()
+
+
+def read_some(f, out):
+    """Appends what f has to out, waiting up to 0.2 s; False at its end."""
+    if select.select([f], [], [], 0.2)[0]:
+        data = os.read(f.fileno(), 65536)
+        out += data
+        return bool(data)
+    return True
 
 
 if __name__ == '__main__':

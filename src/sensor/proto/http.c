@@ -151,6 +151,7 @@ static bool serve(struct hs *h)
 	bool close = webui_handle(s->sensor->webui, s->profile, s->conn.src_ip, req, &io, &h->out);
 	sensor_session_write(s, h->out.data, h->out.len);
 	h->requests++;
+	sensor_session_progress(s); /* a whole request: not the stalest when the table is full */
 	if (close || h->requests >= (uint64_t)core_cfg_int(cfg_of(h), OPT_HTTP_MAX_REQUESTS)) {
 		sensor_session_close(s, SENSOR_CLOSE_DONE);
 		return false;

@@ -269,8 +269,17 @@ static void io_close(void *arg, enum shell_end why)
 		[SHELL_END_KILLED] = SENSOR_CLOSE_KILLED,
 		[SHELL_END_COMMAND_LIMIT] = SENSOR_CLOSE_COMMAND_LIMIT,
 		[SHELL_END_WORK_LIMIT] = SENSOR_CLOSE_WORK_LIMIT,
+		[SHELL_END_FILE_BUDGET] = SENSOR_CLOSE_FILE_BUDGET,
+		[SHELL_END_MEMORY_BUDGET] = SENSOR_CLOSE_MEMORY_BUDGET,
 	};
 	tn_end(arg, reasons[why]);
+}
+
+static bool io_account(void *arg, enum shell_budget b, long long delta)
+{
+	struct tn *t = arg;
+	return sensor_session_account(
+		t->s, b == SHELL_BUDGET_FILES ? SENSOR_BUDGET_FILES : SENSOR_BUDGET_MEMORY, delta);
 }
 
 /* The downloader's outcomes map one to one onto what the shell prints. */
@@ -305,6 +314,7 @@ static void start_shell(struct tn *t)
 		.exec = io_exec,
 		.close = io_close,
 		.wait = io_wait,
+		.account = io_account,
 	};
 	if (sensor_fetcher(s->sensor))
 		io.fetch = io_fetch;
@@ -382,6 +392,7 @@ static void line_done(struct tn *t)
 	struct sensor_session *s = t->s;
 	const char *line = (const char *)(t->line.data ? t->line.data : (uint8_t *)"");
 	size_t len = t->line.len;
+	sensor_session_progress(s);
 	switch (t->state) {
 	case TN_USER:
 		tn_write(t, "\n", 1);

@@ -207,6 +207,41 @@ static void test_http_byte_at_a_time(void **state)
 	inproc_stop(&ip);
 }
 
+/* A full table evicts the session that made no progress (no complete line) for longest; one
+ * that sent a line stays, and so does a newer one. */
+static void test_eviction_order(void **state)
+{
+	static const char *const sets[] = {"limits.max_sessions=3", NULL};
+	struct inproc ip;
+	assert_int_equal(inproc_start(&ip, sets), 0);
+	int fd[4];
+	struct buf out[4];
+	for (int i = 0; i < 3; i++) {
+		fd[i] = inproc_connect(&ip);
+		assert_true(fd[i] >= 0);
+		buf_init(&out[i], 1 << 20);
+		expect(&ip, fd[i], &out[i], "login: ");
+	}
+	/* The first (oldest) makes progress; the second is now the stalest. */
+	trickle(&ip, fd[0], "root\r\n", 6, &out[0]);
+	expect(&ip, fd[0], &out[0], "assword");
+	fd[3] = inproc_connect(&ip);
+	buf_init(&out[3], 1 << 20);
+	expect(&ip, fd[3], &out[3], "login: ");
+	int closed = 0;
+	for (int k = 0; k < 100 && !closed; k++)
+		closed = inproc_pump(&ip, fd[1], &out[1]);
+	assert_int_equal(closed, 1);
+	assert_int_equal(ip.sn->stats.evicted, 1);
+	assert_int_equal(inproc_pump(&ip, fd[0], &out[0]), 0);
+	assert_int_equal(inproc_pump(&ip, fd[2], &out[2]), 0);
+	for (int i = 0; i < 4; i++) {
+		close(fd[i]);
+		buf_free(&out[i]);
+	}
+	inproc_stop(&ip);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -216,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_telnet_byte_at_a_time),
 		cmocka_unit_test(test_http_byte_at_a_time),
 		cmocka_unit_test(test_telnet_backspace_and_kill),
+		cmocka_unit_test(test_eviction_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
