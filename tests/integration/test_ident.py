@@ -127,6 +127,31 @@ class IdentProfilesTest(harness.unittest.TestCase):
             self.assertEqual(igd['vendor'], 'Realtek')
             self.assertTrue(any(k.endswith(':upnp.description') for k in igd['fields']))
 
+    def test_ssh_banner(self):
+        """An SSH identification line that names the device (MikroTik's ROSSSH) identifies it."""
+        srv = socket.socket()
+        srv.bind(('127.0.0.1', 0))
+        srv.listen(4)
+        port = srv.getsockname()[1]
+
+        def serve():
+            c, _ = srv.accept()
+            c.sendall(b'SSH-2.0-ROSSSH\r\n')
+            c.recv(100)  # until the grabber closes
+            c.close()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            r = harness.run_mitsu('ident', '--allow-private', '--no-store', '-F', 'json',
+                                  'ssh://127.0.0.1:%d' % port)
+            row = json_rows(r.stdout)[0]
+            self.assertTrue(row['identified'], row)
+            self.assertEqual((row['category'], row['vendor']), ('router', 'MikroTik'))
+            self.assertEqual(row['fields']['ssh:%d:ssh.banner' % port], 'SSH-2.0-ROSSSH')
+        finally:
+            t.join(10)
+            srv.close()
+
     def test_private_refused_without_flag(self):
         srv = socket.socket()
         srv.bind(('127.0.0.1', 0))
