@@ -434,6 +434,84 @@ static bool list_room(struct ctx *c, size_t n, const char *what)
 	return false;
 }
 
+/* [elf] needed = LIB...: the libraries /bin/busybox links. */
+static bool elf_needed(struct ctx *c, char *v)
+{
+	struct profile_elf *e = &c->p->elf;
+	char *tok[64];
+	int nt = split(v, tok, 64, false);
+	for (int i = 0; i < nt; i++) {
+		if (strchr(tok[i], '/') || has_ctl(tok[i]))
+			return fail(c,
+				    "[elf] needed: '%s' is a library name like libc.so.0, "
+				    "not a path",
+				    tok[i]),
+			       false;
+		if (!list_room(c, e->nneeded, "needed libraries"))
+			return false;
+		list_push(&e->needed, &e->nneeded, xstrdup(tok[i]));
+	}
+	return true;
+}
+
+/* [elf] lib = PATH SIZE [SONAME]: a generated shared library. */
+static bool elf_lib(struct ctx *c, char *v)
+{
+	char *tok[4];
+	unsigned long long sz;
+	int nt = split(v, tok, 4, false);
+	if (nt < 2 || nt > 3)
+		return fail(c, "[elf] lib: PATH SIZE [SONAME]"), false;
+	if (!valid_path(tok[0]))
+		return fail(c, "[elf] lib: '%s' is not an absolute, normalised path", tok[0]),
+		       false;
+	if (lib_parse_size(tok[1], &sz) || sz > PROFILE_MAX_FILE_BYTES)
+		return fail(c, "[elf] lib: bad size '%s'", tok[1]), false;
+	if (nt == 3 && (strchr(tok[2], '/') || has_ctl(tok[2])))
+		return fail(c, "[elf] lib: bad soname '%s'", tok[2]), false;
+	if (!list_room(c, c->nlibs, "generated files"))
+		return false;
+	c->libs = xrealloc(c->libs, (c->nlibs + 1) * sizeof(*c->libs));
+	c->libs[c->nlibs++] =
+		(struct lib_spec){.path = xstrdup(tok[0]),
+				  .size = (size_t)sz,
+				  .soname = xstrdup(nt == 3 ? tok[2] : strrchr(tok[0], '/') + 1),
+				  .line = c->line};
+	return true;
+}
+
+/* [elf] exe = PATH SIZE [NEEDED...]: another generated program. */
+static bool elf_exe(struct ctx *c, char *v)
+{
+	char *tok[66];
+	unsigned long long sz;
+	int nt = split(v, tok, 66, false);
+	if (nt < 2 || nt > 65)
+		return fail(c, "[elf] exe: PATH SIZE [NEEDED...]"), false;
+	if (!valid_path(tok[0]))
+		return fail(c, "[elf] exe: '%s' is not an absolute, normalised path", tok[0]),
+		       false;
+	if (lib_parse_size(tok[1], &sz) || sz > PROFILE_MAX_FILE_BYTES)
+		return fail(c, "[elf] exe: bad size '%s'", tok[1]), false;
+	if (!list_room(c, c->nlibs, "generated files"))
+		return false;
+	struct lib_spec l = {.path = xstrdup(tok[0]), .size = (size_t)sz, .line = c->line};
+	for (int i = 2; i < nt; i++) {
+		if (strchr(tok[i], '/') || has_ctl(tok[i])) {
+			free(l.path);
+			for (size_t j = 0; j < l.nneeded; j++)
+				free(l.needed[j]);
+			free(l.needed);
+			return fail(c, "[elf] exe: '%s' is a library name, not a path", tok[i]),
+			       false;
+		}
+		list_push(&l.needed, &l.nneeded, xstrdup(tok[i]));
+	}
+	c->libs = xrealloc(c->libs, (c->nlibs + 1) * sizeof(*c->libs));
+	c->libs[c->nlibs++] = l;
+	return true;
+}
+
 static bool on_elf(struct ctx *c, const char *name, char *v)
 {
 	struct profile_elf *e = &c->p->elf;
@@ -493,70 +571,11 @@ static bool on_elf(struct ctx *c, const char *name, char *v)
 		e->busybox_size = (size_t)sz;
 		c->elf_size_set = true;
 	} else if (strcmp(name, "needed") == 0) {
-		char *tok[64];
-		int nt = split(v, tok, 64, false);
-		for (int i = 0; i < nt; i++) {
-			if (strchr(tok[i], '/') || has_ctl(tok[i]))
-				return fail(c,
-					    "[elf] needed: '%s' is a library name like libc.so.0, "
-					    "not a path",
-					    tok[i]),
-				       false;
-			if (!list_room(c, e->nneeded, "needed libraries"))
-				return false;
-			list_push(&e->needed, &e->nneeded, xstrdup(tok[i]));
-		}
+		return elf_needed(c, v);
 	} else if (strcmp(name, "lib") == 0) {
-		char *tok[4];
-		unsigned long long sz;
-		int nt = split(v, tok, 4, false);
-		if (nt < 2 || nt > 3)
-			return fail(c, "[elf] lib: PATH SIZE [SONAME]"), false;
-		if (!valid_path(tok[0]))
-			return fail(c, "[elf] lib: '%s' is not an absolute, normalised path",
-				    tok[0]),
-			       false;
-		if (lib_parse_size(tok[1], &sz) || sz > PROFILE_MAX_FILE_BYTES)
-			return fail(c, "[elf] lib: bad size '%s'", tok[1]), false;
-		if (nt == 3 && (strchr(tok[2], '/') || has_ctl(tok[2])))
-			return fail(c, "[elf] lib: bad soname '%s'", tok[2]), false;
-		if (!list_room(c, c->nlibs, "generated files"))
-			return false;
-		c->libs = xrealloc(c->libs, (c->nlibs + 1) * sizeof(*c->libs));
-		c->libs[c->nlibs++] = (struct lib_spec){
-			.path = xstrdup(tok[0]),
-			.size = (size_t)sz,
-			.soname = xstrdup(nt == 3 ? tok[2] : strrchr(tok[0], '/') + 1),
-			.line = c->line};
+		return elf_lib(c, v);
 	} else if (strcmp(name, "exe") == 0) {
-		char *tok[66];
-		unsigned long long sz;
-		int nt = split(v, tok, 66, false);
-		if (nt < 2 || nt > 65)
-			return fail(c, "[elf] exe: PATH SIZE [NEEDED...]"), false;
-		if (!valid_path(tok[0]))
-			return fail(c, "[elf] exe: '%s' is not an absolute, normalised path",
-				    tok[0]),
-			       false;
-		if (lib_parse_size(tok[1], &sz) || sz > PROFILE_MAX_FILE_BYTES)
-			return fail(c, "[elf] exe: bad size '%s'", tok[1]), false;
-		if (!list_room(c, c->nlibs, "generated files"))
-			return false;
-		struct lib_spec l = {.path = xstrdup(tok[0]), .size = (size_t)sz, .line = c->line};
-		for (int i = 2; i < nt; i++) {
-			if (strchr(tok[i], '/') || has_ctl(tok[i])) {
-				free(l.path);
-				for (size_t j = 0; j < l.nneeded; j++)
-					free(l.needed[j]);
-				free(l.needed);
-				return fail(c, "[elf] exe: '%s' is a library name, not a path",
-					    tok[i]),
-				       false;
-			}
-			list_push(&l.needed, &l.nneeded, xstrdup(tok[i]));
-		}
-		c->libs = xrealloc(c->libs, (c->nlibs + 1) * sizeof(*c->libs));
-		c->libs[c->nlibs++] = l;
+		return elf_exe(c, v);
 	} else {
 		return fail(c, "[elf] unknown key '%s'", name), false;
 	}
@@ -1610,25 +1629,10 @@ static int cmd_cmp(const void *a, const void *b)
 		      ((const struct profile_command *)b)->name);
 }
 
-static void finish(struct ctx *c, unsigned flags)
+/* What a profile must have, and its Telnet texts expanded. */
+static void check_keys(struct ctx *c)
 {
 	struct profile *p = c->p;
-	if (!p->telnet_write_size)
-		p->telnet_write_size = PROFILE_TELNET_WRITE_SIZE;
-	if (!p->telnet_throughput)
-		p->telnet_throughput = PROFILE_TELNET_THROUGHPUT;
-	/* Required keys and defaults. */
-	for (size_t i = 0; i < LIB_ARRAY_LEN(keys) && !c->failed; i++) {
-		const struct key *k = &keys[i];
-		if (*field(p, k))
-			continue;
-		if (k->required)
-			fail_at(c, 0, "[%s] %s is missing", k->section, k->name);
-		else if (k->def)
-			*field(p, k) = xstrdup(k->def);
-	}
-	if (c->failed)
-		return;
 	if (!c->elf_class_set || !c->elf_data_set || !c->elf_machine_set || !c->elf_size_set)
 		fail_at(c, 0, "[elf] needs class, data, machine and busybox_size");
 	else if (p->ncreds == 0)
@@ -1663,14 +1667,11 @@ static void finish(struct ctx *c, unsigned flags)
 			*telnet[i] = x;
 		}
 	}
-	if (c->failed)
-		return;
-	check_arch(c);
-	if (c->failed)
-		return;
-	build_applets(c);
+}
 
-	/* The tree: "/", fs/, [fs] lines, generated ELF files; then applet links, then parents. */
+/* The tree: "/", fs/, [fs] lines, generated ELF files; then applet links, then parents. */
+static void build_tree(struct ctx *c)
+{
 	add_node(c, "/", PROFILE_DIR, ORIGIN_ROOT);
 	if (c->dir) {
 		char *fsdir = xasprintf("%s/fs", c->dir);
@@ -1700,9 +1701,37 @@ static void finish(struct ctx *c, unsigned flags)
 		return;
 	sort_nodes(c);
 	apply_metas(c);
+}
+
+static void finish(struct ctx *c, unsigned flags)
+{
+	struct profile *p = c->p;
+	if (!p->telnet_write_size)
+		p->telnet_write_size = PROFILE_TELNET_WRITE_SIZE;
+	if (!p->telnet_throughput)
+		p->telnet_throughput = PROFILE_TELNET_THROUGHPUT;
+	/* Required keys and defaults. */
+	for (size_t i = 0; i < LIB_ARRAY_LEN(keys) && !c->failed; i++) {
+		const struct key *k = &keys[i];
+		if (*field(p, k))
+			continue;
+		if (k->required)
+			fail_at(c, 0, "[%s] %s is missing", k->section, k->name);
+		else if (k->def)
+			*field(p, k) = xstrdup(k->def);
+	}
 	if (c->failed)
 		return;
-
+	check_keys(c);
+	if (c->failed)
+		return;
+	check_arch(c);
+	if (c->failed)
+		return;
+	build_applets(c);
+	build_tree(c);
+	if (c->failed)
+		return;
 	p->nodes = xmalloc(c->nnodes * sizeof(*p->nodes));
 	for (size_t i = 0; i < c->nnodes; i++)
 		p->nodes[i] = c->nodes[i].n;

@@ -575,8 +575,12 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 		r = pcap_next_ex(in->pc, &ph, &data);
 	}
 	if (r == 1) {
-		f->ts_ns = (int64_t)ph->ts.tv_sec * 1000000000 +
-			   (int64_t)ph->ts.tv_usec * (in->nano ? 1 : 1000);
+		/* libpcap's pcapng reader gives 64-bit seconds a file may set to anything: kept
+		 * to the classic format's range (32-bit unsigned seconds), as is the fraction. */
+		int64_t sec = LIB_MIN(LIB_MAX((int64_t)ph->ts.tv_sec, 0), (int64_t)UINT32_MAX);
+		int64_t frac =
+			LIB_MIN(LIB_MAX((int64_t)ph->ts.tv_usec, 0), in->nano ? 999999999 : 999999);
+		f->ts_ns = sec * 1000000000 + frac * (in->nano ? 1 : 1000);
 		f->data = data;
 		f->caplen = ph->caplen;
 		f->len = ph->len < ph->caplen ? ph->caplen : ph->len; /* as the classic path */

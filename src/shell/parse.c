@@ -387,7 +387,7 @@ static void lex_word(struct parser *p)
 	p->pos = i;
 }
 
-/* The next token. One function on purpose (108 lines): it is the lexer's single switch over
+/* The next token. Long because it is the lexer's single switch over
  * the character at hand (operators, here-documents, words, keywords), and cut in parts its
  * cases would only pass the parser state back and forth. */
 static void lex(struct parser *p)

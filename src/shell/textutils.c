@@ -1022,7 +1022,7 @@ struct awk_prog {
 	bool comma[32];
 };
 
-/* Parses the supported awk subset. One function (109 lines): a single left-to-right pass over
+/* Parses the supported awk subset. Long because it is a single left-to-right pass over
  * the program text (pattern, then action items), whose position every step advances. */
 static bool awk_parse(const char *s, struct awk_prog *a)
 {

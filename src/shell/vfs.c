@@ -494,6 +494,32 @@ int shell_vfs_lookup(struct vfs *v, const char *abspath, struct vstat *st)
 	return lookup_one(v, abspath, path_hidden(v, abspath), st);
 }
 
+/* "..": cur loses its last part, unless it is "/". */
+static void up_one(char *cur, int *depth)
+{
+	if (*depth == 0)
+		return;
+	char *s = strrchr(cur, '/');
+	if (s == cur)
+		cur[1] = 0;
+	else
+		*s = 0;
+	(*depth)--;
+}
+
+/* out = a "/" b (a may be empty: out = "/" b), in SH_PATH_MAX * 2 bytes; -ENAMETOOLONG if it
+ * does not fit. */
+static int join_path(char out[SH_PATH_MAX * 2], const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+	if (al + 1 + bl + 1 > SH_PATH_MAX * 2)
+		return -ENAMETOOLONG;
+	memcpy(out, a, al);
+	out[al] = '/';
+	memcpy(out + al + 1, b, bl + 1);
+	return 0;
+}
+
 int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool follow, char *out,
 		      struct vstat *st, bool *parent_ok)
 {
@@ -507,18 +533,8 @@ int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool fol
 		*parent_ok = false;
 	memset(st, 0, sizeof(*st));
 	size_t plen = strlen(path);
-	if (plen >= SH_PATH_MAX)
+	if (plen >= SH_PATH_MAX || join_path(rest, path[0] == '/' ? "" : cwd, path))
 		return -ENAMETOOLONG;
-	if (path[0] == '/') {
-		memcpy(rest, path, plen + 1);
-	} else {
-		size_t cl = strlen(cwd);
-		if (cl + 1 + plen + 1 > sizeof(rest))
-			return -ENAMETOOLONG;
-		memcpy(rest, cwd, cl);
-		rest[cl] = '/';
-		memcpy(rest + cl + 1, path, plen + 1);
-	}
 	bool want_dir = plen && path[plen - 1] == '/';
 	strcpy(cur, "/");
 	hid[0] = false;
@@ -539,14 +555,7 @@ int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool fol
 		if (cl == 1 && rest[cs] == '.')
 			continue;
 		if (cl == 2 && rest[cs] == '.' && rest[cs + 1] == '.') {
-			if (depth > 0) {
-				char *s = strrchr(cur, '/');
-				if (s == cur)
-					cur[1] = 0;
-				else
-					*s = 0;
-				depth--;
-			}
+			up_one(cur, &depth);
 			continue;
 		}
 		char cand[SH_PATH_MAX];
@@ -573,15 +582,11 @@ int shell_vfs_resolve(struct vfs *v, const char *cwd, const char *path, bool fol
 			if (++links > SH_SYMLINKS_MAX)
 				return -ELOOP;
 			const char *t = s.target ? s.target : "";
-			size_t tl = strlen(t);
-			size_t rl = strlen(rest + rp);
-			if (tl + 1 + rl + 1 > SH_PATH_MAX)
-				return -ENAMETOOLONG;
 			char tmp[SH_PATH_MAX * 2];
-			memcpy(tmp, t, tl);
-			tmp[tl] = '/';
-			memcpy(tmp + tl + 1, rest + rp, rl + 1);
-			memcpy(rest, tmp, tl + 1 + rl + 1);
+			if (strlen(t) + 1 + strlen(rest + rp) + 1 > SH_PATH_MAX ||
+			    join_path(tmp, t, rest + rp))
+				return -ENAMETOOLONG;
+			memcpy(rest, tmp, strlen(tmp) + 1);
 			rp = 0;
 			if (t[0] == '/') {
 				strcpy(cur, "/");
