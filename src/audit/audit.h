@@ -2,8 +2,9 @@
  * grabbers of src/ident: what identification sees, Telnet and SSH reachable, the default
  * credentials IoT bots try (from the project's device profiles) accepted on Telnet or on the
  * web login (Basic, Digest, form), and UPnP port forwards an IGD exposes
- * (GetGenericPortMappingEntry). Each finding has a severity, its evidence and the seed's advice
- * in one line; the exit status is 1 when a high finding exists, so it fits CI.
+ * (GetGenericPortMappingEntry), and devices the WebUI's exploit signatures work on (by CVE:
+ * fingerprints/vulnerable.ini, vuln.c). Each finding has a severity, its evidence and the seed's
+ * advice in one line; the exit status is 1 when a high finding exists, so it fits CI.
  *
  * Public addresses are refused unless --i-own-this; private, loopback and reserved ones are
  * the usual case (a LAN, a lab). Every connection goes through the ident engine, so the rate

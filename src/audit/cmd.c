@@ -34,11 +34,14 @@ static int audit_main(int argc, char **argv);
 const struct core_command audit_command = {
 	.name = "audit",
 	.operands = "TARGET...",
-	.summary = "Audit your own devices: identification, Telnet/SSH/WebUI/UPnP reachable, the "
-		   "default credentials bots try (from the device profiles) on Telnet and web "
-		   "logins, UPnP port forwards. Each finding has a severity, evidence and advice; "
-		   "exit status 1 when a high finding exists. Public addresses need --i-own-this; "
-		   "rate caps of [ident] apply.",
+	.summary =
+		"Audit your own devices: identification, Telnet/SSH/WebUI/UPnP reachable, the "
+		"default credentials bots try (from the device profiles) on Telnet and web "
+		"logins, UPnP port forwards, known-vulnerable devices by CVE (the WebUI's exploit "
+		"signatures, seen by banner and a harmless GET). Each finding has a severity, "
+		"evidence and advice; "
+		"exit status 1 when a high finding exists. Public addresses need --i-own-this; "
+		"rate caps of [ident] apply.",
 	.flags = audit_flags,
 	.common = CORE_CMD_CONFIG,
 	.sections = "audit,ident",
