@@ -146,7 +146,10 @@ class PostgresTest(harness.unittest.TestCase):
         run reaches PostgreSQL exactly once (the events spooled while it was away included,
         and those of a batch cut off by its going away)."""
         self.pg.start()
-        s = harness.Sensor(sets=['telnet.fail_delay_ms=0', 'sinks.postgres=' + self.pg.conninfo()]).start()
+        # The database going away mid-batch and staying away for a while.
+        s = harness.Sensor(sets=['telnet.fail_delay_ms=0', 'sinks.postgres=' + self.pg.conninfo()],
+                           expect_log=[r'^postgres: insert failed: ', r'^postgres: cannot reach the database',
+                                       r'^bus: sink postgres failed']).start()
         stop = threading.Event()
         done = []
 

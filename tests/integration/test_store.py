@@ -276,7 +276,13 @@ class StoreTest(harness.unittest.TestCase):
         subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], check=True)
         data = os.path.join(mnt, 'data')
         try:
-            with harness.Sensor(sets=SETS, data_dir=data) as s:
+            # What a full disk must make the sensor say, and nothing else.
+            full = [r'^store: mitsu\.db refused a write: database or disk is full',
+                    r'^bus: \d+ events not stored in mitsu\.db',
+                    r'^jsonl: cannot write events\.jsonl: No space left on device',
+                    r'^bus: sink jsonl failed to flush',
+                    r'^bus: \d+ events emitted; \d+ not stored in mitsu\.db']
+            with harness.Sensor(sets=SETS, data_dir=data, expect_log=full) as s:
                 b = shell(s.port)
                 b.command('echo before', 'BEFORE')
                 b.close()
