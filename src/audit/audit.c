@@ -37,6 +37,9 @@ static const char *const advice[AUDIT_F__COUNT] = {
 	[AUDIT_F_SILENT_PORT] = "A port that accepts and says nothing is how Mirai holds 22/23/80 "
 				"after killing the real service: check the device for infection "
 				"and update its firmware (seed §5).",
+	[AUDIT_F_KNOWN_VULN] = "Bots exploit this CVE to recruit devices like this one: update "
+			       "the firmware, and never expose this service on the WAN side "
+			       "(seed §5).",
 };
 
 const char *audit_severity_name(enum audit_severity s)
@@ -55,17 +58,20 @@ const char *audit_finding_name(enum audit_finding_kind k)
 	return (unsigned)k < AUDIT_F__COUNT ? kinds[k].name : "?";
 }
 
-void audit_add(struct audit_host *ah, enum audit_finding_kind k, const char *fmt, ...)
+struct audit_finding *audit_add(struct audit_host *ah, enum audit_finding_kind k, const char *fmt,
+				...)
 {
 	if (ah->nfindings >= AUDIT_MAX_FINDINGS)
-		return;
+		return NULL;
 	struct audit_finding *f = &ah->findings[ah->nfindings++];
 	f->kind = k;
+	f->cve[0] = '\0';
 	f->severity = kinds[k].severity;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(f->evidence, sizeof(f->evidence), fmt, ap);
 	va_end(ap);
+	return f;
 }
 
 /* One active check fewer; the host ends after the last. */

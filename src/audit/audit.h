@@ -2,8 +2,9 @@
  * grabbers of src/ident: what identification sees, Telnet and SSH reachable, the default
  * credentials IoT bots try (from the project's device profiles) accepted on Telnet or on the
  * web login (Basic, Digest, form), and UPnP port forwards an IGD exposes
- * (GetGenericPortMappingEntry). Each finding has a severity, its evidence and the seed's advice
- * in one line; the exit status is 1 when a high finding exists, so it fits CI.
+ * (GetGenericPortMappingEntry), and devices the WebUI's exploit signatures work on (by CVE:
+ * fingerprints/vulnerable.ini, vuln.c). Each finding has a severity, its evidence and the seed's
+ * advice in one line; the exit status is 1 when a high finding exists, so it fits CI.
  *
  * Public addresses are refused unless --i-own-this; private, loopback and reserved ones are
  * the usual case (a LAN, a lab). Every connection goes through the ident engine, so the rate
@@ -20,6 +21,7 @@
 #define AUDIT_MAX_FINDINGS 64 /* findings kept per host */
 #define AUDIT_MAX_CREDS 1000  /* credentials collected from the profiles */
 #define AUDIT_MAX_MAPPINGS 64 /* port mappings listed in one finding's evidence */
+#define AUDIT_MAX_VULNS 256   /* sections of fingerprints/vulnerable.ini */
 
 enum audit_severity { AUDIT_INFO, AUDIT_LOW, AUDIT_MEDIUM, AUDIT_HIGH };
 const char *audit_severity_name(enum audit_severity s);
@@ -34,7 +36,8 @@ const char *audit_severity_name(enum audit_severity s);
 	X(WEB_DEFAULT, "web-default-credentials", HIGH) \
 	X(UPNP_OPEN, "upnp-reachable", LOW) \
 	X(UPNP_FORWARDS, "upnp-port-forwards", HIGH) \
-	X(SILENT_PORT, "port-held-silent", MEDIUM)
+	X(SILENT_PORT, "port-held-silent", MEDIUM) \
+	X(KNOWN_VULN, "known-vulnerable", HIGH)
 #define AUDIT_FINDING_ENUM(id, name, sev) AUDIT_F_##id,
 enum audit_finding_kind { AUDIT_FINDINGS(AUDIT_FINDING_ENUM) AUDIT_F__COUNT };
 #undef AUDIT_FINDING_ENUM
@@ -42,6 +45,7 @@ enum audit_finding_kind { AUDIT_FINDINGS(AUDIT_FINDING_ENUM) AUDIT_F__COUNT };
 struct audit_finding {
 	enum audit_finding_kind kind;
 	enum audit_severity severity;
+	char cve[64]; /* known-vulnerable: the signature's CVE(s) */
 	char evidence[512];
 };
 
@@ -54,6 +58,15 @@ struct audit_cred {
 int audit_creds_from_profiles(const char *dir, size_t max, struct audit_cred **out, size_t *n,
 			      char *err, size_t errlen);
 void audit_creds_free(struct audit_cred *c, size_t n);
+
+/* Known-vulnerable devices (vuln.c): the sections of FILE (fingerprints/vulnerable.ini), with
+ * the CVE and description of the exploit signatures of RULES_DIR they name. Refuses a section
+ * whose signature is missing or has no CVE, and a GET that a signature would label. */
+struct audit_vulns;
+int audit_vulns_load(struct audit_vulns **out, const char *file, const char *rules_dir, char *err,
+		     size_t errlen);
+void audit_vulns_free(struct audit_vulns *vs);
+size_t audit_vulns_count(const struct audit_vulns *vs);
 
 /* The advice line and the title of a finding kind. */
 const char *audit_advice(enum audit_finding_kind k);

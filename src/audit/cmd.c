@@ -9,6 +9,7 @@
 
 #include "capture/capture.h"
 #include "profile/profile.h"
+#include "webui/webui.h"
 
 enum { F_FORMAT, F_OWN };
 static const struct core_flag audit_flags[] = {
@@ -33,11 +34,14 @@ static int audit_main(int argc, char **argv);
 const struct core_command audit_command = {
 	.name = "audit",
 	.operands = "TARGET...",
-	.summary = "Audit your own devices: identification, Telnet/SSH/WebUI/UPnP reachable, the "
-		   "default credentials bots try (from the device profiles) on Telnet and web "
-		   "logins, UPnP port forwards. Each finding has a severity, evidence and advice; "
-		   "exit status 1 when a high finding exists. Public addresses need --i-own-this; "
-		   "rate caps of [ident] apply.",
+	.summary =
+		"Audit your own devices: identification, Telnet/SSH/WebUI/UPnP reachable, the "
+		"default credentials bots try (from the device profiles) on Telnet and web "
+		"logins, UPnP port forwards, known-vulnerable devices by CVE (the WebUI's exploit "
+		"signatures, seen by banner and a harmless GET). Each finding has a severity, "
+		"evidence and advice; "
+		"exit status 1 when a high finding exists. Public addresses need --i-own-this; "
+		"rate caps of [ident] apply.",
 	.flags = audit_flags,
 	.common = CORE_CMD_CONFIG,
 	.sections = "audit,ident",
@@ -147,6 +151,8 @@ void audit_host_report(struct audit_host *ah)
 					    json_string(audit_severity_name(f->severity)));
 			json_object_set_new(j, "evidence",
 					    core_json_bytes(f->evidence, strlen(f->evidence)));
+			if (f->cve[0])
+				json_object_set_new(j, "cve", json_string(f->cve));
 			json_object_set_new(j, "advice", json_string(audit_advice(f->kind)));
 			json_array_append_new(fa, j);
 		}
@@ -232,6 +238,7 @@ static void on_identified(void *arg, const struct ident_host *h, const struct id
 	}
 	if (ah->hc && h->nservices)
 		audit_upnp_mappings(ah, h);
+	audit_vuln_checks(ah, h);
 	if (!ah->hc) {
 		ah->pending = 0;
 		audit_host_report(ah);
@@ -320,6 +327,33 @@ static int submit_targets(struct audit_cmd *c, int argc, char **argv)
 	return 0;
 }
 
+/* audit.vuln_ports join the HTTP ports (as far as there is room). */
+static int add_vuln_ports(const struct core_config *cfg, struct ident_ports *ports, char *err,
+			  size_t errlen)
+{
+	char **items = NULL;
+	size_t n = core_cfg_list(cfg, OPT_AUDIT_VULN_PORTS, &items);
+	int *hp = ports->ports[IDENT_PROBE_HTTP];
+	size_t *np = &ports->n[IDENT_PROBE_HTTP];
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		long long v;
+		if (lib_parse_int(items[i], &v) || v < 1 || v > 65535) {
+			snprintf(err, errlen, "audit.vuln_ports: bad port '%s'", items[i]);
+			rc = -1;
+			break;
+		}
+		bool known = false;
+		for (size_t k = 0; k < *np; k++)
+			known |= hp[k] == (int)v;
+		if (!known && *np < LIB_ARRAY_LEN(ports->ports[IDENT_PROBE_HTTP]))
+			hp[(*np)++] = (int)v;
+	}
+	if (items)
+		core_list_free(items);
+	return rc;
+}
+
 static int run_audit(struct audit_cmd *c, struct ident_db *db, int argc, char **argv)
 {
 	char err[512];
@@ -327,7 +361,8 @@ static int run_audit(struct audit_cmd *c, struct ident_db *db, int argc, char **
 	struct ident_ports ports;
 	ident_limits_from_config(&c->cfg, &lim);
 	lim.allow_private = true; /* the audit's own policy: submit_targets */
-	if (ident_ports_from_config(&c->cfg, &ports, err, sizeof(err))) {
+	if (ident_ports_from_config(&c->cfg, &ports, err, sizeof(err)) ||
+	    add_vuln_ports(&c->cfg, &ports, err, sizeof(err))) {
 		fprintf(stderr, "mitsu audit: %s\n", err);
 		return 2;
 	}
@@ -371,6 +406,7 @@ static int audit_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	char err[512];
 	struct ident_db *db = NULL;
+	struct audit_vulns *vulns = NULL;
 	rc = 3;
 	if (first >= argc) {
 		fprintf(stderr, "mitsu audit: no targets\n");
@@ -390,8 +426,20 @@ static int audit_main(int argc, char **argv)
 	c.run.max_logins =
 		LIB_MIN((size_t)core_cfg_int(&c.cfg, OPT_AUDIT_MAX_LOGINS), c.run.ncreds);
 	c.run.portmap_entries = (int)core_cfg_int(&c.cfg, OPT_AUDIT_PORTMAP_ENTRIES);
+	char *vfile = xasprintf("%s/vulnerable.ini", ident_default_fingerprints_dir());
+	const char *rules = core_cfg_str(&c.cfg, OPT_HTTP_RULES);
+	rc = audit_vulns_load(&vulns, vfile, rules && *rules ? rules : webui_default_rules_dir(),
+			      err, sizeof(err));
+	free(vfile);
+	if (rc) {
+		fprintf(stderr, "mitsu audit: known-vulnerable devices: %s\n", err);
+		rc = 3;
+		goto out;
+	}
+	c.run.vulns = vulns;
 	rc = run_audit(&c, db, argc - first, argv + first);
 out:
+	audit_vulns_free(vulns);
 	audit_creds_free(c.run.creds, c.run.ncreds);
 	ident_db_free(db);
 	core_config_free(&c.cfg);

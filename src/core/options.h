@@ -244,6 +244,9 @@
 	  "Default credentials tried per login service (0: none).") \
 	X(AUDIT_PORTMAP_ENTRIES, "audit", "portmap_entries", INT, "64", 1, 65536, \
 	  "UPnP port mappings read from an IGD (GetGenericPortMappingEntry).") \
+	X(AUDIT_VULN_PORTS, "audit", "vuln_ports", LIST, "37215,52869,7547", 0, 0, \
+	  "HTTP ports of IoT services with known exploits (Huawei HG532 UPnP, Realtek miniigd, " \
+	  "TR-064) the audit probes besides ident.http_ports.") \
 	X(WEB_LISTEN, "web", "listen", STR, "127.0.0.1:8088", 0, 0, \
 	  "Dashboard address; empty disables it. Off loopback it requires web.token.") \
 	X(WEB_TOKEN, "web", "token", STR, "", 0, 0, \

@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #define HTTP_USER_AGENT "mitsu-ident/" MITSU_VERSION
+/* The namespace of a UPnP device description's root element. */
+#define UPNP_DEVICE_NS "urn:schemas-upnp-org:device-1-0"
 
 struct http_req {
 	ident_http_cb cb;
@@ -141,15 +143,23 @@ static bool same_host_path(const struct ident_probe_run *pr, const char *loc, si
 
 static void fetch_next(struct ident_probe_run *pr);
 
+/* The fields of "/" or of where it redirects. The body of a redirect that is followed says
+ * nothing ("302 Found"): its title is skipped so that the target page's one counts. A root
+ * that is a UPnP device description (an IGD's SOAP port) gives the description's fields. */
 static void root_fields(struct ident_probe_run *pr, const struct ident_http_resp *r,
-			struct ident_conn *c)
+			struct ident_conn *c, bool followed)
 {
 	ident_printable(r->status_line, r->status_len, pr->res->detail, sizeof(pr->res->detail));
 	add_header_field(pr, r, "Server", "http_header.server");
 	add_header_field(pr, r, "WWW-Authenticate", "http_header.wwwauth");
 	add_header_field(pr, r, "Set-Cookie", "http_header.cookie");
+	if (r->status == 200 && r->body &&
+	    memmem(r->body, r->body_len, UPNP_DEVICE_NS, strlen(UPNP_DEVICE_NS)))
+		ident_upnp_fields(pr->host, pr->res->kind, pr->port, pr->step ? pr->path : "/",
+				  r->body, r->body_len);
 	char title[512];
-	int tl = r->body ? ident_html_title(r->body, r->body_len, title, sizeof(title)) : -1;
+	int tl = r->body && !followed ? ident_html_title(r->body, r->body_len, title, sizeof(title))
+				      : -1;
 	if (tl > 0 && !ident_host_field(pr->host, "html_title"))
 		ident_host_add_field(pr->host, pr->res->kind, pr->port, "html_title", title,
 				     (size_t)tl);
@@ -185,8 +195,9 @@ static void on_response(void *arg, enum ident_outcome o, const struct ident_http
 	size_t ll;
 	const char *loc = ident_http_header(r, "Location", 0, &ll);
 	if (pr->step <= 1 && r->status >= 300 && r->status < 400 && loc && !pr->redirected) {
-		root_fields(pr, r, c);
-		if (same_host_path(pr, loc, ll, pr->path, sizeof(pr->path))) {
+		bool follow = same_host_path(pr, loc, ll, pr->path, sizeof(pr->path));
+		root_fields(pr, r, c, follow);
+		if (follow) {
 			pr->redirected = true;
 			pr->step = 1;
 			ident_http_request(pr->hc, pr->port, pr->res->kind == IDENT_PROBE_HTTPS,
@@ -194,7 +205,7 @@ static void on_response(void *arg, enum ident_outcome o, const struct ident_http
 			return;
 		}
 	} else if (pr->step <= 1) {
-		root_fields(pr, r, c);
+		root_fields(pr, r, c, false);
 	} else if (lib_str_suffix(pr->path, ".ico") && r->status == 200 && r->body_len) {
 		char md5[LIB_MD5_HEX];
 		struct lib_hashes hs;

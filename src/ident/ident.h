@@ -371,6 +371,10 @@ enum ident_prompt {
 	IDENT_PROMPT_SHELL
 };
 enum ident_prompt ident_telnet_prompt(const uint8_t *p, size_t n);
+/* Telnet text as a terminal shows it: the carriage returns a pty's ONLCR adds to BusyBox
+ * telnetd's "\r\n" and "\n\r" line ends ("\r\r\n" and a "\r" that starts a line) are
+ * removed, so each line ends in one "\r\n" (or "\n"). In place; returns the new length. */
+size_t ident_telnet_lines(char *p, size_t n);
 /* UPnP description XML: the fields identification uses, and the services. */
 struct ident_upnp_desc {
 	char device_type[128], friendly_name[128], manufacturer[128], model_name[128],

@@ -43,6 +43,11 @@ struct ident_conn *ident_hostctx_open_udp(struct ident_hostctx *hc, int port,
 					  const struct ident_conn_ops *ops, void *arg);
 int ident_conn_port(const struct ident_conn *c);
 struct ident_db *ident_engine_db(const struct ident_engine *e);
+/* Adds the fields of a UPnP device description (upnp.description, .manufacturer, .model,
+ * .udn) found at PATH on PORT, and makes it the host's IGD description for the audit unless
+ * one is known already; false when XML is not a description (probes.c). */
+bool ident_upnp_fields(struct ident_host *h, enum ident_probe_kind kind, int port, const char *path,
+		       const char *xml, size_t len);
 /* The HTTP probe (http.c). */
 extern const struct ident_probe_ops ident_probe_http, ident_probe_https;
 struct ident_engine *ident_hostctx_engine(const struct ident_hostctx *hc);

@@ -244,6 +244,29 @@ size_t ident_telnet_filter(const uint8_t *in, size_t n, uint8_t *out, size_t out
 	return o;
 }
 
+size_t ident_telnet_lines(char *p, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\r') {
+			size_t j = i;
+			while (j < n && p[j] == '\r')
+				j++;
+			if (j < n && p[j] == '\n') {
+				p[o++] = '\r'; /* a run of CRs before LF: one */
+				i = j - 1;
+				continue;
+			}
+			if (o && p[o - 1] == '\n') {
+				i = j - 1; /* CRs that start a line: none */
+				continue;
+			}
+		}
+		p[o++] = p[i];
+	}
+	return o;
+}
+
 enum ident_prompt ident_telnet_prompt(const uint8_t *p, size_t n)
 {
 	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))

@@ -82,8 +82,8 @@ static void telnet_end(struct ident_conn *c, void *arg, enum ident_outcome o)
 {
 	struct ident_probe_run *pr = arg;
 	record_conn(pr, c);
-	const char *t = (const char *)pr->text.data;
-	size_t n = pr->text.len;
+	char *t = (char *)pr->text.data;
+	size_t n = t ? ident_telnet_lines(t, pr->text.len) : 0;
 	if (o == IDENT_OUT_DATA) {
 		add_trimmed(pr, "telnet.banner", t, n);
 		last_line(t ? t : "", n, pr->res->detail, sizeof(pr->res->detail));
@@ -332,39 +332,46 @@ static void upnp_data(struct ident_conn *c, void *arg)
 		ident_conn_done(c);
 }
 
-static void on_description(void *arg, enum ident_outcome o, const struct ident_http_resp *r,
-			   struct ident_conn *c)
+bool ident_upnp_fields(struct ident_host *h, enum ident_probe_kind kind, int port, const char *path,
+		       const char *xml, size_t len)
 {
-	struct ident_probe_run *pr = arg;
 	struct ident_upnp_desc *d = xcalloc(1, sizeof(*d));
-	if (o == IDENT_OUT_DATA && r && r->status == 200 && r->body &&
-	    ident_upnp_parse(r->body, r->body_len, d) == 0) {
-		struct ident_host *h = pr->host;
+	bool ok = ident_upnp_parse(xml, len, d) == 0;
+	if (ok) {
 		char text[1024];
 		size_t tl = ident_upnp_text(d, text, sizeof(text));
 		if (tl)
-			ident_host_add_field(h, IDENT_PROBE_UPNP, pr->upnp_port, "upnp.description",
-					     text, tl);
+			ident_host_add_field(h, kind, port, "upnp.description", text, tl);
 		if (d->manufacturer[0])
-			ident_host_add_field(h, IDENT_PROBE_UPNP, pr->upnp_port,
-					     "upnp.manufacturer", d->manufacturer,
+			ident_host_add_field(h, kind, port, "upnp.manufacturer", d->manufacturer,
 					     strlen(d->manufacturer));
 		if (d->model_name[0]) {
 			char model[200];
 			snprintf(model, sizeof(model), "%s%s%s", d->model_name,
 				 d->model_number[0] ? " " : "", d->model_number);
-			ident_host_add_field(h, IDENT_PROBE_UPNP, pr->upnp_port, "upnp.model",
-					     model, strlen(model));
+			ident_host_add_field(h, kind, port, "upnp.model", model, strlen(model));
 		}
 		if (d->udn[0])
-			ident_host_add_field(h, IDENT_PROBE_UPNP, pr->upnp_port, "upnp.udn", d->udn,
-					     strlen(d->udn));
-		h->upnp_port = pr->upnp_port;
-		lib_strlcpy(h->upnp_path, pr->path, sizeof(h->upnp_path));
-		h->nservices = d->nservices;
-		memcpy(h->services, d->services, d->nservices * sizeof(d->services[0]));
+			ident_host_add_field(h, kind, port, "upnp.udn", d->udn, strlen(d->udn));
+		if (!h->upnp_port) {
+			h->upnp_port = port;
+			lib_strlcpy(h->upnp_path, path, sizeof(h->upnp_path));
+			h->nservices = d->nservices;
+			memcpy(h->services, d->services, d->nservices * sizeof(d->services[0]));
+		}
 	}
 	free(d);
+	return ok;
+}
+
+static void on_description(void *arg, enum ident_outcome o, const struct ident_http_resp *r,
+			   struct ident_conn *c)
+{
+	(void)c;
+	struct ident_probe_run *pr = arg;
+	if (o == IDENT_OUT_DATA && r && r->status == 200 && r->body)
+		ident_upnp_fields(pr->host, IDENT_PROBE_UPNP, pr->upnp_port, pr->path, r->body,
+				  r->body_len);
 	ident_probe_finish(pr, pr->res->outcome);
 }
 

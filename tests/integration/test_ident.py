@@ -17,7 +17,8 @@ import harness  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The category ident must give for each device category a profile declares.
-EXPECTED = {'dvr': {'dvr'}, 'router': {'router', 'wireless-router'}, 'settopbox': {'set-top-box'}}
+EXPECTED = {'dvr': {'dvr'}, 'router': {'router', 'wireless-router'}, 'settopbox': {'set-top-box'},
+            'camera': {'ip-camera'}, 'pocketrouter': {'mobile-router'}, 'printer': {'printer'}}
 
 
 # Only the ports the namespace's test hosts use, short timeouts.
@@ -97,6 +98,59 @@ class IdentProfilesTest(harness.unittest.TestCase):
                                              data_dir=sn.tmp + '/id').stdout)
             self.assertEqual(len(ev), len(profiles))
             self.assertTrue(all(e['identified'] and e['category'] for e in ev))
+
+    def test_every_web_profile_identified(self):
+        """Each WebUI profile, played by `mitsu run` on its own port, is identified over HTTP as
+        the kind of device it plays: from its Server header, realm, the title of the page its
+        redirect leads to, or the UPnP description an IGD's port serves at /."""
+        profiles = [p for p in json_rows(harness.run_mitsu('profiles', '--format', 'json').stdout)
+                    if p.get('protocol') == 'http']
+        self.assertTrue(profiles)
+        for p in profiles:
+            self.assertIn(p['category'], EXPECTED, 'no expectation for category %s' % p['category'])
+        ports = {p['name']: harness.free_port() for p in profiles}
+        listens = ['http@127.0.0.1:%d/%s' % (port, name) for name, port in ports.items()]
+        with harness.Sensor(listens=listens) as sn:
+            targets = ['http://127.0.0.1:%d' % ports[p['name']] for p in profiles]
+            r = harness.run_mitsu('ident', '--allow-private', '--no-store', '-F', 'json', *targets)
+            rows = {row['port']: row for row in json_rows(r.stdout)}
+            for p in profiles:
+                row = rows[ports[p['name']]]
+                self.assertTrue(row['identified'], '%s not identified: %s' % (p['name'], row))
+                self.assertIn(row['category'], EXPECTED[p['category']], '%s: %s' % (p['name'], row))
+                self.assertEqual(row['probes'][0]['outcome'], 'data')
+                # a followed redirect's own page ("302 Found") never stands for the title
+                self.assertFalse(any(k.endswith(':html_title') and v.startswith('302 ')
+                                     for k, v in row['fields'].items()), p['name'])
+            self.assertIn('%d identified' % len(profiles), r.stderr)
+            igd = rows[ports['realtek-igd']]
+            self.assertEqual(igd['vendor'], 'Realtek')
+            self.assertTrue(any(k.endswith(':upnp.description') for k in igd['fields']))
+
+    def test_ssh_banner(self):
+        """An SSH identification line that names the device (MikroTik's ROSSSH) identifies it."""
+        srv = socket.socket()
+        srv.bind(('127.0.0.1', 0))
+        srv.listen(4)
+        port = srv.getsockname()[1]
+
+        def serve():
+            c, _ = srv.accept()
+            c.sendall(b'SSH-2.0-ROSSSH\r\n')
+            c.recv(100)  # until the grabber closes
+            c.close()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            r = harness.run_mitsu('ident', '--allow-private', '--no-store', '-F', 'json',
+                                  'ssh://127.0.0.1:%d' % port)
+            row = json_rows(r.stdout)[0]
+            self.assertTrue(row['identified'], row)
+            self.assertEqual((row['category'], row['vendor']), ('router', 'MikroTik'))
+            self.assertEqual(row['fields']['ssh:%d:ssh.banner' % port], 'SSH-2.0-ROSSSH')
+        finally:
+            t.join(10)
+            srv.close()
 
     def test_private_refused_without_flag(self):
         srv = socket.socket()

@@ -79,6 +79,21 @@ static void test_telnet(void **state)
 	assert_memory_equal(all_reply, want_reply, r);
 }
 
+static void test_telnet_lines(void **state)
+{
+	/* BusyBox telnetd's issue through a pty's ONLCR: "\r\r\n" first, "\r\n\r" per line */
+	char a[] = "\r\r\nopenpli 4 spark\r\n\r\r\n\rspark login: ";
+	size_t n = ident_telnet_lines(a, strlen(a));
+	assert_int_equal(n, strlen("\r\nopenpli 4 spark\r\n\r\nspark login: "));
+	assert_memory_equal(a, "\r\nopenpli 4 spark\r\n\r\nspark login: ", n);
+	/* plain CRLF, LF only, and a lone CR inside a line are kept */
+	char b[] = "a\r\nb\nc\rd\r";
+	n = ident_telnet_lines(b, strlen(b));
+	assert_int_equal(n, strlen("a\r\nb\nc\rd\r"));
+	assert_memory_equal(b, "a\r\nb\nc\rd\r", n);
+	assert_int_equal(ident_telnet_lines(b, 0), 0);
+}
+
 static void test_upnp(void **state)
 {
 	static const char xml[] =
@@ -129,9 +144,9 @@ static void test_targets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http),    cmocka_unit_test(test_title),
-		cmocka_unit_test(test_telnet),  cmocka_unit_test(test_upnp),
-		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_http),   cmocka_unit_test(test_title),
+		cmocka_unit_test(test_telnet), cmocka_unit_test(test_telnet_lines),
+		cmocka_unit_test(test_upnp),   cmocka_unit_test(test_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
