@@ -35,8 +35,13 @@
 #define SAMPLE_DIR "/tmp"
 #define HOSTNAME "router"
 #define UID_BASE 0x40000000u /* sandbox uids: base + 2*runner pid (+1 for the fake internet) */
-#define TEARDOWN_MS 5000     /* waiting for the processes to go after the kill */
-#define STOP_FAKENET_MS 3000 /* the fake internet's time to write its summary */
+/* Bounds of the waits of the tear-down, each on an event (a child's exit, the cgroup empty):
+ * guards against a hang, not timings. Generous, as a starved machine (sanitizers, a busy
+ * host) has taken over 3 s for the fake internet to dispatch its buffered frames and write its
+ * summary, and killing it sooner lost the summary (the verdict then saw no network at all). */
+#define TEARDOWN_MS 30000     /* waiting for the processes to go after the kill */
+#define STOP_FAKENET_MS 30000 /* the fake internet's time to write its summary */
+#define CGROUP_POLL_MS 50     /* spaces the checks of the cgroup between children's exits */
 
 /* ------------------------------------------------------------------ cgroups */
 
@@ -1130,6 +1135,49 @@ static void stop_all(struct run *r)
 	drain_output(r);
 }
 
+/* Whether no process is left in the run's cgroup (a v1 cgroup counts a zombie until it is
+ * reaped: the traced ones are ours to reap). */
+static bool cg_empty(const struct cgroup *cg)
+{
+	for (int i = 0; i < cg->ndirs; i++) {
+		if (!cg->dirs[i][0])
+			continue;
+		char path[256];
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dirs[i]);
+		FILE *f = fopen(path, "r");
+		int pid;
+		bool any = f && fscanf(f, "%d", &pid) == 1;
+		if (f)
+			fclose(f);
+		if (any)
+			return false;
+	}
+	return true;
+}
+
+/* Kills what is left in the cgroup and waits until it is empty, reaping the children as they
+ * exit (SIGCHLD wakes the wait), so cg_destroy finds it empty. */
+static void cg_drain(struct run *r)
+{
+	struct cgroup *cg = &r->cg;
+	if (cg->version == 2)
+		put(cg->dirs[0], "cgroup.kill", "1");
+	uint64_t deadline = now_ms() + TEARDOWN_MS;
+	while (!cg_empty(cg) && now_ms() < deadline) {
+		for (int i = 0; cg->version == 1 && i < cg->ndirs; i++) {
+			char path[256];
+			snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dirs[i]);
+			FILE *f = cg->dirs[i][0] ? fopen(path, "r") : NULL;
+			int pid;
+			while (f && fscanf(f, "%d", &pid) == 1)
+				kill(pid, SIGKILL);
+			if (f)
+				fclose(f);
+		}
+		pump(r, r->sfd, -1, LIB_MIN(deadline, now_ms() + CGROUP_POLL_MS));
+	}
+}
+
 /* What the run saw, as the "dynamic" part of the verdict. */
 static json_t *dynamic_json(struct run *r, uint64_t t_end, bool still_running, json_t *limits)
 {
@@ -1231,6 +1279,7 @@ json_t *box_run(const struct core_config *cfg, const uint8_t *data, size_t n,
 	bool still_running = r->tr.sample_alive > 0;
 	stop_all(r);
 	json_t *limits = cg_stats(&r->cg);
+	cg_drain(r);
 	cg_destroy(&r->cg);
 	json_t *dyn = dynamic_json(r, t_end, still_running, limits);
 	run_free(r);

@@ -159,6 +159,18 @@ static void io_file_written(void *arg, const char *path, const uint8_t *data, si
 		sensor_session_release(s);
 }
 
+/* The executed file is stored (its sample.stored event written): the session may end. */
+static void on_exec_stored(void *arg, int status, const struct capture_sample *smp,
+			   const struct capture_origin *o)
+{
+	(void)status;
+	(void)smp;
+	(void)o;
+	sensor_session_release(arg);
+}
+
+/* Held like an upload: without it, the session's closed event could precede the sample's
+ * (the hashing runs off the loop), and a reader that stops at the close would miss it. */
 static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len, int argc,
 		    char **argv)
 {
@@ -170,8 +182,12 @@ static void io_exec(void *arg, const char *path, const uint8_t *data, size_t len
 		.mode = CAPTURE_DATA_COPY,
 		.origin = {.source = "exec", .method = "exec", .destfile = path},
 		.conn = &s->conn,
+		.cb = on_exec_stored,
+		.arg = s,
 	};
-	capture_sample_put(sensor_samples(s->sensor), &put);
+	sensor_session_hold(s);
+	if (capture_sample_put(sensor_samples(s->sensor), &put))
+		sensor_session_release(s);
 }
 
 static void on_fetched(void *arg, const struct capture_fetch_res *r)
