@@ -603,6 +603,7 @@ static int drop_root(const struct box_fakenet_args *a, char *err, size_t errlen)
 
 int box_fakenet_main(const struct box_fakenet_args *a)
 {
+	pid_t runner = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "mitsu-fakenet");
 	/* SIGTERM (the end of the run) waits until the loop can write the summary. */
@@ -630,6 +631,11 @@ int box_fakenet_main(const struct box_fakenet_args *a)
 		rc = setup_capture(f, err, sizeof(err));
 	if (!rc)
 		rc = drop_root(a, err, sizeof(err));
+	/* A change of credentials clears the parent-death signal: set it again, or a runner
+	 * killed outright (the queue's time limit, the sensor stopping) would leave this process
+	 * behind for good; and the runner may have gone meanwhile. */
+	if (!rc && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != runner))
+		_exit(1);
 	/* Tell the runner: "ok <catch-all mode>" or the error. */
 	char msg[320];
 	int len =

@@ -24,7 +24,7 @@
 #define BOX_YARA_MATCHES 64              /* YARA rules reported per sample */
 #define BOX_YARA_TIMEOUT 10              /* seconds one YARA scan may take */
 #define BOX_VERDICT_MAX (8u << 20)       /* bytes of verdict a child may print */
-#define BOX_GRACE_SECS 60                /* a child is killed after window + this */
+#define BOX_GRACE_SECS 180               /* killed after window + this (> set-up + tear-down) */
 #define BOX_TMPFS_BYTES (64u << 20)      /* size of the sample's writable root filesystem */
 #define BOX_PIDS_MAX 128                 /* processes (and threads) of one run */
 #define BOX_NOFILE_MAX 1024              /* descriptors of one sample process */
@@ -45,7 +45,7 @@
 #define BOX_FAKE_OUT 65536               /* bytes queued to one connection; more closes it */
 #define BOX_FAKE_CREDS 32                /* telnet logins recorded per connection */
 #define BOX_DNS_NAMES 254                /* names the fake DNS hands an address (one /24) */
-#define BOX_SETUP_SECS 10                /* namespace and fake internet set-up time limit */
+#define BOX_SETUP_SECS 60                /* set-up guard (netns, fake internet; 10 s starved) */
 
 /* Timings of the dummy services (milliseconds). */
 #define BOX_TELNET_PROMPT_MS 300 /* silence on a Telnet port before "login:" */

@@ -54,8 +54,11 @@ class BenchTelnetTest(unittest.TestCase):
 
     def loadgen(self, port, mode, sessions, *extra):
         """Runs the client for `sessions` sessions; returns its key=value report as a dict."""
+        # -G: the sessions under way once all have started end by their own step timeouts (-T),
+        # not by the client's drain time (its default, 30 s, once cut a loader session that a
+        # starved machine had slowed: a guard against a hang is RUN_LIMIT).
         args = [self.loadgen_bin, '-p', str(port), '-m', mode, '-c', str(min(sessions, 4)),
-                '-n', str(sessions)] + [str(a) for a in extra]
+                '-n', str(sessions), '-G', str((RUN_LIMIT - 20) * 1000)] + [str(a) for a in extra]
         p = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, timeout=RUN_LIMIT)
         self.assertEqual(p.returncode, 0, p.stderr)

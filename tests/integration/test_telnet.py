@@ -82,7 +82,9 @@ class TelnetTest(harness.unittest.TestCase):
         stored once with the right SHA-256 although the loader deletes it at the end."""
         binary = mirai_binary()
         with harness.Sensor(sets=FAST) as s:
-            bot = TelnetBot(s.port)
+            # A guard against a hang, not a timing: `cat /bin/echo` streams the whole binary,
+            # which under ASan on a starved machine once took over the default 10 s.
+            bot = TelnetBot(s.port, timeout=60)
             login(bot, 'root', 'xc3511')
             bot.sendline('enable')
             bot.sendline('shell')
