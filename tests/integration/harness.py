@@ -344,9 +344,10 @@ class TapResult(unittest.TestResult):
         super().__init__()
         self.n = 0
 
-    def _line(self, ok, test, detail=''):
+    def _line(self, ok, test, detail='', name=None):
         self.n += 1
-        name = '%s.%s' % (type(test).__name__, test._testMethodName) if hasattr(test, '_testMethodName') else str(test)
+        if name is None:
+            name = '%s.%s' % (type(test).__name__, test._testMethodName) if hasattr(test, '_testMethodName') else str(test)
         print('%s %d - %s' % ('ok' if ok else 'not ok', self.n, name), flush=True)
         if detail:
             sys.stderr.write('--- %s\n%s\n' % (name, detail))
@@ -362,6 +363,15 @@ class TapResult(unittest.TestResult):
     def addError(self, test, err):
         super().addError(test, err)
         self._line(False, test, self._exc_info_to_string(err, test))
+
+    def addSubTest(self, test, subtest, err):
+        # A failed subtest fails its test, which then reports neither success nor failure
+        # itself: without its own line it would only turn the exit status to 1, unexplained.
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self._line(False, subtest, self._exc_info_to_string(err, test),
+                       name='%s.%s %s' % (type(test).__name__, test._testMethodName,
+                                          subtest._subDescription()))
 
     def addSkip(self, test, reason):
         # A skipped test did not run and is not counted; say so on stderr.

@@ -184,7 +184,10 @@ class BenchTelnetTest(unittest.TestCase):
             with self.subTest(server=kwargs):
                 hp = telnet_fakes.Honeypot(**kwargs).start()
                 try:
-                    report = self.loadgen(hp.port, mode, 2, '-T', '400', '-D', '0')
+                    # -T: each step before the stalled one must end within it; 400 ms was
+                    # once too short for a step of a starved machine (the session then failed
+                    # a step early). A longer one only makes the stall's wait longer.
+                    report = self.loadgen(hp.port, mode, 2, '-T', '3000', '-D', '0')
                 finally:
                     hp.stop()
                 self.assertEqual(report['completed'], '0', report)
