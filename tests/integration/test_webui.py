@@ -540,5 +540,56 @@ class HostileTest(harness.unittest.TestCase):
             slow.close()
 
 
+class BudgetTest(harness.unittest.TestCase):
+    def test_big_uploads_held_within_the_memory_budget(self):
+        """Six firmware uploads at once, each 300 kB into a 400 kB body, against a memory budget
+        (limits.shell_memory_total) of 1 MiB: the request buffers of HTTP sessions count
+        against it, so only one upload can be held whole (its buffer is 512 KiB); each time the
+        total passes the budget, the session holding the most gives way (memory_budget).
+        The survivor finishes its upload, which is stored as a sample."""
+        port = harness.free_port()
+        budget = 1 << 20
+        body, ctype = multipart('fw-big.bin', fake_firmware('big') * 98)
+        self.assertGreater(len(body), 400000)
+        head = ('POST /goform/upgrade HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n'
+                'Content-Type: %s\r\nContent-Length: %d\r\n\r\n' % (
+                    base64.b64encode(b'admin:admin').decode(), ctype, len(body))).encode()
+        first = 300000
+        with harness.Sensor(listens=['http@127.0.0.1:%d/router-d' % port],
+                            sets=['limits.shell_memory_total=%d' % budget, 'box.auto=false',
+                                  'capture.fetch=false']) as s:
+            conns = []
+            for _ in range(6):
+                c = socket.create_connection(('127.0.0.1', port), timeout=10)
+                c.sendall(head + body[:first])
+                conns.append(c)
+            ports = {c.getsockname()[1]: c for c in conns}
+            s.events(wait_for=('mitsu.session.closed', lambda e: [
+                x['reason'] for x in s.events('mitsu.session.closed')].count('memory_budget') >= 5))
+            closed = {e['src_port']: e['reason'] for e in s.events('mitsu.session.closed')}
+            self.assertEqual(sorted(closed.values()), ['memory_budget'] * 5)
+            survivors = [c for p, c in ports.items() if p not in closed]
+            self.assertEqual(len(survivors), 1)
+            # A closed peer reads the end of its connection.
+            for p, c in ports.items():
+                if p in closed:
+                    try:
+                        self.assertEqual(c.recv(65536), b'')
+                    except ConnectionResetError:
+                        pass
+            # Meanwhile an ordinary client is served.
+            r, _ = Client(port, 'router-d').request('GET', '/goform/status')
+            self.assertEqual(r.status, 200)
+            last = survivors[0]
+            last.sendall(body[first:])
+            reply = last.recv(65536)
+            self.assertTrue(reply.startswith(b'HTTP/1.0 200 '), reply[:100])
+            want = hashlib.sha256(fake_firmware('big') * 98).hexdigest()
+            ev = s.events(wait_for=('mitsu.session.file_upload', lambda e: e['shasum'] == want))
+            self.assertEqual(len([e for e in ev if e['eventid'] == 'mitsu.session.file_upload']), 1)
+            for c in conns:
+                c.close()
+
+
 if __name__ == '__main__':
     harness.main()
