@@ -130,8 +130,12 @@ class SharedSensor(harness.unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.ports = {name: harness.free_port() for name in DEVICES + PORT_DEVICES}
-        cls.telnet_port = harness.free_port()
+        ports = set()
+        while len(ports) < len(DEVICES + PORT_DEVICES) + 1:  # free_port may repeat itself
+            ports.add(harness.free_port())
+        ports = sorted(ports)
+        cls.ports = dict(zip(DEVICES + PORT_DEVICES, ports))
+        cls.telnet_port = ports[-1]
         listens = ['http@127.0.0.1:%d/%s' % (p, n) for n, p in cls.ports.items()]
         listens.append('telnet@127.0.0.1:%d' % cls.telnet_port)
         cls.sensor = harness.Sensor(listens=listens,
@@ -174,6 +178,57 @@ class CurlTest(SharedSensor):
         ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port and not e['success']))
         bad = [e for e in ev if e['eventid'] == 'mitsu.http.login' and not e['success'] and e['dst_port'] == port]
         self.assertIsNone(bad[-1]['password'])  # a Digest login does not reveal a wrong password
+
+    def test_curl_basic_every_basic_profile(self):
+        """curl --basic against every profile that offers Basic: a right password logs in (the
+        status page answers) and a wrong one does not; each attempt is a mitsu.http.login
+        with scheme basic, the user, the password and success."""
+        for name in ('ipcam-a', 'ipcam-b', 'router-c', 'router-d'):
+            prof = read_profile(name)
+            self.assertIn('basic', prof['http']['auth'].split(), name)
+            port = self.ports[name]
+            user, password = prof['credentials'][0]
+            url = 'http://127.0.0.1:%d%s' % (port, prof['actions']['status'][1])
+            out = curl('-i', '--basic', '-u', '%s:%s' % (user, password), url)
+            self.assertRegex(out, r'^HTTP/1\.[01] 200 OK\r\n', name)
+            self.assertIn('Server: %s\r\n' % prof['http']['server'], out)
+            out = curl('-i', '--basic', '-u', '%s:wrong-%s' % (user, name), url)
+            self.assertRegex(out, r'^HTTP/1\.[01] 401 ', name)
+            ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e, p=port, n=name: (
+                e['dst_port'] == p and e['password'] == 'wrong-' + n)))
+            logins = [(e['scheme'], e['username'], e['password'], e['success']) for e in ev
+                      if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port]
+            self.assertEqual(logins[-2:], [('basic', user, password, True),
+                                           ('basic', user, 'wrong-' + name, False)], name)
+
+    def test_exploit_ports_banners_and_spray(self):
+        """The exploit-port listeners (HG532 37215, Realtek miniigd 52869, TR-064 7547, here on
+        free ports) answer with their device's banner; a signature's request sprayed at every
+        listener is labelled on each, with the port it arrived on."""
+        for name in PORT_DEVICES:
+            c = http.client.HTTPConnection('127.0.0.1', self.ports[name], timeout=10)
+            c.request('GET', '/')
+            r = c.getresponse()
+            r.read()
+            c.close()
+            self.assertEqual(r.getheader('Server'), read_profile(name)['http']['server'], name)
+        with open(os.path.join(SAMPLES, 'huawei-hg532-upgrade-rce.http'), 'rb') as f:
+            raw = f.read()
+        for name, port in self.ports.items():
+            c = socket.create_connection(('127.0.0.1', port), timeout=10)
+            c.sendall(raw)
+            self.assertRegex(c.recv(65536), rb'^HTTP/1\.[01] \d\d\d ', name)
+            c.close()
+        want = set(self.ports.values())
+        deadline = time.monotonic() + 20
+        while True:
+            got = {e['dst_port'] for e in self.sensor.events('mitsu.exploit.match')
+                   if e['signature'] == 'huawei-hg532-upgrade-rce' and e['cve'] == 'CVE-2017-17215'}
+            if want <= got or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual({n: p in got for n, p in self.ports.items()},
+                         {n: True for n in self.ports})
 
     def test_curl_form_cookie(self):
         for name in ('router-e', 'pocket-f', 'pocket-g'):
