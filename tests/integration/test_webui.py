@@ -169,14 +169,19 @@ class CurlTest(SharedSensor):
         out = curl('-i', '--digest', '-u', 'admin:12345', 'http://127.0.0.1:%d/cgi-bin/config_backup.cgi' % port)
         self.assertIn('HTTP/1.1 200 OK', out)
         self.assertIn('admin_password=12345', out)
-        ev = self.sensor.events(wait_for=('mitsu.webui.action', lambda e: e['dst_port'] == port))
-        logins = [e for e in ev if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port]
+        # Other tests log in to this port too (Basic): wait for this Digest login.
+        ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port
+                                          and e['scheme'] == 'digest' and e['success']))
+        logins = [e for e in ev if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port
+                  and e['scheme'] == 'digest']
         self.assertEqual([(e['scheme'], e['username'], e['password'], e['success']) for e in logins][-1:],
                          [('digest', 'admin', '12345', True)])
         out = curl('-i', '--digest', '-u', 'admin:nope', 'http://127.0.0.1:%d/' % port)
         self.assertIn('401 Unauthorized', out)
-        ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port and not e['success']))
-        bad = [e for e in ev if e['eventid'] == 'mitsu.http.login' and not e['success'] and e['dst_port'] == port]
+        ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port and not e['success']
+                                          and e['scheme'] == 'digest'))
+        bad = [e for e in ev if e['eventid'] == 'mitsu.http.login' and not e['success'] and e['dst_port'] == port
+               and e['scheme'] == 'digest']
         self.assertIsNone(bad[-1]['password'])  # a Digest login does not reveal a wrong password
 
     def test_curl_basic_every_basic_profile(self):
