@@ -52,8 +52,9 @@
 	  "most is closed (file_budget).") \
 	X(LIMITS_SHELL_MEMORY_TOTAL, "limits", "shell_memory_total", SIZE, "512M", 65536, \
 	  1099511627776, \
-	  "Bytes of shell variables, functions and arguments in all sessions together; beyond " \
-	  "it the session holding the most is closed (memory_budget).") \
+	  "Bytes of shell variables, functions and arguments, and of HTTP request, body and " \
+	  "reply buffers and uploads not yet stored, in all sessions together; beyond it the " \
+	  "session holding the most is closed (memory_budget).") \
 	X(LIMITS_SHELL_COMMANDS, "limits", "shell_commands", INT, "20000", 100, 10000000, \
 	  "Simple commands one session may run (scripts included).") \
 	X(LIMITS_SCRIPT_DEPTH, "limits", "script_depth", INT, "8", 1, 64, \

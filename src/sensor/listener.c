@@ -80,6 +80,23 @@ static void on_turn(uv_check_t *h)
 	sensor_listeners_resume(sn);
 }
 
+/* A listener bound to one address gives its connections that address: they need no
+ * getsockname(2) each. A wildcard listener's connections ask (the address they reached). */
+static void local_address(struct sensor_listener *l)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len))
+		return;
+	static const uint8_t any6[16];
+	if (ss.ss_family == AF_INET)
+		l->local_known = ((struct sockaddr_in *)&ss)->sin_addr.s_addr != htonl(INADDR_ANY);
+	else if (ss.ss_family == AF_INET6)
+		l->local_known = memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, any6, 16) != 0;
+	if (l->local_known)
+		sensor_addr_text(&ss, l->local_ip, sizeof(l->local_ip), &l->local_port);
+}
+
 int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 {
 	uv_check_init(sn->loop, &sn->turn);
@@ -127,8 +144,13 @@ int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen)
 		l->tcp.data = l;
 		sn->nlisteners = i + 1;
 		int r = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0);
+		/* Accepted sockets inherit TCP_NODELAY from the listener (Linux). */
+		if (!r)
+			r = uv_tcp_nodelay(&l->tcp, 1);
 		if (!r)
 			r = uv_listen((uv_stream_t *)&l->tcp, SENSOR_LISTEN_BACKLOG, on_connection);
+		if (!r)
+			local_address(l);
 		if (r) {
 			snprintf(err, errlen, "listener '%s': %s", items[i], uv_strerror(r));
 			rc = -EADDRINUSE;

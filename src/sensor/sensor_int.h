@@ -35,6 +35,11 @@ struct sensor_listener {
 	 * them. */
 	bool paused;
 	unsigned accepted_turn; /* connections accepted this loop turn */
+	/* The listener's own address as sessions report it (dst_ip, dst_port), known when it is
+	 * bound to one address: its connections need no getsockname(2). */
+	bool local_known;
+	char local_ip[46];
+	int local_port;
 };
 
 struct sensor_stats {
@@ -91,6 +96,8 @@ struct sensor {
  * which may be evicted by a newcomer before its line is read). */
 #define SENSOR_ACCEPT_BATCH 64
 
+/* An address as events show it: text, and the port (session.c). */
+void sensor_addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port);
 /* Accepts on listeners paused by the batch or the slack, as far as they allow (session.c). */
 void sensor_listeners_resume(struct sensor *sn);
 /* Creates and frees a session for an accepted connection (session.c). */

