@@ -97,6 +97,7 @@ int shell_cmd_timeout(struct cmd *c);
 int shell_cmd_touch(struct cmd *c);
 int shell_cmd_hexdump(struct cmd *c);
 int shell_cmd_od(struct cmd *c);
+int shell_cmd_netstat(struct cmd *c);
 int shell_cmd_tty(struct cmd *c);
 int shell_cmd_usleep(struct cmd *c);
 int shell_cmd_true_a(struct cmd *c);
@@ -175,6 +176,7 @@ static const struct sh_command applets[] = {
 	{.name = "mktemp", .fn = shell_cmd_mktemp},
 	{.name = "mount", .fn = shell_cmd_mount},
 	{.name = "mv", .fn = shell_cmd_mv},
+	{.name = "netstat", .fn = shell_cmd_netstat},
 	{.name = "nice", .fn = shell_cmd_nice},
 	{.name = "nohup", .fn = shell_cmd_nohup},
 	{.name = "nproc", .fn = shell_cmd_nproc},

@@ -2356,6 +2356,7 @@ void shell_free(struct shell *sh)
 	while (sh->nframes)
 		pop_frame(sh);
 	free(sh->frames);
+	free(sh->peer_ip);
 	while (sh->lvl) {
 		struct level *l = sh->lvl;
 		sh->lvl = l->parent;

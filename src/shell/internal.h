@@ -450,6 +450,8 @@ struct shell {
 	uint8_t hkey[16];
 	size_t mem;    /* bytes counted as SHELL_BUDGET_MEMORY (shell_acct_strdup) */
 	bool give_way; /* io->account asked this session to give way */
+	char *peer_ip; /* the attacker's end of the session's connection (shell_set_peer) */
+	int peer_port;
 	enum shell_end give_way_end;
 };
 
@@ -668,6 +670,10 @@ void shell_loadavg(struct shell *sh, double la[3]);
 /* eth0's MAC and address (192.168.1.x), derived from the hostname so that ifconfig, ip and
  * /proc/net agree and stay the same for a profile; the gateway is x.x.x.1. */
 void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4]);
+/* /proc/net/tcp, tcp6, udp, udp6 or unix (netstat.c): 0, or -ENOENT for another name. */
+int shell_net_sockets_file(struct shell *sh, const char *name, struct buf *b);
+/* The inodes of the sockets process `pid` holds (its /proc/<pid>/fd links), at most cap. */
+size_t shell_net_inodes(struct shell *sh, int pid, unsigned long *inodes, size_t cap);
 /* The counters ifconfig shows: bytes and packets received and sent, eth0 then lo. */
 #define SH_ETH0_RX_BYTES 283747322ull
 #define SH_ETH0_RX_PACKETS 1838407ull
