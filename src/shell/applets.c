@@ -98,6 +98,7 @@ int shell_cmd_touch(struct cmd *c);
 int shell_cmd_hexdump(struct cmd *c);
 int shell_cmd_od(struct cmd *c);
 int shell_cmd_netstat(struct cmd *c);
+int shell_cmd_ping(struct cmd *c);
 int shell_cmd_tty(struct cmd *c);
 int shell_cmd_usleep(struct cmd *c);
 int shell_cmd_true_a(struct cmd *c);
@@ -182,6 +183,7 @@ static const struct sh_command applets[] = {
 	{.name = "nproc", .fn = shell_cmd_nproc},
 	{.name = "od", .fn = shell_cmd_od},
 	{.name = "pidof", .fn = shell_cmd_pidof},
+	{.name = "ping", .fn = shell_cmd_ping},
 	{.name = "poweroff", .fn = shell_cmd_reboot},
 	{.name = "printenv", .fn = shell_cmd_env},
 	{.name = "printf", .fn = shell_cmd_printf},
