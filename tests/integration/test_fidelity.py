@@ -257,6 +257,75 @@ class FidelityTest(unittest.TestCase):
             self.assertIn('eth0\t00000000\t%s\t0003' % hexgw, out, name)
             self.assertIn('%s.%s.%s.1 ' % ip, out, name)  # the gateway in the ARP table
 
+    LOGINS = {'dvr-hi3520d': ('root', 'xc3511'), 'router-mt7620': ('admin', 'admin'),
+              'router-rtl8196c': ('admin', 'admin'), 'stb-stx7111': ('root', None)}
+
+    def test_netstat_as_busybox_prints_it(self):
+        # tests/data/busybox/netstat/PROFILE: the /proc/net files of a session (the attacker's
+        # port replaced by 40000) and what Debian's busybox netstat prints over them
+        def peer(text, port):
+            return re.sub(r'127\.0\.0\.1:%d *' % port, '127.0.0.1:PEER ', text)
+        for name in ('dvr-hi3520d', 'router-mt7620', 'stb-stx7111'):
+            bot = self.shell(name, *self.LOGINS[name])
+            port = bot.sock.getsockname()[1]
+            folder = os.path.join('netstat', name)
+            for f in ('tcp', 'tcp6', 'udp', 'udp6', 'unix', 'route'):
+                out = bot.command('cat /proc/net/%s' % f, 'NSEND')
+                got = out.split(b'NSEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+                got = got.replace(b':%04X ' % port, b':9C40 ')
+                self.assertEqual(got, recorded(os.path.join(folder, f)), (name, f))
+            for opt in ('-an', '-a', '-tln', '-tun', '-tuln', '-lx', '-rn', '-r'):
+                out = bot.command('netstat %s' % opt, 'NSEND')
+                got = out.split(b'NSEND\r\n', 1)[1].replace(b'\r\n', b'\n').decode()
+                want = recorded(os.path.join(folder, 'netstat%s.txt' % opt)).decode()
+                self.assertEqual(peer(got, port), peer(want, 40000), (name, opt))
+            out = bot.command('netstat -tlnp', 'NSEND').decode()
+            self.assertRegex(out, r'0\.0\.0\.0:23 .* LISTEN +\d+/telnetd', name)
+            self.assertIn(':%d ' % port, bot.command('netstat -tn', 'NSEND').decode(), name)
+        bot = self.shell('router-rtl8196c', 'admin', 'admin')  # its BusyBox has no netstat
+        self.assertIn(b'-sh: netstat: not found', bot.command('netstat -an', 'NSEND'))
+
+    def test_proc_stat_partitions_and_fd(self):
+        for name, (user, password) in self.LOGINS.items():
+            bot = self.shell(name, user, password)
+            out = bot.command('cat /proc/mtd; cat /proc/partitions', 'PTEND').decode()
+            mtd = re.findall(r'mtd(\d+): ([0-9a-f]{8})', out)
+            self.assertTrue(mtd, name)  # every profile, the receiver's too
+            for minor, size in mtd:
+                self.assertRegex(out, r'\n  31 +%s +%d mtdblock%s\r\n' % (minor, int(size, 16) // 1024, minor),
+                                 name)
+            for dev in re.findall(r'/dev/(mtdblock\d+)', bot.command('cat /proc/mounts', 'PTEND').decode()):
+                self.assertIn(' %s\r\n' % dev, out, name)
+            out = bot.command('cat /proc/stat /proc/uptime; date +%s', 'STEND').decode()
+            btime = int(re.search(r'\nbtime (\d+)', out).group(1))
+            up = float(re.search(r'\n(\d+\.\d+) \d', out).group(1))
+            now = int(re.search(r'\n(\d{9,})\r\n', out).group(1))
+            self.assertLessEqual(abs(btime + up - now), 2, name)
+            self.assertRegex(out, r'cpu  \d+ 0 \d+ \d+ ', name)
+            out = bot.command('ls -l /proc/$$/fd/0; ls /proc/$(pidof telnetd)/fd; '
+                              'ls -l /proc/$(pidof telnetd)/fd/3; cat /proc/net/tcp', 'FDEND').decode()
+            self.assertIn('0 -> /dev/pts/0', out, name)
+            inode = re.search(r'3 -> socket:\[(\d+)\]', out).group(1)
+            self.assertRegex(out, r':0017 00000000:0000 0A .* %s ' % inode, name)  # telnetd's listener
+
+    def test_ping_and_timeout_take_their_time(self):
+        def masked(text):
+            return re.sub(rb'\d+\.\d{3}', b'T', text.replace(b'\r\n', b'\n'))
+        bot = self.shell('stb-stx7111', 'root', None)
+        start = time.monotonic()
+        out = bot.command('ping -c 2 127.0.0.1', 'PGEND')
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)  # a reply a second
+        self.assertEqual(masked(out.split(b'PGEND\r\n', 1)[1]), masked(recorded('ping_c2_lo.txt')))
+        out = bot.command('ping www.example.com; echo status=$?', 'PGEND')
+        self.assertIn(b"ping: bad address 'www.example.com'\r\nstatus=1", out)  # no lookup
+        start = time.monotonic()
+        out = bot.command('timeout -t 1 sleep 30; echo status=$?', 'TOEND')  # 1.22's syntax
+        self.assertLess(time.monotonic() - start, 20)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+        self.assertIn(masked(recorded('timeout_1_sleep_3.txt')), masked(out))
+        bot = self.shell()  # BusyBox 1.16 on the DVR has no timeout
+        self.assertIn(b'-sh: timeout: not found', bot.command('timeout 1 sleep 2', 'TOEND'))
+
     def test_elf_of_the_right_cpu_that_is_no_program_crashes(self):
         # A well-formed ARM header whose program headers are noise: the kernel maps nothing
         # executable at the entry point, the process dies of SIGSEGV, ash says so.

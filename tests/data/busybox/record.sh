@@ -29,3 +29,22 @@ c.close()
 p.wait()
 open('wget_request.txt', 'wb').write(req.replace(b':%d' % port, b':PORT'))
 PY
+# netstat over the /proc/net files a mitsu session shows (netstat/PROFILE/{tcp,tcp6,udp,udp6,
+# unix,route}, captured from the emulation, the attacker's port replaced by 40000): the real
+# busybox runs in a chroot whose /proc/net holds them, so it formats exactly these sockets.
+# Never the machine's own sockets: nothing is sent anywhere.
+root=$(mktemp -d)
+mkdir -p "$root/bin" "$root/proc/net"
+cp "$(command -v $bb)" "$root/bin/busybox"
+for d in netstat/*/; do
+	cp "$d"tcp "$d"tcp6 "$d"udp "$d"udp6 "$d"unix "$d"route "$root/proc/net/"
+	: > "$root/proc/net/raw"; : > "$root/proc/net/raw6"
+	for o in -an -a -tln -tun -tuln -lx -rn -r; do
+		chroot "$root" /bin/busybox netstat $o > "${d}netstat$o.txt"
+	done
+done
+rm -rf "$root"
+# ping of the loopback address only (its format; round-trip times vary)
+$bb ping -c 2 127.0.0.1 > ping_c2_lo.txt
+# timeout: its program killed by SIGTERM (ash's "Terminated", status 143)
+$bb sh -c "$bb timeout 1 $bb sleep 3; echo status=\$?" > timeout_1_sleep_3.txt 2>&1
