@@ -1487,6 +1487,20 @@ static void read_proc_facts(struct ctx *c, bool required)
 		p->ncpus = 1;
 }
 
+/* Every socket of [net] is held by a process of [ps]. */
+static void check_socks(struct ctx *c)
+{
+	const struct profile *p = c->p;
+	for (size_t i = 0; i < p->nsocks && !c->failed; i++) {
+		bool found = false;
+		for (size_t j = 0; j < p->nprocs; j++)
+			found |= p->procs[j].pid == p->socks[i].pid;
+		if (!found)
+			fail_at(c, 0, "[net]: pid %d holds a socket but is not in [ps]",
+				p->socks[i].pid);
+	}
+}
+
 static void check_tree(struct ctx *c)
 {
 	struct profile *p = c->p;
@@ -1568,14 +1582,7 @@ static void check_tree(struct ctx *c)
 				p->hostname);
 		free(t);
 	}
-	for (size_t i = 0; i < p->nsocks && !c->failed; i++) {
-		bool found = false;
-		for (size_t j = 0; j < p->nprocs; j++)
-			found |= p->procs[j].pid == p->socks[i].pid;
-		if (!found)
-			fail_at(c, 0, "[net]: pid %d holds a socket but is not in [ps]",
-				p->socks[i].pid);
-	}
+	check_socks(c);
 	n = c->failed ? NULL : file_node(c, "/etc/passwd", false);
 	if (n) {
 		char *t = node_text(n);
