@@ -137,6 +137,40 @@ static bool device_be(struct cmd *c)
 	return c->sh->prof && c->sh->prof->elf.data == 2;
 }
 
+/* Every -e FORMAT and every line of every -f FILE, in order (BusyBox applies them all). */
+static size_t formats(struct cmd *c, char ***out)
+{
+	size_t n = 0;
+	for (int i = 1; i < c->argc; i++) {
+		const char *a = c->argv[i];
+		if (strcmp(a, "--") == 0 || a[0] != '-')
+			break;
+		const char *e = strpbrk(a + 1, "ef");
+		if (!e || strspn(a + 1, "bcCdoxv") != (size_t)(e - a - 1))
+			continue;
+		const char *val = e[1] ? e + 1 : i + 1 < c->argc ? c->argv[++i] : NULL;
+		if (!val)
+			break;
+		if (*e == 'e') {
+			*out = xrealloc(*out, (n + 1) * sizeof(**out));
+			(*out)[n++] = xstrdup(val);
+			continue;
+		}
+		struct shell_rd r;
+		if (shell_read_path(c, val, &r))
+			continue;
+		for (size_t k = 0; k < r.n;) {
+			const uint8_t *nl = memchr(r.p + k, '\n', r.n - k);
+			size_t l = nl ? (size_t)(nl - (r.p + k)) : r.n - k;
+			*out = xrealloc(*out, (n + 1) * sizeof(**out));
+			(*out)[n++] = xstrndup((const char *)r.p + k, l);
+			k += l + 1;
+		}
+		shell_rd_free(&r);
+	}
+	return n;
+}
+
 int shell_cmd_hexdump(struct cmd *c)
 {
 	struct shell_opts g;
@@ -158,8 +192,20 @@ int shell_cmd_hexdump(struct cmd *c)
 		len = LIB_MIN(len, (size_t)strtoul(shell_optarg(&g, 'n'), NULL, 0));
 	struct buf out;
 	buf_init(&out, SH_PIPE_MAX);
-	dump(&out, m, all.data ? all.data + LIB_MIN(skip, all.len) : all.data, len, skip,
-	     shell_opt(&g, 'v'), device_be(c));
+	const uint8_t *from = all.data ? all.data + LIB_MIN(skip, all.len) : all.data;
+	char **fmts = NULL;
+	size_t nfmts = formats(c, &fmts);
+	if (nfmts) {
+		if (shell_dump_format(&out, fmts, nfmts, from, len, skip, shell_opt(&g, 'v'),
+				      device_be(c)) < 0) {
+			shell_err(c, "bad format '%s'", fmts[nfmts - 1]);
+			st = 1;
+		}
+	} else
+		dump(&out, m, from, len, skip, shell_opt(&g, 'v'), device_be(c));
+	for (size_t i = 0; i < nfmts; i++)
+		free(fmts[i]);
+	free(fmts);
 	shell_out(c, out.data, out.len, false);
 	buf_free(&out);
 	buf_free(&all);

@@ -194,6 +194,22 @@ class FidelityTest(unittest.TestCase):
                 got = out.split(b'DUMPEND\r\n', 1)[1].replace(b'\r\n', b'\n')
                 self.assertEqual(got, recorded(want), (name, cmd))
 
+    def test_hexdump_formats_as_busybox_prints_them(self):
+        # hexdump -e over the alphabet file: every format of hexdump_e_formats.txt, after a
+        # "== FORMAT" line, as record.sh ran them through Debian's busybox
+        fmts = recorded('hexdump_e_formats.txt').decode().splitlines()
+        for name, user, password in (('dvr-hi3520d', 'root', 'xc3511'), ('stb-stx7111', 'root', None)):
+            bot = self.shell(name, user, password)
+            bot.command("printf 'abcdefghijklmnopqrstuvwxyz\\n' > /tmp/alpha", 'PEND')
+            line = '; '.join("echo '== %s'; hexdump -e '%s' /tmp/alpha" % (f, f) for f in fmts)
+            out = bot.command(line + '; echo', 'HXEND')
+            got = out.split(b'HXEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+            self.assertEqual(got, recorded('hexdump_e.txt') + b'\n', name)
+            out = bot.command("dd if=/dev/zero bs=64 count=1 2>/dev/null | hexdump -e '16/1 \"%02x\" \"\\n\"'",
+                              'HXEND')
+            got = out.split(b'HXEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+            self.assertEqual(got, recorded('dd_zero_hexdump_e.txt'), name)
+
     def test_message_wording_per_version(self):
         # libbb said "cannot" until BusyBox 1.13 and "can't" from 1.14 on (busybox 1.35 says
         # "rm: can't remove '/x': No such file or directory")

@@ -48,3 +48,12 @@ rm -rf "$root"
 $bb ping -c 2 127.0.0.1 > ping_c2_lo.txt
 # timeout: its program killed by SIGTERM (ash's "Terminated", status 143)
 $bb sh -c "$bb timeout 1 $bb sleep 3; echo status=\$?" > timeout_1_sleep_3.txt 2>&1
+# hexdump -e: every format of hexdump_e_formats.txt (one a line) over the alphabet file, each
+# answer after a "== FORMAT" line; and dd's zeros through a -e format (its "*" line)
+printf 'abcdefghijklmnopqrstuvwxyz\n' > /tmp/mitsu-rec-alpha
+while IFS= read -r f; do
+	echo "== $f"
+	$bb hexdump -e "$f" /tmp/mitsu-rec-alpha
+done < hexdump_e_formats.txt > hexdump_e.txt
+rm -f /tmp/mitsu-rec-alpha
+$bb dd if=/dev/zero bs=64 count=1 2>/dev/null | $bb hexdump -e '16/1 "%02x" "\n"' > dd_zero_hexdump_e.txt
