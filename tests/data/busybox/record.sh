@@ -57,3 +57,19 @@ while IFS= read -r f; do
 done < hexdump_e_formats.txt > hexdump_e.txt
 rm -f /tmp/mitsu-rec-alpha
 $bb dd if=/dev/zero bs=64 count=1 2>/dev/null | $bb hexdump -e '16/1 "%02x" "\n"' > dd_zero_hexdump_e.txt
+# The RRQ busybox tftp sends (to a UDP socket on loopback that answers "File not found")
+python3 - <<'PY'
+import socket, subprocess
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+s.settimeout(10)
+port = s.getsockname()[1]
+p = subprocess.Popen(['busybox', 'tftp', '-g', '-l', '/tmp/mitsu-rec-tftp', '-r', 'bins/mirai.arm',
+                      '127.0.0.1', str(port)], stderr=subprocess.PIPE)
+rrq, peer = s.recvfrom(2048)
+s.sendto(b'\x00\x05\x00\x01File not found\x00', peer)
+err = p.communicate(timeout=10)[1]
+open('tftp_rrq.bin', 'wb').write(rrq)
+open('tftp_not_found.txt', 'wb').write(err)
+PY
+rm -f /tmp/mitsu-rec-tftp
