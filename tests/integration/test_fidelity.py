@@ -262,6 +262,56 @@ class FidelityTest(unittest.TestCase):
         self.assertEqual(got['rrq'], recorded('tftp_rrq.bin'))  # no blksize, no timeout option
         self.assertIn(recorded('tftp_not_found.txt').replace(b'\n', b'\r\n'), out)
 
+    def test_ftpget_commands_are_busybox_ftpget(self):
+        def run(args):
+            srv = socket.socket()
+            srv.bind(('127.0.0.1', 0))
+            srv.listen(1)
+            self.addCleanup(srv.close)
+            data = socket.socket()
+            data.bind(('127.0.0.1', 0))
+            data.listen(1)
+            self.addCleanup(data.close)
+            dport = data.getsockname()[1]
+            cmds = []
+
+            def serve():
+                c, _ = srv.accept()
+                f = c.makefile('rb')
+                c.sendall(b'220 ready\r\n')
+                while True:
+                    line = f.readline()
+                    if not line:
+                        break
+                    cmds.append(line)
+                    w = line.split()[0].upper()
+                    if w == b'RETR':
+                        c.sendall(b'150 go\r\n')
+                        d, _ = data.accept()
+                        d.sendall(b'hello')
+                        d.close()
+                        c.sendall(b'226 done\r\n')
+                        continue
+                    r = {b'USER': b'331 pass', b'PASS': b'230 ok', b'TYPE': b'200 ok', b'SIZE': b'213 5',
+                         b'QUIT': b'221 bye', b'EPSV': b'229 Extended Passive Mode (|||%d|)' % dport}.get(w)
+                    c.sendall((r or b'500 ?') + b'\r\n')
+                    if w == b'QUIT':
+                        break
+                c.close()
+            t = threading.Thread(target=serve, daemon=True)
+            t.start()
+            bot = self.shell()
+            out = bot.command('ftpget %s -P %d 127.0.0.1 /tmp/f bins/mirai.arm; cat /tmp/f; echo'
+                              % (args, srv.getsockname()[1]), 'FTEND')
+            t.join(15)
+            self.assertIn(b'\r\nhello\r\n', out)
+            return b''.join(cmds)
+        self.assertEqual(run('-u bot -p pw'), recorded('ftpget_commands_user.txt'))
+        # without -u/-p: anonymous, and the password of BusyBox 1.16's source ("busybox@";
+        # 1.35 sends "busybox")
+        want = recorded('ftpget_commands.txt').replace(b'PASS busybox\r\n', b'PASS busybox@\r\n')
+        self.assertEqual(run(''), want)
+
     def test_ps1_and_history(self):
         bot = self.shell()
         out = bot.command('echo "[$PS1]"', 'PSEND')

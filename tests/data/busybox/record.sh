@@ -73,3 +73,40 @@ open('tftp_rrq.bin', 'wb').write(rrq)
 open('tftp_not_found.txt', 'wb').write(err)
 PY
 rm -f /tmp/mitsu-rec-tftp
+# The commands busybox ftpget sends, to a loopback FTP server of a few lines that serves
+# "hello" (anonymous login, as without -u and -p; then with -u bot -p pw)
+python3 - <<'PY'
+import socket, subprocess, threading
+def rec(extra):
+    srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
+    data = socket.socket(); data.bind(('127.0.0.1', 0)); data.listen(1)
+    dport = data.getsockname()[1]
+    cmds = []
+    def serve():
+        c, _ = srv.accept(); f = c.makefile('rb')
+        c.sendall(b'220 ready\r\n')
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            cmds.append(line)
+            w = line.split()[0].upper()
+            if w == b'RETR':
+                c.sendall(b'150 go\r\n'); d, _ = data.accept(); d.sendall(b'hello'); d.close()
+                c.sendall(b'226 done\r\n')
+                continue
+            r = {b'USER': b'331 pass', b'PASS': b'230 ok', b'TYPE': b'200 ok', b'SIZE': b'213 5',
+                 b'QUIT': b'221 bye', b'EPSV': b'229 Extended Passive Mode (|||%d|)' % dport}.get(w)
+            c.sendall((r or b'500 ?') + b'\r\n')
+            if w == b'QUIT':
+                break
+        c.close()
+    t = threading.Thread(target=serve); t.start()
+    subprocess.run(['busybox', 'ftpget'] + extra + ['-P', str(srv.getsockname()[1]), '127.0.0.1',
+                    '/tmp/mitsu-rec-ftp', 'bins/mirai.arm'], timeout=20)
+    t.join(10)
+    return b''.join(cmds)
+open('ftpget_commands.txt', 'wb').write(rec([]))
+open('ftpget_commands_user.txt', 'wb').write(rec(['-u', 'bot', '-p', 'pw']))
+PY
+rm -f /tmp/mitsu-rec-ftp
