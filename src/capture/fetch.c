@@ -612,6 +612,7 @@ struct tftp {
 	uint8_t last[600]; /* the last packet sent (RRQ or ACK) */
 	size_t last_len;
 	uint64_t last_progress; /* loop ms */
+	uint64_t start;         /* loop ms */
 	uint8_t rbuf[TFTP_DGRAM_MAX];
 };
 
@@ -758,18 +759,20 @@ static void tftp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struc
 	}
 }
 
-/* Every TFTP_RETRY_MS: the last packet again, or the end after capture.timeout of silence. */
+/* Every TFTP_RETRY_MS: the last packet again after that much silence, or the end once
+ * capture.timeout has passed since the start. */
 static void tftp_tick(uv_timer_t *h)
 {
 	struct tftp *t = h->data;
 	if (!t->j)
 		return;
 	uint64_t limit = (uint64_t)core_cfg_int(t->f->cfg, OPT_CAPTURE_TIMEOUT) * 1000;
-	if (uv_now(t->f->loop) - t->last_progress >= limit) {
+	uint64_t now = uv_now(t->f->loop);
+	if (now - t->start >= limit) {
 		tftp_finish(t, CAPTURE_FETCH_TIMEOUT, 0, "TFTP timeout");
 		return;
 	}
-	if (t->udp_open)
+	if (t->udp_open && now - t->last_progress >= TFTP_RETRY_MS)
 		tftp_send(t, t->last, t->last_len);
 }
 
@@ -861,7 +864,7 @@ static int tftp_start(struct capture_fetcher *f, struct fetch_job *j)
 	t->timer.data = t;
 	t->handles++;
 	f->open_handles++;
-	t->last_progress = uv_now(f->loop);
+	t->last_progress = t->start = uv_now(f->loop);
 	uv_timer_start(&t->timer, tftp_tick, TFTP_RETRY_MS, TFTP_RETRY_MS);
 	t->gai.data = t;
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
@@ -909,7 +912,7 @@ struct ftp {
 	char user[128], pass[128], path[1024];
 	char line[FTP_LINE_MAX]; /* the reply line being read */
 	size_t llen;
-	uint64_t last_progress;
+	uint64_t start; /* loop ms */
 	char rbuf[FTP_READ_BUF];
 };
 
@@ -1016,7 +1019,6 @@ static void ftp_data_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	struct fetch_job *j = t->j;
-	t->last_progress = uv_now(t->f->loop);
 	size_t room = j->data.max - j->data.len;
 	buf_append(&j->data, b->base, LIB_MIN((size_t)n, room));
 	if ((size_t)n > room) {
@@ -1147,7 +1149,6 @@ static void ftp_ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 			t->llen--;
 		t->line[t->llen] = 0;
 		t->llen = 0;
-		t->last_progress = uv_now(t->f->loop);
 		if (strlen(t->line) >= 4 && isdigit((unsigned char)t->line[0]) && t->line[3] == ' ')
 			ftp_reply(t, atoi(t->line), t->line + 4);
 	}
@@ -1167,11 +1168,17 @@ static void ftp_ctl_connected(uv_connect_t *c, int status)
 	uv_read_start((uv_stream_t *)&t->ctl, ftp_alloc, ftp_ctl_read);
 }
 
+/* capture.timeout for the whole download, capture.connect_timeout until the greeting. */
 static void ftp_tick(uv_timer_t *h)
 {
 	struct ftp *t = h->data;
-	uint64_t limit = (uint64_t)core_cfg_int(t->f->cfg, OPT_CAPTURE_TIMEOUT) * 1000;
-	if (t->j && uv_now(t->f->loop) - t->last_progress >= limit)
+	if (!t->j)
+		return;
+	const struct core_config *c = t->f->cfg;
+	uint64_t now = uv_now(t->f->loop);
+	uint64_t limit = (uint64_t)core_cfg_int(c, OPT_CAPTURE_TIMEOUT) * 1000;
+	uint64_t conn = (uint64_t)core_cfg_int(c, OPT_CAPTURE_CONNECT_TIMEOUT) * 1000;
+	if (now - t->start >= limit || (t->step == FTP_GREET && now - t->start >= conn))
 		ftp_finish(t, CAPTURE_FETCH_TIMEOUT, 0, "FTP timeout");
 }
 
@@ -1253,7 +1260,7 @@ static int ftp_start(struct capture_fetcher *f, struct fetch_job *j)
 	t->timer.data = t;
 	t->handles++;
 	f->open_handles++;
-	t->last_progress = uv_now(f->loop);
+	t->start = uv_now(f->loop);
 	uv_timer_start(&t->timer, ftp_tick, FTP_TICK_MS, FTP_TICK_MS);
 	t->gai.data = t;
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
