@@ -111,6 +111,7 @@ int shell_cmd_pidof(struct cmd *c);
 int shell_cmd_uname(struct cmd *c);
 int shell_cmd_id(struct cmd *c);
 int shell_cmd_whoami(struct cmd *c);
+int shell_cmd_who(struct cmd *c);
 int shell_cmd_hostname(struct cmd *c);
 int shell_cmd_uptime(struct cmd *c);
 int shell_cmd_free(struct cmd *c);
@@ -218,6 +219,7 @@ static const struct sh_command applets[] = {
 	{.name = "wc", .fn = shell_cmd_wc},
 	{.name = "wget", .fn = shell_cmd_wget},
 	{.name = "which", .fn = shell_cmd_which},
+	{.name = "who", .fn = shell_cmd_who},
 	{.name = "whoami", .fn = shell_cmd_whoami},
 	{.name = "xargs", .fn = shell_cmd_xargs},
 	{.name = "yes", .fn = shell_cmd_yes},

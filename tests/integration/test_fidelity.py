@@ -312,6 +312,13 @@ class FidelityTest(unittest.TestCase):
         want = recorded('ftpget_commands.txt').replace(b'PASS busybox\r\n', b'PASS busybox@\r\n')
         self.assertEqual(run(''), want)
 
+    def test_who_without_utmp(self):
+        bot = self.shell('stb-stx7111', 'root', None)  # its BusyBox 1.22 has who
+        for cmd, want in (('who', 'who.txt'), ('who -H', 'who_H.txt')):
+            out = bot.command(cmd, 'WHEND')
+            got = out.split(b'WHEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+            self.assertEqual(got, recorded(want), cmd)
+
     def test_ps1_and_history(self):
         bot = self.shell()
         out = bot.command('echo "[$PS1]"', 'PSEND')

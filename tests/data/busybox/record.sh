@@ -110,3 +110,10 @@ open('ftpget_commands.txt', 'wb').write(rec([]))
 open('ftpget_commands_user.txt', 'wb').write(rec(['-u', 'bot', '-p', 'pw']))
 PY
 rm -f /tmp/mitsu-rec-ftp
+# who without a utmp file (none on the devices): in a chroot that has none
+root=$(mktemp -d)
+mkdir -p "$root/bin"
+cp "$(command -v $bb)" "$root/bin/busybox"
+chroot "$root" /bin/busybox who > who.txt
+chroot "$root" /bin/busybox who -H > who_H.txt
+rm -rf "$root"
