@@ -210,6 +210,21 @@ class FidelityTest(unittest.TestCase):
             got = out.split(b'HXEND\r\n', 1)[1].replace(b'\r\n', b'\n')
             self.assertEqual(got, recorded('dd_zero_hexdump_e.txt'), name)
 
+    def test_od_as_busybox_prints_it(self):
+        # stb-stx7111's BusyBox 1.22 has od (coreutils' od, as Debian's with CONFIG_DESKTOP)
+        opts = recorded('od_options.txt').decode().split('\n')[:-1]
+        bot = self.shell('stb-stx7111', 'root', None)
+        bot.command("printf 'abcdefghijklmnopqrstuvwxyz\\n' > /tmp/alpha", 'PEND')
+        line = '; '.join("echo '== od %s'; od %s /tmp/alpha" % (o, o) for o in opts)
+        out = bot.command(line, 'ODEND')
+        got = out.split(b'ODEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+        self.assertEqual(got, recorded('od_all.txt'))
+        out = bot.command('dd if=/dev/zero bs=64 count=1 2>/dev/null | od -tx1', 'ODEND')
+        got = out.split(b'ODEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+        self.assertEqual(got, recorded('dd_zero_od_tx1.txt'))
+        bot = self.shell()  # the DVR's BusyBox 1.16 has no od
+        self.assertIn(b'-sh: od: not found', bot.command('od /tmp/alpha', 'ODEND'))
+
     def test_message_wording_per_version(self):
         # libbb said "cannot" until BusyBox 1.13 and "can't" from 1.14 on (busybox 1.35 says
         # "rm: can't remove '/x': No such file or directory")

@@ -117,3 +117,12 @@ cp "$(command -v $bb)" "$root/bin/busybox"
 chroot "$root" /bin/busybox who > who.txt
 chroot "$root" /bin/busybox who -H > who_H.txt
 rm -rf "$root"
+# od with each option set of od_options.txt (one a line) over the alphabet file, each answer
+# after a "== od OPTIONS" line; and dd's zeros through od -tx1 (its "*" line)
+printf 'abcdefghijklmnopqrstuvwxyz\n' > /tmp/mitsu-rec-alpha
+while IFS= read -r o; do
+	echo "== od $o"
+	$bb od $o /tmp/mitsu-rec-alpha
+done < od_options.txt > od_all.txt
+rm -f /tmp/mitsu-rec-alpha
+$bb dd if=/dev/zero bs=64 count=1 2>/dev/null | $bb od -tx1 > dd_zero_od_tx1.txt
