@@ -138,9 +138,13 @@ static size_t formats(struct cmd *c, char ***out)
 		const char *a = c->argv[i];
 		if (strcmp(a, "--") == 0 || a[0] != '-')
 			break;
-		const char *e = strpbrk(a + 1, "ef");
+		const char *e = strpbrk(a + 1, "efns");
 		if (!e || strspn(a + 1, "bcCdoxv") != (size_t)(e - a - 1))
 			continue;
+		if (*e == 'n' || *e == 's') { /* -n LEN, -s OFS: their value is no operand */
+			i += !e[1];
+			continue;
+		}
 		const char *val = e[1] ? e + 1 : i + 1 < c->argc ? c->argv[++i] : NULL;
 		if (!val)
 			break;
@@ -189,9 +193,10 @@ int shell_cmd_hexdump(struct cmd *c)
 	char **fmts = NULL;
 	size_t nfmts = formats(c, &fmts);
 	if (nfmts) {
+		char err[SH_PATH_MAX];
 		if (shell_dump_format(&out, fmts, nfmts, from, len, skip, shell_opt(&g, 'v'),
-				      device_be(c)) < 0) {
-			shell_err(c, "bad format '%s'", fmts[nfmts - 1]);
+				      device_be(c), err, sizeof(err)) < 0) {
+			shell_err(c, "%s", err);
 			st = 1;
 		}
 	} else

@@ -49,6 +49,7 @@ struct df {
 	struct df_unit units[DF_UNITS_MAX];
 	size_t nparts, nunits;
 	int nfmts;
+	char err[96]; /* BusyBox's message for a format it refuses, when more precise */
 };
 
 static size_t unescape(const char *s, size_t n, char *out, size_t cap)
@@ -115,26 +116,31 @@ static size_t parse_conv(struct df *d, const char *s, size_t n, int bcnt)
 			  : u == 'u' ? DF_UNAME
 				     : DF_TEXT;
 		p->bytes = p->kind == DF_ADDR || p->kind == DF_ADDR_END ? 0 : 1;
+		if (p->kind == DF_TEXT)
+			snprintf(d->err, sizeof(d->err), "bad conversion character %%_%c", u);
 		return p->kind == DF_TEXT ? 0 : i;
 	}
 	p->conv = c;
-	if (strchr("di", c))
+	if (c && strchr("di", c))
 		p->kind = DF_INT;
-	else if (strchr("ouxX", c))
+	else if (c && strchr("ouxX", c))
 		p->kind = DF_UINT;
 	else if (c == 'c')
 		p->kind = DF_CHAR;
-	else if (strchr("eEfgG", c))
+	else if (c && strchr("eEfgG", c))
 		p->kind = DF_FLOAT;
-	else
+	else {
+		snprintf(d->err, sizeof(d->err), "bad conversion character %%%c", c);
 		return 0;
+	}
 	int def = p->kind == DF_CHAR ? 1 : p->kind == DF_FLOAT ? 8 : 4;
 	p->bytes = bcnt ? bcnt : def;
-	if (p->kind == DF_FLOAT && p->bytes != 4 && p->bytes != 8)
+	bool fok = p->bytes == 4 || p->bytes == 8;
+	bool iok = fok || p->bytes == 1 || p->bytes == 2;
+	if ((p->kind == DF_FLOAT && !fok) || !iok || (p->kind == DF_CHAR && p->bytes != 1)) {
+		snprintf(d->err, sizeof(d->err), "bad byte count for conversion character %c", c);
 		return 0;
-	if ((p->kind == DF_INT || p->kind == DF_UINT) && p->bytes != 1 && p->bytes != 2 &&
-	    p->bytes != 4 && p->bytes != 8)
-		return 0;
+	}
 	return i;
 }
 
@@ -352,11 +358,15 @@ static void df_block(struct buf *b, const struct df *d, const uint8_t *data, siz
 }
 
 int shell_dump_format(struct buf *out, char **fmts, size_t nfmts, const uint8_t *data, size_t len,
-		      size_t start, bool verbose, bool be)
+		      size_t start, bool verbose, bool be, char *err, size_t errcap)
 {
 	struct df *d = xcalloc(1, sizeof(*d));
 	for (size_t i = 0; i < nfmts; i++)
 		if (!df_parse(d, fmts[i])) {
+			if (d->err[0])
+				snprintf(err, errcap, "%s", d->err);
+			else
+				snprintf(err, errcap, "bad format {%s}", fmts[i]);
 			free(d);
 			return -1;
 		}

@@ -674,10 +674,10 @@ void shell_loadavg(struct shell *sh, double la[3]);
  * /proc/net agree and stay the same for a profile; the gateway is x.x.x.1. */
 void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4]);
 /* /proc/net/tcp, tcp6, udp, udp6 or unix (netstat.c): 0, or -ENOENT for another name. */
-/* hexdump -e: the formats (each one -e) over data (dumpfmt.c). -1 for a format it cannot
- * parse. */
+/* hexdump -e: the formats (each one -e) over data (dumpfmt.c). -1 and BusyBox's message in
+ * err for a format it refuses. */
 int shell_dump_format(struct buf *out, char **fmts, size_t nfmts, const uint8_t *data, size_t len,
-		      size_t start, bool verbose, bool be);
+		      size_t start, bool verbose, bool be, char *err, size_t errcap);
 int shell_net_sockets_file(struct shell *sh, const char *name, struct buf *b);
 /* The inodes of the sockets process `pid` holds (its /proc/<pid>/fd links), at most cap. */
 size_t shell_net_inodes(struct shell *sh, int pid, unsigned long *inodes, size_t cap);

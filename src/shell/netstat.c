@@ -392,7 +392,7 @@ size_t shell_net_inodes(struct shell *sh, int pid, unsigned long *inodes, size_t
 int shell_cmd_ping(struct cmd *c)
 {
 	struct shell_opts g;
-	if (shell_opts(c, "46c:s:qw:W:I:t:", &g))
+	if (shell_opts(c, "46c:s:qw:W:I:t:i:Ap:", &g))
 		return 1;
 	if (g.noperands != 1) {
 		shell_opts_free(&g);
