@@ -31,6 +31,22 @@
 #define CAPTURE_MAX_OWN_ADDRS 64
 /* Redirects followed, as BusyBox wget allows a handful. */
 #define CAPTURE_MAX_REDIRECTS 5
+/* TFTP (RFC 1350 with RFC 2349's tsize, as BusyBox's tftp asks): the default port, the block
+ * size it gets without a blksize option, how long it waits before sending its last packet
+ * again, and the largest datagram it takes. */
+#define TFTP_PORT 69
+#define TFTP_BLOCK 512
+#define TFTP_RETRY_MS 1000
+#define TFTP_DGRAM_MAX 65536
+
+/* FTP (BusyBox's ftpget): a reply line kept at most, the read buffer, and how often the
+ * silence timer looks. */
+#define FTP_LINE_MAX 512
+#define FTP_READ_BUF 65536
+#define FTP_TICK_MS 1000
+
+struct tftp;
+struct ftp;
 
 struct fetch_job {
 	uint64_t id;
@@ -53,6 +69,8 @@ struct fetch_job {
 	enum capture_fetch_status deferred_status;
 	const char *deferred_error;
 	struct capture_fetch_res res; /* the outcome, kept while the sample is being stored */
+	struct tftp *tftp;            /* a tftp:// download: our own client, not libcurl */
+	struct ftp *ftp;              /* an ftp:// download: likewise */
 	struct fetch_job *prev, *next;
 };
 
@@ -219,25 +237,32 @@ static void sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, int
 	}
 }
 
+/* The address a download connects to, checked against the policy: true (and j->blocked) when
+ * it is refused. */
+static bool refused(struct fetch_job *j, const struct sockaddr *sa)
+{
+	struct capture_fetcher *f = j->f;
+	sockaddr_text(sa, j->remote_ip, sizeof(j->remote_ip), &j->remote_port);
+	if (core_cfg_bool(f->cfg, OPT_CAPTURE_ALLOW_PRIVATE))
+		return false;
+	bool own = false;
+	for (size_t i = 0; i < f->nown && !own; i++)
+		own = same_addr(sa, &f->own[i]);
+	if (!own && !capture_addr_is_private(sa))
+		return false;
+	j->blocked = true;
+	snprintf(j->blocked_why, sizeof(j->blocked_why), "refused %s address %s",
+		 own ? "the sensor's own" : "a private or reserved", j->remote_ip);
+	return true;
+}
+
 /* libcurl asks us for every socket it connects: the resolved address is checked here, for
  * the first connection, each redirect and FTP's data connection alike. */
 static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
 	struct fetch_job *j = clientp;
-	struct capture_fetcher *f = j->f;
-	const struct sockaddr *sa = &addr->addr;
-	sockaddr_text(sa, j->remote_ip, sizeof(j->remote_ip), &j->remote_port);
-	if (!core_cfg_bool(f->cfg, OPT_CAPTURE_ALLOW_PRIVATE)) {
-		bool own = false;
-		for (size_t i = 0; i < f->nown && !own; i++)
-			own = same_addr(sa, &f->own[i]);
-		if (own || capture_addr_is_private(sa)) {
-			j->blocked = true;
-			snprintf(j->blocked_why, sizeof(j->blocked_why), "refused %s address %s",
-				 own ? "the sensor's own" : "a private or reserved", j->remote_ip);
-			return CURL_SOCKET_BAD;
-		}
-	}
+	if (refused(j, &addr->addr))
+		return CURL_SOCKET_BAD;
 	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
@@ -565,6 +590,690 @@ static void check_done(struct capture_fetcher *f)
 	start_queued(f);
 }
 
+/* ------------------------------------------------------------------ tftp */
+
+/* BusyBox's tftp on the wire, which libcurl's TFTP is not (libcurl always adds blksize and
+ * timeout options): RRQ "FILE" "octet" "tsize" "0", an ACK for the OACK and for every block,
+ * its last packet again after TFTP_RETRY_MS of silence, the transfer over at a short block.
+ * The server's first answer fixes its port (its transfer id); packets from elsewhere are
+ * ignored. Owned by its job until the job is done, then by its handles until they close. */
+struct tftp {
+	struct fetch_job *j; /* NULL once the job is over */
+	struct capture_fetcher *f;
+	uv_getaddrinfo_t gai;
+	bool gai_pending;
+	uv_udp_t udp;
+	uv_timer_t timer;
+	int handles; /* of udp and timer, open */
+	bool udp_open;
+	struct sockaddr_storage peer;
+	bool locked;       /* the server's port is known */
+	uint16_t block;    /* the last block received */
+	uint8_t last[600]; /* the last packet sent (RRQ or ACK) */
+	size_t last_len;
+	uint64_t last_progress; /* loop ms */
+	uint64_t start;         /* loop ms */
+	uint8_t rbuf[TFTP_DGRAM_MAX];
+};
+
+static void tftp_maybe_free(struct tftp *t)
+{
+	if (!t->j && !t->gai_pending && t->handles == 0)
+		free(t);
+}
+
+static void tftp_handle_closed(uv_handle_t *h)
+{
+	struct tftp *t = h->data;
+	struct capture_fetcher *f = t->f;
+	t->handles--;
+	f->open_handles--;
+	tftp_maybe_free(t);
+	maybe_free(f);
+}
+
+/* Detaches the client from its job and closes what it has open. */
+static void tftp_stop(struct tftp *t)
+{
+	if (t->j)
+		t->j->tftp = NULL;
+	t->j = NULL;
+	if (t->gai_pending)
+		uv_cancel((uv_req_t *)&t->gai);
+	if (t->udp_open) {
+		t->udp_open = false;
+		uv_close((uv_handle_t *)&t->udp, tftp_handle_closed);
+	}
+	if (!uv_is_closing((uv_handle_t *)&t->timer))
+		uv_close((uv_handle_t *)&t->timer, tftp_handle_closed);
+}
+
+static void tftp_finish(struct tftp *t, enum capture_fetch_status st, int code, const char *err)
+{
+	struct fetch_job *j = t->j;
+	struct capture_fetcher *f = t->f;
+	tftp_stop(t);
+	list_remove(&f->active, j);
+	struct capture_fetch_res res = {.status = j->blocked ? CAPTURE_FETCH_BLOCKED : st,
+					.code = code,
+					.error = j->blocked ? j->blocked_why : err};
+	if (res.status == CAPTURE_FETCH_OK) {
+		res.data = j->data.data;
+		res.len = j->data.len;
+		res.truncated = j->truncated;
+	}
+	lib_strlcpy(res.remote_ip, j->remote_ip, sizeof(res.remote_ip));
+	res.remote_port = j->remote_port;
+	report(j, &res);
+	start_queued(f);
+}
+
+static void tftp_send(struct tftp *t, const uint8_t *p, size_t n)
+{
+	if (n <= sizeof(t->last) && p != t->last) {
+		memcpy(t->last, p, n);
+		t->last_len = n;
+	}
+	uv_buf_t b = uv_buf_init((char *)t->last, (unsigned)t->last_len);
+	uv_udp_try_send(&t->udp, &b, 1, (const struct sockaddr *)&t->peer);
+}
+
+static void tftp_ack(struct tftp *t, uint16_t block)
+{
+	uint8_t ack[4] = {0, 4, (uint8_t)(block >> 8), (uint8_t)block};
+	tftp_send(t, ack, sizeof(ack));
+}
+
+static void tftp_alloc(uv_handle_t *h, size_t want, uv_buf_t *b)
+{
+	struct tftp *t = h->data;
+	*b = uv_buf_init((char *)t->rbuf, sizeof(t->rbuf));
+}
+
+/* The same host, and once locked the same port. */
+static bool tftp_from_peer(struct tftp *t, const struct sockaddr *sa)
+{
+	char ip[46], want[46];
+	int port, wport;
+	sockaddr_text(sa, ip, sizeof(ip), &port);
+	sockaddr_text((const struct sockaddr *)&t->peer, want, sizeof(want), &wport);
+	if (strcmp(ip, want) != 0 || (t->locked && port != wport))
+		return false;
+	if (!t->locked) {
+		memcpy(&t->peer, sa,
+		       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						 : sizeof(struct sockaddr_in));
+		t->locked = true;
+	}
+	return true;
+}
+
+static void tftp_data(struct tftp *t, const uint8_t *p, size_t n)
+{
+	struct fetch_job *j = t->j;
+	uint16_t block = (uint16_t)(p[2] << 8 | p[3]);
+	if (block == t->block) {
+		tftp_ack(t, block); /* our ACK was lost: again */
+		return;
+	}
+	if (block != (uint16_t)(t->block + 1))
+		return;
+	t->block = block;
+	t->last_progress = uv_now(t->f->loop);
+	size_t len = n - 4, room = j->data.max - j->data.len;
+	buf_append(&j->data, p + 4, LIB_MIN(len, room));
+	tftp_ack(t, block);
+	if (len > room) {
+		j->truncated = true;
+		tftp_finish(t, CAPTURE_FETCH_OK, 0, NULL);
+	} else if (len < TFTP_BLOCK)
+		tftp_finish(t, CAPTURE_FETCH_OK, 0, NULL);
+}
+
+static void tftp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct sockaddr *sa,
+		      unsigned flags)
+{
+	struct tftp *t = h->data;
+	if (!t->j || nread < 4 || !sa || !tftp_from_peer(t, sa))
+		return;
+	const uint8_t *p = (const uint8_t *)b->base;
+	size_t n = (size_t)nread;
+	switch (p[0] << 8 | p[1]) {
+	case 3: tftp_data(t, p, n); break;
+	case 6: /* OACK: the options we asked are accepted; block 0 acknowledges it */
+		if (t->block == 0) {
+			t->last_progress = uv_now(t->f->loop);
+			tftp_ack(t, 0);
+		}
+		break;
+	case 5: {
+		/* the server's own message (the shell prints it as BusyBox does), in the job's text
+		 * buffer, free when the job is not blocked */
+		char *msg = t->j->blocked_why;
+		snprintf(msg, sizeof(t->j->blocked_why), "%.*s",
+			 (int)strnlen((const char *)p + 4, n - 4), (const char *)p + 4);
+		tftp_finish(t, CAPTURE_FETCH_SERVER_ERROR, p[2] << 8 | p[3], msg);
+		break;
+	}
+	default: break;
+	}
+}
+
+/* Every TFTP_RETRY_MS: the last packet again after that much silence, or the end once
+ * capture.timeout has passed since the start. */
+static void tftp_tick(uv_timer_t *h)
+{
+	struct tftp *t = h->data;
+	if (!t->j)
+		return;
+	uint64_t limit = (uint64_t)core_cfg_int(t->f->cfg, OPT_CAPTURE_TIMEOUT) * 1000;
+	uint64_t now = uv_now(t->f->loop);
+	if (now - t->start >= limit) {
+		tftp_finish(t, CAPTURE_FETCH_TIMEOUT, 0, "TFTP timeout");
+		return;
+	}
+	if (t->udp_open && now - t->last_progress >= TFTP_RETRY_MS)
+		tftp_send(t, t->last, t->last_len);
+}
+
+/* The RRQ BusyBox sends: opcode 1, the file, "octet", "tsize" "0". */
+static size_t tftp_rrq(uint8_t *out, size_t cap, const char *file)
+{
+	size_t fl = strlen(file);
+	static const char opts[] = "octet\0tsize\0"
+				   "0";
+	if (fl + sizeof(opts) + 3 > cap)
+		return 0;
+	out[0] = 0;
+	out[1] = 1;
+	memcpy(out + 2, file, fl + 1);
+	memcpy(out + 3 + fl, opts, sizeof(opts));
+	return 3 + fl + sizeof(opts);
+}
+
+static void tftp_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct tftp *t = req->data;
+	t->gai_pending = false;
+	struct fetch_job *j = t->j;
+	if (!j) {
+		uv_freeaddrinfo(ai);
+		tftp_maybe_free(t);
+		return;
+	}
+	if (status || !ai) {
+		uv_freeaddrinfo(ai);
+		tftp_finish(t, CAPTURE_FETCH_BAD_ADDRESS, 0, "cannot resolve the TFTP host");
+		return;
+	}
+	memcpy(&t->peer, ai->ai_addr, LIB_MIN((size_t)ai->ai_addrlen, sizeof(t->peer)));
+	uv_freeaddrinfo(ai);
+	if (refused(j, (const struct sockaddr *)&t->peer)) {
+		tftp_finish(t, CAPTURE_FETCH_BLOCKED, 0, j->blocked_why);
+		return;
+	}
+	uv_udp_init(t->f->loop, &t->udp);
+	t->udp.data = t;
+	t->udp_open = true;
+	t->handles++;
+	t->f->open_handles++;
+	char *file = NULL;
+	CURLU *u = curl_url();
+	curl_url_set(u, CURLUPART_URL, j->url, 0);
+	curl_url_get(u, CURLUPART_PATH, &file, CURLU_URLDECODE);
+	curl_url_cleanup(u);
+	uint8_t rrq[sizeof(t->last)];
+	size_t n = tftp_rrq(rrq, sizeof(rrq), file && file[0] == '/' ? file + 1 : "");
+	curl_free(file);
+	if (!n || uv_udp_recv_start(&t->udp, tftp_alloc, tftp_recv)) {
+		tftp_finish(t, CAPTURE_FETCH_REFUSED, 0, "cannot start the TFTP transfer");
+		return;
+	}
+	tftp_send(t, rrq, n);
+}
+
+/* A tftp:// job: resolve (libuv's thread pool), then the exchange on a UDP socket. */
+static int tftp_start(struct capture_fetcher *f, struct fetch_job *j)
+{
+	char *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	bool ok = curl_url_set(u, CURLUPART_URL, j->url, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK;
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	curl_url_cleanup(u);
+	char portbuf[16];
+	snprintf(portbuf, sizeof(portbuf), "%s", port ? port : "");
+	if (!port)
+		snprintf(portbuf, sizeof(portbuf), "%d", TFTP_PORT);
+	curl_free(port);
+	if (!ok) {
+		curl_free(host);
+		return -EINVAL;
+	}
+	/* an IPv6 literal comes in brackets */
+	char name[256];
+	size_t hl = strlen(host);
+	snprintf(name, sizeof(name), "%.*s", (int)(host[0] == '[' ? hl - 2 : hl),
+		 host + (host[0] == '['));
+	curl_free(host);
+	struct tftp *t = xcalloc(1, sizeof(*t));
+	t->j = j;
+	t->f = f;
+	j->tftp = t;
+	uv_timer_init(f->loop, &t->timer);
+	t->timer.data = t;
+	t->handles++;
+	f->open_handles++;
+	t->last_progress = t->start = uv_now(f->loop);
+	uv_timer_start(&t->timer, tftp_tick, TFTP_RETRY_MS, TFTP_RETRY_MS);
+	t->gai.data = t;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
+	list_push(&f->active, j);
+	if (uv_getaddrinfo(f->loop, &t->gai, tftp_resolved, name, portbuf, &hints)) {
+		tftp_stop(t);
+		list_remove(&f->active, j);
+		return -EIO; /* deferred by the caller: never completed from inside capture_fetch */
+	}
+	t->gai_pending = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ ftp */
+
+/* BusyBox's ftpget on the wire, which libcurl's FTP is not (libcurl sends PWD and puts EPSV
+ * before TYPE): USER, PASS (skipped after a 230), TYPE I, EPSV (PASV when EPSV is refused),
+ * the data connection to the control connection's address at the port given, SIZE, RETR,
+ * then QUIT once the data and the 226 are in. The data address is the one already checked,
+ * never the one a PASV reply names. */
+enum ftp_step {
+	FTP_GREET,
+	FTP_USER,
+	FTP_PASS,
+	FTP_TYPE,
+	FTP_EPSV,
+	FTP_PASV,
+	FTP_SIZE,
+	FTP_RETR,
+	FTP_DONE
+};
+
+struct ftp {
+	struct fetch_job *j; /* NULL once the job is over */
+	struct capture_fetcher *f;
+	uv_getaddrinfo_t gai;
+	bool gai_pending;
+	uv_tcp_t ctl, data;
+	uv_connect_t ctl_conn, data_conn;
+	uv_timer_t timer;
+	int handles; /* open: timer, ctl, data */
+	bool ctl_open, data_open, data_eof, got_226;
+	struct sockaddr_storage peer;
+	enum ftp_step step;
+	char user[128], pass[128], path[1024];
+	char line[FTP_LINE_MAX]; /* the reply line being read */
+	size_t llen;
+	uint64_t start; /* loop ms */
+	char rbuf[FTP_READ_BUF];
+};
+
+static void ftp_handle_closed(uv_handle_t *h)
+{
+	struct ftp *t = h->data;
+	struct capture_fetcher *f = t->f;
+	t->handles--;
+	f->open_handles--;
+	if (!t->j && !t->gai_pending && t->handles == 0)
+		free(t);
+	maybe_free(f);
+}
+
+static void ftp_stop(struct ftp *t)
+{
+	if (t->j)
+		t->j->ftp = NULL;
+	t->j = NULL;
+	if (t->gai_pending)
+		uv_cancel((uv_req_t *)&t->gai);
+	if (t->ctl_open) {
+		t->ctl_open = false;
+		uv_close((uv_handle_t *)&t->ctl, ftp_handle_closed);
+	}
+	if (t->data_open) {
+		t->data_open = false;
+		uv_close((uv_handle_t *)&t->data, ftp_handle_closed);
+	}
+	if (!uv_is_closing((uv_handle_t *)&t->timer))
+		uv_close((uv_handle_t *)&t->timer, ftp_handle_closed);
+}
+
+static void ftp_finish(struct ftp *t, enum capture_fetch_status st, int code, const char *err)
+{
+	struct fetch_job *j = t->j;
+	struct capture_fetcher *f = t->f;
+	ftp_stop(t);
+	list_remove(&f->active, j);
+	struct capture_fetch_res res = {.status = j->blocked ? CAPTURE_FETCH_BLOCKED : st,
+					.code = code,
+					.error = j->blocked ? j->blocked_why : err};
+	if (res.status == CAPTURE_FETCH_OK) {
+		res.data = j->data.data;
+		res.len = j->data.len;
+		res.truncated = j->truncated;
+	}
+	lib_strlcpy(res.remote_ip, j->remote_ip, sizeof(res.remote_ip));
+	res.remote_port = j->remote_port;
+	report(j, &res);
+	start_queued(f);
+}
+
+static void ftp_write_done(uv_write_t *w, int status)
+{
+	free(w);
+}
+
+static void ftp_cmd(struct ftp *t, const char *cmd, const char *arg)
+{
+	char line[FTP_LINE_MAX + 16];
+	int n = snprintf(line, sizeof(line), "%s%s%s\r\n", cmd, arg ? " " : "", arg ? arg : "");
+	n = LIB_MIN(n, (int)sizeof(line) - 1);
+	/* into the socket at once when it takes it (QUIT is followed by the close) */
+	uv_buf_t now = uv_buf_init(line, (unsigned)n);
+	int sent = uv_try_write((uv_stream_t *)&t->ctl, &now, 1);
+	if (sent == n)
+		return;
+	if (sent > 0) {
+		memmove(line, line + sent, (size_t)(n - sent));
+		n -= sent;
+	}
+	uv_write_t *w = xmalloc(sizeof(*w) + (size_t)n);
+	memcpy(w + 1, line, (size_t)n);
+	uv_buf_t b = uv_buf_init((char *)(w + 1), (unsigned)n);
+	if (uv_write(w, (uv_stream_t *)&t->ctl, &b, 1, ftp_write_done))
+		free(w);
+}
+
+static void ftp_alloc(uv_handle_t *h, size_t want, uv_buf_t *b)
+{
+	struct ftp *t = h->data;
+	*b = uv_buf_init(t->rbuf, sizeof(t->rbuf));
+}
+
+/* QUIT once both the data (to its end) and the server's 226 are in. */
+static void ftp_maybe_done(struct ftp *t)
+{
+	if (t->data_eof && t->got_226) {
+		ftp_cmd(t, "QUIT", NULL);
+		ftp_finish(t, CAPTURE_FETCH_OK, 0, NULL);
+	}
+}
+
+static void ftp_data_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct ftp *t = s->data;
+	if (!t->j)
+		return;
+	if (n < 0) {
+		t->data_eof = true;
+		uv_read_stop(s);
+		ftp_maybe_done(t);
+		return;
+	}
+	struct fetch_job *j = t->j;
+	size_t room = j->data.max - j->data.len;
+	buf_append(&j->data, b->base, LIB_MIN((size_t)n, room));
+	if ((size_t)n > room) {
+		j->truncated = true;
+		ftp_finish(t, CAPTURE_FETCH_OK, 0, NULL);
+	}
+}
+
+static void ftp_data_connected(uv_connect_t *c, int status)
+{
+	struct ftp *t = c->data;
+	if (!t->j)
+		return;
+	if (status) {
+		ftp_finish(t, CAPTURE_FETCH_REFUSED, 0, "cannot open the FTP data connection");
+		return;
+	}
+	uv_read_start((uv_stream_t *)&t->data, ftp_alloc, ftp_data_read);
+	ftp_cmd(t, "SIZE", t->path);
+	t->step = FTP_SIZE;
+}
+
+/* The data connection: the control connection's address, the port of the 229 or 227. */
+static void ftp_open_data(struct ftp *t, int port)
+{
+	struct sockaddr_storage sa = t->peer;
+	if (sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
+	uv_tcp_init(t->f->loop, &t->data);
+	t->data.data = t;
+	t->data_open = true;
+	t->handles++;
+	t->f->open_handles++;
+	t->data_conn.data = t;
+	if (port <= 0 || port > 65535 ||
+	    uv_tcp_connect(&t->data_conn, &t->data, (const struct sockaddr *)&sa,
+			   ftp_data_connected))
+		ftp_finish(t, CAPTURE_FETCH_REFUSED, 0, "bad FTP passive reply");
+}
+
+static int ftp_pasv_port(int code, const char *text)
+{
+	if (code == 229) {
+		const char *p = strstr(text, "|||");
+		return p ? atoi(p + 3) : -1;
+	}
+	const char *p = strchr(text, '(');
+	unsigned h[6];
+	if (!p || sscanf(p + 1, "%u,%u,%u,%u,%u,%u", &h[0], &h[1], &h[2], &h[3], &h[4], &h[5]) != 6)
+		return -1;
+	return (int)(h[4] * 256 + h[5]);
+}
+
+/* One complete reply (its last line): the next command, or the end. Long because it is the
+ * dialogue's state machine, one case per command sent. */
+static void ftp_reply(struct ftp *t, int code, const char *text)
+{
+	char *why = t->j->blocked_why; /* the reply's text, for the shell's message */
+	snprintf(why, sizeof(t->j->blocked_why), "%s", text);
+	switch (t->step) {
+	case FTP_GREET:
+		if (code != 220)
+			break;
+		ftp_cmd(t, "USER", t->user);
+		t->step = FTP_USER;
+		return;
+	case FTP_USER:
+	case FTP_PASS:
+		if (code == 331 && t->step == FTP_USER) {
+			ftp_cmd(t, "PASS", t->pass);
+			t->step = FTP_PASS;
+			return;
+		}
+		if (code != 230 && code != 202)
+			break;
+		ftp_cmd(t, "TYPE", "I");
+		t->step = FTP_TYPE;
+		return;
+	case FTP_TYPE:
+		if (code != 200)
+			break;
+		ftp_cmd(t, "EPSV", NULL);
+		t->step = FTP_EPSV;
+		return;
+	case FTP_EPSV:
+	case FTP_PASV:
+		if (code == 229 || code == 227) {
+			ftp_open_data(t, ftp_pasv_port(code, text));
+			return;
+		}
+		if (t->step == FTP_PASV)
+			break;
+		ftp_cmd(t, "PASV", NULL);
+		t->step = FTP_PASV;
+		return;
+	case FTP_SIZE: /* any answer: the size is only for a progress bar */
+		ftp_cmd(t, "RETR", t->path);
+		t->step = FTP_RETR;
+		return;
+	case FTP_RETR:
+		if (code == 125 || code == 150)
+			return;
+		if (code != 226 && code != 250)
+			break;
+		t->got_226 = true;
+		t->step = FTP_DONE;
+		ftp_maybe_done(t);
+		return;
+	case FTP_DONE: return;
+	}
+	ftp_finish(t, CAPTURE_FETCH_SERVER_ERROR, code, why);
+}
+
+/* Control connection bytes: whole lines; a reply ends at "NNN " (multi-line ones at "NNN-"). */
+static void ftp_ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct ftp *t = s->data;
+	for (ssize_t i = 0; t->j && i < n; i++) {
+		char ch = b->base[i];
+		if (ch != '\n') {
+			if (t->llen + 1 < sizeof(t->line))
+				t->line[t->llen++] = ch;
+			continue;
+		}
+		while (t->llen && t->line[t->llen - 1] == '\r')
+			t->llen--;
+		t->line[t->llen] = 0;
+		t->llen = 0;
+		if (strlen(t->line) >= 4 && isdigit((unsigned char)t->line[0]) && t->line[3] == ' ')
+			ftp_reply(t, atoi(t->line), t->line + 4);
+	}
+	if (t->j && n < 0 && t->step != FTP_DONE)
+		ftp_finish(t, CAPTURE_FETCH_REFUSED, 0, "FTP control connection closed");
+}
+
+static void ftp_ctl_connected(uv_connect_t *c, int status)
+{
+	struct ftp *t = c->data;
+	if (!t->j)
+		return;
+	if (status) {
+		ftp_finish(t, CAPTURE_FETCH_REFUSED, 0, "cannot connect to the FTP server");
+		return;
+	}
+	uv_read_start((uv_stream_t *)&t->ctl, ftp_alloc, ftp_ctl_read);
+}
+
+/* capture.timeout for the whole download, capture.connect_timeout until the greeting. */
+static void ftp_tick(uv_timer_t *h)
+{
+	struct ftp *t = h->data;
+	if (!t->j)
+		return;
+	const struct core_config *c = t->f->cfg;
+	uint64_t now = uv_now(t->f->loop);
+	uint64_t limit = (uint64_t)core_cfg_int(c, OPT_CAPTURE_TIMEOUT) * 1000;
+	uint64_t conn = (uint64_t)core_cfg_int(c, OPT_CAPTURE_CONNECT_TIMEOUT) * 1000;
+	if (now - t->start >= limit || (t->step == FTP_GREET && now - t->start >= conn))
+		ftp_finish(t, CAPTURE_FETCH_TIMEOUT, 0, "FTP timeout");
+}
+
+static void ftp_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct ftp *t = req->data;
+	t->gai_pending = false;
+	struct fetch_job *j = t->j;
+	if (!j || status || !ai) {
+		uv_freeaddrinfo(ai);
+		if (j)
+			ftp_finish(t, CAPTURE_FETCH_BAD_ADDRESS, 0, "cannot resolve the FTP host");
+		else if (t->handles == 0)
+			free(t);
+		return;
+	}
+	memcpy(&t->peer, ai->ai_addr, LIB_MIN((size_t)ai->ai_addrlen, sizeof(t->peer)));
+	uv_freeaddrinfo(ai);
+	if (refused(j, (const struct sockaddr *)&t->peer)) {
+		ftp_finish(t, CAPTURE_FETCH_BLOCKED, 0, j->blocked_why);
+		return;
+	}
+	uv_tcp_init(t->f->loop, &t->ctl);
+	t->ctl.data = t;
+	t->ctl_open = true;
+	t->handles++;
+	t->f->open_handles++;
+	t->ctl_conn.data = t;
+	if (uv_tcp_connect(&t->ctl_conn, &t->ctl, (const struct sockaddr *)&t->peer,
+			   ftp_ctl_connected))
+		ftp_finish(t, CAPTURE_FETCH_REFUSED, 0, "cannot connect to the FTP server");
+}
+
+/* The parts of an ftp:// URL: user and password (BusyBox's defaults when absent), the path
+ * without its first '/', host and port. */
+static bool ftp_parts(struct ftp *t, const char *url, char *host, size_t hostlen, char *port,
+		      size_t portlen)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *p = NULL, *user = NULL, *pass = NULL, *path = NULL;
+	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK;
+	curl_url_get(u, CURLUPART_PORT, &p, 0);
+	curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+	curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+	curl_url_cleanup(u);
+	if (ok) {
+		size_t hl = strlen(h);
+		snprintf(host, hostlen, "%.*s", (int)(h[0] == '[' ? hl - 2 : hl),
+			 h + (h[0] == '['));
+		snprintf(port, portlen, "%s", p ? p : "21");
+		snprintf(t->user, sizeof(t->user), "%s", user ? user : "anonymous");
+		snprintf(t->pass, sizeof(t->pass), "%s", pass ? pass : "busybox");
+		snprintf(t->path, sizeof(t->path), "%s", path[0] == '/' ? path + 1 : path);
+		ok = !strpbrk(t->user, "\r\n") && !strpbrk(t->pass, "\r\n") &&
+		     !strpbrk(t->path, "\r\n");
+	}
+	curl_free(h);
+	curl_free(p);
+	curl_free(user);
+	curl_free(pass);
+	curl_free(path);
+	return ok;
+}
+
+static int ftp_start(struct capture_fetcher *f, struct fetch_job *j)
+{
+	struct ftp *t = xcalloc(1, sizeof(*t));
+	char host[256], port[16];
+	if (!ftp_parts(t, j->url, host, sizeof(host), port, sizeof(port))) {
+		free(t);
+		return -EINVAL;
+	}
+	t->j = j;
+	t->f = f;
+	j->ftp = t;
+	uv_timer_init(f->loop, &t->timer);
+	t->timer.data = t;
+	t->handles++;
+	f->open_handles++;
+	t->start = uv_now(f->loop);
+	uv_timer_start(&t->timer, ftp_tick, FTP_TICK_MS, FTP_TICK_MS);
+	t->gai.data = t;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	list_push(&f->active, j);
+	if (uv_getaddrinfo(f->loop, &t->gai, ftp_resolved, host, port, &hints)) {
+		ftp_stop(t);
+		list_remove(&f->active, j);
+		return -EIO;
+	}
+	t->gai_pending = true;
+	return 0;
+}
+
 static const char *default_agent(const char *method)
 {
 	if (strcmp(method, "curl") == 0)
@@ -574,6 +1283,10 @@ static const char *default_agent(const char *method)
 
 static int job_start(struct capture_fetcher *f, struct fetch_job *j)
 {
+	if (strncmp(j->url, "tftp://", 7) == 0)
+		return tftp_start(f, j);
+	if (strncmp(j->url, "ftp://", 6) == 0)
+		return ftp_start(f, j);
 	CURL *e = curl_easy_init();
 	if (!e)
 		return -ENOMEM;
@@ -783,7 +1496,11 @@ void capture_fetcher_close(struct capture_fetcher *f)
 		while (lists[i]->head) {
 			struct fetch_job *j = lists[i]->head;
 			list_remove(lists[i], j);
-			if (lists[i] == &f->active)
+			if (lists[i] == &f->active && j->tftp)
+				tftp_stop(j->tftp);
+			else if (lists[i] == &f->active && j->ftp)
+				ftp_stop(j->ftp);
+			else if (lists[i] == &f->active)
 				curl_multi_remove_handle(f->multi, j->easy);
 			job_free(j);
 		}

@@ -3,6 +3,7 @@
  * the consistency bots test (uname, ELF header, /proc/cpuinfo, /proc/version, /proc/mounts). */
 #include "profile/internal.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -671,6 +672,58 @@ static bool on_proc(struct ctx *c, const char *name, char *v)
 	return true;
 }
 
+static bool on_net_unix(struct ctx *c, char *v, struct profile_sock *k)
+{
+	char *tok[3];
+	unsigned long long pid;
+	int nt = split(v, tok, 3, false);
+	if (nt < 2 || (tok[0][0] != '/' && tok[0][0] != '@') || has_ctl(tok[0]) ||
+	    parse_uint(tok[1], 10, 4194304, &pid) || (nt == 3 && strcmp(tok[2], "dgram") != 0))
+		return fail(c, "[net] unix: PATH PID [dgram]"), false;
+	k->dgram = nt == 3;
+	k->kind = PROFILE_SOCK_UNIX;
+	k->path = xstrdup(tok[0]);
+	k->pid = (int)pid;
+	return true;
+}
+
+/* [net] listen = tcp|udp|tcp6|udp6 ADDR:PORT PID, unix = PATH PID. */
+static bool on_net(struct ctx *c, const char *name, char *v)
+{
+	struct profile_sock k = {0};
+	if (strcmp(name, "unix") == 0) {
+		if (!on_net_unix(c, v, &k))
+			return false;
+	} else if (strcmp(name, "listen") == 0) {
+		char *tok[3];
+		unsigned long long port, pid;
+		if (split(v, tok, 3, false) != 3)
+			return fail(c, "[net] listen: PROTO ADDR:PORT PID"), false;
+		k.kind = strncmp(tok[0], "udp", 3) == 0 ? PROFILE_SOCK_UDP : PROFILE_SOCK_TCP;
+		k.v6 = tok[0][3] == '6';
+		char *colon = strrchr(tok[1], ':');
+		if ((strncmp(tok[0], "tcp", 3) != 0 && strncmp(tok[0], "udp", 3) != 0) ||
+		    (tok[0][3] && strcmp(tok[0] + 3, "6") != 0) || !colon)
+			return fail(c, "[net] listen: PROTO is tcp, udp, tcp6 or udp6"), false;
+		*colon = 0;
+		if (inet_pton(k.v6 ? AF_INET6 : AF_INET, tok[1], k.addr) != 1 ||
+		    parse_uint(colon + 1, 10, 65535, &port) ||
+		    parse_uint(tok[2], 10, 4194304, &pid))
+			return fail(c, "[net] listen: bad address, port or pid"), false;
+		k.port = (int)port;
+		k.pid = (int)pid;
+	} else
+		return fail(c, "[net] unknown key '%s' (write listen = or unix =)", name), false;
+	struct profile *p = c->p;
+	if (!list_room(c, p->nsocks, "sockets")) {
+		free(k.path);
+		return false;
+	}
+	p->socks = xrealloc(p->socks, (p->nsocks + 1) * sizeof(*p->socks));
+	p->socks[p->nsocks++] = k;
+	return true;
+}
+
 static struct profile_command *command_slot(struct ctx *c, const char *name, size_t n)
 {
 	struct profile *p = c->p;
@@ -863,6 +916,8 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 		ok = on_proc(c, name, v);
 	else if (strcmp(section, "commands") == 0)
 		ok = on_command(c, name, v);
+	else if (strcmp(section, "net") == 0)
+		ok = on_net(c, name, v);
 	else if (strcmp(section, "fs") == 0)
 		ok = on_fs(c, name, v);
 	else {
@@ -1432,6 +1487,20 @@ static void read_proc_facts(struct ctx *c, bool required)
 		p->ncpus = 1;
 }
 
+/* Every socket of [net] is held by a process of [ps]. */
+static void check_socks(struct ctx *c)
+{
+	const struct profile *p = c->p;
+	for (size_t i = 0; i < p->nsocks && !c->failed; i++) {
+		bool found = false;
+		for (size_t j = 0; j < p->nprocs; j++)
+			found |= p->procs[j].pid == p->socks[i].pid;
+		if (!found)
+			fail_at(c, 0, "[net]: pid %d holds a socket but is not in [ps]",
+				p->socks[i].pid);
+	}
+}
+
 static void check_tree(struct ctx *c)
 {
 	struct profile *p = c->p;
@@ -1513,6 +1582,7 @@ static void check_tree(struct ctx *c)
 				p->hostname);
 		free(t);
 	}
+	check_socks(c);
 	n = c->failed ? NULL : file_node(c, "/etc/passwd", false);
 	if (n) {
 		char *t = node_text(n);
@@ -1573,6 +1643,9 @@ static size_t profile_heap_bytes(const struct profile *p)
 	     p->ncommands * sizeof(*p->commands) + p->nnodes * sizeof(*p->nodes);
 	for (size_t i = 0; i < p->ncreds; i++)
 		b += str_bytes(p->creds[i].username) + str_bytes(p->creds[i].password);
+	b += p->nsocks * sizeof(*p->socks);
+	for (size_t i = 0; i < p->nsocks; i++)
+		b += str_bytes(p->socks[i].path);
 	for (size_t i = 0; i < p->nprocs; i++)
 		b += str_bytes(p->procs[i].user) + str_bytes(p->procs[i].vsz) +
 		     str_bytes(p->procs[i].stat) + str_bytes(p->procs[i].command);
@@ -1882,6 +1955,9 @@ void profile_free(struct profile *p)
 		free(p->procs[i].user), free(p->procs[i].vsz), free(p->procs[i].stat),
 			free(p->procs[i].command);
 	free(p->procs);
+	for (size_t i = 0; i < p->nsocks; i++)
+		free(p->socks[i].path);
+	free(p->socks);
 	for (size_t i = 0; i < p->ncommands; i++)
 		free(p->commands[i].name), free(p->commands[i].output);
 	free(p->commands);

@@ -44,6 +44,18 @@ struct profile_proc {
 	char *command; /* "init", "/usr/sbin/telnetd", "[kthreadd]" */
 };
 
+/* A socket a device process holds open ([net] listen/unix): netstat and /proc/net show it. */
+enum profile_sock_kind { PROFILE_SOCK_TCP, PROFILE_SOCK_UDP, PROFILE_SOCK_UNIX };
+struct profile_sock {
+	enum profile_sock_kind kind;
+	bool v6;          /* tcp6/udp6: the address is IPv6 */
+	uint8_t addr[16]; /* the local address in network order (4 bytes for IPv4) */
+	int port;
+	int pid;    /* the process of [ps] that holds it */
+	char *path; /* PROFILE_SOCK_UNIX: the socket's path */
+	bool dgram; /* PROFILE_SOCK_UNIX: a datagram socket (else a listening stream) */
+};
+
 /* A canned answer for a command the device has but the shell does not emulate generically
  * (vendor CLIs: "enable", "system", "shell"...). Matched on the first word. */
 struct profile_command {
@@ -124,6 +136,8 @@ struct profile {
 	struct profile_proc *procs; /* the device's own processes, by pid; the shell adds the
 				     * session's login shell and ps itself */
 	size_t nprocs;
+	struct profile_sock *socks; /* [net]: the device's own listening sockets */
+	size_t nsocks;
 	struct profile_command *commands; /* sorted by name */
 	size_t ncommands;
 

@@ -97,6 +97,8 @@ int shell_cmd_timeout(struct cmd *c);
 int shell_cmd_touch(struct cmd *c);
 int shell_cmd_hexdump(struct cmd *c);
 int shell_cmd_od(struct cmd *c);
+int shell_cmd_netstat(struct cmd *c);
+int shell_cmd_ping(struct cmd *c);
 int shell_cmd_tty(struct cmd *c);
 int shell_cmd_usleep(struct cmd *c);
 int shell_cmd_true_a(struct cmd *c);
@@ -109,6 +111,7 @@ int shell_cmd_pidof(struct cmd *c);
 int shell_cmd_uname(struct cmd *c);
 int shell_cmd_id(struct cmd *c);
 int shell_cmd_whoami(struct cmd *c);
+int shell_cmd_who(struct cmd *c);
 int shell_cmd_hostname(struct cmd *c);
 int shell_cmd_uptime(struct cmd *c);
 int shell_cmd_free(struct cmd *c);
@@ -175,11 +178,13 @@ static const struct sh_command applets[] = {
 	{.name = "mktemp", .fn = shell_cmd_mktemp},
 	{.name = "mount", .fn = shell_cmd_mount},
 	{.name = "mv", .fn = shell_cmd_mv},
+	{.name = "netstat", .fn = shell_cmd_netstat},
 	{.name = "nice", .fn = shell_cmd_nice},
 	{.name = "nohup", .fn = shell_cmd_nohup},
 	{.name = "nproc", .fn = shell_cmd_nproc},
 	{.name = "od", .fn = shell_cmd_od},
 	{.name = "pidof", .fn = shell_cmd_pidof},
+	{.name = "ping", .fn = shell_cmd_ping},
 	{.name = "poweroff", .fn = shell_cmd_reboot},
 	{.name = "printenv", .fn = shell_cmd_env},
 	{.name = "printf", .fn = shell_cmd_printf},
@@ -214,6 +219,7 @@ static const struct sh_command applets[] = {
 	{.name = "wc", .fn = shell_cmd_wc},
 	{.name = "wget", .fn = shell_cmd_wget},
 	{.name = "which", .fn = shell_cmd_which},
+	{.name = "who", .fn = shell_cmd_who},
 	{.name = "whoami", .fn = shell_cmd_whoami},
 	{.name = "xargs", .fn = shell_cmd_xargs},
 	{.name = "yes", .fn = shell_cmd_yes},

@@ -167,6 +167,20 @@ static const struct usage usages[] = {
 	 "SOURCE(s) to DIRECTORY\n\n"
 	 "\t-f\tDon't prompt before overwriting\n\t-i\tInteractive, prompt before "
 	 "overwrite\n\t-n\tDon't overwrite an existing file"},
+	{"netstat", 0,
+	 "[-ral] [-tuwx] [-en]\n\nDisplay networking information\n\n\t-r\tRouting table\n\t-a\tAll "
+	 "sockets\n\t-l\tListening sockets\n\t\tElse: connected sockets\n\t-t\tTCP "
+	 "sockets\n\t-u\tUDP sockets\n\t-w\tRaw sockets\n\t-x\tUnix sockets\n\t\tElse: all "
+	 "socket types\n\t-e\tOther/more information\n\t-n\tDon't resolve names"},
+	{"ping", 0,
+	 "[OPTIONS] HOST\n\nSend ICMP ECHO_REQUESTs to HOST\n\n\t-4,-6\t\tForce IP or IPv6 name "
+	 "resolution\n\t-c CNT\t\tSend only CNT pings\n\t-s SIZE\t\tSend SIZE data bytes in "
+	 "packets (default 56)\n\t-i SECS\t\tInterval\n\t-A\t\tPing as soon as reply is "
+	 "received\n\t-t TTL\t\tSet TTL\n\t-I IFACE/IP\tSource interface or IP address\n\t-W "
+	 "SEC\t\tSeconds to wait for the first response (default 10)\n\t\t\t(after all -c CNT "
+	 "packets are sent)\n\t-w SEC\t\tSeconds until ping exits (default:infinite)\n\t\t\t(can "
+	 "exit earlier with -c CNT)\n\t-q\t\tQuiet, only display output at start/finish\n\t-p "
+	 "HEXBYTE\tPayload pattern"},
 	{"printf", 0,
 	 "FORMAT [ARG]...\n\nFormat and print ARG(s) according to FORMAT (a-la C printf)"},
 	{"ps", 0, "\n\nShow list of processes\n\n\tw\tWide output"},

@@ -2131,9 +2131,13 @@ void shell_fetch_done(struct shell *sh, uint64_t id, const struct shell_fetch_re
 int shell_wait(struct cmd *c, uint64_t ms)
 {
 	struct shell *sh = c->sh;
+	bool cut = sh->timeout_ms && ms > sh->timeout_ms;
+	if (cut)
+		ms = sh->timeout_ms;
 	if (!sh->io.wait || ms == 0 || sh->io.wait(sh->io.arg, LIB_MIN(ms, SH_WAIT_MAX_MS)) < 0)
-		return 0;
+		return cut ? shell_terminated(sh) : 0;
 	sh->wait_pending = true;
+	sh->wait_timed_out = cut;
 	return SH_SUSPEND;
 }
 
@@ -2144,6 +2148,7 @@ static void finish_suspended(struct shell *sh, int status)
 	struct cmdstate *cs = f->x;
 	sh->suspended = false;
 	sh->wait_pending = false;
+	sh->wait_timed_out = false;
 	sh->fetch_id = 0;
 	if (f->kind != F_CMD || f->stage != 3 || !cs)
 		return;
@@ -2152,11 +2157,21 @@ static void finish_suspended(struct shell *sh, int status)
 	f->stage = STAGE_DONE;
 }
 
+/* A program killed by timeout's SIGTERM: ash reports it, the status is 128 + 15. */
+int shell_terminated(struct shell *sh)
+{
+	if (sh->io.write)
+		sh->io.write(sh->io.arg, "Terminated\n", 11);
+	return SH_STATUS_SIGTERM;
+}
+
 void shell_wait_done(struct shell *sh)
 {
 	if (!sh || !sh->suspended || !sh->wait_pending || !sh->nframes)
 		return;
-	finish_suspended(sh, 0);
+	bool cut = sh->wait_timed_out;
+	sh->wait_timed_out = false;
+	finish_suspended(sh, cut ? shell_terminated(sh) : 0);
 	run(sh);
 	shell_drain(sh);
 }
@@ -2356,6 +2371,7 @@ void shell_free(struct shell *sh)
 	while (sh->nframes)
 		pop_frame(sh);
 	free(sh->frames);
+	free(sh->peer_ip);
 	while (sh->lvl) {
 		struct level *l = sh->lvl;
 		sh->lvl = l->parent;

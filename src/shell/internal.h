@@ -38,6 +38,7 @@
 	(3600u * 1000)         /* longest single wait (sleep 99999 waits this long; the \
 				  session's own timeouts end it sooner) */
 #define SH_STATUS_SIGINT 130   /* status of a command killed by ^C (128 + SIGINT) */
+#define SH_STATUS_SIGTERM 143  /* killed by timeout's SIGTERM (128 + SIGTERM) */
 #define SH_SIGSEGV 11          /* a program that crashes at once dies of this signal */
 #define SH_HISTORY_MAX 255     /* lines `history` remembers (ash's line editing history) */
 #define SH_PROCGEN_MAX 8       /* /proc files made for a session kept at once (oldest dropped) */
@@ -448,8 +449,12 @@ struct shell {
 	uint64_t *reported; /* allocated on the first report */
 	size_t nreported;
 	uint8_t hkey[16];
-	size_t mem;    /* bytes counted as SHELL_BUDGET_MEMORY (shell_acct_strdup) */
-	bool give_way; /* io->account asked this session to give way */
+	size_t mem;          /* bytes counted as SHELL_BUDGET_MEMORY (shell_acct_strdup) */
+	bool give_way;       /* io->account asked this session to give way */
+	uint64_t timeout_ms; /* `timeout SECS PROG` running: a wait longer than this is cut */
+	bool wait_timed_out; /* the pending wait was cut by timeout: PROG dies of SIGTERM */
+	char *peer_ip;       /* the attacker's end of the session's connection (shell_set_peer) */
+	int peer_port;
 	enum shell_end give_way_end;
 };
 
@@ -668,6 +673,14 @@ void shell_loadavg(struct shell *sh, double la[3]);
 /* eth0's MAC and address (192.168.1.x), derived from the hostname so that ifconfig, ip and
  * /proc/net agree and stay the same for a profile; the gateway is x.x.x.1. */
 void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4]);
+/* /proc/net/tcp, tcp6, udp, udp6 or unix (netstat.c): 0, or -ENOENT for another name. */
+/* hexdump -e: the formats (each one -e) over data (dumpfmt.c). -1 and BusyBox's message in
+ * err for a format it refuses. */
+int shell_dump_format(struct buf *out, char **fmts, size_t nfmts, const uint8_t *data, size_t len,
+		      size_t start, bool verbose, bool be, char *err, size_t errcap);
+int shell_net_sockets_file(struct shell *sh, const char *name, struct buf *b);
+/* The inodes of the sockets process `pid` holds (its /proc/<pid>/fd links), at most cap. */
+size_t shell_net_inodes(struct shell *sh, int pid, unsigned long *inodes, size_t cap);
 /* The counters ifconfig shows: bytes and packets received and sent, eth0 then lo. */
 #define SH_ETH0_RX_BYTES 283747322ull
 #define SH_ETH0_RX_PACKETS 1838407ull
@@ -679,6 +692,8 @@ void shell_iface_identity(const struct shell *sh, uint8_t mac[6], uint8_t ip[4])
 /* Session processes (ps, kill). shell_proc_kill marks a device process as gone. */
 void shell_proc_kill(struct shell *sh, int pid);
 int shell_shell_pid(struct shell *sh);
+/* Prints ash's "Terminated" and returns the status of a program timeout killed. */
+int shell_terminated(struct shell *sh);
 bool shell_proc_killed(struct shell *sh, int pid);
 void shell_emit_unknown(struct shell *sh, char **argv, int argc);
 const char *shell_strerror(int err);

@@ -916,13 +916,31 @@ static int tftp_done(struct cmd *c, struct fetch_state *fs, const struct shell_f
 	return 0;
 }
 
+/* A user name or password inside a URL: '%', '@', ':', '/' and controls percent-encoded. */
+static char *url_userinfo(const char *s)
+{
+	struct buf b;
+	buf_init(&b, SH_WORD_MAX);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (strchr("%@:/?#[]", ch) || ch <= ' ' || ch >= 0x7f)
+			buf_printf(&b, "%%%02X", ch);
+		else
+			buf_append(&b, s, 1);
+	}
+	buf_append(&b, "", 1);
+	return (char *)b.data;
+}
+
 /* ------------------------------------------------------------------ ftpget, ftpput */
 
 int shell_cmd_ftpget(struct cmd *c)
 {
 	struct shell_getopt g = {0};
 	int o;
-	const char *user = "anonymous", *pass = "busybox@", *port = "21";
+	/* BusyBox's anonymous password: "busybox@" in the 1.1x-1.2x sources, "busybox" in 1.35 */
+	bool at = c->sh->bb_major == 1 && c->sh->bb_minor < 30;
+	const char *user = "anonymous", *pass = at ? "busybox@" : "busybox", *port = "21";
 	bool verbose = false;
 	while ((o = shell_getopt(c, &g, "cvu:p:P:")) != -1) {
 		switch (o) {
@@ -963,9 +981,12 @@ int shell_cmd_ftpget(struct cmd *c)
 	fs->shown = xstrdup(local);
 	if (strcmp(local, "-") != 0)
 		fs->dest = abs_dest(c, local);
-	fs->url = xasprintf("ftp://%s:%s@%s%s%s%s:%ld/%s", user, pass, strchr(host, ':') ? "[" : "",
+	char *u = url_userinfo(user), *pw = url_userinfo(pass);
+	fs->url = xasprintf("ftp://%s:%s@%s%s%s%s:%ld/%s", u, pw, strchr(host, ':') ? "[" : "",
 			    host, "", strchr(host, ':') ? "]" : "", pn,
 			    remote[0] == '/' ? remote + 1 : remote);
+	free(u);
+	free(pw);
 	shell_getopt_done(&g);
 	return begin(c, fs, "ftpget");
 }

@@ -20,6 +20,15 @@
 	"%6s:%8llu %7llu    0    0    0     0          0         0 %8llu %7llu    0    0    0    " \
 	" 0 " \
 	"      0          0\n"
+/* Descriptors listed in /proc/<pid>/fd at most. */
+#define PROCFS_FDS_MAX 16
+/* ash keeps the terminal open on this descriptor for job control. */
+#define PROCFS_ASH_TTY_FD 10
+/* mtdblock devices' block major (MTD_BLOCK_MAJOR). */
+#define PROCFS_MTDBLOCK_MAJOR 31
+/* Context switches and interrupts per second of uptime in /proc/stat (a quiet SoC). */
+#define PROCFS_CTXT_PER_S 180
+#define PROCFS_INTR_PER_S 120
 /* Pages of a process's resident set, shown as a fraction of its vsz. */
 #define PROCFS_PAGE_KB 4
 
@@ -193,8 +202,70 @@ static void gen_stat(struct shell *sh, const struct shell_pline *pl, struct buf 
 		   vsz * 1024, vsz / PROCFS_PAGE_KB / 4);
 }
 
+/* The descriptors of a process, as /proc/<pid>/fd shows them: the session's shells and ps
+ * have the terminal (ash also on fd 10), getty its serial line, telnetd and the servers
+ * /dev/null then their sockets (telnetd also the session's connection and /dev/ptmx), kernel
+ * threads none. Returns how many targets were written. */
+static size_t fds_of(struct shell *sh, const struct shell_pline *pl, int fds[], char targets[][32])
+{
+	if (kernel_thread(pl->cmd))
+		return 0;
+	size_t n = 0;
+	bool own = strcmp(pl->cmd, "sh") == 0 || pl->cmd[0] == '-' || strcmp(pl->cmd, "ps") == 0;
+	const char *tty = strstr(pl->cmd, "getty") ? strstr(pl->cmd, "tty") : NULL;
+	char ttyname[32] = "/dev/null";
+	if (own)
+		snprintf(ttyname, sizeof(ttyname), "/dev/pts/0");
+	else if (tty && strstr(tty + 3, "tty"))
+		snprintf(ttyname, sizeof(ttyname), "/dev/%.*s",
+			 (int)strcspn(strstr(tty + 3, "tty"), " "), strstr(tty + 3, "tty"));
+	for (int i = 0; i < 3; i++, n++) {
+		fds[n] = i;
+		snprintf(targets[n], 32, "%s", ttyname);
+	}
+	if (own && strcmp(pl->cmd, "ps") != 0) {
+		fds[n] = PROCFS_ASH_TTY_FD;
+		snprintf(targets[n++], 32, "/dev/tty");
+	}
+	unsigned long ino[PROCFS_FDS_MAX];
+	size_t ni = shell_net_inodes(sh, pl->pid, ino, PROCFS_FDS_MAX - 5);
+	for (size_t i = 0; i < ni; i++, n++) {
+		fds[n] = (int)n;
+		snprintf(targets[n], 32, "socket:[%lu]", ino[i]);
+	}
+	if (ni > 1 && strstr(pl->cmd, "telnetd") && sh->peer_ip) {
+		fds[n] = (int)n;
+		snprintf(targets[n++], 32, "/dev/ptmx");
+	}
+	return n;
+}
+
+static int gen_fd(struct shell *sh, const struct shell_pline *pl, const char *rest, struct vgen *g)
+{
+	int fds[PROCFS_FDS_MAX];
+	char targets[PROCFS_FDS_MAX][32];
+	size_t n = fds_of(sh, pl, fds, targets);
+	if (!*rest) {
+		g->kind = VN_DIR;
+		return 0;
+	}
+	char *end;
+	long fd = strtol(rest + 1, &end, 10);
+	if (rest[0] != '/' || end == rest + 1 || *end)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] == fd) {
+			g->kind = VN_LINK;
+			buf_append_str(&g->data, targets[i]);
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static int gen_pid(struct shell *sh, const struct shell_pline *pl, const char *rest, struct vgen *g)
 {
+	if (strncmp(rest, "/fd", 3) == 0 && (rest[3] == 0 || rest[3] == '/'))
+		return gen_fd(sh, pl, rest + 3, g);
 	if (!*rest) {
 		g->kind = VN_DIR;
 		return 0;
@@ -285,6 +356,57 @@ static int gen_net(struct shell *sh, const char *name, struct buf *b)
 	return -ENOENT;
 }
 
+/* /proc/partitions: an mtdblock device for every partition of the profile's /proc/mtd (the
+ * kernel's 1 KiB blocks), as Linux 3.x prints them. */
+static void gen_partitions(struct shell *sh, struct buf *b)
+{
+	buf_append_str(b, "major minor  #blocks  name\n\n");
+	const struct profile_node *n = sh->prof ? shell_prof_node(sh->prof, "/proc/mtd") : NULL;
+	const char *t = n && n->data ? (const char *)n->data : "";
+	size_t len = n && n->data ? n->len : 0;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(t + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (t + i)) : len - i;
+		unsigned minor;
+		unsigned long long size;
+		char line[256];
+		snprintf(line, sizeof(line), "%.*s", (int)LIB_MIN(l, sizeof(line) - 1), t + i);
+		if (sscanf(line, "mtd%u: %llx", &minor, &size) == 2)
+			buf_printf(b, "%4d  %7u %10llu mtdblock%u\n", PROCFS_MTDBLOCK_MAJOR, minor,
+				   size / 1024, minor);
+		i += l + 1;
+	}
+}
+
+/* /proc/stat of a quiet device: jiffies since boot split over the CPUs (almost all idle),
+ * btime agreeing with /proc/uptime, processes as many as the last pid. */
+static void gen_stat_file(struct shell *sh, struct buf *b)
+{
+	double up = shell_uptime(sh);
+	int ncpu = sh->prof && sh->prof->ncpus > 0 ? sh->prof->ncpus : 1;
+	unsigned long long j = (unsigned long long)(up * PROCFS_HZ);
+	unsigned long long user = j / 50, sys = j / 80, irq = j / 2000, soft = j / 1000;
+	unsigned long long idle = j - user - sys - irq - soft;
+	buf_printf(b, "cpu  %llu 0 %llu %llu 0 %llu %llu 0 0 0\n", user * ncpu, sys * ncpu,
+		   idle * ncpu, irq * ncpu, soft * ncpu);
+	for (int i = 0; i < ncpu; i++)
+		buf_printf(b, "cpu%d %llu 0 %llu %llu 0 %llu %llu 0 0 0\n", i, user, sys, idle, irq,
+			   soft);
+	unsigned long long intr = (unsigned long long)(up * PROCFS_INTR_PER_S);
+	struct shell_pline *v;
+	size_t np = shell_proc_list(sh, &v, NULL);
+	int last = np ? v[np - 1].pid : 1;
+	size_t running = 0;
+	for (size_t i = 0; i < np; i++)
+		running += v[i].stat[0] == 'R';
+	free(v);
+	buf_printf(b,
+		   "intr %llu\nctxt %llu\nbtime %lld\nprocesses %d\nprocs_running %zu\n"
+		   "procs_blocked 0\nsoftirq %llu\n",
+		   intr, (unsigned long long)(up * PROCFS_CTXT_PER_S),
+		   (long long)(shell_now() - (int64_t)up), last, running ? running : 1, soft);
+}
+
 static int procfs_gen(void *arg, const char *path, struct vgen *g)
 {
 	struct shell *sh = arg;
@@ -303,6 +425,14 @@ static int procfs_gen(void *arg, const char *path, struct vgen *g)
 		buf_printf(&g->data, "%.2f %.2f\n", up, up * 0.97);
 		return 0;
 	}
+	if (strcmp(path, "/proc/stat") == 0 || strcmp(path, "/proc/partitions") == 0) {
+		g->kind = VN_FILE;
+		if (path[6] == 's')
+			gen_stat_file(sh, &g->data);
+		else
+			gen_partitions(sh, &g->data);
+		return 0;
+	}
 	if (strcmp(path, "/proc/loadavg") == 0) {
 		double la[3];
 		shell_loadavg(sh, la);
@@ -316,6 +446,8 @@ static int procfs_gen(void *arg, const char *path, struct vgen *g)
 	}
 	if (strncmp(path, "/proc/net/", 10) == 0) {
 		g->kind = VN_FILE;
+		if (shell_net_sockets_file(sh, path + 10, &g->data) == 0)
+			return 0;
 		return gen_net(sh, path + 10, &g->data);
 	}
 	struct shell_pline pl;
@@ -337,21 +469,34 @@ static void procfs_names(void *arg, const char *dir, char ***names, size_t *n, s
 			shell_vfs_names_add(names, n, cap, num, (size_t)l);
 		}
 		free(v);
-		static const char *const fixed[] = {"self", "uptime", "loadavg", "net"};
+		static const char *const fixed[] = {"self", "uptime", "loadavg",
+						    "net",  "stat",   "partitions"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(fixed); i++)
 			shell_vfs_names_add(names, n, cap, fixed[i], strlen(fixed[i]));
 		return;
 	}
 	if (strcmp(dir, "/proc/net") == 0) {
-		static const char *const files[] = {"arp", "dev", "route"};
+		static const char *const files[] = {"arp",  "dev", "route", "tcp",
+						    "tcp6", "udp", "udp6",  "unix"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(files); i++)
 			shell_vfs_names_add(names, n, cap, files[i], strlen(files[i]));
 		return;
 	}
 	struct shell_pline pl;
 	const char *rest;
+	if (find_proc(sh, dir, &pl, &rest) && strcmp(rest, "/fd") == 0) {
+		int fds[PROCFS_FDS_MAX];
+		char targets[PROCFS_FDS_MAX][32];
+		size_t nf = fds_of(sh, &pl, fds, targets);
+		for (size_t i = 0; i < nf; i++) {
+			char num[16];
+			int l = snprintf(num, sizeof(num), "%d", fds[i]);
+			shell_vfs_names_add(names, n, cap, num, (size_t)l);
+		}
+		return;
+	}
 	if (find_proc(sh, dir, &pl, &rest) && !*rest) {
-		static const char *const files[] = {"cmdline", "exe", "stat", "status"};
+		static const char *const files[] = {"cmdline", "exe", "fd", "stat", "status"};
 		for (size_t i = 0; i < LIB_ARRAY_LEN(files); i++)
 			if (i != 1 || !kernel_thread(pl.cmd))
 				shell_vfs_names_add(names, n, cap, files[i], strlen(files[i]));

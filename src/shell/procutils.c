@@ -357,22 +357,43 @@ int shell_cmd_setsid(struct cmd *c)
 	return run_rest(c, i, "setsid");
 }
 
+/* timeout [-t SECS] [-s SIG] [-k SECS] PROG ARGS (BusyBox up to 1.29) or timeout [-s SIG]
+ * [-k SECS] SECS PROG ARGS (from 1.30): PROG runs; a wait of it (sleep, usleep, a nested
+ * timeout) longer than SECS is cut there, and PROG ends as SIGTERM ends it: "Terminated",
+ * status 143. */
 int shell_cmd_timeout(struct cmd *c)
 {
 	int i = 1;
-	while (i < c->argc && c->argv[i][0] == '-') {
-		if (strcmp(c->argv[i], "-t") == 0 || strcmp(c->argv[i], "-s") == 0)
+	const char *secs = NULL;
+	while (i < c->argc && c->argv[i][0] == '-' && c->argv[i][1]) {
+		bool t = strcmp(c->argv[i], "-t") == 0;
+		if ((t || strcmp(c->argv[i], "-s") == 0 || strcmp(c->argv[i], "-k") == 0) &&
+		    i + 1 < c->argc) {
+			if (t)
+				secs = c->argv[i + 1];
 			i++;
+		}
 		i++;
 	}
-	/* newer BusyBox: timeout [-s SIG] SECS PROG ARGS */
-	if (i < c->argc && isdigit((unsigned char)c->argv[i][0]))
-		i++;
+	if (!secs && i < c->argc && isdigit((unsigned char)c->argv[i][0]))
+		secs = c->argv[i++];
 	if (i >= c->argc) {
 		shell_usage(c, "timeout");
 		return 1;
 	}
-	return run_rest(c, i, "timeout");
+	char *e;
+	double s = secs ? strtod(secs, &e) : 10;
+	if (secs && (*e || !(s >= 0))) {
+		shell_err(c, "invalid number '%s'", secs);
+		return 1;
+	}
+	struct shell *sh = c->sh;
+	uint64_t saved = sh->timeout_ms, ms = (uint64_t)(LIB_MIN(s * 1000, (double)SH_WAIT_MAX_MS));
+	if (ms && (!saved || ms < saved))
+		sh->timeout_ms = ms;
+	int rc = run_rest(c, i, "timeout");
+	sh->timeout_ms = saved;
+	return rc;
 }
 
 int shell_cmd_time(struct cmd *c)

@@ -134,6 +134,10 @@ struct shell *shell_new(const struct profile *p, const struct shell_limits *lim,
  * Pending downloads are abandoned; the owner must not call shell_fetch_done afterwards. */
 void shell_free(struct shell *sh);
 
+/* The attacker's address and port, as the device would see them: netstat and /proc/net/tcp
+ * show the session's own connection (ESTABLISHED to telnetd). Optional. */
+void shell_set_peer(struct shell *sh, const char *ip, int port);
+
 /* Prints the motd (if any) and the first prompt. */
 void shell_start(struct shell *sh);
 /* One input line, without its line ending. Runs it (or queues it while suspended) and prints

@@ -285,6 +285,19 @@ int shell_cmd_whoami(struct cmd *c)
 	return 0;
 }
 
+/* who [-aH]: the devices have no utmp file (their telnetd and login write none), so it lists
+ * nobody, as BusyBox does then; -H prints its header all the same. */
+int shell_cmd_who(struct cmd *c)
+{
+	struct shell_opts g;
+	if (shell_opts(c, "aH", &g))
+		return 1;
+	if (shell_opt(&g, 'H'))
+		shell_outs(c, "USER\t\tTTY\t\tIDLE\tTIME\t\t HOST\n");
+	shell_opts_free(&g);
+	return 0;
+}
+
 int shell_cmd_hostname(struct cmd *c)
 {
 	if (c->argc > 1 && c->argv[1][0] != '-')

@@ -194,6 +194,37 @@ class FidelityTest(unittest.TestCase):
                 got = out.split(b'DUMPEND\r\n', 1)[1].replace(b'\r\n', b'\n')
                 self.assertEqual(got, recorded(want), (name, cmd))
 
+    def test_hexdump_formats_as_busybox_prints_them(self):
+        # hexdump -e over the alphabet file: every format of hexdump_e_formats.txt, after a
+        # "== FORMAT" line, as record.sh ran them through Debian's busybox
+        fmts = recorded('hexdump_e_formats.txt').decode().splitlines()
+        for name, user, password in (('dvr-hi3520d', 'root', 'xc3511'), ('stb-stx7111', 'root', None)):
+            bot = self.shell(name, user, password)
+            bot.command("printf 'abcdefghijklmnopqrstuvwxyz\\n' > /tmp/alpha", 'PEND')
+            line = '; '.join("echo '== %s'; hexdump -e '%s' /tmp/alpha" % (f, f) for f in fmts)
+            out = bot.command(line + '; echo', 'HXEND')
+            got = out.split(b'HXEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+            self.assertEqual(got, recorded('hexdump_e.txt') + b'\n', name)
+            out = bot.command("dd if=/dev/zero bs=64 count=1 2>/dev/null | hexdump -e '16/1 \"%02x\" \"\\n\"'",
+                              'HXEND')
+            got = out.split(b'HXEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+            self.assertEqual(got, recorded('dd_zero_hexdump_e.txt'), name)
+
+    def test_od_as_busybox_prints_it(self):
+        # stb-stx7111's BusyBox 1.22 has od (coreutils' od, as Debian's with CONFIG_DESKTOP)
+        opts = recorded('od_options.txt').decode().split('\n')[:-1]
+        bot = self.shell('stb-stx7111', 'root', None)
+        bot.command("printf 'abcdefghijklmnopqrstuvwxyz\\n' > /tmp/alpha", 'PEND')
+        line = '; '.join("echo '== od %s'; od %s /tmp/alpha" % (o, o) for o in opts)
+        out = bot.command(line, 'ODEND')
+        got = out.split(b'ODEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+        self.assertEqual(got, recorded('od_all.txt'))
+        out = bot.command('dd if=/dev/zero bs=64 count=1 2>/dev/null | od -tx1', 'ODEND')
+        got = out.split(b'ODEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+        self.assertEqual(got, recorded('dd_zero_od_tx1.txt'))
+        bot = self.shell()  # the DVR's BusyBox 1.16 has no od
+        self.assertIn(b'-sh: od: not found', bot.command('od /tmp/alpha', 'ODEND'))
+
     def test_message_wording_per_version(self):
         # libbb said "cannot" until BusyBox 1.13 and "can't" from 1.14 on (busybox 1.35 says
         # "rm: can't remove '/x': No such file or directory")
@@ -227,6 +258,82 @@ class FidelityTest(unittest.TestCase):
         t.join(10)
         self.assertEqual(got['req'].replace(b':%d' % port, b':PORT'), recorded('wget_request.txt'))
 
+    def test_tftp_request_is_busybox_tftp(self):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(('127.0.0.1', 0))
+        srv.settimeout(15)
+        self.addCleanup(srv.close)
+        port = srv.getsockname()[1]
+        got = {}
+
+        def serve():
+            got['rrq'], peer = srv.recvfrom(2048)
+            srv.sendto(b'\x00\x05\x00\x01File not found\x00', peer)
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        bot = self.shell()
+        out = bot.command('tftp -g -l /tmp/m -r bins/mirai.arm 127.0.0.1 %d' % port, 'TFEND')
+        t.join(15)
+        self.assertEqual(got['rrq'], recorded('tftp_rrq.bin'))  # no blksize, no timeout option
+        self.assertIn(recorded('tftp_not_found.txt').replace(b'\n', b'\r\n'), out)
+
+    def test_ftpget_commands_are_busybox_ftpget(self):
+        def run(args):
+            srv = socket.socket()
+            srv.bind(('127.0.0.1', 0))
+            srv.listen(1)
+            self.addCleanup(srv.close)
+            data = socket.socket()
+            data.bind(('127.0.0.1', 0))
+            data.listen(1)
+            self.addCleanup(data.close)
+            dport = data.getsockname()[1]
+            cmds = []
+
+            def serve():
+                c, _ = srv.accept()
+                f = c.makefile('rb')
+                c.sendall(b'220 ready\r\n')
+                while True:
+                    line = f.readline()
+                    if not line:
+                        break
+                    cmds.append(line)
+                    w = line.split()[0].upper()
+                    if w == b'RETR':
+                        c.sendall(b'150 go\r\n')
+                        d, _ = data.accept()
+                        d.sendall(b'hello')
+                        d.close()
+                        c.sendall(b'226 done\r\n')
+                        continue
+                    r = {b'USER': b'331 pass', b'PASS': b'230 ok', b'TYPE': b'200 ok', b'SIZE': b'213 5',
+                         b'QUIT': b'221 bye', b'EPSV': b'229 Extended Passive Mode (|||%d|)' % dport}.get(w)
+                    c.sendall((r or b'500 ?') + b'\r\n')
+                    if w == b'QUIT':
+                        break
+                c.close()
+            t = threading.Thread(target=serve, daemon=True)
+            t.start()
+            bot = self.shell()
+            out = bot.command('ftpget %s -P %d 127.0.0.1 /tmp/f bins/mirai.arm; cat /tmp/f; echo'
+                              % (args, srv.getsockname()[1]), 'FTEND')
+            t.join(15)
+            self.assertIn(b'\r\nhello\r\n', out)
+            return b''.join(cmds)
+        self.assertEqual(run('-u bot -p pw'), recorded('ftpget_commands_user.txt'))
+        # without -u/-p: anonymous, and the password of BusyBox 1.16's source ("busybox@";
+        # 1.35 sends "busybox")
+        want = recorded('ftpget_commands.txt').replace(b'PASS busybox\r\n', b'PASS busybox@\r\n')
+        self.assertEqual(run(''), want)
+
+    def test_who_without_utmp(self):
+        bot = self.shell('stb-stx7111', 'root', None)  # its BusyBox 1.22 has who
+        for cmd, want in (('who', 'who.txt'), ('who -H', 'who_H.txt')):
+            out = bot.command(cmd, 'WHEND')
+            got = out.split(b'WHEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+            self.assertEqual(got, recorded(want), cmd)
+
     def test_ps1_and_history(self):
         bot = self.shell()
         out = bot.command('echo "[$PS1]"', 'PSEND')
@@ -256,6 +363,77 @@ class FidelityTest(unittest.TestCase):
             hexgw = (gw if be else gw[::-1]).hex().upper()  # the kernel's __be32 as %08X
             self.assertIn('eth0\t00000000\t%s\t0003' % hexgw, out, name)
             self.assertIn('%s.%s.%s.1 ' % ip, out, name)  # the gateway in the ARP table
+
+    LOGINS = {'dvr-hi3520d': ('root', 'xc3511'), 'router-mt7620': ('admin', 'admin'),
+              'router-rtl8196c': ('admin', 'admin'), 'stb-stx7111': ('root', None)}
+
+    def test_netstat_as_busybox_prints_it(self):
+        # tests/data/busybox/netstat/PROFILE: the /proc/net files of a session (the attacker's
+        # port replaced by 40000) and what Debian's busybox netstat prints over them
+        def peer(text, port):
+            return re.sub(r'127\.0\.0\.1:%d *' % port, '127.0.0.1:PEER ', text)
+        for name in ('dvr-hi3520d', 'router-mt7620', 'stb-stx7111'):
+            bot = self.shell(name, *self.LOGINS[name])
+            port = bot.sock.getsockname()[1]
+            folder = os.path.join('netstat', name)
+            for f in ('tcp', 'tcp6', 'udp', 'udp6', 'unix', 'route'):
+                out = bot.command('cat /proc/net/%s' % f, 'NSEND')
+                got = out.split(b'NSEND\r\n', 1)[1].replace(b'\r\n', b'\n')
+                got = got.replace(b':%04X ' % port, b':9C40 ')
+                self.assertEqual(got, recorded(os.path.join(folder, f)), (name, f))
+            for opt in ('-an', '-a', '-tln', '-tun', '-tuln', '-lx', '-rn', '-r'):
+                out = bot.command('netstat %s' % opt, 'NSEND')
+                got = out.split(b'NSEND\r\n', 1)[1].replace(b'\r\n', b'\n').decode()
+                want = recorded(os.path.join(folder, 'netstat%s.txt' % opt)).decode()
+                self.assertEqual(peer(got, port), peer(want, 40000), (name, opt))
+            out = bot.command('netstat -tlnp', 'NSEND').decode()
+            self.assertRegex(out, r'0\.0\.0\.0:23 .* LISTEN +\d+/telnetd', name)
+            self.assertIn(':%d ' % port, bot.command('netstat -tn', 'NSEND').decode(), name)
+        bot = self.shell('router-rtl8196c', 'admin', 'admin')  # its BusyBox has no netstat
+        self.assertIn(b'-sh: netstat: not found', bot.command('netstat -an', 'NSEND'))
+
+    def test_proc_stat_partitions_and_fd(self):
+        for name, (user, password) in self.LOGINS.items():
+            bot = self.shell(name, user, password)
+            out = bot.command('cat /proc/mtd; cat /proc/partitions', 'PTEND').decode()
+            mtd = re.findall(r'mtd(\d+): ([0-9a-f]{8})', out)
+            self.assertTrue(mtd, name)  # every profile, the receiver's too
+            for minor, size in mtd:
+                self.assertRegex(out, r'\n  31 +%s +%d mtdblock%s\r\n' % (minor, int(size, 16) // 1024, minor),
+                                 name)
+            for dev in re.findall(r'/dev/(mtdblock\d+)', bot.command('cat /proc/mounts', 'PTEND').decode()):
+                self.assertIn(' %s\r\n' % dev, out, name)
+            out = bot.command('cat /proc/stat /proc/uptime; date +%s', 'STEND').decode()
+            btime = int(re.search(r'\nbtime (\d+)', out).group(1))
+            up = float(re.search(r'\n(\d+\.\d+) \d', out).group(1))
+            now = int(re.search(r'\n(\d{9,})\r\n', out).group(1))
+            self.assertLessEqual(abs(btime + up - now), 2, name)
+            self.assertRegex(out, r'cpu  \d+ 0 \d+ \d+ ', name)
+            telnetd = {'dvr-hi3520d': 352, 'router-mt7620': 75, 'router-rtl8196c': 355,
+                       'stb-stx7111': 446}[name]  # its pid in the profile's ps
+            out = bot.command('ls -l /proc/$$/fd/0 /proc/%d/fd/3; cat /proc/net/tcp' % telnetd,
+                              'FDEND').decode()
+            self.assertIn('0 -> /dev/pts/0', out, name)
+            inode = re.search(r'3 -> socket:\[(\d+)\]', out).group(1)
+            self.assertRegex(out, r':0017 00000000:0000 0A .* %s ' % inode, name)  # telnetd's listener
+
+    def test_ping_and_timeout_take_their_time(self):
+        def masked(text):
+            return re.sub(rb'\d+\.\d{3}', b'T', text.replace(b'\r\n', b'\n'))
+        bot = self.shell('stb-stx7111', 'root', None)
+        start = time.monotonic()
+        out = bot.command('ping -c 2 127.0.0.1', 'PGEND')
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)  # a reply a second
+        self.assertEqual(masked(out.split(b'PGEND\r\n', 1)[1]), masked(recorded('ping_c2_lo.txt')))
+        out = bot.command('ping www.example.com; echo status=$?', 'PGEND')
+        self.assertIn(b"ping: bad address 'www.example.com'\r\nstatus=1", out)  # no lookup
+        start = time.monotonic()
+        out = bot.command('timeout -t 1 sleep 30; echo status=$?', 'TOEND')  # 1.22's syntax
+        self.assertLess(time.monotonic() - start, 20)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+        self.assertIn(masked(recorded('timeout_1_sleep_3.txt')), masked(out))
+        bot = self.shell()  # BusyBox 1.16 on the DVR has no timeout
+        self.assertIn(b'-sh: timeout: not found', bot.command('timeout 1 sleep 2', 'TOEND'))
 
     def test_elf_of_the_right_cpu_that_is_no_program_crashes(self):
         # A well-formed ARM header whose program headers are noise: the kernel maps nothing

@@ -335,6 +335,7 @@ static void start_shell(struct tn *t)
 	if (sensor_fetcher(s->sensor))
 		io.fetch = io_fetch;
 	t->shell = shell_new(s->profile, &lim, &io);
+	shell_set_peer(t->shell, s->conn.src_ip, s->conn.src_port);
 	t->state = TN_SHELL;
 	shell_start(t->shell);
 }

@@ -39,12 +39,13 @@ uint8_t *th_fake_elf(size_t n, int machine, int data)
 }
 
 static const char *const applet_names[] = {
-	"[",        "[[",       "ash",   "awk",     "busybox", "cat",    "chmod",  "chown", "cp",
-	"cut",      "dd",       "df",    "echo",    "free",    "ftpget", "ftpput", "grep",  "head",
-	"hostname", "ifconfig", "kill",  "killall", "ln",      "ls",     "mkdir",  "mount", "mv",
-	"ps",       "pwd",      "rm",    "rmdir",   "sed",     "sh",     "sleep",  "sort",  "tail",
-	"tee",      "tftp",     "touch", "tr",      "uname",   "uniq",   "wc",     "wget",  "which",
-	"xargs",    "nohup",    "nice",  "env",     "timeout",
+	"[",     "[[",      "ash",      "awk",      "busybox", "cat",     "chmod",  "chown",
+	"cp",    "cut",     "dd",       "df",       "echo",    "free",    "ftpget", "ftpput",
+	"grep",  "head",    "hostname", "ifconfig", "kill",    "killall", "ln",     "ls",
+	"mkdir", "mount",   "mv",       "ps",       "pwd",     "rm",      "rmdir",  "sed",
+	"sh",    "sleep",   "sort",     "tail",     "tee",     "tftp",    "touch",  "tr",
+	"uname", "uniq",    "wc",       "wget",     "which",   "xargs",   "nohup",  "nice",
+	"env",   "timeout", "hexdump",  "od",       "netstat", "ping",    "who",
 };
 
 struct nodedef {

