@@ -14,8 +14,11 @@
 /* Events queued before a forced flush, so a burst cannot grow the queue without bound. */
 #define BUS_MAX_QUEUE 4096
 /* Events flushed but not yet through mitsu.db: past this the loop waits for the writer (the
- * sensor slows down rather than losing events or growing without bound). */
-#define BUS_MAX_INFLIGHT 200000
+ * sensor slows down rather than losing events or growing without bound). 16 full batches,
+ * about 2,700 Mirai scanner sessions (0.3 s at 9,000 sessions/s, 20 MB): at 200,000 a loop
+ * ahead of the writer kept ~120 MB of batches, freed and faulted in again, and the writer's
+ * CPU per session rose by half (docs/operations.md, "Speed of the default store"). */
+#define BUS_MAX_INFLIGHT 32768
 /* Largest serialised event; a bigger one is dropped with a log line (modules bound their
  * fields well below this). */
 #define BUS_MAX_EVENT (4u << 20)
@@ -28,8 +31,9 @@ struct bus_sink {
 	uint64_t failures;
 };
 
-/* Batches kept for reuse (their arrays and text), so a loop turn allocates nothing large. */
-#define BUS_SPARE_BATCHES 4
+/* Batches kept for reuse (their arrays and text, ~1.3 MB each when full), so a loop turn
+ * allocates nothing large. */
+#define BUS_SPARE_BATCHES 8
 /* A batch whose text grew past this (a burst) is freed, not kept. */
 #define BUS_SPARE_MAX_TEXT (8u << 20)
 /* Bytes of text reserved per event of a batch (a Mirai scanner's events are about 330). */

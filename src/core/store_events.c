@@ -65,7 +65,11 @@ static const char sql_event[] =
 #define EV_ROW16 EV_ROW4 "," EV_ROW4 "," EV_ROW4 "," EV_ROW4
 static const char sql_events[] = "INSERT INTO events(eventid, timestamp, session, src_ip, json)"
 				 " VALUES " EV_ROW16 "," EV_ROW16;
-/* One session's roll-up of one batch: its counts add up, what it says last wins. */
+/* One session's roll-up of one batch: its counts add up, what it says last wins. The row is
+ * made by the batch with the session's first event (connect comes first, and every record
+ * carries the connection), so the update leaves the identity and the indexed `src_ip` and
+ * `start` alone: an update that names an indexed column rewrites its index entry even when
+ * the value stays. */
 static const char sql_rollup[] =
 	"INSERT INTO sessions(sensor, session, protocol, profile, src_ip, src_port, dst_ip,"
 	" dst_port, start, end, duration, login, username, password, login_failures, commands,"
@@ -73,13 +77,7 @@ static const char sql_rollup[] =
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
 	" ?19)"
 	" ON CONFLICT(sensor, session) DO UPDATE SET"
-	" protocol = coalesce(protocol, excluded.protocol),"
 	" profile = coalesce(profile, excluded.profile),"
-	" src_ip = coalesce(src_ip, excluded.src_ip),"
-	" src_port = coalesce(src_port, excluded.src_port),"
-	" dst_ip = coalesce(dst_ip, excluded.dst_ip),"
-	" dst_port = coalesce(dst_port, excluded.dst_port),"
-	" start = coalesce(start, excluded.start),"
 	" end = coalesce(excluded.end, end),"
 	" duration = coalesce(excluded.duration, duration),"
 	" login = max(login, excluded.login),"
