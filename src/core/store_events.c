@@ -55,7 +55,21 @@ static const char migrate_v1_copy[] =
 
 static const char sql_event[] =
 	"INSERT INTO events(eventid, timestamp, session, src_ip, json) VALUES (?1, ?2, ?3, ?4, ?5)";
-/* One session's roll-up of one batch: its counts add up, what it says last wins. */
+/* Events inserted by one statement: each statement's start and end (its cursors on the table
+ * and both indexes, the transaction check, the halt) cost about as much as a row, so a batch
+ * goes in STORE_EVENTS_ROWS at a time and the rest one by one. */
+#define STORE_EVENTS_ROWS 32
+#define EV_COLS 5
+#define EV_ROW "(?,?,?,?,?)"
+#define EV_ROW4 EV_ROW "," EV_ROW "," EV_ROW "," EV_ROW
+#define EV_ROW16 EV_ROW4 "," EV_ROW4 "," EV_ROW4 "," EV_ROW4
+static const char sql_events[] = "INSERT INTO events(eventid, timestamp, session, src_ip, json)"
+				 " VALUES " EV_ROW16 "," EV_ROW16;
+/* One session's roll-up of one batch: its counts add up, what it says last wins. The row is
+ * made by the batch with the session's first event (connect comes first, and every record
+ * carries the connection), so the update leaves the identity and the indexed `src_ip` and
+ * `start` alone: an update that names an indexed column rewrites its index entry even when
+ * the value stays. */
 static const char sql_rollup[] =
 	"INSERT INTO sessions(sensor, session, protocol, profile, src_ip, src_port, dst_ip,"
 	" dst_port, start, end, duration, login, username, password, login_failures, commands,"
@@ -63,13 +77,7 @@ static const char sql_rollup[] =
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
 	" ?19)"
 	" ON CONFLICT(sensor, session) DO UPDATE SET"
-	" protocol = coalesce(protocol, excluded.protocol),"
 	" profile = coalesce(profile, excluded.profile),"
-	" src_ip = coalesce(src_ip, excluded.src_ip),"
-	" src_port = coalesce(src_port, excluded.src_port),"
-	" dst_ip = coalesce(dst_ip, excluded.dst_ip),"
-	" dst_port = coalesce(dst_port, excluded.dst_port),"
-	" start = coalesce(start, excluded.start),"
 	" end = coalesce(excluded.end, end),"
 	" duration = coalesce(excluded.duration, duration),"
 	" login = max(login, excluded.login),"
@@ -287,18 +295,30 @@ static int write_rollup(struct core_tx *tx, const struct rollup *r, const struct
 
 /* ------------------------------------------------------------------ a batch */
 
-static int insert_event(struct core_tx *tx, const struct core_ev_rec *ev, const char *text)
+/* Binds ev to the EV_COLS parameters from `first` on. */
+static void bind_event(sqlite3_stmt *q, int first, const struct core_ev_rec *ev, const char *text)
 {
-	sqlite3_stmt *q = core_tx_stmt(tx, sql_event);
+	sqlite3_bind_text(q, first, core_events[ev->id].name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, first + 1, ev->timestamp, -1, SQLITE_STATIC);
+	if (ev->has_conn) {
+		sqlite3_bind_text(q, first + 2, ev->conn.session, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, first + 3, ev->conn.src_ip, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(q, first + 2);
+		sqlite3_bind_null(q, first + 3);
+	}
+	sqlite3_bind_text(q, first + 4, text + ev->line, (int)ev->len, SQLITE_STATIC);
+}
+
+/* Inserts the events at idx[0..n), in that order (n is 1 or STORE_EVENTS_ROWS). */
+static int insert_events(struct core_tx *tx, const struct core_ev_rec *recs, const size_t *idx,
+			 size_t n, const char *text)
+{
+	sqlite3_stmt *q = core_tx_stmt(tx, n == 1 ? sql_event : sql_events);
 	if (!q)
 		return -EIO;
-	sqlite3_bind_text(q, 1, core_events[ev->id].name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, ev->timestamp, -1, SQLITE_STATIC);
-	if (ev->has_conn) {
-		sqlite3_bind_text(q, 3, ev->conn.session, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, ev->conn.src_ip, -1, SQLITE_STATIC);
-	}
-	sqlite3_bind_text(q, 5, text + ev->line, (int)ev->len, SQLITE_STATIC);
+	for (size_t i = 0; i < n; i++)
+		bind_event(q, 1 + (int)i * EV_COLS, &recs[idx[i]], text);
 	int rc = core_tx_step(tx, q);
 	return rc < 0 ? rc : 0;
 }
@@ -312,15 +332,22 @@ int core_events_store(struct core_tx *tx, const struct core_ev_rec *recs, size_t
 		size *= 2;
 	t.slots = xcalloc(size, sizeof(*t.slots));
 	t.mask = size - 1;
+	size_t idx[STORE_EVENTS_ROWS], nidx = 0;
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct core_ev_rec *ev = &recs[i];
 		if (!ev->stored_line)
 			continue;
-		rc = insert_event(tx, ev, text);
+		idx[nidx++] = i;
+		if (nidx == STORE_EVENTS_ROWS) {
+			rc = insert_events(tx, recs, idx, nidx, text);
+			nidx = 0;
+		}
 		if (ev->has_conn && takes_part(ev->id))
 			gather(rollup_of(&t, ev), ev, (int)i);
 	}
+	for (size_t i = 0; i < nidx && !rc; i++)
+		rc = insert_events(tx, recs, &idx[i], 1, text);
 	for (size_t i = 0; i < size && !rc; i++)
 		if (t.slots[i].first)
 			rc = write_rollup(tx, &t.slots[i], recs, text);

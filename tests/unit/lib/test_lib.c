@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/lib.h"
@@ -89,6 +90,20 @@ static void test_uuid(void **state)
 	assert_int_equal(strlen(a), 36);
 	assert_int_equal(a[14], '7');
 	assert_string_not_equal(a, b);
+	/* 8-4-4-4-12 lowercase hex, RFC 9562's variant, the first 48 bits this millisecond */
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			assert_int_equal(a[i], '-');
+		else
+			assert_non_null(strchr("0123456789abcdef", a[i]));
+	}
+	assert_non_null(strchr("89ab", a[19]));
+	char ms_hex[13];
+	memcpy(ms_hex, a, 8);
+	memcpy(ms_hex + 8, a + 9, 4);
+	ms_hex[12] = '\0';
+	long long ms = strtoll(ms_hex, NULL, 16), now = (long long)(lib_real_us() / 1000);
+	assert_true(ms <= now && now - ms < 5000);
 }
 
 int main(void)
