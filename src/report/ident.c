@@ -20,10 +20,12 @@
 	" json_extract(json, '$.identified') AS ident, json_extract(json, '$.answered') AS ans," \
 	" json_extract(json, '$.category') AS cat, json_extract(json, '$.vendor') AS vendor," \
 	" json_extract(json, '$.model') AS model FROM events" \
-	" WHERE eventid = 'mitsu.ident.result' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2)," \
+	" WHERE eventid = 'mitsu.ident.result' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND " \
+	"timestamp < ?2)," \
 	" latest AS (SELECT * FROM res WHERE id IN (SELECT max(id) FROM res GROUP BY host))," \
 	" attackers AS (SELECT DISTINCT src_ip AS host FROM events" \
-	" WHERE eventid = 'mitsu.session.connect' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2) "
+	" WHERE eventid = 'mitsu.session.connect' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 " \
+	"AND timestamp < ?2) "
 
 static sqlite3_stmt *prepare(struct report_ctx *c, const char *sql)
 {
@@ -44,10 +46,9 @@ static sqlite3_stmt *prepare(struct report_ctx *c, const char *sql)
 
 static struct report_table *rate_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(c,
-				  LATEST "SELECT (SELECT count(*) FROM attackers),"
-					 " count(*), sum(ans), sum(ident) FROM latest"
-					 " WHERE host IN (SELECT host FROM attackers)");
+	sqlite3_stmt *q = prepare(c, LATEST "SELECT (SELECT count(*) FROM attackers),"
+					    " count(*), sum(ans), sum(ident) FROM latest"
+					    " WHERE host IN (SELECT host FROM attackers)");
 	if (!q)
 		return NULL;
 	struct report_table *t = report_table_new("Identification of attacking hosts");
@@ -97,10 +98,9 @@ static struct ident_db *categories(void)
 /* Identified hosts per category, in the order of categories.tsv (the seed's groups). */
 static struct report_table *category_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(c,
-				  LATEST "SELECT cat, count(*),"
-					 " sum(host IN (SELECT host FROM attackers)) FROM latest"
-					 " WHERE ident GROUP BY cat");
+	sqlite3_stmt *q = prepare(c, LATEST "SELECT cat, count(*),"
+					    " sum(host IN (SELECT host FROM attackers)) FROM latest"
+					    " WHERE ident GROUP BY cat");
 	if (!q)
 		return NULL;
 	struct ident_db *cdb = categories();
@@ -142,8 +142,7 @@ static struct report_table *category_table(struct report_ctx *c)
 static struct report_table *vendor_table(struct report_ctx *c)
 {
 	sqlite3_stmt *q = prepare(
-		c,
-		LATEST
+		c, LATEST
 		"SELECT cat, coalesce(vendor, ''), coalesce(model, ''),"
 		" count(*) AS n FROM latest WHERE ident"
 		" GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(IDENT_REPORT_TOP));

@@ -69,8 +69,9 @@ void report_ctx_window_unix(struct report_ctx *c, int64_t since, int64_t until)
 static int64_t first_id_at(sqlite3 *db, int64_t t)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT id, timestamp >= ?2 FROM events WHERE id >= ?1 ORDER BY id LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    db, "SELECT id, timestamp >= ?2 FROM events WHERE id >= ?1 ORDER BY id LIMIT 1",
+		    -1, &q, NULL) != SQLITE_OK)
 		return 0;
 	char ts[LIB_RFC3339_LEN];
 	struct timespec at = {.tv_sec = (time_t)t};
@@ -102,7 +103,8 @@ void report_event_ids(struct report_ctx *c, int64_t *lo, int64_t *hi)
 		c->ids_hi = INT64_MAX;
 		if (c->db && c->since_unix > INT64_MIN + REPORT_ID_SLACK)
 			c->ids_lo = first_id_at(c->db, c->since_unix - REPORT_ID_SLACK);
-		if (c->db && c->until_unix != INT64_MAX && c->until_unix < INT64_MAX - REPORT_ID_SLACK)
+		if (c->db && c->until_unix != INT64_MAX &&
+		    c->until_unix < INT64_MAX - REPORT_ID_SLACK)
 			c->ids_hi = first_id_at(c->db, c->until_unix + REPORT_ID_SLACK);
 		c->ids_known = true;
 	}

@@ -51,7 +51,7 @@ static json_t *profile_obj(json_t *profiles, const char *name)
 struct wctx {
 	sqlite3 *db;
 	const char *since, *until;
-	int64_t ids[2]; /* the window's event ids (report_event_ids) */
+	int64_t ids[2];   /* the window's event ids (report_event_ids) */
 	json_t *profiles; /* the "webui" list */
 };
 
