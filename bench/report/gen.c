@@ -107,6 +107,18 @@ struct ctx {
 	uint64_t nev, uuid_ctr;
 };
 
+/* s as the inside of a JSON string (the generated texts hold backslashes, no control bytes). */
+static void json_esc(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; *s && k + 2 < n; s++) {
+		if (*s == '\\' || *s == '"')
+			out[k++] = '\\';
+		out[k++] = *s;
+	}
+	out[k] = 0;
+}
+
 /* One event row; json is the whole event line. */
 static void event(struct ctx *c, const char *eventid, int64_t us, const char *session,
 		  const char *ip, int dport, const char *message, const char *fields)
@@ -193,10 +205,11 @@ static void session(struct ctx *c, int64_t us, uint64_t id)
 	int downloads = 0;
 	for (int k = 0; k < ncmd; k++) {
 		at += 300000;
-		char cmd[256];
+		char cmd[256], esc[400];
 		snprintf(cmd, sizeof(cmd), cmds[below(14)], host);
-		snprintf(f, sizeof(f), "\"input\":\"%s\"", cmd);
-		snprintf(m, sizeof(m), "CMD: %s", cmd);
+		json_esc(cmd, esc, sizeof(esc));
+		snprintf(f, sizeof(f), "\"input\":\"%s\"", esc);
+		snprintf(m, sizeof(m), "CMD: %s", esc);
 		event(c, "mitsu.command.input", at, sid, ip, dport, m, f);
 		if (strstr(cmd, "wget http") && downloads < 1) {
 			downloads++;

@@ -41,7 +41,10 @@ static const char schema[] =
 	"  uploads INTEGER NOT NULL DEFAULT 0,"
 	"  reason TEXT,"
 	"  PRIMARY KEY (sensor, session));"
-	"CREATE INDEX IF NOT EXISTS sessions_src ON sessions(src_ip);"
+	/* (src_ip, start): one address's latest sessions without sorting all of them (mitsu ip,
+	 * /ip/ADDR); it replaces sessions_src(src_ip), its prefix. */
+	"DROP INDEX IF EXISTS sessions_src;"
+	"CREATE INDEX IF NOT EXISTS sessions_src_start ON sessions(src_ip, start);"
 	"CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start);";
 
 /* Version 1's events, moved into the new table once. */

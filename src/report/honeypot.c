@@ -52,7 +52,7 @@ static void credentials_and_commands(struct report_ctx *c)
 			     "'$.password'), count(*), count(DISTINCT src_ip),"
 			     " sum(eventid = 'mitsu.login.success') FROM events"
 			     " WHERE eventid IN ('mitsu.login.success', 'mitsu.login.failed')"
-			     " AND timestamp >= ?1 AND timestamp < ?2"
+			     " AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2"
 			     " GROUP BY 1, 2 ORDER BY 3 DESC LIMIT ?6",
 			     "ssiii", cnames, NULL),
 		NULL);
@@ -61,7 +61,8 @@ static void credentials_and_commands(struct report_ctx *c)
 			  report_query(c, "Commands run",
 				       "SELECT substr(json_extract(json, '$.input'), 1, 160), "
 				       "count(*), count(DISTINCT src_ip) FROM events"
-				       " WHERE eventid = 'mitsu.command.input' AND timestamp >= ?1 "
+				       " WHERE eventid = 'mitsu.command.input' AND id >= ?7 AND id "
+				       "< ?8 AND timestamp >= ?1 "
 				       "AND timestamp < ?2 GROUP BY 1 ORDER BY 2 DESC LIMIT ?6",
 				       "sii", knames, NULL),
 			  NULL);
@@ -74,7 +75,8 @@ static void credentials_and_commands(struct report_ctx *c)
 			" max(json_extract(json, '$.shasum')) FROM events"
 			" WHERE eventid IN ('mitsu.session.file_download', "
 			"'mitsu.session.file_download.failed')"
-			" AND timestamp >= ?1 AND timestamp < ?2 GROUP BY 1 ORDER BY 2 DESC "
+			" AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2 GROUP BY "
+			"1 ORDER BY 2 DESC "
 			"LIMIT ?6",
 			"siiis", dnames, NULL);
 		report_link(c, t_downloads, 4, REPORT_LINK_SAMPLE);

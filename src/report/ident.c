@@ -20,30 +20,35 @@
 	" json_extract(json, '$.identified') AS ident, json_extract(json, '$.answered') AS ans," \
 	" json_extract(json, '$.category') AS cat, json_extract(json, '$.vendor') AS vendor," \
 	" json_extract(json, '$.model') AS model FROM events" \
-	" WHERE eventid = 'mitsu.ident.result' AND timestamp >= ?1 AND timestamp < ?2)," \
+	" WHERE eventid = 'mitsu.ident.result' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND " \
+	"timestamp < ?2)," \
 	" latest AS (SELECT * FROM res WHERE id IN (SELECT max(id) FROM res GROUP BY host))," \
 	" attackers AS (SELECT DISTINCT src_ip AS host FROM events" \
-	" WHERE eventid = 'mitsu.session.connect' AND timestamp >= ?1 AND timestamp < ?2) "
+	" WHERE eventid = 'mitsu.session.connect' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 " \
+	"AND timestamp < ?2) "
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, const char *until)
+static sqlite3_stmt *prepare(struct report_ctx *c, const char *sql)
 {
+	sqlite3 *db = c->db;
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
 		log_warn("report", "identification: %s", sqlite3_errmsg(db));
 		return NULL;
 	}
-	sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, until, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, c->since, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
+	int64_t lo, hi;
+	report_event_ids(c, &lo, &hi);
+	sqlite3_bind_int64(q, 7, lo);
+	sqlite3_bind_int64(q, 8, hi);
 	return q;
 }
 
-static struct report_table *rate_table(sqlite3 *db, const char *since, const char *until)
+static struct report_table *rate_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(db,
-				  LATEST "SELECT (SELECT count(*) FROM attackers),"
-					 " count(*), sum(ans), sum(ident) FROM latest"
-					 " WHERE host IN (SELECT host FROM attackers)",
-				  since, until);
+	sqlite3_stmt *q = prepare(c, LATEST "SELECT (SELECT count(*) FROM attackers),"
+					    " count(*), sum(ans), sum(ident) FROM latest"
+					    " WHERE host IN (SELECT host FROM attackers)");
 	if (!q)
 		return NULL;
 	struct report_table *t = report_table_new("Identification of attacking hosts");
@@ -91,13 +96,11 @@ static struct ident_db *categories(void)
 }
 
 /* Identified hosts per category, in the order of categories.tsv (the seed's groups). */
-static struct report_table *category_table(sqlite3 *db, const char *since, const char *until)
+static struct report_table *category_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(db,
-				  LATEST "SELECT cat, count(*),"
-					 " sum(host IN (SELECT host FROM attackers)) FROM latest"
-					 " WHERE ident GROUP BY cat",
-				  since, until);
+	sqlite3_stmt *q = prepare(c, LATEST "SELECT cat, count(*),"
+					    " sum(host IN (SELECT host FROM attackers)) FROM latest"
+					    " WHERE ident GROUP BY cat");
 	if (!q)
 		return NULL;
 	struct ident_db *cdb = categories();
@@ -107,8 +110,8 @@ static struct report_table *category_table(sqlite3 *db, const char *since, const
 		  *att = xcalloc(ncats + 1, sizeof(long long)), total = 0;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *cat = (const char *)sqlite3_column_text(q, 0);
-		const struct ident_category *c = cat ? ident_db_category(cdb, cat) : NULL;
-		size_t i = c ? (size_t)(c - cats) : ncats; /* unknown ones last */
+		const struct ident_category *ic = cat ? ident_db_category(cdb, cat) : NULL;
+		size_t i = ic ? (size_t)(ic - cats) : ncats; /* unknown ones last */
 		hosts[i] += sqlite3_column_int64(q, 1);
 		att[i] += sqlite3_column_int64(q, 2);
 		total += sqlite3_column_int64(q, 1);
@@ -136,15 +139,13 @@ static struct report_table *category_table(sqlite3 *db, const char *since, const
 	return t;
 }
 
-static struct report_table *vendor_table(sqlite3 *db, const char *since, const char *until)
+static struct report_table *vendor_table(struct report_ctx *c)
 {
 	sqlite3_stmt *q = prepare(
-		db,
-		LATEST
+		c, LATEST
 		"SELECT cat, coalesce(vendor, ''), coalesce(model, ''),"
 		" count(*) AS n FROM latest WHERE ident"
-		" GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(IDENT_REPORT_TOP),
-		since, until);
+		" GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(IDENT_REPORT_TOP));
 	if (!q)
 		return NULL;
 	struct report_table *t = report_table_new("Identified vendors and models");
@@ -171,7 +172,7 @@ static void ident_build(struct report_ctx *c)
 {
 	if (!ident_present(c->db))
 		return;
-	struct report_table *t = rate_table(c->db, c->since, c->until);
+	struct report_table *t = rate_table(c);
 	if (!t)
 		return;
 	report_heading(c, "Devices");
@@ -179,11 +180,11 @@ static void ident_build(struct report_ctx *c)
 			  "the seed: fewer than 10% of infected hosts could be identified (connect-"
 			  "back to their Web and Telnet services); enable ident.auto or run mitsu "
 			  "ident --from-store");
-	if ((t = category_table(c->db, c->since, c->until)))
+	if ((t = category_table(c)))
 		report_emit_table(c, "ident_categories", t,
 				  "the seed recognised 72 categories, most of them cameras, DVRs "
 				  "and routers");
-	if ((t = vendor_table(c->db, c->since, c->until)))
+	if ((t = vendor_table(c)))
 		report_emit_table(c, "ident_vendors", t, NULL);
 }
 

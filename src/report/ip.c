@@ -1,8 +1,8 @@
 /* report: one address, everywhere (`mitsu ip ADDR`, the dashboard's /ip/ADDR). What every part
  * of mitsu knows of it, each part through its own index:
- *   honeypot   sessions(src_ip) (sessions_src), then its sessions' events (events_session);
- *   darknet    the scanners and DoS victims of `mitsu scope` runs (scope_runs.report, whose
- *              per-run lists name addresses; the interval tables hold no addresses);
+ *   honeypot   sessions(src_ip, start) (sessions_src_start), then its sessions' events
+ * (events_session); darknet    the scanners and DoS victims of `mitsu scope` runs
+ * (scope_runs.report, whose per-run lists name addresses; the interval tables hold no addresses);
  *   samples    sample_sources rows it delivered (src_ip) or served (the URL's host);
  *   sandbox    box_cnc (C&C it was) and verdicts naming it as a DDoS target;
  *   ident      mitsu.ident.result events about it (events_eventid);

@@ -70,7 +70,8 @@ static void events_by_type(struct report_ctx *c)
 	buf_append_str(&sql, "SELECT eventid, count(*) FROM events WHERE eventid IN (");
 	for (int i = 0; i < EV__COUNT; i++)
 		buf_printf(&sql, "%s'%s'", i ? ", " : "", core_events[i].name);
-	buf_append_str(&sql, ") AND timestamp >= ?1 AND timestamp < ?2 GROUP BY 1 ORDER BY 2 DESC");
+	buf_append_str(&sql, ") AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2 "
+			     "GROUP BY 1 ORDER BY 2 DESC");
 	static const char *const names[] = {"event", "count"};
 	report_emit_table(
 		c, "events_by_type",

@@ -121,6 +121,9 @@ struct report_ctx {
 	/* The window: [since, until) as the store's RFC 3339 text and as unix seconds. */
 	char since[LIB_RFC3339_LEN], until[LIB_RFC3339_LEN];
 	int64_t since_unix, until_unix;
+	/* The window as a range of event ids [ids_lo, ids_hi) (report_event_ids), found once. */
+	int64_t ids_lo, ids_hi;
+	bool ids_known;
 	int top;        /* rows of each top list */
 	bool dashboard; /* dashboard page: charts as <img> data URIs, lists of recent items */
 	/* The window is the section's default (the page gave none): a section whose data comes
@@ -160,8 +163,16 @@ void report_link(struct report_ctx *c, struct report_table *t, int col, const ch
 /* Renders a chart (HTML: inline SVG in a report, an <img> data URI on a dashboard page; the
  * SVG file in out_dir; JSON: its name, and on the dashboard its SVG text). */
 void report_emit_chart(struct report_ctx *c, const char *name, const struct report_chart *ch);
+/* The events of the window lie in the id range [*lo, *hi): rows are appended in time order, so
+ * the range is found by a binary search over the primary key (a few dozen look-ups), widened by
+ * REPORT_ID_SLACK seconds at both ends for events stored slightly out of order. A query keeps its
+ * exact timestamp test and adds `id >= lo AND id < hi`, which lets the (eventid, id) index read
+ * only the window's rows of each type instead of every row of the type. */
+#define REPORT_ID_SLACK 300 /* seconds */
+void report_event_ids(struct report_ctx *c, int64_t *lo, int64_t *hi);
 /* Runs sql into a table. Parameters: ?1 since and ?2 until as text, ?3 ?4 as unix seconds,
- * ?5 the `arg` text (may be NULL), ?6 the context's top. Column types, one letter each: s text, i
+ * ?5 the `arg` text (may be NULL), ?6 the context's top, ?7 ?8 the window's event id range
+ * (report_event_ids). Column types, one letter each: s text, i
  * integer, r real, p percent (a fraction). names: column names (NULL: the query's). */
 struct report_table *report_query(struct report_ctx *c, const char *title, const char *sql,
 				  const char *types, const char *const *names, const char *arg);

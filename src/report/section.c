@@ -48,6 +48,7 @@ void report_ctx_free(struct report_ctx *c)
 
 void report_ctx_window_unix(struct report_ctx *c, int64_t since, int64_t until)
 {
+	c->ids_known = false;
 	c->since_unix = since;
 	c->until_unix = until;
 	if (since == INT64_MIN) {
@@ -62,6 +63,53 @@ void report_ctx_window_unix(struct report_ctx *c, int64_t since, int64_t until)
 		struct timespec ts = {.tv_sec = (time_t)until};
 		lib_rfc3339(&ts, c->until);
 	}
+}
+
+/* The first event id whose timestamp is at or after t (unix seconds), or max(id) + 1. */
+static int64_t first_id_at(sqlite3 *db, int64_t t)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(
+		    db, "SELECT id, timestamp >= ?2 FROM events WHERE id >= ?1 ORDER BY id LIMIT 1",
+		    -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	char ts[LIB_RFC3339_LEN];
+	struct timespec at = {.tv_sec = (time_t)t};
+	lib_rfc3339(&at, ts);
+	sqlite3_bind_text(q, 2, ts, -1, SQLITE_STATIC);
+	/* The smallest id whose row (or the next row) is at or after t: lo only grows past rows
+	 * before t, hi only shrinks onto rows at or after it. */
+	int64_t lo = 0, hi = INT64_MAX;
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+		sqlite3_bind_int64(q, 1, mid);
+		if (sqlite3_step(q) != SQLITE_ROW) {
+			hi = mid; /* no row at or past mid */
+		} else if (sqlite3_column_int(q, 1)) {
+			hi = mid;
+		} else {
+			lo = sqlite3_column_int64(q, 0) + 1;
+		}
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	return lo;
+}
+
+void report_event_ids(struct report_ctx *c, int64_t *lo, int64_t *hi)
+{
+	if (!c->ids_known) {
+		c->ids_lo = 0;
+		c->ids_hi = INT64_MAX;
+		if (c->db && c->since_unix > INT64_MIN + REPORT_ID_SLACK)
+			c->ids_lo = first_id_at(c->db, c->since_unix - REPORT_ID_SLACK);
+		if (c->db && c->until_unix != INT64_MAX &&
+		    c->until_unix < INT64_MAX - REPORT_ID_SLACK)
+			c->ids_hi = first_id_at(c->db, c->until_unix + REPORT_ID_SLACK);
+		c->ids_known = true;
+	}
+	*lo = c->ids_lo;
+	*hi = c->ids_hi;
 }
 
 int report_ctx_window(struct report_ctx *c, const char *since, const char *until)
@@ -292,6 +340,12 @@ struct report_table *report_query(struct report_ctx *c, const char *title, const
 		sqlite3_bind_text(q, 5, arg, -1, SQLITE_TRANSIENT);
 	if (np >= 6)
 		sqlite3_bind_int(q, 6, c->top);
+	if (np >= 8) {
+		int64_t lo, hi;
+		report_event_ids(c, &lo, &hi);
+		sqlite3_bind_int64(q, 7, lo);
+		sqlite3_bind_int64(q, 8, hi);
+	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		report_table_row(t);
 		for (int i = 0; i < n && types[i]; i++) {

@@ -8,9 +8,10 @@
 
 #include "report/report.h"
 
-#define WEBUI_WHERE " AND timestamp >= ?1 AND timestamp < ?2"
+#define WEBUI_WHERE " AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2"
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, const char *until)
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, const char *until,
+			     const int64_t ids[2])
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
@@ -19,6 +20,8 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, co
 	}
 	sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, until, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, ids[0]);
+	sqlite3_bind_int64(q, 8, ids[1]);
 	return q;
 }
 
@@ -48,6 +51,7 @@ static json_t *profile_obj(json_t *profiles, const char *name)
 struct wctx {
 	sqlite3 *db;
 	const char *since, *until;
+	int64_t ids[2];   /* the window's event ids (report_event_ids) */
 	json_t *profiles; /* the "webui" list */
 };
 
@@ -65,7 +69,7 @@ static struct report_table *hosts_table(struct wctx *w)
 			" count(DISTINCT CASE WHEN eventid = 'mitsu.webui.action' THEN src_ip END)"
 			" FROM events WHERE eventid IN ('mitsu.http.request', 'mitsu.http.login',"
 			" 'mitsu.webui.action')" WEBUI_WHERE " GROUP BY 1 ORDER BY 1",
-			w->since, w->until);
+			w->since, w->until, w->ids);
 	if (!q)
 		return NULL;
 	struct report_table *t =
@@ -110,7 +114,7 @@ static struct report_table *intents_table(struct wctx *w)
 			 " count(DISTINCT src_ip) FROM events WHERE eventid = "
 			 "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
 			 groups[g].field);
-		if (!(q = prepare(w->db, sql, w->since, w->until)))
+		if (!(q = prepare(w->db, sql, w->since, w->until, w->ids)))
 			continue;
 		while (sqlite3_step(q) == SQLITE_ROW)
 			json_object_set_new(
@@ -129,7 +133,7 @@ static struct report_table *intents_table(struct wctx *w)
 		    " json_extract(json, '$.intent'), json_extract(json, '$.outcome'),"
 		    " count(DISTINCT src_ip) FROM events WHERE eventid = "
 		    "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2, 3, 4 ORDER BY 1, 5 DESC, 2",
-		    w->since, w->until);
+		    w->since, w->until, w->ids);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		report_table_row(t);
 		for (int k = 0; k < 4; k++)
@@ -154,7 +158,7 @@ static struct report_table *exploits_table(struct wctx *w)
 			" coalesce(json_extract(json, '$.cve'), 'none'), count(DISTINCT src_ip)"
 			" FROM events WHERE eventid = 'mitsu.exploit.match'" WEBUI_WHERE
 			" GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2",
-			w->since, w->until);
+			w->since, w->until, w->ids);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		json_object_set_new(
 			json_object_get(profile_obj(w->profiles, col(q, 0)), "exploits"), col(q, 1),
@@ -178,6 +182,7 @@ static void webui_build(struct report_ctx *c)
 {
 	struct wctx w = {
 		.db = c->db, .since = c->since, .until = c->until, .profiles = json_array()};
+	report_event_ids(c, &w.ids[0], &w.ids[1]);
 	struct report_table *hosts = hosts_table(&w);
 	if (!hosts) {
 		json_decref(w.profiles);

@@ -195,6 +195,71 @@ static void test_chart_stacked_bars_and_errors(void **state)
 	buf_free(&out);
 }
 
+/* A window's event id range (report_event_ids) holds every event of the window, also those
+ * stored a little out of time order, and report_query's ?7 ?8 give the same rows as the
+ * timestamp test alone. */
+static void test_event_ids_window(void **state)
+{
+	(void)state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE events (id INTEGER PRIMARY KEY, eventid TEXT, "
+				      "timestamp TEXT, session TEXT, src_ip TEXT, json TEXT);"
+				      "CREATE INDEX events_eventid ON events(eventid);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_stmt *ins;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "INSERT INTO events(eventid, timestamp, json) VALUES "
+					    "('e', ?1, '{}')",
+					    -1, &ins, NULL),
+			 SQLITE_OK);
+	/* One event a minute from 2026-01-01 for two days; every tenth stored 2 minutes late. */
+	const int64_t t0 = 1767225600;
+	for (int i = 0; i < 2 * 1440; i++) {
+		int64_t t = t0 + (int64_t)i * 60 - (i % 10 == 0 ? 120 : 0);
+		char ts[LIB_RFC3339_LEN];
+		struct timespec at = {.tv_sec = (time_t)t};
+		lib_rfc3339(&at, ts);
+		sqlite3_bind_text(ins, 1, ts, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	const int64_t windows[][2] = {{t0 + 3600, t0 + 7200},  {t0 + 86400 - 61, t0 + 86400 + 59},
+				      {INT64_MIN, t0 + 600},   {t0 + 86400, INT64_MAX},
+				      {t0 - 86400, t0 - 3600}, {INT64_MIN, INT64_MAX}};
+	for (size_t w = 0; w < LIB_ARRAY_LEN(windows); w++) {
+		struct report_ctx c;
+		report_ctx_init(&c, NULL);
+		c.db = db;
+		report_ctx_window_unix(&c, windows[w][0], windows[w][1]);
+		struct report_table *by_id =
+			report_query(&c, "ids",
+				     "SELECT count(*), min(id), max(id) FROM events WHERE eventid "
+				     "= 'e' AND id >= "
+				     "?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2",
+				     "iii", NULL, NULL);
+		struct report_table *by_ts = report_query(
+			&c, "ts",
+			"SELECT count(*), min(id), max(id) FROM events WHERE eventid = 'e' AND "
+			"timestamp >= ?1 AND timestamp < ?2",
+			"iii", NULL, NULL);
+		json_t *a = report_table_json(by_id), *b = report_table_json(by_ts);
+		assert_true(json_equal(a, b));
+		json_decref(a);
+		json_decref(b);
+		report_table_free(by_id);
+		report_table_free(by_ts);
+		int64_t lo, hi;
+		report_event_ids(&c, &lo, &hi);
+		assert_true(lo <= hi);
+		report_ctx_free(&c);
+	}
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_table_hostile_cells),
 		cmocka_unit_test(test_chart_lines),
 		cmocka_unit_test(test_chart_stacked_bars_and_errors),
+		cmocka_unit_test(test_event_ids_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
