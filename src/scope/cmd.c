@@ -481,14 +481,10 @@ static int write_outputs(struct run *r, struct scope_report *rep)
 {
 	int rc = 0;
 	char err[512];
-	struct buf ob;
-	buf_init(&ob, 0);
-	scope_write_report(&ob, r->fmt, rep, &r->ctx);
-	if (fwrite(ob.data, 1, ob.len, r->out) != ob.len || fflush(r->out)) {
+	if (scope_write_report_file(r->out, r->fmt, rep, &r->ctx)) {
 		fprintf(stderr, "mitsu scope: cannot write the report: %s\n", strerror(errno));
 		rc = 1;
 	}
-	buf_free(&ob);
 	if (r->charts && scope_write_charts(r->charts, rep, &r->ctx, err, sizeof(err))) {
 		fprintf(stderr, "mitsu scope: charts: %s\n", err);
 		rc = 1;

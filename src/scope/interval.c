@@ -206,60 +206,53 @@ struct scope_country *scope_countries_of(struct scope_engine *e, bool interval, 
 	return out;
 }
 
-/* AS rows from the backs' tables (interval or run), most sources first, at most `keep`. */
-/* Moves the `keep` first rows in cmp_asn order to the front of a (n > keep), unordered: a heap
- * of the best rows seen, its worst at the root. */
-static void asn_select(struct scope_asn *a, size_t n, size_t keep)
+/* Sifts a[r] down the heap a[0..keep) whose root is its worst row (cmp_asn order). */
+static void asn_sift(struct scope_asn *a, size_t keep, size_t r)
 {
-	for (size_t i = keep; i < n; i++) {
-		if (i == keep) /* heapify: the worst row at a[0] */
-			for (size_t k = keep / 2; k-- > 0;) {
-				for (size_t r = k;;) {
-					size_t c = 2 * r + 1;
-					if (c >= keep)
-						break;
-					if (c + 1 < keep && cmp_asn(&a[c + 1], &a[c]) > 0)
-						c++;
-					if (cmp_asn(&a[c], &a[r]) <= 0)
-						break;
-					struct scope_asn t = a[r];
-					a[r] = a[c];
-					a[c] = t;
-					r = c;
-				}
-			}
-		if (cmp_asn(&a[i], &a[0]) >= 0)
-			continue;
-		a[0] = a[i];
-		for (size_t r = 0;;) {
-			size_t c = 2 * r + 1;
-			if (c >= keep)
-				break;
-			if (c + 1 < keep && cmp_asn(&a[c + 1], &a[c]) > 0)
-				c++;
-			if (cmp_asn(&a[c], &a[r]) <= 0)
-				break;
-			struct scope_asn t = a[r];
-			a[r] = a[c];
-			a[c] = t;
-			r = c;
-		}
+	for (;;) {
+		size_t c = 2 * r + 1;
+		if (c >= keep)
+			break;
+		if (c + 1 < keep && cmp_asn(&a[c + 1], &a[c]) > 0)
+			c++;
+		if (cmp_asn(&a[c], &a[r]) <= 0)
+			break;
+		struct scope_asn t = a[r];
+		a[r] = a[c];
+		a[c] = t;
+		r = c;
 	}
 }
 
-/* The rows of an AS table (asn + 1 keys), added to out. */
-static size_t asn_rows(const struct scope_tab *t, struct scope_asn *out)
+/* The rows of an AS table (asn + 1 keys) into out: all of them, or with `keep` the `keep` first
+ * in cmp_asn order (unordered: a heap of the best rows seen, its worst at the root), so that
+ * out needs room for `keep` rows only. */
+static size_t asn_rows(const struct scope_tab *t, struct scope_asn *out, size_t keep)
 {
 	size_t cnt = 0;
 	for (uint8_t *r = NULL; (r = scope_tab_next(t, r));) {
 		const struct asn_rec *a = (const struct asn_rec *)r;
-		out[cnt++] = (struct scope_asn){.asn = (uint32_t)(a->key - 1),
-						.sources = a->sources,
-						.packets = a->packets};
+		struct scope_asn row = {.asn = (uint32_t)(a->key - 1),
+					.sources = a->sources,
+					.packets = a->packets};
+		if (!keep || cnt < keep) {
+			out[cnt++] = row;
+			continue;
+		}
+		if (cnt == keep) { /* the first row past keep: heapify */
+			for (size_t k = keep / 2; k-- > 0;)
+				asn_sift(out, keep, k);
+			cnt++;
+		}
+		if (cmp_asn(&row, &out[0]) >= 0)
+			continue;
+		out[0] = row;
+		asn_sift(out, keep, 0);
 	}
-	return cnt;
+	return keep && cnt > keep ? keep : cnt;
 }
 
+/* AS rows from the backs' tables (interval or run), most sources first, at most `keep`. */
 struct scope_asn *scope_asns_of(struct scope_engine *e, bool interval, size_t keep, size_t *n)
 {
 	*n = 0;
@@ -285,15 +278,11 @@ struct scope_asn *scope_asns_of(struct scope_engine *e, bool interval, size_t ke
 		}
 		t = &merged;
 	}
-	struct scope_asn *out = xcalloc(t->count + 1, sizeof(*out));
-	size_t cnt = asn_rows(t, out);
+	size_t room = keep && keep < t->count ? keep : t->count;
+	struct scope_asn *out = xcalloc(room + 1, sizeof(*out));
+	size_t cnt = asn_rows(t, out, keep);
 	if (e->nb > 1)
 		scope_tab_free(&merged);
-	if (keep && cnt > keep) {
-		asn_select(out, cnt, keep);
-		cnt = keep;
-		out = xrealloc(out, (cnt + 1) * sizeof(*out)); /* an interval keeps only these */
-	}
 	qsort(out, cnt, sizeof(*out), cmp_asn);
 	*n = cnt;
 	return out;

@@ -63,6 +63,8 @@ static double share(uint64_t part, uint64_t whole)
 #define JW_STAGE 16384  /* bytes gathered before they go to the buffer */
 struct jw {
 	struct buf *b;
+	FILE *f; /* when set, the staged bytes go here instead of b (no buffer of the whole report)
+		  */
 	bool compact;
 	int depth;
 	bool empty[JW_MAX_DEPTH + 1]; /* nothing written yet in the open container */
@@ -71,11 +73,21 @@ struct jw {
 	char stage[JW_STAGE];
 };
 
-static void jw_flush(struct jw *w)
+/* n bytes to the buffer or the file. */
+static void jw_put(struct jw *w, const char *p, size_t n)
 {
-	int rc = buf_append(w->b, w->stage, w->n);
+	int rc = 0;
+	if (w->f)
+		rc = fwrite(p, 1, n, w->f) == n ? 0 : -EIO;
+	else
+		rc = buf_append(w->b, p, n);
 	if (rc && !w->err)
 		w->err = rc;
+}
+
+static void jw_flush(struct jw *w)
+{
+	jw_put(w, w->stage, w->n);
 	w->n = 0;
 }
 
@@ -84,9 +96,7 @@ static void jw_raw(struct jw *w, const char *p, size_t n)
 	if (w->n + n > JW_STAGE) {
 		jw_flush(w);
 		if (n > JW_STAGE) {
-			int rc = buf_append(w->b, p, n);
-			if (rc && !w->err)
-				w->err = rc;
+			jw_put(w, p, n);
 			return;
 		}
 	}
@@ -617,6 +627,7 @@ static void jw_report(struct jw *w, const struct scope_report *r, const struct s
 static void jw_start(struct jw *w, struct buf *out, bool compact)
 {
 	w->b = out;
+	w->f = NULL;
 	w->compact = compact;
 	w->depth = 0;
 	w->err = 0;
@@ -985,6 +996,30 @@ int scope_write_report(struct buf *out, enum scope_format fmt, const struct scop
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int scope_write_report_file(FILE *f, enum scope_format fmt, const struct scope_report *r,
+			    const struct scope_out_ctx *ctx)
+{
+	int rc;
+	if (fmt == SCOPE_FMT_JSON) {
+		/* Streamed: a report of megabytes would otherwise be gathered in fresh memory
+		 * first, a page fault per 4 KiB. */
+		struct jw *w = xmalloc(sizeof(*w));
+		jw_start(w, NULL, ctx->live);
+		w->f = f;
+		jw_report(w, r, ctx);
+		rc = jw_finish(w);
+		free(w);
+	} else {
+		struct buf b;
+		buf_init(&b, 0);
+		rc = scope_write_report(&b, fmt, r, ctx);
+		if (!rc && b.len && fwrite(b.data, 1, b.len, f) != b.len)
+			rc = -EIO;
+		buf_free(&b);
+	}
+	return rc ? rc : fflush(f) ? -EIO : 0;
 }
 
 int scope_write_interval(struct buf *out, enum scope_format fmt, const struct scope_interval *iv,

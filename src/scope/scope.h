@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/lib.h"
 
@@ -424,6 +425,9 @@ struct scope_out_ctx {
 const char *scope_pt_name(int pt);
 int scope_write_report(struct buf *out, enum scope_format fmt, const struct scope_report *r,
 		       const struct scope_out_ctx *ctx);
+/* The same written to f (JSON streamed as it is made); 0, or -EIO when f could not take it. */
+int scope_write_report_file(FILE *f, enum scope_format fmt, const struct scope_report *r,
+			    const struct scope_out_ctx *ctx);
 /* One closed interval, for live output (JSON: one line; CSV: its rows; table: a short block). */
 int scope_write_interval(struct buf *out, enum scope_format fmt, const struct scope_interval *iv,
 			 const struct scope_out_ctx *ctx, bool header);

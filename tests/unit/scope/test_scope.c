@@ -895,6 +895,70 @@ static void test_json_report(void **state)
 	free(f.p);
 }
 
+/* The report written to a file (JSON streamed in pieces) is the report written to a buffer,
+ * byte for byte, in every format; also when it is many times the JSON writer's staging buffer
+ * and holds a string longer than it. */
+static void test_report_file_equals_buffer(void **state)
+{
+	struct feed f = {0};
+	uint8_t pkt[128];
+	for (int i = 0; i < 50; i++) {
+		struct syn s = {.src = ip("203.0.113.1") + (uint32_t)(i % 7),
+				.dst = ip("198.18.0.1") + (uint32_t)i,
+				.dport = (uint16_t)(23 + i % 5),
+				.seq = 1};
+		add(&f, pkt, build_tcp(pkt, &s), S(T0 + i * 60));
+	}
+	struct scope_config cfg;
+	dark_config(&cfg);
+	cfg.interval = 600;
+	struct scope_report r;
+	run(&f, &cfg, 1, &r);
+	enum { NERR = 3000, LONG = 40000 };
+	char **errors = xcalloc(NERR, sizeof(*errors));
+	for (int i = 0; i < NERR; i++)
+		errors[i] = xasprintf("input %d: truncated record \"%d\"", i, i * 7);
+	char *big = xmalloc(LONG + 1);
+	memset(big, 'x', LONG);
+	big[LONG] = 0;
+	free(errors[NERR / 2]);
+	errors[NERR / 2] = big;
+	char *inputs[] = {(char *)"a.pcap"};
+	struct scope_out_ctx ctx = {.cfg = &cfg,
+				    .inputs = inputs,
+				    .ninputs = 1,
+				    .errors = errors,
+				    .nerrors = NERR,
+				    .seconds = 0.5,
+				    .top = 20};
+	const enum scope_format fmts[] = {SCOPE_FMT_JSON, SCOPE_FMT_TABLE, SCOPE_FMT_CSV};
+	for (size_t k = 0; k < LIB_ARRAY_LEN(fmts); k++) {
+		for (int live = 0; live < 2; live++) {
+			ctx.live = live;
+			struct buf b;
+			buf_init(&b, 0);
+			assert_int_equal(scope_write_report(&b, fmts[k], &r, &ctx), 0);
+			char *text = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&text, &len);
+			assert_non_null(m);
+			assert_int_equal(scope_write_report_file(m, fmts[k], &r, &ctx), 0);
+			fclose(m);
+			assert_int_equal(len, b.len);
+			assert_memory_equal(text, b.data, len);
+			if (fmts[k] == SCOPE_FMT_JSON)
+				assert_true(len > LONG + 100000);
+			free(text);
+			buf_free(&b);
+		}
+	}
+	for (int i = 0; i < NERR; i++)
+		free(errors[i]);
+	free(errors);
+	scope_report_free(&r);
+	free(f.p);
+}
+
 /* The busiest dark address: on a tie, the lowest, with or without --darknet (the flat array
  * or the seeded hash table, whose order changes from run to run). */
 static void test_busiest_tie(void **state)
@@ -1214,6 +1278,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_and_dark),
 		cmocka_unit_test(test_geo_flat_equals_libloc),
 		cmocka_unit_test(test_json_report),
+		cmocka_unit_test(test_report_file_equals_buffer),
 		cmocka_unit_test(test_busiest_tie),
 		cmocka_unit_test(test_engine_labels),
 		cmocka_unit_test(test_engine_label_halving),
