@@ -55,11 +55,19 @@ def udp_bound(addr, port):
         return any(line.split()[1] == want for line in list(f)[1:])
 
 
+_handed_ports = set()
+
+
 def free_port(kind=socket.SOCK_STREAM, host='127.0.0.1'):
-    """A port that was free a moment ago on host (TCP by default)."""
-    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, kind) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port that was free a moment ago on host (TCP by default), never one this process was
+    already given (the kernel may hand the same free port out twice in a row)."""
+    while True:
+        with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, kind) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_ports:
+            _handed_ports.add(port)
+            return port
 
 
 def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None, expect_log=()):

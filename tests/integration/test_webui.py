@@ -130,10 +130,7 @@ class SharedSensor(harness.unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        ports = set()
-        while len(ports) < len(DEVICES + PORT_DEVICES) + 1:  # free_port may repeat itself
-            ports.add(harness.free_port())
-        ports = sorted(ports)
+        ports = [harness.free_port() for _ in range(len(DEVICES + PORT_DEVICES) + 1)]
         cls.ports = dict(zip(DEVICES + PORT_DEVICES, ports))
         cls.telnet_port = ports[-1]
         listens = ['http@127.0.0.1:%d/%s' % (p, n) for n, p in cls.ports.items()]
@@ -161,7 +158,7 @@ class CurlTest(SharedSensor):
         self.assertIn('HTTP/1.0 200 OK', out)
         self.assertIn('model=WR-300N', out)
         ev = self.sensor.events(wait_for=('mitsu.http.login', lambda e: e['dst_port'] == port and e['success']))
-        ok = [e for e in ev if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port][-1]
+        ok = [e for e in ev if e['eventid'] == 'mitsu.http.login' and e['dst_port'] == port and e['success']][-1]
         self.assertEqual((ok['scheme'], ok['username'], ok['password']), ('basic', 'admin', 'admin'))
 
     def test_curl_digest(self):
