@@ -509,15 +509,24 @@ static void set_title(const char *title)
 	memcpy(area, title, LIB_MIN(tl, len - 1));
 }
 
-static void decoy_main(void)
+/* The decoy telnetd: listens on port 23, then says so on ready (one byte, or the pipe's end
+ * if it could not), so that the sample starts only once port 23 has its owner. */
+static void decoy_main(int ready)
 {
-	close_except(NULL, 0); /* not the sample's output pipe: its end is the sample's end */
+	const int keep[] = {ready};
+	close_except(keep, 1); /* not the sample's output pipe: its end is the sample's end */
 	set_title("/usr/sbin/telnetd");
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(23)};
-	if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(s, 16) == 0) {
+	bool up = s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(s, 16) == 0;
+	if (up) {
+		ssize_t w = write(ready, "u", 1);
+		(void)w;
+	}
+	close(ready);
+	if (up) {
 		for (;;) {
 			int c = accept(s, NULL, NULL);
 			if (c >= 0)
@@ -577,9 +586,19 @@ static void init_main(struct run *r)
 		_exit(120);
 	if (chroot(r->root) < 0 || chdir("/") < 0)
 		_exit(121);
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		_exit(122);
 	pid_t decoy = fork();
-	if (decoy == 0)
-		decoy_main();
+	if (decoy == 0) {
+		close(ready[0]);
+		decoy_main(ready[1]);
+	}
+	close(ready[1]);
+	char c;
+	while (decoy > 0 && read(ready[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
 	pid_t payload = fork();
 	if (payload == 0)
 		payload_main(r);
