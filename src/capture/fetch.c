@@ -590,6 +590,27 @@ static void check_done(struct capture_fetcher *f)
 	start_queued(f);
 }
 
+/* The end of a job of our own TFTP or FTP client (its handles already closing): the job's
+ * bytes when it succeeded, the policy's refusal when the address was refused. */
+static void own_client_done(struct fetch_job *j, enum capture_fetch_status st, int code,
+			    const char *err)
+{
+	struct capture_fetcher *f = j->f;
+	list_remove(&f->active, j);
+	struct capture_fetch_res res = {.status = j->blocked ? CAPTURE_FETCH_BLOCKED : st,
+					.code = code,
+					.error = j->blocked ? j->blocked_why : err};
+	if (res.status == CAPTURE_FETCH_OK) {
+		res.data = j->data.data;
+		res.len = j->data.len;
+		res.truncated = j->truncated;
+	}
+	lib_strlcpy(res.remote_ip, j->remote_ip, sizeof(res.remote_ip));
+	res.remote_port = j->remote_port;
+	report(j, &res);
+	start_queued(f);
+}
+
 /* ------------------------------------------------------------------ tftp */
 
 /* BusyBox's tftp on the wire, which libcurl's TFTP is not (libcurl always adds blksize and
@@ -651,21 +672,8 @@ static void tftp_stop(struct tftp *t)
 static void tftp_finish(struct tftp *t, enum capture_fetch_status st, int code, const char *err)
 {
 	struct fetch_job *j = t->j;
-	struct capture_fetcher *f = t->f;
 	tftp_stop(t);
-	list_remove(&f->active, j);
-	struct capture_fetch_res res = {.status = j->blocked ? CAPTURE_FETCH_BLOCKED : st,
-					.code = code,
-					.error = j->blocked ? j->blocked_why : err};
-	if (res.status == CAPTURE_FETCH_OK) {
-		res.data = j->data.data;
-		res.len = j->data.len;
-		res.truncated = j->truncated;
-	}
-	lib_strlcpy(res.remote_ip, j->remote_ip, sizeof(res.remote_ip));
-	res.remote_port = j->remote_port;
-	report(j, &res);
-	start_queued(f);
+	own_client_done(j, st, code, err);
 }
 
 static void tftp_send(struct tftp *t, const uint8_t *p, size_t n)
@@ -949,21 +957,8 @@ static void ftp_stop(struct ftp *t)
 static void ftp_finish(struct ftp *t, enum capture_fetch_status st, int code, const char *err)
 {
 	struct fetch_job *j = t->j;
-	struct capture_fetcher *f = t->f;
 	ftp_stop(t);
-	list_remove(&f->active, j);
-	struct capture_fetch_res res = {.status = j->blocked ? CAPTURE_FETCH_BLOCKED : st,
-					.code = code,
-					.error = j->blocked ? j->blocked_why : err};
-	if (res.status == CAPTURE_FETCH_OK) {
-		res.data = j->data.data;
-		res.len = j->data.len;
-		res.truncated = j->truncated;
-	}
-	lib_strlcpy(res.remote_ip, j->remote_ip, sizeof(res.remote_ip));
-	res.remote_port = j->remote_port;
-	report(j, &res);
-	start_queued(f);
+	own_client_done(j, st, code, err);
 }
 
 static void ftp_write_done(uv_write_t *w, int status)
