@@ -3,6 +3,7 @@
  * through an engine (tiny table bounds, so the overflow paths run too). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ static const char fp[] = "classes = win,unix,other\n"
 			 "sys = @unix\n"
 			 "sig = *:64-:0:1460:1024,0:mss::0\n"
 			 "label = s:other:Odd:options\n"
-			 "sig = *:255:4:*:%2,*:eol+3,?30,sack::+\n";
+			 "sig = *:255:4:*:%2,*:?30,sack,eol+3::+\n";
 
 static const int links[] = {SCOPE_LINK_EN10MB, SCOPE_LINK_RAW,  SCOPE_LINK_SLL,  SCOPE_LINK_SLL2,
 			    SCOPE_LINK_NULL,   SCOPE_LINK_LOOP, SCOPE_LINK_IPV4, SCOPE_LINK_IPV6};
@@ -30,8 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct scope_p0f *db;
 	if (!db) {
 		char err[128];
-		if (scope_p0f_parse(fp, sizeof(fp) - 1, &db, err, sizeof(err)))
-			return 0;
+		/* A set that does not parse would make every input a no-op: stop loudly. */
+		if (scope_p0f_parse(fp, sizeof(fp) - 1, &db, err, sizeof(err))) {
+			fprintf(stderr, "scope_decode: the signature set does not parse: %s\n",
+				err);
+			abort();
+		}
 	}
 	if (size < 1)
 		return 0;
