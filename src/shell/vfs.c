@@ -701,6 +701,10 @@ static bool mount_names(struct vfs *v, const char *abspath, bool dev)
 		return false;
 	struct vfs_mount m;
 	size_t n = strlen(abspath);
+	/* A field that starts with abspath holds it: a path the table does not contain at all
+	 * (every folder of PATH tried for an unknown command) is answered without parsing it. */
+	if (!memmem(p, (size_t)(end - p), abspath, n))
+		return false;
 	while (next_mount(&p, end, &m)) {
 		if (dev ? strcmp(m.dev, abspath) == 0 && !is_kernel_root(m.dev)
 			: strncmp(m.dir, abspath, n) == 0 && (m.dir[n] == 0 || m.dir[n] == '/'))
