@@ -63,6 +63,7 @@ static const char mounts[] = "rootfs / rootfs rw 0 0\n"
 			     "tmpfs /dev tmpfs rw,relatime,mode=755 0 0\n"
 			     "tmpfs /tmp tmpfs rw,relatime 0 0\n"
 			     "tmpfs /var tmpfs rw,relatime 0 0\n"
+			     "/dev/mtdblock3 /mnt/data jffs2 ro,relatime 0 0\n"
 			     "devpts /dev/pts devpts rw,relatime,mode=600 0 0\n";
 
 static const char cpuinfo[] =

@@ -77,6 +77,12 @@ static void test_mounts_and_permissions(void **state)
 	EXPECT("chmod -x /tmp/t; /tmp/t", "-sh: /tmp/t: Permission denied\n");
 	EXPECT("/tmp", "-sh: /tmp: Permission denied\n");
 	EXPECT("chmod 9 /tmp/t", "chmod: invalid mode '9'\n");
+	/* a mount point and its device exist because /proc/mounts names them; a path that is
+	 * only a prefix of one, or that the table does not contain at all, does not */
+	EXPECT("[ -d /mnt/data ] && echo dir; [ -c /dev/mtdblock3 ] && echo chr", "dir\nchr\n");
+	EXPECT("[ -e /mnt/dat ] || echo a; [ -e /mnt/data2 ] || echo b; [ -e /dev/mtdblock ] || "
+	       "echo c; [ -e /nowhere ] || echo d",
+	       "a\nb\nc\nd\n");
 }
 
 static void test_tree_changes(void **state)
