@@ -285,6 +285,53 @@ static void test_serialisation(void **state)
 	core_config_free(&cfg);
 }
 
+/* A character that needs escaping (or is UTF-8, kept, or invalid, written \xHH) at every
+ * place of strings of up to 24 bytes: the quick scan for plain strings never lets one by. */
+static void test_serialisation_escapes_anywhere(void **state)
+{
+	struct core_config cfg;
+	core_config_init(&cfg);
+	char err[128];
+	core_config_set_kv(&cfg, "sinks.sqlite=false", err, sizeof(err));
+	core_config_set_kv(&cfg, "sinks.jsonl=false", err, sizeof(err));
+	struct core_bus *bus = core_bus_open(&cfg, NULL);
+	struct capture_line cap = {0};
+	core_bus_add_sink(bus, &capture_sink, &cap);
+	static const char *const odd[][2] = {{"\"", "\""},
+					     {"\\", "\\"},
+					     {"\n", "\n"},
+					     {"\x01", "\x01"},
+					     {"\x1f", "\x1f"},
+					     {"\x7f", "\x7f"},
+					     {"\xc3\xa9", "\xc3\xa9"},
+					     {"\xff", "\\xff"},
+					     {" ", " "}};
+	for (size_t k = 0; k < LIB_ARRAY_LEN(odd); k++)
+		for (size_t len = 1; len <= 24; len++)
+			for (size_t at = 0; at < len; at++) {
+				char in[64], want[64];
+				memset(in, 'a', len);
+				memset(want, 'a', len);
+				size_t ol = strlen(odd[k][0]), wl = strlen(odd[k][1]);
+				memcpy(in + at, odd[k][0], ol);
+				memcpy(in + at + ol, "bbbbbbbbbbbbbbbbbbbbbbbb", len - at);
+				in[len + ol] = 0;
+				memcpy(want + at, odd[k][1], wl);
+				memcpy(want + at + wl, "bbbbbbbbbbbbbbbbbbbbbbbb", len - at);
+				want[len + wl] = 0;
+				core_emit(bus, NULL, EV_COMMAND_INPUT, NULL, "%s", in);
+				core_bus_flush(bus);
+				json_t *j = json_loads(cap.line, 0, NULL);
+				if (!j)
+					fail_msg("not JSON: %s", cap.line);
+				assert_string_equal(
+					json_string_value(json_object_get(j, "message")), want);
+				json_decref(j);
+			}
+	core_bus_close(bus);
+	core_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_json_bytes),
 		cmocka_unit_test(test_bus_sqlite_roundtrip),
 		cmocka_unit_test(test_serialisation),
+		cmocka_unit_test(test_serialisation_escapes_anywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
