@@ -66,8 +66,9 @@ static const char sql_event[] =
 #define EV_ROW "(?,?,?,?,?)"
 #define EV_ROW4 EV_ROW "," EV_ROW "," EV_ROW "," EV_ROW
 #define EV_ROW16 EV_ROW4 "," EV_ROW4 "," EV_ROW4 "," EV_ROW4
-static const char sql_events[] = "INSERT OR FAIL INTO events(eventid, timestamp, session, src_ip, json)"
-				 " VALUES " EV_ROW16 "," EV_ROW16;
+static const char sql_events[] =
+	"INSERT OR FAIL INTO events(eventid, timestamp, session, src_ip, json)"
+	" VALUES " EV_ROW16 "," EV_ROW16;
 /* One session's roll-up of one batch: its counts add up, what it says last wins. The row is
  * made by the batch with the session's first event (connect comes first, and every record
  * carries the connection), so the update leaves the identity and the indexed `src_ip` and
