@@ -375,7 +375,11 @@ static int open_writer(struct core_store *st, const char *data_dir)
 		char pragmas[200];
 		snprintf(pragmas, sizeof(pragmas),
 			 "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-			 "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY;",
+			 "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY; "
+			 /* Debian's SQLite zeroes the bytes of every cell it frees or moves (the
+			  * roll-up's upserts, page splits): 4% of the writer's instructions, for
+			  * nothing here: mitsu.db holds nothing whose old bytes must be wiped. */
+			 "PRAGMA secure_delete=OFF;",
 			 STORE_PAGE_SIZE, STORE_CACHE_KIB);
 		rc = sqlite3_exec(w->tx.db, pragmas, NULL, NULL, &err);
 	}
