@@ -21,6 +21,10 @@ static const char schema[] =
 	"  result INTEGER NOT NULL, sha256 TEXT NOT NULL,"
 	"  host TEXT, ip TEXT, port INTEGER, protocol TEXT);"
 	"CREATE INDEX IF NOT EXISTS box_cnc_host ON box_cnc(host);"
+	/* An address as C&C or DDoS target (mitsu ip): box_cnc by ip, and the few verdicts that
+	 * saw a DDoS without reading every verdict. */
+	"CREATE INDEX IF NOT EXISTS box_cnc_ip ON box_cnc(ip);"
+	"CREATE INDEX IF NOT EXISTS box_results_ddos ON box_results(ddos) WHERE ddos = 1;"
 	"CREATE TABLE IF NOT EXISTS box_dns (result INTEGER NOT NULL, sha256 TEXT NOT NULL, name "
 	"TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS box_dns_name ON box_dns(name);"

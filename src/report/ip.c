@@ -20,7 +20,7 @@
 #include "core/core.h"
 #include "report/report.h"
 
-#define IP_SESSIONS 200       /* sessions listed */
+#define IP_SESSIONS 200       /* sessions listed on one page (the context's offset: which) */
 #define IP_AGG_SESSIONS 1000  /* latest sessions whose credentials and commands are counted */
 #define IP_EVENT_SESSIONS 100 /* latest sessions whose events go into the timeline */
 #define IP_ROWS 200           /* rows of the other lists */
@@ -169,21 +169,63 @@ static void geo(struct report_ctx *c, const char *addr, const char *location_db)
 	json_object_set_new(c->json, "geo", g);
 }
 
+/* The dashboard's links to the previous and next page of an address's sessions. */
+static void session_pages(struct report_ctx *c, const char *addr, int off, long long total)
+{
+	if (off == 0 && total <= IP_SESSIONS)
+		return;
+	struct buf url;
+	buf_init(&url, 0);
+	buf_append_str(&url, REPORT_LINK_IP);
+	report_url_encode(&url, addr, strlen(addr));
+	buf_append_str(c->html, "<p class=\"pages\">");
+	if (off > 0) {
+		buf_append_str(c->html, "<a href=\"");
+		report_escape_xml(c->html, (const char *)url.data, url.len);
+		buf_printf(c->html, "?offset=%d\">newer sessions</a> ",
+			   off > IP_SESSIONS ? off - IP_SESSIONS : 0);
+	}
+	if (off + IP_SESSIONS < total) {
+		buf_append_str(c->html, "<a href=\"");
+		report_escape_xml(c->html, (const char *)url.data, url.len);
+		buf_printf(c->html, "?offset=%d\">older sessions</a>", off + IP_SESSIONS);
+	}
+	buf_append_str(c->html, "</p>\n");
+	buf_free(&url);
+}
+
 static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl)
 {
 	static const char *const names[] = {"start",    "session",  "protocol",  "port",
 					    "profile",  "duration", "login",     "username",
 					    "password", "commands", "downloads", "end"};
-	report_emit_table(c, "ip_sessions",
-			  report_query(c, "Honeypot sessions",
-				       "SELECT start, session, protocol, dst_port, profile, "
-				       "duration, login, username, password, commands, downloads + "
-				       "uploads, reason FROM sessions WHERE src_ip = ?5"
-				       " ORDER BY start DESC LIMIT " LIB_STR(IP_SESSIONS),
-				       "sssisrissiis", names, addr),
-			  NULL);
-	/* Credentials and commands over its latest sessions, through events(session): the unary +
-	 * keeps the planner off the eventid index, which would read every login of the store. */
+	/* A page of its sessions, newest first, through sessions_src_start: the offset's rows of
+	 * the index are skipped, not sorted. */
+	int off = c->offset > 0 ? c->offset : 0;
+	char *sql = xasprintf("SELECT start, session, protocol, dst_port, profile, duration, login,"
+			      " username, password, commands, downloads + uploads, reason FROM "
+			      "sessions WHERE src_ip = ?5 ORDER BY start DESC LIMIT %d OFFSET %d",
+			      IP_SESSIONS, off);
+	struct report_table *st =
+		report_query(c, "Honeypot sessions", sql, "sssisrissiis", names, addr);
+	free(sql);
+	json_int_t total = json_integer_value(
+		json_object_get(json_object_get(c->json, "honeypot"), "sessions"));
+	size_t shown = report_table_nrows(st);
+	char note[160];
+	if (shown)
+		snprintf(note, sizeof(note), "sessions %d to %lld of %lld, newest first", off + 1,
+			 (long long)off + (long long)shown, (long long)total);
+	else
+		snprintf(note, sizeof(note), "no sessions past %d of %lld", off, (long long)total);
+	json_object_set_new(c->json, "sessions_offset", json_integer(off));
+	json_object_set_new(c->json, "sessions_page", json_integer(IP_SESSIONS));
+	report_emit_table(c, "ip_sessions", st, note);
+	if (c->dashboard && c->html)
+		session_pages(c, addr, off, (long long)total);
+		/* Credentials and commands over its latest sessions, through events(session): the
+		 * unary + keeps the planner off the eventid index, which would read every login of
+		 * the store. */
 #define IP_SESS \
 	"(SELECT session FROM sessions WHERE src_ip = ?5 ORDER BY start DESC LIMIT " LIB_STR( \
 		IP_AGG_SESSIONS) ")"
@@ -324,7 +366,7 @@ static void sandbox(struct report_ctx *c, const char *addr, struct timeline *tl)
 	sqlite3_finalize(q);
 	q = prep(c,
 		 "SELECT analysed, sha256, family, json_extract(verdict, '$.ddos.vector') FROM "
-		 "box_results WHERE instr(verdict, '\"' || ?1 || '\"') > 0"
+		 "box_results WHERE ddos = 1 AND instr(verdict, '\"' || ?1 || '\"') > 0"
 		 " AND json_extract(verdict, '$.ddos.target') = ?1 ORDER BY id DESC LIMIT " LIB_STR(
 			 IP_ROWS),
 		 addr);
@@ -450,23 +492,35 @@ static void ident(struct report_ctx *c, const char *addr, struct timeline *tl)
 	report_emit_table(c, "ip_ident", t, NULL);
 }
 
+/* Its sessions: how many, first and last from sessions_src_start alone (no row is read);
+ * logins, commands and files from the rows of its latest IP_AGG_SESSIONS sessions (a busy
+ * source has tens of thousands, each row a page of its own to read), "counted" says of how
+ * many. */
 static void summary(struct report_ctx *c, const char *addr)
 {
+	json_t *s = json_object();
 	sqlite3_stmt *q = prep(c,
-			       "SELECT count(*), min(start), max(start), sum(login), "
-			       "sum(commands), sum(downloads + uploads) FROM sessions WHERE "
+			       "SELECT count(*), min(start), max(start) FROM sessions WHERE "
 			       "src_ip = ?1",
 			       addr);
-	json_t *s = json_object();
 	if (q && sqlite3_step(q) == SQLITE_ROW) {
 		json_object_set_new(s, "sessions", json_integer(sqlite3_column_int64(q, 0)));
 		json_object_set_new(s, "first_session",
 				    col(q, 1) ? json_string(col(q, 1)) : json_null());
 		json_object_set_new(s, "last_session",
 				    col(q, 2) ? json_string(col(q, 2)) : json_null());
-		json_object_set_new(s, "logins", json_integer(sqlite3_column_int64(q, 3)));
-		json_object_set_new(s, "commands", json_integer(sqlite3_column_int64(q, 4)));
-		json_object_set_new(s, "files", json_integer(sqlite3_column_int64(q, 5)));
+	}
+	sqlite3_finalize(q);
+	q = prep(c,
+		 "SELECT count(*), sum(login), sum(commands), sum(downloads + uploads) FROM "
+		 "(SELECT login, commands, downloads, uploads FROM sessions WHERE src_ip = ?1"
+		 " ORDER BY start DESC LIMIT " LIB_STR(IP_AGG_SESSIONS) ")",
+		 addr);
+	if (q && sqlite3_step(q) == SQLITE_ROW) {
+		json_object_set_new(s, "counted", json_integer(sqlite3_column_int64(q, 0)));
+		json_object_set_new(s, "logins", json_integer(sqlite3_column_int64(q, 1)));
+		json_object_set_new(s, "commands", json_integer(sqlite3_column_int64(q, 2)));
+		json_object_set_new(s, "files", json_integer(sqlite3_column_int64(q, 3)));
 	}
 	sqlite3_finalize(q);
 	json_object_set_new(c->json, "honeypot", s);
@@ -497,11 +551,18 @@ static void headline(struct report_ctx *c, const char *addr)
 	report_table_row(t);
 	report_table_str(t, "AS");
 	report_table_str(t, v);
-	snprintf(v, sizeof(v), "%lld sessions, %lld with a login, first %s, last %s",
-		 (long long)json_integer_value(json_object_get(h, "sessions")),
+	json_int_t n = json_integer_value(json_object_get(h, "sessions")),
+		   counted = json_integer_value(json_object_get(h, "counted"));
+	int len = snprintf(v, sizeof(v), "%lld sessions, first %s, last %s; ", (long long)n,
+			   json_string_value(json_object_get(h, "first_session")) ?: "-",
+			   json_string_value(json_object_get(h, "last_session")) ?: "-");
+	if (counted < n)
+		len += snprintf(v + len, sizeof(v) - (size_t)len,
+				"of its latest %lld: ", (long long)counted);
+	snprintf(v + len, sizeof(v) - (size_t)len, "%lld with a login, %lld commands, %lld files",
 		 (long long)json_integer_value(json_object_get(h, "logins")),
-		 json_string_value(json_object_get(h, "first_session")) ?: "-",
-		 json_string_value(json_object_get(h, "last_session")) ?: "-");
+		 (long long)json_integer_value(json_object_get(h, "commands")),
+		 (long long)json_integer_value(json_object_get(h, "files")));
 	report_table_row(t);
 	report_table_str(t, "honeypot");
 	report_table_str(t, v);
