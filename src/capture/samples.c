@@ -20,6 +20,9 @@ static const char schema[] =
 	"  filetype TEXT NOT NULL, arch TEXT NOT NULL,"
 	"  first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
 	"  times_seen INTEGER NOT NULL DEFAULT 1);"
+	/* (first_seen, sha256): the samples list in its default order, a page without a sort
+	 * (first_seen is written once, so the upsert of a sample seen again leaves it alone). */
+	"CREATE INDEX IF NOT EXISTS samples_first_seen ON samples(first_seen, sha256);"
 	"CREATE TABLE IF NOT EXISTS sample_sources ("
 	"  id INTEGER PRIMARY KEY,"
 	"  sha256 TEXT NOT NULL,"
