@@ -20,9 +20,14 @@ static const char schema[] =
 	"  filetype TEXT NOT NULL, arch TEXT NOT NULL,"
 	"  first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
 	"  times_seen INTEGER NOT NULL DEFAULT 1);"
-	/* (first_seen, sha256): the samples list in its default order, a page without a sort
-	 * (first_seen is written once, so the upsert of a sample seen again leaves it alone). */
-	"CREATE INDEX IF NOT EXISTS samples_first_seen ON samples(first_seen, sha256);"
+	/* (first_seen, sha256, last_seen): the samples list in its default order without a
+	 * sort, and the window's count from the index alone. (arch, filetype, first_seen,
+	 * last_seen, times_seen): samples by CPU from the index alone. The upsert of a sample seen
+	 * again rewrites its entry in both (last_seen, times_seen): once per download, never per
+	 * event. */
+	"CREATE INDEX IF NOT EXISTS samples_first_seen ON samples(first_seen, sha256, last_seen);"
+	"CREATE INDEX IF NOT EXISTS samples_arch"
+	"  ON samples(arch, filetype, first_seen, last_seen, times_seen);"
 	"CREATE TABLE IF NOT EXISTS sample_sources ("
 	"  id INTEGER PRIMARY KEY,"
 	"  sha256 TEXT NOT NULL,"
