@@ -194,6 +194,38 @@ static void session_pages(struct report_ctx *c, const char *addr, int off, long 
 	buf_free(&url);
 }
 
+/* The logins, commands and files of its latest IP_AGG_SESSIONS sessions, read once from events
+ * (through events_session; the unary + keeps the planner off the eventid index, which would
+ * read every login of the store) into a temporary table that the three tables of them read.
+ * Returns the FROM clause of those queries (a WHERE follows, to be continued with AND): the
+ * temporary table, or the events themselves if it could not be made. */
+#define IP_EVENTS_OF(p) \
+	"events WHERE session IN (SELECT session FROM sessions WHERE src_ip = " p \
+	" ORDER BY start DESC LIMIT " LIB_STR(IP_AGG_SESSIONS) ") AND +src_ip = " p
+static const char *latest_events(struct report_ctx *c, const char *addr)
+{
+	static const char direct[] = IP_EVENTS_OF("?5");
+	if (!c->db ||
+	    sqlite3_exec(c->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS ip_events (eventid TEXT, timestamp TEXT,"
+			 " json TEXT); DELETE FROM temp.ip_events",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return direct;
+	sqlite3_stmt *q = prep(
+		c,
+		"INSERT INTO temp.ip_events SELECT eventid, timestamp, json FROM " IP_EVENTS_OF(
+			"?1") " AND +eventid IN ('mitsu.login.success', "
+			      "'mitsu.login.failed', 'mitsu.http.login', "
+			      "'mitsu.command.input', 'mitsu.session.file_download', "
+			      "'mitsu.session.file_download.failed', "
+			      "'mitsu.session.file_upload')",
+		addr);
+	bool ok = q && sqlite3_step(q) == SQLITE_DONE;
+	sqlite3_finalize(q);
+	return ok ? "temp.ip_events WHERE 1" : direct;
+}
+#undef IP_EVENTS_OF
+
 static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl)
 {
 	static const char *const names[] = {"start",    "session",  "protocol",  "port",
@@ -223,48 +255,42 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 	report_emit_table(c, "ip_sessions", st, note);
 	if (c->dashboard && c->html)
 		session_pages(c, addr, off, (long long)total);
-		/* Credentials and commands over its latest sessions, through events(session): the
-		 * unary + keeps the planner off the eventid index, which would read every login of
-		 * the store. */
-#define IP_SESS \
-	"(SELECT session FROM sessions WHERE src_ip = ?5 ORDER BY start DESC LIMIT " LIB_STR( \
-		IP_AGG_SESSIONS) ")"
+	/* Credentials, commands and files over its latest sessions. */
+	const char *from = latest_events(c, addr);
 	static const char *const cn[] = {"username", "password", "attempts", "accepted"};
-	report_emit_table(
-		c, "ip_credentials",
-		report_query(
-			c, "Credentials it tried",
-			"SELECT json_extract(json, '$.username'), "
-			"json_extract(json, '$.password'), count(*), "
-			"sum(eventid = 'mitsu.login.success') FROM events WHERE "
-			"session IN " IP_SESS " AND +src_ip = ?5 AND +eventid IN "
-			"('mitsu.login.success', 'mitsu.login.failed', "
+	sql = xasprintf("SELECT json_extract(json, '$.username'), json_extract(json, "
+			"'$.password'), count(*), sum(eventid = 'mitsu.login.success') FROM %s"
+			" AND +eventid IN ('mitsu.login.success', 'mitsu.login.failed', "
 			"'mitsu.http.login') GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(IP_ROWS),
-			"ssii", cn, addr),
-		"over its latest " LIB_STR(IP_AGG_SESSIONS) " sessions");
+			from);
+	report_emit_table(c, "ip_credentials",
+			  report_query(c, "Credentials it tried", sql, "ssii", cn, addr),
+			  "over its latest " LIB_STR(IP_AGG_SESSIONS) " sessions");
+	free(sql);
 	static const char *const kn[] = {"command", "times"};
-	report_emit_table(c, "ip_commands",
-			  report_query(c, "Commands it ran",
-				       "SELECT substr(json_extract(json, '$.input'), 1, 300), "
-				       "count(*) FROM events WHERE session IN " IP_SESS
-				       " AND +src_ip = ?5 AND +eventid = 'mitsu.command.input'"
-				       " GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(IP_ROWS),
-				       "si", kn, addr),
+	sql = xasprintf(
+		"SELECT substr(json_extract(json, '$.input'), 1, 300), count(*) FROM %s"
+		" AND +eventid = 'mitsu.command.input' GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(
+			IP_ROWS),
+		from);
+	report_emit_table(c, "ip_commands", report_query(c, "Commands it ran", sql, "si", kn, addr),
 			  NULL);
+	free(sql);
 	static const char *const dn[] = {"time", "event", "URL", "SHA-256", "method", "error"};
-	{
-		struct report_table *t_ip_downloads = report_query(
-			c, "Downloads and uploads in its sessions",
-			"SELECT timestamp, eventid, json_extract(json, '$.url'),"
-			" json_extract(json, '$.shasum'), json_extract(json, '$.method'),"
-			" json_extract(json, '$.error') FROM events WHERE session IN " IP_SESS
-			" AND +src_ip = ?5 AND +eventid IN ('mitsu.session.file_download',"
-			" 'mitsu.session.file_download.failed', 'mitsu.session.file_upload')"
-			" ORDER BY timestamp DESC LIMIT " LIB_STR(IP_ROWS),
-			"ssssss", dn, addr);
-		report_link(c, t_ip_downloads, 3, REPORT_LINK_SAMPLE);
-		report_emit_table(c, "ip_downloads", t_ip_downloads, NULL);
-	}
+	sql = xasprintf(
+		"SELECT timestamp, eventid, json_extract(json, '$.url'), json_extract(json,"
+		" '$.shasum'), json_extract(json, '$.method'), json_extract(json, '$.error')"
+		" FROM %s AND +eventid IN ('mitsu.session.file_download',"
+		" 'mitsu.session.file_download.failed', 'mitsu.session.file_upload')"
+		" ORDER BY timestamp DESC LIMIT " LIB_STR(IP_ROWS),
+		from);
+	struct report_table *t_ip_downloads =
+		report_query(c, "Downloads and uploads in its sessions", sql, "ssssss", dn, addr);
+	free(sql);
+	report_link(c, t_ip_downloads, 3, REPORT_LINK_SAMPLE);
+	report_emit_table(c, "ip_downloads", t_ip_downloads, NULL);
+	if (strncmp(from, "temp.", 5) == 0 && c->db)
+		sqlite3_exec(c->db, "DELETE FROM temp.ip_events", NULL, NULL, NULL);
 	/* Every event of its latest sessions, for the timeline. */
 	sqlite3_stmt *q = prep(
 		c,
@@ -277,7 +303,6 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 	while (q && sqlite3_step(q) == SQLITE_ROW)
 		tl_add(tl, col(q, 0), "honeypot", col(q, 1), col(q, 2), col(q, 3));
 	sqlite3_finalize(q);
-#undef IP_SESS
 }
 
 /* The host part of a URL ("http://[::1]:80/x" -> "::1"), into out. */
