@@ -34,6 +34,7 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, const struct core_config *
 	sn->loop = loop;
 	set_limits(sn);
 	sensor_srctab_init(&sn->sources, sn->limits.max_sessions + SENSOR_EVICT_SLACK);
+	sensor_cutter_init(sn);
 	const char *dir = core_cfg_str(cfg, OPT_SENSOR_PROFILES_DIR);
 	if (!dir[0])
 		dir = profile_default_dir();
@@ -66,6 +67,7 @@ void sensor_stop(struct sensor *sn)
 	sn->stopping = true;
 	sensor_listeners_stop(sn);
 	sensor_sessions_shutdown(sn);
+	sensor_cutter_stop(sn);
 }
 
 size_t sensor_sessions_open(const struct sensor *sn)

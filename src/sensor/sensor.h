@@ -124,6 +124,7 @@ struct sensor_session {
 		bool shutdown;     /* a draining close waits for the queue to empty */
 	} pace;
 	struct sensor_session *prev, *next;
+	struct sensor_session *cut_next; /* in the sensor's queue of connections to cut */
 };
 
 /* Raw bytes to the peer (the module has done its own framing/escaping). Queued bytes beyond

@@ -127,6 +127,7 @@ static void session_finish(struct sensor_session *s)
 	if (s->closing)
 		sn->nclosing--;
 	sn->stats.closed++;
+	lib_work.closes++;
 	free(s);
 	sensor_listeners_resume(sn);
 }
@@ -221,26 +222,17 @@ const char *sensor_close_reason_name(enum sensor_close_reason r)
 	return (size_t)r < LIB_ARRAY_LEN(close_names) ? close_names[r] : "none";
 }
 
-void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason)
+/* The connection of a closing session is cut: at once, or after its queued output has left. */
+static void cut_connection(struct sensor_session *s)
 {
-	if (s->closing)
+	if (s->handles_closed)
 		return;
-	s->closing = true;
-	s->sensor->nclosing++;
-	s->close_reason = reason;
-	/* From the live list, where evictions and budgets look, to the closing one. */
-	list_unlink(list_of(s->sensor, false), s);
-	list_push_front(list_of(s->sensor, true), s);
-	sensor_budget_leave(s);
-	uv_read_stop((uv_stream_t *)&s->tcp);
-	uv_timer_stop(&s->timer);
-	s->end_ms = lib_mono_ms();
 	/* A polite end lets queued output reach the peer first; a peer that does not read, or
 	 * that already left, is cut off. */
 	/* With nothing left in the write queue, the kernel already holds all output and close(2)
 	 * sends it before the FIN: no loop turns spent on a shutdown (an HTTP server closes after
 	 * every reply without keep-alive). */
-	bool drain = close_drains[reason] && s->tcp.write_queue_size > 0;
+	bool drain = close_drains[s->close_reason] && s->tcp.write_queue_size > 0;
 	if (drain && uv_is_writable((uv_stream_t *)&s->tcp)) {
 		/* Bound the drain: the timer closes the handles if the peer does not read. */
 		uv_timer_start(&s->timer, on_timer, SENSOR_DRAIN_MS, 0);
@@ -253,6 +245,70 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 			return;
 	}
 	close_handles(s);
+}
+
+/* Cuts the oldest SENSOR_CUT_BATCH connections waiting; each waits with a hold on its session
+ * (closed handles do not free it before it leaves the queue). */
+static void on_cutter(uv_idle_t *h)
+{
+	struct sensor *sn = h->data;
+	for (unsigned n = 0; n < SENSOR_CUT_BATCH && sn->cut; n++) {
+		struct sensor_session *s = sn->cut;
+		sn->cut = s->cut_next;
+		if (!sn->cut)
+			sn->cut_tail = NULL;
+		s->cut_next = NULL;
+		cut_connection(s);
+		sensor_session_release(s);
+	}
+	if (!sn->cut) {
+		uv_idle_stop(h);
+		if (sn->stopping)
+			sensor_cutter_stop(sn);
+	}
+}
+
+void sensor_cutter_init(struct sensor *sn)
+{
+	uv_idle_init(sn->loop, &sn->cutter);
+	sn->cutter.data = sn;
+	sn->cutter_init = true;
+}
+
+void sensor_cutter_stop(struct sensor *sn)
+{
+	if (sn->cutter_init && !sn->cut && !uv_is_closing((uv_handle_t *)&sn->cutter))
+		uv_close((uv_handle_t *)&sn->cutter, NULL);
+}
+
+void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason)
+{
+	if (s->closing)
+		return;
+	struct sensor *sn = s->sensor;
+	s->closing = true;
+	sn->nclosing++;
+	s->close_reason = reason;
+	/* From the live list, where evictions and budgets look, to the closing one. */
+	list_unlink(list_of(sn, false), s);
+	list_push_front(list_of(sn, true), s);
+	sensor_budget_leave(s);
+	uv_read_stop((uv_stream_t *)&s->tcp);
+	uv_timer_stop(&s->timer);
+	s->end_ms = lib_mono_ms();
+	/* The rest waits for the cutter (at most SENSOR_CUT_BATCH per loop turn); a cutter
+	 * already closed (the sensor stopped) leaves no one to wait for. */
+	if (!sn->cutter_init || uv_is_closing((uv_handle_t *)&sn->cutter)) {
+		cut_connection(s);
+		return;
+	}
+	sensor_session_hold(s);
+	if (sn->cut_tail)
+		sn->cut_tail->cut_next = s;
+	else
+		sn->cut = s;
+	sn->cut_tail = s;
+	uv_idle_start(&sn->cutter, on_cutter);
 }
 
 struct write_req {
@@ -301,6 +357,7 @@ static bool output_room(struct sensor_session *s, size_t n)
 static int write_now(struct sensor_session *s, const char *data, size_t n, bool paced)
 {
 	uv_stream_t *st = (uv_stream_t *)&s->tcp;
+	lib_work.writes++;
 	if (st->write_queue_size == 0) {
 		uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
 		int w = uv_try_write(st, &b, 1);
@@ -418,6 +475,7 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 static void on_timer(uv_timer_t *t)
 {
 	struct sensor_session *s = t->data;
+	lib_work.timers++;
 	if (s->closing) {
 		close_handles(s);
 		return;
@@ -456,6 +514,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 						: SENSOR_CLOSE_ERROR);
 		return;
 	}
+	lib_work.reads++;
 	s->last_input_ms = lib_mono_ms();
 	s->bytes_in += (uint64_t)nread;
 	if (s->bytes_in > s->sensor->limits.max_input) {
@@ -479,8 +538,8 @@ void sensor_session_progress(struct sensor_session *s)
 /* The table is full: evicts the live session that made no progress for longest (a slowloris
  * trickling bytes that never make a line goes first), if that is at least limits.evict_idle, so
  * a new peer gets the slot (oldest-first eviction: a full table takes newcomers rather than
- * keeping its stalest peers); true if one was. The evicted session is cut at once and freed
- * before the loop turns. */
+ * keeping its stalest peers); true if one was. The evicted session is cut by the cutter within
+ * a few loop turns (SENSOR_CUT_BATCH per turn), and counts until it is freed. */
 static bool evict_one(struct sensor *sn)
 {
 	if (sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
@@ -489,6 +548,7 @@ static bool evict_one(struct sensor *sn)
 	if (!v || lib_mono_ms() - v->last_progress_ms < sn->limits.evict_idle_ms)
 		return false;
 	sn->stats.evicted++;
+	lib_work.evictions++;
 	sensor_session_close(v, SENSOR_CLOSE_EVICTED);
 	return true;
 }
@@ -527,6 +587,7 @@ void sensor_session_accept(struct sensor_listener *l)
 		return;
 	}
 	l->accepted_turn++;
+	lib_work.accepts++;
 	struct sensor_session *s = xcalloc(1, sizeof(*s));
 	s->sensor = sn;
 	uv_tcp_init(sn->loop, &s->tcp);
