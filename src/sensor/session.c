@@ -247,38 +247,94 @@ static void cut_connection(struct sensor_session *s)
 	close_handles(s);
 }
 
-/* Cuts the oldest SENSOR_CUT_BATCH connections waiting; each waits with a hold on its session
- * (closed handles do not free it before it leaves the queue). */
-static void on_cutter(uv_idle_t *h)
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+/* The backlog's queues are singly linked through a session's cut_next or later_next: link is
+ * its offset. */
+static struct sensor_session *queue_pop(struct sensor_session **head, struct sensor_session **tail,
+					size_t link)
+{
+	struct sensor_session *s = *head;
+	struct sensor_session **next = (struct sensor_session **)((char *)s + link);
+	*head = *next;
+	if (!*head)
+		*tail = NULL;
+	*next = NULL;
+	return s;
+}
+
+static void queue_push(struct sensor_session **head, struct sensor_session **tail, size_t link,
+		       struct sensor_session *s)
+{
+	if (*tail)
+		*(struct sensor_session **)((char *)*tail + link) = s;
+	else
+		*head = s;
+	*tail = s;
+}
+
+/* The waiting input of a stale session goes to its module, and reading starts again. */
+static void read_waited(struct sensor_session *s)
+{
+	struct sensor *sn = s->sensor;
+	uint8_t *p = s->later;
+	size_t n = s->later_len;
+	s->later = NULL;
+	s->later_len = 0;
+	sn->later_bytes -= n;
+	if (!s->closing) {
+		s->proto->on_data(s, p, n);
+		if (!s->closing && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
+			sensor_session_close(s, SENSOR_CLOSE_ERROR);
+	}
+	free(p);
+}
+
+/* Works off the oldest SENSOR_CUT_BATCH connections to cut, and stale input while the turn's
+ * share allows. A session waits in a queue with a hold on it (closed handles do not free it
+ * before it leaves the queue). */
+static void on_backlog(uv_idle_t *h)
 {
 	struct sensor *sn = h->data;
 	for (unsigned n = 0; n < SENSOR_CUT_BATCH && sn->cut; n++) {
-		struct sensor_session *s = sn->cut;
-		sn->cut = s->cut_next;
-		if (!sn->cut)
-			sn->cut_tail = NULL;
-		s->cut_next = NULL;
+		struct sensor_session *s = queue_pop(&sn->cut, &sn->cut_tail,
+						     offsetof(struct sensor_session, cut_next));
 		cut_connection(s);
 		sensor_session_release(s);
 	}
-	if (!sn->cut) {
+	while (sn->later && (sn->stale_turn < SENSOR_STALE_BATCH || sn->stopping)) {
+		struct sensor_session *s = queue_pop(&sn->later, &sn->later_tail,
+						     offsetof(struct sensor_session, later_next));
+		sn->stale_turn++;
+		read_waited(s);
+		sensor_session_release(s);
+	}
+	if (!sn->cut && !sn->later) {
 		uv_idle_stop(h);
 		if (sn->stopping)
-			sensor_cutter_stop(sn);
+			sensor_backlog_stop(sn);
 	}
 }
 
-void sensor_cutter_init(struct sensor *sn)
+void sensor_backlog_init(struct sensor *sn)
 {
-	uv_idle_init(sn->loop, &sn->cutter);
-	sn->cutter.data = sn;
-	sn->cutter_init = true;
+	uv_idle_init(sn->loop, &sn->backlog);
+	sn->backlog.data = sn;
+	sn->backlog_init = true;
 }
 
-void sensor_cutter_stop(struct sensor *sn)
+void sensor_backlog_stop(struct sensor *sn)
 {
-	if (sn->cutter_init && !sn->cut && !uv_is_closing((uv_handle_t *)&sn->cutter))
-		uv_close((uv_handle_t *)&sn->cutter, NULL);
+	if (sn->backlog_init && !sn->cut && !sn->later &&
+	    !uv_is_closing((uv_handle_t *)&sn->backlog))
+		uv_close((uv_handle_t *)&sn->backlog, NULL);
+}
+
+/* Whether the backlog can take a session (it is closed once the sensor has stopped). */
+static bool backlog_open(const struct sensor *sn)
+{
+	return sn->backlog_init && !uv_is_closing((const uv_handle_t *)&sn->backlog);
 }
 
 void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason)
@@ -296,19 +352,14 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	uv_timer_stop(&s->timer);
 	s->end_ms = lib_mono_ms();
-	/* The rest waits for the cutter (at most SENSOR_CUT_BATCH per loop turn); a cutter
-	 * already closed (the sensor stopped) leaves no one to wait for. */
-	if (!sn->cutter_init || uv_is_closing((uv_handle_t *)&sn->cutter)) {
+	/* The rest waits for the backlog (at most SENSOR_CUT_BATCH per loop turn). */
+	if (!backlog_open(sn)) {
 		cut_connection(s);
 		return;
 	}
 	sensor_session_hold(s);
-	if (sn->cut_tail)
-		sn->cut_tail->cut_next = s;
-	else
-		sn->cut = s;
-	sn->cut_tail = s;
-	uv_idle_start(&sn->cutter, on_cutter);
+	queue_push(&sn->cut, &sn->cut_tail, offsetof(struct sensor_session, cut_next), s);
+	uv_idle_start(&sn->backlog, on_backlog);
 }
 
 struct write_req {
@@ -502,6 +553,31 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
+/* Input of a stale session beyond the loop turn's share (SENSOR_STALE_BATCH) waits in the
+ * backlog, with reading stopped, while the waiting bytes fit SENSOR_LATER_MAX; true if it
+ * does. */
+static bool read_later(struct sensor_session *s, const char *p, size_t n)
+{
+	struct sensor *sn = s->sensor;
+	if (s->last_input_ms - s->last_progress_ms < SENSOR_STALE_MS)
+		return false;
+	if (sn->stale_turn < SENSOR_STALE_BATCH || !backlog_open(sn) ||
+	    sn->later_bytes + n > SENSOR_LATER_MAX) {
+		sn->stale_turn++;
+		return false;
+	}
+	s->later = xmalloc(n);
+	memcpy(s->later, p, n);
+	s->later_len = n;
+	sn->later_bytes += n;
+	sn->stale_waited++;
+	uv_read_stop((uv_stream_t *)&s->tcp);
+	sensor_session_hold(s);
+	queue_push(&sn->later, &sn->later_tail, offsetof(struct sensor_session, later_next), s);
+	uv_idle_start(&sn->backlog, on_backlog);
+	return true;
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct sensor_session *s = st->data;
@@ -521,7 +597,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		sensor_session_close(s, SENSOR_CLOSE_INPUT_LIMIT);
 		return;
 	}
-	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+	if (!read_later(s, buf->base, (size_t)nread))
+		s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
 }
 
 void sensor_session_progress(struct sensor_session *s)
