@@ -105,12 +105,12 @@ struct sensor {
 /* Connections accepted per loop turn and listener; the rest wait in the backlog until the next
  * turn, so a flood of new peers cannot keep the loop from reading the open sessions (each of
  * which may be evicted by a newcomer before its line is read). */
-#define SENSOR_ACCEPT_BATCH 64
+#define SENSOR_ACCEPT_BATCH 32
 /* Connections cut (closed, their sessions' last events emitted, their memory freed) per loop
  * turn. When thousands of peers leave at once (a flood ends) or are evicted, their closes are
  * spread over several turns instead of one turn of hundreds of milliseconds during which no
  * other session is read. */
-#define SENSOR_CUT_BATCH 128
+#define SENSOR_CUT_BATCH 64
 /* A session is stale when it has made no progress (a complete line) for this long: a slowloris
  * soon is, a client in a dialogue is not. */
 #define SENSOR_STALE_MS 1000
