@@ -103,7 +103,7 @@ struct lib_loop_work {
 	uint64_t evictions; /* sessions evicted for a newcomer */
 	uint64_t closes;    /* sessions freed */
 	uint64_t timers;    /* session timers fired */
-	uint64_t reads;     /* reads handed to a session */
+	uint64_t reads;     /* reads handed to a session (input, or the peer's end) */
 	uint64_t writes;    /* writes started by sessions */
 	uint64_t events;    /* events emitted */
 	uint64_t flushed;   /* events serialised into a batch for the store and sinks */

@@ -583,6 +583,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	struct sensor_session *s = st->data;
 	if (nread == 0 || s->closing)
 		return;
+	lib_work.reads++;
 	if (nread < 0) {
 		/* A reset is the peer leaving too (it closed with our output unread). */
 		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET
@@ -590,7 +591,6 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 						: SENSOR_CLOSE_ERROR);
 		return;
 	}
-	lib_work.reads++;
 	s->last_input_ms = lib_mono_ms();
 	s->bytes_in += (uint64_t)nread;
 	if (s->bytes_in > s->sensor->limits.max_input) {
