@@ -201,6 +201,7 @@ void core_emit_msg(struct core_bus *bus, const struct core_conn *conn, enum core
 	ev->fields = fields ? fields : json_object();
 	memcpy(ev->message, message, mlen + 1);
 	bus->stats.emitted++;
+	lib_work.events++;
 	for (size_t i = 0; i < bus->nsubs; i++)
 		if (bus->subs[i].cb)
 			bus->subs[i].cb(bus->subs[i].arg, ev);
@@ -436,6 +437,7 @@ static void deliver(struct bus_batch *b)
 {
 	struct core_bus *bus = b->bus;
 	const char *text = (const char *)b->text.data;
+	lib_work.delivered += b->n;
 	for (size_t q = 0; q < b->n; q++) {
 		const struct core_ev_rec *r = &b->recs[q];
 		for (size_t i = 0; r->stored_line && i < bus->nsinks; i++) {
@@ -520,6 +522,7 @@ static struct bus_batch *new_batch(struct core_bus *bus, size_t n)
 static struct bus_batch *take_batch(struct core_bus *bus)
 {
 	struct bus_batch *b = new_batch(bus, bus->nqueue);
+	lib_work.flushed += b->n;
 	for (size_t q = 0; q < b->n; q++) {
 		struct core_ev *ev = bus->queue[q];
 		struct core_ev_rec *r = &b->recs[q];
@@ -569,8 +572,12 @@ void core_bus_flush(struct core_bus *bus)
 		if (rc)
 			store_done(b, rc);
 		/* Too far behind: wait for the writer (its `done` callbacks may emit). */
-		while (bus->inflight > BUS_MAX_INFLIGHT)
+		while (bus->inflight > BUS_MAX_INFLIGHT) {
+			uint64_t t0 = lib_mono_us();
 			core_store_sync(bus->store);
+			lib_work.waits++;
+			lib_work.wait_us += lib_mono_us() - t0;
+		}
 	}
 	bus->flushing = false;
 }

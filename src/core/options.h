@@ -14,6 +14,10 @@
 	  "Diagnostic log level on stderr: debug, info, warn or error.") \
 	X(CORE_USER, "core", "user", STR, "", 0, 0, \
 	  "If set and started as root, drop to this user after binding the listeners.") \
+	X(CORE_LOOP_STATS, "core", "loop_stats", INT, "0", 0, 60000, \
+	  "For benchmarks: loop turns whose work takes at least this many milliseconds (CPU or " \
+	  "wall time) are counted with what they did, and logged when the sensor stops; 0 is " \
+	  "off.") \
 	X(SENSOR_NAME, "sensor", "name", STR, "mitsu", 0, 0, \
 	  "Sensor name, written into every event's sensor field.") \
 	X(SENSOR_LISTEN, "sensor", "listen", LIST, "telnet@127.0.0.1:2323", 0, 0, \

@@ -92,6 +92,26 @@ int lib_time_normalise(const char *s, char out[LIB_RFC3339_LEN], int64_t *usec);
 uint64_t lib_mono_ms(void);
 uint64_t lib_mono_us(void);
 int64_t lib_real_us(void);
+/* This thread's CPU time in microseconds. */
+uint64_t lib_thread_cpu_us(void);
+
+/* Work done on the event loop's thread, counted as it happens (cheap increments) so that
+ * `core.loop_stats` (src/run/turns.c) can tell what a long loop turn did. Only the loop's
+ * thread touches it. */
+struct lib_loop_work {
+	uint64_t accepts;   /* connections accepted (sessions or refused) */
+	uint64_t evictions; /* sessions evicted for a newcomer */
+	uint64_t closes;    /* sessions freed */
+	uint64_t timers;    /* session timers fired */
+	uint64_t reads;     /* reads handed to a session (input, or the peer's end) */
+	uint64_t writes;    /* writes started by sessions */
+	uint64_t events;    /* events emitted */
+	uint64_t flushed;   /* events serialised into a batch for the store and sinks */
+	uint64_t delivered; /* events handed to the sinks after their commit */
+	uint64_t waits;     /* times the loop waited for the store's writer */
+	uint64_t wait_us;   /* time spent in those waits */
+};
+extern struct lib_loop_work lib_work;
 
 /* ---- randomness ---- */
 /* Kernel randomness (getrandom): for keys and seeds. */

@@ -138,6 +138,15 @@ uint64_t lib_mono_ms(void)
 	return lib_mono_us() / 1000u;
 }
 
+struct lib_loop_work lib_work;
+
+uint64_t lib_thread_cpu_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int64_t lib_real_us(void)
 {
 	struct timespec ts;

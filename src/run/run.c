@@ -3,6 +3,7 @@
  * store, the downloader, the sandbox queue, the dashboard) as the user the sensor runs as; then
  * run the loop, flush events in batches, and stop cleanly on SIGTERM or SIGINT. */
 #include "run/run.h"
+#include "run/turns.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -43,10 +44,11 @@ struct run {
 	uv_timer_t flush_timer;
 	uint64_t last_flush_ms;
 	uv_signal_t sigterm, sigint;
-	bool handles;  /* flush and flush_timer are initialised */
-	bool signals;  /* sigterm and sigint are initialised */
-	bool stopping; /* a signal came: the sensor is stopping */
-	bool stopped;  /* the last session is gone and run's own handles are closing */
+	struct run_turns turns; /* core.loop_stats */
+	bool handles;           /* flush and flush_timer are initialised */
+	bool signals;           /* sigterm and sigint are initialised */
+	bool stopping;          /* a signal came: the sensor is stopping */
+	bool stopped;           /* the last session is gone and run's own handles are closing */
 };
 
 /* The queued events to the store's writer; the sinks get them once they are committed. */
@@ -68,6 +70,7 @@ static void close_handles(struct run *r)
 		uv_close((uv_handle_t *)&r->sigint, NULL);
 	}
 	r->handles = r->signals = false;
+	run_turns_stop(&r->turns);
 	core_store_unwatch(&r->store);
 }
 
@@ -121,6 +124,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_info("run", "signal %d: stopping (%zu sessions open)", signum,
 		 sensor_sessions_open(r->sensor));
 	r->stopping = true;
+	/* What the loop does while every session closes is the stop's, not the load's. */
+	run_turns_stop(&r->turns);
 	sensor_stop(r->sensor);
 }
 
@@ -217,6 +222,7 @@ static void start_handles(struct run *r)
 	uv_timer_init(&r->loop, &r->flush_timer);
 	r->flush_timer.data = r;
 	r->handles = true;
+	run_turns_start(&r->turns, &r->loop, (uint64_t)core_cfg_int(r->cfg, OPT_CORE_LOOP_STATS));
 }
 
 /* Closes what is open, in reverse order. The loop is run until every handle is closed. */

@@ -34,6 +34,7 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, const struct core_config *
 	sn->loop = loop;
 	set_limits(sn);
 	sensor_srctab_init(&sn->sources, sn->limits.max_sessions + SENSOR_EVICT_SLACK);
+	sensor_backlog_init(sn);
 	const char *dir = core_cfg_str(cfg, OPT_SENSOR_PROFILES_DIR);
 	if (!dir[0])
 		dir = profile_default_dir();
@@ -66,6 +67,7 @@ void sensor_stop(struct sensor *sn)
 	sn->stopping = true;
 	sensor_listeners_stop(sn);
 	sensor_sessions_shutdown(sn);
+	sensor_backlog_stop(sn);
 }
 
 size_t sensor_sessions_open(const struct sensor *sn)
@@ -84,6 +86,9 @@ void sensor_free(struct sensor *sn)
 		(unsigned long long)sn->stats.accepted, (unsigned long long)sn->stats.refused_total,
 		(unsigned long long)sn->stats.refused_source,
 		(unsigned long long)sn->stats.refused_error, (unsigned long long)sn->stats.evicted);
+	if (sn->stale_waited)
+		log_info("sensor", "%llu inputs of stale sessions waited for a later loop turn",
+			 (unsigned long long)sn->stale_waited);
 	if (sn->stats.gave_way[SENSOR_BUDGET_FILES] || sn->stats.gave_way[SENSOR_BUDGET_MEMORY])
 		log_info("sensor",
 			 "sessions that gave way: %llu (limits.vfs_total), %llu "

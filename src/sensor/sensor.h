@@ -124,6 +124,12 @@ struct sensor_session {
 		bool shutdown;     /* a draining close waits for the queue to empty */
 	} pace;
 	struct sensor_session *prev, *next;
+	struct sensor_session *cut_next; /* in the sensor's queue of connections to cut */
+	/* Input read while the session was stale and the loop turn's share of stale input was
+	 * used up: it waits, with reading stopped, in the sensor's queue (session.c). */
+	struct sensor_session *later_next;
+	uint8_t *later;
+	size_t later_len;
 };
 
 /* Raw bytes to the peer (the module has done its own framing/escaping). Queued bytes beyond

@@ -83,18 +83,43 @@ struct sensor {
 	struct sensor_budget_state budgets[SENSOR_BUDGETS];
 	uv_check_t turn; /* after each loop turn's I/O: accepting starts again */
 	bool turn_init;
+	/* The backlog (session.c), an idle handle active while either queue holds a session,
+	 * works off at most a batch of each per loop turn, oldest first: sessions whose close was
+	 * asked for and whose connection is not cut yet (SENSOR_CUT_BATCH), and stale sessions
+	 * whose input waits (SENSOR_STALE_BATCH, shared with the stale input read this turn). */
+	struct sensor_session *cut, *cut_tail;
+	struct sensor_session *later, *later_tail;
+	size_t later_bytes;    /* input waiting in the later queue */
+	unsigned stale_turn;   /* stale sessions' inputs handled this loop turn */
+	uint64_t stale_waited; /* inputs that waited, logged when the sensor stops */
+	uv_idle_t backlog;
+	bool backlog_init;
 	struct sensor_stats stats;
 	bool stopping;
 };
 
 /* Sessions that may be closing beyond limits.max_sessions after evictions: an evicted session
- * is cut at once and freed before the loop turns. With that many, accepting pauses until they
- * are freed (the connections wait in the listen backlog). */
+ * is cut within a few loop turns (SENSOR_CUT_BATCH per turn). With that many, accepting pauses
+ * until they are freed (the connections wait in the listen backlog). */
 #define SENSOR_EVICT_SLACK 1024
 /* Connections accepted per loop turn and listener; the rest wait in the backlog until the next
  * turn, so a flood of new peers cannot keep the loop from reading the open sessions (each of
  * which may be evicted by a newcomer before its line is read). */
-#define SENSOR_ACCEPT_BATCH 64
+#define SENSOR_ACCEPT_BATCH 32
+/* Connections cut (closed, their sessions' last events emitted, their memory freed) per loop
+ * turn. When thousands of peers leave at once (a flood ends) or are evicted, their closes are
+ * spread over several turns instead of one turn of hundreds of milliseconds during which no
+ * other session is read. */
+#define SENSOR_CUT_BATCH 64
+/* A session is stale when it has made no progress (a complete line) for this long: a slowloris
+ * soon is, a client in a dialogue is not. */
+#define SENSOR_STALE_MS 1000
+/* Inputs of stale sessions handled per loop turn; the others wait their turn (with reading
+ * stopped) so that thousands of slowloris peers trickling their bytes at once cannot hold up
+ * the sessions that make progress. */
+#define SENSOR_STALE_BATCH 64
+/* Input bytes that may wait in all; beyond, stale input is handled at once. */
+#define SENSOR_LATER_MAX (1024 * 1024)
 
 /* An address as events show it: text, and the port (session.c). */
 void sensor_addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port);
@@ -108,6 +133,10 @@ void sensor_budget_leave(struct sensor_session *s);
 void sensor_budget_release(struct sensor_session *s);
 /* Closes every session with reason "shutdown". */
 void sensor_sessions_shutdown(struct sensor *sn);
+/* The backlog's handle (session.c): opened with the sensor, closed once it stops and both of
+ * its queues are empty. */
+void sensor_backlog_init(struct sensor *sn);
+void sensor_backlog_stop(struct sensor *sn);
 /* Finds a protocol module by name (listener.c). */
 const struct sensor_proto *sensor_proto_find(const char *name);
 int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen);

@@ -127,6 +127,7 @@ static void session_finish(struct sensor_session *s)
 	if (s->closing)
 		sn->nclosing--;
 	sn->stats.closed++;
+	lib_work.closes++;
 	free(s);
 	sensor_listeners_resume(sn);
 }
@@ -221,26 +222,17 @@ const char *sensor_close_reason_name(enum sensor_close_reason r)
 	return (size_t)r < LIB_ARRAY_LEN(close_names) ? close_names[r] : "none";
 }
 
-void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason)
+/* The connection of a closing session is cut: at once, or after its queued output has left. */
+static void cut_connection(struct sensor_session *s)
 {
-	if (s->closing)
+	if (s->handles_closed)
 		return;
-	s->closing = true;
-	s->sensor->nclosing++;
-	s->close_reason = reason;
-	/* From the live list, where evictions and budgets look, to the closing one. */
-	list_unlink(list_of(s->sensor, false), s);
-	list_push_front(list_of(s->sensor, true), s);
-	sensor_budget_leave(s);
-	uv_read_stop((uv_stream_t *)&s->tcp);
-	uv_timer_stop(&s->timer);
-	s->end_ms = lib_mono_ms();
 	/* A polite end lets queued output reach the peer first; a peer that does not read, or
 	 * that already left, is cut off. */
 	/* With nothing left in the write queue, the kernel already holds all output and close(2)
 	 * sends it before the FIN: no loop turns spent on a shutdown (an HTTP server closes after
 	 * every reply without keep-alive). */
-	bool drain = close_drains[reason] && s->tcp.write_queue_size > 0;
+	bool drain = close_drains[s->close_reason] && s->tcp.write_queue_size > 0;
 	if (drain && uv_is_writable((uv_stream_t *)&s->tcp)) {
 		/* Bound the drain: the timer closes the handles if the peer does not read. */
 		uv_timer_start(&s->timer, on_timer, SENSOR_DRAIN_MS, 0);
@@ -253,6 +245,121 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 			return;
 	}
 	close_handles(s);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+/* The backlog's queues are singly linked through a session's cut_next or later_next: link is
+ * its offset. */
+static struct sensor_session *queue_pop(struct sensor_session **head, struct sensor_session **tail,
+					size_t link)
+{
+	struct sensor_session *s = *head;
+	struct sensor_session **next = (struct sensor_session **)((char *)s + link);
+	*head = *next;
+	if (!*head)
+		*tail = NULL;
+	*next = NULL;
+	return s;
+}
+
+static void queue_push(struct sensor_session **head, struct sensor_session **tail, size_t link,
+		       struct sensor_session *s)
+{
+	if (*tail)
+		*(struct sensor_session **)((char *)*tail + link) = s;
+	else
+		*head = s;
+	*tail = s;
+}
+
+/* The waiting input of a stale session goes to its module, and reading starts again. */
+static void read_waited(struct sensor_session *s)
+{
+	struct sensor *sn = s->sensor;
+	uint8_t *p = s->later;
+	size_t n = s->later_len;
+	s->later = NULL;
+	s->later_len = 0;
+	sn->later_bytes -= n;
+	if (!s->closing) {
+		s->proto->on_data(s, p, n);
+		if (!s->closing && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
+			sensor_session_close(s, SENSOR_CLOSE_ERROR);
+	}
+	free(p);
+}
+
+/* Works off the oldest SENSOR_CUT_BATCH connections to cut, and stale input while the turn's
+ * share allows. A session waits in a queue with a hold on it (closed handles do not free it
+ * before it leaves the queue). */
+static void on_backlog(uv_idle_t *h)
+{
+	struct sensor *sn = h->data;
+	for (unsigned n = 0; n < SENSOR_CUT_BATCH && sn->cut; n++) {
+		struct sensor_session *s = queue_pop(&sn->cut, &sn->cut_tail,
+						     offsetof(struct sensor_session, cut_next));
+		cut_connection(s);
+		sensor_session_release(s);
+	}
+	while (sn->later && (sn->stale_turn < SENSOR_STALE_BATCH || sn->stopping)) {
+		struct sensor_session *s = queue_pop(&sn->later, &sn->later_tail,
+						     offsetof(struct sensor_session, later_next));
+		sn->stale_turn++;
+		read_waited(s);
+		sensor_session_release(s);
+	}
+	if (!sn->cut && !sn->later) {
+		uv_idle_stop(h);
+		if (sn->stopping)
+			sensor_backlog_stop(sn);
+	}
+}
+
+void sensor_backlog_init(struct sensor *sn)
+{
+	uv_idle_init(sn->loop, &sn->backlog);
+	sn->backlog.data = sn;
+	sn->backlog_init = true;
+}
+
+void sensor_backlog_stop(struct sensor *sn)
+{
+	if (sn->backlog_init && !sn->cut && !sn->later &&
+	    !uv_is_closing((uv_handle_t *)&sn->backlog))
+		uv_close((uv_handle_t *)&sn->backlog, NULL);
+}
+
+/* Whether the backlog can take a session (it is closed once the sensor has stopped). */
+static bool backlog_open(const struct sensor *sn)
+{
+	return sn->backlog_init && !uv_is_closing((const uv_handle_t *)&sn->backlog);
+}
+
+void sensor_session_close(struct sensor_session *s, enum sensor_close_reason reason)
+{
+	if (s->closing)
+		return;
+	struct sensor *sn = s->sensor;
+	s->closing = true;
+	sn->nclosing++;
+	s->close_reason = reason;
+	/* From the live list, where evictions and budgets look, to the closing one. */
+	list_unlink(list_of(sn, false), s);
+	list_push_front(list_of(sn, true), s);
+	sensor_budget_leave(s);
+	uv_read_stop((uv_stream_t *)&s->tcp);
+	uv_timer_stop(&s->timer);
+	s->end_ms = lib_mono_ms();
+	/* The rest waits for the backlog (at most SENSOR_CUT_BATCH per loop turn). */
+	if (!backlog_open(sn)) {
+		cut_connection(s);
+		return;
+	}
+	sensor_session_hold(s);
+	queue_push(&sn->cut, &sn->cut_tail, offsetof(struct sensor_session, cut_next), s);
+	uv_idle_start(&sn->backlog, on_backlog);
 }
 
 struct write_req {
@@ -301,6 +408,7 @@ static bool output_room(struct sensor_session *s, size_t n)
 static int write_now(struct sensor_session *s, const char *data, size_t n, bool paced)
 {
 	uv_stream_t *st = (uv_stream_t *)&s->tcp;
+	lib_work.writes++;
 	if (st->write_queue_size == 0) {
 		uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
 		int w = uv_try_write(st, &b, 1);
@@ -418,6 +526,7 @@ void sensor_session_write(struct sensor_session *s, const void *p, size_t n)
 static void on_timer(uv_timer_t *t)
 {
 	struct sensor_session *s = t->data;
+	lib_work.timers++;
 	if (s->closing) {
 		close_handles(s);
 		return;
@@ -444,11 +553,37 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
+/* Input of a stale session beyond the loop turn's share (SENSOR_STALE_BATCH) waits in the
+ * backlog, with reading stopped, while the waiting bytes fit SENSOR_LATER_MAX; true if it
+ * does. */
+static bool read_later(struct sensor_session *s, const char *p, size_t n)
+{
+	struct sensor *sn = s->sensor;
+	if (s->last_input_ms - s->last_progress_ms < SENSOR_STALE_MS)
+		return false;
+	if (sn->stale_turn < SENSOR_STALE_BATCH || !backlog_open(sn) ||
+	    sn->later_bytes + n > SENSOR_LATER_MAX) {
+		sn->stale_turn++;
+		return false;
+	}
+	s->later = xmalloc(n);
+	memcpy(s->later, p, n);
+	s->later_len = n;
+	sn->later_bytes += n;
+	sn->stale_waited++;
+	uv_read_stop((uv_stream_t *)&s->tcp);
+	sensor_session_hold(s);
+	queue_push(&sn->later, &sn->later_tail, offsetof(struct sensor_session, later_next), s);
+	uv_idle_start(&sn->backlog, on_backlog);
+	return true;
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct sensor_session *s = st->data;
 	if (nread == 0 || s->closing)
 		return;
+	lib_work.reads++;
 	if (nread < 0) {
 		/* A reset is the peer leaving too (it closed with our output unread). */
 		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET
@@ -462,7 +597,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		sensor_session_close(s, SENSOR_CLOSE_INPUT_LIMIT);
 		return;
 	}
-	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+	if (!read_later(s, buf->base, (size_t)nread))
+		s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
 }
 
 void sensor_session_progress(struct sensor_session *s)
@@ -479,8 +615,8 @@ void sensor_session_progress(struct sensor_session *s)
 /* The table is full: evicts the live session that made no progress for longest (a slowloris
  * trickling bytes that never make a line goes first), if that is at least limits.evict_idle, so
  * a new peer gets the slot (oldest-first eviction: a full table takes newcomers rather than
- * keeping its stalest peers); true if one was. The evicted session is cut at once and freed
- * before the loop turns. */
+ * keeping its stalest peers); true if one was. The evicted session is cut by the cutter within
+ * a few loop turns (SENSOR_CUT_BATCH per turn), and counts until it is freed. */
 static bool evict_one(struct sensor *sn)
 {
 	if (sn->nsessions >= sn->limits.max_sessions + SENSOR_EVICT_SLACK)
@@ -489,6 +625,7 @@ static bool evict_one(struct sensor *sn)
 	if (!v || lib_mono_ms() - v->last_progress_ms < sn->limits.evict_idle_ms)
 		return false;
 	sn->stats.evicted++;
+	lib_work.evictions++;
 	sensor_session_close(v, SENSOR_CLOSE_EVICTED);
 	return true;
 }
@@ -527,6 +664,7 @@ void sensor_session_accept(struct sensor_listener *l)
 		return;
 	}
 	l->accepted_turn++;
+	lib_work.accepts++;
 	struct sensor_session *s = xcalloc(1, sizeof(*s));
 	s->sensor = sn;
 	uv_tcp_init(sn->loop, &s->tcp);

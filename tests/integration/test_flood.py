@@ -7,7 +7,9 @@ its bound. Nothing here asserts a time: the client's p99 is printed, the full-si
 bench/flood's (docs/operations.md)."""
 import os
 import re
+import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -122,6 +124,60 @@ class FloodTest(harness.unittest.TestCase):
         self.assertLessEqual(c['evicted'], r['flood']['slowloris'] + r['flood']['scanners'], c)
         if not asan:
             self.assertLess(r['rss_kb_peak'], memory_bound_kb(r['rss_kb_before'], slots), r)
+
+
+    def test_stale_input_waits_its_turn(self):
+        """300 slowloris peers (10 sources) trickle one byte each per round, all in the same
+        instant, for 20 rounds 0.1 s apart: once they are stale (no line for a second), only
+        SENSOR_STALE_BATCH of their inputs are handled per loop turn and the others wait in the
+        sensor's backlog with reading stopped. Whether or not a byte waited, none is lost or
+        reordered: each peer then ends its line and its login attempt names exactly the bytes it
+        sent; every session has one connect and one closed event."""
+        peers, rounds = 300, 20
+        s = harness.Sensor(sets=['telnet.fail_delay_ms=0', 'box.auto=false']).start()
+        socks = []
+        try:
+            for src in flood.source_addresses(peers // 30) * 30:
+                c = socket.socket()
+                c.bind((src, 0))
+                c.connect(('127.0.0.1', s.port))
+                c.settimeout(60)  # a guard against a hang, not a timing
+                socks.append(c)
+            for c in socks:
+                flood.read_until(c, b'ogin', 60)
+            for _ in range(rounds):
+                for c in socks:
+                    c.sendall(b'a')
+                time.sleep(0.1)  # the trickle's pace (the traffic's shape, not a wait)
+            for c in socks:
+                c.sendall(b'root\r\n')
+            for c in socks:
+                flood.read_until(c, b'assword', 60)
+            for c in socks:
+                c.sendall(b'x\r\n')
+            want = 'a' * rounds + 'root'
+            failed = harness.wait_until(
+                lambda: (lambda f: f if len(f) >= peers else None)(s.events('mitsu.login.failed')),
+                timeout=120, what='a login attempt of every peer')
+            self.assertEqual(len(failed), peers)
+            self.assertEqual({e['username'] for e in failed}, {want})
+            for c in socks:
+                c.close()
+            ev = harness.wait_until(
+                lambda: (lambda ev: ev if sum(e['eventid'] == 'mitsu.session.closed' for e in ev) >= peers
+                         else None)(s.events()), timeout=120, what='a closed event for every session')
+            s.stop()
+            connects = [e['session'] for e in ev if e['eventid'] == 'mitsu.session.connect']
+            closed = [e['session'] for e in ev if e['eventid'] == 'mitsu.session.closed']
+            self.assertEqual(len(connects), peers)
+            self.assertEqual(sorted(connects), sorted(closed))
+            m = re.search(r'(\d+) inputs of stale sessions waited', s.stderr())
+            sys.stderr.write('stale inputs that waited: %s\n' % (m.group(1) if m else 0))
+        finally:
+            for c in socks:
+                c.close()
+            s.stop(check=False)
+            s.cleanup()
 
 
 def listen_backlog(port):
