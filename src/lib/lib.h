@@ -128,13 +128,13 @@ int lib_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
 int lib_write_file_atomic(const char *path, const void *p, size_t n, int mode);
 
 /* ---- optional shared libraries, opened on first use (dl.c) ----
- * Libraries that only some subcommands need (libpq, libcurl, libmicrohttpd, YARA, libtlsh, libpcap, libssl) are
- * not linked: each area lists the functions it calls in one small header (core/pg_dl.h, ...) as
- * an X-macro of (prefix, symbol) pairs, which declares one function pointer per symbol, named
- * prefix##symbol (core_PQexec) and typed from the library's own header. The first call of the
- * area's load function opens the library by its soname and fills every pointer; a missing
- * library or symbol is an error that names the Debian package to install. Loading is
- * thread-safe and happens once; the pointers never change afterwards. */
+ * Libraries that only some subcommands need (libpq, libcurl, libmicrohttpd, YARA, libtlsh,
+ * libpcap, libssl) are not linked: each area lists the functions it calls in one small header
+ * (core/pg_dl.h, ...) as an X-macro of (prefix, symbol) pairs, which declares one function
+ * pointer per symbol, named prefix##symbol (core_PQexec) and typed from the library's own
+ * header. The first call of the area's load function opens the library by its soname and
+ * fills every pointer; a missing library or symbol is an error that names the Debian package
+ * to install. Loading is thread-safe and happens once; the pointers never change afterwards. */
 struct lib_dl_sym {
 	const char *name;
 	void **fn;
