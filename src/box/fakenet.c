@@ -5,6 +5,7 @@
  * (capture.pcap, at most box.capture_bytes), analyses each frame (pkt.c), logs what the sample
  * did as JSON lines and, on SIGTERM, a final summary. It drops root right after set-up. */
 #include "box/internal.h"
+#include "box/pcap_dl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <pcap/pcap.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -103,7 +103,7 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 	box_pkt_feed(f->pkt, bytes, h->caplen,
 		     (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec);
 	if (f->dump && f->dumped + 16 + h->caplen <= f->args->capture_bytes) {
-		pcap_dump((u_char *)f->dump, h, bytes);
+		box_pcap_dump((u_char *)f->dump, h, bytes);
 		f->dumped += 16 + h->caplen;
 	} else {
 		f->dump_dropped++;
@@ -115,7 +115,7 @@ static void on_pcap(uv_poll_t *p, int status, int events)
 	struct fake *f = p->data;
 	if (status < 0)
 		return;
-	pcap_dispatch(f->pcap, FAKE_PCAP_BATCH, on_frame, (u_char *)f);
+	box_pcap_dispatch(f->pcap, FAKE_PCAP_BATCH, on_frame, (u_char *)f);
 }
 
 /* ------------------------------------------------------------------ UDP: DNS, catch-all, SSDP */
@@ -423,7 +423,7 @@ static void finish(struct fake *f)
 {
 	uint64_t now = uv_now(&f->loop);
 	if (f->pcap)
-		pcap_dispatch(f->pcap, -1, on_frame, (u_char *)f);
+		box_pcap_dispatch(f->pcap, -1, on_frame, (u_char *)f);
 	for (struct fconn *c = f->conns; c; c = c->next) {
 		box_conn_close(&c->c, f->log);
 		json_array_append_new(f->log, box_conn_summary(&c->c, now));
@@ -434,7 +434,7 @@ static void finish(struct fake *f)
 		json_array_append_new(names, json_string(f->dns.names[i]));
 	struct pcap_stat ps = {0};
 	if (f->pcap)
-		pcap_stats(f->pcap, &ps);
+		box_pcap_stats(f->pcap, &ps);
 	json_t *sum = json_pack(
 		"{s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "type", "summary",
 		"catch_all", f->catch_all, "packets", box_pkt_summary(f->pkt), "dns_names", names,
@@ -455,7 +455,7 @@ static void finish(struct fake *f)
 	}
 	json_decref(sum);
 	if (f->dump)
-		pcap_dump_close(f->dump);
+		box_pcap_dump_close(f->dump);
 	f->dump = NULL;
 }
 
@@ -564,25 +564,29 @@ static int setup_sockets(struct fake *f, char *err, size_t errlen)
 	return 0;
 }
 
+LIB_DL_LIBRARY(box_pcap_load, BOX_PCAP_SONAME, BOX_PCAP_PACKAGE, BOX_PCAP_SYMBOLS)
+
 static int setup_capture(struct fake *f, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE];
-	f->pcap = pcap_create(FAKE_IF, perr);
+	if (box_pcap_load(err, errlen))
+		return -ENOENT;
+	f->pcap = box_pcap_create(FAKE_IF, perr);
 	if (!f->pcap) {
 		snprintf(err, errlen, "pcap: %.200s", perr);
 		return -EIO;
 	}
-	pcap_set_snaplen(f->pcap, FAKE_SNAPLEN);
-	pcap_set_immediate_mode(f->pcap, 1);
-	pcap_set_buffer_size(f->pcap, 4 << 20);
-	if (pcap_activate(f->pcap) < 0 || pcap_setnonblock(f->pcap, 1, perr) < 0) {
-		snprintf(err, errlen, "pcap: %s", pcap_geterr(f->pcap));
+	box_pcap_set_snaplen(f->pcap, FAKE_SNAPLEN);
+	box_pcap_set_immediate_mode(f->pcap, 1);
+	box_pcap_set_buffer_size(f->pcap, 4 << 20);
+	if (box_pcap_activate(f->pcap) < 0 || box_pcap_setnonblock(f->pcap, 1, perr) < 0) {
+		snprintf(err, errlen, "pcap: %s", box_pcap_geterr(f->pcap));
 		return -EIO;
 	}
 	if (f->args->pcap_fd >= 0) {
 		FILE *fp = fdopen(f->args->pcap_fd, "w");
 		if (fp)
-			f->dump = pcap_dump_fopen(f->pcap, fp);
+			f->dump = box_pcap_dump_fopen(f->pcap, fp);
 		if (f->dump)
 			f->dumped = 24;
 	}
@@ -646,7 +650,7 @@ int box_fakenet_main(const struct box_fakenet_args *a)
 	if (rc)
 		_exit(1);
 
-	int pfd = pcap_get_selectable_fd(f->pcap);
+	int pfd = box_pcap_get_selectable_fd(f->pcap);
 	uv_poll_init(&f->loop, &f->pcap_poll, pfd);
 	uv_poll_init(&f->loop, &f->dns_poll, f->dns_fd);
 	uv_poll_init(&f->loop, &f->udp_poll, f->udp_fd);

@@ -3,6 +3,7 @@
  * (URLs, addresses, domains, credential lists, shell commands, Mirai's XOR-hidden table) and
  * our own YARA rules (rules/yara/). */
 #include "box/internal.h"
+#include "box/yara_dl.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -11,7 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yara.h>
 
 #include "capture/capture.h"
 
@@ -428,13 +428,20 @@ static void yara_compile_error(int level, const char *file, int line, const YR_R
 		log_debug("yara", "%s:%d: %s", file ? file : "?", line, msg);
 }
 
+LIB_DL_LIBRARY(box_yara_load, BOX_YARA_SONAME, BOX_YARA_PACKAGE, BOX_YARA_SYMBOLS)
+
 static int yara_init(void)
 {
 	/* libyara keeps process-wide state; one initialisation per process (the analysis child). */
 	static bool done;
 	if (done)
 		return 0;
-	if (yr_initialize() != ERROR_SUCCESS)
+	char why[256];
+	if (box_yara_load(why, sizeof(why))) {
+		log_error("yara", "cannot load libyara: %s", why);
+		return -ENOENT;
+	}
+	if (box_yr_initialize() != ERROR_SUCCESS)
 		return -ENOMEM;
 	done = true;
 	return 0;
@@ -465,12 +472,12 @@ int box_yara_open(const char *dir, struct box_yara **out)
 	closedir(d);
 	qsort(names, count, sizeof(names[0]), name_cmp);
 	YR_COMPILER *c;
-	if (yr_compiler_create(&c) != ERROR_SUCCESS) {
+	if (box_yr_compiler_create(&c) != ERROR_SUCCESS) {
 		for (size_t i = 0; i < count; i++)
 			free(names[i]);
 		return -ENOMEM;
 	}
-	yr_compiler_set_callback(c, yara_compile_error, NULL);
+	box_yr_compiler_set_callback(c, yara_compile_error, NULL);
 	int errors = 0;
 	for (size_t i = 0; i < count; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
@@ -479,7 +486,7 @@ int box_yara_open(const char *dir, struct box_yara **out)
 			log_error("yara", "cannot read %s", path);
 			errors++;
 		} else {
-			errors += yr_compiler_add_file(c, f, NULL, path);
+			errors += box_yr_compiler_add_file(c, f, NULL, path);
 			fclose(f);
 		}
 		free(path);
@@ -488,16 +495,16 @@ int box_yara_open(const char *dir, struct box_yara **out)
 	if (errors || count == 0) {
 		if (count == 0)
 			log_error("yara", "no .yar files in %s", dir);
-		yr_compiler_destroy(c);
+		box_yr_compiler_destroy(c);
 		return -EINVAL;
 	}
 	struct box_yara *y = xcalloc(1, sizeof(*y));
-	if (yr_compiler_get_rules(c, &y->rules) != ERROR_SUCCESS) {
-		yr_compiler_destroy(c);
+	if (box_yr_compiler_get_rules(c, &y->rules) != ERROR_SUCCESS) {
+		box_yr_compiler_destroy(c);
 		free(y);
 		return -ENOMEM;
 	}
-	yr_compiler_destroy(c);
+	box_yr_compiler_destroy(c);
 	*out = y;
 	return 0;
 }
@@ -550,8 +557,8 @@ json_t *box_yara_scan(struct box_yara *y, const uint8_t *p, size_t n)
 	json_t *arr = json_array();
 	if (!y)
 		return arr;
-	int rc = yr_rules_scan_mem(y->rules, p, n, SCAN_FLAGS_FAST_MODE, yara_match, arr,
-				   BOX_YARA_TIMEOUT);
+	int rc = box_yr_rules_scan_mem(y->rules, p, n, SCAN_FLAGS_FAST_MODE, yara_match, arr,
+				       BOX_YARA_TIMEOUT);
 	if (rc != ERROR_SUCCESS && rc != ERROR_SCAN_TIMEOUT)
 		log_warn("yara", "scan failed (%d)", rc);
 	/* Sort: strongest match first. */
@@ -571,7 +578,7 @@ void box_yara_close(struct box_yara *y)
 {
 	if (!y)
 		return;
-	yr_rules_destroy(y->rules);
+	box_yr_rules_destroy(y->rules);
 	free(y);
 }
 

@@ -13,14 +13,24 @@ struct tlsh_obj {
 	void *spare[7];
 };
 
-void tlsh_construct(struct tlsh_obj *t) __asm__("_ZN4TlshC1Ev");
-void tlsh_destroy(struct tlsh_obj *t) __asm__("_ZN4TlshD1Ev");
-void tlsh_update(struct tlsh_obj *t, const unsigned char *data,
-		 unsigned int len) __asm__("_ZN4Tlsh6updateEPKhj");
-void tlsh_final(struct tlsh_obj *t, const unsigned char *data,
-		unsigned int len) __asm__("_ZN4Tlsh5finalEPKhj");
-const char *tlsh_get_hash(const struct tlsh_obj *t, char *buf,
-			  unsigned int len) __asm__("_ZNK4Tlsh7getHashEPcj");
+/* libtlsh (and the C++ runtime it needs) is opened on first use (lib.h, "optional shared
+ * libraries"), its functions found by their mangled names. */
+static void (*tlsh_construct)(struct tlsh_obj *t);
+static void (*tlsh_destroy)(struct tlsh_obj *t);
+static void (*tlsh_update)(struct tlsh_obj *t, const unsigned char *data, unsigned int len);
+static void (*tlsh_final)(struct tlsh_obj *t, const unsigned char *data, unsigned int len);
+static const char *(*tlsh_get_hash)(const struct tlsh_obj *t, char *buf, unsigned int len);
+static const struct lib_dl_sym tlsh_syms[] = {
+	{"_ZN4TlshC1Ev", (void **)&tlsh_construct},
+	{"_ZN4TlshD1Ev", (void **)&tlsh_destroy},
+	{"_ZN4Tlsh6updateEPKhj", (void **)&tlsh_update},
+	{"_ZN4Tlsh5finalEPKhj", (void **)&tlsh_final},
+	{"_ZNK4Tlsh7getHashEPcj", (void **)&tlsh_get_hash},
+};
+static struct lib_dl tlsh_dl = {.soname = "libtlsh.so.0",
+				.package = "libtlsh0",
+				.syms = tlsh_syms,
+				.nsyms = LIB_ARRAY_LEN(tlsh_syms)};
 
 #define TLSH_MIN_DATA 256 /* libtlsh's MIN_DATA_LENGTH: shorter inputs have no digest */
 #define TLSH_HEX 70       /* 128 buckets, 1-byte checksum: Debian's build */
@@ -30,6 +40,11 @@ void box_tlsh(const uint8_t *p, size_t n, char out[80])
 	out[0] = '\0';
 	if (n < TLSH_MIN_DATA)
 		return;
+	char why[256];
+	if (lib_dl_load(&tlsh_dl, why, sizeof(why))) {
+		log_error("tlsh", "cannot load libtlsh: %s", why);
+		return;
+	}
 	struct tlsh_obj t;
 	memset(&t, 0, sizeof(t));
 	tlsh_construct(&t);

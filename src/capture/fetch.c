@@ -10,10 +10,10 @@
  * addresses unless capture.allow_private; size (capture.max_size, the excess is cut off and the
  * sample marked truncated) and time (capture.timeout, capture.connect_timeout) caps. */
 #include "capture/capture.h"
+#include "capture/curl_dl.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -319,7 +319,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	if (events & UV_WRITABLE)
 		flags |= CURL_CSELECT_OUT;
 	int running;
-	curl_multi_socket_action(c->f->multi, c->fd, flags, &running);
+	capture_curl_multi_socket_action(c->f->multi, c->fd, flags, &running);
 	check_done(c->f);
 }
 
@@ -331,7 +331,7 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void 
 		if (c) {
 			uv_poll_stop(&c->poll);
 			uv_close((uv_handle_t *)&c->poll, on_poll_closed);
-			curl_multi_assign(f->multi, s, NULL);
+			capture_curl_multi_assign(f->multi, s, NULL);
 		}
 		return 0;
 	}
@@ -344,7 +344,7 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void 
 			return -1;
 		}
 		c->poll.data = c;
-		curl_multi_assign(f->multi, s, c);
+		capture_curl_multi_assign(f->multi, s, c);
 	}
 	int ev = 0;
 	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
@@ -359,7 +359,7 @@ static void on_timeout(uv_timer_t *t)
 {
 	struct capture_fetcher *f = t->data;
 	int running;
-	curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	capture_curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(f);
 }
 
@@ -392,8 +392,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *userp)
 static void job_free(struct fetch_job *j)
 {
 	if (j->easy)
-		curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->headers);
+		capture_curl_easy_cleanup(j->easy);
+	capture_curl_slist_free_all(j->headers);
 	j->headers = NULL;
 	free(j->url);
 	free(j->method);
@@ -497,10 +497,10 @@ static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_f
 static void classify(struct fetch_job *j, CURLcode rc, struct capture_fetch_res *res)
 {
 	long code = 0;
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	capture_curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
 	res->code = (int)code;
 	const char *scheme = NULL;
-	curl_easy_getinfo(j->easy, CURLINFO_SCHEME, &scheme);
+	capture_curl_easy_getinfo(j->easy, CURLINFO_SCHEME, &scheme);
 	bool http = scheme && (strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0);
 	if (j->blocked) {
 		res->status = CAPTURE_FETCH_BLOCKED;
@@ -519,7 +519,7 @@ static void classify(struct fetch_job *j, CURLcode rc, struct capture_fetch_res 
 		res->truncated = j->truncated;
 		return;
 	}
-	res->error = curl_easy_strerror(rc);
+	res->error = capture_curl_easy_strerror(rc);
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST: res->status = CAPTURE_FETCH_BAD_ADDRESS; break;
 	case CURLE_COULDNT_CONNECT: res->status = CAPTURE_FETCH_REFUSED; break;
@@ -573,13 +573,13 @@ static void check_done(struct capture_fetcher *f)
 {
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(f->multi, &left))) {
+	while ((msg = capture_curl_multi_info_read(f->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct fetch_job *j = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+		capture_curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		CURLcode rc = msg->data.result;
-		curl_multi_remove_handle(f->multi, j->easy);
+		capture_curl_multi_remove_handle(f->multi, j->easy);
 		list_remove(&f->active, j);
 		struct capture_fetch_res res = {0};
 		classify(j, rc, &res);
@@ -826,13 +826,13 @@ static void tftp_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai
 	t->handles++;
 	t->f->open_handles++;
 	char *file = NULL;
-	CURLU *u = curl_url();
-	curl_url_set(u, CURLUPART_URL, j->url, 0);
-	curl_url_get(u, CURLUPART_PATH, &file, CURLU_URLDECODE);
-	curl_url_cleanup(u);
+	CURLU *u = capture_curl_url();
+	capture_curl_url_set(u, CURLUPART_URL, j->url, 0);
+	capture_curl_url_get(u, CURLUPART_PATH, &file, CURLU_URLDECODE);
+	capture_curl_url_cleanup(u);
 	uint8_t rrq[sizeof(t->last)];
 	size_t n = tftp_rrq(rrq, sizeof(rrq), file && file[0] == '/' ? file + 1 : "");
-	curl_free(file);
+	capture_curl_free(file);
 	if (!n || uv_udp_recv_start(&t->udp, tftp_alloc, tftp_recv)) {
 		tftp_finish(t, CAPTURE_FETCH_REFUSED, 0, "cannot start the TFTP transfer");
 		return;
@@ -844,18 +844,18 @@ static void tftp_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai
 static int tftp_start(struct capture_fetcher *f, struct fetch_job *j)
 {
 	char *host = NULL, *port = NULL;
-	CURLU *u = curl_url();
-	bool ok = curl_url_set(u, CURLUPART_URL, j->url, 0) == CURLUE_OK &&
-		  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK;
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_cleanup(u);
+	CURLU *u = capture_curl_url();
+	bool ok = capture_curl_url_set(u, CURLUPART_URL, j->url, 0) == CURLUE_OK &&
+		  capture_curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK;
+	capture_curl_url_get(u, CURLUPART_PORT, &port, 0);
+	capture_curl_url_cleanup(u);
 	char portbuf[16];
 	snprintf(portbuf, sizeof(portbuf), "%s", port ? port : "");
 	if (!port)
 		snprintf(portbuf, sizeof(portbuf), "%d", TFTP_PORT);
-	curl_free(port);
+	capture_curl_free(port);
 	if (!ok) {
-		curl_free(host);
+		capture_curl_free(host);
 		return -EINVAL;
 	}
 	/* an IPv6 literal comes in brackets */
@@ -863,7 +863,7 @@ static int tftp_start(struct capture_fetcher *f, struct fetch_job *j)
 	size_t hl = strlen(host);
 	snprintf(name, sizeof(name), "%.*s", (int)(host[0] == '[' ? hl - 2 : hl),
 		 host + (host[0] == '['));
-	curl_free(host);
+	capture_curl_free(host);
 	struct tftp *t = xcalloc(1, sizeof(*t));
 	t->j = j;
 	t->f = f;
@@ -1212,15 +1212,15 @@ static void ftp_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 static bool ftp_parts(struct ftp *t, const char *url, char *host, size_t hostlen, char *port,
 		      size_t portlen)
 {
-	CURLU *u = curl_url();
+	CURLU *u = capture_curl_url();
 	char *h = NULL, *p = NULL, *user = NULL, *pass = NULL, *path = NULL;
-	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		  curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
-		  curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK;
-	curl_url_get(u, CURLUPART_PORT, &p, 0);
-	curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
-	curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
-	curl_url_cleanup(u);
+	bool ok = capture_curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  capture_curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+		  capture_curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK;
+	capture_curl_url_get(u, CURLUPART_PORT, &p, 0);
+	capture_curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+	capture_curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+	capture_curl_url_cleanup(u);
 	if (ok) {
 		size_t hl = strlen(h);
 		snprintf(host, hostlen, "%.*s", (int)(h[0] == '[' ? hl - 2 : hl),
@@ -1232,11 +1232,11 @@ static bool ftp_parts(struct ftp *t, const char *url, char *host, size_t hostlen
 		ok = !strpbrk(t->user, "\r\n") && !strpbrk(t->pass, "\r\n") &&
 		     !strpbrk(t->path, "\r\n");
 	}
-	curl_free(h);
-	curl_free(p);
-	curl_free(user);
-	curl_free(pass);
-	curl_free(path);
+	capture_curl_free(h);
+	capture_curl_free(p);
+	capture_curl_free(user);
+	capture_curl_free(pass);
+	capture_curl_free(path);
 	return ok;
 }
 
@@ -1282,46 +1282,48 @@ static int job_start(struct capture_fetcher *f, struct fetch_job *j)
 		return tftp_start(f, j);
 	if (strncmp(j->url, "ftp://", 6) == 0)
 		return ftp_start(f, j);
-	CURL *e = curl_easy_init();
+	CURL *e = capture_curl_easy_init();
 	if (!e)
 		return -ENOMEM;
 	j->easy = e;
 	const struct core_config *c = f->cfg;
-	curl_easy_setopt(e, CURLOPT_URL, j->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https,ftp,tftp");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)CAPTURE_MAX_REDIRECTS);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)core_cfg_int(c, OPT_CAPTURE_TIMEOUT) * 1000L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)core_cfg_int(c, OPT_CAPTURE_CONNECT_TIMEOUT) * 1000L);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0); /* we cut, not refuse */
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT,
-			 j->user_agent ? j->user_agent : default_agent(j->method));
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	capture_curl_easy_setopt(e, CURLOPT_URL, j->url);
+	capture_curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
+	capture_curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	capture_curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https,ftp,tftp");
+	capture_curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
+	capture_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	capture_curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)CAPTURE_MAX_REDIRECTS);
+	capture_curl_easy_setopt(e, CURLOPT_PROXY, "");
+	capture_curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	capture_curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+				 (long)core_cfg_int(c, OPT_CAPTURE_TIMEOUT) * 1000L);
+	capture_curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+				 (long)core_cfg_int(c, OPT_CAPTURE_CONNECT_TIMEOUT) * 1000L);
+	capture_curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+				 (curl_off_t)0); /* we cut, not refuse */
+	capture_curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	capture_curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	capture_curl_easy_setopt(e, CURLOPT_USERAGENT,
+				 j->user_agent ? j->user_agent : default_agent(j->method));
+	capture_curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	if (strcmp(j->method, "wget") == 0) {
 		/* BusyBox wget sends Host, User-Agent and "Connection: close", nothing else: not
 		 * libcurl's default Accept header, which would tell the server it is not one. */
-		j->headers = curl_slist_append(NULL, "Accept:");
-		j->headers = curl_slist_append(j->headers, "Connection: close");
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+		j->headers = capture_curl_slist_append(NULL, "Accept:");
+		j->headers = capture_curl_slist_append(j->headers, "Connection: close");
+		capture_curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
 	}
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
-	curl_easy_setopt(e, CURLOPT_FTP_USE_EPSV, 1L);
+	capture_curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	capture_curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	capture_curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+	capture_curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
+	capture_curl_easy_setopt(e, CURLOPT_FTP_USE_EPSV, 1L);
 	/* Each download on a connection of its own, as the device's wget/ftpget would open: no
 	 * session ever rides on a connection another one opened. */
-	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
+	capture_curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	capture_curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	if (capture_curl_multi_add_handle(f->multi, e) != CURLM_OK)
 		return -EIO;
 	list_push(&f->active, j);
 	return 0;
@@ -1365,11 +1367,11 @@ static void defer(struct capture_fetcher *f, struct fetch_job *j, enum capture_f
 /* The host part of a URL, lower-case; false if the URL is not one we fetch. */
 static bool url_host(const char *url, char *host, size_t hostlen)
 {
-	CURLU *u = curl_url();
+	CURLU *u = capture_curl_url();
 	char *scheme = NULL, *h = NULL;
-	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		  curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
+	bool ok = capture_curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  capture_curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		  capture_curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
 	if (ok)
 		ok = strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0 ||
 		     strcmp(scheme, "ftp") == 0 || strcmp(scheme, "tftp") == 0;
@@ -1378,9 +1380,9 @@ static bool url_host(const char *url, char *host, size_t hostlen)
 		for (char *p = host; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	}
-	curl_free(scheme);
-	curl_free(h);
-	curl_url_cleanup(u);
+	capture_curl_free(scheme);
+	capture_curl_free(h);
+	capture_curl_url_cleanup(u);
 	return ok;
 }
 
@@ -1430,13 +1432,20 @@ void capture_fetch_detach(struct capture_fetcher *f, uint64_t id)
 				j->detached = true;
 }
 
+LIB_DL_LIBRARY(capture_curl_load, CAPTURE_CURL_SONAME, CAPTURE_CURL_PACKAGE, CAPTURE_CURL_SYMBOLS)
+
 int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop,
 			 const struct core_config *cfg, struct capture_samples *samples,
 			 struct core_bus *bus)
 {
+	char why[256];
+	if (capture_curl_load(why, sizeof(why))) {
+		log_error("capture", "cannot load libcurl: %s", why);
+		return -ENOENT;
+	}
 	static bool curl_ready;
 	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		if (capture_curl_global_init(CURL_GLOBAL_DEFAULT))
 			return -EIO;
 		curl_ready = true;
 	}
@@ -1445,15 +1454,15 @@ int capture_fetcher_open(struct capture_fetcher **out, uv_loop_t *loop,
 	f->cfg = cfg;
 	f->samples = samples;
 	f->bus = bus;
-	f->multi = curl_multi_init();
+	f->multi = capture_curl_multi_init();
 	if (!f->multi) {
 		free(f);
 		return -ENOMEM;
 	}
-	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+	capture_curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+	capture_curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+	capture_curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	capture_curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
 	uv_timer_init(loop, &f->timer);
 	uv_timer_init(loop, &f->defer);
 	f->timer.data = f->defer.data = f;
@@ -1496,11 +1505,11 @@ void capture_fetcher_close(struct capture_fetcher *f)
 			else if (lists[i] == &f->active && j->ftp)
 				ftp_stop(j->ftp);
 			else if (lists[i] == &f->active)
-				curl_multi_remove_handle(f->multi, j->easy);
+				capture_curl_multi_remove_handle(f->multi, j->easy);
 			job_free(j);
 		}
 	}
-	curl_multi_cleanup(f->multi);
+	capture_curl_multi_cleanup(f->multi);
 	uv_close((uv_handle_t *)&f->timer, on_fetcher_handle_closed);
 	uv_close((uv_handle_t *)&f->defer, on_fetcher_handle_closed);
 }

@@ -9,10 +9,10 @@
  * and deletes each file after its last batch is committed. At stop the queue goes to the
  * database if it is up, else to the spool. */
 #include "core/core.h"
+#include "core/pg_dl.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,28 +118,28 @@ static void pg_backoff(struct pg_sink *s)
 	s->retry = s->retry ? LIB_MIN(s->retry * 2, PG_RETRY_MAX) : PG_RETRY_MIN;
 	s->next_try_ms = lib_mono_ms() + s->retry * 1000u;
 	if (s->conn) {
-		PQfinish(s->conn);
+		core_PQfinish(s->conn);
 		s->conn = NULL;
 	}
 }
 
 static bool pg_connect(struct pg_sink *s)
 {
-	if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+	if (s->conn && core_PQstatus(s->conn) == CONNECTION_OK)
 		return true;
 	uint64_t now = lib_mono_ms();
 	if (now < s->next_try_ms)
 		return false;
 	if (s->conn)
-		PQfinish(s->conn);
+		core_PQfinish(s->conn);
 	/* connect_timeout after the expanded string so a dead host cannot hang the writer. */
 	const char *const keys[] = {"dbname", "connect_timeout", NULL};
 	const char *const vals[] = {s->conninfo, PG_CONNECT_TIMEOUT, NULL};
-	s->conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(s->conn) == CONNECTION_OK) {
-		PGresult *r = PQexec(s->conn, pg_schema);
-		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		PQclear(r);
+	s->conn = core_PQconnectdbParams(keys, vals, 1);
+	if (core_PQstatus(s->conn) == CONNECTION_OK) {
+		PGresult *r = core_PQexec(s->conn, pg_schema);
+		bool ok = core_PQresultStatus(r) == PGRES_COMMAND_OK;
+		core_PQclear(r);
 		if (ok) {
 			if (s->retry)
 				log_info("postgres", "connected again");
@@ -147,7 +147,8 @@ static bool pg_connect(struct pg_sink *s)
 			return true;
 		}
 	}
-	log_warn("postgres", "cannot reach the database (%s); spooling", PQerrorMessage(s->conn));
+	log_warn("postgres", "cannot reach the database (%s); spooling",
+		 core_PQerrorMessage(s->conn));
 	pg_backoff(s);
 	return false;
 }
@@ -165,12 +166,12 @@ static bool pg_insert_batch(struct pg_sink *s, char **lines, size_t *lens, size_
 	}
 	buf_append(&arr, "]", 1);
 	const char *params[1] = {(const char *)arr.data};
-	PGresult *r = PQexecParams(s->conn, pg_insert, 1, NULL, params, NULL, NULL, 0);
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PGresult *r = core_PQexecParams(s->conn, pg_insert, 1, NULL, params, NULL, NULL, 0);
+	bool ok = core_PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok) {
-		log_warn("postgres", "insert failed: %s", PQresultErrorMessage(r));
+		log_warn("postgres", "insert failed: %s", core_PQresultErrorMessage(r));
 		/* A broken batch (not the connection) would fail forever: keep it aside. */
-		if (PQstatus(s->conn) == CONNECTION_OK) {
+		if (core_PQstatus(s->conn) == CONNECTION_OK) {
 			char *bad = xasprintf("%s/rejected.jsonl", s->spool_dir);
 			FILE *f = fopen(bad, "ae");
 			if (f) {
@@ -182,7 +183,7 @@ static bool pg_insert_batch(struct pg_sink *s, char **lines, size_t *lens, size_
 			ok = true;
 		}
 	}
-	PQclear(r);
+	core_PQclear(r);
 	buf_free(&arr);
 	return ok;
 }
@@ -334,13 +335,21 @@ static void *pg_writer(void *arg)
 
 /* ---- the sink (loop thread) ---- */
 
+LIB_DL_LIBRARY(core_pg_load, CORE_PG_SONAME, CORE_PG_PACKAGE, CORE_PG_SYMBOLS)
+
 static int pg_open(void **state, const struct core_config *cfg)
 {
+	char why[256];
+	int rc = core_pg_load(why, sizeof(why));
+	if (rc) {
+		log_error("postgres", "cannot load libpq: %s", why);
+		return rc;
+	}
 	struct pg_sink *s = xcalloc(1, sizeof(*s));
 	s->conninfo = xstrdup(core_cfg_str(cfg, OPT_SINKS_POSTGRES));
 	s->spool_dir = core_data_path(core_cfg_str(cfg, OPT_CORE_DATA_DIR), "spool");
 	s->max_queue = (size_t)core_cfg_int(cfg, OPT_SINKS_POSTGRES_QUEUE);
-	int rc = lib_mkdirs(s->spool_dir, 0750);
+	rc = lib_mkdirs(s->spool_dir, 0750);
 	if (rc) {
 		free(s->conninfo);
 		free(s->spool_dir);
@@ -406,7 +415,7 @@ static void pg_close(void *state)
 	pthread_join(s->thread, NULL);
 	spool_close_current(s);
 	if (s->conn)
-		PQfinish(s->conn);
+		core_PQfinish(s->conn);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
 	free(s->spool_path);

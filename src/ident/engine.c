@@ -6,10 +6,10 @@
  * time cap. The engine only ever connects to the address of a host it admitted, and admits
  * only addresses the policy allows. */
 #include "ident/ident_int.h"
+#include "ident/ssl_dl.h"
 
 #include <errno.h>
 #include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,7 +222,7 @@ static void conn_free(struct ident_conn *c)
 	if (c->hnext)
 		c->hnext->hprev = c->hprev;
 	if (c->ssl)
-		SSL_free(c->ssl); /* frees both BIOs */
+		ident_SSL_free(c->ssl); /* frees both BIOs */
 	buf_free(&c->in);
 	free(c);
 }
@@ -357,12 +357,12 @@ static void x509_line(X509_NAME *name, char *out, size_t len)
 static bool tls_pump(struct ident_conn *c)
 {
 	if (!c->hs_done) {
-		int r = SSL_do_handshake(c->ssl);
+		int r = ident_SSL_do_handshake(c->ssl);
 		tls_flush(c);
 		if (c->ended)
 			return false;
 		if (r != 1) {
-			int err = SSL_get_error(c->ssl, r);
+			int err = ident_SSL_get_error(c->ssl, r);
 			if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 				return true;
 			ERR_clear_error();
@@ -370,7 +370,7 @@ static bool tls_pump(struct ident_conn *c)
 			return false;
 		}
 		c->hs_done = true;
-		X509 *cert = SSL_get1_peer_certificate(c->ssl);
+		X509 *cert = ident_SSL_get1_peer_certificate(c->ssl);
 		if (cert) {
 			x509_line(X509_get_subject_name(cert), c->subject, sizeof(c->subject));
 			x509_line(X509_get_issuer_name(cert), c->issuer, sizeof(c->issuer));
@@ -382,13 +382,13 @@ static bool tls_pump(struct ident_conn *c)
 	}
 	char tmp[ENGINE_CHUNK];
 	int n;
-	while ((n = SSL_read(c->ssl, tmp, sizeof(tmp))) > 0) {
+	while ((n = ident_SSL_read(c->ssl, tmp, sizeof(tmp))) > 0) {
 		append_in(c, tmp, (size_t)n);
 		if (c->truncated)
 			break;
 	}
 	if (n <= 0) {
-		int err = SSL_get_error(c->ssl, n);
+		int err = ident_SSL_get_error(c->ssl, n);
 		if (err == SSL_ERROR_ZERO_RETURN) {
 			conn_end(c, data_or(c, IDENT_OUT_EMPTY));
 			return false;
@@ -459,11 +459,11 @@ static void opened(struct ident_conn *c)
 	c->state = CONN_OPEN;
 	arm_idle(c);
 	if (c->tls) {
-		c->ssl = SSL_new(c->hc->e->ssl_ctx);
+		c->ssl = ident_SSL_new(c->hc->e->ssl_ctx);
 		c->rbio = BIO_new(BIO_s_mem());
 		c->wbio = BIO_new(BIO_s_mem());
-		SSL_set_bio(c->ssl, c->rbio, c->wbio);
-		SSL_set_connect_state(c->ssl);
+		ident_SSL_set_bio(c->ssl, c->rbio, c->wbio);
+		ident_SSL_set_connect_state(c->ssl);
 		tls_pump(c);
 	} else {
 		c->ops->on_open(c, c->arg);
@@ -580,7 +580,7 @@ void ident_conn_write(struct ident_conn *c, const void *p, size_t n)
 		return;
 	if (c->tls) {
 		if (c->hs_done && n)
-			SSL_write(c->ssl, p, (int)n);
+			ident_SSL_write(c->ssl, p, (int)n);
 		tls_flush(c);
 	} else {
 		raw_write(c, p, n);
@@ -933,10 +933,17 @@ static void fit_descriptors(struct ident_limits *lim)
 	}
 }
 
+LIB_DL_LIBRARY(ident_ssl_load, IDENT_SSL_SONAME, IDENT_SSL_PACKAGE, IDENT_SSL_SYMBOLS)
+
 int ident_engine_open(struct ident_engine **out, uv_loop_t *loop, const struct ident_limits *lim,
 		      const struct ident_ports *ports, struct ident_db *db, size_t queue_max,
 		      ident_host_cb cb, void *arg)
 {
+	char why[256];
+	if (ident_ssl_load(why, sizeof(why))) {
+		log_error("ident", "cannot load libssl: %s", why);
+		return -ENOENT;
+	}
 	struct ident_engine *e = xcalloc(1, sizeof(*e));
 	e->loop = loop;
 	e->lim = *lim;
@@ -950,7 +957,7 @@ int ident_engine_open(struct ident_engine **out, uv_loop_t *loop, const struct i
 	e->queue = xcalloc(e->qcap, sizeof(*e->queue));
 	uv_timer_init(loop, &e->tick);
 	e->tick.data = e;
-	e->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	e->ssl_ctx = ident_SSL_CTX_new(ident_TLS_client_method());
 	if (!e->ssl_ctx) {
 		free(e->queue);
 		uv_close((uv_handle_t *)&e->tick, NULL);
@@ -959,9 +966,9 @@ int ident_engine_open(struct ident_engine **out, uv_loop_t *loop, const struct i
 	}
 	/* Old devices speak old TLS with weak keys: identification needs to hear them. Nothing
 	 * secret travels over these connections. */
-	SSL_CTX_set_verify(e->ssl_ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_security_level(e->ssl_ctx, 0);
-	SSL_CTX_set_min_proto_version(e->ssl_ctx, TLS1_VERSION);
+	ident_SSL_CTX_set_verify(e->ssl_ctx, SSL_VERIFY_NONE, NULL);
+	ident_SSL_CTX_set_security_level(e->ssl_ctx, 0);
+	ident_SSL_CTX_ctrl(e->ssl_ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_VERSION, NULL);
 	*out = e;
 	return 0;
 }
@@ -1023,7 +1030,7 @@ static void on_tick_closed(uv_handle_t *h)
 	struct ident_engine *e = h->data;
 	if (e->closed_cb)
 		e->closed_cb(e->closed_arg);
-	SSL_CTX_free(e->ssl_ctx);
+	ident_SSL_CTX_free(e->ssl_ctx);
 	free(e->queue);
 	free(e);
 }

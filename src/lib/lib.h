@@ -147,4 +147,44 @@ int lib_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
  * fsync, rename, with the given mode. A reader never sees a half-written path. */
 int lib_write_file_atomic(const char *path, const void *p, size_t n, int mode);
 
+/* ---- optional shared libraries, opened on first use (dl.c) ----
+ * Libraries that only some subcommands need (libpq, libcurl, libmicrohttpd, YARA, libtlsh,
+ * libpcap, libssl) are not linked: each area lists the functions it calls in one small header
+ * (core/pg_dl.h, ...) as an X-macro of (prefix, symbol) pairs, which declares one function
+ * pointer per symbol, named prefix##symbol (core_PQexec) and typed from the library's own
+ * header. The first call of the area's load function opens the library by its soname and
+ * fills every pointer; a missing library or symbol is an error that names the Debian package
+ * to install. Loading is thread-safe and happens once; the pointers never change afterwards. */
+struct lib_dl_sym {
+	const char *name;
+	void **fn;
+};
+struct lib_dl {
+	const char *soname;  /* "libpq.so.5" */
+	const char *package; /* the Debian package that ships it: "libpq5" */
+	const struct lib_dl_sym *syms;
+	size_t nsyms;
+	/* state, guarded by dl.c's lock */
+	void *handle;
+	char err[256];
+};
+/* Opens dl's library and resolves its symbols once; 0, or -ENOENT with err set ("libpq.so.5:
+ * ... (install the Debian package libpq5)"), the same answer on every later call. */
+int lib_dl_load(struct lib_dl *dl, char *err, size_t errlen);
+#define LIB_DL_DECLARE(prefix, f) extern __typeof__(f) *prefix##f;
+#define LIB_DL_DEFINE(prefix, f) __typeof__(f) *prefix##f;
+#define LIB_DL_ENTRY(prefix, f) {#f, (void **)&prefix##f},
+/* Defines the pointers of SYMBOLS and `int load(char *err, size_t errlen)` for them. */
+#define LIB_DL_LIBRARY(load, SONAME, PACKAGE, SYMBOLS) \
+	SYMBOLS(LIB_DL_DEFINE) \
+	static const struct lib_dl_sym load##_syms[] = {SYMBOLS(LIB_DL_ENTRY)}; \
+	static struct lib_dl load##_dl = {.soname = SONAME, \
+					  .package = PACKAGE, \
+					  .syms = load##_syms, \
+					  .nsyms = LIB_ARRAY_LEN(load##_syms)}; \
+	int load(char *err, size_t errlen) \
+	{ \
+		return lib_dl_load(&load##_dl, err, errlen); \
+	}
+
 #endif

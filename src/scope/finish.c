@@ -130,9 +130,34 @@ static void finish_os(struct scope_engine *e, struct scope_report *r)
 	qsort(r->os, r->nos, sizeof(*r->os), cmp_os);
 }
 
+/* Where the tables' memory is, with --log-level debug (docs/scope.md, "memory"). */
+static void log_table_bytes(const struct scope_engine *e)
+{
+	if (log_get_level() > LOG_DEBUG)
+		return;
+	uint64_t src = 0, pair = 0, scan = 0, other = 0, ports = NPORTS * 16ull;
+	for (int k = 0; k < e->nb; k++) {
+		const struct back *b = &e->b[k];
+		src += scope_srctab_bytes(&b->src) + b->capivsrc * 4;
+		pair += scope_tab_bytes(&b->pair);
+		scan += scope_scan_bytes(b);
+		ports += 2ull * NPORTS * 4;
+		other += scope_back_bytes(b) - scope_srctab_bytes(&b->src) - b->capivsrc * 4 -
+			 scope_tab_bytes(&b->pair) - scope_scan_bytes(b) - 2ull * NPORTS * 4;
+	}
+	uint64_t dst = scope_tab_bytes(&e->dst) +
+		       (e->dpk ? 4 * e->dark.size + (e->dark.size + 63) / 64 * 8 : 0);
+	log_debug("scope",
+		  "tables (MiB): sources %.1f, pairs %.1f, scan log %.1f, port counters %.1f, "
+		  "destinations %.1f, the rest %.1f",
+		  src / 1048576.0, pair / 1048576.0, scan / 1048576.0, ports / 1048576.0,
+		  dst / 1048576.0, other / 1048576.0);
+}
+
 /* Memory held by the tables at the end (their high-water marks). */
 static uint64_t table_bytes(const struct scope_engine *e)
 {
+	log_table_bytes(e);
 	uint64_t bytes = scope_tab_bytes(&e->dst) +
 			 (e->dpk ? 4 * e->dark.size + (e->dark.size + 63) / 64 * 8 : 0) +
 			 NPORTS * 16ull;

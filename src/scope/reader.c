@@ -4,12 +4,12 @@
  * are decompressed through a FILE cookie that libpcap reads from; live capture is libpcap's. A
  * truncated or corrupt file ends its stream with an error that says where, after the packets before
  * it. */
+#include "scope/pcap_dl.h"
 #include "scope/scope_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <lzma.h>
-#include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -348,16 +348,33 @@ static int set_filter(struct scope_input *in, pcap_t *pc, const char *filter, ch
 {
 	if (!filter)
 		return 0;
-	if (pcap_compile(pc, &in->prog, filter, 1, PCAP_NETMASK_UNKNOWN)) {
-		snprintf(err, errlen, "filter: %s", pcap_geterr(pc));
+	if (scope_pcap_compile(pc, &in->prog, filter, 1, PCAP_NETMASK_UNKNOWN)) {
+		snprintf(err, errlen, "filter: %s", scope_pcap_geterr(pc));
 		return -EINVAL;
 	}
 	in->have_prog = true;
-	if (pc == in->pc && pcap_setfilter(pc, &in->prog)) {
-		snprintf(err, errlen, "filter: %s", pcap_geterr(pc));
+	if (pc == in->pc && scope_pcap_setfilter(pc, &in->prog)) {
+		snprintf(err, errlen, "filter: %s", scope_pcap_geterr(pc));
 		return -EINVAL;
 	}
 	return 0;
+}
+
+LIB_DL_LIBRARY(scope_pcap_load, SCOPE_PCAP_SONAME, SCOPE_PCAP_PACKAGE, SCOPE_PCAP_SYMBOLS)
+
+/* A filter on the classic path: compiled by libpcap for a "dead" handle of the file's link
+ * type, run by scope_pcap_offline_filter on each record. */
+static int classic_filter(struct scope_input *in, const char *filter, char *err, size_t errlen)
+{
+	int rc = scope_pcap_load(err, errlen);
+	if (rc)
+		return rc;
+	in->dead = scope_pcap_open_dead(in->linktype, 65535);
+	if (!in->dead) {
+		snprintf(err, errlen, "filter: cannot start libpcap");
+		return -EINVAL;
+	}
+	return set_filter(in, in->dead, filter, err, errlen);
 }
 
 int scope_input_open(struct scope_input **out, const char *path, const char *filter, char *err,
@@ -407,14 +424,13 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 			goto fail;
 		}
 		in->bpos = 24;
-		if (filter) {
-			in->dead = pcap_open_dead(in->linktype, 65535);
-			if (!in->dead || (rc = set_filter(in, in->dead, filter, err, errlen)))
-				goto fail;
-		}
+		if (filter && (rc = classic_filter(in, filter, err, errlen)))
+			goto fail;
 		*out = in;
 		return 0;
 	}
+	if ((rc = scope_pcap_load(err, errlen)))
+		goto fail;
 	if (comp == COMP_NONE) {
 		in->cf = fdopen(fd, "rb");
 		if (!in->cf) {
@@ -429,7 +445,8 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 		}
 	}
 	fd = -1;
-	in->pc = pcap_fopen_offline_with_tstamp_precision(in->cf, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	in->pc = scope_pcap_fopen_offline_with_tstamp_precision(in->cf, PCAP_TSTAMP_PRECISION_NANO,
+								ebuf);
 	if (!in->pc) {
 		if (in->dec && in->dec->err[0])
 			snprintf(err, errlen, "%s: %s", path, in->dec->err);
@@ -440,11 +457,11 @@ int scope_input_open(struct scope_input **out, const char *path, const char *fil
 		goto fail;
 	}
 	in->nano = true;
-	in->linktype = pcap_datalink(in->pc);
+	in->linktype = scope_pcap_datalink(in->pc);
 	if (!scope_link_supported(in->linktype)) {
 		snprintf(err, errlen, "%s: unsupported link type %s", path,
-			 pcap_datalink_val_to_name(in->linktype)
-				 ? pcap_datalink_val_to_name(in->linktype)
+			 scope_pcap_datalink_val_to_name(in->linktype)
+				 ? scope_pcap_datalink_val_to_name(in->linktype)
 				 : "?");
 		goto fail;
 	}
@@ -467,41 +484,46 @@ int scope_input_live(struct scope_input **out, const char *iface, const char *fi
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	in->live = true;
 	in->nano = true;
-	in->pc = pcap_create(iface, ebuf);
+	int rc = scope_pcap_load(err, errlen);
+	if (rc) {
+		free(in);
+		return rc;
+	}
+	in->pc = scope_pcap_create(iface, ebuf);
 	if (!in->pc) {
 		snprintf(err, errlen, "%s: %s", iface, ebuf);
 		free(in);
 		return -EINVAL;
 	}
-	pcap_set_snaplen(in->pc, LIVE_SNAPLEN);
-	pcap_set_promisc(in->pc, 1);
-	pcap_set_timeout(in->pc, LIVE_TIMEOUT_MS);
-	pcap_set_immediate_mode(in->pc, 1);
-	pcap_set_buffer_size(in->pc, LIVE_BUFFER);
-	pcap_set_tstamp_precision(in->pc, PCAP_TSTAMP_PRECISION_NANO);
-	int s = pcap_activate(in->pc);
+	scope_pcap_set_snaplen(in->pc, LIVE_SNAPLEN);
+	scope_pcap_set_promisc(in->pc, 1);
+	scope_pcap_set_timeout(in->pc, LIVE_TIMEOUT_MS);
+	scope_pcap_set_immediate_mode(in->pc, 1);
+	scope_pcap_set_buffer_size(in->pc, LIVE_BUFFER);
+	scope_pcap_set_tstamp_precision(in->pc, PCAP_TSTAMP_PRECISION_NANO);
+	int s = scope_pcap_activate(in->pc);
 	if (s < 0) {
-		snprintf(err, errlen, "%s: %s", iface, pcap_geterr(in->pc));
+		snprintf(err, errlen, "%s: %s", iface, scope_pcap_geterr(in->pc));
 		scope_input_close(in);
 		return -EINVAL;
 	}
-	if (pcap_get_tstamp_precision(in->pc) != PCAP_TSTAMP_PRECISION_NANO)
+	if (scope_pcap_get_tstamp_precision(in->pc) != PCAP_TSTAMP_PRECISION_NANO)
 		in->nano = false;
-	in->linktype = pcap_datalink(in->pc);
+	in->linktype = scope_pcap_datalink(in->pc);
 	if (!scope_link_supported(in->linktype)) {
 		snprintf(err, errlen, "%s: unsupported link type %d", iface, in->linktype);
 		scope_input_close(in);
 		return -EINVAL;
 	}
-	int rc = set_filter(in, in->pc, filter, err, errlen);
+	rc = set_filter(in, in->pc, filter, err, errlen);
 	if (rc) {
 		scope_input_close(in);
 		return rc;
 	}
 	/* Non-blocking reads and our own poll(): in immediate mode libpcap's read timeout does not
 	 * apply, and the interval clock must tick when no packet comes. */
-	in->livefd = pcap_get_selectable_fd(in->pc);
-	if (in->livefd < 0 || pcap_setnonblock(in->pc, 1, ebuf) < 0) {
+	in->livefd = scope_pcap_get_selectable_fd(in->pc);
+	if (in->livefd < 0 || scope_pcap_setnonblock(in->pc, 1, ebuf) < 0) {
 		snprintf(err, errlen, "%s: cannot poll the capture", iface);
 		scope_input_close(in);
 		return -EINVAL;
@@ -552,7 +574,7 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 			in->bpos += 16 + (size_t)caplen;
 			if (in->have_prog) {
 				struct pcap_pkthdr ph = {.caplen = caplen, .len = f->len};
-				if (!pcap_offline_filter(&in->prog, &ph, f->data))
+				if (!scope_pcap_offline_filter(&in->prog, &ph, f->data))
 					continue;
 			}
 			return 1;
@@ -562,7 +584,7 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 		return 0;
 	struct pcap_pkthdr *ph;
 	const u_char *data;
-	int r = pcap_next_ex(in->pc, &ph, &data);
+	int r = scope_pcap_next_ex(in->pc, &ph, &data);
 	if (r == 0 && in->live) {
 		struct pollfd pfd = {.fd = in->livefd, .events = POLLIN};
 		int pr = poll(&pfd, 1, LIVE_TIMEOUT_MS);
@@ -572,7 +594,7 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 		}
 		if (pr <= 0 || in->stop)
 			return in->stop ? 0 : -2;
-		r = pcap_next_ex(in->pc, &ph, &data);
+		r = scope_pcap_next_ex(in->pc, &ph, &data);
 	}
 	if (r == 1) {
 		/* libpcap's pcapng reader gives 64-bit seconds a file may set to anything: kept
@@ -593,7 +615,7 @@ int scope_input_next(struct scope_input *in, struct scope_frame *f, char *err, s
 	if (in->dec && in->dec->err[0])
 		snprintf(err, errlen, "%s", in->dec->err);
 	else
-		snprintf(err, errlen, "%s", pcap_geterr(in->pc));
+		snprintf(err, errlen, "%s", scope_pcap_geterr(in->pc));
 	return -1;
 }
 
@@ -622,7 +644,7 @@ static inline __attribute__((always_inline)) int batch_records(struct scope_inpu
 		pos += 16 + (size_t)caplen;
 		if (filter) {
 			struct pcap_pkthdr ph = {.caplen = caplen, .len = o->len};
-			if (!pcap_offline_filter(&in->prog, &ph, o->data))
+			if (!scope_pcap_offline_filter(&in->prog, &ph, o->data))
 				continue;
 		}
 		n++;
@@ -664,8 +686,8 @@ void scope_input_progress(const struct scope_input *in, uint64_t *done, uint64_t
 		*done = in->bbase + in->bpos;
 	else if (in->dec)
 		*done = in->dec->gz ? (uint64_t)gzoffset(in->dec->gz) : in->dec->consumed;
-	else if (in->pc && !in->live && pcap_file(in->pc))
-		*done = (uint64_t)ftell(pcap_file(in->pc));
+	else if (in->pc && !in->live && scope_pcap_file(in->pc))
+		*done = (uint64_t)ftell(scope_pcap_file(in->pc));
 	else
 		*done = 0;
 	if (*done > *total)
@@ -676,7 +698,7 @@ void scope_input_breakloop(struct scope_input *in)
 {
 	in->stop = 1;
 	if (in->pc)
-		pcap_breakloop(in->pc);
+		scope_pcap_breakloop(in->pc);
 }
 
 void scope_input_close(struct scope_input *in)
@@ -684,11 +706,11 @@ void scope_input_close(struct scope_input *in)
 	if (!in)
 		return;
 	if (in->have_prog)
-		pcap_freecode(&in->prog);
+		scope_pcap_freecode(&in->prog);
 	if (in->dead)
-		pcap_close(in->dead);
+		scope_pcap_close(in->dead);
 	if (in->pc)
-		pcap_close(in->pc); /* closes the FILE (and the cookie) it was opened on */
+		scope_pcap_close(in->pc); /* closes the FILE (and the cookie) it was opened on */
 	else if (in->cf)
 		fclose(in->cf);
 	free(in->dec);

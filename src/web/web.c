@@ -4,12 +4,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "web/mhd_dl.h"
 #include "web/web_int.h"
 
 #define WEB_COOKIE "mitsu_token"
@@ -57,13 +57,13 @@ sqlite3 *web_db(struct web_server *w)
 
 static void security_headers(struct MHD_Response *r)
 {
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy", csp);
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
-	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+	web_MHD_add_response_header(r, "Cache-Control", "no-store");
+	web_MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	web_MHD_add_response_header(r, "Content-Security-Policy", csp);
+	web_MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	web_MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	web_MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+	web_MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct web_reply *rep,
@@ -71,13 +71,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct web_reply *re
 {
 	size_t len;
 	uint8_t *body = buf_steal(&rep->body, &len);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(r, "Content-Type", rep->type);
+	struct MHD_Response *r =
+		web_MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	web_MHD_add_response_header(r, "Content-Type", rep->type);
 	security_headers(r);
 	if (cookie)
-		MHD_add_response_header(r, "Set-Cookie", cookie);
-	enum MHD_Result rc = MHD_queue_response(c, rep->status, r);
-	MHD_destroy_response(r);
+		web_MHD_add_response_header(r, "Set-Cookie", cookie);
+	enum MHD_Result rc = web_MHD_queue_response(c, rep->status, r);
+	web_MHD_destroy_response(r);
 	return rc;
 }
 
@@ -104,13 +105,13 @@ static int token_check(struct web_server *w, struct MHD_Connection *c)
 {
 	if (!w->token[0])
 		return 0;
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *auth = web_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	if (auth && lib_str_prefix(auth, "Bearer ") && same_secret(auth + 7, w->token))
 		return 0;
-	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, WEB_COOKIE);
+	const char *cookie = web_MHD_lookup_connection_value(c, MHD_COOKIE_KIND, WEB_COOKIE);
 	if (cookie && same_secret(cookie, w->token))
 		return 0;
-	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+	const char *arg = web_MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
 	if (arg && same_secret(arg, w->token))
 		return 1;
 	return -1;
@@ -122,7 +123,7 @@ static bool host_ok(struct web_server *w, struct MHD_Connection *c)
 {
 	if (w->token[0])
 		return true;
-	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	const char *host = web_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
 	if (!host)
 		return true; /* HTTP/1.0 */
 	char h[64];
@@ -177,14 +178,14 @@ static enum MHD_Result send_pcap(struct web_server *w, struct MHD_Connection *c,
 			close(fd);
 		return send_text(c, 404, "no capture for this sample");
 	}
-	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	struct MHD_Response *r = web_MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
 	char disp[128];
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%.16s-capture.pcap\"", sha);
-	MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
-	MHD_add_response_header(r, "Content-Disposition", disp);
+	web_MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
+	web_MHD_add_response_header(r, "Content-Disposition", disp);
 	security_headers(r);
-	enum MHD_Result ret = MHD_queue_response(c, 200, r);
-	MHD_destroy_response(r);
+	enum MHD_Result ret = web_MHD_queue_response(c, 200, r);
+	web_MHD_destroy_response(r);
 	return ret;
 }
 
@@ -203,7 +204,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct web_query q;
 	web_query_init(&q);
 	struct args_ctx a = {.q = &q, .now = lib_real_us() / 1000000};
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &a);
+	web_MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &a);
 	if (a.bad)
 		return send_text(c, 400, a.err);
 	struct web_route r;
@@ -246,6 +247,8 @@ static bool token_chars_ok(const char *t)
 	return true;
 }
 
+LIB_DL_LIBRARY(web_mhd_load, WEB_MHD_SONAME, WEB_MHD_PACKAGE, WEB_MHD_SYMBOLS)
+
 int web_start(struct web_server **out, const struct core_config *cfg)
 {
 	*out = NULL;
@@ -257,6 +260,11 @@ int web_start(struct web_server **out, const struct core_config *cfg)
 	if (lib_parse_hostport(listen, host, sizeof(host), &port)) {
 		log_error("web", "web.listen must be ADDR:PORT, not %s", listen);
 		return -EINVAL;
+	}
+	char why[256];
+	if (web_mhd_load(why, sizeof(why))) {
+		log_error("web", "cannot load libmicrohttpd: %s", why);
+		return -ENOENT;
 	}
 	const char *token = core_cfg_str(cfg, OPT_WEB_TOKEN);
 	if (!is_loopback(host) && !token[0]) {
@@ -287,7 +295,7 @@ int web_start(struct web_server **out, const struct core_config *cfg)
 	w->sensor = xstrdup(core_cfg_str(cfg, OPT_SENSOR_NAME));
 	w->location_db = xstrdup(core_cfg_str(cfg, OPT_SCOPE_LOCATION_DB));
 	w->refresh = (int)core_cfg_int(cfg, OPT_WEB_REFRESH);
-	w->daemon = MHD_start_daemon(
+	w->daemon = web_MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_CONNECTION_TIMEOUT,
@@ -298,7 +306,7 @@ int web_start(struct web_server **out, const struct core_config *cfg)
 		return -EADDRINUSE;
 	}
 	const union MHD_DaemonInfo *info =
-		MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT);
+		web_MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	w->port = info ? info->port : port;
 	log_info("web", "dashboard on http://%s/%s", listen, token[0] ? " (token required)" : "");
 	*out = w;
@@ -315,7 +323,7 @@ void web_stop(struct web_server *w)
 	if (!w)
 		return;
 	if (w->daemon)
-		MHD_stop_daemon(w->daemon);
+		web_MHD_stop_daemon(w->daemon);
 	sqlite3_close(w->db);
 	free(w->data_dir);
 	free(w->token);

@@ -10,6 +10,8 @@
 
 #include "lib/lib.h"
 
+#include <zlib.h>
+
 static void test_buf_limit(void **state)
 {
 	struct buf b;
@@ -106,12 +108,57 @@ static void test_uuid(void **state)
 	assert_true(ms <= now && now - ms < 5000);
 }
 
+/* lib_dl_load: a library found (its function called through the pointer), a library that is
+ * not installed and a symbol it lacks, each answered the same way on a second call. */
+static const char *(*dl_zlib_version)(void);
+static void *dl_missing_fn;
+
+static void test_dl(void **state)
+{
+	char err[256] = "";
+	const struct lib_dl_sym ok_syms[] = {{"zlibVersion", (void **)&dl_zlib_version}};
+	struct lib_dl ok = {
+		.soname = "libz.so.1", .package = "zlib1g", .syms = ok_syms, .nsyms = 1};
+	assert_int_equal(lib_dl_load(&ok, err, sizeof(err)), 0);
+	assert_non_null(dl_zlib_version);
+	assert_string_equal(dl_zlib_version(), zlibVersion());
+	assert_int_equal(lib_dl_load(&ok, err, sizeof(err)), 0);
+
+	const struct lib_dl_sym none_syms[] = {{"f", &dl_missing_fn}};
+	struct lib_dl none = {.soname = "libmitsu-absent.so.9",
+			      .package = "mitsu-absent9",
+			      .syms = none_syms,
+			      .nsyms = 1};
+	for (int k = 0; k < 2; k++) {
+		err[0] = '\0';
+		assert_int_equal(lib_dl_load(&none, err, sizeof(err)), -ENOENT);
+		assert_non_null(strstr(err, "libmitsu-absent.so.9"));
+		assert_non_null(strstr(err, "install the Debian package mitsu-absent9"));
+	}
+
+	const struct lib_dl_sym bad_syms[] = {{"zlibVersion", (void **)&dl_zlib_version},
+					      {"mitsu_no_such_function", &dl_missing_fn}};
+	struct lib_dl bad = {
+		.soname = "libz.so.1", .package = "zlib1g", .syms = bad_syms, .nsyms = 2};
+	for (int k = 0; k < 2; k++) {
+		err[0] = '\0';
+		assert_int_equal(lib_dl_load(&bad, err, sizeof(err)), -ENOENT);
+		assert_non_null(strstr(err, "no symbol mitsu_no_such_function"));
+		assert_non_null(strstr(err, "zlib1g"));
+	}
+	assert_null(dl_missing_fn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_limit),      cmocka_unit_test(test_hashes),
-		cmocka_unit_test(test_siphash_vector), cmocka_unit_test(test_time),
-		cmocka_unit_test(test_parse),          cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_hashes),
+		cmocka_unit_test(test_siphash_vector),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_dl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
