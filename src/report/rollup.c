@@ -24,6 +24,15 @@
 
 /* The layout of report.db; a different one is emptied and rebuilt. */
 #define ROLL_VERSION 1
+/* Where a new roll-up starts: the earliest time among the first events stored and the
+ * sessions. Hours before it are read raw (a window's first edge), so a later start costs time,
+ * never exactness. */
+#define ROLL_FIRST_IDS 1000
+#define ROLL_FIRST_SQL \
+	"SELECT min(t) FROM (SELECT min(timestamp) AS t FROM (SELECT timestamp FROM store.events" \
+	" ORDER BY id LIMIT " LIB_STR(ROLL_FIRST_IDS) ") UNION ALL SELECT min(start) FROM" \
+						      " store.sessions)"
+
 /* The hour a text timestamp (the store's RFC 3339) falls in, as unix seconds. */
 #define ROLL_HOUR(col) "CAST(strftime('%s', substr(" col ", 1, 13) || ':00:00') AS INTEGER)"
 
@@ -345,18 +354,21 @@ static int wipe(sqlite3 *db)
 }
 
 /* The progress: hours [first, until) of events (ev_) and sessions (ss_) are rolled up. A new
- * roll-up (or one of another layout, or of another store) starts at the store's first hour. */
+ * roll-up (or one of another layout, or of another store: its first event differs) starts at
+ * the store's first hour (ROLL_FIRST_SQL). */
 static int progress(sqlite3 *db, int64_t *ev_until, int64_t *ss_until)
 {
-	int64_t v, first;
+	int64_t v, id1, first;
 	bool fresh = !meta_get(db, "main", "version", &v) || v != ROLL_VERSION;
-	bool have_first = first_value(db, "SELECT timestamp FROM store.events ORDER BY id LIMIT 1",
-				      true, &first);
-	if (!fresh && have_first && (!meta_get(db, "main", "store_first", &v) || v != first))
-		fresh = true; /* another store under the same roll-up */
+	bool have = first_value(db, "SELECT timestamp FROM store.events ORDER BY id LIMIT 1", true,
+				&id1);
+	if (!fresh && have && (!meta_get(db, "main", "store_first", &v) || v != id1))
+		fresh = true;
 	int rc = fresh ? wipe(db) : 0;
-	if (!rc && fresh && have_first) {
-		rc = meta_set(db, "store_first", first);
+	if (!rc && fresh && have) {
+		if (!first_value(db, ROLL_FIRST_SQL, true, &first))
+			first = id1; /* a store without sessions */
+		rc = meta_set(db, "store_first", id1);
 		first = floor_hour(first - REPORT_ID_SLACK);
 		rc = rc ? rc : meta_set(db, "ev_first", first);
 		rc = rc ? rc : meta_set(db, "ev_until", first);
@@ -493,6 +505,8 @@ bool report_rollup_attach(sqlite3 *db, const char *data_dir)
 	if (ok) {
 		char *sql = sqlite3_mprintf("ATTACH %Q AS roll", path);
 		ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+		if (!ok)
+			log_debug("report", "roll-up: %s", sqlite3_errmsg(db));
 		sqlite3_free(sql);
 	}
 	free(path);
@@ -538,6 +552,14 @@ void report_rollup_window(struct report_ctx *c)
 		c->roll_ids[3] = hi;
 	}
 	c->roll_sessions = covered(c, "ss", &c->roll_ss[0], &c->roll_ss[1]);
+	log_debug("report",
+		  "roll-up: events %s [%lld, %lld) (edge ids [%lld, %lld), [%lld, %lld)),"
+		  " sessions %s [%lld, %lld)",
+		  c->roll_events ? "in" : "not in", (long long)c->roll_ev[0],
+		  (long long)c->roll_ev[1], (long long)c->roll_ids[0], (long long)c->roll_ids[1],
+		  (long long)c->roll_ids[2], (long long)c->roll_ids[3],
+		  c->roll_sessions ? "in" : "not in", (long long)c->roll_ss[0],
+		  (long long)c->roll_ss[1]);
 }
 
 bool report_rollup_use(struct report_ctx *c, bool sessions)
