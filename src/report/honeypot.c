@@ -63,20 +63,19 @@ static void hosts_by_device(struct report_ctx *c)
 	report_emit_table(
 		c, "honeypot",
 		hp_query(c, "Attacking hosts by device (distinct source addresses)",
-			 HP_SQL(
-				 HP_BY_SOURCE("profile", ", max(tried > 0) AS t, max(logged > 0) "
-							 "AS l,"
-							 " max(ran > 0) AS r, max(fetched > 0) AS "
-							 "d") "SELECT profile, sum(n), "
-							      "count(src_ip),"
-							      " count(CASE WHEN t THEN src_ip "
-							      "END), count(CASE WHEN l THEN src_ip "
-							      "END),"
-							      " count(CASE WHEN r THEN src_ip "
-							      "END), count(CASE WHEN d THEN src_ip "
-							      "END)"
-							      " FROM g GROUP BY 1 ORDER BY 3 DESC, "
-							      "1"),
+			 HP_SQL(HP_BY_SOURCE("profile", ", max(tried > 0) AS t, max(logged > 0) "
+							"AS l,"
+							" max(ran > 0) AS r, max(fetched > 0) AS "
+							"d") "SELECT profile, sum(n), "
+							     "count(src_ip),"
+							     " count(CASE WHEN t THEN src_ip "
+							     "END), count(CASE WHEN l THEN src_ip "
+							     "END),"
+							     " count(CASE WHEN r THEN src_ip "
+							     "END), count(CASE WHEN d THEN src_ip "
+							     "END)"
+							     " FROM g GROUP BY 1 ORDER BY 3 DESC, "
+							     "1"),
 			 "siiiiii", names),
 		"the shape of the seed's WebUI table (§2): hosts with requests, trying to log in, "
 		"logged in, doing device-specific access");
