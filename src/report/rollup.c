@@ -574,19 +574,21 @@ void report_rollup_bind(struct report_ctx *c, sqlite3_stmt *q)
 	if (np < 9)
 		return;
 	report_rollup_window(c);
-	const int64_t *ev = c->roll_ev, *ss = c->roll_ss;
-	char t[4][LIB_RFC3339_LEN];
-	rfc3339(ev[0], t[0]);
-	rfc3339(ev[1], t[1]);
-	rfc3339(ss[0], t[2]);
-	rfc3339(ss[1], t[3]);
-	const int64_t ints[] = {
-		ev[0],          ev[1],          0,     0,    c->roll_ids[0], c->roll_ids[1],
-		c->roll_ids[2], c->roll_ids[3], ss[0], ss[1]};
+	/* ?9 to ?20 in order: unix seconds (i), or the same instant as text (t). */
+	const struct {
+		char kind;
+		int64_t v;
+	} p[] = {{'i', c->roll_ev[0]},  {'i', c->roll_ev[1]},  {'t', c->roll_ev[0]},
+		 {'t', c->roll_ev[1]},  {'i', c->roll_ids[0]}, {'i', c->roll_ids[1]},
+		 {'i', c->roll_ids[2]}, {'i', c->roll_ids[3]}, {'i', c->roll_ss[0]},
+		 {'i', c->roll_ss[1]},  {'t', c->roll_ss[0]},  {'t', c->roll_ss[1]}};
 	for (int i = 9; i <= np && i <= REPORT_P_LAST; i++) {
-		if (i == 11 || i == 12 || i == 19 || i == 20)
-			sqlite3_bind_text(q, i, t[i < 19 ? i - 11 : i - 17], -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_int64(q, i, ints[i - 9 < 10 ? i - 9 : 0]);
+		char t[LIB_RFC3339_LEN];
+		if (p[i - 9].kind == 't') {
+			rfc3339(p[i - 9].v, t);
+			sqlite3_bind_text(q, i, t, -1, SQLITE_TRANSIENT);
+		} else {
+			sqlite3_bind_int64(q, i, p[i - 9].v);
+		}
 	}
 }
