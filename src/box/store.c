@@ -16,16 +16,30 @@ static const char schema[] =
 	"  scan INTEGER NOT NULL, lan_attack INTEGER NOT NULL, ddos INTEGER NOT NULL,"
 	"  killer INTEGER NOT NULL, persistence INTEGER NOT NULL, cnc INTEGER NOT NULL,"
 	"  verdict TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS box_results_sha256 ON box_results(sha256, id);"
+	/* (sha256, id, and the columns the reports count): a sample's latest verdict, and the
+	 * latest verdicts' counts read from the index alone (box_latest below), not from rows
+	 * that carry the whole verdict JSON. It replaces box_results_sha256 (sha256, id). */
+	"CREATE INDEX IF NOT EXISTS box_results_latest ON box_results(sha256, id, arch, family,"
+	"  seconds, dynamic, scan, lan_attack, ddos, cnc);"
+	"DROP INDEX IF EXISTS box_results_sha256;"
 	"CREATE TABLE IF NOT EXISTS box_cnc ("
 	"  result INTEGER NOT NULL, sha256 TEXT NOT NULL,"
 	"  host TEXT, ip TEXT, port INTEGER, protocol TEXT);"
 	"CREATE INDEX IF NOT EXISTS box_cnc_host ON box_cnc(host);"
+	/* An address as C&C or DDoS target (mitsu ip): box_cnc by ip, and the few verdicts that
+	 * saw a DDoS without reading every verdict. */
+	"CREATE INDEX IF NOT EXISTS box_cnc_ip ON box_cnc(ip);"
+	"CREATE INDEX IF NOT EXISTS box_results_ddos ON box_results(ddos) WHERE ddos = 1;"
 	"CREATE TABLE IF NOT EXISTS box_dns (result INTEGER NOT NULL, sha256 TEXT NOT NULL, name "
 	"TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS box_dns_name ON box_dns(name);"
-	"CREATE VIEW IF NOT EXISTS box_latest AS SELECT * FROM box_results"
-	"  WHERE id IN (SELECT MAX(id) FROM box_results GROUP BY sha256);";
+	/* The latest verdict of each sample: no later one of the same sample (one look-up in
+	 * box_results_latest each). Made again at every open, as its first form (id IN (SELECT
+	 * MAX(id) ... GROUP BY sha256)) read every row. */
+	"DROP VIEW IF EXISTS box_latest;"
+	"CREATE VIEW box_latest AS SELECT * FROM box_results r"
+	"  WHERE NOT EXISTS (SELECT 1 FROM box_results x WHERE x.sha256 = r.sha256 AND x.id > "
+	"r.id);";
 
 int box_store_schema(struct core_store *st)
 {

@@ -20,12 +20,68 @@ static const char schema[] =
 	"  filetype TEXT NOT NULL, arch TEXT NOT NULL,"
 	"  first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
 	"  times_seen INTEGER NOT NULL DEFAULT 1);"
+	/* (first_seen, sha256, last_seen): the samples list in its default order without a
+	 * sort, and the window's count from the index alone. (arch, filetype, first_seen,
+	 * last_seen, times_seen): samples by CPU from the index alone. The upsert of a sample seen
+	 * again rewrites its entry in both (last_seen, times_seen): once per download, never per
+	 * event. */
+	"CREATE INDEX IF NOT EXISTS samples_first_seen ON samples(first_seen, sha256, last_seen);"
+	"CREATE INDEX IF NOT EXISTS samples_arch"
+	"  ON samples(arch, filetype, first_seen, last_seen, times_seen);"
 	"CREATE TABLE IF NOT EXISTS sample_sources ("
 	"  id INTEGER PRIMARY KEY,"
 	"  sha256 TEXT NOT NULL,"
 	"  seen TEXT NOT NULL,"
 	"  source TEXT, method TEXT, url TEXT, src_ip TEXT, session TEXT, destfile TEXT);"
-	"CREATE INDEX IF NOT EXISTS sample_sources_sha256 ON sample_sources(sha256);";
+	/* (sha256, source, method) replaces sample_sources_sha256, its prefix: a sample's
+	 * sources, and whether a sample came by a method before (the trigger below). */
+	"CREATE INDEX IF NOT EXISTS sample_sources_sha256_method"
+	"  ON sample_sources(sha256, source, method);"
+	"DROP INDEX IF EXISTS sample_sources_sha256;"
+	/* (src_ip, source, method): what an address delivered (mitsu ip), and whether a host
+	 * delivered by a method before. (seen): the sources of a time window. */
+	"CREATE INDEX IF NOT EXISTS sample_sources_src_ip ON sample_sources(src_ip, source, "
+	"method);"
+	"CREATE INDEX IF NOT EXISTS sample_sources_seen ON sample_sources(seen);"
+	/* Samples by delivery method over the whole store, kept by triggers as sources are
+	 * written (once per download, never per event): the distinct samples and hosts of each
+	 * source/method and its number of sources. A NULL source or method counts as '?', a NULL
+	 * address as no host, as count(DISTINCT) over sample_sources does. A store made before
+	 * these triggers gets its counts from its rows once, in the transaction that adds them. */
+	"CREATE TABLE IF NOT EXISTS sample_methods ("
+	"  source TEXT NOT NULL, method TEXT NOT NULL,"
+	"  samples INTEGER NOT NULL DEFAULT 0, hosts INTEGER NOT NULL DEFAULT 0,"
+	"  sources INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (source, method));"
+	"DELETE FROM sample_methods WHERE NOT EXISTS (SELECT 1 FROM sqlite_master"
+	"  WHERE type = 'trigger' AND name = 'sample_sources_count');"
+	"INSERT INTO sample_methods(source, method, samples, hosts, sources)"
+	"  SELECT ifnull(source, '?'), ifnull(method, '?'), count(DISTINCT sha256),"
+	"  count(DISTINCT src_ip), count(*) FROM sample_sources"
+	"  WHERE NOT EXISTS (SELECT 1 FROM sqlite_master"
+	"  WHERE type = 'trigger' AND name = 'sample_sources_count') GROUP BY 1, 2;"
+	"CREATE TRIGGER IF NOT EXISTS sample_sources_count AFTER INSERT ON sample_sources BEGIN"
+	"  INSERT INTO sample_methods(source, method)"
+	"  VALUES (ifnull(new.source, '?'), ifnull(new.method, '?')) ON CONFLICT DO NOTHING;"
+	"  UPDATE sample_methods SET sources = sources + 1,"
+	"  samples = samples + NOT EXISTS (SELECT 1 FROM sample_sources WHERE"
+	"  sha256 = new.sha256 AND ifnull(source, '?') = ifnull(new.source, '?') AND"
+	"  ifnull(method, '?') = ifnull(new.method, '?') AND id <> new.id),"
+	"  hosts = hosts + (new.src_ip IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sample_sources"
+	"  WHERE src_ip = new.src_ip AND ifnull(source, '?') = ifnull(new.source, '?') AND"
+	"  ifnull(method, '?') = ifnull(new.method, '?') AND id <> new.id))"
+	"  WHERE source = ifnull(new.source, '?') AND method = ifnull(new.method, '?');"
+	"END;"
+	"CREATE TRIGGER IF NOT EXISTS sample_sources_uncount AFTER DELETE ON sample_sources BEGIN"
+	"  UPDATE sample_methods SET sources = sources - 1,"
+	"  samples = samples - NOT EXISTS (SELECT 1 FROM sample_sources WHERE"
+	"  sha256 = old.sha256 AND ifnull(source, '?') = ifnull(old.source, '?') AND"
+	"  ifnull(method, '?') = ifnull(old.method, '?')),"
+	"  hosts = hosts - (old.src_ip IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sample_sources"
+	"  WHERE src_ip = old.src_ip AND ifnull(source, '?') = ifnull(old.source, '?') AND"
+	"  ifnull(method, '?') = ifnull(old.method, '?')))"
+	"  WHERE source = ifnull(old.source, '?') AND method = ifnull(old.method, '?');"
+	"END;";
 
 static const char sql_upsert[] =
 	"INSERT INTO samples(sha256, sha1, md5, size, filetype, arch, first_seen, last_seen)"

@@ -20,7 +20,7 @@
 #include "core/core.h"
 #include "report/report.h"
 
-#define IP_SESSIONS 200       /* sessions listed */
+#define IP_SESSIONS 200       /* sessions listed on one page (the context's offset: which) */
 #define IP_AGG_SESSIONS 1000  /* latest sessions whose credentials and commands are counted */
 #define IP_EVENT_SESSIONS 100 /* latest sessions whose events go into the timeline */
 #define IP_ROWS 200           /* rows of the other lists */
@@ -169,60 +169,128 @@ static void geo(struct report_ctx *c, const char *addr, const char *location_db)
 	json_object_set_new(c->json, "geo", g);
 }
 
+/* The dashboard's links to the previous and next page of an address's sessions. */
+static void session_pages(struct report_ctx *c, const char *addr, int off, long long total)
+{
+	if (off == 0 && total <= IP_SESSIONS)
+		return;
+	struct buf url;
+	buf_init(&url, 0);
+	buf_append_str(&url, REPORT_LINK_IP);
+	report_url_encode(&url, addr, strlen(addr));
+	buf_append_str(c->html, "<p class=\"pages\">");
+	if (off > 0) {
+		buf_append_str(c->html, "<a href=\"");
+		report_escape_xml(c->html, (const char *)url.data, url.len);
+		buf_printf(c->html, "?offset=%d\">newer sessions</a> ",
+			   off > IP_SESSIONS ? off - IP_SESSIONS : 0);
+	}
+	if (off + IP_SESSIONS < total) {
+		buf_append_str(c->html, "<a href=\"");
+		report_escape_xml(c->html, (const char *)url.data, url.len);
+		buf_printf(c->html, "?offset=%d\">older sessions</a>", off + IP_SESSIONS);
+	}
+	buf_append_str(c->html, "</p>\n");
+	buf_free(&url);
+}
+
+/* The logins, commands and files of its latest IP_AGG_SESSIONS sessions, read once from events
+ * (through events_session; the unary + keeps the planner off the eventid index, which would
+ * read every login of the store) into a temporary table that the three tables of them read.
+ * Returns the FROM clause of those queries (a WHERE follows, to be continued with AND): the
+ * temporary table, or the events themselves if it could not be made. */
+#define IP_EVENTS_OF(p) \
+	"events WHERE session IN (SELECT session FROM sessions WHERE src_ip = " p \
+	" ORDER BY start DESC LIMIT " LIB_STR(IP_AGG_SESSIONS) ") AND +src_ip = " p
+static const char *latest_events(struct report_ctx *c, const char *addr)
+{
+	static const char direct[] = IP_EVENTS_OF("?5");
+	if (!c->db ||
+	    sqlite3_exec(c->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS ip_events (eventid TEXT, timestamp TEXT,"
+			 " json TEXT); DELETE FROM temp.ip_events",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return direct;
+	sqlite3_stmt *q = prep(
+		c,
+		"INSERT INTO temp.ip_events SELECT eventid, timestamp, json FROM " IP_EVENTS_OF(
+			"?1") " AND +eventid IN ('mitsu.login.success', "
+			      "'mitsu.login.failed', 'mitsu.http.login', "
+			      "'mitsu.command.input', 'mitsu.session.file_download', "
+			      "'mitsu.session.file_download.failed', "
+			      "'mitsu.session.file_upload')",
+		addr);
+	bool ok = q && sqlite3_step(q) == SQLITE_DONE;
+	sqlite3_finalize(q);
+	return ok ? "temp.ip_events WHERE 1" : direct;
+}
+#undef IP_EVENTS_OF
+
 static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl)
 {
 	static const char *const names[] = {"start",    "session",  "protocol",  "port",
 					    "profile",  "duration", "login",     "username",
 					    "password", "commands", "downloads", "end"};
-	report_emit_table(c, "ip_sessions",
-			  report_query(c, "Honeypot sessions",
-				       "SELECT start, session, protocol, dst_port, profile, "
-				       "duration, login, username, password, commands, downloads + "
-				       "uploads, reason FROM sessions WHERE src_ip = ?5"
-				       " ORDER BY start DESC LIMIT " LIB_STR(IP_SESSIONS),
-				       "sssisrissiis", names, addr),
-			  NULL);
-	/* Credentials and commands over its latest sessions, through events(session): the unary +
-	 * keeps the planner off the eventid index, which would read every login of the store. */
-#define IP_SESS \
-	"(SELECT session FROM sessions WHERE src_ip = ?5 ORDER BY start DESC LIMIT " LIB_STR( \
-		IP_AGG_SESSIONS) ")"
+	/* A page of its sessions, newest first, through sessions_src_start: the offset's rows of
+	 * the index are skipped, not sorted. */
+	int off = c->offset > 0 ? c->offset : 0;
+	char *sql = xasprintf("SELECT start, session, protocol, dst_port, profile, duration, login,"
+			      " username, password, commands, downloads + uploads, reason FROM "
+			      "sessions WHERE src_ip = ?5 ORDER BY start DESC LIMIT %d OFFSET %d",
+			      IP_SESSIONS, off);
+	struct report_table *st =
+		report_query(c, "Honeypot sessions", sql, "sssisrissiis", names, addr);
+	free(sql);
+	json_int_t total = json_integer_value(
+		json_object_get(json_object_get(c->json, "honeypot"), "sessions"));
+	size_t shown = report_table_nrows(st);
+	char note[160];
+	if (shown)
+		snprintf(note, sizeof(note), "sessions %d to %lld of %lld, newest first", off + 1,
+			 (long long)off + (long long)shown, (long long)total);
+	else
+		snprintf(note, sizeof(note), "no sessions past %d of %lld", off, (long long)total);
+	json_object_set_new(c->json, "sessions_offset", json_integer(off));
+	json_object_set_new(c->json, "sessions_page", json_integer(IP_SESSIONS));
+	report_emit_table(c, "ip_sessions", st, note);
+	if (c->dashboard && c->html)
+		session_pages(c, addr, off, (long long)total);
+	/* Credentials, commands and files over its latest sessions. */
+	const char *from = latest_events(c, addr);
 	static const char *const cn[] = {"username", "password", "attempts", "accepted"};
-	report_emit_table(
-		c, "ip_credentials",
-		report_query(
-			c, "Credentials it tried",
-			"SELECT json_extract(json, '$.username'), "
-			"json_extract(json, '$.password'), count(*), "
-			"sum(eventid = 'mitsu.login.success') FROM events WHERE "
-			"session IN " IP_SESS " AND +src_ip = ?5 AND +eventid IN "
-			"('mitsu.login.success', 'mitsu.login.failed', "
+	sql = xasprintf("SELECT json_extract(json, '$.username'), json_extract(json, "
+			"'$.password'), count(*), sum(eventid = 'mitsu.login.success') FROM %s"
+			" AND +eventid IN ('mitsu.login.success', 'mitsu.login.failed', "
 			"'mitsu.http.login') GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(IP_ROWS),
-			"ssii", cn, addr),
-		"over its latest " LIB_STR(IP_AGG_SESSIONS) " sessions");
+			from);
+	report_emit_table(c, "ip_credentials",
+			  report_query(c, "Credentials it tried", sql, "ssii", cn, addr),
+			  "over its latest " LIB_STR(IP_AGG_SESSIONS) " sessions");
+	free(sql);
 	static const char *const kn[] = {"command", "times"};
-	report_emit_table(c, "ip_commands",
-			  report_query(c, "Commands it ran",
-				       "SELECT substr(json_extract(json, '$.input'), 1, 300), "
-				       "count(*) FROM events WHERE session IN " IP_SESS
-				       " AND +src_ip = ?5 AND +eventid = 'mitsu.command.input'"
-				       " GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(IP_ROWS),
-				       "si", kn, addr),
+	sql = xasprintf(
+		"SELECT substr(json_extract(json, '$.input'), 1, 300), count(*) FROM %s"
+		" AND +eventid = 'mitsu.command.input' GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(
+			IP_ROWS),
+		from);
+	report_emit_table(c, "ip_commands", report_query(c, "Commands it ran", sql, "si", kn, addr),
 			  NULL);
+	free(sql);
 	static const char *const dn[] = {"time", "event", "URL", "SHA-256", "method", "error"};
-	{
-		struct report_table *t_ip_downloads = report_query(
-			c, "Downloads and uploads in its sessions",
-			"SELECT timestamp, eventid, json_extract(json, '$.url'),"
-			" json_extract(json, '$.shasum'), json_extract(json, '$.method'),"
-			" json_extract(json, '$.error') FROM events WHERE session IN " IP_SESS
-			" AND +src_ip = ?5 AND +eventid IN ('mitsu.session.file_download',"
-			" 'mitsu.session.file_download.failed', 'mitsu.session.file_upload')"
-			" ORDER BY timestamp DESC LIMIT " LIB_STR(IP_ROWS),
-			"ssssss", dn, addr);
-		report_link(c, t_ip_downloads, 3, REPORT_LINK_SAMPLE);
-		report_emit_table(c, "ip_downloads", t_ip_downloads, NULL);
-	}
+	sql = xasprintf(
+		"SELECT timestamp, eventid, json_extract(json, '$.url'), json_extract(json,"
+		" '$.shasum'), json_extract(json, '$.method'), json_extract(json, '$.error')"
+		" FROM %s AND +eventid IN ('mitsu.session.file_download',"
+		" 'mitsu.session.file_download.failed', 'mitsu.session.file_upload')"
+		" ORDER BY timestamp DESC LIMIT " LIB_STR(IP_ROWS),
+		from);
+	struct report_table *t_ip_downloads =
+		report_query(c, "Downloads and uploads in its sessions", sql, "ssssss", dn, addr);
+	free(sql);
+	report_link(c, t_ip_downloads, 3, REPORT_LINK_SAMPLE);
+	report_emit_table(c, "ip_downloads", t_ip_downloads, NULL);
+	if (strncmp(from, "temp.", 5) == 0 && c->db)
+		sqlite3_exec(c->db, "DELETE FROM temp.ip_events", NULL, NULL, NULL);
 	/* Every event of its latest sessions, for the timeline. */
 	sqlite3_stmt *q = prep(
 		c,
@@ -235,7 +303,6 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 	while (q && sqlite3_step(q) == SQLITE_ROW)
 		tl_add(tl, col(q, 0), "honeypot", col(q, 1), col(q, 2), col(q, 3));
 	sqlite3_finalize(q);
-#undef IP_SESS
 }
 
 /* The host part of a URL ("http://[::1]:80/x" -> "::1"), into out. */
@@ -324,7 +391,7 @@ static void sandbox(struct report_ctx *c, const char *addr, struct timeline *tl)
 	sqlite3_finalize(q);
 	q = prep(c,
 		 "SELECT analysed, sha256, family, json_extract(verdict, '$.ddos.vector') FROM "
-		 "box_results WHERE instr(verdict, '\"' || ?1 || '\"') > 0"
+		 "box_results WHERE ddos = 1 AND instr(verdict, '\"' || ?1 || '\"') > 0"
 		 " AND json_extract(verdict, '$.ddos.target') = ?1 ORDER BY id DESC LIMIT " LIB_STR(
 			 IP_ROWS),
 		 addr);
@@ -450,23 +517,35 @@ static void ident(struct report_ctx *c, const char *addr, struct timeline *tl)
 	report_emit_table(c, "ip_ident", t, NULL);
 }
 
+/* Its sessions: how many, first and last from sessions_src_start alone (no row is read);
+ * logins, commands and files from the rows of its latest IP_AGG_SESSIONS sessions (a busy
+ * source has tens of thousands, each row a page of its own to read), "counted" says of how
+ * many. */
 static void summary(struct report_ctx *c, const char *addr)
 {
+	json_t *s = json_object();
 	sqlite3_stmt *q = prep(c,
-			       "SELECT count(*), min(start), max(start), sum(login), "
-			       "sum(commands), sum(downloads + uploads) FROM sessions WHERE "
+			       "SELECT count(*), min(start), max(start) FROM sessions WHERE "
 			       "src_ip = ?1",
 			       addr);
-	json_t *s = json_object();
 	if (q && sqlite3_step(q) == SQLITE_ROW) {
 		json_object_set_new(s, "sessions", json_integer(sqlite3_column_int64(q, 0)));
 		json_object_set_new(s, "first_session",
 				    col(q, 1) ? json_string(col(q, 1)) : json_null());
 		json_object_set_new(s, "last_session",
 				    col(q, 2) ? json_string(col(q, 2)) : json_null());
-		json_object_set_new(s, "logins", json_integer(sqlite3_column_int64(q, 3)));
-		json_object_set_new(s, "commands", json_integer(sqlite3_column_int64(q, 4)));
-		json_object_set_new(s, "files", json_integer(sqlite3_column_int64(q, 5)));
+	}
+	sqlite3_finalize(q);
+	q = prep(c,
+		 "SELECT count(*), sum(login), sum(commands), sum(downloads + uploads) FROM "
+		 "(SELECT login, commands, downloads, uploads FROM sessions WHERE src_ip = ?1"
+		 " ORDER BY start DESC LIMIT " LIB_STR(IP_AGG_SESSIONS) ")",
+		 addr);
+	if (q && sqlite3_step(q) == SQLITE_ROW) {
+		json_object_set_new(s, "counted", json_integer(sqlite3_column_int64(q, 0)));
+		json_object_set_new(s, "logins", json_integer(sqlite3_column_int64(q, 1)));
+		json_object_set_new(s, "commands", json_integer(sqlite3_column_int64(q, 2)));
+		json_object_set_new(s, "files", json_integer(sqlite3_column_int64(q, 3)));
 	}
 	sqlite3_finalize(q);
 	json_object_set_new(c->json, "honeypot", s);
@@ -497,11 +576,18 @@ static void headline(struct report_ctx *c, const char *addr)
 	report_table_row(t);
 	report_table_str(t, "AS");
 	report_table_str(t, v);
-	snprintf(v, sizeof(v), "%lld sessions, %lld with a login, first %s, last %s",
-		 (long long)json_integer_value(json_object_get(h, "sessions")),
+	json_int_t n = json_integer_value(json_object_get(h, "sessions")),
+		   counted = json_integer_value(json_object_get(h, "counted"));
+	int len = snprintf(v, sizeof(v), "%lld sessions, first %s, last %s; ", (long long)n,
+			   json_string_value(json_object_get(h, "first_session")) ?: "-",
+			   json_string_value(json_object_get(h, "last_session")) ?: "-");
+	if (counted < n)
+		len += snprintf(v + len, sizeof(v) - (size_t)len,
+				"of its latest %lld: ", (long long)counted);
+	snprintf(v + len, sizeof(v) - (size_t)len, "%lld with a login, %lld commands, %lld files",
 		 (long long)json_integer_value(json_object_get(h, "logins")),
-		 json_string_value(json_object_get(h, "first_session")) ?: "-",
-		 json_string_value(json_object_get(h, "last_session")) ?: "-");
+		 (long long)json_integer_value(json_object_get(h, "commands")),
+		 (long long)json_integer_value(json_object_get(h, "files")));
 	report_table_row(t);
 	report_table_str(t, "honeypot");
 	report_table_str(t, v);

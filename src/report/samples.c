@@ -12,6 +12,30 @@
 
 #define SM_SOURCES 200 /* sources listed on a sample's page */
 
+/* Whether the store's per-method counts (sample_methods, kept by triggers on sample_sources)
+ * answer the window: every source lies in it (found through sample_sources_seen). They are the
+ * counts over all of sample_sources, so any other window counts the raw rows of its time. */
+static bool methods_counted(struct report_ctx *c)
+{
+	if (!report_table_exists(c->db, "sample_methods"))
+		return false;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db,
+			       "SELECT (SELECT min(seen) FROM sample_sources) >= ?1 AND"
+			       " (SELECT max(seen) FROM sample_sources) < ?2",
+			       -1, &q, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(q, 1, c->since, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
+	/* No sources at all: NULL, and either query gives no rows. */
+	bool all = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
+	sqlite3_finalize(q);
+	return all;
+}
+
+/* Samples by CPU reads samples_arch alone (every sample, one index entry each: the samples
+ * table is one row per file, not per event); the unary + keeps the planner off
+ * samples_first_seen, whose range would fetch every row it finds. */
 static void by_cpu(struct report_ctx *c)
 {
 	static const char *const names[] = {"CPU / type", "samples", "times seen", "first seen",
@@ -20,19 +44,23 @@ static void by_cpu(struct report_ctx *c)
 			  report_query(c, "Captured samples by CPU",
 				       "SELECT CASE arch WHEN '' THEN filetype ELSE arch END, "
 				       "count(*), sum(times_seen), min(first_seen), max(last_seen)"
-				       " FROM samples WHERE first_seen < ?2 AND last_seen >= ?1"
+				       " FROM samples WHERE +first_seen < ?2 AND last_seen >= ?1"
 				       " GROUP BY 1 ORDER BY 2 DESC",
 				       "siiss", names, NULL),
 			  NULL);
 	static const char *const mnames[] = {"delivery", "samples", "hosts"};
 	report_emit_table(
 		c, "delivery",
-		report_query(c, "Samples by delivery method",
-			     "SELECT coalesce(source, '?') || '/' || coalesce(method, '?'), "
-			     "count(DISTINCT sha256), count(DISTINCT src_ip)"
-			     " FROM sample_sources WHERE seen >= ?1 AND seen < ?2 GROUP BY 1 "
-			     "ORDER BY 2 DESC",
-			     "sii", mnames, NULL),
+		report_query(
+			c, "Samples by delivery method",
+			methods_counted(c)
+				? "SELECT source || '/' || method, samples, hosts FROM "
+				  "sample_methods WHERE sources > 0 ORDER BY 2 DESC, 1"
+				: "SELECT ifnull(source, '?') || '/' || ifnull(method, '?'), "
+				  "count(DISTINCT sha256), count(DISTINCT src_ip)"
+				  " FROM sample_sources WHERE seen >= ?1 AND seen < ?2 GROUP BY "
+				  "ifnull(source, '?'), ifnull(method, '?') ORDER BY 2 DESC, 1",
+			"sii", mnames, NULL),
 		"download: wget, curl, tftp, ftpget; upload: files written through the shell "
 		"(echo, printf, dd...); exec: files run");
 }

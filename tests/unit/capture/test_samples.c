@@ -231,12 +231,143 @@ static void test_file_types(void **state)
 	assert_string_equal(t, "data");
 }
 
+/* The per-method counts the triggers keep (sample_methods) equal the raw count(DISTINCT) over
+ * sample_sources after inserts (NULL source, method and address among them), deletes, and on a
+ * store whose rows were written before the triggers existed (counted once at open). */
+static const char methods_raw[] =
+	"SELECT group_concat(k, ';') FROM (SELECT ifnull(source, '?') || '/' || ifnull(method, "
+	"'?') || ':' || count(DISTINCT sha256) || ',' || count(DISTINCT src_ip) || ',' || "
+	"count(*) AS k FROM sample_sources GROUP BY ifnull(source, '?'), ifnull(method, '?') "
+	"ORDER BY 1)";
+static const char methods_kept[] =
+	"SELECT group_concat(k, ';') FROM (SELECT source || '/' || method || ':' || samples || ',' "
+	"|| hosts || ',' || sources AS k FROM sample_methods WHERE sources > 0 ORDER BY 1)";
+
+static char *query_text(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	const char *t = (const char *)sqlite3_column_text(q, 0);
+	char *out = strdup(t ? t : "");
+	sqlite3_finalize(q);
+	return out;
+}
+
+static void assert_methods_exact(sqlite3 *db)
+{
+	char *raw = query_text(db, methods_raw), *kept = query_text(db, methods_kept);
+	assert_string_equal(kept, raw);
+	free(raw);
+	free(kept);
+}
+
+/* n sources: 7 samples, 5 addresses (one NULL), 4 methods (one NULL), 3 sources. */
+static void insert_sources(sqlite3 *db, int n, int seed)
+{
+	static const char *const sources[] = {"download", "upload", NULL};
+	static const char *const methods[] = {"wget", "tftp", "echo", NULL};
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "INSERT INTO sample_sources(sha256, seen, source, "
+					    "method, src_ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	for (int i = 0; i < n; i++) {
+		int k = i * 7 + seed;
+		char sha[16], ip[32];
+		snprintf(sha, sizeof(sha), "s%d", k % 7);
+		snprintf(ip, sizeof(ip), "127.0.0.%d", k % 5);
+		sqlite3_bind_text(q, 1, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, "2026-01-01T00:00:00.000000Z", -1, SQLITE_STATIC);
+		const char *src = sources[k % 3], *m = methods[(k / 3) % 4];
+		if (src)
+			sqlite3_bind_text(q, 3, src, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q, 3);
+		if (m)
+			sqlite3_bind_text(q, 4, m, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q, 4);
+		if (k % 5)
+			sqlite3_bind_text(q, 5, ip, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(q, 5);
+		assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+}
+
+static void test_method_counts(void **state)
+{
+	(void)state;
+	struct env e;
+	/* Rows written under the layout before the triggers: a store of its own first. */
+	char old[64];
+	snprintf(old, sizeof(old), "/tmp/mitsu-samples-XXXXXX");
+	assert_non_null(mkdtemp(old));
+	char *path = xasprintf("%s/mitsu.db", old);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "CREATE TABLE sample_sources (id INTEGER PRIMARY KEY, sha256 "
+			     "TEXT NOT NULL, seen TEXT NOT NULL, source TEXT, method TEXT,"
+			     " url TEXT, src_ip TEXT, session TEXT, destfile TEXT);"
+			     "CREATE INDEX sample_sources_sha256 ON sample_sources(sha256);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	insert_sources(db, 100, 1);
+	sqlite3_close(db);
+	env_open(&e);
+	/* The env's store is new; the old one opened through a sample store of its own. */
+	struct core_store st;
+	struct capture_samples *cs;
+	assert_int_equal(core_store_open(&st, old, false), 0);
+	assert_int_equal(capture_samples_open(&cs, &e.loop, &st, e.bus), 0);
+	capture_samples_close(cs);
+	core_store_close(&st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_methods_exact(db);
+	assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = "
+					"'sample_sources_sha256'"),
+			 0);
+	/* Later rows through the triggers, then some removed. */
+	insert_sources(db, 300, 2);
+	assert_methods_exact(db);
+	assert_int_equal(
+		sqlite3_exec(db, "DELETE FROM sample_sources WHERE id % 3 = 0", NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_methods_exact(db);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM sample_sources", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_methods_exact(db);
+	char *left = query_text(db, "SELECT group_concat(source) FROM sample_methods WHERE "
+				    "samples + hosts + sources != 0");
+	assert_string_equal(left, "");
+	free(left);
+	sqlite3_close(db);
+	free(path);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", old);
+	assert_int_equal(system(cmd), 0);
+	/* The new store: rows only through the triggers. */
+	path = xasprintf("%s/mitsu.db", e.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	insert_sources(db, 200, 3);
+	assert_methods_exact(db);
+	sqlite3_close(db);
+	free(path);
+	env_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_put_twice),           cmocka_unit_test(test_put_concurrent),
-		cmocka_unit_test(test_temporaries_removed), cmocka_unit_test(test_elf_arch_names),
-		cmocka_unit_test(test_file_types),
+		cmocka_unit_test(test_put_twice),      cmocka_unit_test(test_method_counts),
+		cmocka_unit_test(test_put_concurrent), cmocka_unit_test(test_temporaries_removed),
+		cmocka_unit_test(test_elf_arch_names), cmocka_unit_test(test_file_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -260,6 +260,93 @@ static void test_event_ids_window(void **state)
 	sqlite3_close(db);
 }
 
+/* One address's sessions (report_ip): count, first and last over all of them, logins and
+ * commands over the latest 1000 (said so by "counted"), the list a page of 200 newest first
+ * chosen by the offset, with links to the other pages on the dashboard. */
+static void test_ip_sessions_paged(void **state)
+{
+	(void)state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "CREATE TABLE events (id INTEGER PRIMARY KEY, eventid TEXT, "
+			     "timestamp TEXT, session TEXT, src_ip TEXT, json TEXT);"
+			     "CREATE INDEX events_session ON events(session);"
+			     "CREATE TABLE sessions (sensor TEXT, session TEXT, protocol "
+			     "TEXT, profile TEXT, src_ip TEXT, src_port INTEGER, dst_ip TEXT,"
+			     " dst_port INTEGER, start TEXT, end TEXT, duration REAL, login "
+			     "INTEGER, username TEXT, password TEXT, login_failures INTEGER,"
+			     " commands INTEGER, downloads INTEGER, uploads INTEGER, reason "
+			     "TEXT);"
+			     "CREATE INDEX sessions_src_start ON sessions(src_ip, start);"
+			     "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
+			     "WHERE i < 1449) INSERT INTO sessions SELECT 'm', 's' || i, "
+			     "'telnet', NULL, '127.0.0.7', 1, '127.0.0.1', 23, "
+			     "printf('2026-01-01T%02d:%02d:00.000000Z', i / 60, i % 60), NULL,"
+			     " 1, i % 3 = 0, 'u', 'p', 0, i % 4, i % 2, 0, NULL FROM n;"
+			     "INSERT INTO sessions SELECT 'm', 'x', 'telnet', NULL, "
+			     "'127.0.0.8', 1, '127.0.0.1', 23, '2027-01-01T00:00:00.000000Z',"
+			     " NULL, 1, 1, 'u', 'p', 0, 9, 9, 9, NULL;",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	const int offsets[] = {0, 200, 1400, 2000};
+	const size_t rows[] = {200, 200, 50, 0};
+	for (size_t k = 0; k < LIB_ARRAY_LEN(offsets); k++) {
+		struct report_ctx c;
+		struct buf html;
+		buf_init(&html, 0);
+		report_ctx_init(&c, NULL);
+		c.db = db;
+		c.dashboard = true;
+		c.html = &html;
+		c.offset = offsets[k];
+		assert_int_equal(report_ip(&c, "127.0.0.7", NULL), 0);
+		const json_t *h = json_object_get(c.json, "honeypot");
+		assert_int_equal(json_integer_value(json_object_get(h, "sessions")), 1450);
+		assert_string_equal(json_string_value(json_object_get(h, "first_session")),
+				    "2026-01-01T00:00:00.000000Z");
+		assert_int_equal(json_integer_value(json_object_get(h, "counted")), 1000);
+		/* The latest 1000 are i = 450..1449: their logins (i % 3 == 0) and commands. */
+		long long logins = 0, commands = 0;
+		for (int i = 450; i < 1450; i++) {
+			logins += i % 3 == 0;
+			commands += i % 4;
+		}
+		assert_int_equal(json_integer_value(json_object_get(h, "logins")), logins);
+		assert_int_equal(json_integer_value(json_object_get(h, "commands")), commands);
+		const json_t *t = json_object_get(c.json, "ip_sessions");
+		const json_t *r = json_object_get(t, "rows");
+		assert_int_equal(json_array_size(r), rows[k]);
+		if (rows[k]) {
+			/* Newest first: the page's first row is session 1449 - offset. */
+			char want[16];
+			snprintf(want, sizeof(want), "s%d", 1449 - offsets[k]);
+			assert_string_equal(
+				json_string_value(json_object_get(json_array_get(r, 0), "session")),
+				want);
+		}
+		buf_append(&html, "", 1);
+		const char *page = (const char *)html.data;
+		assert_true((strstr(page, "older sessions") != NULL) == (offsets[k] + 200 < 1450));
+		assert_true((strstr(page, "newer sessions") != NULL) == (offsets[k] > 0));
+		assert_non_null(strstr(page, "of its latest 1000"));
+		buf_free(&html);
+		report_ctx_free(&c);
+	}
+	/* Another address: all of its one session counted. */
+	struct report_ctx c;
+	report_ctx_init(&c, NULL);
+	c.db = db;
+	assert_int_equal(report_ip(&c, "127.0.0.8", NULL), 0);
+	const json_t *h = json_object_get(c.json, "honeypot");
+	assert_int_equal(json_integer_value(json_object_get(h, "sessions")), 1);
+	assert_int_equal(json_integer_value(json_object_get(h, "counted")), 1);
+	assert_int_equal(json_integer_value(json_object_get(h, "files")), 18);
+	report_ctx_free(&c);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_chart_lines),
 		cmocka_unit_test(test_chart_stacked_bars_and_errors),
 		cmocka_unit_test(test_event_ids_window),
+		cmocka_unit_test(test_ip_sessions_paged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
