@@ -176,6 +176,20 @@ static int open_store(struct core_store *st, const struct core_config *cfg,
 	return 0;
 }
 
+/* Brings the roll-up (DATA/report.db) up to date and reads it beside the store; without it
+ * (a read-only data folder) the report reads the store alone, slower, with the same answers. */
+static void catch_up(struct core_store *st, const char *data_dir)
+{
+	uint64_t t0 = lib_mono_us();
+	int rc = report_rollup_catchup(data_dir, NULL);
+	if (rc < 0)
+		log_info("report", "no roll-up (%s): reading the store alone", strerror(-rc));
+	else
+		log_debug("report", "roll-up: %d hours in %.1f s", rc,
+			  (double)(lib_mono_us() - t0) / 1e6);
+	report_rollup_attach(st->db, data_dir);
+}
+
 static int report_main(int argc, char **argv)
 {
 	struct core_config cfg;
@@ -191,6 +205,7 @@ static int report_main(int argc, char **argv)
 		core_config_free(&cfg);
 		return 1;
 	}
+	catch_up(&st, core_cfg_str(&cfg, OPT_CORE_DATA_DIR));
 	struct report_ctx c;
 	report_ctx_init(&c, &st);
 	report_ctx_window(&c, a.since, a.until);

@@ -14,41 +14,48 @@
 /* Rows of the vendors table. */
 #define IDENT_REPORT_TOP 20
 
-/* The latest result per host in the window, and the hosts that attacked the sensor. */
-#define LATEST \
+/* The latest result per host in the window, and the hosts that attacked the sensor: the
+ * sources of the sessions that started in the window, from the roll-up's hours and the raw
+ * edges (LATEST_ROLL) or raw (LATEST_RAW), through sessions_start. */
+#define LATEST_RES \
 	"WITH res AS (SELECT id, json_extract(json, '$.host') AS host," \
 	" json_extract(json, '$.identified') AS ident, json_extract(json, '$.answered') AS ans," \
 	" json_extract(json, '$.category') AS cat, json_extract(json, '$.vendor') AS vendor," \
 	" json_extract(json, '$.model') AS model FROM events" \
 	" WHERE eventid = 'mitsu.ident.result' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND " \
 	"timestamp < ?2)," \
-	" latest AS (SELECT * FROM res WHERE id IN (SELECT max(id) FROM res GROUP BY host))," \
-	" attackers AS (SELECT DISTINCT src_ip AS host FROM events" \
-	" WHERE eventid = 'mitsu.session.connect' AND id >= ?7 AND id < ?8 AND timestamp >= ?1 " \
-	"AND timestamp < ?2) "
+	" latest AS (SELECT * FROM res WHERE id IN (SELECT max(id) FROM res GROUP BY host)),"
+#define LATEST_SESSIONS(lo, hi) "SELECT src_ip FROM sessions WHERE start >= " lo " AND start < " hi
+#define LATEST_RAW \
+	LATEST_RES " attackers AS (SELECT DISTINCT src_ip AS host FROM (" LATEST_SESSIONS( \
+		"?1", "?2") ")) "
+#define LATEST_ROLL \
+	LATEST_RES " attackers AS (SELECT DISTINCT src_ip AS host FROM (SELECT src_ip FROM" \
+		   " roll.report_sessions WHERE hour >= ?17 AND hour < ?18 UNION " \
+		   "ALL " LATEST_SESSIONS("?1", "?19") " UNION ALL " LATEST_SESSIONS("?20", \
+										     "?2") ")) "
+/* The two forms of a query over latest and attackers. */
+#define LATEST(q) LATEST_ROLL q, LATEST_RAW q
 
-static sqlite3_stmt *prepare(struct report_ctx *c, const char *sql)
+/* Prepares the roll-up's form of a query when it covers a whole hour of the window. */
+static sqlite3_stmt *prepare(struct report_ctx *c, const char *roll, const char *raw)
 {
 	sqlite3 *db = c->db;
 	sqlite3_stmt *q;
+	const char *sql = report_rollup_use(c, true) ? roll : raw;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
 		log_warn("report", "identification: %s", sqlite3_errmsg(db));
 		return NULL;
 	}
-	sqlite3_bind_text(q, 1, c->since, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
-	int64_t lo, hi;
-	report_event_ids(c, &lo, &hi);
-	sqlite3_bind_int64(q, 7, lo);
-	sqlite3_bind_int64(q, 8, hi);
+	report_bind(c, q);
 	return q;
 }
 
 static struct report_table *rate_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(c, LATEST "SELECT (SELECT count(*) FROM attackers),"
+	sqlite3_stmt *q = prepare(c, LATEST("SELECT (SELECT count(*) FROM attackers),"
 					    " count(*), sum(ans), sum(ident) FROM latest"
-					    " WHERE host IN (SELECT host FROM attackers)");
+					    " WHERE host IN (SELECT host FROM attackers)"));
 	if (!q)
 		return NULL;
 	struct report_table *t = report_table_new("Identification of attacking hosts");
@@ -98,9 +105,9 @@ static struct ident_db *categories(void)
 /* Identified hosts per category, in the order of categories.tsv (the seed's groups). */
 static struct report_table *category_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(c, LATEST "SELECT cat, count(*),"
+	sqlite3_stmt *q = prepare(c, LATEST("SELECT cat, count(*),"
 					    " sum(host IN (SELECT host FROM attackers)) FROM latest"
-					    " WHERE ident GROUP BY cat");
+					    " WHERE ident GROUP BY cat"));
 	if (!q)
 		return NULL;
 	struct ident_db *cdb = categories();
@@ -141,11 +148,11 @@ static struct report_table *category_table(struct report_ctx *c)
 
 static struct report_table *vendor_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(
-		c, LATEST
-		"SELECT cat, coalesce(vendor, ''), coalesce(model, ''),"
-		" count(*) AS n FROM latest WHERE ident"
-		" GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(IDENT_REPORT_TOP));
+	sqlite3_stmt *q =
+		prepare(c, LATEST("SELECT cat, coalesce(vendor, ''), coalesce(model, ''),"
+				  " count(*) AS n FROM latest WHERE ident"
+				  " GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(
+					  IDENT_REPORT_TOP)));
 	if (!q)
 		return NULL;
 	struct report_table *t = report_table_new("Identified vendors and models");

@@ -9,15 +9,26 @@
 
 #define OV_RECENT 30 /* latest events listed */
 
+/* The sessions' totals over the roll-up (report.db) and the raw edges, or raw. */
+#define OV_SESSIONS_ROLL \
+	"SELECT sum(n), count(DISTINCT src_ip), sum(l), sum(c), sum(t) FROM (" \
+	"SELECT sessions AS n, src_ip, logins AS l, commands AS c, transfers AS t" \
+	" FROM roll.report_sessions WHERE hour >= ?17 AND hour < ?18 UNION ALL " OV_SESSIONS_RAW( \
+		"?1", "?19") " UNION ALL " OV_SESSIONS_RAW("?20", "?2") ")"
+#define OV_SESSIONS_RAW(lo, hi) \
+	"SELECT 1, src_ip, login, commands, downloads + uploads FROM sessions" \
+	" WHERE start >= " lo " AND start < " hi
+
 /* One query per table, each row of the result one or more totals: what, then the SQL whose
- * single row holds their values in order. */
+ * single row holds their values in order (roll: the same over the roll-up, if it has one). */
 static const struct {
 	const char *what[5];
-	const char *sql;
+	const char *sql, *roll;
 } total_queries[] = {
 	{{"sessions", "source addresses", "logins", "commands", "downloads and uploads"},
 	 "SELECT count(*), count(DISTINCT src_ip), sum(login), sum(commands), "
-	 "sum(downloads + uploads) FROM sessions WHERE start >= ?1 AND start < ?2"},
+	 "sum(downloads + uploads) FROM sessions WHERE start >= ?1 AND start < ?2",
+	 OV_SESSIONS_ROLL},
 	{{"new samples"},
 	 "SELECT count(*) FROM samples WHERE first_seen >= ?1 AND first_seen < ?2"},
 	{{"sandbox verdicts"},
@@ -36,16 +47,13 @@ static void totals(struct report_ctx *c)
 	report_table_col(t, "count", REPORT_INT, 0);
 	for (size_t i = 0; i < LIB_ARRAY_LEN(total_queries); i++) {
 		sqlite3_stmt *q = NULL;
+		const char *sql = total_queries[i].roll && report_rollup_use(c, true)
+					  ? total_queries[i].roll
+					  : total_queries[i].sql;
 		/* No table: that part of mitsu has not run on this store (an empty count). */
-		bool ok = c->db && sqlite3_prepare_v2(c->db, total_queries[i].sql, -1, &q, NULL) ==
-					   SQLITE_OK;
+		bool ok = c->db && sqlite3_prepare_v2(c->db, sql, -1, &q, NULL) == SQLITE_OK;
 		if (ok) {
-			sqlite3_bind_text(q, 1, c->since, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
-			if (sqlite3_bind_parameter_count(q) >= 4) {
-				sqlite3_bind_int64(q, 3, c->since_unix);
-				sqlite3_bind_int64(q, 4, c->until_unix);
-			}
+			report_bind(c, q);
 			ok = sqlite3_step(q) == SQLITE_ROW;
 		}
 		for (int k = 0; k < 5 && total_queries[i].what[k]; k++) {
@@ -61,17 +69,44 @@ static void totals(struct report_ctx *c)
 	report_emit_table(c, "totals", t, NULL);
 }
 
+/* The known event ids as an SQL list. */
+static void known_ids(struct buf *sql)
+{
+	for (int i = 0; i < EV__COUNT; i++)
+		buf_printf(sql, "%s'%s'", i ? ", " : "", core_events[i].name);
+}
+
+/* The events of one range: their ids and a count of one each. */
+static void events_raw(struct buf *sql, const char *ts_lo, const char *ts_hi, const char *id_lo,
+		       const char *id_hi)
+{
+	buf_append_str(sql, "SELECT eventid, 1 AS n FROM events WHERE eventid IN (");
+	known_ids(sql);
+	buf_printf(sql, ") AND id >= %s AND id < %s AND timestamp >= %s AND timestamp < %s", id_lo,
+		   id_hi, ts_lo, ts_hi);
+}
+
 static void events_by_type(struct report_ctx *c)
 {
-	/* An IN list of every known id, so the (eventid, timestamp) index answers each one's
-	 * window with a range (there is no index on the timestamp alone). */
+	/* An IN list of every known id, so the (eventid, id) index answers each one's window
+	 * with a range (there is no index on the timestamp alone); whole hours from the roll-up
+	 * when it has them. */
 	struct buf sql;
 	buf_init(&sql, 0);
-	buf_append_str(&sql, "SELECT eventid, count(*) FROM events WHERE eventid IN (");
-	for (int i = 0; i < EV__COUNT; i++)
-		buf_printf(&sql, "%s'%s'", i ? ", " : "", core_events[i].name);
-	buf_append_str(&sql, ") AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2 "
-			     "GROUP BY 1 ORDER BY 2 DESC");
+	buf_append_str(&sql, "SELECT eventid, sum(n) FROM (");
+	if (report_rollup_use(c, false)) {
+		buf_append_str(&sql,
+			       "SELECT eventid, n FROM roll.report_types WHERE hour >= ?9 AND "
+			       "hour < ?10 AND eventid IN (");
+		known_ids(&sql);
+		buf_append_str(&sql, ") UNION ALL ");
+		events_raw(&sql, "?1", "?11", "?13", "?14");
+		buf_append_str(&sql, " UNION ALL ");
+		events_raw(&sql, "?12", "?2", "?15", "?16");
+	} else {
+		events_raw(&sql, "?1", "?2", "?7", "?8");
+	}
+	buf_append_str(&sql, ") GROUP BY 1 ORDER BY 2 DESC, 1");
 	static const char *const names[] = {"event", "count"};
 	report_emit_table(
 		c, "events_by_type",

@@ -7,6 +7,7 @@
 #define MITSU_REPORT_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,6 +125,11 @@ struct report_ctx {
 	/* The window as a range of event ids [ids_lo, ids_hi) (report_event_ids), found once. */
 	int64_t ids_lo, ids_hi;
 	bool ids_known;
+	/* The roll-up (report_rollup_window): whole hours [roll_ev[0], roll_ev[1]) of events and
+	 * [roll_ss[0], roll_ss[1]) of sessions come from it; roll_ids the id ranges of the events'
+	 * raw edges before and after. raw_only: never use it (tests compare the two). */
+	bool roll_known, roll_events, roll_sessions, raw_only;
+	int64_t roll_ev[2], roll_ss[2], roll_ids[4];
 	int top;        /* rows of each top list */
 	bool dashboard; /* dashboard page: charts as <img> data URIs, lists of recent items */
 	/* The window is the section's default (the page gave none): a section whose data comes
@@ -170,10 +176,15 @@ void report_emit_chart(struct report_ctx *c, const char *name, const struct repo
  * only the window's rows of each type instead of every row of the type. */
 #define REPORT_ID_SLACK 300 /* seconds */
 void report_event_ids(struct report_ctx *c, int64_t *lo, int64_t *hi);
+/* The first event id whose timestamp is at or after t (unix seconds), or max(id) + 1; db's
+ * `events` is the store's. */
+int64_t report_first_id_at(sqlite3 *db, int64_t t);
+/* Binds a statement's parameters as report_query does (?1 to REPORT_P_LAST). */
+void report_bind(struct report_ctx *c, sqlite3_stmt *q);
 /* Runs sql into a table. Parameters: ?1 since and ?2 until as text, ?3 ?4 as unix seconds,
  * ?5 the `arg` text (may be NULL), ?6 the context's top, ?7 ?8 the window's event id range
- * (report_event_ids). Column types, one letter each: s text, i
- * integer, r real, p percent (a fraction). names: column names (NULL: the query's). */
+ * (report_event_ids), ?9 to ?20 the roll-up's (report_rollup_bind). Column types, one letter each:
+ * s text, i integer, r real, p percent (a fraction). names: column names (NULL: the query's). */
 struct report_table *report_query(struct report_ctx *c, const char *title, const char *sql,
 				  const char *types, const char *const *names, const char *arg);
 /* A JSON array of row objects as a table with the given keys (NULL-terminated) and types. */
@@ -232,6 +243,46 @@ char *report_sample_pcap(const struct report_ctx *c, const char *sha256);
 int report_ip(struct report_ctx *c, const char *addr, const char *location_db);
 /* Canonical text of an IPv4 or IPv6 address (inet_ntop of inet_pton); -EINVAL if it is none. */
 int report_ip_canonical(const char *in, char out[46]);
+
+/* ---- the roll-up (rollup.c): DATA/report.db, per-hour counts, a cache rebuilt at will ----
+ *
+ * Parameters of a query over the roll-up, bound by report_query (report_rollup_bind): ?9 ?10
+ * the events' rolled-up hours [a, b) in unix seconds, ?11 ?12 a and b as text, ?13 ?14 the
+ * event ids of the edge [since, a), ?15 ?16 of the edge [b, until); ?17 ?18 the sessions'
+ * rolled-up hours, ?19 ?20 as text. Without a roll-up (report_rollup_use false) a section runs
+ * its raw query over the window. */
+#define REPORT_P_LAST 20
+#define REPORT_ROLLUP_FILE "report.db"
+#define REPORT_ROLLUP_HOUR 3600       /* the roll-up's unit of time, seconds */
+#define REPORT_ROLLUP_CHUNK_HOURS 168 /* hours rolled up per transaction */
+#define REPORT_ROLLUP_BUSY_MS 60000   /* a catch-up waits this long for another one */
+#define REPORT_ROLLUP_PERIOD 60       /* seconds between the dashboard's catch-ups */
+/* A session's row changes until it ends: its hour is rolled up this long after the events'
+ * (the upper bound of limits.session_timeout). */
+#define REPORT_ROLLUP_SESSION_LAG 86400
+/* Brings DATA/report.db up to the store's closed hours (creating or rebuilding it), in
+ * transactions of REPORT_ROLLUP_CHUNK_HOURS; stops between two when *stop (may be NULL).
+ * Returns the hours rolled up, -ENOENT without a store, or another negative errno. */
+int report_rollup_catchup(const char *data_dir, const atomic_bool *stop);
+/* Attaches DATA/report.db as "roll" to a store connection (read-only like it). */
+bool report_rollup_attach(sqlite3 *db, const char *data_dir);
+/* Finds the context's rolled-up hours once; whether the events' (or the sessions') roll-up
+ * covers a whole hour of the window. */
+void report_rollup_window(struct report_ctx *c);
+bool report_rollup_use(struct report_ctx *c, bool sessions);
+void report_rollup_bind(struct report_ctx *c, sqlite3_stmt *q);
+/* A top list over events with distinct hosts (credentials, commands, downloads): keys, their
+ * count n, the distinct sources, then the values' aggregates; ?6 rows, by n. */
+struct report_top {
+	const char *name;     /* report.db tables report_NAME, report_NAME_hosts */
+	const char *eventids; /* SQL list of the event ids read */
+	const char *key[2];   /* key expressions over events (the second may be NULL) */
+	const char *val[2];   /* value expressions (NULL: none) */
+	const char *agg[2];   /* their aggregate functions (sum, max) */
+};
+extern const struct report_top report_top_credentials, report_top_commands, report_top_downloads;
+/* Appends its SQL: over the roll-up and the raw edges (roll), or raw over the window. */
+void report_top_sql(const struct report_top *t, bool roll, struct buf *b);
 
 /* `mitsu report` and `mitsu ip`. */
 struct core_command;

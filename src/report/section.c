@@ -48,7 +48,7 @@ void report_ctx_free(struct report_ctx *c)
 
 void report_ctx_window_unix(struct report_ctx *c, int64_t since, int64_t until)
 {
-	c->ids_known = false;
+	c->ids_known = c->roll_known = false;
 	c->since_unix = since;
 	c->until_unix = until;
 	if (since == INT64_MIN) {
@@ -65,8 +65,7 @@ void report_ctx_window_unix(struct report_ctx *c, int64_t since, int64_t until)
 	}
 }
 
-/* The first event id whose timestamp is at or after t (unix seconds), or max(id) + 1. */
-static int64_t first_id_at(sqlite3 *db, int64_t t)
+int64_t report_first_id_at(sqlite3 *db, int64_t t)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(
@@ -102,10 +101,10 @@ void report_event_ids(struct report_ctx *c, int64_t *lo, int64_t *hi)
 		c->ids_lo = 0;
 		c->ids_hi = INT64_MAX;
 		if (c->db && c->since_unix > INT64_MIN + REPORT_ID_SLACK)
-			c->ids_lo = first_id_at(c->db, c->since_unix - REPORT_ID_SLACK);
+			c->ids_lo = report_first_id_at(c->db, c->since_unix - REPORT_ID_SLACK);
 		if (c->db && c->until_unix != INT64_MAX &&
 		    c->until_unix < INT64_MAX - REPORT_ID_SLACK)
-			c->ids_hi = first_id_at(c->db, c->until_unix + REPORT_ID_SLACK);
+			c->ids_hi = report_first_id_at(c->db, c->until_unix + REPORT_ID_SLACK);
 		c->ids_known = true;
 	}
 	*lo = c->ids_lo;
@@ -310,6 +309,28 @@ static void add_col(struct report_table *t, const char *name, char ty)
 			 ty == 'p' ? 1 : 2);
 }
 
+void report_bind(struct report_ctx *c, sqlite3_stmt *q)
+{
+	int np = sqlite3_bind_parameter_count(q);
+	if (np >= 1)
+		sqlite3_bind_text(q, 1, c->since, -1, SQLITE_STATIC);
+	if (np >= 2)
+		sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
+	if (np >= 3)
+		sqlite3_bind_int64(q, 3, c->since_unix);
+	if (np >= 4)
+		sqlite3_bind_int64(q, 4, c->until_unix);
+	if (np >= 6)
+		sqlite3_bind_int(q, 6, c->top);
+	if (np >= 8) {
+		int64_t lo, hi;
+		report_event_ids(c, &lo, &hi);
+		sqlite3_bind_int64(q, 7, lo);
+		sqlite3_bind_int64(q, 8, hi);
+	}
+	report_rollup_bind(c, q);
+}
+
 struct report_table *report_query(struct report_ctx *c, const char *title, const char *sql,
 				  const char *types, const char *const *names, const char *arg)
 {
@@ -327,25 +348,9 @@ struct report_table *report_query(struct report_ctx *c, const char *title, const
 	int n = sqlite3_column_count(q);
 	for (int i = 0; i < n && types[i]; i++)
 		add_col(t, names ? names[i] : sqlite3_column_name(q, i), types[i]);
-	int np = sqlite3_bind_parameter_count(q);
-	if (np >= 1)
-		sqlite3_bind_text(q, 1, c->since, -1, SQLITE_STATIC);
-	if (np >= 2)
-		sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
-	if (np >= 3)
-		sqlite3_bind_int64(q, 3, c->since_unix);
-	if (np >= 4)
-		sqlite3_bind_int64(q, 4, c->until_unix);
-	if (np >= 5 && arg)
+	report_bind(c, q);
+	if (sqlite3_bind_parameter_count(q) >= 5 && arg)
 		sqlite3_bind_text(q, 5, arg, -1, SQLITE_TRANSIENT);
-	if (np >= 6)
-		sqlite3_bind_int(q, 6, c->top);
-	if (np >= 8) {
-		int64_t lo, hi;
-		report_event_ids(c, &lo, &hi);
-		sqlite3_bind_int64(q, 7, lo);
-		sqlite3_bind_int64(q, 8, hi);
-	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		report_table_row(t);
 		for (int i = 0; i < n && types[i]; i++) {
@@ -414,6 +419,7 @@ void report_time_chart(struct report_ctx *c, const char *name, const struct repo
 	sqlite3_bind_text(q, 2, c->until, -1, SQLITE_STATIC);
 	if (sqlite3_bind_parameter_count(q) >= 3)
 		sqlite3_bind_int64(q, 3, bucket);
+	report_rollup_bind(c, q);
 	size_t n = 0, cap = 64;
 	int64_t *times = xmalloc(cap * sizeof(*times));
 	double *vals[8];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "web/mhd_dl.h"
@@ -53,6 +54,59 @@ sqlite3 *web_db(struct web_server *w)
 	}
 	free(path);
 	return w->db;
+}
+
+/* The roll-up's worker thread: a catch-up now and then every REPORT_ROLLUP_PERIOD seconds,
+ * off the sensor's loop and the server's thread; pages use raw queries until it covers them. */
+static void *roll_main(void *arg)
+{
+	struct web_server *w = arg;
+	bool first = true;
+	pthread_mutex_lock(&w->roll_lock);
+	while (!atomic_load(&w->roll_stop)) {
+		pthread_mutex_unlock(&w->roll_lock);
+		uint64_t t0 = lib_mono_us();
+		int rc = report_rollup_catchup(w->data_dir, &w->roll_stop);
+		double secs = (double)(lib_mono_us() - t0) / 1e6;
+		if (rc < 0 && rc != -ENOENT && first)
+			log_info("web", "no roll-up (report.db: %s): pages read the store alone",
+				 strerror(-rc));
+		else if (rc > 0 && first)
+			log_info("web", "roll-up (report.db): %d hours in %.1f s", rc, secs);
+		else if (rc > 0)
+			log_debug("web", "roll-up (report.db): %d hours in %.1f s", rc, secs);
+		first = false;
+		pthread_mutex_lock(&w->roll_lock);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += REPORT_ROLLUP_PERIOD;
+		if (!atomic_load(&w->roll_stop))
+			pthread_cond_timedwait(&w->roll_wake, &w->roll_lock, &until);
+	}
+	pthread_mutex_unlock(&w->roll_lock);
+	return NULL;
+}
+
+static void roll_start(struct web_server *w)
+{
+	atomic_init(&w->roll_stop, false);
+	pthread_mutex_init(&w->roll_lock, NULL);
+	pthread_cond_init(&w->roll_wake, NULL);
+	w->roll_started = pthread_create(&w->roll_thread, NULL, roll_main, w) == 0;
+}
+
+static void roll_stop(struct web_server *w)
+{
+	if (!w->roll_started)
+		return;
+	pthread_mutex_lock(&w->roll_lock);
+	atomic_store(&w->roll_stop, true);
+	pthread_cond_signal(&w->roll_wake);
+	pthread_mutex_unlock(&w->roll_lock);
+	pthread_join(w->roll_thread, NULL);
+	pthread_mutex_destroy(&w->roll_lock);
+	pthread_cond_destroy(&w->roll_wake);
+	w->roll_started = false;
 }
 
 static void security_headers(struct MHD_Response *r)
@@ -309,6 +363,7 @@ int web_start(struct web_server **out, const struct core_config *cfg)
 		web_MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	w->port = info ? info->port : port;
 	log_info("web", "dashboard on http://%s/%s", listen, token[0] ? " (token required)" : "");
+	roll_start(w);
 	*out = w;
 	return 0;
 }
@@ -322,6 +377,7 @@ void web_stop(struct web_server *w)
 {
 	if (!w)
 		return;
+	roll_stop(w);
 	if (w->daemon)
 		web_MHD_stop_daemon(w->daemon);
 	sqlite3_close(w->db);

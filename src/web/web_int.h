@@ -2,6 +2,8 @@
 #ifndef MITSU_WEB_INT_H
 #define MITSU_WEB_INT_H
 
+#include <pthread.h>
+
 #include "report/report.h"
 #include "web/web.h"
 
@@ -15,6 +17,13 @@ struct web_server {
 	int refresh; /* seconds between the pages' polls */
 	int port;
 	uint64_t deadline_us; /* the current request's queries stop past it (lib_mono_us) */
+	bool roll_attached;   /* report.db is attached to db as "roll" */
+	/* The roll-up's worker: catches report.db up every REPORT_ROLLUP_PERIOD seconds. */
+	pthread_t roll_thread;
+	bool roll_started;
+	atomic_bool roll_stop;
+	pthread_mutex_t roll_lock;
+	pthread_cond_t roll_wake;
 };
 
 /* The store's read-only connection, opened on first use (the store may not exist yet). */

@@ -1,0 +1,594 @@
+/* report: the roll-up, DATA/report.db, a derived cache of per-hour counts that makes long
+ * windows cost what their hours cost. It is written only here (never by the sensor: mitsu.db
+ * keeps one cheap writer) and can be deleted at any time: the next catch-up rebuilds it.
+ *
+ * Exactness: an hour is rolled up once, when it is closed (it ends before the newest event's
+ * time minus REPORT_ID_SLACK, the bound on how late an event is stored), and its rows never
+ * change afterwards. A window is its whole rolled-up hours plus the raw rows of its edges (the
+ * part before its first whole hour and after its last one), read through the event id ranges of
+ * report_event_ids. Distinct counts stay exact because the hours keep their sources: a row per
+ * (hour, key, source), so a distinct count over any set of hours is a count(DISTINCT) over
+ * those rows and the edges' raw rows. Sessions change until they end, so their hours are
+ * rolled up REPORT_ROLLUP_SESSION_LAG later than events.
+ *
+ * Concurrency: every chunk of a catch-up is one BEGIN IMMEDIATE transaction that reads the
+ * roll-up's progress, adds the next hours and moves the progress on: two catch-ups (the
+ * dashboard's worker, `mitsu report`) take turns and never add an hour twice. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "report/report.h"
+
+/* The layout of report.db; a different one is emptied and rebuilt. */
+#define ROLL_VERSION 1
+/* Where a new roll-up starts: the earliest time among the first events stored and the
+ * sessions. Hours before it are read raw (a window's first edge), so a later start costs time,
+ * never exactness. */
+#define ROLL_FIRST_IDS 1000
+#define ROLL_FIRST_SQL \
+	"SELECT min(t) FROM (SELECT min(timestamp) AS t FROM (SELECT timestamp FROM store.events" \
+	" ORDER BY id LIMIT " LIB_STR(ROLL_FIRST_IDS) ") UNION ALL SELECT min(start) FROM" \
+						      " store.sessions)"
+
+/* The hour a text timestamp (the store's RFC 3339) falls in, as unix seconds. */
+#define ROLL_HOUR(col) "CAST(strftime('%s', substr(" col ", 1, 13) || ':00:00') AS INTEGER)"
+
+static const char roll_schema[] =
+	"CREATE TABLE IF NOT EXISTS report_meta (key TEXT PRIMARY KEY, value);"
+	"CREATE TABLE IF NOT EXISTS report_types (hour INTEGER NOT NULL, eventid TEXT, n INTEGER);"
+	"CREATE INDEX IF NOT EXISTS report_types_hour ON report_types(hour);"
+	"CREATE TABLE IF NOT EXISTS report_sessions (hour INTEGER NOT NULL, profile TEXT,"
+	" protocol TEXT, dst_port INTEGER, src_ip TEXT, sessions INTEGER, tried INTEGER,"
+	" logged INTEGER, ran INTEGER, fetched INTEGER, logins INTEGER, commands INTEGER,"
+	" transfers INTEGER, first TEXT, last TEXT);"
+	"CREATE INDEX IF NOT EXISTS report_sessions_hour ON report_sessions(hour);";
+
+/* The top lists of the honeypot section: per hour, one row per key with its count and values
+ * (report_NAME), and one row per key and source (report_NAME_hosts) for the distinct hosts. */
+const struct report_top report_top_credentials = {
+	.name = "creds",
+	.eventids = "'mitsu.login.success', 'mitsu.login.failed'",
+	.key = {"json_extract(json, '$.username')", "json_extract(json, '$.password')"},
+	.val = {"eventid = 'mitsu.login.success'"},
+	.agg = {"sum"},
+};
+const struct report_top report_top_commands = {
+	.name = "cmds",
+	.eventids = "'mitsu.command.input'",
+	.key = {"substr(json_extract(json, '$.input'), 1, 160)"},
+};
+const struct report_top report_top_downloads = {
+	.name = "urls",
+	.eventids = "'mitsu.session.file_download', 'mitsu.session.file_download.failed'",
+	.key = {"substr(json_extract(json, '$.url'), 1, 300)"},
+	.val = {"eventid = 'mitsu.session.file_download'", "json_extract(json, '$.shasum')"},
+	.agg = {"sum", "max"},
+};
+static const struct report_top *const tops[] = {&report_top_credentials, &report_top_commands,
+						&report_top_downloads};
+
+static int nkeys(const struct report_top *t)
+{
+	return t->key[1] ? 2 : 1;
+}
+
+static int nvals(const struct report_top *t)
+{
+	return t->val[1] ? 2 : t->val[0] ? 1 : 0;
+}
+
+/* "k1, k2" (with a prefix per name), "v1, v2". */
+static void cols(struct buf *b, const char *prefix, char letter, int n)
+{
+	for (int i = 0; i < n; i++)
+		buf_printf(b, "%s%s%c%d", i ? ", " : "", prefix, letter, i + 1);
+}
+
+static void top_schema(struct buf *b, const struct report_top *t)
+{
+	buf_printf(b, "CREATE TABLE IF NOT EXISTS report_%s (hour INTEGER NOT NULL, ", t->name);
+	cols(b, "", 'k', nkeys(t));
+	buf_append_str(b, ", n INTEGER");
+	for (int i = 0; i < nvals(t); i++)
+		buf_printf(b, ", v%d", i + 1);
+	buf_printf(b, ");CREATE INDEX IF NOT EXISTS report_%s_hour ON report_%s(hour);", t->name,
+		   t->name);
+	buf_printf(b, "CREATE TABLE IF NOT EXISTS report_%s_hosts (hour INTEGER NOT NULL, ",
+		   t->name);
+	cols(b, "", 'k', nkeys(t));
+	buf_printf(b,
+		   ", src_ip TEXT);CREATE INDEX IF NOT EXISTS report_%s_hosts_key ON "
+		   "report_%s_hosts(",
+		   t->name, t->name);
+	cols(b, "", 'k', nkeys(t));
+	buf_append_str(b, ", hour, src_ip);");
+}
+
+/* The raw rows of a top list in one time range: keys k1.., values v1.., the source s. */
+static void top_raw(struct buf *b, const struct report_top *t, const char *ts_lo, const char *ts_hi,
+		    const char *id_lo, const char *id_hi)
+{
+	buf_append_str(b, "SELECT " ROLL_HOUR("timestamp") " AS h, ");
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(b, "%s AS k%d, ", t->key[i], i + 1);
+	for (int i = 0; i < nvals(t); i++)
+		buf_printf(b, "%s AS v%d, ", t->val[i], i + 1);
+	buf_printf(b,
+		   "src_ip AS s FROM events WHERE eventid IN (%s) AND id >= %s AND id < %s AND "
+		   "timestamp >= %s AND timestamp < %s",
+		   t->eventids, id_lo, id_hi, ts_lo, ts_hi);
+}
+
+/* The distinct sources of the key of t's row: the subquery of a top list's hosts column. */
+static void top_hosts(struct buf *b, const struct report_top *t, bool roll)
+{
+	buf_append_str(b, "(SELECT count(DISTINCT s) FROM (");
+	if (roll) {
+		buf_printf(b, "SELECT src_ip AS s FROM roll.report_%s_hosts h WHERE ", t->name);
+		for (int i = 0; i < nkeys(t); i++)
+			buf_printf(b, "h.k%d IS t.k%d AND ", i + 1, i + 1);
+		buf_append_str(b, "h.hour >= ?9 AND h.hour < ?10 UNION ALL ");
+	}
+	buf_append_str(b, "SELECT s FROM e WHERE ");
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(b, "%se.k%d IS t.k%d", i ? " AND " : "", i + 1, i + 1);
+	buf_append_str(b, "))");
+}
+
+void report_top_sql(const struct report_top *t, bool roll, struct buf *b)
+{
+	int nk = nkeys(t), nv = nvals(t);
+	buf_append_str(b, "WITH e AS MATERIALIZED (");
+	if (roll) {
+		top_raw(b, t, "?1", "?11", "?13", "?14");
+		buf_append_str(b, " UNION ALL ");
+		top_raw(b, t, "?12", "?2", "?15", "?16");
+	} else {
+		top_raw(b, t, "?1", "?2", "?7", "?8");
+	}
+	buf_append_str(b, "), t AS (SELECT ");
+	cols(b, "", 'k', nk);
+	buf_append_str(b, ", sum(n) AS n");
+	for (int i = 0; i < nv; i++)
+		buf_printf(b, ", %s(v%d) AS a%d", t->agg[i], i + 1, i + 1);
+	buf_append_str(b, " FROM (");
+	if (roll) {
+		buf_append_str(b, "SELECT ");
+		cols(b, "", 'k', nk);
+		buf_append_str(b, ", n");
+		for (int i = 0; i < nv; i++)
+			buf_printf(b, ", v%d", i + 1);
+		buf_printf(b, " FROM roll.report_%s WHERE hour >= ?9 AND hour < ?10 UNION ALL ",
+			   t->name);
+	}
+	buf_append_str(b, "SELECT ");
+	cols(b, "", 'k', nk);
+	buf_append_str(b, ", 1 AS n");
+	for (int i = 0; i < nv; i++)
+		buf_printf(b, ", v%d", i + 1);
+	buf_append_str(b, " FROM e) GROUP BY ");
+	cols(b, "", 'k', nk);
+	buf_append_str(b, " ORDER BY n DESC, ");
+	cols(b, "", 'k', nk);
+	buf_append_str(b, " LIMIT ?6) SELECT ");
+	cols(b, "t.", 'k', nk);
+	buf_append_str(b, ", t.n, ");
+	top_hosts(b, t, roll);
+	for (int i = 0; i < nv; i++)
+		buf_printf(b, ", t.a%d", i + 1);
+	buf_append_str(b, " FROM t ORDER BY t.n DESC, ");
+	cols(b, "t.", 'k', nk);
+}
+
+/* ------------------------------------------------------------------ catching up */
+
+static int64_t floor_hour(int64_t t)
+{
+	return t - ((t % REPORT_ROLLUP_HOUR) + REPORT_ROLLUP_HOUR) % REPORT_ROLLUP_HOUR;
+}
+
+static void rfc3339(int64_t t, char out[LIB_RFC3339_LEN])
+{
+	struct timespec ts = {.tv_sec = (time_t)t};
+	lib_rfc3339(&ts, out);
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK)
+		return 0;
+	int code = sqlite3_errcode(db);
+	log_debug("report", "roll-up: %s", err ? err : "?");
+	sqlite3_free(err);
+	return code == SQLITE_BUSY || code == SQLITE_LOCKED ? -EBUSY : -EIO;
+}
+
+/* The first column of sql's first row as an integer (a text time parsed to unix seconds). */
+static bool first_value(sqlite3 *db, const char *sql, bool is_time, int64_t *out)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return false;
+	bool ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
+	if (ok && is_time) {
+		int64_t us;
+		ok = lib_parse_time((const char *)sqlite3_column_text(q, 0), &us) == 0;
+		*out = us / 1000000;
+	} else if (ok) {
+		*out = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	return ok;
+}
+
+static bool meta_get(sqlite3 *db, const char *schema, const char *key, int64_t *out)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT value FROM %s.report_meta WHERE key = '%s'", schema,
+		 key);
+	return first_value(db, sql, false, out);
+}
+
+static int meta_set(sqlite3 *db, const char *key, int64_t v)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO report_meta(key, value) VALUES (?1, ?2)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, v);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Runs sql with ?1 ?2 an id range and ?3 ?4 a time range (text). */
+static int run_range(sqlite3 *db, const char *sql, const int64_t ids[2], const char *t0,
+		     const char *t1)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_debug("report", "roll-up: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	int np = sqlite3_bind_parameter_count(q);
+	if (np >= 2) {
+		sqlite3_bind_int64(q, 1, ids[0]);
+		sqlite3_bind_int64(q, 2, ids[1]);
+	}
+	sqlite3_bind_text(q, np >= 4 ? 3 : 1, t0, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, np >= 4 ? 4 : 2, t1, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* One top list's hours [t0, t1): its events into a temporary table, then the counts per key
+ * and the sources per key. */
+static int roll_top(sqlite3 *db, const struct report_top *t, const int64_t ids[2], const char *t0,
+		    const char *t1)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_str(&b, "CREATE TEMP TABLE roll_chunk AS ");
+	top_raw(&b, t, "?3", "?4", "?1", "?2");
+	int rc = run_range(db, (const char *)b.data, ids, t0, t1);
+	buf_reset(&b);
+	int nk = nkeys(t), nv = nvals(t);
+	buf_printf(&b, "INSERT INTO report_%s SELECT h, ", t->name);
+	cols(&b, "", 'k', nk);
+	buf_append_str(&b, ", count(*)");
+	for (int i = 0; i < nv; i++)
+		buf_printf(&b, ", %s(v%d)", t->agg[i], i + 1);
+	buf_append_str(&b, " FROM temp.roll_chunk GROUP BY h, ");
+	cols(&b, "", 'k', nk);
+	buf_printf(&b, "; INSERT INTO report_%s_hosts SELECT DISTINCT h, ", t->name);
+	cols(&b, "", 'k', nk);
+	buf_append_str(&b, ", s FROM temp.roll_chunk; DROP TABLE temp.roll_chunk;");
+	if (!rc)
+		rc = exec(db, (const char *)b.data);
+	else
+		exec(db, "DROP TABLE IF EXISTS temp.roll_chunk");
+	buf_free(&b);
+	return rc;
+}
+
+/* The events of the closed hours [h0, h1). */
+static int roll_events(sqlite3 *db, int64_t h0, int64_t h1)
+{
+	int64_t ids[2] = {report_first_id_at(db, h0 - REPORT_ID_SLACK),
+			  report_first_id_at(db, h1 + REPORT_ID_SLACK)};
+	char t0[LIB_RFC3339_LEN], t1[LIB_RFC3339_LEN];
+	rfc3339(h0, t0);
+	rfc3339(h1, t1);
+	int rc = run_range(
+		db,
+		"INSERT INTO report_types SELECT " ROLL_HOUR(
+			"timestamp") ", eventid, count(*) FROM store.events WHERE id >= ?1 AND id "
+				     "< ?2"
+				     " AND timestamp >= ?3 AND timestamp < ?4 GROUP BY 1, 2",
+		ids, t0, t1);
+	for (size_t i = 0; i < LIB_ARRAY_LEN(tops) && !rc; i++)
+		rc = roll_top(db, tops[i], ids, t0, t1);
+	return rc;
+}
+
+/* The sessions that started in the hours [h0, h1), which have all ended. */
+static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
+{
+	char t0[LIB_RFC3339_LEN], t1[LIB_RFC3339_LEN];
+	rfc3339(h0, t0);
+	rfc3339(h1, t1);
+	static const int64_t none[2] = {0, 0};
+	return run_range(
+		db,
+		"INSERT INTO report_sessions SELECT " ROLL_HOUR(
+			"start") ", coalesce(profile, '?'), coalesce(protocol, '?'), dst_port, "
+				 "src_ip,"
+				 " count(*), sum(login = 1 OR login_failures > 0), sum(login = 1),"
+				 " sum(commands > 0), sum(downloads > 0 OR uploads > 0), "
+				 "sum(login),"
+				 " sum(commands), sum(downloads + uploads), min(start), max(start)"
+				 " FROM store.sessions WHERE start >= ?1 AND start < ?2 GROUP BY "
+				 "1, 2, 3, 4,"
+				 " 5",
+		none, t0, t1);
+}
+
+static int wipe(sqlite3 *db)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_str(&b, "DELETE FROM report_meta; DELETE FROM report_types; DELETE FROM "
+			   "report_sessions;");
+	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
+		buf_printf(&b, "DELETE FROM report_%s; DELETE FROM report_%s_hosts;", tops[i]->name,
+			   tops[i]->name);
+	int rc = exec(db, (const char *)b.data);
+	buf_free(&b);
+	return rc ? rc : meta_set(db, "version", ROLL_VERSION);
+}
+
+/* The progress: hours [first, until) of events (ev_) and sessions (ss_) are rolled up. A new
+ * roll-up (or one of another layout, or of another store: its first event differs) starts at
+ * the store's first hour (ROLL_FIRST_SQL). */
+static int progress(sqlite3 *db, int64_t *ev_until, int64_t *ss_until)
+{
+	int64_t v, id1, first;
+	bool fresh = !meta_get(db, "main", "version", &v) || v != ROLL_VERSION;
+	bool have = first_value(db, "SELECT timestamp FROM store.events ORDER BY id LIMIT 1", true,
+				&id1);
+	if (!fresh && have && (!meta_get(db, "main", "store_first", &v) || v != id1))
+		fresh = true;
+	int rc = fresh ? wipe(db) : 0;
+	if (!rc && fresh && have) {
+		if (!first_value(db, ROLL_FIRST_SQL, true, &first))
+			first = id1; /* a store without sessions */
+		rc = meta_set(db, "store_first", id1);
+		first = floor_hour(first - REPORT_ID_SLACK);
+		rc = rc ? rc : meta_set(db, "ev_first", first);
+		rc = rc ? rc : meta_set(db, "ev_until", first);
+		if (!rc && first_value(db, "SELECT min(start) FROM store.sessions", true, &first)) {
+			rc = meta_set(db, "ss_first", floor_hour(first));
+			rc = rc ? rc : meta_set(db, "ss_until", floor_hour(first));
+		}
+	}
+	if (!meta_get(db, "main", "ev_until", ev_until))
+		*ev_until = INT64_MAX;
+	if (!meta_get(db, "main", "ss_until", ss_until))
+		*ss_until = INT64_MAX;
+	return rc;
+}
+
+/* One chunk in one transaction. *more: there is more to do now. Returns hours rolled up. */
+static int chunk(sqlite3 *db, bool *more)
+{
+	*more = false;
+	int rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc)
+		return rc;
+	int64_t ev, ss, newest;
+	rc = progress(db, &ev, &ss);
+	int hours = 0;
+	if (!rc && first_value(db, "SELECT timestamp FROM store.events ORDER BY id DESC LIMIT 1",
+			       true, &newest)) {
+		const int64_t step = REPORT_ROLLUP_CHUNK_HOURS * REPORT_ROLLUP_HOUR;
+		int64_t ev_h = floor_hour(newest - REPORT_ID_SLACK);
+		int64_t ss_h = floor_hour(newest - REPORT_ID_SLACK - REPORT_ROLLUP_SESSION_LAG);
+		int64_t ev_to = ev_h - ev < step ? ev_h : ev + step;
+		int64_t ss_to = ss_h - ss < step ? ss_h : ss + step;
+		if (ev != INT64_MAX && ev_to > ev) {
+			rc = roll_events(db, ev, ev_to);
+			rc = rc ? rc : meta_set(db, "ev_until", ev_to);
+			hours += (int)((ev_to - ev) / REPORT_ROLLUP_HOUR);
+			*more = ev_to < ev_h;
+		}
+		if (!rc && ss != INT64_MAX && ss_to > ss) {
+			rc = roll_sessions(db, ss, ss_to);
+			rc = rc ? rc : meta_set(db, "ss_until", ss_to);
+			hours += (int)((ss_to - ss) / REPORT_ROLLUP_HOUR);
+			*more = *more || ss_to < ss_h;
+		}
+	}
+	if (rc) {
+		exec(db, "ROLLBACK");
+		*more = false;
+		return rc;
+	}
+	rc = exec(db, "COMMIT");
+	return rc ? rc : hours;
+}
+
+/* The path as an SQLite URI opening it read-only ('%', '?', '#' escaped). */
+static char *ro_uri(const char *path)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_str(&b, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			buf_printf(&b, "%%%02X", (unsigned char)*p);
+		else
+			buf_append(&b, p, 1);
+	}
+	buf_append_str(&b, "?mode=ro");
+	return (char *)buf_steal(&b, NULL);
+}
+
+/* report.db read-write (created), mitsu.db attached read-only as "store". */
+static int open_rw(const char *data_dir, sqlite3 **out)
+{
+	char *store = core_data_path(data_dir, "mitsu.db");
+	char *path = core_data_path(data_dir, REPORT_ROLLUP_FILE);
+	int rc = access(store, R_OK) ? -ENOENT : 0;
+	sqlite3 *db = NULL;
+	if (!rc && sqlite3_open_v2(path, &db,
+				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					   SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+				   NULL) != SQLITE_OK)
+		rc = -EACCES;
+	if (!rc) {
+		sqlite3_busy_timeout(db, REPORT_ROLLUP_BUSY_MS);
+		char *uri = ro_uri(store);
+		char *sql = sqlite3_mprintf("ATTACH %Q AS store", uri);
+		rc = exec(db, "PRAGMA journal_mode = WAL");
+		rc = rc ? rc : exec(db, sql);
+		sqlite3_free(sql);
+		free(uri);
+	}
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_str(&b, roll_schema);
+	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
+		top_schema(&b, tops[i]);
+	if (!rc)
+		rc = exec(db, (const char *)b.data);
+	buf_free(&b);
+	free(store);
+	free(path);
+	if (rc) {
+		sqlite3_close(db);
+		db = NULL;
+	}
+	*out = db;
+	return rc;
+}
+
+int report_rollup_catchup(const char *data_dir, const atomic_bool *stop)
+{
+	sqlite3 *db;
+	int rc = open_rw(data_dir, &db);
+	if (rc)
+		return rc;
+	int total = 0;
+	bool more = true;
+	while (more && !(stop && atomic_load(stop))) {
+		rc = chunk(db, &more);
+		if (rc < 0)
+			break;
+		total += rc;
+	}
+	sqlite3_close(db);
+	return rc < 0 ? rc : total;
+}
+
+/* ------------------------------------------------------------------ reading */
+
+bool report_rollup_attach(sqlite3 *db, const char *data_dir)
+{
+	char *path = core_data_path(data_dir, REPORT_ROLLUP_FILE);
+	bool ok = db && access(path, R_OK) == 0;
+	if (ok) {
+		char *sql = sqlite3_mprintf("ATTACH %Q AS roll", path);
+		ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+		if (!ok)
+			log_debug("report", "roll-up: %s", sqlite3_errmsg(db));
+		sqlite3_free(sql);
+	}
+	free(path);
+	return ok;
+}
+
+/* The whole rolled-up hours [*a, *b) of the window, from the part's progress; false if none. */
+static bool covered(const struct report_ctx *c, const char *part, int64_t *a, int64_t *b)
+{
+	char k_first[16], k_until[16];
+	snprintf(k_first, sizeof(k_first), "%s_first", part);
+	snprintf(k_until, sizeof(k_until), "%s_until", part);
+	int64_t first, until;
+	if (!meta_get(c->db, "roll", k_first, &first) || !meta_get(c->db, "roll", k_until, &until))
+		return false;
+	*a = c->since_unix == INT64_MIN ? first : floor_hour(c->since_unix);
+	if (*a < c->since_unix)
+		*a += REPORT_ROLLUP_HOUR;
+	if (*a < first)
+		*a = first;
+	*b = c->until_unix == INT64_MAX ? until : floor_hour(c->until_unix);
+	if (*b > until)
+		*b = until;
+	return *a < *b;
+}
+
+void report_rollup_window(struct report_ctx *c)
+{
+	if (c->roll_known)
+		return;
+	c->roll_known = true;
+	c->roll_events = c->roll_sessions = false;
+	int64_t v;
+	if (c->raw_only || !c->db || !meta_get(c->db, "roll", "version", &v) || v != ROLL_VERSION)
+		return;
+	int64_t lo, hi;
+	report_event_ids(c, &lo, &hi);
+	c->roll_events = covered(c, "ev", &c->roll_ev[0], &c->roll_ev[1]);
+	if (c->roll_events) {
+		c->roll_ids[0] = lo;
+		c->roll_ids[1] = report_first_id_at(c->db, c->roll_ev[0] + REPORT_ID_SLACK);
+		c->roll_ids[2] = report_first_id_at(c->db, c->roll_ev[1] - REPORT_ID_SLACK);
+		c->roll_ids[3] = hi;
+	}
+	c->roll_sessions = covered(c, "ss", &c->roll_ss[0], &c->roll_ss[1]);
+	log_debug("report",
+		  "roll-up: events %s [%lld, %lld) (edge ids [%lld, %lld), [%lld, %lld)),"
+		  " sessions %s [%lld, %lld)",
+		  c->roll_events ? "in" : "not in", (long long)c->roll_ev[0],
+		  (long long)c->roll_ev[1], (long long)c->roll_ids[0], (long long)c->roll_ids[1],
+		  (long long)c->roll_ids[2], (long long)c->roll_ids[3],
+		  c->roll_sessions ? "in" : "not in", (long long)c->roll_ss[0],
+		  (long long)c->roll_ss[1]);
+}
+
+bool report_rollup_use(struct report_ctx *c, bool sessions)
+{
+	report_rollup_window(c);
+	return sessions ? c->roll_sessions : c->roll_events;
+}
+
+void report_rollup_bind(struct report_ctx *c, sqlite3_stmt *q)
+{
+	int np = sqlite3_bind_parameter_count(q);
+	if (np < 9)
+		return;
+	report_rollup_window(c);
+	/* ?9 to ?20 in order: unix seconds (i), or the same instant as text (t). */
+	const struct {
+		char kind;
+		int64_t v;
+	} p[] = {{'i', c->roll_ev[0]},  {'i', c->roll_ev[1]},  {'t', c->roll_ev[0]},
+		 {'t', c->roll_ev[1]},  {'i', c->roll_ids[0]}, {'i', c->roll_ids[1]},
+		 {'i', c->roll_ids[2]}, {'i', c->roll_ids[3]}, {'i', c->roll_ss[0]},
+		 {'i', c->roll_ss[1]},  {'t', c->roll_ss[0]},  {'t', c->roll_ss[1]}};
+	for (int i = 9; i <= np && i <= REPORT_P_LAST; i++) {
+		char t[LIB_RFC3339_LEN];
+		if (p[i - 9].kind == 't') {
+			rfc3339(p[i - 9].v, t);
+			sqlite3_bind_text(q, i, t, -1, SQLITE_TRANSIENT);
+		} else {
+			sqlite3_bind_int64(q, i, p[i - 9].v);
+		}
+	}
+}

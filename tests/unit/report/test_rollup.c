@@ -1,0 +1,413 @@
+/* Unit tests of the roll-up (src/report/rollup.c): over a generated store (sessions and their
+ * events over three days, some events stored out of time order within REPORT_ID_SLACK), the
+ * overview and honeypot sections give the same tables from the roll-up as from the raw rows,
+ * over random windows not on hour bounds; after more events arrive (incremental catch-up);
+ * after report.db is deleted (rebuilt); and when two catch-ups run at once (no hour counted
+ * twice). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "report/report.h"
+
+#define T0 1767225600    /* 2026-01-01T00:00:00Z */
+#define SPAN (3 * 86400) /* the store's time */
+#define SESSIONS 1500    /* sessions generated over SPAN */
+#define SOURCES 60       /* distinct source addresses: distinct counts matter */
+#define LATE 200         /* seconds some events are stored late (under REPORT_ID_SLACK) */
+#define WINDOWS 30       /* random windows compared per check */
+#define STEPS 6          /* catch-ups while the store fills */
+#define CUT_PAST 60      /* seconds past an hour a catch-up happens */
+
+/* The store's tables as the sensor makes them (src/core/store_events.c), the columns read. */
+static const char store_schema[] =
+	"CREATE TABLE events (id INTEGER PRIMARY KEY, eventid TEXT NOT NULL, timestamp TEXT NOT "
+	"NULL, session TEXT, src_ip TEXT, json TEXT NOT NULL);"
+	"CREATE INDEX events_eventid ON events(eventid);"
+	"CREATE TABLE sessions (sensor TEXT NOT NULL, session TEXT NOT NULL, protocol TEXT, "
+	"profile TEXT, src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER, start TEXT, "
+	"end TEXT, duration REAL, login INTEGER NOT NULL DEFAULT 0, username TEXT, password TEXT, "
+	"login_failures INTEGER NOT NULL DEFAULT 0, commands INTEGER NOT NULL DEFAULT 0, downloads "
+	"INTEGER NOT NULL DEFAULT 0, uploads INTEGER NOT NULL DEFAULT 0, reason TEXT, PRIMARY KEY "
+	"(sensor, session));"
+	"CREATE INDEX sessions_start ON sessions(start);";
+
+struct gen {
+	char dir[64];
+	sqlite3 *db;
+	sqlite3_stmt *ev, *ss;
+	uint64_t rng;
+	int next_session;
+};
+
+static uint32_t below(struct gen *g, uint32_t n)
+{
+	g->rng ^= g->rng << 13;
+	g->rng ^= g->rng >> 7;
+	g->rng ^= g->rng << 17;
+	return (uint32_t)(g->rng % n);
+}
+
+static void ts(int64_t t, char out[LIB_RFC3339_LEN])
+{
+	struct timespec at = {.tv_sec = (time_t)t};
+	lib_rfc3339(&at, out);
+}
+
+/* One pending event: stored in order of `at` (its stored time), stamped `t`. */
+struct pend {
+	int64_t at, t;
+	char eventid[48], session[20], src[16], json[256];
+};
+
+static int by_at(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static void put_event(struct gen *g, const struct pend *p)
+{
+	char t[LIB_RFC3339_LEN];
+	ts(p->t, t);
+	sqlite3_bind_text(g->ev, 1, p->eventid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(g->ev, 2, t, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(g->ev, 3, p->session, -1, SQLITE_STATIC);
+	sqlite3_bind_text(g->ev, 4, p->src, -1, SQLITE_STATIC);
+	sqlite3_bind_text(g->ev, 5, p->json, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(g->ev), SQLITE_DONE);
+	sqlite3_reset(g->ev);
+}
+
+static const char *const users[] = {"root", "admin", "<b>x</b>"};
+static const char *const pwds[] = {"xc3511", "vizxv", "1234", "admin"};
+static const char *const cmds[] = {"enable", "sh", "cat /proc/cpuinfo", "wget http://a/b"};
+
+/* One session starting at t: its events (appended to p) and its sessions row. */
+static size_t session(struct gen *g, int64_t t, struct pend *p)
+{
+	size_t n = 0;
+	char sid[20], src[16];
+	snprintf(sid, sizeof(sid), "%016x", g->next_session++);
+	snprintf(src, sizeof(src), "10.0.0.%u", below(g, SOURCES));
+	const char *profile = below(g, 2) ? "dvr" : "cam";
+	int fails = (int)below(g, 3), login = below(g, 2), ncmd = login ? (int)below(g, 4) : 0;
+	int dl = ncmd && below(g, 2);
+	int64_t at = t;
+	for (int k = 0; k < 2 + fails + login + ncmd + dl; k++, at += 1 + below(g, 40)) {
+		struct pend *e = &p[n++];
+		e->t = at;
+		e->at = at + (below(g, 3) == 0 ? below(g, LATE) : 0);
+		lib_strlcpy(e->session, sid, sizeof(e->session));
+		lib_strlcpy(e->src, src, sizeof(e->src));
+		const char *id = k == 0                           ? "mitsu.session.connect"
+				 : k <= fails                     ? "mitsu.login.failed"
+				 : k <= fails + login             ? "mitsu.login.success"
+				 : k <= fails + login + ncmd      ? "mitsu.command.input"
+				 : k <= fails + login + ncmd + dl ? "mitsu.session.file_download"
+								  : "mitsu.session.closed";
+		lib_strlcpy(e->eventid, id, sizeof(e->eventid));
+		snprintf(e->json, sizeof(e->json),
+			 "{\"username\":\"%s\",\"password\":\"%s\",\"input\":\"%s\",\"url\":"
+			 "\"http://h/%u\",\"shasum\":\"%02x\"}",
+			 users[below(g, 3)], pwds[below(g, 4)], cmds[below(g, 4)], below(g, 3),
+			 below(g, 200));
+	}
+	char start[LIB_RFC3339_LEN];
+	ts(t, start);
+	sqlite3_bind_text(g->ss, 1, sid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(g->ss, 2, profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(g->ss, 3, src, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(g->ss, 4, below(g, 4) ? 23 : 2323);
+	sqlite3_bind_text(g->ss, 5, start, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(g->ss, 6, login);
+	sqlite3_bind_int(g->ss, 7, fails);
+	sqlite3_bind_int(g->ss, 8, ncmd);
+	sqlite3_bind_int(g->ss, 9, dl);
+	assert_int_equal(sqlite3_step(g->ss), SQLITE_DONE);
+	sqlite3_reset(g->ss);
+	return n;
+}
+
+/* Sessions starting in [from, to): their rows stored, their events returned (*n of them) in
+ * stored-time order. */
+static struct pend *make(struct gen *g, int64_t from, int64_t to, int nsessions, size_t *n)
+{
+	struct pend *p = xcalloc((size_t)nsessions * 16, sizeof(*p));
+	*n = 0;
+	assert_int_equal(sqlite3_exec(g->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < nsessions; i++)
+		*n += session(g, from + below(g, (uint32_t)(to - from)), p + *n);
+	assert_int_equal(sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	qsort(p, *n, sizeof(*p), by_at);
+	return p;
+}
+
+/* Stores the events p[from, to). */
+static void put(struct gen *g, const struct pend *p, size_t from, size_t to)
+{
+	assert_int_equal(sqlite3_exec(g->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	for (size_t i = from; i < to; i++)
+		put_event(g, &p[i]);
+	assert_int_equal(sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void fill(struct gen *g, int64_t from, int64_t to, int nsessions)
+{
+	size_t n;
+	struct pend *p = make(g, from, to, nsessions, &n);
+	put(g, p, 0, n);
+	free(p);
+}
+
+static void gen_open(struct gen *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->rng = 0x9e3779b97f4a7c15ull;
+	lib_strlcpy(g->dir, "/tmp/mitsu-rollup-XXXXXX", sizeof(g->dir));
+	assert_non_null(mkdtemp(g->dir));
+	char *path = core_data_path(g->dir, "mitsu.db");
+	assert_int_equal(sqlite3_open(path, &g->db), SQLITE_OK);
+	free(path);
+	assert_int_equal(sqlite3_exec(g->db, store_schema, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(g->db,
+				   "INSERT INTO events(eventid, timestamp, session, src_ip,"
+				   " json) VALUES (?1, ?2, ?3, ?4, ?5)",
+				   -1, &g->ev, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(g->db,
+					    "INSERT INTO sessions(sensor, session, protocol, "
+					    "profile, src_ip, dst_port, start, login, "
+					    "login_failures, commands, downloads) VALUES ('s', ?1, "
+					    "'telnet', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+					    -1, &g->ss, NULL),
+			 SQLITE_OK);
+}
+
+static void remove_rollup(const char *dir)
+{
+	static const char *const files[] = {"report.db", "report.db-wal", "report.db-shm"};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(files); i++) {
+		char *p = core_data_path(dir, files[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
+static void gen_close(struct gen *g)
+{
+	if (getenv("MITSU_TEST_KEEP"))
+		return;
+	sqlite3_finalize(g->ev);
+	sqlite3_finalize(g->ss);
+	sqlite3_close(g->db);
+	remove_rollup(g->dir);
+	char *p = core_data_path(g->dir, "mitsu.db");
+	unlink(p);
+	free(p);
+	rmdir(g->dir);
+}
+
+/* The overview's and honeypot's JSON over a window, from the roll-up or raw. *rolled: whether
+ * the roll-up covered part of it. */
+static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *rolled)
+{
+	struct report_ctx c;
+	report_ctx_init(&c, NULL);
+	c.db = db;
+	c.raw_only = raw;
+	report_ctx_window_unix(&c, since, until);
+	report_section_overview.build(&c);
+	report_section_honeypot.build(&c);
+	if (rolled)
+		*rolled = c.roll_events + 2 * c.roll_sessions;
+	char *s = json_dumps(c.json, JSON_SORT_KEYS);
+	report_ctx_free(&c);
+	return s;
+}
+
+static sqlite3 *reader(const char *dir)
+{
+	char *path = core_data_path(dir, "mitsu.db");
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	free(path);
+	assert_true(report_rollup_attach(db, dir));
+	return db;
+}
+
+/* A random window: open ends sometimes, seconds never on an hour. */
+static void window(struct gen *g, int64_t end, int64_t *since, int64_t *until)
+{
+	int64_t a = T0 - 3600 + below(g, (uint32_t)(end - T0 + 7200));
+	int64_t b = T0 - 3600 + below(g, (uint32_t)(end - T0 + 7200));
+	*since = below(g, 8) == 0 ? INT64_MIN : (a < b ? a : b);
+	*until = below(g, 8) == 0 ? INT64_MAX : (a < b ? b : a) + 1;
+}
+
+/* WINDOWS random windows and all time give the same answers both ways; some use the roll-up
+ * of events alone, some of both. */
+static void check_windows(struct gen *g, int64_t end)
+{
+	sqlite3 *db = reader(g->dir);
+	int rolled_n[4] = {0};
+	for (int i = 0; i <= WINDOWS; i++) {
+		int64_t s = INT64_MIN, u = INT64_MAX;
+		if (i < WINDOWS)
+			window(g, end, &s, &u);
+		int rolled;
+		char *roll = answer(db, s, u, false, &rolled), *raw = answer(db, s, u, true, NULL);
+		if (strcmp(roll, raw) != 0)
+			fail_msg("window [%lld, %lld): roll-up and raw differ:\n%s\n%s",
+				 (long long)s, (long long)u, roll, raw);
+		rolled_n[rolled]++;
+		free(roll);
+		free(raw);
+	}
+	/* Events rolled up alone, and both (sessions are rolled up a day later). */
+	assert_true(rolled_n[1] > 0);
+	assert_true(rolled_n[3] > 0);
+	sqlite3_close(db);
+}
+
+static void test_rollup_matches_raw(void **state)
+{
+	(void)state;
+	struct gen g;
+	gen_open(&g);
+	/* Catch-ups at several points of the stream of events: each adds the hours closed since
+	 * the last one, and the events stored after it but stamped before its horizon (late,
+	 * within the slack) are not lost. */
+	size_t n, done = 0;
+	struct pend *p = make(&g, T0, T0 + SPAN, SESSIONS, &n);
+	for (int k = 1; k <= STEPS; k++) {
+		/* Just past an hour: the late events of the hour before come after the cut. */
+		size_t cut = done;
+		while (cut < n && (k == STEPS || p[cut].at < T0 + k * (SPAN / STEPS) + CUT_PAST))
+			cut++;
+		put(&g, p, done, cut);
+		done = cut;
+		assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+		if (k == STEPS / 2)
+			check_windows(&g, p[cut - 1].t);
+	}
+	free(p);
+	assert_int_equal(report_rollup_catchup(g.dir, NULL), 0);
+	check_windows(&g, T0 + SPAN);
+	gen_close(&g);
+}
+
+/* Deleting report.db rebuilds the same roll-up: the same answers over the same windows. */
+static void test_rollup_rebuild(void **state)
+{
+	(void)state;
+	struct gen g;
+	gen_open(&g);
+	fill(&g, T0, T0 + SPAN, SESSIONS);
+	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	char *before[WINDOWS], *after[WINDOWS];
+	int64_t win[WINDOWS][2];
+	sqlite3 *db = reader(g.dir);
+	for (int i = 0; i < WINDOWS; i++) {
+		window(&g, T0 + SPAN, &win[i][0], &win[i][1]);
+		before[i] = answer(db, win[i][0], win[i][1], false, NULL);
+	}
+	sqlite3_close(db);
+	remove_rollup(g.dir);
+	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	db = reader(g.dir);
+	for (int i = 0; i < WINDOWS; i++) {
+		after[i] = answer(db, win[i][0], win[i][1], false, NULL);
+		assert_string_equal(before[i], after[i]);
+		free(before[i]);
+		free(after[i]);
+	}
+	sqlite3_close(db);
+	gen_close(&g);
+}
+
+struct racer {
+	const char *dir;
+	int rc;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	r->rc = report_rollup_catchup(r->dir, NULL);
+	return NULL;
+}
+
+/* Two catch-ups at once (the dashboard's worker and `mitsu report`): each hour is added once,
+ * so the events counted per hour equal the store's. */
+static void test_rollup_concurrent(void **state)
+{
+	(void)state;
+	struct gen g;
+	gen_open(&g);
+	fill(&g, T0, T0 + 20 * 86400, SESSIONS * 4); /* several chunks of hours */
+	struct racer r[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct racer){.dir = g.dir};
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	int total = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(r[i].rc >= 0);
+		total += r[i].rc;
+	}
+	assert_true(total > 0);
+	sqlite3 *db = reader(g.dir);
+	sqlite3_stmt *q;
+	assert_int_equal(
+		sqlite3_prepare_v2(
+			db,
+			"SELECT (SELECT sum(n) FROM roll.report_types),"
+			" (SELECT count(*) FROM events WHERE timestamp >= ?1 AND timestamp"
+			" < ?2), (SELECT sum(sessions) FROM roll.report_sessions),"
+			" (SELECT count(*) FROM sessions WHERE start >= ?3 AND start < ?4)",
+			-1, &q, NULL),
+		SQLITE_OK);
+	struct report_ctx c;
+	report_ctx_init(&c, NULL);
+	c.db = db;
+	report_rollup_window(&c);
+	char t[4][LIB_RFC3339_LEN];
+	ts(c.roll_ev[0], t[0]);
+	ts(c.roll_ev[1], t[1]);
+	ts(c.roll_ss[0], t[2]);
+	ts(c.roll_ss[1], t[3]);
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_text(q, i + 1, t[i], -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_true(sqlite3_column_int64(q, 0) > 0);
+	assert_int_equal(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
+	assert_int_equal(sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3));
+	sqlite3_finalize(q);
+	report_ctx_free(&c);
+	sqlite3_close(db);
+	gen_close(&g);
+}
+
+int main(void)
+{
+	if (getenv("MITSU_TEST_DEBUG"))
+		log_set_level(LOG_DEBUG);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rollup_matches_raw),
+		cmocka_unit_test(test_rollup_rebuild),
+		cmocka_unit_test(test_rollup_concurrent),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
