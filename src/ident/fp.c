@@ -710,11 +710,16 @@ static char *interpolate(const char *v, const struct ident_match *m)
 	return (char *)buf_steal(&b, NULL);
 }
 
-static void fill_params(const struct fp *f, const uint8_t *s, struct ident_match *m,
-			pcre2_match_data *md)
+/* `nset` is pcre2_match's answer: pairs at and beyond it hold whatever an earlier match of
+ * another subject left (a param may name a group the pattern does not have), so they are
+ * never read; a pair is also used only when it lies inside the subject's n bytes. */
+static void fill_params(const struct fp *f, const uint8_t *s, size_t n, struct ident_match *m,
+			pcre2_match_data *md, int nset)
 {
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 	uint32_t npairs = pcre2_get_ovector_count(md);
+	if (nset > 0 && (uint32_t)nset < npairs)
+		npairs = (uint32_t)nset;
 	for (size_t i = 0; i < f->nparams && m->nparams < IDENT_MAX_PARAMS; i++) {
 		const struct fp_param *p = &f->params[i];
 		if (p->pos == 0)
@@ -722,6 +727,8 @@ static void fill_params(const struct fp *f, const uint8_t *s, struct ident_match
 		if ((uint32_t)p->pos >= npairs || ov[2 * p->pos] == PCRE2_UNSET)
 			continue;
 		size_t a = ov[2 * p->pos], z = ov[2 * p->pos + 1];
+		if (a > z || z > n)
+			continue;
 		m->params[m->nparams].name = xstrdup(p->name);
 		m->params[m->nparams++].value = xstrndup((const char *)s + a, z - a);
 	}
@@ -749,7 +756,7 @@ static bool match_fp(struct ident_db *db, const struct fp *f, const uint8_t *s, 
 	m->description = f->desc;
 	m->line = f->line;
 	m->certainty = f->certainty;
-	fill_params(f, s, m, db->md);
+	fill_params(f, s, n, m, db->md, rc);
 	return true;
 }
 

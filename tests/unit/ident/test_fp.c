@@ -235,6 +235,33 @@ static void test_backtracking_bounded(void **state)
 	ident_db_free(db);
 }
 
+/* A param naming a group its pattern does not have reads nothing: the match data still holds
+ * an earlier, longer subject's groups (found by the ident_xml fuzz target: a read past the
+ * subject). */
+static void test_param_beyond_groups(void **state)
+{
+	static const char xml[] = "<fingerprints matches=\"ftp.banner\">"
+				  "<fingerprint pattern=\"^(\\w+) (\\w+) (\\w+) "
+				  "long$\"><description>three</description>"
+				  "<param pos=\"3\" name=\"x\"/></fingerprint>"
+				  "<fingerprint pattern=\"^short\"><description>none</description>"
+				  "<param pos=\"3\" name=\"x\"/></fingerprint></fingerprints>";
+	struct ident_db *db = ident_db_new();
+	char err[256];
+	assert_int_equal(ident_db_load_xml(db, "p.xml", xml, sizeof(xml) - 1, err, sizeof(err)), 0);
+	struct ident_match m = {0};
+	const char *longer = "aaaaaaaaaaaa bbbbbbbbbbbbbbbb cccccccccccccccccccc long";
+	assert_true(ident_db_match(db, "ftp.banner", longer, strlen(longer), &m));
+	assert_string_equal(ident_match_get(&m, "x"), "cccccccccccccccccccc");
+	char *s = xstrdup("short");
+	assert_true(ident_db_match(db, "ftp.banner", s, strlen(s), &m));
+	assert_string_equal(m.description, "none");
+	assert_null(ident_match_get(&m, "x"));
+	free(s);
+	ident_match_clear(&m);
+	ident_db_free(db);
+}
+
 static void add(struct ident_host *h, enum ident_probe_kind k, int port, const char *key,
 		const char *v)
 {
@@ -290,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_xml),
 		cmocka_unit_test(test_unused_key),
 		cmocka_unit_test(test_backtracking_bounded),
+		cmocka_unit_test(test_param_beyond_groups),
 		cmocka_unit_test(test_classify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
