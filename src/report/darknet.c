@@ -151,7 +151,7 @@ static void free_series(struct dn_series *s)
 }
 
 /* Packets per port over time: the busiest ports, 23/tcp always among them and highlighted. One
- * pass over the window's port rows (through their primary key, by interval) fills every series. */
+ * pass per chosen port over the window's intervals (through the primary key) fills its series. */
 static void ports_chart(struct report_ctx *c, const struct dn_series *s)
 {
 	sqlite3_stmt *q;
@@ -186,24 +186,26 @@ static void ports_chart(struct report_ctx *c, const struct dn_series *s)
 	if (np &&
 	    sqlite3_prepare_v2(c->db,
 			       DARK_LATEST
-			       " SELECT p.start_unix, p.proto, p.port, p.packets FROM latest"
+			       " SELECT p.start_unix, p.packets FROM latest"
 			       " JOIN scope_ports p ON p.run_id = latest.rid AND p.start_unix = "
-			       "latest.su ORDER BY latest.su",
+			       "latest.su AND p.proto = ?5 AND p.port = ?6 ORDER BY latest.su",
 			       -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(q, 3, c->since_unix);
-		sqlite3_bind_int64(q, 4, c->until_unix);
-		size_t k = 0;
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			int64_t t = sqlite3_column_int64(q, 0);
-			while (k < s->n && s->times[k] < t)
-				k++;
-			if (k == s->n || s->times[k] != t)
-				continue;
-			const char *proto = (const char *)sqlite3_column_text(q, 1);
-			int port = sqlite3_column_int(q, 2);
-			for (size_t i = 0; i < np; i++)
-				if (ports[i] == port && proto && strcmp(protos[i], proto) == 0)
-					vals[i][k] = (double)sqlite3_column_int64(q, 3);
+		/* One series at a time through the primary key (run, interval, proto, port): the
+		 * chart's ports only, not every port row of the window. */
+		for (size_t i = 0; i < np; i++) {
+			sqlite3_bind_int64(q, 3, c->since_unix);
+			sqlite3_bind_int64(q, 4, c->until_unix);
+			sqlite3_bind_text(q, 5, protos[i], -1, SQLITE_STATIC);
+			sqlite3_bind_int(q, 6, ports[i]);
+			size_t k = 0;
+			while (sqlite3_step(q) == SQLITE_ROW) {
+				int64_t t = sqlite3_column_int64(q, 0);
+				while (k < s->n && s->times[k] < t)
+					k++;
+				if (k < s->n && s->times[k] == t)
+					vals[i][k] = (double)sqlite3_column_int64(q, 1);
+			}
+			sqlite3_reset(q);
 		}
 		sqlite3_finalize(q);
 		struct report_chart pc = {.kind = REPORT_LINES,
