@@ -239,16 +239,23 @@ static int capture_write(void *state, enum core_event id, const char *line, size
 
 static const struct core_sink_ops capture_sink = {.name = "capture", .write = capture_write};
 
+/* A bus with no store and no file: its one sink keeps the last line in *cap. */
+static struct core_bus *capture_bus(struct core_config *cfg, struct capture_line *cap)
+{
+	core_config_init(cfg);
+	char err[128];
+	core_config_set_kv(cfg, "sinks.sqlite=false", err, sizeof(err));
+	core_config_set_kv(cfg, "sinks.jsonl=false", err, sizeof(err));
+	struct core_bus *bus = core_bus_open(cfg, NULL);
+	core_bus_add_sink(bus, &capture_sink, cap);
+	return bus;
+}
+
 static void test_serialisation(void **state)
 {
 	struct core_config cfg;
-	core_config_init(&cfg);
-	char err[128];
-	core_config_set_kv(&cfg, "sinks.sqlite=false", err, sizeof(err));
-	core_config_set_kv(&cfg, "sinks.jsonl=false", err, sizeof(err));
-	struct core_bus *bus = core_bus_open(&cfg, NULL);
 	struct capture_line cap = {0};
-	core_bus_add_sink(bus, &capture_sink, &cap);
+	struct core_bus *bus = capture_bus(&cfg, &cap);
 	struct core_conn conn = {.session = "00000000000000ab",
 				 .protocol = "telnet",
 				 .src_ip = "192.0.2.1",
@@ -302,13 +309,8 @@ static void test_serialisation(void **state)
 static void test_serialisation_escapes_anywhere(void **state)
 {
 	struct core_config cfg;
-	core_config_init(&cfg);
-	char err[128];
-	core_config_set_kv(&cfg, "sinks.sqlite=false", err, sizeof(err));
-	core_config_set_kv(&cfg, "sinks.jsonl=false", err, sizeof(err));
-	struct core_bus *bus = core_bus_open(&cfg, NULL);
 	struct capture_line cap = {0};
-	core_bus_add_sink(bus, &capture_sink, &cap);
+	struct core_bus *bus = capture_bus(&cfg, &cap);
 	static const char *const odd[][2] = {{"\"", "\""},
 					     {"\\", "\\"},
 					     {"\n", "\n"},
