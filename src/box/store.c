@@ -15,12 +15,15 @@ static const char schema[] =
 	"  dynamic INTEGER NOT NULL,"
 	"  scan INTEGER NOT NULL, lan_attack INTEGER NOT NULL, ddos INTEGER NOT NULL,"
 	"  killer INTEGER NOT NULL, persistence INTEGER NOT NULL, cnc INTEGER NOT NULL,"
-	"  verdict TEXT NOT NULL);"
-	/* (sha256, id, and the columns the reports count): a sample's latest verdict, and the
-	 * latest verdicts' counts read from the index alone (box_latest below), not from rows
-	 * that carry the whole verdict JSON. It replaces box_results_sha256 (sha256, id). */
-	"CREATE INDEX IF NOT EXISTS box_results_latest ON box_results(sha256, id, arch, family,"
-	"  seconds, dynamic, scan, lan_attack, ddos, cnc);"
+	"  verdict TEXT NOT NULL,"
+	"  word TEXT);" /* json_extract(verdict, '$.verdict'), set by the insert */
+	/* (sha256, id, the columns the reports count, the verdict's word): a sample's latest
+	 * verdict, the latest verdicts' counts (box_latest below) and the samples list's search
+	 * and sort, read from the index alone, not from rows that carry the whole verdict JSON.
+	 * It replaces box_results_latest (the same without word) and box_results_sha256. */
+	"CREATE INDEX IF NOT EXISTS box_results_verdict ON box_results(sha256, id, arch, family,"
+	"  seconds, dynamic, scan, lan_attack, ddos, cnc, word);"
+	"DROP INDEX IF EXISTS box_results_latest;"
 	"DROP INDEX IF EXISTS box_results_sha256;"
 	"CREATE TABLE IF NOT EXISTS box_cnc ("
 	"  result INTEGER NOT NULL, sha256 TEXT NOT NULL,"
@@ -34,16 +37,41 @@ static const char schema[] =
 	"TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS box_dns_name ON box_dns(name);"
 	/* The latest verdict of each sample: no later one of the same sample (one look-up in
-	 * box_results_latest each). Made again at every open, as its first form (id IN (SELECT
+	 * box_results_verdict each). Made again at every open, as its first form (id IN (SELECT
 	 * MAX(id) ... GROUP BY sha256)) read every row. */
 	"DROP VIEW IF EXISTS box_latest;"
 	"CREATE VIEW box_latest AS SELECT * FROM box_results r"
 	"  WHERE NOT EXISTS (SELECT 1 FROM box_results x WHERE x.sha256 = r.sha256 AND x.id > "
 	"r.id);";
 
+/* A store made before box_results had its word column: the column, filled from the verdicts
+ * once (20,000 verdicts: a fraction of a second), before the schema's index reads it. */
+static const char add_word[] = "ALTER TABLE box_results ADD COLUMN word TEXT;"
+			       "UPDATE box_results SET word = json_extract(verdict, '$.verdict');";
+
+static int schema_job(struct core_tx *tx, void *arg)
+{
+	(void)arg;
+	sqlite3_stmt *q;
+	bool old = false;
+	if (sqlite3_prepare_v2(core_tx_db(tx),
+			       "SELECT (SELECT count(*) FROM pragma_table_info('box_results')) > 0"
+			       " AND NOT EXISTS (SELECT 1 FROM pragma_table_info('box_results')"
+			       " WHERE name = 'word')",
+			       -1, &q, NULL) == SQLITE_OK) {
+		old = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	int rc = old ? core_tx_exec(tx, add_word) : 0;
+	return rc ? rc : core_tx_exec(tx, schema);
+}
+
 int box_store_schema(struct core_store *st)
 {
-	return core_store_schema(st, schema);
+	int rc = core_store_run(st, schema_job, NULL);
+	if (rc)
+		log_error("box", "cannot create the sandbox's tables: %s", strerror(-rc));
+	return rc;
 }
 
 static bool flag(const json_t *v, const char *key)
@@ -53,8 +81,9 @@ static bool flag(const json_t *v, const char *key)
 
 static const char sql_result[] =
 	"INSERT INTO box_results(sha256, arch, family, analysed, captured, seconds, dynamic,"
-	" scan, lan_attack, ddos, killer, persistence, cnc, verdict)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+	" scan, lan_attack, ddos, killer, persistence, cnc, verdict, word)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+	" json_extract(?14, '$.verdict'))";
 static const char sql_cnc[] = "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol)"
 			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char sql_dns[] = "INSERT INTO box_dns(result, sha256, name) VALUES (?1, ?2, ?3)";

@@ -187,6 +187,11 @@ void report_bind(struct report_ctx *c, sqlite3_stmt *q);
  * s text, i integer, r real, p percent (a fraction). names: column names (NULL: the query's). */
 struct report_table *report_query(struct report_ctx *c, const char *title, const char *sql,
 				  const char *types, const char *const *names, const char *arg);
+/* The same keeping only the rows [skip, skip + take) of the query's; *total (if not NULL) is
+ * the number of rows the query gave: a page and the count of a list in one pass. */
+struct report_table *report_query_page(struct report_ctx *c, const char *title, const char *sql,
+				       const char *types, const char *const *names, const char *arg,
+				       long long skip, long long take, long long *total);
 /* A JSON array of row objects as a table with the given keys (NULL-terminated) and types. */
 struct report_table *report_json_table(const char *title, const json_t *rows,
 				       const char *const *keys, const char *types);

@@ -1,6 +1,7 @@
 /* report: the sections table, the context a section renders into, and the helpers sections
  * share (a query as a table, emitting tables and charts into every output). */
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,16 @@ void report_bind(struct report_ctx *c, sqlite3_stmt *q)
 struct report_table *report_query(struct report_ctx *c, const char *title, const char *sql,
 				  const char *types, const char *const *names, const char *arg)
 {
+	return report_query_page(c, title, sql, types, names, arg, 0, LLONG_MAX, NULL);
+}
+
+struct report_table *report_query_page(struct report_ctx *c, const char *title, const char *sql,
+				       const char *types, const char *const *names, const char *arg,
+				       long long skip, long long take, long long *total)
+{
+	long long seen = 0;
+	if (total)
+		*total = 0;
 	struct report_table *t = report_table_new(title);
 	sqlite3_stmt *q;
 	if (!c->db || sqlite3_prepare_v2(c->db, sql, -1, &q, NULL) != SQLITE_OK) {
@@ -352,6 +363,9 @@ struct report_table *report_query(struct report_ctx *c, const char *title, const
 	if (sqlite3_bind_parameter_count(q) >= 5 && arg)
 		sqlite3_bind_text(q, 5, arg, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(q) == SQLITE_ROW) {
+		long long at = seen++;
+		if (at < skip || at - skip >= take)
+			continue;
 		report_table_row(t);
 		for (int i = 0; i < n && types[i]; i++) {
 			if (sqlite3_column_type(q, i) == SQLITE_NULL) {
@@ -369,7 +383,9 @@ struct report_table *report_query(struct report_ctx *c, const char *title, const
 		}
 	}
 	sqlite3_finalize(q);
-	log_debug("report", "%s: %zu rows in %.1f ms", title, report_table_nrows(t),
+	if (total)
+		*total = seen;
+	log_debug("report", "%s: %zu rows (of %lld) in %.1f ms", title, report_table_nrows(t), seen,
 		  (double)(lib_mono_us() - t0) / 1000.0);
 	return t;
 }
