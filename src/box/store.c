@@ -16,7 +16,9 @@ static const char schema[] =
 	"  scan INTEGER NOT NULL, lan_attack INTEGER NOT NULL, ddos INTEGER NOT NULL,"
 	"  killer INTEGER NOT NULL, persistence INTEGER NOT NULL, cnc INTEGER NOT NULL,"
 	"  verdict TEXT NOT NULL,"
-	"  word TEXT);" /* json_extract(verdict, '$.verdict'), set by the insert */
+	/* json_extract(verdict, '$.verdict'), set by the insert; no type, so a word that is not
+	 * text (a number) is kept as json_extract gives it and sorts as it would. */
+	"  word);"
 	/* (sha256, id, the columns the reports count, the verdict's word): a sample's latest
 	 * verdict, the latest verdicts' counts (box_latest below) and the samples list's search
 	 * and sort, read from the index alone, not from rows that carry the whole verdict JSON.
@@ -46,7 +48,7 @@ static const char schema[] =
 
 /* A store made before box_results had its word column: the column, filled from the verdicts
  * once (20,000 verdicts: a fraction of a second), before the schema's index reads it. */
-static const char add_word[] = "ALTER TABLE box_results ADD COLUMN word TEXT;"
+static const char add_word[] = "ALTER TABLE box_results ADD COLUMN word;"
 			       "UPDATE box_results SET word = json_extract(verdict, '$.verdict');";
 
 static int schema_job(struct core_tx *tx, void *arg)

@@ -183,7 +183,7 @@ static void list(struct report_ctx *c)
 	if (late) {
 		char *sql = xasprintf("%s samples s NOT INDEXED%s%s%s ORDER BY %s %s, s.sha256",
 				      cols, verdict, window, match, expr, dir);
-		t = report_query_page(c, title, sql, "sisiissssr", names, c->search, off, limit,
+		t = report_query_page(c, title, sql, "sississssr", names, c->search, off, limit,
 				      &total);
 		free(sql);
 	} else {
@@ -194,7 +194,7 @@ static void list(struct report_ctx *c)
 				      "LIMIT %d OFFSET %d) s%s ORDER BY s.%s %s, s.sha256",
 				      cols, scan, window, expr + 2, dir, limit, off, verdict,
 				      expr + 2, dir);
-		t = report_query(c, title, sql, "sisiissssr", names, c->search);
+		t = report_query(c, title, sql, "sississssr", names, c->search);
 		free(sql);
 		struct report_table *n =
 			report_query(c, "",

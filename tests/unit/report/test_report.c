@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
 #include "report/report.h"
 
 static struct report_table *sample(void)
@@ -347,6 +348,222 @@ static void test_ip_sessions_paged(void **state)
 	sqlite3_close(db);
 }
 
+/* The samples list (the samples section's "samples" table and samples_total) against the
+ * straightforward query (every sample joined to its latest verdict's JSON, searched, sorted,
+ * paged by SQL) on a generated store: every sort column, both orders, searches with hostile
+ * text (LIKE's wildcards, quotes, markup, spaces across fields, case, UTF-8) and offsets,
+ * over a store with the word column and one made before it (the verdict's JSON only). */
+static const char samples_schema[] =
+	"CREATE TABLE samples (sha256 TEXT PRIMARY KEY, sha1 TEXT NOT NULL, md5 TEXT NOT NULL,"
+	" size INTEGER NOT NULL, filetype TEXT NOT NULL, arch TEXT NOT NULL, first_seen TEXT NOT "
+	"NULL, last_seen TEXT NOT NULL, times_seen INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX samples_first_seen ON samples(first_seen, sha256, last_seen);"
+	"CREATE TABLE box_results (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, arch TEXT,"
+	" family TEXT, analysed TEXT NOT NULL, captured TEXT, seconds REAL, dynamic INTEGER NOT "
+	"NULL, scan INTEGER NOT NULL, lan_attack INTEGER NOT NULL, ddos INTEGER NOT NULL, killer "
+	"INTEGER NOT NULL, persistence INTEGER NOT NULL, cnc INTEGER NOT NULL, verdict TEXT NOT "
+	"NULL%s);"
+	"CREATE INDEX box_results_verdict ON box_results(sha256, id, arch, family, seconds,"
+	" dynamic, scan, lan_attack, ddos, cnc%s);";
+
+static void fill_samples(sqlite3 *db, bool word)
+{
+	char *schema = xasprintf(samples_schema, word ? ", word" : "", word ? ", word" : "");
+	assert_int_equal(sqlite3_exec(db, schema, NULL, NULL, NULL), SQLITE_OK);
+	free(schema);
+	static const char *const archs[] = {"mipsel",  "MIPS",    "arm",          "",      "x86_64",
+					    "50% _x_", "o'brien", "<b>\"q\"</b>", "ümlaut"};
+	static const char *const types[] = {"ELF", "shell script", "data"};
+	static const char *const fams[] = {"mirai", "Gafgyt", NULL, "tsunami mipsel", "%"};
+	static const char *const words[] = {"\"malicious\"",      "\"clean\"", NULL, "7",
+					    "\"Suspicious ELF\"", "[1,2]"};
+	sqlite3_stmt *smp, *box;
+	assert_int_equal(
+		sqlite3_prepare_v2(db,
+				   "INSERT INTO samples VALUES (printf('%064x', ?1), "
+				   "'s1', printf('%032x', ?1 * 7), ?2, ?3, ?4, ?5, ?6, ?7)",
+				   -1, &smp, NULL),
+		SQLITE_OK);
+	char *sql = xasprintf(
+		"INSERT INTO box_results(sha256, arch, family, analysed, seconds, dynamic, scan,"
+		" lan_attack, ddos, killer, persistence, cnc, verdict%s) VALUES (printf('%%064x', "
+		"?1), 'a', ?2, 'x', ?3, 1, 0, 0, 0, 0, 0, 0, ?4%s)",
+		word ? ", word" : "", word ? ", json_extract(?4, '$.verdict')" : "");
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &box, NULL), SQLITE_OK);
+	free(sql);
+	uint32_t r = 12345;
+	for (int i = 0; i < 300; i++) {
+		r = r * 1103515245u + 12345u;
+		char first[32], last[32];
+		snprintf(first, sizeof(first), "2026-0%u-1%uT00:00:00Z", 1 + r % 3, (r >> 8) % 3);
+		snprintf(last, sizeof(last), "2026-0%u-1%uT00:00:00Z", 4 + (r >> 4) % 2,
+			 (r >> 12) % 2);
+		sqlite3_bind_int(smp, 1, i);
+		sqlite3_bind_int(smp, 2, (int)(r >> 16) % 5 * 100); /* ties */
+		sqlite3_bind_text(smp, 3, types[(r >> 3) % 3], -1, SQLITE_STATIC);
+		sqlite3_bind_text(smp, 4, archs[(r >> 5) % LIB_ARRAY_LEN(archs)], -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(smp, 5, first, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(smp, 6, last, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(smp, 7, 1 + (int)(r >> 20) % 4);
+		assert_int_equal(sqlite3_step(smp), SQLITE_DONE);
+		sqlite3_reset(smp);
+		/* None, one or three verdicts, some for samples never stored (i + 1000). */
+		int n = (int)(r >> 24) % 3 == 0 ? 0 : (int)(r >> 24) % 3 == 1 ? 1 : 3;
+		for (int k = 0; k < n + (i % 50 == 0); k++) {
+			r = r * 1103515245u + 12345u;
+			const char *w = words[(r >> 7) % LIB_ARRAY_LEN(words)];
+			char *v = w ? xasprintf("{\"verdict\":%s,\"x\":%d}", w, k) : xstrdup("{}");
+			sqlite3_bind_int(box, 1, k == n ? i + 1000 : i);
+			const char *f = fams[(r >> 9) % LIB_ARRAY_LEN(fams)];
+			if (f)
+				sqlite3_bind_text(box, 2, f, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(box, 2);
+			sqlite3_bind_double(box, 3, (double)((r >> 11) % 100) / 4);
+			sqlite3_bind_text(box, 4, v, -1, SQLITE_TRANSIENT);
+			assert_int_equal(sqlite3_step(box), SQLITE_DONE);
+			sqlite3_reset(box);
+			free(v);
+		}
+	}
+	sqlite3_finalize(smp);
+	sqlite3_finalize(box);
+}
+
+/* The straightforward query's rows [off, off + limit) and count, compared with the list's. */
+static void check_list(sqlite3 *db, const json_t *got, long long total, const char *sort, bool asc,
+		       const char *q, int off, int limit)
+{
+	const char *expr = !sort                      ? "s.first_seen"
+			   : !strcmp(sort, "seen")    ? "s.times_seen"
+			   : !strcmp(sort, "type")    ? "s.filetype"
+			   : !strcmp(sort, "family")  ? "b.family"
+			   : !strcmp(sort, "verdict") ? "b.v"
+						      : NULL;
+	char *e = expr ? NULL : xasprintf("s.%s", sort);
+	static const char from[] =
+		" FROM samples s LEFT JOIN (SELECT id, family, json_extract(verdict, '$.verdict')"
+		" AS v, seconds FROM box_results) b ON b.id = (SELECT max(id) FROM box_results x"
+		" WHERE x.sha256 = s.sha256) WHERE (?1 IS NULL OR instr(lower(s.sha256 || ' ' ||"
+		" s.md5 || ' ' || s.arch || ' ' || s.filetype || ' ' || coalesce(b.family, '') ||"
+		" ' ' || coalesce(b.v, '')), lower(?1)) > 0)";
+	char *sql = xasprintf("SELECT s.sha256, s.size, s.filetype, s.arch, s.times_seen, "
+			      "s.first_seen, s.last_seen, b.family, b.v, b.seconds%s ORDER BY %s "
+			      "%s, s.sha256 LIMIT %d OFFSET %d",
+			      from, expr ? expr : e, asc ? "ASC" : "DESC", limit, off);
+	free(e);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	free(sql);
+	if (q)
+		sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+	static const char *const keys[] = {
+		"sha256",     "size",      "type",   "CPU",     "times seen",
+		"first seen", "last seen", "family", "verdict", "seconds to verdict"};
+	size_t n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const json_t *row = json_array_get(got, n++);
+		assert_non_null(row);
+		for (int i = 0; i < 10; i++) {
+			const json_t *v = json_object_get(row, keys[i]);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL: assert_true(json_is_null(v)); break;
+			case SQLITE_FLOAT:
+				assert_true(json_real_value(v) == sqlite3_column_double(st, i));
+				break;
+			case SQLITE_INTEGER:
+				if (i == 8) { /* the verdict column is text: a number's digits */
+					assert_string_equal(
+						json_string_value(v),
+						(const char *)sqlite3_column_text(st, i));
+					break;
+				}
+				assert_int_equal(json_integer_value(v),
+						 sqlite3_column_int64(st, i));
+				break;
+			default:
+				if (!json_string_value(v))
+					fail_msg("row %zu column %s: %s (%s vs %s) %s", n, keys[i],
+						 sqlite3_column_text(st, i),
+						 sqlite3_column_text(st, 0),
+						 json_string_value(json_object_get(row, "sha256")),
+						 json_dumps(row, 0));
+				assert_string_equal(json_string_value(v),
+						    (const char *)sqlite3_column_text(st, i));
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(json_array_size(got), n);
+	sql = xasprintf("SELECT count(*)%s", from);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	free(sql);
+	if (q)
+		sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(total, sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+}
+
+static void test_samples_list(void **state)
+{
+	(void)state;
+	static const char *const sorts[] = {NULL,   "first_seen", "last_seen", "seen",    "size",
+					    "arch", "type",       "family",    "verdict", "sha256"};
+	static const char *const searches[] = {NULL,
+					       "mipsel",
+					       "MIPSEL",
+					       "%",
+					       "_",
+					       "50% _",
+					       "'",
+					       "\"",
+					       "<b>",
+					       "elf mirai",
+					       "clean 7",
+					       "ümlaut",
+					       "Ü",
+					       "malicious",
+					       "0000000000000000000000000000000000000000"
+					       "00000000000000000000000a",
+					       "zzz",
+					       " ",
+					       "1,2",
+					       "mipsel "};
+	static const int offsets[] = {0, 11, 290};
+	for (int word = 0; word < 2; word++) {
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+		fill_samples(db, word);
+		struct core_store st = {.db = db};
+		for (size_t a = 0; a < LIB_ARRAY_LEN(sorts); a++)
+			for (int asc = 0; asc < 2; asc++)
+				for (size_t b = 0; b < LIB_ARRAY_LEN(searches); b++)
+					for (size_t k = 0; k < LIB_ARRAY_LEN(offsets); k++) {
+						struct report_ctx c;
+						report_ctx_init(&c, &st);
+						c.dashboard = true;
+						c.top = REPORT_TOP;
+						c.sort = sorts[a];
+						c.ascending = asc;
+						c.search = searches[b];
+						c.offset = offsets[k];
+						c.limit = 13;
+						report_section_samples.build(&c);
+						const json_t *t =
+							json_object_get(c.json, "samples");
+						check_list(db, json_object_get(t, "rows"),
+							   json_integer_value(json_object_get(
+								   c.json, "samples_total")),
+							   sorts[a], asc, searches[b], offsets[k],
+							   13);
+						report_ctx_free(&c);
+					}
+		sqlite3_close(db);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_chart_stacked_bars_and_errors),
 		cmocka_unit_test(test_event_ids_window),
 		cmocka_unit_test(test_ip_sessions_paged),
+		cmocka_unit_test(test_samples_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
