@@ -48,6 +48,8 @@ struct core_tx {
 		const char *sql;
 		sqlite3_stmt *q;
 	} stmts[STORE_MAX_STMTS];
+	void *scratch; /* core_tx_scratch */
+	size_t scratch_size;
 	int fail_rc;          /* the cause being reported, 0 while writes succeed */
 	uint64_t fail_count;  /* failures since writes last succeeded */
 	uint64_t fail_logged; /* monotonic ms of the last log line about it */
@@ -198,6 +200,17 @@ int core_tx_exec(struct core_tx *tx, const char *sql)
 sqlite3 *core_tx_db(struct core_tx *tx)
 {
 	return tx->db;
+}
+
+void *core_tx_scratch(struct core_tx *tx, size_t size)
+{
+	if (size > tx->scratch_size) {
+		free(tx->scratch);
+		tx->scratch = xmalloc(size);
+		tx->scratch_size = size;
+	}
+	memset(tx->scratch, 0, size);
+	return tx->scratch;
 }
 
 /* Statements of the writer itself, cached like the jobs'. */
@@ -433,6 +446,7 @@ void core_store_close(struct core_store *st)
 		for (size_t i = 0; i < STORE_MAX_STMTS; i++)
 			sqlite3_finalize(w->tx.stmts[i].q);
 		sqlite3_close(w->tx.db);
+		free(w->tx.scratch);
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->work);
 		pthread_cond_destroy(&w->finished);
