@@ -2,7 +2,8 @@
  *
  * Readers open a read-only connection each. The writer owns the only read-write connection
  * of the process and one thread: jobs queued by any module are taken in arrival order, as
- * many as are waiting (up to STORE_MAX_BATCH), and run in one BEGIN IMMEDIATE transaction,
+ * many as are waiting (up to STORE_MAX_BATCH; after a commit they are let gather, see
+ * STORE_GATHER_MS), and run in one BEGIN IMMEDIATE transaction,
  * each inside a savepoint so that one failing job is undone alone. After the COMMIT each job's
  * status moves to the ready list, whose `done` callbacks run on the submitter's thread
  * (core_store_poll, or the watched loop's async handle). Nothing but the writer's thread ever
