@@ -258,6 +258,10 @@ int core_tx_step(struct core_tx *tx, sqlite3_stmt *q);
 int core_tx_exec(struct core_tx *tx, const char *sql);
 /* The writer's connection (sqlite3_last_insert_rowid, sqlite3_changes). */
 sqlite3 *core_tx_db(struct core_tx *tx);
+/* Working memory of at least `size` bytes, zeroed, kept by the writer from job to job (a
+ * job's big table, allocated and freed per batch, was faulted in again every time); valid
+ * until the job returns. Every call returns the same memory, grown if need be. */
+void *core_tx_scratch(struct core_tx *tx, size_t size);
 /* A negative errno for an SQLite result code (SQLITE_FULL: -ENOSPC, ...). */
 int core_sqlite_errno(int rc);
 /* Path of a file under the data directory; caller frees. */

@@ -2,7 +2,8 @@
  *
  * Readers open a read-only connection each. The writer owns the only read-write connection
  * of the process and one thread: jobs queued by any module are taken in arrival order, as
- * many as are waiting (up to STORE_MAX_BATCH), and run in one BEGIN IMMEDIATE transaction,
+ * many as are waiting (up to STORE_MAX_BATCH; after a commit they are let gather, see
+ * STORE_GATHER_MS), and run in one BEGIN IMMEDIATE transaction,
  * each inside a savepoint so that one failing job is undone alone. After the COMMIT each job's
  * status moves to the ready list, whose `done` callbacks run on the submitter's thread
  * (core_store_poll, or the watched loop's async handle). Nothing but the writer's thread ever
@@ -13,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Jobs in one transaction at most; the rest wait for the next one. */
 #define STORE_MAX_BATCH 4096
@@ -28,6 +30,19 @@
 #define STORE_PAGE_SIZE 16384
 /* Page cache of the writer's connection, KiB: the B-trees' hot pages stay in memory. */
 #define STORE_CACHE_KIB 16384
+/* Milliseconds from one transaction's start to the next's: jobs that come meanwhile wait and
+ * go into the next one together. A commit writes every page it changed to the WAL, whole
+ * (16 KiB), however few of its rows changed: the last page of `events`, the last leaf of each
+ * event type in `events_eventid`, the leaves of `sessions_src_start` (one per source address),
+ * and the inner pages above them. With a transaction per 25 ms batch of the bus, a Mirai
+ * scanner session cost ~24 KB of writes (WAL and checkpoint) for ~4 KB of events; gathered,
+ * each page is written once for many more rows (docs/operations.md, "Speed of the default
+ * store"). A job someone waits for (core_store_run, core_store_sync, closing) ends the wait. */
+#define STORE_GATHER_MS 200
+/* Jobs waiting that end the gathering at once: the bus's batches are up to 2,048 events, and
+ * it waits for the writer past 32,768 in flight (BUS_MAX_INFLIGHT), which the gathering must
+ * never reach. */
+#define STORE_GATHER_JOBS 8
 /* Seconds between two log lines about the same failing cause. */
 #define STORE_LOG_EVERY_S 60
 
@@ -48,6 +63,8 @@ struct core_tx {
 		const char *sql;
 		sqlite3_stmt *q;
 	} stmts[STORE_MAX_STMTS];
+	void *scratch; /* core_tx_scratch */
+	size_t scratch_size;
 	int fail_rc;          /* the cause being reported, 0 while writes succeed */
 	uint64_t fail_count;  /* failures since writes last succeeded */
 	uint64_t fail_logged; /* monotonic ms of the last log line about it */
@@ -63,6 +80,8 @@ struct core_writer {
 	struct store_job *ready, *ready_tail; /* committed or failed, `done` not yet run */
 	uint64_t submitted, completed;
 	size_t pending; /* asynchronous jobs whose `done` has not run */
+	size_t queued;  /* jobs in head..tail */
+	size_t waiters; /* threads waiting for a job's end: the writer does not gather then */
 	bool stop, watching;
 	struct core_store_stats stats;
 	/* the watched loop's thread only */
@@ -200,6 +219,17 @@ sqlite3 *core_tx_db(struct core_tx *tx)
 	return tx->db;
 }
 
+void *core_tx_scratch(struct core_tx *tx, size_t size)
+{
+	if (size > tx->scratch_size) {
+		free(tx->scratch);
+		tx->scratch = xmalloc(size);
+		tx->scratch_size = size;
+	}
+	memset(tx->scratch, 0, size);
+	return tx->scratch;
+}
+
 /* Statements of the writer itself, cached like the jobs'. */
 static const char sql_begin[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
@@ -283,20 +313,43 @@ static int run_batch(struct core_tx *tx, struct store_job *batch)
 	return commits;
 }
 
+/* Under the lock: lets jobs gather until `start` + STORE_GATHER_MS, unless someone waits for
+ * one, STORE_GATHER_JOBS are waiting or the writer stops. */
+static void gather_jobs(struct core_writer *w, uint64_t start)
+{
+	uint64_t until = start + STORE_GATHER_MS;
+	for (;;) {
+		uint64_t now = lib_mono_ms();
+		if (w->stop || w->waiters || w->queued >= STORE_GATHER_JOBS || now >= until)
+			return;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (until - now) * 1000000u;
+		ts.tv_sec += (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		pthread_cond_timedwait(&w->work, &w->lock, &ts);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct core_writer *w = arg;
 	/* Named for top, perf and the bench's per-thread CPU (15 characters at most). */
 	pthread_setname_np(pthread_self(), "mitsu-store");
+	uint64_t started = 0; /* the last transaction's start, monotonic ms */
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->head && !w->stop)
 			pthread_cond_wait(&w->work, &w->lock);
 		if (!w->head)
 			break;
+		gather_jobs(w, started);
+		started = lib_mono_ms();
 		struct store_job *batch = w->head, *last = batch;
-		for (size_t n = 1; n < STORE_MAX_BATCH && last->next; n++)
+		size_t taken = 1;
+		for (; taken < STORE_MAX_BATCH && last->next; taken++)
 			last = last->next;
+		w->queued -= taken;
 		w->head = last->next;
 		if (!w->head)
 			w->tail = NULL;
@@ -320,6 +373,7 @@ static void *writer_main(void *arg)
 			}
 			if (j->sync) {
 				j->finished = true;
+				w->waiters--;
 				continue;
 			}
 			if (w->ready_tail)
@@ -394,7 +448,11 @@ static int open_writer(struct core_store *st, const char *data_dir)
 		return -EIO;
 	}
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->work, NULL);
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->work, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	pthread_cond_init(&w->finished, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w)) {
 		sqlite3_close(w->tx.db);
@@ -433,6 +491,7 @@ void core_store_close(struct core_store *st)
 		for (size_t i = 0; i < STORE_MAX_STMTS; i++)
 			sqlite3_finalize(w->tx.stmts[i].q);
 		sqlite3_close(w->tx.db);
+		free(w->tx.scratch);
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->work);
 		pthread_cond_destroy(&w->finished);
@@ -465,7 +524,10 @@ static struct store_job *queue_job(struct core_writer *w, core_job_fn fn, core_d
 	else
 		w->head = j;
 	w->tail = j;
+	w->queued++;
 	w->submitted++;
+	if (sync)
+		w->waiters++;
 	if (!sync)
 		w->pending++;
 	pthread_cond_signal(&w->work);
@@ -562,8 +624,11 @@ void core_store_sync(struct core_store *st)
 		return;
 	pthread_mutex_lock(&w->lock);
 	uint64_t target = w->submitted;
+	w->waiters++;
+	pthread_cond_signal(&w->work);
 	while (w->completed < target)
 		pthread_cond_wait(&w->finished, &w->lock);
+	w->waiters--;
 	pthread_mutex_unlock(&w->lock);
 	core_store_poll(st);
 }

@@ -334,7 +334,7 @@ int core_events_store(struct core_tx *tx, const struct core_ev_rec *recs, size_t
 	size_t size = 16;
 	while (size < 2 * n)
 		size *= 2;
-	t.slots = xcalloc(size, sizeof(*t.slots));
+	t.slots = core_tx_scratch(tx, size * sizeof(*t.slots));
 	t.mask = size - 1;
 	size_t idx[STORE_EVENTS_ROWS], nidx = 0;
 	int rc = 0;
@@ -355,6 +355,5 @@ int core_events_store(struct core_tx *tx, const struct core_ev_rec *recs, size_t
 	for (size_t i = 0; i < size && !rc; i++)
 		if (t.slots[i].first)
 			rc = write_rollup(tx, &t.slots[i], recs, text);
-	free(t.slots);
 	return rc;
 }
