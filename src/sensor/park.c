@@ -100,7 +100,8 @@ bool sensor_session_park(struct sensor_session *s)
 {
 	struct sensor *sn = s->sensor;
 	int fd = session_fd(s);
-	if (s->parked || s->closing || fd < 0 || !sn->park_init ||
+	/* Not while its input waits in the backlog (reading resumes from there). */
+	if (s->parked || s->closing || s->later || fd < 0 || !sn->park_init ||
 	    uv_is_closing((uv_handle_t *)&sn->park_poll))
 		return false;
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};

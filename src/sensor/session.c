@@ -283,7 +283,8 @@ static void read_waited(struct sensor_session *s)
 	if (!s->closing) {
 		s->proto->on_data(s, p, n);
 		/* Still stale: it is read from the parked set from now on. */
-		if (!s->closing && !(sensor_session_stale(s) && sensor_session_park(s)) &&
+		if (!s->closing && !s->parked &&
+		    !(sensor_session_stale(s) && sensor_session_park(s)) &&
 		    uv_read_start((uv_stream_t *)&s->tcp, sensor_session_on_alloc,
 				  sensor_session_on_read) != 0)
 			sensor_session_close(s, SENSOR_CLOSE_ERROR);
@@ -544,8 +545,15 @@ static void on_timer(uv_timer_t *t)
 		sensor_session_close(s, SENSOR_CLOSE_IDLE);
 		return;
 	}
-	/* Input moved the idle deadline: sleep until the nearer of the two. */
+	/* No progress for stale_ms, even without input (a peer that only holds its connection):
+	 * parked, so that its input and its end are read in bounded batches too. */
+	uint64_t stale_end = s->last_progress_ms + s->sensor->stale_ms;
+	if (!s->parked && now >= stale_end)
+		sensor_session_park(s);
+	/* Input moved the idle deadline: sleep until the nearest of them. */
 	uint64_t next = LIB_MIN(idle_end, total_end);
+	if (!s->parked && stale_end > now)
+		next = LIB_MIN(next, stale_end);
 	uv_timer_start(&s->timer, on_timer, next - now, 0);
 }
 
@@ -746,7 +754,10 @@ void sensor_session_accept(struct sensor_listener *l)
 			    json_pack("{s:s}", "profile", s->profile ? s->profile->name : ""),
 			    "new connection: %s:%d (%s:%d) [session: %s]", s->conn.src_ip,
 			    s->conn.src_port, s->conn.dst_ip, s->conn.dst_port, s->conn.session);
-	uv_timer_start(&s->timer, on_timer, LIB_MIN(sn->limits.idle_ms, sn->limits.session_ms), 0);
+	/* The first deadline: the session's staleness (it is parked), idleness or end. */
+	uv_timer_start(&s->timer, on_timer,
+		       LIB_MIN(sn->stale_ms, LIB_MIN(sn->limits.idle_ms, sn->limits.session_ms)),
+		       0);
 	if (s->proto->on_accept(s) < 0) {
 		sensor_session_close(s, SENSOR_CLOSE_ERROR);
 		return;
