@@ -6,8 +6,10 @@
  * read by the sensor instead, at most SENSOR_PARK_BATCH sockets per loop turn. epoll hands its
  * ready sockets round in turn (a level-triggered socket that stays ready goes to the back of its
  * ready list), so every parked peer is read within a bounded number of turns, and sessions
- * that make progress (the scanner's dialogue) are never behind them. A parked session that
- * completes a line goes back to libuv.
+ * that make progress (the scanner's dialogue) are never behind them. A session is parked after
+ * an input that leaves it stale, or by its timer once it has made no progress for stale_ms even
+ * without input (a peer that only holds its connection: its end is read in batches too). A
+ * parked session that completes a line goes back to libuv.
  *
  * Linux only (epoll), as libuv's own backend here is. */
 #include "sensor/sensor_int.h"
