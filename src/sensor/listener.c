@@ -78,6 +78,7 @@ static void on_turn(uv_check_t *h)
 	for (size_t i = 0; i < sn->nlisteners; i++)
 		sn->listeners[i].accepted_turn = 0;
 	sn->stale_turn = 0;
+	sn->park_turn = 0;
 	sensor_listeners_resume(sn);
 }
 

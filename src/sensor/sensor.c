@@ -35,6 +35,8 @@ int sensor_open(struct sensor **out, uv_loop_t *loop, const struct core_config *
 	set_limits(sn);
 	sensor_srctab_init(&sn->sources, sn->limits.max_sessions + SENSOR_EVICT_SLACK);
 	sensor_backlog_init(sn);
+	sn->stale_ms = SENSOR_STALE_MS;
+	sensor_park_init(sn);
 	const char *dir = core_cfg_str(cfg, OPT_SENSOR_PROFILES_DIR);
 	if (!dir[0])
 		dir = profile_default_dir();
@@ -68,6 +70,7 @@ void sensor_stop(struct sensor *sn)
 	sensor_listeners_stop(sn);
 	sensor_sessions_shutdown(sn);
 	sensor_backlog_stop(sn);
+	sensor_park_stop(sn);
 }
 
 size_t sensor_sessions_open(const struct sensor *sn)

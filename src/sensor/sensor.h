@@ -130,6 +130,7 @@ struct sensor_session {
 	struct sensor_session *later_next;
 	uint8_t *later;
 	size_t later_len;
+	bool parked; /* read from the sensor's parked set, not by libuv (park.c) */
 };
 
 /* Raw bytes to the peer (the module has done its own framing/escaping). Queued bytes beyond

@@ -94,6 +94,14 @@ struct sensor {
 	uint64_t stale_waited; /* inputs that waited, logged when the sensor stops */
 	uv_idle_t backlog;
 	bool backlog_init;
+	/* Parked sessions (park.c): stale sessions read from an epoll set of the sensor's own, at
+	 * most SENSOR_PARK_BATCH per loop turn, instead of by libuv's poll phase. */
+	uint64_t stale_ms; /* SENSOR_STALE_MS (a unit test may shorten it) */
+	int park_fd;
+	uv_poll_t park_poll;
+	bool park_init;
+	unsigned park_turn; /* parked sockets read this loop turn */
+	size_t nparked;
 	struct sensor_stats stats;
 	bool stopping;
 };
@@ -120,6 +128,8 @@ struct sensor {
 #define SENSOR_STALE_BATCH 64
 /* Input bytes that may wait in all; beyond, stale input is handled at once. */
 #define SENSOR_LATER_MAX (1024 * 1024)
+/* Parked sockets (stale sessions', park.c) read per loop turn: their input and their ends. */
+#define SENSOR_PARK_BATCH 64
 
 /* An address as events show it: text, and the port (session.c). */
 void sensor_addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port);
@@ -137,6 +147,21 @@ void sensor_sessions_shutdown(struct sensor *sn);
  * its queues are empty. */
 void sensor_backlog_init(struct sensor *sn);
 void sensor_backlog_stop(struct sensor *sn);
+/* Parking (park.c). A session is stale when its input has made no progress for stale_ms. A
+ * stale session is parked after its input is handled: libuv stops reading it and the sensor
+ * reads it in bounded batches; it is unparked (read by libuv again) once it makes progress,
+ * and when it closes. */
+bool sensor_session_stale(const struct sensor_session *s);
+void sensor_park_init(struct sensor *sn);
+void sensor_park_stop(struct sensor *sn);
+/* True if the session is parked now (false: it still reads through libuv). */
+bool sensor_session_park(struct sensor_session *s);
+void sensor_session_unpark(struct sensor_session *s);
+/* A session's input (nread > 0 bytes at p) or its connection's end or error (a libuv error
+ * code), as read by libuv (session.c) or from the parked set. */
+void sensor_session_input(struct sensor_session *s, const uint8_t *p, ssize_t nread);
+void sensor_session_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+void sensor_session_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 /* Finds a protocol module by name (listener.c). */
 const struct sensor_proto *sensor_proto_find(const char *name);
 int sensor_listeners_start(struct sensor *sn, char *err, size_t errlen);

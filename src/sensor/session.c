@@ -247,9 +247,6 @@ static void cut_connection(struct sensor_session *s)
 	close_handles(s);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
-
 /* The backlog's queues are singly linked through a session's cut_next or later_next: link is
  * its offset. */
 static struct sensor_session *queue_pop(struct sensor_session **head, struct sensor_session **tail,
@@ -285,7 +282,11 @@ static void read_waited(struct sensor_session *s)
 	sn->later_bytes -= n;
 	if (!s->closing) {
 		s->proto->on_data(s, p, n);
-		if (!s->closing && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
+		/* Still stale: it is read from the parked set from now on. */
+		if (!s->closing && !s->parked &&
+		    !(sensor_session_stale(s) && sensor_session_park(s)) &&
+		    uv_read_start((uv_stream_t *)&s->tcp, sensor_session_on_alloc,
+				  sensor_session_on_read) != 0)
 			sensor_session_close(s, SENSOR_CLOSE_ERROR);
 	}
 	free(p);
@@ -350,6 +351,7 @@ void sensor_session_close(struct sensor_session *s, enum sensor_close_reason rea
 	list_push_front(list_of(sn, true), s);
 	sensor_budget_leave(s);
 	uv_read_stop((uv_stream_t *)&s->tcp);
+	sensor_session_unpark(s);
 	uv_timer_stop(&s->timer);
 	s->end_ms = lib_mono_ms();
 	/* The rest waits for the backlog (at most SENSOR_CUT_BATCH per loop turn). */
@@ -543,12 +545,19 @@ static void on_timer(uv_timer_t *t)
 		sensor_session_close(s, SENSOR_CLOSE_IDLE);
 		return;
 	}
-	/* Input moved the idle deadline: sleep until the nearer of the two. */
+	/* No progress for stale_ms, even without input (a peer that only holds its connection):
+	 * parked, so that its input and its end are read in bounded batches too. */
+	uint64_t stale_end = s->last_progress_ms + s->sensor->stale_ms;
+	if (!s->parked && now >= stale_end)
+		sensor_session_park(s);
+	/* Input moved the idle deadline: sleep until the nearest of them. */
 	uint64_t next = LIB_MIN(idle_end, total_end);
+	if (!s->parked && stale_end > now)
+		next = LIB_MIN(next, stale_end);
 	uv_timer_start(&s->timer, on_timer, next - now, 0);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+void sensor_session_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	*buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
@@ -559,7 +568,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static bool read_later(struct sensor_session *s, const char *p, size_t n)
 {
 	struct sensor *sn = s->sensor;
-	if (s->last_input_ms - s->last_progress_ms < SENSOR_STALE_MS)
+	if (!sensor_session_stale(s))
 		return false;
 	if (sn->stale_turn < SENSOR_STALE_BATCH || !backlog_open(sn) ||
 	    sn->later_bytes + n > SENSOR_LATER_MAX) {
@@ -578,27 +587,44 @@ static bool read_later(struct sensor_session *s, const char *p, size_t n)
 	return true;
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* The bookkeeping of a read: true if its bytes go on to the module, false if it was the end
+ * of the connection or went over limits.max_input (the session is closing). */
+static bool input_taken(struct sensor_session *s, ssize_t nread)
 {
-	struct sensor_session *s = st->data;
-	if (nread == 0 || s->closing)
-		return;
 	lib_work.reads++;
 	if (nread < 0) {
 		/* A reset is the peer leaving too (it closed with our output unread). */
 		sensor_session_close(s, nread == UV_EOF || nread == UV_ECONNRESET
 						? SENSOR_CLOSE_PEER
 						: SENSOR_CLOSE_ERROR);
-		return;
+		return false;
 	}
 	s->last_input_ms = lib_mono_ms();
 	s->bytes_in += (uint64_t)nread;
 	if (s->bytes_in > s->sensor->limits.max_input) {
 		sensor_session_close(s, SENSOR_CLOSE_INPUT_LIMIT);
-		return;
+		return false;
 	}
-	if (!read_later(s, buf->base, (size_t)nread))
-		s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+	return true;
+}
+
+void sensor_session_input(struct sensor_session *s, const uint8_t *p, ssize_t nread)
+{
+	if (nread != 0 && !s->closing && input_taken(s, nread))
+		s->proto->on_data(s, p, (size_t)nread);
+}
+
+void sensor_session_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct sensor_session *s = st->data;
+	if (nread == 0 || s->closing || !input_taken(s, nread))
+		return;
+	if (read_later(s, buf->base, (size_t)nread))
+		return;
+	s->proto->on_data(s, (const uint8_t *)buf->base, (size_t)nread);
+	/* Bytes and still no line: libuv stops reading it, the parked set takes it. */
+	if (!s->closing && sensor_session_stale(s))
+		sensor_session_park(s);
 }
 
 void sensor_session_progress(struct sensor_session *s)
@@ -728,12 +754,16 @@ void sensor_session_accept(struct sensor_listener *l)
 			    json_pack("{s:s}", "profile", s->profile ? s->profile->name : ""),
 			    "new connection: %s:%d (%s:%d) [session: %s]", s->conn.src_ip,
 			    s->conn.src_port, s->conn.dst_ip, s->conn.dst_port, s->conn.session);
-	uv_timer_start(&s->timer, on_timer, LIB_MIN(sn->limits.idle_ms, sn->limits.session_ms), 0);
+	/* The first deadline: the session's staleness (it is parked), idleness or end. */
+	uv_timer_start(&s->timer, on_timer,
+		       LIB_MIN(sn->stale_ms, LIB_MIN(sn->limits.idle_ms, sn->limits.session_ms)),
+		       0);
 	if (s->proto->on_accept(s) < 0) {
 		sensor_session_close(s, SENSOR_CLOSE_ERROR);
 		return;
 	}
-	if (!s->closing && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
+	if (!s->closing && uv_read_start((uv_stream_t *)&s->tcp, sensor_session_on_alloc,
+					 sensor_session_on_read) != 0)
 		sensor_session_close(s, SENSOR_CLOSE_ERROR);
 }
 

@@ -1,5 +1,5 @@
-/* Unit tests of src/sensor: the per-source table, listener specs, and the Telnet module
- * driven in-process, one byte at a time. */
+/* Unit tests of src/sensor: the per-source table, listener specs, the Telnet module driven
+ * in-process, one byte at a time, and the bound on parked sessions' reads per loop turn. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +242,93 @@ static void test_eviction_order(void **state)
 	inproc_stop(&ip);
 }
 
+/* Peers held for the parked test: more than a few batches. */
+#define PARK_PEERS 300
+
+/* Runs one loop turn; returns the reads (input or ends) it did. */
+static uint64_t one_turn(struct inproc *ip)
+{
+	uint64_t before = lib_work.reads;
+	uv_run(&ip->loop, UV_RUN_NOWAIT);
+	return lib_work.reads - before;
+}
+
+/* Appends what peer i can read now to its buffer. */
+static void drain_peer(int fd, struct buf *out)
+{
+	char tmp[4096];
+	ssize_t r;
+	while ((r = read(fd, tmp, sizeof(tmp))) > 0)
+		buf_append(out, tmp, (size_t)r);
+}
+
+/* Stale sessions are parked and read SENSOR_PARK_BATCH per loop turn: 300 peers that send a
+ * byte in the same instant, then leave in the same instant, are read in batches, none lost.
+ * Counts reads per turn, not time: without the bound, one turn reads every peer. */
+static void test_parked_reads_are_bounded_per_turn(void **state)
+{
+	static const char *const sets[] = {"limits.max_sessions_per_source=1000", NULL};
+	struct inproc ip;
+	assert_int_equal(inproc_start(&ip, sets), 0);
+	ip.sn->stale_ms = 0; /* every session is stale at once (the flood's slowloris after 1 s) */
+	int fd[PARK_PEERS];
+	struct buf out[PARK_PEERS];
+	for (int i = 0; i < PARK_PEERS; i++) {
+		fd[i] = inproc_connect(&ip);
+		assert_true(fd[i] >= 0);
+		buf_init(&out[i], 1 << 16);
+	}
+	/* Accepted (a batch per turn), greeted, then parked by their timers. */
+	for (int k = 0; k < 10000 && ip.sn->nparked < PARK_PEERS; k++)
+		uv_run(&ip.loop, UV_RUN_NOWAIT);
+	assert_int_equal(ip.sn->nparked, PARK_PEERS);
+	for (int i = 0; i < PARK_PEERS; i++) {
+		drain_peer(fd[i], &out[i]);
+		assert_non_null(memmem(out[i].data, out[i].len, "login: ", 7));
+		buf_reset(&out[i]);
+	}
+	/* Every peer's byte is waiting before the loop runs again. */
+	for (int i = 0; i < PARK_PEERS; i++)
+		assert_int_equal(write(fd[i], "a", 1), 1);
+	uint64_t total = 0, most = 0, turns = 0;
+	for (int k = 0; k < 10000 && total < PARK_PEERS; k++, turns++) {
+		uint64_t n = one_turn(&ip);
+		total += n;
+		most = LIB_MAX(most, n);
+	}
+	assert_int_equal(total, PARK_PEERS);
+	assert_true(most <= SENSOR_PARK_BATCH);
+	assert_true(turns >= PARK_PEERS / SENSOR_PARK_BATCH);
+	/* None lost: each was echoed, and each session is still parked (no line yet). */
+	for (int i = 0; i < PARK_PEERS; i++) {
+		drain_peer(fd[i], &out[i]);
+		assert_int_equal(out[i].len, 1);
+		assert_int_equal(out[i].data[0], 'a');
+	}
+	assert_int_equal(ip.sn->nparked, PARK_PEERS);
+	/* A line is progress: that session is read by libuv again, and answered. */
+	ip.sn->stale_ms = SENSOR_STALE_MS;
+	assert_int_equal(write(fd[0], "root\r\n", 6), 6);
+	buf_reset(&out[0]);
+	expect(&ip, fd[0], &out[0], "assword");
+	assert_false(ip.sn->sessions->parked);
+	/* They all leave at once: their ends are read in batches too. */
+	for (int i = 1; i < PARK_PEERS; i++)
+		close(fd[i]);
+	total = most = 0;
+	for (int k = 0; k < 10000 && total < PARK_PEERS - 1; k++) {
+		uint64_t n = one_turn(&ip);
+		total += n;
+		most = LIB_MAX(most, n);
+	}
+	assert_int_equal(total, PARK_PEERS - 1);
+	assert_true(most <= SENSOR_PARK_BATCH);
+	close(fd[0]);
+	for (int i = 0; i < PARK_PEERS; i++)
+		buf_free(&out[i]);
+	inproc_stop(&ip);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -252,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_http_byte_at_a_time),
 		cmocka_unit_test(test_telnet_backspace_and_kill),
 		cmocka_unit_test(test_eviction_order),
+		cmocka_unit_test(test_parked_reads_are_bounded_per_turn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
