@@ -20,7 +20,7 @@
  * window's partial days, and days the store changed since the roll-up's catch-up. */
 #define DARK_RAW \
 	"WITH latest AS (SELECT start_unix AS su, max(run_id) AS rid FROM scope_intervals" \
-	" WHERE start_unix >= ?3 AND start_unix < ?4 AND " REPORT_DN_DAY(                   \
+	" WHERE start_unix >= ?3 AND start_unix < ?4 AND " REPORT_DN_DAY( \
 		"start_unix") " NOT IN (SELECT day FROM temp.dn_ok) GROUP BY start_unix)"
 #define DARK_OK(col) " AND " REPORT_DN_DAY(col) " IN (SELECT day FROM temp.dn_ok)"
 
@@ -91,23 +91,24 @@ static void tables(struct report_ctx *c, bool roll)
 		NULL);
 	static const char *const cnames[] = {"country", "sources (summed over intervals)",
 					     "Mirai sources (summed)", "packets"};
-	report_emit_table(c, "darknet_countries",
-			  report_query(c, "Darknet sources by country",
-				       roll ? DARK_RAW
-				       " SELECT cc, sum(s), sum(m), sum(p) FROM (SELECT cc, sources"
-				       " AS s, mirai_sources AS m, packets AS p FROM"
-				       " roll.report_dn_countries WHERE day IN (SELECT day FROM"
-				       " temp.dn_ok) UNION ALL SELECT c.cc, c.sources, c.mirai_sources,"
-				       " c.packets FROM scope_countries c JOIN latest ON c.start_unix"
-				       " = latest.su AND c.run_id = latest.rid) GROUP BY 1 ORDER BY 2"
-				       " DESC LIMIT ?6"
-				            : DARK_LATEST
-				       " SELECT c.cc, sum(c.sources), sum(c.mirai_sources), "
-				       "sum(c.packets) FROM scope_countries c JOIN latest"
-				       " ON c.start_unix = latest.su AND c.run_id = latest.rid"
-				       " GROUP BY 1 ORDER BY 2 DESC LIMIT ?6",
-				       "siii", cnames, NULL),
-			  NULL);
+	report_emit_table(
+		c, "darknet_countries",
+		report_query(
+			c, "Darknet sources by country",
+			roll ? DARK_RAW
+				" SELECT cc, sum(s), sum(m), sum(p) FROM (SELECT cc, sources"
+				" AS s, mirai_sources AS m, packets AS p FROM"
+				" roll.report_dn_countries WHERE day IN (SELECT day FROM"
+				" temp.dn_ok) UNION ALL SELECT c.cc, c.sources, c.mirai_sources,"
+				" c.packets FROM scope_countries c JOIN latest ON c.start_unix"
+				" = latest.su AND c.run_id = latest.rid) GROUP BY 1 ORDER BY 2"
+				" DESC LIMIT ?6"
+			     : DARK_LATEST " SELECT c.cc, sum(c.sources), sum(c.mirai_sources), "
+					   "sum(c.packets) FROM scope_countries c JOIN latest"
+					   " ON c.start_unix = latest.su AND c.run_id = latest.rid"
+					   " GROUP BY 1 ORDER BY 2 DESC LIMIT ?6",
+			"siii", cnames, NULL),
+		NULL);
 	static const char *const fnames[] = {"OS family", "SYN sources (summed over runs)",
 					     "share"};
 	report_emit_table(
@@ -235,12 +236,13 @@ static void ports_chart(struct report_ctx *c, const struct dn_series *s, bool ro
 		DARK_RAW " SELECT p.start_unix, p.packets FROM latest JOIN scope_ports p ON"
 			 " p.run_id = latest.rid AND p.start_unix = latest.su AND p.proto = ?5 AND"
 			 " p.port = ?6",
-		DARK_RAW " SELECT start_unix, packets FROM roll.report_dn_series WHERE proto = ?5"
-			 " AND port = ?6 AND start_unix >= ?3 AND start_unix < ?4" DARK_OK(
-				 "start_unix") " UNION ALL SELECT p.start_unix, p.packets FROM latest"
-					       " JOIN scope_ports p ON p.run_id = latest.rid AND"
-					       " p.start_unix = latest.su AND p.proto = ?5 AND"
-					       " p.port = ?6"};
+		DARK_RAW
+		" SELECT start_unix, packets FROM roll.report_dn_series WHERE proto = ?5"
+		" AND port = ?6 AND start_unix >= ?3 AND start_unix < ?4" DARK_OK(
+			"start_unix") " UNION ALL SELECT p.start_unix, p.packets FROM latest"
+				      " JOIN scope_ports p ON p.run_id = latest.rid AND"
+				      " p.start_unix = latest.su AND p.proto = ?5 AND"
+				      " p.port = ?6"};
 	if (np && sqlite3_prepare_v2(c->db, sql[roll], -1, &q, NULL) == SQLITE_OK) {
 		/* One series at a time: the roll-up's rows of the port (one range of its key),
 		 * the raw rows through scope_ports' primary key (run, interval, proto, port). */

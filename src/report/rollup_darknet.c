@@ -35,8 +35,8 @@ const char report_dn_wipe[] = "DELETE FROM report_dn_days; DELETE FROM report_dn
 			      " DELETE FROM report_dn_series; DELETE FROM report_dn_countries;";
 
 /* The signature of every day of the store's intervals. */
-#define DN_SIG_SQL(from)                                                                          \
-	"SELECT " REPORT_DN_DAY("start_unix") " AS day, count(*) AS n, sum(rowid) AS rs,"         \
+#define DN_SIG_SQL(from) \
+	"SELECT " REPORT_DN_DAY("start_unix") " AS day, count(*) AS n, sum(rowid) AS rs," \
 					      " max(rowid) AS rm FROM " from " GROUP BY 1"
 
 static int dn_exec(sqlite3 *db, const char *sql)
@@ -83,19 +83,40 @@ static const char recompute[] =
 	"DELETE FROM report_dn_countries WHERE day IN (SELECT day FROM temp.dn_stale);"
 	"DELETE FROM report_dn_days WHERE day IN (SELECT day FROM temp.dn_stale);"
 	"CREATE TEMP TABLE dn_latest AS SELECT start_unix AS su, max(run_id) AS rid"
-	" FROM store.scope_intervals WHERE " REPORT_DN_DAY("start_unix") " IN (SELECT day FROM"
-	" temp.dn_stale) GROUP BY start_unix;"
-	"CREATE TEMP TABLE dn_rows AS SELECT p.proto, p.port, p.start_unix, p.packets FROM"
-	" temp.dn_latest l JOIN store.scope_ports p ON p.run_id = l.rid AND p.start_unix = l.su;"
-	"INSERT INTO report_dn_series SELECT proto, port, start_unix, packets FROM temp.dn_rows;"
-	"INSERT INTO report_dn_ports SELECT " REPORT_DN_DAY("start_unix") ", proto, port,"
-	" sum(packets) FROM temp.dn_rows GROUP BY 1, 2, 3;"
-	"INSERT INTO report_dn_countries SELECT " REPORT_DN_DAY("c.start_unix") ", c.cc,"
-	" sum(c.sources), sum(c.mirai_sources), sum(c.packets) FROM temp.dn_latest l JOIN"
-	" store.scope_countries c ON c.run_id = l.rid AND c.start_unix = l.su GROUP BY 1, 2;"
-	"INSERT INTO report_dn_days SELECT * FROM temp.dn_sig WHERE day IN (SELECT day FROM"
-	" temp.dn_stale);"
-	"DROP TABLE temp.dn_latest; DROP TABLE temp.dn_rows;";
+	" FROM store.scope_intervals WHERE " REPORT_DN_DAY(
+		"start_unix") " IN (SELECT day FROM"
+			      " temp.dn_stale) GROUP BY start_unix;"
+			      "CREATE TEMP TABLE dn_rows AS SELECT p.proto, p.port, p.start_unix, "
+			      "p.packets FROM"
+			      " temp.dn_latest l JOIN store.scope_ports p ON p.run_id = l.rid AND "
+			      "p.start_unix = l.su;"
+			      "INSERT INTO report_dn_series SELECT proto, port, start_unix, "
+			      "packets FROM temp.dn_rows;"
+			      "INSERT INTO report_dn_ports SELECT " REPORT_DN_DAY(
+				      "start_unix") ", proto, port,"
+						    " sum(packets) FROM temp.dn_rows GROUP BY 1, "
+						    "2, 3;"
+						    "INSERT INTO report_dn_countries "
+						    "SELECT " REPORT_DN_DAY(
+							    "c.start_unix") ", c.cc,"
+									    " sum(c.sources), "
+									    "sum(c.mirai_sources), "
+									    "sum(c.packets) FROM "
+									    "temp.dn_latest l JOIN"
+									    " store.scope_"
+									    "countries c ON "
+									    "c.run_id = l.rid AND "
+									    "c.start_unix = l.su "
+									    "GROUP BY 1, 2;"
+									    "INSERT INTO "
+									    "report_dn_days SELECT "
+									    "* FROM temp.dn_sig "
+									    "WHERE day IN (SELECT "
+									    "day FROM"
+									    " temp.dn_stale);"
+									    "DROP TABLE "
+									    "temp.dn_latest; DROP "
+									    "TABLE temp.dn_rows;";
 
 /* One transaction: up to DN_CHUNK_DAYS days whose signature changed are recomputed. Returns
  * the days recomputed. */
@@ -105,15 +126,19 @@ static int dn_chunk(sqlite3 *db, bool *more)
 	int rc = dn_exec(db, "BEGIN IMMEDIATE");
 	if (rc)
 		return rc;
-	rc = dn_exec(
-		db,
-		"DROP TABLE IF EXISTS temp.dn_sig; DROP TABLE IF EXISTS temp.dn_stale;"
-		" DROP TABLE IF EXISTS temp.dn_rows; DROP TABLE IF EXISTS temp.dn_latest;"
-		" CREATE TEMP TABLE dn_sig AS " DN_SIG_SQL("store.scope_intervals") ";"
-		" CREATE TEMP TABLE dn_stale AS SELECT day FROM (SELECT s.day FROM temp.dn_sig s"
-		" LEFT JOIN report_dn_days d ON d.day = s.day WHERE d.n IS NOT s.n OR d.rs IS NOT"
-		" s.rs OR d.rm IS NOT s.rm UNION SELECT day FROM report_dn_days WHERE day NOT IN"
-		" (SELECT day FROM temp.dn_sig)) ORDER BY day LIMIT " LIB_STR(DN_CHUNK_DAYS) ";");
+	rc = dn_exec(db,
+		     "DROP TABLE IF EXISTS temp.dn_sig; DROP TABLE IF EXISTS temp.dn_stale;"
+		     " DROP TABLE IF EXISTS temp.dn_rows; DROP TABLE IF EXISTS temp.dn_latest;"
+		     " CREATE TEMP TABLE dn_sig AS " DN_SIG_SQL(
+			     "store.scope_intervals") ";"
+						      " CREATE TEMP TABLE dn_stale AS SELECT day "
+						      "FROM (SELECT s.day FROM temp.dn_sig s"
+						      " LEFT JOIN report_dn_days d ON d.day = "
+						      "s.day WHERE d.n IS NOT s.n OR d.rs IS NOT"
+						      " s.rs OR d.rm IS NOT s.rm UNION SELECT day "
+						      "FROM report_dn_days WHERE day NOT IN"
+						      " (SELECT day FROM temp.dn_sig)) ORDER BY "
+						      "day LIMIT " LIB_STR(DN_CHUNK_DAYS) ";");
 	int n = 0;
 	sqlite3_stmt *q;
 	if (!rc && sqlite3_prepare_v2(db, "SELECT count(*) FROM temp.dn_stale", -1, &q, NULL) ==
@@ -128,7 +153,8 @@ static int dn_chunk(sqlite3 *db, bool *more)
 	dn_exec(db, "DROP TABLE IF EXISTS temp.dn_sig; DROP TABLE IF EXISTS temp.dn_stale;");
 	if (rc) {
 		dn_exec(db, "ROLLBACK");
-		dn_exec(db, "DROP TABLE IF EXISTS temp.dn_latest; DROP TABLE IF EXISTS temp.dn_rows");
+		dn_exec(db,
+			"DROP TABLE IF EXISTS temp.dn_latest; DROP TABLE IF EXISTS temp.dn_rows");
 		return rc;
 	}
 	rc = dn_exec(db, "COMMIT");
@@ -166,9 +192,11 @@ bool report_dn_window(struct report_ctx *c)
 		    c->db,
 		    "INSERT INTO temp.dn_ok SELECT d.day FROM roll.report_dn_days d WHERE d.day >="
 		    " ?3 AND d.day + " LIB_STR(
-			    REPORT_DN_DAY_SECONDS) " <= ?4 AND (d.n, d.rs, d.rm) = (SELECT count(*),"
+			    REPORT_DN_DAY_SECONDS) " <= ?4 AND (d.n, d.rs, d.rm) = (SELECT "
+						   "count(*),"
 						   " sum(rowid), max(rowid) FROM scope_intervals"
-						   " WHERE start_unix >= d.day AND start_unix < d.day"
+						   " WHERE start_unix >= d.day AND start_unix < "
+						   "d.day"
 						   " + " LIB_STR(REPORT_DN_DAY_SECONDS) ")",
 		    -1, &q, NULL) != SQLITE_OK)
 		return false;
