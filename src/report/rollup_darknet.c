@@ -78,45 +78,26 @@ static int drop_series(sqlite3 *db)
 
 /* The stale days' rows removed, then recomputed from the store: each interval's latest run
  * (dn_latest), its port rows (dn_rows), the sums per day. */
+#define DAY_OF_START REPORT_DN_DAY("start_unix")
+#define DAY_OF_C_START REPORT_DN_DAY("c.start_unix")
 static const char recompute[] =
 	"DELETE FROM report_dn_ports WHERE day IN (SELECT day FROM temp.dn_stale);"
 	"DELETE FROM report_dn_countries WHERE day IN (SELECT day FROM temp.dn_stale);"
 	"DELETE FROM report_dn_days WHERE day IN (SELECT day FROM temp.dn_stale);"
 	"CREATE TEMP TABLE dn_latest AS SELECT start_unix AS su, max(run_id) AS rid"
-	" FROM store.scope_intervals WHERE " REPORT_DN_DAY(
-		"start_unix") " IN (SELECT day FROM"
-			      " temp.dn_stale) GROUP BY start_unix;"
-			      "CREATE TEMP TABLE dn_rows AS SELECT p.proto, p.port, p.start_unix, "
-			      "p.packets FROM"
-			      " temp.dn_latest l JOIN store.scope_ports p ON p.run_id = l.rid AND "
-			      "p.start_unix = l.su;"
-			      "INSERT INTO report_dn_series SELECT proto, port, start_unix, "
-			      "packets FROM temp.dn_rows;"
-			      "INSERT INTO report_dn_ports SELECT " REPORT_DN_DAY(
-				      "start_unix") ", proto, port,"
-						    " sum(packets) FROM temp.dn_rows GROUP BY 1, "
-						    "2, 3;"
-						    "INSERT INTO report_dn_countries "
-						    "SELECT " REPORT_DN_DAY(
-							    "c.start_unix") ", c.cc,"
-									    " sum(c.sources), "
-									    "sum(c.mirai_sources), "
-									    "sum(c.packets) FROM "
-									    "temp.dn_latest l JOIN"
-									    " store.scope_"
-									    "countries c ON "
-									    "c.run_id = l.rid AND "
-									    "c.start_unix = l.su "
-									    "GROUP BY 1, 2;"
-									    "INSERT INTO "
-									    "report_dn_days SELECT "
-									    "* FROM temp.dn_sig "
-									    "WHERE day IN (SELECT "
-									    "day FROM"
-									    " temp.dn_stale);"
-									    "DROP TABLE "
-									    "temp.dn_latest; DROP "
-									    "TABLE temp.dn_rows;";
+	" FROM store.scope_intervals WHERE " DAY_OF_START " IN (SELECT day FROM temp.dn_stale)"
+	" GROUP BY start_unix;"
+	"CREATE TEMP TABLE dn_rows AS SELECT p.proto, p.port, p.start_unix, p.packets FROM"
+	" temp.dn_latest l JOIN store.scope_ports p ON p.run_id = l.rid AND p.start_unix = l.su;"
+	"INSERT INTO report_dn_series SELECT proto, port, start_unix, packets FROM temp.dn_rows;"
+	"INSERT INTO report_dn_ports SELECT " DAY_OF_START ", proto, port, sum(packets) FROM"
+	" temp.dn_rows GROUP BY 1, 2, 3;"
+	"INSERT INTO report_dn_countries SELECT " DAY_OF_C_START ", c.cc, sum(c.sources),"
+	" sum(c.mirai_sources), sum(c.packets) FROM temp.dn_latest l JOIN store.scope_countries c"
+	" ON c.run_id = l.rid AND c.start_unix = l.su GROUP BY 1, 2;"
+	"INSERT INTO report_dn_days SELECT * FROM temp.dn_sig WHERE day IN (SELECT day FROM"
+	" temp.dn_stale);"
+	"DROP TABLE temp.dn_latest; DROP TABLE temp.dn_rows;";
 
 /* One transaction: up to DN_CHUNK_DAYS days whose signature changed are recomputed. Returns
  * the days recomputed. */
