@@ -16,7 +16,41 @@
 	"WITH latest AS (SELECT start_unix AS su, max(run_id) AS rid FROM scope_intervals" \
 	" WHERE start_unix >= ?3 AND start_unix < ?4 GROUP BY start_unix)"
 
-static void tables(struct report_ctx *c)
+/* The same over the days the roll-up does not hold (temp.dn_ok, report_dn_window): the
+ * window's partial days, and days the store changed since the roll-up's catch-up. */
+#define DARK_RAW \
+	"WITH latest AS (SELECT start_unix AS su, max(run_id) AS rid FROM scope_intervals" \
+	" WHERE start_unix >= ?3 AND start_unix < ?4 AND " REPORT_DN_DAY( \
+		"start_unix") " NOT IN (SELECT day FROM temp.dn_ok) GROUP BY start_unix)"
+#define DARK_OK(col) " AND " REPORT_DN_DAY(col) " IN (SELECT day FROM temp.dn_ok)"
+
+/* The packets per port over the window into temp.dn_ports, in (proto, port) order as a GROUP
+ * BY gives them: the ports table and the chart's choice of ports both read it. */
+static bool port_sums(struct report_ctx *c, bool roll)
+{
+	static const char *const sql[] = {
+		DARK_RAW " INSERT INTO temp.dn_ports SELECT proto, port, sum(packets) FROM ("
+			 "SELECT p.proto, p.port, p.packets FROM scope_ports p JOIN latest ON"
+			 " p.start_unix = latest.su AND p.run_id = latest.rid) GROUP BY 1, 2",
+		DARK_RAW " INSERT INTO temp.dn_ports SELECT proto, port, sum(packets) FROM ("
+			 "SELECT proto, port, packets FROM roll.report_dn_ports WHERE day IN"
+			 " (SELECT day FROM temp.dn_ok) UNION ALL"
+			 " SELECT p.proto, p.port, p.packets FROM scope_ports p JOIN latest ON"
+			 " p.start_unix = latest.su AND p.run_id = latest.rid) GROUP BY 1, 2"};
+	sqlite3_stmt *q;
+	if (sqlite3_exec(c->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS dn_ports (proto TEXT, port INTEGER,"
+			 " packets INTEGER); DELETE FROM temp.dn_ports",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, sql[roll], -1, &q, NULL) != SQLITE_OK)
+		return false;
+	report_bind(c, q);
+	bool ok = sqlite3_step(q) == SQLITE_DONE;
+	sqlite3_finalize(q);
+	return ok;
+}
+
+static void tables(struct report_ctx *c, bool roll)
 {
 	static const char *const names[] = {"interval start",
 					    "packets",
@@ -51,24 +85,30 @@ static void tables(struct report_ctx *c)
 			     ", tot AS (SELECT sum(packets) AS p FROM scope_intervals i "
 			     "JOIN latest ON i.start_unix = latest.su"
 			     " AND i.run_id = latest.rid)"
-			     " SELECT p.proto, p.port, sum(p.packets), 1.0 * "
-			     "sum(p.packets) / max((SELECT p FROM tot), 1)"
-			     " FROM scope_ports p JOIN latest ON p.start_unix = latest.su "
-			     "AND p.run_id = latest.rid"
-			     " GROUP BY 1, 2 ORDER BY 3 DESC LIMIT ?6",
+			     " SELECT proto, port, packets, 1.0 * packets / max((SELECT p FROM "
+			     "tot), 1) FROM temp.dn_ports ORDER BY 3 DESC LIMIT ?6",
 			     "siip", pnames, NULL),
 		NULL);
 	static const char *const cnames[] = {"country", "sources (summed over intervals)",
 					     "Mirai sources (summed)", "packets"};
-	report_emit_table(c, "darknet_countries",
-			  report_query(c, "Darknet sources by country",
-				       DARK_LATEST
-				       " SELECT c.cc, sum(c.sources), sum(c.mirai_sources), "
-				       "sum(c.packets) FROM scope_countries c JOIN latest"
-				       " ON c.start_unix = latest.su AND c.run_id = latest.rid"
-				       " GROUP BY 1 ORDER BY 2 DESC LIMIT ?6",
-				       "siii", cnames, NULL),
-			  NULL);
+	report_emit_table(
+		c, "darknet_countries",
+		report_query(
+			c, "Darknet sources by country",
+			roll ? DARK_RAW
+				" SELECT cc, sum(s), sum(m), sum(p) FROM (SELECT cc, sources"
+				" AS s, mirai_sources AS m, packets AS p FROM"
+				" roll.report_dn_countries WHERE day IN (SELECT day FROM"
+				" temp.dn_ok) UNION ALL SELECT c.cc, c.sources, c.mirai_sources,"
+				" c.packets FROM scope_countries c JOIN latest ON c.start_unix"
+				" = latest.su AND c.run_id = latest.rid) GROUP BY 1 ORDER BY 2"
+				" DESC LIMIT ?6"
+			     : DARK_LATEST " SELECT c.cc, sum(c.sources), sum(c.mirai_sources), "
+					   "sum(c.packets) FROM scope_countries c JOIN latest"
+					   " ON c.start_unix = latest.su AND c.run_id = latest.rid"
+					   " GROUP BY 1 ORDER BY 2 DESC LIMIT ?6",
+			"siii", cnames, NULL),
+		NULL);
 	static const char *const fnames[] = {"OS family", "SYN sources (summed over runs)",
 					     "share"};
 	report_emit_table(
@@ -150,21 +190,30 @@ static void free_series(struct dn_series *s)
 	free(s->mshare);
 }
 
+/* The point of interval start t in s, or s->n if it is not drawn. */
+static size_t time_index(const struct dn_series *s, int64_t t)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->times[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->times[lo] == t ? lo : s->n;
+}
+
 /* Packets per port over time: the busiest ports, 23/tcp always among them and highlighted. One
- * pass per chosen port over the window's intervals (through the primary key) fills its series. */
-static void ports_chart(struct report_ctx *c, const struct dn_series *s)
+ * pass per chosen port fills its series. */
+static void ports_chart(struct report_ctx *c, const struct dn_series *s, bool roll)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(c->db,
-			       DARK_LATEST
-			       " SELECT p.proto, p.port FROM scope_ports p JOIN latest"
-			       " ON p.start_unix = latest.su AND p.run_id = latest.rid"
-			       " GROUP BY 1, 2 ORDER BY (p.proto = 'tcp' AND p.port = "
-			       "23) DESC, sum(p.packets) DESC LIMIT " LIB_STR(DN_CHART_PORTS),
+			       "SELECT proto, port FROM temp.dn_ports ORDER BY (proto = 'tcp' AND"
+			       " port = 23) DESC, packets DESC LIMIT " LIB_STR(DN_CHART_PORTS),
 			       -1, &q, NULL) != SQLITE_OK)
 		return;
-	sqlite3_bind_int64(q, 3, c->since_unix);
-	sqlite3_bind_int64(q, 4, c->until_unix);
 	struct report_series ps[DN_CHART_PORTS];
 	char labels[DN_CHART_PORTS][32], protos[DN_CHART_PORTS][8];
 	int ports[DN_CHART_PORTS];
@@ -183,26 +232,27 @@ static void ports_chart(struct report_ctx *c, const struct dn_series *s)
 		np++;
 	}
 	sqlite3_finalize(q);
-	if (np &&
-	    sqlite3_prepare_v2(c->db,
-			       DARK_LATEST
-			       " SELECT p.start_unix, p.packets FROM latest"
-			       " JOIN scope_ports p ON p.run_id = latest.rid AND p.start_unix = "
-			       "latest.su AND p.proto = ?5 AND p.port = ?6 ORDER BY latest.su",
-			       -1, &q, NULL) == SQLITE_OK) {
-		/* One series at a time through the primary key (run, interval, proto, port): the
-		 * chart's ports only, not every port row of the window. */
+	static const char *const sql[] = {
+		DARK_RAW " SELECT p.start_unix, p.packets FROM latest JOIN scope_ports p ON"
+			 " p.run_id = latest.rid AND p.start_unix = latest.su AND p.proto = ?5 AND"
+			 " p.port = ?6",
+		DARK_RAW
+		" SELECT start_unix, packets FROM roll.report_dn_series WHERE proto = ?5"
+		" AND port = ?6 AND start_unix >= ?3 AND start_unix < ?4" DARK_OK(
+			"start_unix") " UNION ALL SELECT p.start_unix, p.packets FROM latest"
+				      " JOIN scope_ports p ON p.run_id = latest.rid AND"
+				      " p.start_unix = latest.su AND p.proto = ?5 AND"
+				      " p.port = ?6"};
+	if (np && sqlite3_prepare_v2(c->db, sql[roll], -1, &q, NULL) == SQLITE_OK) {
+		/* One series at a time: the roll-up's rows of the port (one range of its key),
+		 * the raw rows through scope_ports' primary key (run, interval, proto, port). */
 		for (size_t i = 0; i < np; i++) {
-			sqlite3_bind_int64(q, 3, c->since_unix);
-			sqlite3_bind_int64(q, 4, c->until_unix);
+			report_bind(c, q);
 			sqlite3_bind_text(q, 5, protos[i], -1, SQLITE_STATIC);
 			sqlite3_bind_int(q, 6, ports[i]);
-			size_t k = 0;
 			while (sqlite3_step(q) == SQLITE_ROW) {
-				int64_t t = sqlite3_column_int64(q, 0);
-				while (k < s->n && s->times[k] < t)
-					k++;
-				if (k < s->n && s->times[k] == t)
+				size_t k = time_index(s, sqlite3_column_int64(q, 0));
+				if (k < s->n)
 					vals[i][k] = (double)sqlite3_column_int64(q, 1);
 			}
 			sqlite3_reset(q);
@@ -221,13 +271,13 @@ static void ports_chart(struct report_ctx *c, const struct dn_series *s)
 		free(vals[i]);
 }
 
-static void charts(struct report_ctx *c)
+static void charts(struct report_ctx *c, bool roll)
 {
 	struct dn_series s;
 	if (!load_series(c, &s))
 		return;
 	if (s.n >= 2) {
-		ports_chart(c, &s);
+		ports_chart(c, &s, roll);
 		struct report_series ts[] = {
 			{.name = "Telnet (23, 2323/tcp)", .values = s.share, .highlight = true}};
 		struct report_chart t = {.kind = REPORT_LINES,
@@ -297,8 +347,20 @@ static void darknet_build(struct report_ctx *c)
 	if (c->window_default)
 		window_to_data(c);
 	report_heading(c, "Darknet");
-	charts(c);
-	tables(c);
+	/* The roll-up's days of the window, then the ports' sums (shared by the chart and the
+	 * ports table); without the temporary tables, nothing is drawn. */
+	bool roll = report_dn_window(c) && !c->raw_only;
+	sqlite3_stmt *q;
+	if (roll && sqlite3_prepare_v2(c->db, "SELECT 1 FROM temp.dn_ok LIMIT 1", -1, &q, NULL) ==
+			    SQLITE_OK) {
+		roll = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_finalize(q);
+	}
+	if (port_sums(c, roll)) {
+		charts(c, roll);
+		tables(c, roll);
+	}
+	sqlite3_exec(c->db, "DELETE FROM temp.dn_ok; DELETE FROM temp.dn_ports", NULL, NULL, NULL);
 }
 
 const struct report_section report_section_darknet = {

@@ -289,6 +289,25 @@ extern const struct report_top report_top_credentials, report_top_commands, repo
 /* Appends its SQL: over the roll-up and the raw edges (roll), or raw over the window. */
 void report_top_sql(const struct report_top *t, bool roll, struct buf *b);
 
+/* ---- the darknet's roll-up (rollup_darknet.c), in report.db beside the hours ----
+ *
+ * Per UTC day (REPORT_DN_DAY of an interval's start_unix): report_dn_ports (day, proto, port,
+ * packets) and report_dn_countries (day, cc, sources, mirai_sources, packets) summed over the
+ * day's intervals, each interval's latest run only; report_dn_series (proto, port, start_unix,
+ * packets), an interval's packets per port keyed by port; report_dn_days (day, n, rs, rm), the
+ * signature of the day's scope_intervals rows when it was summed (count, sum and max of the
+ * rowids). A day is used only while its signature matches the store's. */
+#define REPORT_DN_DAY_SECONDS 86400
+#define REPORT_DN_DAY(col) "(" col " - ((" col " % 86400) + 86400) % 86400)"
+extern const char report_dn_schema[]; /* CREATE TABLE IF NOT EXISTS ... */
+extern const char report_dn_wipe[];   /* empties the tables */
+/* Recomputes the days whose signature changed (db: report.db with the store attached as
+ * "store"), in transactions of a month of days. Returns the days recomputed, or -errno. */
+int report_rollup_darknet(sqlite3 *db, const atomic_bool *stop);
+/* Fills temp.dn_ok (day) with the window's whole days the roll-up holds unchanged (none
+ * without a roll-up or with raw_only). False when the temporary table cannot be made. */
+bool report_dn_window(struct report_ctx *c);
+
 /* `mitsu report` and `mitsu ip`. */
 struct core_command;
 extern const struct core_command report_command;

@@ -348,6 +348,7 @@ static int wipe(sqlite3 *db)
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
 		buf_printf(&b, "DELETE FROM report_%s; DELETE FROM report_%s_hosts;", tops[i]->name,
 			   tops[i]->name);
+	buf_append_str(&b, report_dn_wipe);
 	int rc = exec(db, (const char *)b.data);
 	buf_free(&b);
 	return rc ? rc : meta_set(db, "version", ROLL_VERSION);
@@ -463,6 +464,7 @@ static int open_rw(const char *data_dir, sqlite3 **out)
 	struct buf b;
 	buf_init(&b, 0);
 	buf_append_str(&b, roll_schema);
+	buf_append_str(&b, report_dn_schema);
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
 		top_schema(&b, tops[i]);
 	if (!rc)
@@ -492,6 +494,8 @@ int report_rollup_catchup(const char *data_dir, const atomic_bool *stop)
 			break;
 		total += rc;
 	}
+	if (rc >= 0) /* the darknet's days (rollup_darknet.c): not counted in hours */
+		rc = report_rollup_darknet(db, stop);
 	sqlite3_close(db);
 	return rc < 0 ? rc : total;
 }
