@@ -37,8 +37,8 @@
 /* The sources seen since the first rolled-up hour (report_rollup_sources) and the edges'. */
 #define LATEST_SRC \
 	LATEST_RES \
-		" attackers AS (SELECT src_ip AS host FROM roll.report_src WHERE seen >= ?17" \
-		" UNION " LATEST_SESSIONS("?1", "?19") " UNION " LATEST_SESSIONS("?20", "?2") ") "
+	" attackers AS (SELECT src_ip AS host FROM roll.report_src WHERE seen >= ?17" \
+	" UNION " LATEST_SESSIONS("?1", "?19") " UNION " LATEST_SESSIONS("?20", "?2") ") "
 /* The three forms of a query over latest and attackers. */
 #define LATEST(q) LATEST_SRC q, LATEST_ROLL q, LATEST_RAW q
 

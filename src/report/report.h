@@ -255,8 +255,8 @@ int report_ip_canonical(const char *in, char out[46]);
  * the events' rolled-up hours [a, b) in unix seconds, ?11 ?12 a and b as text, ?13 ?14 the
  * event ids of the edge [since, a), ?15 ?16 of the edge [b, until); ?17 ?18 the sessions'
  * rolled-up hours, ?19 ?20 as text; ?21 ?22 the whole days inside the events' hours (the
- * report_NAME_day rows; hours [?9, ?21) and [?22, ?10) from report_NAME). Without a roll-up (report_rollup_use false) a section runs
- * its raw query over the window. */
+ * report_NAME_day rows; hours [?9, ?21) and [?22, ?10) from report_NAME). Without a roll-up
+ * (report_rollup_use false) a section runs its raw query over the window. */
 #define REPORT_P_LAST 22
 #define REPORT_ROLLUP_FILE "report.db"
 #define REPORT_ROLLUP_HOUR 3600       /* the roll-up's unit of time, seconds */
