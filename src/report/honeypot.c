@@ -26,6 +26,8 @@
 	"WITH f AS (" HP_ROLL \
 	" UNION ALL " HP_RAW("?1", "?19") " UNION ALL " HP_RAW("?20", "?2") ") "
 #define HP_FACTS_RAW "WITH f AS (" HP_RAW("?1", "?2") ") "
+/* The raw edges of the sessions' rolled-up hours, as rows like f's. */
+#define HP_EDGES HP_RAW("?1", "?19") " UNION ALL " HP_RAW("?20", "?2")
 /* The two forms of a query over f. */
 #define HP_SQL(q) HP_FACTS_ROLL q, HP_FACTS_RAW q
 /* Distinct hosts by a grouping: first one row per group and source (a single sort), then the
@@ -34,11 +36,76 @@
 	", g AS (SELECT " cols ", src_ip, sum(sessions) AS n" flags " FROM f GROUP BY " cols \
 	", src_ip) "
 
+/* The forms that read the roll-up's per-source tables (report_rollup_sources): the sums from
+ * report_ports, the sources of the rolled-up hours from the rows seen since the first one,
+ * plus the edges' sources not among them (r: the edges' rows). */
+#define HP_BY_DEVICE_SRC \
+	"WITH r AS MATERIALIZED (" HP_EDGES \
+	"), g AS (SELECT profile, src_ip, max(tried > 0) AS t," \
+	" max(logged > 0) AS l, max(ran > 0) AS r, max(fetched > 0) AS d FROM r WHERE src_ip IS" \
+	" NOT NULL GROUP BY 1, 2) SELECT profile, sum(n), sum(h), sum(t), sum(l), sum(r), sum(d)" \
+	" FROM (SELECT profile, sessions AS n, 0 AS h, 0 AS t, 0 AS l, 0 AS r, 0 AS d FROM" \
+	" roll.report_ports WHERE hour >= ?17 AND hour < ?18 UNION ALL SELECT profile, sessions," \
+	" 0, 0, 0, 0, 0 FROM r UNION ALL SELECT profile, 0, 1, coalesce(tried >= ?17, 0)," \
+	" coalesce(logged >= ?17, 0), coalesce(ran >= ?17, 0), coalesce(fetched >= ?17, 0) FROM" \
+	" roll.report_profile_src WHERE seen >= ?17 UNION ALL SELECT g.profile, 0, p.src_ip IS" \
+	" NULL, g.t AND NOT coalesce(p.tried >= ?17, 0), g.l AND NOT coalesce(p.logged >= ?17," \
+	" 0), g.r AND NOT coalesce(p.ran >= ?17, 0), g.d AND NOT coalesce(p.fetched >= ?17, 0)" \
+	" FROM g LEFT JOIN roll.report_profile_src p ON p.profile = g.profile AND p.src_ip =" \
+	" g.src_ip AND p.seen >= ?17) GROUP BY 1 ORDER BY 3 DESC, 1"
+#define HP_BY_PORT_SRC \
+	"WITH r AS MATERIALIZED (" HP_EDGES "), s AS (SELECT profile, protocol, dst_port, sum(n)" \
+	" AS n FROM (SELECT profile, protocol, dst_port, sessions AS n FROM roll.report_ports" \
+	" WHERE hour >= ?17 AND hour < ?18 UNION ALL SELECT profile, protocol, dst_port," \
+	" sessions FROM r) GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT ?6) SELECT profile," \
+	" protocol, dst_port, n, (SELECT count(*) FROM roll.report_port_src h WHERE h.profile =" \
+	" s.profile AND h.protocol = s.protocol AND h.dst_port = coalesce(s.dst_port, x'') AND" \
+	" h.seen >= ?17) + (SELECT count(DISTINCT src_ip) FROM r WHERE r.profile = s.profile AND" \
+	" r.protocol = s.protocol AND r.dst_port IS s.dst_port AND NOT EXISTS (SELECT 1 FROM" \
+	" roll.report_port_src h WHERE h.profile = r.profile AND h.protocol = r.protocol AND" \
+	" h.dst_port = coalesce(r.dst_port, x'') AND h.src_ip = r.src_ip AND h.seen >= ?17))" \
+	" FROM s ORDER BY 4 DESC, 1, 2, 3"
+/* The busiest sources without summing every source: a source's sessions over all rolled-up
+ * hours (report_src) bound its sessions in the window. th, the ?6-th most among the window's
+ * counts of the 4 * ?6 busiest of all time, is at most the true ?6-th; every source of the
+ * answer has at least th in the window, so at least th over all time (plus the edges): the
+ * candidates c. A source without an address (none rolled up: report_rollup_sources) is
+ * counted from the edges. */
+#define HP_SOURCES_SRC \
+	"WITH r AS MATERIALIZED (" HP_EDGES "), rs AS MATERIALIZED (SELECT src_ip, sum(sessions)" \
+	" AS n FROM r GROUP BY 1), p AS (SELECT (SELECT coalesce(sum(sessions), 0) FROM" \
+	" roll.report_sessions s WHERE s.src_ip = a.src_ip AND s.hour >= ?17 AND s.hour < ?18) +" \
+	" coalesce((SELECT n FROM rs WHERE rs.src_ip = a.src_ip), 0) AS n FROM (SELECT src_ip" \
+	" FROM roll.report_src ORDER BY sessions DESC LIMIT 4 * ?6) a), th AS MATERIALIZED" \
+	" (SELECT coalesce((SELECT n FROM p ORDER BY n DESC LIMIT 1 OFFSET ?6 - 1), 0) AS v)," \
+	" c AS MATERIALIZED (SELECT src_ip FROM roll.report_src WHERE sessions >= (SELECT v FROM" \
+	" th) UNION SELECT rs.src_ip FROM rs LEFT JOIN roll.report_src a ON a.src_ip = rs.src_ip" \
+	" WHERE rs.n + coalesce(a.sessions, 0) >= (SELECT v FROM th)) SELECT src_ip," \
+	" sum(sessions), sum(logins), sum(commands), min(first), max(last) FROM (SELECT" \
+	" s.src_ip, s.sessions, s.logins, s.commands, s.first, s.last FROM c JOIN" \
+	" roll.report_sessions s ON s.src_ip = c.src_ip AND s.hour >= ?17 AND s.hour < ?18 UNION" \
+	" ALL SELECT src_ip, sessions, logins, commands, first, last FROM r WHERE src_ip IN" \
+	" (SELECT src_ip FROM c) OR src_ip IS NULL) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?6"
+#define HP_CHART_Q "SELECT hour / ?3 * ?3, sum(sessions), sum(logins) FROM f GROUP BY 1 ORDER BY 1"
+#define HP_CHART_PORTS \
+	"WITH f AS (SELECT hour, sessions, logins FROM roll.report_ports WHERE hour >= ?17 AND" \
+	" hour < ?18 UNION ALL SELECT hour, sessions, logins FROM (" HP_EDGES ")) " HP_CHART_Q
+
 /* report_query over the roll-up when it covers a whole hour of the window, else raw. */
 static struct report_table *hp_query(struct report_ctx *c, const char *title, const char *roll,
 				     const char *raw, const char *types, const char *const *names)
 {
 	return report_query(c, title, report_rollup_use(c, true) ? roll : raw, types, names, NULL);
+}
+
+/* The same with the per-source form first when the window allows it. */
+static struct report_table *hp_query_src(struct report_ctx *c, const char *title, const char *src,
+					 const char *roll, const char *raw, const char *types,
+					 const char *const *names)
+{
+	if (report_rollup_sources(c))
+		return report_query(c, title, src, types, names, NULL);
+	return hp_query(c, title, roll, raw, types, names);
 }
 
 /* A top list over events (credentials, commands, downloads). */
@@ -48,7 +115,7 @@ static struct report_table *top_query(struct report_ctx *c, const char *title,
 {
 	struct buf sql;
 	buf_init(&sql, 0);
-	report_top_sql(top, report_rollup_use(c, false), &sql);
+	report_top_sql(top, report_rollup_use(c, false), c->roll_ev_tail, &sql);
 	struct report_table *t = report_query(c, title, (const char *)sql.data, types, names, NULL);
 	buf_free(&sql);
 	return t;
@@ -62,34 +129,36 @@ static void hosts_by_device(struct report_ctx *c)
 		"hosts delivering malware"};
 	report_emit_table(
 		c, "honeypot",
-		hp_query(c, "Attacking hosts by device (distinct source addresses)",
-			 HP_SQL(HP_BY_SOURCE("profile", ", max(tried > 0) AS t, max(logged > 0) "
-							"AS l,"
-							" max(ran > 0) AS r, max(fetched > 0) AS "
-							"d") "SELECT profile, sum(n), "
-							     "count(src_ip),"
-							     " count(CASE WHEN t THEN src_ip "
-							     "END), count(CASE WHEN l THEN src_ip "
-							     "END),"
-							     " count(CASE WHEN r THEN src_ip "
-							     "END), count(CASE WHEN d THEN src_ip "
-							     "END)"
-							     " FROM g GROUP BY 1 ORDER BY 3 DESC, "
-							     "1"),
-			 "siiiiii", names),
+		hp_query_src(
+			c, "Attacking hosts by device (distinct source addresses)",
+			HP_BY_DEVICE_SRC,
+			HP_SQL(HP_BY_SOURCE("profile", ", max(tried > 0) AS t, max(logged > 0) "
+						       "AS l,"
+						       " max(ran > 0) AS r, max(fetched > 0) AS "
+						       "d") "SELECT profile, sum(n), "
+							    "count(src_ip),"
+							    " count(CASE WHEN t THEN src_ip "
+							    "END), count(CASE WHEN l THEN src_ip "
+							    "END),"
+							    " count(CASE WHEN r THEN src_ip "
+							    "END), count(CASE WHEN d THEN src_ip "
+							    "END)"
+							    " FROM g GROUP BY 1 ORDER BY 3 DESC, "
+							    "1"),
+			"siiiiii", names),
 		"the shape of the seed's WebUI table (§2): hosts with requests, trying to log in, "
 		"logged in, doing device-specific access");
 	static const char *const pnames[] = {"device profile", "protocol", "port", "sessions",
 					     "hosts"};
 	report_emit_table(
 		c, "sessions_by_port",
-		hp_query(c, "Sessions by device and port",
-			 HP_SQL(HP_BY_SOURCE(
-				 "profile, protocol, dst_port",
-				 "") "SELECT profile, protocol, dst_port, sum(n), count(src_ip)"
-				     " FROM g GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
-				     " LIMIT ?6"),
-			 "ssiii", pnames),
+		hp_query_src(c, "Sessions by device and port", HP_BY_PORT_SRC,
+			     HP_SQL(HP_BY_SOURCE(
+				     "profile, protocol, dst_port",
+				     "") "SELECT profile, protocol, dst_port, sum(n), count(src_ip)"
+					 " FROM g GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
+					 " LIMIT ?6"),
+			     "ssiii", pnames),
 		NULL);
 }
 
@@ -114,8 +183,8 @@ static void sources(struct report_ctx *c)
 {
 	static const char *const names[] = {"source",   "sessions", "logins",
 					    "commands", "first",    "last"};
-	struct report_table *t_sources = hp_query(
-		c, "Busiest sources",
+	struct report_table *t_sources = hp_query_src(
+		c, "Busiest sources", HP_SOURCES_SRC,
 		HP_SQL("SELECT src_ip, sum(sessions), sum(logins), sum(commands),"
 		       " min(first), max(last) FROM f GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?6"),
 		"siiiss", names);
@@ -148,8 +217,7 @@ static void sessions_chart(struct report_ctx *c)
 				    .title = bucket == 3600 ? "Honeypot sessions per hour"
 							    : "Honeypot sessions per day",
 				    .y_label = "sessions"};
-	static const char *const sql[] = {HP_SQL("SELECT hour / ?3 * ?3, sum(sessions), sum(logins)"
-						 " FROM f GROUP BY 1 ORDER BY 1")};
+	static const char *const sql[] = {HP_CHART_PORTS, HP_FACTS_RAW HP_CHART_Q};
 	report_time_chart(c, "honeypot-sessions", &tmpl, sql[report_rollup_use(c, true) ? 0 : 1],
 			  series, 2, bucket);
 }

@@ -34,15 +34,21 @@
 		   " roll.report_sessions WHERE hour >= ?17 AND hour < ?18 UNION " \
 		   "ALL " LATEST_SESSIONS("?1", "?19") " UNION ALL " LATEST_SESSIONS("?20", \
 										     "?2") ")) "
-/* The two forms of a query over latest and attackers. */
-#define LATEST(q) LATEST_ROLL q, LATEST_RAW q
+/* The sources seen since the first rolled-up hour (report_rollup_sources) and the edges'. */
+#define LATEST_SRC \
+	LATEST_RES \
+	" attackers AS (SELECT src_ip AS host FROM roll.report_src WHERE seen >= ?17" \
+	" UNION " LATEST_SESSIONS("?1", "?19") " UNION " LATEST_SESSIONS("?20", "?2") ") "
+/* The three forms of a query over latest and attackers. */
+#define LATEST(q) LATEST_SRC q, LATEST_ROLL q, LATEST_RAW q
 
 /* Prepares the roll-up's form of a query when it covers a whole hour of the window. */
-static sqlite3_stmt *prepare(struct report_ctx *c, const char *roll, const char *raw)
+static sqlite3_stmt *prepare(struct report_ctx *c, const char *src, const char *roll,
+			     const char *raw)
 {
 	sqlite3 *db = c->db;
 	sqlite3_stmt *q;
-	const char *sql = report_rollup_use(c, true) ? roll : raw;
+	const char *sql = report_rollup_sources(c) ? src : report_rollup_use(c, true) ? roll : raw;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
 		log_warn("report", "identification: %s", sqlite3_errmsg(db));
 		return NULL;

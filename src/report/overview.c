@@ -19,16 +19,40 @@
 	"SELECT 1, src_ip, login, commands, downloads + uploads FROM sessions" \
 	" WHERE start >= " lo " AND start < " hi
 
+/* The same from report_ports and the sources seen since the first rolled-up hour
+ * (report_rollup_sources), plus the edges' sources not among them. */
+#define OV_SESSIONS_SRC \
+	"WITH r(n, s, l, c, t) AS MATERIALIZED (" OV_SESSIONS_RAW( \
+		"?1", \
+		"?19") " UNION ALL " OV_SESSIONS_RAW("?20", \
+						     "?2") "), u AS (SELECT sum(n) AS n, sum(l) " \
+							   "AS l, sum(c) AS c," \
+							   " sum(t) AS t FROM (SELECT sessions " \
+							   "AS n, logins AS l, commands AS c, " \
+							   "transfers AS t" \
+							   " FROM roll.report_ports WHERE hour " \
+							   ">= ?17 AND hour < ?18 UNION ALL " \
+							   "SELECT n, l, c, t" \
+							   " FROM r)) SELECT u.n, (SELECT " \
+							   "count(*) FROM roll.report_src WHERE " \
+							   "seen >= ?17) +" \
+							   " (SELECT count(DISTINCT s) FROM r " \
+							   "WHERE NOT EXISTS (SELECT 1 FROM " \
+							   "roll.report_src a" \
+							   " WHERE a.src_ip = r.s AND a.seen >= " \
+							   "?17)), u.l, u.c, u.t FROM u"
+
 /* One query per table, each row of the result one or more totals: what, then the SQL whose
  * single row holds their values in order (roll: the same over the roll-up, if it has one). */
 static const struct {
 	const char *what[5];
-	const char *sql, *roll;
+	const char *sql, *roll, *src;
 } total_queries[] = {
 	{{"sessions", "source addresses", "logins", "commands", "downloads and uploads"},
 	 "SELECT count(*), count(DISTINCT src_ip), sum(login), sum(commands), "
 	 "sum(downloads + uploads) FROM sessions WHERE start >= ?1 AND start < ?2",
-	 OV_SESSIONS_ROLL},
+	 OV_SESSIONS_ROLL,
+	 OV_SESSIONS_SRC},
 	{{"new samples"},
 	 "SELECT count(*) FROM samples WHERE first_seen >= ?1 AND first_seen < ?2"},
 	{{"sandbox verdicts"},
@@ -47,7 +71,9 @@ static void totals(struct report_ctx *c)
 	report_table_col(t, "count", REPORT_INT, 0);
 	for (size_t i = 0; i < LIB_ARRAY_LEN(total_queries); i++) {
 		sqlite3_stmt *q = NULL;
-		const char *sql = total_queries[i].roll && report_rollup_use(c, true)
+		const char *sql = total_queries[i].src && report_rollup_sources(c)
+					  ? total_queries[i].src
+				  : total_queries[i].roll && report_rollup_use(c, true)
 					  ? total_queries[i].roll
 					  : total_queries[i].sql;
 		/* No table: that part of mitsu has not run on this store (an empty count). */

@@ -130,6 +130,11 @@ struct report_ctx {
 	 * raw edges before and after. raw_only: never use it (tests compare the two). */
 	bool roll_known, roll_events, roll_sessions, raw_only;
 	int64_t roll_ev[2], roll_ss[2], roll_ids[4];
+	/* roll_ev_tail, roll_ss_tail: the rolled-up hours reach the roll-up's end, so its
+	 * per-source tables (seen >= the first hour) give the window's sources; roll_days: the
+	 * whole days [0, 1) inside roll_ev (empty: both roll_ev[1]). */
+	bool roll_ev_tail, roll_ss_tail;
+	int64_t roll_days[2];
 	int top;        /* rows of each top list */
 	bool dashboard; /* dashboard page: charts as <img> data URIs, lists of recent items */
 	/* The window is the section's default (the page gave none): a section whose data comes
@@ -254,11 +259,13 @@ int report_ip_canonical(const char *in, char out[46]);
  * Parameters of a query over the roll-up, bound by report_query (report_rollup_bind): ?9 ?10
  * the events' rolled-up hours [a, b) in unix seconds, ?11 ?12 a and b as text, ?13 ?14 the
  * event ids of the edge [since, a), ?15 ?16 of the edge [b, until); ?17 ?18 the sessions'
- * rolled-up hours, ?19 ?20 as text. Without a roll-up (report_rollup_use false) a section runs
- * its raw query over the window. */
-#define REPORT_P_LAST 20
+ * rolled-up hours, ?19 ?20 as text; ?21 ?22 the whole days inside the events' hours (the
+ * report_NAME_day rows; hours [?9, ?21) and [?22, ?10) from report_NAME). Without a roll-up
+ * (report_rollup_use false) a section runs its raw query over the window. */
+#define REPORT_P_LAST 22
 #define REPORT_ROLLUP_FILE "report.db"
 #define REPORT_ROLLUP_HOUR 3600       /* the roll-up's unit of time, seconds */
+#define REPORT_ROLLUP_DAY 86400       /* the unit of its day tables (UTC days) */
 #define REPORT_ROLLUP_CHUNK_HOURS 168 /* hours rolled up per transaction */
 #define REPORT_ROLLUP_BUSY_MS 60000   /* a catch-up waits this long for another one */
 #define REPORT_ROLLUP_PERIOD 60       /* seconds between the dashboard's catch-ups */
@@ -286,8 +293,12 @@ struct report_top {
 	const char *agg[2];   /* their aggregate functions (sum, max) */
 };
 extern const struct report_top report_top_credentials, report_top_commands, report_top_downloads;
-/* Appends its SQL: over the roll-up and the raw edges (roll), or raw over the window. */
-void report_top_sql(const struct report_top *t, bool roll, struct buf *b);
+/* Appends its SQL: over the roll-up and the raw edges (roll), or raw over the window; tail:
+ * the hosts from report_NAME_src (c->roll_ev_tail). */
+void report_top_sql(const struct report_top *t, bool roll, bool tail, struct buf *b);
+/* Whether the sessions' per-source tables answer the window (c->roll_ss_tail, no session
+ * without a source rolled up). */
+bool report_rollup_sources(struct report_ctx *c);
 
 /* ---- the darknet's roll-up (rollup_darknet.c), in report.db beside the hours ----
  *

@@ -23,7 +23,7 @@
 #include "report/report.h"
 
 /* The layout of report.db; a different one is emptied and rebuilt. */
-#define ROLL_VERSION 1
+#define ROLL_VERSION 2
 /* Where a new roll-up starts: the earliest time among the first events stored and the
  * sessions. Hours before it are read raw (a window's first edge), so a later start costs time,
  * never exactness. */
@@ -44,7 +44,29 @@ static const char roll_schema[] =
 	" protocol TEXT, dst_port INTEGER, src_ip TEXT, sessions INTEGER, tried INTEGER,"
 	" logged INTEGER, ran INTEGER, fetched INTEGER, logins INTEGER, commands INTEGER,"
 	" transfers INTEGER, first TEXT, last TEXT);"
-	"CREATE INDEX IF NOT EXISTS report_sessions_hour ON report_sessions(hour);";
+	"CREATE INDEX IF NOT EXISTS report_sessions_hour ON report_sessions(hour);"
+	"CREATE INDEX IF NOT EXISTS report_sessions_src ON report_sessions(src_ip, hour);"
+	/* Per hour without the source: the sums of a window (totals, chart, ports). */
+	"CREATE TABLE IF NOT EXISTS report_ports (hour INTEGER NOT NULL, profile TEXT,"
+	" protocol TEXT, dst_port, sessions INTEGER, logins INTEGER, commands INTEGER,"
+	" transfers INTEGER);"
+	"CREATE INDEX IF NOT EXISTS report_ports_hour ON report_ports(hour);"
+	/* All rolled-up hours, per source (and per device, per device and port): `seen` is the
+	 * last hour with a session of it (tried.. the last with such a session), so the distinct
+	 * sources of the hours from h to the roll-up's end are the rows with seen >= h. */
+	"CREATE TABLE IF NOT EXISTS report_src (src_ip TEXT PRIMARY KEY, sessions INTEGER,"
+	" logins INTEGER, commands INTEGER, first TEXT, last TEXT, seen INTEGER);"
+	"CREATE INDEX IF NOT EXISTS report_src_seen ON report_src(seen);"
+	"CREATE INDEX IF NOT EXISTS report_src_sessions ON report_src(sessions);"
+	"CREATE TABLE IF NOT EXISTS report_profile_src (profile TEXT, src_ip TEXT, seen INTEGER,"
+	" tried INTEGER, logged INTEGER, ran INTEGER, fetched INTEGER, PRIMARY KEY (profile,"
+	" src_ip));"
+	"CREATE INDEX IF NOT EXISTS report_profile_src_seen ON report_profile_src(profile, seen,"
+	" tried, logged, ran, fetched);"
+	"CREATE TABLE IF NOT EXISTS report_port_src (profile TEXT, protocol TEXT, dst_port,"
+	" src_ip TEXT, seen INTEGER, PRIMARY KEY (profile, protocol, dst_port, src_ip));"
+	"CREATE INDEX IF NOT EXISTS report_port_src_seen ON report_port_src(profile, protocol,"
+	" dst_port, seen);";
 
 /* The top lists of the honeypot section: per hour, one row per key with its count and values
  * (report_NAME), and one row per key and source (report_NAME_hosts) for the distinct hosts. */
@@ -105,6 +127,23 @@ static void top_schema(struct buf *b, const struct report_top *t)
 		   t->name, t->name);
 	cols(b, "", 'k', nkeys(t));
 	buf_append_str(b, ", hour, src_ip);");
+	/* Per day (the middle of long windows), and per key and source over every rolled-up
+	 * hour (a NULL key stored as x'', so the primary key holds it once). */
+	buf_printf(b, "CREATE TABLE IF NOT EXISTS report_%s_day (day INTEGER NOT NULL, ", t->name);
+	cols(b, "", 'k', nkeys(t));
+	buf_append_str(b, ", n INTEGER");
+	for (int i = 0; i < nvals(t); i++)
+		buf_printf(b, ", v%d", i + 1);
+	buf_append_str(b, ", UNIQUE (day, ");
+	cols(b, "", 'k', nkeys(t));
+	buf_printf(b, "));CREATE TABLE IF NOT EXISTS report_%s_src (", t->name);
+	cols(b, "", 'k', nkeys(t));
+	buf_append_str(b, ", src_ip TEXT, seen INTEGER, PRIMARY KEY (");
+	cols(b, "", 'k', nkeys(t));
+	buf_printf(b, ", src_ip));CREATE INDEX IF NOT EXISTS report_%s_src_seen ON report_%s_src(",
+		   t->name, t->name);
+	cols(b, "", 'k', nkeys(t));
+	buf_append_str(b, ", seen);");
 }
 
 /* The raw rows of a top list in one time range: keys k1.., values v1.., the source s. */
@@ -122,9 +161,29 @@ static void top_raw(struct buf *b, const struct report_top *t, const char *ts_lo
 		   t->eventids, id_lo, id_hi, ts_lo, ts_hi);
 }
 
-/* The distinct sources of the key of t's row: the subquery of a top list's hosts column. */
-static void top_hosts(struct buf *b, const struct report_top *t, bool roll)
+/* The key columns of report_NAME_src (NULL as x'') equal to those of row `of`. */
+static void src_key(struct buf *b, const struct report_top *t, const char *of)
 {
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(b, "h.k%d = coalesce(%s.k%d, x'') AND ", i + 1, of, i + 1);
+}
+
+/* The distinct sources of the key of t's row: the subquery of a top list's hosts column. With
+ * tail, the sources of its rolled-up hours are its report_NAME_src rows seen since the first
+ * one, plus the edges' sources not among them. */
+static void top_hosts(struct buf *b, const struct report_top *t, bool roll, bool tail)
+{
+	if (roll && tail) {
+		buf_printf(b, "((SELECT count(*) FROM roll.report_%s_src h WHERE ", t->name);
+		src_key(b, t, "t");
+		buf_append_str(b, "h.seen >= ?9) + (SELECT count(DISTINCT s) FROM e WHERE ");
+		for (int i = 0; i < nkeys(t); i++)
+			buf_printf(b, "e.k%d IS t.k%d AND ", i + 1, i + 1);
+		buf_printf(b, "NOT EXISTS (SELECT 1 FROM roll.report_%s_src h WHERE ", t->name);
+		src_key(b, t, "e");
+		buf_append_str(b, "h.src_ip = e.s AND h.seen >= ?9)))");
+		return;
+	}
 	buf_append_str(b, "(SELECT count(DISTINCT s) FROM (");
 	if (roll) {
 		buf_printf(b, "SELECT src_ip AS s FROM roll.report_%s_hosts h WHERE ", t->name);
@@ -138,7 +197,24 @@ static void top_hosts(struct buf *b, const struct report_top *t, bool roll)
 	buf_append_str(b, "))");
 }
 
-void report_top_sql(const struct report_top *t, bool roll, struct buf *b)
+/* A top list's rolled-up rows of hours [?9, ?10): days in the middle, hours at the edges. */
+static void top_rolled(struct buf *b, const struct report_top *t)
+{
+	static const char *const parts[][3] = {{"", "hour >= ?9 AND hour < ?21"},
+					       {"_day", "day >= ?21 AND day < ?22"},
+					       {"", "hour >= ?22 AND hour < ?10"}};
+	for (size_t p = 0; p < LIB_ARRAY_LEN(parts); p++) {
+		buf_append_str(b, "SELECT ");
+		cols(b, "", 'k', nkeys(t));
+		buf_append_str(b, ", n");
+		for (int i = 0; i < nvals(t); i++)
+			buf_printf(b, ", v%d", i + 1);
+		buf_printf(b, " FROM roll.report_%s%s WHERE %s UNION ALL ", t->name, parts[p][0],
+			   parts[p][1]);
+	}
+}
+
+void report_top_sql(const struct report_top *t, bool roll, bool tail, struct buf *b)
 {
 	int nk = nkeys(t), nv = nvals(t);
 	buf_append_str(b, "WITH e AS MATERIALIZED (");
@@ -155,15 +231,8 @@ void report_top_sql(const struct report_top *t, bool roll, struct buf *b)
 	for (int i = 0; i < nv; i++)
 		buf_printf(b, ", %s(v%d) AS a%d", t->agg[i], i + 1, i + 1);
 	buf_append_str(b, " FROM (");
-	if (roll) {
-		buf_append_str(b, "SELECT ");
-		cols(b, "", 'k', nk);
-		buf_append_str(b, ", n");
-		for (int i = 0; i < nv; i++)
-			buf_printf(b, ", v%d", i + 1);
-		buf_printf(b, " FROM roll.report_%s WHERE hour >= ?9 AND hour < ?10 UNION ALL ",
-			   t->name);
-	}
+	if (roll)
+		top_rolled(b, t);
 	buf_append_str(b, "SELECT ");
 	cols(b, "", 'k', nk);
 	buf_append_str(b, ", 1 AS n");
@@ -176,7 +245,7 @@ void report_top_sql(const struct report_top *t, bool roll, struct buf *b)
 	buf_append_str(b, " LIMIT ?6) SELECT ");
 	cols(b, "t.", 'k', nk);
 	buf_append_str(b, ", t.n, ");
-	top_hosts(b, t, roll);
+	top_hosts(b, t, roll, tail);
 	for (int i = 0; i < nv; i++)
 		buf_printf(b, ", t.a%d", i + 1);
 	buf_append_str(b, " FROM t ORDER BY t.n DESC, ");
@@ -188,6 +257,11 @@ void report_top_sql(const struct report_top *t, bool roll, struct buf *b)
 static int64_t floor_hour(int64_t t)
 {
 	return t - ((t % REPORT_ROLLUP_HOUR) + REPORT_ROLLUP_HOUR) % REPORT_ROLLUP_HOUR;
+}
+
+static int64_t floor_day(int64_t t)
+{
+	return t - ((t % REPORT_ROLLUP_DAY) + REPORT_ROLLUP_DAY) % REPORT_ROLLUP_DAY;
 }
 
 static void rfc3339(int64_t t, char out[LIB_RFC3339_LEN])
@@ -267,6 +341,52 @@ static int run_range(sqlite3 *db, const char *sql, const int64_t ids[2], const c
 	return rc;
 }
 
+/* The statements adding temp.roll_chunk to a top list's day and source tables. */
+static void top_day_src(struct buf *b, const struct report_top *t)
+{
+	int nk = nkeys(t), nv = nvals(t);
+	buf_printf(b, "INSERT INTO report_%s_day SELECT h - h %% " LIB_STR(REPORT_ROLLUP_DAY) ", ",
+		   t->name);
+	cols(b, "", 'k', nk);
+	buf_append_str(b, ", count(*)");
+	for (int i = 0; i < nv; i++)
+		buf_printf(b, ", %s(v%d)", t->agg[i], i + 1);
+	buf_append_str(b, " FROM temp.roll_chunk WHERE true GROUP BY 1, ");
+	cols(b, "", 'k', nk);
+	buf_append_str(b, " ON CONFLICT DO UPDATE SET n = n + excluded.n");
+	/* max(a, NULL) is NULL: the larger of the two that are not. */
+	for (int i = 0; i < nv; i++)
+		buf_printf(b,
+			   strcmp(t->agg[i], "sum") == 0
+				   ? ", v%d = v%d + excluded.v%d"
+				   : ", v%d = coalesce(max(v%d, excluded.v%d), v%d, excluded.v%d)",
+			   i + 1, i + 1, i + 1, i + 1, i + 1);
+	buf_printf(b, "; INSERT INTO report_%s_src SELECT ", t->name);
+	for (int i = 0; i < nk; i++)
+		buf_printf(b, "%scoalesce(k%d, x'')", i ? ", " : "", i + 1);
+	buf_append_str(b, ", s, max(h) FROM temp.roll_chunk WHERE s IS NOT NULL GROUP BY ");
+	for (int i = 0; i < nk; i++)
+		buf_printf(b, "%d, ", i + 1);
+	buf_printf(b, "%d ON CONFLICT DO UPDATE SET seen = max(seen, excluded.seen);", nk + 1);
+}
+
+/* Runs sql with ?1 ?2 bound to two integers. */
+static int run_ids(sqlite3 *db, const char *sql, const int64_t v[2])
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_debug("report", "roll-up: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	sqlite3_bind_int64(q, 1, v[0]);
+	sqlite3_bind_int64(q, 2, v[1]);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	if (rc)
+		log_debug("report", "roll-up: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* One top list's hours [t0, t1): its events into a temporary table, then the counts per key
  * and the sources per key. */
 static int roll_top(sqlite3 *db, const struct report_top *t, const int64_t ids[2], const char *t0,
@@ -288,7 +408,9 @@ static int roll_top(sqlite3 *db, const struct report_top *t, const int64_t ids[2
 	cols(&b, "", 'k', nk);
 	buf_printf(&b, "; INSERT INTO report_%s_hosts SELECT DISTINCT h, ", t->name);
 	cols(&b, "", 'k', nk);
-	buf_append_str(&b, ", s FROM temp.roll_chunk; DROP TABLE temp.roll_chunk;");
+	buf_append_str(&b, ", s FROM temp.roll_chunk;");
+	top_day_src(&b, t);
+	buf_append_str(&b, "DROP TABLE temp.roll_chunk;");
 	if (!rc)
 		rc = exec(db, (const char *)b.data);
 	else
@@ -324,7 +446,7 @@ static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 	rfc3339(h0, t0);
 	rfc3339(h1, t1);
 	static const int64_t none[2] = {0, 0};
-	return run_range(
+	int rc = run_range(
 		db,
 		"INSERT INTO report_sessions SELECT " ROLL_HOUR(
 			"start") ", coalesce(profile, '?'), coalesce(protocol, '?'), dst_port, "
@@ -337,6 +459,39 @@ static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 				 "1, 2, 3, 4,"
 				 " 5",
 		none, t0, t1);
+	const int64_t hours[2] = {h0, h1};
+	/* The new hours' rows into the tables without the source and the tables per source
+	 * (sessions without a source count as no host: a flag makes readers count them raw). */
+	static const char *const derive[] = {
+		"INSERT INTO report_ports SELECT hour, profile, protocol, dst_port, sum(sessions),"
+		" sum(logins), sum(commands), sum(transfers) FROM report_sessions WHERE hour >= ?1"
+		" AND hour < ?2 GROUP BY 1, 2, 3, 4",
+		"INSERT INTO report_src SELECT src_ip, sum(sessions), sum(logins), sum(commands),"
+		" min(first), max(last), max(hour) FROM report_sessions WHERE hour >= ?1 AND hour <"
+		" ?2 AND src_ip IS NOT NULL GROUP BY 1 ON CONFLICT DO UPDATE SET sessions = "
+		"sessions"
+		" + excluded.sessions, logins = logins + excluded.logins, commands = commands +"
+		" excluded.commands, first = min(first, excluded.first), last = max(last,"
+		" excluded.last), seen = max(seen, excluded.seen)",
+		"INSERT INTO report_profile_src SELECT profile, src_ip, max(hour), max(CASE WHEN"
+		" tried > 0 THEN hour END), max(CASE WHEN logged > 0 THEN hour END), max(CASE WHEN"
+		" ran > 0 THEN hour END), max(CASE WHEN fetched > 0 THEN hour END) FROM"
+		" report_sessions WHERE hour >= ?1 AND hour < ?2 AND src_ip IS NOT NULL GROUP BY 1,"
+		" 2 ON CONFLICT DO UPDATE SET seen = max(seen, excluded.seen), tried ="
+		" coalesce(max(tried, excluded.tried), tried, excluded.tried), logged ="
+		" coalesce(max(logged, excluded.logged), logged, excluded.logged), ran ="
+		" coalesce(max(ran, excluded.ran), ran, excluded.ran), fetched ="
+		" coalesce(max(fetched, excluded.fetched), fetched, excluded.fetched)",
+		"INSERT INTO report_port_src SELECT profile, protocol, coalesce(dst_port, x''),"
+		" src_ip, max(hour) FROM report_sessions WHERE hour >= ?1 AND hour < ?2 AND src_ip"
+		" IS NOT NULL GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET seen = max(seen,"
+		" excluded.seen)",
+		"INSERT OR REPLACE INTO report_meta(key, value) SELECT 'ss_nullsrc', 1 FROM"
+		" report_sessions WHERE hour >= ?1 AND hour < ?2 AND src_ip IS NULL LIMIT 1",
+	};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(derive) && !rc; i++)
+		rc = run_ids(db, derive[i], hours);
+	return rc;
 }
 
 static int wipe(sqlite3 *db)
@@ -344,10 +499,13 @@ static int wipe(sqlite3 *db)
 	struct buf b;
 	buf_init(&b, 0);
 	buf_append_str(&b, "DELETE FROM report_meta; DELETE FROM report_types; DELETE FROM "
-			   "report_sessions;");
+			   "report_sessions; DELETE FROM report_ports; DELETE FROM report_src;"
+			   " DELETE FROM report_profile_src; DELETE FROM report_port_src;");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
-		buf_printf(&b, "DELETE FROM report_%s; DELETE FROM report_%s_hosts;", tops[i]->name,
-			   tops[i]->name);
+		buf_printf(&b,
+			   "DELETE FROM report_%s; DELETE FROM report_%s_hosts; DELETE FROM "
+			   "report_%s_day; DELETE FROM report_%s_src;",
+			   tops[i]->name, tops[i]->name, tops[i]->name, tops[i]->name);
 	buf_append_str(&b, report_dn_wipe);
 	int rc = exec(db, (const char *)b.data);
 	buf_free(&b);
@@ -556,6 +714,17 @@ void report_rollup_window(struct report_ctx *c)
 		c->roll_ids[3] = hi;
 	}
 	c->roll_sessions = covered(c, "ss", &c->roll_ss[0], &c->roll_ss[1]);
+	int64_t until;
+	c->roll_ev_tail = c->roll_events && meta_get(c->db, "roll", "ev_until", &until) &&
+			  c->roll_ev[1] == until;
+	c->roll_ss_tail = c->roll_sessions && meta_get(c->db, "roll", "ss_until", &until) &&
+			  c->roll_ss[1] == until;
+	/* Whole days: from the first day start at or after the first hour to the last one at
+	 * or before the end. */
+	c->roll_days[0] = floor_day(c->roll_ev[0] + REPORT_ROLLUP_DAY - 1);
+	c->roll_days[1] = floor_day(c->roll_ev[1]);
+	if (!c->roll_events || c->roll_days[0] >= c->roll_days[1])
+		c->roll_days[0] = c->roll_days[1] = c->roll_ev[1];
 	log_debug("report",
 		  "roll-up: events %s [%lld, %lld) (edge ids [%lld, %lld), [%lld, %lld)),"
 		  " sessions %s [%lld, %lld)",
@@ -564,6 +733,13 @@ void report_rollup_window(struct report_ctx *c)
 		  (long long)c->roll_ids[2], (long long)c->roll_ids[3],
 		  c->roll_sessions ? "in" : "not in", (long long)c->roll_ss[0],
 		  (long long)c->roll_ss[1]);
+}
+
+bool report_rollup_sources(struct report_ctx *c)
+{
+	int64_t v;
+	report_rollup_window(c);
+	return c->roll_ss_tail && !meta_get(c->db, "roll", "ss_nullsrc", &v);
 }
 
 bool report_rollup_use(struct report_ctx *c, bool sessions)
@@ -582,10 +758,11 @@ void report_rollup_bind(struct report_ctx *c, sqlite3_stmt *q)
 	const struct {
 		char kind;
 		int64_t v;
-	} p[] = {{'i', c->roll_ev[0]},  {'i', c->roll_ev[1]},  {'t', c->roll_ev[0]},
-		 {'t', c->roll_ev[1]},  {'i', c->roll_ids[0]}, {'i', c->roll_ids[1]},
-		 {'i', c->roll_ids[2]}, {'i', c->roll_ids[3]}, {'i', c->roll_ss[0]},
-		 {'i', c->roll_ss[1]},  {'t', c->roll_ss[0]},  {'t', c->roll_ss[1]}};
+	} p[] = {{'i', c->roll_ev[0]},   {'i', c->roll_ev[1]},  {'t', c->roll_ev[0]},
+		 {'t', c->roll_ev[1]},   {'i', c->roll_ids[0]}, {'i', c->roll_ids[1]},
+		 {'i', c->roll_ids[2]},  {'i', c->roll_ids[3]}, {'i', c->roll_ss[0]},
+		 {'i', c->roll_ss[1]},   {'t', c->roll_ss[0]},  {'t', c->roll_ss[1]},
+		 {'i', c->roll_days[0]}, {'i', c->roll_days[1]}};
 	for (int i = 9; i <= np && i <= REPORT_P_LAST; i++) {
 		char t[LIB_RFC3339_LEN];
 		if (p[i - 9].kind == 't') {
