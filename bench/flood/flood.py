@@ -244,7 +244,7 @@ def rss_kb(pid, field='VmRSS'):
 
 
 def run(port, pid, total, slow=0.5, nsources=200, concurrency=256, slow_interval=5.0,
-        time_limit=600.0, min_sessions=5, step_timeout=10.0):
+        time_limit=600.0, min_sessions=5, step_timeout=10.0, flood_nice=0):
     """The flood and the well-behaved client in processes of their own, while this one samples
     the sensor's memory. Returns {'flood': ..., 'client': ..., 'rss_kb_before', 'rss_kb_peak'}."""
     me = os.path.abspath(__file__)
@@ -279,7 +279,8 @@ def run(port, pid, total, slow=0.5, nsources=200, concurrency=256, slow_interval
                  '--first-source', str(k * max(1, nsources // nproc)),
                  '--concurrency', str(max(1, concurrency // nproc)),
                  '--slow-interval', str(slow_interval), '--time-limit', str(time_limit)],
-                stdout=subprocess.PIPE, text=True))
+                stdout=subprocess.PIPE, text=True,
+                preexec_fn=(lambda: os.nice(flood_nice)) if flood_nice else None))
         parts = []
         for p in procs:
             out, _ = p.communicate(timeout=time_limit + 60)
@@ -320,6 +321,8 @@ def main():
     ap.add_argument('--min-sessions', type=int, default=1)
     ap.add_argument('--time-limit', type=float, default=600.0)
     ap.add_argument('--step-timeout', type=float, default=10.0)
+    ap.add_argument('--flood-nice', type=int, default=0,
+                    help='run: the flood processes at this niceness (they stand for other hosts)')
     a = ap.parse_args()
     if a.mode == 'flood':
         r = flood(a.port, a.total, a.slow, a.sources, a.concurrency, a.slow_interval, a.time_limit,
@@ -328,7 +331,7 @@ def main():
         r = client(a.port, a.stop_file, a.min_sessions, a.time_limit, a.step_timeout)
     else:
         r = run(a.port, a.pid, a.total, a.slow, a.sources, a.concurrency, a.slow_interval,
-                a.time_limit, a.min_sessions, a.step_timeout)
+                a.time_limit, a.min_sessions, a.step_timeout, a.flood_nice)
     print(json.dumps(r))
 
 
