@@ -3,8 +3,10 @@ read its events, and report results as TAP so tests/run.py can count them.
 
 Every test file ends with:  if __name__ == '__main__': harness.main()
 """
+import fcntl
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -55,19 +57,47 @@ def udp_bound(addr, port):
         return any(line.split()[1] == want for line in list(f)[1:])
 
 
-_handed_ports = set()
+# Ports handed to tests come from below the kernel's ephemeral range, so no outgoing
+# connection (of this test, of a flood test beside it, of anything on the machine) can take one
+# between the pick and mitsu's bind; and each is reserved by an flock held for this process's
+# life, so two test processes running at once never pick the same one.
+PORT_LOCKS = os.path.join(tempfile.gettempdir(), 'mitsu-test-ports')
+_held_ports = {}  # port -> its lock file, open until this process ends
+
+
+def _port_range():
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(1024, low - 12000), low
 
 
 def free_port(kind=socket.SOCK_STREAM, host='127.0.0.1'):
-    """A port that was free a moment ago on host (TCP by default), never one this process was
-    already given (the kernel may hand the same free port out twice in a row)."""
-    while True:
-        with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        if port not in _handed_ports:
-            _handed_ports.add(port)
-            return port
+    """A port that is free on host (TCP by default), outside the ephemeral range and reserved
+    for this process: never handed to another test process, nor twice to this one."""
+    os.makedirs(PORT_LOCKS, exist_ok=True)
+    low, high = _port_range()
+    for _ in range(10000):
+        port = random.randrange(low, high)
+        if port in _held_ports:
+            continue
+        lock = open(os.path.join(PORT_LOCKS, str(port)), 'a')
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        try:
+            with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, kind) as s:
+                s.bind((host, port))
+        except OSError:
+            lock.close()
+            continue
+        _held_ports[port] = lock
+        return port
+    raise AssertionError('no free port in %d-%d' % (low, high))
 
 
 def run_mitsu(*args, data_dir=None, check=True, timeout=120, input=None, expect_log=()):
