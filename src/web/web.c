@@ -18,8 +18,7 @@
  * every sample and its latest verdict (the samples list searched or sorted by family or
  * verdict: the samples table and box_latest_verdict, ~6 MB on the bench store) finds them in
  * memory at the next request instead of reading them again through the OS. The cache grows to
- * this as pages are read, and is the dashboard's only memory that grows with the store
- * (docs/operations.md, "The dashboard"). */
+ * this as pages are read: up to 14 MiB more than before (docs/operations.md, "The dashboard"). */
 #define WEB_CACHE_KIB 16384
 
 /* Every response: no script or style but our own files, images from us or data: URIs (the
