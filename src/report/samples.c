@@ -193,12 +193,17 @@ static void list(struct report_ctx *c)
 		free(sql);
 	} else {
 		/* Sorted by first_seen, samples_first_seen gives the order; by another column,
-		 * the table read in its order and sorted beats a look-up per row. */
+		 * the table read in its order and sorted beats a look-up per row. The sort (and
+		 * the rows an offset skips) carries the key and the hash alone; the page's rows
+		 * are read by hash after (a sort of every column cost 87 ms of CPU at offset
+		 * 10,000 on the bench store, 23 ms this way; in first_seen order, whose ties
+		 * samples_first_seen gives in the wrong direction, 21 ms against 6). */
 		const char *scan = strcmp(expr, "s.first_seen") ? " NOT INDEXED" : "";
-		char *sql = xasprintf("%s (SELECT * FROM samples s%s%s ORDER BY s.%s %s, s.sha256 "
-				      "LIMIT %d OFFSET %d) s%s ORDER BY s.%s %s, s.sha256",
-				      cols, scan, window, expr + 2, dir, limit, off, verdict,
-				      expr + 2, dir);
+		char *sql = xasprintf(
+			"%s (SELECT * FROM samples WHERE sha256 IN (SELECT s.sha256 "
+			"FROM samples s%s%s ORDER BY s.%s %s, s.sha256 LIMIT %d OFFSET "
+			"%d)) s%s ORDER BY s.%s %s, s.sha256",
+			cols, scan, window, expr + 2, dir, limit, off, verdict, expr + 2, dir);
 		t = report_query(c, title, sql, "sississssr", names, c->search);
 		free(sql);
 		struct report_table *n =
