@@ -445,9 +445,11 @@ int main(int argc, char **argv)
 	c.src = prep(c.db, "INSERT INTO sample_sources(sha256, seen, source, method, url, src_ip, "
 			   "session, destfile) VALUES (?1, ?2, 'download', 'wget', ?3, ?4, ?5, "
 			   "'bins.sh')");
-	c.box = prep(c.db, "INSERT INTO box_results(sha256, arch, family, analysed, captured, "
-			   "seconds, dynamic, scan, lan_attack, ddos, killer, persistence, cnc, "
-			   "verdict) VALUES (?1, ?2, ?3, ?4, ?4, 60, 1, ?5, ?6, 0, 0, 0, 1, ?7)");
+	c.box = prep(c.db,
+		     "INSERT INTO box_results(sha256, arch, family, analysed, captured, "
+		     "seconds, dynamic, scan, lan_attack, ddos, killer, persistence, cnc, "
+		     "verdict, word) VALUES (?1, ?2, ?3, ?4, ?4, 60, 1, ?5, ?6, 0, 0, 0, 1, ?7, "
+		     "json_extract(?7, '$.verdict'))");
 	c.cnc = prep(c.db, "INSERT INTO box_cnc(result, sha256, host, ip, port, protocol) VALUES "
 			   "(?1, ?2, ?3, ?3, 23, 'tcp')");
 	/* The data ends now, as a live sensor's store does. */

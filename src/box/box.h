@@ -84,6 +84,10 @@ int box_report_samples(struct core_store *st, int limit, json_t **out);
  * "under_minute": N}: the time from capture to verdict the seed measured in minutes. */
 int box_report_summary(struct core_store *st, json_t **out);
 
+/* The sandbox's tables and their migrations on a connection that may write (what the writer
+ * runs at the first open; tests run it on their own stores): an SQLite result code. */
+int box_store_schema_db(sqlite3 *db);
+
 /* `mitsu box`: analyse files, print verdicts (see docs/box.md). */
 extern const struct core_command box_command;
 

@@ -14,6 +14,12 @@
 #include "web/web_int.h"
 
 #define WEB_COOKIE "mitsu_token"
+/* Page cache of the server's read connection, KiB (SQLite's default is 2 MB): a page that scans
+ * every sample and its latest verdict (the samples list searched or sorted by family or
+ * verdict: the samples table and box_latest_verdict, ~6 MB on the bench store) finds them in
+ * memory at the next request instead of reading them again through the OS. The cache grows to
+ * this as pages are read: up to 14 MiB more than before (docs/operations.md, "The dashboard"). */
+#define WEB_CACHE_KIB 16384
 
 /* Every response: no script or style but our own files, images from us or data: URIs (the
  * charts), no framing, no referrer, no sniffing. */
@@ -50,6 +56,12 @@ sqlite3 *web_db(struct web_server *w)
 		w->db = NULL;
 	} else {
 		sqlite3_busy_timeout(w->db, 2000);
+		/* temp_store stays FILE: a sort of the samples list (5 MB for every sample of
+		 * the bench store) fits in the cache; a larger temporary B-tree (a distinct count
+		 * over millions of rows) spills to a file instead of growing the process. */
+		char pragmas[64];
+		snprintf(pragmas, sizeof(pragmas), "PRAGMA cache_size=-%d;", WEB_CACHE_KIB);
+		sqlite3_exec(w->db, pragmas, NULL, NULL, NULL);
 		sqlite3_progress_handler(w->db, 10000, past_deadline, w);
 	}
 	free(path);

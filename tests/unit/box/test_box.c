@@ -818,6 +818,128 @@ static void test_store_report(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The first column of a query's first row. */
+static int query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* Rows of box_latest_verdict that differ from the latest verdicts computed the old way (the
+ * view box_latest: no later verdict of the same sample), either way. */
+#define OLD_LATEST \
+	"SELECT sha256, id, arch, family, seconds, dynamic, scan, lan_attack, ddos, cnc, word " \
+	"FROM box_latest"
+static int latest_differences(sqlite3 *db)
+{
+	return query_int(db, "SELECT (SELECT count(*) FROM (SELECT * FROM box_latest_verdict "
+			     "EXCEPT " OLD_LATEST ")) + (SELECT count(*) FROM (" OLD_LATEST
+			     " EXCEPT SELECT * FROM box_latest_verdict)) + (SELECT count(*) FROM "
+			     "box_latest_verdict) - (SELECT count(*) FROM box_latest)");
+}
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+}
+
+/* The report readers' JSON, the same over box_latest_verdict and over the view box_latest. */
+static char *reports_json(sqlite3 *db)
+{
+	struct core_store st = {.db = db};
+	json_t *all = json_array(), *v;
+	assert_int_equal(box_report_testbed(&st, &v), 0);
+	json_array_append_new(all, v);
+	assert_int_equal(box_report_families(&st, &v), 0);
+	json_array_append_new(all, v);
+	assert_int_equal(box_report_summary(&st, &v), 0);
+	json_array_append_new(all, v);
+	char *s = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	return s;
+}
+
+/* box_latest_verdict after inserts, deletes and updates in random order (a sample's verdicts
+ * inserted out of id order, its latest deleted, a verdict moved to another sample, a column of
+ * the latest changed), and its fill when a store made before it is opened by a writer. */
+static void test_latest_verdict_table(void **state)
+{
+	(void)state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(box_store_schema_db(db), SQLITE_OK);
+	static const char *const fams[] = {"mirai", "gafgyt", NULL, "tsunami"};
+	static const char *const words[] = {"malicious", "clean", NULL, "7"};
+	uint32_t r = 777;
+	int ids = 0;
+	for (int step = 0; step < 2000; step++) {
+		r = r * 1103515245u + 12345u;
+		unsigned what = (r >> 16) % 10, sha = (r >> 8) % 23,
+			 id = ids ? (r >> 4) % ids + 1 : 0;
+		const char *fam = fams[(r >> 20) % LIB_ARRAY_LEN(fams)];
+		const char *word = words[(r >> 24) % LIB_ARRAY_LEN(words)];
+		char *sql;
+		if (what < 5 || !ids) { /* an insert, at times with an id below the latest */
+			ids++;
+			sql = sqlite3_mprintf("INSERT INTO box_results(id, sha256, arch, family, "
+					      "analysed, seconds,"
+					      " dynamic, scan, lan_attack, ddos, killer, "
+					      "persistence, cnc, verdict,"
+					      " word) VALUES (%d, 's%u', 'mips', %Q, 'x', %u, %u, "
+					      "%u, 0, 0, 0, 0, %u,"
+					      " '{}', %Q)",
+					      what == 4 ? -ids : ids, sha, fam, step % 90, step & 1,
+					      (r >> 3) & 1, (r >> 5) % 3, word);
+		} else if (what < 7) {
+			sql = sqlite3_mprintf("DELETE FROM box_results WHERE id = %u OR id = -%u",
+					      id, id);
+		} else if (what < 8) {
+			sql = sqlite3_mprintf("DELETE FROM box_results WHERE sha256 = 's%u'", sha);
+		} else if (what < 9) {
+			sql = sqlite3_mprintf("UPDATE box_results SET sha256 = 's%u' WHERE id = %u",
+					      sha, id);
+		} else {
+			sql = sqlite3_mprintf(
+				"UPDATE box_results SET family = %Q, word = %Q, "
+				"seconds = seconds + 1 WHERE sha256 = 's%u' AND id = "
+				"(SELECT max(id) FROM box_results WHERE sha256 = 's%u')",
+				fam, word, sha, sha);
+		}
+		exec_ok(db, sql);
+		sqlite3_free(sql);
+		if (latest_differences(db))
+			fail_msg("step %d (%u): box_latest_verdict differs", step, what);
+	}
+	/* The test did keep samples. */
+	assert_true(query_int(db, "SELECT count(*) FROM box_latest_verdict") > 10);
+	/* The readers give the same over the table as over the view. */
+	char *with = reports_json(db);
+	/* A store made before the table and its triggers, then opened by a writer: filled from
+	 * the verdicts. */
+	exec_ok(db, "DROP TABLE box_latest_verdict; DROP TRIGGER box_latest_insert;"
+		    " DROP TRIGGER box_latest_delete; DROP TRIGGER box_latest_update;");
+	char *without = reports_json(db);
+	assert_string_equal(with, without);
+	exec_ok(db, "INSERT INTO box_results(sha256, arch, family, analysed, seconds, dynamic, "
+		    "scan, lan_attack, ddos, killer, persistence, cnc, verdict, word) SELECT "
+		    "sha256, arch, 'later', analysed, seconds, dynamic, scan, lan_attack, ddos, "
+		    "killer, persistence, cnc, verdict, word FROM box_results WHERE id % 3 = 0");
+	assert_int_equal(box_store_schema_db(db), SQLITE_OK);
+	assert_int_equal(latest_differences(db), 0);
+	/* Opened again: not filled twice. */
+	assert_int_equal(box_store_schema_db(db), SQLITE_OK);
+	assert_int_equal(latest_differences(db), 0);
+	free(with);
+	free(without);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -837,6 +959,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_decisions),
 		cmocka_unit_test(test_seccomp_filter),
 		cmocka_unit_test(test_store_report),
+		cmocka_unit_test(test_latest_verdict_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

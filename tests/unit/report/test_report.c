@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "box/box.h"
 #include "core/core.h"
 #include "report/report.h"
 
@@ -352,7 +353,8 @@ static void test_ip_sessions_paged(void **state)
  * straightforward query (every sample joined to its latest verdict's JSON, searched, sorted,
  * paged by SQL) on a generated store: every sort column, both orders, searches with hostile
  * text (LIKE's wildcards, quotes, markup, spaces across fields, case, UTF-8) and offsets,
- * over a store with the word column and one made before it (the verdict's JSON only). */
+ * over a store with the word column and one made before it (the verdict's JSON only), and
+ * one whose latest verdicts are in box_latest_verdict. */
 static const char samples_schema[] =
 	"CREATE TABLE samples (sha256 TEXT PRIMARY KEY, sha1 TEXT NOT NULL, md5 TEXT NOT NULL,"
 	" size INTEGER NOT NULL, filetype TEXT NOT NULL, arch TEXT NOT NULL, first_seen TEXT NOT "
@@ -532,15 +534,25 @@ static void test_samples_list(void **state)
 					       "1,2",
 					       "mipsel "};
 	static const int offsets[] = {0, 11, 290};
-	for (int word = 0; word < 2; word++) {
+	/* 0: a store before the word column; 1: with it, before box_latest_verdict; 2: then
+	 * opened by a writer (the sandbox's schema: box_latest_verdict filled, the list reads it).
+	 */
+	for (int word = 0; word < 3; word++) {
 		sqlite3 *db;
 		assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-		fill_samples(db, word);
+		fill_samples(db, word > 0);
+		if (word == 2)
+			assert_int_equal(box_store_schema_db(db), SQLITE_OK);
 		struct core_store st = {.db = db};
 		for (size_t a = 0; a < LIB_ARRAY_LEN(sorts); a++)
 			for (int asc = 0; asc < 2; asc++)
 				for (size_t b = 0; b < LIB_ARRAY_LEN(searches); b++)
 					for (size_t k = 0; k < LIB_ARRAY_LEN(offsets); k++) {
+						/* A page in the middle unsearched only: three
+						 * stores cost what two did (the ASan run's time
+						 * limit). */
+						if (offsets[k] == 11 && searches[b])
+							continue;
 						struct report_ctx c;
 						report_ctx_init(&c, &st);
 						c.dashboard = true;
