@@ -392,6 +392,7 @@ static void darknet_build(struct report_ctx *c)
 	report_heading(c, "Darknet");
 	/* The roll-up's days of the window, then the ports' sums (shared by the chart and the
 	 * ports table); without the temporary tables, nothing is drawn. */
+	uint64_t t0 = lib_mono_us();
 	bool roll = report_dn_window(c) && !c->raw_only;
 	sqlite3_stmt *q;
 	if (roll && sqlite3_prepare_v2(c->db, "SELECT 1 FROM temp.dn_ok LIMIT 1", -1, &q, NULL) ==
@@ -399,9 +400,18 @@ static void darknet_build(struct report_ctx *c)
 		roll = sqlite3_step(q) == SQLITE_ROW;
 		sqlite3_finalize(q);
 	}
+	uint64_t t1 = lib_mono_us();
 	if (port_sums(c, roll)) {
+		uint64_t t2 = lib_mono_us();
 		charts(c, roll);
+		uint64_t t3 = lib_mono_us();
 		tables(c, roll);
+		log_debug(
+			"report",
+			"darknet: roll-up days %.1f ms, port sums %.1f ms, charts %.1f ms, tables "
+			"%.1f ms",
+			(double)(t1 - t0) / 1000.0, (double)(t2 - t1) / 1000.0,
+			(double)(t3 - t2) / 1000.0, (double)(lib_mono_us() - t3) / 1000.0);
 	}
 	sqlite3_exec(c->db, "DELETE FROM temp.dn_ok; DELETE FROM temp.dn_ports", NULL, NULL, NULL);
 }

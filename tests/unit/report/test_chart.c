@@ -102,7 +102,7 @@ static void test_fmt_tenths(void **state)
 		memcpy(&v, &bits, sizeof(v));
 		same(v);
 		same((double)(next() % 20000000) / 10000.0 - 1000.0);
-		same((double)(int64_t)(next() >> 8) / (double)(1 << (next() % 64)));
+		same(ldexp((double)(int64_t)(next() >> 8), -(int)(next() % 64)));
 	}
 	/* Short buffers: truncated and terminated as snprintf does, the length it wanted. */
 	for (size_t n = 0; n < 8; n++) {
