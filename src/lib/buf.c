@@ -60,14 +60,30 @@ int buf_append_str(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+/* Formats into the room the buffer has (once, in the common case), and again after growing it
+ * when the text did not fit. */
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	if (!b->data && buf_reserve(b, 0))
+		return -ENOBUFS;
+	size_t room = b->cap - b->len; /* with the NUL */
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf((char *)b->data + b->len, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return -EINVAL;
+	}
+	if ((size_t)n < room) {
+		if ((size_t)n > b->max - b->len) {
+			b->data[b->len] = '\0';
+			return -ENOBUFS;
+		}
+		b->len += (size_t)n;
+		return 0;
+	}
+	b->data[b->len] = '\0';
 	int rc = buf_reserve(b, (size_t)n);
 	if (rc)
 		return rc;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +26,75 @@ struct frame {
 	double vmin, vmax;     /* value range */
 	int64_t tmin, tmax;
 };
+
+/* Values from this magnitude on (and infinities, NaN) are formatted by snprintf. */
+#define TENTHS_FAST_MAX 1e15
+
+/* a (finite, 0 <= a < TENTHS_FAST_MAX) in tenths, rounded as printf rounds: half to even. */
+static uint64_t tenths_of(double a)
+{
+	/* a = m * 2^-sh exactly, m a 53-bit integer; under 1e15 < 2^50, sh > 3. Then a in tenths
+	 * is 10m / 2^sh, with 10m < 2^57: its integer part and the remainder decide the rounding
+	 * exactly. */
+	int e;
+	double fr = frexp(a, &e);
+	uint64_t m = (uint64_t)ldexp(fr, 53);
+	int sh = 53 - e;
+	if (!m || sh >= 58)
+		return 0; /* under a twentieth: 10m < 2^57 <= 2^(sh - 1) */
+	uint64_t p = m * 10, half = (uint64_t)1 << (sh - 1);
+	uint64_t rem = p & ((half << 1) - 1), t = p >> sh;
+	if (rem > half || (rem == half && (t & 1)))
+		t++;
+	return t;
+}
+
+int report_fmt_tenths(char *out, size_t n, double v)
+{
+	if (!isfinite(v) || fabs(v) >= TENTHS_FAST_MAX)
+		return snprintf(out, n, "%.1f", v);
+	uint64_t tenths = tenths_of(fabs(v));
+	char tmp[24], *w = tmp + sizeof(tmp);
+	*--w = (char)('0' + tenths % 10);
+	*--w = '.';
+	uint64_t ip = tenths / 10;
+	do {
+		*--w = (char)('0' + ip % 10);
+		ip /= 10;
+	} while (ip);
+	if (signbit(v))
+		*--w = '-';
+	size_t len = (size_t)(tmp + sizeof(tmp) - w);
+	if (n) {
+		size_t k = len < n - 1 ? len : n - 1;
+		memcpy(out, w, k);
+		out[k] = '\0';
+	}
+	return (int)len;
+}
+
+/* Appends sep (if not NUL), then "X,Y" as "%.1f,%.1f" would. */
+#define TENTHS_LEN 24 /* a formatted value under TENTHS_FAST_MAX, with its NUL */
+static void put_xy(struct buf *o, char sep, double x, double y)
+{
+	char s[2 * TENTHS_LEN + 2];
+	size_t k = 0;
+	if (sep)
+		s[k++] = sep;
+	int a = report_fmt_tenths(s + k, TENTHS_LEN, x);
+	if (a > 0 && a < TENTHS_LEN) {
+		k += (size_t)a;
+		s[k++] = ',';
+		int b = report_fmt_tenths(s + k, TENTHS_LEN, y);
+		if (b > 0 && b < TENTHS_LEN) {
+			buf_append(o, s, k + (size_t)b);
+			return;
+		}
+	}
+	if (sep)
+		buf_append(o, &sep, 1);
+	buf_printf(o, "%.1f,%.1f", x, y);
+}
 
 static double ypix(const struct frame *f, double v)
 {
@@ -195,9 +265,88 @@ static bool finite_or_zero(double v, double *out)
 	return isfinite(v);
 }
 
+/* A line's points in one pixel column: the first, lowest, highest and last (indices). */
+struct column {
+	long x; /* the column: the whole pixels of the points' x */
+	size_t first, lo, hi, last;
+	double ylo, yhi;
+};
+
+/* Appends the column's points in time order, each once (idx is sorted: lo and hi lie between
+ * first and last). */
+static void put_column(struct buf *o, const struct column *k, const double *xs, const double *ys,
+		       size_t *run)
+{
+	size_t idx[4] = {k->first, k->lo < k->hi ? k->lo : k->hi, k->lo < k->hi ? k->hi : k->lo,
+			 k->last};
+	for (int j = 0; j < 4; j++) {
+		if (j && idx[j] == idx[j - 1])
+			continue;
+		put_xy(o, (*run)++ ? ' ' : 0, xs[idx[j]], ys[idx[j]]);
+	}
+}
+
+/* One polyline per run of finite values of series se; xs, ys: scratch of np pixels. */
+static void draw_line(struct buf *o, const struct report_chart *c, const struct frame *f,
+		      const struct report_series *se, size_t np, const char *col, double width,
+		      double *xs, double *ys)
+{
+	size_t i = 0;
+	while (i < np) {
+		if (!isfinite(se->values[i])) {
+			i++;
+			continue;
+		}
+		buf_printf(o,
+			   "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" points=\"",
+			   col, width);
+		size_t run = 0;
+		struct column k = {0};
+		bool have = false;
+		for (; i < np && isfinite(se->values[i]); i++) {
+			xs[i] = xpix_time(f, c->times[i]);
+			ys[i] = ypix(f, se->values[i]);
+			if (c->every_point) {
+				put_xy(o, run++ ? ' ' : 0, xs[i], ys[i]);
+				continue;
+			}
+			/* The pixel of x as written (rounded to a tenth). */
+			long x = xs[i] >= 0 && xs[i] < TENTHS_FAST_MAX
+					 ? (long)(tenths_of(xs[i]) / 10)
+					 : (long)floor(xs[i]);
+			if (have && x == k.x) {
+				k.last = i;
+				if (ys[i] < k.ylo) {
+					k.ylo = ys[i];
+					k.lo = i;
+				}
+				if (ys[i] > k.yhi) {
+					k.yhi = ys[i];
+					k.hi = i;
+				}
+				continue;
+			}
+			if (have)
+				put_column(o, &k, xs, ys, &run);
+			k = (struct column){.x = x,
+					    .first = i,
+					    .lo = i,
+					    .hi = i,
+					    .last = i,
+					    .ylo = ys[i],
+					    .yhi = ys[i]};
+			have = true;
+		}
+		if (have)
+			put_column(o, &k, xs, ys, &run);
+		buf_append_str(o, "\"/>\n");
+	}
+}
+
 static void draw_lines(struct buf *o, const struct report_chart *c, const struct frame *f,
 		       size_t ns, size_t np)
 {
+	double *xs = xcalloc(np, sizeof(double)), *ys = xcalloc(np, sizeof(double));
 	/* Highlighted series last, so they are drawn on top. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t s = 0; s < ns; s++) {
@@ -206,29 +355,7 @@ static void draw_lines(struct buf *o, const struct report_chart *c, const struct
 				continue;
 			const char *col = colour(c, s);
 			double width = se->highlight ? 3 : 1.5;
-			bool open = false;
-			size_t run = 0;
-			for (size_t i = 0; i < np; i++) {
-				double v = se->values[i];
-				if (!isfinite(v)) {
-					if (open)
-						buf_append_str(o, "\"/>\n");
-					open = false;
-					continue;
-				}
-				double x = xpix_time(f, c->times[i]), y = ypix(f, v);
-				if (!open) {
-					buf_printf(o,
-						   "<polyline fill=\"none\" stroke=\"%s\" "
-						   "stroke-width=\"%.1f\" points=\"",
-						   col, width);
-					open = true;
-					run = 0;
-				}
-				buf_printf(o, "%s%.1f,%.1f", run++ ? " " : "", x, y);
-			}
-			if (open)
-				buf_append_str(o, "\"/>\n");
+			draw_line(o, c, f, se, np, col, width, xs, ys);
 			/* Points, so that single values show. */
 			if (np <= 60)
 				for (size_t i = 0; i < np; i++)
@@ -240,6 +367,8 @@ static void draw_lines(struct buf *o, const struct report_chart *c, const struct
 							   ypix(f, se->values[i]), width + 0.5,
 							   col);
 		}
+	free(xs);
+	free(ys);
 }
 
 static void draw_stacked(struct buf *o, const struct report_chart *c, const struct frame *f,
@@ -258,10 +387,9 @@ static void draw_stacked(struct buf *o, const struct report_chart *c, const stru
 			   "stroke-width=\"%.1f\" points=\"",
 			   colour(c, s), colour(c, s), c->series[s].highlight ? 2.0 : 0.5);
 		for (size_t i = 0; i < np; i++)
-			buf_printf(o, "%s%.1f,%.1f", i ? " " : "", xpix_time(f, c->times[i]),
-				   ypix(f, above[i]));
+			put_xy(o, i ? ' ' : 0, xpix_time(f, c->times[i]), ypix(f, above[i]));
 		for (size_t i = np; i-- > 0;)
-			buf_printf(o, " %.1f,%.1f", xpix_time(f, c->times[i]), ypix(f, below[i]));
+			put_xy(o, ' ', xpix_time(f, c->times[i]), ypix(f, below[i]));
 		buf_append_str(o, "\"/>\n");
 		memcpy(below, above, np * sizeof(double));
 	}

@@ -3,6 +3,7 @@
  * world, the OS family of SYN sources ("90% Linux"), countries, backscatter, and the packets per
  * port with 23/tcp highlighted. The scope tables hold one row per interval (not per packet), so
  * these queries are small; an interval analysed twice counts once (its latest run). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 
 #define DN_CHART_PORTS 8       /* ports drawn in the per-port chart */
 #define DN_MAX_INTERVALS 10000 /* intervals drawn (the first ones) */
+#define DN_PAGE 200            /* rows of the per-interval table on a dashboard page */
 
 /* The latest analysis of each interval start in the window (?3, ?4: unix seconds). */
 #define DARK_LATEST \
@@ -50,6 +52,29 @@ static bool port_sums(struct report_ctx *c, bool roll)
 	return ok;
 }
 
+/* The dashboard's links to the previous and next page of the per-interval table. */
+static void interval_pages(struct report_ctx *c, int off, long long total)
+{
+	if (!c->html || !c->page_url || (off == 0 && total <= DN_PAGE))
+		return;
+	const char *url = c->page_url;
+	buf_append_str(c->html, "<p class=\"pages\">");
+	if (off > 0) {
+		/* Past the end: back to the last page. */
+		long long last = total > 0 ? (total - 1) / DN_PAGE * DN_PAGE : 0;
+		long long prev = off > total ? last : off > DN_PAGE ? off - DN_PAGE : 0;
+		buf_append_str(c->html, "<a href=\"");
+		report_escape_xml(c->html, url, strlen(url));
+		buf_printf(c->html, "offset=%lld#t-darknet\">earlier intervals</a> ", prev);
+	}
+	if (off + DN_PAGE < total) {
+		buf_append_str(c->html, "<a href=\"");
+		report_escape_xml(c->html, url, strlen(url));
+		buf_printf(c->html, "offset=%d#t-darknet\">later intervals</a>", off + DN_PAGE);
+	}
+	buf_append_str(c->html, "</p>\n");
+}
+
 static void tables(struct report_ctx *c, bool roll)
 {
 	static const char *const names[] = {"interval start",
@@ -61,22 +86,40 @@ static void tables(struct report_ctx *c, bool roll)
 					    "unix share of SYN sources",
 					    "backscatter victims",
 					    "scanners"};
-	report_emit_table(
-		c, "darknet",
-		report_query(c, "Darknet by interval",
-			     DARK_LATEST
-			     " SELECT i.start, i.packets, i.sources, 1.0 * i.telnet / "
-			     "max(i.packets, 1), i.mirai_sources, 1.0 * i.mirai_sources / "
-			     "max(i.sources, 1),"
-			     " 1.0 * i.unix_sources / max(i.unix_sources + i.windows_sources + "
-			     "i.network_sources + i.other_sources, 1),"
-			     " i.backscatter_victims, i.scanners"
-			     " FROM scope_intervals i JOIN latest ON i.start_unix = latest.su "
-			     "AND i.run_id = latest.rid"
-			     " ORDER BY i.start_unix LIMIT " LIB_STR(DN_MAX_INTERVALS),
-			     "siipippii", names, NULL),
-		"NICTER's series: Telnet (23 and 2323/tcp) share of packets, Mirai (seq = "
-		"destination) sources, and the OS family of fingerprinted SYN sources");
+	static const char note[] = "NICTER's series: Telnet (23 and 2323/tcp) share of packets, "
+				   "Mirai (seq = destination) sources, and the OS family of "
+				   "fingerprinted SYN sources";
+	/* A report lists every interval; a dashboard page DN_PAGE of them from the context's
+	 * offset (the whole window's are drawn in the charts). */
+	int off = c->dashboard && c->offset > 0 ? c->offset : 0;
+	long long total = 0;
+	struct report_table *it = report_query_page(
+		c, "Darknet by interval",
+		DARK_LATEST " SELECT i.start, i.packets, i.sources, 1.0 * i.telnet / "
+			    "max(i.packets, 1), i.mirai_sources, 1.0 * i.mirai_sources / "
+			    "max(i.sources, 1),"
+			    " 1.0 * i.unix_sources / max(i.unix_sources + i.windows_sources + "
+			    "i.network_sources + i.other_sources, 1),"
+			    " i.backscatter_victims, i.scanners"
+			    " FROM scope_intervals i JOIN latest ON i.start_unix = latest.su "
+			    "AND i.run_id = latest.rid"
+			    " ORDER BY i.start_unix LIMIT " LIB_STR(DN_MAX_INTERVALS),
+		"siipippii", names, NULL, off, c->dashboard ? DN_PAGE : LLONG_MAX, &total);
+	if (!c->dashboard) {
+		report_emit_table(c, "darknet", it, note);
+	} else {
+		size_t shown = report_table_nrows(it);
+		char *pnote =
+			shown ? xasprintf("intervals %d to %lld of %lld, oldest first; %s", off + 1,
+					  (long long)off + (long long)shown, total, note)
+			      : xasprintf("no intervals past %d of %lld; %s", off, total, note);
+		json_object_set_new(c->json, "darknet_total", json_integer(total));
+		json_object_set_new(c->json, "darknet_offset", json_integer(off));
+		json_object_set_new(c->json, "darknet_page", json_integer(DN_PAGE));
+		report_emit_table(c, "darknet", it, pnote);
+		free(pnote);
+		interval_pages(c, off, total);
+	}
 	static const char *const pnames[] = {"protocol", "port", "packets", "share"};
 	report_emit_table(
 		c, "darknet_ports",
@@ -349,6 +392,7 @@ static void darknet_build(struct report_ctx *c)
 	report_heading(c, "Darknet");
 	/* The roll-up's days of the window, then the ports' sums (shared by the chart and the
 	 * ports table); without the temporary tables, nothing is drawn. */
+	uint64_t t0 = lib_mono_us();
 	bool roll = report_dn_window(c) && !c->raw_only;
 	sqlite3_stmt *q;
 	if (roll && sqlite3_prepare_v2(c->db, "SELECT 1 FROM temp.dn_ok LIMIT 1", -1, &q, NULL) ==
@@ -356,9 +400,18 @@ static void darknet_build(struct report_ctx *c)
 		roll = sqlite3_step(q) == SQLITE_ROW;
 		sqlite3_finalize(q);
 	}
+	uint64_t t1 = lib_mono_us();
 	if (port_sums(c, roll)) {
+		uint64_t t2 = lib_mono_us();
 		charts(c, roll);
+		uint64_t t3 = lib_mono_us();
 		tables(c, roll);
+		log_debug(
+			"report",
+			"darknet: roll-up days %.1f ms, port sums %.1f ms, charts %.1f ms, tables "
+			"%.1f ms",
+			(double)(t1 - t0) / 1000.0, (double)(t2 - t1) / 1000.0,
+			(double)(t3 - t2) / 1000.0, (double)(lib_mono_us() - t3) / 1000.0);
 	}
 	sqlite3_exec(c->db, "DELETE FROM temp.dn_ok; DELETE FROM temp.dn_ports", NULL, NULL, NULL);
 }

@@ -90,10 +90,17 @@ struct report_chart {
 	size_t nseries;
 	bool percent;      /* values are fractions; the axis reads in percent */
 	int width, height; /* pixels; 0 means 880 x 420 */
+	/* LINES: draw every point. By default a line draws at most 4 points per pixel column
+	 * (the first, lowest, highest and last of the points falling in it): the same shape on
+	 * screen, a bounded document however long the series. */
+	bool every_point;
 };
 /* Appends a standalone SVG document. -EINVAL for a chart that cannot be drawn (no points,
  * times not increasing); series past REPORT_MAX_SERIES are not drawn. */
 int report_chart_svg(const struct report_chart *c, struct buf *out);
+/* snprintf(out, n, "%.1f", v), exactly (rounding the double's exact value half to even, as
+ * glibc does), without printf for finite values under 1e15 (a chart's coordinates). */
+int report_fmt_tenths(char *out, size_t n, double v);
 
 /* Escaping helpers, shared with the dashboard. */
 int report_escape_xml(struct buf *out, const char *s, size_t n);
@@ -145,6 +152,9 @@ struct report_ctx {
 	const char *sort;
 	bool ascending;
 	int limit, offset;
+	/* The dashboard page's URL with its window, ending in '?' or '&': a paged table's links
+	 * append "offset=N" (NULL: no links). */
+	const char *page_url;
 	/* Outputs. json always; text and html when not NULL. */
 	json_t *json;  /* table key -> {title, columns, rows, note}; "charts" */
 	json_t *order; /* table keys in the order they were emitted */

@@ -172,10 +172,9 @@ static void reply_json(struct web_reply *out, struct report_ctx *c, const char *
 	free(s);
 }
 
-/* The URL of a page's JSON, with the query that matters for it. */
-static void api_url(struct buf *b, const char *path, const struct web_query *q)
+/* The query's window as URL parameters, each followed by '&'. */
+static void window_query(struct buf *b, const struct web_query *q)
 {
-	buf_printf(b, "/api%s?", path);
 	if (q->window[0])
 		buf_printf(b, "window=%s&", q->window);
 	if (q->has_window && !q->window[0]) {
@@ -189,6 +188,13 @@ static void api_url(struct buf *b, const char *path, const struct web_query *q)
 		if (q->until != INT64_MAX)
 			buf_printf(b, "until=%s&", u);
 	}
+}
+
+/* The URL of a page's JSON, with the query that matters for it. */
+static void api_url(struct buf *b, const char *path, const struct web_query *q)
+{
+	buf_printf(b, "/api%s?", path);
+	window_query(b, q);
 	if (q->search[0]) {
 		buf_append_str(b, "q=");
 		web_url_encode(b, q->search);
@@ -216,10 +222,14 @@ static void render_section(struct web_server *w, const struct report_section *s,
 	}
 	char path[64];
 	snprintf(path, sizeof(path), "/%s", strcmp(s->name, "overview") ? s->name : "");
-	struct buf api, html;
+	struct buf api, html, self;
 	buf_init(&api, 0);
 	buf_init(&html, 0);
+	buf_init(&self, 0);
 	api_url(&api, strcmp(s->name, "overview") ? path : "/overview", q);
+	buf_printf(&self, "%s?", path);
+	window_query(&self, q);
+	c.page_url = (const char *)self.data;
 	c.html = &html;
 	if (st.db)
 		s->build(&c);
@@ -239,6 +249,7 @@ static void render_section(struct web_server *w, const struct report_section *s,
 	out->type = "text/html; charset=utf-8";
 	buf_free(&api);
 	buf_free(&html);
+	buf_free(&self);
 	report_ctx_free(&c);
 }
 

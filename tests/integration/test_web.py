@@ -329,6 +329,27 @@ class WebTest(harness.unittest.TestCase):
                 self.assertEqual(len(json.loads(get(self.web, '/api/darknet')[2])['darknet']['rows']), 2)
                 self.assertIn('darknet-ports', [c['name'] for c in dark['charts']])
                 check_page(self, get(self.web, '/darknet?window=all')[2], '/darknet')
+                # The per-interval table is paged (200 rows a page): its count and offset in
+                # the API; a page past the end is empty with a link back to the last page,
+                # keeping the window; hostile offsets are refused.
+                self.assertEqual((dark['darknet_total'], dark['darknet_offset'], dark['darknet_page']), (2, 0, 200))
+                one = json.loads(get(self.web, '/api/darknet?window=all&offset=1')[2])
+                self.assertEqual(one['darknet']['rows'], dark['darknet']['rows'][1:])
+                self.assertEqual((one['darknet_total'], one['darknet_offset']), (2, 1))
+                self.assertEqual(one['charts'], dark['charts'])
+                body = get(self.web, '/darknet?window=all&offset=1')[2]
+                check_page(self, body, '/darknet')
+                self.assertIn(b'href="/darknet?window=all&amp;offset=0#t-darknet">earlier intervals</a>', body)
+                self.assertNotIn(b'later intervals', body)
+                past = get(self.web, '/darknet?window=all&offset=1000000')[2]
+                check_page(self, past, '/darknet')
+                self.assertIn(b'no intervals past 1000000 of 2', past)
+                self.assertIn(b'href="/darknet?window=all&amp;offset=0#t-darknet">earlier intervals</a>', past)
+                self.assertEqual(json.loads(get(self.web, '/api/darknet?window=all&offset=1000000')[2])['darknet']['rows'], [])
+                self.assertNotIn(b'intervals</a>', get(self.web, '/darknet?window=all')[2])
+                for bad in ('-1', '1000001', 'abc', '1e3', '99999999999999999999', '%00', ''):
+                    for path in ('/darknet', '/api/darknet'):
+                        self.assertEqual(status_of(self.web, path + '?window=all&offset=' + bad)[0], 400, (path, bad))
                 ip = json.loads(get(self.web, '/api/ip/192.0.2.20')[2])
                 row = ip['ip_darknet']['rows'][0]
                 self.assertEqual((row['role'], row['port']), ('scanner', '8080/tcp'))

@@ -5,12 +5,39 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/lib.h"
 
 #include <zlib.h>
+
+/* buf_printf formats into the room it has, or grows and formats again: every length around
+ * the capacities gives the same text as snprintf. */
+static void buf_printf_grows(void)
+{
+	char fill[600], want[40000];
+	memset(fill, 'x', sizeof(fill) - 1);
+	fill[sizeof(fill) - 1] = 0;
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(buf_printf(&b, "%s", ""), 0); /* an empty buffer gets its room */
+	assert_non_null(b.data);
+	assert_string_equal((char *)b.data, "");
+	size_t len = 0;
+	for (int i = 0; len + 700 < sizeof(want); i++) {
+		size_t room = b.cap - b.len; /* texts of room - 1 to room + 2 bytes in turn */
+		int n = (int)room - 3 + i % 4;
+		if (n < 0 || n > 550)
+			n = i % 37;
+		assert_int_equal(buf_printf(&b, "%d:%.*s", i % 10, n, fill), 0);
+		len += (size_t)snprintf(want + len, sizeof(want) - len, "%d:%.*s", i % 10, n, fill);
+		assert_int_equal(b.len, len);
+		assert_memory_equal(b.data, want, len + 1);
+	}
+	buf_free(&b);
+}
 
 static void test_buf_limit(void **state)
 {
@@ -25,7 +52,15 @@ static void test_buf_limit(void **state)
 	assert_int_equal(buf_append(&b, "x", 1), -ENOBUFS);
 	buf_consume(&b, 3);
 	assert_string_equal((char *)b.data, "45678");
+	/* Text that fits the room allocated but not the bound is refused, the buffer intact. */
+	assert_true(b.cap > 16);
+	assert_int_equal(buf_printf(&b, "%s", "abcd"), -ENOBUFS);
+	assert_int_equal(b.len, 5);
+	assert_string_equal((char *)b.data, "45678");
+	assert_int_equal(buf_printf(&b, "%s", "abc"), 0);
+	assert_string_equal((char *)b.data, "45678abc");
 	buf_free(&b);
+	buf_printf_grows();
 }
 
 static void test_hashes(void **state)

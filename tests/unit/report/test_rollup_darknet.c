@@ -4,7 +4,8 @@
  * and charts (JSON and HTML with the SVGs inline) from the roll-up as from the raw rows, over
  * random windows not on day bounds; also after new runs changed days the roll-up holds (before
  * the next catch-up: those days are read raw), after the catch-up, and after report.db is
- * deleted and rebuilt. */
+ * deleted and rebuilt. On a dashboard page the per-interval table is paged (200 rows from the
+ * context's offset, links to the others) while the charts keep the whole window. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -310,10 +311,115 @@ static void test_darknet_rollup_matches_raw(void **state)
 	gen_close(&g);
 }
 
+/* The darknet section as a dashboard page at offset off (or a report: off < 0): its JSON,
+ * and its HTML in *html. */
+static json_t *page(sqlite3 *db, int off, const char *url, char **html)
+{
+	struct report_ctx c;
+	report_ctx_init(&c, NULL);
+	c.db = db;
+	struct buf h;
+	buf_init(&h, 0);
+	c.html = &h;
+	c.dashboard = off >= 0;
+	c.offset = off;
+	c.page_url = url;
+	report_section_darknet.build(&c);
+	json_t *j = json_incref(c.json);
+	*html = (char *)buf_steal(&h, NULL);
+	report_ctx_free(&c);
+	return j;
+}
+
+static json_t *table_rows(json_t *page, const char *key)
+{
+	return json_object_get(json_object_get(page, key), "rows");
+}
+
+static void test_darknet_paged(void **state)
+{
+	(void)state;
+	struct gen g;
+	gen_open(&g);
+	run(&g, T0 + OFFSET, T0 + OFFSET + DAYS * 86400);
+	assert_int_equal(report_rollup_catchup(g.dir, NULL), 0);
+	sqlite3 *db = reader(g.dir);
+	char *rhtml;
+	json_t *report = page(db, -1, NULL, &rhtml);
+	json_t *all = table_rows(report, "darknet");
+	size_t total = json_array_size(all);
+	assert_true(total > 400 && total < 600); /* three pages */
+	assert_null(json_object_get(report, "darknet_total"));
+	assert_null(strstr(rhtml, "class=\"pages\""));
+	/* Each page: its rows of the report's table, the count, the links; the charts and the
+	 * other tables as on the report. A hostile URL is escaped in the links. */
+	const char *url = "/darknet?window=\"><b>&";
+	int offs[] = {0, 200, 400, (int)total - 1, (int)total, 1000000};
+	for (size_t k = 0; k < LIB_ARRAY_LEN(offs); k++) {
+		int off = offs[k];
+		char *html;
+		json_t *p = page(db, off, url, &html);
+		json_t *rows = table_rows(p, "darknet");
+		size_t want = (size_t)off < total ? total - (size_t)off : 0;
+		want = want > 200 ? 200 : want;
+		assert_int_equal(json_array_size(rows), want);
+		for (size_t i = 0; i < want; i++)
+			assert_true(json_equal(json_array_get(rows, i),
+					       json_array_get(all, (size_t)off + i)));
+		assert_int_equal(json_integer_value(json_object_get(p, "darknet_total")), total);
+		assert_int_equal(json_integer_value(json_object_get(p, "darknet_offset")), off);
+		assert_int_equal(json_integer_value(json_object_get(p, "darknet_page")), 200);
+		assert_true(json_equal(table_rows(p, "darknet_ports"),
+				       table_rows(report, "darknet_ports")));
+		assert_int_equal(json_array_size(json_object_get(p, "charts")), 4);
+		const char *note =
+			json_string_value(json_object_get(json_object_get(p, "darknet"), "note"));
+		assert_non_null(note);
+		char head[64];
+		if (want)
+			snprintf(head, sizeof(head), "intervals %d to %zu of %zu", off + 1,
+				 (size_t)off + want, total);
+		else
+			snprintf(head, sizeof(head), "no intervals past %d of %zu", off, total);
+		assert_true(strncmp(note, head, strlen(head)) == 0);
+		/* Links: earlier unless on the first page (past the end: to the last page),
+		 * later while rows follow. */
+		char *earlier = NULL, *later = NULL;
+		if (off > 0)
+			earlier = xasprintf("/darknet?window=&quot;&gt;&lt;b&gt;&amp;offset=%d"
+					    "#t-darknet\">earlier intervals</a>",
+					    (size_t)off > total ? (int)((total - 1) / 200 * 200)
+					    : off > 200         ? off - 200
+								: 0);
+		if ((size_t)off + 200 < total)
+			later = xasprintf("/darknet?window=&quot;&gt;&lt;b&gt;&amp;offset=%d"
+					  "#t-darknet\">later intervals</a>",
+					  off + 200);
+		if (earlier)
+			assert_non_null(strstr(html, earlier));
+		else
+			assert_null(strstr(html, "earlier intervals"));
+		if (later)
+			assert_non_null(strstr(html, later));
+		else
+			assert_null(strstr(html, "later intervals"));
+		assert_null(strstr(html, "<b>"));
+		free(earlier);
+		free(later);
+		free(html);
+		json_decref(p);
+	}
+	json_decref(report);
+	free(rhtml);
+	sqlite3_close(db);
+	gen_close(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_darknet_rollup_matches_raw),
+		cmocka_unit_test(test_darknet_paged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
