@@ -46,46 +46,70 @@
 	" NOT NULL GROUP BY 1, 2) SELECT profile, sum(n), sum(h), sum(t), sum(l), sum(r), sum(d)" \
 	" FROM (SELECT profile, sessions AS n, 0 AS h, 0 AS t, 0 AS l, 0 AS r, 0 AS d FROM" \
 	" roll.report_ports WHERE hour >= ?17 AND hour < ?18 UNION ALL SELECT profile, sessions," \
-	" 0, 0, 0, 0, 0 FROM r UNION ALL SELECT profile, 0, 1, coalesce(tried >= ?17, 0)," \
-	" coalesce(logged >= ?17, 0), coalesce(ran >= ?17, 0), coalesce(fetched >= ?17, 0) FROM" \
-	" roll.report_profile_src WHERE seen >= ?17 UNION ALL SELECT g.profile, 0, p.src_ip IS" \
-	" NULL, g.t AND NOT coalesce(p.tried >= ?17, 0), g.l AND NOT coalesce(p.logged >= ?17," \
-	" 0), g.r AND NOT coalesce(p.ran >= ?17, 0), g.d AND NOT coalesce(p.fetched >= ?17, 0)" \
-	" FROM g LEFT JOIN roll.report_profile_src p ON p.profile = g.profile AND p.src_ip =" \
-	" g.src_ip AND p.seen >= ?17) GROUP BY 1 ORDER BY 3 DESC, 1"
+	" 0, 0, 0, 0, 0 FROM r UNION ALL SELECT profile, 0, sum(n * (what = 0)), sum(n * (what =" \
+	" 1)), sum(n * (what = 2)), sum(n * (what = 3)), sum(n * (what = 4)) FROM" \
+	" roll.report_profile_hist WHERE hour >= ?17 GROUP BY 1 UNION ALL SELECT g.profile, 0," \
+	" p.src_ip IS NULL, g.t AND NOT coalesce(p.tried >= ?17, 0), g.l AND NOT" \
+	" coalesce(p.logged >= ?17, 0), g.r AND NOT coalesce(p.ran >= ?17, 0), g.d AND NOT" \
+	" coalesce(p.fetched >= ?17, 0) FROM g LEFT JOIN roll.report_profile_src p ON p.profile" \
+	" = g.profile AND p.src_ip = g.src_ip AND p.seen >= ?17) GROUP BY 1 ORDER BY 3 DESC, 1"
 #define HP_BY_PORT_SRC \
 	"WITH r AS MATERIALIZED (" HP_EDGES "), s AS (SELECT profile, protocol, dst_port, sum(n)" \
 	" AS n FROM (SELECT profile, protocol, dst_port, sessions AS n FROM roll.report_ports" \
 	" WHERE hour >= ?17 AND hour < ?18 UNION ALL SELECT profile, protocol, dst_port," \
 	" sessions FROM r) GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT ?6) SELECT profile," \
-	" protocol, dst_port, n, (SELECT count(*) FROM roll.report_port_src h WHERE h.profile =" \
-	" s.profile AND h.protocol = s.protocol AND h.dst_port = coalesce(s.dst_port, x'') AND" \
-	" h.seen >= ?17) + (SELECT count(DISTINCT src_ip) FROM r WHERE r.profile = s.profile AND" \
-	" r.protocol = s.protocol AND r.dst_port IS s.dst_port AND NOT EXISTS (SELECT 1 FROM" \
+	" protocol, dst_port, n, (SELECT coalesce(sum(h.n), 0) FROM roll.report_port_hist h WHERE" \
+	" h.profile = s.profile AND h.protocol = s.protocol AND h.dst_port =" \
+	" coalesce(s.dst_port, x'') AND h.seen >= ?17) + (SELECT count(DISTINCT src_ip) FROM r" \
+	" WHERE r.profile = s.profile AND r.protocol = s.protocol AND r.dst_port IS s.dst_port" \
+	" AND NOT EXISTS (SELECT 1 FROM" \
 	" roll.report_port_src h WHERE h.profile = r.profile AND h.protocol = r.protocol AND" \
 	" h.dst_port = coalesce(r.dst_port, x'') AND h.src_ip = r.src_ip AND h.seen >= ?17))" \
 	" FROM s ORDER BY 4 DESC, 1, 2, 3"
+/* The whole days inside the sessions' rolled-up hours [?17, ?18): [HP_D0, HP_D1) (empty when
+ * HP_D0 >= HP_D1). A source's sums over those hours are its report_src_day rows of those days
+ * and its report_sessions rows of the hours [?17, HP_H0) and [HP_H1, ?18) at the edges (with no
+ * whole day: [?17, ?18) and nothing). */
+#define HP_DAY LIB_STR(REPORT_ROLLUP_DAY)
+#define HP_D0 "((?17 + " HP_DAY " - 1) / " HP_DAY " * " HP_DAY ")"
+#define HP_D1 "(?18 / " HP_DAY " * " HP_DAY ")"
+#define HP_H0 "min(" HP_D0 ", ?18)"
+#define HP_H1 "max(" HP_D1 ", " HP_H0 ")"
+#define HP_SRC_DAYS "d.day >= " HP_D0 " AND d.day < " HP_D1
+#define HP_SRC_HOURS0 "d.hour >= ?17 AND d.hour < " HP_H0
+#define HP_SRC_HOURS1 "d.hour >= " HP_H1 " AND d.hour < ?18"
+/* The sessions of source a.src_ip over the rolled-up hours. */
+#define HP_SRC_SESSIONS \
+	"(SELECT coalesce(sum(d.sessions), 0) FROM roll.report_src_day d WHERE d.src_ip =" \
+	" a.src_ip AND " HP_SRC_DAYS ") + (SELECT coalesce(sum(d.sessions), 0) FROM" \
+	" roll.report_sessions d WHERE d.src_ip = a.src_ip AND " HP_SRC_HOURS0 ") + (SELECT" \
+	" coalesce(sum(d.sessions), 0) FROM roll.report_sessions d WHERE d.src_ip = a.src_ip AND" \
+	" " HP_SRC_HOURS1 ")"
+/* The rows of the candidates c over the rolled-up hours. */
+#define HP_SRC_ROWS(table, range) \
+	"SELECT d.src_ip, d.sessions, d.logins, d.commands, d.first, d.last FROM c JOIN" \
+	" roll." table " d ON d.src_ip = c.src_ip AND " range " UNION ALL "
+#define HP_SRC_CANDIDATES \
+	HP_SRC_ROWS("report_src_day", HP_SRC_DAYS) \
+	HP_SRC_ROWS("report_sessions", HP_SRC_HOURS0) HP_SRC_ROWS("report_sessions", HP_SRC_HOURS1)
 /* The busiest sources without summing every source: a source's sessions over all rolled-up
  * hours (report_src) bound its sessions in the window. th, the ?6-th most among the window's
  * counts of the 4 * ?6 busiest of all time, is at most the true ?6-th; every source of the
  * answer has at least th in the window, so at least th over all time (plus the edges): the
  * candidates c. A source without an address (none rolled up: report_rollup_sources) is
- * counted from the edges. */
+ * counted from the edges. Per source, days and edge hours (HP_SRC_*). */
 #define HP_SOURCES_SRC \
 	"WITH r AS MATERIALIZED (" HP_EDGES "), rs AS MATERIALIZED (SELECT src_ip, sum(sessions)" \
-	" AS n FROM r GROUP BY 1), p AS (SELECT (SELECT coalesce(sum(sessions), 0) FROM" \
-	" roll.report_sessions s WHERE s.src_ip = a.src_ip AND s.hour >= ?17 AND s.hour < ?18) +" \
-	" coalesce((SELECT n FROM rs WHERE rs.src_ip = a.src_ip), 0) AS n FROM (SELECT src_ip" \
-	" FROM roll.report_src ORDER BY sessions DESC LIMIT 4 * ?6) a), th AS MATERIALIZED" \
-	" (SELECT coalesce((SELECT n FROM p ORDER BY n DESC LIMIT 1 OFFSET ?6 - 1), 0) AS v)," \
-	" c AS MATERIALIZED (SELECT src_ip FROM roll.report_src WHERE sessions >= (SELECT v FROM" \
-	" th) UNION SELECT rs.src_ip FROM rs LEFT JOIN roll.report_src a ON a.src_ip = rs.src_ip" \
-	" WHERE rs.n + coalesce(a.sessions, 0) >= (SELECT v FROM th)) SELECT src_ip," \
-	" sum(sessions), sum(logins), sum(commands), min(first), max(last) FROM (SELECT" \
-	" s.src_ip, s.sessions, s.logins, s.commands, s.first, s.last FROM c JOIN" \
-	" roll.report_sessions s ON s.src_ip = c.src_ip AND s.hour >= ?17 AND s.hour < ?18 UNION" \
-	" ALL SELECT src_ip, sessions, logins, commands, first, last FROM r WHERE src_ip IN" \
-	" (SELECT src_ip FROM c) OR src_ip IS NULL) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?6"
+	" AS n FROM r GROUP BY 1), p AS (SELECT " HP_SRC_SESSIONS " + coalesce((SELECT n FROM" \
+	" rs WHERE rs.src_ip = a.src_ip), 0) AS n FROM (SELECT src_ip FROM roll.report_src" \
+	" ORDER BY sessions DESC LIMIT 4 * ?6) a), th AS MATERIALIZED (SELECT coalesce((SELECT" \
+	" n FROM p ORDER BY n DESC LIMIT 1 OFFSET ?6 - 1), 0) AS v), c AS MATERIALIZED (SELECT" \
+	" src_ip FROM roll.report_src WHERE sessions >= (SELECT v FROM th) UNION SELECT" \
+	" rs.src_ip FROM rs LEFT JOIN roll.report_src a ON a.src_ip = rs.src_ip WHERE rs.n +" \
+	" coalesce(a.sessions, 0) >= (SELECT v FROM th)) SELECT src_ip, sum(sessions)," \
+	" sum(logins), sum(commands), min(first), max(last) FROM (" HP_SRC_CANDIDATES \
+	"SELECT src_ip, sessions, logins, commands, first, last FROM r WHERE src_ip IN (SELECT" \
+	" src_ip FROM c) OR src_ip IS NULL) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?6"
 #define HP_CHART_Q "SELECT hour / ?3 * ?3, sum(sessions), sum(logins) FROM f GROUP BY 1 ORDER BY 1"
 #define HP_CHART_PORTS \
 	"WITH f AS (SELECT hour, sessions, logins FROM roll.report_ports WHERE hour >= ?17 AND" \

@@ -20,7 +20,8 @@
 	" WHERE start >= " lo " AND start < " hi
 
 /* The same from report_ports and the sources seen since the first rolled-up hour
- * (report_rollup_sources), plus the edges' sources not among them. */
+ * (report_rollup_sources: their count from report_src_hist), plus the edges' sources not among
+ * them. */
 #define OV_SESSIONS_SRC \
 	"WITH r(n, s, l, c, t) AS MATERIALIZED (" OV_SESSIONS_RAW( \
 		"?1", \
@@ -34,8 +35,9 @@
 							   ">= ?17 AND hour < ?18 UNION ALL " \
 							   "SELECT n, l, c, t" \
 							   " FROM r)) SELECT u.n, (SELECT " \
-							   "count(*) FROM roll.report_src WHERE " \
-							   "seen >= ?17) +" \
+							   "coalesce(sum(n), 0) FROM " \
+							   "roll.report_src_hist WHERE seen >= " \
+							   "?17) +" \
 							   " (SELECT count(DISTINCT s) FROM r " \
 							   "WHERE NOT EXISTS (SELECT 1 FROM " \
 							   "roll.report_src a" \

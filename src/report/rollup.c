@@ -23,7 +23,7 @@
 #include "report/report.h"
 
 /* The layout of report.db; a different one is emptied and rebuilt. */
-#define ROLL_VERSION 2
+#define ROLL_VERSION 3
 /* Where a new roll-up starts: the earliest time among the first events stored and the
  * sessions. Hours before it are read raw (a window's first edge), so a later start costs time,
  * never exactness. */
@@ -66,7 +66,22 @@ static const char roll_schema[] =
 	"CREATE TABLE IF NOT EXISTS report_port_src (profile TEXT, protocol TEXT, dst_port,"
 	" src_ip TEXT, seen INTEGER, PRIMARY KEY (profile, protocol, dst_port, src_ip));"
 	"CREATE INDEX IF NOT EXISTS report_port_src_seen ON report_port_src(profile, protocol,"
-	" dst_port, seen);";
+	" dst_port, seen);"
+	/* Layout 3: per day and source, the sums of report_sessions (a window's per-source sums:
+	 * days in the middle, hours at the edges); and the per-source tables' histograms, the
+	 * count of their rows by `seen` hour (report_profile_hist: by seen (what 0), tried (1),
+	 * logged (2), ran (3), fetched (4)), so the sources seen since an hour are a sum over a
+	 * row per hour instead of a count of a row per source. */
+	"CREATE TABLE IF NOT EXISTS report_src_day (src_ip TEXT NOT NULL, day INTEGER NOT NULL,"
+	" sessions INTEGER, logins INTEGER, commands INTEGER, first TEXT, last TEXT, PRIMARY KEY"
+	" (src_ip, day)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS report_src_hist (seen INTEGER PRIMARY KEY, n INTEGER);"
+	"CREATE TABLE IF NOT EXISTS report_profile_hist (hour INTEGER NOT NULL, profile TEXT NOT"
+	" NULL, what INTEGER NOT NULL, n INTEGER, PRIMARY KEY (hour, profile, what)) WITHOUT"
+	" ROWID;"
+	"CREATE TABLE IF NOT EXISTS report_port_hist (profile TEXT NOT NULL, protocol TEXT NOT"
+	" NULL, dst_port NOT NULL, seen INTEGER NOT NULL, n INTEGER, PRIMARY KEY (profile,"
+	" protocol, dst_port, seen)) WITHOUT ROWID;";
 
 /* The top lists of the honeypot section: per hour, one row per key with its count and values
  * (report_NAME), and one row per key and source (report_NAME_hosts) for the distinct hosts. */
@@ -439,6 +454,26 @@ static int roll_events(sqlite3 *db, int64_t h0, int64_t h1)
 	return rc;
 }
 
+/* The histograms of the per-source tables' rows of the chunk's keys (temp.roll_keys): taken
+ * out (sign "-") before the upserts move their hours, put back ("") after. */
+#define HIST_UPSERT " ON CONFLICT DO UPDATE SET n = n + excluded.n"
+#define HIST_SRC(sign) \
+	"INSERT INTO report_src_hist SELECT a.seen, " sign "count(*) FROM (SELECT DISTINCT src_ip" \
+	" FROM temp.roll_keys) k CROSS JOIN report_src a ON a.src_ip = k.src_ip WHERE true" \
+	" GROUP BY 1" HIST_UPSERT
+#define HIST_PROFILE(sign) \
+	"INSERT INTO report_profile_hist SELECT h, profile, w, " sign "count(*) FROM (SELECT" \
+	" p.profile, w.column1 AS w, CASE w.column1 WHEN 0 THEN p.seen WHEN 1 THEN p.tried WHEN" \
+	" 2 THEN p.logged WHEN 3 THEN p.ran ELSE p.fetched END AS h FROM (SELECT DISTINCT" \
+	" profile, src_ip FROM temp.roll_keys) k CROSS JOIN report_profile_src p ON p.profile =" \
+	" k.profile AND p.src_ip = k.src_ip CROSS JOIN (VALUES (0), (1), (2), (3), (4)) w)" \
+	" WHERE h IS NOT NULL GROUP BY 1, 2, 3" HIST_UPSERT
+#define HIST_PORT(sign) \
+	"INSERT INTO report_port_hist SELECT p.profile, p.protocol, p.dst_port, p.seen, " sign \
+	"count(*) FROM temp.roll_keys k CROSS JOIN report_port_src p ON p.profile = k.profile" \
+	" AND p.protocol = k.protocol AND p.dst_port = k.dst_port AND p.src_ip = k.src_ip WHERE" \
+	" true GROUP BY 1, 2, 3, 4" HIST_UPSERT
+
 /* The sessions that started in the hours [h0, h1), which have all ended. */
 static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 {
@@ -466,6 +501,23 @@ static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 		"INSERT INTO report_ports SELECT hour, profile, protocol, dst_port, sum(sessions),"
 		" sum(logins), sum(commands), sum(transfers) FROM report_sessions WHERE hour >= ?1"
 		" AND hour < ?2 GROUP BY 1, 2, 3, 4",
+		"INSERT INTO report_src_day SELECT src_ip, hour - hour % " LIB_STR(
+			REPORT_ROLLUP_DAY) ", sum(sessions), sum(logins), sum(commands), "
+					   "min(first),"
+					   " max(last) FROM report_sessions WHERE hour >= ?1 AND"
+					   " hour < ?2 AND src_ip IS NOT NULL GROUP BY 1, 2 ON"
+					   " CONFLICT DO UPDATE SET sessions = sessions +"
+					   " excluded.sessions, logins = logins + excluded.logins,"
+					   " commands = commands + excluded.commands, first ="
+					   " min(first, excluded.first), last = max(last,"
+					   " excluded.last)",
+		"CREATE TEMP TABLE roll_keys AS SELECT DISTINCT profile, protocol, "
+		"coalesce(dst_port,"
+		" x'') AS dst_port, src_ip FROM report_sessions WHERE hour >= ?1 AND hour < ?2 AND"
+		" src_ip IS NOT NULL",
+		HIST_SRC("-"),
+		HIST_PROFILE("-"),
+		HIST_PORT("-"),
 		"INSERT INTO report_src SELECT src_ip, sum(sessions), sum(logins), sum(commands),"
 		" min(first), max(last), max(hour) FROM report_sessions WHERE hour >= ?1 AND hour <"
 		" ?2 AND src_ip IS NOT NULL GROUP BY 1 ON CONFLICT DO UPDATE SET sessions = "
@@ -486,11 +538,17 @@ static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 		" src_ip, max(hour) FROM report_sessions WHERE hour >= ?1 AND hour < ?2 AND src_ip"
 		" IS NOT NULL GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET seen = max(seen,"
 		" excluded.seen)",
+		HIST_SRC(""),
+		HIST_PROFILE(""),
+		HIST_PORT(""),
+		"DROP TABLE temp.roll_keys",
 		"INSERT OR REPLACE INTO report_meta(key, value) SELECT 'ss_nullsrc', 1 FROM"
 		" report_sessions WHERE hour >= ?1 AND hour < ?2 AND src_ip IS NULL LIMIT 1",
 	};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(derive) && !rc; i++)
 		rc = run_ids(db, derive[i], hours);
+	if (rc)
+		exec(db, "DROP TABLE IF EXISTS temp.roll_keys");
 	return rc;
 }
 
@@ -500,7 +558,9 @@ static int wipe(sqlite3 *db)
 	buf_init(&b, 0);
 	buf_append_str(&b, "DELETE FROM report_meta; DELETE FROM report_types; DELETE FROM "
 			   "report_sessions; DELETE FROM report_ports; DELETE FROM report_src;"
-			   " DELETE FROM report_profile_src; DELETE FROM report_port_src;");
+			   " DELETE FROM report_profile_src; DELETE FROM report_port_src;"
+			   " DELETE FROM report_src_day; DELETE FROM report_src_hist;"
+			   " DELETE FROM report_profile_hist; DELETE FROM report_port_hist;");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
 		buf_printf(&b,
 			   "DELETE FROM report_%s; DELETE FROM report_%s_hosts; DELETE FROM "

@@ -219,7 +219,14 @@ static void gen_close(struct gen *g)
 
 /* The overview's and honeypot's JSON over a window, from the roll-up or raw. *rolled: whether
  * the roll-up covered part of it; *paths: which of its tables answered (PATH_*). */
-enum { PATH_EV_TAIL = 1, PATH_DAYS = 2, PATH_SOURCES = 4, PATH_ALL = 7 };
+enum { PATH_EV_TAIL = 1, PATH_DAYS = 2, PATH_SOURCES = 4, PATH_SS_DAYS = 8, PATH_ALL = 15 };
+
+/* Whether the hours [h[0], h[1]) hold a whole UTC day. */
+static bool whole_day(const int64_t h[2])
+{
+	int64_t d0 = (h[0] + REPORT_ROLLUP_DAY - 1) / REPORT_ROLLUP_DAY * REPORT_ROLLUP_DAY;
+	return d0 + REPORT_ROLLUP_DAY <= h[1];
+}
 
 static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *rolled, int *paths)
 {
@@ -235,7 +242,9 @@ static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *ro
 	if (paths) /* which forms of the roll-up's queries were compared */
 		*paths = (c.roll_ev_tail ? PATH_EV_TAIL : 0) |
 			 (c.roll_days[0] < c.roll_days[1] ? PATH_DAYS : 0) |
-			 (report_rollup_sources(&c) ? PATH_SOURCES : 0);
+			 (report_rollup_sources(&c) ? PATH_SOURCES : 0) |
+			 /* the busiest sources' per-day sums (report_src_day) */
+			 (report_rollup_sources(&c) && whole_day(c.roll_ss) ? PATH_SS_DAYS : 0);
 	char *s = json_dumps(c.json, JSON_SORT_KEYS);
 	report_ctx_free(&c);
 	return s;
@@ -261,8 +270,8 @@ static void window(struct gen *g, int64_t end, int64_t *since, int64_t *until)
 }
 
 /* WINDOWS random windows and all time give the same answers both ways; some use the roll-up
- * of events alone, some of both. */
-static void check_windows(struct gen *g, int64_t end)
+ * of events alone, some of both; the forms in `need` (PATH_*) were each used. */
+static void check_windows(struct gen *g, int64_t end, int need)
 {
 	sqlite3 *db = reader(g->dir);
 	int rolled_n[4] = {0}, paths = 0;
@@ -284,9 +293,9 @@ static void check_windows(struct gen *g, int64_t end)
 	/* Events rolled up alone, and both (sessions are rolled up a day later). */
 	assert_true(rolled_n[1] > 0);
 	assert_true(rolled_n[3] > 0);
-	/* The windows reaching the roll-up's end (its per-source tables) and holding a whole
-	 * day (its day tables). */
-	assert_int_equal(paths, PATH_ALL);
+	/* The windows reaching the roll-up's end (its per-source tables and their histograms)
+	 * and holding a whole day (its day tables, of events and of sessions per source). */
+	assert_int_equal(paths & need, need);
 	sqlite3_close(db);
 }
 
@@ -309,11 +318,12 @@ static void test_rollup_matches_raw(void **state)
 		done = cut;
 		assert_true(report_rollup_catchup(g.dir, NULL) > 0);
 		if (k == STEPS / 2)
-			check_windows(&g, p[cut - 1].t);
+			check_windows(&g, p[cut - 1].t, PATH_ALL & ~PATH_SS_DAYS);
 	}
 	free(p);
 	assert_int_equal(report_rollup_catchup(g.dir, NULL), 0);
-	check_windows(&g, T0 + SPAN);
+	/* Sessions are rolled up a day later: only now do they hold a whole day. */
+	check_windows(&g, T0 + SPAN, PATH_ALL);
 	gen_close(&g);
 }
 
@@ -342,6 +352,50 @@ static void test_rollup_rebuild(void **state)
 		free(before[i]);
 		free(after[i]);
 	}
+	sqlite3_close(db);
+	gen_close(&g);
+}
+
+/* A report.db of another layout (an older ROLL_VERSION) is emptied and rebuilt by the next
+ * catch-up: here one whose tables hold wrong counts, which the answers must not show. */
+static void test_rollup_old_layout(void **state)
+{
+	(void)state;
+	struct gen g;
+	gen_open(&g);
+	fill(&g, T0, T0 + SPAN, SESSIONS);
+	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	char *path = core_data_path(g.dir, "report.db");
+	sqlite3 *rdb;
+	assert_int_equal(sqlite3_open(path, &rdb), SQLITE_OK);
+	free(path);
+	assert_int_equal(sqlite3_exec(rdb,
+				      "UPDATE report_meta SET value = 2 WHERE key = 'version';"
+				      " UPDATE report_src_hist SET n = n + 7;"
+				      " UPDATE report_src_day SET sessions = sessions + 1000;"
+				      " UPDATE report_profile_hist SET n = n + 3;"
+				      " UPDATE report_port_hist SET n = n + 5;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(rdb);
+	/* Read as it is, the old layout is not used (raw answers). */
+	sqlite3 *db = reader(g.dir);
+	int rolled;
+	char *raw = answer(db, INT64_MIN, INT64_MAX, true, NULL, NULL);
+	char *roll = answer(db, INT64_MIN, INT64_MAX, false, &rolled, NULL);
+	assert_int_equal(rolled, 0);
+	assert_string_equal(roll, raw);
+	free(roll);
+	sqlite3_close(db);
+	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	db = reader(g.dir);
+	int paths;
+	roll = answer(db, INT64_MIN, INT64_MAX, false, &rolled, &paths);
+	assert_int_equal(rolled, 3);
+	assert_true(paths & PATH_SOURCES);
+	assert_string_equal(roll, raw);
+	free(roll);
+	free(raw);
 	sqlite3_close(db);
 	gen_close(&g);
 }
@@ -418,6 +472,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rollup_matches_raw),
 		cmocka_unit_test(test_rollup_rebuild),
+		cmocka_unit_test(test_rollup_old_layout),
 		cmocka_unit_test(test_rollup_concurrent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
