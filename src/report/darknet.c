@@ -75,7 +75,8 @@ static void interval_pages(struct report_ctx *c, int off, long long total)
 	buf_append_str(c->html, "</p>\n");
 }
 
-static void tables(struct report_ctx *c, bool roll)
+/* The per-interval table: every interval in a report, DN_PAGE of them on a dashboard page. */
+static void interval_table(struct report_ctx *c)
 {
 	static const char *const names[] = {"interval start",
 					    "packets",
@@ -120,6 +121,11 @@ static void tables(struct report_ctx *c, bool roll)
 		free(pnote);
 		interval_pages(c, off, total);
 	}
+}
+
+static void tables(struct report_ctx *c, bool roll)
+{
+	interval_table(c);
 	static const char *const pnames[] = {"protocol", "port", "packets", "share"};
 	report_emit_table(
 		c, "darknet_ports",
