@@ -364,24 +364,16 @@ static void samples(struct report_ctx *c, const char *addr, struct timeline *tl)
 	/* The latest IP_ROWS ids of each of sample_sources_src_ip and sample_sources_url_host
 	 * (whose expression the query repeats: CORE_URL_HOST), sorted in the indexes alone, then
 	 * those rows: a busy source delivered thousands, each on a page of its own. */
-	sqlite3_stmt *q = prep(
-		c,
-		"SELECT seen, sha256, source, method, url, src_ip, session, " CORE_URL_HOST(
-			"url") " = ?1 FROM sample_sources WHERE id IN (SELECT id FROM (SELECT id "
-			       "FROM"
-			       " sample_sources WHERE src_ip = ?1 ORDER BY id DESC LIMIT " LIB_STR(
-				       IP_ROWS) ") UNION SELECT id FROM (SELECT id FROM "
-						"sample_sources"
-						" WHERE " CORE_URL_HOST(
-							"url") " = ?1 ORDER BY id DESC "
-							       "LIMIT " LIB_STR(IP_ROWS) "))"
-											 " ORDER "
-											 "BY id "
-											 "DESC "
-											 "LIMIT"
-											 " " LIB_STR(
-												 IP_ROWS),
-		addr);
+#define IP_HOST CORE_URL_HOST("url")
+#define IP_LATEST_IDS "ORDER BY id DESC LIMIT " LIB_STR(IP_ROWS)
+	static const char sql[] =
+		"SELECT seen, sha256, source, method, url, src_ip, session, " IP_HOST " = ?1"
+		" FROM sample_sources WHERE id IN (SELECT id FROM (SELECT id FROM sample_sources"
+		" WHERE src_ip = ?1 " IP_LATEST_IDS ") UNION SELECT id FROM (SELECT id FROM"
+		" sample_sources WHERE " IP_HOST " = ?1 " IP_LATEST_IDS ")) " IP_LATEST_IDS;
+#undef IP_LATEST_IDS
+#undef IP_HOST
+	sqlite3_stmt *q = prep(c, sql, addr);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		bool served = sqlite3_column_int(q, 7) == 1;
 		bool delivered = col(q, 5) && strcmp(col(q, 5), addr) == 0;
