@@ -202,6 +202,25 @@ struct core_store {
 	struct core_writer *writer; /* the writer; NULL for a reader */
 };
 
+/* The host of a URL as an SQL expression over the column `u` (a string literal): what follows
+ * "scheme://" up to the first '/', '?' or '#', without "user@" and ":port", the brackets of an
+ * IPv6 address removed, lower case ("http://u@[2001:DB8::1]:80/x" -> "2001:db8::1"); NULL
+ * without "://". Built-in functions only (deterministic), so that an index can be made on it:
+ * sample_sources_url_host (capture/samples.c) is CORE_URL_HOST("url"), and a query finds it
+ * only by this same expression (`CORE_URL_HOST("url") = ?`, report/ip.c). */
+#define CORE_URL_REST_(u) \
+	"replace(replace(substr(" u ", instr(" u ", '://') + 3), '?', '/'), '#', '/')"
+#define CORE_URL_AUTH_(u) \
+	"substr(" CORE_URL_REST_(u) ", 1, instr(" CORE_URL_REST_(u) " || '/', '/') - 1)"
+#define CORE_URL_HOSTPORT_(u) "substr(" CORE_URL_AUTH_(u) ", instr(" CORE_URL_AUTH_(u) ", '@') + 1)"
+#define CORE_URL_V6_(hp) "substr(" hp ", 2, instr(" hp ", ']') - 2)"
+#define CORE_URL_NAME_(hp) "substr(" hp ", 1, instr(" hp " || ':', ':') - 1)"
+#define CORE_URL_UNPORT_(hp) \
+	"lower(CASE WHEN substr(" hp \
+	", 1, 1) = '[' THEN " CORE_URL_V6_(hp) " ELSE " CORE_URL_NAME_(hp) " END)"
+#define CORE_URL_HOST(u) \
+	"(CASE WHEN instr(" u ", '://') > 0 THEN " CORE_URL_UNPORT_(CORE_URL_HOSTPORT_(u)) " END)"
+
 /* readonly: a reader (st->db for queries on the caller's thread). Otherwise the writer: creates
  * the data directory and the database if needed and starts the writer's thread. */
 int core_store_open(struct core_store *st, const char *data_dir, bool readonly);

@@ -123,6 +123,8 @@ static sqlite3_stmt *prep(struct report_ctx *c, const char *sql, const char *add
 	if (!c->db || sqlite3_prepare_v2(c->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(q, 1, addr, -1, SQLITE_TRANSIENT);
+	if (sqlite3_bind_parameter_count(q) >= 5) /* the address as report_query binds it */
+		sqlite3_bind_text(q, 5, addr, -1, SQLITE_TRANSIENT);
 	return q;
 }
 
@@ -194,50 +196,105 @@ static void session_pages(struct report_ctx *c, const char *addr, int off, long 
 	buf_free(&url);
 }
 
-/* The logins, commands and files of its latest IP_AGG_SESSIONS sessions, read once from events
- * (through events_session; the unary + keeps the planner off the eventid index, which would
- * read every login of the store) into a temporary table that the three tables of them read.
- * Returns the FROM clause of those queries (a WHERE follows, to be continued with AND): the
- * temporary table, or the events themselves if it could not be made. */
-#define IP_EVENTS_OF(p) \
-	"events WHERE session IN (SELECT session FROM sessions WHERE src_ip = " p \
-	" ORDER BY start DESC LIMIT " LIB_STR(IP_AGG_SESSIONS) ") AND +src_ip = " p
-static const char *latest_events(struct report_ctx *c, const char *addr)
+/* Its latest IP_AGG_SESSIONS sessions, read once from sessions (through sessions_src_start,
+ * a row of its own page each) into a temporary table, newest first in rowid order, that the
+ * summary's sums, the sessions list's first pages, the events of those sessions and the
+ * timeline's latest sessions read. Returns a relation for a FROM clause: the temporary table,
+ * or the query itself (with the address as ?1) if it could not be made. */
+#define IP_LATEST_SESSIONS(p) \
+	"(SELECT session, start, login, commands, downloads + uploads AS files, protocol," \
+	" dst_port, profile, duration, username, password, reason FROM sessions WHERE src_ip = " p \
+	" ORDER BY start DESC LIMIT " LIB_STR(IP_AGG_SESSIONS) ")"
+static const char *latest_sessions(struct report_ctx *c, const char *addr)
 {
-	static const char direct[] = IP_EVENTS_OF("?5");
 	if (!c->db ||
 	    sqlite3_exec(c->db,
-			 "CREATE TEMP TABLE IF NOT EXISTS ip_events (eventid TEXT, timestamp TEXT,"
-			 " json TEXT); DELETE FROM temp.ip_events",
+			 "CREATE TEMP TABLE IF NOT EXISTS ip_latest (session TEXT, start TEXT,"
+			 " login INTEGER, commands INTEGER, files INTEGER, protocol TEXT,"
+			 " dst_port INTEGER, profile TEXT, duration REAL, username TEXT,"
+			 " password TEXT, reason TEXT);"
+			 " DELETE FROM temp.ip_latest",
 			 NULL, NULL, NULL) != SQLITE_OK)
-		return direct;
-	sqlite3_stmt *q = prep(
-		c,
-		"INSERT INTO temp.ip_events SELECT eventid, timestamp, json FROM " IP_EVENTS_OF(
-			"?1") " AND +eventid IN ('mitsu.login.success', "
-			      "'mitsu.login.failed', 'mitsu.http.login', "
-			      "'mitsu.command.input', 'mitsu.session.file_download', "
-			      "'mitsu.session.file_download.failed', "
-			      "'mitsu.session.file_upload')",
-		addr);
+		return IP_LATEST_SESSIONS("?1");
+	sqlite3_stmt *q =
+		prep(c, "INSERT INTO temp.ip_latest SELECT * FROM " IP_LATEST_SESSIONS("?1"), addr);
+	uint64_t t0 = lib_mono_us();
 	bool ok = q && sqlite3_step(q) == SQLITE_DONE;
 	sqlite3_finalize(q);
-	return ok ? "temp.ip_events WHERE 1" : direct;
+	log_debug("report", "ip: %d of its latest sessions in %.1f ms",
+		  ok ? sqlite3_changes(c->db) : -1, (double)(lib_mono_us() - t0) / 1000.0);
+	return ok ? "temp.ip_latest" : IP_LATEST_SESSIONS("?1");
+}
+
+/* The events of its latest sessions (`latest`, from latest_sessions), read once (through
+ * events_session; the unary + keeps the planner off the eventid index, which would read every
+ * login of the store) into a temporary table: every event's id for the timeline, and of the
+ * logins, commands and files the fields of their tables (a, b: username and password, the
+ * command, or URL and SHA-256; c, d: the file's method and error), and for the timeline
+ * whether it is of the latest IP_EVENT_SESSIONS sessions (recent) and then its message (msg):
+ * each row's JSON parsed once here rather than copied, the timeline not read again. Returns a
+ * relation of those columns for the FROM clause of the three tables (a WHERE follows): the
+ * temporary table, or the query itself (with the address as ?5) if it could not be made. */
+#define IP_FILE_EVENT "eventid LIKE 'mitsu.session.file%'"
+#define IP_EVENTS_OF(p, latest) \
+	"SELECT id, session, eventid, timestamp, CASE WHEN eventid IN ('mitsu.login.success'," \
+	" 'mitsu.login.failed', 'mitsu.http.login') THEN json_extract(json, '$.username') WHEN" \
+	" eventid = 'mitsu.command.input' THEN substr(json_extract(json, '$.input'), 1, 300) WHEN" \
+	" " IP_FILE_EVENT " THEN json_extract(json, '$.url') END AS a, CASE WHEN eventid LIKE" \
+	" 'mitsu.%login%' THEN json_extract(json, '$.password') WHEN " IP_FILE_EVENT " THEN" \
+	" json_extract(json, '$.shasum') END AS b, CASE WHEN " IP_FILE_EVENT " THEN" \
+	" json_extract(json, '$.method') END AS c, CASE WHEN " IP_FILE_EVENT " THEN" \
+	" json_extract(json, '$.error') END AS d, session IN (SELECT session FROM " latest \
+	" ORDER BY start DESC LIMIT " LIB_STR( \
+		IP_EVENT_SESSIONS) ") AS recent, CASE WHEN session" \
+				   " IN (SELECT session FROM " latest \
+				   " ORDER BY start DESC LIMIT " LIB_STR( \
+					   IP_EVENT_SESSIONS) ") THEN json_extract(json, " \
+							      "'$.message') END AS msg FROM " \
+							      "events" \
+							      " WHERE session IN (SELECT session " \
+							      "FROM " latest ") AND +src_ip = " p
+static const char *latest_events(struct report_ctx *c, const char *addr, const char *latest)
+{
+	static const char direct[] = "(" IP_EVENTS_OF("?5", IP_LATEST_SESSIONS("?5")) ")";
+	if (strcmp(latest, "temp.ip_latest") != 0 || !c->db ||
+	    sqlite3_exec(c->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS ip_events (id INTEGER, session TEXT,"
+			 " eventid TEXT, timestamp TEXT, a TEXT, b TEXT, c TEXT, d TEXT,"
+			 " recent INTEGER, msg TEXT);"
+			 " DELETE FROM temp.ip_events",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return direct;
+	sqlite3_stmt *q =
+		prep(c, "INSERT INTO temp.ip_events " IP_EVENTS_OF("?1", "temp.ip_latest"), addr);
+	uint64_t t0 = lib_mono_us();
+	bool ok = q && sqlite3_step(q) == SQLITE_DONE;
+	sqlite3_finalize(q);
+	log_debug("report", "ip: %d events of its latest sessions in %.1f ms",
+		  ok ? sqlite3_changes(c->db) : -1, (double)(lib_mono_us() - t0) / 1000.0);
+	return ok ? "temp.ip_events" : direct;
 }
 #undef IP_EVENTS_OF
+#undef IP_FILE_EVENT
 
-static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl)
+static void honeypot(struct report_ctx *c, const char *addr, const char *latest,
+		     struct timeline *tl)
 {
 	static const char *const names[] = {"start",    "session",  "protocol",  "port",
 					    "profile",  "duration", "login",     "username",
 					    "password", "commands", "downloads", "end"};
-	/* A page of its sessions, newest first, through sessions_src_start: the offset's rows of
-	 * the index are skipped, not sorted. */
+	/* A page of its sessions, newest first: of the latest (already read) when it is among
+	 * them, otherwise through sessions_src_start (the offset's rows of the index are skipped,
+	 * not sorted). */
 	int off = c->offset > 0 ? c->offset : 0;
+	bool in_latest =
+		strcmp(latest, "temp.ip_latest") == 0 && off + IP_SESSIONS <= IP_AGG_SESSIONS;
 	char *sql = xasprintf("SELECT start, session, protocol, dst_port, profile, duration, login,"
-			      " username, password, commands, downloads + uploads, reason FROM "
-			      "sessions WHERE src_ip = ?5 ORDER BY start DESC LIMIT %d OFFSET %d",
-			      IP_SESSIONS, off);
+			      " username, password, commands, %s, reason FROM %s ORDER BY %s"
+			      " LIMIT %d OFFSET %d",
+			      in_latest ? "files" : "downloads + uploads",
+			      in_latest ? "temp.ip_latest" : "sessions WHERE src_ip = ?5",
+			      in_latest ? "rowid" : "start DESC", IP_SESSIONS, off);
 	struct report_table *st =
 		report_query(c, "Honeypot sessions", sql, "sssisrissiis", names, addr);
 	free(sql);
@@ -256,11 +313,10 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 	if (c->dashboard && c->html)
 		session_pages(c, addr, off, (long long)total);
 	/* Credentials, commands and files over its latest sessions. */
-	const char *from = latest_events(c, addr);
+	const char *from = latest_events(c, addr, latest);
 	static const char *const cn[] = {"username", "password", "attempts", "accepted"};
-	sql = xasprintf("SELECT json_extract(json, '$.username'), json_extract(json, "
-			"'$.password'), count(*), sum(eventid = 'mitsu.login.success') FROM %s"
-			" AND +eventid IN ('mitsu.login.success', 'mitsu.login.failed', "
+	sql = xasprintf("SELECT a, b, count(*), sum(eventid = 'mitsu.login.success') FROM %s"
+			" WHERE eventid IN ('mitsu.login.success', 'mitsu.login.failed', "
 			"'mitsu.http.login') GROUP BY 1, 2 ORDER BY 3 DESC LIMIT " LIB_STR(IP_ROWS),
 			from);
 	report_emit_table(c, "ip_credentials",
@@ -268,65 +324,35 @@ static void honeypot(struct report_ctx *c, const char *addr, struct timeline *tl
 			  "over its latest " LIB_STR(IP_AGG_SESSIONS) " sessions");
 	free(sql);
 	static const char *const kn[] = {"command", "times"};
-	sql = xasprintf(
-		"SELECT substr(json_extract(json, '$.input'), 1, 300), count(*) FROM %s"
-		" AND +eventid = 'mitsu.command.input' GROUP BY 1 ORDER BY 2 DESC LIMIT " LIB_STR(
-			IP_ROWS),
-		from);
+	sql = xasprintf("SELECT a, count(*) FROM %s WHERE eventid = 'mitsu.command.input' GROUP BY"
+			" 1 ORDER BY 2 DESC LIMIT " LIB_STR(IP_ROWS),
+			from);
 	report_emit_table(c, "ip_commands", report_query(c, "Commands it ran", sql, "si", kn, addr),
 			  NULL);
 	free(sql);
 	static const char *const dn[] = {"time", "event", "URL", "SHA-256", "method", "error"};
 	sql = xasprintf(
-		"SELECT timestamp, eventid, json_extract(json, '$.url'), json_extract(json,"
-		" '$.shasum'), json_extract(json, '$.method'), json_extract(json, '$.error')"
-		" FROM %s AND +eventid IN ('mitsu.session.file_download',"
-		" 'mitsu.session.file_download.failed', 'mitsu.session.file_upload')"
-		" ORDER BY timestamp DESC LIMIT " LIB_STR(IP_ROWS),
+		"SELECT timestamp, eventid, a, b, c, d FROM %s WHERE eventid IN"
+		" ('mitsu.session.file_download', 'mitsu.session.file_download.failed',"
+		" 'mitsu.session.file_upload') ORDER BY timestamp DESC LIMIT " LIB_STR(IP_ROWS),
 		from);
 	struct report_table *t_ip_downloads =
 		report_query(c, "Downloads and uploads in its sessions", sql, "ssssss", dn, addr);
 	free(sql);
 	report_link(c, t_ip_downloads, 3, REPORT_LINK_SAMPLE);
 	report_emit_table(c, "ip_downloads", t_ip_downloads, NULL);
-	if (strncmp(from, "temp.", 5) == 0 && c->db)
-		sqlite3_exec(c->db, "DELETE FROM temp.ip_events", NULL, NULL, NULL);
-	/* Every event of its latest sessions, for the timeline. */
-	sqlite3_stmt *q = prep(
-		c,
-		"SELECT timestamp, eventid, json_extract(json, '$.message'), "
-		"session FROM events WHERE session IN (SELECT session FROM sessions "
-		"WHERE src_ip = ?1 ORDER BY start DESC LIMIT " LIB_STR(
-			IP_EVENT_SESSIONS) ") AND +src_ip = ?1"
-					   " ORDER BY id DESC LIMIT " LIB_STR(REPORT_IP_TIMELINE),
-		addr);
+	/* Every event of its latest IP_EVENT_SESSIONS sessions, for the timeline. */
+	char *tsql = xasprintf("SELECT timestamp, eventid, msg, session FROM %s WHERE recent ORDER"
+			       " BY id DESC LIMIT " LIB_STR(REPORT_IP_TIMELINE),
+			       from);
+	sqlite3_stmt *q = prep(c, tsql, addr);
+	free(tsql);
 	while (q && sqlite3_step(q) == SQLITE_ROW)
 		tl_add(tl, col(q, 0), "honeypot", col(q, 1), col(q, 2), col(q, 3));
 	sqlite3_finalize(q);
-}
-
-/* The host part of a URL ("http://[::1]:80/x" -> "::1"), into out. */
-static void url_host(const char *url, char *out, size_t n)
-{
-	out[0] = 0;
-	const char *p = url ? strstr(url, "://") : NULL;
-	if (!p)
-		return;
-	p += 3;
-	const char *at = strpbrk(p, "@/");
-	if (at && *at == '@')
-		p = at + 1;
-	size_t len;
-	if (*p == '[') {
-		p++;
-		len = strcspn(p, "]");
-	} else {
-		len = strcspn(p, ":/?#");
-	}
-	if (len < n) {
-		memcpy(out, p, len);
-		out[len] = 0;
-	}
+	if (strncmp(from, "temp.", 5) == 0 && c->db)
+		sqlite3_exec(c->db, "DELETE FROM temp.ip_events; DELETE FROM temp.ip_latest", NULL,
+			     NULL, NULL);
 }
 
 static void samples(struct report_ctx *c, const char *addr, struct timeline *tl)
@@ -335,19 +361,22 @@ static void samples(struct report_ctx *c, const char *addr, struct timeline *tl)
 					    "method", "URL",  "session"};
 	struct report_table *t =
 		text_table("Samples it delivered or served", names, LIB_ARRAY_LEN(names));
-	sqlite3_stmt *q = prep(c,
-			       "SELECT seen, sha256, source, method, url, src_ip, session FROM "
-			       "sample_sources WHERE src_ip = ?1 OR instr(url, ?1) > 0"
-			       " ORDER BY id DESC LIMIT " LIB_STR(IP_ROWS),
-			       addr);
+	/* The latest IP_ROWS ids of each of sample_sources_src_ip and sample_sources_url_host
+	 * (whose expression the query repeats: CORE_URL_HOST), sorted in the indexes alone, then
+	 * those rows: a busy source delivered thousands, each on a page of its own. */
+#define IP_HOST CORE_URL_HOST("url")
+#define IP_LATEST_IDS "ORDER BY id DESC LIMIT " LIB_STR(IP_ROWS)
+	static const char sql[] =
+		"SELECT seen, sha256, source, method, url, src_ip, session, " IP_HOST " = ?1"
+		" FROM sample_sources WHERE id IN (SELECT id FROM (SELECT id FROM sample_sources"
+		" WHERE src_ip = ?1 " IP_LATEST_IDS ") UNION SELECT id FROM (SELECT id FROM"
+		" sample_sources WHERE " IP_HOST " = ?1 " IP_LATEST_IDS ")) " IP_LATEST_IDS;
+#undef IP_LATEST_IDS
+#undef IP_HOST
+	sqlite3_stmt *q = prep(c, sql, addr);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		char host[256];
-		url_host(col(q, 4), host, sizeof(host));
-		char canon[46];
-		bool served = report_ip_canonical(host, canon) == 0 && strcmp(canon, addr) == 0;
+		bool served = sqlite3_column_int(q, 7) == 1;
 		bool delivered = col(q, 5) && strcmp(col(q, 5), addr) == 0;
-		if (!served && !delivered)
-			continue; /* the address was only a part of another host's URL */
 		const char *role = served && delivered ? "delivered and served"
 				   : served            ? "served (download server)"
 						       : "delivered (attacker)";
@@ -521,7 +550,7 @@ static void ident(struct report_ctx *c, const char *addr, struct timeline *tl)
  * logins, commands and files from the rows of its latest IP_AGG_SESSIONS sessions (a busy
  * source has tens of thousands, each row a page of its own to read), "counted" says of how
  * many. */
-static void summary(struct report_ctx *c, const char *addr)
+static void summary(struct report_ctx *c, const char *addr, const char *latest)
 {
 	json_t *s = json_object();
 	sqlite3_stmt *q = prep(c,
@@ -536,11 +565,10 @@ static void summary(struct report_ctx *c, const char *addr)
 				    col(q, 2) ? json_string(col(q, 2)) : json_null());
 	}
 	sqlite3_finalize(q);
-	q = prep(c,
-		 "SELECT count(*), sum(login), sum(commands), sum(downloads + uploads) FROM "
-		 "(SELECT login, commands, downloads, uploads FROM sessions WHERE src_ip = ?1"
-		 " ORDER BY start DESC LIMIT " LIB_STR(IP_AGG_SESSIONS) ")",
-		 addr);
+	char *sql =
+		xasprintf("SELECT count(*), sum(login), sum(commands), sum(files) FROM %s", latest);
+	q = prep(c, sql, addr);
+	free(sql);
 	if (q && sqlite3_step(q) == SQLITE_ROW) {
 		json_object_set_new(s, "counted", json_integer(sqlite3_column_int64(q, 0)));
 		json_object_set_new(s, "logins", json_integer(sqlite3_column_int64(q, 1)));
@@ -600,6 +628,14 @@ static void headline(struct report_ctx *c, const char *addr)
 	report_emit_table(c, "ip", t, NULL);
 }
 
+/* The time of one part of the page since *t0, into the debug log (`--log-level debug`). */
+static void part_time(const char *part, uint64_t *t0)
+{
+	uint64_t now = lib_mono_us();
+	log_debug("report", "ip: %s in %.1f ms", part, (double)(now - *t0) / 1000.0);
+	*t0 = now;
+}
+
 int report_ip(struct report_ctx *c, const char *in, const char *location_db)
 {
 	char addr[46];
@@ -607,14 +643,23 @@ int report_ip(struct report_ctx *c, const char *in, const char *location_db)
 		return -EINVAL;
 	json_object_set_new(c->json, "address", json_string(addr));
 	struct timeline tl = {0};
+	uint64_t t0 = lib_mono_us();
 	geo(c, addr, location_db);
-	summary(c, addr);
+	part_time("geo", &t0);
+	const char *latest = latest_sessions(c, addr);
+	summary(c, addr, latest);
+	part_time("summary", &t0);
 	struct report_table *dark = darknet(c, addr, &tl);
 	headline(c, addr);
-	honeypot(c, addr, &tl);
+	part_time("darknet", &t0);
+	honeypot(c, addr, latest, &tl);
+	part_time("honeypot", &t0);
 	samples(c, addr, &tl);
+	part_time("samples", &t0);
 	sandbox(c, addr, &tl);
+	part_time("sandbox", &t0);
 	ident(c, addr, &tl);
+	part_time("ident", &t0);
 	report_emit_table(c, "ip_darknet", dark,
 			  "from the scanners and DoS victims each mitsu scope run lists (the "
 			  "busiest, scope.top of them)");

@@ -193,6 +193,17 @@ class WebTest(harness.unittest.TestCase):
             ev = json.loads(get(self.web, '/api/events?limit=200')[2])['events']
             self.assertIn(XSS['command'] + '; wget ' + XSS['url'],
                           [e.get('input') for e in ev])
+            # Of one type (through events_eventid): the same events as the whole list's of that
+            # type, newest first; after an id, the later ones oldest first.
+            for kind in ('mitsu.command.input', 'mitsu.login.failed', 'mitsu.session.file_upload'):
+                want = [e['id'] for e in ev if e['eventid'] == kind]
+                typed = json.loads(get(self.web, '/api/events?limit=200&type=' + kind)[2])
+                self.assertEqual([e['id'] for e in typed['events']], want, kind)
+                self.assertTrue(all(e['eventid'] == kind for e in typed['events']), kind)
+                if want:
+                    later = json.loads(get(self.web, '/api/events?type=%s&after=%d'
+                                           % (kind, want[-1]))[2])['events']
+                    self.assertEqual([e['id'] for e in later], want[-2::-1], kind)
             # The Telnet session's page: its credentials and commands.
             ip = json.loads(get(self.web, '/api/ip/127.0.0.1')[2])
             creds = {(r['username'], r['password']) for r in ip['ip_credentials']['rows']}

@@ -333,6 +333,10 @@ static void test_method_counts(void **state)
 	assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = "
 					"'sample_sources_sha256'"),
 			 0);
+	/* The index of the URLs' hosts (mitsu ip) is made for the rows already there. */
+	assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = "
+					"'sample_sources_url_host'"),
+			 1);
 	/* Later rows through the triggers, then some removed. */
 	insert_sources(db, 300, 2);
 	assert_methods_exact(db);
