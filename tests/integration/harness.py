@@ -151,7 +151,10 @@ class Sensor:
         self.args = args
         self.stderr_path = os.path.join(self.tmp, 'stderr')
         self.proc = None
-        self.probes = set()  # (address, port) of the connections the harness made to see a port open
+        # (address, port, port probed) of the connections the harness made to see a port
+        # open: with the port probed, a later connection that reuses a probe's source port
+        # towards another listener is not mistaken for a probe.
+        self.probes = set()
 
     def start(self, wait_ports=None):
         """Starts mitsu run and waits until it accepts on each port of wait_ports (a port on
@@ -167,7 +170,7 @@ class Sensor:
                     raise AssertionError('mitsu exited %d at start:\n%s' % (self.proc.returncode, self.stderr()))
                 try:
                     probe = socket.create_connection((host, port), timeout=1)
-                    self.probes.add(probe.getsockname()[:2])
+                    self.probes.add(probe.getsockname()[:2] + (port,))
                     probe.close()
                     break
                 except OSError:
@@ -236,7 +239,8 @@ class Sensor:
                             e = json.loads(line)
                             # The harness's own readiness probes are not part of any test.
                             if (not include_probes
-                                    and (e.get('src_ip'), e.get('src_port')) in self.probes):
+                                    and (e.get('src_ip'), e.get('src_port'), e.get('dst_port'))
+                                    in self.probes):
                                 continue
                             evs.append(e)
             except FileNotFoundError:
