@@ -14,9 +14,10 @@
 /* Rows of the vendors table. */
 #define IDENT_REPORT_TOP 20
 
-/* The latest result per host in the window, and the hosts that attacked the sensor: the
- * sources of the sessions that started in the window, from the roll-up's hours and the raw
- * edges (LATEST_ROLL) or raw (LATEST_RAW), through sessions_start. */
+/* The latest result per host in the window; the hosts that attacked the sensor among the
+ * results' hosts (attackers), and the count of all of them (natt): the sources of the sessions
+ * that started in the window, from the roll-up's hours and the raw edges (LATEST_ROLL) or raw
+ * (LATEST_RAW), through sessions_start. */
 #define LATEST_RES \
 	"WITH res AS (SELECT id, json_extract(json, '$.host') AS host," \
 	" json_extract(json, '$.identified') AS ident, json_extract(json, '$.answered') AS ans," \
@@ -26,20 +27,36 @@
 	"timestamp < ?2)," \
 	" latest AS (SELECT * FROM res WHERE id IN (SELECT max(id) FROM res GROUP BY host)),"
 #define LATEST_SESSIONS(lo, hi) "SELECT src_ip FROM sessions WHERE start >= " lo " AND start < " hi
+#define LATEST_NATT " natt(n) AS (SELECT count(*) FROM attackers) "
 #define LATEST_RAW \
 	LATEST_RES " attackers AS (SELECT DISTINCT src_ip AS host FROM (" LATEST_SESSIONS( \
-		"?1", "?2") ")) "
+		"?1", "?2") "))," LATEST_NATT
 #define LATEST_ROLL \
 	LATEST_RES " attackers AS (SELECT DISTINCT src_ip AS host FROM (SELECT src_ip FROM" \
 		   " roll.report_sessions WHERE hour >= ?17 AND hour < ?18 UNION " \
-		   "ALL " LATEST_SESSIONS("?1", "?19") " UNION ALL " LATEST_SESSIONS("?20", \
-										     "?2") ")) "
-/* The sources seen since the first rolled-up hour (report_rollup_sources) and the edges'. */
+		   "ALL " LATEST_SESSIONS("?1", "?19") " UNION ALL " LATEST_SESSIONS( \
+			   "?20", "?2") "))," LATEST_NATT
+/* Whether a session from h.host started in [lo, hi) (sessions_src_start). */
+#define LATEST_EDGE(lo, hi) \
+	" EXISTS (SELECT 1 FROM sessions s WHERE s.src_ip = h.host AND s.start >= " lo \
+	" AND s.start < " hi ")"
+/* Whether report_src has the source col since the first rolled-up hour. */
+#define LATEST_SEEN(col) \
+	" EXISTS (SELECT 1 FROM roll.report_src a WHERE a.src_ip = " col " AND a.seen >= ?17)"
+#define LATEST_EDGES LATEST_SESSIONS("?1", "?19") " UNION ALL " LATEST_SESSIONS("?20", "?2")
+/* The sources seen since the first rolled-up hour (report_rollup_sources) and the edges': a
+ * results' host is one if report_src has it since then or the edges have a session of it (an
+ * index lookup each, not a set of every source); their count is report_src_hist's since then
+ * plus the edges' sources not among them, as the overview's totals count them. */
+#define LATEST_NATT_SRC \
+	" natt(n) AS (SELECT (SELECT coalesce(sum(n), 0) FROM roll.report_src_hist WHERE seen" \
+	" >= ?17) + (SELECT count(DISTINCT src_ip) FROM (" LATEST_EDGES \
+	") e WHERE NOT" LATEST_SEEN("e.src_ip") ")) "
 #define LATEST_SRC \
-	LATEST_RES \
-	" attackers AS (SELECT src_ip AS host FROM roll.report_src WHERE seen >= ?17" \
-	" UNION " LATEST_SESSIONS("?1", "?19") " UNION " LATEST_SESSIONS("?20", "?2") ") "
-/* The three forms of a query over latest and attackers. */
+	LATEST_RES " attackers AS (SELECT host FROM (SELECT DISTINCT host FROM res) h " \
+		   "WHERE" LATEST_SEEN("h.host") " OR" LATEST_EDGE("?1", "?19") " OR" LATEST_EDGE( \
+			   "?20", "?2") ")," LATEST_NATT_SRC
+/* The three forms of a query over latest, attackers and natt. */
 #define LATEST(q) LATEST_SRC q, LATEST_ROLL q, LATEST_RAW q
 
 /* Prepares the roll-up's form of a query when it covers a whole hour of the window. */
@@ -59,7 +76,7 @@ static sqlite3_stmt *prepare(struct report_ctx *c, const char *src, const char *
 
 static struct report_table *rate_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(c, LATEST("SELECT (SELECT count(*) FROM attackers),"
+	sqlite3_stmt *q = prepare(c, LATEST("SELECT (SELECT n FROM natt),"
 					    " count(*), sum(ans), sum(ident) FROM latest"
 					    " WHERE host IN (SELECT host FROM attackers)"));
 	if (!q)

@@ -1,7 +1,7 @@
 /* Unit tests of the roll-up (src/report/rollup.c): over a generated store (sessions and their
  * events over three days, some events stored out of time order within REPORT_ID_SLACK), the
- * overview and honeypot sections give the same tables from the roll-up as from the raw rows,
- * over random windows not on hour bounds; after more events arrive (incremental catch-up);
+ * overview, honeypot and devices sections give the same tables from the roll-up as from the raw
+ * rows, over random windows not on hour bounds; after more events arrive (incremental catch-up);
  * after report.db is deleted (rebuilt); and when two catch-ups run at once (no hour counted
  * twice). */
 #include <setjmp.h>
@@ -80,8 +80,14 @@ static void put_event(struct gen *g, const struct pend *p)
 	ts(p->t, t);
 	sqlite3_bind_text(g->ev, 1, p->eventid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(g->ev, 2, t, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(g->ev, 3, p->session, -1, SQLITE_STATIC);
-	sqlite3_bind_text(g->ev, 4, p->src, -1, SQLITE_STATIC);
+	/* Events of no session (device identifications) have neither. */
+	if (p->session[0]) {
+		sqlite3_bind_text(g->ev, 3, p->session, -1, SQLITE_STATIC);
+		sqlite3_bind_text(g->ev, 4, p->src, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(g->ev, 3);
+		sqlite3_bind_null(g->ev, 4);
+	}
 	sqlite3_bind_text(g->ev, 5, p->json, -1, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(g->ev), SQLITE_DONE);
 	sqlite3_reset(g->ev);
@@ -120,6 +126,27 @@ static size_t session(struct gen *g, int64_t t, struct pend *p)
 			 "\"http://h/%u\",\"shasum\":\"%02x\"}",
 			 users[below(g, 3)], pwds[below(g, 4)], cmds[below(g, 4)], below(g, 3),
 			 below(g, 200));
+	}
+	/* Every 7th session, a device identification: of its source (an attacker) or of an
+	 * address that never attacked, identified or not, the host results given again later
+	 * (the latest counts). Drawn from the session's number, not the generator's stream. */
+	int k = g->next_session;
+	if (k % 7 == 0) {
+		struct pend *e = &p[n++];
+		e->t = e->at = at + 60;
+		e->session[0] = e->src[0] = '\0';
+		lib_strlcpy(e->eventid, "mitsu.ident.result", sizeof(e->eventid));
+		static const char *const cats[] = {"dvr", "ip-camera", "router"};
+		char host[16];
+		if (k % 3)
+			lib_strlcpy(host, src, sizeof(host));
+		else
+			snprintf(host, sizeof(host), "10.1.0.%d", k % 40);
+		snprintf(e->json, sizeof(e->json),
+			 "{\"host\":\"%s\",\"identified\":%s,\"answered\":%s,\"category\":"
+			 "\"%s\",\"vendor\":\"v%d\",\"model\":\"m%d\"}",
+			 host, k % 5 < 3 ? "true" : "false", k % 5 < 4 ? "true" : "false",
+			 cats[k % 3], k % 4, k % 2);
 	}
 	char start[LIB_RFC3339_LEN];
 	ts(t, start);
@@ -217,8 +244,8 @@ static void gen_close(struct gen *g)
 	rmdir(g->dir);
 }
 
-/* The overview's and honeypot's JSON over a window, from the roll-up or raw. *rolled: whether
- * the roll-up covered part of it; *paths: which of its tables answered (PATH_*). */
+/* The overview's, honeypot's and devices' JSON over a window, from the roll-up or raw. *rolled:
+ * whether the roll-up covered part of it; *paths: which of its tables answered (PATH_*). */
 enum { PATH_EV_TAIL = 1, PATH_DAYS = 2, PATH_SOURCES = 4, PATH_SS_DAYS = 8, PATH_ALL = 15 };
 
 /* Whether the hours [h[0], h[1]) hold a whole UTC day. */
@@ -237,6 +264,7 @@ static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *ro
 	report_ctx_window_unix(&c, since, until);
 	report_section_overview.build(&c);
 	report_section_honeypot.build(&c);
+	report_section_ident.build(&c);
 	if (rolled)
 		*rolled = c.roll_events + 2 * c.roll_sessions;
 	if (paths) /* which forms of the roll-up's queries were compared */
