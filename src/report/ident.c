@@ -74,11 +74,38 @@ static sqlite3_stmt *prepare(struct report_ctx *c, const char *src, const char *
 	return q;
 }
 
+/* The window's latest result per host, with whether the host attacked, read once per build
+ * into a temporary table that the three tables read (each form computes res, latest and
+ * attackers once, not once per table). */
+#define IDENT_TEMP "temp.ident_latest"
+static bool fill_latest(struct report_ctx *c)
+{
+	if (sqlite3_exec(c->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS ident_latest (host TEXT, ident INTEGER,"
+			 " ans INTEGER, cat TEXT, vendor TEXT, model TEXT, att INTEGER);"
+			 " DELETE FROM " IDENT_TEMP,
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		log_warn("report", "identification: %s", sqlite3_errmsg(c->db));
+		return false;
+	}
+	sqlite3_stmt *q = prepare(c, LATEST("INSERT INTO " IDENT_TEMP " SELECT host, ident, ans,"
+					    " cat, vendor, model, host IN (SELECT host FROM"
+					    " attackers) FROM latest"));
+	bool ok = q && sqlite3_step(q) == SQLITE_DONE;
+	if (q && !ok)
+		log_warn("report", "identification: %s", sqlite3_errmsg(c->db));
+	sqlite3_finalize(q);
+	return ok;
+}
+
 static struct report_table *rate_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(c, LATEST("SELECT (SELECT n FROM natt),"
-					    " count(*), sum(ans), sum(ident) FROM latest"
-					    " WHERE host IN (SELECT host FROM attackers)"));
+	sqlite3_stmt *n = prepare(c, LATEST("SELECT n FROM natt"));
+	long long all = n && sqlite3_step(n) == SQLITE_ROW ? sqlite3_column_int64(n, 0) : 0;
+	sqlite3_finalize(n);
+	static const char counts[] =
+		"SELECT count(*), sum(ans), sum(ident) FROM " IDENT_TEMP " WHERE att";
+	sqlite3_stmt *q = prepare(c, counts, counts, counts);
 	if (!q)
 		return NULL;
 	struct report_table *t = report_table_new("Identification of attacking hosts");
@@ -89,8 +116,8 @@ static struct report_table *rate_table(struct report_ctx *c)
 	report_table_col(t, "of attacking", REPORT_PERCENT, 1);
 	report_table_col(t, "of answered", REPORT_PERCENT, 1);
 	if (sqlite3_step(q) == SQLITE_ROW) {
-		long long all = sqlite3_column_int64(q, 0), probed = sqlite3_column_int64(q, 1),
-			  ans = sqlite3_column_int64(q, 2), ident = sqlite3_column_int64(q, 3);
+		long long probed = sqlite3_column_int64(q, 0), ans = sqlite3_column_int64(q, 1),
+			  ident = sqlite3_column_int64(q, 2);
 		report_table_row(t);
 		report_table_int(t, all);
 		report_table_int(t, probed);
@@ -128,9 +155,9 @@ static struct ident_db *categories(void)
 /* Identified hosts per category, in the order of categories.tsv (the seed's groups). */
 static struct report_table *category_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q = prepare(c, LATEST("SELECT cat, count(*),"
-					    " sum(host IN (SELECT host FROM attackers)) FROM latest"
-					    " WHERE ident GROUP BY cat"));
+	static const char sql[] =
+		"SELECT cat, count(*), sum(att) FROM " IDENT_TEMP " WHERE ident GROUP BY cat";
+	sqlite3_stmt *q = prepare(c, sql, sql, sql);
 	if (!q)
 		return NULL;
 	struct ident_db *cdb = categories();
@@ -171,11 +198,10 @@ static struct report_table *category_table(struct report_ctx *c)
 
 static struct report_table *vendor_table(struct report_ctx *c)
 {
-	sqlite3_stmt *q =
-		prepare(c, LATEST("SELECT cat, coalesce(vendor, ''), coalesce(model, ''),"
-				  " count(*) AS n FROM latest WHERE ident"
-				  " GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(
-					  IDENT_REPORT_TOP)));
+	static const char sql[] = "SELECT cat, coalesce(vendor, ''), coalesce(model, ''),"
+				  " count(*) AS n FROM " IDENT_TEMP " WHERE ident GROUP BY 1, 2, 3"
+				  " ORDER BY n DESC, 1, 2, 3 LIMIT " LIB_STR(IDENT_REPORT_TOP);
+	sqlite3_stmt *q = prepare(c, sql, sql, sql);
 	if (!q)
 		return NULL;
 	struct report_table *t = report_table_new("Identified vendors and models");
@@ -200,11 +226,11 @@ static bool ident_present(sqlite3 *db)
 
 static void ident_build(struct report_ctx *c)
 {
-	if (!ident_present(c->db))
+	if (!ident_present(c->db) || !fill_latest(c))
 		return;
 	struct report_table *t = rate_table(c);
 	if (!t)
-		return;
+		goto done;
 	report_heading(c, "Devices");
 	report_emit_table(c, "ident_rate", t,
 			  "the seed: fewer than 10% of infected hosts could be identified (connect-"
@@ -216,6 +242,8 @@ static void ident_build(struct report_ctx *c)
 				  "and routers");
 	if ((t = vendor_table(c)))
 		report_emit_table(c, "ident_vendors", t, NULL);
+done:
+	sqlite3_exec(c->db, "DELETE FROM " IDENT_TEMP, NULL, NULL, NULL);
 }
 
 const struct report_section report_section_ident = {
