@@ -35,6 +35,9 @@ static const char schema[] =
 	 * saw a DDoS without reading every verdict. */
 	"CREATE INDEX IF NOT EXISTS box_cnc_ip ON box_cnc(ip);"
 	"CREATE INDEX IF NOT EXISTS box_results_ddos ON box_results(ddos) WHERE ddos = 1;"
+	/* The verdicts of a time window (the overview's count) from the index alone, not from
+	 * the rows with their verdict JSON (20,000 verdicts: 8 MB read for an all-time count). */
+	"CREATE INDEX IF NOT EXISTS box_results_analysed ON box_results(analysed);"
 	"CREATE TABLE IF NOT EXISTS box_dns (result INTEGER NOT NULL, sha256 TEXT NOT NULL, name "
 	"TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS box_dns_name ON box_dns(name);"

@@ -188,6 +188,7 @@ static void catch_up(struct core_store *st, const char *data_dir)
 		log_debug("report", "roll-up: %d hours in %.1f s", rc,
 			  (double)(lib_mono_us() - t0) / 1e6);
 	report_rollup_attach(st->db, data_dir);
+	report_trace(st->db);
 }
 
 static int report_main(int argc, char **argv)

@@ -21,28 +21,19 @@
 
 /* The same from report_ports and the sources seen since the first rolled-up hour
  * (report_rollup_sources: their count from report_src_hist), plus the edges' sources not among
- * them. */
+ * them (each distinct source looked up once). */
+#define OV_EDGES OV_SESSIONS_RAW("?1", "?19") " UNION ALL " OV_SESSIONS_RAW("?20", "?2")
+#define OV_SUMS \
+	"u AS (SELECT sum(n) AS n, sum(l) AS l, sum(c) AS c, sum(t) AS t FROM (SELECT sessions" \
+	" AS n, logins AS l, commands AS c, transfers AS t FROM roll.report_ports WHERE hour >=" \
+	" ?17 AND hour < ?18 UNION ALL SELECT n, l, c, t FROM r))"
+#define OV_NEW_SOURCES \
+	"(SELECT count(*) FROM (SELECT DISTINCT s FROM r WHERE s IS NOT NULL) d WHERE NOT" \
+	" EXISTS (SELECT 1 FROM roll.report_src a WHERE a.src_ip = d.s AND a.seen >= ?17))"
 #define OV_SESSIONS_SRC \
-	"WITH r(n, s, l, c, t) AS MATERIALIZED (" OV_SESSIONS_RAW( \
-		"?1", \
-		"?19") " UNION ALL " OV_SESSIONS_RAW("?20", \
-						     "?2") "), u AS (SELECT sum(n) AS n, sum(l) " \
-							   "AS l, sum(c) AS c," \
-							   " sum(t) AS t FROM (SELECT sessions " \
-							   "AS n, logins AS l, commands AS c, " \
-							   "transfers AS t" \
-							   " FROM roll.report_ports WHERE hour " \
-							   ">= ?17 AND hour < ?18 UNION ALL " \
-							   "SELECT n, l, c, t" \
-							   " FROM r)) SELECT u.n, (SELECT " \
-							   "coalesce(sum(n), 0) FROM " \
-							   "roll.report_src_hist WHERE seen >= " \
-							   "?17) +" \
-							   " (SELECT count(DISTINCT s) FROM r " \
-							   "WHERE NOT EXISTS (SELECT 1 FROM " \
-							   "roll.report_src a" \
-							   " WHERE a.src_ip = r.s AND a.seen >= " \
-							   "?17)), u.l, u.c, u.t FROM u"
+	"WITH r(n, s, l, c, t) AS MATERIALIZED (" OV_EDGES "), " OV_SUMS \
+	" SELECT u.n, (SELECT coalesce(sum(n), 0) FROM roll.report_src_hist WHERE seen >= ?17) +" \
+	" " OV_NEW_SOURCES ", u.l, u.c, u.t FROM u"
 
 /* One query per table, each row of the result one or more totals: what, then the SQL whose
  * single row holds their values in order (roll: the same over the roll-up, if it has one). */

@@ -194,6 +194,9 @@ void report_event_ids(struct report_ctx *c, int64_t *lo, int64_t *hi);
 /* The first event id whose timestamp is at or after t (unix seconds), or max(id) + 1; db's
  * `events` is the store's. */
 int64_t report_first_id_at(sqlite3 *db, int64_t t);
+/* At log level debug, logs each statement the connection runs with its time and its first
+ * bytes (which query of a page is slow). */
+void report_trace(sqlite3 *db);
 /* Binds a statement's parameters as report_query does (?1 to REPORT_P_LAST). */
 void report_bind(struct report_ctx *c, sqlite3_stmt *q);
 /* Runs sql into a table. Parameters: ?1 since and ?2 until as text, ?3 ?4 as unix seconds,

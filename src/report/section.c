@@ -310,6 +310,21 @@ static void add_col(struct report_table *t, const char *name, char ty)
 			 ty == 'p' ? 1 : 2);
 }
 
+static int on_profile(unsigned type, void *arg, void *stmt, void *ns)
+{
+	(void)arg;
+	if (type == SQLITE_TRACE_PROFILE)
+		log_debug("report", "%.1f ms: %.300s", (double)*(const sqlite3_int64 *)ns / 1e6,
+			  sqlite3_sql(stmt));
+	return 0;
+}
+
+void report_trace(sqlite3 *db)
+{
+	if (db && log_get_level() <= LOG_DEBUG)
+		sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, on_profile, NULL);
+}
+
 void report_bind(struct report_ctx *c, sqlite3_stmt *q)
 {
 	int np = sqlite3_bind_parameter_count(q);

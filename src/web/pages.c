@@ -134,8 +134,10 @@ static void page_ctx(struct web_server *w, struct report_ctx *c, struct core_sto
 	st->db = web_db(w);
 	st->data_dir = w->data_dir;
 	st->writer = NULL;
-	if (st->db && !w->roll_attached)
+	if (st->db && !w->roll_attached) {
 		w->roll_attached = report_rollup_attach(st->db, w->data_dir);
+		report_trace(st->db);
+	}
 	report_ctx_init(c, st);
 	c->dashboard = true;
 	c->top = REPORT_TOP;

@@ -2,6 +2,7 @@
 `mitsu box` filled, in text, JSON and HTML, with SVG charts."""
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -129,6 +130,15 @@ class ReportTest(harness.unittest.TestCase):
         self.assertNotIn('honeypot', r)
         p = harness.run_mitsu('report', '--section', 'nope', data_dir=self.data, check=False)
         self.assertEqual(p.returncode, 2)
+
+    def test_debug_log_times_each_query(self):
+        """At log level debug the report logs each statement it runs with its time."""
+        p = harness.run_mitsu('report', '--format', 'json', '--section', 'overview', '--log-level', 'debug',
+                              data_dir=self.data)
+        timed = re.findall(r'debug report: (\d+\.\d) ms: (SELECT|WITH)', p.stderr)
+        self.assertGreaterEqual(len(timed), 4, p.stderr[-2000:])
+        quiet = harness.run_mitsu('report', '--format', 'json', '--section', 'overview', data_dir=self.data)
+        self.assertNotIn(' ms: SELECT', quiet.stderr)
 
     def test_ip(self):
         """mitsu ip: the honeypot sessions of one address with its credentials and commands."""
