@@ -5,7 +5,8 @@
  * timestamp) (events_eventid). */
 #include "report/report.h"
 
-#define HP_RECENT 25 /* recent sessions listed on the dashboard */
+#define HP_RECENT 25        /* recent sessions listed on the dashboard */
+#define HP_SOURCES_HOURS 48 /* the busiest sources of up to this many hours: per hour */
 
 /* The sessions of a window as rows `f` with the roll-up's columns (report.db's
  * report_sessions): one row per raw session, or one per hour, device, port and source of the
@@ -122,12 +123,12 @@ static struct report_table *hp_query(struct report_ctx *c, const char *title, co
 	return report_query(c, title, report_rollup_use(c, true) ? roll : raw, types, names, NULL);
 }
 
-/* The same with the per-source form first when the window allows it. */
+/* The same with the per-source form first (src, unless NULL) when the window allows it. */
 static struct report_table *hp_query_src(struct report_ctx *c, const char *title, const char *src,
 					 const char *roll, const char *raw, const char *types,
 					 const char *const *names)
 {
-	if (report_rollup_sources(c))
+	if (src && report_rollup_sources(c))
 		return report_query(c, title, src, types, names, NULL);
 	return hp_query(c, title, roll, raw, types, names);
 }
@@ -207,8 +208,13 @@ static void sources(struct report_ctx *c)
 {
 	static const char *const names[] = {"source",   "sessions", "logins",
 					    "commands", "first",    "last"};
+	/* The per-source form costs a look-up per candidate, and a short window's threshold is
+	 * low (most sources are candidates): up to HP_SOURCES_HOURS rolled-up hours, the
+	 * per-hour form reads fewer rows (the window's report_sessions rows). */
+	report_rollup_window(c);
+	bool hours = c->roll_ss[1] - c->roll_ss[0] <= HP_SOURCES_HOURS * REPORT_ROLLUP_HOUR;
 	struct report_table *t_sources = hp_query_src(
-		c, "Busiest sources", HP_SOURCES_SRC,
+		c, "Busiest sources", hours ? NULL : HP_SOURCES_SRC,
 		HP_SQL("SELECT src_ip, sum(sessions), sum(logins), sum(commands),"
 		       " min(first), max(last) FROM f GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?6"),
 		"siiiss", names);

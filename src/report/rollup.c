@@ -603,6 +603,26 @@ static int progress(sqlite3 *db, int64_t *ev_until, int64_t *ss_until)
 	return rc;
 }
 
+/* The end of the sessions' closed hours: an hour whose end lies REPORT_ID_SLACK before the
+ * newest event's time has all its sessions stored (a row comes with the session's first event);
+ * it is closed once each of them has ended (`end` is written with mitsu.session.closed, the
+ * session's last event: its row never changes after), or anyway REPORT_ROLLUP_SESSION_LAG later
+ * (a session never closed: the sensor stopped). So the hours up to the first one holding a
+ * session still open, looked for among the sessions of the lag only. */
+static int64_t sessions_closed(sqlite3 *db, int64_t newest)
+{
+	int64_t lagged = floor_hour(newest - REPORT_ID_SLACK - REPORT_ROLLUP_SESSION_LAG);
+	int64_t closed = floor_hour(newest - REPORT_ID_SLACK), open;
+	char from[LIB_RFC3339_LEN];
+	rfc3339(lagged, from);
+	char *sql = sqlite3_mprintf(
+		"SELECT min(start) FROM store.sessions WHERE start >= %Q AND end IS NULL", from);
+	if (sql && first_value(db, sql, true, &open) && floor_hour(open) < closed)
+		closed = floor_hour(open);
+	sqlite3_free(sql);
+	return closed > lagged ? closed : lagged;
+}
+
 /* One chunk in one transaction. *more: there is more to do now. Returns hours rolled up. */
 static int chunk(sqlite3 *db, bool *more)
 {
@@ -617,7 +637,7 @@ static int chunk(sqlite3 *db, bool *more)
 			       true, &newest)) {
 		const int64_t step = REPORT_ROLLUP_CHUNK_HOURS * REPORT_ROLLUP_HOUR;
 		int64_t ev_h = floor_hour(newest - REPORT_ID_SLACK);
-		int64_t ss_h = floor_hour(newest - REPORT_ID_SLACK - REPORT_ROLLUP_SESSION_LAG);
+		int64_t ss_h = sessions_closed(db, newest);
 		int64_t ev_to = ev_h - ev < step ? ev_h : ev + step;
 		int64_t ss_to = ss_h - ss < step ? ss_h : ss + step;
 		if (ev != INT64_MAX && ev_to > ev) {

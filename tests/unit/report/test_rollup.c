@@ -428,6 +428,82 @@ static void test_rollup_old_layout(void **state)
 	gen_close(&g);
 }
 
+/* The sessions' rolled-up hours' end (as the reader finds it) and the roll-up's answers
+ * compared with the raw ones over all time and random windows. */
+static int64_t sessions_until(struct gen *g)
+{
+	sqlite3 *db = reader(g->dir);
+	struct report_ctx c;
+	report_ctx_init(&c, NULL);
+	c.db = db;
+	report_rollup_window(&c);
+	int64_t until = c.roll_sessions ? c.roll_ss[1] : INT64_MIN;
+	report_ctx_free(&c);
+	for (int i = 0; i <= WINDOWS; i++) {
+		int64_t s = INT64_MIN, u = INT64_MAX;
+		if (i < WINDOWS)
+			window(g, T0 + SPAN, &s, &u);
+		char *roll = answer(db, s, u, false, NULL, NULL),
+		     *raw = answer(db, s, u, true, NULL, NULL);
+		if (strcmp(roll, raw) != 0)
+			fail_msg("window [%lld, %lld): roll-up and raw differ:\n%s\n%s",
+				 (long long)s, (long long)u, roll, raw);
+		free(roll);
+		free(raw);
+	}
+	sqlite3_close(db);
+	return until;
+}
+
+/* One step of sql with ?1 bound to arg; the first column of its row into out (if any). */
+static int step_text(sqlite3 *db, const char *sql, const char *arg, char out[LIB_RFC3339_LEN])
+{
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && out)
+		lib_strlcpy(out, (const char *)sqlite3_column_text(q, 0), LIB_RFC3339_LEN);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Sessions that have ended are rolled up once their hour is closed, not a day late; an hour
+ * holding a session still open (no `end`: its row still changes) waits until it ends. */
+static void test_rollup_open_sessions(void **state)
+{
+	(void)state;
+	struct gen g;
+	gen_open(&g);
+	fill(&g, T0, T0 + SPAN, SESSIONS);
+	char before[LIB_RFC3339_LEN], start[LIB_RFC3339_LEN];
+	ts(T0 + SPAN - 6 * 3600, before);
+	assert_int_equal(sqlite3_exec(g.db, "UPDATE sessions SET end = start", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(step_text(g.db,
+				   "UPDATE sessions SET end = NULL, commands = 0 WHERE session ="
+				   " (SELECT session FROM sessions WHERE start < ?1 ORDER BY start"
+				   " DESC LIMIT 1) RETURNING start",
+				   before, start),
+			 SQLITE_ROW);
+	int64_t us;
+	assert_int_equal(lib_parse_time(start, &us), 0);
+	int64_t open_hour = us / 1000000 / 3600 * 3600;
+	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	/* Up to the open session's hour: later than a day before the newest event. */
+	assert_int_equal(sessions_until(&g), open_hour);
+	assert_true(open_hour > T0 + SPAN - REPORT_ROLLUP_SESSION_LAG);
+	/* It goes on (commands, a login), then ends: its hour is rolled up with its last row. */
+	assert_int_equal(step_text(g.db,
+				   "UPDATE sessions SET commands = 3, login = 1, end = start WHERE"
+				   " start = ?1",
+				   start, NULL),
+			 SQLITE_DONE);
+	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	assert_true(sessions_until(&g) >= T0 + SPAN - 3600);
+	gen_close(&g);
+}
+
 struct racer {
 	const char *dir;
 	int rc;
@@ -501,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_rollup_matches_raw),
 		cmocka_unit_test(test_rollup_rebuild),
 		cmocka_unit_test(test_rollup_old_layout),
+		cmocka_unit_test(test_rollup_open_sessions),
 		cmocka_unit_test(test_rollup_concurrent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
