@@ -37,6 +37,20 @@
 	", g AS (SELECT " cols ", src_ip, sum(sessions) AS n" flags " FROM f GROUP BY " cols \
 	", src_ip) "
 
+/* report_ports' rows of the rolled-up hours [?17, ?18), columns `cols` of d: the whole days
+ * inside them from report_ports_day, the hours before and after those from report_ports
+ * (HP_D0..). */
+#define HP_PORTS(cols) \
+	"SELECT " cols " FROM roll.report_ports d WHERE " HP_SRC_HOURS0 " UNION ALL SELECT " cols \
+	" FROM roll.report_ports_day d WHERE " HP_SRC_DAYS " UNION ALL SELECT " cols \
+	" FROM roll.report_ports d WHERE " HP_SRC_HOURS1
+/* report_profile_hist's rows since the first rolled-up hour: its hours before the first whole
+ * day, then its days (report_profile_hist_day). */
+#define HP_PROFILE_HIST \
+	"SELECT profile, what, n FROM roll.report_profile_hist WHERE hour >= ?17 AND hour " \
+	"< " HP_D0 \
+	" UNION ALL SELECT profile, what, n FROM roll.report_profile_hist_day WHERE day >= " HP_D0
+
 /* The forms that read the roll-up's per-source tables (report_rollup_sources): the sums from
  * report_ports, the sources of the rolled-up hours from the rows seen since the first one,
  * plus the edges' sources not among them (r: the edges' rows). */
@@ -46,27 +60,51 @@
 	" max(logged > 0) AS l, max(ran > 0) AS r, max(fetched > 0) AS d FROM r WHERE src_ip IS" \
 	" NOT NULL GROUP BY 1, 2) SELECT profile, sum(n), sum(h), sum(t), sum(l), sum(r), sum(d)" \
 	" FROM (SELECT profile, sessions AS n, 0 AS h, 0 AS t, 0 AS l, 0 AS r, 0 AS d FROM" \
-	" roll.report_ports WHERE hour >= ?17 AND hour < ?18 UNION ALL SELECT profile, sessions," \
-	" 0, 0, 0, 0, 0 FROM r UNION ALL SELECT profile, 0, sum(n * (what = 0)), sum(n * (what =" \
-	" 1)), sum(n * (what = 2)), sum(n * (what = 3)), sum(n * (what = 4)) FROM" \
-	" roll.report_profile_hist WHERE hour >= ?17 GROUP BY 1 UNION ALL SELECT g.profile, 0," \
-	" p.src_ip IS NULL, g.t AND NOT coalesce(p.tried >= ?17, 0), g.l AND NOT" \
-	" coalesce(p.logged >= ?17, 0), g.r AND NOT coalesce(p.ran >= ?17, 0), g.d AND NOT" \
-	" coalesce(p.fetched >= ?17, 0) FROM g LEFT JOIN roll.report_profile_src p ON p.profile" \
-	" = g.profile AND p.src_ip = g.src_ip AND p.seen >= ?17) GROUP BY 1 ORDER BY 3 DESC, 1"
+	" (" HP_PORTS("d.profile, d.sessions") ") UNION ALL SELECT profile, sessions, 0, 0, 0, 0," \
+					       " 0 FROM r UNION ALL SELECT profile, 0, sum(n * " \
+					       "(what = 0)), sum(n * (what = 1)), sum(n" \
+					       " * (what = 2)), sum(n * (what = 3)), sum(n * " \
+					       "(what = 4)) FROM (" HP_PROFILE_HIST ")" \
+					       " GROUP BY 1 UNION ALL SELECT g.profile, 0," \
+					       " p.src_ip IS NULL, g.t AND NOT coalesce(p.tried " \
+					       ">= ?17, 0), g.l AND NOT" \
+					       " coalesce(p.logged >= ?17, 0), g.r AND NOT " \
+					       "coalesce(p.ran >= ?17, 0), g.d AND NOT" \
+					       " coalesce(p.fetched >= ?17, 0) FROM g LEFT JOIN " \
+					       "roll.report_profile_src p ON p.profile" \
+					       " = g.profile AND p.src_ip = g.src_ip AND p.seen " \
+					       ">= ?17) GROUP BY 1 ORDER BY 3 DESC, 1"
 #define HP_BY_PORT_SRC \
 	"WITH r AS MATERIALIZED (" HP_EDGES "), s AS (SELECT profile, protocol, dst_port, sum(n)" \
-	" AS n FROM (SELECT profile, protocol, dst_port, sessions AS n FROM roll.report_ports" \
-	" WHERE hour >= ?17 AND hour < ?18 UNION ALL SELECT profile, protocol, dst_port," \
-	" sessions FROM r) GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT ?6) SELECT profile," \
-	" protocol, dst_port, n, (SELECT coalesce(sum(h.n), 0) FROM roll.report_port_hist h WHERE" \
-	" h.profile = s.profile AND h.protocol = s.protocol AND h.dst_port =" \
-	" coalesce(s.dst_port, x'') AND h.seen >= ?17) + (SELECT count(DISTINCT src_ip) FROM r" \
-	" WHERE r.profile = s.profile AND r.protocol = s.protocol AND r.dst_port IS s.dst_port" \
-	" AND NOT EXISTS (SELECT 1 FROM" \
-	" roll.report_port_src h WHERE h.profile = r.profile AND h.protocol = r.protocol AND" \
-	" h.dst_port = coalesce(r.dst_port, x'') AND h.src_ip = r.src_ip AND h.seen >= ?17))" \
-	" FROM s ORDER BY 4 DESC, 1, 2, 3"
+	" AS n FROM (SELECT profile, protocol, dst_port, sessions AS n FROM (" HP_PORTS( \
+		"d.profile, d.protocol, d.dst_port, d.sessions") ") UNION ALL SELECT profile, " \
+								 "protocol, dst_port," \
+								 " sessions FROM r) GROUP BY 1, " \
+								 "2, 3 ORDER BY 4 DESC, 1, 2, 3 " \
+								 "LIMIT ?6) SELECT profile," \
+								 " protocol, dst_port, n, " \
+								 "(SELECT coalesce(sum(h.n), 0) " \
+								 "FROM roll.report_port_hist h " \
+								 "WHERE" \
+								 " h.profile = s.profile AND " \
+								 "h.protocol = s.protocol AND " \
+								 "h.dst_port =" \
+								 " coalesce(s.dst_port, x'') AND " \
+								 "h.seen >= ?17) + (SELECT " \
+								 "count(DISTINCT src_ip) FROM r" \
+								 " WHERE r.profile = s.profile " \
+								 "AND r.protocol = s.protocol " \
+								 "AND r.dst_port IS s.dst_port" \
+								 " AND NOT EXISTS (SELECT 1 FROM" \
+								 " roll.report_port_src h WHERE " \
+								 "h.profile = r.profile AND " \
+								 "h.protocol = r.protocol AND" \
+								 " h.dst_port = " \
+								 "coalesce(r.dst_port, x'') AND " \
+								 "h.src_ip = r.src_ip AND h.seen " \
+								 ">= ?17))" \
+								 " FROM s ORDER BY 4 DESC, 1, 2, " \
+								 "3"
 /* The whole days inside the sessions' rolled-up hours [?17, ?18): [HP_D0, HP_D1) (empty when
  * HP_D0 >= HP_D1). A source's sums over those hours are its report_src_day rows of those days
  * and its report_sessions rows of the hours [?17, HP_H0) and [HP_H1, ?18) at the edges (with no
@@ -112,9 +150,16 @@
 	"SELECT src_ip, sessions, logins, commands, first, last FROM r WHERE src_ip IN (SELECT" \
 	" src_ip FROM c) OR src_ip IS NULL) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?6"
 #define HP_CHART_Q "SELECT hour / ?3 * ?3, sum(sessions), sum(logins) FROM f GROUP BY 1 ORDER BY 1"
+/* With buckets of whole days (?3), the whole days of the rolled-up hours from
+ * report_ports_day, its hours before and after them from report_ports; else its hours. */
+#define HP_CHART_DAYS "?3 % " HP_DAY " = 0"
 #define HP_CHART_PORTS \
 	"WITH f AS (SELECT hour, sessions, logins FROM roll.report_ports WHERE hour >= ?17 AND" \
-	" hour < ?18 UNION ALL SELECT hour, sessions, logins FROM (" HP_EDGES ")) " HP_CHART_Q
+	" hour < CASE WHEN " HP_CHART_DAYS " THEN " HP_H0 " ELSE ?18 END UNION ALL SELECT day," \
+	" sessions, logins FROM roll.report_ports_day d WHERE " HP_CHART_DAYS " AND " HP_SRC_DAYS \
+	" UNION ALL SELECT hour, sessions, logins FROM roll.report_ports WHERE hour >= CASE WHEN" \
+	" " HP_CHART_DAYS " THEN " HP_H1 " ELSE ?18 END AND hour < ?18 UNION ALL SELECT hour," \
+	" sessions, logins FROM (" HP_EDGES ")) " HP_CHART_Q
 
 /* report_query over the roll-up when it covers a whole hour of the window, else raw. */
 static struct report_table *hp_query(struct report_ctx *c, const char *title, const char *roll,
@@ -140,7 +185,7 @@ static struct report_table *top_query(struct report_ctx *c, const char *title,
 {
 	struct buf sql;
 	buf_init(&sql, 0);
-	report_top_sql(top, report_rollup_use(c, false), c->roll_ev_tail, &sql);
+	report_top_sql(top, report_rollup_use(c, false), c->roll_ev_tail, c->roll_ev_whole, &sql);
 	struct report_table *t = report_query(c, title, (const char *)sql.data, types, names, NULL);
 	buf_free(&sql);
 	return t;

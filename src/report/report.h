@@ -142,6 +142,9 @@ struct report_ctx {
 	 * whole days [0, 1) inside roll_ev (empty: both roll_ev[1]). */
 	bool roll_ev_tail, roll_ss_tail;
 	int64_t roll_days[2];
+	/* roll_ev_whole: the events' rolled-up hours are all of them (from the first one to the
+	 * end), so the top lists' totals over every hour (report_NAME_key) are the window's. */
+	bool roll_ev_whole;
 	int top;        /* rows of each top list */
 	bool dashboard; /* dashboard page: charts as <img> data URIs, lists of recent items */
 	/* The window is the section's default (the page gave none): a section whose data comes
@@ -307,8 +310,9 @@ struct report_top {
 };
 extern const struct report_top report_top_credentials, report_top_commands, report_top_downloads;
 /* Appends its SQL: over the roll-up and the raw edges (roll), or raw over the window; tail:
- * the hosts from report_NAME_src (c->roll_ev_tail). */
-void report_top_sql(const struct report_top *t, bool roll, bool tail, struct buf *b);
+ * the hosts from report_NAME_src (c->roll_ev_tail); whole: the ranking and the hosts from
+ * the totals report_NAME_key (c->roll_ev_whole, with tail). */
+void report_top_sql(const struct report_top *t, bool roll, bool tail, bool whole, struct buf *b);
 /* Whether the sessions' per-source tables answer the window (c->roll_ss_tail, no session
  * without a source rolled up). */
 bool report_rollup_sources(struct report_ctx *c);

@@ -23,7 +23,7 @@
 #include "report/report.h"
 
 /* The layout of report.db; a different one is emptied and rebuilt. */
-#define ROLL_VERSION 3
+#define ROLL_VERSION 4
 /* Where a new roll-up starts: the earliest time among the first events stored and the
  * sessions. Hours before it are read raw (a window's first edge), so a later start costs time,
  * never exactness. */
@@ -35,6 +35,8 @@
 
 /* The hour a text timestamp (the store's RFC 3339) falls in, as unix seconds. */
 #define ROLL_HOUR(col) "CAST(strftime('%s', substr(" col ", 1, 13) || ':00:00') AS INTEGER)"
+/* The UTC day of an hour h (unix seconds). */
+#define ROLL_DAY(h) h " - " h " % " LIB_STR(REPORT_ROLLUP_DAY)
 
 static const char roll_schema[] =
 	"CREATE TABLE IF NOT EXISTS report_meta (key TEXT PRIMARY KEY, value);"
@@ -81,7 +83,17 @@ static const char roll_schema[] =
 	" ROWID;"
 	"CREATE TABLE IF NOT EXISTS report_port_hist (profile TEXT NOT NULL, protocol TEXT NOT"
 	" NULL, dst_port NOT NULL, seen INTEGER NOT NULL, n INTEGER, PRIMARY KEY (profile,"
-	" protocol, dst_port, seen)) WITHOUT ROWID;";
+	" protocol, dst_port, seen)) WITHOUT ROWID;"
+	/* Layout 4: report_ports and report_profile_hist per UTC day (the middle of a long
+	 * window: a row per day instead of 24), and the top lists' report_NAME_key. A session
+	 * without a port (none in mitsu's store) is a row per catch-up: UNIQUE holds NULLs apart.
+	 */
+	"CREATE TABLE IF NOT EXISTS report_ports_day (day INTEGER NOT NULL, profile TEXT,"
+	" protocol TEXT, dst_port, sessions INTEGER, logins INTEGER, commands INTEGER,"
+	" transfers INTEGER, UNIQUE (day, profile, protocol, dst_port));"
+	"CREATE TABLE IF NOT EXISTS report_profile_hist_day (day INTEGER NOT NULL, profile TEXT"
+	" NOT NULL, what INTEGER NOT NULL, n INTEGER, PRIMARY KEY (day, profile, what)) WITHOUT"
+	" ROWID;";
 
 /* The top lists of the honeypot section: per hour, one row per key with its count and values
  * (report_NAME), and one row per key and source (report_NAME_hosts) for the distinct hosts. */
@@ -124,6 +136,15 @@ static void cols(struct buf *b, const char *prefix, char letter, int n)
 		buf_printf(b, "%s%s%c%d", i ? ", " : "", prefix, letter, i + 1);
 }
 
+/* "k1.., n INTEGER, v1..": the columns of the tables with a count per key. */
+static void counted_cols(struct buf *b, const struct report_top *t)
+{
+	cols(b, "", 'k', nkeys(t));
+	buf_append_str(b, ", n INTEGER");
+	for (int i = 0; i < nvals(t); i++)
+		buf_printf(b, ", v%d", i + 1);
+}
+
 static void top_schema(struct buf *b, const struct report_top *t)
 {
 	buf_printf(b, "CREATE TABLE IF NOT EXISTS report_%s (hour INTEGER NOT NULL, ", t->name);
@@ -145,10 +166,7 @@ static void top_schema(struct buf *b, const struct report_top *t)
 	/* Per day (the middle of long windows), and per key and source over every rolled-up
 	 * hour (a NULL key stored as x'', so the primary key holds it once). */
 	buf_printf(b, "CREATE TABLE IF NOT EXISTS report_%s_day (day INTEGER NOT NULL, ", t->name);
-	cols(b, "", 'k', nkeys(t));
-	buf_append_str(b, ", n INTEGER");
-	for (int i = 0; i < nvals(t); i++)
-		buf_printf(b, ", v%d", i + 1);
+	counted_cols(b, t);
 	buf_append_str(b, ", UNIQUE (day, ");
 	cols(b, "", 'k', nkeys(t));
 	buf_printf(b, "));CREATE TABLE IF NOT EXISTS report_%s_src (", t->name);
@@ -159,6 +177,14 @@ static void top_schema(struct buf *b, const struct report_top *t)
 		   t->name, t->name);
 	cols(b, "", 'k', nkeys(t));
 	buf_append_str(b, ", seen);");
+	/* Layout 4: per key over every rolled-up hour (NULL as x''), its count, values and the
+	 * sources of report_NAME_src (hosts). */
+	buf_printf(b, "CREATE TABLE IF NOT EXISTS report_%s_key (", t->name);
+	counted_cols(b, t);
+	buf_append_str(b, ", hosts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (");
+	cols(b, "", 'k', nkeys(t));
+	buf_printf(b, "));CREATE INDEX IF NOT EXISTS report_%s_key_n ON report_%s_key(n);", t->name,
+		   t->name);
 }
 
 /* The raw rows of a top list in one time range: keys k1.., values v1.., the source s. */
@@ -185,13 +211,23 @@ static void src_key(struct buf *b, const struct report_top *t, const char *of)
 
 /* The distinct sources of the key of t's row: the subquery of a top list's hosts column. With
  * tail, the sources of its rolled-up hours are its report_NAME_src rows seen since the first
- * one, plus the edges' sources not among them. */
-static void top_hosts(struct buf *b, const struct report_top *t, bool roll, bool tail)
+ * one (whole: all of them, counted in report_NAME_key), plus the edges' sources not among
+ * them. */
+static void top_hosts(struct buf *b, const struct report_top *t, bool roll, bool tail, bool whole)
 {
 	if (roll && tail) {
-		buf_printf(b, "((SELECT count(*) FROM roll.report_%s_src h WHERE ", t->name);
-		src_key(b, t, "t");
-		buf_append_str(b, "h.seen >= ?9) + (SELECT count(DISTINCT s) FROM e WHERE ");
+		if (whole) {
+			buf_printf(b, "(coalesce((SELECT hosts FROM roll.report_%s_key h WHERE ",
+				   t->name);
+			src_key(b, t, "t");
+			buf_append_str(b, "true), 0)");
+		} else {
+			buf_printf(b, "((SELECT count(*) FROM roll.report_%s_src h WHERE ",
+				   t->name);
+			src_key(b, t, "t");
+			buf_append_str(b, "h.seen >= ?9)");
+		}
+		buf_append_str(b, " + (SELECT count(DISTINCT s) FROM e WHERE ");
 		for (int i = 0; i < nkeys(t); i++)
 			buf_printf(b, "e.k%d IS t.k%d AND ", i + 1, i + 1);
 		buf_printf(b, "NOT EXISTS (SELECT 1 FROM roll.report_%s_src h WHERE ", t->name);
@@ -212,6 +248,43 @@ static void top_hosts(struct buf *b, const struct report_top *t, bool roll, bool
 	buf_append_str(b, "))");
 }
 
+/* A top list's rows of report_NAME_key (keys as they were: x'' is NULL) `where`. */
+static void top_keys(struct buf *b, const struct report_top *t, const char *from, const char *where)
+{
+	buf_append_str(b, "SELECT ");
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(b, "CASE WHEN typeof(h.k%d) = 'blob' THEN NULL ELSE h.k%d END AS k%d, ",
+			   i + 1, i + 1, i + 1);
+	buf_append_str(b, "h.n");
+	for (int i = 0; i < nvals(t); i++)
+		buf_printf(b, ", h.v%d", i + 1);
+	buf_printf(b, " FROM %sroll.report_%s_key h%s UNION ALL ", from, t->name, where);
+}
+
+/* A top list's rows over every rolled-up hour (whole) that may rank among the first ?6: the
+ * keys with at least th, the ?6-th count of report_NAME_key (a key with less has ?6 keys
+ * before it, and the edges only add to counts: those have less only if the edges have them),
+ * and the edges' keys. */
+static void top_whole(struct buf *b, const struct report_top *t)
+{
+	top_keys(b, t, "", " WHERE h.n >= (SELECT v FROM th)");
+	struct buf from;
+	buf_init(&from, 0);
+	buf_append_str(&from, "(SELECT DISTINCT ");
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(&from, "%scoalesce(k%d, x'') AS k%d", i ? ", " : "", i + 1, i + 1);
+	buf_append_str(&from, " FROM e) x CROSS JOIN ");
+	struct buf where;
+	buf_init(&where, 0);
+	buf_append_str(&where, " ON ");
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(&where, "h.k%d = x.k%d AND ", i + 1, i + 1);
+	buf_append_str(&where, "h.n < (SELECT v FROM th)");
+	top_keys(b, t, (const char *)from.data, (const char *)where.data);
+	buf_free(&from);
+	buf_free(&where);
+}
+
 /* A top list's rolled-up rows of hours [?9, ?10): days in the middle, hours at the edges. */
 static void top_rolled(struct buf *b, const struct report_top *t)
 {
@@ -229,8 +302,9 @@ static void top_rolled(struct buf *b, const struct report_top *t)
 	}
 }
 
-void report_top_sql(const struct report_top *t, bool roll, bool tail, struct buf *b)
+void report_top_sql(const struct report_top *t, bool roll, bool tail, bool whole, struct buf *b)
 {
+	whole = roll && tail && whole;
 	int nk = nkeys(t), nv = nvals(t);
 	buf_append_str(b, "WITH e AS MATERIALIZED (");
 	if (roll) {
@@ -240,13 +314,21 @@ void report_top_sql(const struct report_top *t, bool roll, bool tail, struct buf
 	} else {
 		top_raw(b, t, "?1", "?2", "?7", "?8");
 	}
-	buf_append_str(b, "), t AS (SELECT ");
+	buf_append_str(b, ")");
+	if (whole)
+		buf_printf(b,
+			   ", th AS MATERIALIZED (SELECT coalesce((SELECT n FROM roll.report_%s_key"
+			   " ORDER BY n DESC LIMIT 1 OFFSET ?6 - 1), 0) AS v)",
+			   t->name);
+	buf_append_str(b, ", t AS (SELECT ");
 	cols(b, "", 'k', nk);
 	buf_append_str(b, ", sum(n) AS n");
 	for (int i = 0; i < nv; i++)
 		buf_printf(b, ", %s(v%d) AS a%d", t->agg[i], i + 1, i + 1);
 	buf_append_str(b, " FROM (");
-	if (roll)
+	if (whole)
+		top_whole(b, t);
+	else if (roll)
 		top_rolled(b, t);
 	buf_append_str(b, "SELECT ");
 	cols(b, "", 'k', nk);
@@ -260,7 +342,7 @@ void report_top_sql(const struct report_top *t, bool roll, bool tail, struct buf
 	buf_append_str(b, " LIMIT ?6) SELECT ");
 	cols(b, "t.", 'k', nk);
 	buf_append_str(b, ", t.n, ");
-	top_hosts(b, t, roll, tail);
+	top_hosts(b, t, roll, tail, whole);
 	for (int i = 0; i < nv; i++)
 		buf_printf(b, ", t.a%d", i + 1);
 	buf_append_str(b, " FROM t ORDER BY t.n DESC, ");
@@ -356,17 +438,39 @@ static int run_range(sqlite3 *db, const char *sql, const int64_t ids[2], const c
 	return rc;
 }
 
-/* The statements adding temp.roll_chunk to a top list's day and source tables. */
-static void top_day_src(struct buf *b, const struct report_top *t)
+/* "(SELECT k1.., n, v1.. FROM from)": the keys as stored in report_NAME_src and report_NAME_key
+ * (NULL as x''), or as they are (with `day`, the day of the hour h). */
+static void key_rows(struct buf *b, const struct report_top *t, bool stored, const char *n,
+		     const char *from)
+{
+	buf_append_str(b, "(SELECT ");
+	if (!stored)
+		buf_append_str(b, "h - h % " LIB_STR(REPORT_ROLLUP_DAY) " AS day, ");
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(b, stored ? "coalesce(k%d, x'') AS k%d, " : "k%d, ", i + 1, i + 1);
+	buf_printf(b, "%s AS n", n);
+	for (int i = 0; i < nvals(t); i++)
+		buf_printf(b, ", v%d", i + 1);
+	buf_printf(b, " FROM %s)", from);
+}
+
+/* Adds the rows `from` (key_rows) to report_NAME`table` (`day` first: per day): the sums of
+ * n and the values' aggregates per key, added to the row already there. */
+static void sums_upsert(struct buf *b, const struct report_top *t, const char *table, bool day,
+			const char *from)
 {
 	int nk = nkeys(t), nv = nvals(t);
-	buf_printf(b, "INSERT INTO report_%s_day SELECT h - h %% " LIB_STR(REPORT_ROLLUP_DAY) ", ",
-		   t->name);
+	buf_printf(b, "INSERT INTO report_%s%s(%s", t->name, table, day ? "day, " : "");
 	cols(b, "", 'k', nk);
-	buf_append_str(b, ", count(*)");
+	buf_append_str(b, ", n");
+	for (int i = 0; i < nv; i++)
+		buf_printf(b, ", v%d", i + 1);
+	buf_printf(b, ") SELECT %s", day ? "day, " : "");
+	cols(b, "", 'k', nk);
+	buf_append_str(b, ", sum(n)");
 	for (int i = 0; i < nv; i++)
 		buf_printf(b, ", %s(v%d)", t->agg[i], i + 1);
-	buf_append_str(b, " FROM temp.roll_chunk WHERE true GROUP BY 1, ");
+	buf_printf(b, " FROM %s WHERE true GROUP BY %s", from, day ? "day, " : "");
 	cols(b, "", 'k', nk);
 	buf_append_str(b, " ON CONFLICT DO UPDATE SET n = n + excluded.n");
 	/* max(a, NULL) is NULL: the larger of the two that are not. */
@@ -376,7 +480,66 @@ static void top_day_src(struct buf *b, const struct report_top *t)
 				   ? ", v%d = v%d + excluded.v%d"
 				   : ", v%d = coalesce(max(v%d, excluded.v%d), v%d, excluded.v%d)",
 			   i + 1, i + 1, i + 1, i + 1, i + 1);
-	buf_printf(b, "; INSERT INTO report_%s_src SELECT ", t->name);
+	buf_append_str(b, "; ");
+}
+
+/* The hosts of report_NAME_key: the sources of `from` (stored keys k1.., source s) not in
+ * report_NAME_src yet, added (before they are put there). */
+static void key_hosts(struct buf *b, const struct report_top *t, const char *from)
+{
+	int nk = nkeys(t);
+	buf_printf(b, "INSERT INTO report_%s_key(", t->name);
+	cols(b, "", 'k', nk);
+	buf_append_str(b, ", hosts) SELECT ");
+	cols(b, "c.", 'k', nk);
+	buf_printf(b, ", count(*) FROM %s c WHERE NOT EXISTS (SELECT 1 FROM report_%s_src h WHERE ",
+		   from, t->name);
+	for (int i = 0; i < nk; i++)
+		buf_printf(b, "h.k%d = c.k%d AND ", i + 1, i + 1);
+	buf_append_str(b, "h.src_ip = c.s) GROUP BY ");
+	cols(b, "c.", 'k', nk);
+	buf_append_str(b, " ON CONFLICT DO UPDATE SET hosts = hosts + excluded.hosts; ");
+}
+
+/* The statements filling report_NAME_key from layout 3's day and source tables (which hold
+ * every rolled-up hour). */
+static void top_key_fill(struct buf *b, const struct report_top *t)
+{
+	char from[64];
+	snprintf(from, sizeof(from), "report_%s_day", t->name);
+	struct buf rows;
+	buf_init(&rows, 0);
+	key_rows(&rows, t, true, "n", from);
+	buf_printf(b, "DELETE FROM report_%s_key; ", t->name);
+	sums_upsert(b, t, "_key", false, (const char *)rows.data);
+	buf_free(&rows);
+	buf_printf(b,
+		   "UPDATE report_%s_key SET hosts = (SELECT count(*) FROM report_%s_src h WHERE ",
+		   t->name, t->name);
+	for (int i = 0; i < nkeys(t); i++)
+		buf_printf(b, "h.k%d = report_%s_key.k%d AND ", i + 1, t->name, i + 1);
+	buf_append_str(b, "true); ");
+}
+
+/* The statements adding temp.roll_chunk to a top list's day, key and source tables. */
+static void top_day_src(struct buf *b, const struct report_top *t)
+{
+	int nk = nkeys(t);
+	struct buf rows;
+	buf_init(&rows, 0);
+	key_rows(&rows, t, false, "1", "temp.roll_chunk");
+	sums_upsert(b, t, "_day", true, (const char *)rows.data);
+	buf_reset(&rows);
+	key_rows(&rows, t, true, "1", "temp.roll_chunk");
+	sums_upsert(b, t, "_key", false, (const char *)rows.data);
+	buf_reset(&rows);
+	buf_append_str(&rows, "(SELECT DISTINCT ");
+	for (int i = 0; i < nk; i++)
+		buf_printf(&rows, "coalesce(k%d, x'') AS k%d, ", i + 1, i + 1);
+	buf_append_str(&rows, "s FROM temp.roll_chunk WHERE s IS NOT NULL)");
+	key_hosts(b, t, (const char *)rows.data);
+	buf_free(&rows);
+	buf_printf(b, "INSERT INTO report_%s_src SELECT ", t->name);
 	for (int i = 0; i < nk; i++)
 		buf_printf(b, "%scoalesce(k%d, x'')", i ? ", " : "", i + 1);
 	buf_append_str(b, ", s, max(h) FROM temp.roll_chunk WHERE s IS NOT NULL GROUP BY ");
@@ -461,8 +624,10 @@ static int roll_events(sqlite3 *db, int64_t h0, int64_t h1)
 	"INSERT INTO report_src_hist SELECT a.seen, " sign "count(*) FROM (SELECT DISTINCT src_ip" \
 	" FROM temp.roll_keys) k CROSS JOIN report_src a ON a.src_ip = k.src_ip WHERE true" \
 	" GROUP BY 1" HIST_UPSERT
-#define HIST_PROFILE(sign) \
-	"INSERT INTO report_profile_hist SELECT h, profile, w, " sign "count(*) FROM (SELECT" \
+#define HIST_PROFILE(sign) HIST_PROFILE_IN("report_profile_hist", "h", sign)
+#define HIST_PROFILE_DAY(sign) HIST_PROFILE_IN("report_profile_hist_day", ROLL_DAY("h"), sign)
+#define HIST_PROFILE_IN(table, unit, sign) \
+	"INSERT INTO " table " SELECT " unit ", profile, w, " sign "count(*) FROM (SELECT" \
 	" p.profile, w.column1 AS w, CASE w.column1 WHEN 0 THEN p.seen WHEN 1 THEN p.tried WHEN" \
 	" 2 THEN p.logged WHEN 3 THEN p.ran ELSE p.fetched END AS h FROM (SELECT DISTINCT" \
 	" profile, src_ip FROM temp.roll_keys) k CROSS JOIN report_profile_src p ON p.profile =" \
@@ -473,6 +638,16 @@ static int roll_events(sqlite3 *db, int64_t h0, int64_t h1)
 	"count(*) FROM temp.roll_keys k CROSS JOIN report_port_src p ON p.profile = k.profile" \
 	" AND p.protocol = k.protocol AND p.dst_port = k.dst_port AND p.src_ip = k.src_ip WHERE" \
 	" true GROUP BY 1, 2, 3, 4" HIST_UPSERT
+
+/* Layout 4: report_ports' rows `from` added to their days. */
+#define PORTS_DAY(from) \
+	"INSERT INTO report_ports_day SELECT " ROLL_DAY( \
+		"hour") ", profile, protocol, dst_port, sum(sessions), sum(logins)," \
+			" sum(commands), sum(transfers) FROM " from " GROUP BY 1, 2, 3," \
+			" 4 ON CONFLICT DO UPDATE SET sessions = sessions +" \
+			" excluded.sessions, logins = logins + excluded.logins," \
+			" commands = commands + excluded.commands, transfers =" \
+			" transfers + excluded.transfers"
 
 /* The sessions that started in the hours [h0, h1), which have all ended. */
 static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
@@ -501,6 +676,7 @@ static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 		"INSERT INTO report_ports SELECT hour, profile, protocol, dst_port, sum(sessions),"
 		" sum(logins), sum(commands), sum(transfers) FROM report_sessions WHERE hour >= ?1"
 		" AND hour < ?2 GROUP BY 1, 2, 3, 4",
+		PORTS_DAY("report_sessions WHERE hour >= ?1 AND hour < ?2"),
 		"INSERT INTO report_src_day SELECT src_ip, hour - hour % " LIB_STR(
 			REPORT_ROLLUP_DAY) ", sum(sessions), sum(logins), sum(commands), "
 					   "min(first),"
@@ -517,6 +693,7 @@ static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 		" src_ip IS NOT NULL",
 		HIST_SRC("-"),
 		HIST_PROFILE("-"),
+		HIST_PROFILE_DAY("-"),
 		HIST_PORT("-"),
 		"INSERT INTO report_src SELECT src_ip, sum(sessions), sum(logins), sum(commands),"
 		" min(first), max(last), max(hour) FROM report_sessions WHERE hour >= ?1 AND hour <"
@@ -540,6 +717,7 @@ static int roll_sessions(sqlite3 *db, int64_t h0, int64_t h1)
 		" excluded.seen)",
 		HIST_SRC(""),
 		HIST_PROFILE(""),
+		HIST_PROFILE_DAY(""),
 		HIST_PORT(""),
 		"DROP TABLE temp.roll_keys",
 		"INSERT OR REPLACE INTO report_meta(key, value) SELECT 'ss_nullsrc', 1 FROM"
@@ -560,13 +738,40 @@ static int wipe(sqlite3 *db)
 			   "report_sessions; DELETE FROM report_ports; DELETE FROM report_src;"
 			   " DELETE FROM report_profile_src; DELETE FROM report_port_src;"
 			   " DELETE FROM report_src_day; DELETE FROM report_src_hist;"
-			   " DELETE FROM report_profile_hist; DELETE FROM report_port_hist;");
+			   " DELETE FROM report_profile_hist; DELETE FROM report_port_hist;"
+			   " DELETE FROM report_ports_day; DELETE FROM report_profile_hist_day;");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
 		buf_printf(&b,
 			   "DELETE FROM report_%s; DELETE FROM report_%s_hosts; DELETE FROM "
-			   "report_%s_day; DELETE FROM report_%s_src;",
-			   tops[i]->name, tops[i]->name, tops[i]->name, tops[i]->name);
+			   "report_%s_day; DELETE FROM report_%s_src; DELETE FROM report_%s_key;",
+			   tops[i]->name, tops[i]->name, tops[i]->name, tops[i]->name,
+			   tops[i]->name);
 	buf_append_str(&b, report_dn_wipe);
+	int rc = exec(db, (const char *)b.data);
+	buf_free(&b);
+	return rc ? rc : meta_set(db, "version", ROLL_VERSION);
+}
+
+#define PROFILE_HIST_DAYS \
+	"INSERT INTO report_profile_hist_day SELECT " ROLL_DAY( \
+		"hour") ", profile, what, sum(n) FROM report_profile_hist GROUP BY 1, 2, 3"
+static const char layout4_days[] =
+	"DELETE FROM report_ports_day; DELETE FROM"
+	" report_profile_hist_day; " PORTS_DAY("report_ports WHERE true") "; " PROFILE_HIST_DAYS
+									  "; ";
+
+/* A report.db of layout 3 to layout 4: the day tables filled from their hours, the top lists'
+ * totals from their day and source tables (which hold every rolled-up hour). */
+static int layout3_to_4(sqlite3 *db)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_str(&b, layout4_days);
+	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
+		top_key_fill(&b, tops[i]);
+	log_info("report",
+		 "roll-up: report.db from layout 3 to %d (day tables, the top lists' totals)",
+		 ROLL_VERSION);
 	int rc = exec(db, (const char *)b.data);
 	buf_free(&b);
 	return rc ? rc : meta_set(db, "version", ROLL_VERSION);
@@ -578,12 +783,14 @@ static int wipe(sqlite3 *db)
 static int progress(sqlite3 *db, int64_t *ev_until, int64_t *ss_until)
 {
 	int64_t v, id1, first;
-	bool fresh = !meta_get(db, "main", "version", &v) || v != ROLL_VERSION;
+	/* Layout 3 lacks only report_NAME_key, which its tables give (layout3_to_4). */
+	bool fresh = !meta_get(db, "main", "version", &v) || (v != ROLL_VERSION && v != 3);
+	bool layout3 = !fresh && v == 3;
 	bool have = first_value(db, "SELECT timestamp FROM store.events ORDER BY id LIMIT 1", true,
 				&id1);
 	if (!fresh && have && (!meta_get(db, "main", "store_first", &v) || v != id1))
 		fresh = true;
-	int rc = fresh ? wipe(db) : 0;
+	int rc = fresh ? wipe(db) : layout3 ? layout3_to_4(db) : 0;
 	if (!rc && fresh && have) {
 		if (!first_value(db, ROLL_FIRST_SQL, true, &first))
 			first = id1; /* a store without sessions */
@@ -780,7 +987,7 @@ void report_rollup_window(struct report_ctx *c)
 	if (c->roll_known)
 		return;
 	c->roll_known = true;
-	c->roll_events = c->roll_sessions = false;
+	c->roll_events = c->roll_sessions = c->roll_ev_whole = false;
 	int64_t v;
 	if (c->raw_only || !c->db || !meta_get(c->db, "roll", "version", &v) || v != ROLL_VERSION)
 		return;
@@ -799,6 +1006,9 @@ void report_rollup_window(struct report_ctx *c)
 			  c->roll_ev[1] == until;
 	c->roll_ss_tail = c->roll_sessions && meta_get(c->db, "roll", "ss_until", &until) &&
 			  c->roll_ss[1] == until;
+	int64_t first;
+	c->roll_ev_whole = c->roll_ev_tail && meta_get(c->db, "roll", "ev_first", &first) &&
+			   c->roll_ev[0] == first;
 	/* Whole days: from the first day start at or after the first hour to the last one at
 	 * or before the end. */
 	c->roll_days[0] = floor_day(c->roll_ev[0] + REPORT_ROLLUP_DAY - 1);

@@ -246,7 +246,14 @@ static void gen_close(struct gen *g)
 
 /* The overview's, honeypot's and devices' JSON over a window, from the roll-up or raw. *rolled:
  * whether the roll-up covered part of it; *paths: which of its tables answered (PATH_*). */
-enum { PATH_EV_TAIL = 1, PATH_DAYS = 2, PATH_SOURCES = 4, PATH_SS_DAYS = 8, PATH_ALL = 15 };
+enum {
+	PATH_EV_TAIL = 1,
+	PATH_DAYS = 2,
+	PATH_SOURCES = 4,
+	PATH_SS_DAYS = 8,
+	PATH_EV_WHOLE = 16,
+	PATH_ALL = 31
+};
 
 /* Whether the hours [h[0], h[1]) hold a whole UTC day. */
 static bool whole_day(const int64_t h[2])
@@ -255,12 +262,21 @@ static bool whole_day(const int64_t h[2])
 	return d0 + REPORT_ROLLUP_DAY <= h[1];
 }
 
+/* Rows of each top list when not 0: fewer than the store's keys and sources, so the top lists'
+ * and the busiest sources' thresholds choose among them. */
+static int top_rows;
+
 static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *rolled, int *paths)
 {
 	struct report_ctx c;
 	report_ctx_init(&c, NULL);
+	if (top_rows)
+		c.top = top_rows;
 	c.db = db;
 	c.raw_only = raw;
+	struct buf html; /* the charts are in the HTML only */
+	buf_init(&html, 0);
+	c.html = &html;
 	report_ctx_window_unix(&c, since, until);
 	report_section_overview.build(&c);
 	report_section_honeypot.build(&c);
@@ -269,11 +285,16 @@ static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *ro
 		*rolled = c.roll_events + 2 * c.roll_sessions;
 	if (paths) /* which forms of the roll-up's queries were compared */
 		*paths = (c.roll_ev_tail ? PATH_EV_TAIL : 0) |
+			 (c.roll_ev_whole ? PATH_EV_WHOLE : 0) |
 			 (c.roll_days[0] < c.roll_days[1] ? PATH_DAYS : 0) |
 			 (report_rollup_sources(&c) ? PATH_SOURCES : 0) |
 			 /* the busiest sources' per-day sums (report_src_day) */
 			 (report_rollup_sources(&c) && whole_day(c.roll_ss) ? PATH_SS_DAYS : 0);
-	char *s = json_dumps(c.json, JSON_SORT_KEYS);
+	char *json = json_dumps(c.json, JSON_SORT_KEYS);
+	buf_append_str(&html, json);
+	free(json);
+	c.html = NULL;
+	char *s = (char *)buf_steal(&html, NULL);
 	report_ctx_free(&c);
 	return s;
 }
@@ -303,10 +324,11 @@ static void check_windows(struct gen *g, int64_t end, int need)
 {
 	sqlite3 *db = reader(g->dir);
 	int rolled_n[4] = {0}, paths = 0;
-	for (int i = 0; i <= WINDOWS; i++) {
+	for (int i = 0; i <= WINDOWS + 1; i++) {
 		int64_t s = INT64_MIN, u = INT64_MAX;
 		if (i < WINDOWS)
 			window(g, end, &s, &u);
+		top_rows = i % 2 ? 3 : 0;
 		int rolled, p;
 		char *roll = answer(db, s, u, false, &rolled, &p),
 		     *raw = answer(db, s, u, true, NULL, NULL);
@@ -318,6 +340,7 @@ static void check_windows(struct gen *g, int64_t end, int need)
 		free(roll);
 		free(raw);
 	}
+	top_rows = 0;
 	/* Events rolled up alone, and both (sessions are rolled up a day later). */
 	assert_true(rolled_n[1] > 0);
 	assert_true(rolled_n[3] > 0);
@@ -384,6 +407,17 @@ static void test_rollup_rebuild(void **state)
 	gen_close(&g);
 }
 
+/* Runs sql on the roll-up's report.db (an older layout, wrong counts). */
+static void tamper(const char *dir, const char *sql)
+{
+	char *path = core_data_path(dir, "report.db");
+	sqlite3 *rdb;
+	assert_int_equal(sqlite3_open(path, &rdb), SQLITE_OK);
+	free(path);
+	assert_int_equal(sqlite3_exec(rdb, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(rdb);
+}
+
 /* A report.db of another layout (an older ROLL_VERSION) is emptied and rebuilt by the next
  * catch-up: here one whose tables hold wrong counts, which the answers must not show. */
 static void test_rollup_old_layout(void **state)
@@ -393,19 +427,11 @@ static void test_rollup_old_layout(void **state)
 	gen_open(&g);
 	fill(&g, T0, T0 + SPAN, SESSIONS);
 	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
-	char *path = core_data_path(g.dir, "report.db");
-	sqlite3 *rdb;
-	assert_int_equal(sqlite3_open(path, &rdb), SQLITE_OK);
-	free(path);
-	assert_int_equal(sqlite3_exec(rdb,
-				      "UPDATE report_meta SET value = 2 WHERE key = 'version';"
-				      " UPDATE report_src_hist SET n = n + 7;"
-				      " UPDATE report_src_day SET sessions = sessions + 1000;"
-				      " UPDATE report_profile_hist SET n = n + 3;"
-				      " UPDATE report_port_hist SET n = n + 5;",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(rdb);
+	tamper(g.dir, "UPDATE report_meta SET value = 2 WHERE key = 'version';"
+		      " UPDATE report_src_hist SET n = n + 7;"
+		      " UPDATE report_src_day SET sessions = sessions + 1000;"
+		      " UPDATE report_profile_hist SET n = n + 3;"
+		      " UPDATE report_port_hist SET n = n + 5;");
 	/* Read as it is, the old layout is not used (raw answers). */
 	sqlite3 *db = reader(g.dir);
 	int rolled;
@@ -504,6 +530,56 @@ static void test_rollup_open_sessions(void **state)
 	gen_close(&g);
 }
 
+/* n events of command `input` stamped t. */
+static void put_commands(struct gen *g, const char *input, int64_t t, int n)
+{
+	struct pend p = {.at = t, .t = t};
+	lib_strlcpy(p.eventid, "mitsu.command.input", sizeof(p.eventid));
+	lib_strlcpy(p.session, "rare", sizeof(p.session));
+	lib_strlcpy(p.src, "10.0.1.1", sizeof(p.src));
+	snprintf(p.json, sizeof(p.json), "{\"input\":\"%s\"}", input);
+	assert_int_equal(sqlite3_exec(g->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < n; i++)
+		put_event(g, &p);
+	assert_int_equal(sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* A report.db of layout 3 is moved to layout 4 in place: its day tables and top lists' totals
+ * (report_NAME_key; here wrong or missing) are filled from its other tables, no hour is rolled
+ * up again, and the answers over all time (which read the totals) are the raw ones; with a
+ * command once in the rolled-up hours and often in the raw edge after them (its total is
+ * under the threshold, its count over all time above). */
+static void test_rollup_layout3(void **state)
+{
+	(void)state;
+	struct gen g;
+	gen_open(&g);
+	put_commands(&g, "rare", T0 + 60, 1); /* within the slack of the first events */
+	fill(&g, T0, T0 + SPAN, SESSIONS);
+	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	tamper(g.dir, "UPDATE report_meta SET value = 3 WHERE key = 'version';"
+		      " UPDATE report_cmds_key SET n = n + 100, hosts = hosts + 9;"
+		      " UPDATE report_urls_key SET v2 = 'ff'; DELETE FROM report_creds_key;"
+		      " UPDATE report_ports_day SET sessions = sessions + 1;"
+		      " DELETE FROM report_profile_hist_day;");
+	assert_int_equal(report_rollup_catchup(g.dir, NULL), 0);
+	put_commands(&g, "rare", T0 + SPAN + 100, SESSIONS);
+	sqlite3 *db = reader(g.dir);
+	for (top_rows = 0; top_rows <= 3; top_rows += 3) {
+		int rolled, paths;
+		char *raw = answer(db, INT64_MIN, INT64_MAX, true, NULL, NULL);
+		char *roll = answer(db, INT64_MIN, INT64_MAX, false, &rolled, &paths);
+		assert_int_equal(rolled, 3);
+		assert_true(paths & PATH_EV_WHOLE);
+		assert_string_equal(roll, raw);
+		free(roll);
+		free(raw);
+	}
+	top_rows = 0;
+	sqlite3_close(db);
+	gen_close(&g);
+}
+
 struct racer {
 	const char *dir;
 	int rc;
@@ -517,7 +593,8 @@ static void *race(void *arg)
 }
 
 /* Two catch-ups at once (the dashboard's worker and `mitsu report`): each hour is added once,
- * so the events counted per hour equal the store's. */
+ * so the events counted per hour equal the store's; and the answers over 20 days are the raw
+ * ones. */
 static void test_rollup_concurrent(void **state)
 {
 	(void)state;
@@ -565,6 +642,15 @@ static void test_rollup_concurrent(void **state)
 	assert_int_equal(sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3));
 	sqlite3_finalize(q);
 	report_ctx_free(&c);
+	/* Over more than 14 days the charts count per day: from report_ports_day in the middle. */
+	const int64_t win[][2] = {{INT64_MIN, INT64_MAX}, {T0 + 1234, T0 + 17 * 86400 + 77}};
+	for (size_t i = 0; i < LIB_ARRAY_LEN(win); i++) {
+		char *roll = answer(db, win[i][0], win[i][1], false, NULL, NULL),
+		     *raw = answer(db, win[i][0], win[i][1], true, NULL, NULL);
+		assert_string_equal(roll, raw);
+		free(roll);
+		free(raw);
+	}
 	sqlite3_close(db);
 	gen_close(&g);
 }
@@ -578,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_rollup_rebuild),
 		cmocka_unit_test(test_rollup_old_layout),
 		cmocka_unit_test(test_rollup_open_sessions),
+		cmocka_unit_test(test_rollup_layout3),
 		cmocka_unit_test(test_rollup_concurrent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
