@@ -285,8 +285,9 @@ int report_ip_canonical(const char *in, char out[46]);
 #define REPORT_ROLLUP_CHUNK_HOURS 168 /* hours rolled up per transaction */
 #define REPORT_ROLLUP_BUSY_MS 60000   /* a catch-up waits this long for another one */
 #define REPORT_ROLLUP_PERIOD 60       /* seconds between the dashboard's catch-ups */
-/* A session's row changes until it ends: its hour is rolled up this long after the events'
- * (the upper bound of limits.session_timeout). */
+/* A session's row changes until it ends: an hour of sessions is rolled up once each of them
+ * has ended, or this long after the events' anyway (the upper bound of
+ * limits.session_timeout: a session never closed). */
 #define REPORT_ROLLUP_SESSION_LAG 86400
 /* Brings DATA/report.db up to the store's closed hours (creating or rebuilding it), in
  * transactions of REPORT_ROLLUP_CHUNK_HOURS; stops between two when *stop (may be NULL).

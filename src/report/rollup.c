@@ -8,8 +8,8 @@
  * part before its first whole hour and after its last one), read through the event id ranges of
  * report_event_ids. Distinct counts stay exact because the hours keep their sources: a row per
  * (hour, key, source), so a distinct count over any set of hours is a count(DISTINCT) over
- * those rows and the edges' raw rows. Sessions change until they end, so their hours are
- * rolled up REPORT_ROLLUP_SESSION_LAG later than events.
+ * those rows and the edges' raw rows. Sessions change until they end, so an hour of them is
+ * rolled up once each has ended (at most REPORT_ROLLUP_SESSION_LAG later than events).
  *
  * Concurrency: every chunk of a catch-up is one BEGIN IMMEDIATE transaction that reads the
  * roll-up's progress, adds the next hours and moves the progress on: two catch-ups (the
