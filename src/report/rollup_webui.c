@@ -29,7 +29,7 @@
 #include "report/report.h"
 
 /* The layout of the web part; another one is emptied and rebuilt (the rest stays). */
-#define WEB_VERSION 1
+#define WEB_VERSION 2
 
 /* The kinds of key (column `kind`); k1, k2, k3 are '' where a kind has fewer keys. */
 enum {
@@ -86,11 +86,14 @@ const char report_web_schema[] =
 	" p NOT NULL, k1 NOT NULL, k2 NOT NULL, k3 NOT NULL, n INTEGER, PRIMARY KEY (seen, kind,"
 	" p, k1, k2, k3)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS report_web_hist_day (day INTEGER NOT NULL, kind INTEGER NOT"
-	" NULL, p NOT NULL, k1 NOT NULL, k2 NOT NULL, k3 NOT NULL, n INTEGER, PRIMARY KEY (day,"
-	" kind, p, k1, k2, k3)) WITHOUT ROWID;";
+	" NULL, p NOT NULL, k1 NOT NULL, k2 NOT NULL, k3 NOT NULL, n INTEGER, PRIMARY KEY (kind,"
+	" p, k1, k2, k3, day)) WITHOUT ROWID;";
 
 const char report_web_wipe[] = "DELETE FROM report_web_src; DELETE FROM report_web_hist;"
 			       " DELETE FROM report_web_hist_day;";
+/* Another layout's tables, dropped to be made anew (their keys may differ). */
+static const char web_drop[] = "DROP TABLE IF EXISTS report_web_src; DROP TABLE IF EXISTS"
+			       " report_web_hist; DROP TABLE IF EXISTS report_web_hist_day;";
 
 /* The histograms of the chunk's keys' report_web_src rows, taken out (sign "-") before the
  * upsert moves their `seen` and put back ("") after. */
@@ -193,7 +196,8 @@ static int web_chunk(sqlite3 *db, bool *more)
 		return rc;
 	int64_t v, first, until, ev_until;
 	if (!meta(db, "main", "webui_version", &v) || v != WEB_VERSION) {
-		rc = web_exec(db, report_web_wipe);
+		rc = web_exec(db, web_drop);
+		rc = rc ? rc : web_exec(db, report_web_schema);
 		rc = rc ? rc : meta_set(db, "webui_version", WEB_VERSION);
 		if (!rc && meta(db, "main", "ev_first", &first)) {
 			rc = meta_set(db, "web_first", first);
@@ -256,9 +260,12 @@ static void web_sql(struct buf *b, bool roll)
 	web_rows(b, "events", "?1", "?6", "?3", "?9");
 	buf_append_str(b, " UNION ALL ");
 	web_rows(b, "events", "?8", "?2", "?10", "?4");
-	buf_append_str(b, ") " WEB_OUT "SELECT " WEB_KEY ", n FROM roll.report_web_hist WHERE seen"
-			  " >= ?5 AND seen < ?7 UNION ALL SELECT " WEB_KEY ", n FROM"
-			  " roll.report_web_hist_day WHERE day >= ?7 UNION ALL SELECT " WEB_KEY ","
+	/* Each part summed per key first: the day histogram in its key order (no sort of its
+	 * rows), the outer sum over a few hundred rows a part. */
+	buf_append_str(b, ") " WEB_OUT "SELECT " WEB_KEY ", sum(n) AS n FROM roll.report_web_hist"
+			  " WHERE seen >= ?5 AND seen < ?7 GROUP BY 1, 2, 3, 4, 5 UNION ALL SELECT"
+			  " " WEB_KEY ", sum(n) FROM roll.report_web_hist_day WHERE day >= ?7 GROUP"
+			  " BY 1, 2, 3, 4, 5 UNION ALL SELECT " WEB_KEY ","
 			  " count(DISTINCT s) FROM e WHERE NOT EXISTS (SELECT 1 FROM"
 			  " roll.report_web_src w WHERE w.kind = e.kind AND w.p = e.p AND w.k1 ="
 			  " e.k1 AND w.k2 = e.k2 AND w.k3 = e.k3 AND w.src_ip = e.s AND w.seen >="
