@@ -2,7 +2,10 @@
  * one) with months of synthetic attack data, fast, straight through SQLite: sessions and their
  * events (connect, params, failed and successful logins, commands, downloads, close) from a
  * skewed population of sources (a few very busy ones), samples with their sources and sandbox
- * verdicts, device identifications, and darknet intervals with their ports and countries.
+ * verdicts, device identifications, darknet intervals with their ports and countries, and
+ * web honeypot connections (one session in three, about 17 % of the events): HTTP
+ * requests, web logins, device-specific WebUI actions and exploit signature matches, in the
+ * shape src/webui writes them (docs/events.md, "Web events").
  *
  * usage: gen DB EVENTS DAYS
  * The secondary indexes of events and sessions are dropped during the load and rebuilt with
@@ -105,6 +108,7 @@ struct ctx {
 	sqlite3 *db;
 	sqlite3_stmt *ev, *sess, *smp, *src, *box, *cnc;
 	uint64_t nev, uuid_ctr;
+	const char *proto; /* the sessions' protocol of the events written now (NULL: telnet) */
 };
 
 /* s as the inside of a JSON string (the generated texts hold backslashes, no control bytes). */
@@ -134,10 +138,10 @@ static void event(struct ctx *c, const char *eventid, int64_t us, const char *se
 		n = snprintf(line, sizeof(line),
 			     "{\"eventid\":\"%s\",\"timestamp\":\"%s\",\"sensor\":\"s1\","
 			     "\"message\":\"%s\",\"uuid\":\"%s\",\"session\":\"%s\","
-			     "\"protocol\":\"telnet\",\"src_ip\":\"%s\",\"src_port\":%u,"
+			     "\"protocol\":\"%s\",\"src_ip\":\"%s\",\"src_port\":%u,"
 			     "\"dst_ip\":\"192.0.2.1\",\"dst_port\":%d%s%s}",
-			     eventid, t, message, uuid, session, ip, 1024 + below(60000), dport,
-			     fields ? "," : "", fields ? fields : "");
+			     eventid, t, message, uuid, session, c->proto ? c->proto : "telnet", ip,
+			     1024 + below(60000), dport, fields ? "," : "", fields ? fields : "");
 	else
 		n = snprintf(line, sizeof(line),
 			     "{\"eventid\":\"%s\",\"timestamp\":\"%s\",\"sensor\":\"s1\","
@@ -173,17 +177,71 @@ static void sample(struct ctx *c, uint32_t i, int64_t us, const char *ip, const 
 	done(c->db, c->src);
 }
 
-/* One session and its events; returns the events written. */
-static void session(struct ctx *c, int64_t us, uint64_t id)
+/* A sessions row, as the sensor's writer keeps it. */
+struct srow {
+	const char *sid, *profile, *ip;
+	int dport;
+	int64_t start, end; /* microseconds */
+	int login;
+	const char *user, *pass; /* NULL: none */
+	int fails, commands, downloads;
+	const char *protocol, *reason;
+};
+
+static void session_row(struct ctx *c, const struct srow *r)
 {
-	char ip[16], sid[17], t[32], t2[32], f[512], m[512];
+	char t[32], t2[32];
+	ts(r->start, t);
+	ts(r->end, t2);
+	sqlite3_stmt *q = c->sess;
+	sqlite3_bind_text(q, 1, r->sid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, r->profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, r->ip, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 4, r->dport);
+	sqlite3_bind_text(q, 5, t, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 6, t2, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(q, 7, (double)(r->end - r->start) / 1e6);
+	sqlite3_bind_int(q, 8, r->login);
+	if (r->user) {
+		sqlite3_bind_text(q, 9, r->user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 10, r->pass, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(q, 9);
+		sqlite3_bind_null(q, 10);
+	}
+	sqlite3_bind_int(q, 11, r->fails);
+	sqlite3_bind_int(q, 12, r->commands);
+	sqlite3_bind_int(q, 13, r->downloads);
+	sqlite3_bind_text(q, 14, r->protocol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 15, r->reason, -1, SQLITE_STATIC);
+	done(c->db, q);
+}
+
+/* A new connection's source and session id. */
+static void new_session(uint64_t id, char ip[16], char sid[17])
+{
 	source(ip);
-	snprintf(sid, sizeof(sid), "%016" PRIx64, (uint64_t)(id * 0x9e3779b97f4a7c15ull));
-	const char *profile = profiles[below(PROFILES)];
-	int dport = below(4) ? 23 : 2323;
+	snprintf(sid, 17, "%016" PRIx64, (uint64_t)(id * 0x9e3779b97f4a7c15ull));
+}
+
+/* Its mitsu.session.connect. */
+static void connect_event(struct ctx *c, int64_t us, const char *sid, const char *ip, int dport,
+			  const char *profile)
+{
+	char f[128], m[128];
 	snprintf(f, sizeof(f), "\"profile\":\"%s\"", profile);
 	snprintf(m, sizeof(m), "new connection: %s [session: %s]", ip, sid);
 	event(c, "mitsu.session.connect", us, sid, ip, dport, m, f);
+}
+
+/* One session and its events; returns the events written. */
+static void session(struct ctx *c, int64_t us, uint64_t id)
+{
+	char ip[16], sid[17], f[512], m[512];
+	new_session(id, ip, sid);
+	const char *profile = profiles[below(PROFILES)];
+	int dport = below(4) ? 23 : 2323;
+	connect_event(c, us, sid, ip, dport, profile);
 	event(c, "mitsu.session.params", us + 1000, sid, ip, dport, "terminal size 80x24",
 	      "\"width\":80,\"height\":24");
 	int fails = (int)below(4), login = below(10) < 6, ncmd = login ? (int)below(9) : 0;
@@ -230,28 +288,176 @@ static void session(struct ctx *c, int64_t us, uint64_t id)
 	at += 400000;
 	snprintf(f, sizeof(f), "\"duration\":%.1f,\"reason\":\"peer\"", (double)(at - us) / 1e6);
 	event(c, "mitsu.session.closed", at, sid, ip, dport, "session closed (peer)", f);
-	ts(us, t);
-	ts(at, t2);
-	sqlite3_stmt *q = c->sess;
-	sqlite3_bind_text(q, 1, sid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 2, profile, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(q, 4, dport);
-	sqlite3_bind_text(q, 5, t, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 6, t2, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(q, 7, (double)(at - us) / 1e6);
-	sqlite3_bind_int(q, 8, login);
-	if (login) {
-		sqlite3_bind_text(q, 9, u, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 10, p, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_null(q, 9);
-		sqlite3_bind_null(q, 10);
+	struct srow r = {sid,
+			 profile,
+			 ip,
+			 dport,
+			 us,
+			 at,
+			 login,
+			 login ? u : NULL,
+			 login ? p : NULL,
+			 fails,
+			 ncmd,
+			 downloads,
+			 "telnet",
+			 "peer"};
+	session_row(c, &r);
+}
+
+/* The web honeypot's profiles (profiles/NAME/web.ini), its paths, and the exploit signatures
+ * of rules/exploits with their CVE (NULL: none assigned) and intent. */
+#define WEB_PROFILES 6
+static const char *const web_profiles[WEB_PROFILES] = {"ipcam-a",     "router-c",  "hg532",
+						       "realtek-igd", "printer-h", "tr064"};
+static const char *const web_paths[] = {"/",
+					"/index.html",
+					"/login.htm",
+					"/favicon.ico",
+					"/cgi-bin/luci",
+					"/HNAP1/",
+					"/.env",
+					"/robots.txt",
+					"/doc/page/login.asp",
+					"/setup.cgi",
+					"/boaform/admin",
+					"/GponForm/diag_Form"};
+static const char *const web_agents[] = {
+	"Mozilla/5.0", "curl/7.68.0", "Hello, World", "python-requests/2.25.1", "Mozila/5.0", "-"};
+static const char *const web_users[] = {"admin", "root", "user", "support", "guest", "888888"};
+static const char *const web_pwds[] = {"admin", "12345",  "password", "1234",
+				       "",      "888888", "root",     "admin123"};
+static const char *const schemes[] = {"basic", "form", "digest"};
+/* action, intent, outcome (docs/events.md); the first ones are drawn more often. */
+static const char *const web_actions[][3] = {
+	{"status", "recon", "reconnaissance"},
+	{"settings_export", "info_theft", "information_leak"},
+	{"snapshot", "info_theft", "peeping"},
+	{"recordings", "info_theft", "peeping"},
+	{"dns", "setting_change", "redirect_to_malicious_sites"},
+	{"admin_password", "setting_change", "monopolised_stepping_stone"},
+	{"firewall", "setting_change", "monopolised_stepping_stone"},
+	{"vpn_server", "setting_change", "stepping_stone"},
+	{"vpn_client", "setting_change", "stepping_stone"},
+	{"ddns", "setting_change", "stepping_stone"},
+	{"firmware_upload", "setting_change", "botnet_recruitment"},
+	{"reboot", "setting_change", "service_disruption"}};
+static const char *const exploits[][3] = {
+	{"huawei-hg532-upgrade-rce", "CVE-2017-17215", "rce"},
+	{"realtek-miniigd-rce", "CVE-2014-8361", "rce"},
+	{"gpon-diag-rce", "CVE-2018-10561 CVE-2018-10562", "rce"},
+	{"netgear-cgibin-rce", "CVE-2016-6277", "rce"},
+	{"dlink-hnap-rce", "CVE-2015-2051", "rce"},
+	{"linksys-themoon-rce", NULL, "rce"},
+	{"tr064-ntp-rce", "CVE-2016-10372", "rce"},
+	{"zte-rom0-config", "CVE-2014-4019", "info_theft"},
+	{"dlink-getcfg-leak", NULL, "info_theft"},
+	{"hikvision-weblanguage-rce", "CVE-2021-36260", "rce"},
+	{"hikvision-auth-bypass", "CVE-2017-7921", "info_theft"},
+	{"jaws-shell-rce", NULL, "rce"},
+	{"wificam-system-ini-leak", "CVE-2017-8225", "info_theft"},
+	{"xiongmai-path-traversal", "CVE-2017-7577", "info_theft"}};
+
+/* One mitsu.http.request. */
+static void web_request(struct ctx *c, int64_t us, const char *sid, const char *ip, int dport,
+			const char *profile, const char *method, const char *uri, int body)
+{
+	char f[1024], m[300], sha[80];
+	const char *ua = web_agents[below(6)];
+	if (body)
+		snprintf(sha, sizeof(sha),
+			 "\"%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "\"", rnd(),
+			 rnd(), rnd(), rnd());
+	else
+		snprintf(sha, sizeof(sha), "null");
+	snprintf(f, sizeof(f),
+		 "\"method\":\"%s\",\"uri\":\"%s\",\"version\":\"HTTP/1.1\",\"host\":\"192.0.2.1\","
+		 "\"user_agent\":\"%s\",\"headers\":{\"Host\":\"192.0.2.1\",\"User-Agent\":\"%s\"},"
+		 "\"body_size\":%d,\"body_sha256\":%s,\"profile\":\"%s\"",
+		 method, uri, ua, ua, body, sha, profile);
+	snprintf(m, sizeof(m), "%s %s", method, uri);
+	event(c, "mitsu.http.request", us, sid, ip, dport, m, f);
+}
+
+/* One web honeypot connection (a sessions row of protocol http, as the sensor keeps one) and
+ * its events: a scan of a few pages, a login guesser (who may get in and act on the device),
+ * or an exploit. */
+static void web_session(struct ctx *c, int64_t us, uint64_t id)
+{
+	char ip[16], sid[17], f[768], m[512];
+	new_session(id, ip, sid);
+	const char *profile = web_profiles[below(WEB_PROFILES)];
+	int dport = below(3) ? 80 : 8080;
+	c->proto = "http";
+	connect_event(c, us, sid, ip, dport, profile);
+	int64_t at = us + 1000;
+	uint32_t kind = below(10);
+	if (kind < 4) { /* a scanner: a few pages */
+		for (int k = 1 + (int)below(3); k > 0; k--, at += 200000)
+			web_request(c, at, sid, ip, dport, profile, "GET", web_paths[below(12)], 0);
+	} else if (kind < 7) { /* a login guesser */
+		web_request(c, at, sid, ip, dport, profile, "GET", "/", 0);
+		int tries = 1 + (int)below(4), in = 0;
+		for (int k = 0; k < tries && !in; k++) {
+			at += 300000;
+			const char *sc = schemes[below(3)], *u = web_users[below(6)],
+				   *p = web_pwds[below(8)];
+			in = below(5) == 0;
+			web_request(c, at, sid, ip, dport, profile, sc[0] == 'f' ? "POST" : "GET",
+				    sc[0] == 'f' ? "/login.cgi" : "/", sc[0] == 'f' ? 40 : 0);
+			snprintf(f, sizeof(f),
+				 "\"scheme\":\"%s\",\"username\":\"%s\",\"password\":\"%s\","
+				 "\"success\":%s,\"profile\":\"%s\"",
+				 sc, u, p, in ? "true" : "false", profile);
+			snprintf(m, sizeof(m), "%s login attempt [%s/%s] %s", sc, u, p,
+				 in ? "succeeded" : "failed");
+			event(c, "mitsu.http.login", at, sid, ip, dport, m, f);
+		}
+		for (int k = in ? 1 + (int)below(3) : 0; k > 0; k--) {
+			at += 400000;
+			uint32_t r = below(20);
+			const char *const *a = web_actions[r < 8 ? 0 : r < 10 ? 1 : r - 8];
+			int post = strcmp(a[1], "setting_change") == 0;
+			char uri[64];
+			snprintf(uri, sizeof(uri), "/cgi-bin/%s.cgi", a[0]);
+			web_request(c, at, sid, ip, dport, profile, post ? "POST" : "GET", uri,
+				    post ? 64 : 0);
+			snprintf(f, sizeof(f),
+				 "\"profile\":\"%s\",\"action\":\"%s\",\"intent\":\"%s\","
+				 "\"outcome\":\"%s\",\"uri\":\"%s\"%s",
+				 profile, a[0], a[1], a[2], uri,
+				 post ? ",\"changes\":{\"value\":\"198.51.100.7\"}" : "");
+			snprintf(m, sizeof(m), "%s on %s: %s (%s)", a[0], profile, a[1], a[2]);
+			event(c, "mitsu.webui.action", at, sid, ip, dport, m, f);
+		}
+	} else { /* an exploit: its request and the signature(s) it matched */
+		const char *const *x = exploits[below(14)];
+		char uri[96];
+		snprintf(uri, sizeof(uri), "/%s", x[0]);
+		web_request(c, at, sid, ip, dport, profile, "POST", uri, 300);
+		for (int k = below(8) ? 1 : 2; k > 0; k--, x = exploits[below(14)]) {
+			char cve[48];
+			if (x[1])
+				snprintf(cve, sizeof(cve), "\"%s\"", x[1]);
+			else
+				snprintf(cve, sizeof(cve), "null");
+			int rce = strcmp(x[2], "rce") == 0;
+			snprintf(f, sizeof(f),
+				 "\"signature\":\"%s\",\"cve\":%s,\"description\":\"%s\","
+				 "\"intent\":\"%s\",\"outcome\":\"%s\",\"profile\":\"%s\"",
+				 x[0], cve, x[0], x[2],
+				 rce ? "botnet_recruitment" : "information_leak", profile);
+			snprintf(m, sizeof(m), "exploit %s (%s): %s", x[0], x[1] ? x[1] : "no CVE",
+				 x[0]);
+			event(c, "mitsu.exploit.match", at, sid, ip, dport, m, f);
+		}
 	}
-	sqlite3_bind_int(q, 11, fails);
-	sqlite3_bind_int(q, 12, ncmd);
-	sqlite3_bind_int(q, 13, downloads);
-	done(c->db, q);
+	at += 100000;
+	snprintf(f, sizeof(f), "\"duration\":%.1f,\"reason\":\"done\"", (double)(at - us) / 1e6);
+	event(c, "mitsu.session.closed", at, sid, ip, dport, "session closed (done)", f);
+	c->proto = NULL;
+	struct srow r = {sid, profile, ip, dport, us, at, 0, NULL, NULL, 0, 0, 0, "http", "done"};
+	session_row(c, &r);
 }
 
 /* A mitsu.ident.result in the shape src/ident writes (docs/events.md): about one of the
@@ -457,12 +663,12 @@ int main(int argc, char **argv)
 	 * JSON, as mitsu's writer keeps them. */
 	c.ev = prep(c.db, "INSERT INTO events(eventid, timestamp, session, src_ip, json)"
 			  " VALUES (?2, ?3, ?5, ?6, ?7)");
-	c.sess = prep(c.db,
-		      "INSERT INTO sessions(sensor, session, protocol, profile, src_ip, "
-		      "src_port, dst_ip, dst_port, start, end, duration, login, username, "
-		      "password, login_failures, commands, downloads, uploads, reason) VALUES "
-		      "('s1', ?1, 'telnet', ?2, ?3, 40000, '192.0.2.1', ?4, ?5, ?6, ?7, ?8, ?9, "
-		      "?10, ?11, ?12, ?13, 0, 'peer')");
+	c.sess =
+		prep(c.db, "INSERT INTO sessions(sensor, session, protocol, profile, src_ip, "
+			   "src_port, dst_ip, dst_port, start, end, duration, login, username, "
+			   "password, login_failures, commands, downloads, uploads, reason) VALUES "
+			   "('s1', ?1, ?14, ?2, ?3, 40000, '192.0.2.1', ?4, ?5, ?6, ?7, ?8, ?9, "
+			   "?10, ?11, ?12, ?13, 0, ?15)");
 	c.smp = prep(c.db, "INSERT OR IGNORE INTO samples(sha256, sha1, md5, size, filetype, arch, "
 			   "first_seen, last_seen, times_seen) VALUES (?1, substr(?1, 1, 40), "
 			   "substr(?1, 1, 32), 4321, 'ELF', ?2, ?3, ?3, 1)");
@@ -483,7 +689,8 @@ int main(int argc, char **argv)
 	samples_and_verdicts(&c, t0, span);
 	darknet(&c, t_end - (int64_t)days * 86400, days);
 	/* Sessions spread evenly over the days: the gap between two is what is left of the time
-	 * over the sessions still needed, at the events per session seen so far (about 7). */
+	 * over the sessions still needed, at the events per session seen so far (about 6); one
+	 * in three is a web honeypot connection. */
 	uint64_t first = c.nev, sess = 0;
 	int64_t at = t0, end = t0 + span;
 	while (c.nev < want) {
@@ -491,7 +698,10 @@ int main(int argc, char **argv)
 		double left = (double)(want - c.nev) / per;
 		int64_t step = (int64_t)((double)(end - at) / (left > 1 ? left : 1));
 		at += step > 1 ? step : 1;
-		session(&c, at, sess++);
+		if (below(3) == 0)
+			web_session(&c, at, sess++);
+		else
+			session(&c, at, sess++);
 		if (sess % 200000 == 0) {
 			exec(c.db, "COMMIT");
 			exec(c.db, "BEGIN");

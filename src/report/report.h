@@ -337,6 +337,30 @@ int report_rollup_darknet(sqlite3 *db, const atomic_bool *stop);
  * without a roll-up or with raw_only). False when the temporary table cannot be made. */
 bool report_dn_window(struct report_ctx *c);
 
+/* ---- the WebUI section's roll-up (rollup_webui.c), in report.db beside the hours ----
+ *
+ * Distinct source hosts per profile and key of the web events (requests, logins, logged in,
+ * device access; per intent, outcome, action, action row, exploit signature): report_web_src
+ * (kind, p, k1, k2, k3, src_ip, seen: the last hour), and its rows counted by `seen` hour
+ * (report_web_hist) and day (report_web_hist_day). Its own progress and layout in report_meta
+ * (web_first, web_until, webui_version: another layout rebuilds this part alone); it follows
+ * the events' rolled-up hours. */
+extern const char report_web_schema[]; /* CREATE TABLE IF NOT EXISTS ... */
+extern const char report_web_wipe[];   /* empties the tables */
+/* Adds the events' rolled-up hours not yet in the part (db: report.db with the store attached
+ * as "store"), in transactions of REPORT_ROLLUP_CHUNK_HOURS. Returns the hours added, or
+ * -errno. */
+int report_rollup_webui(sqlite3 *db, const atomic_bool *stop);
+/* Fills temp.web_w (kind, p, k1, k2, k3, n: the distinct sources) with the window's keys: kind
+ * 0 requests, 1 login attempts, 2 logged in, 3 device access (the keys ''), 4 intent (k1), 5
+ * outcome (k1), 6 action (k1), 7 action, intent, outcome, 8 exploit signature and CVE ('none'
+ * when null); a NULL profile or key is NULL. From the roll-up and the raw edges when its hours
+ * reach the window's end, else raw. Returns the form used (0: raw; REPORT_WEB_ROLLED, with
+ * REPORT_WEB_DAYS when the day histogram answered whole days), or -errno. */
+#define REPORT_WEB_ROLLED 1
+#define REPORT_WEB_DAYS 2
+int report_web_window(struct report_ctx *c);
+
 /* `mitsu report` and `mitsu ip`. */
 struct core_command;
 extern const struct core_command report_command;

@@ -747,6 +747,7 @@ static int wipe(sqlite3 *db)
 			   tops[i]->name, tops[i]->name, tops[i]->name, tops[i]->name,
 			   tops[i]->name);
 	buf_append_str(&b, report_dn_wipe);
+	buf_append_str(&b, report_web_wipe);
 	int rc = exec(db, (const char *)b.data);
 	buf_free(&b);
 	return rc ? rc : meta_set(db, "version", ROLL_VERSION);
@@ -910,6 +911,7 @@ static int open_rw(const char *data_dir, sqlite3 **out)
 	buf_init(&b, 0);
 	buf_append_str(&b, roll_schema);
 	buf_append_str(&b, report_dn_schema);
+	buf_append_str(&b, report_web_schema);
 	for (size_t i = 0; i < LIB_ARRAY_LEN(tops); i++)
 		top_schema(&b, tops[i]);
 	if (!rc)
@@ -941,6 +943,8 @@ int report_rollup_catchup(const char *data_dir, const atomic_bool *stop)
 	}
 	if (rc >= 0) /* the darknet's days (rollup_darknet.c): not counted in hours */
 		rc = report_rollup_darknet(db, stop);
+	if (rc >= 0) /* the WebUI section's part (rollup_webui.c), after the events' hours */
+		rc = report_rollup_webui(db, stop);
 	sqlite3_close(db);
 	return rc < 0 ? rc : total;
 }

@@ -8,20 +8,15 @@
 
 #include "report/report.h"
 
-#define WEBUI_WHERE " AND id >= ?7 AND id < ?8 AND timestamp >= ?1 AND timestamp < ?2"
-
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const char *since, const char *until,
-			     const int64_t ids[2])
+/* Every table reads temp.web_w, the window's distinct sources per profile and key
+ * (report_web_window: from the roll-up and the raw edges, or raw). */
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
 		log_warn("report", "webui: %s", sqlite3_errmsg(db));
 		return NULL;
 	}
-	sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, until, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 7, ids[0]);
-	sqlite3_bind_int64(q, 8, ids[1]);
 	return q;
 }
 
@@ -50,8 +45,6 @@ static json_t *profile_obj(json_t *profiles, const char *name)
 /* What every part of the section needs. */
 struct wctx {
 	sqlite3 *db;
-	const char *since, *until;
-	int64_t ids[2];   /* the window's event ids (report_event_ids) */
 	json_t *profiles; /* the "webui" list */
 };
 
@@ -59,17 +52,9 @@ struct wctx {
  * there are no web events. */
 static struct report_table *hosts_table(struct wctx *w)
 {
-	sqlite3_stmt *q =
-		prepare(w->db,
-			"SELECT json_extract(json, '$.profile'),"
-			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.request' THEN src_ip END),"
-			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' THEN src_ip END),"
-			" count(DISTINCT CASE WHEN eventid = 'mitsu.http.login' AND"
-			"  json_extract(json, '$.success') THEN src_ip END),"
-			" count(DISTINCT CASE WHEN eventid = 'mitsu.webui.action' THEN src_ip END)"
-			" FROM events WHERE eventid IN ('mitsu.http.request', 'mitsu.http.login',"
-			" 'mitsu.webui.action')" WEBUI_WHERE " GROUP BY 1 ORDER BY 1",
-			w->since, w->until, w->ids);
+	sqlite3_stmt *q = prepare(w->db, "SELECT p, total(n * (kind = 0)), total(n * (kind = 1)),"
+					 " total(n * (kind = 2)), total(n * (kind = 3)) FROM"
+					 " temp.web_w WHERE kind <= 3 GROUP BY 1 ORDER BY 1");
 	if (!q)
 		return NULL;
 	struct report_table *t =
@@ -103,22 +88,16 @@ static struct report_table *hosts_table(struct wctx *w)
  * per outcome and per action. */
 static struct report_table *intents_table(struct wctx *w)
 {
-	static const struct {
-		const char *field, *key;
-	} groups[] = {{"intent", "intents"}, {"outcome", "outcomes"}, {"action", "actions"}};
+	static const char *const groups[] = {"intents", "outcomes", "actions"}; /* kinds 4, 5, 6 */
 	sqlite3_stmt *q;
 	for (size_t g = 0; g < LIB_ARRAY_LEN(groups); g++) {
-		char sql[512];
-		snprintf(sql, sizeof(sql),
-			 "SELECT json_extract(json, '$.profile'), json_extract(json, '$.%s'),"
-			 " count(DISTINCT src_ip) FROM events WHERE eventid = "
-			 "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
-			 groups[g].field);
-		if (!(q = prepare(w->db, sql, w->since, w->until, w->ids)))
+		if (!(q = prepare(w->db, "SELECT p, k1, n FROM temp.web_w WHERE kind = ?1 ORDER BY"
+					 " p, n DESC, k1")))
 			continue;
+		sqlite3_bind_int(q, 1, 4 + (int)g);
 		while (sqlite3_step(q) == SQLITE_ROW)
 			json_object_set_new(
-				json_object_get(profile_obj(w->profiles, col(q, 0)), groups[g].key),
+				json_object_get(profile_obj(w->profiles, col(q, 0)), groups[g]),
 				col(q, 1), json_integer(sqlite3_column_int64(q, 2)));
 		sqlite3_finalize(q);
 	}
@@ -128,12 +107,8 @@ static struct report_table *intents_table(struct wctx *w)
 					   "hosts"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
 		report_table_col(t, cols[i], i == 4 ? REPORT_INT : REPORT_STR, 0);
-	q = prepare(w->db,
-		    "SELECT json_extract(json, '$.profile'), json_extract(json, '$.action'),"
-		    " json_extract(json, '$.intent'), json_extract(json, '$.outcome'),"
-		    " count(DISTINCT src_ip) FROM events WHERE eventid = "
-		    "'mitsu.webui.action'" WEBUI_WHERE " GROUP BY 1, 2, 3, 4 ORDER BY 1, 5 DESC, 2",
-		    w->since, w->until, w->ids);
+	q = prepare(w->db, "SELECT p, k1, k2, k3, n FROM temp.web_w WHERE kind = 7 ORDER BY p,"
+			   " n DESC, k1, k2, k3");
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		report_table_row(t);
 		for (int k = 0; k < 4; k++)
@@ -152,13 +127,8 @@ static struct report_table *exploits_table(struct wctx *w)
 	static const char *const cols[] = {"device profile", "signature", "CVE", "hosts"};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(cols); i++)
 		report_table_col(t, cols[i], i == 3 ? REPORT_INT : REPORT_STR, 0);
-	sqlite3_stmt *q =
-		prepare(w->db,
-			"SELECT json_extract(json, '$.profile'), json_extract(json, '$.signature'),"
-			" coalesce(json_extract(json, '$.cve'), 'none'), count(DISTINCT src_ip)"
-			" FROM events WHERE eventid = 'mitsu.exploit.match'" WEBUI_WHERE
-			" GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2",
-			w->since, w->until, w->ids);
+	sqlite3_stmt *q = prepare(w->db, "SELECT p, k1, k2, n FROM temp.web_w WHERE kind = 8 ORDER"
+					 " BY p, n DESC, k1, k2");
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		json_object_set_new(
 			json_object_get(profile_obj(w->profiles, col(q, 0)), "exploits"), col(q, 1),
@@ -180,9 +150,9 @@ static bool webui_present(sqlite3 *db)
 
 static void webui_build(struct report_ctx *c)
 {
-	struct wctx w = {
-		.db = c->db, .since = c->since, .until = c->until, .profiles = json_array()};
-	report_event_ids(c, &w.ids[0], &w.ids[1]);
+	if (report_web_window(c) < 0)
+		return;
+	struct wctx w = {.db = c->db, .profiles = json_array()};
 	struct report_table *hosts = hosts_table(&w);
 	if (!hosts) {
 		json_decref(w.profiles);

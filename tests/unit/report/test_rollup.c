@@ -1,9 +1,9 @@
-/* Unit tests of the roll-up (src/report/rollup.c): over a generated store (sessions and their
- * events over three days, some events stored out of time order within REPORT_ID_SLACK), the
- * overview, honeypot and devices sections give the same tables from the roll-up as from the raw
- * rows, over random windows not on hour bounds; after more events arrive (incremental catch-up);
- * after report.db is deleted (rebuilt); and when two catch-ups run at once (no hour counted
- * twice). */
+/* Unit tests of the roll-up (src/report/rollup.c, rollup_webui.c): over a generated store
+ * (sessions and their events over three days, web honeypot events among them, some events
+ * stored out of time order within REPORT_ID_SLACK), the overview, honeypot, devices and WebUI
+ * sections give the same tables from the roll-up as from the raw rows, over random windows not on
+ * hour bounds; after more events arrive (incremental catch-up); after report.db is deleted
+ * (rebuilt); and when two catch-ups run at once (no hour counted twice). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,11 +97,62 @@ static const char *const users[] = {"root", "admin", "<b>x</b>"};
 static const char *const pwds[] = {"xc3511", "vizxv", "1234", "admin"};
 static const char *const cmds[] = {"enable", "sh", "cat /proc/cpuinfo", "wget http://a/b"};
 
+/* Web honeypot events of session number k (two sessions in three), from its source, stored
+ * from t on, some of them late: requests, logins (some succeeding), WebUI actions (one with no
+ * intent), exploit matches (one with no CVE), of two profiles or none. Drawn from the session's
+ * number, not the generator's stream (the other events stay as they were). Returns them. */
+static size_t web_events(int k, const char *src, const char *sid, int64_t t, struct pend *p)
+{
+	static const char *const profiles[] = {",\"profile\":\"ipcam\"", ",\"profile\":\"router\"",
+					       ""};
+	static const char *const actions[] = {
+		"\"action\":\"status\",\"intent\":\"recon\",\"outcome\":\"reconnaissance\"",
+		"\"action\":\"snapshot\",\"intent\":\"info_theft\",\"outcome\":\"peeping\"",
+		"\"action\":\"dns\",\"intent\":\"setting_change\",\"outcome\":"
+		"\"redirect_to_malicious_sites\"",
+		"\"action\":\"odd\",\"outcome\":\"peeping\""};
+	static const char *const exploits[] = {"\"signature\":\"gpon\",\"cve\":\"CVE-2018-10561\"",
+					       "\"signature\":\"jaws\",\"cve\":null",
+					       "\"signature\":\"hnap\",\"cve\":\"CVE-2015-2051\""};
+	if (k % 3 == 0)
+		return 0;
+	size_t n = (size_t)(1 + k % 4);
+	for (size_t j = 0; j < n; j++) {
+		struct pend *e = &p[j];
+		int v = (k / 3 + (int)j * 5) % 11;
+		e->t = t + (int64_t)j * 7;
+		e->at = e->t + ((k + (int)j) % 4 == 0 ? (k * 13 + (int)j) % LATE : 0);
+		lib_strlcpy(e->session, sid, sizeof(e->session));
+		lib_strlcpy(e->src, src, sizeof(e->src));
+		const char *pr = profiles[(k / 3 + (int)j) % 3];
+		lib_strlcpy(e->eventid,
+			    v < 4   ? "mitsu.http.request"
+			    : v < 6 ? "mitsu.http.login"
+			    : v < 9 ? "mitsu.webui.action"
+				    : "mitsu.exploit.match",
+			    sizeof(e->eventid));
+		if (v < 4)
+			snprintf(e->json, sizeof(e->json), "{\"method\":\"GET\",\"uri\":\"/%d\"%s}",
+				 v, pr);
+		else if (v < 6)
+			snprintf(e->json, sizeof(e->json),
+				 "{\"scheme\":\"basic\",\"username\":\"admin\",\"success\":%s%s}",
+				 (k + (int)j) % 3 == 0 ? "true" : "false", pr);
+		else if (v < 9)
+			snprintf(e->json, sizeof(e->json), "{%s%s}", actions[(k + (int)j) % 4], pr);
+		else
+			snprintf(e->json, sizeof(e->json), "{%s%s}", exploits[(k / 2 + (int)j) % 3],
+				 pr);
+	}
+	return n;
+}
+
 /* One session starting at t: its events (appended to p) and its sessions row. */
 static size_t session(struct gen *g, int64_t t, struct pend *p)
 {
 	size_t n = 0;
 	char sid[20], src[16];
+	int64_t t0 = t;
 	snprintf(sid, sizeof(sid), "%016x", g->next_session++);
 	snprintf(src, sizeof(src), "10.0.0.%u", below(g, SOURCES));
 	const char *profile = below(g, 2) ? "dvr" : "cam";
@@ -148,6 +199,7 @@ static size_t session(struct gen *g, int64_t t, struct pend *p)
 			 host, k % 5 < 3 ? "true" : "false", k % 5 < 4 ? "true" : "false",
 			 cats[k % 3], k % 4, k % 2);
 	}
+	n += web_events(g->next_session, src, sid, t0 + 5, p + n);
 	char start[LIB_RFC3339_LEN];
 	ts(t, start);
 	sqlite3_bind_text(g->ss, 1, sid, -1, SQLITE_TRANSIENT);
@@ -244,15 +296,18 @@ static void gen_close(struct gen *g)
 	rmdir(g->dir);
 }
 
-/* The overview's, honeypot's and devices' JSON over a window, from the roll-up or raw. *rolled:
- * whether the roll-up covered part of it; *paths: which of its tables answered (PATH_*). */
+/* The overview's, honeypot's, devices' and WebUI's JSON over a window, from the roll-up or raw.
+ * *rolled: whether the roll-up covered part of it; *paths: which of its tables answered
+ * (PATH_*; PATH_WEB: the WebUI's roll-up, PATH_WEB_DAYS: with its day histogram). */
 enum {
 	PATH_EV_TAIL = 1,
 	PATH_DAYS = 2,
 	PATH_SOURCES = 4,
 	PATH_SS_DAYS = 8,
 	PATH_EV_WHOLE = 16,
-	PATH_ALL = 31
+	PATH_WEB = 32,
+	PATH_WEB_DAYS = 64,
+	PATH_ALL = 127
 };
 
 /* Whether the hours [h[0], h[1]) hold a whole UTC day. */
@@ -281,6 +336,7 @@ static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *ro
 	report_section_overview.build(&c);
 	report_section_honeypot.build(&c);
 	report_section_ident.build(&c);
+	report_section_webui.build(&c);
 	if (rolled)
 		*rolled = c.roll_events + 2 * c.roll_sessions;
 	if (paths) /* which forms of the roll-up's queries were compared */
@@ -290,6 +346,12 @@ static char *answer(sqlite3 *db, int64_t since, int64_t until, bool raw, int *ro
 			 (report_rollup_sources(&c) ? PATH_SOURCES : 0) |
 			 /* the busiest sources' per-day sums (report_src_day) */
 			 (report_rollup_sources(&c) && whole_day(c.roll_ss) ? PATH_SS_DAYS : 0);
+	if (paths) { /* the form the WebUI section read */
+		int web = report_web_window(&c);
+		assert_true(web >= 0);
+		*paths |= (web & REPORT_WEB_ROLLED ? PATH_WEB : 0) |
+			  (web & REPORT_WEB_DAYS ? PATH_WEB_DAYS : 0);
+	}
 	char *json = json_dumps(c.json, JSON_SORT_KEYS);
 	buf_append_str(&html, json);
 	free(json);
@@ -333,6 +395,8 @@ static void check_windows(struct gen *g, int64_t end, int need)
 		char *roll = answer(db, s, u, false, &rolled, &p),
 		     *raw = answer(db, s, u, true, NULL, NULL);
 		paths |= p;
+		if (i == WINDOWS) /* all time holds web events: the WebUI section is compared */
+			assert_non_null(strstr(raw, "\"hosts_login_success\""));
 		if (strcmp(roll, raw) != 0)
 			fail_msg("window [%lld, %lld): roll-up and raw differ:\n%s\n%s",
 				 (long long)s, (long long)u, roll, raw);
@@ -416,6 +480,19 @@ static void tamper(const char *dir, const char *sql)
 	free(path);
 	assert_int_equal(sqlite3_exec(rdb, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(rdb);
+}
+
+/* A generated store with its roll-up caught up, and report.db opened read-write. */
+static sqlite3 *rolled_up(struct gen *g)
+{
+	gen_open(g);
+	fill(g, T0, T0 + SPAN, SESSIONS);
+	assert_true(report_rollup_catchup(g->dir, NULL) > 0);
+	char *path = core_data_path(g->dir, "report.db");
+	sqlite3 *rdb;
+	assert_int_equal(sqlite3_open(path, &rdb), SQLITE_OK);
+	free(path);
+	return rdb;
 }
 
 /* A report.db of another layout (an older ROLL_VERSION) is emptied and rebuilt by the next
@@ -580,6 +657,54 @@ static void test_rollup_layout3(void **state)
 	gen_close(&g);
 }
 
+/* A WebUI part of another layout (webui_version) is emptied and rebuilt alone: its wrong counts
+ * are not read meanwhile, and the rest of the roll-up is not touched (no hour added again). */
+static void test_rollup_webui_layout(void **state)
+{
+	(void)state;
+	struct gen g;
+	sqlite3 *rdb = rolled_up(&g);
+	assert_int_equal(
+		sqlite3_exec(rdb,
+			     "UPDATE report_meta SET value = value + 1 WHERE key ="
+			     " 'webui_version'; UPDATE report_web_hist SET n = n + 3;"
+			     " UPDATE report_web_hist_day SET n = n + 3;"
+			     " CREATE TABLE keep AS SELECT (SELECT sum(n) FROM report_types)"
+			     " AS n, (SELECT count(*) FROM report_src) AS s;",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3 *db = reader(g.dir);
+	int paths;
+	char *raw = answer(db, INT64_MIN, INT64_MAX, true, NULL, NULL);
+	char *roll = answer(db, INT64_MIN, INT64_MAX, false, NULL, &paths);
+	assert_false(paths & PATH_WEB);
+	assert_string_equal(roll, raw);
+	free(roll);
+	sqlite3_close(db);
+	/* The events' and sessions' hours are all done: the catch-up adds none of theirs. */
+	assert_int_equal(report_rollup_catchup(g.dir, NULL), 0);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(rdb,
+					    "SELECT (SELECT sum(n) FROM report_types) = k.n AND"
+					    " (SELECT count(*) FROM report_src) = k.s, (SELECT"
+					    " count(*) FROM report_web_src) FROM keep k",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	assert_true(sqlite3_column_int(q, 1) > 0);
+	sqlite3_finalize(q);
+	sqlite3_close(rdb);
+	db = reader(g.dir);
+	roll = answer(db, INT64_MIN, INT64_MAX, false, NULL, &paths);
+	assert_true(paths & PATH_WEB);
+	assert_string_equal(roll, raw);
+	free(roll);
+	free(raw);
+	sqlite3_close(db);
+	gen_close(&g);
+}
+
 struct racer {
 	const char *dir;
 	int rc;
@@ -665,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_rollup_old_layout),
 		cmocka_unit_test(test_rollup_open_sessions),
 		cmocka_unit_test(test_rollup_layout3),
+		cmocka_unit_test(test_rollup_webui_layout),
 		cmocka_unit_test(test_rollup_concurrent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
