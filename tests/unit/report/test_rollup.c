@@ -442,14 +442,38 @@ static void test_rollup_matches_raw(void **state)
 	gen_close(&g);
 }
 
+/* A generated store with its roll-up caught up. */
+static void rolled_up(struct gen *g)
+{
+	gen_open(g);
+	fill(g, T0, T0 + SPAN, SESSIONS);
+	assert_true(report_rollup_catchup(g->dir, NULL) > 0);
+}
+
+/* The roll-up's report.db opened read-write. */
+static sqlite3 *open_rollup(const char *dir)
+{
+	char *path = core_data_path(dir, "report.db");
+	sqlite3 *rdb;
+	assert_int_equal(sqlite3_open(path, &rdb), SQLITE_OK);
+	free(path);
+	return rdb;
+}
+
+/* Runs sql on the roll-up's report.db (an older layout, wrong counts). */
+static void tamper(const char *dir, const char *sql)
+{
+	sqlite3 *rdb = open_rollup(dir);
+	assert_int_equal(sqlite3_exec(rdb, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(rdb);
+}
+
 /* Deleting report.db rebuilds the same roll-up: the same answers over the same windows. */
 static void test_rollup_rebuild(void **state)
 {
 	(void)state;
 	struct gen g;
-	gen_open(&g);
-	fill(&g, T0, T0 + SPAN, SESSIONS);
-	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	rolled_up(&g);
 	char *before[WINDOWS], *after[WINDOWS];
 	int64_t win[WINDOWS][2];
 	sqlite3 *db = reader(g.dir);
@@ -471,39 +495,13 @@ static void test_rollup_rebuild(void **state)
 	gen_close(&g);
 }
 
-/* Runs sql on the roll-up's report.db (an older layout, wrong counts). */
-static void tamper(const char *dir, const char *sql)
-{
-	char *path = core_data_path(dir, "report.db");
-	sqlite3 *rdb;
-	assert_int_equal(sqlite3_open(path, &rdb), SQLITE_OK);
-	free(path);
-	assert_int_equal(sqlite3_exec(rdb, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(rdb);
-}
-
-/* A generated store with its roll-up caught up, and report.db opened read-write. */
-static sqlite3 *rolled_up(struct gen *g)
-{
-	gen_open(g);
-	fill(g, T0, T0 + SPAN, SESSIONS);
-	assert_true(report_rollup_catchup(g->dir, NULL) > 0);
-	char *path = core_data_path(g->dir, "report.db");
-	sqlite3 *rdb;
-	assert_int_equal(sqlite3_open(path, &rdb), SQLITE_OK);
-	free(path);
-	return rdb;
-}
-
 /* A report.db of another layout (an older ROLL_VERSION) is emptied and rebuilt by the next
  * catch-up: here one whose tables hold wrong counts, which the answers must not show. */
 static void test_rollup_old_layout(void **state)
 {
 	(void)state;
 	struct gen g;
-	gen_open(&g);
-	fill(&g, T0, T0 + SPAN, SESSIONS);
-	assert_true(report_rollup_catchup(g.dir, NULL) > 0);
+	rolled_up(&g);
 	tamper(g.dir, "UPDATE report_meta SET value = 2 WHERE key = 'version';"
 		      " UPDATE report_src_hist SET n = n + 7;"
 		      " UPDATE report_src_day SET sessions = sessions + 1000;"
@@ -663,7 +661,8 @@ static void test_rollup_webui_layout(void **state)
 {
 	(void)state;
 	struct gen g;
-	sqlite3 *rdb = rolled_up(&g);
+	rolled_up(&g);
+	sqlite3 *rdb = open_rollup(g.dir);
 	assert_int_equal(
 		sqlite3_exec(rdb,
 			     "UPDATE report_meta SET value = value + 1 WHERE key ="
